@@ -1,0 +1,1 @@
+"""Adaptive agents (tell/ask/report) and adaptive plan helpers."""

@@ -1,0 +1,49 @@
+"""cielo's core: messages, protocols, status, errors, engine, plugin manager, profiles.
+
+The core imports nothing above it (devices, plans, plugins).
+"""
+
+from ._errors import (
+    CieloError,
+    ConnectionTimeoutError,
+    DeviceError,
+    FailedStatusError,
+    IllegalMessageSequence,
+    LimitError,
+    PlanParameterError,
+    PluginError,
+    ProfileError,
+    RunEngineError,
+    RunEngineInterrupted,
+    StatusError,
+    StatusTimeoutError,
+)
+from ._markers import hookimpl, hookspec
+from ._msg import Msg
+from ._status import Status, failed_status, finished_status, status_all
+
+# -- engine (issue 3) --------------------------------------------------------
+# -- plugins and profiles (issue 2) -----------------------------------------
+
+__all__ = [
+    "CieloError",
+    "ConnectionTimeoutError",
+    "DeviceError",
+    "FailedStatusError",
+    "IllegalMessageSequence",
+    "LimitError",
+    "Msg",
+    "PlanParameterError",
+    "PluginError",
+    "ProfileError",
+    "RunEngineError",
+    "RunEngineInterrupted",
+    "Status",
+    "StatusError",
+    "StatusTimeoutError",
+    "failed_status",
+    "finished_status",
+    "hookimpl",
+    "hookspec",
+    "status_all",
+]

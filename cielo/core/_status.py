@@ -1,0 +1,225 @@
+"""Status objects: completion markers for device operations.
+
+:class:`Status` is settable, thread-safe, ophyd-compatible (``done``, ``success``,
+``add_callback``, ``wait``, ``exception``) and awaitable, so a device written with
+threads and a plan step awaited on an event loop share one type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable
+from typing import Any
+
+from ._errors import FailedStatusError, StatusTimeoutError
+
+__all__ = ["Status", "status_all", "finished_status", "failed_status"]
+
+Callback = Callable[["Status"], None]
+Watcher = Callable[..., None]
+
+
+class Status:
+    """A settable status, finished once with :meth:`set_finished` or :meth:`set_exception`.
+
+    Parameters
+    ----------
+    obj
+        The device this status belongs to (used in error messages).
+    timeout
+        Seconds after which the status fails with :class:`StatusTimeoutError`;
+        ``None`` waits forever.
+    settle_time
+        Seconds to wait after success before reporting done.
+    """
+
+    __slots__ = (
+        "obj",
+        "timeout",
+        "settle_time",
+        "start_time",
+        "finish_time",
+        "_lock",
+        "_event",
+        "_exception",
+        "_callbacks",
+        "_watchers",
+        "_timer",
+    )
+
+    def __init__(
+        self, obj: Any = None, *, timeout: float | None = None, settle_time: float = 0.0
+    ) -> None:
+        self.obj = obj
+        self.timeout = timeout
+        self.settle_time = settle_time
+        self.start_time = time.time()
+        self.finish_time: float | None = None
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._exception: BaseException | None = None
+        self._callbacks: list[Callback] = []
+        self._watchers: list[Watcher] = []
+        self._timer: threading.Timer | None = None
+        if timeout is not None:
+            self._timer = threading.Timer(timeout, self._on_timeout)
+            self._timer.daemon = True
+            self._timer.start()
+
+    # -- state -------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    @property
+    def success(self) -> bool:
+        return self._event.is_set() and self._exception is None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finish_time or time.time()) - self.start_time
+
+    def exception(self, timeout: float | None = 0.0) -> BaseException | None:
+        """The failure, or ``None`` when it succeeded (or is not done within ``timeout``)."""
+        self._event.wait(timeout)
+        return self._exception
+
+    # -- finishing ---------------------------------------------------------
+    def set_finished(self) -> None:
+        """Mark the operation successful (after ``settle_time``)."""
+        if self.settle_time > 0:
+            timer = threading.Timer(self.settle_time, self._finish, args=(None,))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._finish(None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        """Mark the operation failed with ``exc``."""
+        self._finish(exc)
+
+    def _on_timeout(self) -> None:
+        name = getattr(self.obj, "name", self.obj)
+        self._finish(
+            StatusTimeoutError(
+                f"{type(self).__name__} of {name!r} did not finish within {self.timeout} s"
+            )
+        )
+
+    def _finish(self, exc: BaseException | None) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._exception = exc
+            self.finish_time = time.time()
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        if self._timer is not None:
+            self._timer.cancel()
+        for cb in callbacks:
+            cb(self)
+
+    # -- observing ---------------------------------------------------------
+    def add_callback(self, callback: Callback) -> None:
+        """Call ``callback(status)`` once done (at once if it already is)."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback(self)
+
+    @property
+    def callbacks(self) -> tuple[Callback, ...]:
+        return tuple(self._callbacks)
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call ``watcher(**progress)`` on each progress update of a long operation.
+
+        Progress keys: ``name``, ``current``, ``initial``, ``target``, ``unit``,
+        ``precision``, ``fraction``, ``time_elapsed``, ``time_remaining``.
+        """
+        self._watchers.append(watcher)
+
+    def update_progress(self, **progress: Any) -> None:
+        """Report progress to every watcher (called by the device)."""
+        progress.setdefault("time_elapsed", time.time() - self.start_time)
+        for watcher in self._watchers:
+            watcher(**progress)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until done; raise the failure, or :class:`StatusTimeoutError` after ``timeout``."""
+        if not self._event.wait(timeout):
+            name = getattr(self.obj, "name", self.obj)
+            raise StatusTimeoutError(f"waited {timeout} s for status of {name!r}")
+        if self._exception is not None:
+            raise self._exception
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if not self._event.is_set():
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[None] = loop.create_future()
+
+            def _wake(_: Status) -> None:
+                loop.call_soon_threadsafe(_set_future, fut)
+
+            self.add_callback(_wake)
+            yield from fut.__await__()
+        if self._exception is not None:
+            raise self._exception
+
+    def __and__(self, other: Any) -> Status:
+        return status_all([self, other])
+
+    def __repr__(self) -> str:
+        name = getattr(self.obj, "name", self.obj)
+        state = "pending" if not self.done else ("success" if self.success else "failed")
+        return f"<{type(self).__name__} {name!r} {state}>"
+
+
+def _set_future(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+def status_all(statuses: Iterable[Any], obj: Any = None) -> Status:
+    """One status that finishes when all of ``statuses`` have, failing on the first failure."""
+    pending = list(statuses)
+    combined = Status(obj)
+    if not pending:
+        combined.set_finished()
+        return combined
+    remaining = [len(pending)]
+    lock = threading.Lock()
+
+    def _one_done(st: Any) -> None:
+        exc = st.exception() if hasattr(st, "exception") else None
+        if exc is None and not getattr(st, "success", True):
+            exc = FailedStatusError(f"{st!r} finished unsuccessfully")
+        if exc is not None:
+            combined.set_exception(exc)
+            return
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:
+            combined.set_finished()
+
+    for st in pending:
+        st.add_callback(_one_done)
+    return combined
+
+
+def finished_status(obj: Any = None) -> Status:
+    """A status that is already successfully done."""
+    st = Status(obj)
+    st.set_finished()
+    return st
+
+
+def failed_status(exc: BaseException, obj: Any = None) -> Status:
+    """A status that is already done with the failure ``exc``."""
+    st = Status(obj)
+    st.set_exception(exc)
+    return st

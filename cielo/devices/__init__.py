@@ -1,0 +1,1 @@
+"""Devices: signals, devices, kinds, positioners, pseudo positioners and status helpers."""

@@ -1,0 +1,26 @@
+"""Hook through which plugins offer plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cielo.core._markers import hookspec
+
+from ._types import PlanFunction
+
+__all__ = ["cielo_plans"]
+
+
+@hookspec
+def cielo_plans() -> Mapping[str, PlanFunction] | None:
+    """Offer plans that users run by name (from Python, the CLI, the queue or the web).
+
+    Fires once per plugin manager, when the registry of contributions is built.
+
+    :returns: a mapping from plan name (``"count"``, ``"grid_scan"``) to the plan: a
+        callable returning a generator of :class:`~cielo.Msg`. Its typed signature
+        gives the JSON schema of its parameters and its docstring's first line its
+        summary; a parameter whose annotation cannot be described is an error at
+        registration that names the plan and the parameter. ``None`` offers nothing.
+        A name offered by two plugins is an error that names both.
+    """

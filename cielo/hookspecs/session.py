@@ -1,0 +1,32 @@
+"""Hooks at the lifecycle points of a session: profile loaded, engine created."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cielo.core._markers import hookspec
+
+__all__ = ["cielo_environment_ready", "cielo_engine_created"]
+
+
+@hookspec
+def cielo_environment_ready(env: Any) -> None:
+    """React to a profile having been loaded.
+
+    Fires once per :func:`~cielo.load_profile`, after its devices, plans, callbacks and
+    suitcases have been collected.
+
+    :param env: the environment (``env.devices``, ``env.plans``, ``env.profile``, ...).
+    :returns: nothing.
+    """
+
+
+@hookspec
+def cielo_engine_created(engine: Any) -> None:
+    """Configure a new RunEngine (install suspenders, add metadata, subscribe).
+
+    Fires once per RunEngine built with a plugin manager, before it runs any plan.
+
+    :param engine: the :class:`~cielo.RunEngine`.
+    :returns: nothing.
+    """

@@ -1,0 +1,1 @@
+"""The plan vocabulary: plan stubs, preprocessors, trajectories and plan schemas."""

@@ -1,0 +1,1 @@
+"""Bundled plugin: EPICS devices on pyepics (signals, motor record, scaler, generic devices)."""

@@ -1,0 +1,1 @@
+"""Bundled plugin: live fitting on lmfit (live_fit) and align-on-peak plans."""

@@ -1,0 +1,1 @@
+"""Bundled plugin: fly scanning (kickoff/complete/collect of flyers)."""

@@ -1,0 +1,1 @@
+"""Bundled plugin: the standard scans (count, scan, grid_scan, spiral, adaptive, ...)."""

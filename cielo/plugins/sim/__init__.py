@@ -1,0 +1,1 @@
+"""Bundled plugin: simulated devices (motors, detectors, area detector, shutter, beam current, flyer)."""

@@ -1,0 +1,1 @@
+"""Bundled plugin: suitcases (jsonl, msgpack, csv, tiff, spec, nexus)."""

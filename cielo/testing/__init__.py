@@ -1,0 +1,1 @@
+"""Test helpers for plugin authors: fresh plugin manager, simulated RunEngine, document collector."""

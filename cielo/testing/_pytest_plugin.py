@@ -1,0 +1,1 @@
+"""pytest plugin (entry point pytest11 ``cielo``): fixtures from :mod:`cielo.testing`."""

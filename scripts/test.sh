@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run lint, type checks and the whole test
+# suite. Servers (EPICS IOCs, PostgreSQL, ...) are started by the test fixtures on
+# loopback and stopped by PID when the session ends.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PY=${PYTHON:-python3}
+
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[test]'
+for pkg in examples/*/; do
+    [ -f "$pkg/pyproject.toml" ] && .venv/bin/pip install -q -e "$pkg"
+done
+
+.venv/bin/ruff check cielo tests benchmarks examples
+.venv/bin/mypy
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure here" >&2
+    exit 1
+fi
+exit "$rc"

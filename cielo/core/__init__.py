@@ -18,6 +18,7 @@ from ._errors import (
     StatusError,
     StatusTimeoutError,
 )
+from ._hooks import PluginHooks
 from ._markers import hookimpl, hookspec
 from ._msg import Msg
 from ._status import Status, failed_status, finished_status, status_all
@@ -35,6 +36,7 @@ __all__ = [
     "Msg",
     "PlanParameterError",
     "PluginError",
+    "PluginHooks",
     "ProfileError",
     "RunEngineError",
     "RunEngineInterrupted",

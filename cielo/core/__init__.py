@@ -25,6 +25,7 @@ from ._status import Status, failed_status, finished_status, status_all
 
 # -- engine (issue 3) --------------------------------------------------------
 # -- plugins and profiles (issue 2) -----------------------------------------
+# -- signatures and plan schemas (issue 5) ----------------------------------
 
 __all__ = [
     "CieloError",

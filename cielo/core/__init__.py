@@ -26,6 +26,7 @@ from ._status import Status, failed_status, finished_status, status_all
 # -- engine (issue 3) --------------------------------------------------------
 # -- plugins and profiles (issue 2) -----------------------------------------
 # -- signatures and plan schemas (issue 5) ----------------------------------
+from ._signature import bind_parameters, signature_schema
 
 __all__ = [
     "CieloError",
@@ -44,9 +45,11 @@ __all__ = [
     "Status",
     "StatusError",
     "StatusTimeoutError",
+    "bind_parameters",
     "failed_status",
     "finished_status",
     "hookimpl",
     "hookspec",
+    "signature_schema",
     "status_all",
 ]

@@ -1,0 +1,212 @@
+"""Tests of signature_schema and bind_parameters (cielo.core._signature)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import jsonschema
+import pytest
+
+from cielo.core import PlanParameterError, PluginError, bind_parameters, signature_schema
+from cielo.core.protocols import Movable, Readable
+
+
+class Motor:
+    """A minimal movable, readable device."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.parent = None
+
+    def read(self) -> dict[str, Any]:
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+    def set(self, value: Any) -> None:
+        pass
+
+
+class Detector:
+    """A minimal readable, triggerable device (not movable)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.parent = None
+
+    def read(self) -> dict[str, Any]:
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+    def trigger(self) -> None:
+        pass
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+DEVICES = {"motor1": Motor("motor1"), "motor2": Motor("motor2"), "det": Detector("det")}
+
+
+def plan(
+    detectors: Sequence[Readable],
+    motor: Movable,
+    start: float,
+    num: int = 5,
+    *,
+    mode: Literal["transmission", "fluorescence"] = "transmission",
+    color: Color = Color.RED,
+    snake: bool = False,
+    label: str | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> None:
+    """Move a motor and read detectors.
+
+    Parameters
+    ----------
+    detectors : list
+        What to read.
+    motor : Movable
+        What to move.
+    """
+
+
+def scan_like(detectors: Sequence[Readable], *args: Movable | float, num: int | None = None):
+    """Scan-style varargs."""
+
+
+def test_schema_describes_every_kind_of_parameter() -> None:
+    schema = signature_schema(plan)
+    props = schema["properties"]
+    assert schema["title"] == "plan"
+    assert schema["description"] == "Move a motor and read detectors."
+    assert schema["required"] == ["detectors", "motor", "start"]
+    assert props["detectors"]["type"] == "array"
+    assert props["detectors"]["items"] == {"type": "string", "x-cielo-device": "Readable"}
+    assert props["detectors"]["description"] == "What to read."
+    assert props["motor"]["x-cielo-device"] == "Movable"
+    assert props["start"] == {"type": "number"}
+    assert props["num"] == {"type": "integer", "default": 5}
+    assert props["mode"]["enum"] == ["transmission", "fluorescence"]
+    assert props["mode"]["default"] == "transmission"
+    assert props["color"]["enum"] == ["red", "blue"]
+    assert props["color"]["default"] == "red"
+    assert props["snake"]["type"] == "boolean"
+    assert {"type": "null"} in props["label"]["anyOf"]
+    assert props["md"]["anyOf"][0]["type"] == "object"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_validates_text_parameters_with_jsonschema() -> None:
+    schema = signature_schema(plan)
+    good = {"detectors": ["det"], "motor": "motor1", "start": 1.5, "mode": "fluorescence"}
+    jsonschema.validate(good, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "mode": "absorption"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "num": 2.5}, schema)
+
+
+def test_varargs_are_described() -> None:
+    props = signature_schema(scan_like)["properties"]
+    assert props["args"]["type"] == "array"
+    assert props["args"]["x-cielo-kind"] == "var_positional"
+    assert {"type": "number"} in props["args"]["items"]["anyOf"]
+
+
+class Opaque:
+    pass
+
+
+def test_undescribable_parameter_names_function_and_parameter() -> None:
+    def bad(x: int, thing: Opaque) -> None: ...
+
+    with pytest.raises(PluginError, match=r"'thing' of .*bad"):
+        signature_schema(bad)
+
+
+def test_unresolvable_annotation_is_a_plugin_error() -> None:
+    def bad(x: NotDefinedAnywhere) -> None: ...  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(PluginError, match="bad"):
+        signature_schema(bad)
+
+
+def test_bind_converts_device_names_and_values() -> None:
+    bound = bind_parameters(
+        plan, (["det", "motor1"], "motor2", 1), {"color": "blue"}, DEVICES, what="plan 'plan'"
+    )
+    assert bound.arguments["detectors"] == [DEVICES["det"], DEVICES["motor1"]]
+    assert bound.arguments["motor"] is DEVICES["motor2"]
+    assert bound.arguments["color"] is Color.BLUE
+    assert bound.arguments["start"] == 1
+
+
+def test_bind_accepts_device_objects() -> None:
+    bound = bind_parameters(plan, ([DEVICES["det"]], DEVICES["motor1"], 0.0), {}, DEVICES, what="p")
+    assert bound.arguments["motor"] is DEVICES["motor1"]
+
+
+def test_bind_varargs_mixture_of_devices_and_numbers() -> None:
+    bound = bind_parameters(
+        scan_like, (["det"], "motor1", -1, 1, "motor2", 0, 2), {"num": 3}, DEVICES, what="scan"
+    )
+    assert bound.args[1:] == (DEVICES["motor1"], -1, 1, DEVICES["motor2"], 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "pattern"),
+    [
+        ((["det"], "det", 1.0), {}, r"'motor' got 'det', expected a Movable.*not Movable.*set"),
+        ((["det"], "moter1", 1.0), {}, r"unknown device 'moter1'; did you mean 'motor1'"),
+        (("det", "motor1", 1.0), {}, r"'detectors'.*put it in a list"),
+        ((["det"], "motor1", "fast"), {}, r"'start' got 'fast', expected a number"),
+        ((["det"], "motor1", 1.0, 2.5), {}, r"'num' got 2.5, expected an integer"),
+        ((["det"], "motor1", True), {}, r"'start' got True"),
+        ((["det"], "motor1", 1.0), {"mode": "fluoresence"}, r"did you mean 'fluorescence'"),
+        ((["det"],), {}, r"missing a required argument: 'motor'"),
+        ((["det"], "motor1", 1.0), {"speed": 3}, r"unexpected keyword argument 'speed'"),
+        ((["det"], "motor1", 1.0), {"color": "green"}, r"'color'.*one of \['red', 'blue'\]"),
+    ],
+)
+def test_bind_refuses_bad_parameters(
+    args: tuple[Any, ...], kwargs: dict[str, Any], pattern: str
+) -> None:
+    with pytest.raises(PlanParameterError, match=pattern) as info:
+        bind_parameters(plan, args, kwargs, DEVICES, what="plan 'plan'")
+    assert str(info.value).startswith("plan 'plan'")
+
+
+def test_none_default_accepts_none_and_integral_floats_become_ints() -> None:
+    bound = bind_parameters(
+        plan, (["det"], "motor1", 0.0, 4.0), {"label": None, "md": None}, DEVICES, what="p"
+    )
+    assert bound.arguments["num"] == 4 and isinstance(bound.arguments["num"], int)
+
+
+def test_callable_annotation_and_annotated() -> None:
+    def f(cb: Callable[..., Any] | None = None, n: Annotated[int, "count"] = 1) -> None: ...
+
+    schema = signature_schema(f)
+    assert schema["properties"]["n"]["type"] == "integer"
+    bind_parameters(f, (print,), {}, {}, what="f")
+    with pytest.raises(PlanParameterError, match="callable"):
+        bind_parameters(f, ("print",), {}, {}, what="f")
+
+
+def test_device_class_annotation() -> None:
+    def f(m: Motor) -> None: ...
+
+    assert signature_schema(f)["properties"]["m"]["x-cielo-device"] == "Motor"
+    assert (
+        bind_parameters(f, ("motor1",), {}, DEVICES, what="f").arguments["m"] is DEVICES["motor1"]
+    )
+    with pytest.raises(PlanParameterError, match="is not Motor"):
+        bind_parameters(f, ("det",), {}, DEVICES, what="f")

@@ -174,7 +174,7 @@ def _describe(tp: Any) -> dict[str, Any]:
         }
     if origin in _SEQUENCE_ORIGINS or tp in (list, tuple, set, frozenset):
         item = args[0] if args else Any
-        schema = {"type": "array", "items": _describe(item)}
+        schema: dict[str, Any] = {"type": "array", "items": _describe(item)}
         if origin in (set, frozenset, cabc.Set):
             schema["uniqueItems"] = True
         return schema
@@ -440,9 +440,9 @@ class _Converter:
             except PlanParameterError as exc:
                 errors.append(exc)
         if isinstance(value, str):
-            for alt, exc in zip(ordered, errors, strict=True):
-                if is_device_annotation(alt) and "unknown device" in str(exc):
-                    raise exc
+            for alt, err in zip(ordered, errors, strict=True):
+                if is_device_annotation(alt) and "unknown device" in str(err):
+                    raise err
         expected = " or ".join(_expected(a) for a in args)
         raise self.fail(path, value, expected)
 
@@ -574,7 +574,7 @@ def _type_name(tp: Any) -> str:
 
 
 def _format_param(p: inspect.Parameter) -> str:
-    prefix = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
+    prefix = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
     default = "" if p.default is p.empty else f"={p.default!r}"
     return f"{prefix}{p.name}{default}"
 

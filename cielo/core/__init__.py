@@ -25,10 +25,37 @@ from ._status import Status, failed_status, finished_status, status_all
 
 # -- engine (issue 3) --------------------------------------------------------
 # -- plugins and profiles (issue 2) -----------------------------------------
+# isort: split
+from ._environment import Environment, load_profile
+from ._plugins import (
+    ENTRY_POINT_GROUP,
+    CieloPluginManager,
+    PluginInfo,
+    PluginWarning,
+    make_plugin_manager,
+)
+from ._profile import Profile, find_profile, list_profiles, profile_search_path, read_profile
+from ._registry import Registry
+
 # -- signatures and plan schemas (issue 5) ----------------------------------
 from ._signature import bind_parameters, signature_schema
 
 __all__ = [
+    # plugins and profiles (issue 2)
+    "ENTRY_POINT_GROUP",
+    "CieloPluginManager",
+    "Environment",
+    "PluginInfo",
+    "PluginWarning",
+    "Profile",
+    "Registry",
+    "find_profile",
+    "list_profiles",
+    "load_profile",
+    "make_plugin_manager",
+    "profile_search_path",
+    "read_profile",
+    # the rest
     "CieloError",
     "ConnectionTimeoutError",
     "DeviceError",

@@ -22,6 +22,30 @@ class PluginHooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
+    def plugin_versions(self) -> dict[str, str]:
+        """``{plugin name: version}`` of every registered plugin (for run-start documents)."""
+        info = getattr(self.pm, "plugin_info", None)
+        if info is not None:
+            return {i.name: i.version or "unknown" for i in info.values() if i.status == "loaded"}
+        return {name: "unknown" for name, plugin in self.pm.list_name_plugin() if plugin}
+
+    def by_plugin(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call one hook plugin by plugin: ``(plugin name, result)`` for each non-None result.
+
+        Results come in registration order (the first registered plugin first), so a
+        caller can say which plugin offered what; tracing sees every call.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        impls = [i for i in caller.get_hookimpls() if not (i.wrapper or i.hookwrapper)]
+        plugins = [impl.plugin for impl in impls]
+        results: list[tuple[str, Any]] = []
+        for impl in impls:  # wrappers stay in every subset and wrap each call
+            others = [p for p in plugins if p is not impl.plugin]
+            for result in self.pm.subset_hook_caller(hook_name, others)(**kwargs):
+                if result is not None:
+                    results.append((impl.plugin_name, result))
+        return results
+
     # contributions, one mapping per plugin that offers something
     def device_types(self) -> list[Mapping[str, Any]]:
         return list(self.pm.hook.cielo_device_types())

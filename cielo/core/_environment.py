@@ -1,0 +1,367 @@
+"""Load a profile into an environment: plugin manager, devices, plans and subscribers by name.
+
+:func:`load_profile` reads the profile, builds a plugin manager honouring its
+``[plugins]`` table, collects the plugins' contributions, builds the profile's devices
+in dependency order (checking every parameter against the factory's typed signature),
+adds the devices plugins offer through ``cielo_devices``, checks the callback, suitcase
+and catalog tables, and fires ``cielo_environment_ready``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import pluggy
+
+from ._errors import CieloError, PlanParameterError, ProfileError
+from ._hooks import PluginHooks
+from ._plugins import make_plugin_manager
+from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
+from ._registry import Registry
+
+__all__ = ["Environment", "load_profile"]
+
+DocumentCallback = Callable[[str, dict[str, Any]], Any]
+
+
+class Environment:
+    """A loaded profile: the session's plugin manager and everything by name.
+
+    ``devices``, ``plans``, ``callbacks``, ``suitcases``, ``agents``, ``readers``,
+    ``catalog_backends`` and ``msg_commands`` are read-only mappings by name (the
+    callback and suitcase mappings hold factories; :meth:`make_subscribers` builds the
+    instances the profile configures). ``metadata`` is the profile's default run
+    metadata, ``catalog_uri`` where runs are catalogued (``CIELO_CATALOG`` overrides
+    the profile's ``[catalog] uri``).
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        pm: pluggy.PluginManager,
+        registry: Registry,
+        devices: Mapping[str, Any],
+        device_sources: Mapping[str, str],
+    ) -> None:
+        self.profile = profile
+        self.pm = pm
+        self.hooks = PluginHooks(pm)
+        self.registry = registry
+        self.devices: Mapping[str, Any] = MappingProxyType(dict(devices))
+        #: where each device came from: ``"profile"`` or ``"plugin NAME"``.
+        self.device_sources: Mapping[str, str] = MappingProxyType(dict(device_sources))
+        self.plans: Mapping[str, Any] = registry.get("plans")
+        self.callbacks: Mapping[str, Any] = registry.get("callbacks")
+        self.suitcases: Mapping[str, Any] = registry.get("suitcases")
+        self.agents: Mapping[str, Any] = registry.get("agents")
+        self.readers: Mapping[str, Any] = registry.get("readers")
+        self.catalog_backends: Mapping[str, Any] = registry.get("catalog_backends")
+        self.device_types: Mapping[str, Any] = registry.get("device_types")
+        self.msg_commands: Mapping[str, Any] = registry.get("msg_commands")
+        self.metadata: Mapping[str, Any] = MappingProxyType(dict(profile.metadata))
+        self.catalog_uri: str | None = os.environ.get("CIELO_CATALOG") or profile.catalog_uri
+
+    def __repr__(self) -> str:
+        return (
+            f"<Environment {self.profile.source}: {len(self.devices)} devices, "
+            f"{len(self.plans)} plans>"
+        )
+
+    def make_subscribers(self) -> dict[str, DocumentCallback]:
+        """Build the callbacks, suitcases and catalog writer the profile configures.
+
+        :returns: ``{"callbacks.NAME" | "suitcases.NAME" | "catalog": callback}``, fresh
+            instances on every call, ready for ``RE.subscribe``.
+        """
+        made: dict[str, DocumentCallback] = {}
+        for kind, specs, factories in (
+            ("callbacks", self.profile.callbacks, self.callbacks),
+            ("suitcases", self.profile.suitcases, self.suitcases),
+        ):
+            for spec in specs.values():
+                where = f"[{kind}.{spec.name}]"
+                try:
+                    made[f"{kind}.{spec.name}"] = factories[spec.type](**spec.params)
+                except Exception as exc:
+                    raise self.profile.error(
+                        where, f"could not be built: {type(exc).__name__}: {exc}"
+                    ) from exc
+        if self.catalog_uri:
+            made["catalog"] = self.open_catalog_writer()
+        return made
+
+    def open_catalog_writer(self) -> DocumentCallback:
+        """Open the catalog at :attr:`catalog_uri` and return it as a document callback."""
+        uri = self.catalog_uri or ""
+        opener = self.catalog_backends[_scheme(uri)]
+        catalog = opener(uri)
+        writer = getattr(catalog, "writer", None)
+        if not callable(catalog) and callable(writer):
+            catalog = writer()
+        if not callable(catalog):
+            raise self.profile.error(
+                "[catalog]", f"backend for {uri!r} returned {catalog!r}, not a document callback"
+            )
+        return typing.cast(DocumentCallback, catalog)
+
+
+def _scheme(uri: str) -> str:
+    return uri.partition("://")[0] if "://" in uri else ""
+
+
+def load_profile(
+    name_or_path: str | os.PathLike[str] | Profile = "sim",
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    disable: Iterable[str] = (),
+    autoload: bool | None = None,
+    strict: bool | None = None,
+) -> Environment:
+    """Load a profile by name, path or parsed :class:`Profile` and return its environment.
+
+    :param plugin_manager: use this manager instead of building one (its plugins are
+        taken as they are; the profile's ``[plugins]`` table is then only checked).
+    :param disable: more plugin names to block (with the profile's ``disable``).
+    :param autoload: load third-party entry points (see :func:`make_plugin_manager`).
+    :param strict: a plugin that fails to load is fatal.
+    :raises ProfileError: the profile is missing, malformed or names something that no
+        plugin offers; the message names the file, the table or key, and the fix.
+    """
+    profile = name_or_path if isinstance(name_or_path, Profile) else read_profile(name_or_path)
+    pm = plugin_manager
+    if pm is None:
+        pm = make_plugin_manager(
+            enable=profile.enable,
+            disable=[*profile.disable, *disable],
+            autoload=autoload,
+            strict=strict,
+        )
+    _check_plugin_names(profile, pm)
+    registry = Registry(pm)
+    registry.collect_all()
+    devices = _build_devices(profile, registry.get("device_types"))
+    sources = dict.fromkeys(devices, "profile")
+    for plugin_name, offered in PluginHooks(pm).by_plugin("cielo_devices", profile=profile):
+        for dev_name, device in _named_devices(plugin_name, offered):
+            if dev_name in devices:
+                other = sources[dev_name]
+                where = f"[devices.{dev_name}] in {profile.source}" if other == "profile" else other
+                raise ProfileError(
+                    f"{profile.source}: device {dev_name!r} is offered by {where} and by plugin "
+                    f"{plugin_name!r}; rename the profile's device or block the plugin"
+                )
+            devices[dev_name] = device
+            sources[dev_name] = f"plugin {plugin_name}"
+    for kind in ("callbacks", "suitcases"):
+        specs: Mapping[str, SubscriberSpec] = getattr(profile, kind)
+        for spec in specs.values():
+            _check_subscriber(profile, kind, spec, registry.get(kind))
+    env = Environment(profile, pm, registry, devices, sources)
+    if env.catalog_uri and _scheme(env.catalog_uri) not in env.catalog_backends:
+        raise profile.error(
+            "[catalog] uri",
+            f"{env.catalog_uri!r} has no catalog backend for scheme "
+            f"{_scheme(env.catalog_uri)!r}{suggest(_scheme(env.catalog_uri), env.catalog_backends)}"
+            f" (known: {', '.join(env.catalog_backends) or 'none'})",
+        )
+    env.hooks.environment_ready(env)
+    return env
+
+
+def _check_plugin_names(profile: Profile, pm: pluggy.PluginManager) -> None:
+    info = getattr(pm, "plugin_info", None)
+    known = list(info) if info is not None else [n for n, _ in pm.list_name_plugin()]
+    for name in profile.enable or ():
+        if name not in known:
+            raise profile.error(
+                "[plugins] enable",
+                f"names unknown plugin {name!r}{suggest(name, known)} "
+                f"(installed: {', '.join(known)})",
+            )
+
+
+def _named_devices(plugin_name: str, offered: Any) -> Iterable[tuple[str, Any]]:
+    if isinstance(offered, Mapping):
+        return offered.items()
+    if isinstance(offered, Iterable) and not isinstance(offered, str | bytes):
+        return [(getattr(dev, "name", None) or repr(dev), dev) for dev in offered]
+    raise ProfileError(
+        f"plugin {plugin_name!r}: cielo_devices() returned {offered!r}; expected a mapping "
+        "of devices by name, an iterable of named devices, or None"
+    )
+
+
+# -- devices ----------------------------------------------------------------
+
+
+def _device_parameters(factory: Callable[..., Any]) -> set[str]:
+    """Names of the factory's parameters annotated with a device type (or a sequence of them)."""
+    try:
+        hints = typing.get_type_hints(factory)
+    except Exception:
+        hints = getattr(factory, "__annotations__", {})
+    return {name for name, ann in hints.items() if name != "return" and _mentions_device(ann)}
+
+
+def _mentions_device(ann: Any) -> bool:
+    if typing.get_origin(ann) is not None:
+        return any(_mentions_device(arg) for arg in typing.get_args(ann))
+    if not isinstance(ann, type) or ann in (str, bytes, int, float, bool, complex, type(None)):
+        return False
+    return bool(getattr(ann, "_is_protocol", False)) or any(
+        hasattr(ann, attr)
+        for attr in ("read", "set", "trigger", "kickoff", "describe", "stage", "locate")
+    )
+
+
+def _references(spec: DeviceSpec, device_params: set[str]) -> list[tuple[str, str]]:
+    """``(parameter, device name)`` for every device the table refers to."""
+    refs: list[tuple[str, str]] = []
+    for key in device_params & set(spec.params):
+        value = spec.params[key]
+        names = value if isinstance(value, list) else [value]
+        refs.extend((key, v) for v in names if isinstance(v, str))
+    return refs
+
+
+def _build_devices(profile: Profile, device_types: Mapping[str, Any]) -> dict[str, Any]:
+    factories: dict[str, Callable[..., Any]] = {}
+    deps: dict[str, list[tuple[str, str]]] = {}
+    for name, spec in profile.devices.items():
+        where = f"[devices.{name}]"
+        if spec.type not in device_types:
+            raise profile.error(
+                where,
+                f"unknown device type {spec.type!r}{suggest(spec.type, device_types)} "
+                f"(known: {', '.join(sorted(device_types)) or 'none'}; is its plugin "
+                "installed and enabled?)",
+            )
+        factory = factories[name] = device_types[spec.type]
+        _check_names(profile, where, f"type {spec.type!r}", factory, spec.params, device=True)
+        deps[name] = _references(spec, _device_parameters(factory))
+        for key, ref in deps[name]:
+            if ref not in profile.devices:
+                raise profile.error(
+                    f"{where} {key!r}",
+                    f"refers to device {ref!r}, which the profile does not declare"
+                    f"{suggest(ref, profile.devices)} (declared: {', '.join(profile.devices)})",
+                )
+    devices: dict[str, Any] = {}
+    for name in _dependency_order(profile, deps):
+        spec = profile.devices[name]
+        where = f"[devices.{name}]"
+        params = {**spec.params, "name": name}
+        bound = _bind(profile, where, factories[name], params, devices, f"device {name!r}")
+        try:
+            devices[name] = factories[name](*bound.args, **bound.kwargs)
+        except CieloError as exc:
+            raise profile.error(where, f"could not be built: {exc}") from exc
+        except Exception as exc:
+            raise profile.error(where, f"could not be built: {type(exc).__name__}: {exc}") from exc
+    return devices
+
+
+def _dependency_order(profile: Profile, deps: Mapping[str, list[tuple[str, str]]]) -> list[str]:
+    order: list[str] = []
+    state: dict[str, str] = {}  # "visiting" or "done"
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = chain[chain.index(name) :] + [name]
+            raise profile.error(
+                f"[devices.{chain[-1]}]",
+                f"and [devices.{name}] refer to each other (cycle: {' -> '.join(cycle)}); "
+                "break the cycle",
+            )
+        state[name] = "visiting"
+        for _, ref in deps[name]:
+            visit(ref, [*chain, name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in deps:
+        visit(name, [])
+    return order
+
+
+def _check_names(
+    profile: Profile,
+    where: str,
+    what: str,
+    factory: Callable[..., Any],
+    params: Mapping[str, Any],
+    *,
+    device: bool,
+) -> None:
+    """Unknown and missing parameters, with a suggestion for a misspelled one."""
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    accepted = [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and not (device and p.name == "name")
+    ]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    for key in params:
+        if key not in accepted and not takes_any:
+            raise profile.error(
+                where,
+                f"unknown parameter {key!r} for {what}{suggest(key, accepted)} "
+                f"(parameters: {', '.join(accepted) or 'none'})",
+            )
+    for p in sig.parameters.values():
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            if p.name not in params and not (device and p.name == "name"):
+                ann = "" if p.annotation is p.empty else f" ({_annotation_text(p.annotation)})"
+                raise profile.error(
+                    where, f"missing parameter {p.name!r}{ann} for {what}; add {p.name} = ..."
+                )
+
+
+def _annotation_text(ann: Any) -> str:
+    return ann if isinstance(ann, str) else getattr(ann, "__name__", None) or repr(ann)
+
+
+def _bind(
+    profile: Profile,
+    where: str,
+    factory: Callable[..., Any],
+    params: Mapping[str, Any],
+    devices: Mapping[str, Any],
+    what: str,
+) -> inspect.BoundArguments:
+    """Check types and turn device names into devices, via the typed signature."""
+    try:
+        from ._signature import bind_parameters
+    except ImportError:  # pragma: no cover - until the signature module lands
+        return inspect.signature(factory).bind_partial(**params)
+    try:
+        return bind_parameters(factory, (), dict(params), devices, what=what)
+    except PlanParameterError as exc:
+        raise profile.error(where, str(exc)) from exc
+
+
+def _check_subscriber(
+    profile: Profile, kind: str, spec: SubscriberSpec, factories: Mapping[str, Any]
+) -> None:
+    where = f"[{kind}.{spec.name}]"
+    what = kind[:-1]
+    if spec.type not in factories:
+        raise profile.error(
+            where,
+            f"unknown {what} {spec.type!r}{suggest(spec.type, factories)} "
+            f"(known: {', '.join(sorted(factories)) or 'none'})",
+        )
+    _check_names(
+        profile, where, f"{what} {spec.type!r}", factories[spec.type], spec.params, device=False
+    )
+    _bind(profile, where, factories[spec.type], spec.params, {}, f"{what} {spec.type!r}")

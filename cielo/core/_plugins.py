@@ -1,0 +1,312 @@
+"""Build a fresh plugin manager per session: bundled plugins, then entry points.
+
+Nothing registers on import. :func:`make_plugin_manager` adds cielo's hook
+specifications, registers the bundled plugins (``cielo.plugins.BUNDLED_PLUGINS``) by
+module name, then the third-party plugins of the entry-point group ``cielo.plugins``,
+each loaded in isolation: a plugin that fails to import or register is recorded with
+its name, distribution, version and cause, a :class:`PluginWarning` is issued, and the
+others still load. ``CIELO_STRICT_PLUGINS=1`` (or ``strict=True``) turns a failure into
+a :class:`~cielo.core.PluginError` with the cause chained.
+
+Environment variables:
+
+``CIELO_DISABLE_PLUGINS=a,b``
+    block these plugins by name (never imported).
+``CIELO_DISABLE_PLUGIN_AUTOLOAD=1``
+    do not load third-party entry points.
+``CIELO_STRICT_PLUGINS=1``
+    a plugin that fails to load is fatal.
+``CIELO_TRACE_PLUGINS=1``
+    print every hook call, its plugins and results to stderr.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import version as dist_version
+from typing import Any
+
+import pluggy
+
+from ._errors import PluginError
+from ._markers import PROJECT_NAME
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "CieloPluginManager",
+    "PluginInfo",
+    "PluginWarning",
+    "make_plugin_manager",
+]
+
+#: The entry-point group third-party plugins declare in their ``pyproject.toml``.
+ENTRY_POINT_GROUP = "cielo.plugins"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load; the others loaded (see ``cielo plugins``)."""
+
+
+@dataclass
+class PluginInfo:
+    """What cielo knows about one plugin, loaded or not.
+
+    ``status`` is ``"loaded"``, ``"blocked"`` (not imported on request) or
+    ``"failed"`` (then ``error`` holds the message and ``exception`` the cause).
+    """
+
+    name: str
+    module: str
+    bundled: bool
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "loaded"
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False)
+    plugin: object | None = field(default=None, repr=False)
+
+
+class CieloPluginManager(pluggy.PluginManager):
+    """A :class:`pluggy.PluginManager` that remembers every plugin it tried to load."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_NAME)
+        #: Every plugin by name, in load order, including blocked and failed ones.
+        self.plugin_info: dict[str, PluginInfo] = {}
+
+    @property
+    def failures(self) -> list[PluginInfo]:
+        """The plugins that failed to load."""
+        return [info for info in self.plugin_info.values() if info.status == "failed"]
+
+    def plugin_versions(self) -> dict[str, str]:
+        """``{plugin name: version}`` of the loaded plugins (for run-start documents)."""
+        return {
+            info.name: info.version or "unknown"
+            for info in self.plugin_info.values()
+            if info.status == "loaded"
+        }
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def _env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+def make_plugin_manager(
+    *,
+    disable: Iterable[str] = (),
+    enable: Iterable[str] | None = None,
+    autoload: bool | None = None,
+    strict: bool | None = None,
+    trace: bool | None = None,
+    plugins: Iterable[object | tuple[str, object]] = (),
+    bundled: Sequence[str] | None = None,
+) -> CieloPluginManager:
+    """Build a fresh plugin manager for one session.
+
+    :param disable: plugin names to block (added to ``CIELO_DISABLE_PLUGINS``).
+    :param enable: if given, an allow-list: only these plugins are loaded.
+    :param autoload: load third-party entry points (default: yes, unless
+        ``CIELO_DISABLE_PLUGIN_AUTOLOAD=1``).
+    :param strict: a plugin that fails to load raises (default: ``CIELO_STRICT_PLUGINS``).
+    :param trace: print hook calls to stderr (default: ``CIELO_TRACE_PLUGINS``).
+    :param plugins: extra plugin objects to register after the others (tests, scripts);
+        each an object (named by its ``__name__`` or class) or a ``(name, object)`` pair.
+    :param bundled: module names of bundled plugins (default ``BUNDLED_PLUGINS``).
+    :returns: the manager; ``pm.plugin_info`` lists every plugin and its status.
+    :raises PluginError: in strict mode, when a plugin fails to load; always, when a
+        plugin's hooks cannot be checked against the specifications.
+    """
+    from cielo.hookspecs import SPEC_MODULES  # the core does not import upward at import time
+    from cielo.plugins import BUNDLED_PLUGINS
+
+    if autoload is None:
+        autoload = not _env_flag("CIELO_DISABLE_PLUGIN_AUTOLOAD")
+    if strict is None:
+        strict = _env_flag("CIELO_STRICT_PLUGINS")
+    if trace is None:
+        trace = _env_flag("CIELO_TRACE_PLUGINS")
+    blocked = set(disable) | set(_env_list("CIELO_DISABLE_PLUGINS"))
+    allowed = None if enable is None else set(enable)
+
+    pm = CieloPluginManager()
+    if trace:
+        _enable_trace(pm)
+    for module in SPEC_MODULES:
+        pm.add_hookspecs(module)
+    loader = _Loader(pm, blocked, allowed, strict)
+
+    for module_name in BUNDLED_PLUGINS if bundled is None else bundled:
+        loader.load(
+            module_name.rpartition(".")[2],
+            module_name,
+            bundled=True,
+            load=lambda m=module_name: importlib.import_module(m),
+        )
+    pm.hook.cielo_addhooks.call_historic(kwargs={"pluginmanager": pm})
+    if autoload:
+        for ep in _entry_points():
+            loader.load(ep.name, ep.value, bundled=False, load=ep.load, entry_point=ep)
+    for item in plugins:
+        name, plugin = item if isinstance(item, tuple) else (_object_name(item), item)
+        loader.load(name, _object_name(plugin), bundled=False, load=lambda p=plugin: p)
+    loader.check_pending()
+    return pm
+
+
+def _object_name(obj: object) -> str:
+    name = getattr(obj, "__name__", None)
+    return name if isinstance(name, str) else type(obj).__name__
+
+
+def _entry_points() -> list[EntryPoint]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if (ep.name, ep.value) not in seen:  # a distribution found twice on the path
+            seen.add((ep.name, ep.value))
+            unique.append(ep)
+    return unique
+
+
+def _distribution_of(ep: EntryPoint | None) -> tuple[str | None, str | None]:
+    if ep is None:
+        return None, None
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+class _Loader:
+    """Loads plugins one at a time, recording each outcome in ``pm.plugin_info``."""
+
+    def __init__(
+        self, pm: CieloPluginManager, blocked: set[str], allowed: set[str] | None, strict: bool
+    ) -> None:
+        self.pm, self.blocked, self.allowed, self.strict = pm, blocked, allowed, strict
+        try:
+            self.cielo_version: str | None = dist_version("cielo")
+        except Exception:  # a source tree that is not installed
+            self.cielo_version = None
+
+    def load(
+        self,
+        name: str,
+        module: str,
+        *,
+        bundled: bool,
+        load: Any,
+        entry_point: EntryPoint | None = None,
+    ) -> None:
+        dist: str | None
+        version: str | None
+        if bundled:
+            dist, version = "cielo", self.cielo_version
+        else:
+            dist, version = _distribution_of(entry_point)
+        info = PluginInfo(name, module, bundled, dist, version)
+        if name in self.blocked or (self.allowed is not None and name not in self.allowed):
+            info.status = "blocked"
+            self.pm.set_blocked(name)
+            self.plugin_info.setdefault(name, info)
+            return
+        if name in self.plugin_info:
+            other = self.plugin_info[name]
+            where = f"{other.module} ({other.distribution or 'unknown distribution'})"
+            self._fail(
+                info,
+                PluginError(
+                    f"plugin name {name!r} is already taken by {where}; rename the entry point "
+                    f"in {dist or 'the distribution'} or block one with CIELO_DISABLE_PLUGINS"
+                ),
+                record=False,
+            )
+            return
+        try:
+            plugin = load()
+            self.pm.register(plugin, name=name)
+        except Exception as exc:
+            if self.pm.get_plugin(name) is not None:  # registered halfway: take it out again
+                self.pm.unregister(name=name)
+            self._fail(info, exc)
+            return
+        info.plugin = plugin
+        if not bundled and version is None:
+            info.version = getattr(plugin, "__version__", None)
+        self.plugin_info[name] = info
+
+    @property
+    def plugin_info(self) -> dict[str, PluginInfo]:
+        return self.pm.plugin_info
+
+    def _fail(self, info: PluginInfo, exc: BaseException, *, record: bool = True) -> None:
+        origin = f"{info.distribution} {info.version or ''}".strip() if info.distribution else ""
+        where = f" from {origin}" if origin else ""
+        message = (
+            f'Error loading plugin "{info.name}" ({info.module}){where}: '
+            f"{type(exc).__name__}: {exc}"
+        )
+        info.status, info.error, info.exception = "failed", message, exc
+        if record:
+            self.plugin_info[info.name] = info
+        else:
+            self.plugin_info[f"{info.name} ({info.module})"] = info
+        if self.strict:
+            raise PluginError(message + " (CIELO_STRICT_PLUGINS is set)") from exc
+        warnings.warn(message, PluginWarning, stacklevel=4)
+
+    def check_pending(self) -> None:
+        """Fail a plugin whose hook implementation matches no specification."""
+        known = sorted(
+            name for name, caller in vars(self.pm.hook).items() if caller.spec is not None
+        )
+        for hook_name, caller in list(vars(self.pm.hook).items()):
+            if caller.spec is not None:
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                close = difflib.get_close_matches(hook_name, known, n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?" if close else f"known hooks: {', '.join(known)}"
+                )
+                error = PluginError(
+                    f"plugin {impl.plugin_name!r} implements unknown hook {hook_name!r}; {hint}"
+                )
+                info = self.plugin_info.get(impl.plugin_name)
+                self.pm.unregister(name=impl.plugin_name)
+                if info is None:  # pragma: no cover - every registered plugin has an info
+                    raise error
+                info.plugin = None
+                self._fail(info, error)
+
+
+def _enable_trace(pm: pluggy.PluginManager) -> None:
+    def before(hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls) or "no plugins"
+        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        sys.stderr.write(f"cielo trace: {hook_name}({args}) -> [{names}]\n")
+
+    def after(
+        outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> None:
+        if outcome.exception is not None:
+            sys.stderr.write(f"cielo trace: {hook_name} raised {outcome.exception!r}\n")
+        else:
+            sys.stderr.write(f"cielo trace: {hook_name} returned {outcome.get_result()!r}\n")
+
+    pm.add_hookcall_monitoring(before, after)

@@ -1,0 +1,237 @@
+"""Profiles: one instrument's configuration in TOML, found by name or path.
+
+A profile has these tables (all optional)::
+
+    [profile]            description = "..."
+    [plugins]            enable = [...] (allow-list), disable = [...]
+    [devices.NAME]       type = "sim.motor", then that type's parameters
+    [metadata]           default run metadata
+    [callbacks.NAME]     parameters of callback NAME (``type = "..."`` to reuse one twice)
+    [suitcases.NAME]     parameters of suitcase NAME (``type = "..."`` likewise)
+    [catalog]            uri = "sqlite:///runs.db"
+
+Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
+by :data:`os.pathsep`), then ``${XDG_CONFIG_HOME:-~/.config}/cielo/profiles``, then the
+profiles bundled with cielo. This module reads and checks the file's structure;
+checking names and parameters against what the plugins offer happens when the profile
+is loaded into an environment (:func:`cielo.load_profile`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ._errors import ProfileError
+
+__all__ = [
+    "DeviceSpec",
+    "Profile",
+    "SubscriberSpec",
+    "find_profile",
+    "list_profiles",
+    "profile_search_path",
+    "read_profile",
+    "suggest",
+]
+
+_SECTIONS = ("profile", "plugins", "devices", "metadata", "callbacks", "suitcases", "catalog")
+_SUFFIX = ".toml"
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """One ``[devices.NAME]`` table: build ``type`` as ``factory(name=NAME, **params)``."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SubscriberSpec:
+    """One ``[callbacks.NAME]`` or ``[suitcases.NAME]`` table."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A parsed profile. ``source`` names it in messages (the file name, or the name)."""
+
+    name: str
+    path: Path | None
+    description: str = ""
+    enable: tuple[str, ...] | None = None
+    disable: tuple[str, ...] = ()
+    devices: Mapping[str, DeviceSpec] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    callbacks: Mapping[str, SubscriberSpec] = field(default_factory=dict)
+    suitcases: Mapping[str, SubscriberSpec] = field(default_factory=dict)
+    catalog_uri: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def source(self) -> str:
+        return self.path.name if self.path is not None else self.name
+
+    def error(self, where: str, message: str) -> ProfileError:
+        """A :class:`ProfileError` that names this profile's file and the table or key."""
+        return ProfileError(f"{self.source}: {where} {message}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, name: str, path: Path | None = None) -> Profile:
+        """Check the structure of parsed TOML and build a profile from it."""
+        source = path.name if path is not None else name
+        _known_keys(source, "", data, _SECTIONS)
+        section = _tables(source, data)
+        prof = section["profile"]
+        _known_keys(source, "[profile]", prof, ("description",))
+        plugins = section["plugins"]
+        _known_keys(source, "[plugins]", plugins, ("enable", "disable"))
+        enable = plugins.get("enable")
+        devices = {}
+        for dev_name, table in section["devices"].items():
+            where = f"[devices.{dev_name}]"
+            if not isinstance(table, Mapping):
+                raise ProfileError(
+                    f"{source}: {where} must be a table with 'type' and parameters, got {table!r}"
+                )
+            if "type" not in table:
+                raise ProfileError(
+                    f"{source}: {where} has no 'type'; add e.g. type = \"sim.motor\" "
+                    "(`cielo plugins` lists the device types)"
+                )
+            dev_type = _string(source, where, "type", table["type"])
+            params = {k: v for k, v in table.items() if k != "type"}
+            if "name" in params:
+                raise ProfileError(
+                    f"{source}: {where} sets 'name'; the table's name is the device's name, "
+                    "remove the key"
+                )
+            devices[dev_name] = DeviceSpec(dev_name, dev_type, MappingProxyType(params))
+        catalog = section["catalog"]
+        _known_keys(source, "[catalog]", catalog, ("uri",))
+        uri = catalog.get("uri")
+        return cls(
+            name=name,
+            path=path,
+            description=_string(source, "[profile]", "description", prof.get("description", "")),
+            enable=None if enable is None else _strings(source, "[plugins]", "enable", enable),
+            disable=_strings(source, "[plugins]", "disable", plugins.get("disable", [])),
+            devices=MappingProxyType(devices),
+            metadata=MappingProxyType(dict(section["metadata"])),
+            callbacks=_subscribers(source, "callbacks", section["callbacks"]),
+            suitcases=_subscribers(source, "suitcases", section["suitcases"]),
+            catalog_uri=None if uri is None else _string(source, "[catalog]", "uri", uri),
+            raw=MappingProxyType(dict(data)),
+        )
+
+
+def _known_keys(source: str, where: str, table: Mapping[str, Any], known: Iterable[str]) -> None:
+    known = tuple(known)
+    for key in table:
+        if key not in known:
+            place = f"{where} unknown key {key!r}" if where else f"unknown table [{key}]"
+            raise ProfileError(
+                f"{source}: {place}{suggest(key, known)} (allowed: {', '.join(known)})"
+            )
+
+
+def _tables(source: str, data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    tables = {}
+    for key in _SECTIONS:
+        value = data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ProfileError(f"{source}: [{key}] must be a table, got {value!r}")
+        tables[key] = value
+    return tables
+
+
+def _string(source: str, where: str, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ProfileError(f"{source}: {where} {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _strings(source: str, where: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(
+            f"{source}: {where} {key!r} must be a list of plugin names, got {value!r}"
+        )
+    return tuple(value)
+
+
+def _subscribers(source: str, kind: str, tables: Mapping[str, Any]) -> Mapping[str, SubscriberSpec]:
+    specs = {}
+    for name, table in tables.items():
+        where = f"[{kind}.{name}]"
+        if not isinstance(table, Mapping):
+            raise ProfileError(f"{source}: {where} must be a table of parameters, got {table!r}")
+        params = dict(table)
+        sub_type = _string(source, where, "type", params.pop("type", name))
+        specs[name] = SubscriberSpec(name, sub_type, MappingProxyType(params))
+    return MappingProxyType(specs)
+
+
+def profile_search_path() -> list[Path]:
+    """Directories searched for a profile by name, first match wins."""
+    paths = [Path(p) for p in os.environ.get("CIELO_PROFILE_PATH", "").split(os.pathsep) if p]
+    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    paths.append(Path(config_home) / "cielo" / "profiles")
+    paths.append(Path(__file__).resolve().parent.parent / "profiles")
+    return paths
+
+
+def list_profiles() -> dict[str, Path]:
+    """``{name: path}`` of every profile on the search path (a name's first match wins)."""
+    found: dict[str, Path] = {}
+    for directory in profile_search_path():
+        if directory.is_dir():
+            for path in sorted(directory.glob(f"*{_SUFFIX}")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def find_profile(name_or_path: str | os.PathLike[str]) -> Path:
+    """The file of a profile given by path (contains a separator or ends in .toml) or name."""
+    text = os.fspath(name_or_path)
+    if isinstance(name_or_path, os.PathLike) or text.endswith(_SUFFIX) or os.sep in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ProfileError(f"profile file {text!r} does not exist")
+        return path
+    for directory in profile_search_path():
+        path = directory / f"{text}{_SUFFIX}"
+        if path.is_file():
+            return path
+    searched = ", ".join(str(d) for d in profile_search_path())
+    raise ProfileError(
+        f"no profile named {text!r}{suggest(text, list_profiles())}; searched {searched} "
+        "(give a path, or add a directory to CIELO_PROFILE_PATH)"
+    )
+
+
+def read_profile(name_or_path: str | os.PathLike[str]) -> Profile:
+    """Find, parse and structurally check a profile."""
+    path = find_profile(name_or_path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path.name}: not valid TOML: {exc} ({path})") from exc
+    return Profile.from_dict(data, name=path.stem, path=path)

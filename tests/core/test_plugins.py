@@ -1,0 +1,203 @@
+"""The plugin manager: bundled plugins, entry points in isolation, blocking, strict, trace."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cielo import hookimpl
+from cielo.core import PluginError, PluginHooks, PluginWarning, make_plugin_manager
+from cielo.plugins import BUNDLED_PLUGINS
+
+BUNDLED_NAMES = [m.rpartition(".")[2] for m in BUNDLED_PLUGINS]
+
+
+def fake_distribution(site: Path, dist: str, version: str, entry_points: dict[str, str]) -> None:
+    """A ``*.dist-info`` directory: real entry-point discovery without pip."""
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[cielo.plugins]\n{lines}")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A directory with a working and a broken third-party plugin distribution."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "good_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from cielo import hookimpl
+
+            @hookimpl
+            def cielo_plans():
+                def hello():
+                    \"\"\"Say hello.\"\"\"
+                    yield from ()
+                return {"hello": hello}
+            """
+        )
+    )
+    (site / "broken_plugin.py").write_text("raise RuntimeError('the flux capacitor is missing')\n")
+    fake_distribution(site, "cielo-good", "2.0.1", {"good": "good_plugin"})
+    fake_distribution(site, "cielo-broken", "1.2.3", {"broken": "broken_plugin"})
+    return site
+
+
+LIST_SCRIPT = """
+import json, warnings
+warnings.simplefilter("ignore")
+from cielo.core import make_plugin_manager
+pm = make_plugin_manager()
+print(json.dumps({n: [i.status, i.distribution, i.version, i.error]
+                  for n, i in pm.plugin_info.items()}))
+"""
+
+
+def run_python(script: str, site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(site), **env}
+    for key in ("CIELO_STRICT_PLUGINS", "CIELO_DISABLE_PLUGINS", "CIELO_TRACE_PLUGINS"):
+        if key not in env:
+            full_env.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=full_env, timeout=60
+    )
+
+
+def test_bundled_plugins_register_by_their_short_name():
+    pm = make_plugin_manager(autoload=False)
+    for name in BUNDLED_NAMES:
+        assert pm.get_plugin(name) is not None
+        info = pm.plugin_info[name]
+        assert (info.status, info.bundled, info.distribution) == ("loaded", True, "cielo")
+    assert PluginHooks(pm).plugin_versions()["sim"] == pm.plugin_info["sim"].version
+
+
+def test_each_manager_is_fresh():
+    first = make_plugin_manager(autoload=False)
+    second = make_plugin_manager(autoload=False, disable=["epics"])
+    assert first is not second
+    assert first.get_plugin("epics") is not None
+    assert second.get_plugin("epics") is None
+    assert second.plugin_info["epics"].status == "blocked"
+
+
+def test_broken_entry_point_is_reported_while_the_rest_load(site: Path):
+    proc = run_python(LIST_SCRIPT, site)
+    assert proc.returncode == 0, proc.stderr
+    infos = json.loads(proc.stdout)
+    status, dist, version, error = infos["broken"]
+    assert (status, dist, version) == ("failed", "cielo-broken", "1.2.3")
+    assert "broken" in error and "cielo-broken 1.2.3" in error
+    assert "the flux capacitor is missing" in error
+    assert infos["good"][:3] == ["loaded", "cielo-good", "2.0.1"]
+    assert all(infos[name][0] == "loaded" for name in BUNDLED_NAMES)
+
+
+def test_broken_entry_point_warns(site: Path):
+    script = LIST_SCRIPT.replace('warnings.simplefilter("ignore")', "")
+    proc = run_python(script, site)
+    assert "PluginWarning" in proc.stderr and "flux capacitor" in proc.stderr
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(site: Path):
+    proc = run_python(LIST_SCRIPT, site, CIELO_STRICT_PLUGINS="1")
+    assert proc.returncode != 0
+    assert "PluginError" in proc.stderr and '"broken"' in proc.stderr
+    # the cause is chained, not swallowed
+    assert "RuntimeError: the flux capacitor is missing" in proc.stderr
+    assert "direct cause" in proc.stderr
+
+
+def test_blocking_by_environment_never_imports_the_plugin(site: Path):
+    proc = run_python(LIST_SCRIPT, site, CIELO_STRICT_PLUGINS="1", CIELO_DISABLE_PLUGINS="broken")
+    assert proc.returncode == 0, proc.stderr
+    infos = json.loads(proc.stdout)
+    assert infos["broken"][0] == "blocked" and infos["good"][0] == "loaded"
+
+
+def test_autoload_can_be_switched_off(site: Path):
+    proc = run_python(LIST_SCRIPT, site, CIELO_DISABLE_PLUGIN_AUTOLOAD="1")
+    infos = json.loads(proc.stdout)
+    assert "good" not in infos and "broken" not in infos
+    assert set(BUNDLED_NAMES) <= set(infos)
+
+
+def test_trace_prints_hook_calls(site: Path):
+    script = LIST_SCRIPT + "pm.hook.cielo_plans()\n"
+    proc = run_python(script, site, CIELO_TRACE_PLUGINS="1", CIELO_DISABLE_PLUGINS="broken")
+    assert "cielo trace: cielo_plans() -> [" in proc.stderr
+    assert "good" in proc.stderr and "'hello'" in proc.stderr
+
+
+class Misspelled:
+    @hookimpl
+    def cielo_device_typs(self):
+        return {}
+
+
+def test_misspelled_hook_fails_loudly():
+    with pytest.warns(PluginWarning, match="cielo_device_typs.*did you mean 'cielo_device_types'"):
+        pm = make_plugin_manager(autoload=False, plugins=[("typo", Misspelled())])
+    assert pm.plugin_info["typo"].status == "failed"
+    assert pm.get_plugin("typo") is None  # taken out again
+    with pytest.raises(PluginError, match="unknown hook 'cielo_device_typs'"):
+        make_plugin_manager(autoload=False, strict=True, plugins=[("typo", Misspelled())])
+
+
+class WrongArguments:
+    @hookimpl
+    def cielo_devices(self, profil):
+        return {}
+
+
+def test_hook_with_wrong_arguments_is_a_load_failure():
+    with pytest.warns(PluginWarning, match="(?s)wrong_args.*profil"):
+        pm = make_plugin_manager(autoload=False, plugins=[("wrong_args", WrongArguments())])
+    assert pm.plugin_info["wrong_args"].status == "failed"
+
+
+class AddsHooks:
+    """A plugin that defines a hook of its own and implements it."""
+
+    class Spec:
+        from cielo.core import hookspec
+
+        @hookspec
+        def cielo_example_greeting(self, who: str) -> str:  # type: ignore[empty-body]
+            """Greet someone."""
+
+    @hookimpl
+    def cielo_addhooks(self, pluginmanager):
+        pluginmanager.add_hookspecs(self.Spec)
+
+    @hookimpl
+    def cielo_example_greeting(self, who):
+        return f"hello {who}"
+
+
+def test_addhooks_lets_a_late_plugin_add_and_implement_a_hook():
+    pm = make_plugin_manager(autoload=False, strict=True, plugins=[("greeter", AddsHooks())])
+    assert pm.hook.cielo_example_greeting(who="beamline") == ["hello beamline"]
+
+
+def test_allow_list_loads_only_the_named_plugins():
+    pm = make_plugin_manager(autoload=False, enable=["sim", "scans"])
+    loaded = [n for n, i in pm.plugin_info.items() if i.status == "loaded"]
+    assert loaded == ["sim", "scans"]
+
+
+def test_two_plugins_with_one_name_are_refused():
+    class One:
+        pass
+
+    with pytest.raises(PluginError, match="plugin name 'sim' is already taken"):
+        make_plugin_manager(autoload=False, strict=True, plugins=[("sim", One())])

@@ -230,7 +230,7 @@ def _json_default(value: Any) -> Any:
     return _NO_DEFAULT
 
 
-_PARAM_HEADER = re.compile(r"^(\*{0,2}[A-Za-z_][A-Za-z0-9_]*)(\s*:.*)?$")
+_PARAM_HEADER = re.compile(r"^\*{0,2}[A-Za-z_]\w*(\s*,\s*\*{0,2}[A-Za-z_]\w*)*(\s*:.*)?$")
 
 
 def _param_docs(doc: str) -> dict[str, str]:
@@ -245,20 +245,19 @@ def _param_docs(doc: str) -> dict[str, str]:
         )
     except StopIteration:
         return out
-    current: str | None = None
+    current: list[str] | None = None
     for line in lines[start + 2 :]:
         if line.strip() and not line.startswith(" "):
             match = _PARAM_HEADER.match(line.strip())
             if match is None:
                 break
-            names = [n.strip().lstrip("*") for n in match.group(1).split(",")]
-            current = names[0]
-            out[current] = ""
+            names = [n.strip().lstrip("*") for n in line.split(":")[0].split(",")]
+            current = names
+            for n in names:
+                out[n] = ""
         elif current is not None and line.strip():
-            out[current] = (out[current] + " " + line.strip()).strip()
-        elif current is not None and not line.strip() and out[current]:
-            # blank line inside a description: keep the first paragraph only
-            continue
+            for n in current:
+                out[n] = (out[n] + " " + line.strip()).strip()
     return {k: v for k, v in out.items() if v}
 
 

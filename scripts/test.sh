@@ -19,7 +19,9 @@ for pkg in examples/*/; do
     [ -f "$pkg/pyproject.toml" ] && .venv/bin/pip install -q -e "$pkg"
 done
 
-.venv/bin/ruff check cielo tests benchmarks examples
+lint_dirs=()
+for d in cielo tests benchmarks examples; do [ -d "$d" ] && lint_dirs+=("$d"); done
+.venv/bin/ruff check "${lint_dirs[@]}"
 .venv/bin/mypy
 set +e
 .venv/bin/python -m pytest "$@"

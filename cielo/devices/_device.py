@@ -1,0 +1,236 @@
+"""Devices: trees of signals and sub-devices declared as typed class attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar, overload
+
+from cielo.core import Status, finished_status, status_all
+from cielo.core.protocols import DataKey, Hints, Reading
+
+from ._base import Named
+from ._kind import Kind, as_kind
+from ._signal import DEFAULT_TIMEOUT, Signal
+
+__all__ = ["Cpt", "Device"]
+
+C = TypeVar("C", bound=Named)
+
+
+class Cpt(Generic[C]):
+    """A component: a signal or sub-device built for each instance of its device.
+
+    ``top = Cpt(SimMotor, velocity=2.0)`` builds ``SimMotor(velocity=2.0, kind=...,
+    parent=device)`` named ``<device>_top``; reading ``device.top`` gives the
+    ``SimMotor`` (and type checkers know it).
+
+    Parameters
+    ----------
+    cls
+        The class (or factory) to call.
+    suffix
+        When given, ``device.prefix + suffix`` is passed as the first positional
+        argument (a PV name for EPICS signals, a prefix for sub-devices).
+    kind
+        The child's role: ``normal`` (default), ``hinted``, ``config``, ``omitted``.
+    parent_name
+        Read the child under the device's own name (a motor's readback is ``motor1``).
+    """
+
+    def __init__(
+        self,
+        cls: Callable[..., C],
+        *args: Any,
+        suffix: str | None = None,
+        kind: Kind | str | int = Kind.normal,
+        parent_name: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.cls = cls
+        self.args = args
+        self.kwargs = kwargs
+        self.suffix = suffix
+        self.kind = as_kind(kind)
+        self.parent_name = parent_name
+        self.attr = ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Cpt[C]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> C: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Cpt[C] | C:
+        if obj is None:
+            return self
+        raise AttributeError(f"{type(obj).__name__}.{self.attr} is not built yet")
+
+    def create(self, device: Device) -> C:
+        """Build the child for ``device``."""
+        args = self.args
+        if self.suffix is not None:
+            args = (f"{device.prefix}{self.suffix}", *args)
+        child = self.cls(*args, kind=self.kind, parent=device, **self.kwargs)
+        child.parent_name = self.parent_name
+        return child
+
+    def __repr__(self) -> str:
+        return f"Cpt({getattr(self.cls, '__name__', self.cls)}, attr={self.attr!r})"
+
+
+class Device(Named):
+    """A named tree of signals and sub-devices.
+
+    Declare children as class attributes with :class:`Cpt`::
+
+        class Slit(Device):
+            top = Cpt(SimMotor)
+            bottom = Cpt(SimMotor)
+
+    or assign them in ``__init__`` (``self.top = SimMotor()``): any public attribute
+    holding a signal or device becomes a child. Children whose kind includes ``normal``
+    are read by :meth:`read`; ``config`` ones by :meth:`read_configuration`; ``hinted``
+    ones are listed in :attr:`hints`.
+    """
+
+    _cpts: ClassVar[dict[str, Cpt[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cpts: dict[str, Cpt[Any]] = {}
+        for base in reversed(cls.__mro__):
+            for attr, value in vars(base).items():
+                if isinstance(value, Cpt):
+                    cpts[attr] = value
+        cls._cpts = cpts
+
+    def __init__(
+        self,
+        prefix: str = "",
+        *,
+        name: str = "",
+        kind: Kind | str | int = Kind.normal,
+        parent: Any = None,
+    ) -> None:
+        self.__dict__.setdefault("_children", {})
+        super().__init__(name=name, kind=kind, parent=parent)
+        self.prefix = prefix
+        for attr, cpt in type(self)._cpts.items():
+            setattr(self, attr, cpt.create(self))
+        if name:
+            self.set_name(name)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if isinstance(value, Named) and not attr.startswith("_"):
+            children = self.__dict__.setdefault("_children", {})
+            children[attr] = value
+            object.__setattr__(self, attr, value)
+            value._attach(self, attr)
+            return
+        object.__setattr__(self, attr, value)
+
+    # -- tree --------------------------------------------------------------
+    @property
+    def children(self) -> dict[str, Named]:
+        """The direct children by attribute name, in declaration order."""
+        children: dict[str, Named] = self.__dict__.get("_children", {})
+        return dict(children)
+
+    def set_name(self, name: str) -> None:
+        self._name = name
+        for child in self.__dict__.get("_children", {}).values():
+            child.set_name(self.child_name(child))
+
+    def walk_signals(self) -> Iterator[Signal[Any]]:
+        """Every signal of the tree, depth first."""
+        for child in self.children.values():
+            if isinstance(child, Signal):
+                yield child
+            elif isinstance(child, Device):
+                yield from child.walk_signals()
+
+    # -- connection ----------------------------------------------------------
+    def connect(self, timeout: float | None = DEFAULT_TIMEOUT) -> Status:
+        """Start connecting every signal; the status is done when all are connected."""
+        return status_all([sig.connect(timeout) for sig in self.walk_signals()], obj=self)
+
+    @property
+    def connected(self) -> bool:
+        return all(sig.connected for sig in self.walk_signals())
+
+    def wait_for_connection(self, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        """Connect and block; one error lists every signal that did not connect."""
+        from ._connect import connect_all
+
+        connect_all([self], timeout=timeout)
+
+    def destroy(self) -> None:
+        """Drop subscriptions and release every transport."""
+        for sig in self.walk_signals():
+            sig.destroy()
+
+    # -- reading -------------------------------------------------------------
+    def read(self) -> dict[str, Reading]:
+        out: dict[str, Reading] = {}
+        for child in self.children.values():
+            if child.kind & Kind.normal:
+                out.update(child.read())  # type: ignore[attr-defined]
+        return out
+
+    def describe(self) -> dict[str, DataKey]:
+        out: dict[str, DataKey] = {}
+        for child in self.children.values():
+            if child.kind & Kind.normal:
+                out.update(child.describe())  # type: ignore[attr-defined]
+        return out
+
+    def read_configuration(self) -> dict[str, Reading]:
+        out: dict[str, Reading] = {}
+        for child in self.children.values():
+            if isinstance(child, Device) and child.kind != Kind.omitted:
+                out.update(child.read_configuration())
+            if child.kind & Kind.config:
+                out.update(child.read())  # type: ignore[attr-defined]
+        return out
+
+    def describe_configuration(self) -> dict[str, DataKey]:
+        out: dict[str, DataKey] = {}
+        for child in self.children.values():
+            if isinstance(child, Device) and child.kind != Kind.omitted:
+                out.update(child.describe_configuration())
+            if child.kind & Kind.config:
+                out.update(child.describe())  # type: ignore[attr-defined]
+        return out
+
+    @property
+    def hints(self) -> Hints:
+        fields: list[str] = []
+        for child in self.children.values():
+            if isinstance(child, Device):
+                if child.kind & Kind.normal:
+                    fields.extend(child.hints.get("fields", []))
+            elif (child.kind & Kind.hinted) == Kind.hinted:
+                fields.append(child.name)
+        return {"fields": list(dict.fromkeys(fields))}
+
+    # -- actions ---------------------------------------------------------------
+    def trigger(self) -> Status:
+        """Acquire; plain devices have nothing to do."""
+        return finished_status(self)
+
+    def stage(self) -> Status:
+        """Prepare for a run (sub-devices first)."""
+        for child in self.children.values():
+            if isinstance(child, Device):
+                child.stage()
+        return finished_status(self)
+
+    def unstage(self) -> Status:
+        """Undo :meth:`stage` (sub-devices last)."""
+        for child in reversed(list(self.children.values())):
+            if isinstance(child, Device):
+                child.unstage()
+        return finished_status(self)

@@ -1,0 +1,79 @@
+"""Devices: declaration, naming, kinds, read/describe/configuration/hints, staging."""
+
+from __future__ import annotations
+
+from cielo.core import protocols as P
+from cielo.devices import Cpt, DerivedSignal, Device, Kind, SoftSignal, SoftSignalR
+
+
+class Sensor(Device):
+    value = Cpt(SoftSignalR, 1.0, kind=Kind.hinted, parent_name=True)
+    raw = Cpt(SoftSignalR, 10, kind=Kind.normal)
+    gain = Cpt(SoftSignal, 2.0, kind=Kind.config)
+    debug = Cpt(SoftSignal, 0, kind=Kind.omitted)
+
+
+class Stage(Device):
+    x = Cpt(Sensor, kind=Kind.normal)
+    y = Cpt(Sensor, kind=Kind.config)
+    width = Cpt(DerivedSignal, lambda a, b: a - b, "x.value", "y.value", kind=Kind.hinted)
+
+
+def test_names_propagate_and_parent_name():
+    s = Sensor(name="s1")
+    assert s.value.name == "s1"
+    assert s.raw.name == "s1_raw"
+    assert s.gain.dotted_name == "gain"
+    st = Stage(name="st")
+    assert st.x.value.name == "st_x"
+    assert st.x.raw.name == "st_x_raw"
+    assert st.x.value.dotted_name == "x.value"
+    assert st.x.parent is st and st.x.value.root is st
+    st.name = "renamed"
+    assert st.x.raw.name == "renamed_x_raw"
+
+
+def test_kinds_decide_read_and_configuration():
+    s = Sensor(name="s")
+    assert list(s.read()) == ["s", "s_raw"]
+    assert list(s.read_configuration()) == ["s_gain"]
+    assert s.hints == {"fields": ["s"]}
+    assert s.read().keys() == s.describe().keys()
+    assert s.read_configuration().keys() == s.describe_configuration().keys()
+
+
+def test_nested_kinds():
+    st = Stage(name="st")
+    assert list(st.read()) == ["st_x", "st_x_raw", "st_width"]
+    # every child device contributes configuration; a config-kind device adds its readings
+    assert list(st.read_configuration()) == ["st_x_gain", "st_y_gain", "st_y", "st_y_raw"]
+    assert st.hints == {"fields": ["st_x", "st_width"]}
+    assert st.describe().keys() == st.read().keys()
+    assert st.describe_configuration().keys() == st.read_configuration().keys()
+    st.x.value.update(5.0)
+    st.y.value.update(2.0)
+    assert st.width.get() == 3.0
+
+
+def test_init_style_children():
+    class Pair(Device):
+        def __init__(self, name: str = "") -> None:
+            self.left = SoftSignal(0.0, kind=Kind.hinted)
+            self.right = SoftSignal(1.0, kind=Kind.config)
+            self._private = SoftSignal(9.0)
+            super().__init__(name=name)
+
+    pair = Pair(name="pair")
+    assert list(pair.children) == ["left", "right"]
+    assert pair.read() == {"pair_left": pair.left.read()["pair_left"]}
+    assert list(pair.read_configuration()) == ["pair_right"]
+
+
+def test_device_satisfies_protocols():
+    s = Sensor(name="s")
+    for proto in (P.Readable, P.Configurable, P.HasHints, P.Stageable, P.Triggerable, P.HasParent):
+        assert isinstance(s, proto), proto
+    assert s.trigger().success
+    assert s.stage().success and s.unstage().success
+    assert [sig.name for sig in s.walk_signals()] == ["s", "s_raw", "s_gain", "s_debug"]
+    assert s.connected

@@ -1,0 +1,132 @@
+"""Positioners (through the simulated motor): limits, timing, stop, progress, locate."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cielo.core import LimitError, Status
+from cielo.core import protocols as P
+from cielo.devices import MoveStatus, StoppedError
+from cielo.devices.sim import SimMotor, move_duration
+
+
+def test_instant_motor_moves_at_once():
+    m = SimMotor(name="m")
+    status = m.set(3.0)
+    assert isinstance(status, MoveStatus) and isinstance(status, Status)
+    assert status.done and status.success
+    assert m.position == 3.0
+    assert m.locate() == {"setpoint": 3.0, "readback": 3.0}
+    assert m.read()["m"]["value"] == 3.0
+
+
+def test_motor_naming_and_protocols():
+    m = SimMotor(name="motor1", velocity=2.0)
+    assert m.user_readback.name == "motor1"
+    assert list(m.read()) == ["motor1", "motor1_user_setpoint"]
+    assert list(m.read_configuration()) == ["motor1_velocity", "motor1_acceleration"]
+    assert m.hints == {"fields": ["motor1"]}
+    for proto in (
+        P.Readable,
+        P.Movable,
+        P.Locatable,
+        P.Stoppable,
+        P.Configurable,
+        P.Stageable,
+        P.HasHints,
+        P.Checkable,
+        P.Subscribable,
+    ):
+        assert isinstance(m, proto), proto
+
+
+def test_limits_checked_before_moving():
+    m = SimMotor(name="motor1", limits=(-5, 5))
+    with pytest.raises(LimitError) as info:
+        m.set(7.5)
+    message = str(info.value)
+    assert "motor1" in message and "7.5" in message and "[-5.0, 5.0]" in message
+    assert m.position == 0.0
+    with pytest.raises(LimitError, match="not a number"):
+        m.set("far")
+    assert m.describe()["motor1"]["limits"] == {"control": {"low": -5.0, "high": 5.0}}
+
+
+def test_move_with_velocity_takes_real_time():
+    m = SimMotor(name="m", velocity=10.0)
+    t0 = time.monotonic()
+    m.set(1.0).wait(2)
+    elapsed = time.monotonic() - t0
+    assert 0.09 <= elapsed < 0.3, elapsed
+    assert m.position == 1.0
+
+
+def test_acceleration_lengthens_move():
+    assert move_duration(1.0, 10.0, None) == pytest.approx(0.1)
+    assert move_duration(1.0, 10.0, 100.0) == pytest.approx(0.2)  # 0.1 + v/a
+    assert move_duration(0.01, 10.0, 100.0) == pytest.approx(0.02)  # triangle
+    assert move_duration(5.0, 0.0, 1.0) == 0.0
+    m = SimMotor(name="m", velocity=10.0, acceleration=100.0)
+    t0 = time.monotonic()
+    m.move(1.0)
+    assert 0.19 <= time.monotonic() - t0 < 0.4
+
+
+def test_stop_mid_move_fails_status_and_leaves_motor_between():
+    m = SimMotor(name="m", velocity=5.0)
+    status = m.set(5.0)
+    time.sleep(0.15)
+    assert m.moving
+    m.stop()
+    with pytest.raises(StoppedError, match="m was stopped"):
+        status.wait(1)
+    assert 0.3 < m.position < 2.0
+    position = m.position
+    time.sleep(0.1)
+    assert m.position == position  # it really stopped
+
+
+def test_progress_reported_to_watchers():
+    m = SimMotor(name="m", velocity=20.0, update_period=0.01)
+    updates = []
+    status = m.set(1.0)
+    status.watch(lambda **kw: updates.append(kw))
+    status.wait(2)
+    assert len(updates) >= 3
+    assert updates[-1]["current"] == 1.0 and updates[-1]["fraction"] == 1.0
+    assert updates[-1]["target"] == 1.0 and updates[-1]["unit"] == "mm"
+    fractions = [u["fraction"] for u in updates]
+    assert fractions == sorted(fractions)
+
+
+def test_new_move_supersedes_old():
+    m = SimMotor(name="m", velocity=2.0)
+    first = m.set(10.0)
+    time.sleep(0.05)
+    second = m.set(0.0)
+    with pytest.raises(StoppedError, match="superseded"):
+        first.wait(1)
+    second.wait(2)
+    assert m.position == 0.0
+
+
+def test_readback_subscription_follows_move():
+    m = SimMotor(name="m", velocity=20.0, update_period=0.01)
+    seen = []
+    m.subscribe(lambda *, value, **kw: seen.append(value))
+    m.move(1.0)
+    m.clear_sub(seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 3
+
+
+def test_move_timeout():
+    m = SimMotor(name="m", velocity=1.0)
+    status = m.set(5.0, timeout=0.1)
+    with pytest.raises(TimeoutError):
+        status.wait(2)
+    time.sleep(0.05)
+    position = m.position
+    time.sleep(0.1)
+    assert 0 < position == m.position < 1.0  # the motor stopped when its move timed out

@@ -1,12 +1,16 @@
-"""The ``cielo`` command line."""
+"""The ``cielo`` command line (argparse), and helpers subcommands share."""
 
-import sys
+from ._common import add_profile_option, environment_from_args
+from ._main import COMMAND_MODULES, build_parser, main
+from ._parse import ALLOWED, PlanCall, parse_plan_call
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``cielo`` command (filled in by the CLI work)."""
-    print("cielo: the command line is not built yet", file=sys.stderr)
-    return 2
-
-
-__all__ = ["main"]
+__all__ = [
+    "ALLOWED",
+    "COMMAND_MODULES",
+    "PlanCall",
+    "add_profile_option",
+    "build_parser",
+    "environment_from_args",
+    "main",
+    "parse_plan_call",
+]

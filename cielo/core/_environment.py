@@ -23,6 +23,7 @@ from ._hooks import PluginHooks
 from ._plugins import make_plugin_manager
 from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
 from ._registry import Registry
+from ._signature import bind_parameters, is_device_annotation
 
 __all__ = ["Environment", "load_profile"]
 
@@ -202,21 +203,18 @@ def _named_devices(plugin_name: str, offered: Any) -> Iterable[tuple[str, Any]]:
 def _device_parameters(factory: Callable[..., Any]) -> set[str]:
     """Names of the factory's parameters annotated with a device type (or a sequence of them)."""
     try:
-        hints = typing.get_type_hints(factory)
-    except Exception:
-        hints = getattr(factory, "__annotations__", {})
-    return {name for name, ann in hints.items() if name != "return" and _mentions_device(ann)}
+        params = inspect.signature(factory, eval_str=True).parameters.values()
+    except Exception:  # unresolvable annotations: bind_parameters reports them
+        return set()
+    return {
+        p.name for p in params if p.annotation is not p.empty and _mentions_device(p.annotation)
+    }
 
 
 def _mentions_device(ann: Any) -> bool:
-    if typing.get_origin(ann) is not None:
+    if typing.get_origin(ann) is not None and typing.get_origin(ann) is not typing.Annotated:
         return any(_mentions_device(arg) for arg in typing.get_args(ann))
-    if not isinstance(ann, type) or ann in (str, bytes, int, float, bool, complex, type(None)):
-        return False
-    return bool(getattr(ann, "_is_protocol", False)) or any(
-        hasattr(ann, attr)
-        for attr in ("read", "set", "trigger", "kickoff", "describe", "stage", "locate")
-    )
+    return is_device_annotation(ann)
 
 
 def _references(spec: DeviceSpec, device_params: set[str]) -> list[tuple[str, str]]:
@@ -340,10 +338,6 @@ def _bind(
     what: str,
 ) -> inspect.BoundArguments:
     """Check types and turn device names into devices, via the typed signature."""
-    try:
-        from ._signature import bind_parameters
-    except ImportError:  # pragma: no cover - until the signature module lands
-        return inspect.signature(factory).bind_partial(**params)
     try:
         return bind_parameters(factory, (), dict(params), devices, what=what)
     except PlanParameterError as exc:

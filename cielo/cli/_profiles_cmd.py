@@ -1,0 +1,70 @@
+"""``cielo profiles``, ``cielo profile show NAME``, ``cielo profile check NAME|PATH``."""
+
+from __future__ import annotations
+
+import argparse
+
+from cielo.core import find_profile, list_profiles, load_profile, profile_search_path, read_profile
+
+from ._common import print_table
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "profiles", help="list the profiles on the search path", description=_search_text()
+    )
+    parser.set_defaults(func=_profiles)
+    profile = subparsers.add_parser("profile", help="show or check one profile")
+    sub = profile.add_subparsers(title="profile commands", metavar="COMMAND", required=True)
+    show = sub.add_parser("show", help="print a profile's file and where it was found")
+    show.add_argument("name", metavar="NAME|PATH")
+    show.set_defaults(func=_show)
+    check = sub.add_parser(
+        "check",
+        help="load a profile (plugins, devices, parameters) and report problems",
+    )
+    check.add_argument("name", metavar="NAME|PATH")
+    check.set_defaults(func=_check)
+
+
+def _search_text() -> str:
+    return "Profiles are found by name in: CIELO_PROFILE_PATH, then the user's config "
+    "directory (~/.config/cielo/profiles), then the profiles bundled with cielo."
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    rows = []
+    for name, path in sorted(list_profiles().items()):
+        try:
+            description = read_profile(path).description
+        except Exception as exc:  # a broken profile is still listed
+            description = f"(unreadable: {exc})"
+        rows.append((name, description, str(path)))
+    if not rows:
+        searched = ", ".join(str(p) for p in profile_search_path())
+        print(f"no profiles found; searched {searched}")
+        return 0
+    print_table(rows, header=("NAME", "DESCRIPTION", "PATH"))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    path = find_profile(args.name)
+    print(f"# {path}")
+    print(path.read_text(), end="")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    env = load_profile(args.name)
+    info = getattr(env.pm, "plugin_info", {})
+    failed = [i for i in info.values() if i.status == "failed"]
+    print(
+        f"{env.profile.source}: OK ({len(env.devices)} devices, {len(env.plans)} plans, "
+        f"{len(env.profile.callbacks)} callbacks, {len(env.profile.suitcases)} suitcases)"
+    )
+    for info in failed:
+        print(f"warning: {info.error}")
+    return 0

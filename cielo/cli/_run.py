@@ -1,0 +1,67 @@
+"""``cielo run [--profile P] [--quiet] 'PLAN(...)'``: run a plan given as text.
+
+The text is parsed by :func:`~cielo.cli.parse_plan_call` (never ``eval``), its
+arguments checked and converted against the plan's typed signature, and the plan run on
+a :class:`~cielo.RunEngine` with the profile's metadata, subscribers and plugin manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cielo.core import CieloError, Environment, bind_parameters
+
+from ._common import add_profile_option, environment_from_args
+from ._parse import parse_plan_call
+
+__all__ = ["register", "run_plan_text"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "run",
+        help="run a plan given as text, e.g. 'count([det], num=3)'",
+        description="Run one plan call given as text. Allowed: a single call of a known "
+        "plan whose arguments are numbers, strings, True/False/None, lists/tuples/dicts "
+        "of those, and names of the profile's devices. Nothing is evaluated.",
+    )
+    add_profile_option(parser)
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="subscribe no callbacks or suitcases"
+    )
+    parser.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
+    parser.set_defaults(func=_run)
+
+
+def run_plan_text(env: Environment, text: str, *, quiet: bool = False) -> tuple[str, ...]:
+    """Parse, check and run ``text`` on a fresh RunEngine; returns the run uids."""
+    from cielo import core
+
+    call = parse_plan_call(text, env.plans, env.devices)
+    plan = env.plans[call.plan]
+    bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
+    run_engine: Any = getattr(core, "RunEngine", None)
+    if run_engine is None:
+        raise CieloError("the RunEngine is not available in this build of cielo")
+    subscribers = {} if quiet else env.make_subscribers()
+    with run_engine(md=dict(env.metadata), plugin_manager=env.pm) as RE:
+        for callback in subscribers.values():
+            RE.subscribe(callback)
+        uids = RE(plan(*bound.args, **bound.kwargs))
+    return tuple(uids)
+
+
+def _run(args: argparse.Namespace) -> int:
+    env = environment_from_args(args)
+    try:
+        uids = run_plan_text(env, args.plan, quiet=args.quiet)
+    except CieloError:
+        raise
+    except Exception as exc:  # the plan or a device failed: say why, exit non-zero
+        print(f"cielo: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for uid in uids:
+        print(uid)
+    return 0

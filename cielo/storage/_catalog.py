@@ -1,0 +1,274 @@
+"""The catalog: find runs by what is known about them, and read them back."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._archive import iter_documents
+from ._database import Database, connect, default_catalog_uri, expand_uri
+from ._errors import QueryError, RunNotFoundError
+from ._query import And, Query, Uid, parse_query
+from ._readers import ReaderFactory, ReaderRegistry
+from ._run import INCOMPLETE, Run
+from ._schema import RUN_COLUMNS, migrate
+from ._writer import CatalogWriter
+
+__all__ = ["Catalog", "open_catalog", "catalog_uri"]
+
+Document = dict[str, Any]
+SUMMARY_KEYS = ("uid", "scan_id", "plan_name", "time", "exit_status", "num_events")
+
+
+def catalog_uri(uri: str | None = None) -> str:
+    """``uri``, else ``$CIELO_CATALOG``, else the SQLite file in the user's data dir."""
+    return expand_uri(uri or os.environ.get("CIELO_CATALOG") or default_catalog_uri())
+
+
+class Catalog:
+    """Runs stored in SQLite or PostgreSQL, filtered by a query.
+
+    ``len(cat)``; ``cat[uid]``, ``cat[partial_uid]``, ``cat[scan_id]`` (the most recent
+    run with it), ``cat[-1]`` (the most recent run), ``cat[2:5]`` (runs in order);
+    ``cat.search(query)`` narrows; iterating gives uids in the catalog's order.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        query: Query | None = None,
+        sort: tuple[tuple[str, bool], ...] = (("time", False),),
+        readers: ReaderRegistry | None = None,
+    ) -> None:
+        self.db = db
+        self.query = query
+        self.sort = sort
+        self.readers = readers or ReaderRegistry()
+
+    @property
+    def uri(self) -> str:
+        return self.db.uri
+
+    def __repr__(self) -> str:
+        return f"<Catalog {self.uri} {self.query!r}: {len(self)} runs>"
+
+    # -- narrowing --------------------------------------------------------------------
+    def _derive(self, query: Query | None = None, sort: Any = None) -> Catalog:
+        return Catalog(self.db, query=query, sort=sort or self.sort, readers=self.readers)
+
+    def search(self, query: Query | Mapping[str, Any] | str | None = None, **keys: Any) -> Catalog:
+        """The runs of this catalog that also match ``query``.
+
+        ``query`` is a :class:`~cielo.storage.Query`, a Mongo-style mapping, or a string
+        searched as full text; keyword arguments are equality on run-start keys.
+        """
+        parts: list[Query] = [] if self.query is None else [self.query]
+        if isinstance(query, str):
+            query = {"$text": query}
+        if query is not None:
+            parts.append(parse_query(query))
+        if keys:
+            parts.append(parse_query(keys))
+        return self._derive(parts[0] if len(parts) == 1 else And(*parts))
+
+    def sorted(self, *keys: str) -> Catalog:
+        """Order by run columns; ``"-time"`` sorts newest first. Default ``"time"``."""
+        sort = []
+        for key in keys or ("time",):
+            desc = key.startswith("-")
+            column = key.lstrip("-+")
+            if column not in RUN_COLUMNS:
+                raise QueryError(
+                    f"cannot sort by {column!r}; sort by one of {', '.join(RUN_COLUMNS)}"
+                )
+            sort.append((column, desc))
+        return self._derive(self.query, tuple(sort))
+
+    # -- SQL ----------------------------------------------------------------------------
+    def _where(self) -> tuple[str, list[Any]]:
+        if self.query is None:
+            return "1 = 1", []
+        return self.query.sql(self.db.dialect)
+
+    def _order(self, reverse: bool = False) -> str:
+        parts = [f"runs.{c} {'DESC' if d != reverse else 'ASC'}" for c, d in self.sort]
+        parts.append(f"runs.uid {'DESC' if reverse else 'ASC'}")
+        return ", ".join(parts)
+
+    def _select(
+        self, columns: str, *, offset: int = 0, limit: int | None = None, reverse: bool = False,
+        extra: str = "", params: Iterable[Any] = (),
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        where, wparams = self._where()
+        sql = f"SELECT {columns} FROM runs WHERE ({where}){extra} ORDER BY {self._order(reverse)}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        if offset:
+            sql += (
+                " LIMIT -1" if limit is None and self.db.dialect.name == "sqlite" else ""
+            ) + f" OFFSET {int(offset)}"
+        return self.db.query(sql, [*wparams, *params])
+
+    def __len__(self) -> int:
+        where, params = self._where()
+        return int(self.db.query(f"SELECT COUNT(*) FROM runs WHERE {where}", params)[0][0])
+
+    def __iter__(self) -> Iterator[str]:
+        for offset in range(0, 1 << 62, 1000):
+            rows = self._select("uid", offset=offset, limit=1000)
+            yield from (r[0] for r in rows)
+            if len(rows) < 1000:
+                return
+
+    def keys(self) -> list[str]:
+        return list(self)
+
+    def __contains__(self, uid: object) -> bool:
+        return isinstance(uid, str) and bool(
+            self._select("uid", extra=" AND runs.uid = ?", params=[uid])
+        )
+
+    # -- getting runs ---------------------------------------------------------------------
+    def _run(self, row: tuple[Any, ...]) -> Run:
+        start, stop = row
+        return Run(self, json.loads(start), json.loads(stop) if stop else None)
+
+    def __getitem__(self, key: str | int | slice) -> Any:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step != 1:
+                raise QueryError("catalog slices take no step")
+            rows = self._select("start, stop", offset=start, limit=max(stop - start, 0))
+            return [self._run(r) for r in rows]
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise QueryError(f"look runs up by uid, partial uid or scan_id, not {key!r}")
+        if isinstance(key, int):
+            if key < 0:
+                rows = self._select("start, stop", offset=-key - 1, limit=1, reverse=True)
+                if not rows:
+                    raise RunNotFoundError(f"catalog has fewer than {-key} runs (index {key})")
+                return self._run(rows[0])
+            rows = self.db.query(
+                f"SELECT start, stop FROM runs WHERE ({self._where()[0]}) AND runs.scan_id = ? "
+                "ORDER BY runs.time DESC LIMIT 1",
+                [*self._where()[1], key],
+            )
+            if not rows:
+                raise RunNotFoundError(f"no run with scan_id {key} in {self.uri}")
+            return self._run(rows[0])
+        rows = self._select("start, stop", extra=" AND runs.uid = ?", params=[key])
+        if rows:
+            return self._run(rows[0])
+        matches = self.search(Uid(key))._select("uid, start, stop", limit=5)
+        if len(matches) == 1:
+            return self._run(matches[0][1:])
+        if not matches:
+            raise RunNotFoundError(f"no run with uid {key!r} (or starting with it) in {self.uri}")
+        raise RunNotFoundError(
+            f"partial uid {key!r} matches several runs ({', '.join(m[0] for m in matches)}"
+            f"{', ...' if len(matches) == 5 else ''}); give more characters"
+        )
+
+    def runs(self, offset: int = 0, limit: int | None = None) -> Iterator[Run]:
+        """Runs in the catalog's order, from ``offset``, at most ``limit``."""
+        done = 0
+        while limit is None or done < limit:
+            n = 500 if limit is None else min(500, limit - done)
+            rows = self._select("start, stop", offset=offset + done, limit=n)
+            yield from (self._run(r) for r in rows)
+            done += len(rows)
+            if len(rows) < n:
+                return
+
+    def values(self) -> Iterator[Run]:
+        return self.runs()
+
+    def items(self) -> Iterator[tuple[str, Run]]:
+        return ((r.uid, r) for r in self.runs())
+
+    def summaries(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """One small dict per run (``uid scan_id plan_name time exit_status num_events``)."""
+        rows = self._select(
+            ", ".join(f"runs.{k}" for k in SUMMARY_KEYS), offset=offset, limit=limit
+        )
+        out = []
+        for row in rows:
+            summary = dict(zip(SUMMARY_KEYS, row, strict=True))
+            summary["exit_status"] = summary["exit_status"] or INCOMPLETE
+            out.append(summary)
+        return out
+
+    # -- writing ----------------------------------------------------------------------
+    def writer(self, **options: Any) -> CatalogWriter:
+        """A subscriber storing the documents it receives (see :class:`CatalogWriter`)."""
+        return CatalogWriter(self, **options)
+
+    def import_documents(
+        self,
+        documents: Iterable[tuple[str, Document]] | str | os.PathLike[str],
+        *,
+        skip_existing: bool = True,
+    ) -> list[str]:
+        """Store documents (pairs, or a ``.jsonl``/``.msgpack`` archive); return new run uids."""
+        if isinstance(documents, (str, os.PathLike)):
+            documents = iter_documents(Path(documents))
+        writer = CatalogWriter(
+            self, batch_size=20_000, max_delay=0, on_duplicate="skip" if skip_existing else "error"
+        )
+        uids: list[str] = []
+        with writer:
+            for name, doc in documents:
+                if name == "start":
+                    uids.append(doc["uid"])
+                writer(name, doc)
+        return [u for u in uids if u not in writer.skipped]
+
+    def delete(self, uid: str) -> None:
+        """Remove one run (given by its full uid) and all its documents."""
+        with self.db.transaction():
+            for table in ("documents", "run_keys"):
+                self.db.execute(f"DELETE FROM {table} WHERE run_uid = ?", (uid,))
+            self.db.execute("DELETE FROM runs WHERE uid = ?", (uid,))
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def close(self) -> None:
+        self.readers.close()
+        self.db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_catalog(
+    uri: str | None = None,
+    *,
+    readers: Mapping[str, ReaderFactory] | None = None,
+    root_map: Mapping[str, str] | None = None,
+    backends: Mapping[str, Callable[..., Any]] | None = None,
+) -> Catalog:
+    """Open (creating or upgrading if needed) the catalog at ``uri``.
+
+    :param uri: ``sqlite:///PATH`` (``sqlite:////abs/path``) or ``postgresql://...``;
+        default ``$CIELO_CATALOG``, else ``${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite``.
+    :param readers: extra reader factories for external data, by mimetype or spec.
+    :param root_map: ``{old_root: new_root}`` for external files that moved.
+    :param backends: openers for other URI schemes (from the ``cielo_catalog_backends`` hook).
+    """
+    uri = catalog_uri(uri)
+    scheme = uri.split(":", 1)[0]
+    if backends and scheme in backends and scheme not in ("sqlite", "postgresql", "postgres"):
+        return backends[scheme](uri, readers=readers, root_map=root_map)  # type: ignore[no-any-return]
+    db = connect(uri)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return Catalog(db, readers=ReaderRegistry(readers, root_map))

@@ -1,0 +1,364 @@
+"""Queries over runs: small composable objects compiled to SQL for either backend.
+
+Build them with :class:`Key` (``Key("sample") == "Si"``, ``Key("temperature") > 300``,
+``Key("tags").contains("powder")``, ``Key("sample").regex("^Si")``) or the classes
+below; combine with ``&``, ``|`` and ``~``. :func:`parse_query` reads the same from a
+Mongo-style mapping (``{"scan_id": {"$gte": 3}, "$text": "silicon"}``), as the CLI does.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._database import Dialect
+from ._errors import QueryError
+
+__all__ = [
+    "And",
+    "Compare",
+    "Contains",
+    "ExitStatus",
+    "FullText",
+    "In",
+    "Key",
+    "Not",
+    "Or",
+    "PlanName",
+    "Query",
+    "Regex",
+    "ScanID",
+    "TimeRange",
+    "Uid",
+    "parse_query",
+]
+
+SQL = tuple[str, list[Any]]
+_COLUMNS = {"uid", "scan_id", "time", "plan_name", "exit_status", "stop_time", "num_events"}
+_OPS = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+INCOMPLETE = "incomplete"
+
+
+class Query:
+    """A condition on runs; ``&``, ``|`` and ``~`` combine conditions."""
+
+    def sql(self, d: Dialect) -> SQL:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __and__(self, other: Query) -> Query:
+        return And(self, other)
+
+    def __or__(self, other: Query) -> Query:
+        return Or(self, other)
+
+    def __invert__(self) -> Query:
+        return Not(self)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class And(Query):
+    def __init__(self, *queries: Query) -> None:
+        self.queries = queries
+
+    def sql(self, d: Dialect) -> SQL:
+        return _join(self.queries, " AND ", d, "1 = 1")
+
+
+class Or(Query):
+    def __init__(self, *queries: Query) -> None:
+        self.queries = queries
+
+    def sql(self, d: Dialect) -> SQL:
+        return _join(self.queries, " OR ", d, "1 = 0")
+
+
+class Not(Query):
+    def __init__(self, query: Query) -> None:
+        self.query = query
+
+    def sql(self, d: Dialect) -> SQL:
+        text, params = self.query.sql(d)
+        return f"NOT ({text})", params
+
+
+def _join(queries: Iterable[Query], sep: str, d: Dialect, empty: str) -> SQL:
+    parts, params = [], []
+    for q in queries:
+        text, p = q.sql(d)
+        parts.append(f"({text})")
+        params += p
+    return (sep.join(parts) or empty), params
+
+
+def _typed(key: str, value: Any) -> tuple[str, str, Any]:
+    """``(typ, column, bound value)`` for a run_keys comparison."""
+    if isinstance(value, bool):
+        return "b", "num", float(value)
+    if isinstance(value, (int, float)):
+        return "n", "num", float(value)
+    if isinstance(value, str):
+        return "s", "txt", value
+    raise QueryError(
+        f"cannot compare metadata key {key!r} with {value!r} ({type(value).__name__}); "
+        "use a number, string or boolean (or Key(...).contains for list elements)"
+    )
+
+
+def _keys(where: str, params: list[Any]) -> SQL:
+    return f"runs.uid IN (SELECT run_uid FROM run_keys WHERE {where})", params
+
+
+class Compare(Query):
+    """``key OP value`` with OP one of ``== != < <= > >=``, for any run-start key.
+
+    Dotted keys reach into nested metadata (``"sample.name"``). Strings compare as text,
+    numbers as numbers. ``!=`` also matches runs that lack the key.
+    """
+
+    def __init__(self, key: str, op: str, value: Any) -> None:
+        if op not in _OPS:
+            raise QueryError(f"unknown comparison {op!r}; use one of {', '.join(_OPS)}")
+        self.key, self.op, self.value = key, op, value
+
+    def sql(self, d: Dialect) -> SQL:
+        key, op, value = self.key, self.op, self.value
+        if key == "exit_status" and value == INCOMPLETE and op in ("==", "!="):
+            return (
+                "runs.exit_status IS NULL" if op == "==" else "runs.exit_status IS NOT NULL"
+            ), []
+        if key in _COLUMNS:
+            if value is None:
+                return f"runs.{key} IS {'NOT ' if op == '!=' else ''}NULL", []
+            return f"runs.{key} {_OPS[op]} ?", [value]
+        if op == "!=":
+            return Not(Compare(key, "==", value)).sql(d)
+        if value is None:
+            if op != "==":
+                raise QueryError(f"cannot order metadata key {key!r} against None")
+            return _keys("key = ? AND elem = 0 AND typ = 'z'", [key])
+        typ, column, bound = _typed(key, value)
+        return _keys(
+            f"key = ? AND elem = 0 AND typ = ? AND {column} {_OPS[op]} ?", [key, typ, bound]
+        )
+
+
+class Contains(Query):
+    """The list under ``key`` has ``value`` as an element, or the string contains it."""
+
+    def __init__(self, key: str, value: Any) -> None:
+        self.key, self.value = key, value
+
+    def sql(self, d: Dialect) -> SQL:
+        typ, column, bound = _typed(self.key, self.value)
+        where = f"key = ? AND ((elem = 1 AND typ = ? AND {column} = ?)"
+        params: list[Any] = [self.key, typ, bound]
+        if typ == "s":
+            where += " OR (elem = 0 AND typ = 's' AND " + d.instr.format("txt") + ")"
+            params.append(bound)
+        if self.key in _COLUMNS and typ == "s":
+            return d.instr.format(f"runs.{self.key}"), [bound]
+        return _keys(where + ")", params)
+
+
+class In(Query):
+    """The value under ``key`` is one of ``values``."""
+
+    def __init__(self, key: str, values: Iterable[Any]) -> None:
+        self.key, self.values = key, list(values)
+
+    def sql(self, d: Dialect) -> SQL:
+        if not self.values:
+            return "1 = 0", []
+        return Or(*(Compare(self.key, "==", v) for v in self.values)).sql(d)
+
+
+class Regex(Query):
+    """The string under ``key`` matches a regular expression (searched, not anchored)."""
+
+    def __init__(self, key: str, pattern: str) -> None:
+        if not isinstance(pattern, str):
+            raise QueryError(f"regex for {key!r} must be a string, not {pattern!r}")
+        self.key, self.pattern = key, pattern
+
+    def sql(self, d: Dialect) -> SQL:
+        if self.key in _COLUMNS:
+            return d.regex.format(f"runs.{self.key}"), [self.pattern]
+        return _keys("key = ? AND typ = 's' AND " + d.regex.format("txt"), [self.key, self.pattern])
+
+
+class FullText(Query):
+    """Every word of ``text`` occurs among the run-start metadata's string values."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def sql(self, d: Dialect) -> SQL:
+        return d.fulltext(), [d.fulltext_param(self.text)]
+
+
+class Uid(Query):
+    """A run uid, or its beginning (at least 3 characters)."""
+
+    def __init__(self, uid: str, *, partial: bool = True) -> None:
+        if partial and len(uid) < 3:
+            raise QueryError(f"partial uid {uid!r} is too short; give at least 3 characters")
+        self.uid, self.partial = uid, partial
+
+    def sql(self, d: Dialect) -> SQL:
+        if not self.partial:
+            return "runs.uid = ?", [self.uid]
+        return "substr(runs.uid, 1, ?) = ?", [len(self.uid), self.uid]
+
+
+class ScanID(Query):
+    """Runs with any of the given scan ids, or ``start <= scan_id <= stop``."""
+
+    def __init__(self, *scan_ids: int, start: int | None = None, stop: int | None = None) -> None:
+        self.scan_ids, self.start, self.stop = [int(s) for s in scan_ids], start, stop
+
+    def sql(self, d: Dialect) -> SQL:
+        parts: list[Query] = []
+        if self.scan_ids:
+            parts.append(In("scan_id", self.scan_ids))
+        bounds: list[Query] = []
+        if self.start is not None:
+            bounds.append(Compare("scan_id", ">=", int(self.start)))
+        if self.stop is not None:
+            bounds.append(Compare("scan_id", "<=", int(self.stop)))
+        if bounds:
+            parts.append(And(*bounds))
+        return Or(*parts).sql(d) if parts else ("1 = 1", [])
+
+
+def to_timestamp(value: Any) -> float:
+    """Seconds since the epoch from a number, a datetime or an ISO 8601 string."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise QueryError(
+                f"time {value!r} is not ISO 8601 (e.g. 2026-11-22 or 2026-11-22T05:30)"
+            ) from exc
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        value = _dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()  # naive times are local time
+    raise QueryError(f"cannot read a time from {value!r}")
+
+
+class TimeRange(Query):
+    """Runs started at or after ``since`` and before ``until`` (epoch, datetime, ISO)."""
+
+    def __init__(self, since: Any = None, until: Any = None) -> None:
+        self.since = None if since is None else to_timestamp(since)
+        self.until = None if until is None else to_timestamp(until)
+
+    def sql(self, d: Dialect) -> SQL:
+        parts: list[Query] = []
+        if self.since is not None:
+            parts.append(Compare("time", ">=", self.since))
+        if self.until is not None:
+            parts.append(Compare("time", "<", self.until))
+        return And(*parts).sql(d)
+
+
+def PlanName(name: str) -> Query:
+    """Runs of the plan called ``name``."""
+    return Compare("plan_name", "==", name)
+
+
+def ExitStatus(status: str) -> Query:
+    """Runs that ended with ``status`` (``success``, ``abort``, ``fail``, ``incomplete``)."""
+    return Compare("exit_status", "==", status)
+
+
+class Key:
+    """Builds queries on one run-start key: ``Key("sample") == "Si"``."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __eq__(self, value: Any) -> Query:  # type: ignore[override]
+        return Compare(self.key, "==", value)
+
+    def __ne__(self, value: Any) -> Query:  # type: ignore[override]
+        return Compare(self.key, "!=", value)
+
+    def __lt__(self, value: Any) -> Query:
+        return Compare(self.key, "<", value)
+
+    def __le__(self, value: Any) -> Query:
+        return Compare(self.key, "<=", value)
+
+    def __gt__(self, value: Any) -> Query:
+        return Compare(self.key, ">", value)
+
+    def __ge__(self, value: Any) -> Query:
+        return Compare(self.key, ">=", value)
+
+    def contains(self, value: Any) -> Query:
+        return Contains(self.key, value)
+
+    def in_(self, values: Iterable[Any]) -> Query:
+        return In(self.key, values)
+
+    def regex(self, pattern: str) -> Query:
+        return Regex(self.key, pattern)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_MONGO = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+
+
+def parse_query(spec: Mapping[str, Any] | Query) -> Query:
+    """A :class:`Query` from a Mongo-style mapping (all entries must hold).
+
+    ``{"key": value}`` is equality; ``{"key": {"$gt": 1, "$lt": 5}}`` uses
+    ``$eq $ne $lt $lte $gt $gte $in $nin $contains $regex``; ``"$text"`` is full text;
+    ``"$and"``/``"$or"`` take lists, ``"$not"`` a mapping.
+    """
+    if isinstance(spec, Query):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise QueryError(f"a query is a mapping or a Query, not {spec!r}")
+    parts: list[Query] = []
+    for key, value in spec.items():
+        if key == "$text":
+            parts.append(FullText(str(value)))
+        elif key in ("$and", "$or"):
+            subs = [parse_query(v) for v in value]
+            parts.append(And(*subs) if key == "$and" else Or(*subs))
+        elif key == "$not":
+            parts.append(Not(parse_query(value)))
+        elif key.startswith("$"):
+            raise QueryError(f"unknown query operator {key!r}; use $text, $and, $or or $not")
+        elif isinstance(value, Mapping) and value and all(k.startswith("$") for k in value):
+            for op, operand in value.items():
+                parts.append(_operator(key, op, operand))
+        else:
+            parts.append(Compare(key, "==", value))
+    return And(*parts) if len(parts) != 1 else parts[0]
+
+
+def _operator(key: str, op: str, operand: Any) -> Query:
+    if op in _MONGO:
+        return Compare(key, _MONGO[op], operand)
+    if op == "$in":
+        return In(key, operand)
+    if op == "$nin":
+        return Not(In(key, operand))
+    if op == "$contains":
+        return Contains(key, operand)
+    if op == "$regex":
+        return Regex(key, operand)
+    raise QueryError(
+        f"unknown operator {op!r} for key {key!r}; use one of "
+        f"{', '.join([*_MONGO, '$in', '$nin', '$contains', '$regex'])}"
+    )

@@ -1,0 +1,160 @@
+"""The catalog's tables, versioned: each migration step moves the schema one version up.
+
+A catalog records its version in ``cielo_schema``; opening it applies the missing steps
+in one locked transaction, and refuses a catalog written by a newer cielo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ._database import Database, Dialect
+from ._errors import SchemaVersionError
+
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "schema_version", "flatten_metadata"]
+
+#: Columns of ``runs`` that queries and sorting may name directly.
+RUN_COLUMNS = ("uid", "scan_id", "time", "plan_name", "exit_status", "stop_time", "num_events")
+
+
+def _v1(d: Dialect) -> list[str]:
+    real = d.real
+    return [
+        f"""CREATE TABLE runs (
+            uid TEXT PRIMARY KEY,
+            scan_id INTEGER,
+            time {real} NOT NULL,
+            plan_name TEXT,
+            exit_status TEXT,
+            stop_time {real},
+            num_events INTEGER,
+            start TEXT NOT NULL,
+            stop TEXT,
+            text TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX runs_time ON runs (time)",
+        "CREATE INDEX runs_scan_id ON runs (scan_id, time)",
+        "CREATE INDEX runs_plan_name ON runs (plan_name)",
+        "CREATE INDEX runs_exit_status ON runs (exit_status)",
+        f"""CREATE TABLE run_keys (
+            run_uid TEXT NOT NULL REFERENCES runs (uid) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            elem INTEGER NOT NULL,
+            typ TEXT NOT NULL,
+            num {real},
+            txt TEXT
+        )""",
+        "CREATE INDEX run_keys_num ON run_keys (key, num)",
+        "CREATE INDEX run_keys_txt ON run_keys (key, txt)",
+        "CREATE INDEX run_keys_run ON run_keys (run_uid)",
+        """CREATE TABLE documents (
+            run_uid TEXT NOT NULL REFERENCES runs (uid) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            uid TEXT,
+            ref TEXT,
+            first_seq INTEGER,
+            last_seq INTEGER,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (run_uid, ord)
+        )""",
+        "CREATE INDEX documents_ref ON documents (run_uid, name, ref)",
+        "CREATE INDEX documents_uid ON documents (uid)",
+    ]
+
+
+def _v2(d: Dialect) -> list[str]:
+    """Full-text search over run-start metadata."""
+    if d.name == "postgresql":
+        return [
+            "ALTER TABLE runs ADD COLUMN tsv tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
+            "CREATE INDEX runs_tsv ON runs USING GIN (tsv)",
+        ]
+    return [
+        "CREATE VIRTUAL TABLE runs_fts USING fts5 (uid UNINDEXED, text)",
+        "INSERT INTO runs_fts (uid, text) SELECT uid, text FROM runs",
+        "CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN "
+        "INSERT INTO runs_fts (uid, text) VALUES (new.uid, new.text); END",
+        "CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN "
+        "DELETE FROM runs_fts WHERE uid = old.uid; END",
+    ]
+
+
+#: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
+MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[str]]], ...] = ((1, _v1), (2, _v2))
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version(db: Database) -> int:
+    """The catalog's schema version (0 for an empty database)."""
+    with db.transaction():
+        db.execute("CREATE TABLE IF NOT EXISTS cielo_schema (version INTEGER NOT NULL)")
+        rows = db.query("SELECT version FROM cielo_schema")
+    return int(rows[0][0]) if rows else 0
+
+
+def migrate(db: Database, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to ``target``; return the version found before."""
+    with db.transaction():
+        if db.dialect.name == "postgresql":
+            db.query("SELECT pg_advisory_xact_lock(7242011)")
+        else:
+            db.execute("BEGIN IMMEDIATE")
+        db.execute("CREATE TABLE IF NOT EXISTS cielo_schema (version INTEGER NOT NULL)")
+        rows = db.query("SELECT version FROM cielo_schema")
+        found = int(rows[0][0]) if rows else 0
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"catalog {db.uri} has schema version {found}, but this cielo knows up to "
+                f"{SCHEMA_VERSION}; upgrade cielo to open it"
+            )
+        for version, steps in MIGRATIONS:
+            if found < version <= target:
+                for statement in steps(db.dialect):
+                    db.execute(statement)
+        if found < target:
+            db.execute("DELETE FROM cielo_schema")
+            db.execute("INSERT INTO cielo_schema (version) VALUES (?)", (target,))
+    return found
+
+
+def _walk(value: Any, key: str) -> Iterator[tuple[str, int, Any]]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _walk(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if not isinstance(item, (Mapping, list, tuple)):
+                yield key, 1, item
+    else:
+        yield key, 0, value
+
+
+_SKIP = {"uid", "time", "scan_id", "plan_name"}  # columns of ``runs``
+_MAX_TEXT = 512  # index entries stay small (PostgreSQL btree limit)
+
+
+def flatten_metadata(start: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], str]:
+    """Rows ``(key, elem, typ, num, txt)`` for ``run_keys`` and the full-text body."""
+    rows: list[tuple[Any, ...]] = []
+    words: list[str] = []
+    for key, elem, value in _walk(start, ""):
+        if isinstance(value, str):
+            words.append(value)
+        if key in _SKIP:
+            continue
+        if isinstance(value, bool):
+            rows.append((key, elem, "b", float(value), None))
+        elif isinstance(value, (int, float)):
+            rows.append((key, elem, "n", float(value), None))
+        elif isinstance(value, str):
+            rows.append((key, elem, "s", None, value[:_MAX_TEXT]))
+        elif value is None:
+            rows.append((key, elem, "z", None, None))
+        else:
+            tolist = getattr(value, "tolist", None)  # numpy scalar
+            if tolist is not None and isinstance(tolist(), (int, float)):
+                rows.append((key, elem, "n", float(tolist()), None))
+    return rows, " ".join(words)

@@ -1,0 +1,142 @@
+"""The base of streaming writers (suitcases): one writer per run, a factory for many runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ._documents import RunRouter, pack_events, unpack_datum_page, unpack_event_page
+from ._errors import SuitcaseError
+from ._templates import DEFAULT_TEMPLATE, render_template, reserve_path
+
+__all__ = ["Suitcase", "suitcase_factory"]
+
+Document = dict[str, Any]
+
+
+class Suitcase:
+    """Write one run to files, document by document.
+
+    Subclasses override the handlers they need (``start`` is called from ``__init__``):
+    ``descriptor``, ``event`` *or* ``event_page`` (the base turns each into the other),
+    ``resource``, ``datum`` *or* ``datum_page``, ``stream_resource``, ``stream_datum``,
+    ``stop`` and ``close``. Files are made with :meth:`new_file`, named from
+    ``file_template`` over the run-start document, never overwriting.
+
+    :param start: the run-start document.
+    :param directory: where the files go (created if needed).
+    :param file_template: ``str.format`` template over run-start keys, without suffix.
+    """
+
+    #: What a writer of this kind is called in error messages.
+    kind: ClassVar[str] = "suitcase"
+
+    def __init__(
+        self,
+        start: Document,
+        *,
+        directory: str | os.PathLike[str] = ".",
+        file_template: str = DEFAULT_TEMPLATE,
+    ) -> None:
+        self.directory = Path(directory).expanduser()
+        self.file_template = file_template
+        self.stem = render_template(file_template, start)
+        self.start_doc = start
+        #: Every file this writer made, by label (``"stream:primary"``, ``"archive"``).
+        self.artifacts: dict[str, list[Path]] = {}
+        self.start(start)
+
+    # -- files ----------------------------------------------------------------------
+    def new_file(self, suffix: str, label: str, *, extra: str = "") -> Path:
+        """Reserve a new file ``<stem><extra><suffix>`` and record it under ``label``."""
+        path = reserve_path(self.directory, self.stem + extra, suffix)
+        self.artifacts.setdefault(label, []).append(path)
+        return path
+
+    # -- dispatch -------------------------------------------------------------------
+    def __call__(self, name: str, doc: Document) -> None:
+        handler = getattr(self, name, None)
+        if handler is None or name.startswith("_"):
+            raise SuitcaseError(f"{self.kind}: unknown document name {name!r}")
+        handler(doc)
+        if name == "stop":
+            self.close()
+
+    # -- handlers (no-ops unless overridden) ----------------------------------------
+    def start(self, doc: Document) -> None:
+        pass
+
+    def descriptor(self, doc: Document) -> None:
+        pass
+
+    def event(self, doc: Document) -> None:
+        if type(self).event_page is Suitcase.event_page:
+            return  # neither is overridden: this suitcase ignores events
+        self.event_page(pack_events([doc]))
+
+    def event_page(self, doc: Document) -> None:
+        for event in unpack_event_page(doc):
+            self.event(event)
+
+    def resource(self, doc: Document) -> None:
+        pass
+
+    def datum(self, doc: Document) -> None:
+        pass
+
+    def datum_page(self, doc: Document) -> None:
+        for datum in unpack_datum_page(doc):
+            self.datum(datum)
+
+    def stream_resource(self, doc: Document) -> None:
+        pass
+
+    def stream_datum(self, doc: Document) -> None:
+        pass
+
+    def stop(self, doc: Document) -> None:
+        pass
+
+    def close(self) -> None:
+        """Release files; called after the stop document (and safe to call twice)."""
+
+
+class SuitcaseCallback(RunRouter):
+    """``callback(name, doc)`` writing each run it sees with a new suitcase."""
+
+    def __init__(self, cls: type[Suitcase], params: dict[str, Any]) -> None:
+        self.cls, self.params = cls, params
+        #: Files written, per run uid (``{label: [paths]}``), filled as runs start.
+        self.artifacts: dict[str, dict[str, list[Path]]] = {}
+        super().__init__(self._make)
+
+    def _make(self, start: Document) -> Suitcase:
+        writer = self.cls(start, **self.params)
+        self.artifacts[start["uid"]] = writer.artifacts
+        return writer
+
+
+def suitcase_factory(cls: type[Suitcase]) -> Callable[..., SuitcaseCallback]:
+    """A suitcase factory for the ``cielo_suitcases`` hook: ``factory(**params)``.
+
+    Bad parameters fail here, when a profile is loaded, not at the first run.
+    """
+    import inspect
+
+    signature = inspect.signature(cls.__init__)
+
+    def factory(**params: Any) -> SuitcaseCallback:
+        try:
+            signature.bind(None, {}, **params)
+        except TypeError as exc:
+            accepted = [p for p in signature.parameters if p not in ("self", "start")]
+            raise SuitcaseError(
+                f"{cls.kind} suitcase: {exc}; accepted parameters: {', '.join(accepted)}"
+            ) from None
+        return SuitcaseCallback(cls, params)
+
+    factory.__name__ = f"{cls.kind}_factory"
+    factory.__doc__ = cls.__doc__
+    return factory

@@ -1,0 +1,317 @@
+"""The catalog writer: a subscriber that stores every document, batching events.
+
+Events are grouped into pages (one row per page) and written in transactions of up to
+``batch_size`` events or ``max_delay`` seconds, whichever comes first; start,
+descriptor and stop documents are committed at once. A run is durable when its stop
+document has been written; if the process dies first, what was committed stays and the
+run shows as ``incomplete``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from ._documents import RunRouter, dumps
+from ._errors import CatalogError
+from ._schema import flatten_metadata
+
+if TYPE_CHECKING:
+    from ._catalog import Catalog
+
+__all__ = ["CatalogWriter"]
+
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+
+_INSERT_DOC = (
+    "INSERT INTO documents (run_uid, ord, name, uid, ref, first_seq, last_seq, doc) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class _Page:
+    """Events of one descriptor waiting to be written as one row."""
+
+    __slots__ = (
+        "descriptor",
+        "keys",
+        "uid",
+        "time",
+        "seq_num",
+        "data",
+        "timestamps",
+        "filled",
+        "last_ord",
+    )
+
+    def __init__(self, descriptor: str, event: Document) -> None:
+        self.descriptor = descriptor
+        self.keys = event["data"].keys()
+        self.uid: list[str] = []
+        self.time: list[float] = []
+        self.seq_num: list[int] = []
+        self.data: dict[str, list[Any]] = {k: [] for k in self.keys}
+        self.timestamps: dict[str, list[Any]] = {k: [] for k in event["timestamps"]}
+        self.filled: dict[str, list[Any]] | None = (
+            {k: [] for k in event["filled"]} if event.get("filled") else None
+        )
+        self.last_ord = 0
+
+    def add(self, event: Document, ord_: int) -> None:
+        self.uid.append(event["uid"])
+        self.time.append(event["time"])
+        self.seq_num.append(event["seq_num"])
+        data = self.data
+        for k, v in event["data"].items():
+            data[k].append(v)
+        timestamps = self.timestamps
+        for k, v in event["timestamps"].items():
+            timestamps[k].append(v)
+        if self.filled is not None:
+            filled = event.get("filled", {})
+            for k, column in self.filled.items():
+                column.append(filled.get(k, False))
+        self.last_ord = ord_
+
+    def row(self, run_uid: str) -> tuple[Any, ...]:
+        page: Document = {
+            "descriptor": self.descriptor,
+            "uid": self.uid,
+            "time": self.time,
+            "seq_num": self.seq_num,
+            "data": self.data,
+            "timestamps": self.timestamps,
+        }
+        if self.filled is not None:
+            page["filled"] = self.filled
+        return (run_uid, self.last_ord, "events", None, self.descriptor,
+                self.seq_num[0], self.seq_num[-1], dumps(page))  # fmt: skip
+
+
+class _RunWriter:
+    """The documents of one run, numbered in arrival order."""
+
+    def __init__(self, writer: CatalogWriter, start: Document) -> None:
+        self.writer = writer
+        self.uid = start["uid"]
+        self.ord = 0
+        self.pages: dict[str, _Page] = {}
+        self.num_events: dict[str, int] = {}
+        self.stream_of: dict[str, str] = {}
+        self.skip = writer._insert_run(start)
+
+    def __call__(self, name: str, doc: Document) -> None:
+        if self.skip or name == "start":
+            return  # the run row was written when this writer was made
+        self.ord += 1
+        w = self.writer
+        if name == "event":
+            descriptor = doc["descriptor"]
+            page = self.pages.get(descriptor)
+            if page is None or page.keys != doc["data"].keys():
+                if page is not None:
+                    w._rows.append(page.row(self.uid))
+                page = self.pages[descriptor] = _Page(descriptor, doc)
+            page.add(doc, self.ord)
+            w._pending_events += 1
+            self.num_events[descriptor] = self.num_events.get(descriptor, 0) + 1
+        elif name == "event_page":
+            self._close_page(doc["descriptor"])
+            seq = doc["seq_num"]
+            n = len(seq)
+            if n:
+                row = (
+                    self.uid,
+                    self.ord,
+                    "event_page",
+                    None,
+                    doc["descriptor"],
+                    seq[0],
+                    seq[-1],
+                    dumps(doc),
+                )
+                w._rows.append(row)
+                w._pending_events += n
+                self.num_events[doc["descriptor"]] = self.num_events.get(doc["descriptor"], 0) + n
+        elif name == "stop":
+            w._stop(self, doc)
+            return
+        else:
+            uid, ref = _identity(name, doc)
+            if name == "descriptor":
+                self.stream_of[doc["uid"]] = doc.get("name", "primary")
+            w._rows.append((self.uid, self.ord, name, uid, ref, None, None, dumps(doc)))
+        w._maybe_flush(urgent=name == "descriptor")
+
+    def _close_page(self, descriptor: str) -> None:
+        page = self.pages.pop(descriptor, None)
+        if page is not None and page.uid:
+            self.writer._rows.append(page.row(self.uid))
+
+    def take_pages(self) -> None:
+        for descriptor in list(self.pages):
+            self._close_page(descriptor)
+
+
+def _identity(name: str, doc: Document) -> tuple[str | None, str | None]:
+    if name == "descriptor":
+        return doc["uid"], doc.get("name", "primary")
+    if name == "datum":
+        return doc["datum_id"], doc["resource"]
+    if name == "datum_page":
+        return None, doc["resource"]
+    if name == "stream_datum":
+        return doc["uid"], doc["descriptor"]
+    if name in ("resource", "stream_resource"):
+        return doc["uid"], None
+    raise CatalogError(f"catalog writer: unknown document name {name!r}")
+
+
+class CatalogWriter:
+    """``callback(name, doc)`` storing every run it sees in a catalog.
+
+    :param catalog: the :class:`~cielo.storage.Catalog` to write to.
+    :param batch_size: events per transaction (more is faster, less is fresher).
+    :param max_delay: seconds an event may wait before it is committed.
+    :param on_duplicate: ``"error"`` (a run already stored is refused) or ``"skip"``.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        batch_size: int = 5000,
+        max_delay: float = 0.5,
+        on_duplicate: str = "error",
+    ) -> None:
+        if on_duplicate not in ("error", "skip"):
+            raise CatalogError(f"on_duplicate must be 'error' or 'skip', not {on_duplicate!r}")
+        self.catalog = catalog
+        self.db = catalog.db
+        self.batch_size = int(batch_size)
+        self.max_delay = float(max_delay)
+        self.on_duplicate = on_duplicate
+        self.skipped: list[str] = []
+        self._runs: dict[str, _RunWriter] = {}
+        self._router = RunRouter(self._open_run)
+        self._rows: list[tuple[Any, ...]] = []
+        self._pending_events = 0
+        self._since = 0.0
+        self._lock = threading.RLock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    # -- the callback ---------------------------------------------------------------
+    def __call__(self, name: str, doc: Document) -> None:
+        with self._lock:
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise CatalogError(f"catalog writer failed in the background: {error}") from error
+            if self._closed.is_set():
+                raise CatalogError("this catalog writer is closed")
+            if not self._rows and not self._pending_events:
+                self._since = time.monotonic()
+            self._router(name, doc)
+            if self.max_delay > 0 and self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._background, name="cielo-catalog-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _open_run(self, start: Document) -> _RunWriter:
+        run = _RunWriter(self, start)
+        if not run.skip:
+            self._runs[run.uid] = run
+        return run
+
+    # -- writing --------------------------------------------------------------------
+    def _insert_run(self, start: Document) -> bool:
+        """Insert and commit the run row; True if the run is to be skipped."""
+        uid = start["uid"]
+        keys, text = flatten_metadata(start)
+        db = self.db
+        with db.transaction():
+            if db.query("SELECT 1 FROM runs WHERE uid = ?", (uid,)):
+                if self.on_duplicate == "skip":
+                    self.skipped.append(uid)
+                    return True
+                raise CatalogError(f"run {uid} is already in catalog {self.catalog.uri}")
+            db.execute(
+                "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    uid,
+                    start.get("scan_id"),
+                    start["time"],
+                    start.get("plan_name"),
+                    dumps(start),
+                    text,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO run_keys (run_uid, key, elem, typ, num, txt) VALUES (?, ?, ?, ?, ?, ?)",
+                [(uid, *row) for row in keys],
+            )
+        return False
+
+    def _maybe_flush(self, urgent: bool = False) -> None:
+        if urgent or self._pending_events >= self.batch_size or len(self._rows) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit everything buffered (open event pages included)."""
+        with self._lock:
+            for run in self._runs.values():
+                run.take_pages()
+            rows, self._rows, self._pending_events = self._rows, [], 0
+            if rows:
+                with self.db.transaction():
+                    self.db.executemany(_INSERT_DOC, rows)
+
+    def _stop(self, run: _RunWriter, doc: Document) -> None:
+        run.take_pages()
+        num_events = doc.get("num_events") or {}
+        total = sum(num_events.values()) if num_events else sum(run.num_events.values())
+        rows, self._rows, self._pending_events = self._rows, [], 0
+        with self.db.transaction():
+            self.db.executemany(_INSERT_DOC, rows)
+            self.db.execute(
+                "UPDATE runs SET exit_status = ?, stop_time = ?, num_events = ?, stop = ? WHERE uid = ?",
+                (doc.get("exit_status"), doc.get("time"), total, json.dumps(doc), run.uid),
+            )
+        self._runs.pop(run.uid, None)
+
+    def _background(self) -> None:
+        while not self._closed.wait(self.max_delay / 2):
+            with self._lock:
+                stale = (self._rows or self._pending_events) and (
+                    time.monotonic() - self._since >= self.max_delay
+                )
+                if not stale:
+                    continue
+                try:
+                    self.flush()
+                except BaseException as exc:  # reported at the next document
+                    log.exception("catalog writer: background flush failed")
+                    self._error = exc
+
+    # -- lifecycle ------------------------------------------------------------------
+    def close(self) -> None:
+        """Write what is buffered and stop the background flusher (runs left open stay incomplete)."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self.flush()
+            self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> CatalogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,60 @@
+"""Document consumers: routing base, run router, replay, live table, plots, peak statistics.
+
+Everything here consumes event-model documents as ``callback(name, doc)`` and works on
+documents live (subscribed to a RunEngine) or replayed from storage. Plotting imports
+matplotlib lazily and peak statistics import nothing beyond numpy, so importing this
+package is cheap. It depends on :mod:`cielo.core` only.
+"""
+
+from ._analysis import AnalysisReadable, save_analysis
+from ._base import (
+    DOCUMENT_NAMES,
+    CallbackBase,
+    pack_datum,
+    pack_event,
+    unpack_datum_page,
+    unpack_event_page,
+)
+from ._best_effort import PLOT_KINDS, BestEffort
+from ._figures import FigureCallback, is_headless
+from ._hints import dimensions, hinted_fields, image_fields, independent_fields
+from ._peak_stats import PeakStatistics, PeakStats, PeakStatsCollector, compute_peak_stats
+from ._plot_grid import LiveGrid, LiveScatter
+from ._plot_image import LiveImage
+from ._plot_line import LivePlot
+from ._replay import replay
+from ._router import CallbackFailure, RunRouter, callback_name, per_run
+from ._table import LiveTable
+
+__all__ = [
+    "DOCUMENT_NAMES",
+    "PLOT_KINDS",
+    "AnalysisReadable",
+    "BestEffort",
+    "CallbackBase",
+    "CallbackFailure",
+    "FigureCallback",
+    "LiveGrid",
+    "LiveImage",
+    "LivePlot",
+    "LiveScatter",
+    "LiveTable",
+    "PeakStatistics",
+    "PeakStats",
+    "PeakStatsCollector",
+    "RunRouter",
+    "callback_name",
+    "compute_peak_stats",
+    "dimensions",
+    "hinted_fields",
+    "image_fields",
+    "independent_fields",
+    "is_headless",
+    "pack_datum",
+    "pack_event",
+    "per_run",
+    "replay",
+    "save_analysis",
+    "unpack_datum_page",
+    "unpack_event_page",
+]

@@ -1,0 +1,76 @@
+"""Read plotting and table hints from run start and descriptor documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "dimensions",
+    "hinted_fields",
+    "is_scalar",
+    "is_external",
+    "image_fields",
+    "independent_fields",
+]
+
+
+def dimensions(start: Mapping[str, Any], stream: str = "primary") -> list[list[str]]:
+    """The independent axes of a run's ``stream``: one list of field names per dimension.
+
+    Read from ``start["hints"]["dimensions"]`` (``[[["motor"], "primary"], ...]``). Without
+    hints, each motor of ``start["motors"]`` is one dimension; with neither, the run has
+    one dimension, ``time``.
+    """
+    hinted = (start.get("hints") or {}).get("dimensions")
+    if hinted:
+        return [list(fields) for fields, s in hinted if s == stream]
+    motors = start.get("motors") or []
+    if motors:
+        return [[m] for m in motors]
+    return [["time"]]
+
+
+def independent_fields(start: Mapping[str, Any], stream: str = "primary") -> list[str]:
+    """The first field of each dimension of ``stream`` (``time`` for a count)."""
+    return [fields[0] for fields in dimensions(start, stream) if fields]
+
+
+def is_scalar(data_key: Mapping[str, Any]) -> bool:
+    """Whether a data key describes one number, string or boolean per event."""
+    return not data_key.get("shape") and data_key.get("dtype") != "array"
+
+
+def is_external(data_key: Mapping[str, Any]) -> bool:
+    """Whether the value lives outside the event (a file referenced by resources)."""
+    return bool(data_key.get("external"))
+
+
+def hinted_fields(descriptor: Mapping[str, Any], *, fallback: bool = True) -> list[str]:
+    """The fields a descriptor's hints ask to show, in object order, without repeats.
+
+    With no hints at all and ``fallback``, every scalar number of ``data_keys``.
+    """
+    data_keys: Mapping[str, Any] = descriptor.get("data_keys") or {}
+    fields: list[str] = []
+    for hint in (descriptor.get("hints") or {}).values():
+        for f in (hint or {}).get("fields") or ():
+            if f in data_keys and f not in fields:
+                fields.append(f)
+    if fields or not fallback:
+        return fields
+    return [
+        k
+        for k, v in data_keys.items()
+        if is_scalar(v) and v.get("dtype") in ("number", "integer") and not is_external(v)
+    ]
+
+
+def image_fields(descriptor: Mapping[str, Any]) -> list[str]:
+    """Hinted fields holding 2D frames (``shape`` of 2 or 3 with a trailing frame)."""
+    data_keys: Mapping[str, Any] = descriptor.get("data_keys") or {}
+    return [
+        f
+        for f in hinted_fields(descriptor, fallback=False)
+        if len(data_keys[f].get("shape") or ()) in (2, 3)
+    ]

@@ -1,0 +1,183 @@
+"""Give each run its own callback instances: several runs at once, nested runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._base import DOCUMENT_NAMES, Document
+
+__all__ = ["CallbackFailure", "RunRouter", "callback_name", "per_run"]
+
+logger = logging.getLogger("cielo.callbacks")
+
+DocumentCallback = Callable[[str, Document], Any]
+#: ``factory(start_doc)`` returns a callback, an iterable of callbacks, or ``None``.
+RunFactory = Callable[[Document], "DocumentCallback | Iterable[DocumentCallback] | None"]
+
+
+def callback_name(callback: Any) -> str:
+    """A readable name for a callback: its ``name`` attribute, function or class name."""
+    name = getattr(callback, "name", None)
+    if isinstance(name, str):
+        return name
+    return getattr(callback, "__qualname__", None) or type(callback).__qualname__
+
+
+@dataclass(frozen=True)
+class CallbackFailure:
+    """A callback raised while handling a document; the other callbacks went on."""
+
+    callback: str
+    document_name: str
+    document_uid: str | None
+    run_uid: str | None
+    error: BaseException = field(repr=False)
+
+    def __str__(self) -> str:
+        return (
+            f"callback {self.callback!r} raised {type(self.error).__name__}: {self.error} "
+            f"on {self.document_name} document {self.document_uid!r} (run {self.run_uid!r})"
+        )
+
+
+def _document_uid(name: str, doc: Document) -> str | None:
+    uid = doc.get("uid") if name != "datum" else doc.get("datum_id")
+    if isinstance(uid, list):  # pages
+        return uid[0] if uid else None
+    return uid if isinstance(uid, str) else None
+
+
+class RunRouter:
+    """Build callbacks per run from factories and route every document to its run.
+
+    ``RunRouter([factory, ...])`` is itself a ``callback(name, doc)``. On each run start
+    every factory is called with the start document and returns the callbacks for that
+    run (one, several, or ``None`` to skip it). Later documents reach the callbacks of
+    the run they belong to, found through ``run_start``, ``descriptor`` and ``resource``
+    links, so interleaved and nested runs stay apart. The run's callbacks are dropped
+    after its stop document.
+
+    A callback that raises does not stop the others: the failure is logged with the
+    callback's name and the document, and kept in :attr:`failures` (most recent last,
+    at most ``max_failures``). With ``fatal=True`` the first failure is re-raised after
+    the other callbacks have seen the document.
+    """
+
+    def __init__(
+        self,
+        factories: Sequence[RunFactory],
+        *,
+        fatal: bool = False,
+        max_failures: int = 100,
+        name: str | None = None,
+    ) -> None:
+        self.factories = list(factories)
+        self.fatal = fatal
+        self.max_failures = max_failures
+        self.name = name or "RunRouter"
+        self.failures: list[CallbackFailure] = []
+        self._runs: dict[str, list[DocumentCallback]] = {}
+        self._run_of: dict[str, str] = {}  # descriptor/resource/stream_resource uid -> run uid
+        self._owned: dict[str, list[str]] = {}  # run uid -> uids registered in _run_of
+
+    @property
+    def open_runs(self) -> tuple[str, ...]:
+        """Uids of the runs started and not yet stopped."""
+        return tuple(self._runs)
+
+    def __call__(self, name: str, doc: Document) -> None:
+        if name == "start":
+            self._start(doc)
+            return
+        run = self._find_run(name, doc)
+        if run is None:
+            if name not in DOCUMENT_NAMES:
+                raise ValueError(
+                    f"{self.name} received a document named {name!r}; "
+                    f"expected one of {sorted(DOCUMENT_NAMES)}"
+                )
+            logger.debug("%s: %s document of an unknown run ignored", self.name, name)
+            return
+        runs = self._runs if run == "*" else {run: self._runs.get(run, [])}
+        for run_uid, callbacks in list(runs.items()):
+            if name in ("descriptor", "resource", "stream_resource"):
+                self._link(run_uid, doc["uid"])
+            self._deliver(run_uid, callbacks, name, doc)
+        if name == "stop":
+            self._forget(doc["run_start"])
+
+    def _start(self, doc: Document) -> None:
+        uid = doc["uid"]
+        callbacks: list[DocumentCallback] = []
+        for factory in self.factories:
+            try:
+                made = factory(doc)
+            except Exception as exc:  # a broken factory skips only itself
+                self._report(callback_name(factory), "start", doc, uid, exc)
+                continue
+            if made is None:
+                continue
+            if callable(made):
+                callbacks.append(made)
+            else:
+                callbacks.extend(made)
+        self._runs[uid] = callbacks
+        self._owned[uid] = []
+        self._deliver(uid, callbacks, "start", doc)
+
+    def _find_run(self, name: str, doc: Document) -> str | None:
+        if name in ("event", "event_page", "stream_datum"):
+            return self._run_of.get(doc["descriptor"])
+        if name in ("datum", "datum_page"):
+            return self._run_of.get(doc["resource"])
+        if name in ("descriptor", "stop"):
+            run = doc["run_start"]
+            return run if run in self._runs else None
+        if name in ("resource", "stream_resource"):
+            run = doc.get("run_start")
+            if run is None:  # older documents carry no run_start: every open run gets it
+                return "*" if self._runs else None
+            return run if run in self._runs else None
+        return None
+
+    def _link(self, run_uid: str, uid: str) -> None:
+        self._run_of[uid] = run_uid
+        self._owned[run_uid].append(uid)
+
+    def _forget(self, run_uid: str) -> None:
+        self._runs.pop(run_uid, None)
+        for uid in self._owned.pop(run_uid, ()):
+            self._run_of.pop(uid, None)
+
+    def _deliver(
+        self, run_uid: str, callbacks: list[DocumentCallback], name: str, doc: Document
+    ) -> None:
+        first: BaseException | None = None
+        for callback in callbacks:
+            try:
+                callback(name, doc)
+            except Exception as exc:
+                self._report(callback_name(callback), name, doc, run_uid, exc)
+                first = first or exc
+        if first is not None and self.fatal:
+            raise first
+
+    def _report(
+        self, callback: str, name: str, doc: Document, run_uid: str | None, exc: Exception
+    ) -> None:
+        failure = CallbackFailure(callback, name, _document_uid(name, doc), run_uid, exc)
+        self.failures.append(failure)
+        del self.failures[: -self.max_failures]
+        logger.error("%s: %s", self.name, failure, exc_info=exc)
+
+
+def per_run(factory: Callable[[], DocumentCallback], **router_options: Any) -> RunRouter:
+    """A :class:`RunRouter` giving every run a fresh ``factory()`` callback.
+
+    ``per_run(lambda: LiveTable(out=f))`` follows interleaved runs, each in its own table.
+    """
+    name = router_options.pop("name", None) or f"per_run({callback_name(factory)})"
+    return RunRouter([lambda start: factory()], name=name, **router_options)

@@ -1,0 +1,170 @@
+"""Factories behind the callbacks plugin's names; each returns ``callback(name, doc)``.
+
+Each factory takes the parameters of a profile's ``[callbacks.NAME]`` table and returns a
+callback that may see many runs, interleaved or nested: every run gets its own table,
+plots or statistics. :mod:`cielo.callbacks` (and matplotlib) are imported when a
+factory is called, never when the plugin is registered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+__all__ = ["best_effort", "live_plot", "live_table", "peak_stats", "resolve_out"]
+
+
+def resolve_out(out: str | TextIO | None) -> TextIO | None:
+    """``"stdout"``/``"stderr"``/``None`` (standard output) or a stream with ``write``."""
+    if out is None or out == "stdout":
+        return None
+    if out == "stderr":
+        return sys.stderr
+    if isinstance(out, str):
+        raise ValueError(
+            f"out={out!r} is not understood: use 'stdout', 'stderr' or, from Python, "
+            "a text stream with write()"
+        )
+    if not hasattr(out, "write"):
+        raise TypeError(f"out must be a text stream with write(); got {type(out).__name__}")
+    return out
+
+
+def live_table(
+    *,
+    fields: Sequence[str] | None = None,
+    stream: str = "primary",
+    width: int | None = None,
+    precision: int = 3,
+    header_every: int | None = None,
+    out: str | TextIO | None = None,
+) -> Any:
+    """A table of each run's events in the terminal (or notebook): one row per event."""
+    from cielo.callbacks import LiveTable, per_run
+
+    stream_out = resolve_out(out)
+    return per_run(
+        lambda: LiveTable(
+            fields,
+            stream=stream,
+            out=stream_out,
+            width=width,
+            precision=precision,
+            header_every=header_every,
+        ),
+        name="live_table",
+    )
+
+
+def live_plot(
+    *,
+    y: str | Sequence[str],
+    x: str | None = None,
+    kind: str = "line",
+    stream: str = "primary",
+    directory: str | os.PathLike[str] | None = None,
+    filename: str = "{scan_id}-{plan_name}-{field}.png",
+    headless: bool | None = None,
+    min_interval: float = 0.25,
+) -> Any:
+    """A live plot per run: ``kind`` is ``line`` (y vs x), ``grid``, ``scatter`` or ``image``.
+
+    For ``grid``/``scatter`` ``y`` names the colour field and the axes come from the
+    run's dimensions; for ``image`` it names the frame field.
+    """
+    from cielo.callbacks import LiveGrid, LiveImage, LivePlot, LiveScatter, per_run
+
+    options: dict[str, Any] = dict(
+        stream=stream,
+        directory=directory,
+        filename=filename,
+        headless=headless,
+        min_interval=min_interval,
+    )
+    single = y if isinstance(y, str) else (y[0] if len(y) == 1 else None)
+    if kind == "line":
+        return per_run(lambda: LivePlot(y, x=x, **options), name="live_plot")
+    if single is None:
+        raise ValueError(f"live_plot kind={kind!r} shows one field; got y={list(y)!r}")
+    if kind == "grid":
+        return per_run(lambda: LiveGrid(single, **options), name="live_plot")
+    if kind == "scatter":
+        return per_run(lambda: LiveScatter(single, **options), name="live_plot")
+    if kind == "image":
+        return per_run(lambda: LiveImage(single, **options), name="live_plot")
+    raise ValueError(
+        f"live_plot kind={kind!r} is unknown; use 'line', 'grid', 'scatter' or 'image'"
+    )
+
+
+def best_effort(
+    *,
+    enabled: bool = True,
+    table: bool = True,
+    plots: bool | Sequence[str] = True,
+    fields: Sequence[str] | None = None,
+    baseline: bool = True,
+    max_plots: int = 6,
+    width: int | None = None,
+    out: str | TextIO | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    filename: str = "{scan_id}-{plan_name}-{field}.png",
+    headless: bool | None = None,
+    min_interval: float = 0.25,
+) -> Any:
+    """The table and plots each run's hints suggest; ``enabled=false`` turns it off."""
+    from cielo.callbacks import PLOT_KINDS, BestEffort, per_run
+
+    if not isinstance(plots, bool):
+        unknown = [k for k in plots if k not in PLOT_KINDS]
+        if unknown:
+            raise ValueError(
+                f"best_effort plots={list(plots)!r}: unknown kind(s) {unknown}; "
+                f"choose from {list(PLOT_KINDS)} or true/false"
+            )
+    if not enabled:
+        return _off
+    stream_out = resolve_out(out)
+    return per_run(
+        lambda: BestEffort(
+            table=table,
+            plots=plots,
+            fields=fields,
+            baseline=baseline,
+            max_plots=max_plots,
+            out=stream_out,
+            width=width,
+            directory=directory,
+            filename=filename,
+            headless=headless,
+            min_interval=min_interval,
+        ),
+        name="best_effort",
+    )
+
+
+def _off(name: str, doc: dict[str, Any]) -> None:
+    """best_effort with ``enabled = false``: consumes documents and shows nothing."""
+
+
+def peak_stats(
+    *,
+    y: str | Sequence[str] | None = None,
+    x: str | None = None,
+    stream: str = "primary",
+    derivative: bool = False,
+    sidecar: str | None = None,
+    keep: int = 100,
+) -> Any:
+    """Peak statistics of every run (centre of mass, centroid, FWHM, extrema), kept per run.
+
+    ``sidecar``: a path template (``{uid}``, ``{scan_id}``, ``{plan_name}``) to write each
+    run's statistics as JSON after the run.
+    """
+    from cielo.callbacks import PeakStatsCollector
+
+    return PeakStatsCollector(
+        y=y, x=x, stream=stream, derivative=derivative, sidecar=sidecar, keep=keep
+    )

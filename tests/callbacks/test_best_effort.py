@@ -1,0 +1,87 @@
+"""BestEffort picks a table and plots from hints alone, configurable."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from cielo.callbacks import BestEffort, LiveGrid, LiveImage, LivePlot, LiveScatter, replay  # noqa: E402
+
+
+def test_one_dimensional_scan(docs, tmp_path):
+    out = io.StringIO()
+    be = BestEffort(out=out, directory=tmp_path)
+    replay(docs.step_run(detectors=("det", "det2"), md={"scan_id": 3}), be)
+    assert [type(p) for p in be.plots] == [LivePlot, LivePlot]
+    assert sorted(p.rsplit("/", 1)[1] for p in be.saved) == ["3-scan-det.png", "3-scan-det2.png"]
+    assert "success: scan 3" in out.getvalue()
+
+
+def test_grid_scan_gets_a_grid_and_spiral_a_scatter(docs, tmp_path):
+    be = BestEffort(out=io.StringIO(), directory=tmp_path)
+    replay(docs.grid_run(), be)
+    assert [type(p) for p in be.plots] == [LiveGrid]
+    run = docs.grid_run()
+    del run[0][1]["shape"]
+    replay(run, be)
+    assert [type(p) for p in be.plots] == [LiveScatter]
+
+
+def test_images_and_configuration(docs, tmp_path):
+    be = BestEffort(out=io.StringIO(), headless=True)
+    replay(docs.image_run(2), be)
+    assert [type(p) for p in be.plots] == [LiveImage]
+    be = BestEffort(out=io.StringIO(), plots=["image"], headless=True)
+    replay(docs.step_run(range(3)), be)
+    assert be.plots == []
+    out = io.StringIO()
+    be = BestEffort(out=out, table=False, fields=["det2"], headless=True)
+    replay(docs.step_run(range(3), detectors=("det", "det2")), be)
+    assert [p.y for p in be.plots] == [["det2"]] and out.getvalue() == ""
+    with pytest.raises(ValueError, match=r"unknown plot kind\(s\) \['pie'\]"):
+        BestEffort(plots=["pie"])
+
+
+def test_baseline_is_printed(docs, validate):
+    run = docs.step_run(range(2))
+    start = run[0][1]
+    desc = {
+        "uid": "baseline-desc",
+        "run_start": start["uid"],
+        "time": start["time"],
+        "name": "baseline",
+        "data_keys": {"motor1": {"dtype": "number", "shape": [], "source": "s"}},
+        "hints": {},
+        "configuration": {},
+        "object_keys": {"motor1": ["motor1"]},
+    }
+    ev = {
+        "uid": "b1",
+        "descriptor": "baseline-desc",
+        "seq_num": 1,
+        "time": start["time"],
+        "data": {"motor1": 1.25},
+        "timestamps": {"motor1": start["time"]},
+    }
+    validate("descriptor", desc)
+    validate("event", ev)
+    out = io.StringIO()
+    replay(
+        run[:1] + [("descriptor", desc), ("event", ev)] + run[1:], BestEffort(out=out, plots=False)
+    )
+    assert "baseline (start): motor1=1.25" in out.getvalue()
+
+
+def test_a_broken_child_does_not_stop_the_table(docs):
+    out = io.StringIO()
+    be = BestEffort(out=out, headless=True)
+    run = docs.step_run(range(3))
+    replay(run[:2], be)
+    be.plots[0].event = lambda doc: 1 / 0
+    replay(run[2:], be)
+    assert "success" in out.getvalue()
+    assert len(be.failures) == 3 and be.failures[0].callback == "best_effort.LivePlot"

@@ -1,0 +1,113 @@
+"""Peak statistics agree with scipy on known Gaussian data."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage, signal
+
+from cielo.callbacks import PeakStats, PeakStatsCollector, compute_peak_stats, replay
+
+CENTER, SIGMA, AMP, BG = 0.37, 0.42, 250.0, 3.0
+
+
+def gauss(x):
+    return BG + AMP * np.exp(-((x - CENTER) ** 2) / (2 * SIGMA**2))
+
+
+def test_gaussian_against_scipy():
+    x = np.linspace(-3, 3, 121)
+    y = gauss(x)
+    stats = compute_peak_stats(x, y)
+    dx = x[1] - x[0]
+    # centre of mass: scipy's, on the background-subtracted curve, mapped to x
+    (com_index,) = ndimage.center_of_mass(y - y.min())
+    assert stats.com == pytest.approx(x[0] + com_index * dx, abs=1e-9)
+    # FWHM: scipy's peak_widths at half height, in x units
+    peak = int(np.argmax(y))
+    widths, _, left, right = signal.peak_widths(y, [peak], rel_height=0.5)
+    assert stats.fwhm == pytest.approx(widths[0] * dx, rel=1e-3)
+    assert stats.cen == pytest.approx(x[0] + (left[0] + right[0]) / 2 * dx, abs=1e-3)
+    # and the truth
+    assert stats.fwhm == pytest.approx(2 * math.sqrt(2 * math.log(2)) * SIGMA, rel=2e-3)
+    assert stats.cen == pytest.approx(CENTER, abs=2e-3)
+    assert stats.com == pytest.approx(CENTER, abs=5e-3)
+    assert stats.max == (x[peak], y[peak])
+    assert stats.min[1] == pytest.approx(y.min())
+    assert len(stats.crossings) == 2 and stats.n == 121
+
+
+def test_unsorted_and_nonfinite_points_are_handled():
+    x = np.linspace(-3, 3, 61)
+    y = gauss(x)
+    order = np.random.default_rng(0).permutation(len(x))
+    xs, ys = x[order].tolist() + [np.nan], y[order].tolist() + [1.0]
+    assert compute_peak_stats(xs, ys).cen == pytest.approx(compute_peak_stats(x, y).cen)
+
+
+def test_derivative_finds_an_edge():
+    from scipy.special import erf
+
+    x = np.linspace(-2, 2, 81)
+    y = 10 + 50 * (1 + erf((x - 0.25) / 0.2)) / 2
+    stats = compute_peak_stats(x, y, derivative=True)
+    assert stats.derivative is not None
+    assert stats.derivative.cen == pytest.approx(0.25, abs=0.01)
+    assert stats.derivative.max[0] == pytest.approx(0.25, abs=0.03)
+    flat = stats.as_dict()
+    assert flat["derivative_cen"] == stats.derivative.cen and flat["fwhm"] is stats.fwhm
+
+
+def test_bad_shapes_are_refused():
+    with pytest.raises(ValueError, match=r"shapes \(3,\) and \(2,\)"):
+        compute_peak_stats([1, 2, 3], [1, 2])
+
+
+def test_empty_and_unbracketed():
+    assert compute_peak_stats([], []).n == 0
+    half = compute_peak_stats([0, 1, 2], [0, 1, 2])
+    assert math.isnan(half.fwhm) and half.max == (2.0, 2.0)
+
+
+def test_callback_live_and_final(docs):
+    x = np.linspace(-2, 2, 41)
+    run = docs.step_run(x, func=gauss)
+    ps = PeakStats()
+    for i, (name, doc) in enumerate(run):
+        ps(name, doc)
+        if i == 12:  # during the run: statistics of the points so far
+            assert ps.stats["det"].n == 11
+    assert ps.x_key == "motor" and list(ps.results) == ["det"]
+    assert ps.results["det"].cen == pytest.approx(CENTER, abs=0.01)
+    assert ps.results["det"] == compute_peak_stats(x, gauss(x))
+
+
+def test_count_uses_seq_num(docs):
+    ps = PeakStats("det")
+    replay(docs.step_run(range(5), motor="", plan_name="count"), ps)
+    assert ps.x_key == "seq_num" and ps.results["det"].n == 5
+
+
+def test_collector_keeps_results_per_run_and_sidecar(docs, tmp_path):
+    coll = PeakStatsCollector(sidecar=str(tmp_path / "{scan_id}-{uid}.json"))
+    a = docs.step_run(np.linspace(-2, 2, 21), func=gauss)
+    b = docs.step_run(np.linspace(-2, 2, 21), func=lambda x: gauss(x - 0.5))
+    replay(a + b, coll)
+    ua, ub = a[0][1]["uid"], b[0][1]["uid"]
+    assert coll.results[ua]["det"].cen == pytest.approx(CENTER, abs=0.01)
+    assert coll.results[ub]["det"].cen == pytest.approx(CENTER + 0.5, abs=0.01)
+    assert coll.last is coll.results[ub]
+    sidecar = json.loads((tmp_path / f"{b[0][1]['scan_id']}-{ub}.json").read_text())
+    assert sidecar["run_start"] == ub and sidecar["x"] == "motor"
+    assert sidecar["stats"]["det"]["cen"] == pytest.approx(coll.results[ub]["det"].cen)
+
+
+def test_collector_current_during_run(docs):
+    coll = PeakStatsCollector()
+    run = docs.step_run(np.linspace(-2, 2, 21), func=gauss)
+    replay(run[:10], coll)
+    assert coll.current()["det"].n == 8
+    assert coll.last is None

@@ -1,0 +1,204 @@
+"""Trajectories: ordered steps, each mapping motors to positions (cycler-style).
+
+``a + b`` moves the axes of ``a`` and ``b`` together (inner product, equal lengths);
+``a * b`` visits every combination (outer product, ``b`` fastest); ``a.concat(b)``
+runs one after the other. :meth:`Trajectory.grid` builds products that snake.
+A :class:`cycler.Cycler` (what Bluesky's ``scan_nd`` takes) converts with
+:meth:`Trajectory.from_cycler`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from cielo.core import PlanParameterError
+
+__all__ = ["Trajectory"]
+
+
+class Trajectory:
+    """A finite sequence of steps; each step maps every key (a motor) to a position.
+
+    Parameters
+    ----------
+    columns
+        Positions per key, all of the same length.
+
+    Examples
+    --------
+    >>> t = Trajectory.axis("x", [1, 2]) * Trajectory.axis("y", [10, 20])
+    >>> [tuple(step.values()) for step in t]
+    [(1, 10), (1, 20), (2, 10), (2, 20)]
+    >>> len(Trajectory.axis("x", [1, 2]) + Trajectory.axis("y", [5, 6]))
+    2
+    """
+
+    __slots__ = ("_columns", "_length")
+
+    def __init__(self, columns: Mapping[Any, Sequence[Any]]) -> None:
+        cols = {k: list(v) for k, v in columns.items()}
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) > 1:
+            raise PlanParameterError(
+                "trajectory axes must have equal lengths, got "
+                + ", ".join(f"{_name(k)}: {len(v)}" for k, v in cols.items())
+            )
+        self._columns = cols
+        self._length = lengths.pop() if lengths else 0
+
+    @classmethod
+    def axis(cls, key: Any, positions: Iterable[Any]) -> Trajectory:
+        """One motor through ``positions``."""
+        return cls({key: [_plain(p) for p in positions]})
+
+    @classmethod
+    def from_cycler(cls, cyc: Any) -> Trajectory:
+        """Convert a :class:`cycler.Cycler` (or anything with ``by_key()``)."""
+        return cls(dict(cyc.by_key()))
+
+    @classmethod
+    def grid(cls, axes: Sequence[Trajectory], snake: Sequence[bool] | None = None) -> Trajectory:
+        """Outer product of ``axes`` (the first slowest); a snaking axis reverses its
+        direction on every pass of the slower axes, so it never jumps back.
+        """
+        snake = list(snake) if snake is not None else [False] * len(axes)
+        if len(snake) != len(axes):
+            raise PlanParameterError(f"grid: {len(axes)} axes but {len(snake)} snake flags")
+        lengths = [len(a) for a in axes]
+        total = math.prod(lengths)
+        columns: dict[Any, list[Any]] = {}
+        for i, (axis, snaking) in enumerate(zip(axes, snake, strict=True)):
+            slower = math.prod(lengths[:i])
+            faster = math.prod(lengths[i + 1 :])
+            for key, values in axis.by_key().items():
+                col: list[Any] = []
+                for t in range(slower):
+                    seq = values[::-1] if (snaking and i > 0 and t % 2) else values
+                    for v in seq:
+                        col.extend([v] * faster)
+                columns[key] = col[:total]
+        return cls(columns)
+
+    @property
+    def keys(self) -> list[Any]:
+        """The motors, in order."""
+        return list(self._columns)
+
+    def by_key(self) -> dict[Any, list[Any]]:
+        """Positions per motor."""
+        return {k: list(v) for k, v in self._columns.items()}
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[dict[Any, Any]]:
+        keys = list(self._columns)
+        cols = [self._columns[k] for k in keys]
+        for i in range(self._length):
+            yield {k: c[i] for k, c in zip(keys, cols, strict=True)}
+
+    def __getitem__(self, index: slice) -> Trajectory:
+        return Trajectory({k: v[index] for k, v in self._columns.items()})
+
+    def __add__(self, other: Trajectory) -> Trajectory:
+        other = _coerce(other)
+        self._check_disjoint(other, "+")
+        if len(self) != len(other):
+            raise PlanParameterError(
+                f"inner product (+) needs equal lengths, got {len(self)} and {len(other)}"
+            )
+        return Trajectory({**self._columns, **other._columns})
+
+    def __mul__(self, other: Trajectory) -> Trajectory:
+        other = _coerce(other)
+        self._check_disjoint(other, "*")
+        n = len(other)
+        cols: dict[Any, list[Any]] = {
+            k: [x for x in v for _ in range(n)] for k, v in self._columns.items()
+        }
+        for k, v in other._columns.items():
+            cols[k] = v * len(self)
+        return Trajectory(cols)
+
+    def concat(self, other: Trajectory) -> Trajectory:
+        """This trajectory, then ``other`` (same motors)."""
+        other = _coerce(other)
+        if set(map(id, self.keys)) != set(map(id, other.keys)):
+            raise PlanParameterError("concat needs the same motors on both sides")
+        return Trajectory({k: v + other._columns[k] for k, v in self._columns.items()})
+
+    def reversed(self) -> Trajectory:
+        """The steps in reverse order."""
+        return self[::-1]
+
+    def _check_disjoint(self, other: Trajectory, op: str) -> None:
+        common = [k for k in self._columns if k in other._columns]
+        if common:
+            raise PlanParameterError(
+                f"{', '.join(_name(k) for k in common)} appear(s) on both sides of {op!r}; "
+                "each motor may be in a trajectory once"
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trajectory) and self._columns == other._columns
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{_name(k)}: {len(v)} points" for k, v in self._columns.items())
+        return f"Trajectory({inner})"
+
+    # -- text form (plan schemas) -------------------------------------------
+    @classmethod
+    def __cielo_schema__(cls) -> dict[str, Any]:
+        """JSON form: ``{"motor1": [positions], "motor2": [positions]}`` moved together."""
+        return {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "number"}},
+            "x-cielo-keys": "device",
+            "description": "motor name -> positions, all of equal length, moved together",
+        }
+
+    @classmethod
+    def __cielo_convert__(cls, value: Any, devices: Mapping[str, Any]) -> Trajectory:
+        """Accept a Trajectory, a cycler, or ``{"motor name": [positions]}``."""
+        if isinstance(value, Trajectory):
+            return value
+        if hasattr(value, "by_key") and hasattr(value, "keys"):
+            return cls.from_cycler(value)
+        if isinstance(value, Mapping):
+            cols = {}
+            for name, positions in value.items():
+                if isinstance(name, str):
+                    if name not in devices:
+                        raise PlanParameterError(
+                            f"unknown device {name!r}; devices: {', '.join(sorted(devices))}"
+                        )
+                    cols[devices[name]] = positions
+                else:
+                    cols[name] = positions
+            return cls(cols)
+        raise PlanParameterError(
+            f"got {value!r}; give a trajectory as {{'motor': [positions], ...}}"
+        )
+
+
+def _coerce(value: Any) -> Trajectory:
+    if isinstance(value, Trajectory):
+        return value
+    if hasattr(value, "by_key"):
+        return Trajectory.from_cycler(value)
+    raise TypeError(f"cannot combine a Trajectory with {type(value).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
+
+
+def _name(key: Any) -> str:
+    return str(getattr(key, "name", key))

@@ -1,0 +1,110 @@
+"""The live catalog writer: batching, freshness, durability, and crash recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from cielo.storage import CatalogError, open_catalog
+
+CRASHING_WRITER = textwrap.dedent(
+    """
+    import importlib.util, sys, time
+    from cielo.storage import open_catalog
+
+    spec = importlib.util.spec_from_file_location("synthetic", sys.argv[2])
+    synthetic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic)
+    writer = open_catalog(sys.argv[1]).writer(batch_size=1000, max_delay=0.05)
+    for name, doc in synthetic.synthetic_run(100_000, scan_id=7, stop=True):
+        writer(name, doc)
+        if name == "event":
+            time.sleep(0.002)  # a long plan, killed long before its end
+    """
+)
+
+
+def test_crashed_writer_leaves_an_incomplete_run(catalog_uri, validate):
+    synthetic = Path(__file__).with_name("synthetic.py")
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, catalog_uri, str(synthetic)])
+    try:
+        cat = open_catalog(catalog_uri)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if len(cat) and "primary" in cat[-1] and len(cat[-1]["primary"].read(["det"])) >= 50:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the writing process stored no events in 30 s")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    cat = open_catalog(catalog_uri)
+    run = cat[7]
+    assert run.stop is None and run.exit_status == "incomplete"
+    assert cat.summaries()[0]["exit_status"] == "incomplete"
+    assert len(cat.search({"exit_status": "incomplete"})) == 1
+    docs = list(run.documents())
+    for name, doc in docs:
+        validate(name, doc)
+    seq = [
+        d["seq_num"]
+        for n, d in docs
+        if n == "event" and d["descriptor"] == run["primary"].descriptors[0]["uid"]
+    ]
+    assert len(seq) >= 50 and seq == list(range(1, len(seq) + 1))  # nothing missing in between
+    assert len(run["primary"].read()) == len(seq)
+
+
+def test_events_are_committed_within_max_delay(catalog_uri, make_run):
+    cat = open_catalog(catalog_uri)
+    writer = cat.writer(batch_size=10_000, max_delay=0.1)
+    docs = make_run(5)
+    for name, doc in docs[:-2]:  # leave the run open
+        writer(name, doc)
+    reader = open_catalog(catalog_uri)
+    deadline = time.monotonic() + 5
+    while len(reader[-1]["primary"].read()) < 5:
+        assert time.monotonic() < deadline, "buffered events were not committed in time"
+        time.sleep(0.02)
+    for name, doc in docs[-2:]:
+        writer(name, doc)
+    assert reader[-1].exit_status == "success"  # the stop is committed at once
+    writer.close()
+
+
+def test_stop_makes_the_run_durable_without_close(catalog_uri, make_run):
+    cat = open_catalog(catalog_uri)
+    writer = cat.writer(batch_size=10_000, max_delay=0)  # no background flushing at all
+    for name, doc in make_run(20):
+        writer(name, doc)
+    other = open_catalog(catalog_uri)
+    run = other[-1]
+    assert run.exit_status == "success" and len(run["primary"].read()) == 20
+    assert other.summaries()[0]["num_events"] == 22
+
+
+def test_closed_writer_refuses_documents(catalog_uri, make_run):
+    writer = open_catalog(catalog_uri).writer()
+    writer.close()
+    with pytest.raises(CatalogError, match="closed"):
+        writer(*make_run(1)[0])
+
+
+def test_start_with_unknown_name_is_reported(catalog_uri, make_run):
+    writer = open_catalog(catalog_uri).writer()
+    docs = make_run(1)
+    writer(*docs[0])
+    with pytest.raises(ValueError, match="unknown document name .bogus."):
+        writer("bogus", {"descriptor": "x", "run_start": docs[0][1]["uid"], "uid": "u"})
+    writer.close()
+    assert json.dumps(open_catalog(catalog_uri)[-1].start)

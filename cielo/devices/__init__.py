@@ -34,6 +34,7 @@ from ._connect import NotConnectedError, connect_all
 from ._device import Cpt, Device
 from ._kind import Kind, as_kind
 from ._positioner import MoveStatus, Positioner, StoppedError
+from ._pseudo import PseudoAxis, PseudoPositioner
 from ._signal import (
     DEFAULT_TIMEOUT,
     DerivedSignal,
@@ -55,6 +56,8 @@ __all__ = [
     "Named",
     "NotConnectedError",
     "Positioner",
+    "PseudoAxis",
+    "PseudoPositioner",
     "ReadingCallback",
     "Signal",
     "SignalBackend",

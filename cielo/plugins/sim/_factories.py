@@ -1,0 +1,168 @@
+"""Factories of the ``sim.*`` device types: ``factory(name=NAME, **params)``.
+
+Each factory's typed signature is how a profile's parameters are checked; parameters
+annotated with a device protocol receive devices (the profile names them).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cielo.core.protocols import Readable
+from cielo.devices import Positioner
+from cielo.devices.sim import (
+    SimAreaDetector,
+    SimBeamCurrent,
+    SimFlyer,
+    SimMotor,
+    SimPeakDetector,
+    SimShutter,
+    Slit,
+)
+
+__all__ = [
+    "motor",
+    "peak_detector",
+    "area_detector",
+    "shutter",
+    "beam_current",
+    "flyer",
+    "slit",
+]
+
+
+def motor(
+    name: str,
+    initial: float = 0.0,
+    velocity: float | None = None,
+    acceleration: float | None = None,
+    units: str = "mm",
+    precision: int = 3,
+    limits: tuple[float, float] | None = None,
+    timeout: float | None = None,
+    settle_time: float = 0.0,
+) -> SimMotor:
+    """A simulated motor: instant unless given a ``velocity`` (units/s) and
+    ``acceleration`` (units/s²); ``limits`` are soft limits ``[low, high]``."""
+
+    return SimMotor(
+        name=name,
+        initial=initial,
+        velocity=velocity,
+        acceleration=acceleration,
+        units=units,
+        precision=precision,
+        limits=tuple(limits) if limits is not None else None,  # type: ignore[arg-type]
+        timeout=timeout,
+        settle_time=settle_time,
+    )
+
+
+def peak_detector(
+    name: str,
+    motors: list[Readable],
+    center: float | list[float] = 0.0,
+    sigma: float | list[float] = 1.0,
+    amplitude: float = 1.0,
+    background: float = 0.0,
+    noise: Literal["none", "gaussian", "poisson", "uniform"] = "none",
+    noise_level: float = 1.0,
+    seed: int | None = None,
+    count_time: float = 0.0,
+) -> SimPeakDetector:
+    """A point detector reading a Gaussian peak over the positions of ``motors``."""
+
+    return SimPeakDetector(
+        motors,
+        name=name,
+        center=center,
+        sigma=sigma,
+        amplitude=amplitude,
+        background=background,
+        noise=noise,
+        noise_level=noise_level,
+        seed=seed,
+        count_time=count_time,
+    )
+
+
+def area_detector(
+    name: str,
+    directory: str | None = None,
+    width: int = 64,
+    height: int = 48,
+    exposure: float = 0.0,
+    motors: list[Readable] | None = None,
+    center: float = 0.0,
+    sigma: float = 1.0,
+    amplitude: float = 1000.0,
+    seed: int | None = None,
+) -> SimAreaDetector:
+    """A camera writing ``height × width`` frames to HDF5 files in ``directory``."""
+
+    return SimAreaDetector(
+        name=name,
+        directory=directory,
+        width=width,
+        height=height,
+        exposure=exposure,
+        motors=motors or (),
+        center=center,
+        sigma=sigma,
+        amplitude=amplitude,
+        seed=seed,
+    )
+
+
+def shutter(
+    name: str, delay: float = 0.05, initial: Literal["open", "closed"] = "closed"
+) -> SimShutter:
+    """A shutter that opens or closes ``delay`` seconds after being asked."""
+
+    return SimShutter(name=name, delay=delay, initial=initial)
+
+
+def beam_current(name: str, nominal: float = 500.0, units: str = "mA") -> SimBeamCurrent:
+    """A beam current signal, changed from outside (``drop()``/``restore()``/``program()``)."""
+
+    return SimBeamCurrent(name=name, nominal=nominal, units=units)
+
+
+def flyer(
+    name: str,
+    num: int = 10,
+    period: float = 0.01,
+    start: float = -1.0,
+    stop: float = 1.0,
+    center: float = 0.0,
+    sigma: float = 0.3,
+    amplitude: float = 1.0,
+    noise_level: float = 0.0,
+    seed: int | None = None,
+) -> SimFlyer:
+    """A flyer sweeping ``num`` points from ``start`` to ``stop``, one every ``period`` s."""
+
+    return SimFlyer(
+        name=name,
+        num=num,
+        period=period,
+        start=start,
+        stop=stop,
+        center=center,
+        sigma=sigma,
+        amplitude=amplitude,
+        noise_level=noise_level,
+        seed=seed,
+    )
+
+
+def slit(
+    name: str,
+    top: Positioner,
+    bottom: Positioner,
+    gap_limits: tuple[float, float] | None = None,
+) -> Slit:
+    """A slit whose ``gap`` and ``center`` move the ``top`` and ``bottom`` blades."""
+
+    limits = {"gap": (float(gap_limits[0]), float(gap_limits[1]))} if gap_limits else None
+    return Slit(name=name, reals={"top": top, "bottom": bottom}, limits=limits)

@@ -1,1 +1,30 @@
-"""Bundled plugin: EPICS devices on pyepics (signals, motor record, scaler, generic devices)."""
+"""Bundled plugin: EPICS devices on pyepics (signals, motor record, scaler, generic devices).
+
+pyepics is imported only when a device first connects, so the plugin registers and
+lists its device types without pyepics installed. Device types for profiles:
+``epics.signal`` (``pv``, ``write_pv``), ``epics.motor`` (``prefix``), ``epics.scaler``
+(``prefix``, ``channels``, ``preset_time``) and ``epics.device`` (``prefix``,
+``signals``). ``cielo ioc sim`` serves a demo IOC to try them on.
+"""
+
+from ._backend import CaBackend, DisconnectedError
+from ._generic import EpicsDevice
+from ._motor import EpicsMotor
+from ._plugin import DEVICE_TYPES, cielo_device_types
+from ._scaler import EpicsScaler
+from ._signal import EpicsSignal, EpicsSignalRO
+from ._transport import client_env, reset_context
+
+__all__ = [
+    "DEVICE_TYPES",
+    "CaBackend",
+    "DisconnectedError",
+    "EpicsDevice",
+    "EpicsMotor",
+    "EpicsScaler",
+    "EpicsSignal",
+    "EpicsSignalRO",
+    "cielo_device_types",
+    "client_env",
+    "reset_context",
+]

@@ -1,0 +1,348 @@
+"""``CaBackend``: the Channel Access transport of a :class:`cielo.devices.Signal`, on pyepics.
+
+Reads are fresh CA gets (``DBR_TIME``, so the reading carries the IOC's timestamp and
+alarm severity); ``describe()`` uses the control information (units, precision,
+limits, enum strings) fetched once on connection; writes use put-completion, so the
+status is done when the IOC says the put has completed; subscriptions are CA monitors.
+A channel that drops fails every pending put, and later reads, with an error naming
+the PV.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cielo.core import ConnectionTimeoutError, DeviceError, Status, finished_status
+from cielo.core.protocols import DataKey, Reading
+from cielo.devices import ReadingCallback, SignalBackend
+
+from ._transport import DTYPES, ctrl_limits, dispatch, epics_module
+
+__all__ = ["CaBackend", "DisconnectedError"]
+
+ConnectionCallback = Callable[[str, bool], None]
+#: Seconds a signal used before :meth:`connect` waits for its PV to connect.
+AUTO_CONNECT_TIMEOUT = 5.0
+
+
+class DisconnectedError(DeviceError):
+    """A PV is not connected (never was, or its IOC went away)."""
+
+
+class _Channel:
+    """One pyepics PV plus its connection state and control information."""
+
+    def __init__(self, pvname: str, on_connection: Callable[[_Channel, bool], None]) -> None:
+        self.pvname = pvname
+        self.pv: Any = None
+        self.ctrl: dict[str, Any] = {}
+        self.connected = False
+        self.ever_connected = False
+        self.connect_status: Status | None = None
+        self._on_connection = on_connection
+
+    def start(self, timeout: float | None) -> Status:
+        if self.connect_status is not None and not (
+            self.connect_status.done and not self.connect_status.success
+        ):
+            return self.connect_status
+        status = Status(self)
+        self.connect_status = status
+        if self.pv is None:
+            epics = epics_module()
+            self.pv = epics.PV(
+                self.pvname,
+                form="time",
+                auto_monitor=True,
+                connection_callback=self._connection_changed,
+            )
+        elif self.pv.connected:  # reconnecting after an earlier timeout
+            dispatch(self._fetch_ctrl, status)
+        if timeout is not None:
+            timer = threading.Timer(timeout, self._timed_out, args=(status, timeout))
+            timer.daemon = True
+            timer.start()
+            status.add_callback(lambda _st: timer.cancel())
+        return status
+
+    @property
+    def name(self) -> str:  # used by Status in its messages
+        return self.pvname
+
+    def _timed_out(self, status: Status, timeout: float) -> None:
+        status.set_exception(
+            ConnectionTimeoutError(f"{self.pvname} did not connect within {timeout:g} s")
+        )
+
+    def _connection_changed(
+        self, pvname: str = "", conn: bool = False, pv: Any = None, **_: Any
+    ) -> None:
+        # libca thread (or inside epics.PV() for a cached channel): remember the PV
+        # object, then hand over to the dispatcher before touching libca again
+        if pv is not None and self.pv is None:
+            self.pv = pv
+        dispatch(self._connection_changed_dispatched, bool(conn))
+
+    def _connection_changed_dispatched(self, conn: bool) -> None:
+        self.connected = conn
+        if conn:
+            self.ever_connected = True
+            status = self.connect_status
+            if status is not None and not status.done:
+                self._fetch_ctrl(status)
+        self._on_connection(self, conn)
+
+    def _fetch_ctrl(self, status: Status) -> None:
+        ctrl = self.pv.get_ctrlvars(timeout=2.0, warn=False)
+        if ctrl is None:
+            status.set_exception(
+                ConnectionTimeoutError(f"{self.pvname} connected but sent no control info")
+            )
+            return
+        self.ctrl = dict(ctrl)
+        status.set_finished()
+
+    def close(self) -> None:
+        if self.pv is not None:
+            self.pv.clear_callbacks()
+            self.pv.disconnect()
+            self.pv = None
+        self.connected = False
+
+
+class CaBackend(SignalBackend[Any]):
+    """A signal's value in EPICS PV ``read_pv`` (written to ``write_pv`` if given).
+
+    Parameters
+    ----------
+    read_pv
+        The PV read, described and monitored.
+    write_pv
+        The PV written by ``put``; ``None`` writes ``read_pv``; ``""`` makes it read-only.
+    string
+        Read enum PVs as their strings (``"On"``) rather than their indices (``1``).
+    """
+
+    def __init__(self, read_pv: str, write_pv: str | None = None, *, string: bool = True) -> None:
+        if not read_pv or not isinstance(read_pv, str):
+            raise ValueError(f"a PV name must be a non-empty string, not {read_pv!r}")
+        self.read_pv = read_pv
+        self.write_pv = read_pv if write_pv is None else write_pv
+        self.string = string
+        self._lock = threading.Lock()
+        self._read = _Channel(read_pv, self._connection_changed)
+        self._write = (
+            self._read
+            if self.write_pv == read_pv or not self.write_pv
+            else _Channel(self.write_pv, self._connection_changed)
+        )
+        self._callback: ReadingCallback | None = None
+        self._monitor_index: int | None = None
+        self._pending: set[Status] = set()
+        self._listeners: list[ConnectionCallback] = []
+
+    # -- identity and connection -------------------------------------------
+    @property
+    def source(self) -> str:
+        if self.write_pv and self.write_pv != self.read_pv:
+            return f"ca://{self.read_pv} (write {self.write_pv})"
+        return f"ca://{self.read_pv}"
+
+    @property
+    def pvnames(self) -> list[str]:
+        """Every PV behind this signal (read first)."""
+        names = [self.read_pv]
+        if self.write_pv and self.write_pv != self.read_pv:
+            names.append(self.write_pv)
+        return names
+
+    @property
+    def connected(self) -> bool:
+        return self._read.connected and self._write.connected
+
+    @property
+    def writable(self) -> bool:
+        return bool(self.write_pv)
+
+    def connect(self, timeout: float | None) -> Status:
+        statuses = [self._read.start(timeout)]
+        if self._write is not self._read:
+            statuses.append(self._write.start(timeout))
+        if len(statuses) == 1:
+            return statuses[0]
+        combined = Status(self)
+        remaining = [len(statuses)]
+        errors: list[BaseException] = []
+
+        def _one(st: Status) -> None:
+            exc = st.exception()
+            with self._lock:
+                if exc is not None:
+                    errors.append(exc)
+                remaining[0] -= 1
+                last = remaining[0] == 0
+            if last:
+                if errors:
+                    combined.set_exception(
+                        ConnectionTimeoutError("; ".join(str(e) for e in errors))
+                    )
+                else:
+                    combined.set_finished()
+
+        for st in statuses:
+            st.add_callback(_one)
+        return combined
+
+    def disconnect(self) -> None:
+        self.set_callback(None)
+        self._read.close()
+        if self._write is not self._read:
+            self._write.close()
+
+    def add_connection_callback(self, callback: ConnectionCallback) -> None:
+        """Call ``callback(pvname, connected)`` on every connection change (dispatcher thread)."""
+        self._listeners.append(callback)
+
+    def remove_connection_callback(self, callback: ConnectionCallback) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _connection_changed(self, channel: _Channel, conn: bool) -> None:
+        if not conn and channel.ever_connected:
+            with self._lock:
+                pending, self._pending = self._pending, set()
+            for st in pending:
+                st.set_exception(
+                    DisconnectedError(
+                        f"{channel.pvname} disconnected before its put completed "
+                        "(did the IOC stop?)"
+                    )
+                )
+        for listener in list(self._listeners):
+            listener(channel.pvname, conn)
+
+    def _require(self, channel: _Channel) -> Any:
+        if not channel.ever_connected:  # connect on first use, as pyepics does
+            status = channel.start(AUTO_CONNECT_TIMEOUT)
+            if status.exception(AUTO_CONNECT_TIMEOUT + 1.0) is not None or not status.done:
+                raise DisconnectedError(
+                    f"{channel.pvname} is not connected (no IOC answered within "
+                    f"{AUTO_CONNECT_TIMEOUT:g} s; is the IOC running and listed in "
+                    "EPICS_CA_ADDR_LIST?)"
+                )
+        if not channel.connected:
+            raise DisconnectedError(f"{channel.pvname} is disconnected (did the IOC stop?)")
+        return channel.pv
+
+    # -- reading ------------------------------------------------------------
+    def _is_enum(self) -> bool:
+        return str(self._read.pv.type).endswith("enum")
+
+    def get_reading(self) -> Reading:
+        pv = self._require(self._read)
+        as_string = self.string and self._is_enum()
+        md = pv.get_with_metadata(use_monitor=False, as_string=as_string, timeout=2.0)
+        if md is None or md.get("value") is None:
+            raise DisconnectedError(f"{self.read_pv} did not answer a read within 2 s")
+        return _reading(md["value"], md)
+
+    def get_datakey(self, source: str) -> DataKey:
+        pv = self._require(self._read)
+        ctrl = self._read.ctrl
+        ftype = str(pv.type).replace("time_", "").replace("ctrl_", "")
+        dtype, dtype_numpy = DTYPES.get(ftype, ("number", "<f8"))
+        nelm = int(pv.nelm or 1)
+        key: DataKey = {"source": source, "dtype": dtype, "dtype_numpy": dtype_numpy, "shape": []}  # type: ignore[typeddict-item]
+        if ftype == "enum":
+            choices = [str(s) for s in (ctrl.get("enum_strs") or ())]
+            if self.string:
+                key["dtype"], key["dtype_numpy"] = "string", "|S40"
+            key["choices"] = choices
+        elif nelm > 1:
+            key["dtype"] = "array"
+            key["shape"] = [nelm]
+        units = ctrl.get("units")
+        if units:
+            key["units"] = str(units)
+        if ctrl.get("precision") is not None and dtype == "number":
+            key["precision"] = int(ctrl["precision"])
+        limits = ctrl_limits(ctrl)
+        if limits:
+            key["limits"] = limits  # type: ignore[typeddict-unknown-key]
+        return key
+
+    def get_setpoint(self) -> Any:
+        """The write PV's current value (a fresh get)."""
+        pv = self._require(self._write)
+        value = pv.get(use_monitor=False, as_string=self.string and self._is_enum(), timeout=2.0)
+        if value is None:
+            raise DisconnectedError(f"{self.write_pv} did not answer a read within 2 s")
+        return value
+
+    @property
+    def control_info(self) -> dict[str, Any]:
+        """The read PV's control information (units, precision, limits, enum strings)."""
+        return dict(self._read.ctrl)
+
+    # -- writing ------------------------------------------------------------
+    def put(self, value: Any, *, wait: bool = True, timeout: float | None = None) -> Status:
+        if not self.write_pv:
+            raise DeviceError(f"{self.read_pv} is read-only; it cannot be written")
+        pv = self._require(self._write)
+        if not wait:
+            pv.put(value, wait=False)
+            return finished_status(self)
+        status = Status(self, timeout=timeout)
+        with self._lock:
+            self._pending.add(status)
+
+        def _done(**_: Any) -> None:  # libca thread
+            dispatch(self._put_done, status)
+
+        try:
+            pv.put(value, wait=False, callback=_done, use_complete=True)
+        except Exception as exc:
+            with self._lock:
+                self._pending.discard(status)
+            raise DeviceError(f"cannot write {value!r} to {self.write_pv}: {exc}") from exc
+        return status
+
+    def _put_done(self, status: Status) -> None:
+        with self._lock:
+            self._pending.discard(status)
+        status.set_finished()
+
+    # -- monitoring ---------------------------------------------------------
+    def set_callback(self, callback: ReadingCallback | None) -> None:
+        with self._lock:
+            self._callback = callback
+            index = self._monitor_index
+        pv = self._read.pv
+        if callback is None:
+            if index is not None and pv is not None:
+                pv.remove_callback(index)
+            self._monitor_index = None
+            return
+        if index is None:
+            pv = self._require(self._read)
+            self._monitor_index = pv.add_callback(self._on_monitor, with_ctrlvars=False)
+
+    def _on_monitor(self, value: Any = None, char_value: Any = None, **md: Any) -> None:
+        if self.string and str(md.get("type", "")).endswith("enum"):
+            value = char_value
+        dispatch(self._deliver, _reading(value, md))
+
+    def _deliver(self, reading: Reading) -> None:
+        callback = self._callback
+        if callback is not None:
+            callback(reading)
+
+
+def _reading(value: Any, md: dict[str, Any]) -> Reading:
+    reading: Reading = {"value": value, "timestamp": float(md.get("timestamp") or 0.0)}
+    severity = md.get("severity")
+    if severity is not None:
+        reading["alarm_severity"] = int(severity)
+    return reading

@@ -1,0 +1,130 @@
+"""``EpicsMotor``: an EPICS motor record (VAL, RBV, DMOV, STOP, HLM, LLM, EGU, VELO)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from cielo.core import LimitError
+from cielo.devices import Kind, MoveStatus, Positioner
+
+from ._done import DoneWatcher
+from ._signal import EpicsSignal, EpicsSignalRO
+
+__all__ = ["EpicsMotor"]
+
+
+class EpicsMotor(Positioner):
+    """A motor record named ``prefix``: ``EpicsMotor("XF:31ID:m1", name="m1")``.
+
+    ``set(target)`` checks the soft limits (``LLM``..``HLM``, read from the IOC) first,
+    then writes ``VAL`` with put-completion; the move is done when ``DMOV`` has gone to
+    0 and back to 1 after the move began (and the put has completed), not on the
+    put-completion alone. ``stop()`` writes ``STOP``. The readback (``RBV``) reads under
+    the device's own name; a dropped connection fails the move naming the PV.
+
+    Parameters
+    ----------
+    prefix
+        The motor record's name.
+    separator
+        Between record name and field: ``"."`` for a motor record, ``":"`` for the demo
+        IOC's motor (whose fields are separate records).
+    timeout
+        Default timeout of each move, seconds (``None``: wait as long as it takes).
+    """
+
+    user_readback: EpicsSignalRO
+    user_setpoint: EpicsSignal
+    motor_done_move: EpicsSignalRO
+    motor_is_moving: EpicsSignalRO
+    motor_stop: EpicsSignal
+    high_limit: EpicsSignal
+    low_limit: EpicsSignal
+    velocity: EpicsSignal
+    motor_egu: EpicsSignalRO
+
+    def __init__(
+        self,
+        prefix: str,
+        *,
+        separator: str = ".",
+        name: str = "",
+        kind: Kind | str | int = Kind.normal,
+        parent: Any = None,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__(prefix, name=name, kind=kind, parent=parent, timeout=timeout)
+        f = f"{prefix}{separator}".__add__
+        readback = EpicsSignalRO(f("RBV"), kind=Kind.hinted)
+        readback.parent_name = True
+        self.user_readback = readback
+        self.user_setpoint = EpicsSignal(f("VAL"), kind=Kind.normal)
+        self.motor_done_move = EpicsSignalRO(f("DMOV"), string=False, kind=Kind.omitted)
+        self.motor_is_moving = EpicsSignalRO(f("MOVN"), string=False, kind=Kind.omitted)
+        self.motor_stop = EpicsSignal(f("STOP"), string=False, kind=Kind.omitted)
+        self.high_limit = EpicsSignal(f("HLM"), kind=Kind.config)
+        self.low_limit = EpicsSignal(f("LLM"), kind=Kind.config)
+        self.velocity = EpicsSignal(f("VELO"), kind=Kind.config)
+        self.motor_egu = EpicsSignalRO(f("EGU"), kind=Kind.config)
+
+    # -- limits live in the IOC ------------------------------------------------
+    @property  # type: ignore[override]
+    def limits(self) -> tuple[float, float] | None:
+        """The soft limits ``(LLM, HLM)`` read from the IOC; ``None`` when ``LLM == HLM``."""
+        if "low_limit" not in self.__dict__:  # during Positioner.__init__
+            return None
+        low, high = float(self.low_limit.get()), float(self.high_limit.get())
+        return None if low == high else (low, high)
+
+    @limits.setter
+    def limits(self, value: tuple[float, float] | None) -> None:
+        if value is None or "low_limit" not in self.__dict__:
+            return
+        low, high = (float(v) for v in value)
+        if low > high:
+            raise ValueError(f"{self.name}: limits {value!r} have low > high; give (low, high)")
+        self.low_limit.put(low)
+        self.high_limit.put(high)
+
+    def check_value(self, value: Any) -> None:
+        """Raise :class:`LimitError` unless ``value`` is a number within ``LLM``..``HLM``."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise LimitError(f"{self.name}: target {value!r} is not a number") from None
+        if math.isnan(number):
+            raise LimitError(f"{self.name}: target is NaN")
+        limits = self.limits
+        if limits is not None and not limits[0] <= number <= limits[1]:
+            raise LimitError(
+                f"{self.name}: target {value!r} is outside the soft limits "
+                f"[{limits[0]:g}, {limits[1]:g}] {self.egu or ''} (LLM/HLM of {self.prefix}); "
+                "choose a target inside them or change the limits"
+            )
+
+    # -- moving ----------------------------------------------------------------
+    def _start_move(self, target: Any, status: MoveStatus) -> None:
+        watcher = DoneWatcher(
+            status,
+            self.motor_done_move,
+            busy=0,
+            done=1,
+            watched=(self.user_readback, self.user_setpoint),
+        )
+        readback = self.user_readback
+
+        def _on_rbv(value: Any = None, **_: Any) -> None:
+            status.report(value)
+
+        readback.subscribe(_on_rbv, run=False)
+        status.add_callback(lambda _st: readback.clear_sub(_on_rbv))
+        try:
+            put = self.user_setpoint.set(float(target))
+        except Exception as exc:
+            status.set_exception(exc)
+            return
+        watcher.track_put(put)
+
+    def _stop_motion(self) -> None:
+        self.motor_stop.put(1, wait=False)

@@ -1,0 +1,93 @@
+"""``EpicsScaler``: a scaler-like counter (CNT, TP, T, S1..Sn)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cielo.core import Status
+from cielo.devices import Device, Kind
+
+from ._done import DoneWatcher
+from ._signal import EpicsSignal, EpicsSignalRO
+
+__all__ = ["EpicsScaler"]
+
+
+class EpicsScaler(Device):
+    """A scaler ``prefix``: ``trigger()`` counts for the preset time.
+
+    ``trigger()`` writes ``CNT=1`` with put-completion; the count is done when ``CNT``
+    has gone to 1 and back to 0 (and the put has completed). ``read()`` gives each
+    channel's counts (``S<n>``) and the elapsed time (``T``).
+
+    Parameters
+    ----------
+    prefix
+        The scaler record's name.
+    channels
+        Channel names to numbers, e.g. ``{"I0": 2, "det": 3}``; the first name is the
+        hinted one. Default: ``chan1``..``chan3``.
+    preset_time
+        Counting time in seconds written to ``TP`` on :meth:`stage` (``None`` keeps
+        the IOC's).
+    separator
+        ``"."`` for a scaler record, ``":"`` for the demo IOC's.
+    """
+
+    count: EpicsSignal
+    preset_time: EpicsSignal
+    elapsed: EpicsSignalRO
+
+    def __init__(
+        self,
+        prefix: str,
+        *,
+        channels: Mapping[str, int] | None = None,
+        preset_time: float | None = None,
+        separator: str = ".",
+        name: str = "",
+        kind: Kind | str | int = Kind.normal,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(prefix, name=name, kind=kind, parent=parent)
+        chans = dict(channels) if channels else {f"chan{i}": i for i in (1, 2, 3)}
+        for label, number in chans.items():
+            if not label.isidentifier() or label.startswith("_"):
+                raise ValueError(
+                    f"scaler channel name {label!r} must be a Python identifier "
+                    "(letters, digits, underscores; not starting with a digit or '_')"
+                )
+            if not isinstance(number, int) or number < 1:
+                raise ValueError(
+                    f"scaler channel {label!r}: {number!r} is not a channel number >= 1"
+                )
+        f = f"{prefix}{separator}".__add__
+        self.count = EpicsSignal(f("CNT"), string=False, kind=Kind.omitted)
+        self.preset_time = EpicsSignal(f("TP"), kind=Kind.config)
+        self.elapsed = EpicsSignalRO(f("T"), kind=Kind.normal)
+        self.channel_numbers = chans
+        for i, (label, number) in enumerate(chans.items()):
+            setattr(
+                self,
+                label,
+                EpicsSignalRO(f(f"S{number}"), kind=Kind.hinted if i == 0 else Kind.normal),
+            )
+        self._preset = preset_time
+
+    @property
+    def channels(self) -> dict[str, EpicsSignalRO]:
+        """The count signals by channel name."""
+        return {label: getattr(self, label) for label in self.channel_numbers}
+
+    def stage(self) -> Status:
+        if self._preset is not None:
+            self.preset_time.put(float(self._preset))
+        return super().stage()
+
+    def trigger(self) -> Status:
+        """Count for the preset time; the status is done when counting has ended."""
+        status = Status(self)
+        watcher = DoneWatcher(status, self.count, busy=1, done=0)
+        watcher.track_put(self.count.set(1))
+        return status

@@ -1,0 +1,119 @@
+"""The pyepics side of the EPICS plugin: lazy import, client environment, callback thread.
+
+pyepics (and with it libca) is imported on first use, never when the plugin is
+registered. libca reads its ``EPICS_CA_*`` environment when its context is created, i.e.
+when the first channel is made: set the environment (:func:`client_env`) before that,
+or call :func:`reset_context` so the next channel starts a fresh context.
+
+Channel Access calls back on libca's own threads, where calling back into libca is
+forbidden. Every callback that reaches user code (monitor subscribers, status
+callbacks) is therefore handed to one dispatcher thread, in arrival order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+from typing import Any
+
+from cielo.core import DeviceError
+
+__all__ = ["client_env", "dispatch", "epics_module", "reset_context"]
+
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def epics_module() -> ModuleType:
+    """``import epics``, with a clear error naming the fix when pyepics is missing."""
+    try:
+        import epics
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise DeviceError(
+            "EPICS devices need pyepics: pip install 'cielo[epics]' (or pyepics)"
+        ) from exc
+    return epics
+
+
+def client_env(
+    ports: Iterable[int], host: str = "127.0.0.1", *, apply: bool = False
+) -> dict[str, str]:
+    """The Channel Access client environment that finds IOCs on ``host`` at ``ports`` only.
+
+    With ``apply=True`` the variables are also written to ``os.environ`` (do it before
+    the first EPICS channel is made, or call :func:`reset_context` afterwards).
+    """
+    env = {
+        "EPICS_CA_ADDR_LIST": " ".join(f"{host}:{int(p)}" for p in ports),
+        "EPICS_CA_AUTO_ADDR_LIST": "NO",
+    }
+    if apply:
+        os.environ.update(env)
+    return env
+
+
+def reset_context() -> None:
+    """Drop pyepics' channels and libca context; the next channel reads the env anew."""
+    import sys
+
+    epics = sys.modules.get("epics")
+    if epics is not None and epics.ca.libca is not None:
+        epics.ca.clear_cache()
+
+
+def dispatch(func: Callable[..., Any], *args: Any) -> None:
+    """Run ``func(*args)`` on the EPICS dispatcher thread (in submission order)."""
+    global _executor
+    executor = _executor
+    if executor is None:
+        with _lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cielo-epics")
+            executor = _executor
+    executor.submit(_run_logged, func, args)
+
+
+def _run_logged(func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        func(*args)
+    except Exception:  # a subscriber's bug must not kill the dispatcher
+        import logging
+
+        logging.getLogger("cielo.plugins.epics").exception("error in EPICS callback %r", func)
+
+
+def ctrl_limits(ctrl: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Event-model ``limits`` (control, display, warning, alarm) from pyepics control info."""
+    pairs = {
+        "control": ("lower_ctrl_limit", "upper_ctrl_limit"),
+        "display": ("lower_disp_limit", "upper_disp_limit"),
+        "warning": ("lower_warning_limit", "upper_warning_limit"),
+        "alarm": ("lower_alarm_limit", "upper_alarm_limit"),
+    }
+    limits: dict[str, dict[str, float]] = {}
+    for key, (lo_name, hi_name) in pairs.items():
+        lo, hi = ctrl.get(lo_name), ctrl.get(hi_name)
+        if lo is None or hi is None:
+            continue
+        lo, hi = float(lo), float(hi)
+        if lo != lo or hi != hi or (lo == 0.0 and hi == 0.0):  # NaN or unset
+            continue
+        limits[key] = {"low": lo, "high": hi}
+    return limits
+
+
+#: pyepics field type (without "time_"/"ctrl_") → (event-model dtype, numpy dtype string).
+DTYPES: dict[str, tuple[str, str]] = {
+    "string": ("string", "|S40"),
+    "char": ("integer", "|u1"),
+    "short": ("integer", "<i2"),
+    "int": ("integer", "<i2"),
+    "long": ("integer", "<i4"),
+    "int64": ("integer", "<i8"),
+    "float": ("number", "<f4"),
+    "double": ("number", "<f8"),
+    "enum": ("integer", "<u2"),
+}

@@ -24,6 +24,27 @@ from ._msg import Msg
 from ._status import Status, failed_status, finished_status, status_all
 
 # -- engine (issue 3) --------------------------------------------------------
+# isort: split
+from ._commands import CommandContext
+from ._dispatch import CallbackError
+from ._engine import RunEngine, RunResult
+from ._runmd import PersistentMetadata
+from ._runner import RequestAbort, RequestHalt, RequestStop
+from ._state import EngineState, TransitionError
+from ._status import AsyncStatus
+from ._suspenders import (
+    SuspendBoolHigh,
+    SuspendBoolLow,
+    SuspendCeil,
+    SuspendCeiling,
+    Suspender,
+    SuspendFloor,
+    SuspendOutsideBand,
+    SuspendWhen,
+    SuspendWhenChanged,
+    SuspendWhenOutsideBand,
+)
+
 # -- plugins and profiles (issue 2) -----------------------------------------
 # isort: split
 from ._environment import Environment, load_profile
@@ -41,6 +62,28 @@ from ._registry import Registry
 from ._signature import bind_parameters, signature_schema
 
 __all__ = [
+    # engine (issue 3)
+    "AsyncStatus",
+    "CallbackError",
+    "CommandContext",
+    "EngineState",
+    "PersistentMetadata",
+    "RequestAbort",
+    "RequestHalt",
+    "RequestStop",
+    "RunEngine",
+    "RunResult",
+    "SuspendBoolHigh",
+    "SuspendBoolLow",
+    "SuspendCeil",
+    "SuspendCeiling",
+    "SuspendFloor",
+    "SuspendOutsideBand",
+    "SuspendWhen",
+    "SuspendWhenChanged",
+    "SuspendWhenOutsideBand",
+    "Suspender",
+    "TransitionError",
     # plugins and profiles (issue 2)
     "ENTRY_POINT_GROUP",
     "CieloPluginManager",

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._errors import FailedStatusError, StatusTimeoutError
 
-__all__ = ["Status", "status_all", "finished_status", "failed_status"]
+__all__ = ["AsyncStatus", "Status", "status_all", "finished_status", "failed_status"]
 
 Callback = Callable[["Status"], None]
 Watcher = Callable[..., None]
@@ -181,6 +181,71 @@ class Status:
 def _set_future(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
+
+
+class AsyncStatus(Status):
+    """A status that follows an awaitable (e.g. an ophyd-async coroutine) run on an event loop.
+
+    Parameters
+    ----------
+    awaitable
+        The operation; the status succeeds with it and fails with its exception.
+    obj, timeout
+        As for :class:`Status`.
+    loop
+        The loop to run it on; by default the running loop. From another thread, pass
+        the loop (e.g. ``RE.loop``): the awaitable is scheduled there thread-safely.
+    """
+
+    __slots__ = ("task", "result")
+
+    def __init__(
+        self,
+        awaitable: Any,
+        obj: Any = None,
+        *,
+        timeout: float | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(obj, timeout=timeout)
+        self.result: Any = None
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None:
+            if running is None:
+                raise RuntimeError(
+                    "AsyncStatus needs an event loop: create it inside a coroutine or pass "
+                    "loop= (for example RE.loop)"
+                )
+            loop = running
+        coro = _as_coroutine(awaitable)
+        if loop is running:
+            self.task: Any = loop.create_task(coro)
+            self.task.add_done_callback(self._task_done)
+        else:
+            self.task = asyncio.run_coroutine_threadsafe(coro, loop)
+            self.task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: Any) -> None:
+        if task.cancelled():
+            self.set_exception(asyncio.CancelledError(f"{self!r} was cancelled"))
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.set_exception(exc)
+        else:
+            self.result = task.result()
+            self.set_finished()
+
+    def cancel(self) -> None:
+        """Cancel the underlying operation (the status fails with CancelledError)."""
+        self.task.cancel()
+
+
+async def _as_coroutine(awaitable: Any) -> Any:
+    return await awaitable
 
 
 def status_all(statuses: Iterable[Any], obj: Any = None) -> Status:

@@ -1,0 +1,291 @@
+"""The command registry and :class:`CommandContext`, the handlers' view of the engine.
+
+A handler is ``handler(ctx, msg)``. It returns the value sent back into the plan; if it
+must wait it returns a coroutine, which the engine awaits (only then does a message
+cost an event-loop turn). Handlers of the built-in vocabulary live in the
+``_handlers_*`` modules; plugins add commands through ``cielo_msg_commands``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import types
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._composer import ObjectInfo, RunComposer
+from ._errors import FailedStatusError, IllegalMessageSequence, RunEngineError, StatusTimeoutError
+from ._msg import Msg
+
+if TYPE_CHECKING:
+    from ._engine import RunEngine
+
+__all__ = [
+    "CommandContext",
+    "CommandRegistry",
+    "Handler",
+    "device_name",
+    "is_status",
+    "maybe_await",
+]
+
+Handler = Callable[["CommandContext", Msg], Any]
+CoroutineType = types.CoroutineType
+
+
+def device_name(obj: Any) -> str:
+    """The name to show for ``obj`` in messages."""
+    name = getattr(obj, "name", None)
+    return repr(name) if isinstance(name, str) else repr(obj)
+
+
+def is_status(obj: Any) -> bool:
+    """True for status-like objects (ophyd's, ophyd-async's, cielo's)."""
+    return hasattr(obj, "add_callback") and hasattr(obj, "done")
+
+
+def _is_awaitable(obj: Any) -> bool:
+    return type(obj) is CoroutineType or inspect.isawaitable(obj)
+
+
+async def maybe_await(value: Any) -> Any:
+    """Await ``value`` if it is awaitable (a status is waited for), else return it."""
+    if is_status(value):
+        return await wait_status(value)
+    if _is_awaitable(value):
+        return await value
+    return value
+
+
+def status_failure(status: Any) -> BaseException | None:
+    """The failure of a done status (``None`` when it succeeded)."""
+    try:
+        exc = status.exception()
+    except TypeError:  # a status whose exception() takes no timeout argument
+        exc = status.exception
+    except Exception as err:  # an ophyd status raises from exception() in some versions
+        exc = err
+    if exc is None and not status.success:
+        exc = FailedStatusError(f"{status!r} finished unsuccessfully")
+    return exc
+
+
+async def wait_status(status: Any, timeout: float | None = None) -> Any:
+    """Wait on the loop for a status finished from any thread; raise its failure."""
+    if not status.done:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def _done(_: Any) -> None:
+            loop.call_soon_threadsafe(_set_result, fut)
+
+        status.add_callback(_done)
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise StatusTimeoutError(f"{status!r} did not finish within {timeout} s") from None
+    exc = status_failure(status)
+    if exc is not None:
+        raise exc
+    return status
+
+
+def _set_result(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class CommandRegistry:
+    """Command name → handler; replacing a command is refused, naming both owners."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._owners: dict[str, str] = {}
+
+    def register(
+        self, name: str, handler: Handler, *, owner: str = "cielo", replace: bool = False
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a command name must be a non-empty string, got {name!r}")
+        if not callable(handler):
+            raise TypeError(f"the handler for command {name!r} must be callable, got {handler!r}")
+        if name in self._handlers and not replace:
+            raise RunEngineError(
+                f"command {name!r} is already provided by {self._owners[name]}; {owner} cannot "
+                "replace it (pass replace=True to RE.register_command to override on purpose)"
+            )
+        self._handlers[name] = handler
+        self._owners[name] = owner
+
+    def unregister(self, name: str) -> None:
+        del self._handlers[name]
+        del self._owners[name]
+
+    def owner(self, name: str) -> str:
+        return self._owners[name]
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        """The live mapping (the engine's hot loop indexes it directly)."""
+        return self._handlers
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._handlers
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._handlers))
+
+
+def wrap_plugin_handler(handler: Handler) -> Handler:
+    """Make any awaitable a plugin handler returns (not a status) a coroutine the engine awaits."""
+
+    def _wrapped(ctx: CommandContext, msg: Msg) -> Any:
+        ret = handler(ctx, msg)
+        if type(ret) is not CoroutineType and not is_status(ret) and inspect.isawaitable(ret):
+            return _await_any(ret)
+        return ret
+
+    _wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
+    _wrapped.__qualname__ = getattr(handler, "__qualname__", repr(handler))
+    return _wrapped
+
+
+async def _await_any(aw: Awaitable[Any]) -> Any:
+    return await aw
+
+
+class CommandContext:
+    """What a command handler may use: the engine, its loop, runs, wait groups, emitting.
+
+    One context lives as long as its RunEngine; per-plan state is reset by the engine
+    at the start of each ``RE(plan)``.
+    """
+
+    def __init__(self, engine: RunEngine) -> None:
+        self.engine = engine
+        #: the driver of the current plan (pause, checkpoints, rewinding)
+        self.runner: Any = None
+        self.loop: asyncio.AbstractEventLoop = engine.loop
+        self.emit: Callable[[str, dict[str, Any]], None] = engine._dispatcher.emit
+        #: open runs by run key (``msg.run``)
+        self.runs: dict[Any, RunComposer] = {}
+        #: uids of the runs opened by the current ``RE(plan)`` call
+        self.run_uids: list[str] = []
+        #: wait groups: group name → statuses not yet waited for
+        self.groups: dict[Any, list[Any]] = {}
+        self.staged: list[Any] = []
+        self.monitors: dict[Any, tuple[Any, Any, Any]] = {}
+        self.plan_subscriptions: list[int] = []
+        self.plan_suspenders: list[Any] = []
+        self.rewindable = True
+        self.call_md: dict[str, Any] = {}
+        self.plan_name: str | None = None
+        #: the message being handled and the device behind a failure (for error reasons)
+        self.failed_device: dict[int, str] = {}
+
+    # -- runs ----------------------------------------------------------------
+    def run(self, msg: Msg) -> RunComposer:
+        """The open run that ``msg`` belongs to (by its run key)."""
+        composer = self.runs.get(msg.run)
+        if composer is None:
+            if msg.run is None and len(self.runs) == 1:
+                return next(iter(self.runs.values()))
+            if self.runs:
+                raise IllegalMessageSequence(
+                    f"{msg.command!r} for run key {msg.run!r}, but the open runs have keys "
+                    f"{list(self.runs)}; give each message the run key of its run"
+                )
+            raise IllegalMessageSequence(
+                f"{msg.command!r} needs an open run; send Msg('open_run') first"
+            )
+        return composer
+
+    # -- devices -------------------------------------------------------------
+    def call(self, obj: Any, method: str, msg: Msg, *args: Any, **kwargs: Any) -> Any:
+        """Call ``obj.method(*args, **kwargs)``; a missing method fails naming obj, command and plan."""
+        try:
+            func = getattr(obj, method)
+        except AttributeError:
+            raise TypeError(
+                f"{msg.command!r} needs an object with {method}(), but got {device_name(obj)} "
+                f"of type {type(obj).__name__} (in plan {self.plan_name!r})"
+            ) from None
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            self.note_failure(exc, obj, method)
+            raise
+
+    def note_failure(self, exc: BaseException, obj: Any, method: str) -> None:
+        """Remember which device raised ``exc`` (for the stop document's reason)."""
+        if id(exc) not in self.failed_device:
+            label = f"{device_name(obj)}.{method}()"
+            self.failed_device[id(exc)] = label
+            try:
+                exc.add_note(f"raised by {label}")
+            except AttributeError:
+                pass
+
+    def add_to_group(self, group: Any, status: Any) -> None:
+        """Track ``status`` so ``Msg('wait', group=group)`` waits for it."""
+        self.groups.setdefault(group, []).append(status)
+
+    def as_status(self, obj: Any, method: str, result: Any) -> Any:
+        """A status for what a device method returned (value, status or awaitable)."""
+        if is_status(result):
+            return result
+        from ._status import AsyncStatus, finished_status
+
+        if _is_awaitable(result):
+            return AsyncStatus(result, obj=obj, loop=self.loop)
+        return finished_status(obj)
+
+    async def describe(self, objs: Sequence[Any], *, collect: bool = False) -> list[ObjectInfo]:
+        """Describe objects for a descriptor: data keys, configuration and hints."""
+        infos = []
+        for obj in objs:
+            method = "describe_collect" if collect else "describe"
+            data_keys = await maybe_await(self.call(obj, method, Msg(method, obj)))
+            config = None
+            if hasattr(obj, "read_configuration") and hasattr(obj, "describe_configuration"):
+                values = await maybe_await(obj.read_configuration())
+                keys = await maybe_await(obj.describe_configuration())
+                config = {
+                    "data": {k: v["value"] for k, v in values.items()},
+                    "timestamps": {k: v["timestamp"] for k, v in values.items()},
+                    "data_keys": dict(keys),
+                }
+            hints = getattr(obj, "hints", None)
+            infos.append(
+                ObjectInfo(
+                    obj, dict(data_keys), config, hints if isinstance(hints, Mapping) else None
+                )
+            )
+        return infos
+
+    # -- helpers for handlers ------------------------------------------------
+    def objects(self, msg: Msg) -> list[Any]:
+        """``msg.obj`` followed by ``msg.args`` (for commands taking several objects)."""
+        objs = [msg.obj] if msg.obj is not None else []
+        return objs + list(msg.args)
+
+    def pop_group(self, group: Any) -> list[Any]:
+        return self.groups.pop(group, [])
+
+    def reset(self) -> None:
+        """Forget per-plan state (the engine calls this at the start of each plan)."""
+        self.runs.clear()
+        self.run_uids = []
+        self.groups.clear()
+        self.staged = []
+        self.monitors.clear()
+        self.plan_subscriptions = []
+        self.plan_suspenders = []
+        self.rewindable = True
+        self.failed_device.clear()
+
+
+def iter_commands(mappings: Iterable[Mapping[str, Handler]]) -> Iterable[tuple[str, Handler]]:
+    for mapping in mappings:
+        yield from mapping.items()

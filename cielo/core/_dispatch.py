@@ -1,0 +1,281 @@
+"""Document dispatch: subscribers by document name or ``"all"``, slow ones never stall the engine.
+
+Each buffered subscriber has its own bounded buffer and delivery thread, so a slow
+callback delays only itself; when its buffer is full the engine waits for room
+(back-pressure) instead of dropping documents. A callback's exception is logged,
+recorded in :attr:`Dispatcher.errors` and, when errors are fatal, reported to the
+engine, which fails the run. The other subscribers still receive every document.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CallbackError", "Dispatcher", "DOCUMENT_NAMES"]
+
+logger = logging.getLogger("cielo.engine.dispatch")
+
+DOCUMENT_NAMES = frozenset(
+    {
+        "start",
+        "descriptor",
+        "event",
+        "event_page",
+        "resource",
+        "datum",
+        "datum_page",
+        "stream_resource",
+        "stream_datum",
+        "stop",
+    }
+)
+
+DocCallback = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class CallbackError:
+    """One failure of one subscriber on one document."""
+
+    callback: str
+    name: str
+    uid: str | None
+    exception: BaseException
+    traceback: str = field(repr=False)
+    time: float = field(default_factory=time.time)
+
+    def __str__(self) -> str:
+        return (
+            f"callback {self.callback} failed on {self.name!r} document {self.uid}: "
+            f"{type(self.exception).__name__}: {self.exception}"
+        )
+
+
+class _Subscription:
+    __slots__ = ("token", "callback", "name", "label", "dispatcher", "worker")
+
+    def __init__(self, token: int, callback: DocCallback, name: str, dispatcher: Dispatcher):
+        self.token = token
+        self.callback = callback
+        self.name = name
+        self.label = getattr(callback, "__qualname__", None) or repr(callback)
+        self.dispatcher = dispatcher
+        self.worker: _Worker | None = None
+
+    def deliver(self, name: str, doc: dict[str, Any]) -> None:
+        try:
+            self.callback(name, doc)
+        except Exception as exc:
+            self.dispatcher._record(self, name, doc, exc)
+
+
+class _Worker:
+    """A bounded buffer drained by one daemon thread for one subscriber."""
+
+    __slots__ = ("sub", "maxsize", "queue", "cv", "waiting", "inflight", "closed", "thread")
+
+    def __init__(self, sub: _Subscription, maxsize: int) -> None:
+        self.sub = sub
+        self.maxsize = maxsize
+        self.queue: deque[tuple[str, dict[str, Any]]] = deque()
+        self.cv = threading.Condition(threading.Lock())
+        self.waiting = False
+        self.inflight = 0
+        self.closed = False
+        self.thread = threading.Thread(
+            target=self._run, name=f"cielo-dispatch-{sub.token}-{sub.label}", daemon=True
+        )
+        self.thread.start()
+
+    def put(self, item: tuple[str, dict[str, Any]]) -> None:
+        cv = self.cv
+        with cv:
+            if len(self.queue) + self.inflight >= self.maxsize:
+                self.sub.dispatcher.backpressure_waits += 1
+                while len(self.queue) + self.inflight >= self.maxsize and not self.closed:
+                    cv.wait(0.5)
+            self.queue.append(item)
+            if self.waiting:
+                cv.notify_all()
+
+    def _run(self) -> None:
+        cv = self.cv
+        deliver = self.sub.deliver
+        while True:
+            with cv:
+                while not self.queue and not self.closed:
+                    self.waiting = True
+                    cv.wait()
+                    self.waiting = False
+                if not self.queue:
+                    cv.notify_all()
+                    return
+                batch = list(self.queue)
+                self.queue.clear()
+                self.inflight = len(batch)
+            for i, (name, doc) in enumerate(batch):
+                deliver(name, doc)
+                if i % 256 == 255:
+                    with cv:
+                        self.inflight = len(batch) - i - 1
+                        cv.notify_all()
+            with cv:
+                self.inflight = 0
+                cv.notify_all()
+
+    def flush(self, deadline: float | None) -> bool:
+        with self.cv:
+            while self.queue or self.inflight:
+                if threading.current_thread() is self.thread:
+                    return False  # a callback flushing from its own thread
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self.cv.wait(0.2 if remaining is None else min(remaining, 0.2))
+        return True
+
+    def close(self, timeout: float | None) -> None:
+        with self.cv:
+            self.closed = True
+            self.cv.notify_all()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
+
+
+class Dispatcher:
+    """Routes ``(name, doc)`` to subscribers.
+
+    Parameters
+    ----------
+    buffer_size
+        Documents a buffered subscriber may fall behind before the engine waits for it.
+    on_error
+        Called as ``on_error(error)`` with each :class:`CallbackError` (the engine uses it
+        to fail the run when callback errors are fatal).
+    """
+
+    def __init__(
+        self,
+        *,
+        buffer_size: int = 10_000,
+        on_error: Callable[[CallbackError], None] | None = None,
+        max_errors: int = 1000,
+    ) -> None:
+        if buffer_size < 1:
+            raise ValueError(f"buffer_size must be at least 1, got {buffer_size!r}")
+        self.buffer_size = buffer_size
+        self.on_error = on_error
+        self.errors: deque[CallbackError] = deque(maxlen=max_errors)
+        self.backpressure_waits = 0
+        self._tokens = itertools.count(1)
+        self._subs: dict[int, _Subscription] = {}
+        self._lock = threading.Lock()
+        #: per document name: (synchronous subscribers, buffered workers); rebuilt on change
+        self._routes: dict[str, tuple[tuple[_Subscription, ...], tuple[_Worker, ...]]] = {}
+
+    # -- subscribing ---------------------------------------------------------
+    def subscribe(self, callback: DocCallback, name: str = "all", *, buffered: bool = True) -> int:
+        """Send documents called ``name`` (or all of them) to ``callback(name, doc)``; returns a token."""
+        if not callable(callback):
+            raise TypeError(
+                f"subscribe() needs a callable callback(name, doc), got {callback!r}"
+                + (" (did you swap callback and name?)" if callable(name) else "")
+            )
+        if name != "all" and name not in DOCUMENT_NAMES:
+            raise ValueError(
+                f"cannot subscribe to documents named {name!r}; use 'all' or one of "
+                f"{sorted(DOCUMENT_NAMES)}"
+            )
+        with self._lock:
+            token = next(self._tokens)
+            sub = _Subscription(token, callback, name, self)
+            if buffered:
+                sub.worker = _Worker(sub, self.buffer_size)
+            self._subs[token] = sub
+            self._rebuild()
+        return token
+
+    def unsubscribe(self, token: int) -> None:
+        """Stop sending documents to the subscriber of ``token`` (after delivering what it has)."""
+        with self._lock:
+            sub = self._subs.pop(token, None)
+            if sub is None:
+                raise KeyError(f"no subscription with token {token!r}")
+            self._rebuild()
+        if sub.worker is not None:
+            sub.worker.flush(None)
+            sub.worker.close(1.0)
+
+    def _rebuild(self) -> None:
+        routes = {}
+        for doc_name in DOCUMENT_NAMES:
+            subs = [s for s in self._subs.values() if s.name in ("all", doc_name)]
+            sync = tuple(s for s in subs if s.worker is None)
+            workers = tuple(s.worker for s in subs if s.worker is not None)
+            if sync or workers:
+                routes[doc_name] = (sync, workers)
+        self._routes = routes
+
+    @property
+    def subscriptions(self) -> dict[int, tuple[str, DocCallback]]:
+        return {t: (s.name, s.callback) for t, s in self._subs.items()}
+
+    # -- emitting ------------------------------------------------------------
+    def emit(self, name: str, doc: dict[str, Any]) -> None:
+        """Deliver one document (the engine's hot path)."""
+        route = self._routes.get(name)
+        if route is None:
+            return
+        sync, workers = route
+        for sub in sync:
+            sub.deliver(name, doc)
+        if workers:
+            item = (name, doc)
+            for worker in workers:
+                worker.put(item)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every buffered subscriber has handled what it was given."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ok = True
+        for sub in list(self._subs.values()):
+            if sub.worker is not None:
+                ok = sub.worker.flush(deadline) and ok
+        return ok
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Deliver what is buffered, then stop the delivery threads."""
+        self.flush(timeout)
+        with self._lock:
+            subs = list(self._subs.values())
+            self._subs.clear()
+            self._routes = {}
+        for sub in subs:
+            if sub.worker is not None:
+                sub.worker.close(timeout)
+
+    # -- errors --------------------------------------------------------------
+    def _record(self, sub: _Subscription, name: str, doc: dict[str, Any], exc: Exception) -> None:
+        uid = doc.get("uid") if isinstance(doc, dict) else None
+        error = CallbackError(
+            callback=sub.label,
+            name=name,
+            uid=uid,
+            exception=exc,
+            traceback="".join(traceback.format_exception(exc)),
+        )
+        self.errors.append(error)
+        logger.error("%s", error, exc_info=exc)
+        if self.on_error is not None:
+            try:
+                self.on_error(error)
+            except Exception:
+                logger.exception("error handler %r failed", self.on_error)

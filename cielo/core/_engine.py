@@ -1,0 +1,588 @@
+"""The RunEngine: runs plans on its own event loop and turns readings into documents.
+
+Lifecycle, public API and the bridge between the caller's thread and the engine's loop
+thread live here; the message loop is in :mod:`._runner`, command handlers in the
+``_handlers_*`` modules, documents in :mod:`._composer`, delivery in :mod:`._dispatch`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._commands import CommandContext, CommandRegistry, Handler, wrap_plugin_handler
+from ._dispatch import CallbackError, Dispatcher
+from ._errors import RunEngineError, RunEngineInterrupted
+from ._handlers_device import DEVICE_HANDLERS
+from ._handlers_docs import DOC_HANDLERS, stop_all_monitors
+from ._handlers_flow import FLOW_HANDLERS
+from ._handlers_fly import FLY_HANDLERS
+from ._hooks import PluginHooks
+from ._interrupt import SigintHandler
+from ._runmd import PersistentMetadata, default_state_file
+from ._runner import (
+    Outcome,
+    PlanRunner,
+    RequestAbort,
+    RequestStop,
+    ensure_generator,
+)
+from ._state import EngineState, StateMachine
+
+__all__ = ["RunEngine", "RunResult", "DEFAULT"]
+
+logger = logging.getLogger("cielo.engine")
+
+DEFAULT: Any = object()
+_BUILTIN_HANDLERS: dict[str, Handler] = {
+    **DOC_HANDLERS,
+    **DEVICE_HANDLERS,
+    **FLOW_HANDLERS,
+    **FLY_HANDLERS,
+}
+
+
+class RunResult(tuple):
+    """The uids of the runs a plan opened (iterates as a tuple), plus the outcome.
+
+    Attributes
+    ----------
+    plan_result
+        The plan's return value.
+    exit_status
+        ``"success"``, ``"abort"`` or ``"fail"``.
+    reason
+        Why the plan ended early (empty on success).
+    """
+
+    plan_result: Any
+    exit_status: str
+    reason: str
+
+    def __new__(
+        cls,
+        uids: Iterable[str],
+        plan_result: Any = None,
+        exit_status: str = "success",
+        reason: str = "",
+    ) -> RunResult:
+        self = super().__new__(cls, tuple(uids))
+        self.plan_result = plan_result
+        self.exit_status = exit_status
+        self.reason = reason
+        return self
+
+    def __repr__(self) -> str:
+        return f"RunResult({tuple(self)!r}, exit_status={self.exit_status!r})"
+
+
+def _cielo_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cielo")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+class RunEngine:
+    """Run plans against devices and emit event-model documents.
+
+    Parameters
+    ----------
+    md
+        Metadata added to ``RE.md`` (persistent engine metadata, in every run start).
+    plugin_manager
+        A cielo plugin manager: plugins add commands (``cielo_msg_commands``), run
+        metadata and checks, and are told about the engine (``cielo_engine_created``).
+    scan_id_file
+        JSON file keeping ``RE.md`` and the scan_id across restarts; default
+        :func:`~cielo.core._runmd.default_state_file`; ``None`` keeps them in memory.
+    callback_buffer
+        Documents a slow subscriber may fall behind before the engine waits for it.
+    fatal_callback_errors
+        If true, a subscriber's exception fails the running plan (it is always logged and
+        kept in :attr:`callback_errors`).
+    handle_sigint
+        Install the Ctrl-C handler (once: pause at the next checkpoint; twice quickly:
+        pause now) during ``RE(plan)`` when running in the main thread.
+    sigint_window
+        Seconds within which a second Ctrl-C pauses at once.
+
+    Examples
+    --------
+    >>> with RunEngine(scan_id_file=None) as RE:
+    ...     uids = RE([Msg("open_run"), Msg("close_run")])
+    >>> len(uids)
+    1
+    """
+
+    def __init__(
+        self,
+        md: Mapping[str, Any] | None = None,
+        *,
+        plugin_manager: Any = None,
+        scan_id_file: str | os.PathLike[str] | None = DEFAULT,
+        callback_buffer: int = 10_000,
+        fatal_callback_errors: bool = False,
+        handle_sigint: bool = True,
+        sigint_window: float = 2.0,
+    ) -> None:
+        path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
+        self.md = PersistentMetadata(path, md)
+        self.fatal_callback_errors = fatal_callback_errors
+        self.handle_sigint = handle_sigint
+        self.sigint_window = sigint_window
+        self._state = StateMachine()
+        self._closed = False
+        self._suspenders: list[Any] = []
+        self._suspended = False
+        self.suspension_reason = ""
+        self._runner: PlanRunner | None = None
+        self._call_lock = threading.Lock()
+        self._versions: dict[str, str] | None = None
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._run_loop, name=f"cielo-RunEngine-{id(self):x}", daemon=True
+        )
+        self._thread.start()
+
+        self._dispatcher = Dispatcher(buffer_size=callback_buffer, on_error=self._on_callback_error)
+        self._registry = CommandRegistry()
+        for name, handler in _BUILTIN_HANDLERS.items():
+            self._registry.register(name, handler)
+        self._ctx = CommandContext(self)
+
+        self.plugin_manager = plugin_manager
+        self.hooks = PluginHooks(plugin_manager) if plugin_manager is not None else None
+        if self.hooks is not None:
+            self._add_plugin_commands()
+            self.hooks.engine_created(self)
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    # -- lifecycle -----------------------------------------------------------
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The engine's event loop (runs in its own thread; use it for ophyd-async devices)."""
+        return self._loop
+
+    def run_coroutine(self, coro: Any, timeout: float | None = None) -> Any:
+        """Run ``coro`` on the engine's loop and return its result (e.g. ``device.connect()``)."""
+        self._check_open()
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def close(self) -> None:
+        """Abort a paused plan, deliver buffered documents, stop the loop thread. Idempotent."""
+        if self._closed:
+            return
+        try:
+            if self._state.state is EngineState.PAUSED:
+                self.abort("RunEngine closed")
+        finally:
+            self._closed = True
+            for suspender in list(self._suspenders):
+                self.remove_suspender(suspender)
+            self._dispatcher.close()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if threading.current_thread() is not self._thread:
+                self._thread.join(5)
+            if not self._loop.is_running():
+                self._loop.close()
+
+    def __enter__(self) -> RunEngine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RunEngineError("this RunEngine is closed; create a new one")
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def state(self) -> EngineState:
+        """``"idle"``, ``"running"`` or ``"paused"`` (an :class:`EngineState`)."""
+        return self._state.state
+
+    def add_state_hook(self, hook: Callable[[EngineState, EngineState], None]) -> None:
+        """Call ``hook(new_state, old_state)`` on every state change."""
+        self._state.add_hook(hook)
+
+    @property
+    def state_hook(self) -> Any:
+        return None
+
+    @state_hook.setter
+    def state_hook(self, hook: Callable[[EngineState, EngineState], None]) -> None:
+        self._state.add_hook(hook)
+
+    @property
+    def suspended(self) -> bool:
+        return self._suspended
+
+    def _set_suspended(self, value: bool, reason: str) -> None:
+        self._suspended = value
+        self.suspension_reason = reason
+
+    # -- subscriptions -------------------------------------------------------
+    def subscribe(
+        self,
+        func: Callable[[str, dict[str, Any]], Any],
+        name: str = "all",
+        *,
+        buffered: bool = True,
+    ) -> int:
+        """Send documents to ``func(name, doc)``: all of them, or those called ``name``.
+
+        Buffered subscribers run in their own thread and never stall the engine;
+        ``buffered=False`` calls ``func`` on the engine's thread, in step with the plan.
+        Returns a token for :meth:`unsubscribe`.
+        """
+        if isinstance(func, str) and callable(name):  # Bluesky's old argument order
+            func, name = name, func  # type: ignore[assignment]
+        return self._dispatcher.subscribe(func, name, buffered=buffered)
+
+    def unsubscribe(self, token: int) -> None:
+        self._dispatcher.unsubscribe(token)
+
+    @property
+    def callback_errors(self) -> list[CallbackError]:
+        """Every subscriber exception so far (newest last; bounded)."""
+        return list(self._dispatcher.errors)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every subscriber has handled the documents emitted so far."""
+        return self._dispatcher.flush(timeout)
+
+    def _on_callback_error(self, error: CallbackError) -> None:
+        if self.fatal_callback_errors and self._runner is not None:
+            exc = RunEngineError(str(error))
+            exc.__cause__ = error.exception
+            self._request("fail", str(error), exc)
+
+    # -- commands ------------------------------------------------------------
+    def register_command(self, name: str, handler: Handler, *, replace: bool = False) -> None:
+        """Add the command ``name``: ``handler(ctx, msg)`` returns a value or an awaitable."""
+        self._registry.register(
+            name, wrap_plugin_handler(handler), owner="RE.register_command", replace=replace
+        )
+
+    def unregister_command(self, name: str) -> None:
+        self._registry.unregister(name)
+
+    @property
+    def commands(self) -> list[str]:
+        return list(self._registry)
+
+    def _add_plugin_commands(self) -> None:
+        assert self.hooks is not None
+        for mapping in self.hooks.msg_commands():
+            for name, handler in dict(mapping).items():
+                owner = _command_owner(self.plugin_manager, name)
+                self._registry.register(name, wrap_plugin_handler(handler), owner=owner)
+
+    def versions(self) -> dict[str, str]:
+        """Versions of cielo and of the plugins in use (recorded in every run start)."""
+        if self._versions is None:
+            versions = {"cielo": _cielo_version()}
+            pm = self.plugin_manager
+            if pm is not None:
+                getter = getattr(pm, "plugin_versions", None)
+                if getter is not None:
+                    versions.update({str(k): str(v) for k, v in getter().items()})
+                else:
+                    for _plugin, dist in pm.list_plugin_distinfo():
+                        versions[dist.project_name] = str(dist.version)
+            self._versions = versions
+        return dict(self._versions)
+
+    # -- suspenders ----------------------------------------------------------
+    def install_suspender(self, suspender: Any) -> None:
+        """Watch a suspender's condition; when it trips, the plan waits and then rewinds."""
+        if suspender in self._suspenders:
+            return
+        self._suspenders.append(suspender)
+        suspender.install(self)
+
+    def remove_suspender(self, suspender: Any) -> None:
+        if suspender in self._suspenders:
+            self._suspenders.remove(suspender)
+            suspender.remove()
+
+    def clear_suspenders(self) -> None:
+        for suspender in list(self._suspenders):
+            self.remove_suspender(suspender)
+
+    @property
+    def suspenders(self) -> tuple[Any, ...]:
+        return tuple(self._suspenders)
+
+    def request_suspend(
+        self,
+        fut: Any,
+        *,
+        pre_plan: Any = None,
+        post_plan: Any = None,
+        justification: str = "",
+    ) -> None:
+        """Suspend the running plan until ``fut`` (a future or awaitable) is done.
+
+        The plan rewinds to its last checkpoint; ``pre_plan`` runs before waiting and
+        ``post_plan`` after. Safe to call from any thread; ignored when idle.
+        """
+        runner = self._runner
+        if runner is None or self.state is EngineState.IDLE:
+            return
+        runner.suspensions.append((fut, pre_plan, post_plan, justification))
+        runner.flag = True
+        self._loop.call_soon_threadsafe(runner.interrupt)
+
+    # -- interruption --------------------------------------------------------
+    def request_pause(self, defer: bool = False) -> None:
+        """Pause the running plan: now (rewinding to the last checkpoint) or at the next checkpoint.
+
+        ``RE(plan)`` then raises :class:`RunEngineInterrupted`; continue with
+        :meth:`resume`, or end with :meth:`abort`, :meth:`stop` or :meth:`halt`.
+        """
+        runner = self._runner
+        if runner is None or self.state is not EngineState.RUNNING:
+            logger.info("request_pause ignored: the RunEngine is %s", self.state)
+            return
+        if defer:
+            runner.deferred_pause = True
+            logger.warning("deferred pause requested: the plan pauses at its next checkpoint")
+            return
+        runner.pause_now = True
+        runner.flag = True
+        self._loop.call_soon_threadsafe(runner.interrupt)
+
+    def _request(self, kind: str, reason: str, error: BaseException | None = None) -> bool:
+        runner = self._runner
+        if runner is None:
+            return False
+        if runner.request is None:
+            runner.request = kind
+            runner.request_reason = reason
+            runner.request_error = error
+        runner.flag = True
+        self._loop.call_soon_threadsafe(runner.interrupt)
+        return True
+
+    def resume(self) -> RunResult:
+        """Continue a paused plan (after rewinding to its last checkpoint)."""
+        self._check_open()
+        if self.state is not EngineState.PAUSED or self._runner is None:
+            raise RunEngineError(f"resume() needs a paused RunEngine; it is {self.state}")
+        for suspender in self._suspenders:
+            suspender.reassert()
+        return self._drive(self._runner)
+
+    def abort(self, reason: str = "") -> RunResult:
+        """End the plan: cleanup runs, open runs end with exit_status ``abort``."""
+        return self._finish("abort", reason or "aborted")
+
+    def stop(self) -> RunResult:
+        """End the plan: cleanup runs, open runs end with exit_status ``success``."""
+        return self._finish("stop", "stopped")
+
+    def halt(self) -> RunResult:
+        """End the plan at once: no cleanup messages; open runs end with ``abort``."""
+        return self._finish("halt", "halted")
+
+    def _finish(self, kind: str, reason: str) -> Any:
+        state = self.state
+        if state is EngineState.RUNNING:
+            self._request(kind, reason)
+            return RunResult(
+                self._ctx.run_uids,
+                exit_status="abort" if kind != "stop" else "success",
+                reason=reason,
+            )
+        if state is not EngineState.PAUSED or self._runner is None:
+            raise RunEngineError(f"{kind}() needs a running or paused RunEngine; it is {state}")
+        self._request(kind, reason)
+        self._runner.interrupt_raises = False
+        return self._drive(self._runner)
+
+    # -- running plans -------------------------------------------------------
+    def __call__(self, plan: Any, **metadata: Any) -> RunResult:
+        """Run ``plan``; return the uids of the runs it opened (a :class:`RunResult`).
+
+        ``metadata`` goes into every run start of this plan. Raises
+        :class:`RunEngineInterrupted` if the plan is paused or interrupted (resume,
+        abort, stop or halt it then), and the plan's exception if it failed.
+        """
+        self._check_open()
+        if threading.current_thread() is self._thread:
+            raise RunEngineError(
+                "RE(plan) was called from the RunEngine's own thread (inside a plan or a "
+                "synchronous callback); yield the inner plan's messages instead"
+            )
+        if self.state is not EngineState.IDLE:
+            raise RunEngineError(
+                f"the RunEngine is {self.state}; call RE.resume(), RE.abort(), RE.stop() or "
+                "RE.halt() before running another plan"
+            )
+        gen = ensure_generator(plan)
+        ctx = self._ctx
+        ctx.reset()
+        ctx.call_md = dict(metadata)
+        ctx.plan_name = metadata.get("plan_name") or _plan_name(gen)
+        runner = PlanRunner(self, ctx, gen)
+        ctx.runner = runner
+        self._runner = runner
+        self._state.set(EngineState.RUNNING)
+        for suspender in self._suspenders:
+            suspender.reassert()
+        return self._drive(runner)
+
+    def _drive(self, runner: PlanRunner) -> RunResult:
+        if self.state is not EngineState.RUNNING:
+            self._state.set(EngineState.RUNNING)
+        future = asyncio.run_coroutine_threadsafe(self._execute(runner), self._loop)
+        sigint = SigintHandler(self, self.sigint_window) if self.handle_sigint else None
+        try:
+            if sigint is not None:
+                with sigint:
+                    outcome, result = _wait(future)
+            else:
+                outcome, result = _wait(future)
+        finally:
+            self._dispatcher.flush()
+        if outcome is Outcome.PAUSED:
+            self._state.set(EngineState.PAUSED)
+            raise RunEngineInterrupted(
+                "the plan is paused; RE.resume() continues it (after rewinding to its last "
+                "checkpoint), RE.abort(), RE.stop() or RE.halt() ends it"
+            )
+        self._runner = None
+        self._ctx.runner = None
+        self._state.set(EngineState.IDLE)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def _execute(self, runner: PlanRunner) -> tuple[Outcome, Any]:
+        """Drive the plan; on its end clean up and compose the result (on the loop thread)."""
+        error: BaseException | None = None
+        try:
+            outcome = await runner.drive()
+        except (RequestAbort, RequestStop) as exc:
+            outcome, error = Outcome.DONE, (exc if runner.request is None else None)
+        except asyncio.CancelledError:
+            outcome, error = Outcome.DONE, RunEngineError("the RunEngine was closed while running")
+        except BaseException as exc:  # the plan failed
+            outcome, error = Outcome.DONE, exc
+        if outcome is Outcome.PAUSED:
+            await self._pause_devices(runner)
+            return outcome, None
+        if outcome is Outcome.HALTED:
+            try:
+                runner.gen.close()
+            except BaseException as exc:  # a plan yielding from finally while halted
+                logger.warning("plan did not close cleanly on halt: %r", exc)
+        request = runner.request
+        if error is not None:
+            exit_status = "fail"
+            label = self._ctx.failed_device.get(id(error))
+            reason = f"{type(error).__name__}: {error}"
+            if label:
+                reason = f"{label} failed: {reason}"
+        elif request in ("abort", "halt", "fail"):
+            exit_status, reason = "abort", runner.request_reason
+            if request == "fail":
+                exit_status = "fail"
+        else:
+            exit_status, reason = "success", runner.request_reason if request == "stop" else ""
+        await self._cleanup(exit_status, reason)
+        result = RunResult(self._ctx.run_uids, runner.result, exit_status, reason)
+        if error is not None:
+            return outcome, error
+        if request is not None and runner.interrupt_raises:
+            verb = {"abort": "aborted", "halt": "halted", "stop": "stopped", "fail": "failed"}
+            interrupted = RunEngineInterrupted(
+                f"the plan was {verb.get(request, request)}: {reason}"
+            )
+            interrupted.result = result  # type: ignore[attr-defined]
+            return outcome, interrupted
+        return outcome, result
+
+    async def _pause_devices(self, runner: PlanRunner) -> None:
+        for obj in self._ctx.staged:
+            pause = getattr(obj, "pause", None)
+            if pause is not None:
+                try:
+                    pause()
+                except Exception:
+                    logger.exception("pause() of %r failed", obj)
+
+    async def _cleanup(self, exit_status: str, reason: str) -> None:
+        """Unstage, stop monitors, close open runs: always, whatever ended the plan."""
+        ctx = self._ctx
+        for obj in reversed(list(ctx.staged)):
+            try:
+                ret = obj.unstage()
+                from ._commands import maybe_await
+
+                await maybe_await(ret)
+            except Exception:
+                logger.exception("unstage() of %r failed during cleanup", obj)
+        ctx.staged.clear()
+        try:
+            stop_all_monitors(ctx)
+        except Exception:
+            logger.exception("removing monitors failed during cleanup")
+        for key, composer in list(ctx.runs.items()):
+            try:
+                composer.close(exit_status, reason)
+            except Exception:
+                logger.exception("closing run %s failed", composer.uid)
+            ctx.runs.pop(key, None)
+        ctx.groups.clear()
+        for token in ctx.plan_subscriptions:
+            try:
+                self._dispatcher.unsubscribe(token)
+            except KeyError:
+                pass
+        for suspender in ctx.plan_suspenders:
+            self.remove_suspender(suspender)
+        ctx.plan_subscriptions = []
+        ctx.plan_suspenders = []
+
+    def __repr__(self) -> str:
+        return f"<RunEngine {self.state}{' closed' if self._closed else ''}>"
+
+
+def _wait(future: Any) -> Any:
+    """Wait for the engine's result; Ctrl-C handlers run meanwhile (the wait is interruptible)."""
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except TimeoutError:
+            continue
+
+
+def _plan_name(gen: Any) -> str | None:
+    code = getattr(gen, "gi_code", None)
+    return code.co_name if code is not None else None
+
+
+def _command_owner(pm: Any, name: str) -> str:
+    """Which plugin offers command ``name`` (for clash messages)."""
+    try:
+        for impl in pm.hook.cielo_msg_commands.get_hookimpls():
+            offered = impl.function()
+            if offered and name in offered:
+                return f"plugin {impl.plugin_name!r}"
+    except Exception:
+        pass
+    return "a plugin"

@@ -1,0 +1,277 @@
+"""Handlers for device I/O and waiting: trigger, set, locate, stage, unstage, configure,
+prepare, kickoff, complete, stop, wait, wait_for, sleep."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ._commands import (
+    CommandContext,
+    CoroutineType,
+    device_name,
+    is_status,
+    maybe_await,
+    status_failure,
+)
+from ._errors import FailedStatusError, StatusTimeoutError
+from ._msg import Msg
+
+__all__ = ["DEVICE_HANDLERS"]
+
+_PRUNE_AT = 64
+
+
+def _track(ctx: CommandContext, msg: Msg, method: str, result: Any, group: Any) -> Any:
+    """Put what ``obj.method()`` returned in its wait group and return the status."""
+    status = result if is_status(result) else ctx.as_status(msg.obj, method, result)
+    if status.done and status.success:
+        return status  # nothing left to wait for: keep memory flat over long scans
+    entries = ctx.groups.get(group)
+    if entries is None:
+        ctx.groups[group] = [(status, msg.obj, method)]
+    else:
+        entries.append((status, msg.obj, method))
+        if len(entries) > _PRUNE_AT:
+            entries[:] = [e for e in entries if not (e[0].done and e[0].success)]
+    return status
+
+
+def _status_call(method: str) -> Any:
+    def handler(ctx: CommandContext, msg: Msg) -> Any:
+        kwargs = msg.kwargs
+        if "group" in kwargs:
+            kwargs = dict(kwargs)
+            group = kwargs.pop("group")
+        else:
+            group = None
+        result = ctx.call(msg.obj, method, msg, *msg.args, **kwargs)
+        return _track(ctx, msg, method, result, group)
+
+    handler.__name__ = handler.__qualname__ = method
+    return handler
+
+
+def trigger(ctx: CommandContext, msg: Msg) -> Any:
+    kwargs = msg.kwargs
+    group = kwargs.get("group") if kwargs else None
+    result = ctx.call(msg.obj, "trigger", msg)
+    return _track(ctx, msg, "trigger", result, group)
+
+
+def _failure(entry: tuple[Any, Any, str]) -> BaseException | None:
+    status, obj, method = entry
+    exc = status_failure(status)
+    if exc is None:
+        return None
+    label = f"{device_name(obj)}.{method}()"
+    if not isinstance(exc, BaseException):
+        exc = FailedStatusError(f"{label} finished unsuccessfully: {exc!r}")
+    try:
+        exc.add_note(f"status of {label} failed")
+    except AttributeError:
+        pass
+    return exc
+
+
+def wait(ctx: CommandContext, msg: Msg) -> Any:
+    kwargs = msg.kwargs
+    group = kwargs.get("group") if kwargs else None
+    if group is None and msg.args:
+        group = msg.args[0]
+    entries = ctx.groups.pop(group, None)
+    if not entries:
+        return None
+    for entry in entries:
+        if not entry[0].done:
+            timeout = kwargs.get("timeout") if kwargs else None
+            move_on = kwargs.get("move_on", False) or not kwargs.get("error_on_timeout", True)
+            return _wait_async(ctx, entries, group, timeout, move_on)
+    for entry in entries:
+        exc = _failure(entry)
+        if exc is not None:
+            ctx.failed_device.setdefault(id(exc), f"{device_name(entry[1])}.{entry[2]}()")
+            raise exc
+    return None
+
+
+async def _wait_async(
+    ctx: CommandContext,
+    entries: list[tuple[Any, Any, str]],
+    group: Any,
+    timeout: float | None,
+    move_on: bool,
+) -> None:
+    loop = ctx.loop
+    pending = [e for e in entries if not e[0].done]
+    remaining = [len(pending)]
+    done_fut: asyncio.Future[None] = loop.create_future()
+    failed: list[tuple[Any, Any, str]] = []
+
+    def _set() -> None:
+        if not done_fut.done():
+            done_fut.set_result(None)
+
+    def _one(entry: tuple[Any, Any, str]) -> Any:
+        def _cb(_status: Any) -> None:
+            if _failure_quiet(entry[0]):
+                failed.append(entry)
+                loop.call_soon_threadsafe(_set)
+                return
+            remaining[0] -= 1
+            if remaining[0] <= 0:
+                loop.call_soon_threadsafe(_set)
+
+        return _cb
+
+    for entry in pending:
+        entry[0].add_callback(_one(entry))
+    try:
+        await asyncio.wait_for(asyncio.shield(done_fut), timeout)
+    except TimeoutError:
+        still = [f"{device_name(o)}.{m}()" for s, o, m in entries if not s.done]
+        if move_on:
+            ctx.groups.setdefault(group, []).extend(e for e in entries if not e[0].done)
+            return None
+        timeout_error = StatusTimeoutError(
+            f"waited {timeout} s for group {group!r}; still not done: {', '.join(still)}"
+        )
+        ctx.failed_device[id(timeout_error)] = ", ".join(still)
+        raise timeout_error from None
+    for entry in failed + entries:
+        if entry[0].done:
+            exc = _failure(entry)
+            if exc is not None:
+                ctx.failed_device.setdefault(id(exc), f"{device_name(entry[1])}.{entry[2]}()")
+                raise exc
+    return None
+
+
+def _failure_quiet(status: Any) -> bool:
+    try:
+        return status_failure(status) is not None
+    except Exception:
+        return True
+
+
+def wait_for(ctx: CommandContext, msg: Msg) -> Any:
+    (items,) = msg.args or ([],)
+    timeout = msg.kwargs.get("timeout")
+    return _wait_for(items, timeout)
+
+
+async def _wait_for(items: Any, timeout: float | None) -> None:
+    awaitables = [item() if callable(item) else item for item in items]
+    tasks = [asyncio.ensure_future(maybe_await(a)) for a in awaitables]
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    if pending:
+        for task in pending:
+            task.cancel()
+        raise StatusTimeoutError(
+            f"wait_for: {len(pending)} of {len(tasks)} awaitables not done within {timeout} s"
+        )
+    for task in done:
+        task.result()
+
+
+def sleep(ctx: CommandContext, msg: Msg) -> Any:
+    seconds = msg.args[0] if msg.args else msg.kwargs.get("seconds", 0)
+    if not isinstance(seconds, int | float) or seconds < 0:
+        raise ValueError(f"'sleep' needs a number of seconds >= 0, got {seconds!r}")
+    return asyncio.sleep(seconds)
+
+
+def locate(ctx: CommandContext, msg: Msg) -> Any:
+    objs = ctx.objects(msg)
+    squeeze = msg.kwargs.get("squeeze", True)
+    results = [ctx.call(obj, "locate", msg) for obj in objs]
+    if any(type(r) is CoroutineType or hasattr(r, "__await__") for r in results):
+        return _gather(results, squeeze)
+    return results[0] if squeeze and len(results) == 1 else results
+
+
+async def _gather(results: list[Any], squeeze: bool) -> Any:
+    values = [await maybe_await(r) for r in results]
+    return values[0] if squeeze and len(values) == 1 else values
+
+
+def stage(ctx: CommandContext, msg: Msg) -> Any:
+    obj = msg.obj
+    if not hasattr(obj, "stage"):
+        return None  # as Bluesky: objects that cannot be staged are skipped
+    if any(o is obj for o in ctx.staged):
+        return None
+    ctx.staged.append(obj)
+    return _staging(ctx, msg, "stage")
+
+
+def unstage(ctx: CommandContext, msg: Msg) -> Any:
+    obj = msg.obj
+    if not hasattr(obj, "unstage"):
+        return None
+    ctx.staged[:] = [o for o in ctx.staged if o is not obj]
+    return _staging(ctx, msg, "unstage")
+
+
+def _staging(ctx: CommandContext, msg: Msg, method: str) -> Any:
+    kwargs = dict(msg.kwargs)
+    has_group = "group" in kwargs
+    group = kwargs.pop("group", None)
+    ret = ctx.call(msg.obj, method, msg, *msg.args, **kwargs)
+    if has_group and (is_status(ret) or type(ret) is CoroutineType or hasattr(ret, "__await__")):
+        return _track(ctx, msg, method, ret, group)  # waited for by Msg('wait', group=...)
+    return _maybe(ctx, msg.obj, method, ret)
+
+
+def _maybe(ctx: CommandContext, obj: Any, method: str, ret: Any) -> Any:
+    if is_status(ret):
+        if ret.done:
+            exc = status_failure(ret)
+            if exc is not None:
+                ctx.note_failure(exc, obj, method)
+                raise exc
+            return ret
+        return _await_noting(ctx, obj, method, ret)
+    if type(ret) is CoroutineType or hasattr(ret, "__await__"):
+        return _await_noting(ctx, obj, method, ret)
+    return ret
+
+
+async def _await_noting(ctx: CommandContext, obj: Any, method: str, ret: Any) -> Any:
+    try:
+        return await maybe_await(ret)
+    except Exception as exc:
+        ctx.note_failure(exc, obj, method)
+        raise
+
+
+def configure(ctx: CommandContext, msg: Msg) -> Any:
+    obj = msg.obj
+    ret = ctx.call(obj, "configure", msg, *msg.args, **msg.kwargs)
+    for composer in ctx.runs.values():
+        composer.invalidate(obj)
+    return _maybe(ctx, obj, "configure", ret)
+
+
+def stop(ctx: CommandContext, msg: Msg) -> Any:
+    ret = ctx.call(msg.obj, "stop", msg, *msg.args, **msg.kwargs)
+    return _maybe(ctx, msg.obj, "stop", ret)
+
+
+DEVICE_HANDLERS = {
+    "trigger": trigger,
+    "set": _status_call("set"),
+    "prepare": _status_call("prepare"),
+    "kickoff": _status_call("kickoff"),
+    "complete": _status_call("complete"),
+    "wait": wait,
+    "wait_for": wait_for,
+    "sleep": sleep,
+    "locate": locate,
+    "stage": stage,
+    "unstage": unstage,
+    "configure": configure,
+    "stop": stop,
+}

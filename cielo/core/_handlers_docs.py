@@ -1,0 +1,253 @@
+"""Handlers for runs and streams: open_run, close_run, declare_stream, create, read, save, drop,
+monitor, unmonitor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ._commands import CommandContext, CoroutineType, device_name, maybe_await
+from ._composer import RunComposer, new_uid
+from ._errors import IllegalMessageSequence
+from ._msg import Msg
+
+__all__ = ["DOC_HANDLERS"]
+
+
+# -- runs ---------------------------------------------------------------------
+def open_run(ctx: CommandContext, msg: Msg) -> str:
+    if msg.run in ctx.runs:
+        raise IllegalMessageSequence(
+            f"a run with run key {msg.run!r} is already open; close it first, or give nested "
+            "runs distinct run keys (Msg(..., run=key))"
+        )
+    engine = ctx.engine
+    md: dict[str, Any] = engine.md.copy()
+    md.update(msg.kwargs)
+    md.update(ctx.call_md)
+    plan_name = md.get("plan_name") or ctx.plan_name
+    hooks = engine.hooks
+    if hooks is not None:
+        extra = hooks.run_metadata(plan_name, dict(md))
+        if extra:
+            md = {**extra, **md}
+        hooks.check_run_metadata(md)
+    versions = dict(md.get("versions") or {})
+    versions.update(engine.versions())
+    md["versions"] = versions
+    md["scan_id"] = engine.md.next_scan_id()
+    md.pop("uid", None)
+    start = {"uid": new_uid(), "time": time.time(), **md}
+    composer = RunComposer(start, ctx.emit)
+    ctx.runs[msg.run] = composer
+    ctx.run_uids.append(composer.uid)
+    return composer.uid
+
+
+def close_run(ctx: CommandContext, msg: Msg) -> str:
+    composer = ctx.run(msg)
+    for obj in [o for o, (run_key, *_rest) in ctx.monitors.items() if run_key == msg.run]:
+        _stop_monitor(ctx, obj)
+    exit_status = msg.kwargs.get("exit_status") or "success"
+    reason = msg.kwargs.get("reason") or ""
+    if exit_status not in ("success", "abort", "fail"):
+        raise ValueError(
+            f"close_run exit_status must be 'success', 'abort' or 'fail', got {exit_status!r}"
+        )
+    if composer.bundle_name is not None:
+        composer.drop()
+    del ctx.runs[msg.run if msg.run in ctx.runs else next(iter(ctx.runs))]
+    composer.close(exit_status, reason)
+    return composer.uid
+
+
+# -- streams ------------------------------------------------------------------
+def declare_stream(ctx: CommandContext, msg: Msg) -> Any:
+    composer = ctx.run(msg)
+    name = msg.kwargs.get("name")
+    if not name:
+        raise ValueError(
+            "declare_stream needs name=STREAM_NAME, e.g. Msg('declare_stream', None, det, name='primary')"
+        )
+    objs = list(msg.args) if msg.obj is None else [msg.obj, *msg.args]
+    collect = bool(msg.kwargs.get("collect", False))
+    return _declare(ctx, composer, name, objs, collect)
+
+
+async def _declare(
+    ctx: CommandContext, composer: RunComposer, name: str, objs: list[Any], collect: bool
+) -> str:
+    infos = await ctx.describe(objs, collect=collect)
+    if collect:
+        for info in infos:
+            if info.data_keys and all(
+                isinstance(v, dict) and "dtype" not in v for v in info.data_keys.values()
+            ):
+                raise ValueError(
+                    f"{info.name!r}.describe_collect() returned streams {list(info.data_keys)}; "
+                    "declare_stream(collect=True) needs the flat form {data_key: DataKey}"
+                )
+    stream = composer.make_descriptor(name, infos)
+    composer.declared[name] = tuple(objs)
+    return stream.uid
+
+
+def create(ctx: CommandContext, msg: Msg) -> None:
+    name = msg.kwargs.get("name")
+    if name is None:
+        name = msg.args[0] if msg.args else "primary"
+    ctx.run(msg).create(name)
+
+
+def read(ctx: CommandContext, msg: Msg) -> Any:
+    obj = msg.obj
+    reading = ctx.call(obj, "read", msg)
+    if type(reading) is not dict:
+        if type(reading) is CoroutineType or hasattr(reading, "__await__"):
+            return _read_async(ctx, msg, reading)
+    composer = ctx.runs.get(msg.run)
+    if composer is None:
+        if not ctx.runs:
+            return reading
+        composer = ctx.run(msg)
+    if composer.bundle_name is not None:
+        composer.add_reading(obj, reading)
+        assets = getattr(obj, "collect_asset_docs", None)
+        if assets is not None:
+            docs = assets()
+            if hasattr(docs, "__aiter__"):
+                return _assets_async(composer, docs, reading)
+            composer.add_assets(docs)
+    return reading
+
+
+async def _read_async(ctx: CommandContext, msg: Msg, pending: Any) -> Any:
+    try:
+        reading = await pending
+    except Exception as exc:
+        ctx.note_failure(exc, msg.obj, "read")
+        raise
+    composer = ctx.runs.get(msg.run) if ctx.runs else None
+    if composer is None and ctx.runs:
+        composer = ctx.run(msg)
+    if composer is not None and composer.bundle_name is not None:
+        composer.add_reading(msg.obj, reading)
+        assets = getattr(msg.obj, "collect_asset_docs", None)
+        if assets is not None:
+            docs = assets()
+            if hasattr(docs, "__aiter__"):
+                composer.add_assets([d async for d in docs])
+            else:
+                composer.add_assets(await maybe_await(docs))
+    return reading
+
+
+async def _assets_async(composer: RunComposer, docs: Any, reading: Any) -> Any:
+    composer.add_assets([d async for d in docs])
+    return reading
+
+
+def save(ctx: CommandContext, msg: Msg) -> Any:
+    composer = ctx.run(msg)
+    needs = composer.save_needs()
+    if needs is None:
+        composer.save()
+        return None
+    return _save_async(ctx, composer, needs)
+
+
+async def _save_async(ctx: CommandContext, composer: RunComposer, objs: list[Any]) -> None:
+    infos = await ctx.describe(objs)
+    composer.save(infos)
+
+
+def drop(ctx: CommandContext, msg: Msg) -> None:
+    ctx.run(msg).drop()
+
+
+# -- monitors -----------------------------------------------------------------
+def monitor(ctx: CommandContext, msg: Msg) -> Any:
+    obj = msg.obj
+    composer = ctx.run(msg)
+    if obj in ctx.monitors:
+        raise IllegalMessageSequence(f"{device_name(obj)} is already monitored; unmonitor it first")
+    if not hasattr(obj, "subscribe"):
+        raise TypeError(
+            f"'monitor' needs an object with subscribe(), got {device_name(obj)} "
+            f"(in plan {ctx.plan_name!r})"
+        )
+    name = msg.kwargs.get("name") or f"{getattr(obj, 'name', 'obj')}_monitor"
+    return _start_monitor(ctx, msg, composer, obj, name)
+
+
+async def _start_monitor(
+    ctx: CommandContext, msg: Msg, composer: RunComposer, obj: Any, name: str
+) -> None:
+    infos = await ctx.describe([obj])
+    stream = composer.make_descriptor(name, infos)
+    loop = ctx.loop
+
+    def _emit(reading: dict[str, Any]) -> None:
+        if composer.closed or stream.name not in composer.streams:
+            return
+        seq = composer.seq[stream.name]
+        composer.seq[stream.name] = seq + 1
+        ctx.emit(
+            "event",
+            {
+                "uid": new_uid(),
+                "time": time.time(),
+                "descriptor": stream.uid,
+                "seq_num": seq,
+                "data": {k: v["value"] for k, v in reading.items()},
+                "timestamps": {k: v["timestamp"] for k, v in reading.items()},
+                "filled": {},
+            },
+        )
+
+    def _on_update(*args: Any, **kwargs: Any) -> None:
+        # ophyd-async passes the readings; ophyd passes value=..., so read the object
+        reading = args[0] if args and isinstance(args[0], dict) else obj.read()
+        if not isinstance(reading, dict):
+            return
+        loop.call_soon_threadsafe(_emit, reading)
+
+    token = obj.subscribe(_on_update)
+    ctx.monitors[obj] = (msg.run, _on_update, token)
+
+
+def unmonitor(ctx: CommandContext, msg: Msg) -> None:
+    if msg.obj not in ctx.monitors:
+        raise IllegalMessageSequence(f"{device_name(msg.obj)} is not monitored")
+    _stop_monitor(ctx, msg.obj)
+
+
+def _stop_monitor(ctx: CommandContext, obj: Any) -> None:
+    _run_key, callback, token = ctx.monitors.pop(obj)
+    clear = getattr(obj, "clear_sub", None)
+    if clear is not None:
+        clear(callback)
+    elif hasattr(obj, "unsubscribe"):
+        obj.unsubscribe(token)
+
+
+def stop_all_monitors(ctx: CommandContext) -> None:
+    for obj in list(ctx.monitors):
+        try:
+            _stop_monitor(ctx, obj)
+        except Exception:  # cleanup must go on; the failure is logged by the caller
+            ctx.monitors.pop(obj, None)
+            raise
+
+
+DOC_HANDLERS = {
+    "open_run": open_run,
+    "close_run": close_run,
+    "declare_stream": declare_stream,
+    "create": create,
+    "read": read,
+    "save": save,
+    "drop": drop,
+    "monitor": monitor,
+    "unmonitor": unmonitor,
+}

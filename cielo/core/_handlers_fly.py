@@ -1,0 +1,155 @@
+"""Handler for fly scanning's ``collect``: events, event pages and stream assets from flyers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._commands import CommandContext, maybe_await
+from ._composer import RunComposer
+from ._errors import IllegalMessageSequence
+from ._msg import Msg
+
+__all__ = ["FLY_HANDLERS"]
+
+
+def _is_data_key(value: Any) -> bool:
+    return isinstance(value, dict) and "dtype" in value and "shape" in value
+
+
+def collect(ctx: CommandContext, msg: Msg) -> Any:
+    composer = ctx.run(msg)
+    objs = ctx.objects(msg)
+    if not objs:
+        raise ValueError("'collect' needs at least one object: Msg('collect', flyer)")
+    if msg.kwargs.get("stream") is True:
+        raise ValueError("collect(stream=True) is not supported; cielo emits event pages")
+    return _collect(
+        ctx, composer, objs, msg.kwargs.get("name"), msg.kwargs.get("return_payload", True)
+    )
+
+
+async def _collect(
+    ctx: CommandContext,
+    composer: RunComposer,
+    objs: list[Any],
+    name: str | None,
+    return_payload: bool,
+) -> Any:
+    if name is None:
+        declared = [
+            n for n, o in composer.declared.items() if set(map(id, o)) == set(map(id, objs))
+        ]
+        if len(declared) == 1:
+            name = declared[0]
+    if name is not None:
+        if name not in composer.streams:
+            raise IllegalMessageSequence(
+                f"collect into stream {name!r}, which was not declared; send "
+                f"Msg('declare_stream', None, *flyers, name={name!r}, collect=True) first"
+            )
+        return await _collect_declared(ctx, composer, objs, composer.streams[name], return_payload)
+    if len(objs) > 1:
+        raise IllegalMessageSequence(
+            "collecting several objects at once needs a declared stream: send "
+            "Msg('declare_stream', None, *flyers, name=..., collect=True) and collect(name=...)"
+        )
+    return await _collect_nested(ctx, composer, objs[0], return_payload)
+
+
+async def _collect_declared(
+    ctx: CommandContext, composer: RunComposer, objs: list[Any], stream: Any, return_payload: bool
+) -> Any:
+    index = None
+    if len(objs) > 1:
+        indices = [await maybe_await(ctx.call(o, "get_index", Msg("collect", o))) for o in objs]
+        index = min(indices)
+    assets: list[tuple[str, dict[str, Any]]] = []
+    for obj in objs:
+        cad = getattr(obj, "collect_asset_docs", None)
+        if cad is None:
+            continue
+        docs = cad(index) if index is not None else cad()
+        if hasattr(docs, "__aiter__"):
+            assets.extend([d async for d in docs])
+        else:
+            assets.extend(await maybe_await(docs))
+    payload: list[dict[str, Any]] = []
+    if assets:
+        composer.emit_assets(assets, stream, None)
+    if len(objs) == 1:
+        obj = objs[0]
+        events = await _partial_events(ctx, obj)
+        if events:
+            composer.emit_event_page(stream, events)
+            if return_payload:
+                payload = events
+    return payload if return_payload else None
+
+
+async def _partial_events(ctx: CommandContext, obj: Any) -> list[dict[str, Any]]:
+    if hasattr(obj, "collect_pages"):
+        pages = await maybe_await(obj.collect_pages())
+        events = []
+        async for page in _aiter(pages):
+            n = len(page["seq_num"]) if "seq_num" in page else len(next(iter(page["time"])))
+            for i in range(n):
+                events.append(
+                    {
+                        "data": {k: v[i] for k, v in page["data"].items()},
+                        "timestamps": {k: v[i] for k, v in page["timestamps"].items()},
+                        "time": page["time"][i],
+                    }
+                )
+        return events
+    if hasattr(obj, "collect"):
+        result = await maybe_await(ctx.call(obj, "collect", Msg("collect", obj)))
+        return [ev async for ev in _aiter(result)]
+    return []
+
+
+async def _aiter(items: Any) -> Any:
+    if items is None:
+        return
+    if hasattr(items, "__aiter__"):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+async def _collect_nested(
+    ctx: CommandContext, composer: RunComposer, obj: Any, return_payload: bool
+) -> Any:
+    """Old-style flyers: ``describe_collect()`` gives ``{stream: data_keys}``; events name their keys."""
+    described = await maybe_await(ctx.call(obj, "describe_collect", Msg("collect", obj)))
+    if described and all(_is_data_key(v) for v in described.values()):
+        raise IllegalMessageSequence(
+            f"{getattr(obj, 'name', obj)!r}.describe_collect() returned flat data keys; declare "
+            "the stream first: Msg('declare_stream', None, flyer, name=..., collect=True)"
+        )
+    from ._composer import ObjectInfo
+
+    by_keys: dict[frozenset[str], Any] = {}
+    for stream_name, data_keys in described.items():
+        stream = composer.streams.get(stream_name)
+        if stream is None:
+            stream = composer.make_descriptor(stream_name, [ObjectInfo(obj, dict(data_keys))])
+        by_keys[frozenset(data_keys)] = stream
+    events = await _partial_events(ctx, obj)
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for ev in events:
+        stream = by_keys.get(frozenset(ev["data"]))
+        if stream is None:
+            raise ValueError(
+                f"{getattr(obj, 'name', obj)!r}.collect() gave an event with keys "
+                f"{sorted(ev['data'])}, which match no stream of describe_collect() "
+                f"({ {n: sorted(k) for n, k in described.items()} })"
+            )
+        grouped.setdefault(stream, []).append(ev)
+    for stream, evs in grouped.items():
+        composer.emit_event_page(stream, evs)
+    return events if return_payload else None
+
+
+FLY_HANDLERS = {"collect": collect}

@@ -1,0 +1,147 @@
+"""Persistent engine metadata (``RE.md``) and a scan_id that survives restarts.
+
+The mapping is kept in memory and written to a small JSON file (atomically, on every
+change) when a path is given. The default path is ``$CIELO_STATE_DIR/engine-md.json``,
+else ``$XDG_STATE_HOME/cielo/engine-md.json`` (``~/.local/state/cielo/engine-md.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PersistentMetadata", "default_state_file"]
+
+
+def default_state_file() -> Path:
+    """Where ``RE.md`` and the scan_id live unless the RunEngine is told otherwise."""
+    base = os.environ.get("CIELO_STATE_DIR")
+    if base:
+        return Path(base) / "engine-md.json"
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "cielo" / "engine-md.json"
+
+
+def _to_json(value: Any) -> Any:
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
+    if tolist is not None:
+        return tolist()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class PersistentMetadata(MutableMapping[str, Any]):
+    """A dict of metadata saved to ``path`` (JSON) after every change; ``None`` keeps it in memory.
+
+    Values must be JSON-serializable (numpy values are converted); a value that is not
+    is refused with a :class:`TypeError` naming the key.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None, initial: Mapping[str, Any] | None = None
+    ):
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.RLock()
+        self._data: dict[str, Any] = {}
+        if self.path is not None and self.path.exists():
+            try:
+                loaded = json.loads(self.path.read_text() or "{}")
+            except (OSError, ValueError) as exc:
+                raise ValueError(
+                    f"cannot read the RunEngine metadata file {str(self.path)!r}: {exc}; "
+                    "fix or delete it, or pass another scan_id_file="
+                ) from exc
+            if not isinstance(loaded, dict):
+                raise ValueError(
+                    f"the RunEngine metadata file {str(self.path)!r} holds "
+                    f"{type(loaded).__name__}, expected a JSON object"
+                )
+            self._data.update(loaded)
+        if initial:
+            for key, value in initial.items():
+                self._check(key, value)
+            self._data.update(initial)
+            self._save()
+
+    # -- mapping -------------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._check(key, value)
+        with self._lock:
+            self._data[key] = value
+            self._save()
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._data[key]
+            self._save()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"PersistentMetadata({self._data!r}, path={str(self.path) if self.path else None!r})"
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # one write for many keys
+        new = dict(*args, **kwargs)
+        for key, value in new.items():
+            self._check(key, value)
+        with self._lock:
+            self._data.update(new)
+            self._save()
+
+    def copy(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._data)
+
+    # -- scan id -------------------------------------------------------------
+    def next_scan_id(self) -> int:
+        """Increment and return ``scan_id`` (saved at once, so it survives a restart)."""
+        with self._lock:
+            current = self._data.get("scan_id", 0)
+            if not isinstance(current, int) or isinstance(current, bool):
+                raise ValueError(
+                    f"RE.md['scan_id'] is {current!r}; it must be an integer (set RE.md['scan_id'] = 0)"
+                )
+            self._data["scan_id"] = current + 1
+            self._save()
+            return current + 1
+
+    # -- storage -------------------------------------------------------------
+    @staticmethod
+    def _check(key: Any, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"RE.md keys must be strings, got {key!r}")
+        try:
+            json.dumps(value, default=_to_json)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"RE.md[{key!r}] = {value!r} cannot be stored: {exc}; use JSON-compatible values"
+            ) from exc
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".engine-md-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self._data, fh, default=_to_json, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise

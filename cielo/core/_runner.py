@@ -1,0 +1,373 @@
+"""The plan driver: sends responses into a plan and runs each message's handler.
+
+The hot loop stays synchronous as long as handlers finish synchronously: a message
+costs a dictionary lookup and a function call, and an event-loop turn only when its
+handler returns a coroutine (a pending status, a sleep, an awaitable device method).
+Requests from other threads (pause, abort, suspend, ...) set :attr:`PlanRunner.flag`,
+which the loop checks between messages; if the loop is waiting, the wait is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import enum
+import logging
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ._commands import CommandContext, CoroutineType
+from ._errors import RunEngineError
+from ._msg import Msg
+
+if TYPE_CHECKING:
+    from ._engine import RunEngine
+
+__all__ = [
+    "Outcome",
+    "PlanRunner",
+    "RequestAbort",
+    "RequestHalt",
+    "RequestStop",
+    "ensure_generator",
+    "plan_location",
+]
+
+logger = logging.getLogger("cielo.engine")
+
+
+class RequestAbort(RunEngineError):
+    """Thrown into a plan when the engine is asked to abort (cleanup still runs)."""
+
+
+class RequestStop(RunEngineError):
+    """Thrown into a plan when the engine is asked to stop (runs end as successes)."""
+
+
+class RequestHalt(RunEngineError):
+    """The engine was halted: the plan is closed without running cleanup messages."""
+
+
+class Outcome(enum.Enum):
+    DONE = "done"
+    PAUSED = "paused"
+    HALTED = "halted"
+
+
+def ensure_generator(plan: Any) -> Generator[Any, Any, Any]:
+    """A generator for ``plan``: a generator, a generator function's result or any iterable."""
+    if isinstance(plan, Generator):
+        return plan
+    if callable(plan) and not isinstance(plan, Iterable):
+        raise TypeError(
+            f"RE() was given {plan!r}, a callable; call it to make the plan, e.g. RE(count([det]))"
+        )
+    try:
+        iterator = iter(plan)
+    except TypeError:
+        raise TypeError(
+            f"RE() needs a plan (a generator of Msg or an iterable of Msg), got {plan!r}"
+        ) from None
+    return _wrap_iterable(iterator)
+
+
+def _wrap_iterable(iterator: Any) -> Generator[Any, Any, None]:
+    # not ``yield from``: that would forward send() to an iterator that has none
+    for msg in iterator:  # noqa: UP028
+        yield msg
+
+
+def plan_location(gen: Any) -> str:
+    """``file:line in function`` of the innermost frame of a (nested) plan generator."""
+    frame = None
+    while gen is not None:
+        f = getattr(gen, "gi_frame", None) or getattr(gen, "cr_frame", None)
+        if f is None:
+            break
+        frame = f
+        gen = getattr(gen, "gi_yieldfrom", None)
+    if frame is None:
+        return "<plan finished>"
+    code = frame.f_code
+    return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}"
+
+
+class PlanRunner:
+    """Drives one plan for one ``RE(plan)`` call, across pauses and resumes."""
+
+    def __init__(self, engine: RunEngine, ctx: CommandContext, gen: Generator[Any, Any, Any]):
+        self.engine = engine
+        self.ctx = ctx
+        self.gen = gen
+        self.response: Any = None
+        self.exception: BaseException | None = None
+        self.replay: list[Msg] = []
+        self.msg_cache: list[Msg] | None = None
+        self.result: Any = None
+        #: set when anything below needs the loop's attention (checked per message)
+        self.flag = False
+        self.pause_now = False
+        self.deferred_pause = False
+        self.request: str | None = None
+        self.request_reason = ""
+        self.request_error: BaseException | None = None
+        self.request_thrown = False
+        #: a request made while ``RE(plan)`` runs makes it raise; one made on a paused
+        #: engine (``RE.abort()``) returns the result instead
+        self.interrupt_raises = True
+        self.suspensions: list[tuple[Any, Any, Any, str]] = []
+        self.awaiting = False
+        self.task: asyncio.Task[Any] | None = None
+        self.interrupted_msg: Msg | None = None
+
+    # -- requests (any thread) -------------------------------------------------
+    def interrupt(self) -> None:
+        """Make the loop look at the flags now (runs on the loop thread)."""
+        if self.flag and self.awaiting and self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    def checkpoint(self) -> None:
+        self.msg_cache = [] if self.ctx.rewindable else None
+        if self.deferred_pause:
+            self.deferred_pause = False
+            self.pause_now = True
+            self.flag = True
+
+    def plan_pause(self, defer: bool) -> None:
+        """A ``Msg('pause')`` from the plan itself: it must not be replayed after resuming."""
+        cache = self.msg_cache
+        if cache and cache[-1].command == "pause":
+            cache.pop()
+        if defer:
+            self.deferred_pause = True
+        else:
+            self.pause_now = True
+            self.flag = True
+
+    # -- running ---------------------------------------------------------------
+    async def drive(self) -> Outcome:
+        """Run until the plan ends (DONE), pauses (PAUSED) or is halted (HALTED).
+
+        Exceptions that end the plan propagate to the caller.
+        """
+        self.task = asyncio.current_task()
+        ret, exc = self.response, self.exception
+        self.response = self.exception = None
+        if self.request is not None:
+            self.replay = []
+            self.flag = True
+        elif self.replay:
+            replay, self.replay = self.replay, []
+            ret, exc = await self._replay(replay, ret, exc)
+        return await self._loop(ret, exc)
+
+    async def _loop(self, ret: Any, exc: BaseException | None) -> Outcome:
+        gen = self.gen
+        send = gen.send
+        throw = gen.throw
+        handlers = self.engine._registry.handlers
+        ctx = self.ctx
+        coro_type = CoroutineType
+        while True:
+            if self.flag:
+                ret, exc, outcome = await self._service(ret, exc)
+                if outcome is not None:
+                    return outcome
+            try:
+                if exc is None:
+                    msg = send(ret)
+                else:
+                    err, exc = exc, None
+                    msg = throw(err)
+            except StopIteration as stop:
+                self.result = stop.value
+                return Outcome.DONE
+            cache = self.msg_cache
+            if cache is not None:
+                cache.append(msg)
+            try:
+                handler = handlers[msg.command]
+            except (KeyError, AttributeError, TypeError):
+                ret, exc = None, self._bad_message(msg)
+                continue
+            try:
+                ret = handler(ctx, msg)
+                if type(ret) is coro_type:
+                    self.awaiting = True
+                    try:
+                        ret = await ret
+                    finally:
+                        self.awaiting = False
+            except asyncio.CancelledError:
+                if not self.flag:
+                    raise
+                self._uncancel()
+                self.interrupted_msg = msg
+                ret = None
+            except Exception as err:
+                self._locate(err, msg)
+                ret, exc = None, err
+
+    def _uncancel(self) -> None:
+        task = self.task
+        if task is not None:
+            while task.cancelling():
+                task.uncancel()
+
+    async def _execute(self, msg: Msg) -> Any:
+        """Run one message outside the hot loop (replays, pre/post plans)."""
+        try:
+            handler = self.engine._registry.handlers[msg.command]
+        except (KeyError, AttributeError, TypeError):
+            raise self._bad_message(msg) from None
+        ret = handler(self.ctx, msg)
+        if type(ret) is CoroutineType:
+            ret = await ret
+        return ret
+
+    async def _replay(
+        self, replay: list[Msg], ret: Any, exc: BaseException | None
+    ) -> tuple[Any, BaseException | None]:
+        """Re-run the messages since the last checkpoint; the last response goes to the plan."""
+        if replay:
+            logger.info("rewinding: replaying %d message(s) since the last checkpoint", len(replay))
+        self.msg_cache = [] if self.ctx.rewindable and self.msg_cache is not None else None
+        for msg in replay:
+            if self.msg_cache is not None:
+                self.msg_cache.append(msg)
+            try:
+                ret, exc = await self._execute(msg), None
+            except Exception as err:
+                self._locate(err, msg)
+                return None, err
+        return ret, exc
+
+    async def _service(
+        self, ret: Any, exc: BaseException | None
+    ) -> tuple[Any, BaseException | None, Outcome | None]:
+        self.flag = False
+        interrupted, self.interrupted_msg = self.interrupted_msg, None
+        if self.request is not None:
+            if self.request == "halt":
+                return None, None, Outcome.HALTED
+            if not self.request_thrown:
+                self.request_thrown = True
+                error: BaseException
+                if self.request == "stop":
+                    error = RequestStop(self.request_reason or "stopped by request")
+                elif self.request == "fail" and self.request_error is not None:
+                    error = self.request_error
+                else:
+                    error = RequestAbort(self.request_reason or "aborted by request")
+                return None, error, None
+            return ret, exc, None
+        while self.suspensions and not self.pause_now:
+            ret, exc, interrupted, outcome = await self._suspend(ret, exc, interrupted)
+            if outcome is not None:
+                return ret, exc, outcome
+        if self.pause_now:
+            self.pause_now = False
+            self.response, self.exception = ret, exc
+            if self.msg_cache is not None:
+                self.replay = list(self.msg_cache)
+            elif interrupted is not None:
+                self.replay = [interrupted]
+            else:
+                self.replay = []
+            return ret, exc, Outcome.PAUSED
+        if interrupted is not None:  # woken for a request already handled: redo the message
+            try:
+                return await self._execute(interrupted), None, None
+            except Exception as err:
+                return None, err, None
+        return ret, exc, None
+
+    async def _suspend(
+        self, ret: Any, exc: BaseException | None, interrupted: Msg | None
+    ) -> tuple[Any, BaseException | None, Msg | None, Outcome | None]:
+        future, pre_plan, post_plan, justification = self.suspensions.pop(0)
+        engine = self.engine
+        logger.warning("suspending: %s", justification or "a suspender tripped")
+        engine._set_suspended(True, justification)
+        if self.msg_cache is not None:
+            replay = list(self.msg_cache)
+        else:
+            replay = [interrupted] if interrupted is not None else []
+        try:
+            if pre_plan is not None:
+                await self.run_subplan(pre_plan)
+            waiter = _as_future(future)
+            self.awaiting = True
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if not self.flag:
+                    raise
+                self._uncancel()
+                self.flag = False
+                if self.request is not None:
+                    self.flag = True
+                    return ret, exc, None, None
+                if self.pause_now:  # pause during a suspension: rewind on resume
+                    self.pause_now = False
+                    self.response, self.exception = ret, exc
+                    self.replay = replay
+                    return ret, exc, None, Outcome.PAUSED
+            finally:
+                self.awaiting = False
+            if post_plan is not None:
+                await self.run_subplan(post_plan)
+        finally:
+            engine._set_suspended(False, "")
+        logger.warning("resuming after suspension")
+        ret, exc = await self._replay(replay, ret, exc)
+        return ret, exc, None, None
+
+    async def run_subplan(self, plan: Any) -> Any:
+        """Run a short plan (a suspender's pre/post plan) to its end on this engine."""
+        gen = ensure_generator(plan() if callable(plan) else plan)
+        ret: Any = None
+        exc: BaseException | None = None
+        while True:
+            try:
+                msg = gen.send(ret) if exc is None else gen.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                ret, exc = await self._execute(msg), None
+            except Exception as err:
+                ret, exc = None, err
+
+    # -- errors ----------------------------------------------------------------
+    def _bad_message(self, msg: Any) -> BaseException:
+        where = plan_location(self.gen)
+        if not isinstance(msg, Msg) and not hasattr(msg, "command"):
+            return TypeError(
+                f"plan {self.ctx.plan_name!r} yielded {msg!r} ({type(msg).__name__}); a plan "
+                f"must yield Msg objects (at {where})"
+            )
+        known = ", ".join(sorted(self.engine._registry.handlers))
+        return KeyError(
+            f"unknown command {msg.command!r} in {msg!r} from plan {self.ctx.plan_name!r} "
+            f"(at {where}); known commands: {known}. A plugin can add commands through "
+            "cielo_msg_commands, or use RE.register_command(name, handler)"
+        )
+
+    def _locate(self, err: BaseException, msg: Msg) -> None:
+        try:
+            err.add_note(
+                f"while running {msg!r} from plan {self.ctx.plan_name!r} at {plan_location(self.gen)}"
+            )
+        except AttributeError:
+            pass
+
+
+def _as_future(future: Any) -> Any:
+    if isinstance(future, concurrent.futures.Future):
+        return asyncio.wrap_future(future)
+    if callable(future) and not hasattr(future, "__await__"):
+        return future()
+    return future
+
+
+PlanFactory = Callable[[], Generator[Msg, Any, Any]]

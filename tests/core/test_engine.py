@@ -1,0 +1,163 @@
+"""The RunEngine's lifecycle, plans, results and errors, through its public interface."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from cielo import Msg, RunEngine
+from cielo.core import RunEngineError, Status
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.docs: list[tuple[str, dict]] = []
+
+    def __call__(self, name: str, doc: dict) -> None:
+        self.docs.append((name, doc))
+
+    def names(self) -> list[str]:
+        return [n for n, _ in self.docs]
+
+    def of(self, name: str) -> list[dict]:
+        return [d for n, d in self.docs if n == name]
+
+
+class Det:
+    """A minimal readable, triggerable device."""
+
+    def __init__(self, name: str = "det", value: float = 1.0) -> None:
+        self.name = name
+        self.parent = None
+        self.value = value
+        self.hints = {"fields": [name]}
+
+    def read(self) -> dict:
+        return {self.name: {"value": self.value, "timestamp": 1.0}}
+
+    def describe(self) -> dict:
+        return {self.name: {"source": "sim", "dtype": "number", "shape": []}}
+
+    def trigger(self) -> Status:
+        st = Status(self)
+        st.set_finished()
+        return st
+
+
+class BadMotor(Det):
+    def set(self, value: float) -> Status:
+        st = Status(self)
+        threading.Timer(0.01, st.set_exception, args=(RuntimeError("limit switch hit"),)).start()
+        return st
+
+
+@pytest.fixture
+def RE(tmp_path):
+    with RunEngine(scan_id_file=tmp_path / "md.json") as engine:
+        yield engine
+
+
+def count_plan(det, num=3):
+    yield Msg("open_run", plan_name="count_plan", detectors=[det.name])
+    for _ in range(num):
+        yield Msg("checkpoint")
+        yield Msg("trigger", det, group="t")
+        yield Msg("wait", None, group="t")
+        yield Msg("create", None, name="primary")
+        yield Msg("read", det)
+        yield Msg("save")
+    yield Msg("close_run")
+    return "the result"
+
+
+def test_count_documents_validate_and_result(RE, validate):
+    col = Collector()
+    RE.subscribe(col)
+    result = RE(count_plan(Det()), sample="Si")
+    assert col.names() == ["start", "descriptor", "event", "event", "event", "stop"]
+    for name, doc in col.docs:
+        validate(name, doc)
+    (start,) = col.of("start")
+    assert tuple(result) == (start["uid"],)
+    assert result.plan_result == "the result"
+    assert result.exit_status == "success"
+    assert start["sample"] == "Si" and start["plan_name"] == "count_plan"
+    assert "cielo" in start["versions"]
+    assert [e["seq_num"] for e in col.of("event")] == [1, 2, 3]
+    assert col.of("stop")[0]["num_events"] == {"primary": 3}
+    assert RE.state == "idle"
+
+
+def test_scan_id_survives_restart(tmp_path):
+    path = tmp_path / "state.json"
+    with RunEngine(scan_id_file=path) as RE:
+        RE.md["operator"] = "ada"
+        RE(count_plan(Det(), 1))
+        RE(count_plan(Det(), 1))
+    col = Collector()
+    with RunEngine(scan_id_file=path) as RE2:
+        assert RE2.md["operator"] == "ada"
+        RE2.subscribe(col)
+        RE2(count_plan(Det(), 1))
+    assert col.of("start")[0]["scan_id"] == 3
+    assert col.of("start")[0]["operator"] == "ada"
+
+
+def test_unknown_command_names_command_and_plan(RE):
+    def my_plan():
+        yield Msg("frobnicate", None)
+
+    with pytest.raises(KeyError, match="frobnicate.*my_plan"):
+        RE(my_plan())
+    assert RE.state == "idle"
+
+
+def test_wrong_object_type_names_command(RE):
+    with pytest.raises(TypeError, match="'trigger' needs an object with trigger"):
+        RE([Msg("trigger", 42)])
+
+
+def test_device_failure_closes_run_with_fail(RE, validate):
+    col = Collector()
+    RE.subscribe(col)
+    motor = BadMotor("mtr")
+    finally_ran = []
+
+    def plan():
+        yield Msg("open_run")
+        try:
+            yield Msg("set", motor, 1.0, group="m")
+            yield Msg("wait", None, group="m")
+        finally:
+            finally_ran.append(True)
+
+    with pytest.raises(RuntimeError, match="limit switch hit") as info:
+        RE(plan())
+    assert finally_ran == [True]
+    stop = col.of("stop")[0]
+    validate("stop", stop)
+    assert stop["exit_status"] == "fail"
+    assert "'mtr'.set()" in stop["reason"] and "limit switch hit" in stop["reason"]
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "test_engine.py" in notes  # the plan location reaches the caller
+    assert RE.state == "idle"
+    RE(count_plan(Det(), 1))  # reusable
+
+
+def test_engine_is_not_reentrant_and_closes(tmp_path):
+    RE = RunEngine(scan_id_file=None)
+    RE.close()
+    RE.close()
+    with pytest.raises(RunEngineError, match="closed"):
+        RE([Msg("null")])
+
+
+def test_plain_iterable_plan_and_return(RE):
+    assert tuple(RE([Msg("null"), Msg("null")])) == ()
+
+    def returns():
+        yield Msg("null")
+        return 42
+
+    assert RE(returns()).plan_result == 42

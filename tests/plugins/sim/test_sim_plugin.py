@@ -1,0 +1,95 @@
+"""The bundled sim plugin: its device types, factories and the sim profile."""
+
+from __future__ import annotations
+
+import pytest
+
+import cielo
+from cielo.core import ProfileError
+from cielo.core import protocols as P
+from cielo.core._signature import signature_schema
+from cielo.devices import Device, Signal, connect_all
+from cielo.plugins import sim as sim_plugin
+
+TYPES = {
+    "sim.motor", "sim.peak_detector", "sim.area_detector", "sim.shutter",
+    "sim.beam_current", "sim.flyer", "sim.slit",
+}  # fmt: skip
+
+
+def test_hookimpl_offers_every_type_with_a_schema():
+    types = sim_plugin.cielo_device_types()
+    assert set(types) == TYPES
+    for name, factory in types.items():
+        schema = signature_schema(factory)
+        assert "name" in schema["properties"], name
+    det_schema = signature_schema(types["sim.peak_detector"])
+    assert "motors" in det_schema["properties"]
+    assert "motors" in det_schema.get("required", [])
+
+
+def test_factories_build_devices_directly(tmp_path):
+    types = sim_plugin.cielo_device_types()
+    motor = types["sim.motor"](name="m", velocity=10.0, limits=[-1, 1])
+    assert motor.name == "m" and motor.limits == (-1.0, 1.0)
+    det = types["sim.peak_detector"](name="d", motors=[motor], center=0.5)
+    assert det.center == [0.5]
+    cam = types["sim.area_detector"](name="cam", directory=str(tmp_path), width=8, height=8)
+    cam.trigger()
+    cam.unstage()
+    assert cam.path is not None and cam.path.parent == tmp_path
+    slit = types["sim.slit"](
+        name="slit", top=types["sim.motor"](name="t"), bottom=types["sim.motor"](name="b")
+    )
+    slit.gap.set(2.0).wait(1)
+    assert slit.position == (2.0, 0.0)
+
+
+def test_sim_profile_builds_the_beamline():
+    env = cielo.load_profile("sim")
+    devices = env.devices
+    for name in (
+        "motor",
+        "motor1",
+        "motor2",
+        "det",
+        "det2",
+        "camera",
+        "beam_current",
+        "shutter",
+        "flyer",
+    ):
+        assert devices[name].name == name
+    assert devices["det"].motors == [devices["motor"]]
+    assert devices["det2"].motors == [devices["motor1"], devices["motor2"]]
+    assert env.profile.metadata["beamline_id"] == "sim"
+    for name in ("motor", "motor1", "motor2"):
+        assert isinstance(devices[name], P.Movable) and isinstance(devices[name], P.Locatable)
+        assert devices[name].velocity.get() == 0.0  # instant
+    for name in ("det", "det2", "camera"):
+        assert isinstance(devices[name], P.Readable) and isinstance(devices[name], P.Triggerable)
+    assert isinstance(devices["camera"], P.WritesStreamAssets)
+    assert isinstance(devices["beam_current"], P.Subscribable)
+    assert isinstance(devices["flyer"], P.Flyable) and isinstance(devices["flyer"], P.Collectable)
+    connect_all([d for d in devices.values() if isinstance(d, Device | Signal)], timeout=1.0)
+
+
+def test_det_follows_motor_in_profile():
+    env = cielo.load_profile("sim")
+    motor, det = env.devices["motor"], env.devices["det"]
+    motor.set(0.0).wait(1)
+    det.trigger().wait(1)
+    top = det.read()["det"]["value"]
+    motor.set(2.0).wait(1)
+    det.trigger().wait(1)
+    assert det.read()["det"]["value"] < top
+
+
+def test_profile_with_unknown_motor_is_refused(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[devices.m]\ntype = "sim.motor"\n\n'
+        '[devices.d]\ntype = "sim.peak_detector"\nmotors = ["nope"]\n'
+    )
+    with pytest.raises(ProfileError, match="nope"):
+        cielo.load_profile(path)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from cielo.core import CieloError, Environment, bind_parameters
+from cielo.core import CieloError, Environment, RunEngine, bind_parameters
 
 from ._common import add_profile_option, environment_from_args
 from ._parse import parse_plan_call
@@ -35,19 +36,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(func=_run)
 
 
-def run_plan_text(env: Environment, text: str, *, quiet: bool = False) -> tuple[str, ...]:
-    """Parse, check and run ``text`` on a fresh RunEngine; returns the run uids."""
-    from cielo import core
+def run_plan_text(
+    env: Environment,
+    text: str,
+    *,
+    quiet: bool = False,
+    subscribers: Iterable[Callable[[str, dict[str, Any]], Any]] = (),
+) -> tuple[str, ...]:
+    """Parse, check and run ``text`` on a fresh RunEngine; returns the run uids.
 
+    :param quiet: do not subscribe the profile's callbacks, suitcases and catalog.
+    :param subscribers: more document callbacks to subscribe.
+    """
     call = parse_plan_call(text, env.plans, env.devices)
     plan = env.plans[call.plan]
     bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
-    run_engine: Any = getattr(core, "RunEngine", None)
-    if run_engine is None:
-        raise CieloError("the RunEngine is not available in this build of cielo")
-    subscribers = {} if quiet else env.make_subscribers()
-    with run_engine(md=dict(env.metadata), plugin_manager=env.pm) as RE:
-        for callback in subscribers.values():
+    profile_subscribers = {} if quiet else env.make_subscribers()
+    # the profile's metadata reaches every run start through env.pm (not RE.md, which persists)
+    with RunEngine(plugin_manager=env.pm) as RE:
+        for callback in [*profile_subscribers.values(), *subscribers]:
             RE.subscribe(callback)
         uids = RE(plan(*bound.args, **bound.kwargs))
     return tuple(uids)

@@ -20,6 +20,7 @@ import pluggy
 
 from ._errors import CieloError, PlanParameterError, ProfileError
 from ._hooks import PluginHooks
+from ._markers import hookimpl
 from ._plugins import make_plugin_manager
 from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
 from ._registry import Registry
@@ -37,7 +38,9 @@ class Environment:
     ``catalog_backends`` and ``msg_commands`` are read-only mappings by name (the
     callback and suitcase mappings hold factories; :meth:`make_subscribers` builds the
     instances the profile configures). ``metadata`` is the profile's default run
-    metadata, ``catalog_uri`` where runs are catalogued (``CIELO_CATALOG`` overrides
+    metadata, which every RunEngine built with ``plugin_manager=env.pm`` adds to its run
+    starts (through a ``cielo_run_metadata`` hook registered as ``"profile"``);
+    ``catalog_uri`` where runs are catalogued (``CIELO_CATALOG`` overrides
     the profile's ``[catalog] uri``).
     """
 
@@ -111,6 +114,26 @@ class Environment:
         return typing.cast(DocumentCallback, catalog)
 
 
+class ProfileMetadata:
+    """The profile's ``[metadata]`` as a plugin: default keys of every run start.
+
+    Registered on the environment's plugin manager as ``"profile"``, so any RunEngine
+    built with ``plugin_manager=env.pm`` adds them; the plan's and the caller's keys win,
+    and nothing is written into the engine's persistent ``RE.md``.
+    """
+
+    def __init__(self, metadata: Mapping[str, Any]) -> None:
+        self.metadata = dict(metadata)
+
+    @hookimpl
+    def cielo_run_metadata(self, plan_name: str | None, md: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.metadata)
+
+
+#: Name under which :class:`ProfileMetadata` is registered.
+PROFILE_PLUGIN = "profile"
+
+
 def _scheme(uri: str) -> str:
     return uri.partition("://")[0] if "://" in uri else ""
 
@@ -170,6 +193,10 @@ def load_profile(
             f"{_scheme(env.catalog_uri)!r}{suggest(_scheme(env.catalog_uri), env.catalog_backends)}"
             f" (known: {', '.join(env.catalog_backends) or 'none'})",
         )
+    if pm.get_plugin(PROFILE_PLUGIN) is not None:  # a manager reused for another profile
+        pm.unregister(name=PROFILE_PLUGIN)
+    if profile.metadata:
+        pm.register(ProfileMetadata(profile.metadata), name=PROFILE_PLUGIN)
     env.hooks.environment_ready(env)
     return env
 

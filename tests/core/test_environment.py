@@ -286,3 +286,21 @@ def test_catalog_uri_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert env.catalog_uri == "mem://two"
     env.make_subscribers()["catalog"]("start", {})
     assert (tmp_path / "cat.txt").read_text() == "mem://twostart\n"
+
+
+def test_profile_metadata_reaches_run_starts_through_the_plugin_manager(tmp_path: Path):
+    from cielo import Msg, RunEngine
+
+    env = load(write(tmp_path, LAB.format(log=tmp_path / "log.txt")))
+    assert env.hooks.run_metadata("p", {}) == {"beamline": "T-1", "proposal": 42}
+    starts = []
+    with RunEngine(plugin_manager=env.pm, scan_id_file=None) as RE:
+        RE.subscribe(lambda name, doc: starts.append(doc) if name == "start" else None)
+        RE([Msg("open_run", proposal=7), Msg("close_run")])
+        assert "beamline" not in RE.md  # not persisted into the engine's metadata
+    assert starts[0]["beamline"] == "T-1" and starts[0]["proposal"] == 7  # the plan's key wins
+    # a manager reused for another profile carries only the new profile's metadata
+    env2 = load_profile(
+        write(tmp_path, '[metadata]\nbeamline = "T-2"', "two.toml"), plugin_manager=env.pm
+    )
+    assert env2.hooks.run_metadata("p", {}) == {"beamline": "T-2"}

@@ -185,3 +185,35 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     assert [n for n, _ in hooks.by_plugin("cielo_msg_commands")] == ["every"]
 
     assert set(plugin.calls) == set(ALL_SPECS), "a hook is not exercised"
+
+
+def engine_plan():
+    """Open a run, send the plugin's command, close the run."""
+    from cielo import Msg
+
+    yield Msg("open_run", plan_name="engine_plan", sample="s1")
+    reply = yield Msg("every_command")
+    yield Msg("close_run")
+    return reply
+
+
+def test_the_run_engine_calls_its_hooks(validate):
+    from cielo import RunEngine
+
+    plugin = EveryHook()
+    pm = make_plugin_manager(autoload=False, strict=True, plugins=[("every", plugin)])
+    seen: list[tuple[str, dict[str, Any]]] = []
+    with RunEngine(plugin_manager=pm, scan_id_file=None) as RE:
+        assert plugin.calls["cielo_engine_created"] == [{"engine": RE}]
+        RE.subscribe(lambda name, doc: seen.append((name, doc)))
+        RE(engine_plan())
+    for name, doc in seen:
+        validate(name, doc)
+    start = seen[0][1]
+    assert start["facility"] == "everywhere" and start["checked"] is True
+    assert start["versions"]["every"] == "unknown"
+    assert start["versions"]["sim"] == pm.plugin_info["sim"].version
+    (call,) = plugin.calls["cielo_run_metadata"]
+    assert call["plan_name"] == "engine_plan" and call["md"]["sample"] == "s1"
+    assert plugin.calls["cielo_check_run_metadata"][0]["md"]["facility"] == "everywhere"
+    assert "cielo_msg_commands" in plugin.calls

@@ -1,0 +1,60 @@
+"""``cielo run``: a plan given as text runs on the RunEngine with the profile's subscribers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cielo import load_profile
+from cielo.cli import main
+from cielo.cli._run import run_plan_text
+
+ex = pytest.importorskip("cielo_example_beamline", reason="pip install -e examples/beamline_plugin")
+
+XAFS = (
+    "xafs_scan([i0], mono, 7112, bounds=[-20, 0, 20], steps=[10, 5], times=[0.1, 0.1], repeats=2)"
+)
+
+
+def profile_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "ex1.toml"
+    text = ex.PROFILE.read_text()
+    path.write_text(text.replace('"ex1-logbook.txt"', f'"{tmp_path / "logbook.txt"}"'))
+    return path
+
+
+def test_run_prints_the_uids_and_feeds_the_profiles_subscribers(tmp_path: Path, capsys):
+    assert main(["run", "--profile", str(profile_copy(tmp_path)), XAFS]) == 0
+    uids = capsys.readouterr().out.split()
+    assert len(uids) == 2
+    lines = (tmp_path / "logbook.txt").read_text().splitlines()
+    assert [line.split()[0] for line in lines] == uids
+    assert all(line.endswith("xafs_scan success 7") for line in lines)
+
+
+def test_quiet_subscribes_nothing(tmp_path: Path, capsys):
+    assert main(["run", "-q", "--profile", str(profile_copy(tmp_path)), XAFS]) == 0
+    assert len(capsys.readouterr().out.split()) == 2
+    assert not (tmp_path / "logbook.txt").exists()
+
+
+def test_documents_are_valid_and_carry_profile_metadata(tmp_path: Path, validate):
+    env = load_profile(profile_copy(tmp_path))
+    docs: list[tuple[str, dict]] = []
+    uids = run_plan_text(env, XAFS, quiet=True, subscribers=[lambda n, d: docs.append((n, d))])
+    for name, doc in docs:
+        validate(name, doc)
+    starts = [d for n, d in docs if n == "start"]
+    assert [s["uid"] for s in starts] == list(uids)
+    assert all(s["beamline"] == "EX-1" and s["facility"] == "Example Light Source" for s in starts)
+    assert starts[0]["versions"]["example_beamline"] == "0.1.0"
+    events = [d for n, d in docs if n == "event"]
+    assert [e["data"]["mono"] for e in events[:7]] == [7092, 7102, 7112, 7117, 7122, 7127, 7132]
+
+
+def test_a_failing_plan_exits_non_zero_with_the_reason(tmp_path: Path, capsys):
+    text = "xafs_scan([i0], mono, 40000, bounds=[-20, 0], steps=[10], times=[0.1])"
+    assert main(["run", "--profile", str(profile_copy(tmp_path)), text]) == 1
+    captured = capsys.readouterr()
+    assert "39980" in captured.err and "outside the limits" in captured.err

@@ -48,6 +48,8 @@ _SEQUENCE_ORIGINS = (
     cabc.Set,
 )
 _MAPPING_ORIGINS = (dict, cabc.Mapping, cabc.MutableMapping)
+#: Generators and iterators (a plan given to a plan, e.g. ``ramp_plan``'s ``go_plan``).
+_ITERATOR_ORIGINS = (cabc.Generator, cabc.Iterator)
 
 
 class _Undescribable(Exception):
@@ -185,6 +187,8 @@ def _describe(tp: Any) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": _describe(value)}
     if origin is cabc.Callable or tp is cabc.Callable or tp is typing.Callable:
         return {"x-cielo-python": "callable"}
+    if origin in _ITERATOR_ORIGINS or tp in _ITERATOR_ORIGINS:
+        return {"x-cielo-python": "plan"}
     if isinstance(tp, type):
         if _is_device_class(tp):
             return {"type": "string", "x-cielo-device": tp.__name__}
@@ -407,6 +411,10 @@ class _Converter:
             if callable(value):
                 return value
             raise self.fail(path, value, "a Python callable", "pass it from Python, not text")
+        if origin in _ITERATOR_ORIGINS or tp in _ITERATOR_ORIGINS:
+            if isinstance(value, cabc.Iterator):
+                return value
+            raise self.fail(path, value, "a plan (generator)", "pass it from Python, not text")
         if isinstance(tp, type):
             if isinstance(value, tp):
                 return value

@@ -376,8 +376,8 @@ def broadcast_msg(command: str, objs: Iterable[Any], *args: Any, **kwargs: Any) 
 
 
 def stage_all(*args: Stageable, group: str | None = None) -> MsgGenerator:
-    """Stage each device in turn (no repeats)."""
-    for obj in separate_devices(args):
+    """Stage each device that can be staged, in turn (no repeats)."""
+    for obj in separate_devices(a for a in args if isinstance(a, Stageable)):
         kwargs = {"group": group} if group is not None else {}
         yield Msg("stage", obj, **kwargs)
     if group is not None:
@@ -385,8 +385,8 @@ def stage_all(*args: Stageable, group: str | None = None) -> MsgGenerator:
 
 
 def unstage_all(*args: Stageable, group: str | None = None) -> MsgGenerator:
-    """Unstage each device, in reverse order."""
-    for obj in reversed(separate_devices(args)):
+    """Unstage each device that can be staged, in reverse order."""
+    for obj in reversed(separate_devices(a for a in args if isinstance(a, Stageable))):
         kwargs = {"group": group} if group is not None else {}
         yield Msg("unstage", obj, **kwargs)
     if group is not None:

@@ -37,23 +37,32 @@ def _as_plan(plan_or_func: Any) -> MsgGenerator:
 def run_wrapper(plan: Any, *, md: Mapping[str, Any] | None = None) -> MsgGenerator:
     """Enclose ``plan`` in a run: ``open_run`` (with ``md``) before, ``close_run`` after.
 
-    If ``plan`` fails, the run is closed with ``exit_status="fail"`` and the reason,
-    and the error is raised again.
+    If ``plan`` fails, the run is closed with ``exit_status="fail"`` (or the status an
+    engine request such as abort/stop carries) and the reason, and the error is raised
+    again.
+
+    Returns
+    -------
+    str
+        The run's uid.
 
     Examples
     --------
     >>> [m.command for m in run_wrapper([Msg("null")], md={"sample": "Fe"})]
     ['open_run', 'null', 'close_run']
     """
-    yield Msg("open_run", **(md or {}))
+    uid = yield Msg("open_run", **(md or {}))
 
     def failed(exc: BaseException) -> MsgGenerator:
-        yield Msg("close_run", exit_status="fail", reason=f"{type(exc).__name__}: {exc}")
+        status = getattr(exc, "exit_status", None) or "fail"
+        reason = str(exc) or type(exc).__name__
+        yield Msg("close_run", exit_status=status, reason=reason)
 
     def succeeded() -> MsgGenerator:
         yield Msg("close_run", exit_status=None, reason=None)
 
-    return (yield from contingency_wrapper(plan, except_plan=failed, else_plan=succeeded))
+    yield from contingency_wrapper(plan, except_plan=failed, else_plan=succeeded)
+    return uid
 
 
 def finalize_wrapper(plan: Any, final_plan: Any, *, pause_for_debug: bool = False) -> MsgGenerator:

@@ -1,0 +1,179 @@
+"""What the standard plans share: run-start metadata, per-step adaptation, scan_nd."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import numpy as np
+
+from cielo.core import PlanParameterError
+from cielo.core.protocols import Readable
+from cielo.plans import (
+    MsgGenerator,
+    Trajectory,
+    one_nd_step,
+    relative_set_wrapper,
+    reset_positions_wrapper,
+    run_wrapper,
+    stage_wrapper,
+)
+
+__all__ = [
+    "PerStep",
+    "PATTERN_MODULE",
+    "names",
+    "reprs",
+    "jsonable",
+    "dimensions",
+    "merge_md",
+    "check_detectors",
+    "adapt_per_step",
+    "run_nd",
+    "relative",
+]
+
+#: ``per_step(detectors, step, pos_cache)`` (or ``(detectors, motor, step)`` for one motor).
+PerStep: TypeAlias = Callable[..., Any]
+#: Where the trajectory patterns named in run-start documents live.
+PATTERN_MODULE = "cielo.plans.patterns"
+
+
+def names(devices: Iterable[Any]) -> list[str]:
+    """Device names, for metadata."""
+    return [getattr(d, "name", str(d)) for d in devices]
+
+
+def reprs(devices: Iterable[Any]) -> list[str]:
+    """Device reprs, for ``plan_args`` (as Bluesky records them)."""
+    return [repr(d) for d in devices]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy numbers/arrays, tuples and devices made JSON-friendly."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def dimensions(motors: Sequence[Any], stream: str = "primary") -> list[tuple[list[str], str]]:
+    """One plotting dimension per motor: its hinted fields, or its name."""
+    dims = []
+    for motor in motors:
+        try:
+            fields = list(motor.hints["fields"])
+        except (AttributeError, KeyError, TypeError):
+            fields = []
+        dims.append((fields or [getattr(motor, "name", str(motor))], stream))
+    return dims
+
+
+def merge_md(base: dict[str, Any], md: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``base`` updated by the user's ``md``; ``hints`` are merged key by key."""
+    md = dict(md or {})
+    hints = {**base.get("hints", {}), **(md.pop("hints", None) or {})}
+    out = {**base, **md}
+    out["hints"] = hints
+    return out
+
+
+def check_detectors(detectors: Any, plan: str) -> list[Readable]:
+    """``detectors`` as a list, refusing a single device or a string."""
+    if isinstance(detectors, str) or not isinstance(detectors, Iterable):
+        shown = getattr(detectors, "name", detectors)
+        raise PlanParameterError(
+            f"{plan}: detectors must be a list of devices, got {shown!r}; write [{shown}]"
+        )
+    return list(detectors)
+
+
+def _names_match(sig: inspect.Signature, expected: Sequence[str]) -> bool:
+    params = list(sig.parameters.values())
+    if len(params) < len(expected):
+        return False
+    if [p.name for p in params[: len(expected)]] != list(expected):
+        return False
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in params[len(expected) :]
+    )
+
+
+def adapt_per_step(per_step: PerStep | None, motors: Sequence[Any]) -> PerStep:
+    """Return an N-D ``per_step(detectors, step, pos_cache)``.
+
+    A 1-D style ``per_step(detectors, motor, step)`` is adapted when there is one motor.
+    """
+    if per_step is None:
+        return one_nd_step
+    try:
+        sig = inspect.signature(per_step)
+    except (TypeError, ValueError):
+        return per_step
+    if _names_match(sig, ("detectors", "step", "pos_cache")):
+        return per_step
+    if _names_match(sig, ("detectors", "motor", "step")):
+        if len(motors) != 1:
+            raise PlanParameterError(
+                f"per_step {getattr(per_step, '__name__', per_step)!r} moves one motor "
+                f"(detectors, motor, step) but the scan moves {len(motors)}"
+            )
+        user = per_step
+        (motor,) = motors
+
+        def adapter(detectors: Sequence[Any], step: Mapping[Any, Any], pos_cache: Any) -> Any:
+            (position,) = step.values()
+            return (yield from user(detectors, motor, position))
+
+        return adapter
+    raise PlanParameterError(
+        f"per_step {getattr(per_step, '__name__', per_step)!r} must take (detectors, step, "
+        f"pos_cache) or (detectors, motor, step), not {sig}"
+    )
+
+
+def run_nd(
+    detectors: Sequence[Readable],
+    trajectory: Trajectory,
+    *,
+    per_step: PerStep | None,
+    md: dict[str, Any],
+) -> MsgGenerator:
+    """Stage, open a run, visit every step of ``trajectory`` with ``per_step``, close.
+
+    ``md`` gets ``detectors``, ``motors``, ``num_points`` and ``num_intervals`` unless
+    it has them; returns the run uid.
+    """
+    motors = trajectory.keys
+    md = {
+        "detectors": names(detectors),
+        "motors": names(motors),
+        "num_points": len(trajectory),
+        "num_intervals": len(trajectory) - 1,
+        **md,
+    }
+    md.setdefault("hints", {})
+    if motors:
+        md["hints"].setdefault("dimensions", dimensions(motors))
+    step_plan = adapt_per_step(per_step, motors)
+    pos_cache: dict[Any, Any] = {}
+
+    def inner() -> MsgGenerator:
+        for step in trajectory:
+            yield from step_plan(detectors, step, pos_cache)
+
+    return (yield from stage_wrapper(run_wrapper(inner(), md=md), [*detectors, *motors]))
+
+
+def relative(plan: Any, motors: Sequence[Any]) -> MsgGenerator:
+    """Make ``plan``'s moves of ``motors`` relative, and move them back afterwards."""
+    return (yield from reset_positions_wrapper(relative_set_wrapper(plan, motors), motors))

@@ -1,0 +1,226 @@
+"""Grid scans: every combination of positions of several motors, optionally snaking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from cielo.core import PlanParameterError
+from cielo.core.protocols import Movable, Readable
+from cielo.plans import MsgGenerator, Trajectory
+from cielo.plans.patterns import chunk_outer_product_args, outer_list_product
+
+from ._common import (
+    PATTERN_MODULE,
+    PerStep,
+    check_detectors,
+    dimensions,
+    jsonable,
+    merge_md,
+    names,
+    relative,
+    reprs,
+    run_nd,
+)
+
+__all__ = ["grid_scan", "rel_grid_scan", "list_grid_scan", "rel_list_grid_scan"]
+
+
+def _snakes(motors: list[Any], snake_axes: Any, given: list[bool], plan: str) -> list[bool]:
+    if snake_axes is None:
+        return given
+    if snake_axes is True:
+        return [False] + [True] * (len(motors) - 1)
+    if snake_axes is False:
+        return [False] * len(motors)
+    chosen = list(snake_axes)
+    ids = [id(m) for m in chosen]
+    if len(set(ids)) != len(ids):
+        raise PlanParameterError(f"{plan}: snake_axes lists a motor twice: {names(chosen)}")
+    if any(m is motors[0] for m in chosen):
+        raise PlanParameterError(
+            f"{plan}: snake_axes contains the first (slowest) motor {names(motors[:1])[0]!r}, "
+            "which never repeats and cannot snake"
+        )
+    for m in chosen:
+        if not any(m is x for x in motors):
+            raise PlanParameterError(
+                f"{plan}: snake_axes names {getattr(m, 'name', m)!r}, which this grid does not "
+                f"move (motors: {', '.join(names(motors))})"
+            )
+    return [any(m is c for c in chosen) for m in motors]
+
+
+def grid_scan(
+    detectors: Sequence[Readable],
+    *args: Movable | float,
+    snake_axes: bool | Sequence[Movable] | None = None,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """Scan every combination of evenly spaced positions of several motors.
+
+    Parameters
+    ----------
+    detectors
+        Devices to read at every point.
+    args
+        ``motor1, start1, stop1, num1, motor2, start2, stop2, num2, ...``; the first
+        motor is the slowest (outer loop).
+    snake_axes
+        ``True``: every motor but the first reverses direction on each pass instead of
+        jumping back; a list: those motors do; ``False``/``None``: none do.
+    per_step
+        Replaces the default step (see ``scan_nd``).
+    md
+        Metadata for the run start.
+
+    Examples
+    --------
+    >>> RE(grid_scan([det2], motor1, -1, 1, 5, motor2, -1, 1, 5, snake_axes=True))  # doctest: +SKIP
+    """
+    return (yield from _grid_scan("grid_scan", detectors, args, snake_axes, per_step, md))
+
+
+def _grid_scan(
+    name: str,
+    detectors: Sequence[Readable],
+    args: Sequence[Any],
+    snake_axes: Any,
+    per_step: PerStep | None,
+    md: Mapping[str, Any] | None,
+) -> MsgGenerator:
+    detectors = check_detectors(detectors, name)
+    chunks = list(chunk_outer_product_args(args))
+    motors = [c[0] for c in chunks]
+    if len({id(m) for m in motors}) != len(motors):
+        raise PlanParameterError(f"{name}: a motor is listed more than once: {names(motors)}")
+    snakes = _snakes(motors, snake_axes, [c[4] for c in chunks], name)
+    axes = [
+        Trajectory.axis(m, np.linspace(start, stop, num=num, endpoint=True))
+        for m, start, stop, num, _ in chunks
+    ]
+    traj = Trajectory.grid(axes, snakes)
+    md_args: list[Any] = []
+    for i, ((m, start, stop, num, _), snake) in enumerate(zip(chunks, snakes, strict=True)):
+        md_args.extend([repr(m), jsonable(start), jsonable(stop), num])
+        if i > 0:
+            md_args.append(snake)
+    base = {
+        "shape": [c[3] for c in chunks],
+        "extents": [[jsonable(c[1]), jsonable(c[2])] for c in chunks],
+        "snaking": snakes,
+        "plan_args": {"detectors": reprs(detectors), "args": md_args, "per_step": repr(per_step)},
+        "plan_name": name,
+        "plan_pattern": "outer_product",
+        "plan_pattern_module": PATTERN_MODULE,
+        "plan_pattern_args": {"args": md_args},
+        "hints": {"gridding": "rectilinear", "dimensions": dimensions(motors)},
+    }
+    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+
+
+def rel_grid_scan(
+    detectors: Sequence[Readable],
+    *args: Movable | float,
+    snake_axes: bool | Sequence[Movable] | None = None,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """:func:`grid_scan` relative to where the motors are; they return there afterwards.
+
+    Examples
+    --------
+    >>> RE(rel_grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1, 3))  # doctest: +SKIP
+    """
+    motors = [c[0] for c in chunk_outer_product_args(args)]
+    plan = _grid_scan("rel_grid_scan", detectors, args, snake_axes, per_step, md)
+    return (yield from relative(plan, motors))
+
+
+def list_grid_scan(
+    detectors: Sequence[Readable],
+    *args: Movable | Sequence[float],
+    snake_axes: bool | Sequence[Movable] = False,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """Scan every combination of listed positions of several motors.
+
+    Parameters
+    ----------
+    detectors
+        Devices to read at every point.
+    args
+        ``motor1, [positions1], motor2, [positions2], ...``; the first motor is the
+        slowest.
+    snake_axes
+        As in :func:`grid_scan`.
+    per_step
+        Replaces the default step (see ``scan_nd``).
+    md
+        Metadata for the run start.
+
+    Examples
+    --------
+    >>> RE(list_grid_scan([det2], motor1, [0, 1, 3], motor2, [5, 6]))  # doctest: +SKIP
+    """
+    return (yield from _list_grid("list_grid_scan", detectors, args, snake_axes, per_step, md))
+
+
+def _list_grid(
+    name: str,
+    detectors: Sequence[Readable],
+    args: Sequence[Any],
+    snake_axes: Any,
+    per_step: PerStep | None,
+    md: Mapping[str, Any] | None,
+) -> MsgGenerator:
+    detectors = check_detectors(detectors, name)
+    if len(args) % 2 or not args:
+        raise PlanParameterError(
+            f"{name}: expected motor, [positions] for each motor, got {len(args)} values"
+        )
+    motors = list(args[::2])
+    lists = [list(p) for p in args[1::2]]
+    snakes = _snakes(motors, snake_axes, [False] * len(motors), name)
+    traj = outer_list_product(args, [m for m, s in zip(motors, snakes, strict=True) if s])
+    md_args = [x for m, p in zip(motors, lists, strict=True) for x in (repr(m), jsonable(p))]
+    base = {
+        "shape": [len(p) for p in lists],
+        "extents": [[jsonable(min(p)), jsonable(max(p))] for p in lists],
+        "snaking": snakes,
+        "plan_args": {
+            "detectors": reprs(detectors),
+            "args": md_args,
+            "snake_axes": jsonable(
+                snake_axes if isinstance(snake_axes, bool) else names(snake_axes)
+            ),
+            "per_step": repr(per_step),
+        },
+        "plan_name": name,
+        "plan_pattern": "outer_list_product",
+        "plan_pattern_module": PATTERN_MODULE,
+        "plan_pattern_args": {"args": md_args, "snake_axes": snakes},
+        "hints": {"gridding": "rectilinear", "dimensions": dimensions(motors)},
+    }
+    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+
+
+def rel_list_grid_scan(
+    detectors: Sequence[Readable],
+    *args: Movable | Sequence[float],
+    snake_axes: bool | Sequence[Movable] = False,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """:func:`list_grid_scan` with positions relative to where the motors are.
+
+    Examples
+    --------
+    >>> RE(rel_list_grid_scan([det2], motor1, [-1, 0, 1], motor2, [0, 1]))  # doctest: +SKIP
+    """
+    plan = _list_grid("rel_list_grid_scan", detectors, args, snake_axes, per_step, md)
+    return (yield from relative(plan, list(args[::2])))

@@ -1,0 +1,395 @@
+"""Spiral scans over two motors: ring spiral, Fermat spiral, square spiral."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from cielo.core import PlanParameterError
+from cielo.core.protocols import Movable, Readable
+from cielo.plans import MsgGenerator, Trajectory
+from cielo.plans import patterns as _patterns
+
+from ._common import (
+    PATTERN_MODULE,
+    PerStep,
+    check_detectors,
+    dimensions,
+    jsonable,
+    merge_md,
+    relative,
+    reprs,
+    run_nd,
+)
+
+__all__ = [
+    "spiral",
+    "rel_spiral",
+    "spiral_fermat",
+    "rel_spiral_fermat",
+    "spiral_square",
+    "rel_spiral_square",
+]
+
+
+def _run_pattern(
+    name: str,
+    pattern: str,
+    detectors: Sequence[Readable],
+    x_motor: Any,
+    y_motor: Any,
+    pattern_args: dict[str, Any],
+    extents: list[list[float]],
+    per_step: PerStep | None,
+    md: Mapping[str, Any] | None,
+) -> MsgGenerator:
+    detectors = check_detectors(detectors, name)
+    func: Callable[..., Trajectory] = getattr(_patterns, pattern)
+    traj = func(x_motor, y_motor, **pattern_args)
+    if not len(traj):
+        raise PlanParameterError(f"{name}: these ranges and steps give no points ({pattern_args})")
+    recorded = {"x_motor": repr(x_motor), "y_motor": repr(y_motor), **jsonable(pattern_args)}
+    base = {
+        "plan_args": {"detectors": reprs(detectors), **recorded, "per_step": repr(per_step)},
+        "extents": extents,
+        "plan_name": name,
+        "plan_pattern": pattern,
+        "plan_pattern_module": PATTERN_MODULE,
+        "plan_pattern_args": recorded,
+        "hints": {
+            "gridding": "rectilinear_nonsequential",
+            "dimensions": dimensions([x_motor, y_motor]),
+        },
+    }
+    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+
+
+def _check_positive(name: str, **values: float) -> None:
+    for key, value in values.items():
+        if not value > 0:
+            raise PlanParameterError(f"{name}: {key}={value!r} must be positive")
+
+
+def spiral(
+    detectors: Sequence[Readable],
+    x_motor: Movable,
+    y_motor: Movable,
+    x_start: float,
+    y_start: float,
+    x_range: float,
+    y_range: float,
+    dr: float,
+    nth: float,
+    *,
+    dr_y: float | None = None,
+    tilt: float = 0.0,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """Spiral outward from (x_start, y_start) in rings ``dr`` apart, inside a rectangle.
+
+    Parameters
+    ----------
+    detectors
+        Devices to read at every point.
+    x_motor, y_motor
+        The two motors.
+    x_start, y_start
+        The centre.
+    x_range, y_range
+        Full widths of the rectangle covered.
+    dr
+        Distance between rings (x; ``dr_y`` for y if different).
+    nth
+        Points on the first ring (ring ``i`` has ``i * nth``).
+    dr_y
+        Ring spacing along y, if not ``dr``.
+    tilt
+        Tilt of the rectangle, in radians.
+    per_step
+        Replaces the default step (see ``scan_nd``).
+    md
+        Metadata for the run start.
+
+    Examples
+    --------
+    >>> RE(spiral([det2], motor1, motor2, 0, 0, 1, 1, 0.1, 6))  # doctest: +SKIP
+    """
+    _check_positive("spiral", dr=dr, nth=nth)
+    args = {
+        "x_start": x_start,
+        "y_start": y_start,
+        "x_range": x_range,
+        "y_range": y_range,
+        "dr": dr,
+        "nth": nth,
+        "dr_y": dr_y,
+        "tilt": tilt,
+    }
+    extents = [[x_start - x_range, x_start + x_range], [y_start - y_range, y_start + y_range]]
+    return (
+        yield from _run_pattern(
+            "spiral", "spiral", detectors, x_motor, y_motor, args, extents, per_step, md
+        )
+    )
+
+
+def rel_spiral(
+    detectors: Sequence[Readable],
+    x_motor: Movable,
+    y_motor: Movable,
+    x_range: float,
+    y_range: float,
+    dr: float,
+    nth: float,
+    *,
+    dr_y: float | None = None,
+    tilt: float = 0.0,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """:func:`spiral` centred where the motors are; they return there afterwards.
+
+    Examples
+    --------
+    >>> RE(rel_spiral([det2], motor1, motor2, 1, 1, 0.1, 6))  # doctest: +SKIP
+    """
+    _check_positive("rel_spiral", dr=dr, nth=nth)
+    args = {
+        "x_start": 0.0,
+        "y_start": 0.0,
+        "x_range": x_range,
+        "y_range": y_range,
+        "dr": dr,
+        "nth": nth,
+        "dr_y": dr_y,
+        "tilt": tilt,
+    }
+    extents = [[-x_range, x_range], [-y_range, y_range]]
+    plan = _run_pattern(
+        "rel_spiral", "spiral", detectors, x_motor, y_motor, args, extents, per_step, md
+    )
+    return (yield from relative(plan, [x_motor, y_motor]))
+
+
+def spiral_fermat(
+    detectors: Sequence[Readable],
+    x_motor: Movable,
+    y_motor: Movable,
+    x_start: float,
+    y_start: float,
+    x_range: float,
+    y_range: float,
+    dr: float,
+    factor: float,
+    *,
+    dr_y: float | None = None,
+    tilt: float = 0.0,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """Fermat spiral around (x_start, y_start): evenly dense points, golden angle apart.
+
+    Parameters
+    ----------
+    detectors
+        Devices to read at every point.
+    x_motor, y_motor
+        The two motors.
+    x_start, y_start
+        The centre.
+    x_range, y_range
+        Full widths of the rectangle covered.
+    dr
+        Radial step (x; ``dr_y`` for y if different).
+    factor
+        Density: points ``sqrt(i) * dr / factor`` from the centre.
+    dr_y
+        Radial step along y, if not ``dr``.
+    tilt
+        Tilt of the rectangle, in radians.
+    per_step
+        Replaces the default step (see ``scan_nd``).
+    md
+        Metadata for the run start.
+
+    Examples
+    --------
+    >>> RE(spiral_fermat([det2], motor1, motor2, 0, 0, 1, 1, 0.2, 2))  # doctest: +SKIP
+    """
+    _check_positive("spiral_fermat", dr=dr, factor=factor)
+    args = {
+        "x_start": x_start,
+        "y_start": y_start,
+        "x_range": x_range,
+        "y_range": y_range,
+        "dr": dr,
+        "factor": factor,
+        "dr_y": dr_y,
+        "tilt": tilt,
+    }
+    extents = [[x_start - x_range, x_start + x_range], [y_start - y_range, y_start + y_range]]
+    return (
+        yield from _run_pattern(
+            "spiral_fermat",
+            "spiral_fermat",
+            detectors,
+            x_motor,
+            y_motor,
+            args,
+            extents,
+            per_step,
+            md,
+        )
+    )
+
+
+def rel_spiral_fermat(
+    detectors: Sequence[Readable],
+    x_motor: Movable,
+    y_motor: Movable,
+    x_range: float,
+    y_range: float,
+    dr: float,
+    factor: float,
+    *,
+    dr_y: float | None = None,
+    tilt: float = 0.0,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """:func:`spiral_fermat` centred where the motors are; they return there afterwards.
+
+    Examples
+    --------
+    >>> RE(rel_spiral_fermat([det2], motor1, motor2, 1, 1, 0.2, 2))  # doctest: +SKIP
+    """
+    _check_positive("rel_spiral_fermat", dr=dr, factor=factor)
+    args = {
+        "x_start": 0.0,
+        "y_start": 0.0,
+        "x_range": x_range,
+        "y_range": y_range,
+        "dr": dr,
+        "factor": factor,
+        "dr_y": dr_y,
+        "tilt": tilt,
+    }
+    extents = [[-x_range, x_range], [-y_range, y_range]]
+    plan = _run_pattern(
+        "rel_spiral_fermat",
+        "spiral_fermat",
+        detectors,
+        x_motor,
+        y_motor,
+        args,
+        extents,
+        per_step,
+        md,
+    )
+    return (yield from relative(plan, [x_motor, y_motor]))
+
+
+def spiral_square(
+    detectors: Sequence[Readable],
+    x_motor: Movable,
+    y_motor: Movable,
+    x_center: float,
+    y_center: float,
+    x_range: float,
+    y_range: float,
+    x_num: int,
+    y_num: int,
+    *,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """Square spiral over an ``x_num`` by ``y_num`` grid, outward from its centre.
+
+    Parameters
+    ----------
+    detectors
+        Devices to read at every point.
+    x_motor, y_motor
+        The two motors.
+    x_center, y_center
+        The centre of the grid.
+    x_range, y_range
+        Full widths of the grid.
+    x_num, y_num
+        Points along each axis.
+    per_step
+        Replaces the default step (see ``scan_nd``).
+    md
+        Metadata for the run start.
+
+    Examples
+    --------
+    >>> RE(spiral_square([det2], motor1, motor2, 0, 0, 2, 2, 5, 5))  # doctest: +SKIP
+    """
+    args = {
+        "x_center": x_center,
+        "y_center": y_center,
+        "x_range": x_range,
+        "y_range": y_range,
+        "x_num": x_num,
+        "y_num": y_num,
+    }
+    extents = [
+        [x_center - x_range / 2, x_center + x_range / 2],
+        [y_center - y_range / 2, y_center + y_range / 2],
+    ]
+    return (
+        yield from _run_pattern(
+            "spiral_square",
+            "spiral_square_pattern",
+            detectors,
+            x_motor,
+            y_motor,
+            args,
+            extents,
+            per_step,
+            md,
+        )
+    )
+
+
+def rel_spiral_square(
+    detectors: Sequence[Readable],
+    x_motor: Movable,
+    y_motor: Movable,
+    x_range: float,
+    y_range: float,
+    x_num: int,
+    y_num: int,
+    *,
+    per_step: PerStep | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """:func:`spiral_square` centred where the motors are; they return there afterwards.
+
+    Examples
+    --------
+    >>> RE(rel_spiral_square([det2], motor1, motor2, 2, 2, 5, 5))  # doctest: +SKIP
+    """
+    args = {
+        "x_center": 0.0,
+        "y_center": 0.0,
+        "x_range": x_range,
+        "y_range": y_range,
+        "x_num": x_num,
+        "y_num": y_num,
+    }
+    extents = [[-x_range / 2, x_range / 2], [-y_range / 2, y_range / 2]]
+    plan = _run_pattern(
+        "rel_spiral_square",
+        "spiral_square_pattern",
+        detectors,
+        x_motor,
+        y_motor,
+        args,
+        extents,
+        per_step,
+        md,
+    )
+    return (yield from relative(plan, [x_motor, y_motor]))

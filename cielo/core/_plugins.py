@@ -22,7 +22,6 @@ Environment variables:
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
@@ -280,6 +279,8 @@ class _Loader:
             for impl in caller.get_hookimpls():
                 if impl.optionalhook:
                     continue
+                import difflib  # only on the error path
+
                 close = difflib.get_close_matches(hook_name, known, n=1)
                 hint = (
                     f"did you mean {close[0]!r}?" if close else f"known hooks: {', '.join(known)}"

@@ -19,9 +19,7 @@ is loaded into an environment (:func:`cielo.load_profile`).
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +45,8 @@ _SUFFIX = ".toml"
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -228,6 +228,8 @@ def find_profile(name_or_path: str | os.PathLike[str]) -> Path:
 
 def read_profile(name_or_path: str | os.PathLike[str]) -> Profile:
     """Find, parse and structurally check a profile."""
+    import tomllib
+
     path = find_profile(name_or_path)
     try:
         with path.open("rb") as f:

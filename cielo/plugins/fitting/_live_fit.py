@@ -1,0 +1,300 @@
+"""Fit a model to a run's points while it goes, refitting every N points, and plot it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from cielo.callbacks import (
+    CallbackBase,
+    LivePlot,
+    RunRouter,
+    hinted_fields,
+    independent_fields,
+)
+
+from ._fit import FitResult, fit_points
+from ._models import make_model
+
+__all__ = ["LiveFit", "LiveFitCollector", "LiveFitPlot"]
+
+logger = logging.getLogger("cielo.fitting")
+Document = dict[str, Any]
+
+
+class LiveFit(CallbackBase):
+    """Fit ``model`` to ``y`` against ``x`` from one run's ``stream``, as points arrive.
+
+    ``model``: ``gaussian``, ``lorentzian``, ``voigt``, ``step``/``erf``, ``linear`` or an
+    lmfit model; ``y``: the field (default: the first hinted detector field); ``x``: the
+    independent field (default: the run's first dimension). Per event the callback only
+    stores two numbers; it refits after every ``update_every`` new points and once at the
+    end of the run. :attr:`result` is the latest :class:`FitResult` (``None`` before the
+    first fit), :attr:`nfits` counts the fits. With ``sidecar`` (a path template with
+    ``{uid}``, ``{scan_id}``, ``{plan_name}``) the final result is written as JSON.
+    """
+
+    def __init__(
+        self,
+        model: str | Any = "gaussian",
+        y: str | None = None,
+        x: str | None = None,
+        *,
+        update_every: int = 5,
+        init_guess: Mapping[str, float] | None = None,
+        background: str = "constant",
+        stream: str = "primary",
+        sidecar: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if update_every < 1:
+            raise ValueError(f"update_every must be at least 1; got {update_every}")
+        self.fit_model = make_model(model, background=background)
+        self.y = y
+        self.x = x
+        self.update_every = update_every
+        self.init_guess = dict(init_guess or {})
+        self.background = background
+        self.stream = stream
+        self.sidecar = sidecar
+        self._reset()
+
+    def _reset(self) -> None:
+        self.start_doc: Document = {}
+        self.xdata: list[float] = []
+        self.ydata: list[float] = []
+        self.result: FitResult | None = None
+        self.nfits = 0
+        self.sidecar_path: str | None = None
+        self._x_key: str | None = self.x
+        self._y_key: str | None = self.y
+        self._descriptors: set[str] = set()
+        self._fitted_at = 0
+
+    @property
+    def x_key(self) -> str | None:
+        return self._x_key
+
+    @property
+    def y_key(self) -> str | None:
+        return self._y_key
+
+    def start(self, doc: Document) -> None:
+        self._reset()
+        self.start_doc = doc
+
+    def descriptor(self, doc: Document) -> None:
+        if doc.get("name", "primary") != self.stream:
+            return
+        self._descriptors.add(doc["uid"])
+        keys = doc.get("data_keys") or {}
+        if self._x_key is None:
+            dims = independent_fields(self.start_doc, self.stream)
+            x = dims[0] if dims else "seq_num"
+            self._x_key = x if x in keys else "seq_num"
+        if self._y_key is None:
+            skip = {*independent_fields(self.start_doc, self.stream), self._x_key}
+            candidates = [f for f in hinted_fields(doc) if f not in skip]
+            if not candidates:
+                raise ValueError(
+                    f"LiveFit found no detector field to fit in stream {self.stream!r} "
+                    f"(data keys: {sorted(keys)}); pass y=..."
+                )
+            self._y_key = candidates[0]
+
+    def event(self, doc: Document) -> None:
+        if doc["descriptor"] not in self._descriptors:
+            return
+        data = doc["data"]
+        xv = doc["seq_num"] if self._x_key == "seq_num" else data.get(self._x_key)
+        yv = data.get(self._y_key)
+        if xv is None or yv is None:
+            return
+        self.xdata.append(float(xv))
+        self.ydata.append(float(yv))
+        if len(self.xdata) - self._fitted_at >= self.update_every:
+            self.refit()
+
+    def refit(self) -> FitResult:
+        """Fit the points received so far now (also called every ``update_every`` points)."""
+        self._fitted_at = len(self.xdata)
+        self.result = fit_points(
+            self.fit_model,
+            self.xdata,
+            self.ydata,
+            init_guess=self.init_guess,
+            background=self.background,
+        )
+        self.nfits += 1
+        return self.result
+
+    def stop(self, doc: Document) -> None:
+        if self.xdata and (self.result is None or self._fitted_at != len(self.xdata)):
+            self.refit()
+        if self.result is not None and not self.result.success:
+            logger.warning(
+                "live fit of %s in scan %s failed: %s",
+                self._y_key,
+                self.start_doc.get("scan_id"),
+                self.result.message,
+            )
+        if self.sidecar is not None:
+            self.sidecar_path = self.write_sidecar(self.sidecar)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary of the latest fit, with the run it belongs to."""
+        result = self.result
+        fit: dict[str, Any] | None = None
+        if result is not None:
+            fit = {**result.as_dict(), "message": result.message, "center": result.center}
+        return {
+            "run_start": self.start_doc.get("uid"),
+            "scan_id": self.start_doc.get("scan_id"),
+            "x": self._x_key,
+            "y": self._y_key,
+            "fit": _jsonable(fit),
+        }
+
+    def write_sidecar(self, template: str | os.PathLike[str]) -> str:
+        """Write :meth:`summary` as JSON to ``template`` filled from the start document."""
+        start = self.start_doc
+        path = os.fspath(template).format(
+            uid=start.get("uid", "run"),
+            scan_id=start.get("scan_id", 0),
+            plan_name=start.get("plan_name", "run"),
+        )
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.summary(), f, indent=1)
+        return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class LiveFitPlot(LivePlot):
+    """Plot a :class:`LiveFit`'s data and its latest fitted curve, while the run goes.
+
+    Documents sent to the plot are passed to the fit first, so subscribe only the plot.
+    Options are those of :class:`~cielo.callbacks.LivePlot` (headless PNG files,
+    throttled redraws).
+    """
+
+    def __init__(self, livefit: LiveFit, *, num_points: int = 200, **options: Any) -> None:
+        super().__init__(livefit.y or "fit", x=livefit.x, **options)
+        self.livefit = livefit
+        self.num_points = num_points
+        self._fit_line: Any = None
+        self._fit_text: Any = None
+
+    def __call__(self, name: str, doc: Document) -> Any:
+        self.livefit(name, doc)
+        return super().__call__(name, doc)
+
+    def descriptor(self, doc: Document) -> None:
+        if doc.get("name", "primary") == self.stream and self.livefit.y_key:
+            self.y = [self.livefit.y_key]
+            self.x = self.livefit.x_key
+            self.label = f"{self.livefit.y_key}-fit"
+            self.ydata = {self.livefit.y_key: []}
+        super().descriptor(doc)
+
+    def _setup(self, descriptor: Document) -> None:
+        super()._setup(descriptor)
+        for line in self._lines.values():
+            line.set_linestyle("none")  # data as points, the fit as a curve
+        (self._fit_line,) = self._ax.plot([], [], "-", color="tab:red", label="fit")
+        self._fit_text = self._ax.text(
+            0.02, 0.98, "", transform=self._ax.transAxes, va="top", fontsize="small"
+        )
+        self._ax.legend(loc="upper right", fontsize="small")
+
+    def _update(self) -> None:
+        super()._update()
+        result = self.livefit.result
+        if result is None or not self.xdata:
+            return
+        xs = np.linspace(min(self.xdata), max(self.xdata), self.num_points)
+        self._fit_line.set_data(xs, result.evaluate(xs))
+        if result.success:
+            text = f"{result.model}: center = {result.center:.4g} ± {result.center_stderr:.2g}"
+            if not math.isfinite(result.center):
+                text = f"{result.model} fit"
+            text += f"\nreduced χ² = {result.redchi:.3g}, {result.npoints} points"
+        else:
+            text = f"{result.model} fit failed: {result.message}"
+        self._fit_text.set_text(text)
+
+
+class LiveFitCollector(RunRouter):
+    """A :class:`LiveFit` (and optionally a plot) per run, results kept by run uid.
+
+    ``collector.results[run_uid]`` is the final :class:`FitResult` of each finished run,
+    :attr:`last` the most recent one, :meth:`current` the latest fit of a run still going.
+    ``plot`` adds a :class:`LiveFitPlot` with ``plot_options``.
+    """
+
+    def __init__(
+        self,
+        *,
+        plot: bool = False,
+        plot_options: Mapping[str, Any] | None = None,
+        keep: int = 100,
+        **fit_options: Any,
+    ) -> None:
+        make_model(
+            fit_options.get("model", "gaussian"),
+            background=fit_options.get("background", "constant"),
+        )
+        self.fit_options = fit_options
+        self.plot = plot
+        self.plot_options = dict(plot_options or {})
+        self.keep = keep
+        self.results: dict[str, FitResult | None] = {}
+        self.plots: dict[str, LiveFitPlot] = {}
+        self._live: dict[str, LiveFit] = {}
+        super().__init__([self._make], name="live_fit")
+
+    def _make(self, start: Document) -> Sequence[Any]:
+        fit = LiveFit(**self.fit_options)
+        self._live[start["uid"]] = fit
+        if self.plot:
+            plot = LiveFitPlot(fit, **self.plot_options)
+            self.plots[start["uid"]] = plot
+            for old in list(self.plots)[: -self.keep]:
+                self.plots.pop(old)
+            return [plot]
+        return [fit]
+
+    def __call__(self, name: str, doc: Document) -> None:
+        super().__call__(name, doc)
+        if name == "stop":
+            fit = self._live.pop(doc["run_start"], None)
+            if fit is not None:
+                self.results[doc["run_start"]] = fit.result
+                for old in list(self.results)[: -self.keep]:
+                    self.results.pop(old)
+
+    @property
+    def last(self) -> FitResult | None:
+        """The final fit of the most recently finished run."""
+        return next(reversed(self.results.values()), None)
+
+    def current(self, run_uid: str | None = None) -> FitResult | None:
+        """The latest fit of an open run (the most recent one by default)."""
+        if not self._live:
+            return None
+        fit = self._live[run_uid] if run_uid else next(reversed(self._live.values()))
+        return fit.result

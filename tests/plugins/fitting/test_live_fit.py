@@ -1,0 +1,98 @@
+"""LiveFit refits every N points, recovers known parameters, plots, keeps results per run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from matplotlib.image import imread  # noqa: E402
+
+from cielo.callbacks import replay  # noqa: E402
+from cielo.plugins.fitting._live_fit import LiveFit, LiveFitCollector, LiveFitPlot  # noqa: E402
+
+TRUE = {"center": 0.35, "sigma": 0.45, "height": 80.0, "c": 6.0}
+
+
+def peak(rng):
+    def f(x):
+        ideal = TRUE["c"] + TRUE["height"] * np.exp(
+            -((x - TRUE["center"]) ** 2) / (2 * TRUE["sigma"] ** 2)
+        )
+        return ideal + rng.normal(0, 1.0)
+
+    return f
+
+
+def test_refits_every_n_and_recovers_parameters(docs):
+    run = docs.step_run(np.linspace(-2, 2, 41), func=peak(np.random.default_rng(3)))
+    fit = LiveFit("gaussian", update_every=10)
+    fits_seen = []
+    for name, doc in run:
+        fit(name, doc)
+        fits_seen.append(fit.nfits)
+    assert fit.x_key == "motor" and fit.y_key == "det"
+    assert max(fits_seen[:-1]) == 4  # after 10, 20, 30, 40 points
+    assert fit.nfits == 5  # and the final 41st point at stop
+    r = fit.result
+    assert r.success and r.npoints == 41
+    for name, truth in TRUE.items():
+        value, err = r.params[name]
+        assert abs(value - truth) < 4 * err, (name, value, err)
+
+
+def test_pages_give_the_same_fit(docs):
+    xs = np.linspace(-2, 2, 25)
+    a = LiveFit(update_every=5)
+    b = LiveFit(update_every=5)
+    replay(docs.step_run(xs, func=peak(np.random.default_rng(1))), a)
+    replay(docs.step_run(xs, func=peak(np.random.default_rng(1)), pages=True), b)
+    assert a.result.params == b.result.params and a.nfits == b.nfits == 5
+
+
+def test_no_detector_field_is_named(docs):
+    with pytest.raises(ValueError, match="no detector field to fit"):
+        replay(docs.step_run(range(3), detectors=()), LiveFit())
+
+
+def test_plot_shows_data_and_fit(docs, tmp_path):
+    run = docs.step_run(
+        np.linspace(-2, 2, 41), func=peak(np.random.default_rng(5)), md={"scan_id": 11}
+    )
+    plot = LiveFitPlot(LiveFit(update_every=8), directory=tmp_path)
+    replay(run, plot)
+    assert plot.saved == [str(tmp_path / "11-scan-det-fit.png")]
+    img = imread(plot.saved[0])
+    assert img.shape[:2] == (420, 640)
+    xs, ys = plot._fit_line.get_data()
+    assert len(xs) == 200 and np.nanmax(ys) == pytest.approx(TRUE["c"] + TRUE["height"], rel=0.05)
+    assert "center = 0.3" in plot._fit_text.get_text()
+
+
+def test_collector_keeps_results_and_sidecar(docs, tmp_path):
+    coll = LiveFitCollector(update_every=5, sidecar=str(tmp_path / "{scan_id}.json"))
+    rng = np.random.default_rng(2)
+    a = docs.step_run(np.linspace(-2, 2, 31), func=peak(rng))
+    b = docs.step_run(np.linspace(-2, 2, 31), func=lambda x: peak(rng)(x - 0.5))
+    replay(a[:10], coll)
+    assert coll.current() is not None and coll.last is None
+    replay(a[10:] + b, coll)
+    ra, rb = coll.results[a[0][1]["uid"]], coll.results[b[0][1]["uid"]]
+    assert rb is coll.last
+    assert rb.center - ra.center == pytest.approx(
+        0.5, abs=4 * (ra.center_stderr + rb.center_stderr)
+    )
+    saved = json.loads((tmp_path / f"{b[0][1]['scan_id']}.json").read_text())
+    assert saved["run_start"] == b[0][1]["uid"] and saved["fit"]["center"] == rb.center
+    assert saved["fit"]["success"] is True and "center_stderr" in saved["fit"]
+
+
+def test_failed_fit_is_reported_not_raised(docs, caplog):
+    fit = LiveFit("gaussian", update_every=2)
+    replay(docs.step_run([0.0, 1.0, 2.0], func=lambda x: 1.0), fit)
+    assert fit.result is not None and not fit.result.success
+    assert "need more points" in caplog.text

@@ -23,6 +23,7 @@ from ._errors import (
     SchemaVersionError,
     SuitcaseError,
 )
+from ._external import ExternalData
 from ._query import (
     And,
     Compare,
@@ -58,6 +59,7 @@ __all__ = [
     "Contains",
     "DEFAULT_TEMPLATE",
     "ExitStatus",
+    "ExternalData",
     "ExternalDataError",
     "FullText",
     "HDF5Reader",

@@ -57,6 +57,8 @@ class Suitcase:
 
     # -- dispatch -------------------------------------------------------------------
     def __call__(self, name: str, doc: Document) -> None:
+        if name == "start":
+            return  # handled by __init__
         handler = getattr(self, name, None)
         if handler is None or name.startswith("_"):
             raise SuitcaseError(f"{self.kind}: unknown document name {name!r}")
@@ -123,20 +125,33 @@ def suitcase_factory(cls: type[Suitcase]) -> Callable[..., SuitcaseCallback]:
 
     Bad parameters fail here, when a profile is loaded, not at the first run.
     """
-    import inspect
-
-    signature = inspect.signature(cls.__init__)
+    accepted = _accepted_parameters(cls)
 
     def factory(**params: Any) -> SuitcaseCallback:
-        try:
-            signature.bind(None, {}, **params)
-        except TypeError as exc:
-            accepted = [p for p in signature.parameters if p not in ("self", "start")]
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
             raise SuitcaseError(
-                f"{cls.kind} suitcase: {exc}; accepted parameters: {', '.join(accepted)}"
-            ) from None
+                f"{cls.kind} suitcase: unknown parameter(s) {', '.join(unknown)}; "
+                f"accepted: {', '.join(accepted)}"
+            )
         return SuitcaseCallback(cls, params)
 
     factory.__name__ = f"{cls.kind}_factory"
     factory.__doc__ = cls.__doc__
     return factory
+
+
+def _accepted_parameters(cls: type[Suitcase]) -> list[str]:
+    """Keyword parameters of the suitcase's ``__init__`` chain (``**params`` passes up)."""
+    import inspect
+
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names += [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in names]
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return names

@@ -1,0 +1,62 @@
+"""NeXus export, read back with h5py and checked for the NeXus attributes."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+
+
+def feed(callback, *runs):
+    for docs in runs:
+        for name, doc in docs:
+            callback(name, doc)
+    return callback
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_nxentry_nxdata_and_metadata(suitcases, make_run, tmp_path):
+    docs = make_run(
+        4, scan_id=9, image_dir=tmp_path / "h5", md={"sample": {"name": "Si", "thickness": 0.5}}
+    )
+    cb = feed(suitcases["nexus"](directory=tmp_path / "out", buffer=3), docs)
+    path = cb.artifacts[docs[0][1]["uid"]]["nexus"][0]
+    assert path.suffix == ".nxs"
+    events = [d for n, d in docs if n == "event" and "det" in d["data"]]
+    with h5py.File(path, "r") as f:
+        assert _text(f.attrs["NX_class"]) == "NXroot" and _text(f.attrs["default"]) == "entry"
+        entry = f["entry"]
+        assert (
+            _text(entry.attrs["NX_class"]) == "NXentry" and _text(entry.attrs["default"]) == "data"
+        )
+        assert _text(entry["entry_identifier"][()]) == docs[0][1]["uid"]
+        assert _text(entry["title"][()]) == "scan 9"
+        assert "start_time" in entry and "end_time" in entry
+        data = entry["data"]
+        assert _text(data.attrs["NX_class"]) == "NXdata"
+        assert _text(data.attrs["signal"]) == "det"
+        assert [_text(a) for a in np.atleast_1d(data.attrs["axes"])] == ["motor"]
+        assert int(data.attrs["motor_indices"]) == 0
+        np.testing.assert_allclose(data["det"][()], [e["data"]["det"] for e in events])
+        np.testing.assert_allclose(data["motor"][()], [e["data"]["motor"] for e in events])
+        np.testing.assert_array_equal(data["cam"][()], np.arange(80, dtype=float).reshape(4, 4, 5))
+        assert _text(data.attrs["motor_units"]) == "mm"
+        md = entry["metadata"]
+        assert _text(md.attrs["NX_class"]) == "NXcollection"
+        assert md["scan_id"][()] == 9
+        assert _text(md["sample"].attrs["NX_class"]) == "NXcollection"
+        assert _text(md["sample"]["name"][()]) == "Si" and md["sample"]["thickness"][()] == 0.5
+        assert [_text(m) for m in md["motors"][()]] == ["motor"]
+        assert _text(md["stop"]["exit_status"][()]) == "success"
+        baseline = entry["baseline"]
+        assert _text(baseline.attrs["NX_class"]) == "NXcollection"
+        np.testing.assert_allclose(baseline["temperature"][()], [295.0, 296.5])
+
+
+def test_tiff_datum_frames_land_in_nxdata(suitcases, make_run, tmp_path):
+    docs = make_run(3, image_dir=tmp_path / "tif", image_kind="tiff")
+    cb = feed(suitcases["nexus"](directory=tmp_path), docs)
+    with h5py.File(cb.artifacts[docs[0][1]["uid"]]["nexus"][0], "r") as f:
+        assert f["entry/data/cam"].shape == (3, 4, 5)

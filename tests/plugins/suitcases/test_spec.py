@@ -1,0 +1,46 @@
+"""SPEC export, read back with silx's SPEC file reader."""
+
+from __future__ import annotations
+
+import numpy as np
+from silx.io.specfile import SpecFile
+
+
+def feed(callback, *runs):
+    for docs in runs:
+        for name, doc in docs:
+            callback(name, doc)
+    return callback
+
+
+def test_scan_motor_positions_and_counters(suitcases, make_run, tmp_path):
+    docs = make_run(5, scan_id=17)
+    cb = feed(suitcases["spec"](directory=tmp_path), docs)
+    path = cb.artifacts[docs[0][1]["uid"]]["spec"][0]
+    sf = SpecFile(str(path))
+    assert len(sf) == 1
+    scan = sf[0]
+    assert scan.number == 17
+    assert scan.labels == ["motor", "Epoch", "motor_setpoint", "det"]
+    events = [d for n, d in docs if n == "event" and "det" in d["data"]]
+    np.testing.assert_allclose(
+        scan.data_column_by_name("motor"), [e["data"]["motor"] for e in events]
+    )
+    np.testing.assert_allclose(scan.data_column_by_name("det"), [e["data"]["det"] for e in events])
+    t0 = docs[0][1]["time"]
+    np.testing.assert_allclose(
+        scan.data_column_by_name("Epoch"), [e["time"] - t0 for e in events], atol=1e-5
+    )
+    assert scan.motor_names == ["temperature"]  # positions before the scan, from the baseline
+    assert scan.motor_positions == [295.0]
+    assert scan.motor_position_by_name("temperature") == 295.0
+    assert "scan" in scan.scan_header_dict["S"]
+
+
+def test_failed_run_is_commented(suitcases, make_run, tmp_path):
+    docs = make_run(2, exit_status="abort")
+    cb = feed(suitcases["spec"](directory=tmp_path), docs)
+    path = cb.artifacts[docs[0][1]["uid"]]["spec"][0]
+    scan = SpecFile(str(path))[0]
+    assert scan.data.shape == (4, 2)
+    assert "run ended: abort" in path.read_text()

@@ -20,6 +20,8 @@ class Named:
     _name = ""
     _parent: Any = None
     _kind = Kind.normal
+    #: ``int(kind)``, kept alongside for fast checks on the read path.
+    _bits = int(Kind.normal)
     attr_name = ""
     parent_name = False
 
@@ -28,6 +30,7 @@ class Named:
     ) -> None:
         self._name = name
         self._kind = as_kind(kind)
+        self._bits = int(self._kind)
         self._parent = parent
         self.attr_name = ""
         #: Carry the parent's name instead of ``<parent>_<attr>`` (set by the parent).
@@ -73,6 +76,7 @@ class Named:
     @kind.setter
     def kind(self, value: Kind | str | int) -> None:
         self._kind = as_kind(value)
+        self._bits = int(self._kind)
 
     def _attach(self, parent: Named, attr: str) -> None:
         self._parent = parent

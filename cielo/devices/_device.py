@@ -15,6 +15,7 @@ from ._signal import DEFAULT_TIMEOUT, Signal
 __all__ = ["Cpt", "Device"]
 
 C = TypeVar("C", bound=Named)
+_NORMAL, _CONFIG = int(Kind.normal), int(Kind.config)
 
 
 class Cpt(Generic[C]):
@@ -175,33 +176,33 @@ class Device(Named):
     # -- reading -------------------------------------------------------------
     def read(self) -> dict[str, Reading]:
         out: dict[str, Reading] = {}
-        for child in self.children.values():
-            if child.kind & Kind.normal:
-                out.update(child.read())  # type: ignore[attr-defined]
+        for child in self.__dict__["_children"].values():
+            if child._bits & _NORMAL:
+                out.update(child.read())
         return out
 
     def describe(self) -> dict[str, DataKey]:
         out: dict[str, DataKey] = {}
-        for child in self.children.values():
-            if child.kind & Kind.normal:
-                out.update(child.describe())  # type: ignore[attr-defined]
+        for child in self.__dict__["_children"].values():
+            if child._bits & _NORMAL:
+                out.update(child.describe())
         return out
 
     def read_configuration(self) -> dict[str, Reading]:
         out: dict[str, Reading] = {}
-        for child in self.children.values():
-            if isinstance(child, Device) and child.kind != Kind.omitted:
+        for child in self.__dict__["_children"].values():
+            if isinstance(child, Device) and child._bits:
                 out.update(child.read_configuration())
-            if child.kind & Kind.config:
+            if child._bits & _CONFIG:
                 out.update(child.read())  # type: ignore[attr-defined]
         return out
 
     def describe_configuration(self) -> dict[str, DataKey]:
         out: dict[str, DataKey] = {}
-        for child in self.children.values():
-            if isinstance(child, Device) and child.kind != Kind.omitted:
+        for child in self.__dict__["_children"].values():
+            if isinstance(child, Device) and child._bits:
                 out.update(child.describe_configuration())
-            if child.kind & Kind.config:
+            if child._bits & _CONFIG:
                 out.update(child.describe())  # type: ignore[attr-defined]
         return out
 

@@ -39,8 +39,16 @@ class MoveStatus(Status):
         self.target = target
         self.initial = positioner.position
 
+    _watched = False
+
+    def watch(self, watcher: Any) -> None:
+        self._watched = True
+        super().watch(watcher)
+
     def report(self, current: Any) -> None:
         """Tell watchers where the positioner is now."""
+        if not self._watched:
+            return
         span = _distance(self.target, self.initial)
         fraction = 1.0 if not span else min(1.0, 1.0 - _distance(self.target, current) / span)
         device = self.obj

@@ -180,6 +180,10 @@ class SignalRW(Signal[T]):
 
     def put(self, value: T, *, wait: bool = True, timeout: float | None = None) -> None:
         """Write ``value``; block until the write completes when ``wait`` is true."""
+        backend = self._backend
+        if type(backend) is SoftBackend:  # memory: no status to wait on
+            backend.set_value(value)
+            return
         status = self._backend.put(value, wait=wait, timeout=timeout)
         if wait:
             status.wait(timeout)

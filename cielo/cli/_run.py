@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cielo.core import CieloError, Environment, RunEngine, bind_parameters
+from cielo.core import CieloError, Environment, RunEngine, Subscribers, bind_parameters
 
 from ._common import add_profile_option, environment_from_args
 from ._parse import parse_plan_call
@@ -51,9 +51,10 @@ def run_plan_text(
     call = parse_plan_call(text, env.plans, env.devices)
     plan = env.plans[call.plan]
     bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
-    profile_subscribers = {} if quiet else env.make_subscribers()
-    # the profile's metadata reaches every run start through env.pm (not RE.md, which persists)
-    with RunEngine(plugin_manager=env.pm) as RE:
+    profile_subscribers = Subscribers() if quiet else env.make_subscribers()
+    # the profile's metadata reaches every run start through env.pm (not RE.md, which persists);
+    # the engine closes (draining its subscribers) before the writers and the catalog close
+    with profile_subscribers, RunEngine(plugin_manager=env.pm) as RE:
         for callback in [*profile_subscribers.values(), *subscribers]:
             RE.subscribe(callback)
         uids = RE(plan(*bound.args, **bound.kwargs))

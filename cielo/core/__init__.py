@@ -47,7 +47,7 @@ from ._suspenders import (
 
 # -- plugins and profiles (issue 2) -----------------------------------------
 # isort: split
-from ._environment import Environment, load_profile
+from ._environment import Environment, Subscribers, load_profile
 from ._plugins import (
     ENTRY_POINT_GROUP,
     CieloPluginManager,
@@ -92,6 +92,7 @@ __all__ = [
     "PluginWarning",
     "Profile",
     "Registry",
+    "Subscribers",
     "find_profile",
     "list_profiles",
     "load_profile",

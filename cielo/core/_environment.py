@@ -26,7 +26,7 @@ from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
 from ._registry import Registry
 from ._signature import bind_parameters, is_device_annotation
 
-__all__ = ["Environment", "load_profile"]
+__all__ = ["Environment", "Subscribers", "load_profile"]
 
 DocumentCallback = Callable[[str, dict[str, Any]], Any]
 
@@ -76,42 +76,84 @@ class Environment:
             f"{len(self.plans)} plans>"
         )
 
-    def make_subscribers(self) -> dict[str, DocumentCallback]:
+    def make_subscribers(self) -> Subscribers:
         """Build the callbacks, suitcases and catalog writer the profile configures.
 
-        :returns: ``{"callbacks.NAME" | "suitcases.NAME" | "catalog": callback}``, fresh
-            instances on every call, ready for ``RE.subscribe``.
+        :returns: a :class:`Subscribers` mapping ``"callbacks.NAME"``,
+            ``"suitcases.NAME"`` and ``"catalog"`` to fresh instances, ready for
+            ``RE.subscribe``; use it as a context manager (or call ``close()``) so
+            writers flush and the catalog closes after the runs.
         """
-        made: dict[str, DocumentCallback] = {}
-        for kind, specs, factories in (
-            ("callbacks", self.profile.callbacks, self.callbacks),
-            ("suitcases", self.profile.suitcases, self.suitcases),
-        ):
-            for spec in specs.values():
-                where = f"[{kind}.{spec.name}]"
-                try:
-                    made[f"{kind}.{spec.name}"] = factories[spec.type](**spec.params)
-                except Exception as exc:
-                    raise self.profile.error(
-                        where, f"could not be built: {type(exc).__name__}: {exc}"
-                    ) from exc
-        if self.catalog_uri:
-            made["catalog"] = self.open_catalog_writer()
+        made = Subscribers()
+        try:
+            for kind, specs, factories in (
+                ("callbacks", self.profile.callbacks, self.callbacks),
+                ("suitcases", self.profile.suitcases, self.suitcases),
+            ):
+                for spec in specs.values():
+                    where = f"[{kind}.{spec.name}]"
+                    try:
+                        made[f"{kind}.{spec.name}"] = factories[spec.type](**spec.params)
+                    except Exception as exc:
+                        raise self.profile.error(
+                            where, f"could not be built: {type(exc).__name__}: {exc}"
+                        ) from exc
+            if self.catalog_uri:
+                made["catalog"] = self._open_catalog_writer(made)
+        except BaseException:
+            made.close()
+            raise
         return made
 
-    def open_catalog_writer(self) -> DocumentCallback:
+    def _open_catalog_writer(self, made: Subscribers) -> DocumentCallback:
         """Open the catalog at :attr:`catalog_uri` and return it as a document callback."""
         uri = self.catalog_uri or ""
-        opener = self.catalog_backends[_scheme(uri)]
-        catalog = opener(uri)
+        try:
+            catalog = self.catalog_backends[_scheme(uri)](uri)
+        except Exception as exc:
+            raise self.profile.error(
+                "[catalog]", f"could not open {uri!r}: {type(exc).__name__}: {exc}"
+            ) from exc
         writer = getattr(catalog, "writer", None)
-        if not callable(catalog) and callable(writer):
-            catalog = writer()
-        if not callable(catalog):
+        if callable(catalog) or not callable(writer):
+            subscriber = catalog
+        else:
+            made.resources.append(catalog)  # closed after its writer
+            subscriber = writer()
+        if not callable(subscriber):
             raise self.profile.error(
                 "[catalog]", f"backend for {uri!r} returned {catalog!r}, not a document callback"
             )
-        return typing.cast(DocumentCallback, catalog)
+        return typing.cast(DocumentCallback, subscriber)
+
+
+class Subscribers(dict[str, DocumentCallback]):
+    """Document callbacks by name, closed together: ``with env.make_subscribers() as subs:``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: objects closed after the subscribers (e.g. the catalog behind its writer).
+        self.resources: list[Any] = []
+
+    def close(self) -> None:
+        """Close every subscriber that has ``close()``, then the resources; report the first error."""
+        errors: list[BaseException] = []
+        for obj in [*self.values(), *reversed(self.resources)]:
+            close = getattr(obj, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:
+                    errors.append(exc)
+        self.resources.clear()
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> Subscribers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ProfileMetadata:

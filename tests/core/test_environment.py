@@ -304,3 +304,30 @@ def test_profile_metadata_reaches_run_starts_through_the_plugin_manager(tmp_path
         write(tmp_path, '[metadata]\nbeamline = "T-2"', "two.toml"), plugin_manager=env.pm
     )
     assert env2.hooks.run_metadata("p", {}) == {"beamline": "T-2"}
+
+
+def test_catalog_writer_stores_runs_and_closes(tmp_path: Path):
+    from cielo import Msg, RunEngine
+    from cielo.storage import open_catalog
+
+    class SqliteCatalog(LabPlugin):
+        @hookimpl
+        def cielo_catalog_backends(self):
+            return {"sqlite": lambda uri: open_catalog(uri)}
+
+    uri = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    path = write(tmp_path, f'[catalog]\nuri = "{uri}"\n[metadata]\nbeamline = "T-1"')
+    pm = make_plugin_manager(
+        autoload=False, strict=True, disable=["catalog"], plugins=[("lab", SqliteCatalog())]
+    )
+    env = load_profile(path, plugin_manager=pm)
+    with env.make_subscribers() as subs, RunEngine(plugin_manager=pm, scan_id_file=None) as RE:
+        assert list(subs) == ["catalog"]
+        RE.subscribe(subs["catalog"])
+        (uid,) = RE([Msg("open_run"), Msg("close_run")])
+    catalog = open_catalog(uri)
+    try:
+        run = catalog[uid]
+        assert run.start["beamline"] == "T-1" and run.stop["exit_status"] == "success"
+    finally:
+        catalog.close()

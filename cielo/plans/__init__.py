@@ -93,9 +93,16 @@ from ._supplemental import (
     fly_during_wrapper,
     monitor_during_wrapper,
 )
+from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
 from ._trajectory import Trajectory
 
 __all__ = [
+    "Move",
+    "PlanSummary",
+    "check_limits",
+    "move_duration",
+    "simulate_plan",
+    "summarize_plan",
     "MsgGenerator",
     "SupplementalData",
     "Trajectory",

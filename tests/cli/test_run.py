@@ -58,3 +58,43 @@ def test_a_failing_plan_exits_non_zero_with_the_reason(tmp_path: Path, capsys):
     assert main(["run", "--profile", str(profile_copy(tmp_path)), text]) == 1
     captured = capsys.readouterr()
     assert "39980" in captured.err and "outside the limits" in captured.err
+
+
+SIM_DEVICES = {
+    "motor",
+    "motor1",
+    "motor2",
+    "det",
+    "det2",
+    "camera",
+    "beam_current",
+    "shutter",
+    "flyer",
+}
+
+
+def test_default_sim_profile_runs_a_scan_from_text(capsys, validate):
+    assert main(["run", "-q", "scan([det], motor, -1, 1, 5)"]) == 0
+    (uid,) = capsys.readouterr().out.split()
+    env = load_profile("sim")
+    assert SIM_DEVICES <= set(env.devices)
+    docs: list[tuple[str, dict]] = []
+    uids = run_plan_text(
+        env,
+        "scan([det], motor, -1, 1, 5)",
+        quiet=True,
+        subscribers=[lambda n, d: docs.append((n, d))],
+    )
+    assert len(uids) == 1 and uids[0] != uid
+    for name, doc in docs:
+        validate(name, doc)
+    events = [d for n, d in docs if n == "event"]
+    assert [e["data"]["motor"] for e in events] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert max(events, key=lambda e: e["data"]["det"])["data"]["motor"] == 0.0  # peak at 0
+    assert docs[0][1]["beamline_id"] == "sim"  # the profile's [metadata]
+
+
+def test_a_plan_parameter_error_names_the_parameter(capsys):
+    assert main(["run", "-q", "scan([motor], det, -1, 1, 5)"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cielo: error: plan 'scan'") and "det" in err

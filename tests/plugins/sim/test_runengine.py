@@ -16,7 +16,7 @@ import pytest
 
 import cielo
 from cielo import Msg
-from cielo.core._suspenders import SuspendFloor
+from cielo.core import SuspendFloor
 
 
 @pytest.fixture

@@ -112,12 +112,15 @@ def test_blocking_it_makes_its_profile_fail_clearly(tmp_path: Path, monkeypatch)
     assert pm.plugin_info["example_beamline"].status == "blocked"
 
 
-def test_python_examples_in_the_plugin_docs_run(tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("page", ["index.md", "writing.md"])
+def test_python_examples_in_the_plugin_docs_run(tmp_path: Path, monkeypatch, page: str):
     monkeypatch.chdir(tmp_path)
-    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "writing.md").read_text(), re.S)
+    for var in ("CIELO_STATE_DIR", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
     assert blocks
     for block in blocks:
-        exec(compile(block, "writing.md", "exec"), {"__name__": "docs_example"})
+        exec(compile(block, page, "exec"), {"__name__": "docs_example"})
 
 
 def test_plugin_module_imports_cheaply():

@@ -80,7 +80,7 @@ def short_uid(label: str = "") -> str:
     return f"{label}-{next(_counter)}" if label else str(next(_counter))
 
 
-def declare_stream(*objs: Readable, name: str, collect: bool = False) -> MsgGenerator:
+def declare_stream(*objs: Any, name: str, collect: bool = False) -> MsgGenerator:
     """Declare an event stream (its descriptor) before the first reading of it.
 
     Parameters

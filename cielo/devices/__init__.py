@@ -23,12 +23,23 @@ business of its :class:`SignalBackend`. To add a transport, subclass ``SignalBac
 * ``set_callback(callback | None)`` — call ``callback(reading)`` on each new value
   (one callback at a time; the signal fans out to its subscribers).
 
+A device connected with ``connect(mock=True)`` (or ``connect_all(..., mock=True)``) swaps
+every backend for a :class:`MockBackend` in memory, starting at the replaced backend's
+``mock_value`` attribute if it has one, so devices are testable without hardware.
+
 Then wrap it: ``Signal(backend)`` (read-only) or ``SignalRW(backend)``, or a subclass
 whose ``__init__`` builds the backend from friendly arguments (``EpicsSignal(pv)``), so
 that ``Cpt(EpicsSignal, suffix=".RBV")`` declares it inside a device.
 """
 
-from ._backend import ReadingCallback, SignalBackend, SoftBackend, infer_datakey, make_limits
+from ._backend import (
+    MockBackend,
+    ReadingCallback,
+    SignalBackend,
+    SoftBackend,
+    infer_datakey,
+    make_limits,
+)
 from ._base import Named
 from ._connect import NotConnectedError, connect_all
 from ._device import Cpt, Device
@@ -52,6 +63,7 @@ __all__ = [
     "DerivedSignalRW",
     "Device",
     "Kind",
+    "MockBackend",
     "MoveStatus",
     "Named",
     "NotConnectedError",

@@ -17,7 +17,14 @@ from typing import Any, Generic, TypeVar
 from cielo.core import DeviceError, Status, finished_status
 from cielo.core.protocols import DataKey, Dtype, Reading
 
-__all__ = ["SignalBackend", "SoftBackend", "ReadingCallback", "infer_datakey", "make_limits"]
+__all__ = [
+    "SignalBackend",
+    "SoftBackend",
+    "MockBackend",
+    "ReadingCallback",
+    "infer_datakey",
+    "make_limits",
+]
 
 T = TypeVar("T")
 #: What a backend calls on every new value: ``callback(reading)``.
@@ -175,6 +182,25 @@ class SoftBackend(SignalBackend[T]):
 
     def set_callback(self, callback: ReadingCallback | None) -> None:
         self._callback = callback
+
+
+class MockBackend(SoftBackend[Any]):
+    """Stands in for another backend when a device is connected with ``mock=True``:
+    held in memory, always connected, recording every put in :attr:`puts`.
+
+    The first value is the replaced backend's ``mock_value`` attribute when it has one,
+    else ``0.0``; tests change it with ``signal.backend.set_value(v)``.
+    """
+
+    def __init__(self, replaced: SignalBackend[Any]) -> None:
+        super().__init__(getattr(replaced, "mock_value", 0.0))
+        self.replaced = replaced
+        self.puts: list[Any] = []
+        self._source = f"mock+{replaced.source}"
+
+    def put(self, value: Any, *, wait: bool = True, timeout: float | None = None) -> Status:
+        self.puts.append(value)
+        return super().put(value, wait=wait, timeout=timeout)
 
 
 def make_limits(

@@ -23,14 +23,17 @@ class NotConnectedError(ConnectionTimeoutError):
         self.failures = failures
 
 
-def connect_all(devices: Iterable[Any], timeout: float | None = DEFAULT_TIMEOUT) -> None:
+def connect_all(
+    devices: Iterable[Any], timeout: float | None = DEFAULT_TIMEOUT, *, mock: bool = False
+) -> None:
     """Connect every signal of ``devices`` concurrently and wait at most ``timeout`` s.
 
     All connections start before any is waited on, so the total time is that of the
     slowest signal, not the sum. Raises :class:`NotConnectedError` listing, per device,
     every signal that failed (attribute path, source such as the PV name, and reason).
     Objects that are not cielo devices but have ``wait_for_connection(timeout)`` (ophyd)
-    are waited on after the others.
+    are waited on after the others. ``mock=True`` replaces every cielo signal's transport
+    by a :class:`MockBackend` in memory, so tests run without hardware.
     """
     started: list[tuple[str, str, Signal[Any], Status | BaseException]] = []
     others: list[Any] = []
@@ -48,7 +51,7 @@ def connect_all(devices: Iterable[Any], timeout: float | None = DEFAULT_TIMEOUT)
         for path, sig in signals:
             total += 1
             try:
-                status: Status | BaseException = sig.connect(timeout)
+                status: Status | BaseException = sig.connect(timeout, mock=mock)
             except Exception as exc:  # a transport that fails at once
                 status = exc
             started.append((device.name, path, sig, status))

@@ -154,9 +154,11 @@ class Device(Named):
                 yield from child.walk_signals()
 
     # -- connection ----------------------------------------------------------
-    def connect(self, timeout: float | None = DEFAULT_TIMEOUT) -> Status:
-        """Start connecting every signal; the status is done when all are connected."""
-        return status_all([sig.connect(timeout) for sig in self.walk_signals()], obj=self)
+    def connect(self, timeout: float | None = DEFAULT_TIMEOUT, *, mock: bool = False) -> Status:
+        """Start connecting every signal; the status is done when all are connected
+        (``mock=True``: replace every transport by one in memory)."""
+        statuses = [sig.connect(timeout, mock=mock) for sig in self.walk_signals()]
+        return status_all(statuses, obj=self)
 
     @property
     def connected(self) -> bool:

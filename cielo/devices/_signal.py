@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from cielo.core import ConnectionTimeoutError, DeviceError, Status, status_all
+from cielo.core import ConnectionTimeoutError, DeviceError, Status, finished_status, status_all
 from cielo.core.protocols import DataKey, Hints, Location, Reading
 
-from ._backend import ReadingCallback, SignalBackend, SoftBackend, infer_datakey
+from ._backend import MockBackend, ReadingCallback, SignalBackend, SoftBackend, infer_datakey
 from ._base import Named
 from ._kind import Kind
 
@@ -59,6 +59,16 @@ class Signal(Named, Generic[T]):
         self._subs: dict[int, Subscriber] = {}
         self._subs_lock = threading.Lock()
         self._last: Reading | None = None
+        self._name_soft_source()
+
+    def set_name(self, name: str) -> None:
+        super().set_name(name)
+        self._name_soft_source()
+
+    def _name_soft_source(self) -> None:
+        backend = self.__dict__.get("_backend")
+        if type(backend) is SoftBackend and backend.source.startswith("soft://"):
+            backend.source = f"soft://{self.name}"  # follows the signal's name
 
     # -- transport ---------------------------------------------------------
     @property
@@ -73,9 +83,23 @@ class Signal(Named, Generic[T]):
     def connected(self) -> bool:
         return self._backend.connected
 
-    def connect(self, timeout: float | None = DEFAULT_TIMEOUT) -> Status:
-        """Start connecting; the status is done when connected (no RunEngine needed)."""
+    def connect(self, timeout: float | None = DEFAULT_TIMEOUT, *, mock: bool = False) -> Status:
+        """Start connecting; the status is done when connected (no RunEngine needed).
+
+        With ``mock=True`` the transport is replaced by a :class:`MockBackend` held in
+        memory (for tests without hardware); the status is done at once.
+        """
+        if mock:
+            if not isinstance(self._backend, MockBackend):
+                self._swap_backend(MockBackend(self._backend))
+            return finished_status(self)
         return self._backend.connect(timeout)
+
+    def _swap_backend(self, backend: SignalBackend[T]) -> None:
+        old, self._backend = self._backend, backend
+        if self._subs:
+            old.set_callback(None)
+            backend.set_callback(self._on_reading)
 
     def wait_for_connection(self, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         """Connect and block; raise :class:`ConnectionTimeoutError` naming the source."""
@@ -221,10 +245,6 @@ class SoftSignalR(Signal[T]):
         )
         super().__init__(backend, name=name, kind=kind, parent=parent)
 
-    @property
-    def source(self) -> str:
-        return f"soft://{self.name}"
-
     def update(self, value: T, timestamp: float | None = None) -> None:
         """Set the value from outside (not through a plan) and notify subscribers."""
         backend = self._backend
@@ -251,10 +271,6 @@ class SoftSignal(SignalRW[T]):
             value, units=units, precision=precision, limits=limits, choices=choices
         )
         super().__init__(backend, name=name, kind=kind, parent=parent)
-
-    @property
-    def source(self) -> str:
-        return f"soft://{self.name}"
 
     def update(self, value: T, timestamp: float | None = None) -> None:
         """Set the value without a put (as a simulation does) and notify subscribers."""

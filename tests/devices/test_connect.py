@@ -118,3 +118,18 @@ def test_device_wait_for_connection_raises_tree():
     with pytest.raises(NotConnectedError, match="box.dead|dead"):
         box.wait_for_connection(timeout=0.4)
     assert box.fast.connected and not box.dead.connected
+
+
+def test_mock_connect_replaces_transport():
+    rack = Rack("XF:", name="rack")
+    seen = []
+    rack.other.subscribe(lambda *, value, **kw: seen.append(value), run=False)
+    connect_all([rack], timeout=0.1, mock=True)  # the dead PVs no longer matter
+    assert rack.connected
+    assert rack.box.dead.source == "mock+test://XF:B1:DEAD"
+    assert rack.box.local.source == "mock+soft://rack_box_local"
+    rack.other.backend.set_value(4.0)
+    assert rack.other.get() == 4.0 and seen == [4.0]
+    rack.box.local.put(3.0)
+    assert rack.box.local.backend.puts == [3.0]
+    assert rack.read()["rack_box_fast"]["value"] == 0.0

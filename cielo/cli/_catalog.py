@@ -1,9 +1,268 @@
-"""A ``cielo`` subcommand module: ``register(subparsers)`` adds its parser(s)."""
+"""``cielo catalog``: search, show, import and export stored runs.
+
+The catalog is ``--uri``, else ``$CIELO_CATALOG``, else the ``[catalog] uri`` of
+``--profile``, else the SQLite file in the user's data dir.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import re
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+_WHERE = re.compile(r"^\s*([\w.]+)\s*(==|!=|<=|>=|=|<|>|~=|\bhas\b|\bin\b)\s*(.*?)\s*$")
+_OPS = {"==": "$eq", "=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte",
+        "~=": "$regex", "has": "$contains", "in": "$in"}  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this module's subcommands (none yet)."""
+    """Add ``cielo catalog search|show|import|export``."""
+    parser = subparsers.add_parser(
+        "catalog", help="search and read stored runs", description=__doc__.split("\n\n")[0]
+    )
+    sub = parser.add_subparsers(title="catalog commands", metavar="ACTION")
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+    search = sub.add_parser("search", help="list the runs matching a query")
+    _common(search)
+    search.add_argument("text", nargs="*", help="words to find in the run metadata (full text)")
+    search.add_argument("--scan-id", metavar="N|A:B", help="a scan id or an inclusive range A:B")
+    search.add_argument("--plan", metavar="NAME", help="plan name")
+    search.add_argument("--status", metavar="STATUS", help="success, abort, fail or incomplete")
+    search.add_argument("--since", metavar="TIME", help="started at or after (ISO 8601 or epoch)")
+    search.add_argument("--until", metavar="TIME", help="started before (ISO 8601 or epoch)")
+    search.add_argument(
+        "--where", action="append", default=[], metavar="'KEY OP VALUE'",
+        help="condition on a run-start key; OP is one of == != < <= > >= ~= (regex) has "
+        "(list element or substring) in (JSON list); VALUE is JSON or text; repeatable",
+    )  # fmt: skip
+    search.add_argument(
+        "--query", metavar="JSON", help='Mongo-style query, e.g. \'{"scan_id": {"$gt": 3}}\''
+    )
+    search.add_argument(
+        "--sort",
+        default="-time",
+        metavar="KEY",
+        help="sort key, '-' for descending (default -time)",
+    )
+    search.add_argument(
+        "--limit", type=int, default=20, help="at most this many runs (default 20; 0: all)"
+    )
+    search.add_argument("--offset", type=int, default=0, help="skip this many runs first")
+    search.add_argument("--json", action="store_true", help="one JSON object per run")
+    search.set_defaults(func=_search)
+
+    show = sub.add_parser("show", help="show one run: metadata, streams, optionally a table")
+    _common(show)
+    show.add_argument(
+        "run", metavar="UID|SCAN_ID", help="uid, partial uid, scan_id, or -1 for the latest"
+    )
+    show.add_argument("--stream", help="print this stream as a table")
+    show.add_argument("--json", action="store_true", help="print start/stop/streams as JSON")
+    show.set_defaults(func=_show)
+
+    imp = sub.add_parser("import", help="store the runs of .jsonl/.msgpack archives")
+    _common(imp)
+    imp.add_argument(
+        "files", nargs="+", metavar="FILE", help="archive written by the jsonl or msgpack suitcase"
+    )
+    imp.set_defaults(func=_import)
+
+    exp = sub.add_parser("export", help="write one run with a suitcase (jsonl, csv, nexus, ...)")
+    _common(exp)
+    exp.add_argument("run", metavar="UID|SCAN_ID")
+    exp.add_argument("--format", "-f", default="jsonl", help="suitcase name (default jsonl)")
+    exp.add_argument("--directory", "-d", default=".", help="output folder (default .)")
+    exp.add_argument("--file-template", help="file name template over run-start keys")
+    exp.set_defaults(func=_export)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--uri", help="catalog URI (default $CIELO_CATALOG, the profile's, or the user's)"
+    )
+    parser.add_argument(
+        "--profile", "-p", metavar="NAME|PATH", help="take [catalog] uri from this profile"
+    )
+
+
+def _open(args: argparse.Namespace) -> Any:
+    import os
+
+    from cielo.storage import open_catalog
+
+    uri = args.uri or os.environ.get("CIELO_CATALOG")
+    if not uri and args.profile:
+        from cielo.core import read_profile
+
+        uri = read_profile(args.profile).catalog_uri
+    return open_catalog(uri)
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def build_query(args: argparse.Namespace) -> dict[str, Any]:
+    """The Mongo-style query the search options describe."""
+    from cielo.storage import QueryError
+
+    query: dict[str, Any] = _value(args.query) if args.query else {}
+    if not isinstance(query, dict):
+        raise QueryError(f"--query must be a JSON object, not {args.query!r}")
+    parts: list[dict[str, Any]] = [query] if query else []
+    if args.text:
+        parts.append({"$text": " ".join(args.text)})
+    if args.scan_id:
+        lo, sep, hi = args.scan_id.partition(":")
+        try:
+            if sep:
+                rng: dict[str, int] = {}
+                if lo:
+                    rng["$gte"] = int(lo)
+                if hi:
+                    rng["$lte"] = int(hi)
+                parts.append({"scan_id": rng})
+            else:
+                parts.append({"scan_id": int(lo)})
+        except ValueError:
+            raise QueryError(f"--scan-id {args.scan_id!r}: give N or A:B with integers") from None
+    if args.plan:
+        parts.append({"plan_name": args.plan})
+    if args.status:
+        parts.append({"exit_status": args.status})
+    if args.since or args.until:
+        from cielo.storage._query import to_timestamp
+
+        rng2: dict[str, float] = {}
+        if args.since:
+            rng2["$gte"] = to_timestamp(
+                _value(args.since) if args.since.replace(".", "").isdigit() else args.since
+            )
+        if args.until:
+            rng2["$lt"] = to_timestamp(
+                _value(args.until) if args.until.replace(".", "").isdigit() else args.until
+            )
+        parts.append({"time": rng2})
+    for where in args.where:
+        match = _WHERE.match(where)
+        if not match:
+            raise QueryError(
+                f"--where {where!r} is not KEY OP VALUE; e.g. 'sample == \"Si\"', "
+                "'temperature > 300', 'tags has powder', 'operator in [\"a\", \"b\"]'"
+            )
+        key, op, raw = match.groups()
+        value = raw if op in ("~=",) else _value(raw)
+        parts.append({key: {_OPS[op]: value}})
+    return {"$and": parts} if len(parts) > 1 else (parts[0] if parts else {})
+
+
+def _local(t: float | None) -> str:
+    return "" if t is None else dt.datetime.fromtimestamp(t).isoformat(sep=" ", timespec="seconds")
+
+
+def _search(args: argparse.Namespace) -> int:
+    query = build_query(args)
+    with _open(args) as cat:
+        found = cat.search(query) if query else cat
+        found = found.sorted(args.sort)
+        rows = found.summaries(offset=args.offset, limit=args.limit or None)
+        if args.json:
+            for row in rows:
+                print(json.dumps(row))
+            return 0
+        from ._common import print_table
+
+        print_table(
+            [
+                [
+                    r["uid"][:8],
+                    str(r["scan_id"]),
+                    str(r["plan_name"] or ""),
+                    _local(r["time"]),
+                    r["exit_status"],
+                    str(r["num_events"] if r["num_events"] is not None else ""),
+                ]
+                for r in rows
+            ],  # fmt: skip
+            header=["UID", "SCAN_ID", "PLAN", "TIME", "STATUS", "EVENTS"],
+        )
+        total = len(found)
+        if total > len(rows):
+            print(f"({len(rows)} of {total} runs; --limit/--offset for more)", file=sys.stderr)
+    return 0
+
+
+def _lookup(cat: Any, key: str) -> Any:
+    if re.fullmatch(r"-?\d+", key):
+        return cat[int(key)]
+    return cat[key]
+
+
+def _show(args: argparse.Namespace) -> int:
+    with _open(args) as cat:
+        run = _lookup(cat, args.run)
+        streams = {}
+        for name in run.stream_names:
+            stream = run[name]
+            streams[name] = {"data_keys": {k: {f: v[f] for f in ("dtype", "shape", "source") if f in v}
+                                           for k, v in stream.data_keys.items()}}  # fmt: skip
+        if args.json:
+            print(
+                json.dumps({"start": run.start, "stop": run.stop, "streams": streams}, default=str)
+            )
+            if args.stream:
+                print(run[args.stream].read().to_json(orient="table"))
+            return 0
+        start = run.start
+        print(f"run {run.uid}  scan_id {start.get('scan_id')}  plan {start.get('plan_name')}")
+        print(f"  started {_local(start['time'])}  status {run.exit_status}"
+              + (f"  reason {run.stop.get('reason')!r}" if run.stop and run.stop.get("reason") else ""))  # fmt: skip
+        for key in sorted(k for k in start if k not in ("uid", "time", "scan_id", "plan_name")):
+            print(f"  {key}: {json.dumps(start[key], default=str)}")
+        for name, info in streams.items():
+            print(f"  stream {name}: {', '.join(info['data_keys'])}")
+        if args.stream:
+            import pandas as pd
+
+            with pd.option_context("display.max_rows", 200, "display.width", 120):
+                print(run[args.stream].read())
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    with _open(args) as cat:
+        for path in args.files:
+            uids = cat.import_documents(path)
+            print(f"{path}: {len(uids)} new run(s) {' '.join(u[:8] for u in uids)}".rstrip())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from cielo.core import Registry, make_plugin_manager
+    from cielo.storage import CatalogError
+
+    suitcases = Registry(make_plugin_manager()).get("suitcases")
+    if args.format not in suitcases:
+        raise CatalogError(
+            f"unknown suitcase {args.format!r}; known: {', '.join(sorted(suitcases))}"
+        )
+    params: dict[str, Any] = {"directory": args.directory}
+    if args.file_template:
+        params["file_template"] = args.file_template
+    callback = suitcases[args.format](**params)
+    with _open(args) as cat:
+        run = _lookup(cat, args.run)
+        run.replay(callback)
+    for label, paths in getattr(callback, "artifacts", {}).get(run.uid, {}).items():
+        for path in paths:
+            print(f"{label}: {path}")
+    return 0

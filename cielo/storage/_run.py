@@ -301,7 +301,11 @@ class Stream:
                 f"data key {key!r} of stream {self.name!r}: no stream_datum covers "
                 f"seq_num(s) {missing[:10]} in run {self.run.uid}"
             )
-        return _as_array([np.asarray(by_seq[int(s)]) for s in seq_nums])
+        shape = tuple(self.data_keys[key].get("shape") or ())
+        frames = [np.asarray(by_seq[int(s)]) for s in seq_nums]
+        if shape and all(f.size == int(np.prod(shape)) and f.shape != shape for f in frames):
+            frames = [f.reshape(shape) for f in frames]  # as the descriptor declares it
+        return _as_array(frames)
 
 
 def _as_array(column: list[Any]) -> Any:

@@ -1,7 +1,8 @@
 """Start-up cost: from process start to a loaded profile, ``import cielo``, ``cielo plugins``.
 
-Each figure is the median over several fresh processes (a warm file cache, as a user
-sees it on the second run). Run: ``.venv/bin/python benchmarks/bench_startup.py``
+Each figure is the median over several fresh processes, with warm file and bytecode
+caches (as a user sees it from the second run on; ``PYTHONDONTWRITEBYTECODE`` is
+dropped for the measured processes). Run: ``.venv/bin/python benchmarks/bench_startup.py``
 (``--runs N``, ``--profile NAME|PATH``; default ``sim``).
 """
 
@@ -49,7 +50,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--profile", default="sim")
     args = parser.parse_args(argv)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIELO_")}
+    # as installed: bytecode caching on (a dev shell may set PYTHONDONTWRITEBYTECODE)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CIELO_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     py = sys.executable
     cielo_exe = shutil.which("cielo", path=os.path.dirname(py)) or "cielo"
 
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         "plugins": [],
     }
     info: dict[str, int] = {}
-    _wall([py, "-c", "import cielo"], env)  # warm the file cache
+    _wall([py, "-c", _PROBE.format(profile=args.profile)], env)  # warm file and bytecode caches
     for _ in range(args.runs):
         runs["bare"].append(_wall([py, "-c", "pass"], env)[0])
         runs["import"].append(_wall([py, "-c", "import cielo"], env)[0])

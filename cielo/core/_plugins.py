@@ -28,14 +28,15 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
-from importlib.metadata import version as dist_version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from ._errors import PluginError
 from ._markers import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -174,6 +175,8 @@ def _object_name(obj: object) -> str:
 def _entry_points() -> list[EntryPoint]:
     seen: set[tuple[str, str]] = set()
     unique = []
+    from importlib.metadata import entry_points  # not at import time: it is slow
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if (ep.name, ep.value) not in seen:  # a distribution found twice on the path
             seen.add((ep.name, ep.value))
@@ -198,7 +201,9 @@ class _Loader:
     ) -> None:
         self.pm, self.blocked, self.allowed, self.strict = pm, blocked, allowed, strict
         try:
-            self.cielo_version: str | None = dist_version("cielo")
+            from importlib.metadata import version
+
+            self.cielo_version: str | None = version("cielo")
         except Exception:  # a source tree that is not installed
             self.cielo_version = None
 

@@ -15,6 +15,7 @@ import pluggy
 
 from ._errors import PluginError
 from ._hooks import PluginHooks
+from ._signature import signature_schema
 
 __all__ = ["CONTRIBUTION_HOOKS", "Registry"]
 
@@ -39,7 +40,9 @@ class Registry:
     ``registry.plans`` (and ``device_types``, ``callbacks``, ``suitcases``,
     ``catalog_backends``, ``readers``, ``agents``, ``msg_commands``) is a read-only
     mapping from name to the contributed callable; ``registry.provider(kind, name)``
-    says which plugin offered it.
+    says which plugin offered it. Every plan's typed signature is turned into a JSON
+    schema when plans are collected (``registry.plan_schema(name)``), so a plan whose
+    parameters cannot be described fails here, naming the plugin, plan and parameter.
     """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
@@ -47,6 +50,7 @@ class Registry:
         self.hooks = PluginHooks(pm)
         self._items: dict[str, Mapping[str, Any]] = {}
         self._providers: dict[str, dict[str, str]] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
 
     def get(self, kind: str) -> Mapping[str, Any]:
         """The contributions of one kind (a key of :data:`CONTRIBUTION_HOOKS`)."""
@@ -63,6 +67,11 @@ class Registry:
         """``{name: plugin name}`` for one kind."""
         self.get(kind)
         return MappingProxyType(self._providers[kind])
+
+    def plan_schema(self, name: str) -> dict[str, Any]:
+        """The JSON schema of plan ``name``'s parameters (checked when plans are collected)."""
+        self.get("plans")
+        return self._schemas[name]
 
     def collect_all(self) -> None:
         """Collect every kind now (raising the first clash or malformed contribution)."""
@@ -99,6 +108,8 @@ class Registry:
                         f"{plugin_name!r}; block one of them (CIELO_DISABLE_PLUGINS or "
                         f"[plugins] disable in the profile)"
                     )
+                if kind == "plans":
+                    self._schemas[name] = _plan_schema(plugin_name, name, value)
                 items[name] = value
                 providers[name] = plugin_name
         self._items[kind] = MappingProxyType(items)
@@ -111,6 +122,14 @@ class Registry:
 
     def __iter__(self) -> Iterator[str]:
         return iter(CONTRIBUTION_HOOKS)
+
+
+def _plan_schema(plugin_name: str, name: str, plan: Callable[..., Any]) -> dict[str, Any]:
+    """A plan's parameter schema; an undescribable parameter names plugin, plan and parameter."""
+    try:
+        return signature_schema(plan)
+    except PluginError as exc:
+        raise PluginError(f"plugin {plugin_name!r}: plan {name!r}: {exc}") from exc
 
 
 def _names(offered: Any) -> list[str]:

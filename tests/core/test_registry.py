@@ -122,3 +122,31 @@ def test_by_plugin_lists_offers_and_survives_a_failing_hook():
     offers = Registry(manager(("one", Offers("one")), ("failing", Failing()))).by_plugin()
     assert offers["one"]["cielo_plans"] == ["one_a", "one_b"]
     assert offers["failing"]["cielo_plans"] == ["<error: RuntimeError: boom>"]
+
+
+class Opaque:
+    """Not a device, not a number: no JSON description."""
+
+
+def bad(thing: Opaque):
+    yield from ()
+
+
+def test_plan_schemas_are_checked_when_plans_are_collected():
+    def good(num: int = 1, label: str = ""):
+        """Count."""
+        yield from ()
+
+    class Plans:
+        def __init__(self, plans):
+            self.plans = plans
+
+        @hookimpl
+        def cielo_plans(self):
+            return self.plans
+
+    registry = Registry(manager(("ok", Plans({"good": good}))))
+    schema = registry.plan_schema("good")
+    assert schema["properties"]["num"] == {"type": "integer", "default": 1}
+    with pytest.raises(PluginError, match="plugin 'odd': plan 'bad': .*'thing'"):
+        Registry(manager(("odd", Plans({"bad": bad})))).get("plans")

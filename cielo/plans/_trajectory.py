@@ -55,8 +55,13 @@ class Trajectory:
 
     @classmethod
     def from_cycler(cls, cyc: Any) -> Trajectory:
-        """Convert a :class:`cycler.Cycler` (or anything with ``by_key()``)."""
-        return cls(dict(cyc.by_key()))
+        """Convert a :class:`cycler.Cycler` (or any iterable of ``{motor: position}``),
+        keeping the order in which its steps list the motors."""
+        steps = list(cyc)
+        if not steps:
+            return cls(dict(cyc.by_key()) if hasattr(cyc, "by_key") else {})
+        keys = list(steps[0])
+        return cls({k: [step[k] for step in steps] for k in keys})
 
     @classmethod
     def grid(cls, axes: Sequence[Trajectory], snake: Sequence[bool] | None = None) -> Trajectory:

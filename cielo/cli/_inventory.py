@@ -84,6 +84,7 @@ def _plans(args: argparse.Namespace) -> int:
                 "signature": signature,
                 "summary": summary,
                 "plugin": env.registry.provider("plans", name),
+                "schema": env.registry.plan_schema(name),
             }
         )
     if args.json:

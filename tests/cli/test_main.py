@@ -143,6 +143,9 @@ def test_devices_and_plans(tmp_path: Path, capsys):
     plans = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert plans["xafs_scan"]["plugin"] == EXAMPLE
     assert plans["xafs_scan"]["summary"].startswith("Scan the energy across")
+    schema = plans["xafs_scan"]["schema"]
+    assert schema["required"] == ["detectors", "energy", "e0"]
+    assert schema["properties"]["energy"]["x-cielo-device"] == "Movable"
 
 
 @pytest.mark.parametrize(

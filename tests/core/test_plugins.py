@@ -201,3 +201,32 @@ def test_two_plugins_with_one_name_are_refused():
 
     with pytest.raises(PluginError, match="plugin name 'sim' is already taken"):
         make_plugin_manager(autoload=False, strict=True, plugins=[("sim", One())])
+
+
+HEAVY = ("epics", "scipy", "lmfit", "matplotlib", "h5py", "pandas", "psycopg", "xarray")
+
+
+def test_loading_every_plugin_imports_no_heavy_library(tmp_path: Path):
+    """Plugin modules import cheaply: heavy libraries wait until a factory or plan runs."""
+    script = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from cielo.core import Registry, make_plugin_manager\n"
+        "Registry(make_plugin_manager()).collect_all()\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
+    proc = run_python(script, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_no_plugin_manager_at_import_time():
+    script = (
+        "import gc, pluggy, cielo, cielo.core, cielo.hookspecs, cielo.plugins\n"
+        "print(sum(isinstance(o, pluggy.PluginManager) for o in gc.get_objects()))\n"
+        "import sys; print('cielo.plugins.sim' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.split() == ["0", "False"], proc.stderr

@@ -1,0 +1,219 @@
+"""RunEngine throughput and memory, cielo and Bluesky side by side in the same process.
+
+Run: ``.venv/bin/python benchmarks/bench_engine.py`` (``--quick`` for smaller workloads,
+``--only null|count|ophyd|memory``). Figures are printed, not asserted.
+
+Workloads (the same plan objects on both engines):
+
+* ``null``: a plan of N ``Msg("null")`` messages (messages/s);
+* ``count``: ``bluesky.plans.count`` of N points on cielo's simulated peak detector
+  (``cielo.devices.sim.SimPeakDetector``), no subscribers (points/s);
+* ``ophyd``: the same count with ophyd's ``ophyd.sim.det`` on both engines (engine cost);
+* ``memory``: a 1,000,000-event count with no subscribers on cielo: RSS growth and the
+  time per point over the first and the last 10% of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from typing import Any
+
+import psutil
+
+from cielo import Msg, RunEngine
+
+
+def _null_plan(n: int) -> Any:
+    msg = Msg("null")
+    for _ in range(n):
+        yield msg
+
+
+def _plain_count(detectors: list[Any], num: int) -> Any:
+    """The messages of Bluesky's ``count`` without its plan-construction overhead.
+
+    ``bluesky.plans.count`` wraps every stub in ``bluesky.utils.Plan``, which formats a
+    stack trace per call (most of its time per point); running the same messages from
+    this flat generator isolates what the engine costs.
+    """
+    for det in detectors:
+        yield Msg("stage", det)
+    yield Msg(
+        "open_run",
+        plan_name="count",
+        detectors=[d.name for d in detectors],
+        num_points=num,
+        plan_args={"detectors": [repr(d) for d in detectors], "num": num},
+        hints={"dimensions": [(("time",), "primary")]},
+    )
+    for _ in range(num):
+        yield Msg("checkpoint")
+        for det in detectors:
+            yield Msg("trigger", det, group="trigger")
+        yield Msg("wait", None, group="trigger")
+        yield Msg("create", None, name="primary")
+        for det in detectors:
+            yield Msg("read", det)
+        yield Msg("save")
+    yield Msg("close_run")
+    for det in detectors:
+        yield Msg("unstage", det)
+
+
+def _count_plan() -> tuple[str, Any]:
+    """cielo's own ``count`` when the scans plugin provides it, else the flat count above."""
+    try:
+        from cielo.plans import count  # type: ignore[attr-defined]
+
+        return "cielo.plans.count", count
+    except ImportError:
+        return "flat count (local)", _plain_count
+
+
+def _cielo_engine() -> RunEngine:
+    return RunEngine(scan_id_file=None, handle_sigint=False)
+
+
+def _bluesky_engine() -> Any:
+    from bluesky import RunEngine as BlueskyRunEngine
+
+    return BlueskyRunEngine({}, context_managers=[])
+
+
+def _timed(RE: Any, plan: Any) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    RE(plan)
+    return time.perf_counter() - t0
+
+
+def _row(label: str, unit: str, ours: float, theirs: float | None, target: str) -> None:
+    ratio = f"{ours / theirs:8.1f}x" if theirs else "      --"
+    theirs_s = f"{theirs:14,.0f}" if theirs else f"{'--':>14}"
+    print(f"{label:<34} {ours:14,.0f} {theirs_s} {ratio}   {unit:<9} {target}")
+
+
+def bench_null(n: int) -> None:
+    with _cielo_engine() as RE:
+        RE(_null_plan(1000))
+        ours = n / _timed(RE, _null_plan(n))
+    bre = _bluesky_engine()
+    bn = max(n // 5, 10_000)
+    theirs = bn / _timed(bre, _null_plan(bn))
+    _row(f"null messages ({n:,})", "msg/s", ours, theirs, "target >= 1,000,000/s")
+
+
+def _sim_detector() -> Any:
+    from cielo.devices.sim import SimMotor, SimPeakDetector
+
+    motor = SimMotor(name="motor")
+    return SimPeakDetector([motor], name="det")
+
+
+def bench_count_sim(n: int) -> None:
+    """cielo's count on cielo's sim detector vs Bluesky's count on ophyd's sim detector."""
+    from bluesky.plans import count as bluesky_count
+    from ophyd.sim import det as ophyd_det
+
+    label, count = _count_plan()
+    det = _sim_detector()
+    with _cielo_engine() as RE:
+        RE(count([det], 100))
+        ours = n / _timed(RE, count([det], n))
+    bre = _bluesky_engine()
+    bn = max(n // 10, 500)
+    theirs = bn / _timed(bre, bluesky_count([ophyd_det], bn))
+    _row(f"count, sim det ({n:,})", "points/s", ours, theirs, "target >= 20,000/s")
+    print(
+        f"    cielo: {label} on cielo.devices.sim.SimPeakDetector; "
+        "bluesky: bluesky.plans.count on ophyd.sim.det"
+    )
+
+
+def bench_count_ophyd(n: int) -> None:
+    """The same plans and ophyd's sim detector on both engines."""
+    from bluesky.plans import count as bluesky_count
+    from ophyd.sim import det
+
+    bn = max(n // 10, 500)
+    for label, count in (("flat count", _plain_count), ("bluesky.plans.count", bluesky_count)):
+        with _cielo_engine() as RE:
+            RE(count([det], 100))
+            ours = n / _timed(RE, count([det], n))
+        bre = _bluesky_engine()
+        theirs = bn / _timed(bre, count([det], bn))
+        _row(f"{label}, ophyd.sim.det ({n:,})", "points/s", ours, theirs, "target >= 5x Bluesky")
+
+
+def bench_memory(n: int) -> None:
+    """RSS growth and time per point early vs late in one long count (cielo only)."""
+    _label, count = _count_plan()
+    det = _sim_detector()
+    process = psutil.Process(os.getpid())
+    marks: list[float] = []
+    tenth = max(n // 10, 1)
+
+    def timed_count() -> Any:
+        gen = count([det], n)
+        points = 0
+        reply = None
+        while True:
+            try:
+                msg = gen.send(reply)
+            except StopIteration as stop:
+                return stop.value
+            if msg.command == "save":
+                if points % tenth == 0:
+                    marks.append(time.perf_counter())
+                points += 1
+            reply = yield msg
+
+    with _cielo_engine() as RE:
+        RE(count([det], 2000))
+        gc.collect()
+        rss0 = process.memory_info().rss
+        t0 = time.perf_counter()
+        RE(timed_count())
+        total = time.perf_counter() - t0
+        marks.append(time.perf_counter())
+        gc.collect()
+        rss1 = process.memory_info().rss
+    first = (marks[1] - marks[0]) / tenth * 1e6
+    last = (marks[-1] - marks[-2]) / tenth * 1e6
+    print(f"memory: {n:,}-event count, no subscribers, {n / total:,.0f} points/s")
+    print(f"  RSS growth: {(rss1 - rss0) / 1e6:.2f} MB (target <= 5 MB)")
+    print(
+        f"  time per point: first 10% {first:.2f} us, last 10% {last:.2f} us, "
+        f"change {100 * (last - first) / first:+.1f}% (target within 10%)"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads")
+    parser.add_argument("--only", choices=["null", "count", "ophyd", "memory"], action="append")
+    args = parser.parse_args(argv)
+    only = set(args.only or ["null", "count", "ophyd", "memory"])
+    scale = 10 if args.quick else 1
+    os.environ.setdefault("CIELO_STATE_DIR", tempfile.mkdtemp(prefix="cielo-bench-"))
+    import bluesky
+
+    print(f"python {sys.version.split()[0]}, bluesky {bluesky.__version__}, {os.cpu_count()} cpus")
+    print(f"{'workload':<34} {'cielo':>14} {'bluesky':>14} {'ratio':>9}   unit")
+    if "null" in only:
+        bench_null(1_000_000 // scale)
+    if "count" in only:
+        bench_count_sim(20_000 // scale)
+    if "ophyd" in only:
+        bench_count_ophyd(20_000 // scale)
+    if "memory" in only:
+        bench_memory(1_000_000 // scale)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Pause, resume (with rewinding), abort, stop and halt, requested from other threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cielo import Msg, RunEngine
+from cielo.core import RunEngineError, RunEngineInterrupted, Status
+
+
+class Counter:
+    """A readable, movable device that counts how often it is moved and read."""
+
+    def __init__(self, name: str = "ctr") -> None:
+        self.name = name
+        self.parent = None
+        self.position = 0.0
+        self.sets = 0
+        self.reads = 0
+
+    def set(self, value: float) -> Status:
+        self.sets += 1
+        self.position = value
+        st = Status(self)
+        st.set_finished()
+        return st
+
+    def read(self) -> dict:
+        self.reads += 1
+        return {self.name: {"value": self.position, "timestamp": time.time()}}
+
+    def describe(self) -> dict:
+        return {self.name: {"source": "test", "dtype": "number", "shape": []}}
+
+
+@pytest.fixture
+def RE():
+    with RunEngine(scan_id_file=None) as engine:
+        yield engine
+
+
+@pytest.fixture
+def docs(RE):
+    collected: list[tuple[str, dict]] = []
+    RE.subscribe(lambda name, doc: collected.append((name, doc)))
+    return collected
+
+
+def later(seconds: float, func, *args) -> threading.Timer:
+    timer = threading.Timer(seconds, func, args=args)
+    timer.start()
+    return timer
+
+
+def step_plan(dev: Counter, points: int, dwell: float, log: list[str]):
+    yield Msg("open_run")
+    try:
+        for i in range(points):
+            yield Msg("checkpoint")
+            yield Msg("set", dev, i, group="move")
+            yield Msg("wait", None, group="move")
+            yield Msg("sleep", None, dwell)
+            yield Msg("create", None, name="primary")
+            yield Msg("read", dev)
+            yield Msg("save")
+        yield Msg("close_run")
+    finally:
+        log.append("finally")
+    return "done"
+
+
+def test_immediate_pause_rewinds_to_checkpoint_and_resumes(RE, docs, validate):
+    dev, log = Counter(), []
+    later(0.15, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE(step_plan(dev, 3, 0.1, log))
+    assert RE.state == "paused"
+    sets_at_pause = dev.sets
+    result = RE.resume()
+    assert RE.state == "idle"
+    assert result.plan_result == "done"
+    assert log == ["finally"]
+    # the interrupted step was replayed from its checkpoint: one extra set, no lost or duplicated events
+    assert dev.sets == 4 and sets_at_pause >= 1
+    events = [d for n, d in docs if n == "event"]
+    assert [e["data"]["ctr"] for e in events] == [0, 1, 2]
+    assert [e["seq_num"] for e in events] == [1, 2, 3]
+    for name, doc in docs:
+        validate(name, doc)
+
+
+def test_deferred_pause_waits_for_next_checkpoint(RE, docs):
+    dev, log = Counter(), []
+    later(0.05, RE.request_pause, True)
+    with pytest.raises(RunEngineInterrupted):
+        RE(step_plan(dev, 3, 0.1, log))
+    # the step that was running when the request came finished before the pause
+    events_before = [d for n, d in docs if n == "event"]
+    assert len(events_before) == 1
+    assert dev.sets == 1
+    RE.resume()
+    assert dev.sets == 3  # nothing replayed: the pause came right at a checkpoint
+    assert len([d for n, d in docs if n == "event"]) == 3
+
+
+def test_abort_from_paused_runs_cleanup_and_fails_run(RE, docs, validate):
+    dev, log = Counter(), []
+    later(0.05, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE(step_plan(dev, 5, 0.1, log))
+    result = RE.abort("beam lost")
+    assert log == ["finally"]
+    assert RE.state == "idle"
+    stop = [d for n, d in docs if n == "stop"][0]
+    validate("stop", stop)
+    assert stop["exit_status"] == "abort" and stop["reason"] == "beam lost"
+    assert tuple(result) == (docs[0][1]["uid"],)
+    assert result.exit_status == "abort"
+    RE([Msg("null")])  # reusable
+
+
+def test_stop_from_paused_is_success(RE, docs):
+    log: list[str] = []
+    later(0.05, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE(step_plan(Counter(), 5, 0.1, log))
+    result = RE.stop()
+    assert result.exit_status == "success"
+    assert [d for n, d in docs if n == "stop"][0]["exit_status"] == "success"
+    assert log == ["finally"]
+
+
+def test_halt_skips_cleanup_messages(RE, docs):
+    dev = Counter()
+    cleanup_ran: list[str] = []
+
+    def plan():
+        yield Msg("open_run")
+        try:
+            yield Msg("sleep", None, 5)
+        finally:
+            cleanup_ran.append("entered")
+            yield Msg("set", dev, 99)  # a cleanup message: not run on halt
+            cleanup_ran.append("after")
+
+    later(0.05, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    result = RE.halt()
+    assert result.exit_status == "abort"
+    assert dev.sets == 0
+    assert cleanup_ran == ["entered"]
+    assert [d for n, d in docs if n == "stop"][0]["exit_status"] == "abort"
+    assert RE.state == "idle"
+
+
+def test_abort_requested_while_running_interrupts_a_long_wait(RE, docs):
+    log: list[str] = []
+    later(0.1, RE.abort, "operator")
+    t0 = time.monotonic()
+    with pytest.raises(RunEngineInterrupted, match="aborted"):
+        RE(step_plan(Counter(), 2, 10.0, log))
+    assert time.monotonic() - t0 < 5
+    assert log == ["finally"]
+    assert [d for n, d in docs if n == "stop"][0]["exit_status"] == "abort"
+    assert RE.state == "idle"
+
+
+def test_interrupted_call_does_not_run_the_next_plan(RE):
+    ran: list[str] = []
+
+    def second():
+        ran.append("second")
+        yield Msg("null")
+
+    def script():
+        RE([Msg("checkpoint"), Msg("pause"), Msg("null")])
+        RE(second())
+
+    with pytest.raises(RunEngineInterrupted):
+        script()
+    assert ran == []
+    with pytest.raises(RunEngineError, match="paused"):
+        RE(second())
+    RE.resume()
+    assert RE.state == "idle"
+
+
+def test_plan_pause_message_then_resume(RE):
+    dev = Counter()
+    plan = [Msg("checkpoint"), Msg("set", dev, 1), Msg("pause"), Msg("set", dev, 2)]
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan)
+    RE.resume()  # replays set(1) since the checkpoint, not the pause itself
+    assert dev.sets == 3 and dev.position == 2
+
+
+def test_resume_and_abort_need_a_paused_engine(RE):
+    with pytest.raises(RunEngineError, match="paused"):
+        RE.resume()
+    with pytest.raises(RunEngineError, match="idle"):
+        RE.abort()
+    RE.request_pause()  # idle: ignored
+
+
+def test_state_hook_sees_every_transition(RE):
+    seen: list[tuple[str, str]] = []
+    RE.add_state_hook(lambda new, old: seen.append((str(old), str(new))))
+    with pytest.raises(RunEngineInterrupted):
+        RE([Msg("checkpoint"), Msg("pause"), Msg("null")])
+    RE.resume()
+    assert seen == [
+        ("idle", "running"),
+        ("running", "paused"),
+        ("paused", "running"),
+        ("running", "idle"),
+    ]
+
+
+def test_engine_runs_in_a_worker_thread_and_is_reusable():
+    results: list[object] = []
+
+    def worker():
+        with RunEngine(scan_id_file=None) as RE:
+            results.append(tuple(RE([Msg("open_run"), Msg("close_run")])))
+            results.append(tuple(RE([Msg("open_run"), Msg("close_run")])))
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(10)
+    assert len(results) == 2 and all(len(r) == 1 for r in results)
+
+
+def test_engine_works_while_an_asyncio_loop_runs_in_the_caller():
+    import asyncio
+
+    async def notebook_cell():
+        with RunEngine(scan_id_file=None) as RE:
+            return RE([Msg("open_run"), Msg("sleep", None, 0.01), Msg("close_run")])
+
+    assert len(asyncio.run(notebook_cell())) == 1

@@ -85,21 +85,26 @@ class AnalysisReadable:
 
 
 def save_analysis(
-    results: Mapping[str, Any], *, name: str = "analysis", stream: str = "analysis"
-) -> Generator[Msg, Any, AnalysisReadable]:
+    results: Mapping[str, Mapping[str, Any]], *, stream: str = "analysis"
+) -> Generator[Msg, Any, list[AnalysisReadable]]:
     """Plan stub: record ``results`` as one event of ``stream`` in the open run.
 
-    Use it inside a run (between ``open_run`` and ``close_run``). Fields are named
-    ``{name}_{key}``. Returns the readable that was recorded.
+    ``results`` maps a group name to its values (``{"fit": {"center": 0.3}, "stats":
+    {...}}``); each value becomes a field ``{group}_{key}``. Use it inside a run
+    (between ``open_run`` and ``close_run``), once per run and stream: every event of a
+    stream reads the same objects. Returns the readables that were recorded.
 
     Examples
     --------
     >>> def my_plan():
     ...     ...  # open_run, scan, compute stats
-    ...     yield from save_analysis({"com": 0.31, "fwhm": 1.2}, name="det")
+    ...     yield from save_analysis({"det": {"com": 0.31, "fwhm": 1.2}})
     """
-    obj = AnalysisReadable(name, results)
+    if not results:
+        raise ValueError("save_analysis needs at least one group of results")
+    objs = [AnalysisReadable(name, values) for name, values in results.items()]
     yield Msg("create", None, name=stream)
-    yield Msg("read", obj)
+    for obj in objs:
+        yield Msg("read", obj)
     yield Msg("save")
-    return obj
+    return objs

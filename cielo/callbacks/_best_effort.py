@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ._base import Document
 from ._hints import hinted_fields, image_fields, independent_fields, is_scalar
 from ._plot_grid import LiveGrid, LiveScatter
-from ._plot_image import LiveImage
+from ._plot_image import FrameReader, LiveImage
 from ._plot_line import LivePlot
 from ._router import CallbackFailure, callback_name
 from ._table import LiveTable
@@ -37,7 +37,8 @@ class BestEffort:
     ``table``/``baseline``: on or off; ``plots``: ``True`` (all kinds), ``False`` or the
     kinds to allow (``["line", "image"]``); ``fields``: the detector fields to show
     (default: the hinted ones); ``max_plots`` bounds the figures per run. Other options
-    (``directory``, ``filename``, ``headless``, ``min_interval``) go to the plots;
+    (``directory``, ``filename``, ``headless``, ``min_interval``) go to the plots and
+    ``fetch`` to the image views (a reader of frames stored in files);
     ``out`` and ``width`` to the table. One instance follows one run; the ``best_effort``
     callback of the callbacks plugin wraps it in a :class:`RunRouter`.
 
@@ -57,6 +58,7 @@ class BestEffort:
         out: TextIO | None = None,
         width: int | None = None,
         directory: str | os.PathLike[str] | None = None,
+        fetch: FrameReader | None = None,
         **plot_options: Any,
     ) -> None:
         kinds = PLOT_KINDS if plots is True else () if plots is False else tuple(plots)
@@ -71,6 +73,7 @@ class BestEffort:
         self.out = out
         self.width = width
         self.plot_options = dict(plot_options, directory=directory)
+        self.fetch = fetch
         self.children: list[Any] = []
         self.failures: list[CallbackFailure] = []
         self._start: Document = {}
@@ -84,7 +87,9 @@ class BestEffort:
         wanted = self.fields if self.fields is not None else hinted_fields(descriptor)
         detectors = [f for f in wanted if f in keys and f not in dims]
         scalars = [f for f in detectors if is_scalar(keys[f]) and not keys[f].get("external")]
-        images = [f for f in image_fields(descriptor) if f in detectors]
+        images = image_fields(descriptor, self._start.get("detectors") or ())
+        if self.fields is not None:
+            images = [f for f in images if f in self.fields]
         children: list[Any] = []
         if self.table:
             table_fields = None if self.fields is None else dims + scalars
@@ -101,7 +106,7 @@ class BestEffort:
             elif "scatter" in self.kinds:
                 plots += [LiveScatter(f, x=x, y=y, **self.plot_options) for f in scalars]
         if "image" in self.kinds:
-            plots += [LiveImage(f, **self.plot_options) for f in images]
+            plots += [LiveImage(f, fetch=self.fetch, **self.plot_options) for f in images]
         if len(plots) > self.max_plots:
             logger.info(
                 "best_effort: %d plots wanted, showing the first %d (max_plots)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -66,11 +66,27 @@ def hinted_fields(descriptor: Mapping[str, Any], *, fallback: bool = True) -> li
     ]
 
 
-def image_fields(descriptor: Mapping[str, Any]) -> list[str]:
-    """Hinted fields holding 2D frames (``shape`` of 2 or 3 with a trailing frame)."""
+def image_fields(descriptor: Mapping[str, Any], detectors: Sequence[str] = ()) -> list[str]:
+    """Fields holding 2D frames (``shape`` of 2, or 3 with a leading frame axis).
+
+    Hinted frame fields, and the frame fields of the hinted objects or of ``detectors``
+    (an area detector usually hints a total, not its frames).
+    """
     data_keys: Mapping[str, Any] = descriptor.get("data_keys") or {}
+    objects = set(descriptor.get("hints") or {}) | set(detectors)
+    object_keys: Mapping[str, Any] = descriptor.get("object_keys") or {}
+    candidates = list(hinted_fields(descriptor, fallback=False))
+    for obj, keys in object_keys.items():
+        if obj in objects:
+            candidates += [k for k in keys if k not in candidates]
     return [
         f
-        for f in hinted_fields(descriptor, fallback=False)
-        if len(data_keys[f].get("shape") or ()) in (2, 3)
+        for f in candidates
+        if f in data_keys
+        and (len(data_keys[f].get("shape") or ()) == 2 or _frames_3d(data_keys[f]))
     ]
+
+
+def _frames_3d(data_key: Mapping[str, Any]) -> bool:
+    shape: Sequence[int] = data_key.get("shape") or ()
+    return len(shape) == 3 and shape[0] == 1

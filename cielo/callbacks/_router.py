@@ -79,6 +79,8 @@ class RunRouter:
         self.max_failures = max_failures
         self.name = name or "RunRouter"
         self.failures: list[CallbackFailure] = []
+        #: The callbacks of the most recently finished run (to look at its plots, stats).
+        self.last_run: list[DocumentCallback] = []
         self._runs: dict[str, list[DocumentCallback]] = {}
         self._run_of: dict[str, str] = {}  # descriptor/resource/stream_resource uid -> run uid
         self._owned: dict[str, list[str]] = {}  # run uid -> uids registered in _run_of
@@ -148,7 +150,7 @@ class RunRouter:
         self._owned[run_uid].append(uid)
 
     def _forget(self, run_uid: str) -> None:
-        self._runs.pop(run_uid, None)
+        self.last_run = self._runs.pop(run_uid, [])
         for uid in self._owned.pop(run_uid, ()):
             self._run_of.pop(uid, None)
 

@@ -49,11 +49,12 @@ def test_readable_describes_what_it_reads(validate):
 
 
 def test_save_analysis_messages():
-    plan = save_analysis({"cen": 1.5}, name="det", stream="stats")
+    plan = save_analysis({"det": {"cen": 1.5}, "fit": {"ok": True}}, stream="stats")
     msgs = list(plan)
-    assert [m.command for m in msgs] == ["create", "read", "save"]
+    assert [m.command for m in msgs] == ["create", "read", "read", "save"]
     assert msgs[0].kwargs == {"name": "stats"}
     assert msgs[1].obj.read()["det_cen"]["value"] == 1.5
+    assert msgs[2].obj.read()["fit_ok"]["value"] is True
 
 
 def test_bad_value_is_named():

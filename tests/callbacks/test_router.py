@@ -55,6 +55,7 @@ def test_interleaved_runs_get_their_own_instances(docs):
     assert second.names == [n for n, _ in b]
     assert router.open_runs == ()
     assert router.failures == []
+    assert router.last_run == [first]  # the longer run stops last
 
 
 def test_nested_run_inside_another(docs):

@@ -93,7 +93,8 @@ def live_plot(
     if kind == "scatter":
         return per_run(lambda: LiveScatter(single, **options), name="live_plot")
     if kind == "image":
-        return per_run(lambda: LiveImage(single, **options), name="live_plot")
+        fetch = _frame_reader()
+        return per_run(lambda: LiveImage(single, fetch=fetch, **options), name="live_plot")
     raise ValueError(
         f"live_plot kind={kind!r} is unknown; use 'line', 'grid', 'scatter' or 'image'"
     )
@@ -113,8 +114,13 @@ def best_effort(
     filename: str = "{scan_id}-{plan_name}-{field}.png",
     headless: bool | None = None,
     min_interval: float = 0.25,
+    read_frames: bool = True,
 ) -> Any:
-    """The table and plots each run's hints suggest; ``enabled=false`` turns it off."""
+    """The table and plots each run's hints suggest; ``enabled=false`` turns it off.
+
+    ``read_frames``: show area-detector frames written to files (HDF5, TIFF) by reading
+    them through the storage readers when a view redraws.
+    """
     from cielo.callbacks import PLOT_KINDS, BestEffort, per_run
 
     if not isinstance(plots, bool):
@@ -140,9 +146,16 @@ def best_effort(
             filename=filename,
             headless=headless,
             min_interval=min_interval,
+            fetch=_frame_reader() if read_frames else None,
         ),
         name="best_effort",
     )
+
+
+def _frame_reader() -> Any:
+    from ._frames import read_frame
+
+    return read_frame
 
 
 def _off(name: str, doc: dict[str, Any]) -> None:

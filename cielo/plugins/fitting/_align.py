@@ -140,13 +140,14 @@ def align_on_peak(
             xs.append(_value(motor_reading, motor_field, motor))
             ys.append(_value(det_reading, det_field, detector))
         result = fit_points(model, xs, ys, background=background)
-        refusal = _refusal(result, low, high)
+        refusal = _refusal(result, low, high, float(np.ptp(ys)))
         stats = compute_peak_stats(xs, ys, derivative=model in ("step", "erf"))
-        yield from save_analysis(
-            {**result.as_dict(), "center": result.center, "moved": move and refusal is None},
-            name="fit",
-        )
-        yield from save_analysis(stats.as_dict(), name="stats")
+        fit_values = {
+            **result.as_dict(),
+            "center": result.center,
+            "moved": move and refusal is None,
+        }
+        yield from save_analysis({"fit": fit_values, "stats": stats.as_dict()})
         yield Msg("close_run", exit_status="success")
     finally:
         yield Msg("unstage", detector)
@@ -158,19 +159,41 @@ def align_on_peak(
     return result
 
 
-def _refusal(result: FitResult, low: float, high: float) -> str | None:
-    """Why the plan must not move to the fitted centre, or ``None`` when it may."""
+def _refusal(result: FitResult, low: float, high: float, span: float) -> str | None:
+    """Why the plan must not move to the fitted centre, or ``None`` when it may.
+
+    ``span`` is the range of the data: a fit without an uncertainty is accepted only
+    when it is exact (noiseless data), its residual tiny against ``span``.
+    """
     if not result.success:
         return f"the {result.model} fit failed ({result.message})"
     center, err = result.center, result.center_stderr
     if not math.isfinite(center):
         return f"the {result.model} fit gave no centre"
+    for name in ("height", "amplitude"):
+        value, perr = result.params.get(name, (math.nan, math.nan))
+        if math.isfinite(perr) and abs(value) < 3 * perr:
+            return (
+                f"no significant peak: fitted {name} {value:.4g} ± {perr:.2g} "
+                "(less than three standard errors)"
+            )
+    fwhm = result.params.get("fwhm", (math.nan, math.nan))[0]
+    if math.isfinite(fwhm) and fwhm > 2 * (high - low):
+        return (
+            f"the fitted peak (FWHM {fwhm:.4g}) is wider than twice the scanned range; "
+            "widen the scan"
+        )
     if not low <= center <= high:
         return (
             f"the fitted centre {center:.6g} is outside the scanned range [{low:.6g}, {high:.6g}]; "
             "widen the scan or check the detector"
         )
-    if not math.isfinite(err) or err > (high - low) / 2:
+    exact = (
+        result.lmfit is not None
+        and span > 0
+        and float(np.sqrt(np.mean(np.square(result.lmfit.residual)))) < 1e-9 * span
+    )
+    if (not math.isfinite(err) and not exact) or err > (high - low) / 2:
         return (
             f"the fitted centre {center:.6g} has no usable uncertainty (± {err:.3g}); "
             "the data may hold no peak"

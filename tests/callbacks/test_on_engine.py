@@ -1,0 +1,120 @@
+"""The callbacks on cielo's RunEngine with the sim beamline (profile ``sim``)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from matplotlib.image import imread  # noqa: E402
+
+import cielo  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def env():
+    return cielo.load_profile("sim")
+
+
+@pytest.fixture
+def RE(tmp_path, env):
+    env.devices["camera"]._directory = tmp_path / "frames"
+    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as engine:
+        yield engine
+
+
+@pytest.fixture
+def checked(RE, validate):
+    docs: list[tuple[str, dict]] = []
+
+    def keep(name, doc):
+        validate(name, doc)
+        docs.append((name, doc))
+
+    RE.subscribe(keep)
+    return docs
+
+
+def test_scan_with_table_plots_stats_and_fit(RE, env, checked, tmp_path):
+    out = io.StringIO()
+    cbs = env.callbacks
+    best = cbs["best_effort"](out=out, directory=str(tmp_path), width=100)
+    stats = cbs["peak_stats"]()
+    fit = cbs["live_fit"](update_every=5, plot=True, directory=str(tmp_path))
+    for cb in (best, stats, fit):
+        RE.subscribe(cb)
+    det, motor = env.devices["det"], env.devices["motor"]
+    uids = RE(env.plans["scan"]([det], motor, -3, 3, 31))
+    (uid,) = uids
+    start = checked[0][1]
+    rows = [
+        line
+        for line in out.getvalue().splitlines()
+        if line.startswith("| ") and "seq_num" not in line
+    ]
+    assert len([r for r in rows if r.split("|")[1].strip().isdigit()]) == 31
+    assert f"success: scan {start['scan_id']}" in out.getvalue()
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert pngs == [f"{start['scan_id']}-scan-det-fit.png", f"{start['scan_id']}-scan-det.png"]
+    for name in pngs:
+        assert imread(tmp_path / name).shape[:2] == (420, 640)
+    # the sim det: a Gaussian at 0 with sigma 1 and amplitude 1 (profile values)
+    s = stats.results[uid]["det"]
+    assert s.cen == pytest.approx(0.0, abs=1e-9)
+    assert s.fwhm == pytest.approx(2 * math.sqrt(2 * math.log(2)), rel=0.01)
+    assert s.max == (0.0, pytest.approx(1.0))
+    result = fit.results[uid]
+    assert result.success and result.center == pytest.approx(0.0, abs=1e-6)
+    assert result.value("sigma") == pytest.approx(1.0, rel=1e-4)
+    assert RE.callback_errors == []
+
+
+def test_grid_scan_and_camera(RE, env, checked, tmp_path):
+    best = env.callbacks["best_effort"](out=io.StringIO(), directory=str(tmp_path))
+    RE.subscribe(best)
+    plans, dev = env.plans, env.devices
+    RE(plans["grid_scan"]([dev["det2"]], dev["motor1"], -2, 2, 5, dev["motor2"], -2, 2, 7))
+    grid_png = next(tmp_path.glob("*-grid_scan-det2.png"))
+    img = imread(grid_png)
+    assert len(np.unique(img.reshape(-1, img.shape[-1]), axis=0)) > 50
+    RE(plans["count"]([dev["camera"]], 2))
+    cam = sorted(p.name for p in tmp_path.glob("*-count-*.png"))
+    assert [n.split("-", 2)[2] for n in cam] == ["camera.png", "camera_total.png"]
+    # the frame view read the last frame from the camera's HDF5 file (storage readers)
+    (view,) = [p for p in best_plots(best) if getattr(p, "field", None) == "camera"]
+    sres = next(d for n, d in checked if n == "stream_resource")
+    from urllib.parse import urlparse
+
+    import h5py
+
+    with h5py.File(urlparse(sres["uri"]).path, "r") as f:
+        last = f[sres["parameters"]["dataset"]][-1]
+    np.testing.assert_array_equal(view._artist.get_array(), last)
+    assert RE.callback_errors == []
+
+
+def best_plots(router):
+    """The plots of the last run a best_effort router handled."""
+    (best,) = router.last_run
+    return best.plots
+
+
+def test_a_failing_callback_does_not_stop_the_others(RE, env, checked):
+    out = io.StringIO()
+
+    def broken(name, doc):
+        if name == "event":
+            raise RuntimeError("broken on purpose")
+
+    RE.subscribe(broken)
+    RE.subscribe(env.callbacks["live_table"](out=out))
+    RE(env.plans["count"]([env.devices["det"]], 3))
+    assert out.getvalue().count("\n|") >= 3 and "success" in out.getvalue()
+    errors = RE.callback_errors
+    assert len(errors) == 3 and "broken" in errors[0].callback
+    assert errors[0].name == "event"

@@ -24,7 +24,7 @@ class MoveStatus(Status):
     """The status of one move: knows its target and reports progress to watchers.
 
     ``status.watch(fn)`` calls ``fn(name=, current=, initial=, target=, unit=,
-    precision=, fraction=, time_elapsed=)`` as the positioner moves.
+    precision=, fraction=, time_elapsed=[, time_remaining=])`` as the positioner moves.
     """
 
     def __init__(
@@ -45,10 +45,11 @@ class MoveStatus(Status):
         self._watched = True
         super().watch(watcher)
 
-    def report(self, current: Any) -> None:
-        """Tell watchers where the positioner is now."""
+    def report(self, current: Any, time_remaining: float | None = None) -> None:
+        """Tell watchers where the positioner is now (and, if known, how long is left)."""
         if not self._watched:
             return
+        extra = {} if time_remaining is None else {"time_remaining": max(0.0, time_remaining)}
         span = _distance(self.target, self.initial)
         fraction = 1.0 if not span else min(1.0, 1.0 - _distance(self.target, current) / span)
         device = self.obj
@@ -60,6 +61,7 @@ class MoveStatus(Status):
             unit=device.egu,
             precision=device.precision,
             fraction=fraction,
+            **extra,
         )
 
 

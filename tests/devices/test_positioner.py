@@ -99,6 +99,9 @@ def test_progress_reported_to_watchers():
     assert updates[-1]["target"] == 1.0 and updates[-1]["unit"] == "mm"
     fractions = [u["fraction"] for u in updates]
     assert fractions == sorted(fractions)
+    remaining = [u["time_remaining"] for u in updates]
+    assert remaining == sorted(remaining, reverse=True) and remaining[-1] == 0.0
+    assert remaining[0] <= 0.05 and all(u["time_elapsed"] >= 0 for u in updates)
 
 
 def test_new_move_supersedes_old():

@@ -154,11 +154,11 @@ class SimMotor(Positioner):
                 travelled = _travelled(elapsed, abs(distance), velocity, acceleration)
                 position = start + sign * travelled
                 self.user_readback.update(position)
-                status.report(position)
+                status.report(position, duration - elapsed)
         if halt.is_set() or status.done:
             return
         self.user_readback.update(target)
-        status.report(target)
+        status.report(target, 0.0)
         status.set_finished()
 
     def _stop_motion(self) -> None:

@@ -20,7 +20,6 @@ from cielo.core.protocols import (
     Configurable,
     Flyable,
     Locatable,
-    Location,
     Movable,
     Preparable,
     Readable,
@@ -118,9 +117,13 @@ def read(obj: Readable) -> Generator[Msg, Any, dict[str, Reading] | None]:
     return (yield Msg("read", obj))
 
 
-def locate(obj: Locatable) -> Generator[Msg, Any, Location | None]:
-    """Return where a movable is asked to be (``setpoint``) and is (``readback``)."""
-    return (yield Msg("locate", obj))
+def locate(*objs: Locatable, squeeze: bool = True) -> Generator[Msg, Any, Any]:
+    """Return where movables are asked to be (``setpoint``) and are (``readback``).
+
+    One device gives its :class:`~cielo.core.protocols.Location`; several (or
+    ``squeeze=False``) give a list of them.
+    """
+    return (yield Msg("locate", *objs, squeeze=squeeze))
 
 
 def monitor(obj: Readable, *, name: str | None = None, **kwargs: Any) -> MsgGenerator:

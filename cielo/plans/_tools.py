@@ -251,8 +251,9 @@ def simulate_plan(
             summary.devices.setdefault(_name(obj), obj)
             reply = finished_status(obj)
         elif command == "locate":
-            value = where(obj)
-            reply = {"setpoint": value, "readback": value}
+            located = [{"setpoint": where(o), "readback": where(o)} for o in (obj, *msg.args)]
+            squeeze = msg.kwargs.get("squeeze", True)
+            reply = located[0] if squeeze and len(located) == 1 else located
         elif command == "read":
             reply = read(obj)
             summary.reads[_name(obj)] += 1

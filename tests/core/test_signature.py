@@ -210,3 +210,56 @@ def test_device_class_annotation() -> None:
     )
     with pytest.raises(PlanParameterError, match="is not Motor"):
         bind_parameters(f, ("det",), {}, DEVICES, what="f")
+
+
+# -- the bundled plans -------------------------------------------------------
+
+
+def _all_plans() -> dict[str, Any]:
+    from cielo.plugins.fly import fly
+    from cielo.plugins.scans import PLANS
+
+    return {**PLANS, "fly": fly}
+
+
+@pytest.mark.parametrize("name", sorted(_all_plans()))
+def test_every_bundled_plan_has_a_valid_schema(name: str) -> None:
+    plan = _all_plans()[name]
+    schema = signature_schema(plan)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["title"] == name
+    assert schema["description"], f"{name} needs a docstring summary"
+    if "md" in schema["properties"]:
+        assert schema["properties"]["md"]["default"] is None
+
+
+def test_grid_scan_schema_lists_devices_and_numbers() -> None:
+    from cielo.plugins.scans import grid_scan
+
+    props = signature_schema(grid_scan)["properties"]
+    assert props["detectors"]["items"]["x-cielo-device"] == "Readable"
+    items = props["args"]["items"]["anyOf"]
+    assert {"type": "string", "x-cielo-device": "Movable"} in items
+    assert {"type": "number"} in items
+    assert props["per_step"]["anyOf"][0] == {"x-cielo-python": "callable"}
+
+
+def test_bind_refuses_bad_grid_scan_parameters_before_anything_moves() -> None:
+    from cielo.plugins.scans import grid_scan
+
+    moved: list[Any] = []
+
+    class Recording(Motor):
+        def set(self, value: Any) -> None:
+            moved.append(value)
+
+    devices = {**DEVICES, "motor1": Recording("motor1")}
+    with pytest.raises(PlanParameterError, match=r"'args\[4\]'.*unknown device 'motr2'"):
+        bind_parameters(
+            grid_scan, (["det"], "motor1", -1, 1, 5, "motr2", -1, 1, 5), {}, devices, what="g"
+        )
+    with pytest.raises(PlanParameterError, match=r"'detectors\[0\]' got 'det3'"):
+        bind_parameters(grid_scan, (["det3"], "motor1", -1, 1, 5), {}, devices, what="g")
+    with pytest.raises(PlanParameterError, match=r"'args\[0\]'.*'det'"):
+        bind_parameters(grid_scan, (["det"], "det", -1, 1, 5), {}, devices, what="g")
+    assert moved == []

@@ -299,6 +299,28 @@ class _Loader:
                     raise error
                 info.plugin = None
                 self._fail(info, error)
+        self._check_undecorated(set(known))
+
+    def _check_undecorated(self, known: set[str]) -> None:
+        """Fail a plugin that defines a hook function but forgot ``@hookimpl``."""
+        for info in list(self.plugin_info.values()):
+            plugin = info.plugin
+            if info.status != "loaded" or plugin is None:
+                continue
+            for attr in dir(plugin):
+                if attr not in known or not callable(getattr(plugin, attr, None)):
+                    continue
+                if self.pm.parse_hookimpl_opts(plugin, attr) is None:
+                    self.pm.unregister(plugin)
+                    info.plugin = None
+                    self._fail(
+                        info,
+                        PluginError(
+                            f"plugin {info.name!r} defines {attr}() without @hookimpl, so "
+                            "cielo would never call it; decorate it (from cielo import hookimpl)"
+                        ),
+                    )
+                    break
 
 
 def _enable_trace(pm: pluggy.PluginManager) -> None:

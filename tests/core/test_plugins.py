@@ -230,3 +230,16 @@ def test_no_plugin_manager_at_import_time():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert proc.stdout.split() == ["0", "False"], proc.stderr
+
+
+class Undecorated:
+    def cielo_plans(self):
+        return {}
+
+
+def test_a_hook_without_hookimpl_fails_loudly():
+    with pytest.warns(PluginWarning, match=r"defines cielo_plans\(\) without @hookimpl"):
+        pm = make_plugin_manager(autoload=False, plugins=[("plain", Undecorated())])
+    assert pm.plugin_info["plain"].status == "failed" and pm.get_plugin("plain") is None
+    with pytest.raises(PluginError, match="without @hookimpl"):
+        make_plugin_manager(autoload=False, strict=True, plugins=[("plain", Undecorated())])

@@ -35,7 +35,8 @@ class SimAreaDetector(Device):
     """A camera: each trigger writes one ``height × width`` frame to an HDF5 file.
 
     A new file is started on the first trigger after :meth:`stage` and closed by
-    :meth:`unstage`. Frames show a Gaussian spot whose brightness follows a peak over
+    :meth:`unstage`; it is written in SWMR mode, so readers opening it with
+    ``swmr=True`` (in this or another process) see each frame as soon as it is reported. Frames show a Gaussian spot whose brightness follows a peak over
     ``motors`` (when given) plus Poisson noise.
 
     Parameters
@@ -111,7 +112,7 @@ class SimAreaDetector(Device):
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self._path = self.directory / f"{self.name or 'camera'}_{uuid.uuid4().hex[:12]}.h5"
-        self._file = h5py.File(self._path, "w")
+        self._file = h5py.File(self._path, "w", libver="latest")
         self._dataset = self._file.create_dataset(
             DATASET,
             shape=(0, self.height, self.width),
@@ -119,6 +120,7 @@ class SimAreaDetector(Device):
             chunks=(1, self.height, self.width),
             dtype="uint16",
         )
+        self._file.swmr_mode = True  # readers (swmr=True) may follow while we write
         self._resource_uid = str(uuid.uuid4())
         self._index = self._emitted = self._datum_counter = 0
         self._resource_sent = False
@@ -171,7 +173,7 @@ class SimAreaDetector(Device):
             n = self._dataset.shape[0]
             self._dataset.resize(n + 1, axis=0)
             self._dataset[n] = frame
-            self._file.flush()
+            self._dataset.flush()
             self._index = n + 1
         self.total.update(float(frame.sum()))
 
@@ -235,6 +237,7 @@ class SimAreaDetector(Device):
                             "parameters": {
                                 "dataset": DATASET,
                                 "chunk_shape": [1, self.height, self.width],
+                                "swmr": True,
                             },
                         },
                     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -12,6 +14,7 @@ from event_model import compose_run
 
 from cielo.core import protocols as P
 from cielo.devices.sim import DATASET, SimAreaDetector, SimMotor
+from cielo.storage import HDF5Reader
 
 
 def _run_docs(camera, n, validate):
@@ -57,7 +60,7 @@ def test_frames_written_and_read_back_with_h5py(tmp_path, validate):
     resource = assets[0][1]
     assert resource["data_key"] == "camera"
     assert resource["mimetype"] == "application/x-hdf5"
-    assert resource["parameters"] == {"dataset": DATASET, "chunk_shape": [1, 24, 32]}
+    assert resource["parameters"] == {"dataset": DATASET, "chunk_shape": [1, 24, 32], "swmr": True}
     datums = [doc for name, doc in assets if name == "stream_datum"]
     assert [d["indices"] for d in datums] == [
         {"start": 0, "stop": 1},
@@ -121,3 +124,34 @@ def test_brightness_follows_motor_and_exposure_takes_time(tmp_path):
     camera.trigger().wait(2)
     assert camera.total.get() < bright / 5
     camera.unstage()
+
+
+def test_frames_readable_while_writing_with_storage_reader(tmp_path):
+    """Another process and cielo's storage reader (SWMR) see frames before unstage."""
+    camera = SimAreaDetector(name="cam", directory=str(tmp_path), width=8, height=6, seed=2)
+    camera.stage()
+    camera.trigger()
+    camera.trigger()
+    resource = next(doc for name, doc in camera.collect_asset_docs() if name == "stream_resource")
+    script = (
+        "import h5py, sys; f = h5py.File(sys.argv[1], 'r', swmr=True); print(f[sys.argv[2]].shape)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(camera.path), DATASET],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == "(2, 6, 8)"
+    reader = HDF5Reader(resource)
+    try:
+        assert reader.read(0, 2).shape == (2, 6, 8)
+        camera.trigger()
+        frames = reader.read(0, 3)
+        assert frames.shape == (3, 6, 8)
+    finally:
+        reader.close()
+    camera.unstage()
+    with h5py.File(camera.path, "r") as f:
+        assert (f[DATASET][()] == frames).all()

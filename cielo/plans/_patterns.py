@@ -26,6 +26,7 @@ __all__ = [
     "spiral",
     "spiral_fermat",
     "spiral_square_pattern",
+    "snake_flags",
 ]
 
 

@@ -198,7 +198,12 @@ def test_trigger_and_read_drops_the_bundle_when_a_read_fails():
 def test_inner_loops(env):
     det, motor = env.devices["det"], env.devices["motor"]
     assert [m.command for m in simulate_plan(one_shot([det])).messages] == [
-        "checkpoint", "trigger", "wait", "create", "read", "save",
+        "checkpoint",
+        "trigger",
+        "wait",
+        "create",
+        "read",
+        "save",
     ]
     cmds = [m.command for m in simulate_plan(one_1d_step([det], motor, 1.0)).messages]
     assert cmds[:3] == ["checkpoint", "set", "wait"] and cmds.count("read") == 2
@@ -228,10 +233,14 @@ def test_staging_and_flying_composites(env):
     cmds = [m.command for m in simulate_plan(kickoff_all(flyer)).messages]
     assert cmds == ["kickoff", "wait"]
     assert [m.command for m in simulate_plan(complete_all(flyer, wait=True)).messages] == [
-        "complete", "wait",
+        "complete",
+        "wait",
     ]
-    cmds = [m.command for m in simulate_plan(collect_while_completing([flyer], [flyer], 0.1)).messages]
+    cmds = [
+        m.command for m in simulate_plan(collect_while_completing([flyer], [flyer], 0.1)).messages
+    ]
     assert cmds == ["complete", "wait", "collect"]
     assert [m.obj for m in simulate_plan(broadcast_msg("stage", [det, motor])).messages] == [
-        det, motor,
+        det,
+        motor,
     ]

@@ -1,0 +1,78 @@
+"""summarize_plan and check_limits, without hardware or RunEngine; the sim motors' speeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from cielo import Msg
+from cielo.core import LimitError
+from cielo.plans import check_limits, move_duration, simulate_plan, summarize_plan
+
+
+def test_summary_of_a_grid_scan_with_velocities_and_count_times(env):
+    m1, m2, det2 = (env.devices[n] for n in ("motor1", "motor2", "det2"))
+    m1.set(0.0).wait(5)
+    m2.set(0.0).wait(5)
+    m1.velocity.set(2.0).wait(5)
+    m1.acceleration.set(4.0).wait(5)
+    det2.count_time.set(0.1).wait(5)
+    try:
+        plan = env.plans["grid_scan"]([det2], m1, -1, 1, 3, m2, 0, 1, 2, snake_axes=True)
+        summary = summarize_plan(plan)
+    finally:
+        m1.velocity.set(0.0).wait(5)
+        m1.acceleration.set(0.0).wait(5)
+        det2.count_time.set(0.0).wait(5)
+    assert summary.num_points == 6
+    assert summary.targets("motor1") == [-1.0, 0.0, 1.0]
+    assert summary.targets("motor2") == [0.0, 1.0, 0.0, 1.0]
+    # three 1-unit moves of motor1 (0.5 s + 0.5 s ramps each) and six 0.1 s counts
+    expected = 3 * move_duration(1.0, 2.0, 4.0) + 6 * 0.1
+    assert summary.duration == pytest.approx(expected)
+    assert summary.runs[0]["plan_name"] == "grid_scan"
+    text = str(summary)
+    assert "primary: 6" in text and "motor1: 3 moves from -1 to 1" in text
+    assert "estimated duration" in text
+
+
+def test_move_duration_profiles():
+    assert move_duration(1.0, None, None) == 0
+    assert move_duration(2.0, 1.0, None) == 2.0
+    assert move_duration(0.1, 1.0, 1.0) == pytest.approx(2 * (0.1) ** 0.5)
+
+
+def test_check_limits_lists_every_violation(env):
+    motor, det = env.devices["motor"], env.devices["det"]
+    motor.limits = (-1.0, 1.0)
+    try:
+        assert check_limits(env.plans["scan"]([det], motor, -1, 1, num=5)).num_points == 5
+        with pytest.raises(LimitError, match=r"2 of \d+ moves.*\n.*-> -2\.0.*\n.*-> 2\.0"):
+            check_limits(env.plans["scan"]([det], motor, -2, 2, num=3))
+    finally:
+        motor.limits = None
+
+
+def test_check_limits_with_plain_limits_attribute():
+    class Stage:
+        name = "stage"
+        limits = (0, 10)
+
+        def set(self, value):
+            pass
+
+    with pytest.raises(LimitError, match=r"stage -> 11 is outside \[0.0, 10.0\]"):
+        check_limits([Msg("set", Stage(), 5), Msg("set", Stage(), 11)])
+
+
+def test_simulate_stops_endless_plans_and_answers_input(env):
+    det = env.devices["det"]
+    summary = simulate_plan(env.plans["count"]([det], num=None), max_messages=100)
+    assert summary.num_points > 5
+    seen: list[str] = []
+
+    def asking():
+        seen.append((yield Msg("input", prompt="?")))
+        seen.append((yield Msg("input", prompt="?")))
+
+    simulate_plan(asking(), inputs=["yes"])
+    assert seen == ["yes", "q"]

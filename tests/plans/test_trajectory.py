@@ -1,0 +1,96 @@
+"""Trajectory and the patterns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cycler import cycler
+
+from cielo.core import PlanParameterError
+from cielo.plans import Trajectory
+from cielo.plans.patterns import (
+    chunk_outer_product_args,
+    classify_outer_product_args_pattern,
+    inner_list_product,
+    inner_product,
+    outer_list_product,
+    outer_product,
+    snake_flags,
+)
+
+
+def rows(traj: Trajectory) -> list[tuple]:
+    return [tuple(step.values()) for step in traj]
+
+
+def test_products_and_concat():
+    x = Trajectory.axis("x", [1, 2])
+    y = Trajectory.axis("y", [3, 4])
+    assert rows(x + y) == [(1, 3), (2, 4)]
+    assert rows(x * y) == [(1, 3), (1, 4), (2, 3), (2, 4)]
+    assert rows(x.concat(Trajectory.axis("x", [5]))) == [(1,), (2,), (5,)]
+    assert rows(x.reversed()) == [(2,), (1,)]
+    assert (x * y).keys == ["x", "y"] and len(x * y) == 4
+    assert (x * y).by_key() == {"x": [1, 1, 2, 2], "y": [3, 4, 3, 4]}
+    assert repr(x) == "Trajectory(x: 2 points)"
+    assert x == Trajectory({"x": [1, 2]})
+
+
+def test_refusals_name_the_problem():
+    x = Trajectory.axis("x", [1, 2])
+    with pytest.raises(PlanParameterError, match="equal lengths"):
+        x + Trajectory.axis("y", [1, 2, 3])
+    with pytest.raises(PlanParameterError, match="x appear"):
+        x * Trajectory.axis("x", [1])
+    with pytest.raises(PlanParameterError, match="same motors"):
+        x.concat(Trajectory.axis("y", [1]))
+    with pytest.raises(PlanParameterError, match="equal lengths, got x: 2, y: 1"):
+        Trajectory({"x": [1, 2], "y": [1]})
+
+
+def test_grid_snakes_on_every_pass_of_the_slower_axes():
+    a = Trajectory.axis("a", [0, 1])
+    b = Trajectory.axis("b", [0, 1])
+    c = Trajectory.axis("c", [0, 1, 2])
+    g = Trajectory.grid([a, b, c], [False, True, True])
+    assert [s["c"] for s in g] == [0, 1, 2, 2, 1, 0, 0, 1, 2, 2, 1, 0]
+    assert [s["b"] for s in g] == [0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+
+
+def test_cycler_and_text_forms_convert():
+    cyc = cycler("x", [1, 2]) + cycler("y", [3, 4])
+    assert rows(Trajectory.from_cycler(cyc)) == [(1, 3), (2, 4)]
+    m = object()
+    traj = Trajectory.__cielo_convert__({"m": [1, 2]}, {"m": m})
+    assert traj.keys == [m]
+    with pytest.raises(PlanParameterError, match="unknown device 'n'"):
+        Trajectory.__cielo_convert__({"n": [1]}, {"m": m})
+    assert Trajectory.__cielo_schema__()["type"] == "object"
+
+
+def test_patterns():
+    assert rows(inner_product(3, ["x", 0, 1])) == [(0.0,), (0.5,), (1.0,)]
+    assert rows(inner_list_product(["x", [1, 5], "y", [2, 3]])) == [(1, 2), (5, 3)]
+    assert len(outer_product(["x", 0, 1, 3, "y", 0, 1, 4])) == 12
+    assert rows(outer_list_product(["x", [1, 2], "y", [3, 4]], True)) == [
+        (1, 3),
+        (1, 4),
+        (2, 4),
+        (2, 3),
+    ]
+    assert classify_outer_product_args_pattern(["x", 0, 1, 2, "y", 0, 1, 2]) == "pattern_1"
+    assert classify_outer_product_args_pattern(["x", 0, 1, 2, "y", 0, 1, 2, True]) == "pattern_2"
+    assert [c[4] for c in chunk_outer_product_args(["x", 0, 1, 2, "y", 0, 1, 2, True])] == [
+        False,
+        True,
+    ]
+    with pytest.raises(PlanParameterError, match="motor, start, stop, num"):
+        classify_outer_product_args_pattern(["x", 0, 1])
+    with pytest.raises(PlanParameterError, match="positive integer"):
+        outer_product(["x", 0, 1, 2.5])
+    with pytest.raises(PlanParameterError, match="triples"):
+        inner_product(3, ["x", 0])
+    assert snake_flags(["x", "y"], True) == [False, True]
+    with pytest.raises(PlanParameterError, match="cannot snake"):
+        snake_flags(["x", "y"], ["x"])
+    np.testing.assert_allclose(inner_product(2, ["x", 0, 1]).by_key()["x"], [0, 1])

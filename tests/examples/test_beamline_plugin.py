@@ -132,3 +132,17 @@ def test_plugin_module_imports_cheaply():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ}
     )
     assert proc.stdout.strip() == "[]", proc.stderr
+
+
+def test_the_templates_own_tests_pass(tmp_path: Path):
+    package = Path(cielo_example_beamline.__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package / "tests")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "CIELO_STATE_DIR": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout

@@ -3,6 +3,7 @@ monitor, unmonitor."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -205,15 +206,24 @@ async def _start_monitor(
             },
         )
 
+    called = []
+    engine_thread = ctx.engine._thread
+
     def _on_update(*args: Any, **kwargs: Any) -> None:
         # ophyd-async passes the readings; ophyd passes value=..., so read the object
+        called.append(True)
         reading = args[0] if args and isinstance(args[0], dict) else obj.read()
         if not isinstance(reading, dict):
             return
-        loop.call_soon_threadsafe(_emit, reading)
+        if threading.current_thread() is engine_thread:
+            _emit(reading)
+        else:
+            loop.call_soon_threadsafe(_emit, reading)
 
     token = obj.subscribe(_on_update)
     ctx.monitors[obj] = (msg.run, _on_update, token)
+    if not called:  # a signal that reports changes only: record its value now
+        _emit(await maybe_await(obj.read()))
 
 
 def unmonitor(ctx: CommandContext, msg: Msg) -> None:

@@ -91,7 +91,7 @@ async def _partial_events(ctx: CommandContext, obj: Any) -> list[dict[str, Any]]
         pages = await maybe_await(obj.collect_pages())
         events = []
         async for page in _aiter(pages):
-            n = len(page["seq_num"]) if "seq_num" in page else len(next(iter(page["time"])))
+            n = len(page["time"])
             for i in range(n):
                 events.append(
                     {

@@ -1,0 +1,158 @@
+"""Subscribers: by name or all, slow ones never stall the engine, errors are reported."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cielo import Msg, RunEngine
+from cielo.core import RunEngineError
+
+
+def run_plan(points: int):
+    class Det:
+        name, parent = "det", None
+
+        def read(self):
+            return {"det": {"value": 1.0, "timestamp": time.time()}}
+
+        def describe(self):
+            return {"det": {"source": "t", "dtype": "number", "shape": []}}
+
+    det = Det()
+    yield Msg("open_run")
+    for _ in range(points):
+        yield Msg("create", None, name="primary")
+        yield Msg("read", det)
+        yield Msg("save")
+    yield Msg("close_run")
+
+
+@pytest.fixture
+def RE():
+    with RunEngine(scan_id_file=None) as engine:
+        yield engine
+
+
+def test_subscribe_by_name_and_unsubscribe(RE):
+    starts, everything = [], []
+    t1 = RE.subscribe(lambda n, d: starts.append(n), "start")
+    RE.subscribe(lambda n, d: everything.append(n))
+    RE(run_plan(2))
+    assert starts == ["start"]
+    assert everything == ["start", "descriptor", "event", "event", "stop"]
+    RE.unsubscribe(t1)
+    RE(run_plan(1))
+    assert starts == ["start"]
+    with pytest.raises(KeyError):
+        RE.unsubscribe(t1)
+
+
+def test_bad_subscriptions_are_refused(RE):
+    with pytest.raises(ValueError, match="evnt"):
+        RE.subscribe(print, "evnt")
+    with pytest.raises(TypeError, match="callable"):
+        RE.subscribe("start")
+
+
+def test_slow_subscriber_does_not_stall_the_engine(RE):
+    slow_seen, fast_seen = [], []
+    gate = threading.Event()
+
+    def slow(name, doc):
+        gate.wait(5)
+        slow_seen.append(name)
+
+    RE.subscribe(slow)
+    RE.subscribe(lambda n, d: fast_seen.append(n))
+    timer = threading.Timer(1.0, gate.set)
+    timer.start()
+    t0 = time.monotonic()
+    done = threading.Event()
+
+    def run():
+        RE(run_plan(50))
+        done.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    # the plan's documents reach the fast subscriber while the slow one is still blocked
+    deadline = time.monotonic() + 0.8
+    while len(fast_seen) < 53 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(fast_seen) == 53 and slow_seen == []
+    worker.join(10)
+    assert done.is_set()
+    assert time.monotonic() - t0 >= 0.9  # RE(plan) returns only once everyone has everything
+    assert len(slow_seen) == 53
+
+
+def test_bounded_buffer_applies_back_pressure():
+    with RunEngine(scan_id_file=None, callback_buffer=5) as RE:
+        seen = []
+
+        def slow(name, doc):
+            time.sleep(0.002)
+            seen.append(name)
+
+        RE.subscribe(slow)
+        RE(run_plan(100))
+        assert len(seen) == 103
+        assert RE._dispatcher.backpressure_waits > 0
+
+
+def test_failing_subscriber_is_reported_and_others_get_everything(RE, caplog):
+    seen = []
+
+    def broken(name, doc):
+        if name == "event":
+            raise ValueError("cannot plot this")
+
+    RE.subscribe(broken)
+    RE.subscribe(lambda n, d: seen.append(n))
+    result = RE(run_plan(3))
+    assert result.exit_status == "success"
+    assert seen == ["start", "descriptor", "event", "event", "event", "stop"]
+    errors = RE.callback_errors
+    assert len(errors) == 3
+    assert isinstance(errors[0].exception, ValueError)
+    assert errors[0].name == "event" and "broken" in errors[0].callback
+    assert "cannot plot this" in caplog.text
+
+
+def test_fatal_callback_errors_fail_the_plan():
+    with RunEngine(scan_id_file=None, fatal_callback_errors=True) as RE:
+        stops = []
+
+        def broken(name, doc):
+            if name == "descriptor":
+                raise ValueError("bad descriptor")
+
+        RE.subscribe(broken, buffered=False)
+        RE.subscribe(lambda n, d: stops.append(d) if n == "stop" else None)
+        with pytest.raises(RunEngineError, match="bad descriptor"):
+            RE(run_plan(5))
+        assert stops[0]["exit_status"] == "fail"
+        assert RE.state == "idle"
+
+
+def test_subscribe_from_a_plan_lasts_for_the_plan(RE):
+    seen = []
+
+    def plan():
+        token = yield Msg("subscribe", None, lambda n, d: seen.append(n), "start")
+        yield from run_plan(1)
+        return token
+
+    RE(plan())
+    RE(run_plan(1))
+    assert seen == ["start"]
+
+
+def test_unbuffered_subscriber_runs_in_step(RE):
+    threads = set()
+    RE.subscribe(lambda n, d: threads.add(threading.current_thread().name), buffered=False)
+    RE(run_plan(1))
+    assert len(threads) == 1 and "RunEngine" in threads.pop()

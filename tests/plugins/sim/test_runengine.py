@@ -130,12 +130,6 @@ def test_count_camera_writes_hdf5(env, RE, docs):
     assert [e["data"]["camera_total"] for e in events] == [float(fr.sum()) for fr in frames]
 
 
-@pytest.mark.xfail(
-    reason="RunEngine bug in core/_handlers_fly.py _partial_events: "
-    "len(next(iter(page['time']))) should be len(page['time']) (reported to the lead)",
-    raises=TypeError,
-    strict=False,
-)
 def test_fly_the_flyer(env, RE, docs):
     flyer = env.devices["flyer"]
 

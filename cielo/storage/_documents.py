@@ -65,7 +65,7 @@ def pack_events(events: Iterable[Mapping[str, Any]]) -> Document:
         "timestamps": {k: [ev["timestamps"][k] for ev in events] for k in keys},
     }
     filled_keys = {k for ev in events for k in ev.get("filled", {})}
-    if filled_keys:
+    if filled_keys or any("filled" in ev for ev in events):
         page["filled"] = {
             k: [ev.get("filled", {}).get(k, False) for ev in events] for k in filled_keys
         }
@@ -75,7 +75,7 @@ def pack_events(events: Iterable[Mapping[str, Any]]) -> Document:
 def unpack_event_page(page: Mapping[str, Any]) -> Iterator[Document]:
     """The events of an event_page, one by one."""
     data, timestamps = page["data"], page["timestamps"]
-    filled = page.get("filled") or {}
+    filled = page.get("filled")
     descriptor = page["descriptor"]
     for i, uid in enumerate(page["uid"]):
         event: Document = {
@@ -86,7 +86,7 @@ def unpack_event_page(page: Mapping[str, Any]) -> Iterator[Document]:
             "data": {k: v[i] for k, v in data.items()},
             "timestamps": {k: v[i] for k, v in timestamps.items()},
         }
-        if filled:
+        if filled is not None:
             event["filled"] = {k: v[i] for k, v in filled.items()}
         yield event
 

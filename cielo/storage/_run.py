@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._documents import unpack_datum_page, unpack_event_page
 from ._errors import ExternalDataError
+from ._writer import ORDER_KEY
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -82,30 +84,43 @@ class Run:
         return iter(self.stream_names)
 
     def documents(self, *, pages: bool = False) -> Iterator[tuple[str, Document]]:
-        """Every document in order; events stored as pages come back as single events
-        (unless ``pages=True``, which yields ``event_page`` documents)."""
+        """Every document in the order it was made; events stored as pages come back
+        as single events (with ``pages=True``, as ``event_page`` documents, each at the
+        place of its first event)."""
         yield "start", self.start
         db = self.catalog.db
-        last = 0
+        pending: list[tuple[int, int, str, Document]] = []  # a heap by place in the run
+        tie = 0
+        last = -1
         while True:  # in chunks, so a long run is never held in memory at once
             rows = db.query(
                 "SELECT ord, name, doc FROM documents WHERE run_uid = ? AND ord > ? "
                 "ORDER BY ord LIMIT 500",
                 (self.uid, last),
             )
-            for ord_, name, text in rows:
+            for first, name, text in rows:
+                while pending and pending[0][0] < first:  # nothing later can come before
+                    item = heapq.heappop(pending)
+                    yield item[2], item[3]
                 doc = json.loads(text)
                 if name == "events":
-                    if pages:
-                        yield "event_page", doc
+                    ords = doc.pop(ORDER_KEY, None)
+                    if pages or ords is None:
+                        heapq.heappush(pending, (first, tie, "event_page", doc))
+                        tie += 1
                     else:
-                        for event in unpack_event_page(doc):
-                            yield "event", event
+                        for place, event in zip(ords, unpack_event_page(doc), strict=True):
+                            heapq.heappush(pending, (place, tie, "event", event))
+                            tie += 1
                 else:
-                    yield name, doc
-                last = ord_
+                    heapq.heappush(pending, (first, tie, name, doc))
+                    tie += 1
+                last = first
             if len(rows) < 500:
                 break
+        while pending:
+            item = heapq.heappop(pending)
+            yield item[2], item[3]
         if self.stop is not None:
             yield "stop", self.stop
 

@@ -22,7 +22,11 @@ from ._schema import flatten_metadata
 if TYPE_CHECKING:
     from ._catalog import Catalog
 
-__all__ = ["CatalogWriter"]
+__all__ = ["CatalogWriter", "ORDER_KEY"]
+
+#: Key of a stored page of events that holds each event's place in the run (stripped
+#: when the page is read back), so :meth:`Run.documents` restores the exact order.
+ORDER_KEY = "_cielo_ord"
 
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
@@ -45,7 +49,7 @@ class _Page:
         "data",
         "timestamps",
         "filled",
-        "last_ord",
+        "ords",
     )
 
     def __init__(self, descriptor: str, event: Document) -> None:
@@ -57,9 +61,9 @@ class _Page:
         self.data: dict[str, list[Any]] = {k: [] for k in self.keys}
         self.timestamps: dict[str, list[Any]] = {k: [] for k in event["timestamps"]}
         self.filled: dict[str, list[Any]] | None = (
-            {k: [] for k in event["filled"]} if event.get("filled") else None
+            {k: [] for k in event["filled"]} if "filled" in event else None
         )
-        self.last_ord = 0
+        self.ords: list[int] = []  # each event's place among the run's documents
 
     def add(self, event: Document, ord_: int) -> None:
         self.uid.append(event["uid"])
@@ -75,7 +79,7 @@ class _Page:
             filled = event.get("filled", {})
             for k, column in self.filled.items():
                 column.append(filled.get(k, False))
-        self.last_ord = ord_
+        self.ords.append(ord_)
 
     def row(self, run_uid: str) -> tuple[Any, ...]:
         page: Document = {
@@ -88,7 +92,8 @@ class _Page:
         }
         if self.filled is not None:
             page["filled"] = self.filled
-        return (run_uid, self.last_ord, "events", None, self.descriptor,
+        page[ORDER_KEY] = self.ords
+        return (run_uid, self.ords[0], "events", None, self.descriptor,
                 self.seq_num[0], self.seq_num[-1], dumps(page))  # fmt: skip
 
 

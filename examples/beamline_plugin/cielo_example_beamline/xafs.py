@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from cielo.core import Msg, PlanParameterError
 from cielo.core.protocols import Movable, Readable
+from cielo.plans import checkpoint, mv, run_wrapper, stage_wrapper, trigger_and_read
 
 __all__ = ["xafs_scan", "xafs_energies", "ETOK"]
 
@@ -166,12 +167,20 @@ def xafs_scan(
 
     Examples
     --------
-    >>> RE(xafs_scan([det], energy, 7112, element="Fe", repeats=2))  # doctest: +SKIP
+    Two Fe K-edge scans in transmission, with the default regions (pre-edge, edge,
+    XANES, then EXAFS to k = 12 Å⁻¹ in steps of 0.05 Å⁻¹):
+
+    >>> RE(xafs_scan([i0, it], mono, 7112, element="Fe", repeats=2))  # doctest: +SKIP
+
+    From the command line:
+    ``cielo run 'xafs_scan([i0, it], mono, 7112, bounds=[-50, -10, 20, "8k"], '``
+    ``'steps=[5, 0.5, "0.1k"], times=[1, 1, 2], element="Fe", mode="fluorescence")'``
     """
     if repeats < 1:
         raise PlanParameterError(f"xafs_scan: repeats={repeats!r} must be at least 1")
     points = xafs_energies(e0, bounds, steps, times)
     detectors = list(detectors)
+    motor: Any = energy
     motor_name = getattr(energy, "name", str(energy))
     base_md: dict[str, Any] = {
         "plan_name": "xafs_scan",
@@ -198,33 +207,20 @@ def xafs_scan(
         "hints": {"dimensions": [([motor_name], "primary")]},
     }
     base_md.update(md or {})
-    uids: list[str] = []
-    for rep in range(repeats):
-        run_md = {**base_md, "repeat": rep + 1, "repeats": repeats}
-        uid = yield Msg("open_run", **run_md)
-        uids.append(uid)
-        for dev in [*detectors, energy]:
-            if hasattr(dev, "stage"):
-                yield Msg("stage", dev)
-        last_time: float | None = None
+
+    def one_scan() -> Generator[Msg, Any, None]:
+        dwell: float | None = None
         for e, t in points:
-            if dwell_time is not None and t != last_time:
-                yield Msg("set", dwell_time, t, group="xafs_dwell")
-                yield Msg("wait", None, group="xafs_dwell")
-                last_time = t
-            yield Msg("checkpoint")
-            yield Msg("set", energy, e, group="xafs_move")
-            yield Msg("wait", None, group="xafs_move")
-            for det in detectors:
-                if hasattr(det, "trigger"):
-                    yield Msg("trigger", det, group="xafs_trigger")
-            yield Msg("wait", None, group="xafs_trigger")
-            yield Msg("create", None, name="primary")
-            for dev in [*detectors, energy]:
-                yield Msg("read", dev)
-            yield Msg("save")
-        for dev in reversed([*detectors, energy]):
-            if hasattr(dev, "unstage"):
-                yield Msg("unstage", dev)
-        yield Msg("close_run")
+            if dwell_time is not None and t != dwell:
+                yield from mv(dwell_time, t)
+                dwell = t
+            yield from checkpoint()
+            yield from mv(motor, e)
+            yield from trigger_and_read([*detectors, motor])
+
+    uids: list[str] = []
+    for rep in range(1, repeats + 1):
+        run_md = {**base_md, "repeat": rep, "repeats": repeats}
+        uid = yield from stage_wrapper(run_wrapper(one_scan(), md=run_md), [*detectors, motor])
+        uids.append(uid)
     return uids

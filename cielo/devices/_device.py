@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
-from cielo.core import Status, finished_status, status_all
+from cielo.core import DeviceError, Status, finished_status, status_all
 from cielo.core.protocols import DataKey, Hints, Reading
 
 from ._base import Named
@@ -92,7 +92,8 @@ class Device(Named):
             bottom = Cpt(SimMotor)
 
     or assign them in ``__init__`` (``self.top = SimMotor()``): any public attribute
-    holding a signal or device becomes a child. Children whose kind includes ``normal``
+    holding a signal or device becomes a child (keep references to devices that belong
+    elsewhere in private ``_attributes``). Children whose kind includes ``normal``
     are read by :meth:`read`; ``config`` ones by :meth:`read_configuration`; ``hinted``
     ones are listed in :attr:`hints`.
     """
@@ -126,6 +127,14 @@ class Device(Named):
 
     def __setattr__(self, attr: str, value: Any) -> None:
         if isinstance(value, Named) and not attr.startswith("_"):
+            owner = value.parent
+            if owner is not None and owner is not self:
+                raise DeviceError(
+                    f"cannot make {value.name or value!r} a child {attr!r} of "
+                    f"{self.name or type(self).__name__!r}: it already belongs to "
+                    f"{getattr(owner, 'name', owner)!r}; keep references to other devices "
+                    f"in private attributes (self._{attr})"
+                )
             children = self.__dict__.setdefault("_children", {})
             children[attr] = value
             object.__setattr__(self, attr, value)

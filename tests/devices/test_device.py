@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from cielo.core import DeviceError
 from cielo.core import protocols as P
 from cielo.devices import Cpt, DerivedSignal, Device, Kind, SoftSignal, SoftSignalR
 
@@ -77,3 +80,17 @@ def test_device_satisfies_protocols():
     assert s.stage().success and s.unstage().success
     assert [sig.name for sig in s.walk_signals()] == ["s", "s_raw", "s_gain", "s_debug"]
     assert s.connected
+
+
+def test_adopting_anothers_child_is_refused():
+    s = Sensor(name="s")
+
+    class Holder(Device):
+        def __init__(self, other, name: str = "") -> None:
+            super().__init__(name=name)
+            self._gain = other.gain  # a reference: fine
+            self.gain = other.gain  # a child: refused
+
+    with pytest.raises(DeviceError, match="already belongs to 's'.*self._gain"):
+        Holder(s, name="h")
+    assert s.gain.name == "s_gain"

@@ -113,7 +113,7 @@ def test_profiles_show_and_check(tmp_path: Path, capsys, monkeypatch):
     assert out.startswith(f"# {path}\n") and "[devices.mono]" in out
     assert main(["profile", "check", "ex1"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"ex1.toml: OK \(2 devices, \d+ plans, 1 callbacks, 0 suitcases\)", out)
+    assert re.search(r"ex1.toml: OK \(3 devices, \d+ plans, 1 callbacks, 0 suitcases\)", out)
 
 
 def test_profile_check_reports_the_error(tmp_path: Path, capsys):
@@ -154,7 +154,7 @@ def test_devices_and_plans(tmp_path: Path, capsys):
         ("__import__('os').system('touch pwned')", "refused \"__import__('os').system\""),
         ("__import__('os')", "unknown plan '__import__'"),
         ("xafs_scan([i0.mono], mono, 7112)", "attribute access is not allowed"),
-        ("xafs_scan([i1], mono, 7112)", "unknown name 'i1'; did you mean 'i0'?"),
+        ("xafs_scan([i00], mono, 7112)", "unknown name 'i00'; did you mean 'i0'?"),
         ("xafs_scan([i0], mono, open('x'))", "calls inside the arguments are not allowed"),
         ("xafs_scan([i0], mono, 'high')", "e0"),
         ("xafs_scan([mono], i0, 7112)", "energy"),

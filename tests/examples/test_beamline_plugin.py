@@ -60,15 +60,17 @@ def test_listed_by_cielo_plugins_json():
 
 def test_its_profile_builds_working_devices(tmp_path: Path):
     env = load_profile(profile_copy(tmp_path), strict=True)
-    mono, i0 = env.devices["mono"], env.devices["i0"]
-    assert i0.mono is mono
+    mono, i0, it = env.devices["mono"], env.devices["i0"], env.devices["it"]
+    assert i0.mono is mono and it.mono is mono
     assert env.pm.get_plugin("epics") is None  # the profile blocks it
     assert dict(env.metadata) == {"facility": "Example Light Source", "beamline": "EX-1"}
     readings = []
     for energy in (7000.0, 7100.0, 7124.0, 7300.0):
         assert mono.set(energy).done
         i0.trigger().wait(1)
+        it.trigger().wait(1)
         readings.append(i0.read()["i0"]["value"])
+        assert 0 < it.read()["it"]["value"] < readings[-1]
         assert mono.read()["mono"]["value"] == energy
     assert readings[1] > 2 * readings[2]  # the edge: absorption jumps across 7112 eV
     assert set(mono.describe()) == set(mono.read()) == {"mono", "mono_theta"}

@@ -243,3 +243,17 @@ def test_a_hook_without_hookimpl_fails_loudly():
     assert pm.plugin_info["plain"].status == "failed" and pm.get_plugin("plain") is None
     with pytest.raises(PluginError, match="without @hookimpl"):
         make_plugin_manager(autoload=False, strict=True, plugins=[("plain", Undecorated())])
+
+
+def test_two_distributions_claiming_one_plugin_name(site: Path):
+    (site / "good_plugin_copy.py").write_text((site / "good_plugin.py").read_text())
+    fake_distribution(site, "cielo-impostor", "9.9", {"good": "good_plugin_copy"})
+    proc = run_python(LIST_SCRIPT, site, CIELO_DISABLE_PLUGINS="broken")
+    assert proc.returncode == 0, proc.stderr
+    infos = json.loads(proc.stdout)
+    loaded = infos["good"]
+    clash = next(v for k, v in infos.items() if k.startswith("good ("))
+    assert loaded[0] == "loaded" and clash[0] == "failed"
+    first, second = sorted([loaded[1], clash[1]])  # discovery order is the path's
+    assert {first, second} == {"cielo-good", "cielo-impostor"}
+    assert "plugin name 'good' is already taken by" in clash[3]

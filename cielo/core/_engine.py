@@ -161,8 +161,12 @@ class RunEngine:
         self.plugin_manager = plugin_manager
         self.hooks = PluginHooks(plugin_manager) if plugin_manager is not None else None
         if self.hooks is not None:
-            self._add_plugin_commands()
-            self.hooks.engine_created(self)
+            try:
+                self._add_plugin_commands()
+                self.hooks.engine_created(self)
+            except BaseException:
+                self.close()
+                raise
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -285,23 +289,23 @@ class RunEngine:
 
     def _add_plugin_commands(self) -> None:
         assert self.hooks is not None
-        for mapping in self.hooks.msg_commands():
+        by_plugin = getattr(self.hooks, "by_plugin", None)
+        if by_plugin is not None:
+            offered = [(f"plugin {name!r}", m) for name, m in by_plugin("cielo_msg_commands")]
+        else:
+            offered = [("a plugin", m) for m in self.hooks.msg_commands()]
+        for owner, mapping in offered:
             for name, handler in dict(mapping).items():
-                owner = _command_owner(self.plugin_manager, name)
                 self._registry.register(name, wrap_plugin_handler(handler), owner=owner)
 
     def versions(self) -> dict[str, str]:
         """Versions of cielo and of the plugins in use (recorded in every run start)."""
         if self._versions is None:
             versions = {"cielo": _cielo_version()}
-            pm = self.plugin_manager
-            if pm is not None:
-                getter = getattr(pm, "plugin_versions", None)
+            if self.hooks is not None:
+                getter = getattr(self.hooks, "plugin_versions", None)
                 if getter is not None:
                     versions.update({str(k): str(v) for k, v in getter().items()})
-                else:
-                    for _plugin, dist in pm.list_plugin_distinfo():
-                        versions[dist.project_name] = str(dist.version)
             self._versions = versions
         return dict(self._versions)
 
@@ -574,15 +578,3 @@ def _wait(future: Any) -> Any:
 def _plan_name(gen: Any) -> str | None:
     code = getattr(gen, "gi_code", None)
     return code.co_name if code is not None else None
-
-
-def _command_owner(pm: Any, name: str) -> str:
-    """Which plugin offers command ``name`` (for clash messages)."""
-    try:
-        for impl in pm.hook.cielo_msg_commands.get_hookimpls():
-            offered = impl.function()
-            if offered and name in offered:
-                return f"plugin {impl.plugin_name!r}"
-    except Exception:
-        pass
-    return "a plugin"

@@ -38,11 +38,20 @@ def open_run(ctx: CommandContext, msg: Msg) -> str:
     md["versions"] = versions
     md["scan_id"] = engine.md.next_scan_id()
     md.pop("uid", None)
-    start = {"uid": new_uid(), "time": time.time(), **md}
+    start = {"uid": new_uid(), "time": time.time(), **_plain(md)}
     composer = RunComposer(start, ctx.emit)
     ctx.runs[msg.run] = composer
     ctx.run_uids.append(composer.uid)
     return composer.uid
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists, recursively, so a start document looks as it will after JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def close_run(ctx: CommandContext, msg: Msg) -> str:

@@ -1,9 +1,108 @@
-"""A ``cielo`` subcommand module: ``register(subparsers)`` adds its parser(s)."""
+"""``cielo plan summarize|check [--profile P] 'PLAN(...)'``: look at a plan before running it.
+
+The plan text is parsed exactly as ``cielo run`` parses it (never evaluated), its
+parameters checked against the plan's signature, and the plan driven without hardware
+or RunEngine: ``summarize`` prints the moves, reads, points and estimated duration;
+``check`` checks every move against the motors' limits.
+"""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from cielo.core import Environment, bind_parameters
+
+from ._common import add_profile_option, environment_from_args, print_json
+from ._parse import parse_plan_call
+
+__all__ = ["register", "plan_from_text", "summary_as_dict"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this module's subcommands (none yet)."""
+    """Add ``cielo plan summarize`` and ``cielo plan check``."""
+    parser = subparsers.add_parser(
+        "plan",
+        help="summarize a plan or check it against motor limits, without running it",
+        description="Look at a plan given as text without hardware: what it would move and "
+        "read, how long it would take, and whether every move is within the limits.",
+    )
+    sub = parser.add_subparsers(title="plan commands", metavar="COMMAND")
+
+    summarize = sub.add_parser(
+        "summarize",
+        help="moves, reads, points and estimated duration of a plan",
+        description="Drive the plan without hardware and report its moves, reads, number "
+        "of points and an estimated duration (from motor velocities/accelerations and "
+        "detector count times, when the devices have them).",
+    )
+    add_profile_option(summarize)
+    summarize.add_argument("--json", action="store_true", help="print JSON")
+    summarize.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
+    summarize.set_defaults(func=_summarize)
+
+    check = sub.add_parser(
+        "check",
+        help="check every move of a plan against the motors' limits",
+        description="Drive the plan without hardware and check every target against the "
+        "limits of the device it moves; exits 1 listing every move outside them.",
+    )
+    add_profile_option(check)
+    check.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
+    check.set_defaults(func=_check)
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+
+def plan_from_text(env: Environment, text: str) -> Any:
+    """Parse ``text`` (as ``cielo run`` does), check its parameters, and build the plan."""
+    call = parse_plan_call(text, env.plans, env.devices)
+    plan = env.plans[call.plan]
+    bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
+    return plan(*bound.args, **bound.kwargs)
+
+
+def summary_as_dict(summary: Any) -> dict[str, Any]:
+    """A JSON-friendly account of a :class:`~cielo.plans.PlanSummary`."""
+    per_device: dict[str, list[Any]] = {}
+    for move in summary.moves:
+        per_device.setdefault(move.device, []).append(move.target)
+    moves = {}
+    for name, targets in per_device.items():
+        numbers = [t for t in targets if isinstance(t, int | float)]
+        moves[name] = {
+            "count": len(targets),
+            "min": min(numbers) if numbers else None,
+            "max": max(numbers) if numbers else None,
+        }
+    return {
+        "runs": [
+            {k: run.get(k) for k in ("plan_name", "detectors", "motors", "num_points")}
+            for run in summary.runs
+        ],
+        "num_points": summary.num_points,
+        "events": dict(summary.events),
+        "moves": moves,
+        "reads": dict(summary.reads),
+        "duration": summary.duration,
+    }
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    from cielo.plans import summarize_plan
+
+    env = environment_from_args(args)
+    summary = summarize_plan(plan_from_text(env, args.plan))
+    if args.json:
+        print_json(summary_as_dict(summary))
+    else:
+        print(summary)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from cielo.plans import check_limits
+
+    env = environment_from_args(args)
+    summary = check_limits(plan_from_text(env, args.plan))  # LimitError -> exit 1
+    print(f"ok: all {len(summary.moves)} moves are within the limits")
+    return 0

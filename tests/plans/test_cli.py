@@ -1,0 +1,48 @@
+"""``cielo plan summarize|check`` (cielo/cli/_plan.py): text parsed as ``cielo run`` does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cielo.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _state(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIELO_STATE_DIR", str(tmp_path))
+
+
+def test_summarize_grid_scan(capsys):
+    text = "grid_scan([det2], motor1, -1, 1, 5, motor2, -1, 1, 5, snake_axes=True)"
+    assert main(["plan", "summarize", "--profile", "sim", text]) == 0
+    out = capsys.readouterr().out
+    assert "primary: 25" in out
+    assert "motor1: 5 moves from -1 to 1" in out
+    assert "estimated duration" in out
+
+
+def test_summarize_json(capsys):
+    assert main(["plan", "summarize", "--json", "count([det], 3, 0.5)"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["num_points"] == 3 and data["runs"][0]["plan_name"] == "count"
+    assert data["duration"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_check_passes_and_refuses(capsys):
+    assert main(["plan", "check", "scan([det], motor, -1, 1, num=3)"]) == 0
+    assert "all 3 moves are within the limits" in capsys.readouterr().out
+
+
+def test_bad_text_is_refused_before_anything_runs(capsys):
+    assert main(["plan", "summarize", "scan([motor], det, -1, 1, num=3)"]) == 1
+    err = capsys.readouterr().err
+    assert "'args[0]'" in err and "'det'" in err
+    assert main(["plan", "check", "scan([det], motor.parent, -1, 1, num=3)"]) == 1
+    assert "refused" in capsys.readouterr().err
+
+
+def test_plan_without_subcommand_prints_help(capsys):
+    assert main(["plan"]) == 2
+    assert "summarize" in capsys.readouterr().out

@@ -151,6 +151,10 @@ class Positioner(Device):
                 raise ValueError(f"{self.name}: limits {value!r} have low > high; give (low, high)")
             value = None if low == high else (low, high)
         self._limits = value
+        self._limits_changed(value)
+
+    def _limits_changed(self, limits: tuple[float, float] | None) -> None:
+        """Called when :attr:`limits` change (subclasses update what they describe)."""
 
     def check_value(self, value: Any) -> None:
         """Raise :class:`LimitError` if ``value`` is not a finite number inside the limits."""

@@ -52,6 +52,14 @@ def test_limits_checked_before_moving():
     with pytest.raises(LimitError, match="not a number"):
         m.set("far")
     assert m.describe()["motor1"]["limits"] == {"control": {"low": -5.0, "high": 5.0}}
+    m.limits = (-10, 10)
+    m.set(7.5).wait(1)
+    assert m.describe()["motor1"]["limits"] == {"control": {"low": -10.0, "high": 10.0}}
+    with pytest.raises(ValueError, match="low > high"):
+        m.limits = (3, 1)
+    m.limits = None
+    assert "limits" not in m.describe()["motor1"]
+    m.set(1e6).wait(1)
 
 
 def test_move_with_velocity_takes_real_time():

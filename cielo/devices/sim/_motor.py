@@ -100,7 +100,7 @@ class SimMotor(Positioner):
         for signal in (self.user_readback, self.user_setpoint):
             signal.backend.units = units  # type: ignore[attr-defined]
             signal.backend.precision = precision  # type: ignore[attr-defined]
-            signal.backend.limits = self.limits  # type: ignore[attr-defined]
+        self._limits_changed(self.limits)
         self.velocity.backend.units = f"{units}/s"  # type: ignore[attr-defined]
         self.acceleration.backend.units = f"{units}/s^2"  # type: ignore[attr-defined]
         self.velocity.put(float(velocity or 0.0))
@@ -110,6 +110,11 @@ class SimMotor(Positioner):
         self.update_period = update_period
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _limits_changed(self, limits: tuple[float, float] | None) -> None:
+        for signal in (self.__dict__.get("user_readback"), self.__dict__.get("user_setpoint")):
+            if signal is not None:
+                signal.backend.limits = limits
 
     def _start_move(self, target: Any, status: MoveStatus) -> None:
         target = float(target)

@@ -1,1 +1,12 @@
-"""Test helpers for plugin authors: fresh plugin manager, simulated RunEngine, document collector."""
+"""Test helpers for plugin authors: fresh plugin manager, simulated RunEngine, document collector.
+
+The pytest plugin (entry point ``pytest11 = cielo``) offers them as fixtures:
+``RE`` (a fresh RunEngine, closed after the test), ``cielo_docs`` (a
+:class:`DocumentCollector` subscribed to ``RE``) and ``plugin_manager`` (a fresh plugin
+manager with the bundled plugins and no third-party autoloading).
+"""
+
+from ._collector import DocumentCollector, validate_documents
+from ._engine import make_run_engine
+
+__all__ = ["DocumentCollector", "make_run_engine", "validate_documents"]

@@ -75,12 +75,15 @@ def fit_points(
     init_guess: Mapping[str, float] | None = None,
     background: str = "constant",
     weights: Sequence[float] | np.ndarray | None = None,
+    max_nfev: int | None = None,
 ) -> FitResult:
     """Fit ``model`` (a name, :class:`FitModel` or lmfit model) to the points ``(x, y)``.
 
     Starting values come from the model's guess, overridden by ``init_guess``. A fit
-    that cannot run (too few points, non-finite data) or does not converge returns a
-    result with ``success=False`` and a message, rather than raising.
+    that cannot run (too few points, non-finite data) or does not converge within
+    ``max_nfev`` model evaluations (default ``200 * (parameters + 1)``, so a hopeless
+    fit stays cheap) returns a result with ``success=False`` and a message, rather than
+    raising.
     """
     fm = make_model(model, background=background)
     xa = np.asarray(x, dtype=float)
@@ -108,7 +111,8 @@ def fit_points(
     if "sigma" in params and params["sigma"].expr is None:
         params["sigma"].set(min=0)
     try:
-        result = fm.model.fit(ya, params, x=xa, weights=weights)
+        limit = max_nfev if max_nfev is not None else 200 * (nvary + 1)
+        result = fm.model.fit(ya, params, x=xa, weights=weights, max_nfev=limit)
     except Exception as exc:  # a fit that blows up is a failed fit, not a crashed scan
         return _failed(fm.name, n, f"fit raised {type(exc).__name__}: {exc}")
     values = {

@@ -27,6 +27,7 @@ def live_fit(
     headless: bool | None = None,
     min_interval: float = 0.25,
     sidecar: str | None = None,
+    max_load: float | None = 0.2,
 ) -> Any:
     """Fit ``model`` to each run's ``y`` against ``x``, refitting every ``update_every`` points.
 
@@ -34,6 +35,8 @@ def live_fit(
     fit (headless PNGs in ``directory``); ``sidecar``: write each run's final fit as JSON
     to this path template (``{uid}``, ``{scan_id}``, ``{plan_name}``). Results are kept
     per run uid on the returned collector (``.results``, ``.last``, ``.current()``).
+    ``max_load`` bounds the share of time spent refitting during a run (``None``: refit
+    strictly every ``update_every`` points).
     """
     from ._live_fit import LiveFitCollector
 
@@ -50,6 +53,7 @@ def live_fit(
         init_guess=init_guess,
         stream=stream,
         sidecar=sidecar,
+        max_load=max_load,
     )
 
 

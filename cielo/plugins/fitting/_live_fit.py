@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,7 +36,10 @@ class LiveFit(CallbackBase):
     lmfit model; ``y``: the field (default: the first hinted detector field); ``x``: the
     independent field (default: the run's first dimension). Per event the callback only
     stores two numbers; it refits after every ``update_every`` new points and once at the
-    end of the run. :attr:`result` is the latest :class:`FitResult` (``None`` before the
+    end of the run. ``max_load`` bounds the share of time spent fitting while the run
+    goes (a refit waits until ``fit duration / max_load`` has passed since the last one
+    began; ``None``: refit strictly every ``update_every`` points), so fits of long scans
+    never slow the engine down. :attr:`result` is the latest :class:`FitResult` (``None`` before the
     first fit), :attr:`nfits` counts the fits. With ``sidecar`` (a path template with
     ``{uid}``, ``{scan_id}``, ``{plan_name}``) the final result is written as JSON.
     """
@@ -51,6 +55,7 @@ class LiveFit(CallbackBase):
         background: str = "constant",
         stream: str = "primary",
         sidecar: str | os.PathLike[str] | None = None,
+        max_load: float | None = 0.2,
     ) -> None:
         if update_every < 1:
             raise ValueError(f"update_every must be at least 1; got {update_every}")
@@ -62,6 +67,9 @@ class LiveFit(CallbackBase):
         self.background = background
         self.stream = stream
         self.sidecar = sidecar
+        if max_load is not None and not 0 < max_load <= 1:
+            raise ValueError(f"max_load must be in (0, 1] or None; got {max_load}")
+        self.max_load = max_load
         self._reset()
 
     def _reset(self) -> None:
@@ -75,6 +83,8 @@ class LiveFit(CallbackBase):
         self._y_key: str | None = self.y
         self._descriptors: set[str] = set()
         self._fitted_at = 0
+        self._next_fit_time = 0.0
+        self.skipped = 0
 
     @property
     def x_key(self) -> str | None:
@@ -118,11 +128,15 @@ class LiveFit(CallbackBase):
         self.xdata.append(float(xv))
         self.ydata.append(float(yv))
         if len(self.xdata) - self._fitted_at >= self.update_every:
+            if self.max_load is not None and time.monotonic() < self._next_fit_time:
+                self.skipped += 1  # fitting would take more than max_load of the time
+                return
             self.refit()
 
     def refit(self) -> FitResult:
         """Fit the points received so far now (also called every ``update_every`` points)."""
         self._fitted_at = len(self.xdata)
+        began = time.monotonic()
         self.result = fit_points(
             self.fit_model,
             self.xdata,
@@ -130,6 +144,9 @@ class LiveFit(CallbackBase):
             init_guess=self.init_guess,
             background=self.background,
         )
+        took = time.monotonic() - began
+        if self.max_load is not None:
+            self._next_fit_time = began + took / self.max_load
         self.nfits += 1
         return self.result
 

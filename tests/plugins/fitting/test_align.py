@@ -101,7 +101,7 @@ def test_refuses_without_a_peak(RE, collected):
         noise_level=1.0,
         seed=3,
     )
-    with pytest.raises(AlignmentError, match="no significant peak"):
+    with pytest.raises(AlignmentError, match="no significant peak|fit failed"):
         RE(align_on_peak(flat, motor, -1, 1, 15))
     assert motor.position == pytest.approx(1.0)
 

@@ -30,7 +30,7 @@ def peak(rng):
 
 def test_refits_every_n_and_recovers_parameters(docs):
     run = docs.step_run(np.linspace(-2, 2, 41), func=peak(np.random.default_rng(3)))
-    fit = LiveFit("gaussian", update_every=10)
+    fit = LiveFit("gaussian", update_every=10, max_load=None)
     fits_seen = []
     for name, doc in run:
         fit(name, doc)
@@ -47,8 +47,8 @@ def test_refits_every_n_and_recovers_parameters(docs):
 
 def test_pages_give_the_same_fit(docs):
     xs = np.linspace(-2, 2, 25)
-    a = LiveFit(update_every=5)
-    b = LiveFit(update_every=5)
+    a = LiveFit(update_every=5, max_load=None)
+    b = LiveFit(update_every=5, max_load=None)
     replay(docs.step_run(xs, func=peak(np.random.default_rng(1))), a)
     replay(docs.step_run(xs, func=peak(np.random.default_rng(1)), pages=True), b)
     assert a.result.params == b.result.params and a.nfits == b.nfits == 5
@@ -96,3 +96,13 @@ def test_failed_fit_is_reported_not_raised(docs, caplog):
     replay(docs.step_run([0.0, 1.0, 2.0], func=lambda x: 1.0), fit)
     assert fit.result is not None and not fit.result.success
     assert "need more points" in caplog.text
+
+
+def test_load_limit_skips_refits_but_not_the_final_fit(docs):
+    run = docs.step_run(np.linspace(-2, 2, 200), func=peak(np.random.default_rng(8)))
+    fit = LiveFit("gaussian", update_every=1, max_load=0.01)
+    replay(run, fit)
+    assert fit.skipped > 100 and fit.nfits < 60
+    assert fit.result.npoints == 200 and fit.result.success
+    with pytest.raises(ValueError, match="max_load must be in"):
+        LiveFit(max_load=0)

@@ -217,7 +217,11 @@ class Catalog:
         if isinstance(documents, (str, os.PathLike)):
             documents = iter_documents(Path(documents))
         writer = CatalogWriter(
-            self, batch_size=20_000, max_delay=0, on_duplicate="skip" if skip_existing else "error"
+            self,
+            batch_size=20_000,
+            max_delay=0,
+            on_duplicate="skip" if skip_existing else "error",
+            durable=False,
         )
         uids: list[str] = []
         with writer:

@@ -9,7 +9,6 @@ run shows as ``incomplete``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -183,6 +182,8 @@ class CatalogWriter:
     :param batch_size: events per transaction (more is faster, less is fresher).
     :param max_delay: seconds an event may wait before it is committed.
     :param on_duplicate: ``"error"`` (a run already stored is refused) or ``"skip"``.
+    :param durable: commit each start and stop document at once (live writing); with
+        ``False`` (bulk import) everything is committed in batches and at :meth:`close`.
     """
 
     def __init__(
@@ -192,6 +193,7 @@ class CatalogWriter:
         batch_size: int = 5000,
         max_delay: float = 0.5,
         on_duplicate: str = "error",
+        durable: bool = True,
     ) -> None:
         if on_duplicate not in ("error", "skip"):
             raise CatalogError(f"on_duplicate must be 'error' or 'skip', not {on_duplicate!r}")
@@ -200,10 +202,15 @@ class CatalogWriter:
         self.batch_size = int(batch_size)
         self.max_delay = float(max_delay)
         self.on_duplicate = on_duplicate
+        self.durable = durable
         self.skipped: list[str] = []
         self._runs: dict[str, _RunWriter] = {}
         self._router = RunRouter(self._open_run)
         self._rows: list[tuple[Any, ...]] = []
+        self._new_runs: list[tuple[Any, ...]] = []
+        self._new_keys: list[tuple[Any, ...]] = []
+        self._stops: list[tuple[Any, ...]] = []
+        self._seen: set[str] = set()
         self._pending_events = 0
         self._since = 0.0
         self._lock = threading.RLock()
@@ -219,7 +226,7 @@ class CatalogWriter:
                 raise CatalogError(f"catalog writer failed in the background: {error}") from error
             if self._closed.is_set():
                 raise CatalogError("this catalog writer is closed")
-            if not self._rows and not self._pending_events:
+            if not (self._rows or self._pending_events or self._new_runs):
                 self._since = time.monotonic()
             self._router(name, doc)
             if self.max_delay > 0 and self._thread is None:
@@ -236,64 +243,74 @@ class CatalogWriter:
 
     # -- writing --------------------------------------------------------------------
     def _insert_run(self, start: Document) -> bool:
-        """Insert and commit the run row; True if the run is to be skipped."""
+        """Queue the run row (committed at once when durable); True if the run is skipped."""
         uid = start["uid"]
+        if uid in self._seen or self.db.query("SELECT 1 FROM runs WHERE uid = ?", (uid,)):
+            if self.on_duplicate == "skip":
+                self.skipped.append(uid)
+                return True
+            raise CatalogError(f"run {uid} is already in catalog {self.catalog.uri}")
+        self._seen.add(uid)
         keys, text = flatten_metadata(start)
-        db = self.db
-        with db.transaction():
-            if db.query("SELECT 1 FROM runs WHERE uid = ?", (uid,)):
-                if self.on_duplicate == "skip":
-                    self.skipped.append(uid)
-                    return True
-                raise CatalogError(f"run {uid} is already in catalog {self.catalog.uri}")
-            db.execute(
-                "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    uid,
-                    start.get("scan_id"),
-                    start["time"],
-                    start.get("plan_name"),
-                    dumps(start),
-                    text,
-                ),
-            )
-            db.executemany(
-                "INSERT INTO run_keys (run_uid, key, elem, typ, num, txt) VALUES (?, ?, ?, ?, ?, ?)",
-                [(uid, *row) for row in keys],
-            )
+        self._new_runs.append(
+            (uid, start.get("scan_id"), start["time"], start.get("plan_name"), dumps(start), text)
+        )
+        self._new_keys += [(uid, *row) for row in keys]
+        if self.durable:
+            self.flush()
         return False
 
     def _maybe_flush(self, urgent: bool = False) -> None:
-        if urgent or self._pending_events >= self.batch_size or len(self._rows) >= self.batch_size:
+        if (
+            (urgent and self.durable)
+            or self._pending_events >= self.batch_size
+            or len(self._rows) >= self.batch_size
+        ):
             self.flush()
 
     def flush(self) -> None:
-        """Commit everything buffered (open event pages included)."""
+        """Commit everything buffered (open event pages included), in one transaction."""
         with self._lock:
             for run in self._runs.values():
                 run.take_pages()
-            rows, self._rows, self._pending_events = self._rows, [], 0
-            if rows:
-                with self.db.transaction():
-                    self.db.executemany(_INSERT_DOC, rows)
+            self._write()
+
+    def _write(self) -> None:
+        runs, self._new_runs = self._new_runs, []
+        keys, self._new_keys = self._new_keys, []
+        rows, self._rows, self._pending_events = self._rows, [], 0
+        stops, self._stops = self._stops, []
+        if not (runs or rows or stops):
+            return
+        db = self.db
+        with db.transaction():
+            db.executemany(
+                "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) VALUES (?, ?, ?, ?, ?, ?)",
+                runs,
+            )
+            db.executemany(
+                "INSERT INTO run_keys (run_uid, key, elem, typ, num, txt) VALUES (?, ?, ?, ?, ?, ?)",
+                keys,
+            )
+            db.executemany(_INSERT_DOC, rows)
+            db.executemany(
+                "UPDATE runs SET exit_status = ?, stop_time = ?, num_events = ?, stop = ? WHERE uid = ?",
+                stops,
+            )
 
     def _stop(self, run: _RunWriter, doc: Document) -> None:
         run.take_pages()
         num_events = doc.get("num_events") or {}
         total = sum(num_events.values()) if num_events else sum(run.num_events.values())
-        rows, self._rows, self._pending_events = self._rows, [], 0
-        with self.db.transaction():
-            self.db.executemany(_INSERT_DOC, rows)
-            self.db.execute(
-                "UPDATE runs SET exit_status = ?, stop_time = ?, num_events = ?, stop = ? WHERE uid = ?",
-                (doc.get("exit_status"), doc.get("time"), total, json.dumps(doc), run.uid),
-            )
+        self._stops.append((doc.get("exit_status"), doc.get("time"), total, dumps(doc), run.uid))
         self._runs.pop(run.uid, None)
+        if self.durable or len(self._stops) >= self.batch_size:
+            self._write()
 
     def _background(self) -> None:
         while not self._closed.wait(self.max_delay / 2):
             with self._lock:
-                stale = (self._rows or self._pending_events) and (
+                stale = (self._rows or self._pending_events or self._new_runs) and (
                     time.monotonic() - self._since >= self.max_delay
                 )
                 if not stale:

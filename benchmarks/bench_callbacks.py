@@ -158,7 +158,8 @@ def engine(n: int, update_every: int, repeats: int = 3) -> None:
                 tokens = [RE.subscribe(cb) for cb in subs]
                 tokens.append(
                     RE.subscribe(
-                        lambda name, doc: times.setdefault(name, doc["time"]), buffered=False
+                        lambda name, doc, times=times: times.setdefault(name, doc["time"]),
+                        buffered=False,
                     )
                 )
                 t = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from cielo.core import DeviceError, Status, finished_status, status_all
@@ -99,6 +99,7 @@ class Device(Named):
     """
 
     _cpts: ClassVar[dict[str, Cpt[Any]]] = {}
+    _staged: list[tuple[Any, Any]] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -120,6 +121,8 @@ class Device(Named):
         self.__dict__.setdefault("_children", {})
         super().__init__(name=name, kind=kind, parent=parent)
         self.prefix = prefix
+        #: ``{attribute path: value}`` written by :meth:`stage`, restored by :meth:`unstage`.
+        self.stage_sigs: dict[str, Any] = self.__dict__.get("stage_sigs", {})
         for attr, cpt in type(self)._cpts.items():
             setattr(self, attr, cpt.create(self))
         if name:
@@ -234,15 +237,49 @@ class Device(Named):
         return finished_status(self)
 
     def stage(self) -> Status:
-        """Prepare for a run (sub-devices first)."""
+        """Prepare for a run: apply :attr:`stage_sigs` (remembering the old values), then
+        stage sub-devices. Staging twice without unstaging is harmless."""
+        if self._staged is None:
+            saved: list[tuple[Any, Any]] = []
+            for path, value in self.stage_sigs.items():
+                signal = self._signal_at(path, "stage_sigs")
+                saved.append((signal, signal.get()))
+                signal.put(value)
+            self._staged = saved
         for child in self.children.values():
             if isinstance(child, Device):
                 child.stage()
         return finished_status(self)
 
     def unstage(self) -> Status:
-        """Undo :meth:`stage` (sub-devices last)."""
+        """Undo :meth:`stage`: unstage sub-devices, then restore what ``stage_sigs`` changed."""
         for child in reversed(list(self.children.values())):
             if isinstance(child, Device):
                 child.unstage()
+        saved, self._staged = self._staged, None
+        for signal, old in reversed(saved or []):
+            signal.put(old)
         return finished_status(self)
+
+    def configure(self, d: Mapping[str, Any]) -> tuple[dict[str, Reading], dict[str, Reading]]:
+        """Write settings, ``{attribute path or signal name: value}``; return the
+        configuration readings before and after (as ophyd's ``configure``)."""
+        old = self.read_configuration()
+        for key, value in d.items():
+            self._signal_at(key, "configure").put(value)
+        return old, self.read_configuration()
+
+    def _signal_at(self, key: str, what: str) -> Any:
+        """The writable signal at attribute path ``key`` (or with that full name)."""
+        node: Any = self
+        for part in key.split("."):
+            node = node.children.get(part) if isinstance(node, Device) else None
+        if node is None:
+            node = next((sig for sig in self.walk_signals() if sig.name == key), None)
+        if node is None or not hasattr(node, "put"):
+            known = [sig.dotted_name for sig in self.walk_signals() if hasattr(sig, "put")]
+            raise DeviceError(
+                f"{self.name}.{what}: {key!r} is not a writable signal of {self.name!r}; "
+                f"writable: {', '.join(known) or 'none'}"
+            )
+        return node

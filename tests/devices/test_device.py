@@ -94,3 +94,27 @@ def test_adopting_anothers_child_is_refused():
     with pytest.raises(DeviceError, match="already belongs to 's'.*self._gain"):
         Holder(s, name="h")
     assert s.gain.name == "s_gain"
+
+
+def test_stage_sigs_applied_and_restored():
+    st = Stage(name="st")
+    st.x.stage_sigs = {"gain": 5.0}
+    st.stage_sigs = {"y.gain": 7.0, "st_x_debug": 1}
+    assert st.stage().success
+    assert (st.x.gain.get(), st.y.gain.get(), st.x.debug.get()) == (5.0, 7.0, 1)
+    st.stage()  # again: the saved values stay the originals
+    st.unstage()
+    assert (st.x.gain.get(), st.y.gain.get(), st.x.debug.get()) == (2.0, 2.0, 0)
+    st.stage_sigs = {"x.value": 1.0}  # read-only
+    with pytest.raises(DeviceError, match="'x.value' is not a writable signal"):
+        st.stage()
+
+
+def test_configure_returns_old_and_new():
+    s = Sensor(name="s")
+    old, new = s.configure({"gain": 11.0})
+    assert old["s_gain"]["value"] == 2.0 and new["s_gain"]["value"] == 11.0
+    s.configure({"s_gain": 12.0})  # the signal's full name works too
+    assert s.gain.get() == 12.0
+    with pytest.raises(DeviceError, match="'nope'.*writable: gain, debug"):
+        s.configure({"nope": 1})

@@ -185,3 +185,25 @@ def test_beam_drop_suspends_and_resumes(env, RE, docs):
     assert time.monotonic() - t0 >= 0.3  # waited for the beam to come back
     assert by_name(docs, "stop")[0]["exit_status"] == "success"
     assert len(by_name(docs, "event")) >= 6
+
+
+def test_configure_mid_run_changes_configuration(env, RE, docs):
+    det, motor = env.devices["det"], env.devices["motor"]
+
+    def plan():
+        yield Msg("open_run")
+        for amplitude in (1.0, 5.0):
+            yield Msg("configure", det, {"amplitude": amplitude})
+            yield Msg("trigger", det, group="t")
+            yield Msg("wait", None, group="t")
+            yield Msg("create", None, name="primary")
+            yield Msg("read", det)
+            yield Msg("save")
+        yield Msg("close_run")
+
+    motor.set(0.0).wait(1)
+    RE(plan())
+    descriptors = by_name(docs, "descriptor")
+    amplitudes = [d["configuration"]["det"]["data"]["det_amplitude"] for d in descriptors]
+    assert amplitudes[0] == 1.0 and amplitudes[-1] == 5.0
+    assert [e["data"]["det"] for e in by_name(docs, "event")] == [1.0, 5.0]

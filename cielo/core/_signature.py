@@ -448,7 +448,7 @@ class _Converter:
                 errors.append(exc)
         if isinstance(value, str):
             for alt, err in zip(ordered, errors, strict=True):
-                if is_device_annotation(alt) and "unknown device" in str(err):
+                if is_device_annotation(alt):
                     raise err
         expected = " or ".join(_expected(a) for a in args)
         raise self.fail(path, value, expected)

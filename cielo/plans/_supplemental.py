@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cielo.core import Msg
+from cielo.core import Msg, PlanParameterError
 from cielo.core.protocols import Flyable, Readable
 
 from ._composites import ensure_generator, trigger_and_read
@@ -169,6 +170,42 @@ class SupplementalData:
         self.baseline: list[Any] = list(baseline)
         self.monitors: list[Any] = list(monitors)
         self.flyers: list[Any] = list(flyers)
+
+    @classmethod
+    def from_names(
+        cls,
+        devices: Mapping[str, Any],
+        *,
+        baseline: Iterable[str] = (),
+        monitors: Iterable[str] = (),
+        flyers: Iterable[str] = (),
+    ) -> SupplementalData:
+        """Build from device names (e.g. a profile's ``baseline = ["motor", "beam_current"]``).
+
+        Raises
+        ------
+        PlanParameterError
+            Naming an unknown device and the known ones.
+        """
+
+        def pick(kind: str, names: Iterable[str]) -> list[Any]:
+            out = []
+            for name in names:
+                if name not in devices:
+                    close = difflib.get_close_matches(name, list(devices), n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise PlanParameterError(
+                        f"{kind}: unknown device {name!r}; {hint}devices: "
+                        + ", ".join(sorted(devices))
+                    )
+                out.append(devices[name])
+            return out
+
+        return cls(
+            baseline=pick("baseline", baseline),
+            monitors=pick("monitors", monitors),
+            flyers=pick("flyers", flyers),
+        )
 
     def __call__(self, plan: Any) -> MsgGenerator:
         """Return ``plan`` with the supplemental readings added."""

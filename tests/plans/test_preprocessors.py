@@ -277,3 +277,10 @@ def test_fly_during_wrapper_messages(env):
     ]
     assert commands(fly_during_wrapper([Msg("null")], [])) == ["null"]
     assert commands(baseline_wrapper(null(), [])) == ["null"]
+
+
+def test_supplemental_data_from_profile_names(env):
+    sd = SupplementalData.from_names(env.devices, baseline=["motor", "beam_current"])
+    assert [d.name for d in sd.baseline] == ["motor", "beam_current"]
+    with pytest.raises(Exception, match="unknown device 'moter'; did you mean 'motor'"):
+        SupplementalData.from_names(env.devices, monitors=["moter"])

@@ -25,6 +25,7 @@ __all__ = [
     "CommandContext",
     "CommandRegistry",
     "Handler",
+    "call_soon_threadsafe",
     "device_name",
     "is_status",
     "maybe_await",
@@ -78,7 +79,7 @@ async def wait_status(status: Any, timeout: float | None = None) -> Any:
         fut: asyncio.Future[None] = loop.create_future()
 
         def _done(_: Any) -> None:
-            loop.call_soon_threadsafe(_set_result, fut)
+            call_soon_threadsafe(loop, _set_result, fut)
 
         status.add_callback(_done)
         try:
@@ -89,6 +90,18 @@ async def wait_status(status: Any, timeout: float | None = None) -> Any:
     if exc is not None:
         raise exc
     return status
+
+
+def call_soon_threadsafe(
+    loop: asyncio.AbstractEventLoop, func: Callable[..., Any], *args: Any
+) -> None:
+    """Schedule ``func`` on ``loop`` from any thread; a no-op once the loop is closed
+    (a device finishing after its RunEngine closed must not raise in the device's thread)."""
+    try:
+        loop.call_soon_threadsafe(func, *args)
+    except RuntimeError:
+        if not loop.is_closed():
+            raise
 
 
 def _set_result(fut: asyncio.Future[Any]) -> None:

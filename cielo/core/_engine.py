@@ -14,7 +14,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._commands import CommandContext, CommandRegistry, Handler, wrap_plugin_handler
+from ._commands import (
+    CommandContext,
+    CommandRegistry,
+    Handler,
+    call_soon_threadsafe,
+    wrap_plugin_handler,
+)
 from ._dispatch import CallbackError, Dispatcher
 from ._errors import RunEngineError, RunEngineInterrupted
 from ._handlers_device import DEVICE_HANDLERS
@@ -195,7 +201,7 @@ class RunEngine:
             for suspender in list(self._suspenders):
                 self.remove_suspender(suspender)
             self._dispatcher.close()
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            call_soon_threadsafe(self._loop, self._loop.stop)
             if threading.current_thread() is not self._thread:
                 self._thread.join(5)
             if not self._loop.is_running():
@@ -348,7 +354,7 @@ class RunEngine:
             return
         runner.suspensions.append((fut, pre_plan, post_plan, justification))
         runner.flag = True
-        self._loop.call_soon_threadsafe(runner.interrupt)
+        call_soon_threadsafe(self._loop, runner.interrupt)
 
     # -- interruption --------------------------------------------------------
     def request_pause(self, defer: bool = False) -> None:
@@ -367,7 +373,7 @@ class RunEngine:
             return
         runner.pause_now = True
         runner.flag = True
-        self._loop.call_soon_threadsafe(runner.interrupt)
+        call_soon_threadsafe(self._loop, runner.interrupt)
 
     def _request(self, kind: str, reason: str, error: BaseException | None = None) -> bool:
         runner = self._runner
@@ -378,7 +384,7 @@ class RunEngine:
             runner.request_reason = reason
             runner.request_error = error
         runner.flag = True
-        self._loop.call_soon_threadsafe(runner.interrupt)
+        call_soon_threadsafe(self._loop, runner.interrupt)
         return True
 
     def resume(self) -> RunResult:

@@ -9,6 +9,7 @@ from typing import Any
 from ._commands import (
     CommandContext,
     CoroutineType,
+    call_soon_threadsafe,
     device_name,
     is_status,
     maybe_await,
@@ -116,11 +117,11 @@ async def _wait_async(
         def _cb(_status: Any) -> None:
             if _failure_quiet(entry[0]):
                 failed.append(entry)
-                loop.call_soon_threadsafe(_set)
+                call_soon_threadsafe(loop, _set)
                 return
             remaining[0] -= 1
             if remaining[0] <= 0:
-                loop.call_soon_threadsafe(_set)
+                call_soon_threadsafe(loop, _set)
 
         return _cb
 

@@ -7,7 +7,13 @@ import threading
 import time
 from typing import Any
 
-from ._commands import CommandContext, CoroutineType, device_name, maybe_await
+from ._commands import (
+    CommandContext,
+    CoroutineType,
+    call_soon_threadsafe,
+    device_name,
+    maybe_await,
+)
 from ._composer import RunComposer, new_uid
 from ._errors import IllegalMessageSequence
 from ._msg import Msg
@@ -227,7 +233,7 @@ async def _start_monitor(
         if threading.current_thread() is engine_thread:
             _emit(reading)
         else:
-            loop.call_soon_threadsafe(_emit, reading)
+            call_soon_threadsafe(loop, _emit, reading)
 
     token = obj.subscribe(_on_update)
     ctx.monitors[obj] = (msg.run, _on_update, token)

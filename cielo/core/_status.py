@@ -162,7 +162,11 @@ class Status:
             fut: asyncio.Future[None] = loop.create_future()
 
             def _wake(_: Status) -> None:
-                loop.call_soon_threadsafe(_set_future, fut)
+                try:
+                    loop.call_soon_threadsafe(_set_future, fut)
+                except RuntimeError:  # the loop closed while waiting
+                    if not loop.is_closed():
+                        raise
 
             self.add_callback(_wake)
             yield from fut.__await__()

@@ -106,3 +106,28 @@ def test_bluesky_flies_cielo_flyer(bRE, docs):
     pages = names(docs, "event_page") + names(docs, "event")
     total = sum(len(p["seq_num"]) if isinstance(p["seq_num"], list) else 1 for p in pages)
     assert total == 5
+
+
+def test_bluesky_monitor_and_suspender_on_cielo_beam_current(bRE, docs):
+    import threading
+
+    from bluesky import preprocessors as bpp
+    from bluesky.suspenders import SuspendFloor as BlueskySuspendFloor
+
+    from cielo.devices.sim import SimBeamCurrent
+
+    beam = SimBeamCurrent(name="beam_current")
+    motor = SimMotor(name="motor")
+    det = SimPeakDetector([motor], name="det")
+    bRE.install_suspender(BlueskySuspendFloor(beam, 100.0, resume_thresh=400.0))
+    timer = threading.Timer(0.05, lambda: beam.drop(5.0, duration=0.2))
+    timer.start()
+    bRE(bpp.monitor_during_wrapper(bp.count([det], 8, delay=0.03), [beam]))
+    timer.join()
+    monitored = [
+        e["data"]["beam_current"] for e in names(docs, "event") if "beam_current" in e["data"]
+    ]
+    assert 5.0 in monitored and monitored[-1] == 500.0
+    assert names(docs, "stop")[0]["exit_status"] == "success"
+    # the point interrupted by the suspension is taken again after resuming
+    assert len([e for e in names(docs, "event") if "det" in e["data"]]) >= 8

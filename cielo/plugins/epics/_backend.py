@@ -23,6 +23,8 @@ from ._transport import DTYPES, ctrl_limits, dispatch, epics_module
 __all__ = ["CaBackend", "DisconnectedError"]
 
 ConnectionCallback = Callable[[str, bool], None]
+#: Channel Access status "virtual circuit disconnect" (the IOC went away).
+_ECA_DISCONN = 192
 #: Seconds a signal used before :meth:`connect` waits for its PV to connect.
 AUTO_CONNECT_TIMEOUT = 5.0
 
@@ -243,10 +245,27 @@ class CaBackend(SignalBackend[Any]):
     def get_reading(self) -> Reading:
         pv = self._require(self._read)
         as_string = self.string and self._is_enum()
-        md = pv.get_with_metadata(use_monitor=False, as_string=as_string, timeout=2.0)
+        try:
+            md = pv.get_with_metadata(use_monitor=False, as_string=as_string, timeout=2.0)
+        except Exception as exc:  # pyepics' errors do not name the PV
+            raise self._failure(self._read, "read", exc) from exc
         if md is None or md.get("value") is None:
-            raise DisconnectedError(f"{self.read_pv} did not answer a read within 2 s")
+            raise self._failure(self._read, "read", None)
         return _reading(md["value"], md)
+
+    def _failure(self, channel: _Channel, action: str, exc: BaseException | None) -> DeviceError:
+        """An error naming the PV for a failed ``action`` (read, write)."""
+        ca_status = getattr(exc, "status", None)
+        lost = channel.pv is not None and not channel.pv.connected
+        if lost or ca_status == _ECA_DISCONN:
+            return DisconnectedError(f"{channel.pvname} is disconnected (did the IOC stop?)")
+        if isinstance(ca_status, int):
+            cause = f": {epics_module().ca.message(ca_status)}"
+        elif exc is not None:
+            cause = f": {type(exc).__name__}: {exc}"
+        else:
+            cause = " (no answer within 2 s)"
+        return DeviceError(f"{channel.pvname}: the {action} failed{cause}")
 
     def get_datakey(self, source: str) -> DataKey:
         pv = self._require(self._read)
@@ -276,9 +295,14 @@ class CaBackend(SignalBackend[Any]):
     def get_setpoint(self) -> Any:
         """The write PV's current value (a fresh get)."""
         pv = self._require(self._write)
-        value = pv.get(use_monitor=False, as_string=self.string and self._is_enum(), timeout=2.0)
+        try:
+            value = pv.get(
+                use_monitor=False, as_string=self.string and self._is_enum(), timeout=2.0
+            )
+        except Exception as exc:
+            raise self._failure(self._write, "read", exc) from exc
         if value is None:
-            raise DisconnectedError(f"{self.write_pv} did not answer a read within 2 s")
+            raise self._failure(self._write, "read", None)
         return value
 
     @property
@@ -292,7 +316,10 @@ class CaBackend(SignalBackend[Any]):
             raise DeviceError(f"{self.read_pv} is read-only; it cannot be written")
         pv = self._require(self._write)
         if not wait:
-            pv.put(value, wait=False)
+            try:
+                pv.put(value, wait=False)
+            except Exception as exc:
+                raise self._failure(self._write, f"write of {value!r}", exc) from exc
             return finished_status(self)
         status = Status(self, timeout=timeout)
         with self._lock:
@@ -306,7 +333,7 @@ class CaBackend(SignalBackend[Any]):
         except Exception as exc:
             with self._lock:
                 self._pending.discard(status)
-            raise DeviceError(f"cannot write {value!r} to {self.write_pv}: {exc}") from exc
+            raise self._failure(self._write, f"write of {value!r}", exc) from exc
         return status
 
     def _put_done(self, status: Status) -> None:

@@ -7,6 +7,7 @@ under a prefix (default ``CIELO:``):
 PV                                what it is
 ================================  ===================================================
 ``ao`` / ``ai``                   analog output with alarm limits; ``ai`` follows it
+                                  (a put to ``ao`` completes once ``ai`` has followed)
 ``bo`` / ``bi``                   binary output (Off/On); ``bi`` follows it
 ``wf``                            waveform of 32 doubles (writable)
 ``str``                           string output
@@ -216,11 +217,12 @@ def _build(builder: Any, softioc: Any, prefix: str) -> dict[str, Any]:
         DRVL=-10.0,
         DRVH=10.0,
         **alarm,
+        blocking=True,
         on_update=ai.set,
     )
     bi = builder.boolIn(p + "bi", initial_value=0, ZNAM="Off", ONAM="On")
     records["bo"] = builder.boolOut(
-        p + "bo", initial_value=0, ZNAM="Off", ONAM="On", on_update=bi.set
+        p + "bo", initial_value=0, ZNAM="Off", ONAM="On", blocking=True, on_update=bi.set
     )
     records["wf"] = builder.WaveformOut(p + "wf", [float(i) for i in range(32)], EGU="counts")
     records["str"] = builder.stringOut(p + "str", initial_value="hello")

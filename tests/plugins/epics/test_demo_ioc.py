@@ -1,0 +1,91 @@
+"""The demo IOC as a command (``cielo ioc sim``) and the README's two-command try-out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cielo.cli import main
+from cielo.plugins.epics._demo_ioc import READY_MARK, pv_names
+
+from .conftest import free_port
+
+CIELO = str(Path(sys.executable).with_name("cielo"))
+
+
+def test_list_prints_every_pv(capsys):
+    assert main(["ioc", "sim", "--list", "--prefix", "XY:"]) == 0
+    out = capsys.readouterr().out.split()
+    assert out == pv_names("XY:")
+    assert {"XY:m1:VAL", "XY:m1:DMOV", "XY:scaler1:CNT", "XY:calc", "XY:wf"} <= set(out)
+
+
+def test_bad_port_is_refused(capsys):
+    assert main(["ioc", "sim", "--port", "70000"]) == 2
+    assert "--port 70000 is not a TCP/UDP port" in capsys.readouterr().err
+
+
+@pytest.mark.epics
+def test_cielo_ioc_sim_runs_in_the_foreground_until_interrupted(tmp_path, epics_iocs):
+    port = free_port()
+    log = tmp_path / "ioc.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                CIELO,
+                "ioc",
+                "sim",
+                "--port",
+                str(port),
+                "--prefix",
+                "CLI:",
+                "--interface",
+                "127.0.0.1",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=epics_iocs.env,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while READY_MARK not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        assert f"{READY_MARK} prefix=CLI: port={port}" in log.read_text()
+        probe = subprocess.run(
+            [sys.executable, "-c", "import epics; print(epics.caget('CLI:ai', timeout=5))"],
+            env=epics_iocs.env | {"EPICS_CA_ADDR_LIST": f"127.0.0.1:{port}"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert probe.stdout.strip() == "0.0", probe.stderr
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.mark.epics
+def test_two_command_try_out(ioc, epics_iocs):
+    """``cielo ioc sim &`` (here: the session IOC), then a scan with the epics profile."""
+    result = subprocess.run(
+        [CIELO, "run", "--profile", "epics", "scan([det], motor, -1, 1, num=5)"],
+        env=epics_iocs.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "motor" in result.stdout and "det" in result.stdout
+    assert "success" in result.stdout and "5 events" in result.stdout

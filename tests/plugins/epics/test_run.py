@@ -1,0 +1,95 @@
+"""EPICS devices on the RunEngine: a scan with validated documents; a dying IOC fails the run."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from cielo import RunEngine
+from cielo.devices import connect_all
+from cielo.plugins.epics import EpicsMotor, EpicsScaler, EpicsSignalRO
+from cielo.plugins.scans import count, scan
+
+pytestmark = pytest.mark.epics
+
+
+def collect(RE, validate):
+    docs: list[tuple[str, dict]] = []
+
+    def keep(name, doc):
+        validate(name, doc)
+        docs.append((name, doc))
+
+    RE.subscribe(keep)
+    return docs
+
+
+def test_scan_motor_and_detector_pv(ioc, validate):
+    motor = EpicsMotor("CIELO:m1", separator=":", name="motor")
+    det = EpicsSignalRO("CIELO:det", name="det")
+    connect_all([motor, det], timeout=5)
+    motor.velocity.put(20.0)
+    with RunEngine(scan_id_file=None) as RE:
+        docs = collect(RE, validate)
+        RE(scan([det], motor, -1.0, 1.0, num=11))
+        RE.flush(5)
+    names = [n for n, _ in docs]
+    assert names[0] == "start" and names[-1] == "stop" and names.count("event") == 11
+    descriptor = next(d for n, d in docs if n == "descriptor")
+    keys = descriptor["data_keys"]
+    assert keys["motor"]["source"] == "ca://CIELO:m1:RBV" and keys["motor"]["units"] == "mm"
+    assert keys["det"]["source"] == "ca://CIELO:det" and keys["det"]["precision"] == 1
+    assert "motor_velocity" in descriptor["configuration"]["motor"]["data"]
+    events = [d for n, d in docs if n == "event"]
+    positions = [e["data"]["motor"] for e in events]
+    assert positions == pytest.approx([-1.0 + 0.2 * i for i in range(11)], abs=1e-6)
+    peak = max(events, key=lambda e: e["data"]["det"])
+    assert peak["data"]["motor"] == pytest.approx(0.6, abs=0.21)  # the IOC's peak is at 0.5
+    stop = docs[-1][1]
+    assert stop["exit_status"] == "success" and stop["num_events"] == {"primary": 11}
+    motor.move(0.0, timeout=5)
+    motor.velocity.put(10.0)
+
+
+def test_count_with_the_scaler(ioc, validate):
+    scaler = EpicsScaler(
+        "CIELO:scaler1", separator=":", channels={"det": 2, "clock": 1}, preset_time=0.05, name="sc"
+    )
+    connect_all([scaler], timeout=5)
+    with RunEngine(scan_id_file=None) as RE:
+        docs = collect(RE, validate)
+        RE(count([scaler], num=3))
+        RE.flush(5)
+    events = [d for n, d in docs if n == "event"]
+    assert len(events) == 3
+    assert all(e["data"]["sc_clock"] == 500_000 for e in events)
+    assert docs[-1][1]["exit_status"] == "success"
+
+
+def test_ioc_dying_mid_scan_fails_the_run_naming_the_pv(victim_ioc, validate):
+    p = victim_ioc.prefix
+    motor = EpicsMotor(p + "m1", separator=":", name="vmotor")
+    det = EpicsSignalRO(p + "det", name="vdet")
+    connect_all([motor, det], timeout=5)
+    motor.velocity.put(50.0)
+    with RunEngine(scan_id_file=None) as RE:
+        docs = collect(RE, validate)
+        killed = threading.Event()
+
+        def kill_after_third_event(name, doc):
+            if name == "event" and doc["seq_num"] == 3 and not killed.is_set():
+                killed.set()
+                victim_ioc.kill()
+
+        RE.subscribe(kill_after_third_event)
+        with pytest.raises(Exception) as info:
+            RE(scan([det], motor, 0.0, 2.0, num=200))
+        RE.flush(5)
+    assert killed.is_set()
+    assert p in str(info.value)
+    stop = docs[-1][1]
+    assert docs[-1][0] == "stop"
+    assert stop["exit_status"] == "fail"
+    assert p in stop["reason"] and "disconnected" in stop["reason"], stop["reason"]
+    assert 3 <= stop["num_events"].get("primary", 0) < 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cielo.core import ConnectionTimeoutError, Status
@@ -31,10 +31,13 @@ def connect_all(
     All connections start before any is waited on, so the total time is that of the
     slowest signal, not the sum. Raises :class:`NotConnectedError` listing, per device,
     every signal that failed (attribute path, source such as the PV name, and reason).
-    Objects that are not cielo devices but have ``wait_for_connection(timeout)`` (ophyd)
-    are waited on after the others. ``mock=True`` replaces every cielo signal's transport
+    ``devices`` may be a mapping (``env.devices``). Objects that are not cielo devices but
+    have ``wait_for_connection(timeout)`` (ophyd) are waited on after the others; other
+    objects have nothing to connect and are skipped. ``mock=True`` replaces every cielo signal's transport
     by a :class:`MockBackend` in memory, so tests run without hardware.
     """
+    if isinstance(devices, Mapping):
+        devices = devices.values()
     started: list[tuple[str, str, Signal[Any], Status | BaseException]] = []
     others: list[Any] = []
     total = 0
@@ -47,7 +50,7 @@ def connect_all(
             others.append(device)
             continue
         else:
-            raise TypeError(f"cannot connect {device!r}: it is neither a cielo device nor a signal")
+            continue  # nothing to connect (a plain object offered as a device)
         for path, sig in signals:
             total += 1
             try:

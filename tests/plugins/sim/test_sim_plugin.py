@@ -8,7 +8,7 @@ import cielo
 from cielo.core import ProfileError
 from cielo.core import protocols as P
 from cielo.core._signature import signature_schema
-from cielo.devices import Device, Signal, connect_all
+from cielo.devices import connect_all
 from cielo.plugins import sim as sim_plugin
 
 TYPES = {
@@ -71,7 +71,7 @@ def test_sim_profile_builds_the_beamline():
     assert isinstance(devices["camera"], P.WritesStreamAssets)
     assert isinstance(devices["beam_current"], P.Subscribable)
     assert isinstance(devices["flyer"], P.Flyable) and isinstance(devices["flyer"], P.Collectable)
-    connect_all([d for d in devices.values() if isinstance(d, Device | Signal)], timeout=1.0)
+    connect_all(devices, timeout=1.0)
 
 
 def test_det_follows_motor_in_profile():

@@ -93,3 +93,35 @@ def test_profile_with_unknown_motor_is_refused(tmp_path):
     )
     with pytest.raises(ProfileError, match="nope"):
         cielo.load_profile(path)
+
+
+def test_profile_parameters_reach_devices(tmp_path):
+    import time
+
+    path = tmp_path / "beamline.toml"
+    path.write_text(
+        '[devices.m]\ntype = "sim.motor"\nvelocity = 10.0\nlimits = [-1, 1]\nunits = "deg"\n\n'
+        '[devices.top]\ntype = "sim.motor"\n\n[devices.bottom]\ntype = "sim.motor"\n\n'
+        '[devices.slit]\ntype = "sim.slit"\ntop = "top"\nbottom = "bottom"\ngap_limits = [0, 5]\n\n'
+        '[devices.d]\ntype = "sim.peak_detector"\nmotors = ["m"]\nnoise = "poisson"\nseed = 1\n'
+    )
+    env = cielo.load_profile(path)
+    m = env.devices["m"]
+    assert m.limits == (-1.0, 1.0) and m.egu == "deg"
+    t0 = time.monotonic()
+    m.set(1.0).wait(2)
+    assert time.monotonic() - t0 >= 0.09  # 1 deg at 10 deg/s
+    slit = env.devices["slit"]
+    assert slit.reals == {"top": env.devices["top"], "bottom": env.devices["bottom"]}
+    assert slit.gap.limits == (0.0, 5.0)
+    assert env.devices["d"].noise == "poisson"
+
+
+def test_profile_with_bad_parameter_is_refused(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[devices.m]\ntype = "sim.motor"\nvelocity = "fast"\n')
+    with pytest.raises(ProfileError, match="velocity"):
+        cielo.load_profile(path)
+    path.write_text('[devices.d]\ntype = "sim.shutter"\ninitial = "ajar"\n')
+    with pytest.raises(ProfileError, match="ajar"):
+        cielo.load_profile(path)

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._documents import RunRouter, dumps
+from ._documents import RunRouter, dumps, pack_events
 from ._errors import CatalogError
 from ._schema import flatten_metadata
 
@@ -37,63 +37,30 @@ _INSERT_DOC = (
 
 
 class _Page:
-    """Events of one descriptor waiting to be written as one row."""
+    """Events of one descriptor waiting to be written as one row (packed when written)."""
 
-    __slots__ = (
-        "descriptor",
-        "keys",
-        "uid",
-        "time",
-        "seq_num",
-        "data",
-        "timestamps",
-        "filled",
-        "ords",
-    )
+    __slots__ = ("descriptor", "keys", "events", "ords")
 
     def __init__(self, descriptor: str, event: Document) -> None:
         self.descriptor = descriptor
         self.keys = event["data"].keys()
-        self.uid: list[str] = []
-        self.time: list[float] = []
-        self.seq_num: list[int] = []
-        self.data: dict[str, list[Any]] = {k: [] for k in self.keys}
-        self.timestamps: dict[str, list[Any]] = {k: [] for k in event["timestamps"]}
-        self.filled: dict[str, list[Any]] | None = (
-            {k: [] for k in event["filled"]} if "filled" in event else None
-        )
+        self.events: list[Document] = []
         self.ords: list[int] = []  # each event's place among the run's documents
 
-    def add(self, event: Document, ord_: int) -> None:
-        self.uid.append(event["uid"])
-        self.time.append(event["time"])
-        self.seq_num.append(event["seq_num"])
-        data = self.data
-        for k, v in event["data"].items():
-            data[k].append(v)
-        timestamps = self.timestamps
-        for k, v in event["timestamps"].items():
-            timestamps[k].append(v)
-        if self.filled is not None:
-            filled = event.get("filled", {})
-            for k, column in self.filled.items():
-                column.append(filled.get(k, False))
-        self.ords.append(ord_)
-
     def row(self, run_uid: str) -> tuple[Any, ...]:
-        page: Document = {
-            "descriptor": self.descriptor,
-            "uid": self.uid,
-            "time": self.time,
-            "seq_num": self.seq_num,
-            "data": self.data,
-            "timestamps": self.timestamps,
-        }
-        if self.filled is not None:
-            page["filled"] = self.filled
+        page = pack_events(self.events)
         page[ORDER_KEY] = self.ords
-        return (run_uid, self.ords[0], "events", None, self.descriptor,
-                self.seq_num[0], self.seq_num[-1], dumps(page))  # fmt: skip
+        seq = page["seq_num"]
+        return (
+            run_uid,
+            self.ords[0],
+            "events",
+            None,
+            self.descriptor,
+            seq[0],
+            seq[-1],
+            dumps(page),
+        )
 
 
 class _RunWriter:
@@ -120,7 +87,8 @@ class _RunWriter:
                 if page is not None:
                     w._rows.append(page.row(self.uid))
                 page = self.pages[descriptor] = _Page(descriptor, doc)
-            page.add(doc, self.ord)
+            page.events.append(doc)
+            page.ords.append(self.ord)
             w._pending_events += 1
             self.num_events[descriptor] = self.num_events.get(descriptor, 0) + 1
         elif name == "event_page":
@@ -153,7 +121,7 @@ class _RunWriter:
 
     def _close_page(self, descriptor: str) -> None:
         page = self.pages.pop(descriptor, None)
-        if page is not None and page.uid:
+        if page is not None and page.events:
             self.writer._rows.append(page.row(self.uid))
 
     def take_pages(self) -> None:

@@ -207,3 +207,39 @@ def test_configure_mid_run_changes_configuration(env, RE, docs):
     amplitudes = [d["configuration"]["det"]["data"]["det_amplitude"] for d in descriptors]
     assert amplitudes[0] == 1.0 and amplitudes[-1] == 5.0
     assert [e["data"]["det"] for e in by_name(docs, "event")] == [1.0, 5.0]
+
+
+def test_camera_frames_through_the_catalog(env, RE, docs, tmp_path):
+    """The camera's run stored in a SQLite catalog reads back as the frames on disk."""
+    import numpy as np
+
+    camera = env.devices["camera"]
+    with cielo.open_catalog(f"sqlite:///{tmp_path / 'runs.sqlite'}") as catalog:
+        writer = catalog.writer()
+        RE.subscribe(writer)
+
+        def count(n):
+            yield Msg("stage", camera)
+            yield Msg("open_run", plan_name="count")
+            for _ in range(n):
+                yield Msg("trigger", camera, group="t")
+                yield Msg("wait", None, group="t")
+                yield Msg("create", None, name="primary")
+                yield Msg("read", camera)
+                yield Msg("save")
+            yield Msg("close_run")
+            yield Msg("unstage", camera)
+
+        (uid,) = RE(count(4))
+        if hasattr(writer, "flush"):
+            writer.flush()
+        if hasattr(writer, "close"):
+            writer.close()
+        table = catalog[uid]["primary"].read()
+        stored = np.stack([np.asarray(frame) for frame in table["camera"]])
+    (resource,) = by_name(docs, "stream_resource")
+    with h5py.File(Path(urlparse(resource["uri"]).path), "r") as f:
+        on_disk = f[resource["parameters"]["dataset"]][()]
+    assert stored.shape == (4, 1, 48, 64)  # each event: the data key's shape [1, h, w]
+    np.testing.assert_array_equal(stored[:, 0], on_disk)
+    assert list(table["camera_total"]) == [float(fr.sum()) for fr in on_disk]

@@ -15,6 +15,18 @@ import pytest
 
 from cielo.storage import CatalogError, open_catalog
 
+CRASHING_PLAN = textwrap.dedent(
+    """
+    import sys
+    from cielo import RunEngine, load_profile
+
+    env = load_profile("sim")  # CIELO_CATALOG (set by the test) turns the catalog writer on
+    with env.make_subscribers() as subscribers, RunEngine(plugin_manager=env.pm) as RE:
+        RE.subscribe(subscribers["catalog"])
+        RE(env.plans["count"]([env.devices["det"], env.devices["motor"]], num=100_000, delay=0.002))
+    """
+)
+
 CRASHING_WRITER = textwrap.dedent(
     """
     import importlib.util, sys, time
@@ -63,6 +75,35 @@ def test_crashed_writer_leaves_an_incomplete_run(catalog_uri, validate):
     ]
     assert len(seq) >= 50 and seq == list(range(1, len(seq) + 1))  # nothing missing in between
     assert len(run["primary"].read()) == len(seq)
+
+
+def test_killed_run_engine_leaves_an_incomplete_run(catalog_uri, validate):
+    """A real plan on cielo's RunEngine, writing through the sim profile's catalog."""
+    env = {**os.environ, "CIELO_CATALOG": catalog_uri}
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_PLAN], env=env)
+    try:
+        cat = open_catalog(catalog_uri)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "the plan ended on its own"
+            if len(cat) and "primary" in cat[-1] and len(cat[-1]["primary"].read(["det"])) >= 30:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the RunEngine process stored no events in 60 s")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    run = open_catalog(catalog_uri)[-1]
+    assert run.stop is None and run.exit_status == "incomplete"
+    assert run.start["plan_name"] == "count"
+    docs = list(run.documents())
+    for name, doc in docs:
+        validate(name, doc)
+    seq = [d["seq_num"] for n, d in docs if n == "event"]
+    assert len(seq) >= 30 and seq == list(range(1, len(seq) + 1))
+    table = run["primary"].read()
+    assert list(table.index) == seq and {"det", "motor"} <= set(table.columns)
 
 
 def test_events_are_committed_within_max_delay(catalog_uri, make_run):

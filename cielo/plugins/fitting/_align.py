@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
 from cielo.callbacks import compute_peak_stats, save_analysis
 from cielo.core import CieloError, Msg
 from cielo.core.protocols import Movable, Readable
+from cielo.plans import checkpoint, close_run, mv, open_run, stage_wrapper, trigger_and_read
 
 from ._fit import FitResult, fit_points
 
@@ -124,21 +125,15 @@ def align_on_peak(
     run_md.update(md or {})
     xs: list[float] = []
     ys: list[float] = []
-    yield Msg("stage", detector)
-    try:
-        yield Msg("open_run", **run_md)
+
+    def scan_fit_record() -> Generator[Msg, Any, tuple[FitResult, str | None]]:
+        yield from open_run(run_md)
         for position in positions:
-            yield Msg("checkpoint")
-            yield Msg("set", motor, float(position), group="align_move")
-            yield Msg("wait", None, group="align_move")
-            yield Msg("trigger", detector, group="align_trigger")
-            yield Msg("wait", None, group="align_trigger")
-            yield Msg("create", None, name="primary")
-            motor_reading = yield Msg("read", motor)
-            det_reading = yield Msg("read", detector)
-            yield Msg("save")
-            xs.append(_value(motor_reading, motor_field, motor))
-            ys.append(_value(det_reading, det_field, detector))
+            yield from checkpoint()
+            yield from mv(motor, float(position))
+            readings = yield from trigger_and_read([cast(Readable, motor), detector])
+            xs.append(_value(readings, motor_field, motor))
+            ys.append(_value(readings, det_field, detector))
         result = fit_points(model, xs, ys, background=background)
         refusal = _refusal(result, low, high, float(np.ptp(ys)))
         stats = compute_peak_stats(xs, ys, derivative=model in ("step", "erf"))
@@ -148,14 +143,14 @@ def align_on_peak(
             "moved": move and refusal is None,
         }
         yield from save_analysis({"fit": fit_values, "stats": stats.as_dict()})
-        yield Msg("close_run", exit_status="success")
-    finally:
-        yield Msg("unstage", detector)
+        yield from close_run(exit_status="success")
+        return result, refusal
+
+    result, refusal = yield from stage_wrapper(scan_fit_record(), [detector, motor])
     if refusal is not None:
         raise AlignmentError(f"align_on_peak did not move {motor_name!r}: {refusal}", result)
     if move:
-        yield Msg("set", motor, result.center, group="align_final")
-        yield Msg("wait", None, group="align_final")
+        yield from mv(motor, result.center)
     return result
 
 

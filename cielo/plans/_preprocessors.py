@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from cielo.core import Msg
-from cielo.core.protocols import Locatable
 
 from ._composites import ensure_generator, hinted_fields, stage_all, unstage_all
 from ._mutators import msg_mutator, plan_mutator
@@ -240,7 +239,7 @@ def configure_count_time_wrapper(plan: Any, time: float | None) -> MsgGenerator:
 
 def _position(obj: Any) -> MsgGenerator:
     """Where a movable is: its locate setpoint, its ``position``, or its reading."""
-    if isinstance(obj, Locatable):
+    if callable(getattr(obj, "locate", None)) and callable(getattr(obj, "set", None)):
         location = yield Msg("locate", obj)
         return 0 if location is None else location["setpoint"]
     if hasattr(obj, "position"):

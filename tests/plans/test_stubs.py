@@ -244,3 +244,11 @@ def test_staging_and_flying_composites(env):
         det,
         motor,
     ]
+
+
+def test_separate_devices_drops_children_of_listed_devices(env):
+    from cielo.plans import separate_devices
+
+    motor, det = env.devices["motor"], env.devices["det"]
+    assert separate_devices([motor.readback, det, motor, det]) == [det, motor]
+    assert separate_devices([motor.readback, det]) == [motor.readback, det]

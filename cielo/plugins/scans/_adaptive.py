@@ -168,7 +168,7 @@ def rel_adaptive_scan(
     *,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`adaptive_scan` relative to where the motor is; it returns there afterwards.
+    """``adaptive_scan`` relative to where the motor is; it returns there afterwards.
 
     Examples
     --------

@@ -129,7 +129,7 @@ def rel_grid_scan(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`grid_scan` relative to where the motors are; they return there afterwards.
+    """``grid_scan`` relative to where the motors are; they return there afterwards.
 
     Examples
     --------
@@ -157,7 +157,7 @@ def list_grid_scan(
         ``motor1, [positions1], motor2, [positions2], ...``; the first motor is the
         slowest.
     snake_axes
-        As in :func:`grid_scan`.
+        As in ``grid_scan``.
     per_step
         Replaces the default step (see ``scan_nd``).
     md
@@ -216,7 +216,7 @@ def rel_list_grid_scan(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`list_grid_scan` with positions relative to where the motors are.
+    """``list_grid_scan`` with positions relative to where the motors are.
 
     Examples
     --------

@@ -148,7 +148,7 @@ def rel_spiral(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`spiral` centred where the motors are; they return there afterwards.
+    """``spiral`` centred where the motors are; they return there afterwards.
 
     Examples
     --------
@@ -258,7 +258,7 @@ def rel_spiral_fermat(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`spiral_fermat` centred where the motors are; they return there afterwards.
+    """``spiral_fermat`` centred where the motors are; they return there afterwards.
 
     Examples
     --------
@@ -366,7 +366,7 @@ def rel_spiral_square(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`spiral_square` centred where the motors are; they return there afterwards.
+    """``spiral_square`` centred where the motors are; they return there afterwards.
 
     Examples
     --------

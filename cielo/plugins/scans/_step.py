@@ -106,7 +106,7 @@ def scan(
     num
         Number of points (the first and last included).
     per_step
-        Replaces the default step (see :func:`scan_nd`).
+        Replaces the default step (see ``scan_nd``).
     md
         Metadata for the run start.
 
@@ -163,7 +163,7 @@ def inner_product_scan(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """Like :func:`scan` with ``num`` given before the motors (Bluesky's older name).
+    """Like ``scan`` with ``num`` given before the motors (Bluesky's older name).
 
     Examples
     --------
@@ -180,7 +180,7 @@ def rel_scan(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`scan` relative to where the motors are; they return there afterwards.
+    """``scan`` relative to where the motors are; they return there afterwards.
 
     Examples
     --------
@@ -223,7 +223,7 @@ def list_scan(
     args
         ``motor1, [positions1], motor2, [positions2], ...``
     per_step
-        Replaces the default step (see :func:`scan_nd`).
+        Replaces the default step (see ``scan_nd``).
     md
         Metadata for the run start.
 
@@ -263,7 +263,7 @@ def rel_list_scan(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`list_scan` with positions relative to where the motors are.
+    """``list_scan`` with positions relative to where the motors are.
 
     Examples
     --------
@@ -297,7 +297,7 @@ def log_scan(
     num
         Number of points.
     per_step
-        Replaces the default step (see :func:`scan_nd`).
+        Replaces the default step (see ``scan_nd``).
     md
         Metadata for the run start.
 
@@ -347,7 +347,7 @@ def rel_log_scan(
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """:func:`log_scan` with offsets 10**start ... 10**stop from where the motor is.
+    """``log_scan`` with offsets 10**start ... 10**stop from where the motor is.
 
     Examples
     --------

@@ -240,3 +240,18 @@ def test_camera_frames_through_the_catalog(env, RE, docs, tmp_path):
     assert stored.shape == (4, 1, 48, 64)  # each event: the data key's shape [1, h, w]
     np.testing.assert_array_equal(stored[:, 0], on_disk)
     assert list(table["camera_total"]) == [float(fr.sum()) for fr in on_disk]
+
+
+def test_profile_plans_on_the_sim_beamline(env, RE, docs):
+    """The bundled plans run on the sim beamline: a grid over det2's two motors, a fly scan."""
+    d = env.devices
+    RE(env.plans["grid_scan"]([d["det2"]], d["motor1"], -1, 1, 3, d["motor2"], -1, 1, 3))
+    events = by_name(docs, "event")
+    assert len(events) == 9
+    best = max(events, key=lambda e: e["data"]["det2"])
+    assert (best["data"]["motor1"], best["data"]["motor2"]) == (0.0, 0.0)
+    RE(env.plans["fly"]([d["flyer"]]))
+    assert by_name(docs, "stop")[-1]["num_events"]["flyer"] == 20
+    RE(env.plans["count"]([d["camera"], d["det"]], 2))
+    assert by_name(docs, "stop")[-1]["exit_status"] == "success"
+    assert len(by_name(docs, "stream_datum")) == 2

@@ -118,3 +118,48 @@ def test_a_failing_callback_does_not_stop_the_others(RE, env, checked):
     errors = RE.callback_errors
     assert len(errors) == 3 and "broken" in errors[0].callback
     assert errors[0].name == "event"
+
+
+def test_interleaved_runs_on_the_engine(RE, env, checked):
+    """Two runs open at once (run keys): each gets its own table and statistics."""
+    import numpy as np
+
+    from cielo import Msg
+    from cielo.callbacks import LiveTable, PeakStatsCollector, per_run
+
+    det, motor = env.devices["det"], env.devices["motor"]
+    det2, motor1, motor2 = env.devices["det2"], env.devices["motor1"], env.devices["motor2"]
+    tables: list[LiveTable] = []
+    router = per_run(lambda: tables.append(LiveTable(out=io.StringIO(), width=90)) or tables[-1])
+    stats = PeakStatsCollector()
+    RE.subscribe(router)
+    RE.subscribe(stats)
+
+    def two_runs():
+        hints = {"dimensions": [[["motor"], "primary"]]}
+        yield Msg("open_run", run="a", plan_name="a", motors=["motor"], hints=hints)
+        hints1 = {"dimensions": [[["motor1"], "primary"]]}
+        yield Msg("open_run", run="b", plan_name="b", motors=["motor1"], hints=hints1)
+        for x in np.linspace(-2, 2, 9):
+            for run, mot, d in (("a", motor, det), ("b", motor1, det2)):
+                yield Msg("set", mot, x + (0.5 if run == "b" else 0.0), group="m")
+                yield Msg("wait", None, group="m")
+                yield Msg("trigger", d, group="t")
+                yield Msg("wait", None, group="t")
+                yield Msg("create", None, name="primary", run=run)
+                yield Msg("read", mot, run=run)
+                yield Msg("read", d, run=run)
+                yield Msg("save", run=run)
+        yield Msg("close_run", run="b")
+        yield Msg("close_run", run="a")
+
+    motor2.set(0.0).wait(5)
+    uids = RE(two_runs())
+    assert len(uids) == 2 and len(tables) == 2
+    for table in tables:
+        assert table.out.getvalue().count("success") == 1
+        assert len([ln for ln in table.out.getvalue().splitlines() if ln.startswith("|")]) == 2 + 9
+    by_plan = {doc["plan_name"]: doc["uid"] for name, doc in checked if name == "start"}
+    assert stats.results[by_plan["a"]]["det"].max[0] == pytest.approx(0.0)
+    assert stats.results[by_plan["b"]]["det2"].max[0] == pytest.approx(0.0)  # motor1 = x + 0.5
+    assert RE.callback_errors == []

@@ -147,3 +147,40 @@ def test_fly_matches(devices):
     ours = [m.command for m in simulate_plan(fly([flyer])).messages]
     theirs = [m.command for m in simulate_plan(bp.fly([flyer])).messages]
     assert [c for c in ours if c != "wait"] == [c for c in theirs if c != "wait"]
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("scan", {"num": 5}),
+        ("rel_scan", {"num": 3}),
+        ("grid_scan", {"snake_axes": True}),
+        ("list_scan", {}),
+        ("spiral_square", {}),
+    ],
+)
+def test_on_cielos_runengine_with_ophyd_devices(name, extra, tmp_path, validate):
+    """Bluesky's plan and cielo's, run on cielo's RunEngine: the same events' motor columns."""
+    import cielo
+
+    def columns(make_plan: Any) -> list[tuple[float, float]]:
+        mx, my = SynAxis(name="mx"), SynAxis(name="my")
+        mx.set(0.5)
+        det = SynGauss("det", mx, "mx", center=0, Imax=1, sigma=1)
+        events: list[dict[str, Any]] = []
+        with cielo.RunEngine(scan_id_file=tmp_path / "id.json", handle_sigint=False) as RE:
+            RE.subscribe(lambda n, d: (validate(n, d), events.append(d) if n == "event" else 0))
+            RE(make_plan(det, mx, my))
+        return [(e["data"]["mx"], e["data"].get("my")) for e in events]
+
+    args = {
+        "scan": lambda det, mx, my: ([det], mx, -1, 1, my, 0, 2),
+        "rel_scan": lambda det, mx, my: ([det], mx, -1, 1),
+        "grid_scan": lambda det, mx, my: ([det], mx, -1, 1, 3, my, 0, 1, 2),
+        "list_scan": lambda det, mx, my: ([det], mx, [3, 1, 2], my, [0, 5, 1]),
+        "spiral_square": lambda det, mx, my: ([det], mx, my, 0, 0, 1, 1, 3, 3),
+    }[name]
+    theirs = columns(lambda det, mx, my: getattr(bp, name)(*args(det, mx, my), **extra))
+    ours = columns(lambda det, mx, my: PLANS[name](*args(det, mx, my), **extra))
+    assert len(ours) > 2
+    assert ours == theirs

@@ -8,8 +8,9 @@ so memory stays flat however long the run.
 
 from __future__ import annotations
 
+import os
+import random
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -19,11 +20,19 @@ __all__ = ["ObjectInfo", "RunComposer", "new_uid"]
 
 Emit = Callable[[str, dict[str, Any]], None]
 
-_uuid4 = uuid.uuid4
+# uids are random (version 4) UUIDs drawn from a generator seeded by the OS (and reseeded
+# in a forked child): ~0.5 us instead of uuid.uuid4's ~2 us system call per event.
+_rng = random.Random()
+os.register_at_fork(after_in_child=_rng.seed)
+_getrandbits = _rng.getrandbits
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def new_uid() -> str:
-    return str(_uuid4())
+    """A new random UUID (version 4, RFC 4122 variant) as a string."""
+    h = "%032x" % (_getrandbits(128) & _CLEAR | _SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class ObjectInfo:
@@ -199,7 +208,7 @@ class RunComposer:
         seq = self.seq[name]  # type: ignore[index]
         self.seq[name] = seq + 1  # type: ignore[index]
         event = {
-            "uid": str(_uuid4()),
+            "uid": new_uid(),
             "time": time.time(),
             "descriptor": stream.uid,
             "seq_num": seq,

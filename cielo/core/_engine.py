@@ -394,6 +394,13 @@ class RunEngine:
             raise RunEngineError(f"resume() needs a paused RunEngine; it is {self.state}")
         for suspender in self._suspenders:
             suspender.reassert()
+        for obj in self._ctx.staged:
+            resume = getattr(obj, "resume", None)
+            if resume is not None:
+                try:
+                    resume()
+                except Exception:
+                    logger.exception("resume() of %r failed", obj)
         return self._drive(self._runner)
 
     def abort(self, reason: str = "") -> RunResult:
@@ -446,7 +453,7 @@ class RunEngine:
         ctx = self._ctx
         ctx.reset()
         ctx.call_md = dict(metadata)
-        ctx.plan_name = metadata.get("plan_name") or _plan_name(gen)
+        ctx.plan_name = metadata.get("plan_name") or _plan_name(plan) or _plan_name(gen)
         runner = PlanRunner(self, ctx, gen)
         ctx.runner = runner
         self._runner = runner
@@ -581,6 +588,8 @@ def _wait(future: Any) -> Any:
             continue
 
 
-def _plan_name(gen: Any) -> str | None:
+def _plan_name(plan: Any) -> str | None:
+    """The plan's function name, for messages (also through bluesky's ``Plan`` wrapper)."""
+    gen = getattr(plan, "_iter", plan)
     code = getattr(gen, "gi_code", None)
     return code.co_name if code is not None else None

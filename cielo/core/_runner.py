@@ -68,6 +68,8 @@ def ensure_generator(plan: Any) -> Generator[Any, Any, Any]:
         raise TypeError(
             f"RE() needs a plan (a generator of Msg or an iterable of Msg), got {plan!r}"
         ) from None
+    if isinstance(iterator, Generator):  # e.g. bluesky.utils.Plan: iterates as a generator
+        return iterator
     return _wrap_iterable(iterator)
 
 

@@ -219,6 +219,9 @@ class AsyncStatus(Status):
             running = None
         if loop is None:
             if running is None:
+                close = getattr(awaitable, "close", None)
+                if close is not None:  # no "coroutine was never awaited" warning
+                    close()
                 raise RuntimeError(
                     "AsyncStatus needs an event loop: create it inside a coroutine or pass "
                     "loop= (for example RE.loop)"

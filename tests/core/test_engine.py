@@ -161,3 +161,86 @@ def test_plain_iterable_plan_and_return(RE):
         return 42
 
     assert RE(returns()).plan_result == 42
+
+
+def test_engine_in_a_worker_process(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "worker.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import multiprocessing as mp
+
+            def work(queue):
+                from cielo import Msg, RunEngine
+                with RunEngine(scan_id_file=None) as RE:
+                    queue.put(len(RE([Msg("open_run"), Msg("close_run")])))
+
+            if __name__ == "__main__":
+                ctx = mp.get_context("spawn")
+                queue = ctx.Queue()
+                proc = ctx.Process(target=work, args=(queue,))
+                proc.start()
+                print(queue.get(timeout=60))
+                proc.join(60)
+                print(proc.exitcode)
+            """
+        )
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=90)
+    assert out.stdout.split() == ["1", "0"], out.stderr
+
+
+def test_staged_devices_are_paused_and_resumed(RE):
+    from cielo.core import RunEngineInterrupted
+
+    class Pausable(Det):
+        def __init__(self):
+            super().__init__("p")
+            self.calls: list[str] = []
+
+        def stage(self):
+            self.calls.append("stage")
+            return [self]
+
+        def unstage(self):
+            self.calls.append("unstage")
+            return [self]
+
+        def pause(self):
+            self.calls.append("pause")
+
+        def resume(self):
+            self.calls.append("resume")
+
+    dev = Pausable()
+    with pytest.raises(RunEngineInterrupted):
+        RE([Msg("stage", dev), Msg("checkpoint"), Msg("pause"), Msg("null")])
+    RE.resume()
+    assert dev.calls == ["stage", "pause", "resume", "unstage"]  # unstaged at the end anyway
+
+
+def test_async_status_from_another_thread(RE):
+    import asyncio
+
+    from cielo.core import AsyncStatus
+
+    async def work():
+        await asyncio.sleep(0.01)
+        return 7
+
+    st = AsyncStatus(work(), loop=RE.loop)
+    st.wait(5)
+    assert st.success and st.result == 7
+
+    async def boom():
+        raise ValueError("nope")
+
+    failed = AsyncStatus(boom(), loop=RE.loop)
+    with pytest.raises(ValueError, match="nope"):
+        failed.wait(5)
+    with pytest.raises(RuntimeError, match="loop="):
+        AsyncStatus(work())

@@ -138,3 +138,13 @@ def test_ophyd_async_devices(RE, docs, validate, tmp_path):
     assert "stream_resource" in kinds and "stream_datum" in kinds
     assert kinds.index("stream_datum") < kinds.index("event")
     assert docs[-1][1]["exit_status"] == "success"
+
+
+def test_replies_reach_a_top_level_bluesky_plan_object(RE):
+    motor.set(1.5).wait()
+    assert RE(bps.rd(motor)).plan_result == 1.5  # bps.rd is a bluesky.utils.Plan object
+    with pytest.raises(
+        TypeError, match="'locate' needs an object with locate.*SynAxis.*plan 'locate'"
+    ):
+        RE(bps.locate(motor))  # ophyd's SynAxis is not Locatable
+    motor.set(0).wait()

@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from cielo.devices import SoftSignal
+from cielo.devices import Device, Kind, SoftSignal, connect_all
 from cielo.devices.sim import SimAreaDetector, SimMotor, SimPeakDetector
 
 
@@ -59,6 +59,20 @@ def main() -> None:
         ("det.trigger() + det.read()", measure(point, n)),
         ("set+wait, trigger+wait, read motor+det", measure(point_with_move, n)),
     ]
+
+    class Wide(Device):
+        def __init__(self, name: str = "") -> None:
+            for i in range(20):
+                setattr(self, f"ch{i:02d}", SoftSignal(float(i), kind=Kind.normal))
+            super().__init__(name=name)
+
+    wide = Wide(name="wide")
+    rows.append(("read() of a 20-signal device", measure(wide.read, n // 4)))
+    many = [Wide(name=f"w{i}") for i in range(50)]
+    rows.append(
+        ("connect_all(50 devices, 1000 signals)", measure(lambda: connect_all(many), 20, 3))
+    )
+
     with tempfile.TemporaryDirectory() as tmp:
         camera = SimAreaDetector(name="camera", directory=tmp, width=64, height=48, seed=0)
         camera.stage()

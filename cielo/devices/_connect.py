@@ -53,6 +53,8 @@ def connect_all(
             continue  # nothing to connect (a plain object offered as a device)
         for path, sig in signals:
             total += 1
+            if not mock and sig.connected:
+                continue  # already up: nothing to wait for
             try:
                 status: Status | BaseException = sig.connect(timeout, mock=mock)
             except Exception as exc:  # a transport that fails at once

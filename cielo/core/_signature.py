@@ -59,13 +59,19 @@ class _Undescribable(Exception):
 # -- schema ------------------------------------------------------------------
 
 
-def signature_schema(func: Callable[..., Any]) -> dict[str, Any]:
+def signature_schema(
+    func: Callable[..., Any], *, devices: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Describe ``func``'s parameters as a JSON schema (draft 2020-12).
 
     Parameters
     ----------
     func
         A plan, a device factory, or any callable with type-annotated parameters.
+    devices
+        If given (e.g. a profile's ``env.devices``), each device parameter also lists
+        the names of the devices that satisfy its protocol as an ``enum``, so a form
+        offers only fitting devices.
 
     Returns
     -------
@@ -96,7 +102,7 @@ def signature_schema(func: Callable[..., Any]) -> dict[str, Any]:
     additional: Any = False
     for param in sig.parameters.values():
         try:
-            schema = _describe(param.annotation)
+            schema = _describe(param.annotation, devices)
         except _Undescribable as exc:
             raise PluginError(
                 f"cannot describe parameter {param.name!r} of {fname}: {exc}; annotate it "
@@ -141,15 +147,15 @@ def is_device_annotation(annotation: Any) -> bool:
     return isinstance(annotation, type) and _is_device_class(annotation)
 
 
-def _describe(tp: Any) -> dict[str, Any]:
+def _describe(tp: Any, devices: Mapping[str, Any] | None = None) -> dict[str, Any]:
     tp = _strip_annotated(tp)
     if tp is inspect.Parameter.empty or tp is Any or tp is object:
         return {}
     if isinstance(tp, typing.TypeVar):
         if tp.__bound__ is not None:
-            return _describe(tp.__bound__)
+            return _describe(tp.__bound__, devices)
         if tp.__constraints__:
-            return {"anyOf": [_describe(c) for c in tp.__constraints__]}
+            return {"anyOf": [_describe(c, devices) for c in tp.__constraints__]}
         return {}
     if tp is None:
         return {"type": "null"}
@@ -164,10 +170,10 @@ def _describe(tp: Any) -> dict[str, Any]:
     if origin is typing.Literal:
         return {"enum": list(args)}
     if origin in (typing.Union, types.UnionType):
-        members = [_describe(a) for a in args]
+        members = [_describe(a, devices) for a in args]
         return {"anyOf": _flatten_any_of(members)}
     if origin is tuple and args and args[-1] is not Ellipsis:
-        items = [_describe(a) for a in args]
+        items = [_describe(a, devices) for a in args]
         return {
             "type": "array",
             "prefixItems": items,
@@ -176,7 +182,7 @@ def _describe(tp: Any) -> dict[str, Any]:
         }
     if origin in _SEQUENCE_ORIGINS or tp in (list, tuple, set, frozenset):
         item = args[0] if args else Any
-        schema: dict[str, Any] = {"type": "array", "items": _describe(item)}
+        schema: dict[str, Any] = {"type": "array", "items": _describe(item, devices)}
         if origin in (set, frozenset, cabc.Set):
             schema["uniqueItems"] = True
         return schema
@@ -184,14 +190,17 @@ def _describe(tp: Any) -> dict[str, Any]:
         key, value = (args + (Any, Any))[:2] if args else (Any, Any)
         if key not in (str, Any):
             raise _Undescribable(f"mapping keys must be strings, not {_type_name(key)}")
-        return {"type": "object", "additionalProperties": _describe(value)}
+        return {"type": "object", "additionalProperties": _describe(value, devices)}
     if origin is cabc.Callable or tp is cabc.Callable or tp is typing.Callable:
         return {"x-cielo-python": "callable"}
     if origin in _ITERATOR_ORIGINS or tp in _ITERATOR_ORIGINS:
         return {"x-cielo-python": "plan"}
     if isinstance(tp, type):
         if _is_device_class(tp):
-            return {"type": "string", "x-cielo-device": tp.__name__}
+            schema = {"type": "string", "x-cielo-device": tp.__name__}
+            if devices is not None:
+                schema["enum"] = sorted(n for n, d in devices.items() if _satisfies(d, tp))
+            return schema
         if issubclass(tp, numbers.Integral):
             return {"type": "integer"}
         if issubclass(tp, numbers.Real):

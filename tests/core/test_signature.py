@@ -263,3 +263,14 @@ def test_bind_refuses_bad_grid_scan_parameters_before_anything_moves() -> None:
     with pytest.raises(PlanParameterError, match=r"'args\[0\]'.*'det'"):
         bind_parameters(grid_scan, (["det"], "det", -1, 1, 5), {}, devices, what="g")
     assert moved == []
+
+
+def test_schema_restricted_to_a_profiles_devices() -> None:
+    schema = signature_schema(plan, devices=DEVICES)
+    props = schema["properties"]
+    assert props["motor"]["enum"] == ["motor1", "motor2"]  # det cannot move
+    assert props["detectors"]["items"]["enum"] == ["det", "motor1", "motor2"]
+    good = {"detectors": ["det"], "motor": "motor2", "start": 0}
+    jsonschema.validate(good, schema)
+    with pytest.raises(jsonschema.ValidationError, match="'det' is not one of"):
+        jsonschema.validate({**good, "motor": "det"}, schema)

@@ -1,5 +1,5 @@
 """Simulated devices: motors, peak detectors, an HDF5 area detector, shutter, beam current,
-flyer and a slit; the ``sim`` plugin offers them to profiles."""
+flyer, temperature controller and a slit; the ``sim`` plugin offers them to profiles."""
 
 from ._area import DATASET, SimAreaDetector
 from ._beam import SimBeamCurrent
@@ -8,6 +8,7 @@ from ._motor import SimMotor, move_duration
 from ._peak import SimPeakDetector, position_of
 from ._shutter import SimShutter
 from ._slit import Slit
+from ._temperature import SimTemperature
 
 __all__ = [
     "DATASET",
@@ -17,6 +18,7 @@ __all__ = [
     "SimMotor",
     "SimPeakDetector",
     "SimShutter",
+    "SimTemperature",
     "Slit",
     "move_duration",
     "position_of",

@@ -17,6 +17,7 @@ from cielo.devices.sim import (
     SimMotor,
     SimPeakDetector,
     SimShutter,
+    SimTemperature,
     Slit,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "beam_current",
     "flyer",
     "slit",
+    "temperature",
 ]
 
 
@@ -166,3 +168,25 @@ def slit(
 
     limits = {"gap": (float(gap_limits[0]), float(gap_limits[1]))} if gap_limits else None
     return Slit(name=name, reals={"top": top, "bottom": bottom}, limits=limits)
+
+
+def temperature(
+    name: str,
+    initial: float = 295.0,
+    tau: float = 0.0,
+    tolerance: float = 0.1,
+    units: str = "K",
+    limits: tuple[float, float] | None = (0.0, 1000.0),
+    timeout: float | None = None,
+) -> SimTemperature:
+    """A temperature controller approaching its setpoint with time constant ``tau`` (s),
+    done within ``tolerance``."""
+    return SimTemperature(
+        name=name,
+        initial=initial,
+        tau=tau,
+        tolerance=tolerance,
+        units=units,
+        limits=tuple(limits) if limits is not None else None,  # type: ignore[arg-type]
+        timeout=timeout,
+    )

@@ -13,7 +13,7 @@ from cielo.plugins import sim as sim_plugin
 
 TYPES = {
     "sim.motor", "sim.peak_detector", "sim.area_detector", "sim.shutter",
-    "sim.beam_current", "sim.flyer", "sim.slit",
+    "sim.beam_current", "sim.flyer", "sim.slit", "sim.temperature",
 }  # fmt: skip
 
 

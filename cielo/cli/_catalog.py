@@ -101,7 +101,9 @@ def _open(args: argparse.Namespace) -> Any:
         from cielo.core import read_profile
 
         uri = read_profile(args.profile).catalog_uri
-    return open_catalog(uri)
+    from cielo.core import make_plugin_manager
+
+    return open_catalog(uri, plugin_manager=make_plugin_manager())  # plugins' readers too
 
 
 def _value(text: str) -> Any:

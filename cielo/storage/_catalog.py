@@ -256,6 +256,7 @@ def open_catalog(
     readers: Mapping[str, ReaderFactory] | None = None,
     root_map: Mapping[str, str] | None = None,
     backends: Mapping[str, Callable[..., Any]] | None = None,
+    plugin_manager: Any = None,
 ) -> Catalog:
     """Open (creating or upgrading if needed) the catalog at ``uri``.
 
@@ -264,8 +265,20 @@ def open_catalog(
     :param readers: extra reader factories for external data, by mimetype or spec.
     :param root_map: ``{old_root: new_root}`` for external files that moved.
     :param backends: openers for other URI schemes (from the ``cielo_catalog_backends`` hook).
+    :param plugin_manager: take readers and backends from its plugins' ``cielo_readers``
+        and ``cielo_catalog_backends`` hooks (``readers``/``backends`` given here win).
     """
     uri = catalog_uri(uri)
+    if plugin_manager is not None:
+        from cielo.core import PluginHooks
+
+        hooks = PluginHooks(plugin_manager)
+        readers = {
+            k: v for offered in reversed(hooks.readers()) for k, v in offered.items()
+        } | dict(readers or {})
+        backends = {
+            k: v for offered in reversed(hooks.catalog_backends()) for k, v in offered.items()
+        } | dict(backends or {})
     scheme = uri.split(":", 1)[0]
     if backends and scheme in backends and scheme not in ("sqlite", "postgresql", "postgres"):
         return backends[scheme](uri, readers=readers, root_map=root_map)  # type: ignore[no-any-return]

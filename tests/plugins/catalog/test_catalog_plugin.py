@@ -62,3 +62,40 @@ def test_sim_profile_runs_land_in_the_catalog(sim_env, validate):
     shape = tuple(count["primary"].data_keys["camera"]["shape"])
     assert frames.shape == (3, *shape)
     np.testing.assert_array_equal(frames.reshape(expected.shape), expected)
+
+
+def test_readers_of_plugins_reach_the_catalog(tmp_path):
+    """A third-party reader offered through ``cielo_readers`` reads a stored run."""
+    import importlib.util
+    from pathlib import Path
+
+    from cielo import hookimpl
+    from cielo.core import make_plugin_manager
+
+    path = Path(__file__).parents[2] / "storage" / "synthetic.py"
+    spec = importlib.util.spec_from_file_location("cielo_storage_synthetic", path)
+    synthetic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic)
+    docs = synthetic.synthetic_run(3, image_dir=tmp_path / "h5")
+    for name, doc in docs:
+        if name == "stream_resource":
+            doc["mimetype"] = "application/x-doubled"
+
+    class Doubled:
+        def __init__(self, resource, root_map=None):
+            self.inner = plugin.cielo_readers()["application/x-hdf5"](resource, root_map=root_map)
+
+        def read(self, start, stop):
+            return 2 * self.inner.read(start, stop)
+
+    class ThirdParty:
+        @hookimpl
+        def cielo_readers(self):
+            return {"application/x-doubled": Doubled}
+
+    uri = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    cat = open_catalog(uri)
+    cat.import_documents(docs)
+    pm = make_plugin_manager(autoload=False, plugins=[("doubled", ThirdParty())])
+    frames = np.stack(list(open_catalog(uri, plugin_manager=pm)[-1]["primary"].read()["cam"]))
+    np.testing.assert_array_equal(frames, 2 * np.arange(60, dtype=float).reshape(3, 4, 5))

@@ -60,3 +60,23 @@ def test_tiff_datum_frames_land_in_nxdata(suitcases, make_run, tmp_path):
     cb = feed(suitcases["nexus"](directory=tmp_path), docs)
     with h5py.File(cb.artifacts[docs[0][1]["uid"]]["nexus"][0], "r") as f:
         assert f["entry/data/cam"].shape == (3, 4, 5)
+
+
+def test_sim_scan_on_the_run_engine(tmp_path, monkeypatch):
+    """cielo's RunEngine, a scan of the sim peak detector with the camera, to NeXus."""
+    from cielo import RunEngine, load_profile
+
+    monkeypatch.delenv("CIELO_CATALOG", raising=False)
+    env = load_profile("sim")
+    nexus = env.suitcases["nexus"](directory=tmp_path)
+    with RunEngine(plugin_manager=env.pm) as RE:
+        RE.subscribe(nexus)
+        det, camera, motor = env.devices["det"], env.devices["camera"], env.devices["motor"]
+        (uid,) = RE(env.plans["scan"]([det, camera], motor, -1, 1, 3))
+    with h5py.File(nexus.artifacts[uid]["nexus"][0], "r") as f:
+        data = f["entry/data"]
+        assert _text(data.attrs["signal"]) == "det"
+        assert [_text(a) for a in np.atleast_1d(data.attrs["axes"])] == ["motor"]
+        np.testing.assert_allclose(data["motor"][()], [-1, 0, 1], atol=1e-6)
+        assert data["camera"].shape[0] == 3 and data["camera"].shape[-2:] == (48, 64)
+        assert _text(f["entry/metadata/plan_name"][()]) == "scan"

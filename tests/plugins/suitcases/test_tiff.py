@@ -54,3 +54,24 @@ def test_run_without_images_writes_nothing(suitcases, make_run, tmp_path):
     cb = feed(suitcases["tiff"](directory=tmp_path), docs)
     assert cb.artifacts[docs[0][1]["uid"]] == {}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sim_camera_on_the_run_engine(tmp_path, monkeypatch):
+    """cielo's RunEngine and the sim camera (HDF5 via stream_resource) to TIFF, live."""
+    import h5py
+
+    from cielo import RunEngine, load_profile
+
+    monkeypatch.delenv("CIELO_CATALOG", raising=False)
+    env = load_profile("sim")
+    tiff = env.suitcases["tiff"](directory=tmp_path)
+    docs = []
+    with RunEngine(plugin_manager=env.pm) as RE:
+        RE.subscribe(tiff)
+        RE.subscribe(lambda name, doc: docs.append((name, doc)))
+        (uid,) = RE(env.plans["count"]([env.devices["camera"]], num=4))
+    frames = tifffile.imread(tiff.artifacts[uid]["primary:camera"][0])
+    resource = next(d for n, d in docs if n == "stream_resource")
+    with h5py.File(resource["uri"].removeprefix("file://localhost"), "r") as f:
+        expected = f[resource["parameters"]["dataset"]][()]
+    np.testing.assert_array_equal(frames, expected.reshape(-1, *expected.shape[-2:]))

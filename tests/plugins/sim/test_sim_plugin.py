@@ -125,3 +125,36 @@ def test_profile_with_bad_parameter_is_refused(tmp_path):
     path.write_text('[devices.d]\ntype = "sim.shutter"\ninitial = "ajar"\n')
     with pytest.raises(ProfileError, match="ajar"):
         cielo.load_profile(path)
+
+
+def test_every_sim_device_describes_what_it_reads(validate):
+    """read()/describe() keys agree (file-held keys are external) and data keys validate."""
+    from event_model import compose_run
+
+    env = cielo.load_profile("sim")
+    bundle = compose_run()
+    for name, device in env.devices.items():
+        if not isinstance(device, P.Readable):
+            continue
+        if isinstance(device, P.Triggerable):
+            device.trigger().wait(2)
+        reading, described = device.read(), device.describe()
+        extra = set(described) - set(reading)
+        assert set(reading) <= set(described), name
+        assert all(described[k].get("external") == "STREAM:" for k in extra), name
+        config = device.read_configuration()
+        assert config.keys() == device.describe_configuration().keys(), name
+        desc = bundle.compose_descriptor(
+            name=f"stream_{name}",
+            data_keys=described,
+            configuration={
+                name: {
+                    "data": {k: v["value"] for k, v in config.items()},
+                    "timestamps": {k: v["timestamp"] for k, v in config.items()},
+                    "data_keys": device.describe_configuration(),
+                }
+            },
+            object_keys={name: list(described)},
+        )
+        validate("descriptor", desc.descriptor_doc)
+    env.devices["camera"].unstage()

@@ -8,6 +8,7 @@ lists its device types without pyepics installed. Device types for profiles:
 """
 
 from ._backend import CaBackend, DisconnectedError
+from ._batch import EpicsReadMixin, read_many
 from ._generic import EpicsDevice
 from ._motor import EpicsMotor
 from ._plugin import DEVICE_TYPES, cielo_device_types
@@ -20,11 +21,13 @@ __all__ = [
     "CaBackend",
     "DisconnectedError",
     "EpicsDevice",
+    "EpicsReadMixin",
     "EpicsMotor",
     "EpicsScaler",
     "EpicsSignal",
     "EpicsSignalRO",
     "cielo_device_types",
     "client_env",
+    "read_many",
     "reset_context",
 ]

@@ -154,7 +154,8 @@ class _Motor:
                     self._on_move(position)
                 if frac >= 1.0:
                     break
-                await asyncio.sleep(0.01)
+                remaining = duration - (time.monotonic() - t0)
+                await asyncio.sleep(min(0.01, max(remaining, 0.0)))
         finally:
             if self._stop_requested:  # the setpoint follows where the motor stopped
                 self.val.set(position, process=False)
@@ -201,10 +202,12 @@ class _Scaler:
         self.cnt.set(0)
 
 
-def _build(builder: Any, softioc: Any, prefix: str) -> dict[str, Any]:
-    """Create every record of the demo IOC under ``prefix``."""
+def _build(builder: Any, softioc: Any, prefix: str, extra_pvs: int = 0) -> dict[str, Any]:
+    """Create every record of the demo IOC under ``prefix`` (and ``extra_pvs`` ``pv:N``)."""
     p = prefix
     records: dict[str, Any] = {}
+    for i in range(extra_pvs):
+        records[f"pv:{i}"] = builder.aIn(f"{p}pv:{i}", initial_value=float(i), EGU="V", PREC=3)
     alarm = {"HIHI": 9.0, "HHSV": "MAJOR", "HIGH": 8.0, "HSV": "MINOR"}
     alarm |= {"LOW": -8.0, "LSV": "MINOR", "LOLO": -9.0, "LLSV": "MAJOR"}
     ai = builder.aIn(p + "ai", initial_value=0.0, EGU="V", PREC=2, LOPR=-10, HOPR=10, **alarm)
@@ -266,13 +269,15 @@ async def _drive_fast(fast: Any, period: Any) -> None:
         await asyncio.sleep(dt)
 
 
-def run(prefix: str = DEFAULT_PREFIX, port: int = DEFAULT_PORT, interface: str = "") -> None:
+def run(
+    prefix: str = DEFAULT_PREFIX, port: int = DEFAULT_PORT, interface: str = "", extra_pvs: int = 0
+) -> None:
     """Serve the demo IOC in this process until SIGINT or SIGTERM (does not return)."""
     os.environ.update(ioc_env(port, interface))
     from softioc import asyncio_dispatcher, builder, softioc
 
     dispatcher = asyncio_dispatcher.AsyncioDispatcher()
-    records = _build(builder, softioc, prefix)
+    records = _build(builder, softioc, prefix, extra_pvs)
     builder.LoadDatabase()
     softioc.iocInit(dispatcher, enable_pva=False)
     asyncio.run_coroutine_threadsafe(
@@ -305,6 +310,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="serve on this address only, e.g. 127.0.0.1 (default: every interface, "
         "so clients with the default EPICS settings find it)",
     )
+    parser.add_argument(
+        "--extra-pvs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also serve N analog inputs PREFIX pv:0 .. pv:N-1 (for benchmarks)",
+    )
     parser.add_argument("--list", action="store_true", help="print the PV names and exit")
     return parser
 
@@ -312,7 +324,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 def run_from_args(args: argparse.Namespace) -> int:
     """Run (or list) the demo IOC as parsed by :func:`build_parser`."""
     if args.list:
-        print("\n".join(pv_names(args.prefix)))
+        extra = [f"{args.prefix}pv:{i}" for i in range(max(args.extra_pvs, 0))]
+        print("\n".join(pv_names(args.prefix) + extra))
         return 0
     if not 0 < args.port < 65536:
         print(f"error: --port {args.port} is not a TCP/UDP port (1-65535)", file=sys.stderr)
@@ -325,7 +338,10 @@ def run_from_args(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run(args.prefix, args.port, args.interface)
+    if args.extra_pvs < 0:
+        print(f"error: --extra-pvs {args.extra_pvs} must be 0 or more", file=sys.stderr)
+        return 2
+    run(args.prefix, args.port, args.interface, args.extra_pvs)
     return 0
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from cielo.devices import Device, Kind, as_kind
 
+from ._batch import EpicsReadMixin
 from ._signal import EpicsSignal, EpicsSignalRO
 
 __all__ = ["EpicsDevice", "SignalSpec"]
@@ -16,7 +17,7 @@ SignalSpec = str | Mapping[str, str | bool]
 _KEYS = ("suffix", "pv", "write_suffix", "write_pv", "writable", "kind", "string")
 
 
-class EpicsDevice(Device):
+class EpicsDevice(EpicsReadMixin, Device):
     """A device whose signals are ``prefix + suffix`` PVs, declared as data.
 
     ``EpicsDevice("XF:31ID:TC1:", {"temperature": {"suffix": "T", "kind": "hinted"},

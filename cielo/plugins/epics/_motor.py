@@ -8,13 +8,14 @@ from typing import Any
 from cielo.core import LimitError
 from cielo.devices import Kind, MoveStatus, Positioner
 
+from ._batch import EpicsReadMixin
 from ._done import DoneWatcher
 from ._signal import EpicsSignal, EpicsSignalRO
 
 __all__ = ["EpicsMotor"]
 
 
-class EpicsMotor(Positioner):
+class EpicsMotor(EpicsReadMixin, Positioner):
     """A motor record named ``prefix``: ``EpicsMotor("XF:31ID:m1", name="m1")``.
 
     ``set(target)`` checks the soft limits (``LLM``..``HLM``, read from the IOC) first,

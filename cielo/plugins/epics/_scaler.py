@@ -8,13 +8,14 @@ from typing import Any
 from cielo.core import Status
 from cielo.devices import Device, Kind
 
+from ._batch import EpicsReadMixin
 from ._done import DoneWatcher
 from ._signal import EpicsSignal, EpicsSignalRO
 
 __all__ = ["EpicsScaler"]
 
 
-class EpicsScaler(Device):
+class EpicsScaler(EpicsReadMixin, Device):
     """A scaler ``prefix``: ``trigger()`` counts for the preset time.
 
     ``trigger()`` writes ``CNT=1`` with put-completion; the count is done when ``CNT``

@@ -36,6 +36,8 @@ from cielo.plugins.epics._demo_ioc import READY_MARK
 #: Prefix of the main test IOC: the demo's own, so the bundled ``epics`` profile drives it.
 PREFIX = "CIELO:"
 PREFIX2 = "CIELO2:"
+#: The main IOC also serves ``CIELO:pv:0`` .. ``CIELO:pv:99``.
+EXTRA_PVS = 100
 _victims = itertools.count(1)
 
 
@@ -96,7 +98,7 @@ class Ioc:
         self.stop(signal.SIGKILL)
 
 
-def start_ioc(prefix: str, port: int, logdir: Path, env: dict[str, str]) -> Ioc:
+def start_ioc(prefix: str, port: int, logdir: Path, env: dict[str, str], extra_pvs: int = 0) -> Ioc:
     log = logdir / f"ioc-{prefix.strip(':')}-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -110,6 +112,8 @@ def start_ioc(prefix: str, port: int, logdir: Path, env: dict[str, str]) -> Ioc:
                 prefix,
                 "--interface",
                 "127.0.0.1",
+                "--extra-pvs",
+                str(extra_pvs),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -152,7 +156,7 @@ def epics_iocs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IocSet]:
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
         )
-    main = start_ioc(PREFIX, ports[0], logdir, env)
+    main = start_ioc(PREFIX, ports[0], logdir, env, extra_pvs=EXTRA_PVS)
     second = start_ioc(PREFIX2, ports[1], logdir, env)
     saved = {k: os.environ.get(k) for k in _CLIENT_KEYS}
     client = {

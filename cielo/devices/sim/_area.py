@@ -98,9 +98,13 @@ class SimAreaDetector(Device):
     # -- files ---------------------------------------------------------------
     @property
     def directory(self) -> Path:
-        return self._directory or Path(tempfile.gettempdir()) / "cielo-sim" / (
-            self.name or "camera"
-        )
+        """Where files are written (a change applies from the next file)."""
+        default = Path(tempfile.gettempdir()) / "cielo-sim" / (self.name or "camera")
+        return self._directory or default
+
+    @directory.setter
+    def directory(self, value: str | Path) -> None:
+        self._directory = Path(value)
 
     @property
     def path(self) -> Path | None:

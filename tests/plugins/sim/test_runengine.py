@@ -22,7 +22,7 @@ from cielo.core import SuspendFloor
 @pytest.fixture
 def env(tmp_path):
     env = cielo.load_profile("sim")
-    env.devices["camera"]._directory = tmp_path / "frames"
+    env.devices["camera"].directory = tmp_path / "frames"
     return env
 
 

@@ -127,11 +127,12 @@ def test_profile_with_bad_parameter_is_refused(tmp_path):
         cielo.load_profile(path)
 
 
-def test_every_sim_device_describes_what_it_reads(validate):
+def test_every_sim_device_describes_what_it_reads(validate, tmp_path):
     """read()/describe() keys agree (file-held keys are external) and data keys validate."""
     from event_model import compose_run
 
     env = cielo.load_profile("sim")
+    env.devices["camera"].directory = tmp_path
     bundle = compose_run()
     for name, device in env.devices.items():
         if not isinstance(device, P.Readable):

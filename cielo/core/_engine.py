@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -139,7 +140,7 @@ class RunEngine:
         sigint_window: float = 2.0,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
-        self.md = PersistentMetadata(path, md)
+        self._md = PersistentMetadata(path, md)
         self.fatal_callback_errors = fatal_callback_errors
         self.handle_sigint = handle_sigint
         self.sigint_window = sigint_window
@@ -196,6 +197,12 @@ class RunEngine:
         try:
             if self._state.state is EngineState.PAUSED:
                 self.abort("RunEngine closed")
+            elif self._state.state is not EngineState.IDLE and self._runner is not None:
+                # closed from another thread while a plan runs: halt it, give it a moment
+                self._request("halt", "RunEngine closed")
+                deadline = time.monotonic() + 5
+                while self._state.state is not EngineState.IDLE and time.monotonic() < deadline:
+                    time.sleep(0.01)
         finally:
             self._closed = True
             for suspender in list(self._suspenders):
@@ -216,6 +223,20 @@ class RunEngine:
     def _check_open(self) -> None:
         if self._closed:
             raise RunEngineError("this RunEngine is closed; create a new one")
+
+    # -- metadata ------------------------------------------------------------
+    @property
+    def md(self) -> PersistentMetadata:
+        """Engine metadata, in every run start; saved with the scan_id (see ``scan_id_file``)."""
+        return self._md
+
+    @md.setter
+    def md(self, value: Mapping[str, Any]) -> None:
+        new = dict(value)
+        for key in list(self._md):
+            if key not in new:
+                del self._md[key]
+        self._md.update(new)
 
     # -- state ---------------------------------------------------------------
     @property
@@ -463,30 +484,48 @@ class RunEngine:
         return self._drive(runner)
 
     def _drive(self, runner: PlanRunner) -> RunResult:
-        if self.state is not EngineState.RUNNING:
-            self._state.set(EngineState.RUNNING)
-        future = asyncio.run_coroutine_threadsafe(self._execute(runner), self._loop)
-        sigint = SigintHandler(self, self.sigint_window) if self.handle_sigint else None
+        if not self._call_lock.acquire(blocking=False):
+            raise RunEngineError("the RunEngine is already running a plan in another thread")
         try:
-            if sigint is not None:
-                with sigint:
-                    outcome, result = _wait(future)
+            if self.state is not EngineState.RUNNING:
+                self._state.set(EngineState.RUNNING)
+            future = asyncio.run_coroutine_threadsafe(self._execute(runner), self._loop)
+            sigint = SigintHandler(self, self.sigint_window) if self.handle_sigint else None
+            try:
+                if sigint is not None:
+                    with sigint:
+                        outcome, result = self._wait(future)
+                else:
+                    outcome, result = self._wait(future)
+            except BaseException:
+                self._runner = self._ctx.runner = None
+                self._state.set(EngineState.IDLE)
+                raise
+            if outcome is Outcome.PAUSED:
+                self._state.set(EngineState.PAUSED)
             else:
-                outcome, result = _wait(future)
-        finally:
+                self._runner = self._ctx.runner = None
+                self._state.set(EngineState.IDLE)
             self._dispatcher.flush()
+        finally:
+            self._call_lock.release()
         if outcome is Outcome.PAUSED:
-            self._state.set(EngineState.PAUSED)
             raise RunEngineInterrupted(
                 "the plan is paused; RE.resume() continues it (after rewinding to its last "
                 "checkpoint), RE.abort(), RE.stop() or RE.halt() ends it"
             )
-        self._runner = None
-        self._ctx.runner = None
-        self._state.set(EngineState.IDLE)
         if isinstance(result, BaseException):
             raise result
         return result
+
+    def _wait(self, future: Any) -> Any:
+        """Wait for the loop's result; Ctrl-C handlers run meanwhile (the wait is interruptible)."""
+        while True:
+            try:
+                return future.result(timeout=0.2)
+            except TimeoutError:
+                if not self._thread.is_alive():
+                    raise RunEngineError("the RunEngine's loop stopped (it was closed)") from None
 
     async def _execute(self, runner: PlanRunner) -> tuple[Outcome, Any]:
         """Drive the plan; on its end clean up and compose the result (on the loop thread)."""
@@ -577,15 +616,6 @@ class RunEngine:
 
     def __repr__(self) -> str:
         return f"<RunEngine {self.state}{' closed' if self._closed else ''}>"
-
-
-def _wait(future: Any) -> Any:
-    """Wait for the engine's result; Ctrl-C handlers run meanwhile (the wait is interruptible)."""
-    while True:
-        try:
-            return future.result(timeout=0.2)
-        except TimeoutError:
-            continue
 
 
 def _plan_name(plan: Any) -> str | None:

@@ -244,3 +244,38 @@ def test_async_status_from_another_thread(RE):
         failed.wait(5)
     with pytest.raises(RuntimeError, match="loop="):
         AsyncStatus(work())
+
+
+def test_close_from_another_thread_halts_a_running_plan():
+    from cielo.core import RunEngineInterrupted
+
+    RE = RunEngine(scan_id_file=None)
+    stops: list[dict] = []
+    RE.subscribe(lambda n, d: stops.append(d), "stop")
+    threading.Timer(0.1, RE.close).start()
+    with pytest.raises(RunEngineInterrupted, match="halted"):
+        RE([Msg("open_run"), Msg("sleep", None, 10), Msg("close_run")])
+    assert stops and stops[0]["exit_status"] == "abort"
+
+
+def test_second_caller_is_refused_while_a_plan_runs(RE):
+    errors: list[BaseException] = []
+
+    def intruder():
+        try:
+            RE([Msg("null")])
+        except RunEngineError as exc:
+            errors.append(exc)
+
+    threading.Timer(0.05, intruder).start()
+    RE([Msg("sleep", None, 0.2)])
+    assert len(errors) == 1 and "running" in str(errors[0])
+
+
+def test_md_can_be_replaced_and_stays_persistent(tmp_path):
+    path = tmp_path / "md.json"
+    with RunEngine({"a": 1}, scan_id_file=path) as RE:
+        RE.md = {"b": 2}
+        assert dict(RE.md) == {"b": 2}
+    with RunEngine(scan_id_file=path) as RE:
+        assert dict(RE.md) == {"b": 2}

@@ -205,3 +205,21 @@ def test_default_uri_comes_from_environment(tmp_path, monkeypatch, make_run):
     assert cat.uri == f"sqlite:///{tmp_path / 'xdg' / 'cielo' / 'catalog.sqlite'}"
     cat = open_catalog("sqlite:///${XDG_DATA_HOME:-/nowhere}/c2.sqlite")
     assert (tmp_path / "xdg" / "c2.sqlite").exists()
+
+
+def test_ambiguous_partial_uid_and_delete(catalog_uri, make_run):
+    runs = [make_run(1, scan_id=s) for s in (1, 2)]
+    for i, docs in enumerate(runs):  # two uids sharing their first characters
+        old = docs[0][1]["uid"]
+        new = f"abcdef{i}" + old[7:]
+        for _, doc in docs:
+            for key in ("uid", "run_start"):
+                if doc.get(key) == old:
+                    doc[key] = new
+    cat = _store(catalog_uri, runs)
+    with pytest.raises(RunNotFoundError, match="matches several runs.*give more characters"):
+        cat["abcdef"]
+    assert cat["abcdef1"].start["scan_id"] == 2
+    cat.delete(cat["abcdef0"].uid)
+    assert len(cat) == 1 and cat["abcdef"].start["scan_id"] == 2
+    assert len(cat.search("scan")) == 1  # gone from the full-text index too

@@ -4,14 +4,21 @@ Plans (generators of :class:`Msg`) run on a :class:`RunEngine` against devices a
 produce event-model documents; plugins supply devices, plans, callbacks and storage.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .core import Msg, RunEngine, hookimpl, load_profile
 from .storage import open_catalog
 
-try:
-    __version__ = version("cielo")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["Msg", "RunEngine", "__version__", "hookimpl", "load_profile", "open_catalog"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``__version__`` is looked up on first use: importlib.metadata costs ~35 ms at import.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("cielo")
+        except PackageNotFoundError:  # a source tree that is not installed
+            return "0.0.0+unknown"
+    raise AttributeError(f"module 'cielo' has no attribute {name!r}")

@@ -173,6 +173,8 @@ def snake_flags(motors: Sequence[Any], snake_axes: Any) -> list[bool]:
     if snake_axes is True:
         return [False] + [True] * (len(motors) - 1)
     chosen = list(snake_axes)
+    if len({id(m) for m in chosen}) != len(chosen):
+        raise PlanParameterError(f"snake_axes lists a motor twice: {[_short(m) for m in chosen]}")
     for m in chosen:
         if not any(m is motor for motor in motors):
             raise PlanParameterError(

@@ -10,7 +10,7 @@ import numpy as np
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, Trajectory
-from cielo.plans.patterns import chunk_outer_product_args, outer_list_product
+from cielo.plans.patterns import chunk_outer_product_args, outer_list_product, snake_flags
 
 from ._common import (
     PATTERN_MODULE,
@@ -29,28 +29,13 @@ __all__ = ["grid_scan", "rel_grid_scan", "list_grid_scan", "rel_list_grid_scan"]
 
 
 def _snakes(motors: list[Any], snake_axes: Any, given: list[bool], plan: str) -> list[bool]:
+    """Per-motor snake flags: ``snake_axes`` wins over old-form flags in ``args``."""
     if snake_axes is None:
         return given
-    if snake_axes is True:
-        return [False] + [True] * (len(motors) - 1)
-    if snake_axes is False:
-        return [False] * len(motors)
-    chosen = list(snake_axes)
-    ids = [id(m) for m in chosen]
-    if len(set(ids)) != len(ids):
-        raise PlanParameterError(f"{plan}: snake_axes lists a motor twice: {names(chosen)}")
-    if any(m is motors[0] for m in chosen):
-        raise PlanParameterError(
-            f"{plan}: snake_axes contains the first (slowest) motor {names(motors[:1])[0]!r}, "
-            "which never repeats and cannot snake"
-        )
-    for m in chosen:
-        if not any(m is x for x in motors):
-            raise PlanParameterError(
-                f"{plan}: snake_axes names {getattr(m, 'name', m)!r}, which this grid does not "
-                f"move (motors: {', '.join(names(motors))})"
-            )
-    return [any(m is c for c in chosen) for m in motors]
+    try:
+        return snake_flags(motors, snake_axes)
+    except PlanParameterError as exc:
+        raise PlanParameterError(f"{plan}: {exc}") from None
 
 
 def grid_scan(

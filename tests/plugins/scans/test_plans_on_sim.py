@@ -207,3 +207,38 @@ def test_failing_plan_closes_run_with_fail(env, RE, docs):
         motor.limits = None
     assert docs.stop["exit_status"] == "fail"
     assert "limits" in docs.stop["reason"]
+
+
+@pytest.mark.parametrize(
+    ("snake_axes", "pattern"),
+    [
+        ("first", "first \\(slowest\\) motor 'motor1' cannot snake"),
+        ("twice", "lists a motor twice"),
+        ("other", "names 'motor', which is not a motor of this grid"),
+    ],
+)
+def test_grid_scan_refuses_bad_snake_axes(env, snake_axes, pattern):
+    from cielo.core import PlanParameterError
+
+    det2, m1, m2, m = dev(env, "det2", "motor1", "motor2", "motor")
+    axes = {"first": [m1], "twice": [m2, m2], "other": [m]}[snake_axes]
+    with pytest.raises(PlanParameterError, match=f"grid_scan: .*{pattern}"):
+        list(env.plans["grid_scan"]([det2], m1, 0, 1, 2, m2, 0, 1, 2, snake_axes=axes))
+
+
+def test_plans_refuse_bad_shapes_before_moving(env):
+    from cielo.core import PlanParameterError
+
+    det, motor = dev(env, "det", "motor")
+    with pytest.raises(PlanParameterError, match="detectors must be a list"):
+        list(env.plans["count"](det))
+    with pytest.raises(PlanParameterError, match="give the number of points"):
+        list(env.plans["scan"]([det], motor, -1, 1))
+    with pytest.raises(PlanParameterError, match="motor, start, stop"):
+        list(env.plans["scan"]([det], motor, -1, num=3))
+    with pytest.raises(PlanParameterError, match="same length"):
+        list(env.plans["list_scan"]([det], motor, [1, 2], env.devices["motor1"], [1]))
+    with pytest.raises(PlanParameterError, match="min_step"):
+        list(env.plans["adaptive_scan"]([det], "det", motor, 0, 1, 0.5, 0.1, 0.1, True))
+    with pytest.raises(PlanParameterError, match="step_factor"):
+        list(env.plans["tune_centroid"]([det], "det", motor, 0, 1, 0.1, step_factor=1))

@@ -2,7 +2,7 @@
 
 Plans are generators of :class:`~cielo.Msg`; they are composed from the stubs here.
 The standard plans (``count``, ``scan``, ``grid_scan``, ...) are offered by the bundled
-``scans`` plugin and re-exported here for convenience in scripts.
+``scans`` plugin (``env.plans["scan"]`` or ``from cielo.plugins.scans import scan``).
 """
 
 from ._composites import (

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cielo import hookimpl
-from cielo.storage import BUILTIN_READERS, CatalogWriter, open_catalog
+from cielo.storage import BUILTIN_READERS
+
+from ._callback import catalog_writer, open_backend
 
 __all__ = [
     "catalog_writer",
@@ -22,31 +24,6 @@ __all__ = [
     "cielo_readers",
     "open_backend",
 ]
-
-
-def open_backend(uri: str, **options: Any) -> Any:
-    """Open a SQLite or PostgreSQL catalog (``opener(uri, **options)`` of the hook)."""
-    return open_catalog(uri, **options)
-
-
-class _OwningWriter(CatalogWriter):
-    """A writer that closes the catalog it opened."""
-
-    def close(self) -> None:
-        super().close()
-        self.catalog.close()
-
-
-def catalog_writer(
-    uri: str | None = None, *, batch_size: int = 5000, max_delay: float = 0.5
-) -> CatalogWriter:
-    """A document callback storing every run in the catalog at ``uri``.
-
-    :param uri: ``sqlite:///PATH`` or ``postgresql://...``; default ``$CIELO_CATALOG``,
-        else ``${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite``.
-    :param batch_size: events per transaction. :param max_delay: seconds before commit.
-    """
-    return _OwningWriter(open_catalog(uri), batch_size=batch_size, max_delay=max_delay)
 
 
 @hookimpl

@@ -99,3 +99,21 @@ def test_readers_of_plugins_reach_the_catalog(tmp_path):
     pm = make_plugin_manager(autoload=False, plugins=[("doubled", ThirdParty())])
     frames = np.stack(list(open_catalog(uri, plugin_manager=pm)[-1]["primary"].read()["cam"]))
     np.testing.assert_array_equal(frames, 2 * np.arange(60, dtype=float).reshape(3, 4, 5))
+
+
+def test_catalog_callback_in_a_profile(tmp_path, monkeypatch):
+    """``[callbacks.catalog]`` with options subscribes a writer of its own."""
+    monkeypatch.delenv("CIELO_CATALOG", raising=False)
+    uri = f"sqlite:///{tmp_path / 'cb.sqlite'}"
+    profile = tmp_path / "mini.toml"
+    profile.write_text(
+        '[devices.motor]\ntype = "sim.motor"\n\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n\n'
+        f'[callbacks.catalog]\nuri = "{uri}"\nbatch_size = 2\nmax_delay = 0.05\n'
+    )
+    env = load_profile(profile)
+    with env.make_subscribers() as subscribers, RunEngine(plugin_manager=env.pm) as RE:
+        assert set(subscribers) == {"callbacks.catalog"}
+        RE.subscribe(subscribers["callbacks.catalog"])
+        (uid,) = RE(env.plans["scan"]([env.devices["det"]], env.devices["motor"], 0, 1, 5))
+    assert len(open_catalog(uri)[uid]["primary"].read()) == 5

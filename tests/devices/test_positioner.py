@@ -141,3 +141,18 @@ def test_move_timeout():
     position = m.position
     time.sleep(0.1)
     assert 0 < position == m.position < 1.0  # the motor stopped when its move timed out
+
+
+def test_moves_are_awaitable():
+    import asyncio
+
+    m1, m2 = SimMotor(name="m1", velocity=5.0), SimMotor(name="m2", velocity=5.0)
+
+    async def main():
+        t0 = time.monotonic()
+        await asyncio.gather(m1.set(1.0), m2.set(1.0))  # concurrently: ~0.2 s, not 0.4 s
+        return time.monotonic() - t0
+
+    elapsed = asyncio.run(main())
+    assert m1.position == m2.position == 1.0
+    assert 0.19 <= elapsed < 0.35

@@ -17,6 +17,7 @@ from ._base import (
 )
 from ._best_effort import PLOT_KINDS, BestEffort
 from ._figures import FigureCallback, is_headless
+from ._gui import on_main_thread, pending_gui_work, process_gui_events
 from ._hints import dimensions, hinted_fields, image_fields, independent_fields
 from ._peak_stats import PeakStatistics, PeakStats, PeakStatsCollector, compute_peak_stats
 from ._plot_grid import LiveGrid, LiveScatter
@@ -50,9 +51,12 @@ __all__ = [
     "image_fields",
     "independent_fields",
     "is_headless",
+    "on_main_thread",
     "pack_datum",
     "pack_event",
+    "pending_gui_work",
     "per_run",
+    "process_gui_events",
     "replay",
     "save_analysis",
     "unpack_datum_page",

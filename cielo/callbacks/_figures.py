@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from ._base import CallbackBase, Document
+from ._gui import on_main_thread
 
 __all__ = ["FigureCallback", "is_headless"]
 
@@ -31,6 +32,10 @@ class FigureCallback(CallbackBase):
     without pyplot; with ``directory`` set, the final figure of each run is written there
     as PNG, named by ``filename`` (fields ``{scan_id}``, ``{plan_name}``, ``{uid}``,
     ``{short_uid}``, ``{field}``, ``{stream}``). :attr:`saved` lists the files written.
+
+    Interactive figures are created and drawn on the main thread: called from another
+    thread (a buffered subscriber), the plot queues that work for
+    :func:`~cielo.callbacks.process_gui_events`.
     """
 
     #: Text for the ``{field}`` part of file names; subclasses set it from their fields.
@@ -62,6 +67,7 @@ class FigureCallback(CallbackBase):
         self._descriptors: set[str] = set()
         self._last_draw = float("-inf")
         self._dirty = False
+        self._queued = False  # a redraw waits for the main thread
 
     # -- figure lifecycle -------------------------------------------------------
     def _make_figure(self) -> Any:
@@ -78,8 +84,15 @@ class FigureCallback(CallbackBase):
 
         return plt.figure(figsize=self.figsize, dpi=self.dpi)
 
+    def _prepare(self, descriptor: Document) -> None:
+        """Choose fields and allocate data for the run's first descriptor of the stream.
+
+        Runs on the calling thread before any event, unlike :meth:`_setup`, which may
+        wait for the main thread.
+        """
+
     def _setup(self, descriptor: Document) -> None:
-        """Create artists on ``self.figure`` for the run's first descriptor of the stream."""
+        """Create artists on ``self.figure`` (after :meth:`_prepare`)."""
         raise NotImplementedError
 
     def _update(self) -> None:
@@ -100,8 +113,14 @@ class FigureCallback(CallbackBase):
         if self.headless:
             return  # nobody is looking: draw once, at the end
         now = time.monotonic()
-        if now - self._last_draw >= self.min_interval:
-            self._redraw()
+        if now - self._last_draw >= self.min_interval and not self._queued:
+            self._last_draw = now
+            self._queued = True
+            on_main_thread(self._queued_redraw)
+
+    def _queued_redraw(self) -> None:
+        self._queued = False
+        self._redraw()
 
     def _redraw(self) -> None:
         if self.figure is None:
@@ -124,18 +143,36 @@ class FigureCallback(CallbackBase):
         self.figure = None
         self._descriptors = set()
         self._last_draw = float("-inf")
+        self._queued = False
         self.redraws = 0
 
     def descriptor(self, doc: Document) -> None:
         if doc.get("name", "primary") != self.stream:
             return
+        first = not self._descriptors
         self._descriptors.add(doc["uid"])
-        if self.figure is None:
-            self.figure = self._make_figure()
-            self._setup(doc)
+        if not first:
+            return
+        self._prepare(doc)
+        if self.headless is None:
+            self.headless = is_headless()
+        if self.headless:
+            self._create(doc)
+        else:  # GUI toolkits create and draw figures on the main thread only
+            on_main_thread(lambda: self._create(doc))
+
+    def _create(self, descriptor: Document) -> None:
+        self.figure = self._make_figure()
+        self._setup(descriptor)
 
     def stop(self, doc: Document) -> None:
         self.stop_doc = doc
+        if self.headless:
+            self._finish()
+        else:
+            on_main_thread(self._finish)
+
+    def _finish(self) -> None:
         if self.figure is None:
             return
         self._redraw()

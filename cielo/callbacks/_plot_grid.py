@@ -54,8 +54,10 @@ class LiveScatter(FigureCallback):
             )
         return x, y
 
-    def _setup(self, descriptor: Document) -> None:
+    def _prepare(self, descriptor: Document) -> None:
         self._keys = self._axes_fields()
+
+    def _setup(self, descriptor: Document) -> None:
         ax = self._ax = self.figure.add_subplot(1, 1, 1)
         ax.set_xlabel(self._keys[0])
         ax.set_ylabel(self._keys[1])
@@ -109,7 +111,7 @@ class LiveGrid(LiveScatter):
         self.grid: np.ndarray | None = None
         self._geometry: tuple[Sequence[int], Sequence[Sequence[float]]] | None = None
 
-    def _setup(self, descriptor: Document) -> None:
+    def _prepare(self, descriptor: Document) -> None:
         shape = self.shape or self.start_doc.get("shape")
         extents = self.extents or self.start_doc.get("extents")
         if not shape or not extents or len(shape) != 2 or len(extents) != 2:
@@ -121,7 +123,10 @@ class LiveGrid(LiveScatter):
         self._keys = self._axes_fields()
         self._geometry = (shape, extents)
         self.grid = np.full(tuple(int(n) for n in shape), np.nan)
-        (ny, nx), ((y0, y1), (x0, x1)) = shape, extents
+
+    def _setup(self, descriptor: Document) -> None:
+        assert self._geometry is not None and self.grid is not None
+        (ny, nx), ((y0, y1), (x0, x1)) = self._geometry
         ax = self._ax = self.figure.add_subplot(1, 1, 1)
         dx = (x1 - x0) / max(nx - 1, 1) / 2
         dy = (y1 - y0) / max(ny - 1, 1) / 2

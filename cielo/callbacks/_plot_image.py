@@ -52,14 +52,16 @@ class LiveImage(FigureCallback):
         self._resources = {}
         self._pending = None
 
-    def _setup(self, descriptor: Document) -> None:
+    def _prepare(self, descriptor: Document) -> None:
         key = (descriptor.get("data_keys") or {}).get(self.field)
-        ax = self._ax = self.figure.add_subplot(1, 1, 1)
-        ax.set_title(self.field, fontsize="small")
-        ax.set_axis_off()  # until a frame arrives
         if key is None:
             self.external_note = f"{self.field!r} is not in stream {self.stream!r}"
         self._external = bool(key and key.get("external"))
+
+    def _setup(self, descriptor: Document) -> None:
+        ax = self._ax = self.figure.add_subplot(1, 1, 1)
+        ax.set_title(self.field, fontsize="small")
+        ax.set_axis_off()  # until a frame arrives
         self._text = ax.text(
             0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", wrap=True
         )

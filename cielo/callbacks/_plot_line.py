@@ -42,10 +42,13 @@ class LivePlot(FigureCallback):
         self.xdata = []
         self.ydata = {f: [] for f in self.y}
 
-    def _setup(self, descriptor: Document) -> None:
+    def _prepare(self, descriptor: Document) -> None:
         keys = descriptor.get("data_keys") or {}
         x = self.x or next(iter(independent_fields(self.start_doc, self.stream)), "seq_num")
         self._x_key = x if (x in keys or x in ("time", "seq_num")) else "seq_num"
+
+    def _setup(self, descriptor: Document) -> None:
+        keys = descriptor.get("data_keys") or {}
         ax = self._ax = self.figure.add_subplot(1, 1, 1)
         units = (keys.get(self._x_key) or {}).get("units")
         xlabel = "time since start [s]" if self._x_key == "time" else self._x_key
@@ -92,8 +95,10 @@ class LivePlot(FigureCallback):
         self._mark_dirty()
 
     def _update(self) -> None:
+        # another thread may be appending: plot the points complete in every list
+        n = min([len(self.xdata), *(len(v) for v in self.ydata.values())])
         for f, line in self._lines.items():
-            line.set_data(self.xdata, self.ydata[f])
+            line.set_data(self.xdata[:n], self.ydata[f][:n])
         if self._ax is not None:
             self._ax.relim()
             self._ax.autoscale_view()

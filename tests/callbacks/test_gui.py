@@ -1,0 +1,58 @@
+"""Interactive plots do their figure work on the main thread, queued from other threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from cielo.callbacks import (  # noqa: E402
+    LivePlot,
+    pending_gui_work,
+    process_gui_events,
+    replay,
+)
+
+
+def test_work_from_a_subscriber_thread_waits_for_the_main_thread(docs, tmp_path):
+    plot = LivePlot("det", headless=False, directory=tmp_path, min_interval=0.0)
+    run = docs.step_run(range(30))
+    worker = threading.Thread(target=replay, args=(run, plot))
+    worker.start()
+    worker.join()
+    assert plot.figure is None and plot.saved == []  # nothing touched the GUI off-main
+    assert pending_gui_work() >= 2  # create the figure ... finish (redraw + save)
+    assert pending_gui_work() < 30  # redraws are coalesced, not one per event
+    ran = process_gui_events()
+    assert ran >= 2 and pending_gui_work() == 0
+    assert plot.figure is not None and len(plot.saved) == 1
+    assert list(plot._lines["det"].get_xdata()) == list(range(30))
+    plt.close(plot.figure)
+
+
+def test_on_the_main_thread_work_runs_at_once(docs, tmp_path):
+    plot = LivePlot("det", headless=False, directory=tmp_path)
+    replay(docs.step_run(range(3)), plot)
+    assert pending_gui_work() == 0 and len(plot.saved) == 1
+    plot.close()
+    assert plot.figure is None
+
+
+def test_process_gui_events_refuses_other_threads():
+    errors = []
+
+    def call():
+        try:
+            process_gui_events()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    t = threading.Thread(target=call, name="not-main")
+    t.start()
+    t.join()
+    assert errors and "'not-main'" in errors[0]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors import PlanParameterError, PluginError
+from ._protocols import Movable
 
 __all__ = ["signature_schema", "bind_parameters", "is_device_annotation"]
 
@@ -165,6 +166,8 @@ def _describe(tp: Any, devices: Mapping[str, Any] | None = None) -> dict[str, An
         return {"enum": [m.value for m in tp], "title": tp.__name__}
     if isinstance(tp, type) and hasattr(tp, "__cielo_schema__"):
         return dict(tp.__cielo_schema__())
+    if _is_cycler(tp):
+        return dict(_CYCLER_SCHEMA)
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Literal:
@@ -180,13 +183,13 @@ def _describe(tp: Any, devices: Mapping[str, Any] | None = None) -> dict[str, An
             "minItems": len(items),
             "maxItems": len(items),
         }
-    if origin in _SEQUENCE_ORIGINS or tp in (list, tuple, set, frozenset):
+    if origin in _SEQUENCE_ORIGINS or tp in _SEQUENCE_ORIGINS:
         item = args[0] if args else Any
         schema: dict[str, Any] = {"type": "array", "items": _describe(item, devices)}
         if origin in (set, frozenset, cabc.Set):
             schema["uniqueItems"] = True
         return schema
-    if origin in _MAPPING_ORIGINS or tp in (dict,):
+    if origin in _MAPPING_ORIGINS or tp in _MAPPING_ORIGINS:
         key, value = (args + (Any, Any))[:2] if args else (Any, Any)
         if key not in (str, Any):
             raise _Undescribable(f"mapping keys must be strings, not {_type_name(key)}")
@@ -387,6 +390,8 @@ class _Converter:
                 raise self.fail(path, value, "a string")
             if issubclass(tp, enum.Enum):
                 return self._enum(value, tp, path)
+            if _is_cycler(tp):
+                return self._cycler(value, tp, path)
             if hasattr(tp, "__cielo_convert__"):
                 try:
                     return tp.__cielo_convert__(value, self.devices)
@@ -402,7 +407,7 @@ class _Converter:
                 self.convert(v, a, f"{path}[{i}]")
                 for i, (v, a) in enumerate(zip(items, args, strict=True))
             )
-        if origin in _SEQUENCE_ORIGINS or tp in (list, tuple, set, frozenset):
+        if origin in _SEQUENCE_ORIGINS or tp in _SEQUENCE_ORIGINS:
             item = args[0] if args else Any
             items = self._items(value, path, f"a list of {_expected(item)}")
             out = [self.convert(v, item, f"{path}[{i}]") for i, v in enumerate(items)]
@@ -411,7 +416,7 @@ class _Converter:
             if origin in (set, frozenset) or tp in (set, frozenset):
                 return set(out)
             return out
-        if origin in _MAPPING_ORIGINS or tp is dict:
+        if origin in _MAPPING_ORIGINS or tp in _MAPPING_ORIGINS:
             if not isinstance(value, Mapping):
                 raise self.fail(path, value, "a mapping (dict)")
             vt = args[1] if len(args) == 2 else Any
@@ -461,6 +466,23 @@ class _Converter:
                     raise err
         expected = " or ".join(_expected(a) for a in args)
         raise self.fail(path, value, expected)
+
+    def _cycler(self, value: Any, tp: type, path: str) -> Any:
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, Mapping) or not value:
+            raise self.fail(path, value, "a trajectory {'motor': [positions], ...}")
+        from cycler import cycler  # only reached when a plan is annotated with Cycler
+
+        combined = None
+        for name, positions in value.items():
+            key = (
+                self._device(name, Movable, f"{path}[{name!r}]") if isinstance(name, str) else name
+            )
+            items = self._items(positions, f"{path}[{name!r}]", "a list of positions")
+            part = cycler(key, items)
+            combined = part if combined is None else combined + part
+        return combined
 
     def _enum(self, value: Any, tp: type[enum.Enum], path: str) -> Any:
         if isinstance(value, tp):
@@ -532,6 +554,19 @@ def _is_subclass(tp: Any, base: type) -> bool:
         return isinstance(tp, type) and issubclass(tp, base)
     except TypeError:
         return False
+
+
+#: How a ``cycler.Cycler`` parameter is given as text: motor names to positions.
+_CYCLER_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "number"}},
+    "x-cielo-keys": "device",
+    "description": "motor name -> positions, all of equal length, moved together",
+}
+
+
+def _is_cycler(tp: Any) -> bool:
+    return isinstance(tp, type) and tp.__name__ == "Cycler" and tp.__module__.startswith("cycler")
 
 
 def _is_protocol(tp: type) -> bool:

@@ -274,3 +274,22 @@ def test_schema_restricted_to_a_profiles_devices() -> None:
     jsonschema.validate(good, schema)
     with pytest.raises(jsonschema.ValidationError, match="'det' is not one of"):
         jsonschema.validate({**good, "motor": "det"}, schema)
+
+
+def test_bluesky_plans_are_described_and_bound() -> None:
+    """Bluesky's own annotations (its protocols, Cycler, bare Iterable) work too."""
+    import bluesky.plans as bp
+    from cycler import Cycler
+
+    for name in ("count", "scan", "grid_scan", "list_scan", "scan_nd", "spiral", "fly", "tweak"):
+        jsonschema.Draft202012Validator.check_schema(signature_schema(getattr(bp, name)))
+    bound = bind_parameters(
+        bp.scan_nd, (["det"], {"motor1": [1, 2], "motor2": [3, 4]}), {}, DEVICES, what="scan_nd"
+    )
+    cyc = bound.arguments["cycler"]
+    assert isinstance(cyc, Cycler) and list(cyc) == [
+        {DEVICES["motor1"]: 1, DEVICES["motor2"]: 3},
+        {DEVICES["motor1"]: 2, DEVICES["motor2"]: 4},
+    ]
+    with pytest.raises(PlanParameterError, match="unknown device 'motor3'"):
+        bind_parameters(bp.scan_nd, (["det"], {"motor3": [1]}), {}, DEVICES, what="scan_nd")

@@ -152,6 +152,7 @@ class RunEngine:
         self._runner: PlanRunner | None = None
         self._call_lock = threading.Lock()
         self._versions: dict[str, str] | None = None
+        self._waiting_hooks: list[Callable[[], Any]] = []
 
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -507,6 +508,7 @@ class RunEngine:
                 self._runner = self._ctx.runner = None
                 self._state.set(EngineState.IDLE)
             self._dispatcher.flush()
+            self._run_waiting_hooks()
         finally:
             self._call_lock.release()
         if outcome is Outcome.PAUSED:
@@ -519,13 +521,34 @@ class RunEngine:
         return result
 
     def _wait(self, future: Any) -> Any:
-        """Wait for the loop's result; Ctrl-C handlers run meanwhile (the wait is interruptible)."""
+        """Wait for the loop's result in the caller's thread, running the waiting hooks.
+
+        Ctrl-C handlers run meanwhile (the wait is interruptible).
+        """
         while True:
             try:
-                return future.result(timeout=0.2)
+                return future.result(timeout=0.05 if self._waiting_hooks else 0.2)
             except TimeoutError:
                 if not self._thread.is_alive():
                     raise RunEngineError("the RunEngine's loop stopped (it was closed)") from None
+                self._run_waiting_hooks()
+
+    def add_waiting_hook(self, hook: Callable[[], Any]) -> None:
+        """Call ``hook()`` in the caller's thread about every 50 ms while ``RE(plan)`` waits,
+        and once when it returns (e.g. ``cielo.callbacks.process_gui_events`` to draw live
+        plots on the main thread)."""
+        if hook not in self._waiting_hooks:
+            self._waiting_hooks.append(hook)
+
+    def remove_waiting_hook(self, hook: Callable[[], Any]) -> None:
+        self._waiting_hooks.remove(hook)
+
+    def _run_waiting_hooks(self) -> None:
+        for hook in list(self._waiting_hooks):
+            try:
+                hook()
+            except Exception:
+                logger.exception("waiting hook %r failed", hook)
 
     async def _execute(self, runner: PlanRunner) -> tuple[Outcome, Any]:
         """Drive the plan; on its end clean up and compose the result (on the loop thread)."""

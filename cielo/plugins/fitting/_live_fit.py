@@ -16,6 +16,7 @@ from cielo.callbacks import (
     CallbackBase,
     LivePlot,
     RunRouter,
+    dimensions,
     hinted_fields,
     independent_fields,
 )
@@ -260,7 +261,8 @@ class LiveFitCollector(RunRouter):
 
     ``collector.results[run_uid]`` is the final :class:`FitResult` of each finished run,
     :attr:`last` the most recent one, :meth:`current` the latest fit of a run still going.
-    ``plot`` adds a :class:`LiveFitPlot` with ``plot_options``.
+    ``plot`` adds a :class:`LiveFitPlot` with ``plot_options``. Runs with more than
+    one dimension (grids, spirals) are skipped unless ``x`` is given.
     """
 
     def __init__(
@@ -284,7 +286,15 @@ class LiveFitCollector(RunRouter):
         self._live: dict[str, LiveFit] = {}
         super().__init__([self._make], name="live_fit")
 
-    def _make(self, start: Document) -> Sequence[Any]:
+    def _make(self, start: Document) -> Sequence[Any] | None:
+        stream = self.fit_options.get("stream", "primary")
+        if self.fit_options.get("x") is None and len(dimensions(start, stream)) > 1:
+            logger.info(
+                "live_fit skips scan %s: it has %d dimensions; give x=... to fit one of them",
+                start.get("scan_id"),
+                len(dimensions(start, stream)),
+            )
+            return None
         fit = LiveFit(**self.fit_options)
         self._live[start["uid"]] = fit
         if self.plot:

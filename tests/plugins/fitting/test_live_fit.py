@@ -106,3 +106,13 @@ def test_load_limit_skips_refits_but_not_the_final_fit(docs):
     assert fit.result.npoints == 200 and fit.result.success
     with pytest.raises(ValueError, match="max_load must be in"):
         LiveFit(max_load=0)
+
+
+def test_collector_skips_multidimensional_runs_unless_x_is_given(docs):
+    coll = LiveFitCollector()
+    run = docs.grid_run()
+    replay(run, coll)
+    assert coll.results == {} and coll.last is None
+    coll = LiveFitCollector(x="motor2", y="det2", model="gaussian")
+    replay(docs.grid_run(), coll)
+    assert coll.last is not None and coll.last.npoints == 35

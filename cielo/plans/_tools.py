@@ -125,9 +125,16 @@ def move_duration(distance: float, velocity: float | None, acceleration: float |
     return 2.0 * math.sqrt(distance / acceleration)
 
 
-def _count_time(obj: Any) -> float:
+def _count_time(obj: Any, simulated: Mapping[int, Any]) -> float:
+    """A detector's count time: as the plan set it (simulated) or as the device has it."""
     for name in ("count_time", "exposure_time", "acquire_time", "exposure"):
-        value = _value(getattr(obj, name, None))
+        attr = getattr(obj, name, None)
+        if attr is None:
+            continue
+        value = simulated.get(id(attr), None)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        value = _value(attr)
         if value is not None:
             return value
     return 0.0
@@ -258,7 +265,7 @@ def simulate_plan(
             reply = read(obj)
             summary.reads[_name(obj)] += 1
         elif command == "trigger":
-            add(msg.kwargs.get("group"), _count_time(obj))
+            add(msg.kwargs.get("group"), _count_time(obj, pos))
             reply = finished_status(obj)
         elif command in ("kickoff", "complete", "prepare", "stage", "unstage"):
             reply = finished_status(obj)

@@ -165,8 +165,14 @@ def test_dwell_time_is_set_per_region(env):
             dwell_time=dwell,
         )
     )
-    assert summary.targets(dwell.name) == [0.5, 1.0]
+    assert summary.targets(dwell.name) == [0.5, 1.0, 0.0]
     assert summary.targets("motor") == [90.0, 95.0, 100.0, 105.0, 110.0]
+    # without dwell_time the detectors' own count_time is set, and the estimate uses it
+    summary = summarize_plan(
+        xafs.xafs_scan([det], motor, 100.0, bounds=[-10, 0, 10], steps=[5, 5], times=[0.5, 1.0])
+    )
+    assert summary.targets("det_count_time") == [0.5, 1.0, 0.0]  # restored at the end
+    assert summary.duration == pytest.approx(2 * 0.5 + 3 * 1.0)
 
 
 @pytest.fixture

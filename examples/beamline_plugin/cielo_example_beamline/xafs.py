@@ -13,7 +13,14 @@ from typing import Any, Literal
 
 from cielo.core import Msg, PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import checkpoint, mv, run_wrapper, stage_wrapper, trigger_and_read
+from cielo.plans import (
+    checkpoint,
+    mv,
+    reset_positions_wrapper,
+    run_wrapper,
+    stage_wrapper,
+    trigger_and_read,
+)
 
 __all__ = ["xafs_scan", "xafs_energies", "ETOK"]
 
@@ -148,7 +155,8 @@ def xafs_scan(
     steps
         Step of each region in eV, or in k as ``"0.05k"``.
     times
-        Count time of each region in seconds (set on ``dwell_time`` when given).
+        Count time of each region in seconds: set on ``dwell_time`` when given, else on
+        the ``count_time`` of each detector that has a settable one.
     repeats
         How many scans (runs) to take.
     element, edge, sample, preparation, comment
@@ -156,7 +164,8 @@ def xafs_scan(
     mode
         Measurement mode: ``"transmission"``, ``"fluorescence"`` or ``"both"``.
     dwell_time
-        A settable count time (s) set to each region's time; optional.
+        A settable count time (s) to set to each region's time, e.g. a scaler's preset
+        time; by default the detectors' own ``count_time``.
     md
         Extra metadata for the run start.
 
@@ -208,19 +217,33 @@ def xafs_scan(
     }
     base_md.update(md or {})
 
+    timers: list[Any] = (
+        [dwell_time]
+        if dwell_time is not None
+        else [
+            getattr(d, "count_time")  # noqa: B009
+            for d in detectors
+            if callable(getattr(getattr(d, "count_time", None), "set", None))
+        ]
+    )
+
     def one_scan() -> Generator[Msg, Any, None]:
         dwell: float | None = None
         for e, t in points:
-            if dwell_time is not None and t != dwell:
-                yield from mv(dwell_time, t)
+            if timers and t != dwell:
+                yield from mv(*[x for timer in timers for x in (timer, t)])
                 dwell = t
             yield from checkpoint()
             yield from mv(motor, e)
             yield from trigger_and_read([*detectors, motor])
 
-    uids: list[str] = []
-    for rep in range(1, repeats + 1):
-        run_md = {**base_md, "repeat": rep, "repeats": repeats}
-        uid = yield from stage_wrapper(run_wrapper(one_scan(), md=run_md), [*detectors, motor])
-        uids.append(uid)
-    return uids
+    def all_scans() -> Generator[Msg, Any, list[str]]:
+        uids: list[str] = []
+        for rep in range(1, repeats + 1):
+            run_md = {**base_md, "repeat": rep, "repeats": repeats}
+            uid = yield from stage_wrapper(run_wrapper(one_scan(), md=run_md), [*detectors, motor])
+            uids.append(uid)
+        return uids
+
+    # count times go back to what they were once the scans are done
+    return (yield from reset_positions_wrapper(all_scans(), timers))

@@ -41,3 +41,25 @@ def plugin_manager() -> Any:
     from cielo.core import make_plugin_manager
 
     return make_plugin_manager(autoload=False)
+
+
+@pytest.fixture
+def sim_env() -> Any:
+    """The ``sim`` profile's environment: simulated devices (``sim_env.devices["det"]``, ...),
+    plans and the plugin manager they come from."""
+    from cielo.core import load_profile
+
+    return load_profile("sim")
+
+
+@pytest.fixture
+def sim_RE(sim_env: Any) -> Iterator[Any]:
+    """A fresh RunEngine on the ``sim`` profile's plugins (its commands, run metadata and
+    versions), closed after the test."""
+    from cielo.testing import make_run_engine
+
+    engine = make_run_engine(plugin_manager=sim_env.pm)
+    try:
+        yield engine
+    finally:
+        engine.close()

@@ -61,6 +61,15 @@ def test_fixtures_from_the_pytest_plugin(tmp_path) -> None:
                 assert cielo_docs.names == ["start", "stop"]
                 cielo_docs.validate()
                 assert "sim" in dict(plugin_manager.list_name_plugin())
+
+            def test_sim(sim_env, sim_RE):
+                docs = []
+                sim_RE.subscribe(lambda n, d: docs.append((n, d)))
+                det = sim_env.devices["det"]
+                sim_RE([Msg("open_run"), Msg("trigger", det), Msg("create", None, name="primary"),
+                        Msg("read", det), Msg("save"), Msg("close_run")])
+                assert [n for n, _ in docs] == ["start", "descriptor", "event", "stop"]
+                assert "sim" in docs[0][1]["versions"]
             """
         )
     )
@@ -71,7 +80,7 @@ def test_fixtures_from_the_pytest_plugin(tmp_path) -> None:
         cwd=tmp_path,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "1 passed" in out.stdout
+    assert "2 passed" in out.stdout
 
 
 def test_pytest_plugin_imports_cheaply():

@@ -272,6 +272,7 @@ class PlanRunner:
             self.response, self.exception = ret, exc
             if self.msg_cache is not None:
                 self.replay = list(self.msg_cache)
+                self._drop_bundles()
             elif interrupted is not None:
                 self.replay = [interrupted]
             else:
@@ -293,6 +294,7 @@ class PlanRunner:
         engine._set_suspended(True, justification)
         if self.msg_cache is not None:
             replay = list(self.msg_cache)
+            self._drop_bundles()
         else:
             replay = [interrupted] if interrupted is not None else []
         try:
@@ -324,6 +326,12 @@ class PlanRunner:
         logger.warning("resuming after suspension")
         ret, exc = await self._replay(replay, ret, exc)
         return ret, exc, None, None
+
+    def _drop_bundles(self) -> None:
+        """Rewinding: an event being bundled since the checkpoint is re-read on replay."""
+        for composer in self.ctx.runs.values():
+            if composer.bundle_name is not None:
+                composer.drop()
 
     async def run_subplan(self, plan: Any) -> Any:
         """Run a short plan (a suspender's pre/post plan) to its end on this engine."""

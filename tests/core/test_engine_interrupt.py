@@ -242,3 +242,27 @@ def test_engine_works_while_an_asyncio_loop_runs_in_the_caller():
             return RE([Msg("open_run"), Msg("sleep", None, 0.01), Msg("close_run")])
 
     assert len(asyncio.run(notebook_cell())) == 1
+
+
+def test_pause_inside_an_event_bundle_rewinds_it(RE, docs, validate):
+    dev = Counter()
+
+    def plan():
+        yield Msg("open_run")
+        for i in range(2):
+            yield Msg("checkpoint")
+            yield Msg("set", dev, i)
+            yield Msg("create", None, name="primary")
+            yield Msg("read", dev)
+            yield Msg("sleep", None, 0.2)  # paused here, between read and save
+            yield Msg("save")
+        yield Msg("close_run")
+
+    later(0.05, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    RE.resume()
+    events = [d for n, d in docs if n == "event"]
+    assert [e["data"]["ctr"] for e in events] == [0, 1]
+    for name, doc in docs:
+        validate(name, doc)

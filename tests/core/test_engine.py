@@ -286,3 +286,35 @@ def test_waiting_hooks_run_in_the_callers_thread(RE):
     RE.add_waiting_hook(lambda: calls.append(threading.current_thread().name))
     RE([Msg("sleep", None, 0.2)])
     assert len(calls) >= 3 and set(calls) == {threading.current_thread().name}
+
+
+def test_synchronous_messages_cost_no_loop_turn(RE):
+    """Done statuses, plain values and dict readings never wait for the event loop."""
+    turns = [0]
+    running = [True]
+
+    def tick():
+        turns[0] += 1
+        if running[0]:
+            RE.loop.call_soon(tick)
+
+    det = Det()
+
+    def plan():
+        RE.loop.call_soon_threadsafe(tick)
+        yield Msg("sleep", None, 0.01)  # let the ticker start: the loop turns here
+        before = turns[0]
+        yield Msg("open_run")
+        for _ in range(500):
+            yield Msg("checkpoint")
+            yield Msg("trigger", det, group="t")
+            yield Msg("wait", None, group="t")
+            yield Msg("create", None, name="primary")
+            yield Msg("read", det)
+            yield Msg("save")
+        yield Msg("close_run")
+        after = turns[0]
+        running[0] = False
+        return after - before
+
+    assert RE(plan()).plan_result == 0

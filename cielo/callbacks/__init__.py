@@ -25,6 +25,7 @@ from ._plot_image import LiveImage
 from ._plot_line import LivePlot
 from ._replay import replay
 from ._router import CallbackFailure, RunRouter, callback_name, per_run
+from ._sync import wait_until
 from ._table import LiveTable
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "save_analysis",
     "unpack_datum_page",
     "unpack_event_page",
+    "wait_until",
 ]

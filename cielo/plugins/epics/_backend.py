@@ -259,7 +259,7 @@ class CaBackend(SignalBackend[Any]):
         lost = channel.pv is not None and not channel.pv.connected
         if lost or ca_status == _ECA_DISCONN:
             return DisconnectedError(f"{channel.pvname} is disconnected (did the IOC stop?)")
-        if isinstance(ca_status, int):
+        if isinstance(ca_status, int) and ca_status != 1:  # 1: ECA_NORMAL
             cause = f": {epics_module().ca.message(ca_status)}"
         elif exc is not None:
             cause = f": {type(exc).__name__}: {exc}"

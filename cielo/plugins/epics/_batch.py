@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cielo.core import DeviceError
 from cielo.core.protocols import Reading
 from cielo.devices import Device, Kind, Signal
 
@@ -43,16 +44,21 @@ def read_many(signals: Iterable[Signal[Any]], timeout: float = 2.0) -> dict[str,
     ca = epics_module().ca
     for _signal, backend, pv, _enum in pending:
         try:
+            if not pv.connected:
+                raise backend._failure(backend._read, "read", None)
             ca.get_with_metadata(pv.chid, ftype=pv.ftype, wait=False)
+        except DeviceError:
+            raise
         except Exception as exc:
             raise backend._failure(backend._read, "read", exc) from exc
     for signal, backend, pv, enum in pending:
         try:
             md = ca.get_complete_with_metadata(pv.chid, ftype=pv.ftype, timeout=timeout)
-        except Exception as exc:
-            raise backend._failure(backend._read, "read", exc) from exc
-        if md is None or md.get("value") is None:
-            raise backend._failure(backend._read, "read", None)
+        except Exception:
+            md = None
+        if md is None or md.get("value") is None:  # one more try, on its own
+            out[signal.name] = backend.get_reading()
+            continue
         value = md["value"]
         if enum:  # an index; the strings came with the control info
             names = backend.control_info.get("enum_strs") or ()

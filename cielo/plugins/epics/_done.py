@@ -41,6 +41,10 @@ class DoneWatcher:
     on_finish
         Called with the status's exception (or ``None``) when finishing, before the
         status is marked, e.g. to report that a move was stopped.
+    arrived
+        When the put has completed but the flag was never seen busy: returns true if
+        the action has visibly ended anyway (a motor at its target), so the status need
+        not wait :data:`NULL_MOVE_GRACE`.
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class DoneWatcher:
         done: int,
         watched: tuple[Any, ...] = (),
         on_finish: Callable[[], BaseException | None] | None = None,
+        arrived: Callable[[], bool] | None = None,
     ) -> None:
         self.status = status
         self.flag = flag
@@ -61,6 +66,7 @@ class DoneWatcher:
         self.put_done = True
         self._lock = threading.Lock()
         self._on_finish = on_finish
+        self._arrived = arrived
         self._backends: list[CaBackend] = [ca_backend(flag)] + [ca_backend(s) for s in watched]
         flag.subscribe(self._on_flag, run=False)
         for backend in self._backends:
@@ -82,10 +88,28 @@ class DoneWatcher:
             self.put_done = True
             never_busy = not self.seen_busy
         if never_busy:
+            # The busy value may have been merged away by Channel Access (a move of a
+            # millisecond), or the move may not have begun yet (a put that completes
+            # at once). Already there and done: finished; otherwise give the flag time.
+            if self._arrived is not None and self._done_and_arrived():
+                return
             timer = threading.Timer(NULL_MOVE_GRACE, self._null_move)
             timer.daemon = True
             timer.start()
         self._maybe_finish()
+
+    def _done_and_arrived(self) -> bool:
+        try:
+            ready = _as_int(self.flag.get()) == self.done and bool(
+                self._arrived and self._arrived()
+            )
+        except Exception:
+            return False
+        if ready:
+            with self._lock:
+                self.seen_busy = self.seen_done = True
+            self._maybe_finish()
+        return ready
 
     def _null_move(self) -> None:
         with self._lock:

@@ -8,7 +8,7 @@ from typing import Any
 from cielo.core import LimitError
 from cielo.devices import Kind, MoveStatus, Positioner
 
-from ._batch import EpicsReadMixin
+from ._batch import EpicsReadMixin, read_many
 from ._done import DoneWatcher
 from ._signal import EpicsSignal, EpicsSignalRO
 
@@ -75,7 +75,8 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         """The soft limits ``(LLM, HLM)`` read from the IOC; ``None`` when ``LLM == HLM``."""
         if "low_limit" not in self.__dict__:  # during Positioner.__init__
             return None
-        low, high = float(self.low_limit.get()), float(self.high_limit.get())
+        both = read_many([self.low_limit, self.high_limit])
+        low, high = (float(both[s.name]["value"]) for s in (self.low_limit, self.high_limit))
         return None if low == high else (low, high)
 
     @limits.setter
@@ -112,6 +113,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             busy=0,
             done=1,
             watched=(self.user_readback, self.user_setpoint),
+            arrived=lambda: self._at(float(target)),
         )
         readback = self.user_readback
 
@@ -126,6 +128,12 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             status.set_exception(exc)
             return
         watcher.track_put(put)
+
+    def _at(self, target: float) -> bool:
+        """Whether the readback is at ``target`` (within the readback's precision)."""
+        precision = self.user_readback.backend.control_info.get("precision")
+        tolerance = 10.0 ** -int(precision) if precision is not None else 1e-9
+        return abs(float(self.user_readback.get()) - target) <= tolerance
 
     def _stop_motion(self) -> None:
         self.motor_stop.put(1, wait=False)

@@ -73,7 +73,10 @@ def dispatch(func: Callable[..., Any], *args: Any) -> None:
             if _executor is None:
                 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cielo-epics")
             executor = _executor
-    executor.submit(_run_logged, func, args)
+    try:
+        executor.submit(_run_logged, func, args)
+    except RuntimeError:  # the interpreter is shutting down: nobody is left to tell
+        pass
 
 
 def _run_logged(func: Callable[..., Any], args: tuple[Any, ...]) -> None:

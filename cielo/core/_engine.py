@@ -354,6 +354,17 @@ class RunEngine:
         for suspender in list(self._suspenders):
             self.remove_suspender(suspender)
 
+    def _reassert_suspenders(self) -> None:
+        """Suspenders still tripped when a plan starts or resumes suspend it again."""
+        for suspender in self._suspenders:
+            reassert = getattr(suspender, "reassert", None)
+            if reassert is not None:
+                reassert()
+            elif hasattr(suspender, "get_futures"):  # Bluesky's suspenders
+                futures, justification = suspender.get_futures()
+                for future in futures:
+                    self.request_suspend(future, justification=justification)
+
     @property
     def suspenders(self) -> tuple[Any, ...]:
         return tuple(self._suspenders)
@@ -414,8 +425,7 @@ class RunEngine:
         self._check_open()
         if self.state is not EngineState.PAUSED or self._runner is None:
             raise RunEngineError(f"resume() needs a paused RunEngine; it is {self.state}")
-        for suspender in self._suspenders:
-            suspender.reassert()
+        self._reassert_suspenders()
         for obj in self._ctx.staged:
             resume = getattr(obj, "resume", None)
             if resume is not None:
@@ -480,8 +490,7 @@ class RunEngine:
         ctx.runner = runner
         self._runner = runner
         self._state.set(EngineState.RUNNING)
-        for suspender in self._suspenders:
-            suspender.reassert()
+        self._reassert_suspenders()
         return self._drive(runner)
 
     def _drive(self, runner: PlanRunner) -> RunResult:

@@ -148,3 +148,28 @@ def test_replies_reach_a_top_level_bluesky_plan_object(RE):
     ):
         RE(bps.locate(motor))  # ophyd's SynAxis is not Locatable
     motor.set(0).wait()
+
+
+def test_bluesky_suspender_on_cielo(RE, docs):
+    import threading
+    import time
+
+    from bluesky.suspenders import SuspendFloor
+    from ophyd import Signal
+
+    beam = Signal(name="ring_current", value=500.0)
+    RE.install_suspender(SuspendFloor(beam, 100, resume_thresh=400, sleep=0.1))
+    threading.Timer(0.1, beam.put, args=(10.0,)).start()
+    threading.Timer(0.4, beam.put, args=(450.0,)).start()
+    t0 = time.monotonic()
+    RE(bp.count([det], 5, delay=0.05))
+    assert time.monotonic() - t0 > 0.45
+    # suspended during the delay after a point, the point is re-taken from its checkpoint
+    # (as on Bluesky's engine); every event is counted in the stop document
+    events = names(docs).count("event")
+    assert events >= 5 and docs[-1][1]["num_events"] == {"primary": events}
+    beam.put(10.0)  # tripped before the next plan: it waits until released
+    threading.Timer(0.2, beam.put, args=(450.0,)).start()
+    t0 = time.monotonic()
+    RE(bp.count([det], 1))
+    assert time.monotonic() - t0 > 0.25

@@ -10,7 +10,7 @@ from cielo.devices import Kind, MoveStatus, Positioner
 
 from ._batch import EpicsReadMixin, read_many
 from ._done import DoneWatcher
-from ._signal import EpicsSignal, EpicsSignalRO
+from ._signal import EpicsSignal, EpicsSignalRO, ca_backend
 
 __all__ = ["EpicsMotor"]
 
@@ -131,7 +131,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
 
     def _at(self, target: float) -> bool:
         """Whether the readback is at ``target`` (within the readback's precision)."""
-        precision = self.user_readback.backend.control_info.get("precision")
+        precision = ca_backend(self.user_readback).control_info.get("precision")
         tolerance = 10.0 ** -int(precision) if precision is not None else 1e-9
         return abs(float(self.user_readback.get()) - target) <= tolerance
 

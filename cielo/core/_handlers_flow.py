@@ -65,7 +65,9 @@ def subscribe(ctx: CommandContext, msg: Msg) -> int:
             name = arg
     if func is None:
         raise TypeError(f"'subscribe' needs a callable callback(name, doc), got args {msg.args!r}")
-    token = ctx.engine.subscribe(func, name)
+    # in lock-step with the plan: a plan that subscribes (e.g. a fit through subs_wrapper)
+    # reads what its callback computed right after the documents were emitted
+    token = ctx.engine.subscribe(func, name, buffered=bool(msg.kwargs.get("buffered", False)))
     ctx.plan_subscriptions.append(token)
     return token
 

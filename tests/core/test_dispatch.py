@@ -138,12 +138,14 @@ def test_fatal_callback_errors_fail_the_plan():
         assert RE.state == "idle"
 
 
-def test_subscribe_from_a_plan_lasts_for_the_plan(RE):
+def test_subscribe_from_a_plan_lasts_for_the_plan_in_lock_step(RE):
     seen = []
 
     def plan():
         token = yield Msg("subscribe", None, lambda n, d: seen.append(n), "start")
-        yield from run_plan(1)
+        yield Msg("open_run")
+        assert seen == ["start"]  # delivered before the plan's next step
+        yield Msg("close_run")
         return token
 
     RE(plan())

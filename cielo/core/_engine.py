@@ -153,6 +153,7 @@ class RunEngine:
         self._call_lock = threading.Lock()
         self._versions: dict[str, str] | None = None
         self._waiting_hooks: list[Callable[[], Any]] = []
+        self._state_hook: Callable[[EngineState, EngineState], None] | None = None
 
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -249,13 +250,21 @@ class RunEngine:
         """Call ``hook(new_state, old_state)`` on every state change."""
         self._state.add_hook(hook)
 
+    def remove_state_hook(self, hook: Callable[[EngineState, EngineState], None]) -> None:
+        self._state.remove_hook(hook)
+
     @property
-    def state_hook(self) -> Any:
-        return None
+    def state_hook(self) -> Callable[[EngineState, EngineState], None] | None:
+        """Bluesky's single ``RE.state_hook = func(new, old)``; replaces the previous one."""
+        return self._state_hook
 
     @state_hook.setter
-    def state_hook(self, hook: Callable[[EngineState, EngineState], None]) -> None:
-        self._state.add_hook(hook)
+    def state_hook(self, hook: Callable[[EngineState, EngineState], None] | None) -> None:
+        if self._state_hook is not None:
+            self._state.remove_hook(self._state_hook)
+        self._state_hook = hook
+        if hook is not None:
+            self._state.add_hook(hook)
 
     @property
     def suspended(self) -> bool:

@@ -266,3 +266,15 @@ def test_pause_inside_an_event_bundle_rewinds_it(RE, docs, validate):
     assert [e["data"]["ctr"] for e in events] == [0, 1]
     for name, doc in docs:
         validate(name, doc)
+
+
+def test_bluesky_style_state_hook_is_replaced_not_added(RE):
+    first: list[str] = []
+    second: list[str] = []
+    RE.state_hook = lambda new, old: first.append(str(new))
+    RE.state_hook = lambda new, old: second.append(str(new))
+    RE([Msg("null")])
+    assert first == [] and second == ["running", "idle"]
+    RE.state_hook = None
+    RE([Msg("null")])
+    assert second == ["running", "idle"]

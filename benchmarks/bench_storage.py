@@ -171,6 +171,7 @@ def bench_search(backend: str, runs: int, tmp: Path, pg: str | None, repeat: int
             }
             for name, doc in make_run(1, scan_id=i + 1, t0=1.7e9 + i * 60, md=md):
                 writer(name, doc)
+    cat.optimize()  # planner statistics, as import_documents does after a large import
     print(f"  filled {runs:,} runs in {time.perf_counter() - t:.1f} s")
     queries = {
         "equality (sample == ...)": lambda: (

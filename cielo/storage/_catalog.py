@@ -11,7 +11,7 @@ from typing import Any
 from ._archive import iter_documents
 from ._database import Database, connect, default_catalog_uri, expand_uri
 from ._errors import QueryError, RunNotFoundError
-from ._query import And, Query, Uid, parse_query
+from ._query import KEYS_PREFIX, And, Query, Uid, parse_query
 from ._readers import ReaderFactory, ReaderRegistry
 from ._run import INCOMPLETE, Run
 from ._schema import RUN_COLUMNS, migrate
@@ -115,7 +115,13 @@ class Catalog:
 
     def __len__(self) -> int:
         where, params = self._where()
-        return int(self.db.query(f"SELECT COUNT(*) FROM runs WHERE {where}", params)[0][0])
+        if where.startswith(KEYS_PREFIX):  # one condition on one key: the index answers
+            sql = (
+                f"SELECT COUNT(DISTINCT run_id) FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]}"
+            )
+        else:
+            sql = f"SELECT COUNT(*) FROM runs WHERE {where}"
+        return int(self.db.query(sql, params)[0][0])
 
     def __iter__(self) -> Iterator[str]:
         for offset in range(0, 1 << 62, 1000):
@@ -229,13 +235,27 @@ class Catalog:
                 if name == "start":
                     uids.append(doc["uid"])
                 writer(name, doc)
+        if len(uids) > 100:
+            self.optimize()
         return [u for u in uids if u not in writer.skipped]
+
+    def optimize(self) -> None:
+        """Refresh the database's statistics for its query planner (after large imports)."""
+        with self.db.lock:
+            if self.db.dialect.name == "sqlite":
+                self.db.execute("PRAGMA optimize")
+                self.db.execute("ANALYZE")
+            else:
+                with self.db.transaction():
+                    self.db.execute("ANALYZE")
 
     def delete(self, uid: str) -> None:
         """Remove one run (given by its full uid) and all its documents."""
         with self.db.transaction():
-            for table in ("documents", "run_keys"):
-                self.db.execute(f"DELETE FROM {table} WHERE run_uid = ?", (uid,))
+            self.db.execute("DELETE FROM documents WHERE run_uid = ?", (uid,))
+            self.db.execute(
+                "DELETE FROM run_keys WHERE run_id IN (SELECT id FROM runs WHERE uid = ?)", (uid,)
+            )
             self.db.execute("DELETE FROM runs WHERE uid = ?", (uid,))
 
     # -- lifecycle ----------------------------------------------------------------------

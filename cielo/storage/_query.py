@@ -108,8 +108,13 @@ def _typed(key: str, value: Any) -> tuple[str, str, Any]:
     )
 
 
+#: How every condition on one run-start key begins (``Catalog.__len__`` counts such a
+#: condition from the index of keys alone, without visiting the runs).
+KEYS_PREFIX = "runs.id IN (SELECT run_id FROM run_keys WHERE "
+
+
 def _keys(where: str, params: list[Any]) -> SQL:
-    return f"runs.uid IN (SELECT run_uid FROM run_keys WHERE {where})", params
+    return f"{KEYS_PREFIX}{where})", params
 
 
 class Compare(Query):
@@ -139,10 +144,10 @@ class Compare(Query):
         if value is None:
             if op != "==":
                 raise QueryError(f"cannot order metadata key {key!r} against None")
-            return _keys("key = ? AND elem = 0 AND typ = 'z'", [key])
+            return _keys("key = ? AND typ = 'z' AND elem = 0", [key])
         typ, column, bound = _typed(key, value)
         return _keys(
-            f"key = ? AND elem = 0 AND typ = ? AND {column} {_OPS[op]} ?", [key, typ, bound]
+            f"key = ? AND typ = ? AND elem = 0 AND {column} {_OPS[op]} ?", [key, typ, bound]
         )
 
 

@@ -18,11 +18,15 @@ __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "schema_version", "flatten
 RUN_COLUMNS = ("uid", "scan_id", "time", "plan_name", "exit_status", "stop_time", "num_events")
 
 
-def _v1(d: Dialect) -> list[str]:
+Step = str | tuple[str, ...]  # a statement, or alternatives tried in order
+
+
+def _v1(d: Dialect) -> list[Step]:
     real = d.real
     return [
         f"""CREATE TABLE runs (
-            uid TEXT PRIMARY KEY,
+            id {d.serial_pk},
+            uid TEXT NOT NULL UNIQUE,
             scan_id INTEGER,
             time {real} NOT NULL,
             plan_name TEXT,
@@ -38,16 +42,17 @@ def _v1(d: Dialect) -> list[str]:
         "CREATE INDEX runs_plan_name ON runs (plan_name)",
         "CREATE INDEX runs_exit_status ON runs (exit_status)",
         f"""CREATE TABLE run_keys (
-            run_uid TEXT NOT NULL REFERENCES runs (uid) ON DELETE CASCADE,
+            run_id {d.integer} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
             key TEXT NOT NULL,
             elem INTEGER NOT NULL,
             typ TEXT NOT NULL,
             num {real},
             txt TEXT
         )""",
-        "CREATE INDEX run_keys_num ON run_keys (key, num)",
-        "CREATE INDEX run_keys_txt ON run_keys (key, txt)",
-        "CREATE INDEX run_keys_run ON run_keys (run_uid)",
+        # covering indexes: a condition on a key is answered from the index alone
+        "CREATE INDEX run_keys_num ON run_keys (key, typ, elem, num, run_id)",
+        "CREATE INDEX run_keys_txt ON run_keys (key, typ, elem, txt, run_id)",
+        "CREATE INDEX run_keys_run ON run_keys (run_id)",
         """CREATE TABLE documents (
             run_uid TEXT NOT NULL REFERENCES runs (uid) ON DELETE CASCADE,
             ord INTEGER NOT NULL,
@@ -61,10 +66,22 @@ def _v1(d: Dialect) -> list[str]:
         )""",
         "CREATE INDEX documents_ref ON documents (run_uid, name, ref)",
         "CREATE INDEX documents_uid ON documents (uid)",
+        *(
+            # pages of events are large: lz4 is ~3x faster to write and read than the
+            # default pglz; without lz4 support, store them uncompressed
+            [
+                (
+                    "ALTER TABLE documents ALTER COLUMN doc SET COMPRESSION lz4",
+                    "ALTER TABLE documents ALTER COLUMN doc SET STORAGE EXTERNAL",
+                )
+            ]
+            if d.name == "postgresql"
+            else []
+        ),
     ]
 
 
-def _v2(d: Dialect) -> list[str]:
+def _v2(d: Dialect) -> list[Step]:
     """Full-text search over run-start metadata."""
     if d.name == "postgresql":
         return [
@@ -73,17 +90,17 @@ def _v2(d: Dialect) -> list[str]:
             "CREATE INDEX runs_tsv ON runs USING GIN (tsv)",
         ]
     return [
-        "CREATE VIRTUAL TABLE runs_fts USING fts5 (uid UNINDEXED, text)",
-        "INSERT INTO runs_fts (uid, text) SELECT uid, text FROM runs",
+        "CREATE VIRTUAL TABLE runs_fts USING fts5 (text)",  # rowid = runs.id
+        "INSERT INTO runs_fts (rowid, text) SELECT id, text FROM runs",
         "CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN "
-        "INSERT INTO runs_fts (uid, text) VALUES (new.uid, new.text); END",
+        "INSERT INTO runs_fts (rowid, text) VALUES (new.id, new.text); END",
         "CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN "
-        "DELETE FROM runs_fts WHERE uid = old.uid; END",
+        "DELETE FROM runs_fts WHERE rowid = old.id; END",
     ]
 
 
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
-MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[str]]], ...] = ((1, _v1), (2, _v2))
+MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = ((1, _v1), (2, _v2))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -112,12 +129,29 @@ def migrate(db: Database, target: int = SCHEMA_VERSION) -> int:
             )
         for version, steps in MIGRATIONS:
             if found < version <= target:
-                for statement in steps(db.dialect):
-                    db.execute(statement)
+                for step in steps(db.dialect):
+                    _apply(db, step)
         if found < target:
             db.execute("DELETE FROM cielo_schema")
             db.execute("INSERT INTO cielo_schema (version) VALUES (?)", (target,))
     return found
+
+
+def _apply(db: Database, step: Step) -> None:
+    if isinstance(step, str):
+        db.execute(step)
+        return
+    *firsts, last = step
+    for statement in firsts:  # PostgreSQL only: a failed statement is rolled back alone
+        db.execute("SAVEPOINT cielo_step")
+        try:
+            db.execute(statement)
+        except Exception:
+            db.execute("ROLLBACK TO SAVEPOINT cielo_step")
+            continue
+        db.execute("RELEASE SAVEPOINT cielo_step")
+        return
+    db.execute(last)
 
 
 def _walk(value: Any, key: str) -> Iterator[tuple[str, int, Any]]:

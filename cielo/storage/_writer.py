@@ -176,7 +176,7 @@ class CatalogWriter:
         self._router = RunRouter(self._open_run)
         self._rows: list[tuple[Any, ...]] = []
         self._new_runs: list[tuple[Any, ...]] = []
-        self._new_keys: list[tuple[Any, ...]] = []
+        self._new_keys: list[list[tuple[Any, ...]]] = []
         self._stops: list[tuple[Any, ...]] = []
         self._seen: set[str] = set()
         self._pending_events = 0
@@ -223,7 +223,7 @@ class CatalogWriter:
         self._new_runs.append(
             (uid, start.get("scan_id"), start["time"], start.get("plan_name"), dumps(start), text)
         )
-        self._new_keys += [(uid, *row) for row in keys]
+        self._new_keys.append(keys)
         if self.durable:
             self.flush()
         return False
@@ -252,14 +252,16 @@ class CatalogWriter:
             return
         db = self.db
         with db.transaction():
-            db.executemany(
-                "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) VALUES (?, ?, ?, ?, ?, ?)",
-                runs,
-            )
-            db.executemany(
-                "INSERT INTO run_keys (run_uid, key, elem, typ, num, txt) VALUES (?, ?, ?, ?, ?, ?)",
-                keys,
-            )
+            for run, run_keys in zip(runs, keys, strict=True):
+                ((run_id,),) = db.query(
+                    "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) "
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    run,
+                )
+                db.executemany(
+                    "INSERT INTO run_keys (run_id, key, elem, typ, num, txt) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(run_id, *row) for row in run_keys],
+                )
             db.executemany(_INSERT_DOC, rows)
             db.executemany(
                 "UPDATE runs SET exit_status = ?, stop_time = ?, num_events = ?, stop = ? WHERE uid = ?",

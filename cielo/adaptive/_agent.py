@@ -1,0 +1,97 @@
+"""The agent model: something that is told measurements and asked where to measure next."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Agent", "GoldenSectionAgent"]
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """An adaptive agent, as offered by the ``cielo_agents`` hook.
+
+    ``tell(x, y)`` gives it one measurement (independent values ``x``, dependent
+    values ``y``); ``ask(n)`` returns up to ``n`` points to measure next and a dict of
+    information (an empty list means it is done); ``report()`` summarizes what it knows.
+    """
+
+    def tell(self, x: Any, y: Any) -> Any: ...
+
+    def ask(self, n: int) -> tuple[Sequence[Any], dict[str, Any]]: ...
+
+    def report(self) -> dict[str, Any]: ...
+
+
+_INV_PHI = (math.sqrt(5) - 1) / 2  # 0.618...
+
+
+class GoldenSectionAgent:
+    """Find the maximum of a one-dimensional signal by golden-section search.
+
+    Each answer narrows the bracket [``low``, ``high``] by the golden ratio; the agent is
+    done once it is narrower than ``tolerance``.
+
+    Parameters
+    ----------
+    low, high
+        The bracket to search.
+    tolerance
+        Stop when the bracket is narrower than this.
+
+    Examples
+    --------
+    >>> agent = GoldenSectionAgent(-3, 3, tolerance=1e-3)
+    >>> while True:
+    ...     points, _ = agent.ask(1)
+    ...     if not points:
+    ...         break
+    ...     agent.tell(points[0], -(points[0] - 0.4) ** 2)
+    >>> round(agent.report()["best_x"], 2)
+    0.4
+    """
+
+    def __init__(self, low: float, high: float, *, tolerance: float = 1e-3) -> None:
+        if not low < high:
+            raise ValueError(f"GoldenSectionAgent: need low < high, got {low} and {high}")
+        if tolerance <= 0:
+            raise ValueError(f"GoldenSectionAgent: tolerance={tolerance} must be positive")
+        self.low, self.high, self.tolerance = float(low), float(high), float(tolerance)
+        self._c = self.high - _INV_PHI * (self.high - self.low)
+        self._d = self.low + _INV_PHI * (self.high - self.low)
+        self._values: dict[float, float] = {}
+        self.history: list[tuple[float, float]] = []
+
+    def tell(self, x: Any, y: Any) -> None:
+        """Record the signal ``y`` measured at position ``x``."""
+        self._values[float(x)] = float(y)
+        self.history.append((float(x), float(y)))
+        if self._c in self._values and self._d in self._values:
+            if self._values[self._c] > self._values[self._d]:
+                self.high = self._d
+            else:
+                self.low = self._c
+            self._c = self.high - _INV_PHI * (self.high - self.low)
+            self._d = self.low + _INV_PHI * (self.high - self.low)
+            # reuse the point that is still inside, as golden-section search does
+            for old in list(self._values):
+                if math.isclose(old, self._c, rel_tol=0, abs_tol=1e-12):
+                    self._c = old
+                if math.isclose(old, self._d, rel_tol=0, abs_tol=1e-12):
+                    self._d = old
+
+    def ask(self, n: int = 1) -> tuple[list[float], dict[str, Any]]:
+        """The next position(s) to measure; ``[]`` once the bracket is small enough."""
+        if self.high - self.low < self.tolerance:
+            return [], {"done": True}
+        wanted = [p for p in (self._c, self._d) if p not in self._values]
+        return wanted[: max(n, 1)], {"bracket": [self.low, self.high]}
+
+    def report(self) -> dict[str, Any]:
+        """The best position seen so far and the current bracket."""
+        if not self.history:
+            return {"best_x": None, "best_y": None, "bracket": [self.low, self.high]}
+        best_x, best_y = max(self.history, key=lambda xy: xy[1])
+        return {"best_x": best_x, "best_y": best_y, "bracket": [self.low, self.high]}

@@ -67,6 +67,7 @@ def test_count_with_the_scaler(ioc, validate):
     assert docs[-1][1]["exit_status"] == "success"
 
 
+@pytest.mark.filterwarnings("ignore:get_complete without initial get:UserWarning")
 def test_ioc_dying_mid_scan_fails_the_run_naming_the_pv(victim_ioc, validate):
     p = victim_ioc.prefix
     motor = EpicsMotor(p + "m1", separator=":", name="vmotor")

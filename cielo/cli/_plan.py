@@ -84,6 +84,7 @@ def summary_as_dict(summary: Any) -> dict[str, Any]:
         "moves": moves,
         "reads": dict(summary.reads),
         "duration": summary.duration,
+        "truncated": summary.truncated,
     }
 
 

@@ -58,6 +58,8 @@ class PlanSummary:
     messages: list[Msg] = field(default_factory=list)
     #: The devices the plan sets, by name.
     devices: dict[str, Any] = field(default_factory=dict)
+    #: Whether the plan was stopped after ``max_messages`` (it may run forever).
+    truncated: bool = False
 
     @property
     def num_points(self) -> int:
@@ -87,6 +89,8 @@ class PlanSummary:
         reads = ", ".join(f"{k}: {v}" for k, v in sorted(self.reads.items())) or "none"
         lines.append(f"reads: {reads}")
         lines.append(f"estimated duration: {_duration_text(self.duration)}")
+        if self.truncated:
+            lines.append("stopped after max_messages: the plan may run forever")
         return "\n".join(lines)
 
 
@@ -166,7 +170,7 @@ def simulate_plan(
     positions: Mapping[Any, Any] | None = None,
     readings: ReadingsFunc | None = None,
     inputs: Iterable[str] = (),
-    max_messages: int = 10_000_000,
+    max_messages: int = 1_000_000,
 ) -> PlanSummary:
     """Drive ``plan`` without hardware or RunEngine and record what it does.
 
@@ -297,6 +301,7 @@ def simulate_plan(
             reply = []
     else:
         gen.close()
+        summary.truncated = True
     summary.duration = clock
     return summary
 

@@ -67,7 +67,8 @@ def test_check_limits_with_plain_limits_attribute():
 def test_simulate_stops_endless_plans_and_answers_input(env):
     det = env.devices["det"]
     summary = simulate_plan(env.plans["count"]([det], num=None), max_messages=100)
-    assert summary.num_points > 5
+    assert summary.num_points > 5 and summary.truncated
+    assert "may run forever" in str(summary)
     seen: list[str] = []
 
     def asking():

@@ -81,7 +81,7 @@ def fit_points(
 
     Starting values come from the model's guess, overridden by ``init_guess``. A fit
     that cannot run (too few points, non-finite data) or does not converge within
-    ``max_nfev`` model evaluations (default ``200 * (parameters + 1)``, so a hopeless
+    ``max_nfev`` model evaluations (default ``100 * (parameters + 1)``, so a hopeless
     fit stays cheap) returns a result with ``success=False`` and a message, rather than
     raising.
     """
@@ -111,7 +111,7 @@ def fit_points(
     if "sigma" in params and params["sigma"].expr is None:
         params["sigma"].set(min=0)
     try:
-        limit = max_nfev if max_nfev is not None else 200 * (nvary + 1)
+        limit = max_nfev if max_nfev is not None else 100 * (nvary + 1)
         result = fm.model.fit(ya, params, x=xa, weights=weights, max_nfev=limit)
     except Exception as exc:  # a fit that blows up is a failed fit, not a crashed scan
         return _failed(fm.name, n, f"fit raised {type(exc).__name__}: {exc}")

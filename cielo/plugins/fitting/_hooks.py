@@ -28,6 +28,7 @@ def live_fit(
     min_interval: float = 0.25,
     sidecar: str | None = None,
     max_load: float | None = 0.2,
+    max_nfev: int | None = None,
 ) -> Any:
     """Fit ``model`` to each run's ``y`` against ``x``, refitting every ``update_every`` points.
 
@@ -54,6 +55,7 @@ def live_fit(
         stream=stream,
         sidecar=sidecar,
         max_load=max_load,
+        max_nfev=max_nfev,
     )
 
 

@@ -57,6 +57,7 @@ class LiveFit(CallbackBase):
         stream: str = "primary",
         sidecar: str | os.PathLike[str] | None = None,
         max_load: float | None = 0.2,
+        max_nfev: int | None = None,
     ) -> None:
         if update_every < 1:
             raise ValueError(f"update_every must be at least 1; got {update_every}")
@@ -71,6 +72,7 @@ class LiveFit(CallbackBase):
         if max_load is not None and not 0 < max_load <= 1:
             raise ValueError(f"max_load must be in (0, 1] or None; got {max_load}")
         self.max_load = max_load
+        self.max_nfev = max_nfev
         self._reset()
 
     def _reset(self) -> None:
@@ -144,6 +146,7 @@ class LiveFit(CallbackBase):
             self.ydata,
             init_guess=self.init_guess,
             background=self.background,
+            max_nfev=self.max_nfev,
         )
         took = time.monotonic() - began
         if self.max_load is not None:

@@ -23,7 +23,7 @@ def env():
 
 @pytest.fixture
 def RE(tmp_path, env):
-    env.devices["camera"]._directory = tmp_path / "frames"
+    env.devices["camera"].directory = tmp_path / "frames"
     with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as engine:
         yield engine
 

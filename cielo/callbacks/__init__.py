@@ -19,7 +19,13 @@ from ._best_effort import PLOT_KINDS, BestEffort
 from ._figures import FigureCallback, is_headless
 from ._gui import on_main_thread, pending_gui_work, process_gui_events
 from ._hints import dimensions, hinted_fields, image_fields, independent_fields
-from ._peak_stats import PeakStatistics, PeakStats, PeakStatsCollector, compute_peak_stats
+from ._peak_stats import (
+    PeakStatistics,
+    PeakStats,
+    PeakStatsCollector,
+    compute_peak_stats,
+    format_peak_stats,
+)
 from ._plot_grid import LiveGrid, LiveScatter
 from ._plot_image import LiveImage
 from ._plot_line import LivePlot
@@ -47,6 +53,7 @@ __all__ = [
     "RunRouter",
     "callback_name",
     "compute_peak_stats",
+    "format_peak_stats",
     "dimensions",
     "hinted_fields",
     "image_fields",

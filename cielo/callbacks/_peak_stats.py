@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -20,7 +20,13 @@ from ._base import CallbackBase, Document
 from ._hints import hinted_fields, independent_fields, is_scalar
 from ._router import RunRouter
 
-__all__ = ["PeakStatistics", "PeakStats", "PeakStatsCollector", "compute_peak_stats"]
+__all__ = [
+    "PeakStatistics",
+    "PeakStats",
+    "PeakStatsCollector",
+    "compute_peak_stats",
+    "format_peak_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -255,17 +261,34 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def format_peak_stats(results: Mapping[str, PeakStatistics], x: str = "x") -> str:
+    """One line per field: centroid, centre of mass, FWHM and maximum, for a terminal."""
+    lines = []
+    for field, s in results.items():
+        line = (
+            f"peak stats of {field} vs {x}: cen={s.cen:.6g} com={s.com:.6g} fwhm={s.fwhm:.4g} "
+            f"max={s.max[1]:.6g} at {s.max[0]:.6g}"
+        )
+        if s.derivative is not None:
+            line += f"; derivative: cen={s.derivative.cen:.6g} max at {s.derivative.max[0]:.6g}"
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
 class PeakStatsCollector(RunRouter):
     """Peak statistics for every run it sees, kept by run uid after each run ends.
 
     ``collector.results[run_uid]`` maps each y field to its :class:`PeakStatistics`;
     :attr:`last` is the most recent finished run's mapping; :meth:`current` gives the
-    live statistics of runs still going. Options are those of :class:`PeakStats`.
+    live statistics of runs still going. With ``out`` (a text stream) a short summary
+    per field is written there after each run. Other options are those of
+    :class:`PeakStats`.
     """
 
-    def __init__(self, *, keep: int = 100, **options: Any) -> None:
+    def __init__(self, *, keep: int = 100, out: TextIO | None = None, **options: Any) -> None:
         self.options = options
         self.keep = keep
+        self.out = out
         self.results: dict[str, dict[str, PeakStatistics]] = {}
         self.summaries: dict[str, dict[str, Any]] = {}
         self._live: dict[str, PeakStats] = {}
@@ -283,6 +306,9 @@ class PeakStatsCollector(RunRouter):
             if ps is not None:
                 self.results[doc["run_start"]] = ps.results
                 self.summaries[doc["run_start"]] = ps.summary()
+                if self.out is not None:
+                    self.out.write(format_peak_stats(ps.results, ps.x_key or "x"))
+                    self.out.flush()
                 for old in list(self.results)[: -self.keep]:
                     self.results.pop(old)
                     self.summaries.pop(old, None)

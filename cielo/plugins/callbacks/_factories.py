@@ -170,14 +170,24 @@ def peak_stats(
     derivative: bool = False,
     sidecar: str | None = None,
     keep: int = 100,
+    report: bool = False,
+    out: str | TextIO | None = None,
 ) -> Any:
     """Peak statistics of every run (centre of mass, centroid, FWHM, extrema), kept per run.
 
     ``sidecar``: a path template (``{uid}``, ``{scan_id}``, ``{plan_name}``) to write each
-    run's statistics as JSON after the run.
+    run's statistics as JSON after the run; ``report``: print a summary line per field
+    after each run (to ``out``, standard output by default).
     """
     from cielo.callbacks import PeakStatsCollector
 
+    stream_out = (resolve_out(out) or sys.stdout) if report else None
     return PeakStatsCollector(
-        y=y, x=x, stream=stream, derivative=derivative, sidecar=sidecar, keep=keep
+        y=y,
+        x=x,
+        stream=stream,
+        derivative=derivative,
+        sidecar=sidecar,
+        keep=keep,
+        out=stream_out,
     )

@@ -74,6 +74,9 @@ def test_peak_stats_results_per_run(offered, docs):
     stats = cb.results[run[0][1]["uid"]]["det"]
     assert stats.cen == pytest.approx(0.3, abs=0.01)
     assert stats.derivative is not None
+    out = io.StringIO()
+    replay(run, offered["peak_stats"](report=True, out=out))
+    assert out.getvalue().startswith(f"peak stats of det vs motor: cen={stats.cen:.6g} ")
 
 
 def test_plugin_import_is_cheap():

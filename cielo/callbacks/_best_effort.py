@@ -27,7 +27,7 @@ PLOT_KINDS = ("line", "grid", "scatter", "image")
 class BestEffort:
     """Show one run the way its hints suggest: a table and plots, chosen automatically.
 
-    For the ``primary`` stream: a :class:`LiveTable` of the hinted fields; for a
+    For the ``primary`` stream (or ``stream``): a :class:`LiveTable` of the hinted fields; for a
     one-dimensional run (a scan, or a count against time) one :class:`LivePlot` per
     hinted detector field; for a two-dimensional run a :class:`LiveGrid` when the start
     document gives ``shape`` and ``extents``, otherwise a :class:`LiveScatter`; for
@@ -59,6 +59,7 @@ class BestEffort:
         width: int | None = None,
         directory: str | os.PathLike[str] | None = None,
         fetch: FrameReader | None = None,
+        stream: str = "primary",
         **plot_options: Any,
     ) -> None:
         kinds = PLOT_KINDS if plots is True else () if plots is False else tuple(plots)
@@ -72,7 +73,8 @@ class BestEffort:
         self.max_plots = max_plots
         self.out = out
         self.width = width
-        self.plot_options = dict(plot_options, directory=directory)
+        self.stream = stream
+        self.plot_options = dict(plot_options, directory=directory, stream=stream)
         self.fetch = fetch
         self.children: list[Any] = []
         self.failures: list[CallbackFailure] = []
@@ -83,7 +85,7 @@ class BestEffort:
     # -- choosing -------------------------------------------------------------
     def _choose(self, descriptor: Document) -> list[Any]:
         keys = descriptor.get("data_keys") or {}
-        dims = [d for d in independent_fields(self._start) if d in keys or d == "time"]
+        dims = [d for d in independent_fields(self._start, self.stream) if d in keys or d == "time"]
         wanted = self.fields if self.fields is not None else hinted_fields(descriptor)
         detectors = [f for f in wanted if f in keys and f not in dims]
         scalars = [f for f in detectors if is_scalar(keys[f]) and not keys[f].get("external")]
@@ -93,7 +95,9 @@ class BestEffort:
         children: list[Any] = []
         if self.table:
             table_fields = None if self.fields is None else dims + scalars
-            children.append(LiveTable(table_fields, out=self.out, width=self.width))
+            children.append(
+                LiveTable(table_fields, stream=self.stream, out=self.out, width=self.width)
+            )
         plots: list[Any] = []
         if "line" in self.kinds and len(dims) == 1:
             plots += [LivePlot(f, x=dims[0], **self.plot_options) for f in scalars]
@@ -127,7 +131,7 @@ class BestEffort:
             stream = doc.get("name", "primary")
             if stream == "baseline" and self.baseline:
                 self._baseline.add(doc["uid"])
-            if stream == "primary" and not self._built:
+            if stream == self.stream and not self._built:
                 self._built = True
                 self.children = self._choose(doc)
                 self._send("start", self._start)

@@ -85,3 +85,15 @@ def test_a_broken_child_does_not_stop_the_table(docs):
     replay(run[2:], be)
     assert "success" in out.getvalue()
     assert len(be.failures) == 3 and be.failures[0].callback == "best_effort.LivePlot"
+
+
+def test_another_stream(docs):
+    run = docs.step_run(range(4))
+    run[1][1]["name"] = "fly"
+    run[0][1]["hints"]["dimensions"] = [[["motor"], "fly"]]
+    out = io.StringIO()
+    be = BestEffort(out=out, headless=True, stream="fly")
+    replay(run, be)
+    assert "4 events in stream 'fly'" in out.getvalue()
+    assert [type(p) for p in be.plots] == [LivePlot] and len(be.plots[0].xdata) == 4
+    assert out.getvalue().count("\n|") >= 4

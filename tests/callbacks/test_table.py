@@ -81,3 +81,14 @@ def test_pages_and_events_print_the_same_rows(docs):
 def test_default_output_is_stdout(docs, capsys):
     replay(docs.step_run(range(2)), LiveTable())
     assert "success: scan" in capsys.readouterr().out
+
+
+def test_header_repeats_and_no_hints_fall_back_to_numbers(docs):
+    out = io.StringIO()
+    run = docs.step_run(range(6))
+    run[1][1]["hints"] = {}
+    replay(run, LiveTable(out=out, header_every=3, width=100))
+    text = out.getvalue()
+    assert text.count("| seq_num |") == 3  # at the start, before rows 3 and 6
+    header = next(line for line in text.splitlines() if "seq_num" in line)
+    assert "motor" in header and "det" in header

@@ -115,6 +115,7 @@ def best_effort(
     headless: bool | None = None,
     min_interval: float = 0.25,
     read_frames: bool = True,
+    stream: str = "primary",
 ) -> Any:
     """The table and plots each run's hints suggest; ``enabled=false`` turns it off.
 
@@ -147,6 +148,7 @@ def best_effort(
             headless=headless,
             min_interval=min_interval,
             fetch=_frame_reader() if read_frames else None,
+            stream=stream,
         ),
         name="best_effort",
     )

@@ -51,13 +51,18 @@ def run_plan_text(
     call = parse_plan_call(text, env.plans, env.devices)
     plan = env.plans[call.plan]
     bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
+    messages = plan(*bound.args, **bound.kwargs)
+    if env.profile.supplemental:  # the profile's [supplemental] baseline, monitors, flyers
+        from cielo.plans import SupplementalData
+
+        messages = SupplementalData.from_names(env.devices, **env.profile.supplemental)(messages)
     profile_subscribers = Subscribers() if quiet else env.make_subscribers()
     # the profile's metadata reaches every run start through env.pm (not RE.md, which persists);
     # the engine closes (draining its subscribers) before the writers and the catalog close
     with profile_subscribers, RunEngine(plugin_manager=env.pm) as RE:
         for callback in [*profile_subscribers.values(), *subscribers]:
             RE.subscribe(callback)
-        uids = RE(plan(*bound.args, **bound.kwargs))
+        uids = RE(messages)
     return tuple(uids)
 
 

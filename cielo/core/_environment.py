@@ -227,6 +227,14 @@ def load_profile(
         specs: Mapping[str, SubscriberSpec] = getattr(profile, kind)
         for spec in specs.values():
             _check_subscriber(profile, kind, spec, registry.get(kind))
+    for key, names in profile.supplemental.items():
+        for dev_name in names:
+            if dev_name not in devices:
+                raise profile.error(
+                    f"[supplemental] {key}",
+                    f"names unknown device {dev_name!r}{suggest(dev_name, devices)} "
+                    f"(devices: {', '.join(devices) or 'none'})",
+                )
     env = Environment(profile, pm, registry, devices, sources)
     if env.catalog_uri and _scheme(env.catalog_uri) not in env.catalog_backends:
         raise profile.error(

@@ -9,6 +9,7 @@ A profile has these tables (all optional)::
     [callbacks.NAME]     parameters of callback NAME (``type = "..."`` to reuse one twice)
     [suitcases.NAME]     parameters of suitcase NAME (``type = "..."`` likewise)
     [catalog]            uri = "sqlite:///runs.db"
+    [supplemental]       baseline = [...], monitors = [...], flyers = [...] (device names)
 
 Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
 by :data:`os.pathsep`), then ``${XDG_CONFIG_HOME:-~/.config}/cielo/profiles``, then the
@@ -29,6 +30,7 @@ from typing import Any
 from ._errors import ProfileError
 
 __all__ = [
+    "SUPPLEMENTAL_KEYS",
     "DeviceSpec",
     "Profile",
     "SubscriberSpec",
@@ -39,7 +41,18 @@ __all__ = [
     "suggest",
 ]
 
-_SECTIONS = ("profile", "plugins", "devices", "metadata", "callbacks", "suitcases", "catalog")
+_SECTIONS = (
+    "profile",
+    "plugins",
+    "devices",
+    "metadata",
+    "callbacks",
+    "suitcases",
+    "catalog",
+    "supplemental",
+)
+#: Keys of ``[supplemental]``: device names read around or during every run.
+SUPPLEMENTAL_KEYS = ("baseline", "monitors", "flyers")
 _SUFFIX = ".toml"
 
 
@@ -83,6 +96,8 @@ class Profile:
     callbacks: Mapping[str, SubscriberSpec] = field(default_factory=dict)
     suitcases: Mapping[str, SubscriberSpec] = field(default_factory=dict)
     catalog_uri: str | None = None
+    #: ``{"baseline": (...), "monitors": (...), "flyers": (...)}``: device names.
+    supplemental: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -127,6 +142,8 @@ class Profile:
         catalog = section["catalog"]
         _known_keys(source, "[catalog]", catalog, ("uri",))
         uri = catalog.get("uri")
+        supplemental = section["supplemental"]
+        _known_keys(source, "[supplemental]", supplemental, SUPPLEMENTAL_KEYS)
         return cls(
             name=name,
             path=path,
@@ -138,6 +155,12 @@ class Profile:
             callbacks=_subscribers(source, "callbacks", section["callbacks"]),
             suitcases=_subscribers(source, "suitcases", section["suitcases"]),
             catalog_uri=None if uri is None else _string(source, "[catalog]", "uri", uri),
+            supplemental=MappingProxyType(
+                {
+                    key: _strings(source, "[supplemental]", key, value, what="device names")
+                    for key, value in supplemental.items()
+                }
+            ),
             raw=MappingProxyType(dict(data)),
         )
 
@@ -168,11 +191,11 @@ def _string(source: str, where: str, key: str, value: Any) -> str:
     return value
 
 
-def _strings(source: str, where: str, key: str, value: Any) -> tuple[str, ...]:
+def _strings(
+    source: str, where: str, key: str, value: Any, *, what: str = "plugin names"
+) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ProfileError(
-            f"{source}: {where} {key!r} must be a list of plugin names, got {value!r}"
-        )
+        raise ProfileError(f"{source}: {where} {key!r} must be a list of {what}, got {value!r}")
     return tuple(value)
 
 

@@ -98,3 +98,23 @@ def test_a_plan_parameter_error_names_the_parameter(capsys):
     assert main(["run", "-q", "scan([motor], det, -1, 1, 5)"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("cielo: error: plan 'scan'") and "det" in err
+
+
+def test_profile_supplemental_baseline_is_read_around_every_run(tmp_path: Path, validate):
+    path = tmp_path / "with_baseline.toml"
+    path.write_text(
+        '[devices.motor]\ntype = "sim.motor"\n[devices.motor1]\ntype = "sim.motor"\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n'
+        '[supplemental]\nbaseline = ["motor1"]\n'
+    )
+    docs: list[tuple[str, dict]] = []
+    env = load_profile(path)
+    run_plan_text(
+        env, "count([det], num=2)", quiet=True, subscribers=[lambda n, d: docs.append((n, d))]
+    )
+    for name, doc in docs:
+        validate(name, doc)
+    streams = {d["uid"]: d["name"] for n, d in docs if n == "descriptor"}
+    baseline = [d for n, d in docs if n == "event" and streams[d["descriptor"]] == "baseline"]
+    assert sorted(streams.values()) == ["baseline", "primary"]
+    assert len(baseline) == 2 and all("motor1" in e["data"] for e in baseline)

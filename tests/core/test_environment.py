@@ -197,6 +197,10 @@ def test_subscribers_are_built_from_the_profile(tmp_path: Path):
             "lab.toml: [catalog] uri 'sqlit:///x.db' has no catalog backend for scheme 'sqlit'",
         ),
         (
+            '[devices.det]\ntype = "lab.sensor"\n[supplemental]\nbaseline = ["dett"]',
+            "lab.toml: [supplemental] baseline names unknown device 'dett'; did you mean 'det'?",
+        ),
+        (
             '[devices.ring_current]\ntype = "lab.sensor"',
             "device 'ring_current' is offered by [devices.ring_current] in lab.toml and by "
             "plugin 'lab'",

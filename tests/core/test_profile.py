@@ -117,6 +117,14 @@ uri = "sqlite:///runs.db"
         ("[catalog]\nurl = 'x'", "bad.toml: [catalog] unknown key 'url'; did you mean 'uri'?"),
         ("[profile]\ndescription = 1", "bad.toml: [profile] 'description' must be a string"),
         ("[metadata\n", "bad.toml: not valid TOML"),
+        (
+            "[supplemental]\nbasline = ['m']",
+            "bad.toml: [supplemental] unknown key 'basline'; did you mean 'baseline'?",
+        ),
+        (
+            "[supplemental]\nmonitors = 'm'",
+            "bad.toml: [supplemental] 'monitors' must be a list of device names",
+        ),
     ],
 )
 def test_structural_errors_name_file_and_key(tmp_path: Path, text: str, expected: str):

@@ -104,12 +104,14 @@ class RunRouter:
             logger.debug("%s: %s document of an unknown run ignored", self.name, name)
             return
         runs = self._runs if run == "*" else {run: self._runs.get(run, [])}
-        for run_uid, callbacks in list(runs.items()):
-            if name in ("descriptor", "resource", "stream_resource"):
-                self._link(run_uid, doc["uid"])
-            self._deliver(run_uid, callbacks, name, doc)
-        if name == "stop":
-            self._forget(doc["run_start"])
+        try:
+            for run_uid, callbacks in list(runs.items()):
+                if name in ("descriptor", "resource", "stream_resource"):
+                    self._link(run_uid, doc["uid"])
+                self._deliver(run_uid, callbacks, name, doc)
+        finally:
+            if name == "stop":
+                self._forget(doc["run_start"])
 
     def _start(self, doc: Document) -> None:
         uid = doc["uid"]
@@ -119,6 +121,8 @@ class RunRouter:
                 made = factory(doc)
             except Exception as exc:  # a broken factory skips only itself
                 self._report(callback_name(factory), "start", doc, uid, exc)
+                if self.fatal:
+                    raise
                 continue
             if made is None:
                 continue

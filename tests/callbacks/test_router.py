@@ -116,3 +116,33 @@ def test_fatal_router_reraises_after_others_saw_the_document(docs):
     with pytest.raises(RuntimeError, match="boom"):
         replay(docs.step_run(range(1)), router)
     assert got == ["start"]
+
+
+def test_broken_factory_skips_only_itself(docs):
+    import pytest
+
+    got = []
+
+    def broken_factory(start):
+        raise KeyError("no such field")
+
+    router = RunRouter([broken_factory, lambda s: lambda n, d: got.append(n)])
+    run = docs.step_run(range(2))
+    replay(run, router)
+    assert got == [n for n, _ in run]
+    assert router.failures[0].callback.endswith("broken_factory")
+    with pytest.raises(KeyError):
+        replay(run, RunRouter([broken_factory], fatal=True))
+
+
+def test_fatal_stop_still_forgets_the_run(docs):
+    import pytest
+
+    def broken(name, doc):
+        if name == "stop":
+            raise RuntimeError("stop failed")
+
+    router = RunRouter([lambda s: broken], fatal=True)
+    with pytest.raises(RuntimeError):
+        replay(docs.step_run(range(1)), router)
+    assert router.open_runs == ()

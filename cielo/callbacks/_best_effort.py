@@ -156,6 +156,7 @@ class BestEffort:
                     exc,
                 )
                 self.failures.append(failure)
+                del self.failures[:-100]  # bounded: a child failing on every event
                 logger.error("%s", failure, exc_info=exc)
 
     def _print_baseline(self, event: Document) -> None:

@@ -3,16 +3,18 @@
 Buffered subscribers run on their own threads, and GUI toolkits (Qt, Tk, macOS) allow
 figures to be created and drawn only on the main thread. Interactive plots therefore
 queue that work here when called from another thread; :func:`process_gui_events`,
-called on the main thread (by a waiting RunEngine, an IPython input hook, or the user
-between runs), runs it. Headless plots (``Agg``) never queue anything.
+called on the main thread (after each IPython/Jupyter cell, by the user between runs,
+or by a waiting RunEngine that offers it), runs it. Headless plots (``Agg``) never queue anything.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["on_main_thread", "pending_gui_work", "process_gui_events"]
 
@@ -21,11 +23,34 @@ _pending: deque[Callable[[], None]] = deque()
 
 
 def on_main_thread(work: Callable[[], None]) -> None:
-    """Run ``work`` now if on the main thread, else queue it for :func:`process_gui_events`."""
+    """Run ``work`` now if on the main thread, else queue it for :func:`process_gui_events`.
+
+    In IPython/Jupyter the queue is also run after every cell, so figures come up to
+    date when the cell that ran the plan finishes.
+    """
     if threading.current_thread() is threading.main_thread():
         work()
     else:
         _pending.append(work)
+        _hook_ipython()
+
+
+_hooked: set[int] = set()
+
+
+def _hook_ipython() -> None:
+    ipython_module = sys.modules.get("IPython")  # only when already running under IPython
+    if ipython_module is None:
+        return
+    shell = ipython_module.get_ipython()
+    if shell is None or id(shell) in _hooked:
+        return
+    _hooked.add(id(shell))
+    shell.events.register("post_run_cell", _after_cell)
+
+
+def _after_cell(*_: Any) -> None:
+    process_gui_events()
 
 
 def pending_gui_work() -> int:

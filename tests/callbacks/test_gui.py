@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -56,3 +57,24 @@ def test_process_gui_events_refuses_other_threads():
     t.start()
     t.join()
     assert errors and "'not-main'" in errors[0]
+
+
+def test_ipython_runs_the_queue_after_each_cell(docs, tmp_path, monkeypatch):
+    import types
+
+    registered = []
+
+    class Events:
+        def register(self, event, func):
+            registered.append((event, func))
+
+    shell = types.SimpleNamespace(events=Events())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    plot = LivePlot("det", headless=False, directory=tmp_path)
+    worker = threading.Thread(target=replay, args=(docs.step_run(range(3)), plot))
+    worker.start()
+    worker.join()
+    assert [event for event, _ in registered] == ["post_run_cell"]  # registered once
+    registered[0][1](None)  # IPython finishes the cell
+    assert pending_gui_work() == 0 and len(plot.saved) == 1
+    plot.close()

@@ -45,9 +45,12 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in a document: {value!r}")
 
 
+_ENCODER = json.JSONEncoder(default=jsonable, separators=(",", ":"), allow_nan=True)
+
+
 def dumps(doc: Any) -> str:
     """Compact JSON for a document (numpy values converted)."""
-    return json.dumps(doc, default=jsonable, separators=(",", ":"), allow_nan=True)
+    return _ENCODER.encode(doc)
 
 
 def pack_events(events: Iterable[Mapping[str, Any]]) -> Document:

@@ -67,6 +67,11 @@ def _v1(d: Dialect) -> list[Step]:
         "CREATE INDEX documents_ref ON documents (run_uid, name, ref)",
         "CREATE INDEX documents_uid ON documents (uid)",
         *(
+            ["CREATE STATISTICS run_keys_deps (dependencies) ON key, typ, elem FROM run_keys"]
+            if d.name == "postgresql"
+            else []
+        ),
+        *(
             # pages of events are large: lz4 is ~3x faster to write and read than the
             # default pglz; without lz4 support, store them uncompressed
             [

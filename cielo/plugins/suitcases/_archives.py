@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any
 
-from cielo.storage import Suitcase, jsonable
+from cielo.storage import Suitcase, dumps
 from cielo.storage._archive import msgpack_default
 
 __all__ = ["JSONLSuitcase", "MsgpackSuitcase"]
@@ -39,7 +38,7 @@ class JSONLSuitcase(Suitcase):
 
     def _write(self, name: str, doc: Document) -> None:
         assert self._file is not None
-        self._file.write(json.dumps([name, doc], default=jsonable, separators=(",", ":")) + "\n")
+        self._file.write(dumps([name, doc]) + "\n")
         self._n += 1
         if name in ("descriptor", "stop") or self._n % self.flush_every == 0:
             self._file.flush()

@@ -130,3 +130,27 @@ def test_installed_command(uri):
     out = subprocess.run([str(exe), "catalog", "search", "--uri", uri, "--json", "--plan", "count"],
                          capture_output=True, text=True, check=True, timeout=60).stdout  # fmt: skip
     assert [json.loads(line)["scan_id"] for line in out.splitlines()] == [2]
+
+
+def test_profile_catalog_under_the_user_data_dir(tmp_path, monkeypatch, capsys):
+    """The [catalog] line proposed for the sim profile: runs land under XDG_DATA_HOME."""
+    monkeypatch.delenv("CIELO_CATALOG", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    profile = tmp_path / "beamline.toml"
+    profile.write_text(
+        '[devices.motor]\ntype = "sim.motor"\n\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n\n'
+        '[catalog]\nuri = "sqlite:///${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite"\n'
+    )
+    assert main(["run", "--profile", str(profile), "--quiet", "count([det], num=2)"]) == 0
+    assert main(["run", "--profile", str(profile), "scan([det], motor, -1, 1, 3)"]) == 0
+    capsys.readouterr()
+    path = tmp_path / "data" / "cielo" / "catalog.sqlite"
+    assert path.exists()
+    rows = search(capsys, "--profile", str(profile))
+    assert [r["plan_name"] for r in rows] == ["scan"]  # --quiet subscribes nothing
+    assert len(open_catalog(f"sqlite:///{path}")[-1]["primary"].read()) == 3
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert main(["run", "--profile", str(profile), "count([det], num=1)"]) == 0
+    assert (tmp_path / "home" / ".local" / "share" / "cielo" / "catalog.sqlite").exists()

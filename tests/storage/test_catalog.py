@@ -223,3 +223,12 @@ def test_ambiguous_partial_uid_and_delete(catalog_uri, make_run):
     cat.delete(cat["abcdef0"].uid)
     assert len(cat) == 1 and cat["abcdef"].start["scan_id"] == 2
     assert len(cat.search("scan")) == 1  # gone from the full-text index too
+
+
+def test_stream_without_events_reads_as_empty_table(catalog_uri, make_run):
+    docs = [(n, d) for n, d in make_run(3) if not (n == "event" and "det" in d["data"])]
+    cat = _store(catalog_uri, [docs])
+    table = cat[-1]["primary"].read()
+    assert len(table) == 0 and {"det", "motor"} <= set(table.columns)
+    assert cat[-1]["primary"].to_xarray().sizes["time"] == 0
+    assert list(cat[-1]["primary"].iter_tables()) == []

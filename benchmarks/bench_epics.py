@@ -9,6 +9,8 @@ starts. Figures are printed, not asserted.
 * ``latency``: one get, one put with completion, put-to-monitor (median ms);
 * ``scan``: a 100-point step scan of the IOC's motor (0.01 mm steps at 10 mm/s, i.e. 1 ms
   moves) reading the detector PV, on cielo's RunEngine (points/s, DMOV-based completion);
+  then the same scan with Bluesky's RunEngine and ``bluesky.plans.scan`` on an ophyd
+  ``PVPositioner`` of the same PVs (done on DMOV) and on cielo's ``EpicsMotor``;
 * ``monitor``: updates/s delivered to a subscriber from a record the IOC updates as fast as
   it can (and how many the IOC produced in the same time).
 """
@@ -16,6 +18,7 @@ starts. Figures are printed, not asserted.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
@@ -181,6 +184,63 @@ def bench_scan(repeat: int) -> None:
     )
 
 
+def bench_scan_bluesky(repeat: int) -> None:
+    """The same scan with Bluesky's RunEngine and plans, on ophyd's and on cielo's devices."""
+    try:
+        import bluesky
+        import bluesky.plans as bp
+        from bluesky import RunEngine as BlueskyRE
+        from ophyd import Component as Cpt
+        from ophyd import EpicsSignal as OEpicsSignal
+        from ophyd import EpicsSignalRO as OEpicsSignalRO
+        from ophyd import PVPositioner
+    except ImportError:
+        return
+    from cielo.devices import connect_all
+    from cielo.plugins.epics import EpicsMotor, EpicsSignalRO
+
+    class DemoMotor(PVPositioner):  # the demo motor's fields as an ophyd PV positioner
+        setpoint = Cpt(OEpicsSignal, ":VAL")
+        readback = Cpt(OEpicsSignalRO, ":RBV", kind="hinted")
+        done = Cpt(OEpicsSignalRO, ":DMOV")
+        stop_signal = Cpt(OEpicsSignal, ":STOP")
+        done_value = 1
+
+    logging.getLogger("bluesky").setLevel(logging.CRITICAL)
+    o_motor = DemoMotor(f"{PREFIX}m1", name="omotor", timeout=5)
+    o_det = OEpicsSignalRO(f"{PREFIX}det", name="odet")
+    for obj in (o_motor, o_det):
+        obj.wait_for_connection(timeout=10)
+    motor = EpicsMotor(f"{PREFIX}m1", separator=":", name="motor")
+    det = EpicsSignalRO(f"{PREFIX}det", name="det")
+    connect_all([motor, det], timeout=10)
+    motor.velocity.put(10.0)
+    RE = BlueskyRE({})
+    cases = (
+        ("ophyd PVPositioner", o_motor, o_det),
+        ("cielo EpicsMotor", motor, det),
+    )
+    for label, mot, dt in cases:
+        rates = []
+        for _ in range(repeat):
+            motor.move(-0.01, timeout=10)  # so that the first point is a move too
+            t0 = time.perf_counter()
+            try:
+                RE(bp.scan([dt], mot, 0.0, 0.99, 100))
+            except Exception as exc:
+                print(
+                    f"scan: bluesky {bluesky.__version__} RunEngine + {label}: failed "
+                    f"({type(exc).__name__}: {exc})"
+                )
+                break
+            rates.append(100 / (time.perf_counter() - t0))
+        if rates:
+            print(
+                f"scan: bluesky {bluesky.__version__} RunEngine + {label}: "
+                f"{statistics.median(rates):.0f} points/s median of {len(rates)}"
+            )
+
+
 def bench_monitor(seconds: float) -> None:
     from cielo.devices import connect_all
     from cielo.plugins.epics import EpicsSignal, EpicsSignalRO
@@ -193,7 +253,7 @@ def bench_monitor(seconds: float) -> None:
     def on_update(value: Any = None, **_: Any) -> None:
         received[0] += 1
 
-    period.put(0.0001)  # as fast as the IOC's loop allows
+    period.put(0.00001)  # as fast as the IOC's thread manages
     time.sleep(0.5)
     fast.subscribe(on_update, run=False)
     first = fast.get()
@@ -234,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
                 bench_latency(50 if args.quick else 500)
             if "scan" in only:
                 bench_scan(1 if args.quick else 5)
+                bench_scan_bluesky(1 if args.quick else 3)
             if "monitor" in only:
                 bench_monitor(1.0 if args.quick else 5.0)
         finally:

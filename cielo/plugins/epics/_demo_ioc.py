@@ -41,6 +41,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -256,17 +257,21 @@ def _build(builder: Any, softioc: Any, prefix: str, extra_pvs: int = 0) -> dict[
     return records
 
 
-async def _drive_fast(fast: Any, period: Any) -> None:
-    """Count ``fast`` up every ``period`` seconds while the period is positive."""
+def _drive_fast(fast: Any, period: Any) -> None:
+    """Count ``fast`` up once per ``period`` seconds while the period is positive.
+
+    Runs in a thread of its own (an event loop wakes about once a millisecond at best),
+    so updates are spread out in time as a fast-scanning record's would be.
+    """
     count = 0
     while True:
         dt = period.get()
         if dt <= 0:
-            await asyncio.sleep(0.05)
+            time.sleep(0.05)
             continue
         count += 1
         fast.set(count)
-        await asyncio.sleep(dt)
+        time.sleep(dt)
 
 
 def run(
@@ -280,9 +285,12 @@ def run(
     records = _build(builder, softioc, prefix, extra_pvs)
     builder.LoadDatabase()
     softioc.iocInit(dispatcher, enable_pva=False)
-    asyncio.run_coroutine_threadsafe(
-        _drive_fast(records["fast"], records["fast:PERIOD"]), dispatcher.loop
-    )
+    threading.Thread(
+        target=_drive_fast,
+        args=(records["fast"], records["fast:PERIOD"]),
+        name="fast-record",
+        daemon=True,
+    ).start()
     print(f"{READY_MARK} prefix={prefix} port={port} pid={os.getpid()}", flush=True)
     softioc.non_interactive_ioc()
 

@@ -6,9 +6,12 @@ Run: ``.venv/bin/python benchmarks/bench_engine.py`` (``--quick`` for smaller wo
 Workloads (the same plan objects on both engines):
 
 * ``null``: a plan of N ``Msg("null")`` messages (messages/s);
-* ``count``: ``bluesky.plans.count`` of N points on cielo's simulated peak detector
-  (``cielo.devices.sim.SimPeakDetector``), no subscribers (points/s);
-* ``ophyd``: the same count with ophyd's ``ophyd.sim.det`` on both engines (engine cost);
+* ``count``: cielo's ``count`` (the bundled scans plugin) of N points on cielo's simulated
+  peak detector (``cielo.devices.sim.SimPeakDetector``), no subscribers (points/s), next to
+  Bluesky's ``count`` on ophyd's simulated detector on Bluesky's engine;
+* ``ophyd``: the same plans with ophyd's ``ophyd.sim.det`` on both engines (engine cost):
+  a flat count (the messages of Bluesky's count from a plain generator) and
+  ``bluesky.plans.count`` itself;
 * ``memory``: a 1,000,000-event count with no subscribers on cielo: RSS growth and the
   time per point over the first and the last 10% of the run.
 """
@@ -74,9 +77,9 @@ def _plain_count(detectors: list[Any], num: int) -> Any:
 def _count_plan() -> tuple[str, Any]:
     """cielo's own ``count`` when the scans plugin provides it, else the flat count above."""
     try:
-        from cielo.plans import count  # type: ignore[attr-defined]
+        from cielo.plugins.scans import count
 
-        return "cielo.plans.count", count
+        return "cielo's count (scans plugin)", count
     except ImportError:
         return "flat count (local)", _plain_count
 
@@ -177,7 +180,7 @@ def bench_memory(n: int) -> None:
     Each figure is the median over 1%-chunks of the run, so a burst of load on the shared
     machine does not pass for a trend.
     """
-    _label, count = _count_plan()
+    count = _plain_count  # the engine's memory: a plan that keeps nothing itself
     det = _sim_detector()
     process = psutil.Process(os.getpid())
     wall: list[float] = []
@@ -218,7 +221,7 @@ def bench_memory(n: int) -> None:
         k = max(len(per_point) // 10, 1)
         return statistics.median(per_point[:k]), statistics.median(per_point[-k:])
 
-    print(f"memory: {n:,}-event count, no subscribers, {n / total:,.0f} points/s")
+    print(f"memory: {n:,}-event flat count, no subscribers, {n / total:,.0f} points/s")
     print(f"  RSS growth: {(rss1 - rss0) / 1e6:.2f} MB (target <= 5 MB)")
     for label, marks in (("engine-thread CPU", cpu), ("wall clock", wall)):
         first, last = first_last(marks)
@@ -227,6 +230,21 @@ def bench_memory(n: int) -> None:
             f"last 10% {last:.2f} us, change {100 * (last - first) / first:+.1f}% "
             "(target within 10%)"
         )
+
+
+def bench_plan_memory(n: int) -> None:
+    """RSS growth of the same run with cielo's own count plan (plan-side memory)."""
+    label, count = _count_plan()
+    det = _sim_detector()
+    process = psutil.Process(os.getpid())
+    with _cielo_engine() as RE:
+        RE(count([det], 2000))
+        gc.collect()
+        rss0 = process.memory_info().rss
+        RE(count([det], n))
+        gc.collect()
+        rss1 = process.memory_info().rss
+    print(f"  {label}, {n:,} events: RSS growth {(rss1 - rss0) / 1e6:.2f} MB (plan side)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -249,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_count_ophyd(20_000 // scale)
     if "memory" in only:
         bench_memory(1_000_000 // scale)
+        bench_plan_memory(100_000 // scale)
 
 
 if __name__ == "__main__":

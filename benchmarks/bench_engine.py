@@ -80,8 +80,8 @@ def _count_plan() -> tuple[str, Any]:
         from cielo.plugins.scans import count
 
         return "cielo's count (scans plugin)", count
-    except ImportError:
-        return "flat count (local)", _plain_count
+    except ImportError as exc:
+        return f"flat count (local; cielo's count did not import: {exc})", _plain_count
 
 
 def _cielo_engine() -> RunEngine:

@@ -56,3 +56,40 @@ def test_md_precedence_and_in_memory_engine():
     assert second["sample"] == "plan"
     assert (first["scan_id"], second["scan_id"]) == (1, 2)
     assert RE.md["scan_id"] == 2
+
+
+class FacilityMetadata:
+    """A plugin adding facility metadata and refusing runs without a proposal."""
+
+    from cielo import hookimpl
+
+    @hookimpl
+    def cielo_run_metadata(self, plan_name, md):
+        return {"facility": "ALS", "beamline": "default", "seen_plan": plan_name}
+
+    @hookimpl
+    def cielo_check_run_metadata(self, md):
+        if "proposal" not in md:
+            raise ValueError("md['proposal'] is missing: pass RE(plan, proposal=NUMBER)")
+        md["proposal"] = int(md["proposal"])
+
+
+def test_plugin_metadata_is_added_checked_and_normalised(validate):
+    from cielo.core import make_plugin_manager
+
+    pm = make_plugin_manager(autoload=False, bundled=(), plugins=[("facility", FacilityMetadata())])
+    docs = []
+    with RunEngine(plugin_manager=pm, scan_id_file=None) as RE:
+        RE.subscribe(lambda n, d: docs.append((n, d)))
+        RE([Msg("open_run", plan_name="align", beamline="7.3.3"), Msg("close_run")], proposal="42")
+        start = docs[0][1]
+        validate("start", start)
+        assert start["facility"] == "ALS" and start["seen_plan"] == "align"
+        assert start["beamline"] == "7.3.3"  # the plan's own keys win over the plugin's
+        assert start["proposal"] == 42  # normalised by the check hook
+        assert "facility" in start["versions"]
+        docs.clear()
+        with pytest.raises(ValueError, match="proposal.*is missing"):
+            RE([Msg("open_run"), Msg("close_run")])
+        assert docs == []  # refused before anything was emitted
+        assert RE.state == "idle"

@@ -247,6 +247,15 @@ class PlanRunner:
     async def _service(
         self, ret: Any, exc: BaseException | None
     ) -> tuple[Any, BaseException | None, Outcome | None]:
+        """Handle requests until none is left (one may arrive while handling another)."""
+        while True:
+            ret, exc, outcome = await self._service_once(ret, exc)
+            if outcome is not None or not self.flag:
+                return ret, exc, outcome
+
+    async def _service_once(
+        self, ret: Any, exc: BaseException | None
+    ) -> tuple[Any, BaseException | None, Outcome | None]:
         self.flag = False
         interrupted, self.interrupted_msg = self.interrupted_msg, None
         if self.request is not None:

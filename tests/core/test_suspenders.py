@@ -176,3 +176,38 @@ def test_bad_thresholds_are_refused():
         SuspendCeil(sig, 10, resume_thresh=15)
     with pytest.raises(TypeError, match="subscribe"):
         SuspendFloor(42, 1)
+
+
+def test_abort_while_suspended_runs_no_further_step(RE):
+    from cielo.core import RunEngineInterrupted
+
+    sig = SoftSignal(1, name="permit")
+    RE.install_suspender(SuspendBoolLow(sig))
+    reads: list[int] = []
+
+    class Probe:
+        name, parent = "probe", None
+
+        def read(self):
+            reads.append(1)
+            return {"probe": {"value": 1, "timestamp": time.time()}}
+
+        def describe(self):
+            return {"probe": {"source": "t", "dtype": "integer", "shape": []}}
+
+    def plan():
+        yield Msg("open_run")
+        for _ in range(3):
+            yield Msg("checkpoint")
+            yield Msg("sleep", None, 0.1)
+            yield Msg("create", None, name="primary")
+            yield Msg("read", Probe())
+            yield Msg("save")
+        yield Msg("close_run")
+
+    later(0.05, sig.put, 0)
+    later(0.3, RE.abort, "no permit")
+    with pytest.raises(RunEngineInterrupted, match="aborted"):
+        RE(plan())
+    assert reads == []  # the suspended step was never completed
+    assert RE.state == "idle" and not RE.suspended

@@ -33,12 +33,18 @@ class SpecSuitcase(Suitcase):
 
     :param directory: folder of the files. :param file_template: name over run-start keys.
     :param stream: the stream written as the scan (default ``primary``).
+    :param append: add the scan to the end of ``<name>.spec`` when it exists (with a
+        template naming one file for many runs, e.g. ``"{proposal}"``), as SPEC itself
+        does; each scan is preceded by its own file header (``#F``, ``#E``, ``#O``).
     """
 
     kind = "spec"
 
-    def __init__(self, start: Document, *, stream: str = "primary", **params: Any) -> None:
+    def __init__(
+        self, start: Document, *, stream: str = "primary", append: bool = False, **params: Any
+    ) -> None:
         self.stream = stream
+        self.append = append
         self._file: IO[str] | None = None
         self._descriptor: Document | None = None
         self._columns: list[str] = []
@@ -48,8 +54,16 @@ class SpecSuitcase(Suitcase):
         super().__init__(start, **params)
 
     def start(self, doc: Document) -> None:
-        self.path = self.new_file(".spec", "spec")
-        self._file = open(self.path, "w", encoding="utf-8")
+        if self.append:
+            self.path = self.directory / f"{self.stem}.spec"
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.artifacts.setdefault("spec", []).append(self.path)
+            self._file = open(self.path, "a", encoding="utf-8")
+            if self._file.tell():
+                self._file.write("\n")  # a blank line before the next file header
+        else:
+            self.path = self.new_file(".spec", "spec")
+            self._file = open(self.path, "w", encoding="utf-8")
 
     def descriptor(self, doc: Document) -> None:
         name = doc.get("name", "primary")

@@ -44,3 +44,14 @@ def test_failed_run_is_commented(suitcases, make_run, tmp_path):
     scan = SpecFile(str(path))[0]
     assert scan.data.shape == (4, 2)
     assert "run ended: abort" in path.read_text()
+
+
+def test_runs_appended_to_one_file(suitcases, make_run, tmp_path):
+    runs = [make_run(3 + i, scan_id=10 + i, md={"proposal": "p42"}) for i in range(3)]
+    cb = feed(suitcases["spec"](directory=tmp_path, file_template="{proposal}", append=True), *runs)
+    paths = {p for docs in runs for p in cb.artifacts[docs[0][1]["uid"]]["spec"]}
+    assert paths == {tmp_path / "p42.spec"}
+    sf = SpecFile(str(tmp_path / "p42.spec"))
+    assert [sf[i].number for i in range(len(sf))] == [10, 11, 12]
+    assert [sf[i].data.shape[1] for i in range(len(sf))] == [3, 4, 5]
+    assert sf[2].motor_position_by_name("temperature") == 295.0

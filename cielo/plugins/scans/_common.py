@@ -1,4 +1,5 @@
-"""What the standard plans share: run-start metadata, per-step adaptation, scan_nd."""
+"""What the standard plans share: run-start metadata, per-step adaptation, the staged
+run (absolute or relative) and the per-step loop over a trajectory."""
 
 from __future__ import annotations
 
@@ -27,9 +28,12 @@ __all__ = [
     "reprs",
     "jsonable",
     "dimensions",
+    "joint_dimensions",
+    "plan_md",
     "merge_md",
     "check_detectors",
     "adapt_per_step",
+    "staged_run",
     "run_nd",
     "relative",
 ]
@@ -75,6 +79,37 @@ def dimensions(motors: Sequence[Any], stream: str = "primary") -> list[tuple[lis
             fields = []
         dims.append((fields or [getattr(motor, "name", str(motor))], stream))
     return dims
+
+
+def joint_dimensions(motors: Sequence[Any]) -> list[tuple[list[str], str]]:
+    """One plotting dimension for motors moved together: all their fields."""
+    return [([field for fields, _ in dimensions(motors) for field in fields], "primary")]
+
+
+def plan_md(
+    name: str,
+    detectors: Sequence[Any],
+    plan_args: Mapping[str, Any],
+    *,
+    hints: dict[str, Any],
+    pattern: str | None = None,
+    pattern_args: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The run-start metadata every standard plan records.
+
+    ``plan_args`` (recorded after the detectors' reprs), ``plan_name``, the trajectory
+    ``pattern`` with its module and ``pattern_args`` when there is one, and ``hints``.
+    """
+    md: dict[str, Any] = {
+        "plan_args": {"detectors": reprs(detectors), **plan_args},
+        "plan_name": name,
+    }
+    if pattern is not None:
+        md["plan_pattern"] = pattern
+        md["plan_pattern_module"] = PATTERN_MODULE
+        md["plan_pattern_args"] = dict(pattern_args or {})
+    md["hints"] = hints
+    return md
 
 
 def merge_md(base: dict[str, Any], md: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -141,17 +176,38 @@ def adapt_per_step(per_step: PerStep | None, motors: Sequence[Any]) -> PerStep:
     )
 
 
+def staged_run(
+    plan: MsgGenerator,
+    md: dict[str, Any],
+    devices: Sequence[Any],
+    motors: Sequence[Any] = (),
+    *,
+    relative: bool = False,
+) -> MsgGenerator:
+    """Stage ``devices`` and ``motors``, and run ``plan`` in a run opened with ``md``.
+
+    With ``relative``, the plan's moves of ``motors`` are offsets from where they were
+    (Bluesky's relative scans), and they go back there at the end.
+    """
+    staged = stage_wrapper(run_wrapper(plan, md=md), [*devices, *motors])
+    if relative:
+        staged = reset_positions_wrapper(relative_set_wrapper(staged, motors), motors)
+    return (yield from staged)
+
+
 def run_nd(
     detectors: Sequence[Readable],
     trajectory: Trajectory,
-    *,
     per_step: PerStep | None,
     md: dict[str, Any],
+    *,
+    relative: bool = False,
 ) -> MsgGenerator:
-    """Stage, open a run, visit every step of ``trajectory`` with ``per_step``, close.
+    """Visit every step of ``trajectory`` with ``per_step``, in one staged run.
 
     ``md`` gets ``detectors``, ``motors``, ``num_points`` and ``num_intervals`` unless
-    it has them; returns the run uid.
+    it has them; with ``relative`` the positions are offsets from where the motors are
+    (see :func:`staged_run`). Returns the run uid.
     """
     motors = trajectory.keys
     md = {
@@ -171,7 +227,7 @@ def run_nd(
         for step in trajectory:
             yield from step_plan(detectors, step, pos_cache)
 
-    return (yield from stage_wrapper(run_wrapper(inner(), md=md), [*detectors, *motors]))
+    return (yield from staged_run(inner(), md, detectors, motors, relative=relative))
 
 
 def relative(plan: Any, motors: Sequence[Any]) -> MsgGenerator:

@@ -14,14 +14,13 @@ from cielo.plans import MsgGenerator, Trajectory
 from cielo.plans.patterns import inner_list_product, inner_product
 
 from ._common import (
-    PATTERN_MODULE,
     PerStep,
     check_detectors,
     dimensions,
+    joint_dimensions,
     jsonable,
     merge_md,
-    relative,
-    reprs,
+    plan_md,
     run_nd,
 )
 
@@ -67,16 +66,9 @@ def scan_nd(
     """
     detectors = check_detectors(detectors, "scan_nd")
     traj = Trajectory.__cielo_convert__(cycler, {})
-    base = {
-        "plan_args": {
-            "detectors": reprs(detectors),
-            "cycler": repr(traj),
-            "per_step": repr(per_step),
-        },
-        "plan_name": "scan_nd",
-        "hints": {},
-    }
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+    plan_args = {"cycler": repr(traj), "per_step": repr(per_step)}
+    base = plan_md("scan_nd", detectors, plan_args, hints={})
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md)))
 
 
 def _triples(args: Sequence[Any], plan: str) -> list[tuple[Any, Any, Any]]:
@@ -114,7 +106,7 @@ def scan(
     --------
     >>> RE(scan([det], motor, -1, 1, num=11))  # doctest: +SKIP
     """
-    return (yield from _scan("scan", detectors, args, num, per_step, md))
+    return (yield from _scan("scan", detectors, args, num, per_step, md, relative=False))
 
 
 def _scan(
@@ -124,6 +116,8 @@ def _scan(
     num: int | None,
     per_step: PerStep | None,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     if num is None:
@@ -139,21 +133,16 @@ def _scan(
     triples = _triples(args, name)
     motors = [m for m, _, _ in triples]
     md_args = [x for m, a, b in triples for x in (repr(m), jsonable(a), jsonable(b))]
-    base = {
-        "plan_args": {
-            "detectors": reprs(detectors),
-            "num": num,
-            "args": md_args,
-            "per_step": repr(per_step),
-        },
-        "plan_name": name,
-        "plan_pattern": "inner_product",
-        "plan_pattern_module": PATTERN_MODULE,
-        "plan_pattern_args": {"num": num, "args": md_args},
-        "hints": {"dimensions": [([f for fs, _ in dimensions(motors) for f in fs], "primary")]},
-    }
+    base = plan_md(
+        name,
+        detectors,
+        {"num": num, "args": md_args, "per_step": repr(per_step)},
+        hints={"dimensions": joint_dimensions(motors)},
+        pattern="inner_product",
+        pattern_args={"num": num, "args": md_args},
+    )
     traj = inner_product(num, args)
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
 def inner_product_scan(
@@ -169,8 +158,9 @@ def inner_product_scan(
     --------
     >>> RE(inner_product_scan([det], 5, motor1, 0, 1, motor2, 10, 20))  # doctest: +SKIP
     """
-    md = merge_md({"plan_name": "inner_product_scan"}, md)
-    return (yield from _scan("inner_product_scan", detectors, args, num, per_step, md))
+    return (
+        yield from _scan("inner_product_scan", detectors, args, num, per_step, md, relative=False)
+    )
 
 
 def rel_scan(
@@ -186,9 +176,7 @@ def rel_scan(
     --------
     >>> RE(rel_scan([det], motor, -0.5, 0.5, num=11))  # doctest: +SKIP
     """
-    motors = [m for m, _, _ in _triples(args[: len(args) - len(args) % 3], "rel_scan")]
-    md = merge_md({"plan_name": "rel_scan"}, md)
-    return (yield from relative(_scan("rel_scan", detectors, args, num, per_step, md), motors))
+    return (yield from _scan("rel_scan", detectors, args, num, per_step, md, relative=True))
 
 
 def _list_args(args: Sequence[Any], name: str) -> list[tuple[Any, list[Any]]]:
@@ -231,7 +219,7 @@ def list_scan(
     --------
     >>> RE(list_scan([det], motor, [0, 0.5, 2]))  # doctest: +SKIP
     """
-    return (yield from _list_scan("list_scan", detectors, args, per_step, md))
+    return (yield from _list_scan("list_scan", detectors, args, per_step, md, relative=False))
 
 
 def _list_scan(
@@ -240,21 +228,23 @@ def _list_scan(
     args: Sequence[Any],
     per_step: PerStep | None,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     pairs = _list_args(args, name)
     motors = [m for m, _ in pairs]
     md_args = [x for m, p in pairs for x in (repr(m), jsonable(p))]
-    base = {
-        "plan_args": {"detectors": reprs(detectors), "args": md_args, "per_step": repr(per_step)},
-        "plan_name": name,
-        "plan_pattern": "inner_list_product",
-        "plan_pattern_module": PATTERN_MODULE,
-        "plan_pattern_args": {"args": md_args},
-        "hints": {"dimensions": [([f for fs, _ in dimensions(motors) for f in fs], "primary")]},
-    }
+    base = plan_md(
+        name,
+        detectors,
+        {"args": md_args, "per_step": repr(per_step)},
+        hints={"dimensions": joint_dimensions(motors)},
+        pattern="inner_list_product",
+        pattern_args={"args": md_args},
+    )
     traj = inner_list_product([x for m, p in pairs for x in (m, p)])
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
 def rel_list_scan(
@@ -269,9 +259,7 @@ def rel_list_scan(
     --------
     >>> RE(rel_list_scan([det], motor, [-1, 0, 1]))  # doctest: +SKIP
     """
-    motors = [m for m, _ in _list_args(args, "rel_list_scan")]
-    md = merge_md({"plan_name": "rel_list_scan"}, md)
-    return (yield from relative(_list_scan("rel_list_scan", detectors, args, per_step, md), motors))
+    return (yield from _list_scan("rel_list_scan", detectors, args, per_step, md, relative=True))
 
 
 def log_scan(
@@ -305,7 +293,8 @@ def log_scan(
     --------
     >>> RE(log_scan([det], motor, -1, 1, 5))  # positions 0.1 ... 10  # doctest: +SKIP
     """
-    return (yield from _log_scan("log_scan", detectors, motor, start, stop, num, per_step, md))
+    plan = _log_scan("log_scan", detectors, motor, start, stop, num, per_step, md, relative=False)
+    return (yield from plan)
 
 
 def _log_scan(
@@ -317,24 +306,22 @@ def _log_scan(
     num: int,
     per_step: PerStep | None,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     if num < 1:
         raise PlanParameterError(f"{name}: num={num!r} must be at least 1")
-    base = {
-        "plan_args": {
-            "detectors": reprs(detectors),
-            "motor": repr(motor),
-            "start": start,
-            "stop": stop,
-            "num": num,
-            "per_step": repr(per_step),
-        },
-        "plan_name": name,
-        "hints": {"dimensions": dimensions([motor])},
+    plan_args = {
+        "motor": repr(motor),
+        "start": start,
+        "stop": stop,
+        "num": num,
+        "per_step": repr(per_step),
     }
+    base = plan_md(name, detectors, plan_args, hints={"dimensions": dimensions([motor])})
     traj = Trajectory.axis(motor, np.logspace(start, stop, num))
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
 def rel_log_scan(
@@ -353,5 +340,7 @@ def rel_log_scan(
     --------
     >>> RE(rel_log_scan([det], motor, -2, 0, 5))  # doctest: +SKIP
     """
-    plan = _log_scan("rel_log_scan", detectors, motor, start, stop, num, per_step, md)
-    return (yield from relative(plan, [motor]))
+    plan = _log_scan(
+        "rel_log_scan", detectors, motor, start, stop, num, per_step, md, relative=True
+    )
+    return (yield from plan)

@@ -7,6 +7,7 @@ else ``$XDG_STATE_HOME/cielo/engine-md.json`` (``~/.local/state/cielo/engine-md.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -14,6 +15,11 @@ import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["PersistentMetadata", "default_state_file"]
 
@@ -107,16 +113,46 @@ class PersistentMetadata(MutableMapping[str, Any]):
 
     # -- scan id -------------------------------------------------------------
     def next_scan_id(self) -> int:
-        """Increment and return ``scan_id`` (saved at once, so it survives a restart)."""
-        with self._lock:
+        """Increment and return ``scan_id`` (saved at once, so it survives a restart).
+
+        Engines sharing one file (two sessions on one beamline account) never hand out the
+        same scan_id: the file is locked, and its scan_id counts if it is ahead.
+        """
+        with self._lock, self._file_lock():
             current = self._data.get("scan_id", 0)
             if not isinstance(current, int) or isinstance(current, bool):
                 raise ValueError(
                     f"RE.md['scan_id'] is {current!r}; it must be an integer (set RE.md['scan_id'] = 0)"
                 )
+            on_disk = self._scan_id_on_disk()
+            if on_disk > current:
+                current = on_disk
             self._data["scan_id"] = current + 1
             self._save()
             return current + 1
+
+    def _scan_id_on_disk(self) -> int:
+        if self.path is None or not self.path.exists():
+            return 0
+        try:
+            value = json.loads(self.path.read_text() or "{}").get("scan_id", 0)
+        except (OSError, ValueError, AttributeError):
+            return 0
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An exclusive lock on ``<file>.lock`` between processes (where fcntl exists)."""
+        if self.path is None or fcntl is None:
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # -- storage -------------------------------------------------------------
     @staticmethod

@@ -93,3 +93,15 @@ def test_plugin_metadata_is_added_checked_and_normalised(validate):
             RE([Msg("open_run"), Msg("close_run")])
         assert docs == []  # refused before anything was emitted
         assert RE.state == "idle"
+
+
+def test_two_engines_sharing_a_file_never_repeat_a_scan_id(tmp_path):
+    path = tmp_path / "shared.json"
+    ids = []
+    with RunEngine(scan_id_file=path) as a, RunEngine(scan_id_file=path) as b:
+        a.subscribe(lambda n, d: ids.append(d["scan_id"]), "start")
+        b.subscribe(lambda n, d: ids.append(d["scan_id"]), "start")
+        for _ in range(2):
+            a([Msg("open_run"), Msg("close_run")])
+            b([Msg("open_run"), Msg("close_run")])
+    assert ids == [1, 2, 3, 4]

@@ -13,15 +13,13 @@ from cielo.plans import MsgGenerator, Trajectory
 from cielo.plans.patterns import chunk_outer_product_args, outer_list_product, snake_flags
 
 from ._common import (
-    PATTERN_MODULE,
     PerStep,
     check_detectors,
     dimensions,
     jsonable,
     merge_md,
     names,
-    relative,
-    reprs,
+    plan_md,
     run_nd,
 )
 
@@ -36,6 +34,10 @@ def _snakes(motors: list[Any], snake_axes: Any, given: list[bool], plan: str) ->
         return snake_flags(motors, snake_axes)
     except PlanParameterError as exc:
         raise PlanParameterError(f"{plan}: {exc}") from None
+
+
+def _grid_hints(motors: list[Any]) -> dict[str, Any]:
+    return {"gridding": "rectilinear", "dimensions": dimensions(motors)}
 
 
 def grid_scan(
@@ -66,7 +68,8 @@ def grid_scan(
     --------
     >>> RE(grid_scan([det2], motor1, -1, 1, 5, motor2, -1, 1, 5, snake_axes=True))  # doctest: +SKIP
     """
-    return (yield from _grid_scan("grid_scan", detectors, args, snake_axes, per_step, md))
+    plan = _grid_scan("grid_scan", detectors, args, snake_axes, per_step, md, relative=False)
+    return (yield from plan)
 
 
 def _grid_scan(
@@ -76,6 +79,8 @@ def _grid_scan(
     snake_axes: Any,
     per_step: PerStep | None,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     chunks = list(chunk_outer_product_args(args))
@@ -97,14 +102,16 @@ def _grid_scan(
         "shape": [c[3] for c in chunks],
         "extents": [[jsonable(c[1]), jsonable(c[2])] for c in chunks],
         "snaking": snakes,
-        "plan_args": {"detectors": reprs(detectors), "args": md_args, "per_step": repr(per_step)},
-        "plan_name": name,
-        "plan_pattern": "outer_product",
-        "plan_pattern_module": PATTERN_MODULE,
-        "plan_pattern_args": {"args": md_args},
-        "hints": {"gridding": "rectilinear", "dimensions": dimensions(motors)},
+        **plan_md(
+            name,
+            detectors,
+            {"args": md_args, "per_step": repr(per_step)},
+            hints=_grid_hints(motors),
+            pattern="outer_product",
+            pattern_args={"args": md_args},
+        ),
     }
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
 def rel_grid_scan(
@@ -120,9 +127,8 @@ def rel_grid_scan(
     --------
     >>> RE(rel_grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1, 3))  # doctest: +SKIP
     """
-    motors = [c[0] for c in chunk_outer_product_args(args)]
-    plan = _grid_scan("rel_grid_scan", detectors, args, snake_axes, per_step, md)
-    return (yield from relative(plan, motors))
+    plan = _grid_scan("rel_grid_scan", detectors, args, snake_axes, per_step, md, relative=True)
+    return (yield from plan)
 
 
 def list_grid_scan(
@@ -152,7 +158,8 @@ def list_grid_scan(
     --------
     >>> RE(list_grid_scan([det2], motor1, [0, 1, 3], motor2, [5, 6]))  # doctest: +SKIP
     """
-    return (yield from _list_grid("list_grid_scan", detectors, args, snake_axes, per_step, md))
+    plan = _list_grid("list_grid_scan", detectors, args, snake_axes, per_step, md, relative=False)
+    return (yield from plan)
 
 
 def _list_grid(
@@ -162,6 +169,8 @@ def _list_grid(
     snake_axes: Any,
     per_step: PerStep | None,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     if len(args) % 2 or not args:
@@ -173,25 +182,21 @@ def _list_grid(
     snakes = _snakes(motors, snake_axes, [False] * len(motors), name)
     traj = outer_list_product(args, [m for m, s in zip(motors, snakes, strict=True) if s])
     md_args = [x for m, p in zip(motors, lists, strict=True) for x in (repr(m), jsonable(p))]
+    recorded_snakes = snake_axes if isinstance(snake_axes, bool) else names(snake_axes)
     base = {
         "shape": [len(p) for p in lists],
         "extents": [[jsonable(min(p)), jsonable(max(p))] for p in lists],
         "snaking": snakes,
-        "plan_args": {
-            "detectors": reprs(detectors),
-            "args": md_args,
-            "snake_axes": jsonable(
-                snake_axes if isinstance(snake_axes, bool) else names(snake_axes)
-            ),
-            "per_step": repr(per_step),
-        },
-        "plan_name": name,
-        "plan_pattern": "outer_list_product",
-        "plan_pattern_module": PATTERN_MODULE,
-        "plan_pattern_args": {"args": md_args, "snake_axes": snakes},
-        "hints": {"gridding": "rectilinear", "dimensions": dimensions(motors)},
+        **plan_md(
+            name,
+            detectors,
+            {"args": md_args, "snake_axes": jsonable(recorded_snakes), "per_step": repr(per_step)},
+            hints=_grid_hints(motors),
+            pattern="outer_list_product",
+            pattern_args={"args": md_args, "snake_axes": snakes},
+        ),
     }
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
 def rel_list_grid_scan(
@@ -207,5 +212,7 @@ def rel_list_grid_scan(
     --------
     >>> RE(rel_list_grid_scan([det2], motor1, [-1, 0, 1], motor2, [0, 1]))  # doctest: +SKIP
     """
-    plan = _list_grid("rel_list_grid_scan", detectors, args, snake_axes, per_step, md)
-    return (yield from relative(plan, list(args[::2])))
+    plan = _list_grid(
+        "rel_list_grid_scan", detectors, args, snake_axes, per_step, md, relative=True
+    )
+    return (yield from plan)

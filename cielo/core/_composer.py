@@ -90,6 +90,7 @@ class RunComposer:
         self.bundle_assets: list[tuple[str, dict[str, Any]]] = []
         self.stream_resource_keys: dict[str, str] = {}
         self.monitors: dict[Any, Any] = {}
+        self.seq_at_checkpoint: dict[str, int] | None = None
         self.closed = False
         emit("start", start)
 
@@ -296,6 +297,20 @@ class RunComposer:
         if width is None and rows:
             self.seq[stream.name] += rows  # type: ignore[union-attr]
         return rows
+
+    # -- rewinding ------------------------------------------------------------
+    def mark_checkpoint(self) -> None:
+        """Remember the sequence numbers: a rewind to this checkpoint goes back to them."""
+        self.seq_at_checkpoint = dict(self.seq)
+
+    def rewind(self) -> None:
+        """Back to the last checkpoint: drop the open bundle, restore sequence numbers."""
+        if self.bundle_name is not None:
+            self.drop()
+        saved = self.seq_at_checkpoint
+        if saved is not None:
+            for name in self.seq:
+                self.seq[name] = saved.get(name, 1)
 
     # -- stop ----------------------------------------------------------------
     def num_events(self) -> dict[str, int]:

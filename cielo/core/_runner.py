@@ -36,6 +36,24 @@ __all__ = [
 logger = logging.getLogger("cielo.engine")
 
 
+#: never replayed when rewinding (as Bluesky): they change the engine, not the sample
+UNCACHEABLE = frozenset(
+    {
+        "pause",
+        "subscribe",
+        "unsubscribe",
+        "stage",
+        "unstage",
+        "monitor",
+        "unmonitor",
+        "open_run",
+        "close_run",
+        "install_suspender",
+        "remove_suspender",
+    }
+)
+
+
 class RequestAbort(RunEngineError):
     """Thrown into a plan when the engine is asked to abort (cleanup still runs)."""
 
@@ -130,16 +148,15 @@ class PlanRunner:
 
     def checkpoint(self) -> None:
         self.msg_cache = [] if self.ctx.rewindable else None
+        for composer in self.ctx.runs.values():
+            composer.mark_checkpoint()
         if self.deferred_pause:
             self.deferred_pause = False
             self.pause_now = True
             self.flag = True
 
     def plan_pause(self, defer: bool) -> None:
-        """A ``Msg('pause')`` from the plan itself: it must not be replayed after resuming."""
-        cache = self.msg_cache
-        if cache and cache[-1].command == "pause":
-            cache.pop()
+        """A ``Msg('pause')`` from the plan itself (never cached, so never replayed)."""
         if defer:
             self.deferred_pause = True
         else:
@@ -185,7 +202,7 @@ class PlanRunner:
                 self.result = stop.value
                 return Outcome.DONE
             cache = self.msg_cache
-            if cache is not None:
+            if cache is not None and msg.command not in UNCACHEABLE:
                 cache.append(msg)
             try:
                 handler = handlers[msg.command]
@@ -337,10 +354,10 @@ class PlanRunner:
         return ret, exc, None, None
 
     def _drop_bundles(self) -> None:
-        """Rewinding: an event being bundled since the checkpoint is re-read on replay."""
+        """Rewinding: drop an event being bundled since the checkpoint and take sequence
+        numbers back, so re-taken events replace (same seq_num) those since the checkpoint."""
         for composer in self.ctx.runs.values():
-            if composer.bundle_name is not None:
-                composer.drop()
+            composer.rewind()
 
     async def run_subplan(self, plan: Any) -> Any:
         """Run a short plan (a suspender's pre/post plan) to its end on this engine."""

@@ -278,3 +278,42 @@ def test_bluesky_style_state_hook_is_replaced_not_added(RE):
     RE.state_hook = None
     RE([Msg("null")])
     assert second == ["running", "idle"]
+
+
+def test_retaken_point_reuses_its_seq_num_and_engine_commands_are_not_replayed(RE, docs, validate):
+    dev = Counter()
+
+    class Stageable(Counter):
+        stages = 0
+
+        def stage(self):
+            Stageable.stages += 1
+            return [self]
+
+        def unstage(self):
+            return [self]
+
+    staged = Stageable("s")
+
+    def plan():
+        yield Msg("open_run")
+        for i in range(2):
+            yield Msg("checkpoint")
+            yield Msg("stage", staged)
+            yield Msg("set", dev, i)
+            yield Msg("create", None, name="primary")
+            yield Msg("read", dev)
+            yield Msg("save")
+            yield Msg("sleep", None, 0.2)  # paused here, after the point was saved
+        yield Msg("close_run")
+
+    later(0.05, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    RE.resume()
+    events = [d for n, d in docs if n == "event"]
+    assert [(e["seq_num"], e["data"]["ctr"]) for e in events] == [(1, 0), (1, 0), (2, 1)]
+    assert Stageable.stages == 1  # stage is not replayed (and staging twice is a no-op anyway)
+    assert [d for n, d in docs if n == "stop"][0]["num_events"] == {"primary": 2}
+    for name, doc in docs:
+        validate(name, doc)

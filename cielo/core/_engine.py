@@ -435,13 +435,7 @@ class RunEngine:
         if self.state is not EngineState.PAUSED or self._runner is None:
             raise RunEngineError(f"resume() needs a paused RunEngine; it is {self.state}")
         self._reassert_suspenders()
-        for obj in self._ctx.staged:
-            resume = getattr(obj, "resume", None)
-            if resume is not None:
-                try:
-                    resume()
-                except Exception:
-                    logger.exception("resume() of %r failed", obj)
+        self._resume_devices()
         return self._drive(self._runner)
 
     def abort(self, reason: str = "") -> RunResult:
@@ -614,6 +608,7 @@ class RunEngine:
         return outcome, result
 
     async def _pause_devices(self, runner: PlanRunner) -> None:
+        """While paused: staged devices are told to pause, monitors stop recording."""
         for obj in self._ctx.staged:
             pause = getattr(obj, "pause", None)
             if pause is not None:
@@ -621,6 +616,26 @@ class RunEngine:
                     pause()
                 except Exception:
                     logger.exception("pause() of %r failed", obj)
+        for obj, (_run_key, callback, _token) in self._ctx.monitors.items():
+            try:
+                obj.clear_sub(callback)
+            except Exception:
+                logger.exception("suspending the monitor of %r failed", obj)
+
+    def _resume_devices(self) -> None:
+        """Before resuming: staged devices resume, monitors record again (from now)."""
+        for obj in self._ctx.staged:
+            resume = getattr(obj, "resume", None)
+            if resume is not None:
+                try:
+                    resume()
+                except Exception:
+                    logger.exception("resume() of %r failed", obj)
+        for obj, (run_key, callback, _token) in list(self._ctx.monitors.items()):
+            try:
+                self._ctx.monitors[obj] = (run_key, callback, obj.subscribe(callback))
+            except Exception:
+                logger.exception("restoring the monitor of %r failed", obj)
 
     async def _cleanup(self, exit_status: str, reason: str) -> None:
         """Unstage, stop monitors, close open runs: always, whatever ended the plan."""

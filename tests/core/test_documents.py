@@ -412,3 +412,31 @@ def test_monitor_is_removed_when_the_run_closes(RE, docs):
     sig.put(2.0)
     RE.flush()
     assert [d["data"]["s"] for n, d in docs if n == "event"] == [1.0]
+
+
+def test_monitors_do_not_record_while_paused(RE, docs, validate):
+    import threading
+
+    from cielo.core import RunEngineInterrupted
+    from cielo.devices import SoftSignal
+
+    sig = SoftSignal(1.0, name="t")
+
+    def plan():
+        yield Msg("open_run")
+        yield Msg("monitor", sig)
+        yield Msg("checkpoint")
+        yield Msg("pause")
+        yield Msg("sleep", None, 0.05)
+        yield Msg("close_run")
+
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    sig.put(2.0)  # while paused: not recorded
+    RE.flush()
+    assert [d["data"]["t"] for n, d in docs if n == "event"] == [1.0]
+    threading.Timer(0.02, sig.put, args=(3.0,)).start()
+    RE.resume()  # re-subscribing records the current value, then changes
+    assert [d["data"]["t"] for n, d in docs if n == "event"] == [1.0, 2.0, 3.0]
+    for n, d in docs:
+        validate(n, d)

@@ -91,7 +91,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
     import os
 
     from cielo.storage import open_catalog
@@ -103,7 +103,8 @@ def _open(args: argparse.Namespace) -> Any:
         uri = read_profile(args.profile).catalog_uri
     from cielo.core import make_plugin_manager
 
-    return open_catalog(uri, plugin_manager=make_plugin_manager())  # plugins' readers too
+    # plugins' readers too; only an import creates a catalog that is not there yet
+    return open_catalog(uri, plugin_manager=make_plugin_manager(), create=create)
 
 
 def _value(text: str) -> Any:
@@ -235,13 +236,20 @@ def _show(args: argparse.Namespace) -> int:
         if args.stream:
             import pandas as pd
 
-            with pd.option_context("display.max_rows", 200, "display.width", 120):
-                print(run[args.stream].read())
+            stream = run[args.stream]
+            scalar = [k for k, v in stream.data_keys.items() if not v.get("shape")]
+            table = stream.read(scalar)
+            table["time"] = pd.to_datetime(table["time"], unit="s", utc=True).dt.tz_convert(None)
+            with pd.option_context("display.max_rows", 200, "display.width", 160):
+                print(table)
+            arrays = [k for k in stream.data_keys if k not in scalar]
+            if arrays:
+                print(f"  (array keys not shown: {', '.join(arrays)}; read them in Python)")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    with _open(args) as cat:
+    with _open(args, create=True) as cat:
         for path in args.files:
             uids = cat.import_documents(path)
             print(f"{path}: {len(uids)} new run(s) {' '.join(u[:8] for u in uids)}".rstrip())

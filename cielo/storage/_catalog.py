@@ -283,6 +283,7 @@ def open_catalog(
     root_map: Mapping[str, str] | None = None,
     backends: Mapping[str, Callable[..., Any]] | None = None,
     plugin_manager: Any = None,
+    create: bool = True,
 ) -> Catalog:
     """Open (creating or upgrading if needed) the catalog at ``uri``.
 
@@ -291,6 +292,7 @@ def open_catalog(
     :param readers: extra reader factories for external data, by mimetype or spec.
     :param root_map: ``{old_root: new_root}`` for external files that moved.
     :param backends: openers for other URI schemes (from the ``cielo_catalog_backends`` hook).
+    :param create: create a missing SQLite catalog (else a :class:`CatalogError`).
     :param plugin_manager: take readers and backends from its plugins' ``cielo_readers``
         and ``cielo_catalog_backends`` hooks (``readers``/``backends`` given here win).
     """
@@ -308,7 +310,7 @@ def open_catalog(
     scheme = uri.split(":", 1)[0]
     if backends and scheme in backends and scheme not in ("sqlite", "postgresql", "postgres"):
         return backends[scheme](uri, readers=readers, root_map=root_map)  # type: ignore[no-any-return]
-    db = connect(uri)
+    db = connect(uri, create=create)
     try:
         migrate(db)
     except BaseException:

@@ -129,8 +129,11 @@ class Database:
             self.raw.close()
 
 
-def connect(uri: str) -> Database:
-    """Open ``sqlite:///PATH`` (``sqlite:///:memory:``) or ``postgresql://...``."""
+def connect(uri: str, *, create: bool = True) -> Database:
+    """Open ``sqlite:///PATH`` (``sqlite:///:memory:``) or ``postgresql://...``.
+
+    :param create: make a missing SQLite file (and its folder); else that is an error.
+    """
     uri = expand_uri(uri)
     scheme = urlsplit(uri).scheme
     if scheme == "sqlite":
@@ -142,6 +145,11 @@ def connect(uri: str) -> Database:
         path = uri[len("sqlite:///") :]
         if not path:
             raise CatalogError(f"catalog URI {uri!r} has no file path after sqlite:///")
+        if path != ":memory:" and not create and not Path(path).exists():
+            raise CatalogError(
+                f"there is no catalog at {path}; runs are stored there by a profile whose "
+                "[catalog] uri (or CIELO_CATALOG) names it, or by `cielo catalog import`"
+            )
         if path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:

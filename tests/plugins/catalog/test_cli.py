@@ -154,3 +154,10 @@ def test_profile_catalog_under_the_user_data_dir(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert main(["run", "--profile", str(profile), "count([det], num=1)"]) == 0
     assert (tmp_path / "home" / ".local" / "share" / "cielo" / "catalog.sqlite").exists()
+
+
+def test_reading_commands_do_not_create_a_catalog(tmp_path, capsys):
+    uri = f"sqlite:///{tmp_path / 'nothing-here.sqlite'}"
+    assert main(["catalog", "search", "--uri", uri]) == 1
+    assert "there is no catalog at" in capsys.readouterr().err
+    assert not (tmp_path / "nothing-here.sqlite").exists()

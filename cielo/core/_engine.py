@@ -154,6 +154,9 @@ class RunEngine:
         self._versions: dict[str, str] | None = None
         self._waiting_hooks: list[Callable[[], Any]] = []
         self._state_hook: Callable[[EngineState, EngineState], None] | None = None
+        #: ``preprocessor(plan) -> plan`` applied, in order, to every plan given to ``RE()``
+        #: (e.g. ``cielo.plans.SupplementalData`` for baseline readings)
+        self.preprocessors: list[Callable[[Any], Any]] = []
 
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -484,11 +487,14 @@ class RunEngine:
                 f"the RunEngine is {self.state}; call RE.resume(), RE.abort(), RE.stop() or "
                 "RE.halt() before running another plan"
             )
+        name = _plan_name(plan)
+        for preprocessor in self.preprocessors:
+            plan = preprocessor(plan)
         gen = ensure_generator(plan)
         ctx = self._ctx
         ctx.reset()
         ctx.call_md = dict(metadata)
-        ctx.plan_name = metadata.get("plan_name") or _plan_name(plan) or _plan_name(gen)
+        ctx.plan_name = metadata.get("plan_name") or name or _plan_name(gen)
         runner = PlanRunner(self, ctx, gen)
         ctx.runner = runner
         self._runner = runner

@@ -318,3 +318,25 @@ def test_synchronous_messages_cost_no_loop_turn(RE):
         return after - before
 
     assert RE(plan()).plan_result == 0
+
+
+def test_preprocessors_apply_to_every_plan(RE):
+    seen: list[str] = []
+
+    def tag(plan):
+        def wrapped():
+            seen.append("before")
+            result = yield from plan
+            seen.append("after")
+            return result
+
+        return wrapped()
+
+    RE.preprocessors.append(tag)
+
+    def my_plan():
+        yield Msg("null")
+        return 5
+
+    assert RE(my_plan()).plan_result == 5
+    assert seen == ["before", "after"]

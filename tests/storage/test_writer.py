@@ -149,3 +149,35 @@ def test_start_with_unknown_name_is_reported(catalog_uri, make_run):
         writer("bogus", {"descriptor": "x", "run_start": docs[0][1]["uid"], "uid": "u"})
     writer.close()
     assert json.dumps(open_catalog(catalog_uri)[-1].start)
+
+
+CONCURRENT_WRITER = textwrap.dedent(
+    """
+    import importlib.util, sys
+    from cielo.storage import open_catalog
+
+    spec = importlib.util.spec_from_file_location("synthetic", sys.argv[2])
+    synthetic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic)
+    with open_catalog(sys.argv[1]).writer(batch_size=50, max_delay=0.01) as writer:
+        for run in range(3):
+            for name, doc in synthetic.synthetic_run(400, scan_id=int(sys.argv[3]) * 10 + run):
+                writer(name, doc)
+    """
+)
+
+
+def test_processes_write_one_catalog_at_once(catalog_uri):
+    open_catalog(catalog_uri).close()  # create the schema once, then write from 3 processes
+    synthetic = Path(__file__).with_name("synthetic.py")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER, catalog_uri, str(synthetic), str(i)]
+        )
+        for i in range(1, 4)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    cat = open_catalog(catalog_uri)
+    assert sorted(s["scan_id"] for s in cat.summaries()) == [10, 11, 12, 20, 21, 22, 30, 31, 32]
+    for run in cat.runs():
+        assert run.exit_status == "success" and len(run["primary"].read(["det"])) == 400

@@ -152,8 +152,11 @@ class RunEngine:
         self._runner: PlanRunner | None = None
         self._call_lock = threading.Lock()
         self._versions: dict[str, str] | None = None
-        self._waiting_hooks: list[Callable[[], Any]] = []
+        self._caller_hooks: list[Callable[[], Any]] = []
         self._state_hook: Callable[[EngineState, EngineState], None] | None = None
+        #: Bluesky's ``RE.waiting_hook``: called with the set of statuses a ``wait`` is about
+        #: to wait for, then with ``None`` (e.g. a progress bar using ``status.watch``)
+        self.waiting_hook: Callable[[Any], Any] | None = None
         #: ``preprocessor(plan) -> plan`` applied, in order, to every plan given to ``RE()``
         #: (e.g. ``cielo.plans.SupplementalData`` for baseline readings)
         self.preprocessors: list[Callable[[Any], Any]] = []
@@ -526,7 +529,7 @@ class RunEngine:
                 self._runner = self._ctx.runner = None
                 self._state.set(EngineState.IDLE)
             self._dispatcher.flush()
-            self._run_waiting_hooks()
+            self._run_caller_hooks()
         finally:
             self._call_lock.release()
         if outcome is Outcome.PAUSED:
@@ -545,24 +548,24 @@ class RunEngine:
         """
         while True:
             try:
-                return future.result(timeout=0.05 if self._waiting_hooks else 0.2)
+                return future.result(timeout=0.05 if self._caller_hooks else 0.2)
             except TimeoutError:
                 if not self._thread.is_alive():
                     raise RunEngineError("the RunEngine's loop stopped (it was closed)") from None
-                self._run_waiting_hooks()
+                self._run_caller_hooks()
 
-    def add_waiting_hook(self, hook: Callable[[], Any]) -> None:
+    def add_caller_hook(self, hook: Callable[[], Any]) -> None:
         """Call ``hook()`` in the caller's thread about every 50 ms while ``RE(plan)`` waits,
         and once when it returns (e.g. ``cielo.callbacks.process_gui_events`` to draw live
         plots on the main thread)."""
-        if hook not in self._waiting_hooks:
-            self._waiting_hooks.append(hook)
+        if hook not in self._caller_hooks:
+            self._caller_hooks.append(hook)
 
-    def remove_waiting_hook(self, hook: Callable[[], Any]) -> None:
-        self._waiting_hooks.remove(hook)
+    def remove_caller_hook(self, hook: Callable[[], Any]) -> None:
+        self._caller_hooks.remove(hook)
 
-    def _run_waiting_hooks(self) -> None:
-        for hook in list(self._waiting_hooks):
+    def _run_caller_hooks(self) -> None:
+        for hook in list(self._caller_hooks):
             try:
                 hook()
             except Exception:

@@ -4,6 +4,7 @@ prepare, kickoff, complete, stop, wait, wait_for, sleep."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from ._commands import (
@@ -19,6 +20,8 @@ from ._errors import FailedStatusError, StatusTimeoutError
 from ._msg import Msg
 
 __all__ = ["DEVICE_HANDLERS"]
+
+logger = logging.getLogger("cielo.engine")
 
 _PRUNE_AT = 64
 
@@ -127,6 +130,9 @@ async def _wait_async(
 
     for entry in pending:
         entry[0].add_callback(_one(entry))
+    hook = ctx.engine.waiting_hook
+    if hook is not None:
+        _call_hook(hook, {e[0] for e in pending})
     try:
         await asyncio.wait_for(asyncio.shield(done_fut), timeout)
     except TimeoutError:
@@ -139,6 +145,9 @@ async def _wait_async(
         )
         ctx.failed_device[id(timeout_error)] = ", ".join(still)
         raise timeout_error from None
+    finally:
+        if hook is not None:
+            _call_hook(hook, None)
     for entry in failed + entries:
         if entry[0].done:
             exc = _failure(entry)
@@ -146,6 +155,13 @@ async def _wait_async(
                 ctx.failed_device.setdefault(id(exc), f"{device_name(entry[1])}.{entry[2]}()")
                 raise exc
     return None
+
+
+def _call_hook(hook: Any, statuses: Any) -> None:
+    try:
+        hook(statuses)
+    except Exception:
+        logger.exception("RE.waiting_hook %r failed", hook)
 
 
 def _failure_quiet(status: Any) -> bool:

@@ -294,3 +294,11 @@ def test_not_a_plan(RE):
         RE(test_not_a_plan)
     with pytest.raises(TypeError, match="needs a plan"):
         RE(42)
+
+
+def test_bluesky_style_waiting_hook_sees_pending_statuses(RE):
+    calls: list[object] = []
+    RE.waiting_hook = lambda statuses: calls.append(None if statuses is None else len(statuses))
+    m1, m2 = ThreadMotor("a"), ThreadMotor("b")
+    RE([Msg("set", m1, 1, group="g"), Msg("set", m2, 2, group="g"), Msg("wait", None, group="g")])
+    assert calls == [2, None]

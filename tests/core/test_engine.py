@@ -281,9 +281,9 @@ def test_md_can_be_replaced_and_stays_persistent(tmp_path):
         assert dict(RE.md) == {"b": 2}
 
 
-def test_waiting_hooks_run_in_the_callers_thread(RE):
+def test_caller_hooks_run_in_the_callers_thread(RE):
     calls: list[str] = []
-    RE.add_waiting_hook(lambda: calls.append(threading.current_thread().name))
+    RE.add_caller_hook(lambda: calls.append(threading.current_thread().name))
     RE([Msg("sleep", None, 0.2)])
     assert len(calls) >= 3 and set(calls) == {threading.current_thread().name}
 

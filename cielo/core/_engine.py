@@ -157,6 +157,9 @@ class RunEngine:
         #: Bluesky's ``RE.waiting_hook``: called with the set of statuses a ``wait`` is about
         #: to wait for, then with ``None`` (e.g. a progress bar using ``status.watch``)
         self.waiting_hook: Callable[[Any], Any] | None = None
+        #: Bluesky's ``RE.msg_hook``: called with every message before it runs (debugging;
+        #: costs nothing when ``None``)
+        self.msg_hook: Callable[[Any], Any] | None = None
         #: ``preprocessor(plan) -> plan`` applied, in order, to every plan given to ``RE()``
         #: (e.g. ``cielo.plans.SupplementalData`` for baseline readings)
         self.preprocessors: list[Callable[[Any], Any]] = []
@@ -325,6 +328,14 @@ class RunEngine:
 
     def unregister_command(self, name: str) -> None:
         self._registry.unregister(name)
+
+    def _loop_handlers(self) -> dict[str, Handler]:
+        """The handlers the message loop uses: the registry's, or wrapped for ``msg_hook``."""
+        hook = self.msg_hook
+        handlers = self._registry.handlers
+        if hook is None:
+            return handlers
+        return {name: _hooked(hook, handler) for name, handler in handlers.items()}
 
     @property
     def commands(self) -> list[str]:
@@ -681,6 +692,14 @@ class RunEngine:
 
     def __repr__(self) -> str:
         return f"<RunEngine {self.state}{' closed' if self._closed else ''}>"
+
+
+def _hooked(hook: Callable[[Any], Any], handler: Handler) -> Handler:
+    def _handler(ctx: CommandContext, msg: Any) -> Any:
+        hook(msg)
+        return handler(ctx, msg)
+
+    return _handler
 
 
 def _plan_name(plan: Any) -> str | None:

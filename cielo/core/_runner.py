@@ -184,7 +184,7 @@ class PlanRunner:
         gen = self.gen
         send = gen.send
         throw = gen.throw
-        handlers = self.engine._registry.handlers
+        handlers = self.engine._loop_handlers()
         ctx = self.ctx
         coro_type = CoroutineType
         while True:

@@ -340,3 +340,12 @@ def test_preprocessors_apply_to_every_plan(RE):
 
     assert RE(my_plan()).plan_result == 5
     assert seen == ["before", "after"]
+
+
+def test_msg_hook_sees_every_message(RE):
+    seen: list[str] = []
+    RE.msg_hook = lambda msg: seen.append(msg.command)
+    RE([Msg("open_run"), Msg("null"), Msg("close_run")])
+    RE.msg_hook = None
+    RE([Msg("null")])
+    assert seen == ["open_run", "null", "close_run"]

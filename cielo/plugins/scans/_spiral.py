@@ -10,17 +10,7 @@ from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, Trajectory
 from cielo.plans import patterns as _patterns
 
-from ._common import (
-    PATTERN_MODULE,
-    PerStep,
-    check_detectors,
-    dimensions,
-    jsonable,
-    merge_md,
-    relative,
-    reprs,
-    run_nd,
-)
+from ._common import PerStep, check_detectors, dimensions, jsonable, merge_md, plan_md, run_nd
 
 __all__ = [
     "spiral",
@@ -39,9 +29,10 @@ def _run_pattern(
     x_motor: Any,
     y_motor: Any,
     pattern_args: dict[str, Any],
-    extents: list[list[float]],
     per_step: PerStep | None,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     func: Callable[..., Trajectory] = getattr(_patterns, pattern)
@@ -49,19 +40,32 @@ def _run_pattern(
     if not len(traj):
         raise PlanParameterError(f"{name}: these ranges and steps give no points ({pattern_args})")
     recorded = {"x_motor": repr(x_motor), "y_motor": repr(y_motor), **jsonable(pattern_args)}
-    base = {
-        "plan_args": {"detectors": reprs(detectors), **recorded, "per_step": repr(per_step)},
-        "extents": extents,
-        "plan_name": name,
-        "plan_pattern": pattern,
-        "plan_pattern_module": PATTERN_MODULE,
-        "plan_pattern_args": recorded,
-        "hints": {
+    base = plan_md(
+        name,
+        detectors,
+        {**recorded, "per_step": repr(per_step)},
+        hints={
             "gridding": "rectilinear_nonsequential",
             "dimensions": dimensions([x_motor, y_motor]),
         },
-    }
-    return (yield from run_nd(detectors, traj, per_step=per_step, md=merge_md(base, md)))
+        pattern=pattern,
+        pattern_args=recorded,
+    )
+    base["extents"] = _extents(pattern_args, relative)
+    return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
+
+
+def _extents(pattern_args: Mapping[str, Any], relative: bool) -> list[list[float]]:
+    """``[[x_low, x_high], [y_low, y_high]]`` covered; around 0 for a relative scan."""
+    if "x_center" in pattern_args:  # square spiral: the ranges are full widths
+        centre = (pattern_args["x_center"], pattern_args["y_center"])
+        half = (pattern_args["x_range"] / 2, pattern_args["y_range"] / 2)
+    else:  # ring and Fermat spirals record start -/+ range, as Bluesky does
+        centre = (pattern_args["x_start"], pattern_args["y_start"])
+        half = (pattern_args["x_range"], pattern_args["y_range"])
+    if relative:
+        return [[-h, h] for h in half]
+    return [[c - h, c + h] for c, h in zip(centre, half, strict=True)]
 
 
 def _check_positive(name: str, **values: float) -> None:
@@ -126,12 +130,10 @@ def spiral(
         "dr_y": dr_y,
         "tilt": tilt,
     }
-    extents = [[x_start - x_range, x_start + x_range], [y_start - y_range, y_start + y_range]]
-    return (
-        yield from _run_pattern(
-            "spiral", "spiral", detectors, x_motor, y_motor, args, extents, per_step, md
-        )
+    plan = _run_pattern(
+        "spiral", "spiral", detectors, x_motor, y_motor, args, per_step, md, relative=False
     )
+    return (yield from plan)
 
 
 def rel_spiral(
@@ -165,11 +167,10 @@ def rel_spiral(
         "dr_y": dr_y,
         "tilt": tilt,
     }
-    extents = [[-x_range, x_range], [-y_range, y_range]]
     plan = _run_pattern(
-        "rel_spiral", "spiral", detectors, x_motor, y_motor, args, extents, per_step, md
+        "rel_spiral", "spiral", detectors, x_motor, y_motor, args, per_step, md, relative=True
     )
-    return (yield from relative(plan, [x_motor, y_motor]))
+    return (yield from plan)
 
 
 def spiral_fermat(
@@ -228,20 +229,18 @@ def spiral_fermat(
         "dr_y": dr_y,
         "tilt": tilt,
     }
-    extents = [[x_start - x_range, x_start + x_range], [y_start - y_range, y_start + y_range]]
-    return (
-        yield from _run_pattern(
-            "spiral_fermat",
-            "spiral_fermat",
-            detectors,
-            x_motor,
-            y_motor,
-            args,
-            extents,
-            per_step,
-            md,
-        )
+    plan = _run_pattern(
+        "spiral_fermat",
+        "spiral_fermat",
+        detectors,
+        x_motor,
+        y_motor,
+        args,
+        per_step,
+        md,
+        relative=False,
     )
+    return (yield from plan)
 
 
 def rel_spiral_fermat(
@@ -275,7 +274,6 @@ def rel_spiral_fermat(
         "dr_y": dr_y,
         "tilt": tilt,
     }
-    extents = [[-x_range, x_range], [-y_range, y_range]]
     plan = _run_pattern(
         "rel_spiral_fermat",
         "spiral_fermat",
@@ -283,11 +281,11 @@ def rel_spiral_fermat(
         x_motor,
         y_motor,
         args,
-        extents,
         per_step,
         md,
+        relative=True,
     )
-    return (yield from relative(plan, [x_motor, y_motor]))
+    return (yield from plan)
 
 
 def spiral_square(
@@ -335,23 +333,18 @@ def spiral_square(
         "x_num": x_num,
         "y_num": y_num,
     }
-    extents = [
-        [x_center - x_range / 2, x_center + x_range / 2],
-        [y_center - y_range / 2, y_center + y_range / 2],
-    ]
-    return (
-        yield from _run_pattern(
-            "spiral_square",
-            "spiral_square_pattern",
-            detectors,
-            x_motor,
-            y_motor,
-            args,
-            extents,
-            per_step,
-            md,
-        )
+    plan = _run_pattern(
+        "spiral_square",
+        "spiral_square_pattern",
+        detectors,
+        x_motor,
+        y_motor,
+        args,
+        per_step,
+        md,
+        relative=False,
     )
+    return (yield from plan)
 
 
 def rel_spiral_square(
@@ -380,7 +373,6 @@ def rel_spiral_square(
         "x_num": x_num,
         "y_num": y_num,
     }
-    extents = [[-x_range / 2, x_range / 2], [-y_range / 2, y_range / 2]]
     plan = _run_pattern(
         "rel_spiral_square",
         "spiral_square_pattern",
@@ -388,8 +380,8 @@ def rel_spiral_square(
         x_motor,
         y_motor,
         args,
-        extents,
         per_step,
         md,
+        relative=True,
     )
-    return (yield from relative(plan, [x_motor, y_motor]))
+    return (yield from plan)

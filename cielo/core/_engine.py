@@ -119,6 +119,10 @@ class RunEngine:
         pause now) during ``RE(plan)`` when running in the main thread.
     sigint_window
         Seconds within which a second Ctrl-C pauses at once.
+    validate_documents
+        Debug mode: check every document with event-model's schemas (needs the
+        ``event-model`` package) as it is emitted; a failure is a callback error (fatal
+        with ``fatal_callback_errors``). Off by default: it costs time per event.
 
     Examples
     --------
@@ -138,6 +142,7 @@ class RunEngine:
         fatal_callback_errors: bool = False,
         handle_sigint: bool = True,
         sigint_window: float = 2.0,
+        validate_documents: bool = False,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
         self._md = PersistentMetadata(path, md)
@@ -175,6 +180,8 @@ class RunEngine:
         for name, handler in _BUILTIN_HANDLERS.items():
             self._registry.register(name, handler)
         self._ctx = CommandContext(self)
+        if validate_documents:
+            self._dispatcher.subscribe(_event_model_validator(), "all", buffered=False)
 
         self.plugin_manager = plugin_manager
         self.hooks = PluginHooks(plugin_manager) if plugin_manager is not None else None
@@ -692,6 +699,21 @@ class RunEngine:
 
     def __repr__(self) -> str:
         return f"<RunEngine {self.state}{' closed' if self._closed else ''}>"
+
+
+def _event_model_validator() -> Callable[[str, dict[str, Any]], None]:
+    """A subscriber checking each document with event-model's JSON schemas."""
+    try:
+        from event_model import DocumentNames, schema_validators
+    except ImportError as exc:
+        raise RunEngineError(
+            "validate_documents=True needs the event-model package: pip install event-model"
+        ) from exc
+
+    def validate_document(name: str, doc: dict[str, Any]) -> None:
+        schema_validators[DocumentNames[name]].validate(doc)
+
+    return validate_document
 
 
 def _hooked(hook: Callable[[Any], Any], handler: Handler) -> Handler:

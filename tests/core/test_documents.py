@@ -440,3 +440,21 @@ def test_monitors_do_not_record_while_paused(RE, docs, validate):
     assert [d["data"]["t"] for n, d in docs if n == "event"] == [1.0, 2.0, 3.0]
     for n, d in docs:
         validate(n, d)
+
+
+def test_debug_mode_validates_every_document():
+    class BadKeys(Det):
+        def describe(self):
+            return {self.name: {"source": "test", "shape": []}}  # no dtype
+
+    with RunEngine(scan_id_file=None, validate_documents=True) as RE:
+        RE([Msg("open_run"), *step(Det("good")), Msg("close_run")])
+        assert RE.callback_errors == []
+        RE([Msg("open_run"), *step(BadKeys("bad")), Msg("close_run")])
+        (error,) = RE.callback_errors
+        assert error.name == "descriptor" and "dtype" in str(error.exception)
+    with RunEngine(scan_id_file=None, validate_documents=True, fatal_callback_errors=True) as RE:
+        from cielo.core import RunEngineError
+
+        with pytest.raises(RunEngineError, match="dtype"):
+            RE([Msg("open_run"), *step(BadKeys("bad")), Msg("close_run")])

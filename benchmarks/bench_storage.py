@@ -4,6 +4,8 @@
   events (start to committed stop), and by importing the same run from a JSONL archive;
 - search: median latency of a metadata query (equality, range, composed) and of a
   full-text query over a catalog of ``--runs`` runs (count and first page of results);
+- engine: events/s of a ``count`` on cielo's RunEngine (sim detector) with the catalog
+  writer subscribed, and without it;
 - read: seconds to read the ``--events``-event stream as a pandas table;
 - suitcases: events/s written by the jsonl, msgpack and csv suitcases.
 
@@ -144,6 +146,37 @@ def bench_ingest_and_read(
     cat2.close()
 
 
+def bench_engine(backend: str, n: int, tmp: Path, pg: str | None) -> None:
+    """A ``count`` of ``n`` events of the sim detector on cielo's RunEngine: alone, with a
+    subscriber that does nothing (the engine's cost of delivering documents), and with
+    the catalog writer subscribed."""
+    from cielo import RunEngine, load_profile
+
+    os.environ.pop("CIELO_CATALOG", None)
+    env = load_profile("sim")
+    rates = {}
+    for label in ("alone", "no-op subscriber", "catalog writer"):
+        cat = open_catalog(fresh_uri(backend, tmp, pg))
+        writer = cat.writer() if label == "catalog writer" else None
+        with RunEngine(plugin_manager=env.pm) as RE:
+            if label == "no-op subscriber":
+                RE.subscribe(lambda name, doc: None)
+            if writer is not None:
+                RE.subscribe(writer)
+            t = time.perf_counter()
+            RE(env.plans["count"]([env.devices["det"]], num=n))
+        if writer is not None:
+            writer.close()
+            assert len(cat[-1]["primary"].read(["det"])) == n
+        rates[label] = n / (time.perf_counter() - t)
+        cat.close()
+    print(
+        f"  RunEngine count    {rates['catalog writer']:12,.0f} events/s stored live "
+        f"({n:,} events; {rates['no-op subscriber']:,.0f}/s with a no-op subscriber, "
+        f"{rates['alone']:,.0f}/s alone)"
+    )
+
+
 WORDS = [
     "silicon",
     "quartz",
@@ -208,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--engine-events", type=int, default=100_000, help="0 to skip")
     parser.add_argument("--repeat", type=int, default=25, help="queries per search figure")
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args(argv)
@@ -225,6 +259,8 @@ def main(argv: list[str] | None = None) -> None:
             for backend in backends:
                 print(f"{backend}: ingest and read ({args.events:,} events)")
                 bench_ingest_and_read(backend, docs, archive, tmp, pg)
+                if args.engine_events:
+                    bench_engine(backend, args.engine_events, tmp, pg)
                 print(f"{backend}: search over {args.runs:,} runs")
                 bench_search(backend, args.runs, tmp, pg, args.repeat)
         finally:

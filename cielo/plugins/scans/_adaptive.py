@@ -7,9 +7,17 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator, checkpoint, mv, run_wrapper, stage_wrapper, trigger_and_read
+from cielo.plans import MsgGenerator, one_1d_step
 
-from ._common import check_detectors, dimensions, merge_md, names, relative, reprs
+from ._common import (
+    check_detectors,
+    dimensions,
+    field_value,
+    merge_md,
+    names,
+    plan_md,
+    staged_run,
+)
 
 __all__ = ["adaptive_scan", "rel_adaptive_scan"]
 
@@ -72,6 +80,7 @@ def adaptive_scan(
             backstep,
             threshold,
             md,
+            relative=False,
         )
     )
 
@@ -89,6 +98,8 @@ def _adaptive(
     backstep: bool,
     threshold: float,
     md: Mapping[str, Any] | None,
+    *,
+    relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
     if not 0 < min_step <= max_step:
@@ -97,23 +108,21 @@ def _adaptive(
         )
     if target_delta <= 0:
         raise PlanParameterError(f"{name}: target_delta={target_delta!r} must be positive")
+    plan_args = {
+        "target_field": target_field,
+        "motor": repr(motor),
+        "start": start,
+        "stop": stop,
+        "min_step": min_step,
+        "max_step": max_step,
+        "target_delta": target_delta,
+        "backstep": backstep,
+        "threshold": threshold,
+    }
     base = {
         "detectors": names(detectors),
         "motors": names([motor]),
-        "plan_args": {
-            "detectors": reprs(detectors),
-            "target_field": target_field,
-            "motor": repr(motor),
-            "start": start,
-            "stop": stop,
-            "min_step": min_step,
-            "max_step": max_step,
-            "target_delta": target_delta,
-            "backstep": backstep,
-            "threshold": threshold,
-        },
-        "plan_name": name,
-        "hints": {"dimensions": dimensions([motor])},
+        **plan_md(name, detectors, plan_args, hints={"dimensions": dimensions([motor])}),
     }
     direction = 1 if stop >= start else -1
 
@@ -122,17 +131,10 @@ def _adaptive(
         step = (max_step - min_step) / 2
         previous: float | None = None
         while position * direction < stop * direction:
-            yield from checkpoint()
-            yield from mv(motor, position)
-            readings = yield from trigger_and_read([*detectors, motor])
+            readings = yield from one_1d_step(detectors, motor, position)
             if not readings:  # not driven by a RunEngine
                 return
-            if target_field not in readings:
-                raise PlanParameterError(
-                    f"{name}: target_field {target_field!r} is not among the readings "
-                    f"({', '.join(sorted(readings))})"
-                )
-            value = readings[target_field]["value"]
+            value = field_value(readings, target_field, f"{name}: target_field {target_field!r}")
             if previous is None:
                 previous = value
                 position += step * direction
@@ -150,8 +152,9 @@ def _adaptive(
                 step = 0.2 * new_step + 0.8 * step
             position += step * direction
 
-    plan = run_wrapper(core(), md=merge_md(base, md))
-    return (yield from stage_wrapper(plan, [*detectors, motor]))
+    return (
+        yield from staged_run(core(), merge_md(base, md), detectors, [motor], relative=relative)
+    )
 
 
 def rel_adaptive_scan(
@@ -187,5 +190,6 @@ def rel_adaptive_scan(
         backstep,
         threshold,
         md,
+        relative=True,
     )
-    return (yield from relative(plan, [motor]))
+    return (yield from plan)

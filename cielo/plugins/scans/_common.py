@@ -32,10 +32,10 @@ __all__ = [
     "plan_md",
     "merge_md",
     "check_detectors",
+    "field_value",
     "adapt_per_step",
     "staged_run",
     "run_nd",
-    "relative",
 ]
 
 #: ``per_step(detectors, step, pos_cache)`` (or ``(detectors, motor, step)`` for one motor).
@@ -129,6 +129,15 @@ def check_detectors(detectors: Any, plan: str) -> list[Readable]:
             f"{plan}: detectors must be a list of devices, got {shown!r}; write [{shown}]"
         )
     return list(detectors)
+
+
+def field_value(readings: Mapping[str, Any], field: str, what: str) -> Any:
+    """``readings[field]["value"]``, or an error starting with ``what`` if it was not read."""
+    if field not in readings:
+        raise PlanParameterError(
+            f"{what} is not among the readings ({', '.join(sorted(readings))})"
+        )
+    return readings[field]["value"]
 
 
 def _names_match(sig: inspect.Signature, expected: Sequence[str]) -> bool:
@@ -228,8 +237,3 @@ def run_nd(
             yield from step_plan(detectors, step, pos_cache)
 
     return (yield from staged_run(inner(), md, detectors, motors, relative=relative))
-
-
-def relative(plan: Any, motors: Sequence[Any]) -> MsgGenerator:
-    """Make ``plan``'s moves of ``motors`` relative, and move them back afterwards."""
-    return (yield from reset_positions_wrapper(relative_set_wrapper(plan, motors), motors))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -180,6 +181,9 @@ class RunEngine:
         for name, handler in _BUILTIN_HANDLERS.items():
             self._registry.register(name, handler)
         self._ctx = CommandContext(self)
+        bluesky_engine = sys.modules.get("bluesky.run_engine")  # imported by ophyd-async
+        if bluesky_engine is not None and getattr(bluesky_engine, "_bluesky_event_loop", 0) is None:
+            bluesky_engine.set_bluesky_event_loop(self._loop)
         if validate_documents:
             self._dispatcher.subscribe(_event_model_validator(), "all", buffered=False)
 
@@ -202,6 +206,14 @@ class RunEngine:
     def loop(self) -> asyncio.AbstractEventLoop:
         """The engine's event loop (runs in its own thread; use it for ophyd-async devices)."""
         return self._loop
+
+    def share_loop_with_bluesky(self) -> None:
+        """Make this engine's loop Bluesky's event loop, so ophyd-async's ``init_devices()``
+        (which connects devices through ``bluesky.run_engine.call_in_bluesky_event_loop``)
+        connects them where this engine will use them. Needs bluesky installed."""
+        from bluesky.run_engine import set_bluesky_event_loop
+
+        set_bluesky_event_loop(self._loop)
 
     def run_coroutine(self, coro: Any, timeout: float | None = None) -> Any:
         """Run ``coro`` on the engine's loop and return its result (e.g. ``device.connect()``)."""
@@ -226,6 +238,12 @@ class RunEngine:
             for suspender in list(self._suspenders):
                 self.remove_suspender(suspender)
             self._dispatcher.close()
+            bluesky_engine = sys.modules.get("bluesky.run_engine")
+            if (
+                bluesky_engine is not None
+                and getattr(bluesky_engine, "_bluesky_event_loop", None) is self._loop
+            ):
+                bluesky_engine.set_bluesky_event_loop(None)
             call_soon_threadsafe(self._loop, self._loop.stop)
             if threading.current_thread() is not self._thread:
                 self._thread.join(5)

@@ -174,3 +174,23 @@ def test_bluesky_suspender_on_cielo(RE, docs):
     t0 = time.monotonic()
     RE(bp.count([det], 1))
     assert time.monotonic() - t0 > 0.25
+
+
+def test_ophyd_async_init_devices_connects_on_the_engine_loop(validate):
+    oa_core = pytest.importorskip("ophyd_async.core")
+    oa_sim = pytest.importorskip("ophyd_async.sim")
+    from bluesky.run_engine import get_bluesky_event_loop
+
+    docs: list[tuple[str, dict]] = []
+    with RunEngine(scan_id_file=None) as RE:
+        RE.share_loop_with_bluesky()
+        RE.subscribe(lambda n, d: docs.append((n, d)))
+        with oa_core.init_devices():
+            oa_x = oa_sim.SimMotor()
+            oa_point = oa_sim.SimPointDetector(oa_sim.PatternGenerator())
+        RE(bp.scan([oa_point], oa_x, 0, 1, 2))
+    assert oa_x.name == "oa_x"
+    assert get_bluesky_event_loop() is None  # handed back when the engine closed
+    for n, d in docs:
+        validate(n, d)
+    assert names(docs).count("event") == 2

@@ -8,9 +8,9 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Readable
-from cielo.plans import MsgGenerator, one_shot, repeat, run_wrapper, stage_wrapper
+from cielo.plans import MsgGenerator, one_shot, repeat
 
-from ._common import check_detectors, jsonable, merge_md, names, reprs
+from ._common import check_detectors, jsonable, merge_md, names, plan_md, staged_run
 
 __all__ = ["count"]
 
@@ -62,11 +62,10 @@ def count(
             raise PlanParameterError(f"count: delays must not be negative, got {delay}")
     elif delay is not None and delay < 0:
         raise PlanParameterError(f"count: delay={delay!r} must not be negative")
+    plan_args = {"num": num, "delay": jsonable(delay)}
     base: dict[str, Any] = {
         "detectors": names(detectors),
-        "plan_args": {"detectors": reprs(detectors), "num": num, "delay": jsonable(delay)},
-        "plan_name": "count",
-        "hints": {"dimensions": [(["time"], "primary")]},
+        **plan_md("count", detectors, plan_args, hints={"dimensions": [(["time"], "primary")]}),
     }
     if num is not None:
         base["num_points"] = num
@@ -77,4 +76,4 @@ def count(
     def inner() -> MsgGenerator:
         return (yield from repeat(shot, num=num, delay=delay))
 
-    return (yield from stage_wrapper(run_wrapper(inner(), md=full_md), detectors))
+    return (yield from staged_run(inner(), full_md, detectors))

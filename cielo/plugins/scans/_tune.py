@@ -7,17 +7,17 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import (
-    MsgGenerator,
-    checkpoint,
-    input_plan,
-    mv,
-    run_wrapper,
-    stage_wrapper,
-    trigger_and_read,
-)
+from cielo.plans import MsgGenerator, input_plan, mv, one_1d_step, run_wrapper, trigger_and_read
 
-from ._common import check_detectors, dimensions, merge_md, names, reprs
+from ._common import (
+    check_detectors,
+    dimensions,
+    field_value,
+    merge_md,
+    names,
+    plan_md,
+    staged_run,
+)
 
 __all__ = ["tune_centroid", "tweak"]
 
@@ -81,23 +81,21 @@ def tune_centroid(
     if num < 2:
         raise PlanParameterError(f"tune_centroid: num={num!r} must be at least 2")
     field = _motor_field(motor)
-    motor_any: Any = motor
+    plan_args = {
+        "signal": signal,
+        "motor": repr(motor),
+        "start": start,
+        "stop": stop,
+        "num": num,
+        "min_step": min_step,
+        "step_factor": step_factor,
+        "snake": snake,
+    }
+    hints = {"dimensions": dimensions([motor])}
     base = {
         "detectors": names(detectors),
         "motors": names([motor]),
-        "plan_args": {
-            "detectors": reprs(detectors),
-            "signal": signal,
-            "motor": repr(motor),
-            "start": start,
-            "stop": stop,
-            "num": num,
-            "min_step": min_step,
-            "step_factor": step_factor,
-            "snake": snake,
-        },
-        "plan_name": "tune_centroid",
-        "hints": {"dimensions": dimensions([motor])},
+        **plan_md("tune_centroid", detectors, plan_args, hints=hints),
     }
     low, high = min(start, stop), max(start, stop)
 
@@ -108,20 +106,12 @@ def tune_centroid(
         peak = None
         total = weighted = 0.0
         while abs(step) >= min_step and low <= position <= high:
-            yield from checkpoint()
-            yield from mv(motor, position)
-            readings = yield from trigger_and_read([*detectors, motor_any])
+            readings = yield from one_1d_step(detectors, motor, position)
             if not readings:
                 return None
-            for key in (signal, field):
-                if key not in readings:
-                    raise PlanParameterError(
-                        f"tune_centroid: {key!r} is not among the readings "
-                        f"({', '.join(sorted(readings))})"
-                    )
-            value = readings[signal]["value"]
+            value = field_value(readings, signal, f"tune_centroid: {signal!r}")
             total += value
-            weighted += readings[field]["value"] * value
+            weighted += field_value(readings, field, f"tune_centroid: {field!r}") * value
             position += step
             if not min(a, b) <= position <= max(a, b):
                 if total == 0:
@@ -139,8 +129,7 @@ def tune_centroid(
             yield from mv(motor, peak)
         return peak
 
-    plan = run_wrapper(core(), md=merge_md(base, md))
-    return (yield from stage_wrapper(plan, [*detectors, motor]))
+    return (yield from staged_run(core(), merge_md(base, md), detectors, [motor]))
 
 
 def tweak(

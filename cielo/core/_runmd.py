@@ -142,17 +142,18 @@ class PersistentMetadata(MutableMapping[str, Any]):
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
-        """An exclusive lock on ``<file>.lock`` between processes (where fcntl exists)."""
+        """An exclusive lock between processes on the file's directory (no extra file is
+        created; where fcntl exists)."""
         if self.path is None or fcntl is None:
             yield
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     # -- storage -------------------------------------------------------------
     @staticmethod

@@ -105,3 +105,9 @@ def test_two_engines_sharing_a_file_never_repeat_a_scan_id(tmp_path):
             a([Msg("open_run"), Msg("close_run")])
             b([Msg("open_run"), Msg("close_run")])
     assert ids == [1, 2, 3, 4]
+
+
+def test_state_file_is_the_only_file_written(tmp_path):
+    with RunEngine(scan_id_file=tmp_path / "md.json") as RE:
+        RE([Msg("open_run"), Msg("close_run")])
+    assert [p.name for p in tmp_path.iterdir()] == ["md.json"]

@@ -9,15 +9,7 @@ from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, one_1d_step
 
-from ._common import (
-    check_detectors,
-    dimensions,
-    field_value,
-    merge_md,
-    names,
-    plan_md,
-    staged_run,
-)
+from ._common import check_detectors, field_value, merge_md, one_motor_md, staged_run
 
 __all__ = ["adaptive_scan", "rel_adaptive_scan"]
 
@@ -119,11 +111,7 @@ def _adaptive(
         "backstep": backstep,
         "threshold": threshold,
     }
-    base = {
-        "detectors": names(detectors),
-        "motors": names([motor]),
-        **plan_md(name, detectors, plan_args, hints={"dimensions": dimensions([motor])}),
-    }
+    base = one_motor_md(name, detectors, motor, plan_args)
     direction = 1 if stop >= start else -1
 
     def core() -> MsgGenerator:

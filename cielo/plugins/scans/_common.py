@@ -30,6 +30,7 @@ __all__ = [
     "dimensions",
     "joint_dimensions",
     "plan_md",
+    "one_motor_md",
     "merge_md",
     "check_detectors",
     "field_value",
@@ -110,6 +111,17 @@ def plan_md(
         md["plan_pattern_args"] = dict(pattern_args or {})
     md["hints"] = hints
     return md
+
+
+def one_motor_md(
+    name: str, detectors: Sequence[Any], motor: Any, plan_args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """:func:`plan_md` of a plan that moves one motor in a loop of its own."""
+    return {
+        "detectors": names(detectors),
+        "motors": names([motor]),
+        **plan_md(name, detectors, plan_args, hints={"dimensions": dimensions([motor])}),
+    }
 
 
 def merge_md(base: dict[str, Any], md: Mapping[str, Any] | None) -> dict[str, Any]:

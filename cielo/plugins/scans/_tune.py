@@ -15,7 +15,7 @@ from ._common import (
     field_value,
     merge_md,
     names,
-    plan_md,
+    one_motor_md,
     staged_run,
 )
 
@@ -91,12 +91,7 @@ def tune_centroid(
         "step_factor": step_factor,
         "snake": snake,
     }
-    hints = {"dimensions": dimensions([motor])}
-    base = {
-        "detectors": names(detectors),
-        "motors": names([motor]),
-        **plan_md("tune_centroid", detectors, plan_args, hints=hints),
-    }
+    base = one_motor_md("tune_centroid", detectors, motor, plan_args)
     low, high = min(start, stop), max(start, stop)
 
     def core() -> MsgGenerator:

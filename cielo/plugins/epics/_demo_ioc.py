@@ -99,6 +99,38 @@ def _peak(x: float) -> float:
     return 1000.0 * math.exp(-((x - 0.5) ** 2) / 2.0) + 10.0
 
 
+class _IocOnly:
+    """Output records that only the IOC writes (clients' puts are refused).
+
+    The IOC's readbacks (RBV, DMOV, counts, ...) are output records rather than input
+    records: setting an output record processes it at once, in order, whereas an input
+    record's update is queued to a scan thread and may be posted after a later update
+    of another record (counts after "done", a readback after put-completion).
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """Keyword arguments for ``builder.aOut``/``longOut``/``boolOut``."""
+        return {"validate": self._allowed, "always_update": True}
+
+    def _allowed(self, _record: Any, _value: Any) -> bool:
+        return bool(getattr(self._local, "on", False))
+
+    def set(self, record: Any, value: Any) -> None:
+        """Set ``record`` to ``value`` (processing it now)."""
+        self._local.on = True
+        try:
+            record.set(value)
+        finally:
+            self._local.on = False
+
+
+_IOC_ONLY = _IocOnly()
+
+
 class _Motor:
     """Records of one simulated motor, moving at ``VELO`` in 10 ms steps."""
 
@@ -106,9 +138,10 @@ class _Motor:
         self.name = name
         self._on_move = on_move
         self._stop_requested = False
-        self.rbv = builder.aIn(name + ":RBV", initial_value=0.0, EGU="mm", PREC=3)
-        self.dmov = builder.boolIn(name + ":DMOV", initial_value=1, ZNAM="Moving", ONAM="Done")
-        self.movn = builder.boolIn(name + ":MOVN", initial_value=0, ZNAM="Stopped", ONAM="Moving")
+        only = _IOC_ONLY.fields
+        self.rbv = builder.aOut(name + ":RBV", initial_value=0.0, EGU="mm", PREC=3, **only)
+        self.dmov = builder.longOut(name + ":DMOV", initial_value=1, **only)
+        self.movn = builder.longOut(name + ":MOVN", initial_value=0, **only)
         self.hlm = builder.aOut(name + ":HLM", initial_value=10.0, EGU="mm", PREC=3)
         self.llm = builder.aOut(name + ":LLM", initial_value=-10.0, EGU="mm", PREC=3)
         self.velo = builder.aOut(name + ":VELO", initial_value=10.0, EGU="mm/s", PREC=3)
@@ -139,8 +172,8 @@ class _Motor:
 
     async def _move(self, target: float) -> None:
         self._stop_requested = False
-        self.dmov.set(0)
-        self.movn.set(1)
+        _IOC_ONLY.set(self.dmov, 0)
+        _IOC_ONLY.set(self.movn, 1)
         start = self.rbv.get()
         velocity = max(abs(self.velo.get()), 1e-6)
         duration = abs(target - start) / velocity
@@ -150,7 +183,7 @@ class _Motor:
             while not self._stop_requested:
                 frac = 1.0 if duration == 0 else min((time.monotonic() - t0) / duration, 1.0)
                 position = start + (target - start) * frac
-                self.rbv.set(position)
+                _IOC_ONLY.set(self.rbv, position)
                 if self._on_move is not None:
                     self._on_move(position)
                 if frac >= 1.0:
@@ -160,8 +193,8 @@ class _Motor:
         finally:
             if self._stop_requested:  # the setpoint follows where the motor stopped
                 self.val.set(position, process=False)
-            self.movn.set(0)
-            self.dmov.set(1)
+            _IOC_ONLY.set(self.movn, 0)
+            _IOC_ONLY.set(self.dmov, 1)
 
 
 class _Scaler:
@@ -170,8 +203,12 @@ class _Scaler:
     def __init__(self, builder: Any, name: str, source: Any) -> None:
         self._source = source
         self.tp = builder.aOut(name + ":TP", initial_value=0.1, EGU="s", PREC=3, DRVL=0, DRVH=1e4)
-        self.t = builder.aIn(name + ":T", initial_value=0.0, EGU="s", PREC=3)
-        self.s = [builder.longIn(f"{name}:S{i}", initial_value=0, EGU="counts") for i in (1, 2, 3)]
+        only = _IOC_ONLY.fields  # final counts are posted before CNT goes back to 0
+        self.t = builder.aOut(name + ":T", initial_value=0.0, EGU="s", PREC=3, **only)
+        self.s = [
+            builder.longOut(f"{name}:S{i}", initial_value=0, EGU="counts", **only)
+            for i in (1, 2, 3)
+        ]
         self.nm = [
             builder.stringIn(f"{name}:NM{i}", initial_value=label)
             for i, label in zip((1, 2, 3), ("clock", "det", "bkg"), strict=True)
@@ -193,10 +230,10 @@ class _Scaler:
         rate_det = _peak(self._source())
         while True:
             elapsed = min(time.monotonic() - t0, preset)
-            self.t.set(elapsed)
-            self.s[0].set(int(1e7 * elapsed))
-            self.s[1].set(int(rate_det * elapsed * 10))
-            self.s[2].set(int(50 * elapsed * 10) + random.randint(0, 3))
+            _IOC_ONLY.set(self.t, elapsed)
+            _IOC_ONLY.set(self.s[0], int(1e7 * elapsed))
+            _IOC_ONLY.set(self.s[1], int(rate_det * elapsed * 10))
+            _IOC_ONLY.set(self.s[2], int(50 * elapsed * 10) + random.randint(0, 3))
             if elapsed >= preset:
                 break
             await asyncio.sleep(min(0.02, preset - elapsed))
@@ -211,7 +248,10 @@ def _build(builder: Any, softioc: Any, prefix: str, extra_pvs: int = 0) -> dict[
         records[f"pv:{i}"] = builder.aIn(f"{p}pv:{i}", initial_value=float(i), EGU="V", PREC=3)
     alarm = {"HIHI": 9.0, "HHSV": "MAJOR", "HIGH": 8.0, "HSV": "MINOR"}
     alarm |= {"LOW": -8.0, "LSV": "MINOR", "LOLO": -9.0, "LLSV": "MAJOR"}
-    ai = builder.aIn(p + "ai", initial_value=0.0, EGU="V", PREC=2, LOPR=-10, HOPR=10, **alarm)
+    only = _IOC_ONLY.fields
+    ai = builder.aOut(
+        p + "ai", initial_value=0.0, EGU="V", PREC=2, DRVL=-10, DRVH=10, **alarm, **only
+    )
     records["ai"] = ai
     records["ao"] = builder.aOut(
         p + "ao",
@@ -222,26 +262,31 @@ def _build(builder: Any, softioc: Any, prefix: str, extra_pvs: int = 0) -> dict[
         DRVH=10.0,
         **alarm,
         blocking=True,
-        on_update=ai.set,
+        on_update=lambda value: _IOC_ONLY.set(ai, value),
     )
-    bi = builder.boolIn(p + "bi", initial_value=0, ZNAM="Off", ONAM="On")
+    bi = builder.boolOut(p + "bi", initial_value=0, ZNAM="Off", ONAM="On", **only)
     records["bo"] = builder.boolOut(
-        p + "bo", initial_value=0, ZNAM="Off", ONAM="On", blocking=True, on_update=bi.set
+        p + "bo",
+        initial_value=0,
+        ZNAM="Off",
+        ONAM="On",
+        blocking=True,
+        on_update=lambda value: _IOC_ONLY.set(bi, value),
     )
     records["wf"] = builder.WaveformOut(p + "wf", [float(i) for i in range(32)], EGU="counts")
     records["str"] = builder.stringOut(p + "str", initial_value="hello")
 
-    fast = builder.aIn(p + "fast", initial_value=0, PREC=0)
+    fast = builder.aOut(p + "fast", initial_value=0, PREC=0, DRVL=0, DRVH=1e12, **only)
     records["fast"] = fast
     records["fast:PERIOD"] = builder.aOut(
         p + "fast:PERIOD", initial_value=0.0, EGU="s", PREC=4, DRVL=0, DRVH=10
     )
 
-    det = builder.aIn(p + "det", initial_value=_peak(0.0), EGU="counts", PREC=1)
+    det = builder.aOut(p + "det", initial_value=_peak(0.0), EGU="counts", PREC=1, **only)
     records["det"] = det
 
     def _det_follows(x: float) -> None:
-        det.set(_peak(x) + random.gauss(0.0, 2.0))
+        _IOC_ONLY.set(det, _peak(x) + random.gauss(0.0, 2.0))
 
     m1 = _Motor(builder, p + "m1", hold_put=True, on_move=_det_follows)
     m2 = _Motor(builder, p + "m2", hold_put=False)
@@ -270,7 +315,7 @@ def _drive_fast(fast: Any, period: Any) -> None:
             time.sleep(0.05)
             continue
         count += 1
-        fast.set(count)
+        _IOC_ONLY.set(fast, count)
         time.sleep(dt)
 
 

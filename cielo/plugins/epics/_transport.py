@@ -13,7 +13,9 @@ callbacks) is therefore handed to one dispatcher thread, in arrival order.
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
@@ -29,12 +31,21 @@ _executor: ThreadPoolExecutor | None = None
 
 def epics_module() -> ModuleType:
     """``import epics``, with a clear error naming the fix when pyepics is missing."""
+    first = "epics" not in sys.modules
     try:
         import epics
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise DeviceError(
             "EPICS devices need pyepics: pip install 'cielo[epics]' (or pyepics)"
         ) from exc
+    if first and "softioc" in sys.modules:
+        warnings.warn(
+            "softioc (an IOC) is imported in this process: its copy of EPICS base and "
+            "pyepics' libca do not work side by side (channels never connect). Run the "
+            "IOC in another process (cielo ioc sim).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return epics
 
 
@@ -57,8 +68,6 @@ def client_env(
 
 def reset_context() -> None:
     """Drop pyepics' channels and libca context; the next channel reads the env anew."""
-    import sys
-
     epics = sys.modules.get("epics")
     if epics is not None and epics.ca.libca is not None:
         epics.ca.clear_cache()

@@ -187,3 +187,22 @@ def test_console_script_runs_main():
     proc = cli("--help")
     assert proc.returncode == 0 and "usage: cielo" in proc.stdout
     assert textwrap.dedent("run").strip() in proc.stdout
+
+
+def test_a_closed_pipe_ends_the_output_quietly():
+    # `cielo plans | head -1`: the reader leaves early; no traceback, exit 141 like a shell.
+    # The pipe is shrunk to one page so the ~8 kB listing cannot fit in it.
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cielo.cli", "plans"], stdout=write_end, stderr=subprocess.PIPE
+    )
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        assert reader.readline()
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr
+    assert "Traceback" not in stderr

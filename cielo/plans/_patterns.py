@@ -189,6 +189,15 @@ def snake_flags(motors: Sequence[Any], snake_axes: Any) -> list[bool]:
     return [any(m is motor for m in chosen) for motor in motors]
 
 
+def _spiral_frame(
+    x_range: float, y_range: float, dr: float, dr_y: float | None, tilt: float
+) -> tuple[float, float, float, float]:
+    """``(aspect, half_x, half_y, tilt_tan)`` of the ring and Fermat spirals: the y/x
+    step ratio, the rectangle's half-widths (y divided by the ratio), the tilt's slope."""
+    aspect = 1.0 if dr_y is None else dr_y / dr
+    return aspect, x_range / 2, y_range / (2 * aspect), float(np.tan(tilt + np.pi / 2.0))
+
+
 def spiral(
     x_motor: Any,
     y_motor: Any,
@@ -204,10 +213,8 @@ def spiral(
 ) -> Trajectory:
     """Rings ``dr`` apart around (x_start, y_start), ``nth`` points on the first ring,
     kept inside the (tilted) ``x_range`` by ``y_range`` rectangle."""
-    aspect = 1.0 if dr_y is None else dr_y / dr
-    half_x, half_y = x_range / 2, y_range / (2 * aspect)
+    aspect, half_x, half_y, tilt_tan = _spiral_frame(x_range, y_range, dr, dr_y, tilt)
     rings = 1 + int(np.sqrt(half_x**2 + half_y**2) / dr)
-    tilt_tan = np.tan(tilt + np.pi / 2.0)
     xs, ys = [], []
     for ring in range(1, rings + 2):
         radius = ring * dr
@@ -240,9 +247,7 @@ def spiral_fermat(
     tilt: float = 0.0,
 ) -> Trajectory:
     """A Fermat spiral (points ``sqrt(i) * dr / factor`` out, golden angle apart)."""
-    aspect = 1.0 if dr_y is None else dr_y / dr
-    half_x, half_y = x_range / 2, y_range / (2 * aspect)
-    tilt_tan = np.tan(tilt + np.pi / 2.0)
+    aspect, half_x, half_y, tilt_tan = _spiral_frame(x_range, y_range, dr, dr_y, tilt)
     n = int((1.5 * np.sqrt(half_x**2 + half_y**2) / (dr / factor)) ** 2)
     xs, ys = [], []
     for i in range(1, n):

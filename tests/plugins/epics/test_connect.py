@@ -75,3 +75,26 @@ def test_killed_ioc_fails_reads_and_moves_naming_the_pv(victim_ioc):
         ai.read()
     with pytest.raises(DeviceError, match=f"{p}ao"):
         ao.set(1.0)
+
+
+def test_signals_reconnect_when_the_ioc_comes_back(victim_ioc, epics_iocs):
+    from .conftest import start_ioc
+
+    p = victim_ioc.prefix
+    ai = EpicsSignalRO(p + "ai", name="ai")
+    connect_all([ai], timeout=5)
+    victim_ioc.kill()
+    deadline = time.monotonic() + 5
+    while ai.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not ai.connected
+    again = start_ioc(p, victim_ioc.port, epics_iocs.logdir, epics_iocs.env)
+    try:
+        again.wait_ready()
+        deadline = time.monotonic() + 15
+        while not ai.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ai.connected, "the signal did not reconnect to the restarted IOC"
+        assert ai.read()["ai"]["value"] == 0.0
+    finally:
+        again.stop()

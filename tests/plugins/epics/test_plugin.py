@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import cielo
 from cielo import load_profile
 from cielo.core import signature_schema
 from cielo.plugins.epics import DEVICE_TYPES, EpicsMotor, EpicsScaler, EpicsSignal, EpicsSignalRO
@@ -58,8 +60,11 @@ def test_factories_have_typed_signatures():
 
 
 @pytest.mark.epics
-def test_epics_profile_builds_connected_devices(ioc):
-    env = load_profile("epics")
+@pytest.mark.parametrize("how", ["name", "path"])
+def test_epics_profile_builds_connected_devices(ioc, how):
+    path = Path(cielo.__file__).parent / "profiles" / "epics.toml"
+    env = load_profile("epics" if how == "name" else path)
+    assert env.profile.path == path
     devices = env.devices
     assert isinstance(devices["motor"], EpicsMotor) and isinstance(devices["scaler"], EpicsScaler)
     assert isinstance(devices["det"], EpicsSignalRO) and isinstance(devices["voltage"], EpicsSignal)

@@ -2,8 +2,9 @@
 
 Each ``rel_*`` plan is compared with its absolute form started at the motors' positions
 (on the sim beamline's RunEngine, documents validated by event-model): the same motor
-columns, the same run-start metadata but for ``plan_name`` (and, for spirals, the centre
-recorded as 0 and the extents around 0), and the motors back where they started.
+columns, start documents recording the same things (positions and ``plan_name`` aside;
+relative spirals record their centre as 0 and extents around 0), and the motors back
+where they started.
 """
 
 from __future__ import annotations

@@ -43,25 +43,27 @@ class _Channel:
         self.connected = False
         self.ever_connected = False
         self.connect_status: Status | None = None
+        self._start_lock = threading.Lock()
         self._on_connection = on_connection
 
     def start(self, timeout: float | None) -> Status:
-        if self.connect_status is not None and not (
-            self.connect_status.done and not self.connect_status.success
-        ):
-            return self.connect_status
-        status = Status(self)
-        self.connect_status = status
-        if self.pv is None:
-            epics = epics_module()
-            self.pv = epics.PV(
-                self.pvname,
-                form="time",
-                auto_monitor=True,
-                connection_callback=self._connection_changed,
-            )
-        elif self.pv.connected:  # reconnecting after an earlier timeout
-            dispatch(self._fetch_ctrl, status)
+        """Start connecting (once; again after a failed attempt); the status of it."""
+        with self._start_lock:
+            current = self.connect_status
+            if current is not None and not (current.done and not current.success):
+                return current
+            status = Status(self)
+            self.connect_status = status
+            if self.pv is None:
+                pv = epics_module().PV(
+                    self.pvname,
+                    form="time",
+                    auto_monitor=True,
+                    connection_callback=self._connection_changed,
+                )
+                self.pv = pv
+            elif self.pv.connected:  # connected after an earlier attempt timed out
+                dispatch(self._fetch_ctrl, status)
         if timeout is not None:
             timer = threading.Timer(timeout, self._timed_out, args=(status, timeout))
             timer.daemon = True

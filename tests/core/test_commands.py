@@ -302,3 +302,72 @@ def test_bluesky_style_waiting_hook_sees_pending_statuses(RE):
     m1, m2 = ThreadMotor("a"), ThreadMotor("b")
     RE([Msg("set", m1, 1, group="g"), Msg("set", m2, 2, group="g"), Msg("wait", None, group="g")])
     assert calls == [2, None]
+
+
+def test_prepare_stop_configure_and_stage_return_values(RE):
+    class Box:
+        name, parent = "box", None
+
+        def __init__(self):
+            self.log = []
+
+        def prepare(self, value):
+            self.log.append(("prepare", value))
+            return ThreadMotor("p", delay=0.02).set(value)
+
+        def stop(self, *, success=False):
+            self.log.append(("stop", success))
+
+        def configure(self, **kwargs):
+            self.log.append(("configure", kwargs))
+            return {}, kwargs
+
+        def stage(self):
+            self.log.append(("stage",))
+            return [self]
+
+        def unstage(self):
+            self.log.append(("unstage",))
+            return [self]
+
+    box = Box()
+
+    def plan():
+        staged = yield Msg("stage", box)
+        st = yield Msg("prepare", box, {"frames": 3}, group="p")
+        yield Msg("wait", None, group="p")
+        _old, new = yield Msg("configure", box, gain=4)
+        yield Msg("stop", box, success=True)
+        yield Msg("unstage", box)
+        return staged, st.success, new
+
+    staged, prepared, new = RE(plan()).plan_result
+    assert staged == [box] and prepared and new == {"gain": 4}
+    assert box.log == [
+        ("stage",),
+        ("prepare", {"frames": 3}),
+        ("configure", {"gain": 4}),
+        ("stop", True),
+        ("unstage",),
+    ]
+
+
+def test_staged_devices_are_unstaged_when_a_plan_fails(RE):
+    class Stager:
+        name, parent = "stager", None
+        unstaged = False
+
+        def stage(self):
+            return [self]
+
+        def unstage(self):
+            Stager.unstaged = True
+            return [self]
+
+    def plan():
+        yield Msg("stage", Stager())
+        raise RuntimeError("plan bug")
+
+    with pytest.raises(RuntimeError, match="plan bug"):
+        RE(plan())
+    assert Stager.unstaged

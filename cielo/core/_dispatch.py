@@ -253,7 +253,13 @@ class Dispatcher:
 
     def close(self, timeout: float | None = 5.0) -> None:
         """Deliver what is buffered, then stop the delivery threads."""
-        self.flush(timeout)
+        if not self.flush(timeout):
+            stuck = [s.label for s in self._subs.values() if s.worker and s.worker.queue]
+            logger.error(
+                "closing with documents still undelivered to %s after %s s: a subscriber is stuck",
+                ", ".join(stuck) or "a subscriber",
+                timeout,
+            )
         with self._lock:
             subs = list(self._subs.values())
             self._subs.clear()

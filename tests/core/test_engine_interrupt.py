@@ -55,13 +55,17 @@ def later(seconds: float, func, *args) -> threading.Timer:
     return timer
 
 
-def step_plan(dev: Counter, points: int, dwell: float, log: list[str]):
+def step_plan(dev: Counter, points: int, dwell: float, log: list[str], during=None):
+    """Steps of set, dwell, read; ``during = (step, request)`` calls ``request()`` from another
+    thread shortly after that step's dwell began (so it lands inside the dwell)."""
     yield Msg("open_run")
     try:
         for i in range(points):
             yield Msg("checkpoint")
             yield Msg("set", dev, i, group="move")
             yield Msg("wait", None, group="move")
+            if during is not None and during[0] == i:
+                later(0.02, during[1])
             yield Msg("sleep", None, dwell)
             yield Msg("create", None, name="primary")
             yield Msg("read", dev)
@@ -74,9 +78,8 @@ def step_plan(dev: Counter, points: int, dwell: float, log: list[str]):
 
 def test_immediate_pause_rewinds_to_checkpoint_and_resumes(RE, docs, validate):
     dev, log = Counter(), []
-    later(0.15, RE.request_pause)
     with pytest.raises(RunEngineInterrupted):
-        RE(step_plan(dev, 3, 0.1, log))
+        RE(step_plan(dev, 3, 0.3, log, during=(1, RE.request_pause)))
     assert RE.state == "paused"
     sets_at_pause = dev.sets
     result = RE.resume()
@@ -84,7 +87,7 @@ def test_immediate_pause_rewinds_to_checkpoint_and_resumes(RE, docs, validate):
     assert result.plan_result == "done"
     assert log == ["finally"]
     # the interrupted step was replayed from its checkpoint: one extra set, no lost or duplicated events
-    assert dev.sets == 4 and sets_at_pause >= 1
+    assert dev.sets == 4 and sets_at_pause == 2
     events = [d for n, d in docs if n == "event"]
     assert [e["data"]["ctr"] for e in events] == [0, 1, 2]
     assert [e["seq_num"] for e in events] == [1, 2, 3]
@@ -94,9 +97,8 @@ def test_immediate_pause_rewinds_to_checkpoint_and_resumes(RE, docs, validate):
 
 def test_deferred_pause_waits_for_next_checkpoint(RE, docs):
     dev, log = Counter(), []
-    later(0.05, RE.request_pause, True)
     with pytest.raises(RunEngineInterrupted):
-        RE(step_plan(dev, 3, 0.1, log))
+        RE(step_plan(dev, 3, 0.2, log, during=(0, lambda: RE.request_pause(defer=True))))
     # the step that was running when the request came finished before the pause
     events_before = [d for n, d in docs if n == "event"]
     assert len(events_before) == 1

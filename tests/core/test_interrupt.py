@@ -46,11 +46,11 @@ def test_ctrl_c_once_pauses_at_next_checkpoint(RE, capsys):
     with pytest.raises(RunEngineInterrupted):
         RE(slow_steps(5, 0.3, log))
     sender.join()
-    assert log == [0]  # the running step finished, then the checkpoint paused
+    assert 1 <= len(log) < 5  # the running step finished, then the checkpoint paused
     assert RE.state == "paused"
     assert "next checkpoint" in capsys.readouterr().err
     RE.resume()
-    assert log == [0, 1, 2, 3, 4]
+    assert log == [0, 1, 2, 3, 4]  # nothing was redone: the pause came at a checkpoint
 
 
 def test_ctrl_c_twice_pauses_now(RE):

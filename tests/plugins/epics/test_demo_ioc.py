@@ -89,3 +89,19 @@ def test_two_command_try_out(ioc, epics_iocs):
     assert result.returncode == 0, result.stderr
     assert "motor" in result.stdout and "det" in result.stdout
     assert "success" in result.stdout and "5 events" in result.stdout
+
+
+@pytest.mark.epics
+def test_try_out_without_the_ioc_says_which_pv_is_missing(epics_iocs):
+    env = epics_iocs.env | {"EPICS_CA_ADDR_LIST": f"127.0.0.1:{free_port()}"}
+    result = subprocess.run(
+        [CIELO, "run", "--profile", "epics", "scan([det], motor, -1, 1, num=5)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CIELO:" in result.stderr and "is not connected" in result.stderr
+    assert "EPICS_CA_ADDR_LIST" in result.stderr

@@ -458,3 +458,25 @@ def test_debug_mode_validates_every_document():
 
         with pytest.raises(RunEngineError, match="dtype"):
             RE([Msg("open_run"), *step(BadKeys("bad")), Msg("close_run")])
+
+
+def test_datum_page_from_a_device_is_passed_on(RE, docs, validate):
+    class PagedFileDet(FileDet):
+        def trigger(self):
+            super().trigger()
+            resource = self.resource["uid"]
+            self.pending = [d for d in self.pending if d[0] == "resource"] + [
+                (
+                    "datum_page",
+                    {"resource": resource, "datum_id": [self.datum_id], "datum_kwargs": {}},
+                )
+            ]
+            return finished_status(self)
+
+    cam = PagedFileDet("cam")
+    RE([Msg("open_run"), *step(cam), *step(cam), Msg("close_run")])
+    kinds = names(docs)
+    assert kinds.count("datum_page") == 2 and kinds.count("resource") == 1
+    assert kinds.index("datum_page") < kinds.index("event")
+    for n, d in docs:
+        validate(n, d)

@@ -19,6 +19,7 @@ def test_pages_exist():
         "suspenders.md",
         "subscribing.md",
         "commands.md",
+        "testing.md",
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import types
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._composer import ObjectInfo, RunComposer
@@ -240,9 +240,10 @@ class CommandContext:
             except AttributeError:
                 pass
 
-    def add_to_group(self, group: Any, status: Any) -> None:
-        """Track ``status`` so ``Msg('wait', group=group)`` waits for it."""
-        self.groups.setdefault(group, []).append(status)
+    def add_to_group(self, group: Any, status: Any, obj: Any = None, method: str = "command") -> None:
+        """Track ``status`` so ``Msg('wait', group=group)`` waits for it (``obj`` and
+        ``method`` name it in error messages)."""
+        self.groups.setdefault(group, []).append((status, obj, method))
 
     def as_status(self, obj: Any, method: str, result: Any) -> Any:
         """A status for what a device method returned (value, status or awaitable)."""
@@ -284,7 +285,8 @@ class CommandContext:
         return objs + list(msg.args)
 
     def pop_group(self, group: Any) -> list[Any]:
-        return self.groups.pop(group, [])
+        """Forget group ``group`` and return its statuses."""
+        return [entry[0] for entry in self.groups.pop(group, [])]
 
     def reset(self) -> None:
         """Forget per-plan state (the engine calls this at the start of each plan)."""
@@ -297,8 +299,3 @@ class CommandContext:
         self.plan_suspenders = []
         self.rewindable = True
         self.failed_device.clear()
-
-
-def iter_commands(mappings: Iterable[Mapping[str, Handler]]) -> Iterable[tuple[str, Handler]]:
-    for mapping in mappings:
-        yield from mapping.items()

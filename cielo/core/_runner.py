@@ -405,5 +405,3 @@ def _as_future(future: Any) -> Any:
         return future()
     return future
 
-
-PlanFactory = Callable[[], Generator[Msg, Any, Any]]

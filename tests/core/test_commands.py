@@ -371,3 +371,19 @@ def test_staged_devices_are_unstaged_when_a_plan_fails(RE):
     with pytest.raises(RuntimeError, match="plan bug"):
         RE(plan())
     assert Stager.unstaged
+
+
+def test_plugin_command_status_joins_a_wait_group(RE):
+    def start_slow(ctx, msg):
+        st = ThreadMotor("slow", delay=0.05).set(1)
+        ctx.add_to_group(msg.kwargs["group"], st, msg.obj, "start_slow")
+        return st
+
+    RE.register_command("start_slow", start_slow)
+
+    def plan():
+        st = yield Msg("start_slow", None, group="g")
+        yield Msg("wait", None, group="g")
+        return st.done
+
+    assert RE(plan()).plan_result is True

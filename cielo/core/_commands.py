@@ -240,7 +240,9 @@ class CommandContext:
             except AttributeError:
                 pass
 
-    def add_to_group(self, group: Any, status: Any, obj: Any = None, method: str = "command") -> None:
+    def add_to_group(
+        self, group: Any, status: Any, obj: Any = None, method: str = "command"
+    ) -> None:
         """Track ``status`` so ``Msg('wait', group=group)`` waits for it (``obj`` and
         ``method`` name it in error messages)."""
         self.groups.setdefault(group, []).append((status, obj, method))

@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import enum
 import logging
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._commands import CommandContext, CoroutineType
@@ -404,4 +404,3 @@ def _as_future(future: Any) -> Any:
     if callable(future) and not hasattr(future, "__await__"):
         return future()
     return future
-

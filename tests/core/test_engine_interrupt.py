@@ -319,3 +319,56 @@ def test_retaken_point_reuses_its_seq_num_and_engine_commands_are_not_replayed(R
     assert [d for n, d in docs if n == "stop"][0]["num_events"] == {"primary": 2}
     for name, doc in docs:
         validate(name, doc)
+
+
+def test_many_pauses_lose_and_duplicate_nothing(RE, docs, validate):
+    """Pause requests at arbitrary moments, resumed each time: every point once, in order."""
+    import random
+
+    dev = Counter()
+    rng = random.Random(7)
+    points = 40
+
+    def plan():
+        yield Msg("open_run")
+        for i in range(points):
+            yield Msg("checkpoint")
+            yield Msg("set", dev, i, group="m")
+            yield Msg("wait", None, group="m")
+            yield Msg("sleep", None, 0.002)
+            yield Msg("create", None, name="primary")
+            yield Msg("read", dev)
+            yield Msg("save")
+        yield Msg("close_run")
+
+    stop = threading.Event()
+
+    def pester():
+        while not stop.is_set():
+            time.sleep(rng.uniform(0.001, 0.02))
+            RE.request_pause()
+
+    thread = threading.Thread(target=pester)
+    thread.start()
+    pauses = 0
+    try:
+        try:
+            RE(plan())
+        except RunEngineInterrupted:
+            pauses += 1
+            while True:
+                try:
+                    RE.resume()
+                    break
+                except RunEngineInterrupted:
+                    pauses += 1
+    finally:
+        stop.set()
+        thread.join()
+    assert pauses >= 3
+    events = [d for n, d in docs if n == "event"]
+    latest = {e["seq_num"]: e["data"]["ctr"] for e in events}  # re-taken points replace
+    assert latest == {i + 1: i for i in range(points)}
+    assert [d for n, d in docs if n == "stop"][0]["num_events"] == {"primary": points}
+    for name, doc in docs:
+        validate(name, doc)

@@ -296,13 +296,7 @@ class PlanRunner:
         if self.pause_now:
             self.pause_now = False
             self.response, self.exception = ret, exc
-            if self.msg_cache is not None:
-                self.replay = list(self.msg_cache)
-                self._drop_bundles()
-            elif interrupted is not None:
-                self.replay = [interrupted]
-            else:
-                self.replay = []
+            self.replay = self._rewind(interrupted)
             return ret, exc, Outcome.PAUSED
         if interrupted is not None:  # woken for a request already handled: redo the message
             try:
@@ -318,11 +312,7 @@ class PlanRunner:
         engine = self.engine
         logger.warning("suspending: %s", justification or "a suspender tripped")
         engine._set_suspended(True, justification)
-        if self.msg_cache is not None:
-            replay = list(self.msg_cache)
-            self._drop_bundles()
-        else:
-            replay = [interrupted] if interrupted is not None else []
+        replay = self._rewind(interrupted)
         try:
             if pre_plan is not None:
                 await self.run_subplan(pre_plan)
@@ -352,6 +342,22 @@ class PlanRunner:
         logger.warning("resuming after suspension")
         ret, exc = await self._replay(replay, ret, exc)
         return ret, exc, None, None
+
+    def _rewind(self, interrupted: Msg | None) -> list[Msg]:
+        """The messages to run again before the plan goes on.
+
+        Rewindable: those since the last checkpoint (open bundles dropped, sequence numbers
+        restored). Otherwise only the message that was cut short, if any. A cut-short
+        message that is never cached (e.g. a ``stage`` waiting for its status) is redone.
+        """
+        if self.msg_cache is not None:
+            replay = list(self.msg_cache)
+            self._drop_bundles()
+        else:
+            replay = []
+        if interrupted is not None and (not replay or replay[-1] is not interrupted):
+            replay.append(interrupted)
+        return replay
 
     def _drop_bundles(self) -> None:
         """Rewinding: drop an event being bundled since the checkpoint and take sequence

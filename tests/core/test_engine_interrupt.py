@@ -372,3 +372,25 @@ def test_many_pauses_lose_and_duplicate_nothing(RE, docs, validate):
     assert [d for n, d in docs if n == "stop"][0]["num_events"] == {"primary": points}
     for name, doc in docs:
         validate(name, doc)
+
+
+def test_a_stage_cut_short_by_a_pause_is_redone(RE):
+    class SlowStage(Counter):
+        stages = 0
+
+        def stage(self):
+            SlowStage.stages += 1
+            st = Status(self)
+            threading.Timer(0.3, st.set_finished).start()
+            return st
+
+        def unstage(self):
+            return [self]
+
+    dev = SlowStage("slow")
+    later(0.05, RE.request_pause)
+    with pytest.raises(RunEngineInterrupted):
+        RE([Msg("checkpoint"), Msg("stage", dev), Msg("set", dev, 1)])
+    RE.resume()
+    assert SlowStage.stages == 1  # redone, but staging twice is a no-op for the engine
+    assert dev.sets == 1

@@ -298,6 +298,33 @@ class RunComposer:
             self.seq[stream.name] += rows  # type: ignore[union-attr]
         return rows
 
+    # -- interruptions ----------------------------------------------------------
+    def record_interruption(self, kind: str) -> None:
+        """An event in stream ``interruptions``: ``pause``, ``resume``, ``suspend``..."""
+        stream = self.streams.get("interruptions")
+        if stream is None:
+            info = ObjectInfo(
+                None,
+                {"interruption": {"source": "RunEngine", "dtype": "string", "shape": []}},
+            )
+            info.name = "RunEngine"
+            stream = self.make_descriptor("interruptions", [info])
+        seq = self.seq["interruptions"]
+        self.seq["interruptions"] = seq + 1
+        now = time.time()
+        self._emit(
+            "event",
+            {
+                "uid": new_uid(),
+                "time": now,
+                "descriptor": stream.uid,
+                "seq_num": seq,
+                "data": {"interruption": kind},
+                "timestamps": {"interruption": now},
+                "filled": {},
+            },
+        )
+
     # -- rewinding ------------------------------------------------------------
     def mark_checkpoint(self) -> None:
         """Remember the sequence numbers: a rewind to this checkpoint goes back to them."""

@@ -120,6 +120,9 @@ class RunEngine:
         pause now) during ``RE(plan)`` when running in the main thread.
     sigint_window
         Seconds within which a second Ctrl-C pauses at once.
+    record_interruptions
+        Record pauses, resumes and suspensions as events of an ``interruptions`` stream
+        in every open run (as Bluesky's option of the same name).
     validate_documents
         Debug mode: check every document with event-model's schemas (needs the
         ``event-model`` package) as it is emitted; a failure is a callback error (fatal
@@ -144,10 +147,12 @@ class RunEngine:
         handle_sigint: bool = True,
         sigint_window: float = 2.0,
         validate_documents: bool = False,
+        record_interruptions: bool = False,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
         self._md = PersistentMetadata(path, md)
         self.fatal_callback_errors = fatal_callback_errors
+        self.record_interruptions = record_interruptions
         self.handle_sigint = handle_sigint
         self.sigint_window = sigint_window
         self._state = StateMachine()
@@ -307,6 +312,7 @@ class RunEngine:
     def _set_suspended(self, value: bool, reason: str) -> None:
         self._suspended = value
         self.suspension_reason = reason
+        self._record_interruption("suspend" if value else "resume")
 
     # -- subscriptions -------------------------------------------------------
     def subscribe(
@@ -652,8 +658,14 @@ class RunEngine:
             return outcome, interrupted
         return outcome, result
 
+    def _record_interruption(self, kind: str) -> None:
+        if self.record_interruptions:
+            for composer in self._ctx.runs.values():
+                composer.record_interruption(kind)
+
     async def _pause_devices(self, runner: PlanRunner) -> None:
         """While paused: staged devices are told to pause, monitors stop recording."""
+        self._record_interruption("pause")
         for obj in self._ctx.staged:
             pause = getattr(obj, "pause", None)
             if pause is not None:
@@ -669,6 +681,7 @@ class RunEngine:
 
     def _resume_devices(self) -> None:
         """Before resuming: staged devices resume, monitors record again (from now)."""
+        self._loop.call_soon_threadsafe(self._record_interruption, "resume")
         for obj in self._ctx.staged:
             resume = getattr(obj, "resume", None)
             if resume is not None:

@@ -394,3 +394,19 @@ def test_a_stage_cut_short_by_a_pause_is_redone(RE):
     RE.resume()
     assert SlowStage.stages == 1  # redone, but staging twice is a no-op for the engine
     assert dev.sets == 1
+
+
+def test_interruptions_are_recorded_when_asked(validate):
+    with RunEngine(scan_id_file=None, record_interruptions=True) as RE:
+        docs: list[tuple[str, dict]] = []
+        RE.subscribe(lambda n, d: docs.append((n, d)))
+        with pytest.raises(RunEngineInterrupted):
+            RE([Msg("open_run"), Msg("checkpoint"), Msg("pause"), Msg("close_run")])
+        RE.resume()
+    (desc,) = [d for n, d in docs if n == "descriptor"]
+    assert desc["name"] == "interruptions"
+    kinds = [d["data"]["interruption"] for n, d in docs if n == "event"]
+    assert kinds == ["pause", "resume"]
+    assert docs[-1][1]["num_events"] == {"interruptions": 2}
+    for n, d in docs:
+        validate(n, d)

@@ -321,8 +321,9 @@ def repeat(
 
     Returns
     -------
-    list
-        The return value of each repetition.
+    Any
+        The return value of the last repetition (earlier ones are not kept, so memory
+        stays flat however many repetitions run).
     """
     if delay is None:
         delay = 0.0
@@ -335,11 +336,11 @@ def repeat(
     else:
         delay_iter = itertools.repeat(float(delay))
     counter = itertools.count() if num is None else range(num)
-    results = []
+    result = None
     for i in counter:
         started = time.monotonic()
         yield Msg("checkpoint")
-        results.append((yield from ensure_generator(plan())))
+        result = yield from ensure_generator(plan())
         if num is not None and i + 1 == num:
             break
         try:
@@ -352,7 +353,7 @@ def repeat(
             remaining = d - (time.monotonic() - started)
             if remaining > 0:
                 yield Msg("sleep", None, remaining)
-    return results
+    return result
 
 
 def repeater(

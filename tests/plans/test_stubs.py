@@ -213,6 +213,23 @@ def test_inner_loops(env):
     assert len(s1.moves) == 1 and len(s2.moves) == 0  # already there
 
 
+def test_repeat_returns_the_last_result_and_keeps_no_others():
+    shots = iter(range(100))
+
+    def one_shot_plan():
+        yield Msg("null")
+        return next(shots)
+
+    plan = repeat(one_shot_plan, num=100)
+    msg = next(plan)
+    try:
+        while True:
+            msg = plan.send(None)
+    except StopIteration as done:
+        assert done.value == 99
+    assert msg.command == "null"
+
+
 def test_repeat_with_delays_and_errors(env):
     det = env.devices["det"]
     summary = simulate_plan(repeat(lambda: trigger_and_read([det]), num=3, delay=[0.2, 0.4]))

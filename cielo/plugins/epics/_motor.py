@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from cielo.core import LimitError
+from cielo.core.protocols import DataKey
 from cielo.devices import Kind, MoveStatus, Positioner
 
 from ._batch import EpicsReadMixin, read_many
@@ -23,6 +24,11 @@ class EpicsMotor(EpicsReadMixin, Positioner):
     0 and back to 1 after the move began (and the put has completed), not on the
     put-completion alone. ``stop()`` writes ``STOP``. The readback (``RBV``) reads under
     the device's own name; a dropped connection fails the move naming the PV.
+
+    A motor record gives ``VAL`` and ``RBV`` the record's ``EGU`` as units and ``LLM``..
+    ``HLM`` as control limits; where an IOC leaves them out of the channels' control
+    information (caproto's fake motor record does), ``describe()`` and ``egu`` take them
+    from the ``EGU``, ``LLM`` and ``HLM`` fields.
 
     Parameters
     ----------
@@ -69,7 +75,41 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         self.velocity = EpicsSignal(f("VELO"), kind=Kind.config)
         self.motor_egu = EpicsSignalRO(f("EGU"), kind=Kind.config)
 
-    # -- limits live in the IOC ------------------------------------------------
+    # -- units and limits live in the IOC ---------------------------------------
+    @property
+    def egu(self) -> str | None:
+        """Engineering units: the readback channel's, else the record's ``EGU`` field."""
+        units = super().egu
+        if units:
+            return units
+        return self._egu_field()
+
+    def _egu_field(self) -> str | None:
+        value = self.motor_egu.get()
+        if isinstance(value, bytes):
+            value = value.decode(errors="replace")
+        text = str(value).strip("\x00 ") if value is not None else ""
+        return text or None
+
+    def describe(self) -> dict[str, DataKey]:
+        """Data keys of the readback and setpoint, with ``EGU`` and ``LLM``/``HLM`` filled in."""
+        keys = dict(super().describe())
+        mine = [s.name for s in (self.user_readback, self.user_setpoint) if s.name in keys]
+        if any("units" not in keys[name] for name in mine):
+            units = self._egu_field()
+            if units:
+                for name in mine:
+                    keys[name] = {**keys[name], "units": keys[name].get("units", units)}
+        if any("control" not in keys[name].get("limits", {}) for name in mine):
+            limits = self.limits
+            if limits is not None:
+                control = {"low": limits[0], "high": limits[1]}
+                for name in mine:
+                    given: dict[str, Any] = dict(keys[name].get("limits", {}))
+                    given.setdefault("control", control)
+                    keys[name] = {**keys[name], "limits": given}  # type: ignore[typeddict-unknown-key]
+        return keys
+
     @property  # type: ignore[override]
     def limits(self) -> tuple[float, float] | None:
         """The soft limits ``(LLM, HLM)`` read from the IOC; ``None`` when ``LLM == HLM``."""

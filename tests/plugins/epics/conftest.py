@@ -4,7 +4,9 @@ A session fixture starts two demo IOCs (pythonSoftIOC) as subprocesses, each on 
 Channel Access port on 127.0.0.1, plus a caproto repeater (so libca does not complain
 about a missing caRepeater), and points this process's Channel Access client at exactly
 those ports *before* pyepics creates its context. A third port is reserved for IOCs that
-a test starts and kills (:func:`victim_ioc`). Every process is stopped by its PID.
+a test starts and kills (:func:`victim_ioc`), a fourth for caproto's fake motor record
+IOC (:func:`motor_record_ioc`, started when a test first asks for it). Every process is
+stopped by its PID.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from cielo.plugins.epics._demo_ioc import READY_MARK
 #: Prefix of the main test IOC: the demo's own, so the bundled ``epics`` profile drives it.
 PREFIX = "CIELO:"
 PREFIX2 = "CIELO2:"
+#: Prefix of caproto's fake motor record IOC: it serves ``CMR:mtr1`` .. ``CMR:mtr3``.
+MOTOR_RECORD_PREFIX = "CMR:"
+#: What caproto's server logs once it serves its PVs.
+CAPROTO_READY_MARK = "Server startup complete."
 #: The main IOC also serves ``CIELO:pv:0`` .. ``CIELO:pv:99``.
 EXTRA_PVS = 100
 _victims = itertools.count(1)
@@ -64,6 +70,7 @@ class Ioc:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    ready_mark: str = READY_MARK
 
     @property
     def pid(self) -> int:
@@ -72,14 +79,14 @@ class Ioc:
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if READY_MARK in self.log.read_text(errors="replace"):
+            if self.ready_mark in self.log.read_text(errors="replace"):
                 return
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(
-            f"demo IOC {self.prefix} on port {self.port} did not start; its log:\n"
+            f"IOC {self.prefix} on port {self.port} did not start; its log:\n"
             + self.log.read_text(errors="replace")
         )
 
@@ -123,6 +130,39 @@ def start_ioc(prefix: str, port: int, logdir: Path, env: dict[str, str], extra_p
     return Ioc(prefix, port, process, log)
 
 
+def start_motor_record_ioc(prefix: str, port: int, logdir: Path, env: dict[str, str]) -> Ioc:
+    """caproto's ``fake_motor_record`` example IOC: motor records ``mtr1``..``mtr3``.
+
+    Served on loopback only (``--interfaces`` and ``EPICS_CAS_INTF_ADDR_LIST``), on
+    ``port`` for both TCP and UDP (``EPICS_CAS_SERVER_PORT``/``EPICS_CA_SERVER_PORT``).
+    """
+    log = logdir / f"ioc-{prefix.strip(':')}-{port}.log"
+    ioc_env = env | {
+        "EPICS_CAS_SERVER_PORT": str(port),
+        "EPICS_CA_SERVER_PORT": str(port),
+        "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1",
+        "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
+        "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "caproto.ioc_examples.fake_motor_record",
+                "--prefix",
+                prefix,
+                "--interfaces",
+                "127.0.0.1",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=ioc_env,
+        )
+    return Ioc(prefix, port, process, log, ready_mark=CAPROTO_READY_MARK)
+
+
 @dataclass
 class IocSet:
     """The session's IOCs and the port reserved for tests' own IOCs."""
@@ -130,6 +170,7 @@ class IocSet:
     main: Ioc
     second: Ioc
     spare_port: int
+    motor_record_port: int
     logdir: Path
     env: dict[str, str]
 
@@ -138,9 +179,9 @@ class IocSet:
 def epics_iocs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IocSet]:
     """Two demo IOCs (``CIELO:`` and ``CIELO2:``) on loopback, the client env set for them."""
     logdir = tmp_path_factory.mktemp("iocs")
-    ports = [free_port(), free_port(), free_port()]
-    while len(set(ports)) < 3:
-        ports = [free_port(), free_port(), free_port()]
+    ports = [free_port() for _ in range(4)]
+    while len(set(ports)) < 4:
+        ports = [free_port() for _ in range(4)]
     repeater_port = free_port()
     env = dict(os.environ)
     env["EPICS_CA_REPEATER_PORT"] = str(repeater_port)
@@ -170,7 +211,7 @@ def epics_iocs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IocSet]:
     try:
         main.wait_ready()
         second.wait_ready()
-        yield IocSet(main, second, ports[2], logdir, env | client)
+        yield IocSet(main, second, ports[2], ports[3], logdir, env | client)
     finally:
         main.stop()
         second.stop()
@@ -209,3 +250,18 @@ def victim_ioc(epics_iocs: IocSet) -> Iterator[Ioc]:
         yield victim
     finally:
         victim.stop()
+
+
+@pytest.fixture(scope="session")
+def motor_record_ioc(epics_iocs: IocSet) -> Iterator[Ioc]:
+    """caproto's fake motor record IOC (``CMR:mtr1``..``CMR:mtr3``) on its reserved port."""
+    if importlib.util.find_spec("caproto") is None:
+        pytest.skip("the fake motor record IOC needs caproto")
+    ioc = start_motor_record_ioc(
+        MOTOR_RECORD_PREFIX, epics_iocs.motor_record_port, epics_iocs.logdir, epics_iocs.env
+    )
+    try:
+        ioc.wait_ready()
+        yield ioc
+    finally:
+        ioc.stop()

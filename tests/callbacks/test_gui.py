@@ -78,3 +78,28 @@ def test_ipython_runs_the_queue_after_each_cell(docs, tmp_path, monkeypatch):
     registered[0][1](None)  # IPython finishes the cell
     assert pending_gui_work() == 0 and len(plot.saved) == 1
     plot.close()
+
+
+def test_a_waiting_run_engine_draws_queued_plots_on_the_main_thread(tmp_path):
+    # the callbacks plugin registers a caller hook on every engine built with its plugins
+    from cielo import Msg, RunEngine
+    from cielo.callbacks import on_main_thread
+    from cielo.core import make_plugin_manager
+
+    drawn_in: list[str] = []
+    queued = threading.Event()
+
+    def queue_from_a_subscriber_thread() -> None:
+        on_main_thread(lambda: drawn_in.append(threading.current_thread().name))
+        queued.set()
+
+    def plan():
+        threading.Thread(target=queue_from_a_subscriber_thread).start()
+        yield Msg("sleep", None, 0.3)  # RE() waits in the main thread meanwhile
+        return list(drawn_in)
+
+    pm = make_plugin_manager(autoload=False)
+    with RunEngine(plugin_manager=pm, scan_id_file=None) as RE:
+        during = RE(plan()).plan_result
+    assert queued.is_set()
+    assert during == [threading.main_thread().name]  # drawn before the plan ended

@@ -179,7 +179,7 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     md: dict[str, Any] = {"a": 1}
     hooks.check_run_metadata(md)
     assert md["checked"] is True
-    engine = object()
+    engine = _EngineStandIn()  # bundled plugins configure the engine they are given
     hooks.engine_created(engine)
     assert plugin.calls["cielo_engine_created"] == [{"engine": engine}]
     assert [n for n, _ in hooks.by_plugin("cielo_msg_commands")] == ["every"]
@@ -217,3 +217,13 @@ def test_the_run_engine_calls_its_hooks(validate):
     assert call["plan_name"] == "engine_plan" and call["md"]["sample"] == "s1"
     assert plugin.calls["cielo_check_run_metadata"][0]["md"]["facility"] == "everywhere"
     assert "cielo_msg_commands" in plugin.calls
+
+
+class _EngineStandIn:
+    """Just enough of a RunEngine for ``cielo_engine_created`` implementations."""
+
+    def __init__(self) -> None:
+        self.caller_hooks: list[Any] = []
+
+    def add_caller_hook(self, hook: Any) -> None:
+        self.caller_hooks.append(hook)

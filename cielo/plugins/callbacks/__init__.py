@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Mapping
+from typing import Any
 
 from cielo.core import hookimpl
 from cielo.hookspecs._types import CallbackFactory
 
 from ._factories import best_effort, live_plot, live_table, peak_stats
 
-__all__ = ["cielo_callbacks"]
+__all__ = ["cielo_callbacks", "cielo_engine_created"]
 
 
 @hookimpl
@@ -21,3 +24,18 @@ def cielo_callbacks() -> Mapping[str, CallbackFactory]:
         "best_effort": best_effort,
         "peak_stats": peak_stats,
     }
+
+
+@hookimpl
+def cielo_engine_created(engine: Any) -> None:
+    """Let interactive plots draw while ``RE(plan)`` waits, not only after it returns."""
+    engine.add_caller_hook(_draw_queued_plots)
+
+
+def _draw_queued_plots() -> None:
+    # Called every ~50 ms by a waiting engine: free unless a plot has queued GUI work,
+    # and a no-op off the main thread (GUI toolkits draw only there).
+    gui = sys.modules.get("cielo.callbacks._gui")
+    if gui is not None and threading.current_thread() is threading.main_thread():
+        if gui.pending_gui_work():
+            gui.process_gui_events()

@@ -69,7 +69,7 @@ def parse_plan_call(text: str, plans: Iterable[str], devices: Iterable[str]) -> 
     if call.func.id not in plans:
         raise PlanParameterError(
             f"unknown plan {call.func.id!r}{_suggest(call.func.id, plans)} "
-            f"(known: {', '.join(sorted(plans)) or 'none'})"
+            f"(known: {', '.join(sorted(plans)) or 'none'}); allowed: {ALLOWED}"
         )
     converter = _Literal(source, devices)
     args = []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, overload
 
 __all__ = ["DocumentCollector", "validate_documents"]
 
@@ -15,19 +15,34 @@ class DocumentCollector:
     >>> col("start", {"uid": "a", "time": 0.0})
     >>> col.names
     ['start']
+
+    With ``validate=True`` each document is checked with event-model's schemas before it
+    is kept: an invalid one raises in the callback (the RunEngine records it as a
+    callback error) and is not kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, validate: bool = False) -> None:
         self.docs: list[tuple[str, dict[str, Any]]] = []
+        self.validating = validate
 
     def __call__(self, name: str, doc: dict[str, Any]) -> None:
+        if self.validating:
+            _validate_one(name, doc)
         self.docs.append((name, doc))
 
     def __len__(self) -> int:
         return len(self.docs)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
         return iter(self.docs)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, dict[str, Any]]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, dict[str, Any]]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        """The ``(name, doc)`` pair(s) at a position: ``col[0]``, ``col[-1]``, ``col[1:3]``."""
+        return self.docs[index]
 
     @property
     def names(self) -> list[str]:
@@ -71,6 +86,10 @@ class DocumentCollector:
             out = [e for e in out if streams.get(e["descriptor"]) == stream]
         return out
 
+    def column(self, field: str, stream: str = "primary") -> list[Any]:
+        """The values of one data field in the events of ``stream``, in order."""
+        return [event["data"][field] for event in self.events(stream)]
+
     def by_run(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
         """Documents grouped by the uid of the run they belong to."""
         runs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -96,6 +115,7 @@ class DocumentCollector:
         validate_documents(self.docs)
 
     def clear(self) -> None:
+        """Forget the documents kept so far."""
         self.docs.clear()
 
 
@@ -128,3 +148,11 @@ def validate_documents(docs: Iterable[tuple[str, dict[str, Any]]]) -> int:
             raise
         count += 1
     return count
+
+
+def _validate_one(name: str, doc: dict[str, Any]) -> None:
+    try:
+        validate_documents([(name, doc)])
+    except Exception as exc:
+        exc.add_note("(DocumentCollector(validate=True) keeps only valid documents)")
+        raise

@@ -50,6 +50,62 @@ def test_collector_and_validation():
         _ = DocumentCollector().start
 
 
+def event_page_plan():
+    """Two events in ``primary`` (one as an event page), one in ``baseline``."""
+    from cielo.devices import SoftSignal
+
+    x = SoftSignal(name="x", value=1.0)
+    yield Msg("open_run")
+    yield Msg("create", None, name="baseline")
+    yield Msg("read", x)
+    yield Msg("save")
+    for value in (2.0, 3.0):
+        yield Msg("set", x, value)
+        yield Msg("create", None, name="primary")
+        yield Msg("read", x)
+        yield Msg("save")
+    yield Msg("close_run")
+
+
+def test_column_indexing_and_clear(RE):
+    col = DocumentCollector()
+    RE.subscribe(col)
+    RE(event_page_plan())
+    assert col.column("x") == [2.0, 3.0]
+    assert col.column("x", "baseline") == [1.0]
+    assert col.column("x", "no such stream") == []
+    assert col[0] == ("start", col.start)
+    assert col[-1] == ("stop", col.stop)
+    assert [name for name, _ in col[1:3]] == col.names[1:3]
+    # event pages are unpacked like events
+    page = {
+        "uid": ["p1", "p2"],
+        "time": [0.0, 0.0],
+        "seq_num": [3, 4],
+        "descriptor": col.of("descriptor")[1]["uid"],
+        "data": {"x": [4.0, 5.0]},
+        "timestamps": {"x": [0.0, 0.0]},
+        "filled": {},
+    }
+    col("event_page", page)
+    assert col.column("x") == [2.0, 3.0, 4.0, 5.0]
+    col.clear()
+    assert len(col) == 0 and col.column("x") == []
+
+
+def test_validating_collector_keeps_only_valid_documents():
+    col = DocumentCollector(validate=True)
+    with make_run_engine() as RE:
+        RE.subscribe(col)
+        RE(simple_plan())
+        assert RE.handle_sigint is False
+    assert col.names == ["start", "descriptor", "event", "event", "stop"]
+    with pytest.raises(Exception, match="run_start|required") as info:
+        col("stop", {"uid": "x"})
+    assert "keeps only valid documents" in "\n".join(info.value.__notes__)
+    assert len(col) == 5
+
+
 def test_fixtures_from_the_pytest_plugin(tmp_path) -> None:
     (tmp_path / "test_author.py").write_text(
         textwrap.dedent(

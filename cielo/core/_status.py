@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from _thread import allocate_lock as _allocate_lock
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
@@ -42,12 +43,16 @@ class Status:
         "start_time",
         "finish_time",
         "_lock",
+        "_done",
         "_event",
         "_exception",
         "_callbacks",
         "_watchers",
         "_timer",
     )
+
+    # Cheap by design (a sim move or trigger makes one per call): a plain lock and flag;
+    # the threading.Event that blocking waiters sleep on is made only when one blocks.
 
     def __init__(
         self, obj: Any = None, *, timeout: float | None = None, settle_time: float = 0.0
@@ -57,11 +62,12 @@ class Status:
         self.settle_time = settle_time
         self.start_time = time.time()
         self.finish_time: float | None = None
-        self._lock = threading.Lock()
-        self._event = threading.Event()
+        self._lock = _allocate_lock()
+        self._done = False
+        self._event: threading.Event | None = None
         self._exception: BaseException | None = None
-        self._callbacks: list[Callback] = []
-        self._watchers: list[Watcher] = []
+        self._callbacks: list[Callback] | None = None
+        self._watchers: list[Watcher] | None = None
         self._timer: threading.Timer | None = None
         if timeout is not None:
             self._timer = threading.Timer(timeout, self._on_timeout)
@@ -71,11 +77,11 @@ class Status:
     # -- state -------------------------------------------------------------
     @property
     def done(self) -> bool:
-        return self._event.is_set()
+        return self._done
 
     @property
     def success(self) -> bool:
-        return self._event.is_set() and self._exception is None
+        return self._done and self._exception is None
 
     @property
     def elapsed(self) -> float:
@@ -83,8 +89,22 @@ class Status:
 
     def exception(self, timeout: float | None = 0.0) -> BaseException | None:
         """The failure, or ``None`` when it succeeded (or is not done within ``timeout``)."""
-        self._event.wait(timeout)
+        self._wait_done(timeout)
         return self._exception
+
+    def _wait_done(self, timeout: float | None) -> bool:
+        """Block until done or ``timeout`` (``None``: forever); whether it is done."""
+        if self._done:
+            return True
+        if timeout is not None and timeout <= 0:
+            return False
+        with self._lock:
+            if self._done:
+                return True
+            event = self._event
+            if event is None:
+                event = self._event = threading.Event()
+        return event.wait(timeout)
 
     # -- finishing ---------------------------------------------------------
     def set_finished(self) -> None:
@@ -110,29 +130,37 @@ class Status:
 
     def _finish(self, exc: BaseException | None) -> None:
         with self._lock:
-            if self._event.is_set():
+            if self._done:
                 return
             self._exception = exc
             self.finish_time = time.time()
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
+            self._done = True
+            callbacks, self._callbacks = self._callbacks, None
+            event = self._event
+        if event is not None:
+            event.set()
         if self._timer is not None:
             self._timer.cancel()
-        for cb in callbacks:
-            cb(self)
+        if callbacks:
+            for cb in callbacks:
+                cb(self)
 
     # -- observing ---------------------------------------------------------
     def add_callback(self, callback: Callback) -> None:
         """Call ``callback(status)`` once done (at once if it already is)."""
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(callback)
-                return
+        if not self._done:
+            with self._lock:
+                if not self._done:
+                    if self._callbacks is None:
+                        self._callbacks = [callback]
+                    else:
+                        self._callbacks.append(callback)
+                    return
         callback(self)
 
     @property
     def callbacks(self) -> tuple[Callback, ...]:
-        return tuple(self._callbacks)
+        return tuple(self._callbacks or ())
 
     def watch(self, watcher: Watcher) -> None:
         """Call ``watcher(**progress)`` on each progress update of a long operation.
@@ -140,24 +168,31 @@ class Status:
         Progress keys: ``name``, ``current``, ``initial``, ``target``, ``unit``,
         ``precision``, ``fraction``, ``time_elapsed``, ``time_remaining``.
         """
-        self._watchers.append(watcher)
+        with self._lock:
+            if self._watchers is None:
+                self._watchers = [watcher]
+            else:
+                self._watchers.append(watcher)
 
     def update_progress(self, **progress: Any) -> None:
         """Report progress to every watcher (called by the device)."""
+        watchers = self._watchers
+        if not watchers:
+            return
         progress.setdefault("time_elapsed", time.time() - self.start_time)
-        for watcher in self._watchers:
+        for watcher in tuple(watchers):
             watcher(**progress)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until done; raise the failure, or :class:`StatusTimeoutError` after ``timeout``."""
-        if not self._event.wait(timeout):
+        if not self._wait_done(timeout):
             name = getattr(self.obj, "name", self.obj)
             raise StatusTimeoutError(f"waited {timeout} s for status of {name!r}")
         if self._exception is not None:
             raise self._exception
 
     def __await__(self) -> Generator[Any, None, None]:
-        if not self._event.is_set():
+        if not self._done:
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[None] = loop.create_future()
 
@@ -286,7 +321,8 @@ def status_all(statuses: Iterable[Any], obj: Any = None) -> Status:
 def finished_status(obj: Any = None) -> Status:
     """A status that is already successfully done."""
     st = Status(obj)
-    st.set_finished()
+    st.finish_time = st.start_time
+    st._done = True  # nobody else holds it yet: no lock, no callbacks to run
     return st
 
 

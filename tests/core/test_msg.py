@@ -26,3 +26,26 @@ def test_bluesky_msg_is_interchangeable():
 
     assert tuple(Msg("read", "det")) == tuple(BlueskyMsg("read", "det"))
     assert BlueskyMsg("trigger", "x", group="g")._fields == Msg("trigger", "x")._fields
+
+
+def test_replace_and_asdict_keep_the_type_and_fields():
+    msg = Msg("set", "motor", 1.5, group="A")
+    moved = msg._replace(obj="motor2", run="r2")
+    assert type(moved) is Msg
+    assert moved == Msg("set", "motor2", 1.5, group="A", run="r2")
+    assert msg.obj == "motor"  # the original is unchanged
+    assert moved._asdict() == {
+        "command": "set",
+        "obj": "motor2",
+        "args": (1.5,),
+        "kwargs": {"group": "A"},
+        "run": "r2",
+    }
+    assert Msg._make(["null", None, (), {}, None]) == Msg("null")
+
+
+def test_repr_and_pickle_keep_every_field():
+    msg = Msg("set", "motor", 1.5, run="r1", group="A")
+    assert repr(msg) == "Msg('set', obj='motor', args=(1.5,), kwargs={'group': 'A'}, run='r1')"
+    again = pickle.loads(pickle.dumps(msg))
+    assert type(again) is Msg and again == msg and again.run == "r1"

@@ -207,3 +207,16 @@ def test_scan_on_the_run_engine(mtr1, ioc, validate):
     assert all(e["data"]["det"] >= 0 for e in events)
     stop = docs[-1][1]
     assert stop["exit_status"] == "success" and stop["num_events"] == {"primary": 5}
+
+
+def test_progress_reports_the_record_units(mtr1):
+    mtr1.velocity.put(10.0)
+    updates: list[dict] = []
+    status = mtr1.set(3.0)  # 0.3 s: three of the simulator's ticks
+    status.watch(lambda **kw: updates.append(kw))
+    status.wait(5)
+    assert len(updates) >= 2
+    assert {u["unit"] for u in updates} == {"mm"} and updates[-1]["precision"] == 3
+    assert updates[-1]["target"] == 3.0 and updates[-1]["name"] == "mtr1"
+    fractions = [u["fraction"] for u in updates]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
+import pathlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from event_model import DocumentNames, schema_validators
+
+from cielo.testing import DocumentCollector
 
 
 def validate_document(name: str, doc: dict[str, Any]) -> None:
@@ -39,3 +44,55 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+# The fixtures below build on cielo.testing's pytest plugin (``RE``, ``sim_env``, ...),
+# shared by several test folders. A folder's conftest or a test module may override them.
+
+
+@pytest.fixture(scope="module")
+def env() -> Any:
+    """The ``sim`` profile loaded once per test module (``sim_env`` is once per test)."""
+    from cielo.core import load_profile
+
+    return load_profile("sim")
+
+
+@pytest.fixture
+def docs(RE: Any) -> DocumentCollector:
+    """A :class:`~cielo.testing.DocumentCollector` on ``RE`` that validates every document
+    with event-model as it arrives (``docs.of``, ``.start``, ``.stop``, ``.column``)."""
+    collector = DocumentCollector(validate=True)
+    RE.subscribe(collector)
+    return collector
+
+
+@functools.cache
+def _load_synthetic() -> Any:
+    path = pathlib.Path(__file__).parent / "callbacks" / "synthetic.py"
+    spec = importlib.util.spec_from_file_location("cielo_tests_synthetic", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def synthetic_docs() -> Any:
+    """The generators of ``tests/callbacks/synthetic.py`` (``synthetic_docs.step_run(...)``);
+    every document of a ``*_run`` generator is validated by event-model."""
+    synthetic = _load_synthetic()
+
+    class _Checked:
+        def __getattr__(self, name: str) -> Any:
+            make = getattr(synthetic, name)
+
+            def checked(*args: Any, **kwargs: Any) -> Any:
+                stream = make(*args, **kwargs)
+                for n, d in stream:
+                    validate_document(n, d)
+                return stream
+
+            return checked if callable(make) and name.endswith("_run") else make
+
+    return _Checked()

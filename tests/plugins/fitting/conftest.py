@@ -1,33 +1,12 @@
-"""Fixtures for callback tests: synthetic, schema-valid document streams."""
+"""Callback tests run on synthetic documents: ``docs`` is the shared ``synthetic_docs``."""
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
+from typing import Any
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "cielo_tests_synthetic", pathlib.Path(__file__).parents[2] / "callbacks" / "synthetic.py"
-)
-synthetic = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(synthetic)
-
 
 @pytest.fixture
-def docs(validate):
-    """The synthetic document generators, with every document validated by event-model."""
-
-    class _Docs:
-        def __getattr__(self, name):
-            make = getattr(synthetic, name)
-
-            def checked(*args, **kwargs):
-                stream = make(*args, **kwargs)
-                for n, d in stream:
-                    validate(n, d)
-                return stream
-
-            return checked if callable(make) and name.endswith("_run") else make
-
-    return _Docs()
+def docs(synthetic_docs: Any) -> Any:
+    return synthetic_docs

@@ -78,7 +78,7 @@ def resolve(env: Any, args: tuple[Any, ...]) -> list[Any]:
 def run(env: Any, RE: Any, docs: Any, name: str, args: Any, kwargs: Any) -> tuple[Any, ...]:
     for motor, position in START.items():
         env.devices[motor].set(position).wait(5)
-    del docs[:]
+    docs.clear()
     RE(env.plans[name](*resolve(env, args), **kwargs))
     columns = {m: docs.column(m) for m in docs.start["motors"]}
     return docs.start, columns

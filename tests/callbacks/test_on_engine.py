@@ -13,31 +13,22 @@ matplotlib.use("Agg")
 
 from matplotlib.image import imread  # noqa: E402
 
-import cielo  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def env():
-    return cielo.load_profile("sim")
+from cielo.testing import DocumentCollector  # noqa: E402
 
 
 @pytest.fixture
-def RE(tmp_path, env):
+def RE(RE, tmp_path, env):
+    """The shared RunEngine, with the sim camera writing into this test's directory."""
     env.devices["camera"].directory = tmp_path / "frames"
-    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as engine:
-        yield engine
+    return RE
 
 
 @pytest.fixture
-def checked(RE, validate):
-    docs: list[tuple[str, dict]] = []
-
-    def keep(name, doc):
-        validate(name, doc)
-        docs.append((name, doc))
-
-    RE.subscribe(keep)
-    return docs
+def checked(RE):
+    """Validated documents of ``RE`` (``docs`` is the synthetic set in this folder)."""
+    collector = DocumentCollector(validate=True)
+    RE.subscribe(collector)
+    return collector
 
 
 def test_scan_with_table_plots_stats_and_fit(RE, env, checked, tmp_path):

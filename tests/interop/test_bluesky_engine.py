@@ -16,23 +16,12 @@ import bluesky.plans as bp  # noqa: E402
 import bluesky.preprocessors as bpp  # noqa: E402
 from ophyd.sim import det, det1, det2, det4, motor, motor1, motor2  # noqa: E402
 
-from cielo import RunEngine  # noqa: E402
 from cielo.core import RunEngineInterrupted  # noqa: E402
+from cielo.testing import make_run_engine  # noqa: E402
 
 pytestmark = pytest.mark.interop
 
-
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
-
-
-@pytest.fixture
-def docs(RE):
-    collected: list[tuple[str, dict]] = []
-    RE.subscribe(lambda n, d: collected.append((n, d)))
-    return collected
+# RE (cielo.testing) and docs (tests/conftest.py) are the shared fixtures.
 
 
 def names(docs):
@@ -182,7 +171,7 @@ def test_ophyd_async_init_devices_connects_on_the_engine_loop(validate):
     from bluesky.run_engine import get_bluesky_event_loop
 
     docs: list[tuple[str, dict]] = []
-    with RunEngine(scan_id_file=None) as RE:
+    with make_run_engine() as RE:
         RE.share_loop_with_bluesky()
         RE.subscribe(lambda n, d: docs.append((n, d)))
         with oa_core.init_devices():

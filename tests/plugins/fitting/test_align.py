@@ -8,26 +8,17 @@ import cielo
 from cielo.devices.sim import SimMotor, SimPeakDetector
 from cielo.plugins.fitting._align import AlignmentError, align_on_peak
 from cielo.plugins.fitting._hooks import align_on_peak as offered_plan
+from cielo.testing import DocumentCollector
 
 CENTER, SIGMA, AMP, BG = 0.42, 0.55, 1000.0, 20.0
 
 
 @pytest.fixture
-def RE(tmp_path):
-    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as engine:
-        yield engine
-
-
-@pytest.fixture
-def collected(RE, validate):
-    docs: list[tuple[str, dict]] = []
-
-    def keep(name, doc):
-        validate(name, doc)
-        docs.append((name, doc))
-
-    RE.subscribe(keep)
-    return docs
+def collected(RE):
+    """Validated documents of the shared ``RE`` (``docs`` is the synthetic set here)."""
+    collector = DocumentCollector(validate=True)
+    RE.subscribe(collector)
+    return collector
 
 
 @pytest.fixture

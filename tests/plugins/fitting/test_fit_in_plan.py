@@ -13,12 +13,6 @@ from cielo.plans import close_run, mv, open_run, trigger_and_read
 from cielo.plugins.fitting import LiveFitCollector
 
 
-@pytest.fixture
-def RE(tmp_path):
-    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as engine:
-        yield engine
-
-
 def scan_then_use_fit(det, motor, fit, points):
     uid = yield from open_run({"plan_name": "scan_then_use_fit", "motors": [motor.name]})
     for x in points:

@@ -22,6 +22,7 @@ from cielo.devices.sim import (  # noqa: E402
     SimShutter,
     Slit,
 )
+from cielo.testing import DocumentCollector  # noqa: E402
 
 pytestmark = pytest.mark.interop
 
@@ -34,15 +35,10 @@ def bRE():
 
 
 @pytest.fixture
-def docs(bRE, validate):
-    out: list[tuple[str, dict]] = []
-
-    def cb(name, doc):
-        validate(name, doc)
-        out.append((name, doc))
-
-    bRE.subscribe(cb)
-    return out
+def docs(bRE):
+    collector = DocumentCollector(validate=True)
+    bRE.subscribe(collector)
+    return collector
 
 
 def names(docs, name):

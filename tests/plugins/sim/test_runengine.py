@@ -26,24 +26,6 @@ def env(tmp_path):
     return env
 
 
-@pytest.fixture
-def RE(tmp_path):
-    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as engine:
-        yield engine
-
-
-@pytest.fixture
-def docs(RE, validate):
-    collected: list[tuple[str, dict]] = []
-
-    def _cb(name, doc):
-        validate(name, doc)
-        collected.append((name, doc))
-
-    RE.subscribe(_cb)
-    return collected
-
-
 def step_scan(detectors, motor, points):
     for obj in (motor, *detectors):
         yield Msg("stage", obj)

@@ -82,9 +82,10 @@ def test_ipython_runs_the_queue_after_each_cell(docs, tmp_path, monkeypatch):
 
 def test_a_waiting_run_engine_draws_queued_plots_on_the_main_thread(tmp_path):
     # the callbacks plugin registers a caller hook on every engine built with its plugins
-    from cielo import Msg, RunEngine
+    from cielo import Msg
     from cielo.callbacks import on_main_thread
     from cielo.core import make_plugin_manager
+    from cielo.testing import make_run_engine
 
     drawn_in: list[str] = []
     queued = threading.Event()
@@ -99,7 +100,7 @@ def test_a_waiting_run_engine_draws_queued_plots_on_the_main_thread(tmp_path):
         return list(drawn_in)
 
     pm = make_plugin_manager(autoload=False)
-    with RunEngine(plugin_manager=pm, scan_id_file=None) as RE:
+    with make_run_engine(plugin_manager=pm) as RE:
         during = RE(plan()).plan_result
     assert queued.is_set()
     assert during == [threading.main_thread().name]  # drawn before the plan ended

@@ -10,6 +10,7 @@ import cielo
 from cielo.callbacks import LiveTable, PeakStats, replay
 from cielo.devices.sim import SimMotor, SimPeakDetector
 from cielo.plugins.fitting._align import align_on_peak
+from cielo.testing import make_run_engine
 
 
 def test_live_and_replayed_from_sqlite_agree(tmp_path, validate):
@@ -27,7 +28,7 @@ def test_live_and_replayed_from_sqlite_agree(tmp_path, validate):
         seed=5,
     )
     live_table, live_stats = LiveTable(out=io.StringIO(), width=90), PeakStats()
-    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as RE:
+    with make_run_engine() as RE:
         RE.subscribe(catalog.writer())
         RE.subscribe(live_table)
         RE.subscribe(live_stats)

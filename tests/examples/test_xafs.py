@@ -12,6 +12,7 @@ import pytest
 import cielo
 from cielo.core import PlanParameterError, bind_parameters, signature_schema
 from cielo.plans import summarize_plan
+from cielo.testing import make_run_engine
 
 xafs = pytest.importorskip("cielo_example_beamline.xafs")
 PROFILE = (
@@ -105,7 +106,7 @@ def test_listed_in_the_profile_and_bound_from_text(example_env):
         )
 
 
-def test_runs_on_the_example_beamline(example_env, tmp_path, validate):
+def test_runs_on_the_example_beamline(example_env, validate):
     docs: list[tuple[str, dict]] = []
     mono, i0 = example_env.devices["mono"], example_env.devices["i0"]
     plan = xafs.xafs_scan(
@@ -123,7 +124,7 @@ def test_runs_on_the_example_beamline(example_env, tmp_path, validate):
         comment="test",
         mode="transmission",
     )
-    with cielo.RunEngine(scan_id_file=tmp_path / "id.json", handle_sigint=False) as RE:
+    with make_run_engine() as RE:
         RE.subscribe(lambda n, d: (validate(n, d), docs.append((n, d))))
         uids = RE(plan)
     assert len(uids) == 2
@@ -180,10 +181,10 @@ def env() -> Any:
     return cielo.load_profile("sim")
 
 
-def test_runs_on_the_sim_beamline(env, tmp_path, validate):
+def test_runs_on_the_sim_beamline(env, validate):
     det, motor = env.devices["det"], env.devices["motor"]
     names: list[str] = []
-    with cielo.RunEngine(scan_id_file=tmp_path / "id.json", handle_sigint=False) as RE:
+    with make_run_engine() as RE:
         RE.subscribe(lambda n, d: (validate(n, d), names.append(n)))
         RE(
             env.plans["xafs_scan"](

@@ -19,6 +19,7 @@ from ophyd.sim import SynAxis, SynGauss
 from cielo.plans import Trajectory, simulate_plan
 from cielo.plugins.fly import fly
 from cielo.plugins.scans import PLANS
+from cielo.testing import make_run_engine
 
 pytestmark = pytest.mark.interop
 
@@ -159,16 +160,15 @@ def test_fly_matches(devices):
         ("spiral_square", {}),
     ],
 )
-def test_on_cielos_runengine_with_ophyd_devices(name, extra, tmp_path, validate):
+def test_on_cielos_runengine_with_ophyd_devices(name, extra, validate):
     """Bluesky's plan and cielo's, run on cielo's RunEngine: the same events' motor columns."""
-    import cielo
 
     def columns(make_plan: Any) -> list[tuple[float, float]]:
         mx, my = SynAxis(name="mx"), SynAxis(name="my")
         mx.set(0.5)
         det = SynGauss("det", mx, "mx", center=0, Imax=1, sigma=1)
         events: list[dict[str, Any]] = []
-        with cielo.RunEngine(scan_id_file=tmp_path / "id.json", handle_sigint=False) as RE:
+        with make_run_engine() as RE:
             RE.subscribe(lambda n, d: (validate(n, d), events.append(d) if n == "event" else 0))
             RE(make_plan(det, mx, my))
         return [(e["data"]["mx"], e["data"].get("my")) for e in events]

@@ -10,6 +10,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 import cielo  # noqa: E402
+from cielo.testing import make_run_engine  # noqa: E402
 
 PROFILE = """
 [devices.motor]
@@ -62,7 +63,7 @@ def test_profile_callbacks_on_the_sim_beamline(tmp_path, capsys, validate):
         "callbacks.fit",
         "callbacks.quiet",
     }
-    with cielo.RunEngine(scan_id_file=tmp_path / "md.json", handle_sigint=False) as RE:
+    with make_run_engine() as RE:
         for cb in subscribers.values():
             RE.subscribe(cb)
         RE.subscribe(validate)

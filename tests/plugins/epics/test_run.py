@@ -6,32 +6,28 @@ import threading
 
 import pytest
 
-from cielo import RunEngine
 from cielo.devices import connect_all
 from cielo.plugins.epics import EpicsMotor, EpicsScaler, EpicsSignalRO
 from cielo.plugins.scans import count, scan
+from cielo.testing import DocumentCollector, make_run_engine
 
 pytestmark = pytest.mark.epics
 
 
-def collect(RE, validate):
-    docs: list[tuple[str, dict]] = []
-
-    def keep(name, doc):
-        validate(name, doc)
-        docs.append((name, doc))
-
-    RE.subscribe(keep)
+def collect(RE):
+    """The documents of ``RE``, each validated by event-model as it arrives."""
+    docs = DocumentCollector(validate=True)
+    RE.subscribe(docs)
     return docs
 
 
-def test_scan_motor_and_detector_pv(ioc, validate):
+def test_scan_motor_and_detector_pv(ioc):
     motor = EpicsMotor("CIELO:m1", separator=":", name="motor")
     det = EpicsSignalRO("CIELO:det", name="det")
     connect_all([motor, det], timeout=5)
     motor.velocity.put(20.0)
-    with RunEngine(scan_id_file=None) as RE:
-        docs = collect(RE, validate)
+    with make_run_engine() as RE:
+        docs = collect(RE)
         RE(scan([det], motor, -1.0, 1.0, num=11))
         RE.flush(5)
     names = [n for n, _ in docs]
@@ -52,13 +48,13 @@ def test_scan_motor_and_detector_pv(ioc, validate):
     motor.velocity.put(10.0)
 
 
-def test_count_with_the_scaler(ioc, validate):
+def test_count_with_the_scaler(ioc):
     scaler = EpicsScaler(
         "CIELO:scaler1", separator=":", channels={"det": 2, "clock": 1}, preset_time=0.05, name="sc"
     )
     connect_all([scaler], timeout=5)
-    with RunEngine(scan_id_file=None) as RE:
-        docs = collect(RE, validate)
+    with make_run_engine() as RE:
+        docs = collect(RE)
         RE(count([scaler], num=3))
         RE.flush(5)
     events = [d for n, d in docs if n == "event"]
@@ -68,14 +64,14 @@ def test_count_with_the_scaler(ioc, validate):
 
 
 @pytest.mark.filterwarnings("ignore:get_complete without initial get:UserWarning")
-def test_ioc_dying_mid_scan_fails_the_run_naming_the_pv(victim_ioc, validate):
+def test_ioc_dying_mid_scan_fails_the_run_naming_the_pv(victim_ioc):
     p = victim_ioc.prefix
     motor = EpicsMotor(p + "m1", separator=":", name="vmotor")
     det = EpicsSignalRO(p + "det", name="vdet")
     connect_all([motor, det], timeout=5)
     motor.velocity.put(50.0)
-    with RunEngine(scan_id_file=None) as RE:
-        docs = collect(RE, validate)
+    with make_run_engine() as RE:
+        docs = collect(RE)
         killed = threading.Event()
 
         def kill_after_third_event(name, doc):

@@ -17,7 +17,10 @@ from cielo.core import CieloError, Environment, RunEngine, Subscribers, bind_par
 from ._common import add_profile_option, environment_from_args
 from ._parse import parse_plan_call
 
-__all__ = ["register", "run_plan_text"]
+__all__ = ["FEEDBACK_GROUP", "register", "run_plan_text"]
+
+#: the subscriber group of a profile's ``[callbacks.*]`` (see ``RE.subscribe(group=)``)
+FEEDBACK_GROUP = "callbacks"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,7 +63,12 @@ def run_plan_text(
     # the profile's metadata reaches every run start through env.pm (not RE.md, which persists);
     # the engine closes (draining its subscribers) before the writers and the catalog close
     with profile_subscribers, RunEngine(plugin_manager=env.pm) as RE:
-        for callback in [*profile_subscribers.values(), *subscribers]:
+        for key, callback in profile_subscribers.items():
+            # the [callbacks.*] share one delivery thread, in profile order, so what they
+            # print never interleaves (a table, then its peak summary); suitcases and the
+            # catalog writer keep a thread each
+            RE.subscribe(callback, group=FEEDBACK_GROUP if key.startswith("callbacks.") else None)
+        for callback in subscribers:
             RE.subscribe(callback)
         uids = RE(messages)
     return tuple(uids)

@@ -2,7 +2,9 @@
 
 Each buffered subscriber has its own bounded buffer and delivery thread, so a slow
 callback delays only itself; when its buffer is full the engine waits for room
-(back-pressure) instead of dropping documents. A callback's exception is logged,
+(back-pressure) instead of dropping documents. Subscribers given the same ``group``
+share one buffer and one thread instead, and so see each document one after the other in
+subscription order (for callbacks whose output must not interleave). A callback's exception is logged,
 recorded in :attr:`Dispatcher.errors` and, when errors are fatal, reported to the
 engine, which fails the run. The other subscribers still receive every document.
 """
@@ -60,15 +62,23 @@ class CallbackError:
 
 
 class _Subscription:
-    __slots__ = ("token", "callback", "name", "label", "dispatcher", "worker")
+    __slots__ = ("token", "callback", "name", "label", "dispatcher", "worker", "group")
 
-    def __init__(self, token: int, callback: DocCallback, name: str, dispatcher: Dispatcher):
+    def __init__(
+        self,
+        token: int,
+        callback: DocCallback,
+        name: str,
+        dispatcher: Dispatcher,
+        group: str | None = None,
+    ) -> None:
         self.token = token
         self.callback = callback
         self.name = name
         self.label = getattr(callback, "__qualname__", None) or repr(callback)
         self.dispatcher = dispatcher
         self.worker: _Worker | None = None
+        self.group = group
 
     def deliver(self, name: str, doc: dict[str, Any]) -> None:
         try:
@@ -78,20 +88,39 @@ class _Subscription:
 
 
 class _Worker:
-    """A bounded buffer drained by one daemon thread for one subscriber."""
+    """A bounded buffer drained by one daemon thread for one subscriber or one group.
 
-    __slots__ = ("sub", "maxsize", "queue", "cv", "waiting", "inflight", "closed", "thread")
+    ``members`` are the subscribers it delivers to, in subscription order; each document
+    goes to every member that wants it before the next document is delivered. Members
+    join and leave through control items queued in line with the documents, so a member
+    sees exactly the documents emitted while it was subscribed.
+    """
 
-    def __init__(self, sub: _Subscription, maxsize: int) -> None:
-        self.sub = sub
+    __slots__ = (
+        "dispatcher",
+        "members",
+        "maxsize",
+        "queue",
+        "cv",
+        "waiting",
+        "inflight",
+        "closed",
+        "thread",
+    )
+
+    def __init__(self, sub: _Subscription, maxsize: int, *, label: str | None = None) -> None:
+        self.dispatcher = sub.dispatcher
+        self.members: tuple[_Subscription, ...] = (sub,)
         self.maxsize = maxsize
-        self.queue: deque[tuple[str, dict[str, Any]]] = deque()
+        self.queue: deque[tuple[str | None, Any]] = deque()
         self.cv = threading.Condition(threading.Lock())
         self.waiting = False
         self.inflight = 0
         self.closed = False
         self.thread = threading.Thread(
-            target=self._run, name=f"cielo-dispatch-{sub.token}-{sub.label}", daemon=True
+            target=self._run,
+            name=f"cielo-dispatch-{sub.token}-{label or sub.label}",
+            daemon=True,
         )
         self.thread.start()
 
@@ -99,16 +128,47 @@ class _Worker:
         cv = self.cv
         with cv:
             if len(self.queue) + self.inflight >= self.maxsize:
-                self.sub.dispatcher.backpressure_waits += 1
+                self.dispatcher.backpressure_waits += 1
                 while len(self.queue) + self.inflight >= self.maxsize and not self.closed:
                     cv.wait(0.5)
             self.queue.append(item)
             if self.waiting:
                 cv.notify_all()
 
+    def control(self, action: Callable[[], None]) -> None:
+        """Run ``action()`` on the delivery thread after what is queued (never blocks)."""
+        with self.cv:
+            self.queue.append((None, action))
+            self.cv.notify_all()
+
+    def add_member(self, sub: _Subscription) -> None:
+        def _add() -> None:
+            self.members = (*self.members, sub)
+
+        self.control(_add)
+
+    def remove_member(self, sub: _Subscription) -> threading.Event:
+        """Stop delivering to ``sub`` once what is queued now is delivered (event set then)."""
+        removed = threading.Event()
+
+        def _remove() -> None:
+            self.members = tuple(m for m in self.members if m is not sub)
+            removed.set()
+
+        self.control(_remove)
+        return removed
+
+    def _deliver(self, name: str | None, doc: Any) -> None:
+        if name is None:
+            doc()  # a control item
+            return
+        for sub in self.members:
+            if sub.name == "all" or sub.name == name:
+                sub.deliver(name, doc)
+
     def _run(self) -> None:
         cv = self.cv
-        deliver = self.sub.deliver
+        deliver = self._deliver
         while True:
             with cv:
                 while not self.queue and not self.closed:
@@ -177,13 +237,26 @@ class Dispatcher:
         self.backpressure_waits = 0
         self._tokens = itertools.count(1)
         self._subs: dict[int, _Subscription] = {}
+        #: group name -> its shared worker (while the group has members)
+        self._groups: dict[str, _Worker] = {}
         self._lock = threading.Lock()
         #: per document name: (synchronous subscribers, buffered workers); rebuilt on change
         self._routes: dict[str, tuple[tuple[_Subscription, ...], tuple[_Worker, ...]]] = {}
 
     # -- subscribing ---------------------------------------------------------
-    def subscribe(self, callback: DocCallback, name: str = "all", *, buffered: bool = True) -> int:
-        """Send documents called ``name`` (or all of them) to ``callback(name, doc)``; returns a token."""
+    def subscribe(
+        self,
+        callback: DocCallback,
+        name: str = "all",
+        *,
+        buffered: bool = True,
+        group: str | None = None,
+    ) -> int:
+        """Send documents called ``name`` (or all of them) to ``callback(name, doc)``; returns a token.
+
+        ``group``: subscribers with the same group share one buffer and delivery thread,
+        each document going to them one after the other in subscription order.
+        """
         if not callable(callback):
             raise TypeError(
                 f"subscribe() needs a callable callback(name, doc), got {callback!r}"
@@ -194,11 +267,24 @@ class Dispatcher:
                 f"cannot subscribe to documents named {name!r}; use 'all' or one of "
                 f"{sorted(DOCUMENT_NAMES)}"
             )
+        if group is not None and not buffered:
+            raise ValueError(
+                f"group={group!r} needs a buffered subscriber: unbuffered ones already run "
+                "in order on the engine's thread; drop group= or buffered=False"
+            )
+        if group is not None and (not isinstance(group, str) or not group):
+            raise TypeError(f"group must be a non-empty string or None, got {group!r}")
         with self._lock:
             token = next(self._tokens)
-            sub = _Subscription(token, callback, name, self)
-            if buffered:
-                sub.worker = _Worker(sub, self.buffer_size)
+            sub = _Subscription(token, callback, name, self, group)
+            if group is not None and group in self._groups:
+                sub.worker = self._groups[group]
+                sub.worker.add_member(sub)
+            elif buffered:
+                label = None if group is None else f"group-{group}"
+                sub.worker = _Worker(sub, self.buffer_size, label=label)
+                if group is not None:
+                    self._groups[group] = sub.worker
             self._subs[token] = sub
             self._rebuild()
         return token
@@ -209,17 +295,27 @@ class Dispatcher:
             sub = self._subs.pop(token, None)
             if sub is None:
                 raise KeyError(f"no subscription with token {token!r}")
+            worker = sub.worker
+            last = worker is not None and not any(s.worker is worker for s in self._subs.values())
+            if sub.group is not None and last:
+                self._groups.pop(sub.group, None)
             self._rebuild()
-        if sub.worker is not None:
-            sub.worker.flush(None)
-            sub.worker.close(1.0)
+        if worker is None:
+            return
+        if last:
+            worker.flush(None)
+            worker.close(1.0)
+            return
+        removed = worker.remove_member(sub)
+        if threading.current_thread() is not worker.thread:  # not a member leaving by itself
+            removed.wait()
 
     def _rebuild(self) -> None:
         routes = {}
         for doc_name in DOCUMENT_NAMES:
             subs = [s for s in self._subs.values() if s.name in ("all", doc_name)]
             sync = tuple(s for s in subs if s.worker is None)
-            workers = tuple(s.worker for s in subs if s.worker is not None)
+            workers = tuple(dict.fromkeys(s.worker for s in subs if s.worker is not None))
             if sync or workers:
                 routes[doc_name] = (sync, workers)
         self._routes = routes
@@ -246,10 +342,12 @@ class Dispatcher:
         """Wait until every buffered subscriber has handled what it was given."""
         deadline = None if timeout is None else time.monotonic() + timeout
         ok = True
-        for sub in list(self._subs.values()):
-            if sub.worker is not None:
-                ok = sub.worker.flush(deadline) and ok
+        for worker in self._workers():
+            ok = worker.flush(deadline) and ok
         return ok
+
+    def _workers(self) -> list[_Worker]:
+        return list(dict.fromkeys(s.worker for s in list(self._subs.values()) if s.worker))
 
     def close(self, timeout: float | None = 5.0) -> None:
         """Deliver what is buffered, then stop the delivery threads."""
@@ -261,12 +359,12 @@ class Dispatcher:
                 timeout,
             )
         with self._lock:
-            subs = list(self._subs.values())
+            workers = self._workers()
             self._subs.clear()
+            self._groups.clear()
             self._routes = {}
-        for sub in subs:
-            if sub.worker is not None:
-                sub.worker.close(timeout)
+        for worker in workers:
+            worker.close(timeout)
 
     # -- errors --------------------------------------------------------------
     def _record(self, sub: _Subscription, name: str, doc: dict[str, Any], exc: Exception) -> None:

@@ -321,16 +321,18 @@ class RunEngine:
         name: str = "all",
         *,
         buffered: bool = True,
+        group: str | None = None,
     ) -> int:
         """Send documents to ``func(name, doc)``: all of them, or those called ``name``.
 
         Buffered subscribers run in their own thread and never stall the engine;
-        ``buffered=False`` calls ``func`` on the engine's thread, in step with the plan.
-        Returns a token for :meth:`unsubscribe`.
+        subscribers with the same ``group`` share one thread and see each document in
+        subscription order; ``buffered=False`` calls ``func`` on the engine's thread, in
+        step with the plan. Returns a token for :meth:`unsubscribe`.
         """
         if isinstance(func, str) and callable(name):  # Bluesky's old argument order
             func, name = name, func  # type: ignore[assignment]
-        return self._dispatcher.subscribe(func, name, buffered=buffered)
+        return self._dispatcher.subscribe(func, name, buffered=buffered, group=group)
 
     def unsubscribe(self, token: int) -> None:
         self._dispatcher.unsubscribe(token)

@@ -118,3 +118,23 @@ def test_profile_supplemental_baseline_is_read_around_every_run(tmp_path: Path, 
     baseline = [d for n, d in docs if n == "event" and streams[d["descriptor"]] == "baseline"]
     assert sorted(streams.values()) == ["baseline", "primary"]
     assert len(baseline) == 2 and all("motor1" in e["data"] for e in baseline)
+
+
+def test_profile_callbacks_print_in_profile_order(tmp_path: Path, capsys):
+    """The live table, then the peak summary: the [callbacks.*] share one delivery thread."""
+    path = tmp_path / "table_then_stats.toml"
+    path.write_text(
+        '[devices.motor]\ntype = "sim.motor"\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n'
+        "[callbacks.best_effort]\nplots = false\n"
+        "[callbacks.peak_stats]\nreport = true\n"
+    )
+    for _ in range(3):  # the order must hold every time, not by luck of the threads
+        assert main(["run", "--profile", str(path), "scan([det], motor, -1, 1, 5)"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        borders = [i for i, line in enumerate(lines) if line.startswith("+---")]
+        (summary,) = [i for i, line in enumerate(lines) if line.startswith("peak stats of det")]
+        (footer,) = [i for i, line in enumerate(lines) if line.startswith("success: scan")]
+        assert len(borders) == 3 and len([ln for ln in lines if ln.startswith("|")]) == 7
+        assert borders[-1] < footer < summary
+        assert "cen=0 " in lines[summary]

@@ -158,3 +158,101 @@ def test_unbuffered_subscriber_runs_in_step(RE):
     RE.subscribe(lambda n, d: threads.add(threading.current_thread().name), buffered=False)
     RE(run_plan(1))
     assert len(threads) == 1 and "RunEngine" in threads.pop()
+
+
+def test_a_group_delivers_each_document_to_its_members_in_subscription_order(RE):
+    log = []
+    threads = set()
+
+    def slow_first(name, doc):
+        time.sleep(0.002)  # without the group, the second would run ahead
+        threads.add(threading.current_thread().name)
+        log.append(("first", name, doc["uid"]))
+
+    def second(name, doc):
+        threads.add(threading.current_thread().name)
+        log.append(("second", name, doc["uid"]))
+
+    outside = []
+    RE.subscribe(slow_first, group="live")
+    RE.subscribe(second, group="live")
+    RE.subscribe(lambda n, d: outside.append(threading.current_thread().name))
+    RE(run_plan(20))
+    assert len(log) == 2 * 23
+    for (who1, name1, uid1), (who2, name2, uid2) in zip(log[::2], log[1::2], strict=True):
+        assert (who1, who2) == ("first", "second") and (name1, uid1) == (name2, uid2)
+    assert [name for _, name, _ in log[::2]][:2] == ["start", "descriptor"]
+    assert len(threads) == 1  # one shared delivery thread
+    assert len(outside) == 23 and not threads & set(outside)  # others keep their own
+
+
+def test_a_failing_group_member_is_reported_by_name_and_the_others_get_everything(RE):
+    first, third = [], []
+
+    def plotter_that_breaks(name, doc):
+        if name == "event":
+            raise ValueError("window closed")
+
+    RE.subscribe(lambda n, d: first.append(n), group="live")
+    RE.subscribe(plotter_that_breaks, group="live")
+    RE.subscribe(lambda n, d: third.append(n), group="live")
+    result = RE(run_plan(3))
+    assert result.exit_status == "success"
+    expected = ["start", "descriptor", "event", "event", "event", "stop"]
+    assert first == expected and third == expected
+    errors = RE.callback_errors
+    assert len(errors) == 3
+    assert all("plotter_that_breaks" in e.callback and e.name == "event" for e in errors)
+    assert len({e.uid for e in errors}) == 3  # each failing document named
+
+
+def test_a_group_member_sees_only_its_documents_and_may_leave_mid_way(RE):
+    starts, everything, stops = [], [], []
+    RE.subscribe(lambda n, d: starts.append(n), "start", group="g")
+    token = RE.subscribe(lambda n, d: everything.append(n), group="g")
+    RE(run_plan(1))
+    RE.unsubscribe(token)
+    RE.subscribe(lambda n, d: stops.append(n), "stop", group="g")
+    RE(run_plan(1))
+    assert starts == ["start", "start"]
+    assert everything == ["start", "descriptor", "event", "stop"]
+    assert stops == ["stop"]  # a late member sees nothing from before it joined
+
+
+def test_groups_keep_back_pressure_and_fatal_errors():
+    with RunEngine(scan_id_file=None, callback_buffer=5) as RE:
+        seen = []
+
+        def slow(name, doc):
+            time.sleep(0.002)
+            seen.append(name)
+
+        RE.subscribe(slow, group="g")
+        RE.subscribe(lambda n, d: None, group="g")
+        RE(run_plan(100))
+        assert len(seen) == 103 and RE._dispatcher.backpressure_waits > 0
+    with RunEngine(scan_id_file=None, fatal_callback_errors=True) as RE:
+        stops = []
+
+        def broken(name, doc):
+            if name == "event":
+                raise ValueError("bad event")
+
+        def paced(points):  # slow enough for the buffered error to arrive mid-plan
+            for msg in run_plan(points):
+                yield msg
+                if msg.command == "save":
+                    yield Msg("sleep", None, 0.01)
+
+        RE.subscribe(broken, group="g")
+        RE.subscribe(lambda n, d: stops.append(d) if n == "stop" else None, group="g")
+        with pytest.raises(RunEngineError, match="bad event"):
+            RE(paced(50))
+        assert stops and stops[0]["exit_status"] == "fail"
+
+
+def test_a_group_needs_a_buffered_subscriber(RE):
+    with pytest.raises(ValueError, match="buffered"):
+        RE.subscribe(print, group="g", buffered=False)
+    with pytest.raises(TypeError, match="group"):
+        RE.subscribe(print, group="")

@@ -11,8 +11,8 @@ import pytest
 from event_model import DocumentRouter
 
 from cielo import load_profile, open_catalog
-from cielo.core import RunEngine as CieloRunEngine
 from cielo.storage import ExternalDataError, dumps, iter_documents
+from cielo.testing import make_run_engine
 
 pytestmark = pytest.mark.interop
 
@@ -39,7 +39,7 @@ def test_cielo_jsonl_replays_through_event_model(tmp_path, validate, monkeypatch
     monkeypatch.setenv("CIELO_CATALOG", f"sqlite:///{tmp_path / 'c.sqlite'}")
     env = load_profile("sim")
     jsonl = env.suitcases["jsonl"](directory=tmp_path / "archive")
-    with CieloRunEngine(plugin_manager=env.pm) as RE:
+    with make_run_engine(plugin_manager=env.pm) as RE:
         RE.subscribe(jsonl)
         (uid,) = RE(env.plans["scan"]([env.devices["det"]], env.devices["motor"], -1, 1, 4))
         (uid2,) = RE(env.plans["count"]([env.devices["camera"]], num=2))

@@ -18,10 +18,11 @@ from cielo.storage import CatalogError, open_catalog
 CRASHING_PLAN = textwrap.dedent(
     """
     import sys
-    from cielo import RunEngine, load_profile
+    from cielo import load_profile
+    from cielo.testing import make_run_engine
 
     env = load_profile("sim")  # CIELO_CATALOG (set by the test) turns the catalog writer on
-    with env.make_subscribers() as subscribers, RunEngine(plugin_manager=env.pm) as RE:
+    with env.make_subscribers() as subscribers, make_run_engine(plugin_manager=env.pm) as RE:
         RE.subscribe(subscribers["catalog"])
         RE(env.plans["count"]([env.devices["det"], env.devices["motor"]], num=100_000, delay=0.002))
     """

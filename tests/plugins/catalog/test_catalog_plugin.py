@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from cielo import load_profile
-from cielo.core import RunEngine
 from cielo.plugins import catalog as plugin
 from cielo.storage import Catalog, open_catalog
+from cielo.testing import make_run_engine
 
 
 def test_hooks_offer_backends_readers_and_a_writer_callback(tmp_path):
@@ -36,7 +36,7 @@ def sim_env(tmp_path, monkeypatch):
 def test_sim_profile_runs_land_in_the_catalog(sim_env, validate):
     env = sim_env
     assert env.readers["application/x-hdf5"] is plugin.cielo_readers()["application/x-hdf5"]
-    with env.make_subscribers() as subscribers, RunEngine(plugin_manager=env.pm) as RE:
+    with env.make_subscribers() as subscribers, make_run_engine(plugin_manager=env.pm) as RE:
         assert "catalog" in subscribers
         for callback in subscribers.values():
             RE.subscribe(callback)
@@ -112,7 +112,7 @@ def test_catalog_callback_in_a_profile(tmp_path, monkeypatch):
         f'[callbacks.catalog]\nuri = "{uri}"\nbatch_size = 2\nmax_delay = 0.05\n'
     )
     env = load_profile(profile)
-    with env.make_subscribers() as subscribers, RunEngine(plugin_manager=env.pm) as RE:
+    with env.make_subscribers() as subscribers, make_run_engine(plugin_manager=env.pm) as RE:
         assert set(subscribers) == {"callbacks.catalog"}
         RE.subscribe(subscribers["callbacks.catalog"])
         (uid,) = RE(env.plans["scan"]([env.devices["det"]], env.devices["motor"], 0, 1, 5))

@@ -64,12 +64,13 @@ def test_tiff_datum_frames_land_in_nxdata(suitcases, make_run, tmp_path):
 
 def test_sim_scan_on_the_run_engine(tmp_path, monkeypatch):
     """cielo's RunEngine, a scan of the sim peak detector with the camera, to NeXus."""
-    from cielo import RunEngine, load_profile
+    from cielo import load_profile
+    from cielo.testing import make_run_engine
 
     monkeypatch.delenv("CIELO_CATALOG", raising=False)
     env = load_profile("sim")
     nexus = env.suitcases["nexus"](directory=tmp_path)
-    with RunEngine(plugin_manager=env.pm) as RE:
+    with make_run_engine(plugin_manager=env.pm) as RE:
         RE.subscribe(nexus)
         det, camera, motor = env.devices["det"], env.devices["camera"], env.devices["motor"]
         (uid,) = RE(env.plans["scan"]([det, camera], motor, -1, 1, 3))

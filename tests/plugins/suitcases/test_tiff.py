@@ -60,13 +60,14 @@ def test_sim_camera_on_the_run_engine(tmp_path, monkeypatch):
     """cielo's RunEngine and the sim camera (HDF5 via stream_resource) to TIFF, live."""
     import h5py
 
-    from cielo import RunEngine, load_profile
+    from cielo import load_profile
+    from cielo.testing import make_run_engine
 
     monkeypatch.delenv("CIELO_CATALOG", raising=False)
     env = load_profile("sim")
     tiff = env.suitcases["tiff"](directory=tmp_path)
     docs = []
-    with RunEngine(plugin_manager=env.pm) as RE:
+    with make_run_engine(plugin_manager=env.pm) as RE:
         RE.subscribe(tiff)
         RE.subscribe(lambda name, doc: docs.append((name, doc)))
         (uid,) = RE(env.plans["count"]([env.devices["camera"]], num=4))

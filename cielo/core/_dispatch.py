@@ -158,17 +158,8 @@ class _Worker:
         self.control(_remove)
         return removed
 
-    def _deliver(self, name: str | None, doc: Any) -> None:
-        if name is None:
-            doc()  # a control item
-            return
-        for sub in self.members:
-            if sub.name == "all" or sub.name == name:
-                sub.deliver(name, doc)
-
     def _run(self) -> None:
         cv = self.cv
-        deliver = self._deliver
         while True:
             with cv:
                 while not self.queue and not self.closed:
@@ -182,7 +173,12 @@ class _Worker:
                 self.queue.clear()
                 self.inflight = len(batch)
             for i, (name, doc) in enumerate(batch):
-                deliver(name, doc)
+                if name is None:
+                    doc()  # a control item: a member joins or leaves
+                else:
+                    for sub in self.members:
+                        if sub.name == "all" or sub.name == name:
+                            sub.deliver(name, doc)
                 if i % 256 == 255:
                     with cv:
                         self.inflight = len(batch) - i - 1

@@ -68,9 +68,10 @@ def docs(RE: Any) -> DocumentCollector:
 
 
 @functools.cache
-def _load_synthetic() -> Any:
-    path = pathlib.Path(__file__).parent / "callbacks" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("cielo_tests_synthetic", path)
+def _load_synthetic(folder: str) -> Any:
+    """``tests/<folder>/synthetic.py``, loaded once (the test folders are not packages)."""
+    path = pathlib.Path(__file__).parent / folder / "synthetic.py"
+    spec = importlib.util.spec_from_file_location(f"cielo_tests_{folder}_synthetic", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -81,7 +82,7 @@ def _load_synthetic() -> Any:
 def synthetic_docs() -> Any:
     """The generators of ``tests/callbacks/synthetic.py`` (``synthetic_docs.step_run(...)``);
     every document of a ``*_run`` generator is validated by event-model."""
-    synthetic = _load_synthetic()
+    synthetic = _load_synthetic("callbacks")
 
     class _Checked:
         def __getattr__(self, name: str) -> Any:
@@ -96,3 +97,10 @@ def synthetic_docs() -> Any:
             return checked if callable(make) and name.endswith("_run") else make
 
     return _Checked()
+
+
+@pytest.fixture
+def make_run() -> Any:
+    """``make_run(n=5, **options)``: a synthetic run as ``[(name, doc), ...]``, from
+    ``tests/storage/synthetic.py`` (storage and suitcase tests)."""
+    return _load_synthetic("storage").synthetic_run

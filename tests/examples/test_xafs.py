@@ -153,6 +153,12 @@ def test_runs_on_the_example_beamline(example_env, validate):
     assert all(d["exit_status"] == "success" for n, d in docs if n == "stop")
 
 
+@pytest.fixture
+def env(sim_env: Any) -> Any:
+    """A fresh sim beamline for each test (cielo.testing's ``sim_env``)."""
+    return sim_env
+
+
 def test_dwell_time_is_set_per_region(env):
     det, motor, dwell = env.devices["det"], env.devices["motor"], env.devices["det"].count_time
     summary = summarize_plan(
@@ -174,11 +180,6 @@ def test_dwell_time_is_set_per_region(env):
     )
     assert summary.targets("det_count_time") == [0.5, 1.0, 0.0]  # restored at the end
     assert summary.duration == pytest.approx(2 * 0.5 + 3 * 1.0)
-
-
-@pytest.fixture
-def env() -> Any:
-    return cielo.load_profile("sim")
 
 
 def test_runs_on_the_sim_beamline(env, validate):

@@ -1,4 +1,5 @@
-"""Storage fixtures: synthetic runs, and every catalog test on SQLite and PostgreSQL.
+"""Storage fixtures: every catalog test on SQLite and PostgreSQL (``make_run``, the
+synthetic runs, comes from tests/conftest.py).
 
 A throwaway PostgreSQL cluster is started once per session (``initdb`` and ``pg_ctl``
 as the ``postgres`` user, on a free loopback port, data under /tmp) and stopped by
@@ -7,7 +8,6 @@ its PID; each test gets a fresh database in it.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 import shutil
@@ -21,12 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "cielo_storage_synthetic", Path(__file__).with_name("synthetic.py")
-)
-synthetic = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(synthetic)  # type: ignore[union-attr]
 
 
 def _pg_bin() -> Path | None:
@@ -104,9 +98,3 @@ def catalog_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'catalog.sqlite'}"
     return request.getfixturevalue("postgres_cluster").new_database()
-
-
-@pytest.fixture
-def make_run():
-    """``make_run(n=5, **options)``: a synthetic run as ``[(name, doc), ...]``."""
-    return synthetic.synthetic_run

@@ -20,10 +20,10 @@ from cielo.core import SuspendFloor
 
 
 @pytest.fixture
-def env(tmp_path):
-    env = cielo.load_profile("sim")
-    env.devices["camera"].directory = tmp_path / "frames"
-    return env
+def env(sim_env, tmp_path):
+    """A fresh sim beamline (cielo.testing's ``sim_env``), the camera writing to tmp_path."""
+    sim_env.devices["camera"].directory = tmp_path / "frames"
+    return sim_env
 
 
 def step_scan(detectors, motor, points):

@@ -90,6 +90,7 @@ from ._stubs import (
 from ._supplemental import (
     SupplementalData,
     baseline_wrapper,
+    flat_collect_keys,
     fly_during_wrapper,
     monitor_during_wrapper,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "drop",
     "ensure_generator",
     "finalize_wrapper",
+    "flat_collect_keys",
     "fly_during_wrapper",
     "hinted_fields",
     "inject_md_wrapper",

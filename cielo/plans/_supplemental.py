@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +20,24 @@ __all__ = [
     "monitor_during_wrapper",
     "fly_during_wrapper",
     "SupplementalData",
+    "flat_collect_keys",
 ]
+
+
+def flat_collect_keys(flyer: Any) -> bool:
+    """Whether ``flyer.describe_collect()`` gives data keys of one stream (new style, which
+    needs a declared stream) rather than ``{stream_name: data_keys}`` (ophyd's older flyers)."""
+    describe = getattr(flyer, "describe_collect", None)
+    if describe is None:
+        return True
+    desc = describe()
+    if inspect.isawaitable(desc):
+        close = getattr(desc, "close", None)
+        if close is not None:
+            close()
+        return True  # asynchronous (ophyd-async) flyers describe one stream
+    values = list(desc.values())
+    return not values or all(isinstance(v, Mapping) and "dtype" in v for v in values)
 
 
 def _in_run(plan: Any, run: Any) -> Any:
@@ -98,8 +116,13 @@ def monitor_during_wrapper(plan: Any, signals: Iterable[Readable]) -> MsgGenerat
 
 
 def fly_during_wrapper(plan: Any, flyers: Iterable[Flyable]) -> MsgGenerator:
-    """Kick off ``flyers`` when each run opens; complete and collect them before it closes."""
+    """Kick off ``flyers`` when each run opens; complete and collect them before it closes.
+
+    A flyer describing one stream (new style) gets a stream named after it; older flyers
+    name their streams themselves.
+    """
     flyers = list(flyers)
+    flat: list[Any] = []
 
     def insert(msg: Msg) -> tuple[Any, Any]:
         if msg.command == "open_run":
@@ -109,6 +132,11 @@ def fly_during_wrapper(plan: Any, flyers: Iterable[Flyable]) -> MsgGenerator:
                 for flyer in flyers:
                     yield Msg("kickoff", flyer, group=group, run=msg.run)
                 yield Msg("wait", None, group=group, run=msg.run)
+                flat[:] = [f for f in flyers if flat_collect_keys(f)]
+                for flyer in flat:
+                    yield Msg(
+                        "declare_stream", None, flyer, name=flyer.name, collect=True, run=msg.run
+                    )
 
             return None, kick()
         if msg.command == "close_run":
@@ -119,12 +147,13 @@ def fly_during_wrapper(plan: Any, flyers: Iterable[Flyable]) -> MsgGenerator:
                     yield Msg("complete", flyer, group=group, run=msg.run)
                 yield Msg("wait", None, group=group, run=msg.run)
                 for flyer in flyers:
+                    name = flyer.name if any(flyer is f for f in flat) else None
                     yield Msg(
                         "collect",
                         flyer,
                         stream=False,
                         return_payload=False,
-                        name=None,
+                        name=name,
                         run=msg.run,
                     )
                 return (yield msg)

@@ -269,6 +269,7 @@ def test_fly_during_wrapper_messages(env):
         "open_run",
         "kickoff",
         "wait",
+        "declare_stream",  # the sim flyer describes one stream: it must be declared
         "null",
         "complete",
         "wait",
@@ -284,3 +285,36 @@ def test_supplemental_data_from_profile_names(env):
     assert [d.name for d in sd.baseline] == ["motor", "beam_current"]
     with pytest.raises(Exception, match="unknown device 'moter'; did you mean 'motor'"):
         SupplementalData.from_names(env.devices, monitors=["moter"])
+
+
+def test_supplemental_data_in_the_engines_preprocessors_applies_to_every_plan(env, RE, docs):
+    """The issue's "supplemental data configured on the engine": baseline, monitors and
+    flyers reach every plan given to RE, as RE.preprocessors finds the lists then."""
+    det, motor = env.devices["det"], env.devices["motor"]
+    beam, flyer = env.devices["beam_current"], env.devices["flyer"]
+    sd = SupplementalData(baseline=[env.devices["motor2"]], monitors=[beam], flyers=[flyer])
+    RE.preprocessors.append(sd)
+    count, scan = env.plans["count"], env.plans["scan"]
+    for plan in (count([det], num=3), scan([det], motor, -1, 1, 3)):
+        docs.clear()
+        RE(plan)
+        assert docs.stop["exit_status"] == "success"
+        num = docs.stop["num_events"]
+        assert num["primary"] == 3 and num["baseline"] == 2
+        assert num["beam_current_monitor"] >= 1 and num["flyer"] > 0
+
+    sd.baseline.append(env.devices["motor1"])  # edited lists apply to the next plan
+    docs.clear()
+    RE(count([det]))
+    (baseline,) = [d for d in docs.of("descriptor") if d["name"] == "baseline"]
+    assert {"motor1", "motor2"} <= set(baseline["data_keys"])
+
+    def failing():
+        yield from trigger_and_read([det])
+        raise RuntimeError("detector on fire")
+
+    docs.clear()
+    with pytest.raises(RuntimeError, match="on fire"):
+        RE(run_wrapper(failing()))
+    assert docs.stop["exit_status"] == "fail"  # closed, with what was read kept
+    assert docs.stop["num_events"]["primary"] == 1 and docs.stop["num_events"]["baseline"] == 2

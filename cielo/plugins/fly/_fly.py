@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,27 +12,12 @@ from cielo.plans import (
     collect,
     complete_all,
     declare_stream,
+    flat_collect_keys,
     kickoff_all,
     run_wrapper,
 )
 
 __all__ = ["fly", "flat_collect_keys"]
-
-
-def flat_collect_keys(flyer: Any) -> bool:
-    """Whether ``flyer.describe_collect()`` gives data keys of one stream (new style)
-    rather than ``{stream_name: data_keys}`` (ophyd's older flyers)."""
-    describe = getattr(flyer, "describe_collect", None)
-    if describe is None:
-        return True
-    desc = describe()
-    if inspect.isawaitable(desc):
-        close = getattr(desc, "close", None)
-        if close is not None:
-            close()
-        return True  # asynchronous (ophyd-async) flyers describe one stream
-    values = list(desc.values())
-    return not values or all(isinstance(v, Mapping) and "dtype" in v for v in values)
 
 
 def fly(

@@ -184,3 +184,44 @@ def test_on_cielos_runengine_with_ophyd_devices(name, extra, validate):
     ours = columns(lambda det, mx, my: PLANS[name](*args(det, mx, my), **extra))
     assert len(ours) > 2
     assert ours == theirs
+
+
+def _start_of(make_plan: Any) -> dict[str, Any]:
+    mx, my = SynAxis(name="mx"), SynAxis(name="my")
+    mx.set(0.25)
+    my.set(-0.5)
+    det = SynGauss("det", mx, "mx", center=0.3, Imax=1, sigma=0.4)
+    starts: list[dict[str, Any]] = []
+    with make_run_engine() as RE:
+        RE.subscribe(lambda n, d: starts.append(d) if n == "start" else None)
+        RE(make_plan({"mx": mx, "my": my, "det": det}))
+    return starts[0]
+
+
+@pytest.mark.parametrize("index", range(len(CASE_IDS)), ids=CASE_IDS)
+def test_run_start_has_what_bluesky_records(index):
+    """Every key Bluesky's plan puts in the run start is in cielo's too, with the same
+    counts, pattern and grid shape, so code reading Bluesky's metadata reads cielo's."""
+
+    def make(plans: Any) -> Any:
+        def build(d: dict[str, Any]) -> Any:
+            name, args, kwargs = _cases(d)[index]
+            return plans(name)(*args, **kwargs)
+
+        return build
+
+    name = _cases({"mx": None, "my": None, "det": None})[index][0]
+    theirs = _start_of(make(lambda n: getattr(bp, n)))
+    ours = _start_of(make(lambda n: PLANS[n]))
+    assert set(theirs) - set(ours) == set()
+    for key in ("plan_name", "detectors", "num_points", "num_intervals"):
+        assert ours.get(key) == theirs.get(key), key
+    if name != "spiral_square" and name != "rel_spiral_square":
+        # Bluesky records "spiral_square" (no such function in its plan_patterns);
+        # cielo records the pattern function it used, spiral_square_pattern
+        assert ours.get("plan_pattern") == theirs.get("plan_pattern")
+    if "shape" in theirs:
+        shape = list(theirs["shape"])
+        if "spiral_square" in name:  # Bluesky lists y first; cielo x first, as its motors
+            shape = shape[::-1]
+        assert ours["shape"] == shape

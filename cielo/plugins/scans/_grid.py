@@ -187,6 +187,7 @@ def _list_grid(
         "shape": [len(p) for p in lists],
         "extents": [[jsonable(min(p)), jsonable(max(p))] for p in lists],
         "snaking": snakes,
+        "snake_axes": jsonable(recorded_snakes),  # Bluesky's key for list grids
         **plan_md(
             name,
             detectors,

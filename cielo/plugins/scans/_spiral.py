@@ -52,6 +52,8 @@ def _run_pattern(
         pattern_args=recorded,
     )
     base["extents"] = _extents(pattern_args, relative)
+    if "x_num" in pattern_args:  # the square spiral covers an x_num by y_num grid
+        base["shape"] = [pattern_args["x_num"], pattern_args["y_num"]]
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 

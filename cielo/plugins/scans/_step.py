@@ -320,6 +320,10 @@ def _log_scan(
         "per_step": repr(per_step),
     }
     base = plan_md(name, detectors, plan_args, hints={"dimensions": dimensions([motor])})
+    # the positions are numpy.logspace(start, stop, num), recorded as Bluesky records them
+    base["plan_pattern"] = "logspace"
+    base["plan_pattern_module"] = "numpy"
+    base["plan_pattern_args"] = {"start": start, "stop": stop, "num": num}
     traj = Trajectory.axis(motor, np.logspace(start, stop, num))
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 

@@ -141,6 +141,9 @@ def build_query(args: argparse.Namespace) -> dict[str, Any]:
     if args.plan:
         parts.append({"plan_name": args.plan})
     if args.status:
+        from cielo.storage import ExitStatus
+
+        ExitStatus(args.status)  # refuses an unknown status, naming the known ones
         parts.append({"exit_status": args.status})
     if args.since or args.until:
         from cielo.storage._query import to_timestamp
@@ -173,6 +176,14 @@ def _local(t: float | None) -> str:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from cielo.storage import QueryError
+
+    for option in ("limit", "offset"):
+        if getattr(args, option) < 0:
+            raise QueryError(
+                f"--{option} {getattr(args, option)}: give "
+                + ("0 (all) or more" if option == "limit" else "0 or more")
+            )
     query = build_query(args)
     with _open(args) as cat:
         found = cat.search(query) if query else cat
@@ -213,6 +224,13 @@ def _lookup(cat: Any, key: str) -> Any:
 def _show(args: argparse.Namespace) -> int:
     with _open(args) as cat:
         run = _lookup(cat, args.run)
+        if args.stream and args.stream not in run:
+            from cielo.storage import CatalogError
+
+            raise CatalogError(
+                f"run {run.uid} has no stream {args.stream!r}; "
+                f"streams: {', '.join(run.stream_names) or 'none'}"
+            )
         streams = {}
         for name in run.stream_names:
             stream = run[name]

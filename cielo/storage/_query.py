@@ -9,6 +9,7 @@ Mongo-style mapping (``{"scan_id": {"$gte": 3}, "$text": "silicon"}``), as the C
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -38,6 +39,8 @@ SQL = tuple[str, list[Any]]
 _COLUMNS = {"uid", "scan_id", "time", "plan_name", "exit_status", "stop_time", "num_events"}
 _OPS = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 INCOMPLETE = "incomplete"
+#: What :func:`ExitStatus` accepts: the stop document's values, and ``incomplete``.
+EXIT_STATUSES = ("success", "abort", "fail", INCOMPLETE)
 
 
 class Query:
@@ -173,6 +176,11 @@ class In(Query):
     """The value under ``key`` is one of ``values``."""
 
     def __init__(self, key: str, values: Iterable[Any]) -> None:
+        if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+            raise QueryError(
+                f"$in for {key!r} needs a list of values, not {values!r}; "
+                'e.g. {"$in": ["a", "b"]} (on the CLI: --where \'KEY in ["a", "b"]\')'
+            )
         self.key, self.values = key, list(values)
 
     def sql(self, d: Dialect) -> SQL:
@@ -187,6 +195,13 @@ class Regex(Query):
     def __init__(self, key: str, pattern: str) -> None:
         if not isinstance(pattern, str):
             raise QueryError(f"regex for {key!r} must be a string, not {pattern!r}")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise QueryError(
+                f"regex for {key!r} is not valid ({pattern!r}: {exc}); escape special "
+                "characters with a backslash, e.g. '\\(' for a literal '('"
+            ) from None
         self.key, self.pattern = key, pattern
 
     def sql(self, d: Dialect) -> SQL:
@@ -280,6 +295,11 @@ def PlanName(name: str) -> Query:
 
 def ExitStatus(status: str) -> Query:
     """Runs that ended with ``status`` (``success``, ``abort``, ``fail``, ``incomplete``)."""
+    if status not in EXIT_STATUSES:
+        raise QueryError(
+            f"exit status {status!r} is not one of {', '.join(EXIT_STATUSES)} "
+            "(incomplete: the run has no stop document)"
+        )
     return Compare("exit_status", "==", status)
 
 

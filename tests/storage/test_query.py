@@ -134,3 +134,12 @@ def test_summaries_have_the_cli_fields(cat):
     summary = cat.summaries(limit=1)[0]
     assert set(summary) >= {"uid", "scan_id", "plan_name", "time", "exit_status"}
     assert summary["num_events"] == 4  # two primary, two baseline
+
+
+def test_bad_query_values_are_refused_with_the_fix(cat):
+    with pytest.raises(QueryError, match=r"\$in for 'operator' needs a list of values, not 3"):
+        cat.search({"operator": {"$in": 3}})
+    with pytest.raises(QueryError, match=r"regex for 'sample' is not valid \('\('"):
+        cat.search(Key("sample").regex("("))
+    with pytest.raises(QueryError, match="exit status 'bogus'.*success, abort, fail, incomplete"):
+        cat.search(ExitStatus("bogus"))

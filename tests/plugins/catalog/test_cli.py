@@ -87,6 +87,15 @@ def test_search_table_and_bad_where(uri, capsys):
     assert len(out.splitlines()) == 4
     assert main(["catalog", "search", "--uri", uri, "--where", "temperature"]) == 1
     assert "is not KEY OP VALUE" in capsys.readouterr().err
+    for bad, message in (
+        (["--where", "sample in 3"], "needs a list of values, not 3"),
+        (["--where", "sample ~= ("], "regex for 'sample' is not valid"),
+        (["--status", "bogus"], "exit status 'bogus'"),
+        (["--limit", "-1"], "--limit -1: give 0 (all) or more"),
+        (["--offset", "-2"], "--offset -2: give 0 or more"),
+    ):
+        assert main(["catalog", "search", "--uri", uri, *bad]) == 1, bad
+        assert message in capsys.readouterr().err, bad
 
 
 def test_environment_variable_gives_the_catalog(uri, capsys, monkeypatch):
@@ -105,6 +114,9 @@ def test_show_by_scan_id_and_partial_uid(uri, capsys):
     assert shown["start"]["uid"] == uid and set(shown["streams"]) == {"baseline", "primary"}
     assert main(["catalog", "show", "--uri", uri, "77"]) == 1
     assert "no run with scan_id 77" in capsys.readouterr().err
+    assert main(["catalog", "show", "--uri", uri, "2", "--stream", "dark"]) == 1
+    err = capsys.readouterr().err
+    assert "has no stream 'dark'" in err and "baseline" in err and "Traceback" not in err
 
 
 def test_export_replays_a_run_into_a_suitcase(uri, capsys, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from cielo import load_profile
 from cielo.plugins import catalog as plugin
-from cielo.storage import Catalog, open_catalog
+from cielo.storage import Catalog, ExitStatus, open_catalog
 from cielo.testing import make_run_engine
 
 
@@ -117,3 +117,33 @@ def test_catalog_callback_in_a_profile(tmp_path, monkeypatch):
         RE.subscribe(subscribers["callbacks.catalog"])
         (uid,) = RE(env.plans["scan"]([env.devices["det"]], env.devices["motor"], 0, 1, 5))
     assert len(open_catalog(uri)[uid]["primary"].read()) == 5
+
+
+def test_failing_plan_keeps_its_events_and_reason(sim_env, validate):
+    """Nothing is lost: a plan failing mid-run is stored closed as 'fail', with its events."""
+    from cielo import Msg
+
+    env = sim_env
+    det = env.devices["det"]
+
+    def failing():
+        yield Msg("open_run", plan_name="failing", sample="Si")
+        yield Msg("declare_stream", None, det, name="primary")
+        for _ in range(3):
+            yield Msg("create", name="primary")
+            yield Msg("read", det)
+            yield Msg("save")
+        raise RuntimeError("the sample holder jammed")
+
+    with env.make_subscribers() as subscribers, make_run_engine(plugin_manager=env.pm) as RE:
+        RE.subscribe(subscribers["catalog"])
+        with pytest.raises(RuntimeError, match="jammed"):
+            RE(failing())
+    cat = open_catalog(env.catalog_uri)
+    (run,) = cat.search(ExitStatus("fail")).runs()
+    assert run.start["plan_name"] == "failing"
+    assert run.exit_status == "fail" and "jammed" in run.stop["reason"]
+    assert run.stop["num_events"] == {"primary": 3}
+    assert list(run["primary"].read().index) == [1, 2, 3]
+    for name, doc in run.documents():
+        validate(name, doc)

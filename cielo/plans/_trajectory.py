@@ -181,7 +181,16 @@ class Trajectory:
                         raise PlanParameterError(
                             f"unknown device {name!r}; devices: {', '.join(sorted(devices))}"
                         )
-                    cols[devices[name]] = positions
+                    device = devices[name]
+                    if not callable(getattr(device, "set", None)):
+                        movable = sorted(
+                            n for n, d in devices.items() if callable(getattr(d, "set", None))
+                        )
+                        raise PlanParameterError(
+                            f"{name!r} cannot be moved (it has no set); a trajectory moves "
+                            f"motors: {', '.join(movable) or 'none in this profile'}"
+                        )
+                    cols[device] = positions
                 else:
                     cols[name] = positions
             return cls(cols)

@@ -60,11 +60,18 @@ def test_grid_snakes_on_every_pass_of_the_slower_axes():
 def test_cycler_and_text_forms_convert():
     cyc = cycler("x", [1, 2]) + cycler("y", [3, 4])
     assert rows(Trajectory.from_cycler(cyc)) == [(1, 3), (2, 4)]
-    m = object()
+
+    class Stage:  # a movable stand-in: only keys with set() can be moved
+        def set(self, value):
+            return None
+
+    m, det = Stage(), object()
     traj = Trajectory.__cielo_convert__({"m": [1, 2]}, {"m": m})
     assert traj.keys == [m]
     with pytest.raises(PlanParameterError, match="unknown device 'n'"):
         Trajectory.__cielo_convert__({"n": [1]}, {"m": m})
+    with pytest.raises(PlanParameterError, match="'det' cannot be moved.*motors: m$"):
+        Trajectory.__cielo_convert__({"det": [1]}, {"m": m, "det": det})
     assert Trajectory.__cielo_schema__()["type"] == "object"
 
 

@@ -60,6 +60,7 @@ def test_runs_from_text(env, text, validate, monkeypatch, tmp_path):
         ("count(det)", r"'detectors'.*put it in a list"),
         ("spiral([det2], motor1, motor2, 0, 0, 1, 1, 0, 4)", "dr=0 must be positive"),
         ("ramp_plan(None, beam_current, None)", r"'go_plan'.*a plan \(generator\)"),
+        ("scan_nd([det], {'det': [1, 2]})", r"'cycler'.*'det' cannot be moved"),
     ],
 )
 def test_bad_text_is_refused_before_anything_moves(env, text, pattern, tmp_path, monkeypatch):

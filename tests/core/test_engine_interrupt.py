@@ -410,3 +410,34 @@ def test_interruptions_are_recorded_when_asked(validate):
     assert docs[-1][1]["num_events"] == {"interruptions": 2}
     for n, d in docs:
         validate(n, d)
+
+
+@pytest.mark.parametrize(
+    ("marker", "replayed"),
+    [(None, 1), (Msg("clear_checkpoint"), 0), (Msg("rewindable", None, False), 0)],
+    ids=["rewindable", "clear_checkpoint", "rewindable_false"],
+)
+def test_resume_replays_only_where_rewindable(RE, docs, validate, marker, replayed):
+    dev = Counter()
+
+    def plan():
+        yield Msg("open_run")
+        yield Msg("checkpoint")
+        if marker is not None:
+            yield marker
+        yield Msg("set", dev, 1)
+        later(0.05, RE.request_pause)
+        yield Msg("sleep", None, 0.3)
+        yield Msg("create", None, name="primary")
+        yield Msg("read", dev)
+        yield Msg("save")
+        yield Msg("close_run")
+
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    assert dev.sets == 1
+    assert RE.resume().exit_status == "success"
+    assert dev.sets == 1 + replayed  # the set since the checkpoint is redone only if allowed
+    assert [n for n, _ in docs].count("event") == 1
+    for name, doc in docs:
+        validate(name, doc)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -86,3 +88,73 @@ def test_no_handler_in_a_worker_thread():
     t.start()
     t.join(10)
     assert errors == []
+
+
+# A user's session in a separate process: RE(plan) in its main thread, Ctrl-C sent to it
+# from outside as a terminal would, then the paused plan aborted from the prompt.
+SESSION = """
+import sys
+from cielo import Msg, RunEngine
+from cielo.core import RunEngineInterrupted
+
+def slow():
+    yield Msg("open_run")
+    for _ in range(3):
+        yield Msg("checkpoint")
+        print("in plan", flush=True)
+        yield Msg("sleep", None, 20)
+    yield Msg("close_run")
+
+stops = []
+with RunEngine(scan_id_file=None, sigint_window=5.0) as RE:
+    RE.subscribe(lambda name, doc: stops.append(doc), "stop")
+    try:
+        RE(slow())
+    except RunEngineInterrupted:
+        print("state", RE.state, flush=True)
+        print("exit", RE.abort("operator gave up").exit_status, flush=True)
+print("stop", stops[0]["exit_status"], stops[0]["reason"], flush=True)
+print("where", type(get_ipython()).__name__ if "get_ipython" in globals() else "script")
+"""
+
+
+def run_session(command: list[str]) -> list[str]:
+    """Start ``command``; once its plan runs, press Ctrl-C twice; return its output lines."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.strip() == "in plan", first + proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    return [first.strip(), *out.splitlines()]
+
+
+def test_ctrl_c_twice_in_a_plain_script(tmp_path):
+    script = tmp_path / "session.py"
+    script.write_text(SESSION)
+    t0 = time.monotonic()
+    lines = run_session([sys.executable, str(script)])
+    assert time.monotonic() - t0 < 15  # the 20 s sleep was cut short
+    assert lines == [
+        "in plan",
+        "state paused",
+        "exit abort",
+        "stop abort operator gave up",
+        "where script",
+    ]
+
+
+def test_ctrl_c_twice_in_ipython(tmp_path):
+    pytest.importorskip("IPython")
+    script = tmp_path / "session.ipy"
+    script.write_text(SESSION)
+    lines = run_session([sys.executable, "-m", "IPython", "--quick", "--no-banner", str(script)])
+    assert lines[:4] == ["in plan", "state paused", "exit abort", "stop abort operator gave up"]
+    assert lines[4] == "where TerminalInteractiveShell"

@@ -83,7 +83,10 @@ def _grid_scan(
     relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
-    chunks = list(chunk_outer_product_args(args))
+    try:
+        chunks = list(chunk_outer_product_args(args))
+    except PlanParameterError as exc:
+        raise PlanParameterError(f"{name}: {exc}") from None
     motors = [c[0] for c in chunks]
     if len({id(m) for m in motors}) != len(motors):
         raise PlanParameterError(f"{name}: a motor is listed more than once: {names(motors)}")

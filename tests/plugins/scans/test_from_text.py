@@ -56,6 +56,7 @@ def test_runs_from_text(env, text, validate, monkeypatch, tmp_path):
     [
         ("scan([motor], det, -1, 1, num=3)", r"'args\[0\]' got 'det'.*not Movable"),
         ("grid_scan([det2], motor1, -1, 1, 3.5, motor2, 0, 1, 2)", "positive integer"),
+        ("rel_grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1)", r"^rel_grid_scan: .*got 7"),
         ("count([det], num='three')", r"'num' got 'three'"),
         ("count(det)", r"'detectors'.*put it in a list"),
         ("spiral([det2], motor1, motor2, 0, 0, 1, 1, 0, 4)", "dr=0 must be positive"),

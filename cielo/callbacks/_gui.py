@@ -25,8 +25,8 @@ _pending: deque[Callable[[], None]] = deque()
 def on_main_thread(work: Callable[[], None]) -> None:
     """Run ``work`` now if on the main thread, else queue it for :func:`process_gui_events`.
 
-    In IPython/Jupyter the queue is also run after every cell, so figures come up to
-    date when the cell that ran the plan finishes.
+    In IPython/Jupyter the queue is also run after every cell (before the inline backend
+    shows the cell's figures), so figures come up to date in the cell that ran the plan.
     """
     if threading.current_thread() is threading.main_thread():
         work()
@@ -46,11 +46,28 @@ def _hook_ipython() -> None:
     if shell is None or id(shell) in _hooked:
         return
     _hooked.add(id(shell))
-    shell.events.register("post_run_cell", _after_cell)
+    events = shell.events
+    events.register("post_execute", _after_cell)
+    # Run before matplotlib-inline's ``flush_figures`` (registered on ``post_execute`` when
+    # the backend loaded): figures finished after the plan then show in the output of the
+    # cell that ran it, not in the next one.
+    hooks = getattr(events, "callbacks", {}).get("post_execute")
+    if isinstance(hooks, list) and hooks and hooks[-1] is _after_cell:
+        hooks.insert(0, hooks.pop())
 
 
 def _after_cell(*_: Any) -> None:
-    process_gui_events()
+    inline_loaded = _INLINE in sys.modules
+    if process_gui_events() and not inline_loaded:
+        inline = sys.modules.get(_INLINE)
+        if inline is not None:
+            # This work made the first figure, which loaded matplotlib-inline and
+            # registered its flush_figures during this very post_execute: IPython calls
+            # it only after the next cell, so show this cell's figures now.
+            inline.flush_figures()
+
+
+_INLINE = "matplotlib_inline.backend_inline"
 
 
 def pending_gui_work() -> int:

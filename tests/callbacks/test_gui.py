@@ -59,24 +59,45 @@ def test_process_gui_events_refuses_other_threads():
     assert errors and "'not-main'" in errors[0]
 
 
-def test_ipython_runs_the_queue_after_each_cell(docs, tmp_path, monkeypatch):
+def test_ipython_runs_the_queue_after_each_cell_before_inline_figures_show(
+    docs, tmp_path, monkeypatch
+):
+    """Under IPython the queued work runs at the end of the cell that ran the plan.
+
+    The shell's events follow IPython's ``EventManager`` (``callbacks`` lists, called in
+    order by ``trigger``); matplotlib-inline registered ``flush_figures`` on
+    ``post_execute`` when the kernel started, and it shows only the figures that exist
+    by then: the plot work must run before it, or the figure lands in the next cell.
+    """
     import types
 
-    registered = []
+    class Events:  # the part of IPython.core.events.EventManager cielo relies on
+        def __init__(self):
+            self.callbacks = {"post_execute": [], "post_run_cell": []}
 
-    class Events:
         def register(self, event, func):
-            registered.append((event, func))
+            self.callbacks[event].append(func)
 
+        def trigger(self, event):
+            for func in self.callbacks[event][:]:
+                func()
+
+    seen_by_flush = []
     shell = types.SimpleNamespace(events=Events())
+    shell.events.register("post_execute", lambda: seen_by_flush.append(list(plot.saved)))
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
     plot = LivePlot("det", headless=False, directory=tmp_path)
-    worker = threading.Thread(target=replay, args=(docs.step_run(range(3)), plot))
-    worker.start()
-    worker.join()
-    assert [event for event, _ in registered] == ["post_run_cell"]  # registered once
-    registered[0][1](None)  # IPython finishes the cell
-    assert pending_gui_work() == 0 and len(plot.saved) == 1
+    for cell in range(2):  # two cells running a plan each: the hook is registered once
+        worker = threading.Thread(target=replay, args=(docs.step_run(range(3)), plot))
+        worker.start()
+        worker.join()
+        assert len(plot.saved) == cell  # nothing was drawn off the main thread
+        shell.events.trigger("post_execute")  # IPython finishes the cell
+        shell.events.trigger("post_run_cell")
+        assert pending_gui_work() == 0
+        plot.close()
+    assert len(shell.events.callbacks["post_execute"]) == 2
+    assert [len(saved) for saved in seen_by_flush] == [1, 2]  # each cell's figure, in its cell
     plot.close()
 
 

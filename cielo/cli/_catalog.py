@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     search = sub.add_parser("search", help="list the runs matching a query")
     _common(search)
     search.add_argument("text", nargs="*", help="words to find in the run metadata (full text)")
+    search.add_argument("--uid", metavar="UID", help="a run uid or its beginning (3+ characters)")
     search.add_argument("--scan-id", metavar="N|A:B", help="a scan id or an inclusive range A:B")
     search.add_argument("--plan", metavar="NAME", help="plan name")
     search.add_argument("--status", metavar="STATUS", help="success, abort, fail or incomplete")
@@ -124,6 +125,11 @@ def build_query(args: argparse.Namespace) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [query] if query else []
     if args.text:
         parts.append({"$text": " ".join(args.text)})
+    if args.uid:
+        from cielo.storage import Uid
+
+        Uid(args.uid)  # refuses a prefix too short to be useful
+        parts.append({"uid": {"$regex": "^" + re.escape(args.uid)}})
     if args.scan_id:
         lo, sep, hi = args.scan_id.partition(":")
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -14,6 +15,7 @@ from cielo.storage import (
     QueryError,
     ScanID,
     TimeRange,
+    Uid,
     open_catalog,
 )
 
@@ -72,6 +74,9 @@ def test_contains_in_and_regex(cat):
     assert scans(cat.search(Key("operator").in_(["bob", "carol"]))) == [2, 4, 5]
     assert scans(cat.search(Key("sample").regex(r"^Si\s"))) == [1, 3]
     assert scans(cat.search(Key("sample").regex(r"[0-9]$"))) == [2, 4]
+    uid = cat[3].uid  # a uid prefix as `cielo catalog search --uid` asks for it
+    assert scans(cat.search({"uid": {"$regex": "^" + re.escape(uid[:9])}})) == [3]
+    assert scans(cat.search(Uid(uid[:9]))) == [3]
 
 
 def test_scan_ids_time_plan_and_exit_status(cat):

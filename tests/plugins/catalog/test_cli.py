@@ -77,6 +77,11 @@ def test_search_options(uri, capsys):
         r["scan_id"] for r in search(capsys, "--uri", uri, "--limit", "1", "--offset", "1")
     ] == [2]
     assert search(capsys, "--uri", uri, "--status", "incomplete") == []
+    uid = open_catalog(uri)[2].uid
+    assert [r["uid"] for r in search(capsys, "--uri", uri, "--uid", uid[:6])] == [uid]
+    assert [r["uid"] for r in search(capsys, "--uri", uri, "--uid", uid)] == [uid]
+    assert main(["catalog", "search", "--uri", uri, "--uid", "ab"]) == 1
+    assert "too short" in capsys.readouterr().err
     assert [r["scan_id"] for r in search(capsys, "--uri", uri, "--since", "1700000002")] == [3, 2]
 
 

@@ -8,7 +8,8 @@ time is about one round trip however many PVs there are. EPICS devices
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from cielo.core import DeviceError
@@ -42,6 +43,43 @@ def read_many(signals: Iterable[Signal[Any]], timeout: float = 2.0) -> dict[str,
     if not pending:
         return out
     ca = epics_module().ca
+    with _attached(ca, pending[0][2].context):
+        _read_batch(ca, pending, out, timeout)
+    return {name: out[name] for name in order}
+
+
+@contextmanager
+def _attached(ca: Any, context: Any) -> Iterator[None]:
+    """Run with this thread attached to the channels' CA context.
+
+    The raw ``ca`` calls of a batch, unlike pyepics' ``PV`` methods, do not attach it.
+    In a thread with no context attached (the RunEngine's, a plan's), a get would not be
+    sent and the next "complete" would return what an earlier batch of another thread
+    left in pyepics' cache. Like pyepics' ``PV`` methods, a thread without a context
+    keeps it attached; a thread in another context gets that context back.
+    """
+    current = ca.current_context()
+    if current == context:
+        yield
+        return
+    if current is not None:
+        ca.detach_context()
+    ca.attach_context(context)
+    try:
+        yield
+    finally:
+        if current is not None:
+            ca.detach_context()
+            ca.attach_context(current)
+
+
+def _read_batch(
+    ca: Any,
+    pending: list[tuple[Signal[Any], CaBackend, Any, bool]],
+    out: dict[str, Reading],
+    timeout: float,
+) -> None:
+    """Send every get of ``pending``, then collect the answers into ``out``."""
     for _signal, backend, pv, _enum in pending:
         try:
             if not pv.connected:
@@ -64,7 +102,6 @@ def read_many(signals: Iterable[Signal[Any]], timeout: float = 2.0) -> dict[str,
             names = backend.control_info.get("enum_strs") or ()
             value = names[value] if 0 <= int(value) < len(names) else str(value)
         out[signal.name] = _reading(value, md)
-    return {name: out[name] for name in order}
 
 
 class EpicsReadMixin:

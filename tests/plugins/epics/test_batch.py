@@ -32,3 +32,28 @@ def test_read_many_names_a_missing_pv(ioc, monkeypatch):
     monkeypatch.setattr("cielo.plugins.epics._backend.AUTO_CONNECT_TIMEOUT", 0.5)
     with pytest.raises(Exception, match="NOPE:x is not connected"):
         read_many([EpicsSignalRO("CIELO:ai", name="ok"), EpicsSignalRO("NOPE:x", name="x")])
+
+
+def test_read_many_from_a_fresh_thread_reads_fresh_values(ioc):
+    """A fresh thread (the RunEngine's, a plan's) has no Channel Access context attached.
+    A batch sent from it must still read the IOC: not return the value an earlier batch
+    of another thread left in pyepics' cache, nor make pyepics warn 'get_complete
+    without initial get() call' on the user's terminal."""
+    import threading
+    import warnings
+
+    first = EpicsSignalRO("CIELO:calc", name="first")
+    ao = EpicsSignal("CIELO:ao", name="ao")
+    connect_all([first, ao], timeout=5)
+    ao.put(1.5)
+    assert read_many([first, ao])["ao"]["value"] == 1.5
+    ao.put(2.5)
+    result: dict = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=lambda: result.update(read_many([first, ao])))
+        thread.start()
+        thread.join(10)
+    ao.put(0.0)
+    assert result["ao"]["value"] == 2.5  # not the 1.5 of the earlier batch
+    assert [str(w.message) for w in caught] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -116,3 +117,46 @@ def test_collector_skips_multidimensional_runs_unless_x_is_given(docs):
     coll = LiveFitCollector(x="motor2", y="det2", model="gaussian")
     replay(docs.grid_run(), coll)
     assert coll.last is not None and coll.last.npoints == 35
+
+
+def test_uncertainties_of_the_live_fit_are_honest_on_the_sim_detector(RE):
+    """ "Within their uncertainties" means something only if the uncertainties are right.
+
+    The plugin's ``live_fit`` on the engine, over 40 noisy scans of a sim peak detector
+    with known parameters: about 68 % of the fitted parameters must lie within one
+    standard error of the truth and about 95 % within two (Gaussian coverage), and every
+    one within four. Too-large errors would pass a bare ``< 4 * stderr`` check and fail
+    the first bound; too-small ones fail the second. (Fixed seed: deterministic.)
+    """
+    from cielo.devices.sim import SimMotor, SimPeakDetector
+    from cielo.plugins.fitting import live_fit
+    from cielo.plugins.scans import scan
+
+    truth = {"center": -0.3, "sigma": 0.6, "height": 500.0, "c": 40.0}
+    motor = SimMotor(name="motor")
+    det = SimPeakDetector(
+        [motor],
+        name="det",
+        center=truth["center"],
+        sigma=truth["sigma"],
+        amplitude=truth["height"],
+        background=truth["c"],
+        noise="gaussian",
+        noise_level=8.0,
+        seed=2024,
+    )
+    fits = live_fit(model="gaussian", update_every=10)
+    RE.subscribe(fits)
+    uids = [RE(scan([det], motor, -2.5, 2.0, 31))[0] for _ in range(40)]
+    deviations = []
+    for uid in uids:
+        result = fits.results[uid]
+        assert result is not None and result.success and result.npoints == 31
+        for name, true_value in truth.items():
+            value, err = result.params[name]
+            assert math.isfinite(err) and err > 0
+            deviations.append(abs(value - true_value) / err)
+    z = np.asarray(deviations)  # 160 values: the binomial spread of the fractions is ±0.04
+    assert 0.55 < np.mean(z < 1) < 0.81, np.mean(z < 1)
+    assert 0.88 < np.mean(z < 2) < 0.995, np.mean(z < 2)
+    assert z.max() < 4, z.max()

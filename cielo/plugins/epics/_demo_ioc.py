@@ -138,6 +138,9 @@ class _Motor:
         self.name = name
         self._on_move = on_move
         self._stop_requested = False
+        #: Counts moves: a move started while another runs takes over (as a motor
+        #: record retargets), and the older move's loop ends without touching DMOV.
+        self._generation = 0
         only = _IOC_ONLY.fields
         self.rbv = builder.aOut(name + ":RBV", initial_value=0.0, EGU="mm", PREC=3, **only)
         self.dmov = builder.longOut(name + ":DMOV", initial_value=1, **only)
@@ -171,6 +174,8 @@ class _Motor:
             self._stop_requested = True
 
     async def _move(self, target: float) -> None:
+        self._generation += 1
+        generation = self._generation
         self._stop_requested = False
         _IOC_ONLY.set(self.dmov, 0)
         _IOC_ONLY.set(self.movn, 1)
@@ -180,7 +185,7 @@ class _Motor:
         t0 = time.monotonic()
         position = start
         try:
-            while not self._stop_requested:
+            while not self._stop_requested and generation == self._generation:
                 frac = 1.0 if duration == 0 else min((time.monotonic() - t0) / duration, 1.0)
                 position = start + (target - start) * frac
                 _IOC_ONLY.set(self.rbv, position)
@@ -191,10 +196,11 @@ class _Motor:
                 remaining = duration - (time.monotonic() - t0)
                 await asyncio.sleep(min(0.01, max(remaining, 0.0)))
         finally:
-            if self._stop_requested:  # the setpoint follows where the motor stopped
-                self.val.set(position, process=False)
-            _IOC_ONLY.set(self.movn, 0)
-            _IOC_ONLY.set(self.dmov, 1)
+            if generation == self._generation:  # not superseded by a newer move
+                if self._stop_requested:  # the setpoint follows where the motor stopped
+                    self.val.set(position, process=False)
+                _IOC_ONLY.set(self.movn, 0)
+                _IOC_ONLY.set(self.dmov, 1)
 
 
 class _Scaler:

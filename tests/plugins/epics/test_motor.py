@@ -178,3 +178,28 @@ def test_move_to_the_current_position_completes(m1):
     status = m1.set(m1.position)
     status.wait(3)
     assert status.success
+
+
+@pytest.mark.parametrize("prefix", ["CIELO:m1", "CIELO:m2"])
+def test_a_new_move_supersedes_the_running_one(ioc, prefix):
+    """set() while moving: the first move fails as superseded, the second ends at its
+    target and the motor stays there (m2's IOC starts a new move while the old one runs)."""
+    motor = EpicsMotor(prefix, separator=":", name="m")
+    connect_all([motor], timeout=5)
+    motor.velocity.put(4.0)
+    motor.move(0.0, timeout=5)
+    try:
+        first = motor.set(8.0)  # 2 s at 4 mm/s
+        time.sleep(0.3)
+        second = motor.set(0.0)
+        with pytest.raises(StoppedError, match="superseded"):
+            first.wait(5)
+        second.wait(10)
+        assert second.success
+        assert motor.position == pytest.approx(0.0, abs=1e-3)
+        time.sleep(0.3)
+        assert motor.position == pytest.approx(0.0, abs=1e-3)  # nothing moves it on
+        assert motor.motor_done_move.get() == 1
+    finally:
+        motor.velocity.put(10.0)
+        motor.move(0.0, timeout=10)

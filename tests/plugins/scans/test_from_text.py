@@ -70,3 +70,21 @@ def test_bad_text_is_refused_before_anything_moves(env, text, pattern, tmp_path,
     with pytest.raises(PlanParameterError, match=pattern):
         run_plan_text(env, text, quiet=True)
     assert {n: env.devices[n].position for n in before} == before
+
+
+def test_tweak_runs_from_text_asking_on_the_terminal(env, validate, monkeypatch, tmp_path):
+    monkeypatch.setenv("CIELO_STATE_DIR", str(tmp_path))
+    answers = iter(["", "0.5", "q"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    env.devices["motor"].set(0.0).wait(5)
+    docs: list[tuple[str, dict]] = []
+    run_plan_text(
+        env,
+        "tweak(det, 'det', motor, 0.1)",
+        quiet=True,
+        subscribers=[lambda n, d: docs.append((n, d))],
+    )
+    for name, doc in docs:
+        validate(name, doc)
+    events = [d for n, d in docs if n == "event"]
+    assert [e["data"]["motor"] for e in events] == pytest.approx([0, 0.1, 0.6])

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from ._documents import RunRouter, pack_events, unpack_datum_page, unpack_event_page
 from ._errors import SuitcaseError
-from ._templates import DEFAULT_TEMPLATE, render_template, reserve_path
+from ._templates import DEFAULT_TEMPLATE, check_template, render_template, reserve_path
 
 __all__ = ["Suitcase", "suitcase_factory"]
 
@@ -134,6 +134,11 @@ def suitcase_factory(cls: type[Suitcase]) -> Callable[..., SuitcaseCallback]:
                 f"{cls.kind} suitcase: unknown parameter(s) {', '.join(unknown)}; "
                 f"accepted: {', '.join(accepted)}"
             )
+        if "file_template" in params:
+            try:
+                check_template(params["file_template"])
+            except SuitcaseError as exc:
+                raise SuitcaseError(f"{cls.kind} suitcase: {exc}") from None
         return SuitcaseCallback(cls, params)
 
     factory.__name__ = f"{cls.kind}_factory"

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._errors import SuitcaseError
 
-__all__ = ["DEFAULT_TEMPLATE", "render_template", "reserve_path"]
+__all__ = ["DEFAULT_TEMPLATE", "check_template", "render_template", "reserve_path"]
 
 #: The default file name (without suffix) of a run's export.
 DEFAULT_TEMPLATE = "{scan_id}-{plan_name}-{uid:.8}"
@@ -48,6 +48,26 @@ def render_template(template: str, start: Mapping[str, Any]) -> str:
         return _Formatter(md).format(template)
     except (ValueError, IndexError) as exc:
         raise SuitcaseError(f"bad file template {template!r}: {exc}") from exc
+
+
+def check_template(template: str) -> None:
+    """Refuse a template that no run-start document could fill (bad braces, a field
+    that is not a plain key name), so a profile's mistake shows when it is loaded."""
+    if not isinstance(template, str):
+        raise SuitcaseError(f"file template must be a string, not {template!r}")
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise SuitcaseError(
+            f"bad file template {template!r}: {exc}; write fields as {{key}}, e.g. "
+            "'{scan_id}-{plan_name}' (double the braces for a literal one: '{{')"
+        ) from exc
+    for field in fields:
+        if not field or field.isdigit():
+            raise SuitcaseError(
+                f"bad file template {template!r}: every field names a run-start key, "
+                "e.g. '{scan_id}-{plan_name}'"
+            )
 
 
 def reserve_path(directory: str | os.PathLike[str], stem: str, suffix: str) -> Path:

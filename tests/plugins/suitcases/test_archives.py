@@ -94,3 +94,7 @@ def test_bad_template_and_parameters_are_reported(suitcases, make_run, tmp_path)
         SuitcaseError, match="unknown parameter.*dir\\b.*accepted: flush_every, directory"
     ):
         suitcases["jsonl"](dir=tmp_path)
+    for bad in ("{scan_id", "{}-{plan_name}", "{0}"):  # refused when the factory is called
+        with pytest.raises(SuitcaseError, match=r"jsonl suitcase: bad file template"):
+            suitcases["jsonl"](directory=tmp_path, file_template=bad)
+    assert suitcases["csv"](directory=tmp_path, file_template="{{literal}}-{scan_id}")

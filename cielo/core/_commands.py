@@ -301,3 +301,18 @@ class CommandContext:
         self.plan_suspenders = []
         self.rewindable = True
         self.failed_device.clear()
+
+
+def hooked_handler(hook: Callable[[Any], Any], handler: Handler) -> Handler:
+    def _handler(ctx: CommandContext, msg: Any) -> Any:
+        hook(msg)
+        return handler(ctx, msg)
+
+    return _handler
+
+
+def plan_name(plan: Any) -> str | None:
+    """The plan's function name, for messages (also through bluesky's ``Plan`` wrapper)."""
+    gen = getattr(plan, "_iter", plan)
+    code = getattr(gen, "gi_code", None)
+    return code.co_name if code is not None else None

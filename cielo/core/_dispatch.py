@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CallbackError", "Dispatcher", "DOCUMENT_NAMES"]
+from ._errors import RunEngineError
+
+__all__ = ["CallbackError", "Dispatcher", "DOCUMENT_NAMES", "event_model_validator"]
 
 logger = logging.getLogger("cielo.engine.dispatch")
 
@@ -379,3 +381,18 @@ class Dispatcher:
                 self.on_error(error)
             except Exception:
                 logger.exception("error handler %r failed", self.on_error)
+
+
+def event_model_validator() -> Callable[[str, dict[str, Any]], None]:
+    """A subscriber checking each document with event-model's JSON schemas."""
+    try:
+        from event_model import DocumentNames, schema_validators
+    except ImportError as exc:
+        raise RunEngineError(
+            "validate_documents=True needs the event-model package: pip install event-model"
+        ) from exc
+
+    def validate_document(name: str, doc: dict[str, Any]) -> None:
+        schema_validators[DocumentNames[name]].validate(doc)
+
+    return validate_document

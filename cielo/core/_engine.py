@@ -21,9 +21,11 @@ from ._commands import (
     CommandRegistry,
     Handler,
     call_soon_threadsafe,
+    hooked_handler,
+    plan_name,
     wrap_plugin_handler,
 )
-from ._dispatch import CallbackError, Dispatcher
+from ._dispatch import CallbackError, Dispatcher, event_model_validator
 from ._errors import RunEngineError, RunEngineInterrupted
 from ._handlers_device import DEVICE_HANDLERS
 from ._handlers_docs import DOC_HANDLERS, stop_all_monitors
@@ -152,6 +154,7 @@ class RunEngine:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
         self._md = PersistentMetadata(path, md)
         self.fatal_callback_errors = fatal_callback_errors
+        self._fatal_error: CallbackError | None = None  # the first of the current call
         self.record_interruptions = record_interruptions
         self.handle_sigint = handle_sigint
         self.sigint_window = sigint_window
@@ -190,7 +193,7 @@ class RunEngine:
         if bluesky_engine is not None and getattr(bluesky_engine, "_bluesky_event_loop", 0) is None:
             bluesky_engine.set_bluesky_event_loop(self._loop)
         if validate_documents:
-            self._dispatcher.subscribe(_event_model_validator(), "all", buffered=False)
+            self._dispatcher.subscribe(event_model_validator(), "all", buffered=False)
 
         self.plugin_manager = plugin_manager
         self.hooks = PluginHooks(plugin_manager) if plugin_manager is not None else None
@@ -347,7 +350,11 @@ class RunEngine:
         return self._dispatcher.flush(timeout)
 
     def _on_callback_error(self, error: CallbackError) -> None:
-        if self.fatal_callback_errors and self._runner is not None:
+        if not self.fatal_callback_errors:
+            return
+        if self._fatal_error is None:
+            self._fatal_error = error
+        if self._runner is not None:
             exc = RunEngineError(str(error))
             exc.__cause__ = error.exception
             self._request("fail", str(error), exc)
@@ -368,7 +375,7 @@ class RunEngine:
         handlers = self._registry.handlers
         if hook is None:
             return handlers
-        return {name: _hooked(hook, handler) for name, handler in handlers.items()}
+        return {name: hooked_handler(hook, handler) for name, handler in handlers.items()}
 
     @property
     def commands(self) -> list[str]:
@@ -534,14 +541,15 @@ class RunEngine:
                 f"the RunEngine is {self.state}; call RE.resume(), RE.abort(), RE.stop() or "
                 "RE.halt() before running another plan"
             )
-        name = _plan_name(plan)
+        name = plan_name(plan)
         for preprocessor in self.preprocessors:
             plan = preprocessor(plan)
         gen = ensure_generator(plan)
         ctx = self._ctx
         ctx.reset()
         ctx.call_md = dict(metadata)
-        ctx.plan_name = metadata.get("plan_name") or name or _plan_name(gen)
+        self._fatal_error = None
+        ctx.plan_name = metadata.get("plan_name") or name or plan_name(gen)
         runner = PlanRunner(self, ctx, gen)
         ctx.runner = runner
         self._runner = runner
@@ -576,6 +584,12 @@ class RunEngine:
             self._run_caller_hooks()
         finally:
             self._call_lock.release()
+        late, self._fatal_error = self._fatal_error, None
+        if late is not None and outcome is not Outcome.PAUSED and isinstance(result, RunResult):
+            # fatal, but reported after the run's stop document (e.g. by that document)
+            error = RunEngineError(str(late))
+            error.result = result  # type: ignore[attr-defined]
+            raise error from late.exception
         if outcome is Outcome.PAUSED:
             raise RunEngineInterrupted(
                 "the plan is paused; RE.resume() continues it (after rewinding to its last "
@@ -634,6 +648,11 @@ class RunEngine:
                 runner.gen.close()
             except BaseException as exc:  # a plan yielding from finally while halted
                 logger.warning("plan did not close cleanly on halt: %r", exc)
+        if error is None and outcome is Outcome.DONE and self.fatal_callback_errors:
+            # buffered subscribers may lag behind the plan: their errors still fail the run
+            await asyncio.get_running_loop().run_in_executor(None, self._dispatcher.flush)
+            if runner.request == "fail" and runner.request_error is not None:
+                error = runner.request_error
         request = runner.request
         if error is not None:
             exit_status = "fail"
@@ -732,33 +751,3 @@ class RunEngine:
 
     def __repr__(self) -> str:
         return f"<RunEngine {self.state}{' closed' if self._closed else ''}>"
-
-
-def _event_model_validator() -> Callable[[str, dict[str, Any]], None]:
-    """A subscriber checking each document with event-model's JSON schemas."""
-    try:
-        from event_model import DocumentNames, schema_validators
-    except ImportError as exc:
-        raise RunEngineError(
-            "validate_documents=True needs the event-model package: pip install event-model"
-        ) from exc
-
-    def validate_document(name: str, doc: dict[str, Any]) -> None:
-        schema_validators[DocumentNames[name]].validate(doc)
-
-    return validate_document
-
-
-def _hooked(hook: Callable[[Any], Any], handler: Handler) -> Handler:
-    def _handler(ctx: CommandContext, msg: Any) -> Any:
-        hook(msg)
-        return handler(ctx, msg)
-
-    return _handler
-
-
-def _plan_name(plan: Any) -> str | None:
-    """The plan's function name, for messages (also through bluesky's ``Plan`` wrapper)."""
-    gen = getattr(plan, "_iter", plan)
-    code = getattr(gen, "gi_code", None)
-    return code.co_name if code is not None else None

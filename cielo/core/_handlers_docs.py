@@ -60,7 +60,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def close_run(ctx: CommandContext, msg: Msg) -> str:
+def close_run(ctx: CommandContext, msg: Msg) -> Any:
+    if ctx.engine.fatal_callback_errors:
+        return _close_run_after_subscribers(ctx, msg)
+    return _close_run(ctx, msg)
+
+
+async def _close_run_after_subscribers(ctx: CommandContext, msg: Msg) -> str:
+    """With fatal callback errors, wait for buffered subscribers before the stop document:
+    an error they report on this run's documents fails the run instead of coming too late."""
+    await ctx.loop.run_in_executor(None, ctx.engine.flush)
+    runner = ctx.runner
+    if runner.request == "fail" and runner.request_error is not None and not runner.request_thrown:
+        runner.request_thrown = True
+        raise runner.request_error
+    return _close_run(ctx, msg)
+
+
+def _close_run(ctx: CommandContext, msg: Msg) -> str:
     composer = ctx.run(msg)
     for obj in [o for o, (run_key, *_rest) in ctx.monitors.items() if run_key == msg.run]:
         _stop_monitor(ctx, obj)

@@ -256,3 +256,29 @@ def test_a_group_needs_a_buffered_subscriber(RE):
         RE.subscribe(print, group="g", buffered=False)
     with pytest.raises(TypeError, match="group"):
         RE.subscribe(print, group="")
+
+
+def test_fatal_errors_of_a_buffered_subscriber_fail_a_plan_that_outran_it():
+    """The plan ends before the buffered subscriber reaches the bad document: still fatal."""
+    with RunEngine(scan_id_file=None, fatal_callback_errors=True) as RE:
+        stops: list[dict] = []
+
+        def broken(name, doc):
+            if name == "event" and doc["seq_num"] == 150:
+                raise ValueError("bad event")
+
+        RE.subscribe(broken)  # buffered, the default
+        RE.subscribe(lambda n, d: stops.append(d) if n == "stop" else None, buffered=False)
+        with pytest.raises(RunEngineError, match="bad event"):
+            RE(run_plan(200))
+        assert stops[0]["exit_status"] == "fail" and "bad event" in stops[0]["reason"]
+        assert RE.state == "idle"
+
+        def broken_on_stop(name, doc):
+            if name == "stop":
+                raise ValueError("bad stop")
+
+        RE.subscribe(broken_on_stop)
+        with pytest.raises(RunEngineError, match="bad stop"):
+            RE(run_plan(1))
+        assert RE.state == "idle"

@@ -44,3 +44,29 @@ def test_newer_schema_is_refused(catalog_uri):
         SchemaVersionError, match=f"schema version {SCHEMA_VERSION + 1}.*upgrade cielo"
     ):
         open_catalog(catalog_uri)
+
+
+OPEN_AND_WRITE = """
+import sys, uuid
+from cielo.storage import open_catalog
+with open_catalog(sys.argv[1]) as cat, cat.writer() as writer:
+    uid = str(uuid.uuid4())
+    writer("start", {"uid": uid, "time": 1.0 + int(sys.argv[2]), "scan_id": int(sys.argv[2])})
+    writer("stop", {"uid": str(uuid.uuid4()), "run_start": uid, "time": 2.0,
+                    "exit_status": "success", "num_events": {}})
+"""
+
+
+def test_processes_create_a_new_catalog_at_once(catalog_uri):
+    """The schema is created under a lock: four processes opening one new catalog."""
+    import subprocess
+    import sys
+
+    procs = [
+        subprocess.Popen([sys.executable, "-c", OPEN_AND_WRITE, catalog_uri, str(i)])
+        for i in range(4)
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    cat = open_catalog(catalog_uri)
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    assert sorted(s["scan_id"] for s in cat.summaries()) == [0, 1, 2, 3]

@@ -112,13 +112,15 @@ def signature_schema(
             ) from None
         if param.default is None and not _allows_none(schema):
             schema = {"anyOf": [schema, {"type": "null"}]}
-        if param.name in docs:
+        if param.kind is param.VAR_POSITIONAL:
+            schema = {"type": "array", "items": schema, "x-cielo-kind": "var_positional"}
+        if param.name in docs:  # on the parameter itself (for *args: the array, not its items)
             schema = {**schema, "description": docs[param.name]}
         if param.kind is param.VAR_KEYWORD:
             additional = schema
             continue
         if param.kind is param.VAR_POSITIONAL:
-            schema = {"type": "array", "items": schema, "x-cielo-kind": "var_positional"}
+            pass  # never required, no default
         elif param.default is param.empty:
             required.append(param.name)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -231,6 +232,10 @@ def test_every_bundled_plan_has_a_valid_schema(name: str) -> None:
     assert schema["description"], f"{name} needs a docstring summary"
     if "md" in schema["properties"]:
         assert schema["properties"]["md"]["default"] is None
+    # numpydoc: every parameter documented (a form shows it), and an example
+    undocumented = [k for k, v in schema["properties"].items() if not v.get("description")]
+    assert undocumented == [], f"{name}: document {undocumented} under Parameters"
+    assert "\nExamples\n--------\n" in inspect.getdoc(plan)
 
 
 def test_grid_scan_schema_lists_devices_and_numbers() -> None:

@@ -12,6 +12,7 @@ from cielo.core import hookimpl
 from cielo.hookspecs._types import PlanFunction
 
 from ._adaptive import adaptive_scan, rel_adaptive_scan
+from ._common import share_parameters_doc
 from ._count import count
 from ._grid import grid_scan, list_grid_scan, rel_grid_scan, rel_list_grid_scan
 from ._ramp import RampFail, ramp_plan
@@ -65,6 +66,23 @@ PLANS: dict[str, PlanFunction] = {
         ramp_plan,
     )
 }
+
+
+#: The relative plans take the parameters of their absolute forms: documented alike.
+_SHARED_DOCS: list[tuple[PlanFunction, PlanFunction]] = [
+    (rel_scan, scan),
+    (inner_product_scan, scan),
+    (rel_list_scan, list_scan),
+    (rel_log_scan, log_scan),
+    (rel_grid_scan, grid_scan),
+    (rel_list_grid_scan, list_grid_scan),
+    (rel_spiral, spiral),
+    (rel_spiral_fermat, spiral_fermat),
+    (rel_spiral_square, spiral_square),
+    (rel_adaptive_scan, adaptive_scan),
+]
+for _plan, _source in _SHARED_DOCS:
+    share_parameters_doc(_plan, _source)
 
 
 @hookimpl

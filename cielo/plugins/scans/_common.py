@@ -37,6 +37,7 @@ __all__ = [
     "adapt_per_step",
     "staged_run",
     "run_nd",
+    "share_parameters_doc",
 ]
 
 #: ``per_step(detectors, step, pos_cache)`` (or ``(detectors, motor, step)`` for one motor).
@@ -249,3 +250,38 @@ def run_nd(
             yield from step_plan(detectors, step, pos_cache)
 
     return (yield from staged_run(inner(), md, detectors, motors, relative=relative))
+
+
+def share_parameters_doc(plan: Callable[..., Any], source: Callable[..., Any]) -> None:
+    """Give ``plan``'s docstring the ``Parameters`` entries of ``source`` it shares.
+
+    A relative plan (``rel_scan``) takes the parameters of its absolute form (``scan``);
+    its docstring then documents them too (numpydoc), and so does its JSON schema.
+    """
+    doc = inspect.cleandoc(plan.__doc__ or "")
+    if "\nParameters\n" in doc:
+        return
+    wanted = set(inspect.signature(plan).parameters)
+    entries: list[list[str]] = []
+    lines = inspect.cleandoc(source.__doc__ or "").splitlines()
+    start = lines.index("Parameters") + 2 if "Parameters" in lines else len(lines)
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if i + 1 < len(lines) and lines[i + 1] and set(lines[i + 1]) == {"-"}:
+            break  # the next section's title
+        if line and not line.startswith(" "):
+            entries.append([line])
+        elif entries and line:
+            entries[-1].append(line)
+    kept = [
+        "\n".join(entry)
+        for entry in entries
+        if wanted & {n.strip().lstrip("*") for n in entry[0].split(":")[0].split(",")}
+    ]
+    if not kept:
+        return
+    section = "Parameters\n----------\n" + "\n".join(kept) + "\n\n"
+    head, sep, tail = doc.partition("Examples\n--------")
+    plan.__doc__ = (
+        (head.rstrip() + "\n\n" + section + sep + tail) if sep else doc + "\n\n" + section
+    )

@@ -42,7 +42,9 @@ class BestEffort:
     ``out`` and ``width`` to the table. One instance follows one run; the ``best_effort``
     callback of the callbacks plugin wraps it in a :class:`RunRouter`.
 
-    A child that raises is logged and kept in :attr:`failures`; the others go on.
+    A child that raises is logged and kept in :attr:`failures`; the others go on. With
+    ``fatal=True`` the first failure on a document is re-raised once every child has
+    seen it.
     """
 
     name = "best_effort"
@@ -60,6 +62,7 @@ class BestEffort:
         directory: str | os.PathLike[str] | None = None,
         fetch: FrameReader | None = None,
         stream: str = "primary",
+        fatal: bool = False,
         **plot_options: Any,
     ) -> None:
         kinds = PLOT_KINDS if plots is True else () if plots is False else tuple(plots)
@@ -74,6 +77,7 @@ class BestEffort:
         self.out = out
         self.width = width
         self.stream = stream
+        self.fatal = fatal
         self.plot_options = dict(plot_options, directory=directory, stream=stream)
         self.fetch = fetch
         self.children: list[Any] = []
@@ -144,10 +148,12 @@ class BestEffort:
         self._send(name, doc)
 
     def _send(self, name: str, doc: Document) -> None:
+        first: Exception | None = None
         for child in self.children:
             try:
                 child(name, doc)
             except Exception as exc:
+                first = first or exc
                 failure = CallbackFailure(
                     f"best_effort.{callback_name(child)}",
                     name,
@@ -158,6 +164,8 @@ class BestEffort:
                 self.failures.append(failure)
                 del self.failures[:-100]  # bounded: a child failing on every event
                 logger.error("%s", failure, exc_info=exc)
+        if first is not None and self.fatal:
+            raise first
 
     def _print_baseline(self, event: Document) -> None:
         when = "start" if event["seq_num"] == 1 else "end"

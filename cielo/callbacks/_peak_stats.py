@@ -281,18 +281,20 @@ class PeakStatsCollector(RunRouter):
     ``collector.results[run_uid]`` maps each y field to its :class:`PeakStatistics`;
     :attr:`last` is the most recent finished run's mapping; :meth:`current` gives the
     live statistics of runs still going. With ``out`` (a text stream) a short summary
-    per field is written there after each run. Other options are those of
-    :class:`PeakStats`.
+    per field is written there after each run. ``fatal``: see :class:`RunRouter`. Other
+    options are those of :class:`PeakStats`.
     """
 
-    def __init__(self, *, keep: int = 100, out: TextIO | None = None, **options: Any) -> None:
+    def __init__(
+        self, *, keep: int = 100, out: TextIO | None = None, fatal: bool = False, **options: Any
+    ) -> None:
         self.options = options
         self.keep = keep
         self.out = out
         self.results: dict[str, dict[str, PeakStatistics]] = {}
         self.summaries: dict[str, dict[str, Any]] = {}
         self._live: dict[str, PeakStats] = {}
-        super().__init__([self._make], name="peak_stats")
+        super().__init__([self._make], name="peak_stats", fatal=fatal)
 
     def _make(self, start: Document) -> PeakStats:
         ps = PeakStats(**self.options)
@@ -300,18 +302,24 @@ class PeakStatsCollector(RunRouter):
         return ps
 
     def __call__(self, name: str, doc: Document) -> None:
-        super().__call__(name, doc)
-        if name == "stop":
-            ps = self._live.pop(doc["run_start"], None)
-            if ps is not None:
-                self.results[doc["run_start"]] = ps.results
-                self.summaries[doc["run_start"]] = ps.summary()
-                if self.out is not None:
-                    self.out.write(format_peak_stats(ps.results, ps.x_key or "x"))
-                    self.out.flush()
-                for old in list(self.results)[: -self.keep]:
-                    self.results.pop(old)
-                    self.summaries.pop(old, None)
+        try:
+            super().__call__(name, doc)
+        finally:  # keep the run's results even when a fatal failure is re-raised
+            if name == "stop":
+                self._finished(doc["run_start"])
+
+    def _finished(self, run_uid: str) -> None:
+        ps = self._live.pop(run_uid, None)
+        if ps is None:
+            return
+        self.results[run_uid] = ps.results
+        self.summaries[run_uid] = ps.summary()
+        if self.out is not None:
+            self.out.write(format_peak_stats(ps.results, ps.x_key or "x"))
+            self.out.flush()
+        for old in list(self.results)[: -self.keep]:
+            self.results.pop(old)
+            self.summaries.pop(old, None)
 
     @property
     def last(self) -> dict[str, PeakStatistics] | None:

@@ -97,3 +97,15 @@ def test_another_stream(docs):
     assert "4 events in stream 'fly'" in out.getvalue()
     assert [type(p) for p in be.plots] == [LivePlot] and len(be.plots[0].xdata) == 4
     assert out.getvalue().count("\n|") >= 4
+
+
+def test_fatal_reraises_after_the_other_children_saw_the_document(docs):
+    out = io.StringIO()
+    be = BestEffort(out=out, headless=True, fatal=True)
+    run = docs.step_run(range(3))
+    replay(run[:2], be)
+    be.plots[0].event = lambda doc: 1 / 0
+    with pytest.raises(ZeroDivisionError):
+        replay(run[2:3], be)
+    assert out.getvalue().count("\n|") >= 3  # the table printed the row first (titles + 1)
+    assert len(be.failures) == 1

@@ -40,8 +40,14 @@ def live_table(
     precision: int = 3,
     header_every: int | None = None,
     out: str | TextIO | None = None,
+    fatal: bool = False,
 ) -> Any:
-    """A table of each run's events in the terminal (or notebook): one row per event."""
+    """A table of each run's events in the terminal (or notebook): one row per event.
+
+    ``fatal``: re-raise the table's errors to the engine (which records them in
+    ``RE.callback_errors`` and, with ``fatal_callback_errors``, fails the run) instead of
+    only logging them.
+    """
     from cielo.callbacks import LiveTable, per_run
 
     stream_out = resolve_out(out)
@@ -55,6 +61,7 @@ def live_table(
             header_every=header_every,
         ),
         name="live_table",
+        fatal=fatal,
     )
 
 
@@ -68,11 +75,13 @@ def live_plot(
     filename: str = "{scan_id}-{plan_name}-{field}.png",
     headless: bool | None = None,
     min_interval: float = 0.25,
+    fatal: bool = False,
 ) -> Any:
     """A live plot per run: ``kind`` is ``line`` (y vs x), ``grid``, ``scatter`` or ``image``.
 
     For ``grid``/``scatter`` ``y`` names the colour field and the axes come from the
-    run's dimensions; for ``image`` it names the frame field.
+    run's dimensions; for ``image`` it names the frame field. ``fatal``: as for
+    ``live_table``.
     """
     from cielo.callbacks import LiveGrid, LiveImage, LivePlot, LiveScatter, per_run
 
@@ -85,16 +94,18 @@ def live_plot(
     )
     single = y if isinstance(y, str) else (y[0] if len(y) == 1 else None)
     if kind == "line":
-        return per_run(lambda: LivePlot(y, x=x, **options), name="live_plot")
+        return per_run(lambda: LivePlot(y, x=x, **options), name="live_plot", fatal=fatal)
     if single is None:
         raise ValueError(f"live_plot kind={kind!r} shows one field; got y={list(y)!r}")
     if kind == "grid":
-        return per_run(lambda: LiveGrid(single, **options), name="live_plot")
+        return per_run(lambda: LiveGrid(single, **options), name="live_plot", fatal=fatal)
     if kind == "scatter":
-        return per_run(lambda: LiveScatter(single, **options), name="live_plot")
+        return per_run(lambda: LiveScatter(single, **options), name="live_plot", fatal=fatal)
     if kind == "image":
         fetch = _frame_reader()
-        return per_run(lambda: LiveImage(single, fetch=fetch, **options), name="live_plot")
+        return per_run(
+            lambda: LiveImage(single, fetch=fetch, **options), name="live_plot", fatal=fatal
+        )
     raise ValueError(
         f"live_plot kind={kind!r} is unknown; use 'line', 'grid', 'scatter' or 'image'"
     )
@@ -116,11 +127,14 @@ def best_effort(
     min_interval: float = 0.25,
     read_frames: bool = True,
     stream: str = "primary",
+    fatal: bool = False,
 ) -> Any:
     """The table and plots each run's hints suggest; ``enabled=false`` turns it off.
 
     ``read_frames``: show area-detector frames written to files (HDF5, TIFF) by reading
-    them through the storage readers when a view redraws.
+    them through the storage readers when a view redraws. ``fatal``: as for
+    ``live_table`` (a failing table or plot is re-raised after the others saw the
+    document).
     """
     from cielo.callbacks import PLOT_KINDS, BestEffort, per_run
 
@@ -149,8 +163,10 @@ def best_effort(
             min_interval=min_interval,
             fetch=_frame_reader() if read_frames else None,
             stream=stream,
+            fatal=fatal,
         ),
         name="best_effort",
+        fatal=fatal,
     )
 
 
@@ -174,12 +190,14 @@ def peak_stats(
     keep: int = 100,
     report: bool = False,
     out: str | TextIO | None = None,
+    fatal: bool = False,
 ) -> Any:
     """Peak statistics of every run (centre of mass, centroid, FWHM, extrema), kept per run.
 
     ``sidecar``: a path template (``{uid}``, ``{scan_id}``, ``{plan_name}``) to write each
     run's statistics as JSON after the run; ``report``: print a summary line per field
-    after each run (to ``out``, standard output by default).
+    after each run (to ``out``, standard output by default). ``fatal``: as for
+    ``live_table``.
     """
     from cielo.callbacks import PeakStatsCollector
 
@@ -192,4 +210,5 @@ def peak_stats(
         sidecar=sidecar,
         keep=keep,
         out=stream_out,
+        fatal=fatal,
     )

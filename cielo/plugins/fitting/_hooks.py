@@ -29,6 +29,7 @@ def live_fit(
     sidecar: str | None = None,
     max_load: float | None = 0.2,
     max_nfev: int | None = None,
+    fatal: bool = False,
 ) -> Any:
     """Fit ``model`` to each run's ``y`` against ``x``, refitting every ``update_every`` points.
 
@@ -37,12 +38,15 @@ def live_fit(
     to this path template (``{uid}``, ``{scan_id}``, ``{plan_name}``). Results are kept
     per run uid on the returned collector (``.results``, ``.last``, ``.current()``).
     ``max_load`` bounds the share of time spent refitting during a run (``None``: refit
-    strictly every ``update_every`` points).
+    strictly every ``update_every`` points). ``fatal``: re-raise the fit's errors to the
+    engine (``RE.callback_errors``; with ``fatal_callback_errors`` the run fails) instead
+    of only logging them.
     """
     from ._live_fit import LiveFitCollector
 
     return LiveFitCollector(
         plot=plot,
+        fatal=fatal,
         plot_options=dict(
             directory=directory, filename=filename, headless=headless, min_interval=min_interval
         ),

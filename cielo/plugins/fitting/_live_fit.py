@@ -265,7 +265,8 @@ class LiveFitCollector(RunRouter):
     ``collector.results[run_uid]`` is the final :class:`FitResult` of each finished run,
     :attr:`last` the most recent one, :meth:`current` the latest fit of a run still going.
     ``plot`` adds a :class:`LiveFitPlot` with ``plot_options``. Runs with more than
-    one dimension (grids, spirals) are skipped unless ``x`` is given.
+    one dimension (grids, spirals) are skipped unless ``x`` is given. ``fatal``: see
+    :class:`~cielo.callbacks.RunRouter`.
     """
 
     def __init__(
@@ -274,6 +275,7 @@ class LiveFitCollector(RunRouter):
         plot: bool = False,
         plot_options: Mapping[str, Any] | None = None,
         keep: int = 100,
+        fatal: bool = False,
         **fit_options: Any,
     ) -> None:
         make_model(
@@ -287,7 +289,7 @@ class LiveFitCollector(RunRouter):
         self.results: dict[str, FitResult | None] = {}
         self.plots: dict[str, LiveFitPlot] = {}
         self._live: dict[str, LiveFit] = {}
-        super().__init__([self._make], name="live_fit")
+        super().__init__([self._make], name="live_fit", fatal=fatal)
 
     def _make(self, start: Document) -> Sequence[Any] | None:
         stream = self.fit_options.get("stream", "primary")
@@ -309,13 +311,15 @@ class LiveFitCollector(RunRouter):
         return [fit]
 
     def __call__(self, name: str, doc: Document) -> None:
-        super().__call__(name, doc)
-        if name == "stop":
-            fit = self._live.pop(doc["run_start"], None)
-            if fit is not None:
-                self.results[doc["run_start"]] = fit.result
-                for old in list(self.results)[: -self.keep]:
-                    self.results.pop(old)
+        try:
+            super().__call__(name, doc)
+        finally:  # keep the run's result even when a fatal failure is re-raised
+            if name == "stop":
+                fit = self._live.pop(doc["run_start"], None)
+                if fit is not None:
+                    self.results[doc["run_start"]] = fit.result
+                    for old in list(self.results)[: -self.keep]:
+                        self.results.pop(old)
 
     @property
     def last(self) -> FitResult | None:

@@ -89,3 +89,23 @@ def test_plugin_import_is_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fatal_option_of_every_factory(offered, docs):
+    """``fatal = true`` in a profile makes a callback's failure reach the engine."""
+    run = docs.step_run(range(2))
+    broken_run = [(n, {**d, "time": float("nan")} if n == "event" else d) for n, d in run]
+    for fatal in (False, True):
+        table = offered["live_table"](out=io.StringIO(), fatal=fatal)
+        if fatal:
+            with pytest.raises(ValueError):  # an event time no clock can show
+                replay(broken_run, table)
+        else:
+            replay(broken_run, table)
+        assert table.failures and table.failures[0].document_name == "event"
+    for name, params in [
+        ("live_plot", {"y": "det"}),
+        ("best_effort", {}),
+        ("peak_stats", {}),
+    ]:
+        assert offered[name](fatal=True, **params).fatal is True, name

@@ -52,3 +52,32 @@ def test_plan_schema(hooks):
     assert props["motor"]["x-cielo-device"] == "Movable"
     assert props["model"]["enum"] == ["gaussian", "lorentzian", "voigt", "step", "erf"]
     assert schema["required"] == ["detector", "motor", "start", "stop", "num"]
+
+
+def test_fatal_live_fit_errors_fail_the_run_on_the_engine(hooks):
+    """A broken live fit is logged and the run goes on; with ``fatal = true`` (and an
+    engine whose callback errors are fatal) the run fails with the fit's error."""
+    from cielo.core import RunEngineError
+    from cielo.devices.sim import SimMotor
+    from cielo.plugins.scans import scan
+    from cielo.testing import DocumentCollector, make_run_engine
+
+    factory = hooks.callbacks()[0]["live_fit"]
+    motor = SimMotor(name="motor")
+    for fatal in (False, True):
+        fit = factory(fatal=fatal)
+        docs = DocumentCollector(validate=True)
+        with make_run_engine(fatal_callback_errors=True) as RE:
+            RE.subscribe(fit)
+            RE.subscribe(docs)
+            plan = scan([], motor, -1, 1, 3)  # no detector: nothing for the fit to fit
+            if fatal:
+                with pytest.raises(RunEngineError, match="no detector field to fit"):
+                    RE(plan)
+                assert [e.name for e in RE.callback_errors] == ["descriptor"]
+            else:
+                RE(plan)
+                assert RE.callback_errors == []
+        assert "no detector field to fit" in str(fit.failures[0])
+        assert fit.failures[0].document_name == "descriptor"
+        assert docs.stop["exit_status"] == ("fail" if fatal else "success")

@@ -318,3 +318,20 @@ def test_supplemental_data_in_the_engines_preprocessors_applies_to_every_plan(en
         RE(run_wrapper(failing()))
     assert docs.stop["exit_status"] == "fail"  # closed, with what was read kept
     assert docs.stop["num_events"]["primary"] == 1 and docs.stop["num_events"]["baseline"] == 2
+
+
+def test_suspend_wrapper_on_the_runengine(env, RE, docs):
+    from cielo.core import SuspendFloor
+
+    beam, det = env.devices["beam_current"], env.devices["det"]
+    suspender = SuspendFloor(beam, 1.0)  # the sim beam is far above: never trips
+    during: list[tuple[Any, ...]] = []
+
+    def plan():
+        yield from trigger_and_read([det])
+        during.append(RE.suspenders)
+
+    RE(suspend_wrapper(run_wrapper(plan()), suspender))
+    assert during == [(suspender,)]
+    assert RE.suspenders == ()
+    assert docs.stop["exit_status"] == "success"

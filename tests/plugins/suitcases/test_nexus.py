@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import h5py
 import numpy as np
+from silx.io import nxdata
 
 
 def feed(callback, *runs):
@@ -76,6 +77,10 @@ def test_sim_scan_on_the_run_engine(tmp_path, monkeypatch):
         (uid,) = RE(env.plans["scan"]([det, camera], motor, -1, 1, 3))
     with h5py.File(nexus.artifacts[uid]["nexus"][0], "r") as f:
         data = f["entry/data"]
+        assert nxdata.is_valid_nxdata(data)  # silx's NeXus reader as the outside check
+        default = nxdata.get_default(f)  # root -> entry -> data by the 'default' attributes
+        assert default is not None and default.signal_name == "det"
+        assert default.axes_names == ["motor"]
         assert _text(data.attrs["signal"]) == "det"
         assert [_text(a) for a in np.atleast_1d(data.attrs["axes"])] == ["motor"]
         np.testing.assert_allclose(data["motor"][()], [-1, 0, 1], atol=1e-6)

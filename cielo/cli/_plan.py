@@ -1,4 +1,7 @@
-"""``cielo plan summarize|check [--profile P] 'PLAN(...)'``: look at a plan before running it.
+"""``cielo plan show|summarize|check [--profile P] ...``: look at a plan before running it.
+
+``show NAME`` prints a plan's signature and whole docstring (``--json``: its parameter
+schema, each device parameter listing the profile's devices that fit).
 
 The plan text is parsed exactly as ``cielo run`` parses it (never evaluated), its
 parameters checked against the plan's signature, and the plan driven without hardware
@@ -11,9 +14,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cielo.core import Environment, bind_parameters
+from cielo.core import Environment, PlanParameterError, bind_parameters, signature_schema
 
 from ._common import add_profile_option, environment_from_args, print_json
+from ._inventory import plan_summary
 from ._parse import parse_plan_call
 
 __all__ = ["register", "plan_from_text", "summary_as_dict"]
@@ -28,6 +32,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "read, how long it would take, and whether every move is within the limits.",
     )
     sub = parser.add_subparsers(title="plan commands", metavar="COMMAND")
+
+    show = sub.add_parser(
+        "show",
+        help="a plan's signature and documentation (--json: its parameter schema)",
+        description="Print a plan's signature and documentation. With --json, print the "
+        "JSON schema of its parameters, each device parameter restricted to the profile's "
+        "devices that fit it (the schema cielo run, the queue server and forms check "
+        "parameters against).",
+    )
+    add_profile_option(show)
+    show.add_argument("--json", action="store_true", help="print the JSON schema")
+    show.add_argument("name", metavar="NAME", help="the plan's name, e.g. grid_scan")
+    show.set_defaults(func=_show)
 
     summarize = sub.add_parser(
         "summarize",
@@ -86,6 +103,27 @@ def summary_as_dict(summary: Any) -> dict[str, Any]:
         "duration": summary.duration,
         "truncated": summary.truncated,
     }
+
+
+def _show(args: argparse.Namespace) -> int:
+    import difflib
+    import inspect
+
+    env = environment_from_args(args)
+    plan = env.plans.get(args.name)
+    if plan is None:
+        close = difflib.get_close_matches(args.name, list(env.plans), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise PlanParameterError(
+            f"no plan {args.name!r} in this profile; {hint}plans: {', '.join(sorted(env.plans))}"
+        )
+    if args.json:
+        print_json(signature_schema(plan, devices=env.devices))
+        return 0
+    print(f"{args.name}{plan_summary(plan)[0]}")
+    print()
+    print(inspect.getdoc(plan) or "(no documentation)")
+    return 0
 
 
 def _summarize(args: argparse.Namespace) -> int:

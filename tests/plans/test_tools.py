@@ -77,3 +77,23 @@ def test_simulate_stops_endless_plans_and_answers_input(env):
 
     simulate_plan(asking(), inputs=["yes"])
     assert seen == ["yes", "q"]
+
+
+def test_cli_plan_show_prints_docs_and_the_profiles_schema(capsys, tmp_path, monkeypatch):
+    import json
+
+    from cielo.cli import main
+
+    monkeypatch.setenv("CIELO_STATE_DIR", str(tmp_path))
+    assert main(["plan", "show", "--profile", "sim", "rel_grid_scan"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("rel_grid_scan(detectors: Sequence[Readable], *args")
+    assert "Parameters\n----------\ndetectors\n" in out and "Examples" in out
+
+    assert main(["plan", "show", "--json", "tune_centroid"]) == 0
+    props = json.loads(capsys.readouterr().out)["properties"]
+    assert "motor" in props["motor"]["enum"] and "det" not in props["motor"]["enum"]
+    assert {"det", "det2"} <= set(props["detectors"]["items"]["enum"])
+
+    assert main(["plan", "show", "tune_centroids"]) == 1
+    assert "did you mean 'tune_centroid'?" in capsys.readouterr().err

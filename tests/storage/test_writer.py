@@ -45,7 +45,7 @@ CRASHING_WRITER = textwrap.dedent(
 )
 
 
-def test_crashed_writer_leaves_an_incomplete_run(catalog_uri, validate):
+def test_crashed_writer_leaves_an_incomplete_run(catalog_uri, validate, make_run):
     synthetic = Path(__file__).with_name("synthetic.py")
     proc = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, catalog_uri, str(synthetic)])
     try:
@@ -76,6 +76,14 @@ def test_crashed_writer_leaves_an_incomplete_run(catalog_uri, validate):
     ]
     assert len(seq) >= 50 and seq == list(range(1, len(seq) + 1))  # nothing missing in between
     assert len(run["primary"].read()) == len(seq)
+    with cat.writer() as writer:  # the catalog takes new runs after the crash
+        for name, doc in make_run(3, scan_id=8):
+            writer(name, doc)
+    assert [s["exit_status"] for s in cat.sorted("scan_id").summaries()] == [
+        "incomplete",
+        "success",
+    ]
+    assert len(cat[7]["primary"].read()) == len(seq)
 
 
 def test_killed_run_engine_leaves_an_incomplete_run(catalog_uri, validate):

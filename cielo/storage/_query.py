@@ -214,6 +214,11 @@ class FullText(Query):
     """Every word of ``text`` occurs among the run-start metadata's string values."""
 
     def __init__(self, text: str) -> None:
+        if not re.search(r"\w", str(text)):
+            raise QueryError(
+                f"full-text query {text!r} has no words to search for; give words found in "
+                "the run metadata, e.g. 'silicon powder'"
+            )
         self.text = text
 
     def sql(self, d: Dialect) -> SQL:

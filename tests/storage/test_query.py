@@ -148,3 +148,5 @@ def test_bad_query_values_are_refused_with_the_fix(cat):
         cat.search(Key("sample").regex("("))
     with pytest.raises(QueryError, match="exit status 'bogus'.*success, abort, fail, incomplete"):
         cat.search(ExitStatus("bogus"))
+    with pytest.raises(QueryError, match="full-text query '-- !' has no words"):
+        cat.search("-- !").summaries()  # the same on both backends

@@ -225,3 +225,22 @@ def test_run_start_has_what_bluesky_records(index):
         if "spiral_square" in name:  # Bluesky lists y first; cielo x first, as its motors
             shape = shape[::-1]
         assert ours["shape"] == shape
+
+
+def test_supplemental_flyers_with_ophyds_old_style_flyer(validate):
+    """An ophyd flyer naming its own streams (describe_collect -> {stream: keys}) flies
+    during every plan when SupplementalData is in the engine's preprocessors."""
+    from ophyd.sim import MockFlyer
+
+    from cielo.plans import SupplementalData, run_wrapper, trigger_and_read
+
+    mx = SynAxis(name="mx")
+    det = SynGauss("det", mx, "mx", center=0, Imax=1, sigma=1)
+    flyer = MockFlyer("mflyer", det, SynAxis(name="fx"), 0, 1, 5)
+    stops: list[dict[str, Any]] = []
+    with make_run_engine() as RE:
+        RE.subscribe(lambda n, d: (validate(n, d), stops.append(d) if n == "stop" else 0))
+        RE.preprocessors.append(SupplementalData(flyers=[flyer]))
+        RE(run_wrapper(trigger_and_read([det])))
+    assert stops[0]["exit_status"] == "success"
+    assert stops[0]["num_events"] == {"primary": 1, "mflyer": 5}

@@ -11,7 +11,7 @@ from ._backend import CaBackend, DisconnectedError
 from ._batch import EpicsReadMixin, read_many
 from ._generic import EpicsDevice
 from ._motor import EpicsMotor
-from ._plugin import DEVICE_TYPES, cielo_device_types
+from ._plugin import DEVICE_TYPES, cielo_device_types, cielo_environment_ready
 from ._scaler import EpicsScaler
 from ._signal import EpicsSignal, EpicsSignalRO
 from ._transport import client_env, reset_context
@@ -27,6 +27,7 @@ __all__ = [
     "EpicsSignal",
     "EpicsSignalRO",
     "cielo_device_types",
+    "cielo_environment_ready",
     "client_env",
     "read_many",
     "reset_context",

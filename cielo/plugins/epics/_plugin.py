@@ -6,15 +6,22 @@ read waits for the connection, and a PV that never connects is reported by name.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from cielo.core import hookimpl
+from cielo.devices import Device, NotConnectedError, Signal, connect_all
 
-__all__ = ["cielo_device_types", "DEVICE_TYPES"]
+from ._backend import CaBackend
+
+__all__ = ["cielo_device_types", "cielo_environment_ready", "DEVICE_TYPES"]
 
 KindName = Literal["hinted", "normal", "config", "omitted"]
+logger = logging.getLogger("cielo.plugins.epics")
 #: Seconds the background connection of a profile's device may take.
 CONNECT_TIMEOUT = 10.0
+#: Seconds a loaded profile waits for its EPICS devices before warning of missing PVs.
+READY_TIMEOUT = 5.0
 
 
 def _started(device: Any) -> Any:
@@ -127,3 +134,34 @@ DEVICE_TYPES = {
 def cielo_device_types() -> dict[str, Any]:
     """EPICS device types: ``epics.signal``, ``epics.motor``, ``epics.scaler``, ``epics.device``."""
     return dict(DEVICE_TYPES)
+
+
+def _on_ca(device: Any) -> bool:
+    """Whether ``device`` has a signal on Channel Access."""
+    if isinstance(device, Signal):
+        return isinstance(device.backend, CaBackend)
+    if isinstance(device, Device):
+        return any(isinstance(sig.backend, CaBackend) for sig in device.walk_signals())
+    return False
+
+
+@hookimpl
+def cielo_environment_ready(env: Any) -> None:
+    """Wait (at most :data:`READY_TIMEOUT` s) for the profile's EPICS devices to connect;
+    log one warning listing every PV that did not, as a tree by device.
+
+    Only a warning (on the ``cielo.plugins.epics`` logger): a profile loads, and lists
+    its devices, without its IOCs; using a device whose PV is missing fails then,
+    naming the PV.
+    """
+    devices = {name: dev for name, dev in env.devices.items() if _on_ca(dev)}
+    if not devices:
+        return
+    try:
+        connect_all(devices, timeout=READY_TIMEOUT)
+    except NotConnectedError as exc:
+        logger.warning(
+            "%s\nAre the IOCs running, and listed in EPICS_CA_ADDR_LIST (with their ports)? "
+            "For the demo IOC: cielo ioc sim",
+            exc,
+        )

@@ -105,3 +105,16 @@ def test_try_out_without_the_ioc_says_which_pv_is_missing(epics_iocs):
     assert result.returncode != 0
     assert "CIELO:" in result.stderr and "is not connected" in result.stderr
     assert "EPICS_CA_ADDR_LIST" in result.stderr
+    # first, once the profile is loaded: every missing PV, as a tree by device
+    assert "signals did not connect within" in result.stderr
+    for pv in (
+        "m1:RBV",
+        "m1:DMOV",
+        "m2:VAL",
+        "det",
+        "ai (write CIELO:ao)",
+        "scaler1:S2",
+        "bi (write CIELO:bo)",
+    ):
+        assert f"ca://CIELO:{pv}" in result.stderr, pv
+    assert "\n  motor\n    user_readback  ca://CIELO:m1:RBV: timed out" in result.stderr

@@ -17,6 +17,7 @@ from ._commands import (
 from ._composer import RunComposer, new_uid
 from ._errors import IllegalMessageSequence
 from ._msg import Msg
+from ._runmd import json_metadata
 
 __all__ = ["DOC_HANDLERS"]
 
@@ -42,22 +43,15 @@ def open_run(ctx: CommandContext, msg: Msg) -> str:
     versions = dict(md.get("versions") or {})
     versions.update(engine.versions())
     md["versions"] = versions
-    md["scan_id"] = engine.md.next_scan_id()
     md.pop("uid", None)
-    start = {"uid": new_uid(), "time": time.time(), **_plain(md)}
+    md.pop("time", None)
+    md = json_metadata(md)  # refused before a scan_id is spent
+    md["scan_id"] = engine.md.next_scan_id()
+    start = {"uid": new_uid(), "time": time.time(), **md}
     composer = RunComposer(start, ctx.emit)
     ctx.runs[msg.run] = composer
     ctx.run_uids.append(composer.uid)
     return composer.uid
-
-
-def _plain(value: Any) -> Any:
-    """Tuples become lists, recursively, so a start document looks as it will after JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def close_run(ctx: CommandContext, msg: Msg) -> Any:

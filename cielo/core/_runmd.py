@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["PersistentMetadata", "default_state_file"]
+__all__ = ["PersistentMetadata", "default_state_file", "json_metadata"]
 
 
 def default_state_file() -> Path:
@@ -40,6 +40,39 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_metadata(value: Any, where: str = "md") -> Any:
+    """A JSON-ready copy of run-start metadata, as event-model's schema wants it.
+
+    Tuples and sets become lists, numpy values Python ones; a key that is not a string or
+    holds '.' or '/', or a value JSON cannot hold, is refused naming where it is.
+    """
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            here = f"{where}[{key!r}]"
+            if not isinstance(key, str) or "." in key or "/" in key:
+                raise ValueError(
+                    f"run metadata key {here} must be a string without '.' or '/' "
+                    "(event-model's rule for start documents); rename it, e.g. with '_'"
+                )
+            out[key] = json_metadata(item, here)
+        return out
+    if isinstance(value, list | tuple):
+        return [json_metadata(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, set | frozenset):
+        return json_metadata(sorted(value, key=repr), where)
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
+    if callable(tolist):
+        return json_metadata(tolist(), where)
+    raise TypeError(
+        f"run metadata {where} = {value!r} ({type(value).__name__}) is not "
+        "JSON-compatible; pass numbers, strings, booleans, None, lists or dicts "
+        "(e.g. a device's name rather than the device)"
+    )
 
 
 class PersistentMetadata(MutableMapping[str, Any]):

@@ -111,3 +111,30 @@ def test_state_file_is_the_only_file_written(tmp_path):
     with RunEngine(scan_id_file=tmp_path / "md.json") as RE:
         RE([Msg("open_run"), Msg("close_run")])
     assert [p.name for p in tmp_path.iterdir()] == ["md.json"]
+
+
+def test_start_metadata_is_made_json_ready_or_refused_clearly(validate):
+    import numpy as np
+
+    docs: list[tuple[str, dict]] = []
+    with RunEngine(scan_id_file=None) as RE:
+        RE.subscribe(lambda n, d: docs.append((n, d)))
+        plan = [Msg("open_run", time="now", uid=3, shape=(2, 3)), Msg("close_run")]
+        RE(plan, gain=np.float32(1.5), steps=np.arange(3), tags={"b", "a"})
+        start = docs[0][1]
+        validate("start", start)
+        assert isinstance(start["time"], float) and isinstance(start["uid"], str)
+        assert start["gain"] == 1.5 and type(start["gain"]) is float
+        assert start["steps"] == [0, 1, 2] and start["shape"] == [2, 3]
+        assert start["tags"] == ["a", "b"]
+        docs.clear()
+        with pytest.raises(TypeError, match=r"'sample'.*object.*JSON"):
+            RE([Msg("open_run"), Msg("close_run")], sample=object())
+        with pytest.raises(ValueError, match=r"'a\.b'.*'\.' or '/'"):
+            RE([Msg("open_run"), Msg("close_run")], **{"a.b": 1})
+        with pytest.raises(ValueError, match=r"\['cfg'\]\[1\].*string"):
+            RE([Msg("open_run", cfg={1: 2}), Msg("close_run")])
+        assert docs == []  # refused before anything was emitted
+        assert RE.state == "idle"
+        RE([Msg("open_run"), Msg("close_run")])
+        assert docs[0][1]["scan_id"] == 2  # the refused runs spent no scan_id

@@ -276,7 +276,7 @@ class RunEngine:
 
     @md.setter
     def md(self, value: Mapping[str, Any]) -> None:
-        new = dict(value)
+        new = dict(PersistentMetadata(None, value))  # checks every key and value first
         for key in list(self._md):
             if key not in new:
                 del self._md[key]

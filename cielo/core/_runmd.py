@@ -102,6 +102,11 @@ class PersistentMetadata(MutableMapping[str, Any]):
                     f"{type(loaded).__name__}, expected a JSON object"
                 )
             self._data.update(loaded)
+        if initial is not None and not isinstance(initial, Mapping):
+            raise TypeError(
+                f"RunEngine metadata must be a mapping such as {{'operator': 'ada'}}, "
+                f"got {initial!r} ({type(initial).__name__})"
+            )
         if initial:
             for key, value in initial.items():
                 self._check(key, value)

@@ -138,3 +138,14 @@ def test_start_metadata_is_made_json_ready_or_refused_clearly(validate):
         assert RE.state == "idle"
         RE([Msg("open_run"), Msg("close_run")])
         assert docs[0][1]["scan_id"] == 2  # the refused runs spent no scan_id
+
+
+def test_engine_metadata_must_be_a_mapping_of_json_values():
+    with pytest.raises(TypeError, match=r"mapping such as .*got 'operator=ada' \(str\)"):
+        RunEngine("operator=ada", scan_id_file=None)
+    with RunEngine({"operator": "ada"}, scan_id_file=None) as RE:
+        with pytest.raises(TypeError, match=r"mapping such as .*got \['a', 'b'\] \(list\)"):
+            RE.md = ["a", "b"]  # type: ignore[assignment]
+        with pytest.raises(TypeError, match=r"RE.md\['sample'\].*JSON"):
+            RE.md = {"sample": object()}
+        assert dict(RE.md) == {"operator": "ada"}  # a refused replacement changes nothing

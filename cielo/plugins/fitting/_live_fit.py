@@ -35,7 +35,8 @@ class LiveFit(CallbackBase):
 
     ``model``: ``gaussian``, ``lorentzian``, ``voigt``, ``step``/``erf``, ``linear`` or an
     lmfit model; ``y``: the field (default: the first hinted detector field); ``x``: the
-    independent field (default: the run's first dimension). Per event the callback only
+    independent field, ``"time"`` (seconds since the run started) or ``"seq_num"``
+    (default: the run's first dimension; ``seq_num`` for a count). Per event the callback only
     stores two numbers; it refits after every ``update_every`` new points and once at the
     end of the run. ``max_load`` bounds the share of time spent fitting while the run
     goes (a refit waits until ``fit duration / max_load`` has passed since the last one
@@ -124,7 +125,13 @@ class LiveFit(CallbackBase):
         if doc["descriptor"] not in self._descriptors:
             return
         data = doc["data"]
-        xv = doc["seq_num"] if self._x_key == "seq_num" else data.get(self._x_key)
+        key = self._x_key
+        if key == "seq_num":
+            xv = doc["seq_num"]
+        elif key == "time" and key not in data:  # seconds since the run started
+            xv = doc["time"] - float(self.start_doc.get("time") or doc["time"])
+        else:
+            xv = data.get(key)
         yv = data.get(self._y_key)
         if xv is None or yv is None:
             return

@@ -160,3 +160,15 @@ def test_uncertainties_of_the_live_fit_are_honest_on_the_sim_detector(RE):
     assert 0.55 < np.mean(z < 1) < 0.81, np.mean(z < 1)
     assert 0.88 < np.mean(z < 2) < 0.995, np.mean(z < 2)
     assert z.max() < 4, z.max()
+
+
+def test_fit_against_time_since_the_start(docs):
+    """``x="time"``: seconds since the run started, as the live plot draws it."""
+    run = docs.step_run(range(20), motor="", plan_name="count", func=lambda i: 3 + 2 * i)
+    fit = LiveFit("linear", x="time", y="det", update_every=5, max_load=None)
+    replay(run, fit)
+    t0 = run[0][1]["time"]
+    np.testing.assert_allclose(fit.xdata, [d["time"] - t0 for n, d in run if n == "event"])
+    assert fit.result.success and fit.result.npoints == 20
+    slope = 2 / ((fit.xdata[-1] - fit.xdata[0]) / 19)  # 2 counts per event
+    assert fit.result.value("slope") == pytest.approx(slope, rel=1e-4)

@@ -74,13 +74,27 @@ def _regexp(pattern: str, value: Any) -> bool:
 class Database:
     """A thread-safe connection with transactions; ``?`` placeholders everywhere."""
 
-    def __init__(self, uri: str, raw: Any, dialect: Dialect) -> None:
+    def __init__(
+        self, uri: str, raw: Any, dialect: Dialect, driver_error: type[Exception] = sqlite3.Error
+    ) -> None:
         self.uri = uri
         self.raw = raw
         self.dialect = dialect
         self.lock = threading.RLock()
         self._pg = dialect.name == "postgresql"
         self._depth = 0
+        self._driver_error = driver_error
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """Driver errors become :class:`CatalogError`; on PostgreSQL, a statement that
+        fails outside :meth:`transaction` is rolled back, so the connection stays usable."""
+        try:
+            yield
+        except self._driver_error as exc:
+            if self._pg and self._depth == 0:
+                self.raw.rollback()
+            raise CatalogError(f"catalog query failed: {type(exc).__name__}: {exc}") from exc
 
     def _sql(self, sql: str) -> str:
         return sql.replace("%", "%%").replace("?", "%s") if self._pg else sql
@@ -103,13 +117,13 @@ class Database:
                 self._depth -= 1
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        with self.lock:
+        with self.lock, self._failing():
             self.raw.execute(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        with self.lock:
+        with self.lock, self._failing():
             if self._pg:
                 with self.raw.cursor() as cur:
                     cur.executemany(self._sql(sql), rows)
@@ -117,7 +131,7 @@ class Database:
                 self.raw.executemany(sql, rows)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.lock:
+        with self.lock, self._failing():
             cur = self.raw.execute(self._sql(sql), tuple(params))
             rows = cur.fetchall()
             if self._pg and self._depth == 0:
@@ -176,7 +190,7 @@ def connect(uri: str, *, create: bool = True) -> Database:
             pg = psycopg.connect(uri)
         except psycopg.Error as exc:
             raise CatalogError(f"cannot connect to PostgreSQL catalog {uri!r}: {exc}") from exc
-        return Database(uri, pg, Dialect("postgresql"))
+        return Database(uri, pg, Dialect("postgresql"), psycopg.Error)
     raise CatalogError(
         f"unknown catalog URI scheme {scheme!r} in {uri!r}; use sqlite:///PATH or "
         "postgresql://USER@HOST:PORT/DBNAME (or a scheme offered by a plugin)"

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from cielo.storage import (
+    CatalogError,
     ExitStatus,
     FullText,
     Key,
@@ -150,3 +151,14 @@ def test_bad_query_values_are_refused_with_the_fix(cat):
         cat.search(ExitStatus("bogus"))
     with pytest.raises(QueryError, match="full-text query '-- !' has no words"):
         cat.search("-- !").summaries()  # the same on both backends
+
+
+def test_a_failing_query_leaves_the_catalog_usable(cat):
+    query = Key("sample").regex("(?P<name>Si) wafer")  # Python's syntax, not PostgreSQL's
+    try:
+        found = scans(cat.search(query))
+    except CatalogError as exc:  # PostgreSQL refuses the pattern and says why
+        assert "regular expression" in str(exc)
+    else:
+        assert found == [3]
+    assert len(cat) == 5 and scans(cat.search(operator="bob")) == [2, 5]

@@ -86,6 +86,7 @@ class LiveFit(CallbackBase):
         self._x_key: str | None = self.x
         self._y_key: str | None = self.y
         self._descriptors: set[str] = set()
+        self._fields_seen: set[str] = set()
         self._fitted_at = 0
         self._next_fit_time = 0.0
         self.skipped = 0
@@ -107,6 +108,7 @@ class LiveFit(CallbackBase):
             return
         self._descriptors.add(doc["uid"])
         keys = doc.get("data_keys") or {}
+        self._fields_seen.update(keys)
         if self._x_key is None:
             dims = independent_fields(self.start_doc, self.stream)
             x = dims[0] if dims else "seq_num"
@@ -170,6 +172,15 @@ class LiveFit(CallbackBase):
                 self._y_key,
                 self.start_doc.get("scan_id"),
                 self.result.message,
+            )
+        elif self._descriptors and not self.xdata:
+            logger.warning(
+                "live fit of %r against %r in scan %s: no points; stream %r has the fields %s",
+                self._y_key,
+                self._x_key,
+                self.start_doc.get("scan_id"),
+                self.stream,
+                sorted(self._fields_seen),
             )
         if self.sidecar is not None:
             self.sidecar_path = self.write_sidecar(self.sidecar)

@@ -172,3 +172,11 @@ def test_fit_against_time_since_the_start(docs):
     assert fit.result.success and fit.result.npoints == 20
     slope = 2 / ((fit.xdata[-1] - fit.xdata[0]) / 19)  # 2 counts per event
     assert fit.result.value("slope") == pytest.approx(slope, rel=1e-4)
+
+
+def test_a_field_missing_from_the_stream_is_named(docs, caplog):
+    fit = LiveFit("gaussian", y="dett")
+    replay(docs.step_run(range(5)), fit)
+    assert fit.result is None and fit.xdata == []
+    assert "live fit of 'dett' against 'motor'" in caplog.text
+    assert "no points; stream 'primary' has the fields ['det', 'motor']" in caplog.text

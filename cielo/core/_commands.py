@@ -197,6 +197,13 @@ class CommandContext:
         #: the message being handled and the device behind a failure (for error reasons)
         self.failed_device: dict[int, str] = {}
 
+    @property
+    def plan_label(self) -> str:
+        """The running plan as error messages name it."""
+        return (
+            f"plan {self.plan_name!r}" if self.plan_name else "the list of messages given to RE()"
+        )
+
     # -- runs ----------------------------------------------------------------
     def run(self, msg: Msg) -> RunComposer:
         """The open run that ``msg`` belongs to (by its run key)."""
@@ -222,7 +229,7 @@ class CommandContext:
         except AttributeError:
             raise TypeError(
                 f"{msg.command!r} needs an object with {method}(), but got {device_name(obj)} "
-                f"of type {type(obj).__name__} (in plan {self.plan_name!r})"
+                f"of type {type(obj).__name__} (in {self.plan_label})"
             ) from None
         try:
             return func(*args, **kwargs)
@@ -315,4 +322,6 @@ def plan_name(plan: Any) -> str | None:
     """The plan's function name, for messages (also through bluesky's ``Plan`` wrapper)."""
     gen = getattr(plan, "_iter", plan)
     code = getattr(gen, "gi_code", None)
-    return code.co_name if code is not None else None
+    if code is None or code.co_name == "_message_list":  # RE([Msg(...), ...]) has no name
+        return None
+    return code.co_name

@@ -201,7 +201,7 @@ def monitor(ctx: CommandContext, msg: Msg) -> Any:
     if not hasattr(obj, "subscribe"):
         raise TypeError(
             f"'monitor' needs an object with subscribe(), got {device_name(obj)} "
-            f"(in plan {ctx.plan_name!r})"
+            f"(in {ctx.plan_label})"
         )
     name = msg.kwargs.get("name") or f"{getattr(obj, 'name', 'obj')}_monitor"
     return _start_monitor(ctx, msg, composer, obj, name)

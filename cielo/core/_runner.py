@@ -88,10 +88,11 @@ def ensure_generator(plan: Any) -> Generator[Any, Any, Any]:
         ) from None
     if isinstance(iterator, Generator):  # e.g. bluesky.utils.Plan: iterates as a generator
         return iterator
-    return _wrap_iterable(iterator)
+    return _message_list(iterator)
 
 
-def _wrap_iterable(iterator: Any) -> Generator[Any, Any, None]:
+def _message_list(iterator: Any) -> Generator[Any, Any, None]:
+    """A plan made of a list (or other iterable) of messages."""
     # not ``yield from``: that would forward send() to an iterator that has none
     for msg in iterator:  # noqa: UP028
         yield msg
@@ -109,6 +110,8 @@ def plan_location(gen: Any) -> str:
     if frame is None:
         return "<plan finished>"
     code = frame.f_code
+    if code is _message_list.__code__:
+        return "<message list>"
     return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}"
 
 
@@ -385,12 +388,12 @@ class PlanRunner:
         where = plan_location(self.gen)
         if not isinstance(msg, Msg) and not hasattr(msg, "command"):
             return TypeError(
-                f"plan {self.ctx.plan_name!r} yielded {msg!r} ({type(msg).__name__}); a plan "
+                f"{self.ctx.plan_label} yielded {msg!r} ({type(msg).__name__}); a plan "
                 f"must yield Msg objects (at {where})"
             )
         known = ", ".join(sorted(self.engine._registry.handlers))
         return KeyError(
-            f"unknown command {msg.command!r} in {msg!r} from plan {self.ctx.plan_name!r} "
+            f"unknown command {msg.command!r} in {msg!r} from {self.ctx.plan_label} "
             f"(at {where}); known commands: {known}. A plugin can add commands through "
             "cielo_msg_commands, or use RE.register_command(name, handler)"
         )
@@ -398,7 +401,7 @@ class PlanRunner:
     def _locate(self, err: BaseException, msg: Msg) -> None:
         try:
             err.add_note(
-                f"while running {msg!r} from plan {self.ctx.plan_name!r} at {plan_location(self.gen)}"
+                f"while running {msg!r} from {self.ctx.plan_label} at {plan_location(self.gen)}"
             )
         except AttributeError:
             pass

@@ -349,3 +349,14 @@ def test_msg_hook_sees_every_message(RE):
     RE.msg_hook = None
     RE([Msg("null")])
     assert seen == ["open_run", "null", "close_run"]
+
+
+def test_errors_in_a_message_list_plan_name_the_list_not_an_engine_wrapper(RE):
+    with pytest.raises(KeyError, match="frob.*the list of messages given to RE") as info:
+        RE([Msg("frob")])
+    with pytest.raises(
+        TypeError, match=r"42.*\(in the list of messages given to RE\(\)\)"
+    ) as info2:
+        RE([Msg("trigger", 42)])
+    for text in (str(info.value), *getattr(info2.value, "__notes__", [])):
+        assert "_runner.py" not in text and "wrap" not in text

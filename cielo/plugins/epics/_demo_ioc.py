@@ -380,6 +380,23 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
+def _port_taken(port: int, interface: str = "") -> bool:
+    """Whether a server already listens on TCP ``port`` (of ``interface``, or any).
+
+    EPICS would start anyway on another TCP port, sharing the UDP port: two IOCs with
+    the same PVs, and clients warned of duplicates.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((interface, port))
+        except OSError:
+            return True
+    return False
+
+
 def run_from_args(args: argparse.Namespace) -> int:
     """Run (or list) the demo IOC as parsed by :func:`build_parser`."""
     if args.list:
@@ -388,6 +405,13 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 0
     if not 0 < args.port < 65536:
         print(f"error: --port {args.port} is not a TCP/UDP port (1-65535)", file=sys.stderr)
+        return 2
+    if _port_taken(args.port, args.interface):
+        print(
+            f"error: port {args.port} is already served (is a demo IOC already running?); "
+            "stop that IOC, or give this one another port with --port N",
+            file=sys.stderr,
+        )
         return 2
     try:
         import softioc  # noqa: F401

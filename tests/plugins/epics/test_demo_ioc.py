@@ -31,6 +31,29 @@ def test_bad_port_is_refused(capsys):
     assert "--port 70000 is not a TCP/UDP port" in capsys.readouterr().err
 
 
+def test_a_port_already_served_is_refused():
+    """A second ``cielo ioc sim`` on a port in use is refused (EPICS would start it on
+    another TCP port: two IOCs serving the same PVs)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        args = ["ioc", "sim", "--port", str(port), "--interface", "127.0.0.1"]
+        proc = subprocess.Popen(
+            [CIELO, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:  # it started an IOC: stop it by its PID
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+    assert proc.returncode == 2
+    assert f"port {port} is already served" in err and "--port N" in err
+
+
 @pytest.mark.epics
 def test_cielo_ioc_sim_runs_in_the_foreground_until_interrupted(tmp_path, epics_iocs):
     port = free_port()

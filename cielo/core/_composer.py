@@ -176,9 +176,12 @@ class RunComposer:
         if not self.bundle_objs:
             return None
         if stream is not None and {id(o) for o in stream.objs} != {id(o) for o in self.bundle_objs}:
+            before = [getattr(o, "name", o) for o in stream.objs]
+            now = [getattr(o, "name", o) for o in self.bundle_objs]
+            same = " (other objects with the same names: read the same device objects)"
             raise IllegalMessageSequence(
-                f"stream {name!r} was described with {[getattr(o, 'name', o) for o in stream.objs]} "
-                f"but this event read {[getattr(o, 'name', o) for o in self.bundle_objs]}; "
+                f"stream {name!r} was described with {before} but this event read {now}"
+                f"{same if sorted(map(str, before)) == sorted(map(str, now)) else ''}; "
                 "read the same objects into every event of a stream, or use another stream name"
             )
         if stream is not None:

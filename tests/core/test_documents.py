@@ -480,3 +480,10 @@ def test_datum_page_from_a_device_is_passed_on(RE, docs, validate):
     assert kinds.index("datum_page") < kinds.index("event")
     for n, d in docs:
         validate(n, d)
+
+
+def test_a_new_object_with_the_same_name_is_named_as_such(RE):
+    with pytest.raises(IllegalMessageSequence, match="other objects with the same names"):
+        RE([Msg("open_run"), *step(Det("a")), *step(Det("a"))])
+    with pytest.raises(IllegalMessageSequence, match=r"\['b'\](?!.*same names)"):
+        RE([Msg("open_run"), *step(Det("a")), *step(Det("b"))])

@@ -6,6 +6,8 @@ import argparse
 import inspect
 from typing import Any
 
+from cielo.core import signature_schema
+
 from ._common import add_profile_option, environment_from_args, print_json, print_table
 
 __all__ = ["format_signature", "plan_summary", "register"]
@@ -84,7 +86,8 @@ def _plans(args: argparse.Namespace) -> int:
                 "signature": signature,
                 "summary": summary,
                 "plugin": env.registry.provider("plans", name),
-                "schema": env.registry.plan_schema(name),
+                # restricted to this profile's devices (an enum per device parameter)
+                "schema": signature_schema(env.plans[name], devices=env.devices),
             }
         )
     if args.json:

@@ -146,6 +146,7 @@ def test_devices_and_plans(tmp_path: Path, capsys):
     schema = plans["xafs_scan"]["schema"]
     assert schema["required"] == ["detectors", "energy", "e0"]
     assert schema["properties"]["energy"]["x-cielo-device"] == "Movable"
+    assert "mono" in schema["properties"]["energy"]["enum"]  # the profile's movable devices
 
 
 @pytest.mark.parametrize(

@@ -30,9 +30,18 @@ def test_summarize_json(capsys):
     assert data["duration"] == pytest.approx(1.0, abs=0.05)
 
 
-def test_check_passes_and_refuses(capsys):
+def test_check_passes_and_refuses(capsys, tmp_path):
     assert main(["plan", "check", "scan([det], motor, -1, 1, num=3)"]) == 0
     assert "all 3 moves are within the limits" in capsys.readouterr().out
+    profile = tmp_path / "limited.toml"
+    profile.write_text(
+        '[devices.motor]\ntype = "sim.motor"\nlimits = [-1, 1]\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n'
+    )
+    text = "scan([det], motor, -2, 2, num=5)"
+    assert main(["plan", "check", "--profile", str(profile), text]) == 1
+    out = capsys.readouterr()
+    assert "2 of 5 moves are outside the limits" in out.out + out.err
 
 
 def test_bad_text_is_refused_before_anything_runs(capsys):

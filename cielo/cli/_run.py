@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cielo.core import CieloError, Environment, RunEngine, Subscribers, bind_parameters
+from cielo.core import CieloError, Environment, RunEngine, bind_parameters
 
 from ._common import add_profile_option, environment_from_args
 from ._parse import parse_plan_call
@@ -33,7 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_profile_option(parser)
     parser.add_argument(
-        "--quiet", "-q", action="store_true", help="subscribe no callbacks or suitcases"
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no live feedback (the profile's callbacks); runs are still stored",
     )
     parser.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
     parser.set_defaults(func=_run)
@@ -48,7 +51,8 @@ def run_plan_text(
 ) -> tuple[str, ...]:
     """Parse, check and run ``text`` on a fresh RunEngine; returns the run uids.
 
-    :param quiet: do not subscribe the profile's callbacks, suitcases and catalog.
+    :param quiet: do not subscribe the profile's callbacks (live feedback); its suitcases
+        and catalog still store the runs, so nothing run quietly is lost.
     :param subscribers: more document callbacks to subscribe.
     """
     call = parse_plan_call(text, env.plans, env.devices)
@@ -59,7 +63,7 @@ def run_plan_text(
         from cielo.plans import SupplementalData
 
         messages = SupplementalData.from_names(env.devices, **env.profile.supplemental)(messages)
-    profile_subscribers = Subscribers() if quiet else env.make_subscribers()
+    profile_subscribers = env.make_subscribers(callbacks=not quiet)
     # the profile's metadata reaches every run start through env.pm (not RE.md, which persists);
     # the engine closes (draining its subscribers) before the writers and the catalog close
     with profile_subscribers, RunEngine(plugin_manager=env.pm) as RE:

@@ -76,9 +76,11 @@ class Environment:
             f"{len(self.plans)} plans>"
         )
 
-    def make_subscribers(self) -> Subscribers:
+    def make_subscribers(self, *, callbacks: bool = True) -> Subscribers:
         """Build the callbacks, suitcases and catalog writer the profile configures.
 
+        :param callbacks: build the ``[callbacks.*]`` (live feedback) too; with ``False``
+            only what stores runs (suitcases, catalog) is built.
         :returns: a :class:`Subscribers` mapping ``"callbacks.NAME"``,
             ``"suitcases.NAME"`` and ``"catalog"`` to fresh instances, ready for
             ``RE.subscribe``; use it as a context manager (or call ``close()``) so
@@ -87,7 +89,7 @@ class Environment:
         made = Subscribers()
         try:
             for kind, specs, factories in (
-                ("callbacks", self.profile.callbacks, self.callbacks),
+                ("callbacks", self.profile.callbacks if callbacks else {}, self.callbacks),
                 ("suitcases", self.profile.suitcases, self.suitcases),
             ):
                 for spec in specs.values():

@@ -33,7 +33,7 @@ def test_run_prints_the_uids_and_feeds_the_profiles_subscribers(tmp_path: Path, 
     assert all(line.endswith("xafs_scan success 7") for line in lines)
 
 
-def test_quiet_subscribes_nothing(tmp_path: Path, capsys):
+def test_quiet_subscribes_no_callbacks(tmp_path: Path, capsys):
     assert main(["run", "-q", "--profile", str(profile_copy(tmp_path)), XAFS]) == 0
     assert len(capsys.readouterr().out.split()) == 2
     assert not (tmp_path / "logbook.txt").exists()
@@ -138,3 +138,14 @@ def test_profile_callbacks_print_in_profile_order(tmp_path: Path, capsys):
         assert len(borders) == 3 and len([ln for ln in lines if ln.startswith("|")]) == 7
         assert borders[-1] < footer < summary
         assert "cen=0 " in lines[summary]
+
+
+def test_a_quiet_run_is_still_stored_in_the_catalog(capsys):
+    from cielo import open_catalog
+
+    assert main(["run", "--quiet", "count([det], num=3)"]) == 0
+    out = capsys.readouterr().out
+    (uid,) = out.split()  # no table, only the uid
+    run = open_catalog()[uid]  # the sim profile's catalog (under the test's XDG_DATA_HOME)
+    assert run.stop["exit_status"] == "success"
+    assert len(run["primary"].read()) == 3

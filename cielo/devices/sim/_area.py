@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cielo.core import Status, finished_status
+from cielo.core import DeviceError, Status, finished_status
 from cielo.core.protocols import DataKey, Reading
 
 from .._device import Cpt, Device
@@ -114,9 +114,16 @@ class SimAreaDetector(Device):
     def _open(self) -> None:
         import h5py  # heavy: only when a frame is written
 
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._path = self.directory / f"{self.name or 'camera'}_{uuid.uuid4().hex[:12]}.h5"
-        self._file = h5py.File(self._path, "w", libver="latest")
+        path = self.directory / f"{self.name or 'camera'}_{uuid.uuid4().hex[:12]}.h5"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._file = h5py.File(path, "w", libver="latest")
+        except OSError as exc:
+            raise DeviceError(
+                f"{self.name or 'camera'}: cannot write frames to {str(self.directory)!r} "
+                f"({exc}); give it a writable directory (parameter directory)"
+            ) from exc
+        self._path = path
         self._dataset = self._file.create_dataset(
             DATASET,
             shape=(0, self.height, self.width),

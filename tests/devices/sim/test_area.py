@@ -10,8 +10,10 @@ from urllib.parse import urlparse
 
 import h5py
 import numpy as np
+import pytest
 from event_model import compose_run
 
+from cielo.core import DeviceError
 from cielo.core import protocols as P
 from cielo.devices.sim import DATASET, SimAreaDetector, SimMotor
 from cielo.storage import HDF5Reader
@@ -155,3 +157,13 @@ def test_frames_readable_while_writing_with_storage_reader(tmp_path):
     camera.unstage()
     with h5py.File(camera.path, "r") as f:
         assert (f[DATASET][()] == frames).all()
+
+
+def test_unwritable_directory_names_the_camera_and_the_fix(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    camera = SimAreaDetector(name="cam", directory=str(blocker / "frames"), width=4, height=4)
+    camera.stage()
+    with pytest.raises(DeviceError, match=r"cam: cannot write frames to '.*frames'.*directory"):
+        camera.trigger()
+    camera.unstage()

@@ -8,6 +8,7 @@ thread live here; the message loop is in :mod:`._runner`, command handlers in th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -27,7 +28,7 @@ from ._commands import (
 )
 from ._dispatch import CallbackError, Dispatcher, event_model_validator
 from ._errors import RunEngineError, RunEngineInterrupted
-from ._handlers_device import DEVICE_HANDLERS
+from ._handlers_device import DEVICE_HANDLERS, pause_devices, resume_devices
 from ._handlers_docs import DOC_HANDLERS, stop_all_monitors
 from ._handlers_flow import FLOW_HANDLERS
 from ._handlers_fly import FLY_HANDLERS
@@ -563,14 +564,14 @@ class RunEngine:
         try:
             if self.state is not EngineState.RUNNING:
                 self._state.set(EngineState.RUNNING)
-            future = asyncio.run_coroutine_threadsafe(self._execute(runner), self._loop)
             sigint = SigintHandler(self, self.sigint_window) if self.handle_sigint else None
             try:
-                if sigint is not None:
-                    with sigint:
+                with sigint if sigint is not None else contextlib.nullcontext():
+                    future = asyncio.run_coroutine_threadsafe(self._execute(runner), self._loop)
+                    try:
                         outcome, result = self._wait(future)
-                else:
-                    outcome, result = self._wait(future)
+                    except BaseException as exc:  # e.g. Ctrl-C without our handler
+                        outcome, result = self._end_unwaited(runner, future, exc)
             except BaseException:
                 self._runner = self._ctx.runner = None
                 self._state.set(EngineState.IDLE)
@@ -598,6 +599,19 @@ class RunEngine:
         if isinstance(result, BaseException):
             raise result
         return result
+
+    def _end_unwaited(self, runner: PlanRunner, future: Any, exc: BaseException) -> Any:
+        """The caller stopped waiting (``exc``): abort the plan (halt it if interrupted
+        again) and wait for its end, so it never runs on behind an idle engine; re-raise."""
+        reason = f"{type(exc).__name__} while RE() waited"
+        self._request("abort", reason)
+        while not future.done():
+            try:
+                future.result()
+            except BaseException:
+                runner.request, runner.request_reason = "halt", reason
+                self._request("halt", reason)
+        raise exc
 
     def _wait(self, future: Any) -> Any:
         """Wait for the loop's result in the caller's thread, running the waiting hooks.
@@ -687,34 +701,12 @@ class RunEngine:
     async def _pause_devices(self, runner: PlanRunner) -> None:
         """While paused: staged devices are told to pause, monitors stop recording."""
         self._record_interruption("pause")
-        for obj in self._ctx.staged:
-            pause = getattr(obj, "pause", None)
-            if pause is not None:
-                try:
-                    pause()
-                except Exception:
-                    logger.exception("pause() of %r failed", obj)
-        for obj, (_run_key, callback, _token) in self._ctx.monitors.items():
-            try:
-                obj.clear_sub(callback)
-            except Exception:
-                logger.exception("suspending the monitor of %r failed", obj)
+        pause_devices(self._ctx)
 
     def _resume_devices(self) -> None:
         """Before resuming: staged devices resume, monitors record again (from now)."""
         self._loop.call_soon_threadsafe(self._record_interruption, "resume")
-        for obj in self._ctx.staged:
-            resume = getattr(obj, "resume", None)
-            if resume is not None:
-                try:
-                    resume()
-                except Exception:
-                    logger.exception("resume() of %r failed", obj)
-        for obj, (run_key, callback, _token) in list(self._ctx.monitors.items()):
-            try:
-                self._ctx.monitors[obj] = (run_key, callback, obj.subscribe(callback))
-            except Exception:
-                logger.exception("restoring the monitor of %r failed", obj)
+        resume_devices(self._ctx)
 
     async def _cleanup(self, exit_status: str, reason: str) -> None:
         """Unstage, stop monitors, close open runs: always, whatever ended the plan."""

@@ -19,7 +19,7 @@ from ._commands import (
 from ._errors import FailedStatusError, StatusTimeoutError
 from ._msg import Msg
 
-__all__ = ["DEVICE_HANDLERS"]
+__all__ = ["DEVICE_HANDLERS", "pause_devices", "resume_devices"]
 
 logger = logging.getLogger("cielo.engine")
 
@@ -275,6 +275,38 @@ def configure(ctx: CommandContext, msg: Msg) -> Any:
 def stop(ctx: CommandContext, msg: Msg) -> Any:
     ret = ctx.call(msg.obj, "stop", msg, *msg.args, **msg.kwargs)
     return _maybe(ctx, msg.obj, "stop", ret)
+
+
+def pause_devices(ctx: CommandContext) -> None:
+    """A plan paused: its staged devices are told to pause, its monitors stop recording."""
+    for obj in ctx.staged:
+        pause = getattr(obj, "pause", None)
+        if pause is not None:
+            try:
+                pause()
+            except Exception:
+                logger.exception("pause() of %r failed", obj)
+    for obj, (_run_key, callback, _token) in ctx.monitors.items():
+        try:
+            obj.clear_sub(callback)
+        except Exception:
+            logger.exception("suspending the monitor of %r failed", obj)
+
+
+def resume_devices(ctx: CommandContext) -> None:
+    """A plan resumes: staged devices resume, monitors record again (from now)."""
+    for obj in ctx.staged:
+        resume = getattr(obj, "resume", None)
+        if resume is not None:
+            try:
+                resume()
+            except Exception:
+                logger.exception("resume() of %r failed", obj)
+    for obj, (run_key, callback, _token) in list(ctx.monitors.items()):
+        try:
+            ctx.monitors[obj] = (run_key, callback, obj.subscribe(callback))
+        except Exception:
+            logger.exception("restoring the monitor of %r failed", obj)
 
 
 DEVICE_HANDLERS = {

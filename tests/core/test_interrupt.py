@@ -158,3 +158,23 @@ def test_ctrl_c_twice_in_ipython(tmp_path):
     lines = run_session([sys.executable, "-m", "IPython", "--quick", "--no-banner", str(script)])
     assert lines[:4] == ["in plan", "state paused", "exit abort", "stop abort operator gave up"]
     assert lines[4] == "where TerminalInteractiveShell"
+
+
+def test_keyboard_interrupt_without_a_handler_ends_the_plan_too():
+    """With handle_sigint=False Ctrl-C raises KeyboardInterrupt in the caller; the plan must
+    not run on behind an engine that says it is idle."""
+    log: list[object] = []
+    stops: list[dict] = []
+    with RunEngine(scan_id_file=None, handle_sigint=False) as RE:
+        RE.subscribe(lambda name, doc: stops.append(doc), "stop")
+        sender = sigint_after(0.3)
+        with pytest.raises(KeyboardInterrupt):
+            RE(slow_steps(5, 0.2, log))
+        sender.join()
+        assert RE.state == "idle"
+        assert stops and stops[0]["exit_status"] == "abort"
+        assert "KeyboardInterrupt" in stops[0]["reason"]
+        steps_then = list(log)
+        time.sleep(0.5)
+        assert log == steps_then and len(log) < 5  # nothing ran after RE() returned
+        RE([Msg("null")])  # reusable

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from ._base import CallbackBase, Document
-from ._hints import hinted_fields, independent_fields, is_scalar
-from ._router import RunRouter
+from ._hints import dimensions, hinted_fields, independent_fields, is_scalar
+from ._router import RunRouter, logger
 
 __all__ = [
     "PeakStatistics",
@@ -281,8 +281,9 @@ class PeakStatsCollector(RunRouter):
     ``collector.results[run_uid]`` maps each y field to its :class:`PeakStatistics`;
     :attr:`last` is the most recent finished run's mapping; :meth:`current` gives the
     live statistics of runs still going. With ``out`` (a text stream) a short summary
-    per field is written there after each run. ``fatal``: see :class:`RunRouter`. Other
-    options are those of :class:`PeakStats`.
+    per field is written there after each run. Runs with more than one dimension (grids,
+    spirals), whose points do not lie along one axis, are skipped unless ``x`` is given.
+    ``fatal``: see :class:`RunRouter`. Other options are those of :class:`PeakStats`.
     """
 
     def __init__(
@@ -296,7 +297,15 @@ class PeakStatsCollector(RunRouter):
         self._live: dict[str, PeakStats] = {}
         super().__init__([self._make], name="peak_stats", fatal=fatal)
 
-    def _make(self, start: Document) -> PeakStats:
+    def _make(self, start: Document) -> PeakStats | None:
+        stream = self.options.get("stream", "primary")
+        if self.options.get("x") is None and len(dimensions(start, stream)) > 1:
+            logger.info(
+                "peak_stats skips scan %s: it has %d dimensions; give x=... to use one of them",
+                start.get("scan_id"),
+                len(dimensions(start, stream)),
+            )
+            return None
         ps = PeakStats(**self.options)
         self._live[start["uid"]] = ps
         return ps

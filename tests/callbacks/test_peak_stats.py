@@ -111,3 +111,17 @@ def test_collector_current_during_run(docs):
     replay(run[:10], coll)
     assert coll.current()["det"].n == 8
     assert coll.last is None
+
+
+def test_collector_skips_grids_unless_x_is_given(docs):
+    """A grid's points do not lie along one axis: no statistics (nor a printed summary)."""
+    import io
+
+    out = io.StringIO()
+    coll = PeakStatsCollector(out=out)
+    replay(docs.grid_run(), coll)
+    assert coll.results == {} and out.getvalue() == ""
+    coll = PeakStatsCollector(x="motor2", y="det2")
+    run = docs.grid_run()
+    replay(run, coll)
+    assert coll.last is not None and coll.last["det2"].n == 35

@@ -19,19 +19,6 @@ from cielo.core import (
 )
 
 
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
-
-
-@pytest.fixture
-def docs(RE):
-    collected: list[tuple[str, dict]] = []
-    RE.subscribe(lambda n, d: collected.append((n, d)))
-    return collected
-
-
 class ThreadMotor:
     """ophyd style: set() returns a status finished later from another thread."""
 

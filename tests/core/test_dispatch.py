@@ -30,12 +30,6 @@ def run_plan(points: int):
     yield Msg("close_run")
 
 
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
-
-
 def test_subscribe_by_name_and_unsubscribe(RE):
     starts, everything = [], []
     t1 = RE.subscribe(lambda n, d: starts.append(n), "start")

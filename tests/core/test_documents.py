@@ -141,19 +141,6 @@ class StreamDet(Det):
             self.emitted = stop
 
 
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
-
-
-@pytest.fixture
-def docs(RE):
-    collected: list[tuple[str, dict]] = []
-    RE.subscribe(collected.append and (lambda n, d: collected.append((n, d))))
-    return collected
-
-
 def names(docs):
     return [n for n, _ in docs]
 

@@ -7,21 +7,8 @@ import uuid
 
 import pytest
 
-from cielo import Msg, RunEngine
+from cielo import Msg
 from cielo.core import IllegalMessageSequence, finished_status
-
-
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
-
-
-@pytest.fixture
-def docs(RE):
-    collected: list[tuple[str, dict]] = []
-    RE.subscribe(lambda n, d: collected.append((n, d)))
-    return collected
 
 
 def fly(flyer, *, declare=True, name="primary"):

@@ -36,19 +36,6 @@ class Counter:
         return {self.name: {"source": "test", "dtype": "number", "shape": []}}
 
 
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
-
-
-@pytest.fixture
-def docs(RE):
-    collected: list[tuple[str, dict]] = []
-    RE.subscribe(lambda name, doc: collected.append((name, doc)))
-    return collected
-
-
 def later(seconds: float, func, *args) -> threading.Timer:
     timer = threading.Timer(seconds, func, args=args)
     timer.start()

@@ -13,6 +13,7 @@ import pytest
 
 from cielo import Msg, RunEngine
 from cielo.core import RunEngineInterrupted
+from cielo.testing import make_run_engine
 
 
 def sigint_after(*delays: float) -> threading.Thread:
@@ -38,7 +39,7 @@ def slow_steps(n: int, dwell: float, log: list[int]):
 @pytest.fixture
 def RE():
     assert threading.current_thread() is threading.main_thread()
-    with RunEngine(scan_id_file=None, sigint_window=1.0) as engine:
+    with make_run_engine(handle_sigint=True, sigint_window=1.0) as engine:
         yield engine
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from ophyd import Signal
 
-from cielo import Msg, RunEngine
+from cielo import Msg
 from cielo.core import (
     RunEngineInterrupted,
     SuspendBoolHigh,
@@ -21,12 +21,6 @@ from cielo.core import (
 )
 from cielo.devices import SoftSignal
 from cielo.devices.sim import SimBeamCurrent
-
-
-@pytest.fixture
-def RE():
-    with RunEngine(scan_id_file=None) as engine:
-        yield engine
 
 
 def later(seconds: float, func, *args) -> None:

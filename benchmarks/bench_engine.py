@@ -11,7 +11,7 @@ Workloads (the same plan objects on both engines):
   Bluesky's ``count`` on ophyd's simulated detector on Bluesky's engine;
 * ``ophyd``: the same plans with ophyd's ``ophyd.sim.det`` on both engines (engine cost):
   a flat count (the messages of Bluesky's count from a plain generator) and
-  ``bluesky.plans.count`` itself;
+  ``bluesky.plans.count`` itself; then each engine's own ``count`` on ``ophyd.sim.det``;
 * ``memory``: a 1,000,000-event count with no subscribers on cielo: RSS growth and the
   time per point over the first and the last 10% of the run.
 """
@@ -169,6 +169,16 @@ def bench_count_ophyd(n: int) -> None:
         bre = _bluesky_engine()
         theirs = bn / _timed(bre, count([det], bn))
         _row(f"{label}, ophyd.sim.det ({n:,})", "points/s", ours, theirs, "target >= 5x Bluesky")
+    # what a user compares: each engine's own count plan, both reading ophyd's detector
+    count_label, cielo_count = _count_plan()
+    with _cielo_engine() as RE:
+        RE(cielo_count([det], 100))
+        ours = n / _timed(RE, cielo_count([det], n))
+    theirs = bn / _timed(_bluesky_engine(), bluesky_count([det], bn))
+    _row(f"own count, ophyd.sim.det ({n:,})", "points/s", ours, theirs, "target >= 5x Bluesky")
+    print(
+        f"    cielo: {count_label} on ophyd.sim.det; bluesky: bluesky.plans.count on ophyd.sim.det"
+    )
 
 
 def bench_memory(n: int) -> None:

@@ -374,3 +374,31 @@ def test_plugin_command_status_joins_a_wait_group(RE):
         return st.done
 
     assert RE(plan()).plan_result is True
+
+
+def test_a_device_method_that_raises_fails_the_run_and_keeps_the_events(RE, docs):
+    class Flaky(ThreadMotor):
+        reads = 0
+
+        def read(self):
+            self.reads += 1
+            if self.reads == 3:
+                raise ConnectionError("detector went away")
+            return super().read()
+
+    det = Flaky("flaky")
+
+    def plan():
+        yield Msg("open_run")
+        for _ in range(5):
+            yield Msg("create", None, name="primary")
+            yield Msg("read", det)
+            yield Msg("save")
+        yield Msg("close_run")
+
+    with pytest.raises(ConnectionError, match="detector went away") as info:
+        RE(plan())
+    assert any("test_commands.py" in note for note in info.value.__notes__)
+    assert docs.names == ["start", "descriptor", "event", "event", "stop"]
+    assert docs.stop["exit_status"] == "fail" and docs.stop["num_events"] == {"primary": 2}
+    assert docs.stop["reason"] == "'flaky'.read() failed: ConnectionError: detector went away"

@@ -18,7 +18,7 @@ from ._base import (
 from ._best_effort import PLOT_KINDS, BestEffort
 from ._figures import FigureCallback, is_headless
 from ._gui import on_main_thread, pending_gui_work, process_gui_events
-from ._hints import dimensions, hinted_fields, image_fields, independent_fields
+from ._hints import dimensions, hinted_fields, image_fields, independent_fields, is_numeric
 from ._peak_stats import (
     PeakStatistics,
     PeakStats,
@@ -59,6 +59,7 @@ __all__ = [
     "image_fields",
     "independent_fields",
     "is_headless",
+    "is_numeric",
     "on_main_thread",
     "pack_datum",
     "pack_event",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ._base import Document
-from ._hints import hinted_fields, image_fields, independent_fields, is_scalar
+from ._hints import hinted_fields, image_fields, independent_fields, is_numeric, is_scalar
 from ._plot_grid import LiveGrid, LiveScatter
 from ._plot_image import FrameReader, LiveImage
 from ._plot_line import LivePlot
@@ -93,6 +93,7 @@ class BestEffort:
         wanted = self.fields if self.fields is not None else hinted_fields(descriptor)
         detectors = [f for f in wanted if f in keys and f not in dims]
         scalars = [f for f in detectors if is_scalar(keys[f]) and not keys[f].get("external")]
+        numbers = [f for f in scalars if is_numeric(keys[f])]  # plots: no strings, booleans
         images = image_fields(descriptor, self._start.get("detectors") or ())
         if self.fields is not None:
             images = [f for f in images if f in self.fields]
@@ -104,15 +105,15 @@ class BestEffort:
             )
         plots: list[Any] = []
         if "line" in self.kinds and len(dims) == 1:
-            plots += [LivePlot(f, x=dims[0], **self.plot_options) for f in scalars]
-        elif len(dims) == 2 and scalars:
+            plots += [LivePlot(f, x=dims[0], **self.plot_options) for f in numbers]
+        elif len(dims) == 2 and numbers:
             shape, extents = self._start.get("shape"), self._start.get("extents")
             gridded = shape and extents and len(shape) == 2 and len(extents) == 2
             x, y = dims[1], dims[0]
             if gridded and "grid" in self.kinds:
-                plots += [LiveGrid(f, x=x, y=y, **self.plot_options) for f in scalars]
+                plots += [LiveGrid(f, x=x, y=y, **self.plot_options) for f in numbers]
             elif "scatter" in self.kinds:
-                plots += [LiveScatter(f, x=x, y=y, **self.plot_options) for f in scalars]
+                plots += [LiveScatter(f, x=x, y=y, **self.plot_options) for f in numbers]
         if "image" in self.kinds:
             plots += [LiveImage(f, fetch=self.fetch, **self.plot_options) for f in images]
         if len(plots) > self.max_plots:

@@ -10,6 +10,7 @@ __all__ = [
     "hinted_fields",
     "is_scalar",
     "is_external",
+    "is_numeric",
     "image_fields",
     "independent_fields",
 ]
@@ -44,6 +45,18 @@ def is_scalar(data_key: Mapping[str, Any]) -> bool:
 def is_external(data_key: Mapping[str, Any]) -> bool:
     """Whether the value lives outside the event (a file referenced by resources)."""
     return bool(data_key.get("external"))
+
+
+def is_numeric(data_key: Mapping[str, Any]) -> bool:
+    """Whether a data key describes one number per event, in the event (plottable, fittable).
+
+    Strings (a shutter's ``"open"``), booleans, arrays and external values are not.
+    """
+    return (
+        is_scalar(data_key)
+        and data_key.get("dtype") in ("number", "integer")
+        and not is_external(data_key)
+    )
 
 
 def hinted_fields(descriptor: Mapping[str, Any], *, fallback: bool = True) -> list[str]:

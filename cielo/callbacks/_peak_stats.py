@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ._base import CallbackBase, Document
-from ._hints import dimensions, hinted_fields, independent_fields, is_scalar
+from ._hints import dimensions, hinted_fields, independent_fields, is_numeric
 from ._router import RunRouter, logger
 
 __all__ = [
@@ -185,7 +185,7 @@ class PeakStats(CallbackBase):
                 x = "seq_num"
             self._x_key = x if x in keys or x in ("seq_num", "time") else "seq_num"
         if self.y is None:
-            self.y = [f for f in hinted_fields(doc) if f != self._x_key and is_scalar(keys[f])]
+            self.y = [f for f in hinted_fields(doc) if f != self._x_key and is_numeric(keys[f])]
             dims = set(independent_fields(self.start_doc, self.stream))
             self.y = [f for f in self.y if f not in dims] or self.y
         for f in self.y:
@@ -196,13 +196,12 @@ class PeakStats(CallbackBase):
             return
         data = doc["data"]
         key = self._x_key
-        xv = doc[key] if key in ("seq_num", "time") else data.get(key)
-        if xv is None:
+        xv = as_float(doc[key] if key in ("seq_num", "time") else data.get(key))
+        if math.isnan(xv):
             return
-        self.xdata.append(float(xv))
+        self.xdata.append(xv)
         for f, values in self.ydata.items():
-            v = data.get(f)
-            values.append(float(v) if v is not None else math.nan)
+            values.append(as_float(data.get(f)))
 
     @property
     def x_key(self) -> str | None:
@@ -249,6 +248,14 @@ class PeakStats(CallbackBase):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.summary(), f, indent=1, allow_nan=True)
         return path
+
+
+def as_float(value: Any) -> float:
+    """``value`` as a float, or ``nan`` when it is missing or not a number (a string)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _jsonable(value: Any) -> Any:

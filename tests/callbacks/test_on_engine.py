@@ -154,3 +154,23 @@ def test_interleaved_runs_on_the_engine(RE, env, checked):
     assert stats.results[by_plan["a"]]["det"].max[0] == pytest.approx(0.0)
     assert stats.results[by_plan["b"]]["det2"].max[0] == pytest.approx(0.0)  # motor1 = x + 0.5
     assert RE.callback_errors == []
+
+
+def test_a_string_valued_detector_is_tabled_but_not_plotted_or_fitted(RE, env, checked, tmp_path):
+    """The sim shutter reads "open"/"closed": the table shows it; the plots, statistics and
+    fit use only the numbers beside it, and nothing fails."""
+    out = io.StringIO()
+    best = env.callbacks["best_effort"](out=out, directory=str(tmp_path), width=100)
+    stats, fit = env.callbacks["peak_stats"](), env.callbacks["live_fit"](update_every=4)
+    for cb in (best, stats, fit):
+        RE.subscribe(cb)
+    shutter, det, motor = env.devices["shutter"], env.devices["det"], env.devices["motor"]
+    (uid,) = RE(env.plans["scan"]([shutter, det], motor, -2, 2, 9))
+    assert "closed" in out.getvalue() and "success: scan" in out.getvalue()
+    assert [p.name.split("-", 2)[2] for p in tmp_path.glob("*.png")] == ["det.png"]
+    assert list(stats.results[uid]) == ["det"]
+    assert stats.results[uid]["det"].max == (0.0, pytest.approx(1.0))
+    assert fit.results[uid] is not None and fit.results[uid].success
+    assert fit.results[uid].center == pytest.approx(0.0, abs=1e-6)
+    assert best.failures == stats.failures == fit.failures == []
+    assert RE.callback_errors == []

@@ -19,6 +19,7 @@ from cielo.callbacks import (
     dimensions,
     hinted_fields,
     independent_fields,
+    is_numeric,
 )
 
 from ._fit import FitResult, fit_points
@@ -115,7 +116,7 @@ class LiveFit(CallbackBase):
             self._x_key = x if x in keys else "seq_num"
         if self._y_key is None:
             skip = {*independent_fields(self.start_doc, self.stream), self._x_key}
-            candidates = [f for f in hinted_fields(doc) if f not in skip]
+            candidates = [f for f in hinted_fields(doc) if f not in skip and is_numeric(keys[f])]
             if not candidates:
                 raise ValueError(
                     f"LiveFit found no detector field to fit in stream {self.stream!r} "
@@ -134,11 +135,11 @@ class LiveFit(CallbackBase):
             xv = doc["time"] - float(self.start_doc.get("time") or doc["time"])
         else:
             xv = data.get(key)
-        yv = data.get(self._y_key)
-        if xv is None or yv is None:
-            return
-        self.xdata.append(float(xv))
-        self.ydata.append(float(yv))
+        xv, yv = _as_float(xv), _as_float(data.get(self._y_key))
+        if math.isnan(xv) or math.isnan(yv):
+            return  # missing or not a number (a string): not a point to fit
+        self.xdata.append(xv)
+        self.ydata.append(yv)
         if len(self.xdata) - self._fitted_at >= self.update_every:
             if self.max_load is not None and time.monotonic() < self._next_fit_time:
                 self.skipped += 1  # fitting would take more than max_load of the time
@@ -211,6 +212,13 @@ class LiveFit(CallbackBase):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.summary(), f, indent=1)
         return path
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _jsonable(value: Any) -> Any:

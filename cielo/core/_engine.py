@@ -605,10 +605,12 @@ class RunEngine:
         again) and wait for its end, so it never runs on behind an idle engine; re-raise."""
         reason = f"{type(exc).__name__} while RE() waited"
         self._request("abort", reason)
-        while not future.done():
+        while not future.done() and self._thread.is_alive():
             try:
-                future.result()
-            except BaseException:
+                future.result(timeout=0.2)
+            except TimeoutError:
+                continue
+            except BaseException:  # interrupted again (or the plan's end raised): halt
                 runner.request, runner.request_reason = "halt", reason
                 self._request("halt", reason)
         raise exc

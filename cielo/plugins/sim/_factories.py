@@ -6,6 +6,7 @@ annotated with a device protocol receive devices (the profile names them).
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from cielo.core.protocols import Readable
@@ -100,11 +101,18 @@ def area_detector(
     amplitude: float = 1000.0,
     seed: int | None = None,
 ) -> SimAreaDetector:
-    """A camera writing ``height × width`` frames to HDF5 files in ``directory``."""
+    """A camera writing ``height × width`` frames to HDF5 files in ``directory``.
 
+    ``directory`` may start with ``~``; by default frames go to
+    ``${XDG_DATA_HOME:-~/.local/share}/cielo/frames/NAME``, beside the default catalog,
+    so stored runs can still read their frames later (a temporary directory would not).
+    """
+    if directory is None:
+        data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+        directory = os.path.join(data_home, "cielo", "frames", name)
     return SimAreaDetector(
         name=name,
-        directory=directory,
+        directory=os.path.expanduser(directory),
         width=width,
         height=height,
         exposure=exposure,

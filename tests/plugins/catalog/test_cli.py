@@ -165,7 +165,8 @@ def test_profile_catalog_under_the_user_data_dir(tmp_path, monkeypatch, capsys):
     path = tmp_path / "data" / "cielo" / "catalog.sqlite"
     assert path.exists()
     rows = search(capsys, "--profile", str(profile))
-    assert [r["plan_name"] for r in rows] == ["scan"]  # --quiet subscribes nothing
+    # --quiet drops the live feedback only: the quiet count is stored too
+    assert [r["plan_name"] for r in rows] == ["scan", "count"]
     assert len(open_catalog(f"sqlite:///{path}")[-1]["primary"].read()) == 3
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

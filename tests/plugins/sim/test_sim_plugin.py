@@ -45,6 +45,17 @@ def test_factories_build_devices_directly(tmp_path):
     assert slit.position == (2.0, 0.0)
 
 
+def test_the_profile_camera_writes_beside_the_catalog_in_the_user_data_dir(tmp_path, monkeypatch):
+    # stored runs must still find their frames later: not a temporary directory
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    cam = sim_plugin.cielo_device_types()["sim.area_detector"](name="cam", width=4, height=4)
+    cam.stage()
+    cam.trigger().wait(5)
+    cam.unstage()
+    assert cam.path is not None
+    assert cam.path.parent == tmp_path / "data" / "cielo" / "frames" / "cam"
+
+
 def test_sim_profile_builds_the_beamline():
     env = cielo.load_profile("sim")
     devices = env.devices

@@ -85,6 +85,9 @@ class RunRouter:
         self._run_of: dict[str, str] = {}  # descriptor/resource/stream_resource uid -> run uid
         self._owned: dict[str, list[str]] = {}  # run uid -> uids registered in _run_of
 
+    def __repr__(self) -> str:  # how the engine names it in RE.callback_errors and logs
+        return f"{type(self).__name__}({self.name!r})"
+
     @property
     def open_runs(self) -> tuple[str, ...]:
         """Uids of the runs started and not yet stopped."""

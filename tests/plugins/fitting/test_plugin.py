@@ -75,6 +75,7 @@ def test_fatal_live_fit_errors_fail_the_run_on_the_engine(hooks):
                 with pytest.raises(RunEngineError, match="no detector field to fit"):
                     RE(plan)
                 assert [e.name for e in RE.callback_errors] == ["descriptor"]
+                assert RE.callback_errors[0].callback == "LiveFitCollector('live_fit')"
             else:
                 RE(plan)
                 assert RE.callback_errors == []

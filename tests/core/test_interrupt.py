@@ -119,9 +119,15 @@ print("where", type(get_ipython()).__name__ if "get_ipython" in globals() else "
 """
 
 
-def run_session(command: list[str]) -> list[str]:
+def run_session(command: list[str], **env: str) -> list[str]:
     """Start ``command``; once its plan runs, press Ctrl-C twice; return its output lines."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -156,7 +162,8 @@ def test_ctrl_c_twice_in_ipython(tmp_path):
     pytest.importorskip("IPython")
     script = tmp_path / "session.ipy"
     script.write_text(SESSION)
-    lines = run_session([sys.executable, "-m", "IPython", "--quick", "--no-banner", str(script)])
+    command = [sys.executable, "-m", "IPython", "--quick", "--no-banner", str(script)]
+    lines = run_session(command, IPYTHONDIR=str(tmp_path / "ipython"))
     assert lines[:4] == ["in plan", "state paused", "exit abort", "stop abort operator gave up"]
     assert lines[4] == "where TerminalInteractiveShell"
 

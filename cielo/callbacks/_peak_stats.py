@@ -196,12 +196,12 @@ class PeakStats(CallbackBase):
             return
         data = doc["data"]
         key = self._x_key
-        xv = as_float(doc[key] if key in ("seq_num", "time") else data.get(key))
+        xv = _as_float(doc[key] if key in ("seq_num", "time") else data.get(key))
         if math.isnan(xv):
             return
         self.xdata.append(xv)
         for f, values in self.ydata.items():
-            values.append(as_float(data.get(f)))
+            values.append(_as_float(data.get(f)))
 
     @property
     def x_key(self) -> str | None:
@@ -250,7 +250,7 @@ class PeakStats(CallbackBase):
         return path
 
 
-def as_float(value: Any) -> float:
+def _as_float(value: Any) -> float:
     """``value`` as a float, or ``nan`` when it is missing or not a number (a string)."""
     try:
         return float(value)

@@ -11,8 +11,9 @@ from cielo.core import hookimpl
 from cielo.hookspecs._types import CallbackFactory
 
 from ._factories import best_effort, live_plot, live_table, peak_stats
+from ._record import with_peak_stats
 
-__all__ = ["cielo_callbacks", "cielo_engine_created"]
+__all__ = ["cielo_callbacks", "cielo_engine_created", "with_peak_stats"]
 
 
 @hookimpl

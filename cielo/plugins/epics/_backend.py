@@ -11,6 +11,7 @@ the PV.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,42 @@ AUTO_CONNECT_TIMEOUT = 5.0
 
 class DisconnectedError(DeviceError):
     """A PV is not connected (never was, or its IOC went away)."""
+
+
+#: Every channel that holds a pyepics PV: disconnected before pyepics clears its cache.
+_channels: weakref.WeakSet[_Channel] = weakref.WeakSet()
+_clear_hook_registered = False
+
+
+def _new_pv(channel: _Channel) -> Any:
+    """A pyepics PV for ``channel``, disconnected by pyepics' own ``clear_cache``.
+
+    pyepics requires PVs not made by ``get_pv`` to be disconnected before
+    ``epics.ca.clear_cache()`` (a new context, a test session ending); a PV left
+    connected makes libca crash when it is garbage-collected later.
+    """
+    global _clear_hook_registered
+    epics = epics_module()
+    with _clear_lock:
+        if not _clear_hook_registered:
+            epics.ca.register_clear_cache(_disconnect_all)
+            _clear_hook_registered = True
+        _channels.add(channel)
+    return epics.PV(
+        channel.pvname,
+        form="time",
+        auto_monitor=True,
+        connection_callback=channel._connection_changed,
+    )
+
+
+_clear_lock = threading.Lock()
+
+
+def _disconnect_all() -> None:
+    """Disconnect every channel's PV; the next connect makes a fresh one."""
+    for channel in list(_channels):
+        channel.forget_pv()
 
 
 class _Channel:
@@ -55,13 +92,7 @@ class _Channel:
             status = Status(self)
             self.connect_status = status
             if self.pv is None:
-                pv = epics_module().PV(
-                    self.pvname,
-                    form="time",
-                    auto_monitor=True,
-                    connection_callback=self._connection_changed,
-                )
-                self.pv = pv
+                self.pv = _new_pv(self)
             elif self.pv.connected:  # connected after an earlier attempt timed out
                 dispatch(self._fetch_ctrl, status)
         if timeout is not None:
@@ -74,6 +105,18 @@ class _Channel:
     @property
     def name(self) -> str:  # used by Status in its messages
         return self.pvname
+
+    def forget_pv(self) -> None:
+        """Disconnect and drop the PV (its context is going away); connect anew later."""
+        with self._start_lock:
+            pv, self.pv = self.pv, None
+            self.connect_status = None
+            self.connected = False
+        if pv is not None:
+            try:
+                pv.disconnect()
+            except Exception:  # the channel may already be gone with its IOC
+                pass
 
     def _timed_out(self, status: Status, timeout: float) -> None:
         status.set_exception(

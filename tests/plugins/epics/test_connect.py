@@ -16,6 +16,8 @@ from cielo.plugins.epics import (
     EpicsSignalRO,
 )
 
+from .conftest import PREFIX
+
 pytestmark = pytest.mark.epics
 
 
@@ -98,3 +100,41 @@ def test_signals_reconnect_when_the_ioc_comes_back(victim_ioc, epics_iocs):
         assert ai.read()["ai"]["value"] == 0.0
     finally:
         again.stop()
+
+
+def test_clearing_pyepics_cache_then_collecting_signals_does_not_crash(epics_iocs, tmp_path):
+    # pyepics says PVs not made by get_pv must be disconnected before ca.clear_cache(),
+    # or libca may crash when they are garbage-collected later. A fresh process does
+    # exactly that (as a test session's end does) and must exit cleanly.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "clear_then_collect.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import gc
+            from cielo.devices import connect_all
+            from cielo.plugins.epics import EpicsSignal
+            import epics
+
+            signals = [EpicsSignal("{PREFIX}ao", name=f"s{{i}}") for i in range(3)]
+            connect_all(signals, timeout=10)
+            signals[0].read()
+            epics.ca.clear_cache()
+            del signals
+            gc.collect()
+            print("clean")
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env=epics_iocs.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith("clean")

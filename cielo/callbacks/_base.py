@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from cielo.core import DOCUMENT_NAMES  # the event model's document names
+
 __all__ = [
     "DOCUMENT_NAMES",
     "CallbackBase",
@@ -21,22 +23,6 @@ __all__ = [
 ]
 
 Document = dict[str, Any]
-
-#: The document kinds a callback can receive (event-model's names).
-DOCUMENT_NAMES: frozenset[str] = frozenset(
-    {
-        "start",
-        "descriptor",
-        "event",
-        "event_page",
-        "resource",
-        "datum",
-        "datum_page",
-        "stream_resource",
-        "stream_datum",
-        "stop",
-    }
-)
 
 
 def unpack_event_page(page: Mapping[str, Any]) -> Iterator[Document]:

@@ -26,7 +26,7 @@ from ._status import Status, failed_status, finished_status, status_all
 # -- engine (issue 3) --------------------------------------------------------
 # isort: split
 from ._commands import CommandContext
-from ._dispatch import CallbackError
+from ._dispatch import DOCUMENT_NAMES, CallbackError
 from ._engine import RunEngine, RunResult
 from ._runmd import PersistentMetadata
 from ._runner import RequestAbort, RequestHalt, RequestStop
@@ -62,6 +62,7 @@ from ._registry import Registry
 from ._signature import bind_parameters, signature_schema
 
 __all__ = [
+    "DOCUMENT_NAMES",
     # engine (issue 3)
     "AsyncStatus",
     "CallbackError",

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from cielo.core import DOCUMENT_NAMES  # the event model's document names
+
 __all__ = [
     "DOCUMENT_NAMES",
     "RunRouter",
@@ -16,19 +18,6 @@ __all__ = [
     "unpack_datum_page",
 ]
 
-#: Every document name of the event model, in the order a run usually emits them.
-DOCUMENT_NAMES = (
-    "start",
-    "descriptor",
-    "resource",
-    "stream_resource",
-    "datum",
-    "datum_page",
-    "stream_datum",
-    "event",
-    "event_page",
-    "stop",
-)
 
 Document = dict[str, Any]
 

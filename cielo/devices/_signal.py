@@ -224,59 +224,40 @@ class SignalRW(Signal[T]):
         return {"setpoint": value, "readback": value}
 
 
-class SoftSignalR(Signal[T]):
+class _SoftValue(Signal[T]):
+    """A signal whose value is held in memory (a :class:`SoftBackend`)."""
+
+    def __init__(
+        self,
+        value: T,
+        *,
+        units: str | None = None,
+        precision: int | None = None,
+        limits: tuple[float, float] | None = None,
+        choices: Sequence[str] | None = None,
+        name: str = "",
+        kind: Kind | str | int = Kind.hinted,
+        parent: Any = None,
+    ) -> None:
+        backend = SoftBackend(
+            value, units=units, precision=precision, limits=limits, choices=choices
+        )
+        super().__init__(backend, name=name, kind=kind, parent=parent)
+
+    def update(self, value: T, timestamp: float | None = None) -> None:
+        """Set the value from outside (not through a plan or a put) and notify subscribers."""
+        backend = self._backend
+        assert isinstance(backend, SoftBackend)
+        backend.set_value(value, timestamp)
+
+
+class SoftSignalR(_SoftValue[T]):
     """A read-only signal held in memory; change it from outside with :meth:`update`
     (as a simulated beam current or a computed status bit would)."""
 
-    def __init__(
-        self,
-        value: T,
-        *,
-        units: str | None = None,
-        precision: int | None = None,
-        limits: tuple[float, float] | None = None,
-        choices: Sequence[str] | None = None,
-        name: str = "",
-        kind: Kind | str | int = Kind.hinted,
-        parent: Any = None,
-    ) -> None:
-        backend = SoftBackend(
-            value, units=units, precision=precision, limits=limits, choices=choices
-        )
-        super().__init__(backend, name=name, kind=kind, parent=parent)
 
-    def update(self, value: T, timestamp: float | None = None) -> None:
-        """Set the value from outside (not through a plan) and notify subscribers."""
-        backend = self._backend
-        assert isinstance(backend, SoftBackend)
-        backend.set_value(value, timestamp)
-
-
-class SoftSignal(SignalRW[T]):
+class SoftSignal(_SoftValue[T], SignalRW[T]):
     """A read-write signal held in memory (``SoftSignal(0.0, units="mm")``)."""
-
-    def __init__(
-        self,
-        value: T,
-        *,
-        units: str | None = None,
-        precision: int | None = None,
-        limits: tuple[float, float] | None = None,
-        choices: Sequence[str] | None = None,
-        name: str = "",
-        kind: Kind | str | int = Kind.hinted,
-        parent: Any = None,
-    ) -> None:
-        backend = SoftBackend(
-            value, units=units, precision=precision, limits=limits, choices=choices
-        )
-        super().__init__(backend, name=name, kind=kind, parent=parent)
-
-    def update(self, value: T, timestamp: float | None = None) -> None:
-        """Set the value without a put (as a simulation does) and notify subscribers."""
-        backend = self._backend
-        assert isinstance(backend, SoftBackend)
-        backend.set_value(value, timestamp)
 
 
 class _DerivedBackend(SignalBackend[Any]):

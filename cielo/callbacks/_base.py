@@ -8,10 +8,15 @@ events are packed into one-row pages for a subclass that only implements ``event
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cielo.core import DOCUMENT_NAMES  # the event model's document names
+from cielo.core import (  # the event model's document names, one page packing
+    DOCUMENT_NAMES,
+    pack_datum,
+    pack_event,
+    unpack_datum_page,
+    unpack_event_page,
+)
 
 __all__ = [
     "DOCUMENT_NAMES",
@@ -23,66 +28,6 @@ __all__ = [
 ]
 
 Document = dict[str, Any]
-
-
-def unpack_event_page(page: Mapping[str, Any]) -> Iterator[Document]:
-    """Yield the events of an event page, one dict per row, in order."""
-    descriptor = page["descriptor"]
-    data: Mapping[str, Any] = page["data"]
-    timestamps: Mapping[str, Any] = page["timestamps"]
-    filled: Mapping[str, Any] = page.get("filled") or {}
-    keys = tuple(data)
-    for i, (uid, seq_num, time) in enumerate(
-        zip(page["uid"], page["seq_num"], page["time"], strict=True)
-    ):
-        event: Document = {
-            "descriptor": descriptor,
-            "uid": uid,
-            "seq_num": seq_num,
-            "time": time,
-            "data": {k: data[k][i] for k in keys},
-            "timestamps": {k: timestamps[k][i] for k in keys},
-        }
-        if filled:
-            event["filled"] = {k: v[i] for k, v in filled.items()}
-        yield event
-
-
-def pack_event(event: Mapping[str, Any]) -> Document:
-    """Return a one-row event page holding ``event``."""
-    page: Document = {
-        "descriptor": event["descriptor"],
-        "uid": [event["uid"]],
-        "seq_num": [event["seq_num"]],
-        "time": [event["time"]],
-        "data": {k: [v] for k, v in event["data"].items()},
-        "timestamps": {k: [v] for k, v in event["timestamps"].items()},
-    }
-    if event.get("filled"):
-        page["filled"] = {k: [v] for k, v in event["filled"].items()}
-    return page
-
-
-def unpack_datum_page(page: Mapping[str, Any]) -> Iterator[Document]:
-    """Yield the datums of a datum page, one dict per row, in order."""
-    resource = page["resource"]
-    kwargs: Mapping[str, Any] = page["datum_kwargs"]
-    keys = tuple(kwargs)
-    for i, datum_id in enumerate(page["datum_id"]):
-        yield {
-            "resource": resource,
-            "datum_id": datum_id,
-            "datum_kwargs": {k: kwargs[k][i] for k in keys},
-        }
-
-
-def pack_datum(datum: Mapping[str, Any]) -> Document:
-    """Return a one-row datum page holding ``datum``."""
-    return {
-        "resource": datum["resource"],
-        "datum_id": [datum["datum_id"]],
-        "datum_kwargs": {k: [v] for k, v in datum["datum_kwargs"].items()},
-    }
 
 
 class CallbackBase:

@@ -21,6 +21,13 @@ from ._errors import (
 from ._hooks import PluginHooks
 from ._markers import hookimpl, hookspec
 from ._msg import Msg
+from ._pages import (
+    pack_datum,
+    pack_event,
+    pack_events,
+    unpack_datum_page,
+    unpack_event_page,
+)
 from ._status import Status, failed_status, finished_status, status_all
 
 # -- engine (issue 3) --------------------------------------------------------
@@ -122,6 +129,11 @@ __all__ = [
     "finished_status",
     "hookimpl",
     "hookspec",
+    "pack_datum",
+    "pack_event",
+    "pack_events",
     "signature_schema",
     "status_all",
+    "unpack_datum_page",
+    "unpack_event_page",
 ]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from cielo.core import DOCUMENT_NAMES  # the event model's document names
+from cielo.core import (  # the event model's document names, one page packing
+    DOCUMENT_NAMES,
+    pack_events,
+    unpack_datum_page,
+    unpack_event_page,
+)
 
 __all__ = [
     "DOCUMENT_NAMES",
@@ -40,58 +45,6 @@ _ENCODER = json.JSONEncoder(default=jsonable, separators=(",", ":"), allow_nan=T
 def dumps(doc: Any) -> str:
     """Compact JSON for a document (numpy values converted)."""
     return _ENCODER.encode(doc)
-
-
-def pack_events(events: Iterable[Mapping[str, Any]]) -> Document:
-    """One event_page holding ``events`` (all of one descriptor, same data keys)."""
-    events = list(events)
-    if not events:
-        raise ValueError("pack_events needs at least one event")
-    keys = list(events[0]["data"])
-    page: Document = {
-        "descriptor": events[0]["descriptor"],
-        "uid": [ev["uid"] for ev in events],
-        "time": [ev["time"] for ev in events],
-        "seq_num": [ev["seq_num"] for ev in events],
-        "data": {k: [ev["data"][k] for ev in events] for k in keys},
-        "timestamps": {k: [ev["timestamps"][k] for ev in events] for k in keys},
-    }
-    filled_keys = {k for ev in events for k in ev.get("filled", {})}
-    if filled_keys or any("filled" in ev for ev in events):
-        page["filled"] = {
-            k: [ev.get("filled", {}).get(k, False) for ev in events] for k in filled_keys
-        }
-    return page
-
-
-def unpack_event_page(page: Mapping[str, Any]) -> Iterator[Document]:
-    """The events of an event_page, one by one."""
-    data, timestamps = page["data"], page["timestamps"]
-    filled = page.get("filled")
-    descriptor = page["descriptor"]
-    for i, uid in enumerate(page["uid"]):
-        event: Document = {
-            "descriptor": descriptor,
-            "uid": uid,
-            "time": page["time"][i],
-            "seq_num": page["seq_num"][i],
-            "data": {k: v[i] for k, v in data.items()},
-            "timestamps": {k: v[i] for k, v in timestamps.items()},
-        }
-        if filled is not None:
-            event["filled"] = {k: v[i] for k, v in filled.items()}
-        yield event
-
-
-def unpack_datum_page(page: Mapping[str, Any]) -> Iterator[Document]:
-    """The datum documents of a datum_page, one by one."""
-    kwargs = page["datum_kwargs"]
-    for i, datum_id in enumerate(page["datum_id"]):
-        yield {
-            "resource": page["resource"],
-            "datum_id": datum_id,
-            "datum_kwargs": {k: v[i] for k, v in kwargs.items()},
-        }
 
 
 class RunRouter:

@@ -6,6 +6,8 @@ matplotlib lazily and peak statistics import nothing beyond numpy, so importing 
 package is cheap. It depends on :mod:`cielo.core` only.
 """
 
+from cielo.core import CallbackFailure, RunRouter, callback_name, per_run  # the run router
+
 from ._analysis import AnalysisReadable, save_analysis
 from ._base import (
     DOCUMENT_NAMES,
@@ -30,7 +32,6 @@ from ._plot_grid import LiveGrid, LiveScatter
 from ._plot_image import LiveImage
 from ._plot_line import LivePlot
 from ._replay import replay
-from ._router import CallbackFailure, RunRouter, callback_name, per_run
 from ._sync import wait_until
 from ._table import LiveTable
 

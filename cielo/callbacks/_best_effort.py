@@ -8,12 +8,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from cielo.core import CallbackFailure, callback_name
+
 from ._base import Document
 from ._hints import hinted_fields, image_fields, independent_fields, is_numeric, is_scalar
 from ._plot_grid import LiveGrid, LiveScatter
 from ._plot_image import FrameReader, LiveImage
 from ._plot_line import LivePlot
-from ._router import CallbackFailure, callback_name
 from ._table import LiveTable
 
 __all__ = ["PLOT_KINDS", "BestEffort"]

@@ -8,6 +8,7 @@ the run itself by a plan through :func:`cielo.callbacks.save_analysis`.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -16,9 +17,10 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from cielo.core import RunRouter
+
 from ._base import CallbackBase, Document
 from ._hints import dimensions, hinted_fields, independent_fields, is_numeric
-from ._router import RunRouter, logger
 
 __all__ = [
     "PeakStatistics",
@@ -27,6 +29,8 @@ __all__ = [
     "compute_peak_stats",
     "format_peak_stats",
 ]
+
+logger = logging.getLogger("cielo.callbacks")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from ._pages import (
     unpack_datum_page,
     unpack_event_page,
 )
+from ._router import CallbackFailure, RunRouter, callback_name, per_run
 from ._status import Status, failed_status, finished_status, status_all
 
 # -- engine (issue 3) --------------------------------------------------------
@@ -108,6 +109,7 @@ __all__ = [
     "profile_search_path",
     "read_profile",
     # the rest
+    "CallbackFailure",
     "CieloError",
     "ConnectionTimeoutError",
     "DeviceError",
@@ -121,10 +123,12 @@ __all__ = [
     "ProfileError",
     "RunEngineError",
     "RunEngineInterrupted",
+    "RunRouter",
     "Status",
     "StatusError",
     "StatusTimeoutError",
     "bind_parameters",
+    "callback_name",
     "failed_status",
     "finished_status",
     "hookimpl",
@@ -132,6 +136,7 @@ __all__ = [
     "pack_datum",
     "pack_event",
     "pack_events",
+    "per_run",
     "signature_schema",
     "status_all",
     "unpack_datum_page",

@@ -1,21 +1,27 @@
-"""Give each run its own callback instances: several runs at once, nested runs."""
+"""Give each run its own callbacks: several runs at once, nested runs, isolated failures."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from ._base import DOCUMENT_NAMES, Document
+from ._dispatch import DOCUMENT_NAMES
 
 __all__ = ["CallbackFailure", "RunRouter", "callback_name", "per_run"]
 
+# The failures a router isolates are its callbacks' failures: log them where callbacks log.
 logger = logging.getLogger("cielo.callbacks")
 
+Document = dict[str, Any]
 DocumentCallback = Callable[[str, Document], Any]
 #: ``factory(start_doc)`` returns a callback, an iterable of callbacks, or ``None``.
 RunFactory = Callable[[Document], "DocumentCallback | Iterable[DocumentCallback] | None"]
+
+_BY_DESCRIPTOR = frozenset(("event", "event_page", "stream_datum"))
+_BY_RESOURCE = frozenset(("datum", "datum_page"))
+_LINKING = frozenset(("descriptor", "resource", "stream_resource"))
 
 
 def callback_name(callback: Any) -> str:
@@ -60,10 +66,18 @@ class RunRouter:
     links, so interleaved and nested runs stay apart. The run's callbacks are dropped
     after its stop document.
 
-    A callback that raises does not stop the others: the failure is logged with the
-    callback's name and the document, and kept in :attr:`failures` (most recent last,
-    at most ``max_failures``). With ``fatal=True`` the first failure is re-raised after
-    the other callbacks have seen the document.
+    ``unlinked`` says where a descriptor, resource or stream resource goes whose
+    ``run_start`` is missing or names no open run: ``"all"`` (the default) sends such a
+    resource or stream resource (older documents carry no ``run_start``) to every open
+    run and ignores a descriptor; ``"latest"`` sends any of them to the most recently
+    started run, if it is still open.
+
+    With ``isolate=True`` (the default) a callback that raises does not stop the
+    others: the failure is logged with the callback's name and the document, and kept
+    in :attr:`failures` (most recent last, at most ``max_failures``); with
+    ``fatal=True`` the first failure is re-raised after the other callbacks have seen
+    the document. With ``isolate=False`` an exception of a factory or callback goes
+    straight up to the caller, unlogged: for consumers that own their errors.
     """
 
     def __init__(
@@ -73,17 +87,24 @@ class RunRouter:
         fatal: bool = False,
         max_failures: int = 100,
         name: str | None = None,
+        unlinked: Literal["all", "latest"] = "all",
+        isolate: bool = True,
     ) -> None:
+        if unlinked not in ("all", "latest"):
+            raise ValueError(f"unlinked must be 'all' or 'latest', not {unlinked!r}")
         self.factories = list(factories)
         self.fatal = fatal
         self.max_failures = max_failures
         self.name = name or "RunRouter"
+        self.unlinked = unlinked
+        self.isolate = isolate
         self.failures: list[CallbackFailure] = []
         #: The callbacks of the most recently finished run (to look at its plots, stats).
         self.last_run: list[DocumentCallback] = []
         self._runs: dict[str, list[DocumentCallback]] = {}
         self._run_of: dict[str, str] = {}  # descriptor/resource/stream_resource uid -> run uid
         self._owned: dict[str, list[str]] = {}  # run uid -> uids registered in _run_of
+        self._latest: str | None = None  # the most recently started run
 
     def __repr__(self) -> str:  # how the engine names it in RE.callback_errors and logs
         return f"{type(self).__name__}({self.name!r})"
@@ -94,6 +115,13 @@ class RunRouter:
         return tuple(self._runs)
 
     def __call__(self, name: str, doc: Document) -> None:
+        if name in _BY_DESCRIPTOR:  # the per-event path first: it is the busy one
+            run = self._run_of.get(doc["descriptor"])
+            if run is not None:
+                self._deliver(run, self._runs[run], name, doc)
+            else:
+                logger.debug("%s: %s document of an unknown run ignored", self.name, name)
+            return
         if name == "start":
             self._start(doc)
             return
@@ -101,15 +129,15 @@ class RunRouter:
         if run is None:
             if name not in DOCUMENT_NAMES:
                 raise ValueError(
-                    f"{self.name} received a document named {name!r}; "
+                    f"{self.name}: unknown document name {name!r}; "
                     f"expected one of {sorted(DOCUMENT_NAMES)}"
                 )
             logger.debug("%s: %s document of an unknown run ignored", self.name, name)
             return
-        runs = self._runs if run == "*" else {run: self._runs.get(run, [])}
+        runs = self._runs if run == "*" else {run: self._runs[run]}
         try:
             for run_uid, callbacks in list(runs.items()):
-                if name in ("descriptor", "resource", "stream_resource"):
+                if name in _LINKING:
                     self._link(run_uid, doc["uid"])
                 self._deliver(run_uid, callbacks, name, doc)
         finally:
@@ -120,13 +148,16 @@ class RunRouter:
         uid = doc["uid"]
         callbacks: list[DocumentCallback] = []
         for factory in self.factories:
-            try:
+            if not self.isolate:
                 made = factory(doc)
-            except Exception as exc:  # a broken factory skips only itself
-                self._report(callback_name(factory), "start", doc, uid, exc)
-                if self.fatal:
-                    raise
-                continue
+            else:
+                try:
+                    made = factory(doc)
+                except Exception as exc:  # a broken factory skips only itself
+                    self._report(callback_name(factory), "start", doc, uid, exc)
+                    if self.fatal:
+                        raise
+                    continue
             if made is None:
                 continue
             if callable(made):
@@ -135,22 +166,31 @@ class RunRouter:
                 callbacks.extend(made)
         self._runs[uid] = callbacks
         self._owned[uid] = []
+        self._latest = uid
         self._deliver(uid, callbacks, "start", doc)
 
     def _find_run(self, name: str, doc: Document) -> str | None:
-        if name in ("event", "event_page", "stream_datum"):
-            return self._run_of.get(doc["descriptor"])
-        if name in ("datum", "datum_page"):
+        """The open run ``doc`` belongs to, ``"*"`` for every open run, or ``None``."""
+        runs = self._runs
+        if name in _BY_RESOURCE:
             return self._run_of.get(doc["resource"])
-        if name in ("descriptor", "stop"):
+        if name == "stop":
             run = doc["run_start"]
-            return run if run in self._runs else None
-        if name in ("resource", "stream_resource"):
+            return run if run in runs else None
+        if name not in _LINKING:
+            return None
+        if self.unlinked == "latest":
             run = doc.get("run_start")
-            if run is None:  # older documents carry no run_start: every open run gets it
-                return "*" if self._runs else None
-            return run if run in self._runs else None
-        return None
+            if run in runs:
+                return run  # type: ignore[no-any-return]
+            return self._latest if self._latest in runs else None
+        if name == "descriptor":
+            run = doc["run_start"]
+            return run if run in runs else None
+        run = doc.get("run_start")
+        if run is None:  # older documents carry no run_start: every open run gets it
+            return "*" if runs else None
+        return run if run in runs else None  # type: ignore[no-any-return]
 
     def _link(self, run_uid: str, uid: str) -> None:
         self._run_of[uid] = run_uid
@@ -164,6 +204,10 @@ class RunRouter:
     def _deliver(
         self, run_uid: str, callbacks: list[DocumentCallback], name: str, doc: Document
     ) -> None:
+        if not self.isolate:
+            for callback in callbacks:
+                callback(name, doc)
+            return
         first: BaseException | None = None
         for callback in callbacks:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import event_model
@@ -55,15 +56,8 @@ class Recorder:
 
 
 def _interleave(*runs: Docs) -> Docs:
-    out, iters = [], [iter(r) for r in runs]
-    while iters:
-        for it in list(iters):
-            item = next(it, None)
-            if item is None:
-                iters.remove(it)
-            else:
-                out.append(item)
-    return out
+    """One document of each run in turn: starts first, the longest run stops last."""
+    return [pair for row in itertools.zip_longest(*runs) for pair in row if pair is not None]
 
 
 def _feed(router, docs: Docs) -> None:
@@ -124,16 +118,20 @@ def test_a_failing_callback_is_recorded_and_the_others_go_on(caplog):
     assert "bad point" in str(failure) and f"router: callback {failure.callback!r}" in caplog.text
 
 
-def test_fatal_reraises_after_the_others_saw_the_document():
-    docs = _run(1)
-    got: list[str] = []
+def _router_with_broken(got: list[str], fails_on: str, **options) -> RunRouter:
+    """A router whose runs get a callback failing on ``fails_on`` and one recording."""
 
     def broken(name, doc):
-        if name == "stop":
-            raise RuntimeError("no stop")
+        if name == fails_on:
+            raise RuntimeError(f"bad {name}")
 
-    router = RunRouter([lambda s: [broken, lambda n, d: got.append(n)]], fatal=True)
-    with pytest.raises(RuntimeError, match="no stop"):
+    return RunRouter([lambda s: [broken, lambda n, d: got.append(n)]], **options)
+
+
+def test_fatal_reraises_after_the_others_saw_the_document():
+    docs, got = _run(1), []
+    router = _router_with_broken(got, "stop", fatal=True)
+    with pytest.raises(RuntimeError, match="bad stop"):
         _feed(router, docs)
     assert got == [n for n, _ in docs]
     assert router.open_runs == ()  # the run is forgotten even though its stop failed
@@ -142,16 +140,10 @@ def test_fatal_reraises_after_the_others_saw_the_document():
 
 
 def test_without_isolation_errors_go_straight_up():
-    docs = _run(2)
-    got: list[str] = []
-
-    def broken(name, doc):
-        if name == "event":
-            raise RuntimeError("bad point")
-
-    router = RunRouter([lambda s: [broken, lambda n, d: got.append(n)]], isolate=False)
+    docs, got = _run(2), []
+    router = _router_with_broken(got, "event", isolate=False)
     _feed(router, docs[:2])
-    with pytest.raises(RuntimeError, match="bad point"):
+    with pytest.raises(RuntimeError, match="bad event"):
         router(*docs[2])
     assert got == ["start", "descriptor"]  # the next callback did not see the event
     assert router.failures == []

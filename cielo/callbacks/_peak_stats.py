@@ -273,15 +273,27 @@ def _jsonable(value: Any) -> Any:
 
 
 def format_peak_stats(results: Mapping[str, PeakStatistics], x: str = "x") -> str:
-    """One line per field: centroid, centre of mass, FWHM and maximum, for a terminal."""
+    """One line per field: centroid, centre of mass, FWHM and maximum, for a terminal.
+
+    Positions within rounding noise of zero (relative to the peak's own scale) print as 0.
+    """
     lines = []
     for field, s in results.items():
+        scale = max(
+            (abs(v) for v in (s.cen, s.com, s.fwhm, s.max[0], s.min[0]) if math.isfinite(v)),
+            default=0.0,
+        )
+
+        def pos(value: float, scale: float = scale) -> str:
+            return f"{0.0 if abs(value) <= 1e-12 * scale else value:.6g}"
+
         line = (
-            f"peak stats of {field} vs {x}: cen={s.cen:.6g} com={s.com:.6g} fwhm={s.fwhm:.4g} "
-            f"max={s.max[1]:.6g} at {s.max[0]:.6g}"
+            f"peak stats of {field} vs {x}: cen={pos(s.cen)} com={pos(s.com)} "
+            f"fwhm={s.fwhm:.4g} max={s.max[1]:.6g} at {pos(s.max[0])}"
         )
         if s.derivative is not None:
-            line += f"; derivative: cen={s.derivative.cen:.6g} max at {s.derivative.max[0]:.6g}"
+            d = s.derivative
+            line += f"; derivative: cen={pos(d.cen)} max at {pos(d.max[0])}"
         lines.append(line + "\n")
     return "".join(lines)
 

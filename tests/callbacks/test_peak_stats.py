@@ -125,3 +125,15 @@ def test_collector_skips_grids_unless_x_is_given(docs):
     run = docs.grid_run()
     replay(run, coll)
     assert coll.last is not None and coll.last["det2"].n == 35
+
+
+def test_report_prints_rounding_noise_at_zero_as_zero():
+    # a symmetric scan over a centred peak: the centroid is 0 up to float noise (~1e-17)
+    from cielo.callbacks import compute_peak_stats, format_peak_stats
+
+    x = np.linspace(-1, 1, 11)
+    stats = compute_peak_stats(x, np.exp(-(x**2) / 2))
+    line = format_peak_stats({"det": stats}, x="motor")
+    assert line.startswith("peak stats of det vs motor: cen=0 com=0 "), line
+    shifted = compute_peak_stats(x + 1e-6, np.exp(-(x**2) / 2))  # a real offset stays
+    assert "cen=1e-06" in format_peak_stats({"det": shifted}, x="motor")

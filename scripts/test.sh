@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run lint, type checks and the whole test
-# suite. Servers (EPICS IOCs, PostgreSQL, ...) are started by the test fixtures on
-# loopback and stopped by PID when the session ends.
+# suite. Servers (EPICS IOCs, PostgreSQL, Redis, ...) are started by the test fixtures on
+# loopback and stopped by PID when the session ends. Under CI=true a server that cannot
+# start fails the tests that need it instead of skipping them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-python3}
 
 need_apt=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi

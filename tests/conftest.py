@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from event_model import DocumentNames, schema_validators
 
-from cielo.testing import DocumentCollector
+from cielo.testing import DocumentCollector, RedisServer, require_server
 
 
 def validate_document(name: str, doc: dict[str, Any]) -> None:
@@ -104,3 +104,20 @@ def make_run() -> Any:
     """``make_run(n=5, **options)``: a synthetic run as ``[(name, doc), ...]``, from
     ``tests/storage/synthetic.py`` (storage and suitcase tests)."""
     return _load_synthetic("storage").synthetic_run
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real ``redis-server`` on a free loopback port for the whole session, stopped by PID.
+
+    Tests share it: each should use its own key or stream names (e.g. from ``uuid4``).
+    Skipped when it cannot start, failed under ``CI=true``.
+    """
+    try:
+        server = RedisServer()
+    except Exception as exc:  # depends on the machine
+        require_server(f"cannot start redis-server: {exc}")
+    try:
+        yield server
+    finally:
+        server.close()

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from cielo.testing import require_server
+
 
 def _pg_bin() -> Path | None:
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
@@ -85,7 +87,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     try:
         cluster = PostgresCluster()
     except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"cannot start PostgreSQL: {exc}")
+        require_server(f"cannot start PostgreSQL: {exc}")
     try:
         yield cluster
     finally:

@@ -26,11 +26,14 @@ from pathlib import Path
 
 import pytest
 
+from cielo.testing import in_ci, require_server
+
 # Only look for softioc: importing it here would load a second copy of EPICS base into
 # this process next to pyepics' own libca, and libca then never calls back.
-if importlib.util.find_spec("softioc") is None:
-    pytest.skip("the demo IOC needs softioc (pythonSoftIOC)", allow_module_level=True)
-pytest.importorskip("epics")
+if importlib.util.find_spec("softioc") is None or importlib.util.find_spec("epics") is None:
+    if in_ci():
+        raise RuntimeError("the EPICS tests need softioc and pyepics (pip install -e '.[test]')")
+    pytest.skip("the demo IOC needs softioc (pythonSoftIOC) and pyepics", allow_module_level=True)
 
 from cielo.plugins.epics import reset_context
 from cielo.plugins.epics._demo_ioc import READY_MARK
@@ -256,7 +259,7 @@ def victim_ioc(epics_iocs: IocSet) -> Iterator[Ioc]:
 def motor_record_ioc(epics_iocs: IocSet) -> Iterator[Ioc]:
     """caproto's fake motor record IOC (``CMR:mtr1``..``CMR:mtr3``) on its reserved port."""
     if importlib.util.find_spec("caproto") is None:
-        pytest.skip("the fake motor record IOC needs caproto")
+        require_server("the fake motor record IOC needs caproto")
     ioc = start_motor_record_ioc(
         MOTOR_RECORD_PREFIX, epics_iocs.motor_record_port, epics_iocs.logdir, epics_iocs.env
     )

@@ -10,6 +10,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,6 +144,26 @@ class Database:
             self.raw.close()
 
 
+def _enable_wal(raw: sqlite3.Connection, path: str, timeout: float = 30.0) -> None:
+    """Switch a SQLite file to WAL mode, waiting for other openers.
+
+    Changing the journal mode needs the file to itself, and SQLite answers "database is
+    locked" at once (without its busy handler) while another process is creating the same
+    new catalog: retry until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            raw.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise CatalogError(f"cannot open SQLite catalog {path!r}: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def connect(uri: str, *, create: bool = True) -> Database:
     """Open ``sqlite:///PATH`` (``sqlite:///:memory:``) or ``postgresql://...``.
 
@@ -174,7 +195,7 @@ def connect(uri: str, *, create: bool = True) -> Database:
             raise CatalogError(f"cannot open SQLite catalog {path!r}: {exc}") from exc
         raw.create_function("regexp", 2, _regexp, deterministic=True)
         if path != ":memory:":
-            raw.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(raw, path)
         raw.execute("PRAGMA synchronous=FULL")
         raw.execute("PRAGMA cache_size=-65536")  # 64 MiB: the run index stays in memory
         raw.execute("PRAGMA foreign_keys=ON")

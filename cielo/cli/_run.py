@@ -12,7 +12,14 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cielo.core import CieloError, Environment, RunEngine, bind_parameters
+from cielo.core import (
+    CieloError,
+    Environment,
+    InstrumentBusy,
+    InstrumentLock,
+    RunEngine,
+    bind_parameters,
+)
 
 from ._common import add_profile_option, environment_from_args
 from ._parse import parse_plan_call
@@ -80,8 +87,14 @@ def run_plan_text(
 
 def _run(args: argparse.Namespace) -> int:
     env = environment_from_args(args)
+    text = args.plan if len(args.plan) <= 80 else args.plan[:77] + "..."
+    lock = InstrumentLock(env.profile.instrument, holder=f"cielo run {text!r}")
     try:
-        uids = run_plan_text(env, args.plan, quiet=args.quiet)
+        with lock:
+            uids = run_plan_text(env, args.plan, quiet=args.quiet)
+    except InstrumentBusy as exc:  # refused before anything ran
+        print(f"cielo: error: {exc}", file=sys.stderr)
+        return 2
     except CieloError:
         raise
     except Exception as exc:  # the plan or a device failed: say why, exit non-zero

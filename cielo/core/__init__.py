@@ -19,6 +19,7 @@ from ._errors import (
     StatusTimeoutError,
 )
 from ._hooks import PluginHooks
+from ._lock import InstrumentBusy, InstrumentLock, LockInfo, default_lock_dir
 from ._markers import hookimpl, hookspec
 from ._msg import Msg
 from ._pages import (
@@ -115,6 +116,9 @@ __all__ = [
     "DeviceError",
     "FailedStatusError",
     "IllegalMessageSequence",
+    "InstrumentBusy",
+    "InstrumentLock",
+    "LockInfo",
     "LimitError",
     "Msg",
     "PlanParameterError",
@@ -129,6 +133,7 @@ __all__ = [
     "StatusTimeoutError",
     "bind_parameters",
     "callback_name",
+    "default_lock_dir",
     "failed_status",
     "finished_status",
     "hookimpl",

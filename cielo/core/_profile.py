@@ -2,7 +2,8 @@
 
 A profile has these tables (all optional)::
 
-    [profile]            description = "..."
+    [profile]            description = "...", instrument = "..." (the lock's name; default
+                         the profile's name: profiles driving the same hardware share it)
     [plugins]            enable = [...] (allow-list), disable = [...]
     [devices.NAME]       type = "sim.motor", then that type's parameters
     [metadata]           default run metadata
@@ -99,6 +100,13 @@ class Profile:
     #: ``{"baseline": (...), "monitors": (...), "flyers": (...)}``: device names.
     supplemental: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: the instrument this profile drives, the name of its :class:`~cielo.core.InstrumentLock`
+    #: (``[profile] instrument``, else the profile's name)
+    instrument: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.instrument:
+            object.__setattr__(self, "instrument", self.name)
 
     @property
     def source(self) -> str:
@@ -115,7 +123,7 @@ class Profile:
         _known_keys(source, "", data, _SECTIONS)
         section = _tables(source, data)
         prof = section["profile"]
-        _known_keys(source, "[profile]", prof, ("description",))
+        _known_keys(source, "[profile]", prof, ("description", "instrument"))
         plugins = section["plugins"]
         _known_keys(source, "[plugins]", plugins, ("enable", "disable"))
         enable = plugins.get("enable")
@@ -162,6 +170,7 @@ class Profile:
                 }
             ),
             raw=MappingProxyType(dict(data)),
+            instrument=_string(source, "[profile]", "instrument", prof.get("instrument", name)),
         )
 
 

@@ -149,3 +149,33 @@ def test_a_quiet_run_is_still_stored_in_the_catalog(capsys):
     run = open_catalog()[uid]  # the sim profile's catalog (under the test's XDG_DATA_HOME)
     assert run.stop["exit_status"] == "success"
     assert len(run["primary"].read()) == 3
+
+
+def test_a_second_run_on_the_same_instrument_is_refused(tmp_path: Path, capsys):
+    """Two `cielo run` on one instrument: the second is refused naming the first (real processes)."""
+    import subprocess
+    import sys
+    import time
+
+    from cielo.core import InstrumentLock
+
+    first = subprocess.Popen(
+        [sys.executable, "-m", "cielo.cli", "run", "-q", "count([det], num=200, delay=0.05)"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        probe = InstrumentLock("sim", holder="probe")
+        deadline = time.monotonic() + 60
+        while (info := probe.info()) is None:
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.05)
+        assert info.pid == first.pid
+        assert main(["run", "-q", "count([det])"]) == 2
+        err = capsys.readouterr().err
+        assert "instrument 'sim' is in use by cielo run 'count([det], num=200" in err
+        assert f"pid {first.pid}" in err
+    finally:
+        first.terminate()
+        first.communicate(timeout=60)

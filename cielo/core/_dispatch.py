@@ -55,6 +55,8 @@ class CallbackError:
     exception: BaseException
     traceback: str = field(repr=False)
     time: float = field(default_factory=time.time)
+    #: the subscriber was subscribed with ``fatal=True`` (its errors fail the run)
+    fatal: bool = False
 
     def __str__(self) -> str:
         return (
@@ -64,7 +66,7 @@ class CallbackError:
 
 
 class _Subscription:
-    __slots__ = ("token", "callback", "name", "label", "dispatcher", "worker", "group")
+    __slots__ = ("token", "callback", "name", "label", "dispatcher", "worker", "group", "fatal")
 
     def __init__(
         self,
@@ -73,8 +75,10 @@ class _Subscription:
         name: str,
         dispatcher: Dispatcher,
         group: str | None = None,
+        fatal: bool = False,
     ) -> None:
         self.token = token
+        self.fatal = fatal
         self.callback = callback
         self.name = name
         self.label = getattr(callback, "__qualname__", None) or repr(callback)
@@ -249,11 +253,13 @@ class Dispatcher:
         *,
         buffered: bool = True,
         group: str | None = None,
+        fatal: bool = False,
     ) -> int:
         """Send documents called ``name`` (or all of them) to ``callback(name, doc)``; returns a token.
 
         ``group``: subscribers with the same group share one buffer and delivery thread,
         each document going to them one after the other in subscription order.
+        ``fatal``: this subscriber's errors are reported as fatal (:attr:`CallbackError.fatal`).
         """
         if not callable(callback):
             raise TypeError(
@@ -274,7 +280,7 @@ class Dispatcher:
             raise TypeError(f"group must be a non-empty string or None, got {group!r}")
         with self._lock:
             token = next(self._tokens)
-            sub = _Subscription(token, callback, name, self, group)
+            sub = _Subscription(token, callback, name, self, group, fatal)
             if group is not None and group in self._groups:
                 sub.worker = self._groups[group]
                 sub.worker.add_member(sub)
@@ -317,6 +323,11 @@ class Dispatcher:
             if sync or workers:
                 routes[doc_name] = (sync, workers)
         self._routes = routes
+
+    @property
+    def has_fatal(self) -> bool:
+        """Some subscriber was subscribed with ``fatal=True``."""
+        return any(s.fatal for s in self._subs.values())
 
     @property
     def subscriptions(self) -> dict[int, tuple[str, DocCallback]]:
@@ -373,6 +384,7 @@ class Dispatcher:
             uid=uid,
             exception=exc,
             traceback="".join(traceback.format_exception(exc)),
+            fatal=sub.fatal,
         )
         self.errors.append(error)
         logger.error("%s", error, exc_info=exc)

@@ -326,17 +326,20 @@ class RunEngine:
         *,
         buffered: bool = True,
         group: str | None = None,
+        fatal: bool = False,
     ) -> int:
         """Send documents to ``func(name, doc)``: all of them, or those called ``name``.
 
         Buffered subscribers run in their own thread and never stall the engine;
         subscribers with the same ``group`` share one thread and see each document in
         subscription order; ``buffered=False`` calls ``func`` on the engine's thread, in
-        step with the plan. Returns a token for :meth:`unsubscribe`.
+        step with the plan. ``fatal=True``: this subscriber's errors fail the run, as
+        ``fatal_callback_errors`` does for all of them (e.g. what stores the run).
+        Returns a token for :meth:`unsubscribe`.
         """
         if isinstance(func, str) and callable(name):  # Bluesky's old argument order
             func, name = name, func  # type: ignore[assignment]
-        return self._dispatcher.subscribe(func, name, buffered=buffered, group=group)
+        return self._dispatcher.subscribe(func, name, buffered=buffered, group=group, fatal=fatal)
 
     def unsubscribe(self, token: int) -> None:
         self._dispatcher.unsubscribe(token)
@@ -350,8 +353,13 @@ class RunEngine:
         """Wait until every subscriber has handled the documents emitted so far."""
         return self._dispatcher.flush(timeout)
 
+    @property
+    def _errors_fail_runs(self) -> bool:
+        """Some subscriber's errors fail the run (``fatal_callback_errors`` or ``fatal=True``)."""
+        return self.fatal_callback_errors or self._dispatcher.has_fatal
+
     def _on_callback_error(self, error: CallbackError) -> None:
-        if not self.fatal_callback_errors:
+        if not (self.fatal_callback_errors or error.fatal):
             return
         if self._fatal_error is None:
             self._fatal_error = error
@@ -664,7 +672,7 @@ class RunEngine:
                 runner.gen.close()
             except BaseException as exc:  # a plan yielding from finally while halted
                 logger.warning("plan did not close cleanly on halt: %r", exc)
-        if error is None and outcome is Outcome.DONE and self.fatal_callback_errors:
+        if error is None and outcome is Outcome.DONE and self._errors_fail_runs:
             # buffered subscribers may lag behind the plan: their errors still fail the run
             await asyncio.get_running_loop().run_in_executor(None, self._dispatcher.flush)
             if runner.request == "fail" and runner.request_error is not None:

@@ -55,7 +55,7 @@ def open_run(ctx: CommandContext, msg: Msg) -> str:
 
 
 def close_run(ctx: CommandContext, msg: Msg) -> Any:
-    if ctx.engine.fatal_callback_errors:
+    if ctx.engine._errors_fail_runs:
         return _close_run_after_subscribers(ctx, msg)
     return _close_run(ctx, msg)
 

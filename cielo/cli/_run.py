@@ -77,8 +77,9 @@ def run_plan_text(
         for key, callback in profile_subscribers.items():
             # the [callbacks.*] share one delivery thread, in profile order, so what they
             # print never interleaves (a table, then its peak summary); suitcases and the
-            # catalog writer keep a thread each
-            RE.subscribe(callback, group=FEEDBACK_GROUP if key.startswith("callbacks.") else None)
+            # catalog writer keep a thread each, and their errors fail the run (fatal)
+            feedback = key.startswith("callbacks.")
+            RE.subscribe(callback, group=FEEDBACK_GROUP if feedback else None, fatal=not feedback)
         for callback in subscribers:
             RE.subscribe(callback)
         uids = RE(messages)

@@ -46,9 +46,13 @@ def json_metadata(value: Any, where: str = "md") -> Any:
     """A JSON-ready copy of run-start metadata, as event-model's schema wants it.
 
     Tuples and sets become lists, numpy values Python ones; a key that is not a string or
-    holds '.' or '/', or a value JSON cannot hold, is refused naming where it is.
+    holds '.' or '/', a value JSON cannot hold, or text with a NUL character or a lone
+    surrogate (no catalog can store them) is refused naming where it is.
     """
-    if value is None or isinstance(value, str | bool | int | float):
+    if isinstance(value, str):
+        _check_text(value, where)
+        return value
+    if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
         out = {}
@@ -59,6 +63,7 @@ def json_metadata(value: Any, where: str = "md") -> Any:
                     f"run metadata key {here} must be a string without '.' or '/' "
                     "(event-model's rule for start documents); rename it, e.g. with '_'"
                 )
+            _check_text(key, f"the key of {here}")
             out[key] = json_metadata(item, here)
         return out
     if isinstance(value, list | tuple):
@@ -73,6 +78,23 @@ def json_metadata(value: Any, where: str = "md") -> Any:
         "JSON-compatible; pass numbers, strings, booleans, None, lists or dicts "
         "(e.g. a device's name rather than the device)"
     )
+
+
+def _check_text(text: str, where: str) -> None:
+    """Refuse text no catalog can store: a NUL character or a lone surrogate."""
+    if "\x00" in text:
+        raise ValueError(
+            f"run metadata {where} = {text[:60]!r} holds a NUL character ('\\x00'), which "
+            "catalogs cannot store; remove it"
+        )
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"run metadata {where} = {text[:60]!r} holds a lone surrogate, which is not "
+                "valid Unicode; fix how the text was decoded"
+            ) from None
 
 
 class PersistentMetadata(MutableMapping[str, Any]):

@@ -19,6 +19,7 @@ __all__ = [
     "RunRouter",
     "dumps",
     "jsonable",
+    "unstorable",
     "pack_events",
     "unpack_event_page",
     "unpack_datum_page",
@@ -46,6 +47,70 @@ _ENCODER = json.JSONEncoder(default=jsonable, separators=(",", ":"), allow_nan=T
 def dumps(doc: Any) -> str:
     """Compact JSON for a document (numpy values converted)."""
     return _ENCODER.encode(doc)
+
+
+_PLAIN = frozenset({float, int, bool, type(None)})
+
+
+def unstorable(value: Any, where: str) -> str | None:
+    """Say what in ``value`` a catalog cannot store (``None`` if it all can).
+
+    Refused: what JSON cannot hold (objects, complex numbers), text with a NUL character
+    (PostgreSQL text cannot hold one) or a lone surrogate (not UTF-8). ``where`` names
+    ``value`` in the answer, e.g. ``"data['det']"``.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return None
+    if kind is str:
+        return _bad_text(value, where)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return f"{where} has a key {key!r} ({type(key).__name__}) JSON cannot hold"
+            here = f"{where}[{key!r}]"
+            problem = (_bad_text(key, here) if isinstance(key, str) else None) or unstorable(
+                item, here
+            )
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        if all(type(item) in _PLAIN for item in value):
+            return None
+        for i, item in enumerate(value):
+            problem = unstorable(item, f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "") in "biuf":
+        return None  # numeric numpy arrays and scalars
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return unstorable(tolist(), where)
+    if isinstance(value, (bytes, set, frozenset)):
+        return None  # converted by :func:`jsonable`
+    return f"{where} = {_short(value)} ({type(value).__name__}) is not a JSON value"
+
+
+def _bad_text(text: str, where: str) -> str | None:
+    if text.isascii():
+        if "\x00" in text:
+            return f"{where} = {_short(text)} holds a NUL character"
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{where} = {_short(text)} holds a lone surrogate (not valid Unicode)"
+    if "\x00" in text:
+        return f"{where} = {_short(text)} holds a NUL character"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class RunRouter(_CoreRunRouter):

@@ -6,6 +6,7 @@ in one locked transaction, and refuses a catalog written by a newer cielo.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -187,7 +188,7 @@ def flatten_metadata(start: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], s
         if isinstance(value, bool):
             rows.append((key, elem, "b", float(value), None))
         elif isinstance(value, (int, float)):
-            rows.append((key, elem, "n", float(value), None))
+            rows.append((key, elem, "n", _number(value), None))
         elif isinstance(value, str):
             rows.append((key, elem, "s", None, value[:_MAX_TEXT]))
         elif value is None:
@@ -195,5 +196,13 @@ def flatten_metadata(start: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], s
         else:
             tolist = getattr(value, "tolist", None)  # numpy scalar
             if tolist is not None and isinstance(tolist(), (int, float)):
-                rows.append((key, elem, "n", float(tolist()), None))
+                rows.append((key, elem, "n", _number(tolist()), None))
     return rows, " ".join(words)
+
+
+def _number(value: int | float) -> float:
+    """``float(value)``, an integer too large for a float indexed as +-inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf

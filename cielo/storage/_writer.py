@@ -14,7 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._documents import RunRouter, dumps, pack_events
+from ._documents import RunRouter, dumps, pack_events, unpack_event_page, unstorable
 from ._errors import CatalogError
 from ._schema import flatten_metadata
 
@@ -73,6 +73,7 @@ class _RunWriter:
         self.pages: dict[str, _Page] = {}
         self.num_events: dict[str, int] = {}
         self.stream_of: dict[str, str] = {}
+        self.refused = 0  # events not stored (values a catalog cannot hold)
         self.skip = writer._insert_run(start)
 
     def __call__(self, name: str, doc: Document) -> None:
@@ -81,6 +82,14 @@ class _RunWriter:
         self.ord += 1
         w = self.writer
         if name == "event":
+            problem = unstorable(doc["data"], "data") or unstorable(doc["timestamps"], "timestamps")
+            if problem:
+                self.refused += 1
+                raise CatalogError(
+                    f"run {self.uid}: event {doc.get('seq_num')} of stream "
+                    f"{self.stream_of.get(doc['descriptor'], '?')!r} was not stored: {problem}; "
+                    "the device must give numbers, strings, booleans or arrays of them"
+                )
             descriptor = doc["descriptor"]
             page = self.pages.get(descriptor)
             if page is None or page.keys != doc["data"].keys():
@@ -92,6 +101,10 @@ class _RunWriter:
             w._pending_events += 1
             self.num_events[descriptor] = self.num_events.get(descriptor, 0) + 1
         elif name == "event_page":
+            if unstorable(doc["data"], "data") or unstorable(doc["timestamps"], "timestamps"):
+                self.ord -= 1  # store the page's good events one by one, refuse the others
+                self._events_one_by_one(doc)
+                return
             self._close_page(doc["descriptor"])
             seq = doc["seq_num"]
             n = len(seq)
@@ -114,10 +127,24 @@ class _RunWriter:
             return
         else:
             uid, ref = _identity(name, doc)
+            problem = unstorable(doc, name)
+            if problem:
+                raise CatalogError(f"run {self.uid}: a {name} document was not stored: {problem}")
             if name == "descriptor":
                 self.stream_of[doc["uid"]] = doc.get("name", "primary")
             w._rows.append((self.uid, self.ord, name, uid, ref, None, None, dumps(doc)))
         w._maybe_flush(urgent=name == "descriptor")
+
+    def _events_one_by_one(self, page: Document) -> None:
+        errors = []
+        for event in unpack_event_page(page):
+            try:
+                self("event", event)
+            except CatalogError as exc:
+                errors.append(str(exc))
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise CatalogError(errors[0] + more)
 
     def _close_page(self, descriptor: str) -> None:
         page = self.pages.pop(descriptor, None)
@@ -186,6 +213,9 @@ class CatalogWriter:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
+    def __repr__(self) -> str:  # how the engine names it in RE.callback_errors and logs
+        return f"CatalogWriter({self.catalog.uri!r})"
+
     # -- the callback ---------------------------------------------------------------
     def __call__(self, name: str, doc: Document) -> None:
         with self._lock:
@@ -213,6 +243,11 @@ class CatalogWriter:
     def _insert_run(self, start: Document) -> bool:
         """Queue the run row (committed at once when durable); True if the run is skipped."""
         uid = start["uid"]
+        problem = unstorable(start, "start")
+        if problem:
+            raise CatalogError(
+                f"run {uid} was not stored: {problem}; change that metadata and run again"
+            )
         if uid in self._seen or self.db.query("SELECT 1 FROM runs WHERE uid = ?", (uid,)):
             if self.on_duplicate == "skip":
                 self.skipped.append(uid)
@@ -271,7 +306,9 @@ class CatalogWriter:
     def _stop(self, run: _RunWriter, doc: Document) -> None:
         run.take_pages()
         num_events = doc.get("num_events") or {}
-        total = sum(num_events.values()) if num_events else sum(run.num_events.values())
+        total = sum(run.num_events.values())  # what was stored
+        if num_events and not run.refused:
+            total = sum(num_events.values())
         self._stops.append((doc.get("exit_status"), doc.get("time"), total, dumps(doc), run.uid))
         self._runs.pop(run.uid, None)
         if self.durable or len(self._stops) >= self.batch_size:

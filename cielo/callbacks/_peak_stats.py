@@ -38,10 +38,13 @@ class PeakStatistics:
     """Statistics of ``y(x)`` for one field (positions in units of ``x``).
 
     ``com``: centre of mass of ``y - min(y)``; ``cen``: centroid, the middle of the
-    half-maximum crossings; ``fwhm``: distance between the outermost crossings (``nan``
-    when the peak is not bracketed); ``max``/``min``: ``(x, y)`` of the extrema;
-    ``crossings``: every x where ``y`` crosses half maximum; ``derivative``: the same
-    statistics of ``dy/dx`` (edge scans: its ``max`` is the steepest rise), when asked.
+    half-maximum crossings; ``fwhm``: distance between the outermost crossings;
+    ``max``/``min``: ``(x, y)`` of the extrema; ``crossings``: every x where ``y``
+    crosses half maximum; ``derivative``: the same statistics of ``dy/dx`` (edge scans:
+    its ``max`` is the steepest rise), when asked.
+
+    ``com``, ``cen`` and ``fwhm`` are ``nan`` unless the peak is *bracketed* (see
+    :func:`compute_peak_stats`); ``note`` then says why it is not (``""`` when it is).
     """
 
     n: int
@@ -52,6 +55,12 @@ class PeakStatistics:
     min: tuple[float, float]
     crossings: tuple[float, ...]
     derivative: PeakStatistics | None = None
+    note: str = ""
+
+    @property
+    def bracketed(self) -> bool:
+        """Whether the scan covers the peak and its half maximum on both sides."""
+        return self.n > 0 and not self.note
 
     def as_dict(self, prefix: str = "") -> dict[str, float | int]:
         """A flat mapping of numbers (``com``, ``max_x``, ``max_y``, ``derivative_cen``...)."""
@@ -64,6 +73,7 @@ class PeakStatistics:
             f"{prefix}max_y": self.max[1],
             f"{prefix}min_x": self.min[0],
             f"{prefix}min_y": self.min[1],
+            f"{prefix}bracketed": int(self.bracketed),
         }
         if self.derivative is not None:
             out.update(self.derivative.as_dict(f"{prefix}derivative_"))
@@ -72,15 +82,18 @@ class PeakStatistics:
 
 _NAN = float("nan")
 
+#: a side's tail has levelled off when its outer slope is at most this share of the
+#: side's steepest slope (a Gaussian: from about 2 standard deviations out)
+TAIL_FLATNESS = 0.65
+
 
 def _stats(x: np.ndarray, y: np.ndarray) -> PeakStatistics:
     n = len(x)
     if n == 0:
-        return PeakStatistics(0, _NAN, _NAN, _NAN, (_NAN, _NAN), (_NAN, _NAN), ())
+        return PeakStatistics(0, _NAN, _NAN, _NAN, (_NAN, _NAN), (_NAN, _NAN), (), note="no points")
     imax, imin = int(np.argmax(y)), int(np.argmin(y))
     lifted = y - y[imin]
     total = float(lifted.sum())
-    com = float((x * lifted).sum() / total) if total > 0 else float(x[imax])
     half = y[imin] + 0.5 * (y[imax] - y[imin])
     above = lifted > 0.5 * (y[imax] - y[imin])
     idx = np.flatnonzero(above[1:] != above[:-1])
@@ -88,8 +101,13 @@ def _stats(x: np.ndarray, y: np.ndarray) -> PeakStatistics:
     x0, x1, y0, y1 = x[idx], x[idx + 1], y[idx], y[idx + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         crossings = np.where(y1 != y0, x0 + (half - y0) * (x1 - x0) / (y1 - y0), x0)
-    cen = float(crossings.mean()) if len(crossings) else _NAN
-    fwhm = float(abs(crossings[-1] - crossings[0])) if len(crossings) >= 2 else _NAN
+    note = _unbracketed(x, y, imax, half)
+    if note:
+        com = cen = fwhm = _NAN
+    else:
+        com = float((x * lifted).sum() / total) if total > 0 else float(x[imax])
+        cen = float(crossings.mean())
+        fwhm = float(abs(crossings[-1] - crossings[0]))
     return PeakStatistics(
         n=n,
         com=com,
@@ -98,7 +116,41 @@ def _stats(x: np.ndarray, y: np.ndarray) -> PeakStatistics:
         max=(float(x[imax]), float(y[imax])),
         min=(float(x[imin]), float(y[imin])),
         crossings=tuple(float(c) for c in crossings),
+        note=note,
     )
+
+
+def _unbracketed(x: np.ndarray, y: np.ndarray, imax: int, half: float) -> str:
+    """Why the scan does not bracket the peak and its half maximum, or ``""`` when it does.
+
+    On each side of the maximum the signal must fall below half maximum and its tail
+    (the points beyond) must level off: the slope fitted over the outer half of the tail
+    at most :data:`TAIL_FLATNESS` of the side's steepest slope. A scan over a peak's top
+    only (its edges still on the steep flanks) is therefore not bracketed, although its
+    lowest points cross the half of its own range.
+    """
+    if not np.ptp(y) > 0:
+        return "the signal is flat"
+    if imax in (0, len(y) - 1):
+        return f"the maximum is at the {'low' if imax == 0 else 'high'} end of the scan"
+    for side, xs, ys in (
+        ("low", x[imax::-1], y[imax::-1]),
+        ("high", x[imax:], y[imax:]),
+    ):
+        below = np.flatnonzero(ys < half)
+        if not len(below):
+            return f"the signal does not fall to half maximum at the {side} side"
+        tail = slice(max(below[0] + (len(ys) - below[0]) // 2, 0), None)
+        tx, ty = xs[tail], ys[tail]
+        if len(tx) < 2:
+            tx, ty = xs[-2:], ys[-2:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            steps = np.abs(np.diff(ys) / np.diff(xs))
+        steepest = float(np.nanmax(steps[np.isfinite(steps)], initial=0.0))
+        outer = abs(float(np.polyfit(tx, ty, 1)[0])) if np.ptp(tx) > 0 else 0.0
+        if outer > TAIL_FLATNESS * steepest:
+            return f"the signal is still falling steeply at the {side} end of the scan"
+    return ""
 
 
 def compute_peak_stats(
@@ -275,7 +327,9 @@ def _jsonable(value: Any) -> Any:
 def format_peak_stats(results: Mapping[str, PeakStatistics], x: str = "x") -> str:
     """One line per field: centroid, centre of mass, FWHM and maximum, for a terminal.
 
-    Positions within rounding noise of zero (relative to the peak's own scale) print as 0.
+    A peak the scan does not bracket gets its maximum and the reason instead of a centre
+    and a width. Positions within rounding noise of zero (relative to the peak's own
+    scale) print as 0.
     """
     lines = []
     for field, s in results.items():
@@ -287,11 +341,15 @@ def format_peak_stats(results: Mapping[str, PeakStatistics], x: str = "x") -> st
         def pos(value: float, scale: float = scale) -> str:
             return f"{0.0 if abs(value) <= 1e-12 * scale else value:.6g}"
 
-        line = (
-            f"peak stats of {field} vs {x}: cen={pos(s.cen)} com={pos(s.com)} "
-            f"fwhm={s.fwhm:.4g} max={s.max[1]:.6g} at {pos(s.max[0])}"
-        )
-        if s.derivative is not None:
+        peak = f"max={s.max[1]:.6g} at {pos(s.max[0])}"
+        if s.bracketed:
+            line = (
+                f"peak stats of {field} vs {x}: cen={pos(s.cen)} com={pos(s.com)} "
+                f"fwhm={s.fwhm:.4g} {peak}"
+            )
+        else:
+            line = f"peak stats of {field} vs {x}: {peak}; not bracketed ({s.note})"
+        if s.derivative is not None and s.derivative.bracketed:
             d = s.derivative
             line += f"; derivative: cen={pos(d.cen)} max at {pos(d.max[0])}"
         lines.append(line + "\n")
@@ -328,6 +386,10 @@ class PeakStatsCollector(RunRouter):
                 start.get("scan_id"),
                 len(dimensions(start, stream)),
             )
+            return None
+        if self.options.get("x") is None and independent_fields(start, stream) == ["time"]:
+            # a count: no axis to find a peak along (every field would print cen=nan)
+            logger.info("peak_stats skips scan %s: it scans no motor", start.get("scan_id"))
             return None
         ps = PeakStats(**self.options)
         self._live[start["uid"]] = ps

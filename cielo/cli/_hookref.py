@@ -18,11 +18,12 @@ __all__ = ["HookDoc", "hook_docs", "register", "render_hook_reference"]
 
 _FIELD = re.compile(r"^:(param|returns?|raises?)\s*([^:]*):\s*(.*)$")
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"(?<!`)``(?!`)([^`]+)``(?!`)")  # ``x`` but not a ``` fence
 
 
 def _markdown(text: str) -> str:
-    """reStructuredText inline markup as Markdown: roles and double backquotes."""
-    return _ROLE.sub(r"`\1`", text).replace("``", "`")
+    """reStructuredText inline markup as Markdown: roles and double-backquoted literals."""
+    return _LITERAL.sub(r"`\1`", _ROLE.sub(r"`\1`", text))
 
 
 @dataclass

@@ -131,9 +131,75 @@ def test_report_prints_rounding_noise_at_zero_as_zero():
     # a symmetric scan over a centred peak: the centroid is 0 up to float noise (~1e-17)
     from cielo.callbacks import compute_peak_stats, format_peak_stats
 
-    x = np.linspace(-1, 1, 11)
+    x = np.linspace(-4, 4, 41)
     stats = compute_peak_stats(x, np.exp(-(x**2) / 2))
     line = format_peak_stats({"det": stats}, x="motor")
     assert line.startswith("peak stats of det vs motor: cen=0 com=0 "), line
     shifted = compute_peak_stats(x + 1e-6, np.exp(-(x**2) / 2))  # a real offset stays
     assert "cen=1e-06" in format_peak_stats({"det": shifted}, x="motor")
+
+
+FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
+
+
+def test_a_scan_over_the_top_of_a_peak_is_not_bracketed():
+    """The quick start's scan (-1..1 over a peak of sigma 1) printed fwhm=1.317 (truth 2.355)."""
+    from cielo.callbacks import format_peak_stats
+
+    x = np.linspace(-1, 1, 11)
+    stats = compute_peak_stats(x, np.exp(-(x**2) / 2))
+    assert not stats.bracketed and "steeply" in stats.note
+    assert math.isnan(stats.fwhm) and math.isnan(stats.cen) and math.isnan(stats.com)
+    assert stats.max == (pytest.approx(0.0), 1.0)
+    line = format_peak_stats({"det": stats}, x="motor")
+    assert line == (
+        "peak stats of det vs motor: max=1 at 0; not bracketed "
+        "(the signal is still falling steeply at the low end of the scan)\n"
+    )
+    assert stats.as_dict()["bracketed"] == 0
+
+
+def test_half_a_peak_reports_no_centre():
+    """rel_scan from the peak outwards: the centre came from a single crossing (cen=0.82)."""
+    x = np.linspace(0, 2, 11)
+    stats = compute_peak_stats(x, np.exp(-(x**2) / 2))
+    assert not stats.bracketed and stats.note == "the maximum is at the low end of the scan"
+    assert math.isnan(stats.cen) and math.isnan(stats.com)
+    x = np.linspace(-0.2, 2, 12)  # the maximum inside, but one side never falls
+    stats = compute_peak_stats(x, np.exp(-(x**2) / 2))
+    assert not stats.bracketed and "half maximum at the low side" in stats.note
+
+
+@pytest.mark.parametrize(
+    ("half_range", "num", "rel"), [(2.5, 11, 0.06), (3, 11, 0.03), (3, 5, 0.1), (5, 101, 0.01)]
+)
+def test_a_bracketed_peak_gets_its_centre_and_width(half_range, num, rel):
+    x = np.linspace(-half_range, half_range, num) + 0.3
+    stats = compute_peak_stats(x, 7 + 50 * np.exp(-((x - 0.3) ** 2) / 2))
+    assert stats.bracketed, stats.note
+    assert stats.cen == pytest.approx(0.3, abs=1e-9)
+    # the half maximum is taken above the lowest point (a short range narrows it a little)
+    # and interpolated linearly between points (coarse steps widen it)
+    assert stats.fwhm == pytest.approx(FWHM_PER_SIGMA, rel=rel)
+
+
+def test_noisy_flat_tails_still_bracket_a_peak():
+    rng = np.random.default_rng(1)
+    x = np.linspace(-6, 6, 241)
+    y = 100 * np.exp(-(x**2) / 2) + rng.normal(0, 2, x.size)
+    stats = compute_peak_stats(x, y)
+    assert stats.bracketed, stats.note
+    assert stats.fwhm == pytest.approx(FWHM_PER_SIGMA, rel=0.05)
+
+
+def test_collector_skips_a_count(docs):
+    """A count has no axis: no statistics, no `cen=nan` line per field (motors included)."""
+    import io
+
+    out = io.StringIO()
+    coll = PeakStatsCollector(out=out)
+    replay(docs.step_run(range(5), motor="", plan_name="count"), coll)
+    assert coll.results == {} and out.getvalue() == ""
+    coll = PeakStatsCollector(x="seq_num")  # asked for explicitly: computed
+    replay(docs.step_run(range(5), motor="", plan_name="count"), coll)
+    assert coll.last is not None and coll.last["det"].n == 5

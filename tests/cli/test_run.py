@@ -137,7 +137,8 @@ def test_profile_callbacks_print_in_profile_order(tmp_path: Path, capsys):
         (footer,) = [i for i, line in enumerate(lines) if line.startswith("success: scan")]
         assert len(borders) == 3 and len([ln for ln in lines if ln.startswith("|")]) == 7
         assert borders[-1] < footer < summary
-        assert "cen=0 " in lines[summary]
+        # -1..1 covers only the top of the sim det's peak (sigma 1): no centre or width
+        assert "max=1 at 0; not bracketed" in lines[summary]
 
 
 def test_a_quiet_run_is_still_stored_in_the_catalog(capsys):

@@ -227,3 +227,12 @@ class _EngineStandIn:
 
     def add_caller_hook(self, hook: Any) -> None:
         self.caller_hooks.append(hook)
+
+
+def test_reference_code_fences_are_whole():
+    text = render_hook_reference()
+    lines = text.splitlines()
+    fences = [line for line in lines if line.startswith("``")]
+    assert fences and all(line in ("```python", "```") for line in fences), fences[:4]
+    assert len(fences) % 2 == 0
+    assert "``" not in text.replace("```", ""), "a reStructuredText literal was left in"

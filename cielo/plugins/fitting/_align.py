@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Generator
 from typing import Any, Literal, cast
@@ -16,6 +17,8 @@ from cielo.plans import checkpoint, close_run, mv, open_run, stage_wrapper, trig
 from ._fit import FitResult, fit_points
 
 __all__ = ["AlignmentError", "align_on_peak"]
+
+logger = logging.getLogger("cielo.plans")
 
 
 class AlignmentError(CieloError, RuntimeError):
@@ -149,9 +152,19 @@ def align_on_peak(
     result, refusal = yield from stage_wrapper(scan_fit_record(), [detector, motor])
     if refusal is not None:
         raise AlignmentError(f"align_on_peak did not move {motor_name!r}: {refusal}", result)
+    fitted = f"{result.model} centre {result.center:.6g} ± {result.center_stderr:.2g}"
     if move:
         yield from mv(motor, result.center)
+        _report(f"align_on_peak: moved {motor_name} to {result.center:.6g} ({fitted})")
+    else:
+        _report(f"align_on_peak: {fitted}; {motor_name} left at the scan's end (move=False)")
     return result
+
+
+def _report(line: str) -> None:
+    """Say what the alignment did: on the terminal of whoever runs it, and in the log."""
+    logger.info(line)
+    print(line, flush=True)
 
 
 def _refusal(result: FitResult, low: float, high: float, span: float) -> str | None:

@@ -43,11 +43,14 @@ def analysis_event(docs, stream="analysis"):
     return [d for n, d in docs if n == "event" and d["descriptor"] in desc]
 
 
-def test_moves_to_the_fitted_peak(RE, collected, beamline):
+def test_moves_to_the_fitted_peak(RE, collected, beamline, capsys):
     motor, det = beamline
     result = RE(offered_plan(det, motor, -2, 3, 41))
     fit = result.plan_result
     assert fit.success
+    # it says where it moved the motor
+    said = capsys.readouterr().out.splitlines()
+    assert said[-1].startswith(f"align_on_peak: moved motor to {fit.center:.6g} (gaussian centre ")
     # the sim detector's known parameters, recovered within their uncertainties
     for name, truth in {"center": CENTER, "sigma": SIGMA, "height": AMP, "c": BG}.items():
         value, err = fit.params[name]
@@ -97,10 +100,11 @@ def test_refuses_without_a_peak(RE, collected):
     assert motor.position == pytest.approx(1.0)
 
 
-def test_move_false_only_records(RE, collected, beamline):
+def test_move_false_only_records(RE, collected, beamline, capsys):
     motor, det = beamline
     fit = RE(align_on_peak(det, motor, -2, 3, 31, move=False)).plan_result
     assert fit.success and motor.position == pytest.approx(3.0)
+    assert "motor left at the scan's end (move=False)" in capsys.readouterr().out
 
 
 def test_from_the_sim_profile(RE, tmp_path):

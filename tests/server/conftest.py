@@ -1,0 +1,59 @@
+"""Fixtures of the queue-server tests.
+
+``store`` runs the store test-suite once per backend of :data:`STORE_URIS`: each entry
+maps a backend name to a function ``(tmp_path, request) -> uri`` giving a fresh, empty
+store location (a backend that needs a server can get it with
+``request.getfixturevalue(...)``). ``store_uri`` is that location, so a test can open
+a second handle on the same store (a restarted manager) with ``open_store(store_uri)``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from cielo.server import QueueStore, open_store
+
+
+def _sqlite_uri(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> str:
+    return f"sqlite:///{tmp_path / 'queue' / 'queue.db'}"
+
+
+#: backend name -> ``(tmp_path, request) -> uri`` of a fresh store
+STORE_URIS: dict[str, Callable[[pathlib.Path, pytest.FixtureRequest], str]] = {
+    "sqlite": _sqlite_uri,
+}
+
+
+@pytest.fixture(params=sorted(STORE_URIS))
+def store_uri(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> str:
+    return STORE_URIS[request.param](tmp_path, request)
+
+
+@pytest.fixture
+def store(store_uri: str) -> Iterator[QueueStore]:
+    opened = open_store(store_uri)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def new_item() -> Callable[..., dict[str, Any]]:
+    """``new_item(name="count", **extra)``: a plan item as the manager stores it, fresh uid."""
+    return _new_item
+
+
+def _new_item(name: str = "count", **extra: Any) -> dict[str, Any]:
+    import uuid
+
+    return {
+        "item_type": "plan",
+        "name": name,
+        "args": [["det"]],
+        "kwargs": {},
+        "item_uid": str(uuid.uuid4()),
+        **extra,
+    }

@@ -18,16 +18,12 @@ from cielo.core import (
     InstrumentBusy,
     InstrumentLock,
     RunEngine,
-    bind_parameters,
 )
 
 from ._common import add_profile_option, environment_from_args
 from ._parse import parse_plan_call
 
-__all__ = ["FEEDBACK_GROUP", "register", "run_plan_text"]
-
-#: the subscriber group of a profile's ``[callbacks.*]`` (see ``RE.subscribe(group=)``)
-FEEDBACK_GROUP = "callbacks"
+__all__ = ["register", "run_plan_text"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -62,24 +58,15 @@ def run_plan_text(
         and catalog still store the runs, so nothing run quietly is lost.
     :param subscribers: more document callbacks to subscribe.
     """
-    call = parse_plan_call(text, env.plans, env.devices)
-    plan = env.plans[call.plan]
-    bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
-    messages = plan(*bound.args, **bound.kwargs)
-    if env.profile.supplemental:  # the profile's [supplemental] baseline, monitors, flyers
-        from cielo.plans import SupplementalData
+    from cielo.plans import profile_plan, subscribe_profile  # not at import: `cielo --help`
 
-        messages = SupplementalData.from_names(env.devices, **env.profile.supplemental)(messages)
+    call = parse_plan_call(text, env.plans, env.devices)
+    messages = profile_plan(env, call.plan, call.args, call.kwargs)
     profile_subscribers = env.make_subscribers(callbacks=not quiet)
     # the profile's metadata reaches every run start through env.pm (not RE.md, which persists);
     # the engine closes (draining its subscribers) before the writers and the catalog close
     with profile_subscribers, RunEngine(plugin_manager=env.pm) as RE:
-        for key, callback in profile_subscribers.items():
-            # the [callbacks.*] share one delivery thread, in profile order, so what they
-            # print never interleaves (a table, then its peak summary); suitcases and the
-            # catalog writer keep a thread each, and their errors fail the run (fatal)
-            feedback = key.startswith("callbacks.")
-            RE.subscribe(callback, group=FEEDBACK_GROUP if feedback else None, fatal=not feedback)
+        subscribe_profile(RE, profile_subscribers)
         for callback in subscribers:
             RE.subscribe(callback)
         uids = RE(messages)

@@ -26,6 +26,7 @@ from ._composites import (
     trigger_and_read,
     unstage_all,
 )
+from ._from_profile import FEEDBACK_GROUP, profile_plan, subscribe_profile
 from ._mutators import make_decorator, msg_mutator, pchain, plan_mutator, single_gen
 from ._patterns import (
     chunk_outer_product_args,
@@ -98,6 +99,9 @@ from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_pla
 from ._trajectory import Trajectory
 
 __all__ = [
+    "FEEDBACK_GROUP",
+    "profile_plan",
+    "subscribe_profile",
     "Move",
     "PlanSummary",
     "check_limits",

@@ -188,6 +188,8 @@ class CommandContext:
         #: wait groups: group name → statuses not yet waited for
         self.groups: dict[Any, list[Any]] = {}
         self.staged: list[Any] = []
+        #: devices set or kicked off since they were last stopped (id → device)
+        self.moved: dict[int, Any] = {}
         self.monitors: dict[Any, tuple[Any, Any, Any]] = {}
         self.plan_subscriptions: list[int] = []
         self.plan_suspenders: list[Any] = []
@@ -303,6 +305,7 @@ class CommandContext:
         self.run_uids = []
         self.groups.clear()
         self.staged = []
+        self.moved.clear()
         self.monitors.clear()
         self.plan_subscriptions = []
         self.plan_suspenders = []

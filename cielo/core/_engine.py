@@ -28,7 +28,7 @@ from ._commands import (
 )
 from ._dispatch import CallbackError, Dispatcher, event_model_validator
 from ._errors import RunEngineError, RunEngineInterrupted
-from ._handlers_device import DEVICE_HANDLERS, pause_devices, resume_devices
+from ._handlers_device import DEVICE_HANDLERS
 from ._handlers_docs import DOC_HANDLERS, stop_all_monitors
 from ._handlers_flow import FLOW_HANDLERS
 from ._handlers_fly import FLY_HANDLERS
@@ -43,12 +43,14 @@ from ._runner import (
     ensure_generator,
 )
 from ._state import EngineState, StateMachine
+from ._stopping import pause_devices, resume_devices, stop_moved
 
 __all__ = ["RunEngine", "RunResult", "DEFAULT"]
 
 logger = logging.getLogger("cielo.engine")
 
 DEFAULT: Any = object()
+_ACTIVE = frozenset({EngineState.RUNNING, EngineState.PAUSING})
 _BUILTIN_HANDLERS: dict[str, Handler] = {
     **DOC_HANDLERS,
     **DEVICE_HANDLERS,
@@ -126,6 +128,10 @@ class RunEngine:
     record_interruptions
         Record pauses, resumes and suspensions as events of an ``interruptions`` stream
         in every open run (as Bluesky's option of the same name).
+    stop_timeout
+        Seconds to wait for what devices' ``stop()``, ``pause()`` and ``resume()`` return
+        (statuses, awaitables) when the plan is interrupted; a device still not done is
+        named in the log and the engine goes on.
     validate_documents
         Debug mode: check every document with event-model's schemas (needs the
         ``event-model`` package) as it is emitted; a failure is a callback error (fatal
@@ -151,12 +157,14 @@ class RunEngine:
         sigint_window: float = 2.0,
         validate_documents: bool = False,
         record_interruptions: bool = False,
+        stop_timeout: float = 10.0,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
         self._md = PersistentMetadata(path, md)
         self.fatal_callback_errors = fatal_callback_errors
         self._fatal_error: CallbackError | None = None  # the first of the current call
         self.record_interruptions = record_interruptions
+        self.stop_timeout = stop_timeout
         self.handle_sigint = handle_sigint
         self.sigint_window = sigint_window
         self._state = StateMachine()
@@ -286,7 +294,9 @@ class RunEngine:
     # -- state ---------------------------------------------------------------
     @property
     def state(self) -> EngineState:
-        """``"idle"``, ``"running"`` or ``"paused"`` (an :class:`EngineState`)."""
+        """An :class:`EngineState`: ``"idle"``, ``"running"``, ``"pausing"`` (a deferred pause
+        asked for and not yet reached), ``"paused"`` or ``"stopping"`` (abort, stop or halt
+        asked for; the plan's cleanup runs)."""
         return self._state.state
 
     def add_state_hook(self, hook: Callable[[EngineState, EngineState], None]) -> None:
@@ -472,16 +482,24 @@ class RunEngine:
         :meth:`resume`, or end with :meth:`abort`, :meth:`stop` or :meth:`halt`.
         """
         runner = self._runner
-        if runner is None or self.state is not EngineState.RUNNING:
+        if runner is None or self.state not in _ACTIVE:
             logger.info("request_pause ignored: the RunEngine is %s", self.state)
             return
         if defer:
+            self._pausing()
             runner.deferred_pause = True
-            logger.warning("deferred pause requested: the plan pauses at its next checkpoint")
+            logger.warning(
+                "deferred pause requested: the plan pauses at its next checkpoint "
+                "(at once if it is waiting for a device)"
+            )
+            call_soon_threadsafe(self._loop, runner.pause_in_wait)
             return
         runner.pause_now = True
         runner.flag = True
         call_soon_threadsafe(self._loop, runner.interrupt)
+
+    def _pausing(self) -> None:
+        self._state.advance(EngineState.PAUSING, when=frozenset({EngineState.RUNNING}))
 
     def _request(self, kind: str, reason: str, error: BaseException | None = None) -> bool:
         runner = self._runner
@@ -501,7 +519,7 @@ class RunEngine:
         if self.state is not EngineState.PAUSED or self._runner is None:
             raise RunEngineError(f"resume() needs a paused RunEngine; it is {self.state}")
         self._reassert_suspenders()
-        self._resume_devices()
+        asyncio.run_coroutine_threadsafe(self._resume_devices(), self._loop).result()
         return self._drive(self._runner)
 
     def abort(self, reason: str = "") -> RunResult:
@@ -518,7 +536,8 @@ class RunEngine:
 
     def _finish(self, kind: str, reason: str) -> Any:
         state = self.state
-        if state is EngineState.RUNNING:
+        if state in _ACTIVE:
+            self._state.advance(EngineState.STOPPING, when=_ACTIVE)
             self._request(kind, reason)
             return RunResult(
                 self._ctx.run_uids,
@@ -527,6 +546,7 @@ class RunEngine:
             )
         if state is not EngineState.PAUSED or self._runner is None:
             raise RunEngineError(f"{kind}() needs a running or paused RunEngine; it is {state}")
+        self._state.set(EngineState.STOPPING)
         self._request(kind, reason)
         self._runner.interrupt_raises = False
         return self._drive(self._runner)
@@ -570,7 +590,7 @@ class RunEngine:
         if not self._call_lock.acquire(blocking=False):
             raise RunEngineError("the RunEngine is already running a plan in another thread")
         try:
-            if self.state is not EngineState.RUNNING:
+            if self.state not in (EngineState.RUNNING, EngineState.STOPPING):
                 self._state.set(EngineState.RUNNING)
             sigint = SigintHandler(self, self.sigint_window) if self.handle_sigint else None
             try:
@@ -583,6 +603,7 @@ class RunEngine:
             except BaseException:
                 self._runner = self._ctx.runner = None
                 self._state.set(EngineState.IDLE)
+                self._dispatcher.flush(5.0)  # the stop document reaches subscribers first
                 raise
             if outcome is Outcome.PAUSED:
                 self._state.set(EngineState.PAUSED)
@@ -667,6 +688,8 @@ class RunEngine:
         if outcome is Outcome.PAUSED:
             await self._pause_devices(runner)
             return outcome, None
+        if error is not None:
+            await self._stop_moved("the plan failed")
         if outcome is Outcome.HALTED:
             try:
                 runner.gen.close()
@@ -708,15 +731,20 @@ class RunEngine:
             for composer in self._ctx.runs.values():
                 composer.record_interruption(kind)
 
-    async def _pause_devices(self, runner: PlanRunner) -> None:
-        """While paused: staged devices are told to pause, monitors stop recording."""
-        self._record_interruption("pause")
-        pause_devices(self._ctx)
+    async def _stop_moved(self, why: str) -> None:
+        await stop_moved(self._ctx, why, self.stop_timeout)
 
-    def _resume_devices(self) -> None:
+    async def _pause_devices(self, runner: PlanRunner) -> None:
+        """Pausing: what the plan moved stops, staged devices are told to pause, monitors
+        stop recording."""
+        self._record_interruption("pause")
+        await self._stop_moved("pausing")
+        await pause_devices(self._ctx, self.stop_timeout)
+
+    async def _resume_devices(self) -> None:
         """Before resuming: staged devices resume, monitors record again (from now)."""
-        self._loop.call_soon_threadsafe(self._record_interruption, "resume")
-        resume_devices(self._ctx)
+        self._record_interruption("resume")
+        await resume_devices(self._ctx, self.stop_timeout)
 
     async def _cleanup(self, exit_status: str, reason: str) -> None:
         """Unstage, stop monitors, close open runs: always, whatever ended the plan."""

@@ -19,7 +19,7 @@ from ._commands import (
 from ._errors import FailedStatusError, StatusTimeoutError
 from ._msg import Msg
 
-__all__ = ["DEVICE_HANDLERS", "pause_devices", "resume_devices"]
+__all__ = ["DEVICE_HANDLERS"]
 
 logger = logging.getLogger("cielo.engine")
 
@@ -41,8 +41,10 @@ def _track(ctx: CommandContext, msg: Msg, method: str, result: Any, group: Any) 
     return status
 
 
-def _status_call(method: str) -> Any:
+def _status_call(method: str, moves: bool = False) -> Any:
     def handler(ctx: CommandContext, msg: Msg) -> Any:
+        if moves:  # remembered, to be stopped when the plan stops
+            ctx.moved[id(msg.obj)] = msg.obj
         kwargs = msg.kwargs
         if "group" in kwargs:
             kwargs = dict(kwargs)
@@ -133,7 +135,11 @@ async def _wait_async(
     hook = ctx.engine.waiting_hook
     if hook is not None:
         _call_hook(hook, {e[0] for e in pending})
+    runner = ctx.runner
     try:
+        if runner is not None:
+            runner.status_wait = True
+            runner.pause_in_wait()  # a deferred pause asked for already: pause now
         await asyncio.wait_for(asyncio.shield(done_fut), timeout)
     except TimeoutError:
         still = [f"{device_name(o)}.{m}()" for s, o, m in entries if not s.done]
@@ -146,6 +152,8 @@ async def _wait_async(
         ctx.failed_device[id(timeout_error)] = ", ".join(still)
         raise timeout_error from None
     finally:
+        if runner is not None:
+            runner.status_wait = False
         if hook is not None:
             _call_hook(hook, None)
     for entry in failed + entries:
@@ -277,43 +285,11 @@ def stop(ctx: CommandContext, msg: Msg) -> Any:
     return _maybe(ctx, msg.obj, "stop", ret)
 
 
-def pause_devices(ctx: CommandContext) -> None:
-    """A plan paused: its staged devices are told to pause, its monitors stop recording."""
-    for obj in ctx.staged:
-        pause = getattr(obj, "pause", None)
-        if pause is not None:
-            try:
-                pause()
-            except Exception:
-                logger.exception("pause() of %r failed", obj)
-    for obj, (_run_key, callback, _token) in ctx.monitors.items():
-        try:
-            obj.clear_sub(callback)
-        except Exception:
-            logger.exception("suspending the monitor of %r failed", obj)
-
-
-def resume_devices(ctx: CommandContext) -> None:
-    """A plan resumes: staged devices resume, monitors record again (from now)."""
-    for obj in ctx.staged:
-        resume = getattr(obj, "resume", None)
-        if resume is not None:
-            try:
-                resume()
-            except Exception:
-                logger.exception("resume() of %r failed", obj)
-    for obj, (run_key, callback, _token) in list(ctx.monitors.items()):
-        try:
-            ctx.monitors[obj] = (run_key, callback, obj.subscribe(callback))
-        except Exception:
-            logger.exception("restoring the monitor of %r failed", obj)
-
-
 DEVICE_HANDLERS = {
     "trigger": trigger,
-    "set": _status_call("set"),
+    "set": _status_call("set", moves=True),
     "prepare": _status_call("prepare"),
-    "kickoff": _status_call("kickoff"),
+    "kickoff": _status_call("kickoff", moves=True),
     "complete": _status_call("complete"),
     "wait": wait,
     "wait_for": wait_for,

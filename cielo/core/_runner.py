@@ -57,13 +57,26 @@ UNCACHEABLE = frozenset(
 class RequestAbort(RunEngineError):
     """Thrown into a plan when the engine is asked to abort (cleanup still runs)."""
 
+    #: how a run closed because of this request ends (``run_wrapper`` reads it)
+    exit_status = "abort"
+
 
 class RequestStop(RunEngineError):
     """Thrown into a plan when the engine is asked to stop (runs end as successes)."""
 
+    exit_status = "success"
+
 
 class RequestHalt(RunEngineError):
     """The engine was halted: the plan is closed without running cleanup messages."""
+
+
+_STOPPING_WHY = {
+    "abort": "aborting",
+    "stop": "stopping",
+    "halt": "halting",
+    "fail": "failing (a callback error)",
+}
 
 
 class Outcome(enum.Enum):
@@ -140,6 +153,8 @@ class PlanRunner:
         self.interrupt_raises = True
         self.suspensions: list[tuple[Any, Any, Any, str]] = []
         self.awaiting = False
+        #: a ``wait`` is blocked on a status (a deferred pause then pauses at once)
+        self.status_wait = False
         self.task: asyncio.Task[Any] | None = None
         self.interrupted_msg: Msg | None = None
 
@@ -161,10 +176,20 @@ class PlanRunner:
     def plan_pause(self, defer: bool) -> None:
         """A ``Msg('pause')`` from the plan itself (never cached, so never replayed)."""
         if defer:
+            self.engine._pausing()
             self.deferred_pause = True
         else:
             self.pause_now = True
             self.flag = True
+
+    def pause_in_wait(self) -> None:
+        """A deferred pause asked for while a ``wait`` is blocked on a status: the next
+        checkpoint cannot come before that status, so pause now (runs on the loop thread)."""
+        if self.deferred_pause and self.status_wait:
+            self.deferred_pause = False
+            self.pause_now = True
+            self.flag = True
+            self.interrupt()
 
     # -- running ---------------------------------------------------------------
     async def drive(self) -> Outcome:
@@ -279,6 +304,8 @@ class PlanRunner:
         self.flag = False
         interrupted, self.interrupted_msg = self.interrupted_msg, None
         if self.request is not None:
+            if not self.request_thrown:
+                await self.engine._stop_moved(_STOPPING_WHY.get(self.request, self.request))
             if self.request == "halt":
                 return None, None, Outcome.HALTED
             if not self.request_thrown:
@@ -317,6 +344,7 @@ class PlanRunner:
         engine._set_suspended(True, justification)
         replay = self._rewind(interrupted)
         try:
+            await engine._stop_moved("suspending")
             if pre_plan is not None:
                 await self.run_subplan(pre_plan)
             waiter = _as_future(future)

@@ -1,4 +1,9 @@
-"""The RunEngine's state machine: idle → running ⇄ paused → idle, with a change hook."""
+"""The RunEngine's state machine, with a change hook.
+
+``idle → running``; ``running → pausing`` (a deferred pause asked for, not yet reached)
+``→ paused``; ``paused → running`` (resume); ``running | pausing | paused → stopping``
+(abort, stop or halt asked for: the plan's cleanup runs) ``→ idle``.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +57,8 @@ _ALLOWED: dict[EngineState, frozenset[EngineState]] = {
         {EngineState.PAUSED, EngineState.STOPPING, EngineState.IDLE, EngineState.RUNNING}
     ),
     EngineState.PAUSED: frozenset({EngineState.RUNNING, EngineState.STOPPING, EngineState.IDLE}),
-    EngineState.STOPPING: frozenset({EngineState.IDLE, EngineState.RUNNING}),
+    # a pause reached just as a stop was asked for: the engine is paused, the request pending
+    EngineState.STOPPING: frozenset({EngineState.IDLE, EngineState.PAUSED}),
 }
 
 StateHook = Callable[[EngineState, EngineState], None]
@@ -79,6 +85,17 @@ class StateMachine:
     def remove_hook(self, hook: StateHook) -> None:
         self._hooks.remove(hook)
 
+    def advance(self, new: EngineState, *, when: frozenset[EngineState]) -> bool:
+        """Move to ``new`` only if the state is one of ``when`` (from any thread, without
+        racing another change); returns whether it moved."""
+        with self._lock:
+            old = self._state
+            if old not in when or new is old:
+                return False
+            self._state = new
+        self._notify(new, old)
+        return True
+
     def set(self, new: EngineState) -> None:
         """Move to ``new``; :class:`TransitionError` names both states when not allowed."""
         with self._lock:
@@ -92,6 +109,9 @@ class StateMachine:
                     f"{sorted(s.value for s in _ALLOWED[old])}"
                 )
             self._state = new
+        self._notify(new, old)
+
+    def _notify(self, new: EngineState, old: EngineState) -> None:
         for hook in list(self._hooks):
             try:
                 hook(new, old)

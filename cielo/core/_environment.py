@@ -437,4 +437,9 @@ def _check_subscriber(
     _check_names(
         profile, where, f"{what} {spec.type!r}", factories[spec.type], spec.params, device=False
     )
-    _bind(profile, where, factories[spec.type], spec.params, {}, f"{what} {spec.type!r}")
+    bound = _bind(profile, where, factories[spec.type], spec.params, {}, f"{what} {spec.type!r}")
+    if kind == "suitcases":  # built once to check the values: a suitcase writes at run start
+        try:
+            factories[spec.type](*bound.args, **bound.kwargs)
+        except Exception as exc:
+            raise profile.error(where, f"{type(exc).__name__}: {exc}") from exc

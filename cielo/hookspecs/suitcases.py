@@ -21,7 +21,9 @@ def cielo_suitcases() -> Mapping[str, SuitcaseFactory] | None:
         called as ``factory(**params)`` with a profile's ``[suitcases.NAME]`` table
         (typically ``directory`` and ``file_template``); the factory returns
         ``callback(name, doc)`` that writes every run it sees, one writer per run.
-        ``None`` offers nothing. A name offered by two plugins is an error that names
+        The factory is also called once when a profile is loaded, to check its
+        parameters: raise there for values that cannot work, and write nothing before a
+        run starts. ``None`` offers nothing. A name offered by two plugins is an error that names
         both.
     """
 

@@ -46,7 +46,7 @@ from ._readers import BUILTIN_READERS, HDF5Reader, ReaderRegistry, TIFFReader, r
 from ._run import Run, Stream
 from ._schema import SCHEMA_VERSION, migrate, schema_version
 from ._suitcase import Suitcase, SuitcaseCallback, suitcase_factory
-from ._templates import DEFAULT_TEMPLATE, render_template, reserve_path
+from ._templates import DEFAULT_TEMPLATE, path_inside, render_template, reserve_path
 from ._writer import CatalogWriter
 
 __all__ = [
@@ -94,6 +94,7 @@ __all__ = [
     "open_catalog",
     "pack_events",
     "parse_query",
+    "path_inside",
     "render_template",
     "replay",
     "resource_path",

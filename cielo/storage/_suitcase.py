@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,14 @@ from typing import Any, ClassVar
 
 from ._documents import RunRouter, pack_events, unpack_datum_page, unpack_event_page
 from ._errors import SuitcaseError
-from ._templates import DEFAULT_TEMPLATE, check_template, render_template, reserve_path
+from ._templates import (
+    DEFAULT_TEMPLATE,
+    check_template,
+    path_inside,
+    render_template,
+    reserve_path,
+    safe_name,
+)
 
 __all__ = ["Suitcase", "suitcase_factory"]
 
@@ -23,7 +31,8 @@ class Suitcase:
     ``descriptor``, ``event`` *or* ``event_page`` (the base turns each into the other),
     ``resource``, ``datum`` *or* ``datum_page``, ``stream_resource``, ``stream_datum``,
     ``stop`` and ``close``. Files are made with :meth:`new_file`, named from
-    ``file_template`` over the run-start document, never overwriting.
+    ``file_template`` over the run-start document, never overwriting, never outside
+    ``directory``.
 
     :param start: the run-start document.
     :param directory: where the files go (created if needed).
@@ -43,15 +52,31 @@ class Suitcase:
         self.directory = Path(directory).expanduser()
         self.file_template = file_template
         self.stem = render_template(file_template, start)
+        path_inside(self.directory, self.stem)  # refused before anything is written
         self.start_doc = start
         #: Every file this writer made, by label (``"stream:primary"``, ``"archive"``).
         self.artifacts: dict[str, list[Path]] = {}
         self.start(start)
 
+    @classmethod
+    def check(cls, params: dict[str, Any]) -> None:
+        """Refuse parameter values that could not work, before any run (raise
+        :class:`SuitcaseError`); subclasses extend it for their own parameters."""
+        directory = params.get("directory", ".")
+        if not isinstance(directory, (str, os.PathLike)):
+            raise SuitcaseError(f"directory must be a path, not {directory!r}")
+        text = os.fspath(directory)
+        if "\x00" in str(text) or not str(text).strip():
+            raise SuitcaseError(f"directory {text!r} is not a usable folder name")
+        path = Path(text).expanduser()
+        if path.exists() and not path.is_dir():
+            raise SuitcaseError(f"directory {text!r} exists and is not a folder")
+        check_template(params.get("file_template", DEFAULT_TEMPLATE))
+
     # -- files ----------------------------------------------------------------------
     def new_file(self, suffix: str, label: str, *, extra: str = "") -> Path:
         """Reserve a new file ``<stem><extra><suffix>`` and record it under ``label``."""
-        path = reserve_path(self.directory, self.stem + extra, suffix)
+        path = reserve_path(self.directory, self.stem + (safe_name(extra) if extra else ""), suffix)
         self.artifacts.setdefault(label, []).append(path)
         return path
 
@@ -123,7 +148,9 @@ class SuitcaseCallback(RunRouter):
 def suitcase_factory(cls: type[Suitcase]) -> Callable[..., SuitcaseCallback]:
     """A suitcase factory for the ``cielo_suitcases`` hook: ``factory(**params)``.
 
-    Bad parameters fail here, when a profile is loaded, not at the first run.
+    The factory's signature is the suitcase's typed keyword parameters, so a profile's
+    wrong types are named when it is loaded; :meth:`Suitcase.check` then refuses bad
+    values (a directory that cannot be one, a file name too long, ...).
     """
     accepted = _accepted_parameters(cls)
 
@@ -134,29 +161,29 @@ def suitcase_factory(cls: type[Suitcase]) -> Callable[..., SuitcaseCallback]:
                 f"{cls.kind} suitcase: unknown parameter(s) {', '.join(unknown)}; "
                 f"accepted: {', '.join(accepted)}"
             )
-        if "file_template" in params:
-            try:
-                check_template(params["file_template"])
-            except SuitcaseError as exc:
-                raise SuitcaseError(f"{cls.kind} suitcase: {exc}") from None
+        try:
+            cls.check(params)
+        except SuitcaseError as exc:
+            raise SuitcaseError(f"{cls.kind} suitcase: {exc}") from None
         return SuitcaseCallback(cls, params)
 
     factory.__name__ = f"{cls.kind}_factory"
     factory.__doc__ = cls.__doc__
+    factory.__signature__ = inspect.Signature(list(accepted.values()))  # type: ignore[attr-defined]
     return factory
 
 
-def _accepted_parameters(cls: type[Suitcase]) -> list[str]:
+def _accepted_parameters(cls: type[Suitcase]) -> dict[str, inspect.Parameter]:
     """Keyword parameters of the suitcase's ``__init__`` chain (``**params`` passes up)."""
-    import inspect
-
-    names: list[str] = []
+    accepted: dict[str, inspect.Parameter] = {}
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
-        params = inspect.signature(init).parameters.values()
-        names += [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in names]
+        params = inspect.signature(init, eval_str=True).parameters.values()
+        for p in params:
+            if p.kind is p.KEYWORD_ONLY and p.name not in accepted:
+                accepted[p.name] = p
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
-    return names
+    return accepted

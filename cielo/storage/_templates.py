@@ -11,12 +11,22 @@ from typing import Any
 
 from ._errors import SuitcaseError
 
-__all__ = ["DEFAULT_TEMPLATE", "check_template", "render_template", "reserve_path"]
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "check_template",
+    "path_inside",
+    "render_template",
+    "reserve_path",
+    "safe_name",
+]
 
 #: The default file name (without suffix) of a run's export.
 DEFAULT_TEMPLATE = "{scan_id}-{plan_name}-{uid:.8}"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=@-]+")
+_NAME_MAX = 255  # bytes in a file name on every common file system
+_NAME_ROOM = _NAME_MAX - 64  # what a template's text may take: fields, "-N", suffixes need room
+_FIELD_MAX = 64  # characters a field's value gives a name (longer values are cut)
 
 
 class _Formatter(string.Formatter):
@@ -32,8 +42,14 @@ class _Formatter(string.Formatter):
         return self.md[key]
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        text = super().format_field(value, format_spec)
-        return _UNSAFE.sub("_", text).strip("_") or "_"  # no separators from values
+        return safe_name(super().format_field(value, format_spec))
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one file-name component: no separators, never ``.`` or ``..``
+    (characters outside ``A-Za-z0-9._+=@-`` become ``_``; cut to 64 characters)."""
+    name = _UNSAFE.sub("_", text).strip("_")[:_FIELD_MAX]
+    return "_" if not name.strip(".") else name
 
 
 def render_template(template: str, start: Mapping[str, Any]) -> str:
@@ -62,6 +78,19 @@ def check_template(template: str) -> None:
             f"bad file template {template!r}: {exc}; write fields as {{key}}, e.g. "
             "'{scan_id}-{plan_name}' (double the braces for a literal one: '{{')"
         ) from exc
+    parts = template.replace("\\", "/").split("/")
+    if template.startswith(("/", "\\", "~")) or ".." in parts or "." in parts or "" in parts:
+        raise SuitcaseError(
+            f"bad file template {template!r}: it must name files inside the suitcase's "
+            "directory, with '/' only between non-empty folder names (no '.', '..', leading "
+            "'/' or '~'); set the folder with directory = ..."
+        )
+    longest = max(len(part.encode()) for part in _literal(template).split("/"))
+    if longest > _NAME_ROOM:
+        raise SuitcaseError(
+            f"bad file template {template!r}: a file or folder name of {longest} bytes "
+            f"leaves no room under the {_NAME_MAX}-byte limit; shorten it (or use '/')"
+        )
     for field in fields:
         if not field or field.isdigit():
             raise SuitcaseError(
@@ -70,13 +99,18 @@ def check_template(template: str) -> None:
             )
 
 
+def _literal(template: str) -> str:
+    """The template's text outside its fields."""
+    return "".join(text for text, *_ in string.Formatter().parse(template))
+
+
 def reserve_path(directory: str | os.PathLike[str], stem: str, suffix: str) -> Path:
     """Create and return a new empty file ``directory/stem[-N]suffix`` that did not exist.
 
     The file is created atomically (``open(..., "x")``), so two writers never get the
     same name and nothing is overwritten: ``-1``, ``-2``, ... is appended as needed.
     """
-    base = Path(directory) / stem
+    base = path_inside(directory, stem)
     base.parent.mkdir(parents=True, exist_ok=True)
     for n in range(100_000):
         path = base.with_name(f"{base.name}{'' if n == 0 else f'-{n}'}{suffix}")
@@ -86,3 +120,17 @@ def reserve_path(directory: str | os.PathLike[str], stem: str, suffix: str) -> P
         except FileExistsError:
             continue
     raise SuitcaseError(f"no free file name for {base}{suffix} after 100000 attempts")
+
+
+def path_inside(directory: str | os.PathLike[str], relative: str) -> Path:
+    """``directory / relative``, refused unless it stays inside ``directory`` once resolved
+    (``..`` components, absolute names and symbolic links leading out are all caught)."""
+    root = Path(directory).expanduser()
+    path = root / relative
+    real_root = root.resolve()
+    if Path(relative).is_absolute() or not path.resolve().is_relative_to(real_root):
+        raise SuitcaseError(
+            f"refusing to write {str(path)!r}: it is outside the suitcase directory "
+            f"{str(real_root)!r}; check the file template and the metadata it uses"
+        )
+    return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from cielo.storage import Suitcase, dumps
+from cielo.storage import Suitcase, SuitcaseError, dumps
 from cielo.storage._archive import msgpack_default
 
 __all__ = ["JSONLSuitcase", "MsgpackSuitcase"]
@@ -30,6 +30,15 @@ class JSONLSuitcase(Suitcase):
         self._n = 0
         self._file: IO[str] | None = None
         super().__init__(start, **params)
+
+    @classmethod
+    def check(cls, params: dict[str, Any]) -> None:
+        super().check(params)
+        flush_every = params.get("flush_every", 1000)
+        if isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1:
+            raise SuitcaseError(
+                f"flush_every must be a whole number of documents, at least 1, not {flush_every!r}"
+            )
 
     def start(self, doc: Document) -> None:
         self.path = self.new_file(".jsonl", "archive")

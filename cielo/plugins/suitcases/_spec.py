@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import IO, Any
 
-from cielo.storage import Suitcase
+from cielo.storage import Suitcase, path_inside
 
 __all__ = ["SpecSuitcase"]
 
@@ -55,7 +55,7 @@ class SpecSuitcase(Suitcase):
 
     def start(self, doc: Document) -> None:
         if self.append:
-            self.path = self.directory / f"{self.stem}.spec"
+            self.path = path_inside(self.directory, f"{self.stem}.spec")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.artifacts.setdefault("spec", []).append(self.path)
             self._file = open(self.path, "a", encoding="utf-8")

@@ -1,0 +1,118 @@
+// cielo's web application: the login screen, then the pages, on top of the HTTP API.
+
+import { StrictMode, useCallback, useEffect, useMemo, useState } from "react";
+import type { MouseEvent, ReactNode } from "react";
+import { createRoot } from "react-dom/client";
+import { Api } from "./api";
+import { EnvironmentPage } from "./pages/Environment";
+import { HistoryPage } from "./pages/History";
+import { LoginPage } from "./pages/Login";
+import { QueuePage } from "./pages/Queue";
+import { ServerProvider, useServer } from "./server";
+import "./styles.css";
+
+const KEY_STORAGE = "cielo.apiKey";
+
+const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
+  "/": { title: "Queue", render: () => <QueuePage /> },
+  "/history": { title: "History", render: () => <HistoryPage /> },
+  "/environment": { title: "Environment", render: () => <EnvironmentPage /> },
+};
+
+/** The page shown follows the address bar (the server answers index.html for these paths). */
+function usePath(): [string, (path: string) => void] {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const back = () => setPath(window.location.pathname);
+    window.addEventListener("popstate", back);
+    return () => window.removeEventListener("popstate", back);
+  }, []);
+  const go = useCallback((next: string) => {
+    window.history.pushState(null, "", next);
+    setPath(next);
+  }, []);
+  return [path, go];
+}
+
+function Header(props: { path: string; go: (path: string) => void; onLogout: () => void }) {
+  const { status, connectionError } = useServer();
+  const link = (to: string) => (e: MouseEvent) => {
+    e.preventDefault();
+    props.go(to);
+  };
+  return (
+    <header className="top">
+      <span className="brand">
+        <img src="/favicon.svg" alt="" width="22" height="22" /> cielo
+      </span>
+      <nav aria-label="Pages">
+        {Object.entries(PAGES).map(([to, page]) => (
+          <a key={to} href={to} onClick={link(to)} aria-current={props.path === to ? "page" : undefined}>
+            {page.title}
+          </a>
+        ))}
+      </nav>
+      <span className="badge" role="status" aria-live="polite">
+        {connectionError ? (
+          <span className="error">{connectionError}</span>
+        ) : (
+          <>
+            {status?.manager_state ?? "connecting"}
+            {status?.re_state ? ` · RE ${status.re_state}` : ""}
+          </>
+        )}
+      </span>
+      <button type="button" className="link" onClick={props.onLogout}>
+        Log out
+      </button>
+    </header>
+  );
+}
+
+function App() {
+  const [key, setKey] = useState<string | null>(() => sessionStorage.getItem(KEY_STORAGE));
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [path, go] = usePath();
+  const api = useMemo(() => (key ? new Api(key) : null), [key]);
+
+  const login = (next: string) => {
+    sessionStorage.setItem(KEY_STORAGE, next);
+    setNotice(undefined);
+    setKey(next);
+  };
+  const logout = useCallback(() => {
+    sessionStorage.removeItem(KEY_STORAGE);
+    setKey(null);
+  }, []);
+  const expired = useCallback(() => {
+    setNotice("The server no longer accepts this API key: log in again.");
+    logout();
+  }, [logout]);
+
+  const page = PAGES[path];
+  useEffect(() => {
+    document.title = `${key ? (page?.title ?? "Not found") : "Log in"} · cielo`;
+  }, [key, page]);
+
+  if (!api) return <LoginPage onLogin={login} notice={notice} />;
+  return (
+    <ServerProvider api={api} onUnauthorized={expired}>
+      <Header path={path} go={go} onLogout={logout} />
+      <main id="content">
+        {page ? (
+          page.render()
+        ) : (
+          <p className="card">
+            No page at <code>{path}</code>.
+          </p>
+        )}
+      </main>
+    </ServerProvider>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,55 @@
+// The worker environment (the loaded profile): open, close, destroy a stuck worker.
+
+import { Action } from "../components/Action";
+import { useServer } from "../server";
+
+export function EnvironmentPage() {
+  const { api, status, devices } = useServer();
+  const exists = status?.worker_environment_exists ?? false;
+  const names = Object.keys(devices?.devices_allowed ?? {}).sort();
+  return (
+    <div className="page">
+      <section className="card" aria-labelledby="env-title">
+        <h2 id="env-title">Environment</h2>
+        <dl className="state">
+          <dt>Environment</dt>
+          <dd data-testid="env-state">{status ? (exists ? "open" : "closed") : "…"}</dd>
+          <dt>Worker</dt>
+          <dd>{status?.worker_environment_state ?? "…"}</dd>
+          <dt>Manager</dt>
+          <dd>{status?.manager_state ?? "…"}</dd>
+        </dl>
+        <div className="controls" role="group" aria-label="Environment controls">
+          <Action label="Open" run={api.environmentOpen} disabled={exists} />
+          <Action
+            label="Close"
+            run={api.environmentClose}
+            disabled={!exists}
+            confirm="Close the environment? The queue is kept; nothing can run until it is opened again."
+          />
+          <Action
+            label="Destroy"
+            run={api.environmentDestroy}
+            disabled={!exists}
+            danger
+            confirm="Destroy the environment? The worker process is killed, with whatever it is running."
+          />
+        </div>
+      </section>
+      <section className="card" aria-labelledby="devices-title">
+        <h2 id="devices-title">Devices</h2>
+        {names.length === 0 ? (
+          <p className="muted">No devices (the environment is closed, or the profile has none).</p>
+        ) : (
+          <ul className="devices">
+            {names.map((n) => (
+              <li key={n}>
+                <code>{n}</code>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+// Log in with an API key: typed into a password field, Enter submits. The key is checked
+// against /api/status before it is kept (in sessionStorage: gone when the tab closes).
+
+import { useState } from "react";
+import type { FormEvent } from "react";
+import { Api, errorText } from "../api";
+
+export function LoginPage(props: { onLogin: (key: string) => void; notice?: string }) {
+  const [key, setKey] = useState("");
+  const [error, setError] = useState<string | null>(props.notice ?? null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await new Api(key.trim()).status();
+      props.onLogin(key.trim());
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="login">
+      <form onSubmit={submit} className="card" aria-labelledby="login-title">
+        <h1 id="login-title">
+          <img src="/favicon.svg" alt="" width="28" height="28" /> cielo
+        </h1>
+        <label htmlFor="api-key">API key</label>
+        <input
+          id="api-key"
+          name="api-key"
+          type="password"
+          autoComplete="current-password"
+          autoFocus
+          required
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+        />
+        <button type="submit" disabled={busy || key.trim() === ""}>
+          Log in
+        </button>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}

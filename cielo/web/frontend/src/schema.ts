@@ -1,0 +1,141 @@
+// From a plan's parameter schema (cielo.core's signature_schema) to what the form library
+// draws, and from the filled form back to a queue item's args and kwargs.
+
+import type { ErrorSchema, UiSchema } from "@rjsf/utils";
+import type { JsonSchema } from "./types";
+
+export interface PlanForm {
+  schema: JsonSchema;
+  uiSchema: UiSchema;
+  /** Parameters the form leaves out: Python-only values (callables) a browser cannot give. */
+  omitted: string[];
+}
+
+const isNull = (s: JsonSchema) => s.type === "null";
+const pythonOnly = (s: JsonSchema): boolean =>
+  s["x-cielo-python"] !== undefined || (s.anyOf !== undefined && s.anyOf.filter((a) => !isNull(a)).every(pythonOnly));
+
+/** Docstring text reads better without reStructuredText's double backquotes. */
+export const plainText = (text: string | undefined) => (text ?? "").replace(/``/g, "");
+
+function field(schema: JsonSchema, optional: boolean): JsonSchema {
+  let s: JsonSchema = { ...schema };
+  if (s.anyOf) {
+    const alternatives = s.anyOf.filter((a) => !isNull(a) && !pythonOnly(a)).map((a) => field(a, false));
+    // An optional parameter whose only other choice is None: leaving the field empty means None.
+    if (optional && alternatives.length === 1) {
+      const { anyOf: _drop, ...rest } = s;
+      s = { ...rest, ...alternatives[0], description: s.description ?? alternatives[0].description };
+    } else {
+      s.anyOf = alternatives.map((a) => ({ title: choiceTitle(a), ...a }));
+    }
+  }
+  if (s.default === null) delete s.default;
+  if (s.type === "array" && s.items) {
+    s.items = field(s.items, false);
+    if (s.items.enum) s.uniqueItems = true; // a set of devices: drawn as checkboxes
+  }
+  if (s.type === "object" && s.additionalProperties !== undefined && typeof s.additionalProperties === "object") {
+    const values = s.additionalProperties;
+    // Free-form values (metadata): entered as text.
+    if (Object.keys(values).length === 0) s.additionalProperties = { type: "string" };
+  }
+  if (s.description) s.description = plainText(s.description);
+  return s;
+}
+
+function choiceTitle(s: JsonSchema): string {
+  if (s["x-cielo-device"]) return `device (${s["x-cielo-device"]})`;
+  if (Array.isArray(s.type)) return s.type.join(" or ");
+  if (s.type === "array") return `list of ${s.items ? choiceTitle(s.items) : "values"}`;
+  return String(s.type ?? "value");
+}
+
+/** The form for one plan: its parameters, with optional ones marked for folding away. */
+export function planForm(planSchema: JsonSchema): PlanForm {
+  const required = new Set(planSchema.required ?? []);
+  const properties: Record<string, JsonSchema> = {};
+  const uiSchema: UiSchema = { "ui:submitButtonOptions": { norender: true } };
+  const omitted: string[] = [];
+  for (const [name, raw] of Object.entries(planSchema.properties ?? {})) {
+    if (pythonOnly(raw)) {
+      omitted.push(name);
+      continue;
+    }
+    const s = field(raw, !required.has(name));
+    properties[name] = { title: name, ...s };
+    const ui: UiSchema = {};
+    if (s.type === "array" && s.items?.enum) ui["ui:widget"] = "checkboxes";
+    if (raw["x-cielo-kind"] === "var_positional") ui["ui:help"] = "Given as positional arguments, in this order.";
+    uiSchema[name] = ui;
+  }
+  const schema: JsonSchema = {
+    type: "object",
+    properties,
+    required: [...required].filter((n) => n in properties),
+    additionalProperties: false,
+  };
+  return { schema, uiSchema, omitted };
+}
+
+const given = (v: unknown) => v !== undefined && v !== null && !(typeof v === "string" && v === "");
+
+/**
+ * A queue item's `args` and `kwargs` from the filled form.
+ *
+ * Parameters are passed by name, except when the plan takes `*args` and the user gave
+ * some: then the parameters before `*args` and the `*args` values are positional, as in
+ * `scan(detectors, motor, -1, 1, num=5)`.
+ */
+export function itemArguments(
+  planSchema: JsonSchema,
+  data: Record<string, unknown>,
+): { args: unknown[]; kwargs: Record<string, unknown> } {
+  const entries = Object.entries(planSchema.properties ?? {});
+  const varIndex = entries.findIndex(([, s]) => s["x-cielo-kind"] === "var_positional");
+  const varName = varIndex >= 0 ? entries[varIndex][0] : undefined;
+  const varValues = varName ? data[varName] : undefined;
+  const positional = Array.isArray(varValues) && varValues.length > 0;
+  const args: unknown[] = [];
+  const kwargs: Record<string, unknown> = {};
+  entries.forEach(([name, s], index) => {
+    const value = data[name];
+    if (positional && index < varIndex) {
+      args.push(given(value) ? value : (s.default ?? null));
+    } else if (name === varName) {
+      if (positional) args.push(...(varValues as unknown[]));
+    } else if (given(value)) {
+      kwargs[name] = value;
+    }
+  });
+  return { args, kwargs };
+}
+
+/** The form's values for an existing item (to duplicate or edit it in the form). */
+export function formData(planSchema: JsonSchema, args: unknown[] = [], kwargs: Record<string, unknown> = {}) {
+  const data: Record<string, unknown> = {};
+  const entries = Object.entries(planSchema.properties ?? {});
+  let i = 0;
+  for (const [name, s] of entries) {
+    if (i >= args.length) break;
+    if (s["x-cielo-kind"] === "var_positional") {
+      data[name] = args.slice(i);
+      i = args.length;
+    } else if (s["x-cielo-kind"] !== "keyword_only") {
+      data[name] = args[i++];
+    }
+  }
+  return { ...data, ...kwargs };
+}
+
+/**
+ * The server's refusal shown at the field it names (a parameter quoted in the message),
+ * else at the top of the form.
+ */
+export function serverErrors(message: string, names: string[]): ErrorSchema {
+  const named = names
+    .filter((n) => new RegExp(`['"\`]${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}['"\`]`).test(message))
+    .sort((a, b) => message.indexOf(a) - message.indexOf(b));
+  if (named.length > 0) return { [named[0]]: { __errors: [message] } } as ErrorSchema;
+  return { __errors: [message] } as ErrorSchema;
+}

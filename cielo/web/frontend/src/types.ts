@@ -1,0 +1,121 @@
+// Payloads of cielo's HTTP API, which follows bluesky-httpserver's paths and payloads.
+// Only the fields the web application reads are typed; servers may send more.
+
+/** A JSON schema as the server describes plan parameters (draft 2020-12 subset). */
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  minimum?: number;
+  maximum?: number;
+  uniqueItems?: boolean;
+  "x-cielo-device"?: string;
+  "x-cielo-kind"?: "var_positional" | "keyword_only" | string;
+  "x-cielo-python"?: string;
+  [key: string]: unknown;
+}
+
+export interface PlanQueueMode {
+  loop: boolean;
+  ignore_failures: boolean;
+}
+
+/** `/api/status`: states plus change counters (a counter changes whenever its object does). */
+export interface Status {
+  msg: string;
+  items_in_queue: number;
+  items_in_history: number;
+  running_item_uid: string | null;
+  manager_state: string;
+  queue_stop_pending: boolean;
+  queue_autostart_enabled?: boolean;
+  worker_environment_exists: boolean;
+  worker_environment_state: string;
+  re_state: string | null;
+  pause_pending?: boolean;
+  plan_queue_uid: string;
+  plan_history_uid: string;
+  plans_allowed_uid: string;
+  devices_allowed_uid: string;
+  run_list_uid?: string;
+  lock_info_uid?: string;
+  plan_queue_mode?: PlanQueueMode;
+  [key: string]: unknown;
+}
+
+export interface ItemResult {
+  exit_status: string;
+  run_uids: string[];
+  scan_ids: number[];
+  time_start: number;
+  time_stop: number;
+  msg: string;
+  traceback: string;
+}
+
+/** What a client submits: a plan (or instruction) by name with JSON arguments. */
+export interface NewItem {
+  item_type: "plan" | "instruction" | "function";
+  name: string;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+}
+
+export interface QueueItem extends NewItem {
+  item_uid: string;
+  user?: string;
+  user_group?: string;
+  result?: ItemResult;
+}
+
+export interface QueueGet {
+  items: QueueItem[];
+  running_item: QueueItem | Record<string, never>;
+  plan_queue_uid: string;
+}
+
+export interface HistoryGet {
+  items: QueueItem[];
+  plan_history_uid: string;
+}
+
+export interface AllowedPlan {
+  name: string;
+  description?: string;
+  /** cielo's JSON schema of the plan's parameters (what the forms are drawn from). */
+  schema?: JsonSchema;
+  [key: string]: unknown;
+}
+
+export interface PlansAllowed {
+  plans_allowed: Record<string, AllowedPlan>;
+  plans_allowed_uid: string;
+}
+
+export interface AllowedDevice {
+  classname?: string;
+  is_movable?: boolean;
+  is_readable?: boolean;
+  [key: string]: unknown;
+}
+
+export interface DevicesAllowed {
+  devices_allowed: Record<string, AllowedDevice>;
+  devices_allowed_uid: string;
+}
+
+/** Where an added or moved item goes: at most one of these. */
+export interface Position {
+  pos?: number | "front" | "back";
+  before_uid?: string;
+  after_uid?: string;
+}
+
+export type PauseOption = "deferred" | "immediate";

@@ -1,0 +1,111 @@
+"""Fixtures for the web application's tests: a real headless Chromium, driven by Playwright.
+
+The browser is Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``; Playwright
+is installed with ``PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1`` and never downloads one). Without
+it the browser tests skip, and fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cielo.testing import free_port, require_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+#: Set to a folder (``docs/web`` to refresh the docs' pictures) to keep the screenshots.
+SCREENSHOTS_ENV = "CIELO_WEB_SCREENSHOTS"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_server("playwright is not installed (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pip install playwright)")
+    if not CHROMIUM.exists():
+        require_server(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where a test saves a screenshot of each page it visits."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class PageWatch:
+    """What a page reported that a user would call broken: console errors, failed requests."""
+
+    def __init__(self, page: Any) -> None:
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url}: {r.failure}"))
+        page.on("response", self._response)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type in ("error", "warning"):
+            self.problems.append(f"console {msg.type}: {msg.text}")
+
+    def _response(self, response: Any) -> None:
+        # An API refusal of a wrong key is part of what the tests do; anything else is not.
+        if response.status >= 400 and "/api/" not in response.url:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context and page (tablet-sized) whose problems the test can check."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.watch = PageWatch(page)
+    yield page
+    context.close()
+
+
+class ThreadedServer:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread of this process."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"uvicorn did not start on port {self.port}")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -2,7 +2,7 @@
 
 from ._common import add_profile_option, environment_from_args
 from ._main import COMMAND_MODULES, build_parser, main
-from ._parse import ALLOWED, PlanCall, parse_plan_call
+from cielo.plans import ALLOWED, PlanCall, parse_plan_call
 
 __all__ = [
     "ALLOWED",

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cielo.core import Environment, PlanParameterError, bind_parameters, signature_schema
+from cielo.core import PlanParameterError, signature_schema
+from cielo.plans import check_plan, prepare_plan_text
 
 from ._common import add_profile_option, environment_from_args, print_json
 from ._inventory import plan_summary
-from ._parse import parse_plan_call
 
-__all__ = ["register", "plan_from_text", "summary_as_dict"]
+__all__ = ["register", "summary_as_dict"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,14 +68,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
     check.set_defaults(func=_check)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
-
-
-def plan_from_text(env: Environment, text: str) -> Any:
-    """Parse ``text`` (as ``cielo run`` does), check its parameters, and build the plan."""
-    call = parse_plan_call(text, env.plans, env.devices)
-    plan = env.plans[call.plan]
-    bound = bind_parameters(plan, call.args, call.kwargs, env.devices, what=f"plan {call.plan!r}")
-    return plan(*bound.args, **bound.kwargs)
 
 
 def summary_as_dict(summary: Any) -> dict[str, Any]:
@@ -130,7 +122,7 @@ def _summarize(args: argparse.Namespace) -> int:
     from cielo.plans import summarize_plan
 
     env = environment_from_args(args)
-    summary = summarize_plan(plan_from_text(env, args.plan))
+    summary = summarize_plan(prepare_plan_text(env, args.plan, check=False)())
     if args.json:
         print_json(summary_as_dict(summary))
     else:
@@ -139,9 +131,8 @@ def _summarize(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from cielo.plans import check_limits
-
     env = environment_from_args(args)
-    summary = check_limits(plan_from_text(env, args.plan))  # LimitError -> exit 1
+    # the same check `cielo run` makes before it opens a run (without connecting devices)
+    summary = check_plan(prepare_plan_text(env, args.plan, check=False), connect=False)  # LimitError -> exit 1
     print(f"ok: all {len(summary.moves)} moves are within the limits")
     return 0

@@ -96,12 +96,28 @@ from ._supplemental import (
     monitor_during_wrapper,
 )
 from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
+from ._text import (
+    ALLOWED,
+    PlanCall,
+    PreparedPlan,
+    check_plan,
+    parse_plan_call,
+    prepare_plan,
+    prepare_plan_text,
+)
 from ._trajectory import Trajectory
 
 __all__ = [
     "FEEDBACK_GROUP",
     "profile_plan",
     "subscribe_profile",
+    "ALLOWED",
+    "PlanCall",
+    "PreparedPlan",
+    "check_plan",
+    "parse_plan_call",
+    "prepare_plan",
+    "prepare_plan_text",
     "Move",
     "PlanSummary",
     "check_limits",

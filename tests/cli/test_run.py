@@ -53,11 +53,17 @@ def test_documents_are_valid_and_carry_profile_metadata(tmp_path: Path, validate
     assert [e["data"]["mono"] for e in events[:7]] == [7092, 7102, 7112, 7117, 7122, 7127, 7132]
 
 
-def test_a_failing_plan_exits_non_zero_with_the_reason(tmp_path: Path, capsys):
+def test_limits_are_checked_before_motion_with_plan_checks_message(tmp_path: Path, capsys):
+    """A move outside the limits is refused before anything moves or a run opens (exit 2)."""
+    path = str(profile_copy(tmp_path))
     text = "xafs_scan([i0], mono, 40000, bounds=[-20, 0], steps=[10], times=[0.1])"
-    assert main(["run", "--profile", str(profile_copy(tmp_path)), text]) == 1
+    assert main(["plan", "check", "--profile", path, text]) == 1
+    checked = capsys.readouterr().err
+    assert "39980" in checked and "outside the limits" in checked
+    assert main(["run", "--profile", path, text]) == 2
     captured = capsys.readouterr()
-    assert "39980" in captured.err and "outside the limits" in captured.err
+    assert captured.err == checked and captured.out == ""
+    assert not (tmp_path / "logbook.txt").exists()  # no run was opened
 
 
 SIM_DEVICES = {
@@ -95,7 +101,7 @@ def test_default_sim_profile_runs_a_scan_from_text(capsys, validate):
 
 
 def test_a_plan_parameter_error_names_the_parameter(capsys):
-    assert main(["run", "-q", "scan([motor], det, -1, 1, 5)"]) == 1
+    assert main(["run", "-q", "scan([motor], det, -1, 1, 5)"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("cielo: error: plan 'scan'") and "det" in err
 

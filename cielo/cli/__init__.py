@@ -1,8 +1,9 @@
 """The ``cielo`` command line (argparse), and helpers subcommands share."""
 
+from typing import Any
+
 from ._common import add_profile_option, environment_from_args
 from ._main import COMMAND_MODULES, build_parser, main
-from cielo.plans import ALLOWED, PlanCall, parse_plan_call
 
 __all__ = [
     "ALLOWED",
@@ -14,3 +15,14 @@ __all__ = [
     "main",
     "parse_plan_call",
 ]
+
+_FROM_PLANS = ("ALLOWED", "PlanCall", "parse_plan_call")
+
+
+def __getattr__(name: str) -> Any:
+    # plan-text parsing lives in cielo.plans, imported on first use (not by `cielo --help`)
+    if name in _FROM_PLANS:
+        import cielo.plans
+
+        return getattr(cielo.plans, name)
+    raise AttributeError(f"module 'cielo.cli' has no attribute {name!r}")

@@ -148,4 +148,3 @@ class RunControl:
     def _say(self, text: str) -> None:
         self.stderr.write(text)
         self.stderr.flush()
-

@@ -15,7 +15,6 @@ import argparse
 from typing import Any
 
 from cielo.core import PlanParameterError, signature_schema
-from cielo.plans import check_plan, prepare_plan_text
 
 from ._common import add_profile_option, environment_from_args, print_json
 from ._inventory import plan_summary
@@ -119,7 +118,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _summarize(args: argparse.Namespace) -> int:
-    from cielo.plans import summarize_plan
+    from cielo.plans import prepare_plan_text, summarize_plan
 
     env = environment_from_args(args)
     summary = summarize_plan(prepare_plan_text(env, args.plan, check=False)())
@@ -131,8 +130,12 @@ def _summarize(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from cielo.plans import check_plan, prepare_plan_text
+
     env = environment_from_args(args)
     # the same check `cielo run` makes before it opens a run (without connecting devices)
-    summary = check_plan(prepare_plan_text(env, args.plan, check=False), connect=False)  # LimitError -> exit 1
+    summary = check_plan(
+        prepare_plan_text(env, args.plan, check=False), connect=False
+    )  # LimitError -> exit 1
     print(f"ok: all {len(summary.moves)} moves are within the limits")
     return 0

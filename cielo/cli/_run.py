@@ -15,13 +15,15 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cielo.core import CieloError, Environment, InstrumentLock, RunEngine
-from cielo.plans import PreparedPlan, prepare_plan_text, subscribe_profile
 
 from ._common import add_profile_option, environment_from_args
 from ._control import EXIT_CODES, RunControl
+
+if TYPE_CHECKING:  # cielo.plans is imported when a plan runs, not by `cielo --help`
+    from cielo.plans import PreparedPlan
 
 __all__ = ["register", "run_plan_text", "run_prepared"]
 
@@ -67,9 +69,9 @@ def run_plan_text(
         and catalog still store the runs, so nothing run quietly is lost.
     :param subscribers: more document callbacks to subscribe.
     """
-    result = run_prepared(
-        env, prepare_plan_text(env, text), quiet=quiet, subscribers=subscribers
-    )
+    from cielo.plans import prepare_plan_text
+
+    result = run_prepared(env, prepare_plan_text(env, text), quiet=quiet, subscribers=subscribers)
     return tuple(result)
 
 
@@ -85,6 +87,8 @@ def run_prepared(
 
     :param control: drives ``RE(plan)`` (Ctrl-C, SIGTERM); default: a plain call.
     """
+    from cielo.plans import subscribe_profile
+
     profile_subscribers = env.make_subscribers(callbacks=not quiet)
     # the profile's metadata reaches every run start through env.pm (not RE.md, which persists);
     # the engine closes (draining its subscribers) before the writers and the catalog close
@@ -132,6 +136,8 @@ class _Progress:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from cielo.plans import prepare_plan_text
+
     try:  # everything until the plan starts: a refusal leaves nothing behind
         env = environment_from_args(args)
         plan = prepare_plan_text(env, args.plan)
@@ -144,9 +150,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = _Progress(plan)
     control = RunControl(status=progress.lines)
     try:
-        result = run_prepared(
-            env, plan, quiet=args.quiet, subscribers=[progress], control=control
-        )
+        result = run_prepared(env, plan, quiet=args.quiet, subscribers=[progress], control=control)
     except Exception as exc:  # the plan, a device or storage failed: say why
         if control.ended_by is not None:
             print(f"cielo: run ended ({control.ended_by}): {exc}", file=sys.stderr)

@@ -95,7 +95,6 @@ from ._supplemental import (
     fly_during_wrapper,
     monitor_during_wrapper,
 )
-from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
 from ._text import (
     ALLOWED,
     PlanCall,
@@ -105,6 +104,7 @@ from ._text import (
     prepare_plan,
     prepare_plan_text,
 )
+from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
 from ._trajectory import Trajectory
 
 __all__ = [

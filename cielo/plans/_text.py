@@ -158,9 +158,7 @@ class _Literal:
             for key, val in zip(node.keys, node.values, strict=True):
                 if key is None:
                     raise _refuse(self.source, val, "**unpacking in a dict is not allowed")
-                if not (
-                    isinstance(key, ast.Constant) and isinstance(key.value, str | int | float)
-                ):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str | int | float)):
                     raise _refuse(self.source, key, "dict keys must be strings or numbers")
                 out[key.value] = self.value(val)
             return out
@@ -255,9 +253,7 @@ def prepare_plan(
     supplemental = getattr(env.profile, "supplemental", None) or {}
     names = {n for values in supplemental.values() for n in values}
     used = {n: d for n, d in env.devices.items() if id(d) in ids or n in names}
-    prepared = PreparedPlan(
-        env, name, tuple(args), dict(kwargs or {}), used, text or name, devices
-    )
+    prepared = PreparedPlan(env, name, tuple(args), dict(kwargs or {}), used, text or name, devices)
     if check:
         check_plan(prepared, connect=connect)
     return prepared

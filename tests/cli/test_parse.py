@@ -43,9 +43,9 @@ def test_literals_containers_and_device_names():
         ("count([det])[0]", "count([det])[0]", "not a plan call"),
         ("count({det})", "{det}", "sets"),
         ("count(b'x')", "b'x'", "only numbers, strings"),
-            ("count([det], md={{}: 1})", "{}", "dict keys must be strings or numbers"),
-            ("count([det], md={1j: 2})", "1j", "dict keys must be strings or numbers"),
-            ("count([det], num=1j)", "1j", "only numbers, strings"),
+        ("count([det], md={{}: 1})", "{}", "dict keys must be strings or numbers"),
+        ("count([det], md={1j: 2})", "1j", "dict keys must be strings or numbers"),
+        ("count([det], num=1j)", "1j", "only numbers, strings"),
         ("count(-det)", "-det", "UnaryOp"),
     ],
 )

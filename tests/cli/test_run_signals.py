@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -20,12 +21,12 @@ SLOW = "count([det], num=400, delay=0.05)"  # 20 s unless interrupted
 CLI = [sys.executable, "-m", "cielo.cli"]
 
 
-def wait_until_running(proc: subprocess.Popen[str]) -> None:
+def wait_until_running(alive: Callable[[], bool]) -> None:
     """Until the run has started (the instrument lock is taken, then a few events)."""
     probe = InstrumentLock("sim", holder="probe")
     deadline = time.monotonic() + 60
     while probe.info() is None:
-        assert proc.poll() is None, proc.communicate()
+        assert alive(), "cielo run ended before its plan started"
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(1.0)  # into the run: documents stored, a few points counted
@@ -48,7 +49,7 @@ def test_a_signal_without_a_terminal_aborts_the_run(signum, code, reason):
         text=True,
     )
     try:
-        wait_until_running(proc)
+        wait_until_running(lambda: proc.poll() is None)
         started = time.monotonic()
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
@@ -75,7 +76,7 @@ def test_ctrl_c_on_a_terminal_pauses_and_asks(tmp_path):
         timeout=60,
     )
     try:
-        wait_until_running(child)  # type: ignore[arg-type]
+        wait_until_running(child.isalive)
         child.sendintr()
         child.expect("The plan is paused")
         child.expect(r"s\[t\]atus\? ")

@@ -9,10 +9,23 @@ from typing import Any
 from .core import Msg, RunEngine, hookimpl, load_profile
 from .storage import open_catalog
 
-__all__ = ["Msg", "RunEngine", "__version__", "hookimpl", "load_profile", "open_catalog"]
+__all__ = [
+    "Msg",
+    "RunEngine",
+    "__version__",
+    "hookimpl",
+    "load_profile",
+    "open_catalog",
+    "session",
+]
 
 
 def __getattr__(name: str) -> Any:
+    # ``session`` (the interactive setup) is imported on first use, keeping ``import cielo`` cheap
+    if name == "session":
+        from .shell import session
+
+        return session
     # ``__version__`` is looked up on first use: importlib.metadata costs ~35 ms at import.
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cielo.cli._profiles_cmd",
     "cielo.cli._inventory",
     "cielo.cli._run",
+    "cielo.cli._shell",
     "cielo.cli._hookref",
     "cielo.cli._plan",
     "cielo.cli._catalog",

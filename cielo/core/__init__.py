@@ -17,6 +17,8 @@ from ._errors import (
     RunEngineInterrupted,
     StatusError,
     StatusTimeoutError,
+    UnknownDocumentName,
+    WaitTimeoutError,
 )
 from ._hooks import PluginHooks
 from ._lock import InstrumentBusy, InstrumentLock, LockInfo, default_lock_dir
@@ -36,7 +38,8 @@ from ._status import Status, failed_status, finished_status, status_all
 # isort: split
 from ._commands import CommandContext
 from ._dispatch import DOCUMENT_NAMES, CallbackError
-from ._engine import RunEngine, RunResult
+from ._engine import RunEngine
+from ._results import NO_PLAN_RETURN, RunEngineResult, RunResult
 from ._runmd import PersistentMetadata
 from ._runner import RequestAbort, RequestHalt, RequestStop
 from ._state import EngineState, TransitionError
@@ -81,7 +84,9 @@ __all__ = [
     "RequestAbort",
     "RequestHalt",
     "RequestStop",
+    "NO_PLAN_RETURN",
     "RunEngine",
+    "RunEngineResult",
     "RunResult",
     "SuspendBoolHigh",
     "SuspendBoolLow",
@@ -131,6 +136,8 @@ __all__ = [
     "Status",
     "StatusError",
     "StatusTimeoutError",
+    "UnknownDocumentName",
+    "WaitTimeoutError",
     "bind_parameters",
     "callback_name",
     "default_lock_dir",

@@ -25,6 +25,7 @@ __all__ = [
     "CommandContext",
     "CommandRegistry",
     "Handler",
+    "as_failed_status",
     "call_soon_threadsafe",
     "device_name",
     "is_status",
@@ -70,6 +71,19 @@ def status_failure(status: Any) -> BaseException | None:
     if exc is None and not status.success:
         exc = FailedStatusError(f"{status!r} finished unsuccessfully")
     return exc
+
+
+def as_failed_status(exc: Any, label: str) -> FailedStatusError:
+    """The error a plan receives for a failed status of ``label`` (e.g. ``'m'.set()``):
+    a :class:`FailedStatusError` (Bluesky's ``FailedStatus``) caused by the status's failure."""
+    if isinstance(exc, FailedStatusError):
+        return exc
+    if isinstance(exc, BaseException):
+        error = FailedStatusError(f"{label} failed: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+    else:
+        error = FailedStatusError(f"{label} finished unsuccessfully: {exc!r}")
+    return error
 
 
 async def wait_status(status: Any, timeout: float | None = None) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import RunEngineError
+from ._errors import RunEngineError, UnknownDocumentName
 
 __all__ = ["CallbackError", "Dispatcher", "DOCUMENT_NAMES", "event_model_validator"]
 
@@ -267,7 +267,7 @@ class Dispatcher:
                 + (" (did you swap callback and name?)" if callable(name) else "")
             )
         if name != "all" and name not in DOCUMENT_NAMES:
-            raise ValueError(
+            raise UnknownDocumentName(
                 f"cannot subscribe to documents named {name!r}; use 'all' or one of "
                 f"{sorted(DOCUMENT_NAMES)}"
             )

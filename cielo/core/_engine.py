@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._commands import (
@@ -34,6 +34,7 @@ from ._handlers_flow import FLOW_HANDLERS
 from ._handlers_fly import FLY_HANDLERS
 from ._hooks import PluginHooks
 from ._interrupt import SigintHandler
+from ._results import NO_PLAN_RETURN, RunResult, temporary_subscriptions
 from ._runmd import PersistentMetadata, default_state_file
 from ._runner import (
     Outcome,
@@ -42,7 +43,7 @@ from ._runner import (
     RequestStop,
     ensure_generator,
 )
-from ._state import EngineState, StateMachine
+from ._state import EngineState, StateMachine, TransitionError
 from ._stopping import pause_devices, resume_devices, stop_moved
 
 __all__ = ["RunEngine", "RunResult", "DEFAULT"]
@@ -57,40 +58,6 @@ _BUILTIN_HANDLERS: dict[str, Handler] = {
     **FLOW_HANDLERS,
     **FLY_HANDLERS,
 }
-
-
-class RunResult(tuple):
-    """The uids of the runs a plan opened (iterates as a tuple), plus the outcome.
-
-    Attributes
-    ----------
-    plan_result
-        The plan's return value.
-    exit_status
-        ``"success"``, ``"abort"`` or ``"fail"``.
-    reason
-        Why the plan ended early (empty on success).
-    """
-
-    plan_result: Any
-    exit_status: str
-    reason: str
-
-    def __new__(
-        cls,
-        uids: Iterable[str],
-        plan_result: Any = None,
-        exit_status: str = "success",
-        reason: str = "",
-    ) -> RunResult:
-        self = super().__new__(cls, tuple(uids))
-        self.plan_result = plan_result
-        self.exit_status = exit_status
-        self.reason = reason
-        return self
-
-    def __repr__(self) -> str:
-        return f"RunResult({tuple(self)!r}, exit_status={self.exit_status!r})"
 
 
 def _cielo_version() -> str:
@@ -136,6 +103,10 @@ class RunEngine:
         Debug mode: check every document with event-model's schemas (needs the
         ``event-model`` package) as it is emitted; a failure is a callback error (fatal
         with ``fatal_callback_errors``). Off by default: it costs time per event.
+    call_returns_result
+        ``RE(plan)``, ``resume()``, ``abort()``, ``stop()`` and ``halt()`` return a
+        :class:`RunEngineResult` (Bluesky's option of the same name) instead of the tuple
+        of run uids.
 
     Examples
     --------
@@ -144,6 +115,9 @@ class RunEngine:
     >>> len(uids)
     1
     """
+
+    #: the ``plan_result`` of a plan that did not return (aborted, stopped or halted)
+    NO_PLAN_RETURN: Any = NO_PLAN_RETURN
 
     def __init__(
         self,
@@ -158,8 +132,10 @@ class RunEngine:
         validate_documents: bool = False,
         record_interruptions: bool = False,
         stop_timeout: float = 10.0,
+        call_returns_result: bool = False,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
+        self._call_returns_result = bool(call_returns_result)
         self._md = PersistentMetadata(path, md)
         self.fatal_callback_errors = fatal_callback_errors
         self._fatal_error: CallbackError | None = None  # the first of the current call
@@ -219,6 +195,14 @@ class RunEngine:
         self._loop.run_forever()
 
     # -- lifecycle -----------------------------------------------------------
+    @property
+    def call_returns_result(self) -> bool:
+        """Whether ``RE(plan)`` returns a :class:`RunEngineResult` (else the run uids)."""
+        return self._call_returns_result
+
+    def _present(self, result: RunResult) -> Any:
+        return result.as_record() if self._call_returns_result else result
+
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The engine's event loop (runs in its own thread; use it for ophyd-async devices)."""
@@ -482,7 +466,9 @@ class RunEngine:
         :meth:`resume`, or end with :meth:`abort`, :meth:`stop` or :meth:`halt`.
         """
         runner = self._runner
-        if runner is None or self.state not in _ACTIVE:
+        if runner is None or self.state in (EngineState.IDLE, EngineState.PAUSED):
+            raise TransitionError(f"the RunEngine is {self.state}: there is no plan to pause")
+        if self.state not in _ACTIVE:
             logger.info("request_pause ignored: the RunEngine is %s", self.state)
             return
         if defer:
@@ -513,24 +499,24 @@ class RunEngine:
         call_soon_threadsafe(self._loop, runner.interrupt)
         return True
 
-    def resume(self) -> RunResult:
+    def resume(self) -> Any:
         """Continue a paused plan (after rewinding to its last checkpoint)."""
         self._check_open()
         if self.state is not EngineState.PAUSED or self._runner is None:
-            raise RunEngineError(f"resume() needs a paused RunEngine; it is {self.state}")
+            raise TransitionError(f"resume() needs a paused RunEngine; it is {self.state}")
         self._reassert_suspenders()
         asyncio.run_coroutine_threadsafe(self._resume_devices(), self._loop).result()
         return self._drive(self._runner)
 
-    def abort(self, reason: str = "") -> RunResult:
+    def abort(self, reason: str = "") -> Any:
         """End the plan: cleanup runs, open runs end with exit_status ``abort``."""
         return self._finish("abort", reason or "aborted")
 
-    def stop(self) -> RunResult:
+    def stop(self) -> Any:
         """End the plan: cleanup runs, open runs end with exit_status ``success``."""
         return self._finish("stop", "stopped")
 
-    def halt(self) -> RunResult:
+    def halt(self) -> Any:
         """End the plan at once: no cleanup messages; open runs end with ``abort``."""
         return self._finish("halt", "halted")
 
@@ -539,27 +525,35 @@ class RunEngine:
         if state in _ACTIVE:
             self._state.advance(EngineState.STOPPING, when=_ACTIVE)
             self._request(kind, reason)
-            return RunResult(
-                self._ctx.run_uids,
-                exit_status="abort" if kind != "stop" else "success",
-                reason=reason,
+            return self._present(
+                RunResult(
+                    self._ctx.run_uids,
+                    NO_PLAN_RETURN,
+                    exit_status="abort" if kind != "stop" else "success",
+                    reason=reason,
+                    interrupted=True,
+                )
             )
         if state is not EngineState.PAUSED or self._runner is None:
-            raise RunEngineError(f"{kind}() needs a running or paused RunEngine; it is {state}")
+            raise TransitionError(f"{kind}() needs a running or paused RunEngine; it is {state}")
         self._state.set(EngineState.STOPPING)
         self._request(kind, reason)
         self._runner.interrupt_raises = False
         return self._drive(self._runner)
 
     # -- running plans -------------------------------------------------------
-    def __call__(self, plan: Any, **metadata: Any) -> RunResult:
-        """Run ``plan``; return the uids of the runs it opened (a :class:`RunResult`).
+    def __call__(self, plan: Any, subs: Any = None, /, **metadata: Any) -> Any:
+        """Run ``plan``; return the uids of the runs it opened (a :class:`RunResult`), or a
+        :class:`RunEngineResult` with ``call_returns_result=True``.
 
+        ``subs`` (as in Bluesky) subscribes callbacks for this plan only: a callable
+        (all documents), a list of them, or a mapping of document name to callables.
         ``metadata`` goes into every run start of this plan. Raises
         :class:`RunEngineInterrupted` if the plan is paused or interrupted (resume,
         abort, stop or halt it then), and the plan's exception if it failed.
         """
         self._check_open()
+        temporary = temporary_subscriptions(subs)
         if threading.current_thread() is self._thread:
             raise RunEngineError(
                 "RE(plan) was called from the RunEngine's own thread (inside a plan or a "
@@ -576,6 +570,8 @@ class RunEngine:
         gen = ensure_generator(plan)
         ctx = self._ctx
         ctx.reset()
+        for doc_name, func in temporary:  # unsubscribed when the plan ends
+            ctx.plan_subscriptions.append(self._dispatcher.subscribe(func, doc_name))
         ctx.call_md = dict(metadata)
         self._fatal_error = None
         ctx.plan_name = metadata.get("plan_name") or name or plan_name(gen)
@@ -586,7 +582,7 @@ class RunEngine:
         self._reassert_suspenders()
         return self._drive(runner)
 
-    def _drive(self, runner: PlanRunner) -> RunResult:
+    def _drive(self, runner: PlanRunner) -> Any:
         if not self._call_lock.acquire(blocking=False):
             raise RunEngineError("the RunEngine is already running a plan in another thread")
         try:
@@ -627,7 +623,7 @@ class RunEngine:
             )
         if isinstance(result, BaseException):
             raise result
-        return result
+        return self._present(result)
 
     def _end_unwaited(self, runner: PlanRunner, future: Any, exc: BaseException) -> Any:
         """The caller stopped waiting (``exc``): abort the plan (halt it if interrupted
@@ -714,7 +710,14 @@ class RunEngine:
         else:
             exit_status, reason = "success", runner.request_reason if request == "stop" else ""
         await self._cleanup(exit_status, reason)
-        result = RunResult(self._ctx.run_uids, runner.result, exit_status, reason)
+        result = RunResult(
+            self._ctx.run_uids,
+            runner.result,
+            exit_status,
+            reason,
+            interrupted=request is not None,
+            exception=error,
+        )
         if error is not None:
             return outcome, error
         if request is not None and runner.interrupt_raises:

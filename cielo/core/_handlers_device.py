@@ -10,13 +10,14 @@ from typing import Any
 from ._commands import (
     CommandContext,
     CoroutineType,
+    as_failed_status,
     call_soon_threadsafe,
     device_name,
     is_status,
     maybe_await,
     status_failure,
 )
-from ._errors import FailedStatusError, StatusTimeoutError
+from ._errors import WaitTimeoutError
 from ._msg import Msg
 
 __all__ = ["DEVICE_HANDLERS"]
@@ -71,13 +72,12 @@ def _failure(entry: tuple[Any, Any, str]) -> BaseException | None:
     if exc is None:
         return None
     label = f"{device_name(obj)}.{method}()"
-    if not isinstance(exc, BaseException):
-        exc = FailedStatusError(f"{label} finished unsuccessfully: {exc!r}")
-    try:
-        exc.add_note(f"status of {label} failed")
-    except AttributeError:
-        pass
-    return exc
+    if isinstance(exc, BaseException):
+        try:
+            exc.add_note(f"status of {label} failed")
+        except AttributeError:
+            pass
+    return as_failed_status(exc, label)
 
 
 def wait(ctx: CommandContext, msg: Msg) -> Any:
@@ -96,7 +96,6 @@ def wait(ctx: CommandContext, msg: Msg) -> Any:
     for entry in entries:
         exc = _failure(entry)
         if exc is not None:
-            ctx.failed_device.setdefault(id(exc), f"{device_name(entry[1])}.{entry[2]}()")
             raise exc
     return None
 
@@ -146,7 +145,7 @@ async def _wait_async(
         if move_on:
             ctx.groups.setdefault(group, []).extend(e for e in entries if not e[0].done)
             return None
-        timeout_error = StatusTimeoutError(
+        timeout_error = WaitTimeoutError(
             f"waited {timeout} s for group {group!r}; still not done: {', '.join(still)}"
         )
         ctx.failed_device[id(timeout_error)] = ", ".join(still)
@@ -160,7 +159,6 @@ async def _wait_async(
         if entry[0].done:
             exc = _failure(entry)
             if exc is not None:
-                ctx.failed_device.setdefault(id(exc), f"{device_name(entry[1])}.{entry[2]}()")
                 raise exc
     return None
 
@@ -194,7 +192,7 @@ async def _wait_for(items: Any, timeout: float | None) -> None:
     if pending:
         for task in pending:
             task.cancel()
-        raise StatusTimeoutError(
+        raise WaitTimeoutError(
             f"wait_for: {len(pending)} of {len(tasks)} awaitables not done within {timeout} s"
         )
     for task in done:
@@ -255,8 +253,7 @@ def _maybe(ctx: CommandContext, obj: Any, method: str, ret: Any) -> Any:
         if ret.done:
             exc = status_failure(ret)
             if exc is not None:
-                ctx.note_failure(exc, obj, method)
-                raise exc
+                raise as_failed_status(exc, f"{device_name(obj)}.{method}()")
             return ret
         return _await_noting(ctx, obj, method, ret)
     if type(ret) is CoroutineType or hasattr(ret, "__await__"):
@@ -268,6 +265,8 @@ async def _await_noting(ctx: CommandContext, obj: Any, method: str, ret: Any) ->
     try:
         return await maybe_await(ret)
     except Exception as exc:
+        if is_status(ret):
+            raise as_failed_status(exc, f"{device_name(obj)}.{method}()") from exc
         ctx.note_failure(exc, obj, method)
         raise
 

@@ -6,6 +6,7 @@ there), and the previous handler is restored afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -59,7 +60,13 @@ class SigintHandler:
                 f"(press Ctrl-C again within {self.window:g} s to pause now)",
                 file=sys.stderr,
             )
-            self.engine.request_pause(defer=True)
+            self._pause(defer=True)
         else:
             print("\nCtrl-C twice: pausing now", file=sys.stderr)
-            self.engine.request_pause(defer=False)
+            self._pause(defer=False)
+
+    def _pause(self, defer: bool) -> None:
+        from ._state import TransitionError
+
+        with contextlib.suppress(TransitionError):  # the plan ended meanwhile
+            self.engine.request_pause(defer=defer)

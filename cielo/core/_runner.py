@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._commands import CommandContext, CoroutineType
 from ._errors import RunEngineError
 from ._msg import Msg
+from ._results import NO_PLAN_RETURN
 
 if TYPE_CHECKING:
     from ._engine import RunEngine
@@ -59,12 +60,14 @@ class RequestAbort(RunEngineError):
 
     #: how a run closed because of this request ends (``run_wrapper`` reads it)
     exit_status = "abort"
+    _bluesky = ("bluesky.utils", "RequestAbort")
 
 
 class RequestStop(RunEngineError):
     """Thrown into a plan when the engine is asked to stop (runs end as successes)."""
 
     exit_status = "success"
+    _bluesky = ("bluesky.utils", "RequestStop")
 
 
 class RequestHalt(RunEngineError):
@@ -139,7 +142,7 @@ class PlanRunner:
         self.exception: BaseException | None = None
         self.replay: list[Msg] = []
         self.msg_cache: list[Msg] | None = None
-        self.result: Any = None
+        self.result: Any = NO_PLAN_RETURN
         #: set when anything below needs the loop's attention (checked per message)
         self.flag = False
         self.pause_now = False

@@ -47,6 +47,8 @@ class EngineState(enum.StrEnum):
 class TransitionError(RunEngineError):
     """A state change the state machine does not allow (e.g. resume while idle)."""
 
+    _bluesky = ("bluesky.utils", "TransitionError")
+
 
 _ALLOWED: dict[EngineState, frozenset[EngineState]] = {
     EngineState.IDLE: frozenset({EngineState.RUNNING}),

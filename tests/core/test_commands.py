@@ -12,6 +12,7 @@ from cielo import Msg, RunEngine, hookimpl
 from cielo.core import (
     AsyncStatus,
     CommandContext,
+    FailedStatusError,
     RunEngineError,
     Status,
     StatusTimeoutError,
@@ -145,8 +146,9 @@ def test_failed_status_fails_the_run_naming_device(RE, docs, validate):
         yield Msg("set", m, 1, group="g")
         yield Msg("wait", None, group="g")
 
-    with pytest.raises(RuntimeError, match="encoder error"):
+    with pytest.raises(FailedStatusError, match="'mono'.set.. failed: RuntimeError: encoder") as info:
         RE(plan())
+    assert isinstance(info.value.__cause__, RuntimeError)  # the status's own failure
     stop = [d for n, d in docs if n == "stop"][0]
     validate("stop", stop)
     assert "'mono'.set()" in stop["reason"] and "encoder error" in stop["reason"]
@@ -159,8 +161,8 @@ def test_plan_can_catch_a_device_failure(RE):
         try:
             yield Msg("set", m, 1, group="g")
             yield Msg("wait", None, group="g")
-        except RuntimeError as exc:
-            return f"recovered from {exc}"
+        except FailedStatusError as exc:  # as Bluesky's FailedStatus, the cause chained
+            return f"recovered from {exc.__cause__}"
 
     assert RE(plan()).plan_result == "recovered from bump"
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from cielo import Msg, RunEngine
-from cielo.core import RunEngineError, Status
+from cielo.core import FailedStatusError, RunEngineError, Status
 
 
 class Collector:
@@ -132,8 +132,9 @@ def test_device_failure_closes_run_with_fail(RE, validate):
         finally:
             finally_ran.append(True)
 
-    with pytest.raises(RuntimeError, match="limit switch hit") as info:
+    with pytest.raises(FailedStatusError, match="limit switch hit") as info:
         RE(plan())
+    assert isinstance(info.value.__cause__, RuntimeError)
     assert finally_ran == [True]
     stop = col.of("stop")[0]
     validate("stop", stop)

@@ -59,15 +59,16 @@ def _bluesky_twin(cls: type) -> type | None:
 class CieloError(Exception):
     """Base class of every error cielo raises on purpose."""
 
-    #: (module, class name) of the Bluesky exception this one stands for, if any
-    _bluesky: ClassVar[tuple[str, str] | None] = None
+
+class BlueskyTwin(Exception):
+    """Mixin of the errors that stand for a Bluesky exception named by ``_bluesky``."""
+
+    #: (module, class name) of the Bluesky exception this one stands for
+    _bluesky: ClassVar[tuple[str, str]]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        if cls._bluesky is not None:
-            twin = _bluesky_twin(cls)
-            if twin is not None:
-                cls = twin
-        return super().__new__(cls, *args, **kwargs)
+        twin = _bluesky_twin(cls)
+        return super().__new__(twin if twin is not None else cls, *args, **kwargs)
 
     def __reduce__(self) -> Any:
         plain = type(self).__dict__.get("_plain", type(self))
@@ -94,14 +95,14 @@ class StatusTimeoutError(StatusError, TimeoutError):
     """A status object did not finish within its timeout."""
 
 
-class FailedStatusError(StatusError):
+class FailedStatusError(BlueskyTwin, StatusError):
     """A status object finished unsuccessfully; its failure, if any, is the ``__cause__``
     (Bluesky's ``FailedStatus``)."""
 
     _bluesky = ("bluesky.utils", "FailedStatus")
 
 
-class WaitTimeoutError(StatusTimeoutError):
+class WaitTimeoutError(BlueskyTwin, StatusTimeoutError):
     """``Msg('wait', timeout=...)`` or ``Msg('wait_for', ..., timeout=...)`` expired
     (Bluesky's ``WaitForTimeoutError``)."""
 
@@ -124,13 +125,13 @@ class RunEngineError(CieloError):
     """The RunEngine was used wrongly (e.g. called while already running)."""
 
 
-class RunEngineInterrupted(RunEngineError):
+class RunEngineInterrupted(BlueskyTwin, RunEngineError):
     """``RE(plan)`` returned early because the engine was paused or suspended."""
 
     _bluesky = ("bluesky.utils", "RunEngineInterrupted")
 
 
-class IllegalMessageSequence(RunEngineError):
+class IllegalMessageSequence(BlueskyTwin, RunEngineError):
     """A plan sent messages in an order the protocol forbids (e.g. save without create)."""
 
     _bluesky = ("bluesky.utils", "IllegalMessageSequence")

@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._commands import CommandContext, CoroutineType
-from ._errors import RunEngineError
+from ._errors import BlueskyTwin, RunEngineError
 from ._msg import Msg
 from ._results import NO_PLAN_RETURN
 
@@ -55,7 +55,7 @@ UNCACHEABLE = frozenset(
 )
 
 
-class RequestAbort(RunEngineError):
+class RequestAbort(BlueskyTwin, RunEngineError):
     """Thrown into a plan when the engine is asked to abort (cleanup still runs)."""
 
     #: how a run closed because of this request ends (``run_wrapper`` reads it)
@@ -63,7 +63,7 @@ class RequestAbort(RunEngineError):
     _bluesky = ("bluesky.utils", "RequestAbort")
 
 
-class RequestStop(RunEngineError):
+class RequestStop(BlueskyTwin, RunEngineError):
     """Thrown into a plan when the engine is asked to stop (runs end as successes)."""
 
     exit_status = "success"

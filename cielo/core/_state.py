@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from ._errors import RunEngineError
+from ._errors import BlueskyTwin, RunEngineError
 
 __all__ = ["EngineState", "StateMachine", "TransitionError"]
 
@@ -44,7 +44,7 @@ class EngineState(enum.StrEnum):
         return self is EngineState.PAUSED
 
 
-class TransitionError(RunEngineError):
+class TransitionError(BlueskyTwin, RunEngineError):
     """A state change the state machine does not allow (e.g. resume while idle)."""
 
     _bluesky = ("bluesky.utils", "TransitionError")

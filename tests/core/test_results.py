@@ -85,7 +85,7 @@ def test_errors_are_plain_cielo_classes_without_bluesky():
         try:
             RE([Msg("checkpoint"), Msg("pause")])
         except RunEngineInterrupted as exc:
-            print(type(exc).__mro__[1].__name__)
+            print(type(exc) is RunEngineInterrupted)
         print(RE.abort().exit_status)
         try:
             RE.resume()
@@ -104,7 +104,7 @@ def test_errors_are_plain_cielo_classes_without_bluesky():
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     ).stdout.split()
-    assert out == ["RunEngineError", "abort", "TransitionError", "RuntimeError", "[]"]
+    assert out == ["True", "abort", "TransitionError", "RuntimeError", "[]"]
 
 
 def test_failed_status_and_wait_timeout(RE):
@@ -120,9 +120,14 @@ def test_failed_status_and_wait_timeout(RE):
     assert isinstance(timeout.value, TimeoutError)
 
 
-def test_transition_error_pickles_as_its_cielo_class():
-    error = pickle.loads(pickle.dumps(TransitionError("resume() needs a paused RunEngine")))
-    assert type(error) is TransitionError and str(error).startswith("resume()")
+def test_errors_pickle_as_their_cielo_class():
+    # with bluesky loaded the instance's class is a blend made at run time; it pickles by
+    # the cielo class's name
+    error = TransitionError("resume() needs a paused RunEngine")
+    error.add_note("a note")
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, TransitionError) and type(copy).__name__ == "TransitionError"
+    assert str(copy).startswith("resume()") and copy.__notes__ == ["a note"]
 
 
 class _Settable:

@@ -6,6 +6,7 @@ are the oracles: the call conventions, results and exceptions such code relies o
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 import pytest
@@ -125,9 +126,11 @@ def test_pause_raises_bluesky_run_engine_interrupted(RE):
 
 def test_transition_errors_while_idle(RE):
     for call in (RE.resume, RE.abort, RE.stop, RE.halt, RE.request_pause):
-        with pytest.raises(bsu.TransitionError):
+        with pytest.raises(bsu.TransitionError) as info:
             call()
     assert bre.TransitionError is bsu.TransitionError
+    copy = pickle.loads(pickle.dumps(info.value))  # still Bluesky's in this process
+    assert isinstance(copy, bsu.TransitionError) and str(copy) == str(info.value)
 
 
 def test_illegal_message_sequence(RE):

@@ -112,6 +112,9 @@ class _Worker:
         "inflight",
         "closed",
         "thread",
+        "batch",
+        "index",
+        "abandoned",
     )
 
     def __init__(self, sub: _Subscription, maxsize: int, *, label: str | None = None) -> None:
@@ -123,6 +126,11 @@ class _Worker:
         self.waiting = False
         self.inflight = 0
         self.closed = False
+        #: the documents being delivered and how far (for :meth:`pending`)
+        self.batch: list[tuple[str | None, Any]] = []
+        self.index = 0
+        #: closing gave up: deliver nothing more
+        self.abandoned = False
         self.thread = threading.Thread(
             target=self._run,
             name=f"cielo-dispatch-{sub.token}-{label or sub.label}",
@@ -175,10 +183,13 @@ class _Worker:
                 if not self.queue:
                     cv.notify_all()
                     return
-                batch = list(self.queue)
+                batch = self.batch = list(self.queue)
                 self.queue.clear()
                 self.inflight = len(batch)
             for i, (name, doc) in enumerate(batch):
+                self.index = i
+                if self.abandoned:
+                    break
                 if name is None:
                     doc()  # a control item: a member joins or leaves
                 else:
@@ -191,7 +202,23 @@ class _Worker:
                         cv.notify_all()
             with cv:
                 self.inflight = 0
+                self.batch = []
                 cv.notify_all()
+
+    def pending(self) -> int:
+        """Documents queued or in the batch being delivered, not yet handled."""
+        with self.cv:
+            batch, index = self.batch, self.index
+            queued = sum(1 for name, _doc in self.queue if name is not None)
+        return queued + sum(1 for name, _doc in batch[index:] if name is not None)
+
+    def abandon(self) -> int:
+        """Deliver nothing more; returns how many documents that drops."""
+        self.abandoned = True
+        count = self.pending()
+        with self.cv:
+            self.queue.clear()
+        return count
 
     def flush(self, deadline: float | None) -> bool:
         with self.cv:
@@ -236,6 +263,9 @@ class Dispatcher:
         self.buffer_size = buffer_size
         self.on_error = on_error
         self.errors: deque[CallbackError] = deque(maxlen=max_errors)
+        #: failures per subscriber (its label) since :meth:`take_error_counts`; only the
+        #: first failure of each is logged with its traceback
+        self.error_counts: dict[str, int] = {}
         self.backpressure_waits = 0
         self._tokens = itertools.count(1)
         self._subs: dict[int, _Subscription] = {}
@@ -358,36 +388,89 @@ class Dispatcher:
     def _workers(self) -> list[_Worker]:
         return list(dict.fromkeys(s.worker for s in list(self._subs.values()) if s.worker))
 
-    def close(self, timeout: float | None = 5.0) -> None:
-        """Deliver what is buffered, then stop the delivery threads."""
-        if not self.flush(timeout):
-            stuck = [s.label for s in self._subs.values() if s.worker and s.worker.queue]
-            logger.error(
-                "closing with documents still undelivered to %s after %s s: a subscriber is stuck",
-                ", ".join(stuck) or "a subscriber",
-                timeout,
+    def backlog(self) -> dict[str, int]:
+        """Documents buffered and not yet handled, per subscriber (labels of a group joined)."""
+        backlog = {}
+        for worker in self._workers():
+            count = worker.pending()
+            if count:
+                backlog[" + ".join(m.label for m in worker.members)] = count
+        return backlog
+
+    def close(self, timeout: float | None = None, *, progress_every: float = 5.0) -> dict[str, int]:
+        """Deliver everything buffered, then stop the delivery threads.
+
+        Waits as long as the slowest subscriber needs (logging what is left every
+        ``progress_every`` s); with a ``timeout``, gives up after it, drops what is left
+        and logs an error naming each subscriber and how many documents it never got.
+        Returns those counts (empty when everything was delivered).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if any(w.thread is threading.current_thread() for w in self._workers()):
+            deadline = time.monotonic()  # closed by a subscriber: it cannot wait for itself
+        gave_up = False
+        backlog = self.backlog()
+        while backlog:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                gave_up = True
+                break
+            logger.warning(
+                "closing: delivering %s",
+                ", ".join(f"{n} document(s) to {label}" for label, n in backlog.items()),
             )
+            wait = progress_every if deadline is None else min(progress_every, deadline - now)
+            self.flush(wait)
+            backlog = self.backlog()
         with self._lock:
             workers = self._workers()
             self._subs.clear()
             self._groups.clear()
             self._routes = {}
+        lost: dict[str, int] = {}
         for worker in workers:
-            worker.close(timeout)
+            if gave_up:
+                count = worker.abandon()  # the thread stops after the document it handles
+                if count:
+                    lost[" + ".join(m.label for m in worker.members)] = count
+            worker.close(1.0 if gave_up else None)
+        if lost:
+            logger.error(
+                "closed after %s s with documents never delivered: %s; runs they belong to "
+                "are incomplete there (close without a timeout to deliver everything)",
+                timeout,
+                ", ".join(f"{label} lost {n}" for label, n in lost.items()),
+            )
+        return lost
 
     # -- errors --------------------------------------------------------------
+    def take_error_counts(self) -> dict[str, int]:
+        """The failures per subscriber since the last call, and start counting afresh."""
+        counts, self.error_counts = self.error_counts, {}
+        return counts
+
     def _record(self, sub: _Subscription, name: str, doc: dict[str, Any], exc: Exception) -> None:
         uid = doc.get("uid") if isinstance(doc, dict) else None
+        # a subscriber fails on one thread at a time (its own, or the engine's)
+        count = self.error_counts.get(sub.label, 0) + 1
+        self.error_counts[sub.label] = count
         error = CallbackError(
             callback=sub.label,
             name=name,
             uid=uid,
             exception=exc,
-            traceback="".join(traceback.format_exception(exc)),
+            traceback="".join(traceback.format_exception(exc)) if count == 1 else "",
             fatal=sub.fatal,
         )
         self.errors.append(error)
-        logger.error("%s", error, exc_info=exc)
+        if count == 1:
+            logger.error(
+                "%s (its further failures are counted, not printed: RE.callback_error_counts)",
+                error,
+                exc_info=exc,
+            )
+        else:
+            logger.debug("%s", error)
         if self.on_error is not None:
             try:
                 self.on_error(error)

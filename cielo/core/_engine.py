@@ -139,6 +139,7 @@ class RunEngine:
         self._md = PersistentMetadata(path, md)
         self.fatal_callback_errors = fatal_callback_errors
         self._fatal_error: CallbackError | None = None  # the first of the current call
+        self._last_error_counts: dict[str, int] = {}
         self.record_interruptions = record_interruptions
         self.stop_timeout = stop_timeout
         self.handle_sigint = handle_sigint
@@ -221,8 +222,14 @@ class RunEngine:
         self._check_open()
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    def close(self) -> None:
-        """Abort a paused plan, deliver buffered documents, stop the loop thread. Idempotent."""
+    def close(self, timeout: float | None = None) -> None:
+        """Abort a paused plan, deliver buffered documents, stop the loop thread. Idempotent.
+
+        Every buffered document reaches its subscribers first, however long the slowest
+        takes (progress is logged every 5 s). With ``timeout`` (seconds), what is still
+        buffered then is dropped and an error names each subscriber and how many
+        documents it lost.
+        """
         if self._closed:
             return
         try:
@@ -238,7 +245,7 @@ class RunEngine:
             self._closed = True
             for suspender in list(self._suspenders):
                 self.remove_suspender(suspender)
-            self._dispatcher.close()
+            self._dispatcher.close(timeout)
             bluesky_engine = sys.modules.get("bluesky.run_engine")
             if (
                 bluesky_engine is not None
@@ -342,6 +349,22 @@ class RunEngine:
     def callback_errors(self) -> list[CallbackError]:
         """Every subscriber exception so far (newest last; bounded)."""
         return list(self._dispatcher.errors)
+
+    @property
+    def callback_error_counts(self) -> dict[str, int]:
+        """How often each subscriber failed during the running plan, or the last one (by
+        the subscriber's name; only its first failure is logged with a traceback)."""
+        if self._runner is not None:
+            return dict(self._dispatcher.error_counts)
+        return dict(self._last_error_counts)
+
+    def _report_callback_errors(self) -> None:
+        counts = self._last_error_counts = self._dispatcher.take_error_counts()
+        if counts:
+            logger.error(
+                "callbacks failed during this plan: %s (RE.callback_errors has the latest)",
+                "; ".join(f"{label} {n} time(s)" for label, n in counts.items()),
+            )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every subscriber has handled the documents emitted so far."""
@@ -600,6 +623,7 @@ class RunEngine:
                 self._runner = self._ctx.runner = None
                 self._state.set(EngineState.IDLE)
                 self._dispatcher.flush(5.0)  # the stop document reaches subscribers first
+                self._report_callback_errors()
                 raise
             if outcome is Outcome.PAUSED:
                 self._state.set(EngineState.PAUSED)
@@ -607,6 +631,8 @@ class RunEngine:
                 self._runner = self._ctx.runner = None
                 self._state.set(EngineState.IDLE)
             self._dispatcher.flush()
+            if outcome is not Outcome.PAUSED:
+                self._report_callback_errors()
             self._run_caller_hooks()
         finally:
             self._call_lock.release()

@@ -23,7 +23,9 @@ _OPS = {"==": "$eq", "=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$g
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``cielo catalog search|show|import|export``."""
     parser = subparsers.add_parser(
-        "catalog", help="search and read stored runs", description=__doc__.split("\n\n")[0]
+        "catalog",
+        help="search and read stored runs",
+        description=__doc__.split("\n\n")[0].replace("``", ""),  # no RST markup in --help
     )
     sub = parser.add_subparsers(title="catalog commands", metavar="ACTION")
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -113,6 +115,10 @@ def _value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+    except RecursionError:
+        from cielo.storage import QueryError
+
+        raise QueryError(f"{text[:40]}... nests too deeply to be a query; flatten it") from None
 
 
 def build_query(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,6 +126,8 @@ def build_query(args: argparse.Namespace) -> dict[str, Any]:
     from cielo.storage import QueryError
 
     query: dict[str, Any] = _value(args.query) if args.query else {}
+    if args.query and isinstance(query, str):
+        raise QueryError(f"--query {args.query!r} is not JSON; e.g. '{{\"scan_id\": {{\"$gt\": 3}}}}'")
     if not isinstance(query, dict):
         raise QueryError(f"--query must be a JSON object, not {args.query!r}")
     parts: list[dict[str, Any]] = [query] if query else []
@@ -198,9 +206,14 @@ def _search(args: argparse.Namespace) -> int:
         if args.json:
             for row in rows:
                 print(json.dumps(row))
+            if not rows:
+                print(_no_match(args, len(found)), file=sys.stderr)
             return 0
         from ._common import print_table
 
+        if not rows:
+            print(_no_match(args, len(found)))
+            return 0
         print_table(
             [
                 [
@@ -219,6 +232,18 @@ def _search(args: argparse.Namespace) -> int:
         if total > len(rows):
             print(f"({len(rows)} of {total} runs; --limit/--offset for more)", file=sys.stderr)
     return 0
+
+
+def _no_match(args: argparse.Namespace, total: int) -> str:
+    if total:
+        return f"no runs past --offset {args.offset} ({total} matched)"
+    hint = ""
+    if args.text:
+        hint = (
+            " (words match whole words of metadata values, not key names: "
+            "--where 'KEY == VALUE' tests a key)"
+        )
+    return "no runs matched" + hint
 
 
 def _lookup(cat: Any, key: str) -> Any:

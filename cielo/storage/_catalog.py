@@ -111,7 +111,7 @@ class Catalog:
             sql += (
                 " LIMIT -1" if limit is None and self.db.dialect.name == "sqlite" else ""
             ) + f" OFFSET {int(offset)}"
-        return self.db.query(sql, [*wparams, *params])
+        return self.db.search(sql, [*wparams, *params])
 
     def __len__(self) -> int:
         where, params = self._where()
@@ -121,7 +121,7 @@ class Catalog:
             )
         else:
             sql = f"SELECT COUNT(*) FROM runs WHERE {where}"
-        return int(self.db.query(sql, params)[0][0])
+        return int(self.db.search(sql, params)[0][0])
 
     def __iter__(self) -> Iterator[str]:
         for offset in range(0, 1 << 62, 1000):
@@ -153,6 +153,8 @@ class Catalog:
         if isinstance(key, bool) or not isinstance(key, (int, str)):
             raise QueryError(f"look runs up by uid, partial uid or scan_id, not {key!r}")
         if isinstance(key, int):
+            if not -(2**63) <= key < 2**63:
+                raise RunNotFoundError(f"no run with scan_id {key} in {self.uri}")
             if key < 0:
                 rows = self._select("start, stop", offset=-key - 1, limit=1, reverse=True)
                 if not rows:
@@ -284,6 +286,7 @@ def open_catalog(
     backends: Mapping[str, Callable[..., Any]] | None = None,
     plugin_manager: Any = None,
     create: bool = True,
+    search_timeout: float | None = None,
 ) -> Catalog:
     """Open (creating or upgrading if needed) the catalog at ``uri``.
 
@@ -293,6 +296,9 @@ def open_catalog(
     :param root_map: ``{old_root: new_root}`` for external files that moved.
     :param backends: openers for other URI schemes (from the ``cielo_catalog_backends`` hook).
     :param create: create a missing SQLite catalog (else a :class:`CatalogError`).
+    :param search_timeout: seconds a search may take before it is stopped with a
+        :class:`QueryError` (default 10); regular expressions run in linear time on
+        SQLite when ``google-re2`` is installed (the ``storage`` extra).
     :param plugin_manager: take readers and backends from its plugins' ``cielo_readers``
         and ``cielo_catalog_backends`` hooks (``readers``/``backends`` given here win).
     """
@@ -311,6 +317,8 @@ def open_catalog(
     if backends and scheme in backends and scheme not in ("sqlite", "postgresql", "postgres"):
         return backends[scheme](uri, readers=readers, root_map=root_map)  # type: ignore[no-any-return]
     db = connect(uri, create=create)
+    if search_timeout is not None:
+        db.search_timeout = float(search_timeout)
     try:
         migrate(db)
     except BaseException:

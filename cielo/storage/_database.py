@@ -6,6 +6,7 @@ SQL is written once with ``?`` placeholders; :class:`Database` adapts it to the 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._errors import CatalogError
+from ._errors import CatalogError, QueryError
 
 __all__ = ["Database", "Dialect", "connect", "expand_uri", "default_catalog_uri"]
 
@@ -59,6 +60,12 @@ class Dialect:
             return "runs.tsv @@ plainto_tsquery('simple', ?)"
         return "runs.id IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)"
 
+    def regex_param(self, pattern: str) -> str:
+        """``pattern`` for :attr:`regex`, refused up front if SQLite could not run it."""
+        if self.name == "sqlite":
+            _compiled(pattern)
+        return pattern
+
     def fulltext_param(self, text: str) -> str:
         if self.name == "postgresql":
             return text
@@ -68,8 +75,33 @@ class Dialect:
         return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
+#: Seconds a search may take before it is stopped (``Database.search_timeout``).
+SEARCH_TIMEOUT = 10.0
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> Any:
+    """The pattern for SQLite's ``REGEXP``, compiled by RE2 (``google-re2``), whose time is
+    linear in the text: Python's ``re`` can take minutes on ``(a+)+$`` and SQLite cannot
+    interrupt one call of a function, so patterns RE2 cannot run are refused."""
+    try:
+        import re2  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise QueryError(
+            "regular-expression search on a SQLite catalog needs google-re2 (linear-time "
+            "matching): pip install google-re2 (part of cielo[storage])"
+        ) from None
+    try:
+        return re2.compile(pattern)
+    except Exception as exc:  # a backreference or lookaround: RE2 refuses them
+        raise QueryError(
+            f"regex {pattern!r} cannot be searched on a SQLite catalog ({exc}): "
+            "backreferences and lookaround are not supported there; rewrite it without them"
+        ) from None
+
+
 def _regexp(pattern: str, value: Any) -> bool:
-    return value is not None and re.search(pattern, str(value)) is not None
+    return value is not None and _compiled(pattern).search(str(value)) is not None
 
 
 class Database:
@@ -85,6 +117,8 @@ class Database:
         self._pg = dialect.name == "postgresql"
         self._depth = 0
         self._driver_error = driver_error
+        #: Seconds a search (:meth:`search`) may run before it is stopped.
+        self.search_timeout = SEARCH_TIMEOUT
 
     @contextmanager
     def _failing(self) -> Iterator[None]:
@@ -138,6 +172,31 @@ class Database:
             if self._pg and self._depth == 0:
                 self.raw.commit()  # end the implicit read transaction: see new writes
             return rows
+
+    def search(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """:meth:`query`, stopped with a :class:`QueryError` after :attr:`search_timeout`
+        seconds (SQLite: a progress handler; PostgreSQL: ``statement_timeout``)."""
+        limit = self.search_timeout
+        try:
+            with self.lock:
+                if self._pg:
+                    with self.transaction():
+                        self.execute(f"SET LOCAL statement_timeout = {max(1, int(limit * 1000))}")
+                        return self.query(sql, params)
+                deadline = time.monotonic() + limit
+                self.raw.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+                try:
+                    return self.query(sql, params)
+                finally:
+                    self.raw.set_progress_handler(None, 0)
+        except CatalogError as exc:
+            text = str(exc).lower()
+            if "interrupted" in text or "statement timeout" in text or "canceling" in text:
+                raise QueryError(
+                    f"the search took longer than {limit:g} s and was stopped; narrow it "
+                    "(a simpler regular expression, a key condition or a time range first)"
+                ) from exc
+            raise
 
     def close(self) -> None:
         with self.lock:

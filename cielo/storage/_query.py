@@ -9,6 +9,7 @@ Mongo-style mapping (``{"scan_id": {"$gte": 3}, "$text": "silicon"}``), as the C
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -102,13 +103,27 @@ def _typed(key: str, value: Any) -> tuple[str, str, Any]:
     if isinstance(value, bool):
         return "b", "num", float(value)
     if isinstance(value, (int, float)):
-        return "n", "num", float(value)
+        return "n", "num", _as_float(value)
     if isinstance(value, str):
         return "s", "txt", value
     raise QueryError(
         f"cannot compare metadata key {key!r} with {value!r} ({type(value).__name__}); "
         "use a number, string or boolean (or Key(...).contains for list elements)"
     )
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer past the float range: beyond every stored number
+        return math.inf if value > 0 else -math.inf
+
+
+def _column_value(value: Any) -> Any:
+    """An integer too large for the database's 64-bit integers compares as a float."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return _as_float(value)
+    return value
 
 
 #: How every condition on one run-start key begins (``Catalog.__len__`` counts such a
@@ -141,7 +156,7 @@ class Compare(Query):
         if key in _COLUMNS:
             if value is None:
                 return f"runs.{key} IS {'NOT ' if op == '!=' else ''}NULL", []
-            return f"runs.{key} {_OPS[op]} ?", [value]
+            return f"runs.{key} {_OPS[op]} ?", [_column_value(value)]
         if op == "!=":
             return Not(Compare(key, "==", value)).sql(d)
         if value is None:
@@ -205,9 +220,10 @@ class Regex(Query):
         self.key, self.pattern = key, pattern
 
     def sql(self, d: Dialect) -> SQL:
+        pattern = d.regex_param(self.pattern)
         if self.key in _COLUMNS:
-            return d.regex.format(f"runs.{self.key}"), [self.pattern]
-        return _keys("key = ? AND typ = 's' AND " + d.regex.format("txt"), [self.key, self.pattern])
+            return d.regex.format(f"runs.{self.key}"), [pattern]
+        return _keys("key = ? AND typ = 's' AND " + d.regex.format("txt"), [self.key, pattern])
 
 
 class FullText(Query):
@@ -354,19 +370,40 @@ def parse_query(spec: Mapping[str, Any] | Query) -> Query:
     ``$eq $ne $lt $lte $gt $gte $in $nin $contains $regex``; ``"$text"`` is full text;
     ``"$and"``/``"$or"`` take lists, ``"$not"`` a mapping.
     """
+    return _parse(spec, 0)
+
+
+#: How deeply ``$and``/``$or``/``$not`` may nest in one query.
+MAX_DEPTH = 32
+
+
+def _parse(spec: Mapping[str, Any] | Query, depth: int) -> Query:
     if isinstance(spec, Query):
         return spec
     if not isinstance(spec, Mapping):
-        raise QueryError(f"a query is a mapping or a Query, not {spec!r}")
+        raise QueryError(f"a query is a mapping or a Query, not {_short(spec)}")
+    if depth > MAX_DEPTH:
+        raise QueryError(
+            f"the query nests $and/$or/$not more than {MAX_DEPTH} deep; flatten it"
+        )
     parts: list[Query] = []
     for key, value in spec.items():
+        if not isinstance(key, str):
+            raise QueryError(f"query keys are strings, not {key!r}")
         if key == "$text":
             parts.append(FullText(str(value)))
         elif key in ("$and", "$or"):
-            subs = [parse_query(v) for v in value]
+            if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+                raise QueryError(
+                    f"{key} takes a list of queries, not {_short(value)}; "
+                    f'e.g. {{"{key}": [{{"sample": "Si"}}, {{"scan_id": {{"$gt": 3}}}}]}}'
+                )
+            subs = [_parse(v, depth + 1) for v in value]
             parts.append(And(*subs) if key == "$and" else Or(*subs))
         elif key == "$not":
-            parts.append(Not(parse_query(value)))
+            if not isinstance(value, Mapping):
+                raise QueryError(f'$not takes a query, not {_short(value)}; e.g. {{"$not": {{"sample": "Si"}}}}')
+            parts.append(Not(_parse(value, depth + 1)))
         elif key.startswith("$"):
             raise QueryError(f"unknown query operator {key!r}; use $text, $and, $or or $not")
         elif isinstance(value, Mapping) and value and all(k.startswith("$") for k in value):
@@ -375,6 +412,11 @@ def parse_query(spec: Mapping[str, Any] | Query) -> Query:
         else:
             parts.append(Compare(key, "==", value))
     return And(*parts) if len(parts) != 1 else parts[0]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _operator(key: str, op: str, operand: Any) -> Query:

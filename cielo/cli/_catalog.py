@@ -60,6 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     search.add_argument("--json", action="store_true", help="one JSON object per run")
     search.set_defaults(func=_search)
 
+    from ._bus import add_ingest_command  # `catalog ingest --from-bus` lives with the bus
+
+    add_ingest_command(sub)
+
     show = sub.add_parser("show", help="show one run: metadata, streams, optionally a table")
     _common(show)
     show.add_argument(

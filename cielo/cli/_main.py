@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cielo.cli._hookref",
     "cielo.cli._plan",
     "cielo.cli._catalog",
+    "cielo.cli._bus",
     "cielo.cli._ioc",
 )
 

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from cielo.bus import check_publish, open_publisher
 from cielo.core import CieloError, Environment, InstrumentLock, RunEngine
 
 from ._common import add_profile_option, environment_from_args
@@ -46,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "-q",
         action="store_true",
         help="no live feedback (the profile's callbacks); runs are still stored",
+    )
+    parser.add_argument(
+        "--publish",
+        metavar="URI",
+        help="also publish every document to a bus: redis://HOST:PORT/STREAM or "
+        "zmq://HOST:PORT (a Bluesky 0MQ proxy); overrides the profile's [publish] uri",
     )
     parser.add_argument(
         "plan",
@@ -141,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     try:  # everything until the plan starts: a refusal leaves nothing behind
         env = environment_from_args(args)
         plan = prepare_plan_text(env, args.plan)
+        check_publish(env, args.publish)
         text = args.plan if len(args.plan) <= 80 else args.plan[:77] + "..."
         lock = InstrumentLock(env.profile.instrument, holder=f"cielo run {text!r}")
         lock.acquire()
@@ -150,7 +158,9 @@ def _run(args: argparse.Namespace) -> int:
     progress = _Progress(plan)
     control = RunControl(status=progress.lines)
     try:
-        result = run_prepared(env, plan, quiet=args.quiet, subscribers=[progress], control=control)
+        with open_publisher(env, args.publish) as publishers:  # closed after the engine drains
+            subs = [progress, *publishers]
+            result = run_prepared(env, plan, quiet=args.quiet, subscribers=subs, control=control)
     except Exception as exc:  # the plan, a device or storage failed: say why
         if control.ended_by is not None:
             print(f"cielo: run ended ({control.ended_by}): {exc}", file=sys.stderr)

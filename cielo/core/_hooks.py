@@ -74,6 +74,9 @@ class PluginHooks:
     def msg_commands(self) -> list[Mapping[str, Any]]:
         return list(self.pm.hook.cielo_msg_commands())
 
+    def bus_transports(self) -> list[Mapping[str, Any]]:
+        return list(self.pm.hook.cielo_bus_transports())
+
     # run metadata
     def run_metadata(self, plan_name: str | None, md: Mapping[str, Any]) -> dict[str, Any]:
         """Merge what every plugin adds, in registration order (later plugins win)."""

@@ -11,6 +11,7 @@ A profile has these tables (all optional)::
     [suitcases.NAME]     parameters of suitcase NAME (``type = "..."`` likewise)
     [catalog]            uri = "sqlite:///runs.db"
     [supplemental]       baseline = [...], monitors = [...], flyers = [...] (device names)
+    [publish]            uri = "redis://HOST:PORT/STREAM" or "zmq://HOST:PORT", bus options
 
 Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
 by :data:`os.pathsep`), then ``${XDG_CONFIG_HOME:-~/.config}/cielo/profiles``, then the
@@ -51,7 +52,10 @@ _SECTIONS = (
     "suitcases",
     "catalog",
     "supplemental",
+    "publish",
 )
+#: Keys of ``[publish]`` besides ``uri`` (checked against the transport when opened).
+PUBLISH_KEYS = ("serializer", "maxlen", "max_age", "keep_unread", "prefix", "wait", "max_buffer", "pack_events")
 #: Keys of ``[supplemental]``: device names read around or during every run.
 SUPPLEMENTAL_KEYS = ("baseline", "monitors", "flyers")
 _SUFFIX = ".toml"
@@ -97,6 +101,8 @@ class Profile:
     callbacks: Mapping[str, SubscriberSpec] = field(default_factory=dict)
     suitcases: Mapping[str, SubscriberSpec] = field(default_factory=dict)
     catalog_uri: str | None = None
+    #: the ``[publish]`` table (``uri`` and bus options), empty when documents are not published
+    publish: Mapping[str, Any] = field(default_factory=dict)
     #: ``{"baseline": (...), "monitors": (...), "flyers": (...)}``: device names.
     supplemental: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -152,6 +158,15 @@ class Profile:
         uri = catalog.get("uri")
         supplemental = section["supplemental"]
         _known_keys(source, "[supplemental]", supplemental, SUPPLEMENTAL_KEYS)
+        publish = section["publish"]
+        _known_keys(source, "[publish]", publish, ("uri", *PUBLISH_KEYS))
+        if publish and "uri" not in publish:
+            raise ProfileError(f'{source}: [publish] has no uri; add uri = "redis://HOST:PORT/STREAM"')
+        if publish and "://" not in _string(source, "[publish]", "uri", publish["uri"]):
+            raise ProfileError(
+                f"{source}: [publish] uri {publish.get('uri')!r} has no scheme; write "
+                'uri = "redis://HOST:PORT/STREAM" or uri = "zmq://HOST:PORT"'
+            )
         return cls(
             name=name,
             path=path,
@@ -163,6 +178,7 @@ class Profile:
             callbacks=_subscribers(source, "callbacks", section["callbacks"]),
             suitcases=_subscribers(source, "suitcases", section["suitcases"]),
             catalog_uri=None if uri is None else _string(source, "[catalog]", "uri", uri),
+            publish=MappingProxyType(dict(publish)),
             supplemental=MappingProxyType(
                 {
                     key: _strings(source, "[supplemental]", key, value, what="device names")

@@ -3,6 +3,7 @@
 from . import (
     addhooks,
     agents,
+    bus,
     callbacks,
     commands,
     devices,
@@ -21,6 +22,7 @@ SPEC_MODULES = (
     callbacks,
     suitcases,
     readers,
+    bus,
     agents,
     commands,
     metadata,

@@ -18,6 +18,7 @@ __all__ = [
     "ReaderFactory",
     "AgentFactory",
     "CommandHandler",
+    "BusTransportFactory",
 ]
 
 Document: TypeAlias = dict[str, Any]
@@ -40,3 +41,5 @@ AgentFactory: TypeAlias = Callable[..., Any]
 #: ``handler(ctx, msg)``: runs one Msg command; may return a value or an awaitable,
 #: whose result is sent back into the plan. ``ctx`` is the engine's command context.
 CommandHandler: TypeAlias = Callable[[Any, Msg], Any]
+#: ``factory(uri, **options) -> transport`` for one bus URI scheme (``redis``, ``zmq``).
+BusTransportFactory: TypeAlias = Callable[..., Any]

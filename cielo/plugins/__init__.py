@@ -11,6 +11,7 @@ BUNDLED_PLUGINS: tuple[str, ...] = (
     "cielo.plugins.fitting",
     "cielo.plugins.suitcases",
     "cielo.plugins.catalog",
+    "cielo.plugins.bus",
 )
 
 __all__ = ["BUNDLED_PLUGINS"]

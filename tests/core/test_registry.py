@@ -59,6 +59,10 @@ class Offers:
     def cielo_msg_commands(self):
         return self._one()
 
+    @hookimpl
+    def cielo_bus_transports(self):
+        return self._one()
+
 
 def manager(*plugins):
     return make_plugin_manager(autoload=False, strict=True, bundled=(), plugins=plugins)

@@ -128,6 +128,11 @@ class EveryHook:
         return {"every_command": lambda ctx, msg: None}
 
     @hookimpl
+    def cielo_bus_transports(self):
+        self._record("cielo_bus_transports")
+        return {"every": lambda uri, **options: None}
+
+    @hookimpl
     def cielo_run_metadata(self, plan_name, md):
         self._record("cielo_run_metadata", plan_name=plan_name, md=dict(md))
         return {"facility": "everywhere"}
@@ -170,6 +175,7 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     assert env.plans["every_plan"] is every_plan
     assert "every_agent" in env.agents and "application/x-every" in env.readers
     assert "every_command" in env.msg_commands and "every" in env.catalog_backends
+    assert "every" in env.registry.get("bus_transports")
     assert plugin.calls["cielo_devices"][0]["profile"] is env.profile
     assert plugin.calls["cielo_environment_ready"] == [{"env": env}]
 

@@ -1,0 +1,74 @@
+"""Publishing what a profile (or ``cielo run --publish URI``) asks for."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._codec import parse_uri
+from ._publisher import Publisher
+from ._transport import open_transport
+
+__all__ = ["PUBLISHER_OPTIONS", "check_publish", "open_publisher", "publish_uri"]
+
+log = logging.getLogger("cielo.bus")
+
+#: ``[publish]`` keys that configure the publisher rather than the transport
+PUBLISHER_OPTIONS = ("max_buffer", "pack_events")
+
+
+def publish_uri(env: Any, uri: str | None = None) -> str | None:
+    """Where ``env`` publishes: ``uri`` if given, else the profile's ``[publish] uri``.
+
+    A ``redis://`` URI without a stream gets the instrument's default stream,
+    ``cielo.PROFILE`` (one stream per instrument).
+    """
+    target = uri or (env.profile.publish or {}).get("uri")
+    if not target:
+        return None
+    parsed = parse_uri(target)
+    if parsed.scheme == "redis" and not parsed.path:
+        base, _, query = target.partition("?")
+        target = f"{base.rstrip('/')}/cielo.{env.profile.name}" + (f"?{query}" if query else "")
+    return target
+
+
+def check_publish(env: Any, uri: str | None = None) -> None:
+    """Refuse, before anything runs, a publish URI that is malformed or has no transport."""
+    target = publish_uri(env, uri)
+    if target is None:
+        return
+    transports = env.registry.get("bus_transports")
+    scheme = parse_uri(target).scheme
+    if scheme not in transports:
+        open_transport(target, transports)  # raises the error that names the known schemes
+
+
+@contextmanager
+def open_publisher(env: Any, uri: str | None = None) -> Iterator[list[Publisher]]:
+    """The publishers ``env`` asks for (none or one), closed (sending what they hold) on exit.
+
+    Use around the RunEngine, so the engine drains into the publisher before it closes::
+
+        with open_publisher(env, args.publish) as publishers:
+            run_plan_text(env, text, subscribers=publishers)
+
+    :param uri: overrides the profile's ``[publish] uri`` (then the table's other keys,
+        which belong to the profile's bus, are not used).
+    """
+    target = publish_uri(env, uri)
+    if target is None:
+        yield []
+        return
+    table = {} if uri else {k: v for k, v in (env.profile.publish or {}).items() if k != "uri"}
+    options = {k: table.pop(k) for k in PUBLISHER_OPTIONS if k in table}
+    transport = open_transport(target, env.registry.get("bus_transports"), **table)
+    check = getattr(transport, "check", None)
+    if callable(check):
+        problem = check()
+        if problem:
+            log.error("bus %s: %s; the run goes on and its documents are buffered", target, problem)
+    with Publisher(transport, **options) as publisher:
+        yield [publisher]

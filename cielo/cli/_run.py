@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     control = RunControl(status=progress.lines)
     try:
         with open_publisher(env, args.publish) as publishers:  # closed after the engine drains
-            subs = [progress, *publishers]
+            subs: list[Callable[[str, dict[str, Any]], Any]] = [progress, *publishers]
             result = run_prepared(env, plan, quiet=args.quiet, subscribers=subs, control=control)
     except Exception as exc:  # the plan, a device or storage failed: say why
         if control.ended_by is not None:

@@ -65,7 +65,7 @@ export function planForm(planSchema: JsonSchema): PlanForm {
     const s = field(raw, !required.has(name));
     properties[name] = { title: name, ...s };
     const ui: UiSchema = {};
-    if (s.type === "array" && s.items?.enum) ui["ui:widget"] = "checkboxes";
+    if (s.type === "array" && s.items?.enum) ui["ui:widget"] = s.items["x-cielo-device"] ? "devices" : "checkboxes";
     if (raw["x-cielo-kind"] === "var_positional") ui["ui:help"] = "Given as positional arguments, in this order.";
     uiSchema[name] = ui;
   }
@@ -81,32 +81,30 @@ export function planForm(planSchema: JsonSchema): PlanForm {
 const given = (v: unknown) => v !== undefined && v !== null && !(typeof v === "string" && v === "");
 
 /**
- * A queue item's `args` and `kwargs` from the filled form.
+ * A queue item's `args` and `kwargs` from the filled form, bound as Python binds them.
  *
- * Parameters are passed by name, except when the plan takes `*args` and the user gave
- * some: then the parameters before `*args` and the `*args` values are positional, as in
- * `scan(detectors, motor, -1, 1, num=5)`.
+ * Parameters are passed by name, except those that must be positional: positional-only
+ * ones, and, when the plan takes `*args` and the user gave some, every parameter before
+ * `*args` and the `*args` values, as in `scan(detectors, motor, -1, 1, num=5)`.
  */
 export function itemArguments(
   planSchema: JsonSchema,
   data: Record<string, unknown>,
 ): { args: unknown[]; kwargs: Record<string, unknown> } {
   const entries = Object.entries(planSchema.properties ?? {});
-  const varIndex = entries.findIndex(([, s]) => s["x-cielo-kind"] === "var_positional");
-  const varName = varIndex >= 0 ? entries[varIndex][0] : undefined;
-  const varValues = varName ? data[varName] : undefined;
-  const positional = Array.isArray(varValues) && varValues.length > 0;
+  const kind = (s: JsonSchema) => s["x-cielo-kind"];
+  const varIndex = entries.findIndex(([, s]) => kind(s) === "var_positional");
+  const varValues = varIndex >= 0 ? data[entries[varIndex][0]] : undefined;
+  const varGiven = Array.isArray(varValues) && varValues.length > 0;
+  const lastPositionalOnly = entries.map(([, s]) => kind(s)).lastIndexOf("positional_only");
+  const cut = varGiven ? varIndex : lastPositionalOnly + 1; // indexes below: positional
   const args: unknown[] = [];
   const kwargs: Record<string, unknown> = {};
   entries.forEach(([name, s], index) => {
     const value = data[name];
-    if (positional && index < varIndex) {
-      args.push(given(value) ? value : (s.default ?? null));
-    } else if (name === varName) {
-      if (positional) args.push(...(varValues as unknown[]));
-    } else if (given(value)) {
-      kwargs[name] = value;
-    }
+    if (index < cut) args.push(given(value) ? value : (s.default ?? null));
+    else if (index === varIndex) args.push(...(varGiven ? (varValues as unknown[]) : []));
+    else if (given(value)) kwargs[name] = value;
   });
   return { args, kwargs };
 }
@@ -129,13 +127,16 @@ export function formData(planSchema: JsonSchema, args: unknown[] = [], kwargs: R
 }
 
 /**
- * The server's refusal shown at the field it names (a parameter quoted in the message),
- * else at the top of the form.
+ * The server's refusal shown at the field it names (`'num'`, or `parameter num: ...` as
+ * cielo's server words it), else at the top of the form.
  */
 export function serverErrors(message: string, names: string[]): ErrorSchema {
-  const named = names
-    .filter((n) => new RegExp(`['"\`]${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}['"\`]`).test(message))
-    .sort((a, b) => message.indexOf(a) - message.indexOf(b));
+  const at = (name: string) => {
+    const n = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const found = new RegExp(`['"\`]${n}['"\`]|parameter ${n}\\b`).exec(message);
+    return found ? found.index : -1;
+  };
+  const named = names.filter((n) => at(n) >= 0).sort((a, b) => at(a) - at(b));
   if (named.length > 0) return { [named[0]]: { __errors: [message] } } as ErrorSchema;
   return { __errors: [message] } as ErrorSchema;
 }

@@ -2,19 +2,23 @@
 // The form checks types and required fields as the user types; the server's refusal of a
 // submitted item is shown at the field it names.
 
-import Form from "@rjsf/core";
+import Form, { getDefaultRegistry } from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
 import type { ErrorSchema, ObjectFieldTemplateProps, RJSFSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
 import { useMemo, useState } from "react";
 import { Refused, errorText } from "../api";
+import { DevicesWidget } from "./DevicesWidget";
 import { itemArguments, planForm, plainText, serverErrors } from "../schema";
 import type { AllowedPlan, NewItem, Position } from "../types";
 
 type Data = Record<string, unknown>;
 
-/** Required parameters first; the optional ones folded away under a disclosure. */
+const PlainObject = getDefaultRegistry().templates.ObjectFieldTemplate;
+
+/** The plan's required parameters first; the optional ones folded away beneath. */
 function FoldOptional(props: ObjectFieldTemplateProps) {
+  if (props.fieldPathId.path.length > 0) return <PlainObject {...props} />; // a nested object (md)
   const required = new Set(props.schema.required ?? []);
   const shown = props.properties.filter((p) => required.has(p.name));
   const folded = props.properties.filter((p) => !required.has(p.name));
@@ -117,6 +121,7 @@ export function PlanForm(props: {
           noHtml5Validate
           focusOnFirstError
           templates={{ ObjectFieldTemplate: FoldOptional }}
+          widgets={{ devices: DevicesWidget }}
         />
       )}
       {form && form.omitted.length > 0 && (

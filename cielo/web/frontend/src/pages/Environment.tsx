@@ -6,7 +6,9 @@ import { useServer } from "../server";
 export function EnvironmentPage() {
   const { api, status, devices } = useServer();
   const exists = status?.worker_environment_exists ?? false;
-  const names = Object.keys(devices?.devices_allowed ?? {}).sort();
+  const all = Object.keys(devices?.devices_allowed ?? {}).sort();
+  const names = all.filter((n) => !n.includes("."));
+  const parts = (name: string) => all.filter((n) => n.startsWith(`${name}.`)).length;
   return (
     <div className="page">
       <section className="card" aria-labelledby="env-title">
@@ -44,7 +46,7 @@ export function EnvironmentPage() {
           <ul className="devices">
             {names.map((n) => (
               <li key={n}>
-                <code>{n}</code>
+                <code>{n}</code> {parts(n) > 0 && <span className="muted small">+{parts(n)} components</span>}
               </li>
             ))}
           </ul>

@@ -30,6 +30,8 @@ export function LoginPage(props: { onLogin: (key: string) => void; notice?: stri
         <h1 id="login-title">
           <img src="/favicon.svg" alt="" width="28" height="28" /> cielo
         </h1>
+        {/* Password managers (and Chromium) expect a user name beside a password field. */}
+        <input type="text" name="username" autoComplete="username" value="api-key" readOnly hidden />
         <label htmlFor="api-key">API key</label>
         <input
           id="api-key"

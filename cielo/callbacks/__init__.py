@@ -31,12 +31,14 @@ from ._peak_stats import (
 from ._plot_grid import LiveGrid, LiveScatter
 from ._plot_image import LiveImage
 from ._plot_line import LivePlot
+from ._progress import LiveProgress
 from ._replay import replay
 from ._sync import wait_until
 from ._table import LiveTable
 
 __all__ = [
     "DOCUMENT_NAMES",
+    "LiveProgress",
     "PLOT_KINDS",
     "AnalysisReadable",
     "BestEffort",
@@ -73,3 +75,4 @@ __all__ = [
     "unpack_event_page",
     "wait_until",
 ]
+

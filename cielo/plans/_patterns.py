@@ -14,7 +14,7 @@ import numpy as np
 
 from cielo.core import PlanParameterError
 
-from ._trajectory import Trajectory
+from ._trajectory import Linspace, Trajectory
 
 __all__ = [
     "inner_product",
@@ -57,7 +57,7 @@ def inner_product(num: int, args: Sequence[Any]) -> Trajectory:
         )
     traj: Trajectory | None = None
     for motor, start, stop in zip(args[::3], args[1::3], args[2::3], strict=True):
-        axis = Trajectory.axis(motor, np.linspace(start, stop, num=num, endpoint=True))
+        axis = Trajectory.axis(motor, Linspace(start, stop, num))
         traj = axis if traj is None else traj + axis
     if traj is None:
         raise PlanParameterError("expected at least one motor, start, stop triple")

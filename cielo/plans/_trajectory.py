@@ -38,7 +38,7 @@ class Trajectory:
     __slots__ = ("_columns", "_length")
 
     def __init__(self, columns: Mapping[Any, Sequence[Any]]) -> None:
-        cols = {k: list(v) for k, v in columns.items()}
+        cols = {k: v if isinstance(v, Linspace) else list(v) for k, v in columns.items()}
         lengths = {len(v) for v in cols.values()}
         if len(lengths) > 1:
             raise PlanParameterError(
@@ -50,7 +50,9 @@ class Trajectory:
 
     @classmethod
     def axis(cls, key: Any, positions: Iterable[Any]) -> Trajectory:
-        """One motor through ``positions``."""
+        """One motor through ``positions`` (a :class:`Linspace` stays lazy)."""
+        if isinstance(positions, Linspace):
+            return cls({key: positions})
         return cls({key: [_plain(p) for p in positions]})
 
     @classmethod
@@ -124,7 +126,7 @@ class Trajectory:
             k: [x for x in v for _ in range(n)] for k, v in self._columns.items()
         }
         for k, v in other._columns.items():
-            cols[k] = v * len(self)
+            cols[k] = list(v) * len(self)
         return Trajectory(cols)
 
     def concat(self, other: Trajectory) -> Trajectory:
@@ -132,7 +134,7 @@ class Trajectory:
         other = _coerce(other)
         if set(map(id, self.keys)) != set(map(id, other.keys)):
             raise PlanParameterError("concat needs the same motors on both sides")
-        return Trajectory({k: v + other._columns[k] for k, v in self._columns.items()})
+        return Trajectory({k: [*v, *other._columns[k]] for k, v in self._columns.items()})
 
     def reversed(self) -> Trajectory:
         """The steps in reverse order."""
@@ -197,6 +199,48 @@ class Trajectory:
         raise PlanParameterError(
             f"got {value!r}; give a trajectory as {{'motor': [positions], ...}}"
         )
+
+
+class Linspace(Sequence[float]):
+    """``num`` evenly spaced numbers from ``start`` to ``stop``, computed when read.
+
+    The same numbers as ``numpy.linspace(start, stop, num)`` (``start + i * step``, the
+    last one exactly ``stop``) without building them: a scan of 10⁸ points starts at
+    once instead of spending minutes (and gigabytes) on its positions first.
+    """
+
+    __slots__ = ("num", "start", "step", "stop")
+
+    def __init__(self, start: float, stop: float, num: int) -> None:
+        self.start, self.stop, self.num = float(start), float(stop), int(num)
+        self.step = (self.stop - self.start) / (self.num - 1) if self.num > 1 else 0.0
+
+    def __len__(self) -> int:
+        return self.num
+
+    def _at(self, i: int) -> float:
+        return self.stop if i == self.num - 1 and self.num > 1 else i * self.step + self.start
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(self.num))]
+        i = index + self.num if index < 0 else index
+        if not 0 <= i < self.num:
+            raise IndexError(f"Linspace index {index} out of range for {self.num} points")
+        return self._at(i)
+
+    def __iter__(self) -> Iterator[float]:
+        return (self._at(i) for i in range(self.num))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Linspace):
+            return (self.start, self.stop, self.num) == (other.start, other.stop, other.num)
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Linspace({self.start!r}, {self.stop!r}, {self.num})"
 
 
 def _coerce(value: Any) -> Trajectory:

@@ -101,3 +101,36 @@ def test_patterns():
     with pytest.raises(PlanParameterError, match="cannot snake"):
         snake_flags(["x", "y"], ["x"])
     np.testing.assert_allclose(inner_product(2, ["x", 0, 1]).by_key()["x"], [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("start", "stop", "num"), [(-1, 1, 11), (0, 2.5, 7), (3, -3, 100), (5, 5, 1), (1e-3, 7.3, 1001)]
+)
+def test_linspace_gives_numpys_numbers(start, stop, num):
+    import numpy as np
+
+    from cielo.plans._trajectory import Linspace
+
+    lazy = Linspace(start, stop, num)
+    assert list(lazy) == np.linspace(start, stop, num).tolist()
+    assert lazy[-1] == np.linspace(start, stop, num)[-1] and len(lazy) == num
+    assert lazy[1:4] == np.linspace(start, stop, num)[1:4].tolist()
+
+
+def test_a_hundred_million_point_scan_starts_at_once():
+    """scan(..., num=10**8) spent minutes building its positions before its first message."""
+    import time
+
+    from cielo.devices.sim import SimMotor, SimPeakDetector
+    from cielo.plugins.scans import scan
+
+    motor = SimMotor(name="motor")
+    det = SimPeakDetector([motor], name="det")
+    began = time.perf_counter()
+    plan = scan([det], motor, -1, 1, 10**8)
+    messages = [next(plan) for _ in range(12)]
+    assert time.perf_counter() - began < 5  # about 1 ms; minutes before
+    (start,) = [m for m in messages if m.command == "open_run"]
+    assert start.kwargs["num_points"] == 10**8
+    moves = [m.args[0] for m in messages if m.command == "set"]
+    assert moves[:1] == [-1.0]

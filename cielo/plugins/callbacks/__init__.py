@@ -1,4 +1,4 @@
-"""Bundled plugin: live feedback callbacks (live_table, live_plot, best_effort, peak_stats)."""
+"""Bundled plugin: live feedback (live_table, live_plot, best_effort, peak_stats, progress)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from cielo.core import hookimpl
 from cielo.hookspecs._types import CallbackFactory
 
-from ._factories import best_effort, live_plot, live_table, peak_stats
+from ._factories import best_effort, live_plot, live_table, peak_stats, progress
 from ._record import with_peak_stats
 
 __all__ = ["cielo_callbacks", "cielo_engine_created", "with_peak_stats"]
@@ -18,12 +18,13 @@ __all__ = ["cielo_callbacks", "cielo_engine_created", "with_peak_stats"]
 
 @hookimpl
 def cielo_callbacks() -> Mapping[str, CallbackFactory]:
-    """Offer ``live_table``, ``live_plot``, ``best_effort`` and ``peak_stats``."""
+    """Offer ``live_table``, ``live_plot``, ``best_effort``, ``peak_stats`` and ``progress``."""
     return {
         "live_table": live_table,
         "live_plot": live_plot,
         "best_effort": best_effort,
         "peak_stats": peak_stats,
+        "progress": progress,
     }
 
 

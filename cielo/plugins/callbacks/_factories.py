@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["best_effort", "live_plot", "live_table", "peak_stats", "resolve_out"]
+__all__ = ["best_effort", "live_plot", "live_table", "peak_stats", "progress", "resolve_out"]
 
 
 def resolve_out(out: str | TextIO | None) -> TextIO | None:
@@ -212,3 +212,22 @@ def peak_stats(
         out=stream_out,
         fatal=fatal,
     )
+
+
+def progress(*, delay: float = 2.0) -> Any:
+    """Progress bars (rich) for runs and waits lasting longer than ``delay`` seconds.
+
+    A run's bar shows points done of its planned ``num_points``, elapsed time and ETA;
+    a slow ``wait`` shows each moving motor's position and target (subscribed with
+    :func:`cielo.plans.subscribe_profile`, it becomes the engine's ``waiting_hook``).
+    Drawn only on a terminal or in a notebook; without rich (``pip install
+    'cielo[shell]'``) it shows nothing.
+    """
+    if delay < 0:
+        raise ValueError(f"progress delay={delay!r} must be 0 or more seconds")
+    from cielo.callbacks import LiveProgress
+
+    try:
+        return LiveProgress(delay=delay)
+    except ImportError:  # rich is not installed: no bars, nothing else changes
+        return _off

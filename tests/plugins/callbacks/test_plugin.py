@@ -27,7 +27,7 @@ def offered():
 
 
 def test_names(offered):
-    assert set(offered) == {"live_table", "live_plot", "best_effort", "peak_stats"}
+    assert set(offered) == {"live_table", "live_plot", "best_effort", "peak_stats", "progress"}
 
 
 def test_live_table_interleaved_runs(offered, docs):

@@ -29,7 +29,7 @@ from ._commands import (
 from ._dispatch import CallbackError, Dispatcher, event_model_validator
 from ._errors import RunEngineError, RunEngineInterrupted
 from ._handlers_device import DEVICE_HANDLERS
-from ._handlers_docs import DOC_HANDLERS, stop_all_monitors
+from ._handlers_docs import DOC_HANDLERS
 from ._handlers_flow import FLOW_HANDLERS
 from ._handlers_fly import FLY_HANDLERS
 from ._hooks import PluginHooks
@@ -44,7 +44,7 @@ from ._runner import (
     ensure_generator,
 )
 from ._state import EngineState, StateMachine, TransitionError
-from ._stopping import pause_devices, resume_devices, stop_moved
+from ._stopping import clean_up, pause_devices, resume_devices, stop_moved
 
 __all__ = ["RunEngine", "RunResult", "DEFAULT"]
 
@@ -95,6 +95,14 @@ class RunEngine:
     record_interruptions
         Record pauses, resumes and suspensions as events of an ``interruptions`` stream
         in every open run (as Bluesky's option of the same name).
+    device_timeout
+        Seconds a ``wait`` without its own ``timeout`` waits for a device's ``set``,
+        ``trigger``, ``kickoff``, ``stage``... to finish before the plan fails with
+        :class:`StatusTimeoutError` naming the device (its devices are then stopped);
+        ``None``: forever. Flyers' ``complete`` is not bounded by it (a fly scan lasts as
+        long as it lasts) unless :attr:`device_timeouts` names the flyer.
+    device_timeouts
+        Per device name, a timeout replacing ``device_timeout`` (``None``: forever).
     stop_timeout
         Seconds to wait for what devices' ``stop()``, ``pause()`` and ``resume()`` return
         (statuses, awaitables) when the plan is interrupted; a device still not done is
@@ -132,6 +140,8 @@ class RunEngine:
         validate_documents: bool = False,
         record_interruptions: bool = False,
         stop_timeout: float = 10.0,
+        device_timeout: float | None = 600.0,
+        device_timeouts: Mapping[str, float | None] | None = None,
         call_returns_result: bool = False,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
@@ -142,6 +152,8 @@ class RunEngine:
         self._last_error_counts: dict[str, int] = {}
         self.record_interruptions = record_interruptions
         self.stop_timeout = stop_timeout
+        self.device_timeout = device_timeout
+        self.device_timeouts: dict[str, float | None] = dict(device_timeouts or {})
         self.handle_sigint = handle_sigint
         self.sigint_window = sigint_window
         self._state = StateMachine()
@@ -735,7 +747,7 @@ class RunEngine:
                 exit_status = "fail"
         else:
             exit_status, reason = "success", runner.request_reason if request == "stop" else ""
-        await self._cleanup(exit_status, reason)
+        await clean_up(self, self._ctx, exit_status, reason)
         result = RunResult(
             self._ctx.run_uids,
             runner.result,
@@ -774,39 +786,6 @@ class RunEngine:
         """Before resuming: staged devices resume, monitors record again (from now)."""
         self._record_interruption("resume")
         await resume_devices(self._ctx, self.stop_timeout)
-
-    async def _cleanup(self, exit_status: str, reason: str) -> None:
-        """Unstage, stop monitors, close open runs: always, whatever ended the plan."""
-        ctx = self._ctx
-        for obj in reversed(list(ctx.staged)):
-            try:
-                ret = obj.unstage()
-                from ._commands import maybe_await
-
-                await maybe_await(ret)
-            except Exception:
-                logger.exception("unstage() of %r failed during cleanup", obj)
-        ctx.staged.clear()
-        try:
-            stop_all_monitors(ctx)
-        except Exception:
-            logger.exception("removing monitors failed during cleanup")
-        for key, composer in list(ctx.runs.items()):
-            try:
-                composer.close(exit_status, reason)
-            except Exception:
-                logger.exception("closing run %s failed", composer.uid)
-            ctx.runs.pop(key, None)
-        ctx.groups.clear()
-        for token in ctx.plan_subscriptions:
-            try:
-                self._dispatcher.unsubscribe(token)
-            except KeyError:
-                pass
-        for suspender in ctx.plan_suspenders:
-            self.remove_suspender(suspender)
-        ctx.plan_subscriptions = []
-        ctx.plan_suspenders = []
 
     def __repr__(self) -> str:
         return f"<RunEngine {self.state}{' closed' if self._closed else ''}>"

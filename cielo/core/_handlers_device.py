@@ -17,8 +17,9 @@ from ._commands import (
     maybe_await,
     status_failure,
 )
-from ._errors import WaitTimeoutError
+from ._errors import StatusTimeoutError, WaitTimeoutError
 from ._msg import Msg
+from ._stopping import device_timeout_of
 
 __all__ = ["DEVICE_HANDLERS"]
 
@@ -92,6 +93,8 @@ def wait(ctx: CommandContext, msg: Msg) -> Any:
         if not entry[0].done:
             timeout = kwargs.get("timeout") if kwargs else None
             move_on = kwargs.get("move_on", False) or not kwargs.get("error_on_timeout", True)
+            if timeout is None:  # the devices' own bound: a wait never hangs forever
+                return _wait_async(ctx, entries, group, device_timeout_of(ctx.engine, entries))
             return _wait_async(ctx, entries, group, timeout, move_on)
     for entry in entries:
         exc = _failure(entry)
@@ -105,8 +108,10 @@ async def _wait_async(
     entries: list[tuple[Any, Any, str]],
     group: Any,
     timeout: float | None,
-    move_on: bool,
+    move_on: bool | None = None,
 ) -> None:
+    """Wait for the group's statuses; ``move_on=None``: ``timeout`` is the devices'
+    operation timeout (:func:`._stopping.device_timeout_of`), not the plan's."""
     loop = ctx.loop
     pending = [e for e in entries if not e[0].done]
     remaining = [len(pending)]
@@ -145,9 +150,16 @@ async def _wait_async(
         if move_on:
             ctx.groups.setdefault(group, []).extend(e for e in entries if not e[0].done)
             return None
-        timeout_error = WaitTimeoutError(
-            f"waited {timeout} s for group {group!r}; still not done: {', '.join(still)}"
-        )
+        if move_on is None:
+            timeout_error: StatusTimeoutError = StatusTimeoutError(
+                f"{', '.join(still)} did not finish within {timeout} s, the RunEngine's device "
+                "timeout (give that device more with RE.device_timeouts[name] = seconds, or "
+                "all of them with RE.device_timeout or a profile's [engine] table)"
+            )
+        else:
+            timeout_error = WaitTimeoutError(
+                f"waited {timeout} s for group {group!r}; still not done: {', '.join(still)}"
+            )
         ctx.failed_device[id(timeout_error)] = ", ".join(still)
         raise timeout_error from None
     finally:

@@ -1,4 +1,5 @@
-"""Hardware stops when the plan stops: ``stop()`` on what the plan moved, and device pause/resume.
+"""Hardware stops when the plan stops: ``stop()`` on what the plan moved, device
+pause/resume, operation timeouts and the cleanup that ends every plan.
 
 The ``set`` and ``kickoff`` handlers remember each device they start (``ctx.moved``);
 nothing else on the per-message path pays for it. When the plan pauses, is suspended,
@@ -17,8 +18,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._commands import CommandContext, device_name, is_status, maybe_await
+from ._handlers_docs import stop_all_monitors
 
-__all__ = ["call_each", "pause_devices", "resume_devices", "stop_moved"]
+__all__ = [
+    "call_each",
+    "clean_up",
+    "device_timeout_of",
+    "pause_devices",
+    "resume_devices",
+    "stop_moved",
+]
 
 logger = logging.getLogger("cielo.engine")
 
@@ -124,3 +133,54 @@ async def resume_devices(ctx: CommandContext, timeout: float | None) -> None:
             ctx.monitors[obj] = (run_key, callback, obj.subscribe(callback))
         except Exception:
             logger.exception("restoring the monitor of %r failed", obj)
+
+
+def device_timeout_of(engine: Any, entries: Iterable[tuple[Any, Any, str]]) -> float | None:
+    """The longest operation timeout (``engine.device_timeouts`` by device name, else
+    ``engine.device_timeout``; none for a flyer's ``complete``) of the devices behind the
+    ``(status, device, method)`` entries still pending; ``None`` if one may take forever."""
+    longest = 0.0
+    timeouts = engine.device_timeouts
+    for status, obj, method in entries:
+        if status.done:
+            continue
+        name = getattr(obj, "name", None)
+        if name in timeouts:
+            limit = timeouts[name]
+        else:
+            limit = None if method == "complete" else engine.device_timeout
+        if limit is None:
+            return None
+        longest = max(longest, limit)
+    return longest
+
+
+async def clean_up(engine: Any, ctx: CommandContext, exit_status: str, reason: str) -> None:
+    """Unstage, stop monitors, close open runs, drop the plan's subscriptions and
+    suspenders: always, whatever ended the plan."""
+    for obj in reversed(list(ctx.staged)):
+        try:
+            await maybe_await(obj.unstage())
+        except Exception:
+            logger.exception("unstage() of %r failed during cleanup", obj)
+    ctx.staged.clear()
+    try:
+        stop_all_monitors(ctx)
+    except Exception:
+        logger.exception("removing monitors failed during cleanup")
+    for key, composer in list(ctx.runs.items()):
+        try:
+            composer.close(exit_status, reason)
+        except Exception:
+            logger.exception("closing run %s failed", composer.uid)
+        ctx.runs.pop(key, None)
+    ctx.groups.clear()
+    for token in ctx.plan_subscriptions:
+        try:
+            engine._dispatcher.unsubscribe(token)
+        except KeyError:
+            pass
+    for suspender in ctx.plan_suspenders:
+        engine.remove_suspender(suspender)
+    ctx.plan_subscriptions = []
+    ctx.plan_suspenders = []

@@ -80,13 +80,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     imp.set_defaults(func=_import)
 
-    exp = sub.add_parser("export", help="write one run with a suitcase (jsonl, csv, nexus, ...)")
+    exp = sub.add_parser(
+        "export",
+        help="write runs with a suitcase (jsonl, csv, nexus, ...)",
+        formatter_class=_SuitcaseHelp,
+    )
     _common(exp)
-    exp.add_argument("run", metavar="UID|SCAN_ID")
-    exp.add_argument("--format", "-f", default="jsonl", help="suitcase name (default jsonl)")
+    exp.add_argument(
+        "runs", nargs="*", metavar="RUN",
+        help="uid, partial uid, scan_id, -1 for the latest, or a scan-id range A:B "
+        "(inclusive); several allowed",
+    )  # fmt: skip
+    exp.add_argument(
+        "--query", metavar="JSON", help="also every run matching this Mongo-style query"
+    )
+    exp.add_argument(
+        "--format", "-f", default="jsonl", help="suitcase name (default jsonl; <suitcases>)"
+    )
     exp.add_argument("--directory", "-d", default=".", help="output folder (default .)")
     exp.add_argument("--file-template", help="file name template over run-start keys")
     exp.set_defaults(func=_export)
+
+    plot = sub.add_parser(
+        "plot",
+        help="plot stored runs again (best-effort plots; PNG files without a display)",
+    )
+    _common(plot)
+    plot.add_argument(
+        "runs", nargs="+", metavar="RUN", help="uid, partial uid, scan_id, -1, or a range A:B"
+    )
+    plot.add_argument("--directory", "-d", default=".", help="folder of the PNG files (default .)")
+    plot.add_argument("--fields", nargs="+", metavar="FIELD", help="plot these fields only")
+    plot.add_argument("--stream", default="primary", help="stream to plot (default primary)")
+    plot.add_argument(
+        "--png", action="store_true", help="write PNG files even when a display is available"
+    )
+    plot.set_defaults(func=_plot)
+
+
+class _SuitcaseHelp(argparse.HelpFormatter):
+    """Fills ``<suitcases>`` with the installed suitcases, only when help is shown."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if text and "<suitcases>" in text:
+            from cielo.core import Registry, make_plugin_manager
+
+            names = sorted(Registry(make_plugin_manager()).get("suitcases"))
+            text = text.replace("<suitcases>", "installed: " + ", ".join(names))
+        return text
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +173,9 @@ def build_query(args: argparse.Namespace) -> dict[str, Any]:
 
     query: dict[str, Any] = _value(args.query) if args.query else {}
     if args.query and isinstance(query, str):
-        raise QueryError(f"--query {args.query!r} is not JSON; e.g. '{{\"scan_id\": {{\"$gt\": 3}}}}'")
+        raise QueryError(
+            f'--query {args.query!r} is not JSON; e.g. \'{{"scan_id": {{"$gt": 3}}}}\''
+        )
     if not isinstance(query, dict):
         raise QueryError(f"--query must be a JSON object, not {args.query!r}")
     parts: list[dict[str, Any]] = [query] if query else []
@@ -309,6 +353,32 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runs(cat: Any, specs: list[str], query: str | None = None) -> list[Any]:
+    """The runs that ``specs`` (uid, partial uid, scan_id, -N, ranges A:B) and the JSON
+    ``query`` name, each once, in the order given (a range or query by time)."""
+    from cielo.storage import CatalogError, QueryError, ScanID
+
+    runs: dict[str, Any] = {}
+    for spec in specs:
+        match = re.fullmatch(r"(\d*):(\d*)", spec)
+        if match and spec != ":":
+            lo, hi = (int(g) if g else None for g in match.groups())
+            found = list(cat.search(ScanID(start=lo, stop=hi)).sorted("time").values())
+            if not found:
+                raise CatalogError(f"no run with a scan_id in {spec} in {cat.uri}")
+        else:
+            found = [_lookup(cat, spec)]
+        runs.update((run.uid, run) for run in found)
+    if query:
+        mapping = _value(query)
+        if not isinstance(mapping, dict):
+            raise QueryError(f"--query must be a JSON object, not {query!r}")
+        runs.update((run.uid, run) for run in cat.search(mapping).sorted("time").values())
+    if not runs:
+        raise CatalogError("name the runs: RUN ... (uid, scan_id, -1, A:B) or --query JSON")
+    return list(runs.values())
+
+
 def _export(args: argparse.Namespace) -> int:
     from cielo.core import Registry, make_plugin_manager
     from cielo.storage import CatalogError
@@ -323,9 +393,48 @@ def _export(args: argparse.Namespace) -> int:
         params["file_template"] = args.file_template
     callback = suitcases[args.format](**params)
     with _open(args) as cat:
-        run = _lookup(cat, args.run)
-        run.replay(callback)
-    for label, paths in getattr(callback, "artifacts", {}).get(run.uid, {}).items():
-        for path in paths:
-            print(f"{label}: {path}")
+        for run in _runs(cat, args.runs, args.query):
+            run.replay(callback)
+            for label, paths in getattr(callback, "artifacts", {}).get(run.uid, {}).items():
+                for path in paths:
+                    print(f"{label}: {path}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    import os
+
+    import matplotlib
+
+    no_display = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    if args.png or no_display:
+        matplotlib.use("Agg")  # files only
+    from cielo.callbacks import BestEffort, is_headless
+
+    headless = is_headless()
+    figures: list[Any] = []
+    with _open(args) as cat:
+        for run in _runs(cat, args.runs):
+            best = BestEffort(
+                table=False,
+                baseline=False,
+                fields=args.fields,
+                stream=args.stream,
+                directory=args.directory,
+            )
+            run.replay(best)
+            plots = [c for c in best.children if hasattr(c, "saved")]
+            if not plots:
+                print(f"run {run.uid[:8]} (scan {run.start.get('scan_id')}): nothing to plot "
+                      f"in stream {args.stream!r}", file=sys.stderr)  # fmt: skip
+            for child in plots:
+                for path in child.saved:
+                    print(f"{run.uid[:8]}: {path}")
+            figures += plots
+    if figures and not headless:
+        import matplotlib.pyplot as plt
+
+        plt.show()
     return 0

@@ -179,3 +179,39 @@ def test_reading_commands_do_not_create_a_catalog(tmp_path, capsys):
     assert main(["catalog", "search", "--uri", uri]) == 1
     assert "there is no catalog at" in capsys.readouterr().err
     assert not (tmp_path / "nothing-here.sqlite").exists()
+
+
+def test_export_a_scan_id_range_several_runs_and_a_query(uri, capsys, tmp_path):
+    out = tmp_path / "bulk"
+    assert main(["catalog", "export", "--uri", uri, "1:2", "-d", str(out)]) == 0
+    assert sorted(p.name[:2] for p in out.glob("*.jsonl")) == ["1-", "2-"]
+    capsys.readouterr()
+    query = '{"plan_name": "scan"}'
+    assert main(["catalog", "export", "--uri", uri, "3", "--query", query, "-d", str(out / "q")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2  # scan 3 once, though both the number and the query name it
+    assert main(["catalog", "export", "--uri", uri, "7:9"]) == 1
+    assert "no run with a scan_id in 7:9" in capsys.readouterr().err
+    assert main(["catalog", "export", "--uri", uri]) == 1
+    assert "name the runs" in capsys.readouterr().err
+
+
+def test_export_help_lists_the_installed_suitcases(capsys):
+    with pytest.raises(SystemExit):
+        main(["catalog", "export", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "installed: csv, jsonl, msgpack, nexus, spec, tiff" in out
+    assert "scan-id range A:B" in out
+
+
+def test_plot_replots_stored_runs_as_png_without_a_display(uri, capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    out = tmp_path / "png"
+    assert main(["catalog", "plot", "--uri", uri, "1:3", "--png", "-d", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    files = sorted(out.glob("*.png"))
+    assert len(files) == 3 and all(f.stat().st_size > 1000 for f in files)
+    assert sorted(line.split(": ", 1)[1] for line in lines) == sorted(map(str, files))
+    with open(files[0], "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"

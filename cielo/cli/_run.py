@@ -172,9 +172,26 @@ def _run(args: argparse.Namespace) -> int:
         lock.release()
     for uid in result or ():
         print(uid)
+    _say_where_stored(env, len(result or ()))
     status = getattr(result, "exit_status", "success")
     if control.ended_by is not None:
         reason = getattr(result, "reason", "") or ""
         print(f"cielo: the plan ended early ({status}: {reason})", file=sys.stderr)
         return EXIT_CODES[control.ended_by]
     return EXIT_CODES["success"] if status == "success" else EXIT_CODES["fail"]
+
+
+def _say_where_stored(env: Environment, runs: int) -> None:
+    """One line on stderr: the catalog the runs went to, or that they were not catalogued."""
+    if not runs:
+        return
+    what = "1 run" if runs == 1 else f"{runs} runs"
+    if env.catalog_uri:
+        from cielo.storage import expand_uri
+
+        where = f"stored in {expand_uri(env.catalog_uri)} ({env.catalog_source})"
+    else:
+        where = f"not stored in a catalog ({env.catalog_source})"
+    suitcases = ", ".join(env.profile.suitcases)
+    also = f"; written by suitcases {suitcases}" if suitcases else ""
+    print(f"cielo: {what} {where}{also}", file=sys.stderr)

@@ -40,8 +40,9 @@ class Environment:
     instances the profile configures). ``metadata`` is the profile's default run
     metadata, which every RunEngine built with ``plugin_manager=env.pm`` adds to its run
     starts (through a ``cielo_run_metadata`` hook registered as ``"profile"``);
-    ``catalog_uri`` where runs are catalogued (``CIELO_CATALOG`` overrides
-    the profile's ``[catalog] uri``).
+    ``catalog_uri`` where runs are catalogued: ``CIELO_CATALOG``, else the profile's
+    ``[catalog] uri``, else the user's default catalog (:data:`DEFAULT_CATALOG_URI`);
+    ``None`` when the profile says ``catalog = false`` (``catalog_source`` says which).
     """
 
     def __init__(
@@ -68,7 +69,7 @@ class Environment:
         self.device_types: Mapping[str, Any] = registry.get("device_types")
         self.msg_commands: Mapping[str, Any] = registry.get("msg_commands")
         self.metadata: Mapping[str, Any] = MappingProxyType(dict(profile.metadata))
-        self.catalog_uri: str | None = os.environ.get("CIELO_CATALOG") or profile.catalog_uri
+        self.catalog_uri, self.catalog_source = _catalog_of(profile, self.catalog_backends)
 
     def __repr__(self) -> str:
         return (
@@ -113,8 +114,8 @@ class Environment:
         try:
             catalog = self.catalog_backends[_scheme(uri)](uri)
         except Exception as exc:
-            raise self.profile.error(
-                "[catalog]", f"could not open {uri!r}: {type(exc).__name__}: {exc}"
+            raise ProfileError(
+                f"{self.catalog_source}: could not open {uri!r}: {type(exc).__name__}: {exc}"
             ) from exc
         writer = getattr(catalog, "writer", None)
         if callable(catalog) or not callable(writer):
@@ -178,6 +179,24 @@ class ProfileMetadata:
 PROFILE_PLUGIN = "profile"
 
 
+#: Where runs are stored when neither ``CIELO_CATALOG`` nor the profile says otherwise.
+DEFAULT_CATALOG_URI = "sqlite:///${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite"
+
+
+def _catalog_of(profile: Profile, backends: Mapping[str, Any]) -> tuple[str | None, str]:
+    """``(uri, where it came from)`` of the catalog the profile's runs are stored in."""
+    if not profile.catalog_enabled:
+        return None, f"{profile.source}: catalog = false"
+    from_env = os.environ.get("CIELO_CATALOG")
+    if from_env:
+        return from_env, "CIELO_CATALOG"
+    if profile.catalog_uri:
+        return profile.catalog_uri, f"{profile.source}: [catalog] uri"
+    if _scheme(DEFAULT_CATALOG_URI) not in backends:  # the catalog plugin is disabled
+        return None, f"{profile.source}: no catalog backend (the catalog plugin is not loaded)"
+    return DEFAULT_CATALOG_URI, "the default catalog"
+
+
 def _scheme(uri: str) -> str:
     return uri.partition("://")[0] if "://" in uri else ""
 
@@ -239,9 +258,8 @@ def load_profile(
                 )
     env = Environment(profile, pm, registry, devices, sources)
     if env.catalog_uri and _scheme(env.catalog_uri) not in env.catalog_backends:
-        raise profile.error(
-            "[catalog] uri",
-            f"{env.catalog_uri!r} has no catalog backend for scheme "
+        raise ProfileError(
+            f"{env.catalog_source} {env.catalog_uri!r} has no catalog backend for scheme "
             f"{_scheme(env.catalog_uri)!r}{suggest(_scheme(env.catalog_uri), env.catalog_backends)}"
             f" (known: {', '.join(env.catalog_backends) or 'none'})",
         )

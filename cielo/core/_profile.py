@@ -9,7 +9,8 @@ A profile has these tables (all optional)::
     [metadata]           default run metadata
     [callbacks.NAME]     parameters of callback NAME (``type = "..."`` to reuse one twice)
     [suitcases.NAME]     parameters of suitcase NAME (``type = "..."`` likewise)
-    [catalog]            uri = "sqlite:///runs.db"
+    [catalog]            uri = "sqlite:///runs.db" (default: the user's catalog;
+                         ``catalog = false`` at the top stores nowhere)
     [supplemental]       baseline = [...], monitors = [...], flyers = [...] (device names)
     [publish]            uri = "redis://HOST:PORT/STREAM" or "zmq://HOST:PORT", bus options
 
@@ -103,6 +104,8 @@ class Profile:
     catalog_uri: str | None = None
     #: the ``[publish]`` table (``uri`` and bus options), empty when documents are not published
     publish: Mapping[str, Any] = field(default_factory=dict)
+    #: ``False`` when the profile says ``catalog = false``: its runs are stored nowhere
+    catalog_enabled: bool = True
     #: ``{"baseline": (...), "monitors": (...), "flyers": (...)}``: device names.
     supplemental: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -153,7 +156,9 @@ class Profile:
                     "remove the key"
                 )
             devices[dev_name] = DeviceSpec(dev_name, dev_type, MappingProxyType(params))
-        catalog = section["catalog"]
+        catalog: Any = section["catalog"]
+        enabled = catalog is not False
+        catalog = catalog if enabled else {}
         _known_keys(source, "[catalog]", catalog, ("uri",))
         uri = catalog.get("uri")
         supplemental = section["supplemental"]
@@ -179,6 +184,7 @@ class Profile:
             suitcases=_subscribers(source, "suitcases", section["suitcases"]),
             catalog_uri=None if uri is None else _string(source, "[catalog]", "uri", uri),
             publish=MappingProxyType(dict(publish)),
+            catalog_enabled=enabled,
             supplemental=MappingProxyType(
                 {
                     key: _strings(source, "[supplemental]", key, value, what="device names")
@@ -200,10 +206,18 @@ def _known_keys(source: str, where: str, table: Mapping[str, Any], known: Iterab
             )
 
 
-def _tables(source: str, data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    tables = {}
+def _tables(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    tables: dict[str, Any] = {}
     for key in _SECTIONS:
-        value = data.get(key, {})
+        value: Any = data.get(key, {})
+        if key == "catalog" and value is False:  # `catalog = false`: store nowhere
+            tables[key] = value
+            continue
+        if key == "catalog" and not isinstance(value, Mapping):
+            raise ProfileError(
+                f'{source}: catalog must be a [catalog] table with uri = "...", or '
+                f"catalog = false to store nowhere; got {value!r}"
+            )
         if not isinstance(value, Mapping):
             raise ProfileError(f"{source}: [{key}] must be a table, got {value!r}")
         tables[key] = value

@@ -6,7 +6,7 @@ imported when first needed.
 
 from ._archive import iter_documents, replay
 from ._catalog import Catalog, catalog_uri, open_catalog
-from ._database import default_catalog_uri
+from ._database import default_catalog_uri, expand_uri
 from ._documents import (
     RunRouter,
     dumps,
@@ -87,6 +87,7 @@ __all__ = [
     "Uid",
     "catalog_uri",
     "default_catalog_uri",
+    "expand_uri",
     "dumps",
     "iter_documents",
     "jsonable",

@@ -207,3 +207,14 @@ def test_a_closed_pipe_ends_the_output_quietly():
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, stderr
     assert "Traceback" not in stderr
+
+
+def test_profiles_help_is_whole_and_positionals_have_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["profiles", "--help"])
+    assert "then the profiles bundled with cielo." in " ".join(capsys.readouterr().out.split())
+    for argv in (["profile", "check", "--help"], ["run", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = " ".join(capsys.readouterr().out.split())
+        assert "the path of a TOML file" in out or "the plan call, quoted" in out

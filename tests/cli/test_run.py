@@ -186,3 +186,22 @@ def test_a_second_run_on_the_same_instrument_is_refused(tmp_path: Path, capsys):
     finally:
         first.terminate()
         first.communicate(timeout=60)
+
+
+def test_run_says_where_each_run_was_stored(tmp_path: Path, capsys):
+    """A profile without [catalog] stores in the user's default catalog; catalog = false nowhere."""
+    from cielo import open_catalog
+
+    devices = '[devices.motor]\ntype = "sim.motor"\n'
+    plain, nowhere = tmp_path / "plain.toml", tmp_path / "nowhere.toml"
+    plain.write_text(devices)
+    nowhere.write_text("catalog = false\n" + devices)
+    assert main(["run", "-q", "--profile", str(plain), "count([motor], num=2)"]) == 0
+    captured = capsys.readouterr()
+    (uid,) = captured.out.split()
+    assert "cielo: 1 run stored in sqlite:///" in captured.err
+    assert "(the default catalog)" in captured.err
+    assert open_catalog()[uid].stop["exit_status"] == "success"
+    assert main(["run", "-q", "--profile", str(nowhere), "count([motor])"]) == 0
+    err = capsys.readouterr().err
+    assert "cielo: 1 run not stored in a catalog (nowhere.toml: catalog = false)" in err

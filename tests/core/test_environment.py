@@ -143,7 +143,9 @@ def test_subscribers_are_built_from_the_profile(tmp_path: Path):
     log = tmp_path / "log.txt"
     env = load(write(tmp_path, LAB.format(log=log)))
     subs = env.make_subscribers()
-    assert set(subs) == {"callbacks.logger", "suitcases.second"}
+    # no [catalog]: the runs go to the user's default catalog
+    assert set(subs) == {"callbacks.logger", "suitcases.second", "catalog"}
+    subs.pop("catalog")
     for cb in subs.values():
         cb("start", {})
     assert log.read_text().splitlines() == ["start", "s:start"]
@@ -335,3 +337,28 @@ def test_catalog_writer_stores_runs_and_closes(tmp_path: Path):
         assert run.start["beamline"] == "T-1" and run.stop["exit_status"] == "success"
     finally:
         catalog.close()
+
+
+def test_every_profile_stores_its_runs_unless_it_says_catalog_false(tmp_path: Path):
+    """No [catalog]: the user's default catalog; `catalog = false`: nowhere, said so."""
+    from cielo.core._environment import DEFAULT_CATALOG_URI
+
+    env = load_profile(write(tmp_path, '[devices.m]\ntype = "sim.motor"', "plain.toml"))
+    assert env.catalog_uri == DEFAULT_CATALOG_URI and env.catalog_source == "the default catalog"
+    assert "catalog" in env.make_subscribers(callbacks=False)
+    env = load_profile(write(tmp_path, "catalog = false\n", "nowhere.toml"))
+    assert env.catalog_uri is None and env.catalog_source == "nowhere.toml: catalog = false"
+    assert "catalog" not in env.make_subscribers(callbacks=False)
+    with pytest.raises(ProfileError, match="catalog = false to store nowhere; got 'no'"):
+        load_profile(write(tmp_path, 'catalog = "no"\n', "bad.toml"))
+
+
+def test_a_bad_cielo_catalog_is_blamed_on_the_variable(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CIELO_CATALOG", "sqlit:///x.db")
+    with pytest.raises(ProfileError, match=r"^CIELO_CATALOG 'sqlit:///x.db' has no catalog"):
+        load_profile("sim")
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("CIELO_CATALOG", f"sqlite:///{tmp_path}/a-file/x.db")
+    env = load_profile("sim")
+    with pytest.raises(ProfileError, match="^CIELO_CATALOG: could not open"):
+        env.make_subscribers()

@@ -80,7 +80,7 @@ def test_its_profile_builds_working_devices(tmp_path: Path):
 
 def test_its_callback_keeps_a_logbook(tmp_path: Path, validate):
     env = load_profile(profile_copy(tmp_path), strict=True)
-    (callback,) = env.make_subscribers().values()
+    callback = env.make_subscribers()["callbacks.run_logbook"]  # besides the default catalog
     start = {"uid": "u1", "time": 1.0, "scan_id": 7, "plan_name": "xafs_scan"}
     stop = {
         "uid": "s1",

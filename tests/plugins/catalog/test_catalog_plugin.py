@@ -107,6 +107,7 @@ def test_catalog_callback_in_a_profile(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'cb.sqlite'}"
     profile = tmp_path / "mini.toml"
     profile.write_text(
+        "catalog = false\n"  # only the callback's own writer, not the default catalog
         '[devices.motor]\ntype = "sim.motor"\n\n'
         '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n\n'
         f'[callbacks.catalog]\nuri = "{uri}"\nbatch_size = 2\nmax_delay = 0.05\n'

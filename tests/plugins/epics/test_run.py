@@ -90,3 +90,29 @@ def test_ioc_dying_mid_scan_fails_the_run_naming_the_pv(victim_ioc):
     assert stop["exit_status"] == "fail"
     assert p in stop["reason"] and "disconnected" in stop["reason"], stop["reason"]
     assert 3 <= stop["num_events"].get("primary", 0) < 200
+
+
+def test_a_run_that_cannot_connect_is_refused_before_it_opens(ioc, tmp_path, capsys):
+    """`profile check` fails naming the PV; `cielo run` refuses (exit 2), spending no scan id."""
+    import json
+
+    from cielo.cli import main
+    from cielo.core._runmd import default_state_file
+
+    path = tmp_path / "ghost.toml"
+    path.write_text(
+        '[devices.det]\ntype = "epics.signal"\npv = "CIELO:det"\nread_only = true\n'
+        '[devices.ghost]\ntype = "epics.signal"\npv = "CIELO:nosuch"\nread_only = true\n'
+    )
+    assert main(["profile", "check", str(path), "--timeout", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "ghost.toml: devices did not connect: 1 of 2 signals" in err
+    assert "ca://CIELO:nosuch: timed out" in err and "CIELO:det" not in err
+    state = default_state_file()
+    before = json.loads(state.read_text()).get("scan_id") if state.exists() else None
+    assert main(["run", "-q", "--profile", str(path), "count([ghost, det])"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "ca://CIELO:nosuch: timed out" in captured.err
+    after = json.loads(state.read_text()).get("scan_id") if state.exists() else None
+    assert after == before  # no run was opened
+    assert main(["run", "-q", "--profile", str(path), "count([det])"]) == 0  # det alone runs

@@ -1,4 +1,5 @@
-"""NeXus/HDF5 export: NXentry with the primary stream as NXdata, metadata as NXcollection."""
+"""NeXus/HDF5 export: NXentry with the primary stream as NXdata, the sample as NXsample,
+the devices under NXinstrument and the rest of the metadata as NXcollection."""
 
 from __future__ import annotations
 
@@ -60,7 +61,12 @@ class NeXusSuitcase(Suitcase):
     read at the stop document), with ``signal`` (the main detector field), ``axes``
     (the scanned motors) and ``AXIS_indices`` attributes; other streams go to
     ``/entry/<stream>`` (NXcollection); the run-start and run-stop documents to
-    ``/entry/metadata`` and ``/entry/metadata/stop`` (NXcollection).
+    ``/entry/metadata`` and ``/entry/metadata/stop`` (NXcollection). Every field
+    carries its ``units`` attribute (from the descriptor's data keys). The run-start
+    ``sample`` (a name, or a mapping of its properties) is ``/entry/sample``
+    (NXsample); each device is a group of ``/entry/instrument`` (NXinstrument):
+    NXpositioner for the scanned motors, NXdetector for the detectors, NXcollection
+    otherwise, holding its configuration and links to its fields' data.
 
     :param directory: folder of the files. :param file_template: name over run-start keys.
     :param root_map: ``{old_root: new_root}`` for external files that moved.
@@ -86,6 +92,8 @@ class NeXusSuitcase(Suitcase):
         self._pending: dict[str, dict[str, list[Any]]] = {}
         self._datum_refs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self._seq: dict[str, list[int]] = {}
+        self._units: dict[tuple[str, str], str] = {}  # (descriptor, key) -> units
+        self._devices: dict[str, list[tuple[str, str]]] = {}  # device -> (descriptor, key)
         super().__init__(start, **params)
 
     def start(self, doc: Document) -> None:
@@ -104,6 +112,20 @@ class NeXusSuitcase(Suitcase):
         ):
             entry.create_dataset(name, data=value, dtype=h5py.string_dtype())
         _put_metadata(_group(entry, "metadata", "NXcollection"), doc)
+        sample = doc.get("sample")
+        if sample is not None:
+            group = _group(entry, "sample", "NXsample")
+            _put_metadata(group, sample if isinstance(sample, Mapping) else {"name": sample})
+        _group(entry, "instrument", "NXinstrument")
+
+    def _device_group(self, device: str) -> Any:
+        start = self.start_doc
+        motors, detectors = start.get("motors") or [], start.get("detectors") or []
+        nx_class = (
+            "NXpositioner" if device in motors else "NXdetector" if device in detectors
+            else "NXcollection"
+        )  # fmt: skip
+        return _group(self._file["entry/instrument"], device.replace("/", "_"), nx_class)
 
     def descriptor(self, doc: Document) -> None:
         stream = doc.get("name", "primary")
@@ -118,9 +140,21 @@ class NeXusSuitcase(Suitcase):
         self._keys[doc["uid"]] = [k for k in keys if not keys[k].get("external")]
         self._external_keys[doc["uid"]] = [k for k in keys if keys[k].get("external")]
         self._pending[doc["uid"]] = {k: [] for k in ["time", "seq_num", *self._keys[doc["uid"]]]}
-        for key, info in keys.items():
-            if "units" in info:
-                group.attrs[f"{key}_units"] = str(info["units"])
+        self._units.update(
+            {(doc["uid"], k): str(v["units"]) for k, v in keys.items() if "units" in v}
+        )
+        for device, fields in (doc.get("object_keys") or {}).items():
+            self._devices.setdefault(device, []).extend((doc["uid"], f) for f in fields)
+        for device, config in (doc.get("configuration") or {}).items():
+            values = config.get("data") or {}
+            if values:
+                device_group = self._device_group(device)
+                _put_metadata(
+                    device_group, {k: v for k, v in values.items() if k not in device_group}
+                )
+                for key, info in (config.get("data_keys") or {}).items():
+                    if key in device_group and "units" in info:
+                        device_group[key].attrs["units"] = str(info["units"])
 
     def _set_plot(self, group: Any, doc: Document) -> None:
         keys = doc["data_keys"]
@@ -162,13 +196,14 @@ class NeXusSuitcase(Suitcase):
             self._seq.setdefault(descriptor, []).extend(pending["seq_num"])
         for key, values in pending.items():
             if values:
-                self._append(self._groups[descriptor], key, values)
+                self._append(descriptor, key, values)
                 values.clear()
 
-    def _append(self, group: Any, key: str, values: list[Any]) -> None:
+    def _append(self, descriptor: str, key: str, values: list[Any]) -> None:
         import h5py
         import numpy as np
 
+        group = self._groups[descriptor]
         arr = np.asarray(values)
         if arr.dtype.kind in "UO":
             arr = np.asarray([str(v) for v in values], dtype=object)
@@ -176,9 +211,11 @@ class NeXusSuitcase(Suitcase):
         else:
             dtype = arr.dtype
         if key not in group:
-            group.create_dataset(
+            ds = group.create_dataset(
                 key, data=arr, dtype=dtype, maxshape=(None, *arr.shape[1:]), chunks=True
             )
+            if (descriptor, key) in self._units:
+                ds.attrs["units"] = self._units[descriptor, key]
             return
         ds = group[key]
         n = ds.shape[0]
@@ -209,10 +246,20 @@ class NeXusSuitcase(Suitcase):
                     frames[seq] = self.external.datum(ref)
                 ordered = [frames[s] for s in self._seq.get(descriptor, []) if s in frames]
                 if ordered:
-                    self._append(self._groups[descriptor], key, ordered)
+                    self._append(descriptor, key, ordered)
+        self._link_devices()
         entry = self._file["entry"]
         entry.create_dataset("end_time", data=_iso(doc["time"]), dtype=h5py.string_dtype())
         _put_metadata(_group(entry["metadata"], "stop", "NXcollection"), doc)
+
+    def _link_devices(self) -> None:
+        """Each device's group links to its fields' data (one copy in the file)."""
+        for device, fields in self._devices.items():
+            group = self._device_group(device)
+            for descriptor, key in fields:
+                data = self._groups[descriptor]
+                if key in data and key not in group:
+                    group[key] = data[key]  # a hard link: the same dataset, units included
 
     def close(self) -> None:
         if self._file is not None:

@@ -43,7 +43,17 @@ def test_nxentry_nxdata_and_metadata(suitcases, make_run, tmp_path):
         np.testing.assert_allclose(data["det"][()], [e["data"]["det"] for e in events])
         np.testing.assert_allclose(data["motor"][()], [e["data"]["motor"] for e in events])
         np.testing.assert_array_equal(data["cam"][()], np.arange(80, dtype=float).reshape(4, 4, 5))
-        assert _text(data.attrs["motor_units"]) == "mm"
+        assert _text(data["motor"].attrs["units"]) == "mm"  # on each field, as NeXus asks
+        assert _text(entry["baseline/temperature"].attrs["units"]) == "K"
+        sample = entry["sample"]
+        assert _text(sample.attrs["NX_class"]) == "NXsample"
+        assert _text(sample["name"][()]) == "Si" and sample["thickness"][()] == 0.5
+        instrument = entry["instrument"]
+        assert _text(instrument.attrs["NX_class"]) == "NXinstrument"
+        assert _text(instrument["motor"].attrs["NX_class"]) == "NXpositioner"
+        assert _text(instrument["det"].attrs["NX_class"]) == "NXdetector"
+        assert instrument["motor/motor"] == data["motor"]  # a link, not a copy
+        assert _text(instrument["temperature/temperature"].attrs["units"]) == "K"
         md = entry["metadata"]
         assert _text(md.attrs["NX_class"]) == "NXcollection"
         assert md["scan_id"][()] == 9
@@ -80,9 +90,29 @@ def test_sim_scan_on_the_run_engine(tmp_path, monkeypatch):
         assert nxdata.is_valid_nxdata(data)  # silx's NeXus reader as the outside check
         default = nxdata.get_default(f)  # root -> entry -> data by the 'default' attributes
         assert default is not None and default.signal_name == "det"
-        assert default.axes_names == ["motor"]
+        assert default.axes_names == ["motor (mm)"]  # silx reads the units attribute
         assert _text(data.attrs["signal"]) == "det"
         assert [_text(a) for a in np.atleast_1d(data.attrs["axes"])] == ["motor"]
         np.testing.assert_allclose(data["motor"][()], [-1, 0, 1], atol=1e-6)
         assert data["camera"].shape[0] == 3 and data["camera"].shape[-2:] == (48, 64)
         assert _text(f["entry/metadata/plan_name"][()]) == "scan"
+        assert _text(data["motor"].attrs["units"]) == "mm"
+        instrument = f["entry/instrument"]
+        classes = {name: _text(g.attrs["NX_class"]) for name, g in instrument.items()}
+        assert classes["motor"] == "NXpositioner"
+        assert classes["det"] == classes["camera"] == "NXdetector"
+        assert "sample" not in f["entry"]  # none was given
+
+
+def test_a_sample_name_and_silx_reads_the_layout(suitcases, make_run, tmp_path):
+    import silx.io
+
+    docs = make_run(3, md={"sample": "LaB6"})
+    cb = feed(suitcases["nexus"](directory=tmp_path), docs)
+    path = cb.artifacts[docs[0][1]["uid"]]["nexus"][0]
+    with silx.io.open(str(path)) as f:  # silx's reader, as a NeXus viewer would open it
+        assert _text(f["entry/sample"].attrs["NX_class"]) == "NXsample"
+        assert _text(f["entry/sample/name"][()]) == "LaB6"
+        assert _text(f["entry/instrument/det"].attrs["NX_class"]) == "NXdetector"
+        assert _text(f["entry/instrument/motor/motor"].attrs["units"]) == "mm"
+        assert nxdata.get_default(f).signal_name == "det"

@@ -151,7 +151,7 @@ class BusConsumer:
 
     def _check_missed(self) -> None:
         now = time.monotonic()
-        if now - self._last_check < 5.0:
+        if now - self._last_check < 1.0:
             return
         self._last_check = now
         missed = self.reader.missed()

@@ -309,6 +309,8 @@ class RedisGroupReader:
             raise BusUnavailable(f"{stream.uri}: {type(exc).__name__}: {exc}") from exc
         #: entries of this member found trimmed away before they were acknowledged
         self.trimmed_pending = 0
+        self._missed = 0
+        self._gap_checked = ""
 
     def read(self, count: int, block: float, *, pending_after: str | None = None) -> list[Received]:
         """New entries (``pending_after=None``), or this member's unacknowledged ones after an id."""
@@ -349,7 +351,12 @@ class RedisGroupReader:
             raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
 
     def missed(self) -> int:
-        """Entries this group never read because retention trimmed them first."""
+        """Entries this group lost because retention trimmed them before it read them.
+
+        Checked from the stream's counters: when the group's last-delivered id is older
+        than the stream's first entry, the entries removed after it were never read.
+        Cumulative; call it before reading on (the consumer does, every few seconds).
+        """
         s = self.stream
         try:
             info = s.client.xinfo_stream(s.stream)
@@ -357,10 +364,15 @@ class RedisGroupReader:
         except s._errors as exc:
             raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
         group = groups.get(self.group)
-        if group is None or group.get("entries-read") is None:
-            return 0
-        kept_from = int(info["entries-added"]) - int(info["length"])
-        return max(0, kept_from - int(group["entries-read"])) + self.trimmed_pending
+        first = info.get("recorded-first-entry-id") or (info.get("first-entry") or [b"0-0"])[0]
+        if group is not None and info["length"]:
+            last = _text(group["last-delivered-id"])
+            if _id_key(last) < _id_key(_text(first)) and last != self._gap_checked:
+                removed = int(info["entries-added"]) - int(info["length"])
+                read = group.get("entries-read") or 0
+                self._missed += max(0, removed - int(read))
+                self._gap_checked = last
+        return self._missed + self.trimmed_pending
 
 
 def _text(value: Any) -> str:

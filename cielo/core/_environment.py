@@ -160,15 +160,27 @@ class Subscribers(dict[str, DocumentCallback]):
 
 
 class ProfileMetadata:
-    """The profile's ``[metadata]`` as a plugin: default keys of every run start.
+    """The profile's ``[metadata]`` and ``[engine]`` as a plugin: default keys of every run
+    start, and the options of every RunEngine.
 
     Registered on the environment's plugin manager as ``"profile"``, so any RunEngine
     built with ``plugin_manager=env.pm`` adds them; the plan's and the caller's keys win,
     and nothing is written into the engine's persistent ``RE.md``.
     """
 
-    def __init__(self, metadata: Mapping[str, Any]) -> None:
+    def __init__(
+        self, metadata: Mapping[str, Any], engine_options: Mapping[str, Any] | None = None
+    ) -> None:
         self.metadata = dict(metadata)
+        self.engine_options = dict(engine_options or {})
+
+    @hookimpl
+    def cielo_engine_created(self, engine: Any) -> None:
+        for option, value in self.engine_options.items():
+            if option == "device_timeouts":
+                engine.device_timeouts.update(value)
+            else:
+                setattr(engine, option, value)
 
     @hookimpl
     def cielo_run_metadata(self, plan_name: str | None, md: Mapping[str, Any]) -> dict[str, Any]:
@@ -265,8 +277,8 @@ def load_profile(
         )
     if pm.get_plugin(PROFILE_PLUGIN) is not None:  # a manager reused for another profile
         pm.unregister(name=PROFILE_PLUGIN)
-    if profile.metadata:
-        pm.register(ProfileMetadata(profile.metadata), name=PROFILE_PLUGIN)
+    if profile.metadata or profile.engine:
+        pm.register(ProfileMetadata(profile.metadata, profile.engine), name=PROFILE_PLUGIN)
     env.hooks.environment_ready(env)
     return env
 

@@ -13,6 +13,8 @@ A profile has these tables (all optional)::
                          ``catalog = false`` at the top stores nowhere)
     [supplemental]       baseline = [...], monitors = [...], flyers = [...] (device names)
     [publish]            uri = "redis://HOST:PORT/STREAM" or "zmq://HOST:PORT", bus options
+    [engine]             device_timeout = 600 (or false), stop_timeout = 10,
+                         [engine.device_timeouts] NAME = seconds (or false)
 
 Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
 by :data:`os.pathsep`), then ``${XDG_CONFIG_HOME:-~/.config}/cielo/profiles``, then the
@@ -54,6 +56,7 @@ _SECTIONS = (
     "catalog",
     "supplemental",
     "publish",
+    "engine",
 )
 #: Keys of ``[publish]`` besides ``uri`` (checked against the transport when opened).
 PUBLISH_KEYS = ("serializer", "maxlen", "max_age", "keep_unread", "prefix", "wait", "max_buffer", "pack_events")
@@ -109,6 +112,8 @@ class Profile:
     #: ``{"baseline": (...), "monitors": (...), "flyers": (...)}``: device names.
     supplemental: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: ``[engine]``: RunEngine options set on every engine built on the profile's plugins
+    engine: Mapping[str, Any] = field(default_factory=dict)
     #: the instrument this profile drives, the name of its :class:`~cielo.core.InstrumentLock`
     #: (``[profile] instrument``, else the profile's name)
     instrument: str = ""
@@ -192,8 +197,46 @@ class Profile:
                 }
             ),
             raw=MappingProxyType(dict(data)),
+            engine=MappingProxyType(_engine_options(source, section["engine"])),
             instrument=_string(source, "[profile]", "instrument", prof.get("instrument", name)),
         )
+
+
+def _seconds(source: str, where: str, key: str, value: Any, *, forever: bool) -> float | None:
+    """A positive number of seconds (or ``false`` for forever, where allowed)."""
+    if value is False and forever:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        allowed = "a number of seconds > 0" + (" or false (wait forever)" if forever else "")
+        raise ProfileError(f"{source}: {where} {key} must be {allowed}, got {value!r}")
+    return float(value)
+
+
+def _engine_options(source: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    """``[engine]``: RunEngine options (``device_timeout``, ``stop_timeout``,
+    ``[engine.device_timeouts]`` by device name), as RunEngine attribute -> value."""
+    _known_keys(source, "[engine]", table, ("device_timeout", "stop_timeout", "device_timeouts"))
+    options: dict[str, Any] = {}
+    if "device_timeout" in table:
+        options["device_timeout"] = _seconds(
+            source, "[engine]", "device_timeout", table["device_timeout"], forever=True
+        )
+    if "stop_timeout" in table:
+        options["stop_timeout"] = _seconds(
+            source, "[engine]", "stop_timeout", table["stop_timeout"], forever=False
+        )
+    per_device = table.get("device_timeouts", {})
+    if not isinstance(per_device, Mapping):
+        raise ProfileError(
+            f"{source}: [engine] device_timeouts must be a table of device = seconds, "
+            f"got {per_device!r}"
+        )
+    if per_device:
+        options["device_timeouts"] = {
+            name: _seconds(source, "[engine.device_timeouts]", name, value, forever=True)
+            for name, value in per_device.items()
+        }
+    return options
 
 
 def _known_keys(source: str, where: str, table: Mapping[str, Any], known: Iterable[str]) -> None:

@@ -140,3 +140,36 @@ def test_one_ctrl_c_pauses_a_plan_blocked_on_a_device():
         assert RE.state == "paused" and dev.stops == 1
         result = RE.abort()
     assert result.exit_status == "abort"
+
+
+def test_a_profile_sets_the_engine_timeouts(tmp_path):
+    from cielo import RunEngine, load_profile
+
+    path = tmp_path / "beamline.toml"
+    path.write_text(
+        "[engine]\ndevice_timeout = 30\nstop_timeout = 2\n"
+        "[engine.device_timeouts]\nmono = 1800\nflyer = false\n"
+    )
+    env = load_profile(path)
+    with RunEngine(plugin_manager=env.pm, scan_id_file=None, handle_sigint=False) as RE:
+        assert RE.device_timeout == 30.0 and RE.stop_timeout == 2.0
+        assert RE.device_timeouts == {"mono": 1800.0, "flyer": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("device_timeout = -1", "device_timeout must be a number of seconds > 0 or false"),
+        ('stop_timeout = "10"', "stop_timeout must be a number of seconds > 0, got '10'"),
+        ("device_timeouts = 5", "device_timeouts must be a table of device = seconds"),
+        ("timeout = 5", "timeout"),
+    ],
+)
+def test_a_profile_with_a_bad_engine_option_is_refused(tmp_path, text, message):
+    from cielo import load_profile
+    from cielo.core import ProfileError
+
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[engine]\n{text}\n")
+    with pytest.raises(ProfileError, match=message):
+        load_profile(path)

@@ -42,9 +42,9 @@ def _free_port() -> int:
 
 
 def start_ioc(
-    port: int, workdir: Path
+    port: int, workdir: Path, extra_pvs: int = 100
 ) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes] | None]:
-    """The demo IOC (with 100 extra PVs) and a caproto repeater, as subprocesses."""
+    """The demo IOC (with ``extra_pvs`` extra PVs) and a caproto repeater, as subprocesses."""
     repeater_port = _free_port()
     os.environ["EPICS_CA_REPEATER_PORT"] = str(repeater_port)
     repeater = None
@@ -69,12 +69,12 @@ def start_ioc(
                 "--interface",
                 "127.0.0.1",
                 "--extra-pvs",
-                "100",
+                str(extra_pvs),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 30 + extra_pvs / 500
     while "cielo demo IOC ready" not in log.read_text(errors="replace"):
         if ioc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the IOC did not start:\n" + log.read_text(errors="replace"))

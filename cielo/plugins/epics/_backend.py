@@ -1,9 +1,14 @@
 """``CaBackend``: the Channel Access transport of a :class:`cielo.devices.Signal`, on pyepics.
 
-Reads are fresh CA gets (``DBR_TIME``, so the reading carries the IOC's timestamp and
-alarm severity); ``describe()`` uses the control information (units, precision,
-limits, enum strings) fetched once on connection; writes use put-completion, so the
-status is done when the IOC says the put has completed; subscriptions are CA monitors.
+Channels are monitored as pyepics decides by default (scalars and arrays shorter than
+``epics.ca.AUTOMONITOR_MAXLENGTH``; large waveforms are not streamed unasked). A read is
+a fresh CA get (``DBR_TIME``: the IOC's timestamp and alarm severity): a monitor update
+may reach the client after the put completion of a trigger or a move, so the monitor's
+latest value is used only where a signal asks for it (``use_monitor=True``, for values
+nobody waits on). ``describe()`` uses the control information (units, precision,
+limits, enum strings) fetched once on connection, off the callback thread; writes use
+put-completion, so the status is done when the IOC says the put has completed;
+subscriptions are CA monitors. Connection timeouts share one timer thread.
 A channel that drops fails every pending put, and later reads, with an error naming
 the PV.
 """
@@ -19,7 +24,8 @@ from cielo.core import ConnectionTimeoutError, DeviceError, Status, finished_sta
 from cielo.core.protocols import DataKey, Reading
 from cielo.devices import ReadingCallback, SignalBackend
 
-from ._transport import DTYPES, ctrl_limits, dispatch, epics_module
+from ._ctrlinfo import request_control_info
+from ._transport import DTYPES, ctrl_limits, dispatch, epics_module, schedule
 
 __all__ = ["CaBackend", "DisconnectedError"]
 
@@ -56,7 +62,6 @@ def _new_pv(channel: _Channel) -> Any:
     return epics.PV(
         channel.pvname,
         form="time",
-        auto_monitor=True,
         connection_callback=channel._connection_changed,
     )
 
@@ -77,6 +82,11 @@ class _Channel:
         self.pvname = pvname
         self.pv: Any = None
         self.ctrl: dict[str, Any] = {}
+        #: Native field type (``epics.dbr``; 3 is ENUM) and its DBR_TIME type, read when
+        #: the control information is: pyepics' own ``PV.ftype`` is sometimes taken
+        #: while libca still reports the type unknown (seen with thousands of channels).
+        self.native_type = -1
+        self.time_type = -1
         self.connected = False
         self.ever_connected = False
         self.connect_status: Status | None = None
@@ -94,12 +104,10 @@ class _Channel:
             if self.pv is None:
                 self.pv = _new_pv(self)
             elif self.pv.connected:  # connected after an earlier attempt timed out
-                dispatch(self._fetch_ctrl, status)
+                self._fetch_ctrl(status)
         if timeout is not None:
-            timer = threading.Timer(timeout, self._timed_out, args=(status, timeout))
-            timer.daemon = True
-            timer.start()
-            status.add_callback(lambda _st: timer.cancel())
+            cancel = schedule(timeout, self._timed_out, status, timeout)
+            status.add_callback(lambda _st: cancel())
         return status
 
     @property
@@ -142,14 +150,37 @@ class _Channel:
         self._on_connection(self, conn)
 
     def _fetch_ctrl(self, status: Status) -> None:
-        ctrl = self.pv.get_ctrlvars(timeout=2.0, warn=False)
-        if ctrl is None:
-            status.set_exception(
-                ConnectionTimeoutError(f"{self.pvname} connected but sent no control info")
-            )
-            return
-        self.ctrl = dict(ctrl)
-        status.set_finished()
+        """Ask for the control information and field type (batched, on the control-info
+        thread: the dispatcher goes on delivering monitors meanwhile)."""
+
+        def done(md: dict[str, Any] | None, native: int) -> None:
+            if status.done:
+                return
+            pv = self.pv
+            if md is None or native < 0 or pv is None:
+                status.set_exception(
+                    ConnectionTimeoutError(f"{self.pvname} connected but sent no control info")
+                )
+                return
+            md.pop("value", None)
+            self.ctrl = md
+            self.native_type = native
+            self.time_type = epics_module().ca.promote_type(pv.chid, use_time=True)
+            status.set_finished()
+
+        if self.pv is not None and not status.done:
+            request_control_info(self, done)
+
+    @property
+    def type_name(self) -> str:
+        """The native field type's name (``double``, ``enum``, ...)."""
+        return str(epics_module().dbr.Name(self.native_type)).lower()
+
+    @property
+    def monitored(self) -> bool:
+        """True when pyepics keeps this channel's latest value (auto-monitor, right type)."""
+        pv = self.pv
+        return bool(pv is not None and pv.auto_monitor and pv.ftype == self.time_type)
 
     def close(self) -> None:
         if self.pv is not None:
@@ -170,14 +201,27 @@ class CaBackend(SignalBackend[Any]):
         The PV written by ``put``; ``None`` writes ``read_pv``; ``""`` makes it read-only.
     string
         Read enum PVs as their strings (``"On"``) rather than their indices (``1``).
+    use_monitor
+        Read the monitor's latest value when the channel is monitored, instead of a fresh
+        CA get. Only for values that no trigger or move of the plan changes: the IOC sends
+        monitor updates and put completions on separate paths, so right after a put the
+        monitor may still hold the old value.
     """
 
-    def __init__(self, read_pv: str, write_pv: str | None = None, *, string: bool = True) -> None:
+    def __init__(
+        self,
+        read_pv: str,
+        write_pv: str | None = None,
+        *,
+        string: bool = True,
+        use_monitor: bool = False,
+    ) -> None:
         if not read_pv or not isinstance(read_pv, str):
             raise ValueError(f"a PV name must be a non-empty string, not {read_pv!r}")
         self.read_pv = read_pv
         self.write_pv = read_pv if write_pv is None else write_pv
         self.string = string
+        self.use_monitor = use_monitor
         self._lock = threading.Lock()
         self._read = _Channel(read_pv, self._connection_changed)
         self._write = (
@@ -285,13 +329,15 @@ class CaBackend(SignalBackend[Any]):
 
     # -- reading ------------------------------------------------------------
     def _is_enum(self) -> bool:
-        return str(self._read.pv.type).endswith("enum")
+        return self._read.native_type == 3  # DBR_ENUM
 
     def get_reading(self) -> Reading:
         pv = self._require(self._read)
         as_string = self.string and self._is_enum()
         try:
-            md = pv.get_with_metadata(use_monitor=False, as_string=as_string, timeout=2.0)
+            md = pv.get_with_metadata(
+                form="time", use_monitor=self.use_monitor, as_string=as_string, timeout=2.0
+            )
         except Exception as exc:  # pyepics' errors do not name the PV
             raise self._failure(self._read, "read", exc) from exc
         if md is None or md.get("value") is None:
@@ -315,7 +361,7 @@ class CaBackend(SignalBackend[Any]):
     def get_datakey(self, source: str) -> DataKey:
         pv = self._require(self._read)
         ctrl = self._read.ctrl
-        ftype = str(pv.type).replace("time_", "").replace("ctrl_", "")
+        ftype = self._read.type_name
         dtype, dtype_numpy = DTYPES.get(ftype, ("number", "<f8"))
         nelm = int(pv.nelm or 1)
         key: DataKey = {"source": source, "dtype": dtype, "dtype_numpy": dtype_numpy, "shape": []}  # type: ignore[typeddict-item]
@@ -341,11 +387,13 @@ class CaBackend(SignalBackend[Any]):
         """The write PV's current value (a fresh get)."""
         pv = self._require(self._write)
         try:
-            value = pv.get(
-                use_monitor=False, as_string=self.string and self._is_enum(), timeout=2.0
+            enum = self._write.native_type == 3
+            md = pv.get_with_metadata(
+                form="time", use_monitor=False, as_string=self.string and enum, timeout=2.0
             )
         except Exception as exc:
             raise self._failure(self._write, "read", exc) from exc
+        value = None if md is None else md.get("value")
         if value is None:
             raise self._failure(self._write, "read", None)
         return value

@@ -8,8 +8,7 @@ time is about one round trip however many PVs there are. EPICS devices
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from cielo.core import DeviceError
@@ -17,7 +16,7 @@ from cielo.core.protocols import Reading
 from cielo.devices import Device, Kind, Signal
 
 from ._backend import CaBackend, _reading
-from ._transport import epics_module
+from ._transport import attached, epics_module
 
 __all__ = ["EpicsReadMixin", "read_many"]
 
@@ -25,7 +24,8 @@ __all__ = ["EpicsReadMixin", "read_many"]
 def read_many(signals: Iterable[Signal[Any]], timeout: float = 2.0) -> dict[str, Reading]:
     """Read ``signals`` concurrently: ``{signal.name: reading}``.
 
-    EPICS signals are read with one batch of Channel Access gets; any other signal is
+    Monitored EPICS signals give their latest monitor value; the others are read with one
+    batch of Channel Access gets (every get sent before any answer is awaited); any other signal is
     read with its own ``read()``. Errors name the PV, as single reads do.
     """
     out: dict[str, Reading] = {}
@@ -38,39 +38,17 @@ def read_many(signals: Iterable[Signal[Any]], timeout: float = 2.0) -> dict[str,
             out.update(signal.read())
             continue
         pv = backend._require(backend._read)
+        if backend.use_monitor and backend._read.monitored:
+            out[signal.name] = backend.get_reading()  # the monitor's latest value
+            continue
         as_string = backend.string and backend._is_enum()
         pending.append((signal, backend, pv, as_string))
     if not pending:
         return out
     ca = epics_module().ca
-    with _attached(ca, pending[0][2].context):
+    with attached(ca, pending[0][2].context):
         _read_batch(ca, pending, out, timeout)
     return {name: out[name] for name in order}
-
-
-@contextmanager
-def _attached(ca: Any, context: Any) -> Iterator[None]:
-    """Run with this thread attached to the channels' CA context.
-
-    The raw ``ca`` calls of a batch, unlike pyepics' ``PV`` methods, do not attach it.
-    In a thread with no context attached (the RunEngine's, a plan's), a get would not be
-    sent and the next "complete" would return what an earlier batch of another thread
-    left in pyepics' cache. Like pyepics' ``PV`` methods, a thread without a context
-    keeps it attached; a thread in another context gets that context back.
-    """
-    current = ca.current_context()
-    if current == context:
-        yield
-        return
-    if current is not None:
-        ca.detach_context()
-    ca.attach_context(context)
-    try:
-        yield
-    finally:
-        if current is not None:
-            ca.detach_context()
-            ca.attach_context(current)
 
 
 def _read_batch(
@@ -84,14 +62,16 @@ def _read_batch(
         try:
             if not pv.connected:
                 raise backend._failure(backend._read, "read", None)
-            ca.get_with_metadata(pv.chid, ftype=pv.ftype, wait=False)
+            ca.get_with_metadata(pv.chid, ftype=backend._read.time_type, wait=False)
         except DeviceError:
             raise
         except Exception as exc:
             raise backend._failure(backend._read, "read", exc) from exc
     for signal, backend, pv, enum in pending:
         try:
-            md = ca.get_complete_with_metadata(pv.chid, ftype=pv.ftype, timeout=timeout)
+            md = ca.get_complete_with_metadata(
+                pv.chid, ftype=backend._read.time_type, timeout=timeout
+            )
         except Exception:
             md = None
         if md is None or md.get("value") is None:  # one more try, on its own

@@ -25,7 +25,8 @@ class EpicsSignalRO(Signal[Any]):
 
     Readings carry the IOC's timestamp and ``alarm_severity``; ``describe()`` carries
     units, precision and limits from the PV's control information. Enum PVs read as
-    their strings unless ``string=False``.
+    their strings unless ``string=False``. ``use_monitor=True`` reads the monitor's
+    latest value instead of a fresh get (for values no trigger or move changes).
     """
 
     def __init__(
@@ -33,11 +34,13 @@ class EpicsSignalRO(Signal[Any]):
         read_pv: str,
         *,
         string: bool = True,
+        use_monitor: bool = False,
         name: str = "",
         kind: Kind | str | int = Kind.hinted,
         parent: Any = None,
     ) -> None:
-        super().__init__(CaBackend(read_pv, "", string=string), name=name, kind=kind, parent=parent)
+        backend = CaBackend(read_pv, "", string=string, use_monitor=use_monitor)
+        super().__init__(backend, name=name, kind=kind, parent=parent)
 
     @property
     def pvname(self) -> str:
@@ -48,7 +51,8 @@ class EpicsSignal(SignalRW[Any]):
     """A read-write signal: reads ``read_pv``, writes ``write_pv`` (``read_pv`` if not given).
 
     ``set(value)`` returns a status done when the IOC completes the put
-    (put-completion); ``put(value)`` blocks until then.
+    (put-completion); ``put(value)`` blocks until then. ``use_monitor`` as for
+    :class:`EpicsSignalRO`.
     """
 
     def __init__(
@@ -57,11 +61,12 @@ class EpicsSignal(SignalRW[Any]):
         write_pv: str | None = None,
         *,
         string: bool = True,
+        use_monitor: bool = False,
         name: str = "",
         kind: Kind | str | int = Kind.hinted,
         parent: Any = None,
     ) -> None:
-        backend = CaBackend(read_pv, write_pv or None, string=string)
+        backend = CaBackend(read_pv, write_pv or None, string=string, use_monitor=use_monitor)
         super().__init__(backend, name=name, kind=kind, parent=parent)
 
     @property

@@ -12,18 +12,21 @@ callbacks) is therefore handed to one dispatcher thread, in arrival order.
 
 from __future__ import annotations
 
+import heapq
 import os
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 from cielo.core import DeviceError
 
-__all__ = ["client_env", "dispatch", "epics_module", "reset_context"]
+__all__ = ["attached", "client_env", "dispatch", "epics_module", "reset_context", "schedule"]
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -86,6 +89,97 @@ def dispatch(func: Callable[..., Any], *args: Any) -> None:
         executor.submit(_run_logged, func, args)
     except RuntimeError:  # the interpreter is shutting down: nobody is left to tell
         pass
+
+
+@contextmanager
+def attached(ca: Any, context: Any) -> Iterator[None]:
+    """Run with this thread attached to the channels' CA context.
+
+    The raw ``ca`` calls of a batch, unlike pyepics' ``PV`` methods, do not attach it.
+    In a thread with no context attached (the RunEngine's, a plan's), a get would not be
+    sent and the next "complete" would return what an earlier batch of another thread
+    left in pyepics' cache. Like pyepics' ``PV`` methods, a thread without a context
+    keeps it attached; a thread in another context gets that context back.
+    """
+    current = ca.current_context()
+    if current == context:
+        yield
+        return
+    if current is not None:
+        ca.detach_context()
+    ca.attach_context(context)
+    try:
+        yield
+    finally:
+        if current is not None:
+            ca.detach_context()
+            ca.attach_context(current)
+
+
+class _Timers:
+    """One thread that runs callbacks at deadlines (connection timeouts of every channel).
+
+    A ``threading.Timer`` per connecting channel costs a thread each: 10,000 PVs made
+    10,000 threads. Here a heap of deadlines is served by a single daemon thread.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]] = []
+        self._pending: set[int] = set()
+        self._cancelled: set[int] = set()
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, delay: float, func: Callable[..., Any], *args: Any) -> Callable[[], None]:
+        with self._cond:
+            self._seq += 1
+            token = self._seq
+            heapq.heappush(self._heap, (time.monotonic() + delay, token, func, args))
+            self._pending.add(token)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="cielo-epics-timers", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+        def cancel() -> None:
+            with self._cond:
+                if token in self._pending:
+                    self._cancelled.add(token)
+
+        return cancel
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    when, token, func, args = self._heap[0]
+                    if token in self._cancelled:
+                        heapq.heappop(self._heap)
+                        self._cancelled.discard(token)
+                        self._pending.discard(token)
+                        continue
+                    wait = when - time.monotonic()
+                    if wait <= 0:
+                        heapq.heappop(self._heap)
+                        self._pending.discard(token)
+                        break
+                    self._cond.wait(wait)
+            _run_logged(func, args)
+
+
+_timers = _Timers()
+
+
+def schedule(delay: float, func: Callable[..., Any], *args: Any) -> Callable[[], None]:
+    """Call ``func(*args)`` after ``delay`` seconds on the shared timer thread; returns a
+    function that cancels the call."""
+    return _timers.schedule(delay, func, *args)
 
 
 def _run_logged(func: Callable[..., Any], args: tuple[Any, ...]) -> None:

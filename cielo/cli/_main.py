@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cielo.cli._catalog",
     "cielo.cli._bus",
     "cielo.cli._ioc",
+    "cielo.cli._serve",
 )
 
 

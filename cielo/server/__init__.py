@@ -5,6 +5,9 @@ Bluesky's ``bluesky-queueserver-api`` client can drive; a worker process loads t
 profile and runs the plans. See ``docs/server/index.md``.
 """
 
+from typing import Any
+
+from ._settings import API_KEY_ENV, Settings
 from ._sqlite_store import SQLiteQueueStore
 from ._store import (
     STORE_BACKENDS,
@@ -20,6 +23,7 @@ from ._store import (
 )
 
 __all__ = [
+    "API_KEY_ENV",
     "STORE_BACKENDS",
     "Item",
     "ItemNotFoundError",
@@ -28,7 +32,19 @@ __all__ = [
     "QueueStore",
     "Revisions",
     "SQLiteQueueStore",
+    "Settings",
+    "build_app",
     "Where",
     "item_uid",
     "open_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the HTTP layer (FastAPI) is imported when asked for: the worker process and the
+    # stores do not need it
+    if name == "build_app":
+        from ._app import build_app
+
+        return build_app
+    raise AttributeError(f"module 'cielo.server' has no attribute {name!r}")

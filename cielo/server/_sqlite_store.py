@@ -225,13 +225,17 @@ class SQLiteQueueStore:
             db.execute("DELETE FROM running")
             db.execute("INSERT INTO history (item) VALUES (?)", (_dump(record),))
 
-    def requeue_running(self, *, record: Item | None = None) -> Item | None:
+    def requeue_running(
+        self, *, record: Item | None = None, new_uid: str | None = None
+    ) -> Item | None:
         parts = ("queue", "history") if record is not None else ("queue",)
         with self._write(*parts) as db:
             row = db.execute("SELECT item FROM running WHERE id = 0").fetchone()
             if row is None:
                 return None
             item = json.loads(row[0])
+            if new_uid is not None:
+                item["item_uid"] = new_uid
             db.execute("DELETE FROM running")
             db.execute("DELETE FROM queue WHERE uid = ?", (item_uid(item),))
             self._insert(db, [item], Where(pos="front"))

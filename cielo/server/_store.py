@@ -191,9 +191,12 @@ class QueueStore(Protocol):
         atomically."""
         ...
 
-    def requeue_running(self, *, record: Item | None = None) -> Item | None:
-        """Put the running item back at the front of the queue (and append ``record`` to
-        history if given), atomically; returns the item, or ``None`` if none was running."""
+    def requeue_running(
+        self, *, record: Item | None = None, new_uid: str | None = None
+    ) -> Item | None:
+        """Put the running item back at the front of the queue (with ``new_uid`` if given,
+        and append ``record`` to history if given), atomically; returns the requeued item,
+        or ``None`` if none was running."""
         ...
 
     # -- history ----------------------------------------------------------------

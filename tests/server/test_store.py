@@ -203,6 +203,9 @@ def test_running_item_lifecycle(store: QueueStore, abc: Any, new_item: Any) -> N
     assert names(store) == ["b", "c"] and store.running() is None
     assert store.history()[-1] == record
     assert store.requeue_running() is None
+    store.start_next()
+    assert store.requeue_running(new_uid="b2")["item_uid"] == "b2"
+    assert uids(store.queue()) == ["b2", c["item_uid"]]
     now = new_item("now")
     store.set_running(now)
     assert store.running() == now and names(store) == ["b", "c"]

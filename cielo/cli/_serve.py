@@ -1,0 +1,68 @@
+"""``cielo serve --profile P [--host 127.0.0.1] [--port N]``: the queue server.
+
+Starts the manager (the HTTP API at ``http://HOST:PORT/api/...``, the queue and its
+store); ``environment_open`` starts the worker that loads the profile and runs plans.
+Serving beyond loopback needs an API key (``CIELO_SERVER_API_KEY``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import add_profile_option
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a profile's queue over HTTP (the queue server)",
+        description="Start the queue server: an HTTP API (compatible with "
+        "bluesky-queueserver-api's REManagerAPI) over a persistent queue of plans, run by "
+        "a worker process that loads the profile. Binds 127.0.0.1 unless told otherwise; "
+        "beyond loopback, CIELO_SERVER_API_KEY must be set.",
+    )
+    add_profile_option(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=60610, help="port (default 60610)")
+    parser.add_argument(
+        "--store",
+        metavar="URI",
+        default=None,
+        help="the queue store (default: sqlite in cielo's state directory, per profile)",
+    )
+    parser.add_argument(
+        "--open", action="store_true", help="open the environment (start the worker) at once"
+    )
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from cielo.server import Settings, build_app
+    except ImportError as exc:
+        print(
+            f"cielo: error: the server needs its extra: pip install 'cielo[server]' ({exc})",
+            file=sys.stderr,
+        )
+        return 1
+    settings = Settings.from_environment(
+        profile=args.profile,
+        host=args.host,
+        port=args.port,
+        store=args.store,
+        open_environment=args.open,
+    )
+    app = build_app(settings)  # refuses a non-loopback host without a key
+    print(
+        f"cielo serve: profile {settings.profile!r}, API at http://{args.host}:{args.port}/api "
+        f"(store {settings.store})",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0

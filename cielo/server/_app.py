@@ -1,0 +1,127 @@
+"""The app factory: ``build_app(settings)`` makes one queue server (no globals).
+
+The lifespan opens the store, learns the profile's plans and devices, settles what a
+previous manager left (an item recorded as running whose worker is gone) and, at the
+end, closes the environment and the store. Refusals are HTTP 200 with
+``{"success": false, "msg": ...}`` (as bluesky-httpserver answers, so its client raises
+them); malformed requests are 422 with a message naming the field; a missing or wrong
+key is 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from ._manager import Manager
+from ._plans import PlanCatalog
+from ._settings import Settings
+from ._store import QueueError, open_store
+from .api import ROUTERS
+
+__all__ = ["build_app", "load_catalog"]
+
+
+def load_catalog(profile: str) -> PlanCatalog:
+    """The plans and devices of ``profile`` (loaded here, devices not connected)."""
+    from cielo.core import load_profile
+
+    return PlanCatalog.from_environment(load_profile(profile))
+
+
+def build_app(settings: Settings, *, catalog: PlanCatalog | None = None) -> FastAPI:
+    """A queue server for ``settings`` (see :class:`~cielo.server.Settings`).
+
+    :param catalog: the allowed plans and devices (default: learned from the profile).
+    """
+    settings.check()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        assert settings.store is not None
+        store = open_store(settings.store)
+        try:
+            known = (
+                catalog
+                if catalog is not None
+                else await asyncio.to_thread(load_catalog, settings.profile)
+            )
+            manager = Manager(settings, store, known)
+            await manager.start()
+            app.state.manager = manager
+            if settings.open_environment and manager.env_state == "closed":
+                await manager.environment_open()
+            try:
+                yield
+            finally:
+                await manager.aclose()
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="cielo queue server",
+        summary="The RunEngine as a service: an editable, persistent queue of plans.",
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(_BodyLimit, limit=settings.max_body)
+    app.add_exception_handler(QueueError, _refused)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    return app
+
+
+def _version() -> str:
+    from cielo import __version__
+
+    return str(__version__)
+
+
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"success": False, "msg": str(exc)})
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ()) if p != "body"]
+        where = ".".join(loc) or "the request body"
+        if error.get("type") == "json_invalid":
+            ctx = error.get("ctx") or {}
+            problems.append(f"the body is not valid JSON ({ctx.get('error', 'parse error')})")
+        else:
+            got = json.dumps(error.get("input"), default=repr)
+            got = got if len(got) <= 60 else got[:57] + "..."
+            problems.append(f"{where}: {error.get('msg')} (got {got})")
+    msg = "; ".join(dict.fromkeys(problems))
+    return JSONResponse(
+        {"success": False, "msg": msg, "detail": msg},
+        status_code=422,
+    )
+
+
+class _BodyLimit(BaseHTTPMiddleware):
+    """Refuse bodies larger than ``limit`` bytes (413) before reading them."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        super().__init__(app)
+        self.limit = limit
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            msg = f"the body has {length} bytes; the limit is {self.limit}"
+            return JSONResponse({"success": False, "msg": msg, "detail": msg}, status_code=413)
+        return await call_next(request)

@@ -1,0 +1,76 @@
+"""Devices by name, sub-devices by dotted name (``"stage.x"``), for plan items given as JSON.
+
+Clients name devices with strings; :class:`DeviceNames` resolves them against a
+profile's devices, walking children by attribute name (cielo devices' ``children``,
+ophyd's ``component_names``). Nothing is evaluated: a part that is not a declared child
+is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = ["DeviceNames", "device_children"]
+
+
+def device_children(device: Any) -> dict[str, Any]:
+    """A device's direct sub-devices by attribute name (empty for a plain signal)."""
+    children = getattr(device, "children", None)
+    if isinstance(children, Mapping):
+        return dict(children)
+    names = getattr(device, "component_names", None)  # ophyd
+    if isinstance(names, tuple | list):
+        return {n: getattr(device, n) for n in names if isinstance(n, str)}
+    return {}
+
+
+class DeviceNames(Mapping[str, Any]):
+    """A read-only mapping of the devices and, by dotted name, all their sub-devices.
+
+    :param devices: top-level devices by name (e.g. ``env.devices``).
+    """
+
+    def __init__(self, devices: Mapping[str, Any]) -> None:
+        self._devices = devices
+        self._names: list[str] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if not isinstance(name, str):
+            raise KeyError(name)
+        head, *rest = name.split(".")
+        device = self._devices[head]
+        for part in rest:
+            children = device_children(device)
+            if part.startswith("_") or part not in children:
+                raise KeyError(name)
+            device = children[part]
+        return device
+
+    def __iter__(self) -> Iterator[str]:
+        if self._names is None:
+            names: list[str] = []
+            for name, device in self._devices.items():
+                names.append(name)
+                names.extend(_dotted(name, device, depth=0))
+            self._names = names
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self[name]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+
+def _dotted(prefix: str, device: Any, depth: int) -> Iterator[str]:
+    if depth > 8:  # a cycle or a very deep tree: list no further
+        return
+    for attr, child in device_children(device).items():
+        name = f"{prefix}.{attr}"
+        yield name
+        yield from _dotted(name, child, depth + 1)

@@ -1,0 +1,495 @@
+"""The manager: the queue's execution, the environment's life, and the status.
+
+The manager owns the :class:`~cielo.server.QueueStore` and one worker (through a
+:class:`~cielo.server._supervisor.WorkerLink`). It runs in the server's event loop;
+every state change happens in one loop callback (taking the next item happens in the
+same step that records the previous one), so no status read ever sees a false "idle"
+between queue items.
+
+States follow bluesky-queueserver: ``manager_state`` is ``idle``,
+``creating_environment``, ``executing_queue``, ``paused``, ``closing_environment`` or
+``destroying_environment``; ``worker_environment_state`` is ``closed``,
+``initializing``, ``idle``, ``executing_plan`` or ``closing``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ._plans import PlanCatalog, new_item
+from ._settings import Settings
+from ._store import Item, QueueError, QueueStore
+from ._supervisor import WorkerLink
+
+__all__ = ["Manager"]
+
+logger = logging.getLogger("cielo.server")
+
+#: Exit statuses after which the queue goes on (``failed`` too in ignore-failures mode).
+_CONTINUE = ("completed",)
+
+
+class Manager:
+    """The queue server's state and its execution of the queue.
+
+    :param catalog: the allowed plans and devices (see :class:`PlanCatalog`).
+    """
+
+    def __init__(self, settings: Settings, store: QueueStore, catalog: PlanCatalog) -> None:
+        self.settings = settings
+        self.store = store
+        self.catalog = catalog
+        self.worker: WorkerLink | None = None
+        self.manager_state = "idle"
+        self.env_state = "closed"
+        self.re_state: str | None = None
+        self.queue_running = False
+        self.stop_pending = False
+        self.autostart = False
+        self.mode = {"loop": False, "ignore_failures": False}
+        self.environment_error = ""
+        self.runs: list[dict[str, Any]] = []  # runs of the running item: uid, is_open, exit_status
+        self.run_list_uid = str(uuid.uuid4())
+        self._time_start: float | None = None
+        self._status_uid = str(uuid.uuid4())
+        self._changed = asyncio.Event()
+        #: called with each message of the worker's documents, console... (websockets)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- status -------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        revisions = self.store.revisions()
+        running = self.store.running()
+        worker = self.worker
+        return {
+            "msg": "cielo queue server",
+            "time": time.time(),
+            "items_in_queue": self.store.queue_size(),
+            "items_in_history": self.store.history_size(),
+            "running_item_uid": running["item_uid"] if running else None,
+            "manager_state": self.manager_state,
+            "queue_stop_pending": self.stop_pending,
+            "queue_autostart_enabled": self.autostart,
+            "worker_environment_exists": self.env_state != "closed",
+            "worker_environment_state": self.env_state,
+            "worker_environment_error": self.environment_error,
+            "worker_background_tasks": 0,
+            "worker_pid": worker.pid if worker is not None and worker.lost is None else None,
+            "re_state": self.re_state,
+            "ip_kernel_state": None,
+            "ip_kernel_captured": None,
+            "pause_pending": False,
+            "status_uid": self._status_uid,
+            "run_list_uid": self.run_list_uid,
+            "plan_queue_uid": f"q{revisions.queue}",
+            "plan_history_uid": f"h{revisions.history}",
+            "proposed_uid": f"p{revisions.proposed}",
+            "plan_lists_uid": f"l{revisions.lists}",
+            "devices_existing_uid": self.catalog.devices_uid,
+            "plans_existing_uid": self.catalog.plans_uid,
+            "devices_allowed_uid": self.catalog.devices_uid,
+            "plans_allowed_uid": self.catalog.plans_uid,
+            "plan_queue_mode": dict(self.mode),
+            "task_results_uid": "t0",
+            "lock_info_uid": "lock0",
+            "lock": {"environment": False, "queue": False},
+            "profile": self.settings.profile,
+        }
+
+    def changed(self, *, edited: bool = False) -> None:
+        """Something changed: a new status uid, and waiters wake up. ``edited``: items
+        were added (the queue starts if autostart is on)."""
+        self._status_uid = str(uuid.uuid4())
+        self._changed.set()
+        self._changed = asyncio.Event()
+        if edited and self.autostart:
+            self._autostart()
+
+    def set_autostart(self, enable: bool) -> None:
+        self.autostart = bool(enable)
+        self.changed(edited=True)
+
+    def _autostart(self) -> None:
+        if (
+            not self.queue_running
+            and self.env_state == "idle"
+            and self.manager_state == "idle"
+            and self.store.running() is None
+            and self.store.queue_size()
+        ):
+            self.queue_start()
+
+    async def wait_change(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+    # -- the environment ------------------------------------------------------------------
+
+    async def environment_open(self) -> None:
+        if self.env_state != "closed":
+            raise QueueError(f"the environment is already open (it is {self.env_state})")
+        self.env_state = "initializing"
+        self.manager_state = "creating_environment"
+        self.environment_error = ""
+        self.changed()
+        link = WorkerLink(self.settings, self._on_message, lambda why: self._on_lost(link, why))
+        self.worker = link
+        self._spawn(self._start_worker(link))
+
+    async def _start_worker(self, link: WorkerLink) -> None:
+        try:
+            await link.start()
+        except OSError as exc:
+            if self.worker is link:
+                self._environment_failed(str(exc))
+
+    def _environment_failed(self, why: str) -> None:
+        self.environment_error = why
+        self.env_state = "closed"
+        self.re_state = None
+        self.manager_state = "idle"
+        self.worker = None
+        logger.error("environment failed: %s", why)
+        self.changed()
+
+    async def environment_close(self) -> None:
+        if self.env_state == "closed":
+            raise QueueError("the environment is not open; open it with environment_open")
+        if self.store.running() is not None or self.queue_running:
+            raise QueueError(
+                "an item is running; stop the queue (queue_stop) or the plan (re_stop, "
+                "re_abort) first, or destroy the environment"
+            )
+        if self.env_state != "idle" or self.worker is None:
+            raise QueueError(f"the environment is {self.env_state}; wait until it is idle")
+        self.worker.closing = True
+        self.env_state = "closing"
+        self.manager_state = "closing_environment"
+        self.worker.send({"cmd": "close"})
+        self.changed()
+
+    async def environment_destroy(self) -> None:
+        if self.env_state == "closed" and self.worker is None:
+            raise QueueError("the environment is not open: there is nothing to destroy")
+        self.manager_state = "destroying_environment"
+        self.changed()
+        link = self.worker
+        if link is not None:
+            link.closing = True
+            link.kill()
+            await link.aclose()
+        self._worker_gone("the environment was destroyed (its worker killed)")
+
+    # -- the queue ------------------------------------------------------------------------
+
+    def _require_environment(self) -> None:
+        if self.env_state not in ("idle", "executing_plan") or self.worker is None:
+            raise QueueError(
+                f"the environment is {self.env_state}; open it first (environment_open)"
+                + (
+                    f"; it failed last time: {self.environment_error}"
+                    if self.environment_error
+                    else ""
+                )
+            )
+
+    def queue_start(self) -> None:
+        self._require_environment()
+        if self.queue_running:
+            raise QueueError("the queue is already running")
+        if self.store.running() is not None:
+            raise QueueError(
+                f"an item is running or paused (re_state {self.re_state}); resume or end it first"
+            )
+        self.queue_running = True
+        self.stop_pending = False
+        self._start_next()
+
+    def queue_stop(self) -> None:
+        if not self.queue_running:
+            raise QueueError("the queue is not running")
+        self.stop_pending = True
+        self.changed()
+
+    def queue_stop_cancel(self) -> None:
+        if not self.queue_running:
+            raise QueueError("the queue is not running")
+        self.stop_pending = False
+        self.changed()
+
+    def item_execute(self, item: Item) -> None:
+        """Run ``item`` now, outside the queue."""
+        self._require_environment()
+        if self.store.running() is not None or self.queue_running:
+            raise QueueError("an item is running; wait for it or stop the queue first")
+        item = dict(item, properties={"immediate_execution": True})
+        self.store.set_running(item)
+        self._send_run(item)
+
+    def _start_next(self) -> None:
+        if self.stop_pending:
+            self._queue_ended()
+            return
+        item = self.store.start_next()
+        if item is None:
+            self._queue_ended()
+            return
+        if item.get("item_type") == "instruction":  # queue_stop: stop here
+            self._record(item, "completed", "", "")
+            self._queue_ended()
+            return
+        self._send_run(item)
+
+    def _send_run(self, item: Item) -> None:
+        self._time_start = time.time()
+        self.runs = []
+        self.run_list_uid = str(uuid.uuid4())
+        self.manager_state = "executing_queue"
+        self.env_state = "executing_plan"
+        assert self.worker is not None
+        try:
+            self.worker.send({"cmd": "run", "item": item})
+        except ConnectionError:
+            pass  # the watchdog reports the lost worker and fails the item
+        self.changed()
+
+    def _queue_ended(self) -> None:
+        self.queue_running = False
+        self.stop_pending = False
+        self.manager_state = "idle"
+        if self.env_state == "executing_plan":
+            self.env_state = "idle"
+        self.changed()
+
+    # -- run control --------------------------------------------------------------------
+
+    def re_control(self, cmd: str, *, defer: bool = False) -> None:
+        """pause (``defer``: at the next checkpoint), resume, stop, abort or halt the plan."""
+        self._require_environment()
+        running = self.store.running()
+        if running is None:
+            raise QueueError(f"no plan is running: there is nothing to {cmd}")
+        paused = self.manager_state == "paused"
+        if cmd == "pause" and paused:
+            raise QueueError("the plan is already paused")
+        if cmd == "resume" and not paused:
+            raise QueueError("the plan is not paused: there is nothing to resume")
+        assert self.worker is not None
+        self.worker.send({"cmd": cmd, "defer": defer})
+        if cmd == "resume":
+            self.manager_state = "executing_queue"
+            self.changed()
+
+    # -- messages from the worker ---------------------------------------------------------
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "heartbeat":
+            re_state = message.get("re_state")
+            if re_state != self.re_state:
+                self.re_state = re_state
+                self.changed()
+            return
+        if kind == "hello":
+            self._on_hello(message)
+        elif kind == "document":
+            self._on_document(message)
+        elif kind == "re_state":
+            self.re_state = message.get("state")
+        elif kind == "environment":
+            self._on_environment(message)
+        elif kind == "paused":
+            self.manager_state = "paused"
+        elif kind == "item_done":
+            self._on_item_done(message)
+        elif kind == "refused":
+            logger.warning("the worker refused %s: %s", message.get("cmd"), message.get("msg"))
+        for listener in list(self.listeners):
+            with contextlib.suppress(Exception):
+                listener(message)
+        self.changed()
+
+    def _on_environment(self, message: dict[str, Any]) -> None:
+        state = message.get("state")
+        if state == "open":
+            self.env_state = "idle"
+            self.re_state = message.get("re_state")
+            if self.manager_state == "creating_environment":
+                self.manager_state = "idle"
+            if self.autostart:
+                self._autostart()
+        elif state == "failed":
+            self.environment_error = str(message.get("msg", ""))
+            if self.worker is not None:
+                self.worker.closing = True
+        elif state == "closed":
+            self.env_state = "closing"
+
+    def _on_document(self, message: dict[str, Any]) -> None:
+        name, doc = message.get("name"), message.get("doc") or {}
+        if name == "start":
+            self.runs.append({"uid": doc.get("uid"), "is_open": True, "exit_status": None})
+            self.run_list_uid = str(uuid.uuid4())
+        elif name == "stop":
+            for run in self.runs:
+                if run["uid"] == doc.get("run_start"):
+                    run.update(is_open=False, exit_status=doc.get("exit_status"))
+            self.run_list_uid = str(uuid.uuid4())
+
+    def _on_item_done(self, message: dict[str, Any]) -> None:
+        running = self.store.running()
+        if running is None or running.get("item_uid") != message.get("item_uid"):
+            logger.warning("result of an item that is not running: %s", message.get("item_uid"))
+            return
+        status = str(message.get("exit_status"))
+        self.env_state = "idle"
+        immediate = running.get("properties", {}).get("immediate_execution", False)
+        goes_on = status in _CONTINUE or (status == "failed" and self.mode["ignore_failures"])
+        msg, tb = str(message.get("msg") or ""), str(message.get("traceback") or "")
+        if immediate or goes_on or status == "stopped":
+            self._record(running, status, msg, tb, message)
+            if self.mode["loop"] and not immediate and status in ("completed", "stopped"):
+                self.store.add(new_item(_clean(running)))
+        else:  # failed, aborted, halted: back to the front (with a new uid), the queue stops
+            record = self._result(running, status, msg, tb, message)
+            self.store.requeue_running(record=record, new_uid=str(uuid.uuid4()))
+        if self.queue_running and goes_on and not immediate:
+            self._start_next()
+        else:
+            self._queue_ended()
+
+    def _on_lost(self, link: WorkerLink, why: str) -> None:
+        if link is not self.worker:
+            return
+        if link.closing:
+            self._worker_gone("")
+            return
+        self._worker_gone(f"the worker {why}")
+
+    def _worker_gone(self, why: str) -> None:
+        running = self.store.running()
+        if running is not None:
+            reason = why or "the environment closed while the item ran"
+            self._record(running, "failed", reason, "")
+        self.worker = None
+        self.env_state = "closed"
+        self.re_state = None
+        self.queue_running = False
+        self.stop_pending = False
+        self.manager_state = "idle"
+        if why:
+            self.environment_error = why
+            logger.error("%s", why)
+        self.changed()
+
+    # -- history records ------------------------------------------------------------------
+
+    def _record(
+        self, item: Item, status: str, msg: str, tb: str, message: dict[str, Any] | None = None
+    ) -> None:
+        self.store.finish_running(self._result(item, status, msg, tb, message))
+
+    def _result(
+        self, item: Item, status: str, msg: str, tb: str, message: dict[str, Any] | None = None
+    ) -> Item:
+        """The history record of ``item``: it, with its ``result`` (bluesky's keys)."""
+        message = message or {}
+        return {
+            **_clean(item),
+            "result": {
+                "exit_status": status,
+                "run_uids": list(message.get("run_uids") or [r["uid"] for r in self.runs]),
+                "scan_ids": list(message.get("scan_ids") or []),
+                "time_start": self._time_start,
+                "time_stop": time.time(),
+                "msg": msg,
+                "traceback": tb,
+            },
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """At start-up: reconnect to a worker a previous manager left running (it goes on
+        with its item), else record an item left as running as interrupted."""
+        link = WorkerLink(self.settings, self._on_message, lambda why: self._on_lost(link, why))
+        self.worker = link
+        if await link.attach():
+            self.env_state = "initializing"  # until its hello says more
+            return
+        self.worker = None
+        self._reconcile()
+
+    def _reconcile(self, why: str = "the worker that ran this item was gone") -> None:
+        running = self.store.running()
+        if running is not None:
+            self._record(running, "failed", f"interrupted: the manager restarted and {why}", "")
+
+    def _on_hello(self, message: dict[str, Any]) -> None:
+        """A worker greets a (re)started manager with its state."""
+        assert self.worker is not None
+        self.worker.pid = message.get("pid") or self.worker.pid
+        self.re_state = message.get("re_state")
+        self.env_state = str(message.get("environment_state") or "idle")
+        running = self.store.running()
+        its_item = message.get("running_item_uid")
+        last = message.get("last_done") or {}
+        if running is not None and running.get("item_uid") == its_item:
+            self.manager_state = "paused" if message.get("paused") else "executing_queue"
+            self._time_start = self._time_start or time.time()
+        elif running is not None and running.get("item_uid") == last.get("item_uid"):
+            self._on_item_done(last)  # it ended while no manager listened
+        elif running is not None:
+            self._reconcile("the worker does not know the item")
+        if self.env_state == "failed":
+            self.env_state = "closed"
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    async def aclose(self) -> None:
+        """Stop the background work and the worker: a running plan is aborted (its
+        hardware stopped by the engine), the environment closed, the worker killed if
+        it does not end within 10 s."""
+        link = self.worker
+        if link is not None and link.lost is None:
+            with contextlib.suppress(ConnectionError):
+                if self.store.running() is not None:
+                    link.send({"cmd": "abort"})
+                    deadline = time.monotonic() + 10.0
+                    while self.store.running() is not None and time.monotonic() < deadline:
+                        await self.wait_change(0.1)
+                link.closing = True
+                if self.env_state != "closed":
+                    link.send({"cmd": "close"})
+            if not await link.wait_exit(10.0):
+                link.kill()
+        if link is not None:
+            link.closing = True
+            await link.aclose()
+            if self.worker is link:
+                self._worker_gone("the server stopped")
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _clean(item: Item) -> Item:
+    return {k: v for k, v in item.items() if k not in ("result", "properties")}
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        logger.error("server task failed: %s", "".join(traceback.format_exception(exc)))

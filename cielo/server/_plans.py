@@ -1,0 +1,272 @@
+"""The plans and devices a server allows, and checking submitted items against them.
+
+A :class:`PlanCatalog` is built from a loaded profile: each plan's parameters as the JSON
+schema :func:`cielo.core.signature_schema` derives from its typed signature (device
+parameters list the fitting devices, sub-devices by dotted name), and each device's
+kind. :meth:`PlanCatalog.check_item` checks a submitted item against the schema
+(``jsonschema``), so an unknown plan or device, a wrong type, a missing or unexpected
+argument is refused before the item enters the queue, with a message naming the
+parameter. Nothing in an item is evaluated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import inspect
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cielo.core import Environment, signature_schema
+
+from ._devices import DeviceNames
+from ._store import Item, QueueError
+
+__all__ = ["ITEM_TYPES", "PlanCatalog", "new_item"]
+
+#: Item types accepted in the queue, and the instructions.
+ITEM_TYPES = ("plan", "instruction")
+INSTRUCTIONS = ("queue_stop",)
+#: Keys a client may set on an item; others are refused.
+_ITEM_KEYS = {"item_type", "name", "args", "kwargs", "item_uid", "user", "user_group", "meta"}
+
+
+class PlanCatalog:
+    """The allowed plans (with parameter schemas) and devices of a profile."""
+
+    def __init__(self, plans: Mapping[str, dict[str, Any]], devices: Mapping[str, Any]) -> None:
+        self.plans = dict(plans)
+        self.devices = dict(devices)
+        self._validators: dict[str, Any] = {}
+        self.plans_uid = _digest(self.plans)
+        self.devices_uid = _digest(self.devices)
+
+    @classmethod
+    def from_environment(cls, env: Environment) -> PlanCatalog:
+        names = DeviceNames(env.devices)
+        plans = {}
+        for name, plan in sorted(env.plans.items()):
+            try:
+                schema = signature_schema(plan, devices=names)
+            except Exception as exc:  # a plan whose signature cannot be described
+                schema = {"type": "object", "x-cielo-error": f"{type(exc).__name__}: {exc}"}
+            plans[name] = {
+                "name": name,
+                "description": (inspect.getdoc(plan) or "").split("\n\n")[0],
+                "parameters": _parameters(schema),
+                "schema": schema,
+            }
+        devices = {name: _describe_device(names[name]) for name in names}
+        return cls(plans, devices)
+
+    def __repr__(self) -> str:
+        return f"<PlanCatalog {len(self.plans)} plans, {len(self.devices)} devices>"
+
+    # -- checking items -----------------------------------------------------------
+
+    def check_item(self, item: Any, *, user: str, user_group: str, keep_uid: bool = False) -> Item:
+        """A queue item made from what a client sent, or :class:`QueueError` saying what is wrong.
+
+        :param keep_uid: keep the item's ``item_uid`` (an update in place); otherwise a new
+            uid is given.
+        """
+        if not isinstance(item, Mapping):
+            raise QueueError(f"an item must be a JSON object, got {_short(item)}")
+        unknown = sorted(set(item) - _ITEM_KEYS)
+        if unknown:
+            raise QueueError(
+                f"unknown item key(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(sorted(_ITEM_KEYS))}"
+            )
+        item_type = item.get("item_type")
+        if item_type not in ITEM_TYPES:
+            raise QueueError(
+                f"item_type {item_type!r} is not allowed; use one of {', '.join(ITEM_TYPES)}"
+            )
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise QueueError(f"the item's 'name' must be a string, got {_short(name)}")
+        args, kwargs = item.get("args", []), item.get("kwargs", {})
+        if not isinstance(args, list):
+            raise QueueError(f"'args' must be a JSON array, got {_short(args)}")
+        if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+            raise QueueError(f"'kwargs' must be a JSON object, got {_short(kwargs)}")
+        if item_type == "instruction":
+            if name not in INSTRUCTIONS:
+                raise QueueError(
+                    f"unknown instruction {name!r}; instructions: {', '.join(INSTRUCTIONS)}"
+                )
+        else:
+            self.check_parameters(name, args, dict(kwargs))
+        uid = item.get("item_uid") if keep_uid else None
+        made: Item = {
+            "item_type": item_type,
+            "name": name,
+            "args": list(args),
+            "kwargs": dict(kwargs),
+            "item_uid": uid if isinstance(uid, str) and uid else str(uuid.uuid4()),
+            "user": user,
+            "user_group": user_group,
+        }
+        if "meta" in item:
+            made["meta"] = item["meta"]
+        return made
+
+    def check_parameters(self, name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        """Refuse parameters that do not fit plan ``name``'s schema, naming the parameter."""
+        plan = self.plans.get(name)
+        if plan is None:
+            close = difflib.get_close_matches(name, list(self.plans), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise QueueError(
+                f"unknown plan {name!r}; {hint}allowed plans: {', '.join(sorted(self.plans))}"
+            )
+        schema = plan["schema"]
+        if "x-cielo-error" in schema:
+            raise QueueError(
+                f"plan {name!r} cannot be run from the queue: {schema['x-cielo-error']}"
+            )
+        instance = _as_instance(name, schema, list(args), kwargs)
+        validator = self._validator(name, schema)
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        if errors:
+            raise QueueError(_explain(name, errors[0], instance))
+
+    def _validator(self, name: str, schema: dict[str, Any]) -> Any:
+        validator = self._validators.get(name)
+        if validator is None:
+            import jsonschema
+
+            cls = jsonschema.validators.validator_for(schema)
+            validator = self._validators[name] = cls(schema)
+        return validator
+
+
+def new_item(item: Mapping[str, Any]) -> Item:
+    """A copy of ``item`` with a fresh uid (a requeued or looped item)."""
+    return {**item, "item_uid": str(uuid.uuid4())}
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _parameters(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """bluesky-queueserver's parameter list (name, kind, default, description)."""
+    kinds = {
+        None: "POSITIONAL_OR_KEYWORD",
+        "positional_only": "POSITIONAL_ONLY",
+        "var_positional": "VAR_POSITIONAL",
+        "keyword_only": "KEYWORD_ONLY",
+        "var_keyword": "VAR_KEYWORD",
+    }
+    out = []
+    required = set(schema.get("required", ()))
+    for pname, prop in schema.get("properties", {}).items():
+        kind = kinds.get(prop.get("x-cielo-kind"), "POSITIONAL_OR_KEYWORD")
+        entry: dict[str, Any] = {
+            "name": pname,
+            "kind": {"name": kind, "value": list(kinds.values()).index(kind)},
+            "description": prop.get("description", ""),
+        }
+        if pname not in required and "default" in prop:
+            entry["default"] = repr(prop["default"])
+        out.append(entry)
+    return out
+
+
+def _describe_device(device: Any) -> dict[str, Any]:
+    cls = type(device)
+    return {
+        "classname": cls.__name__,
+        "module": cls.__module__,
+        "is_readable": callable(getattr(device, "read", None)),
+        "is_movable": callable(getattr(device, "set", None)),
+        "is_flyable": callable(getattr(device, "kickoff", None)),
+    }
+
+
+def _as_instance(
+    name: str, schema: Mapping[str, Any], args: list[Any], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """``{parameter: value}`` from positional and keyword arguments, as Python binds them."""
+    props = schema.get("properties", {})
+    positional = [p for p, s in props.items() if s.get("x-cielo-kind") in (None, "positional_only")]
+    var_positional = next(
+        (p for p, s in props.items() if s.get("x-cielo-kind") == "var_positional"), None
+    )
+    var_keyword = next(
+        (p for p, s in props.items() if s.get("x-cielo-kind") == "var_keyword"), None
+    )
+    instance: dict[str, Any] = {}
+    for pname, value in zip(positional, args, strict=False):
+        instance[pname] = value
+    extra = args[len(positional) :]
+    if extra:
+        if var_positional is None:
+            raise QueueError(
+                f"plan {name!r} takes {len(positional)} positional argument(s) "
+                f"({', '.join(positional) or 'none'}), got {len(args)}"
+            )
+        instance[var_positional] = extra
+    for key, value in kwargs.items():
+        if key in instance:
+            raise QueueError(f"plan {name!r}: parameter {key!r} given twice (by position and name)")
+        kind = props.get(key, {}).get("x-cielo-kind")
+        if key in props and kind not in ("var_positional", "var_keyword", "positional_only"):
+            instance[key] = value
+        elif var_keyword is not None:
+            instance.setdefault(var_keyword, {})[key] = value
+        else:
+            close = difflib.get_close_matches(key, [p for p in props if p != var_positional], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise QueueError(
+                f"plan {name!r} has no parameter {key!r}{hint} "
+                f"(parameters: {', '.join(props) or 'none'})"
+            )
+    return instance
+
+
+def _explain(name: str, error: Any, instance: Mapping[str, Any]) -> str:
+    """A message naming the parameter (``detectors[0]``), the bad value and what fits."""
+    path = list(error.absolute_path)
+    where = ""
+    for part in path:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    if error.validator == "required":
+        return f"plan {name!r}: {error.message} (a required parameter is missing)"
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    device_kind = schema.get("x-cielo-device")
+    if device_kind is None:  # a device parameter is usually one branch of anyOf
+        for sub in schema.get("anyOf", ()):
+            if isinstance(sub, Mapping) and sub.get("x-cielo-device"):
+                device_kind = sub["x-cielo-device"]
+                schema = sub
+    if device_kind and isinstance(error.instance, str):
+        fitting = schema.get("enum") or []
+        close = difflib.get_close_matches(error.instance, fitting, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return (
+            f"plan {name!r}: parameter {where}: unknown {device_kind} device "
+            f"{error.instance!r}; {hint}{device_kind} devices: {', '.join(fitting) or 'none'}"
+        )
+    return f"plan {name!r}: parameter {where or '(arguments)'}: {_short(error.instance)} {_reason(error)}"
+
+
+def _reason(error: Any) -> str:
+    message = str(error.message)
+    text = _short(error.instance)
+    if message.startswith(text):
+        message = message[len(text) :].strip()
+    return message

@@ -1,0 +1,119 @@
+"""The settings of one queue server: profile, store, address, keys, run directory, timings."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._store import QueueError
+
+__all__ = ["API_KEY_ENV", "Settings", "is_loopback", "state_dir"]
+
+#: The environment variable whose value becomes a single-user API key with every scope.
+API_KEY_ENV = "CIELO_SERVER_API_KEY"
+#: Unix socket paths are limited to about 107 bytes.
+_MAX_SOCKET_PATH = 100
+
+
+def state_dir() -> Path:
+    """cielo's state directory: ``$CIELO_STATE_DIR``, else ``${XDG_STATE_HOME:-~/.local/state}/cielo``."""
+    base = os.environ.get("CIELO_STATE_DIR")
+    if base:
+        return Path(base).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME") or "~/.local/state"
+    return Path(xdg).expanduser() / "cielo"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (``127.0.0.1``, ``::1``, ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Settings:
+    """What :func:`~cielo.server.build_app` needs to build one server.
+
+    :param profile: the profile the worker loads (name or path).
+    :param store: the queue store's URI (default: ``queue.sqlite`` in :attr:`run_dir`).
+    :param run_dir: where the worker's socket and log live (default: ``server/<profile>``
+        in cielo's state directory).
+    :param api_keys: API key -> user name; every key has every scope (for now).
+    :param heartbeat: seconds between the worker's heartbeats.
+    :param heartbeat_timeout: a worker silent this long is declared hung and killed.
+    :param open_timeout: seconds a worker may take to load its profile.
+    :param max_body: the largest request body accepted, in bytes.
+    :param open_environment: open the environment (start the worker) at start-up.
+    """
+
+    profile: str = "sim"
+    store: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 60610
+    run_dir: Path | None = None
+    api_keys: Mapping[str, str] = field(default_factory=dict)
+    heartbeat: float = 0.2
+    heartbeat_timeout: float = 1.0
+    open_timeout: float = 60.0
+    max_body: int = 64 * 1024 * 1024
+    open_environment: bool = False
+
+    def __post_init__(self) -> None:
+        if self.run_dir is None:
+            name = Path(self.profile).stem if os.sep in self.profile else self.profile
+            self.run_dir = state_dir() / "server" / name
+        self.run_dir = Path(self.run_dir)
+        if self.store is None:
+            self.store = f"sqlite:///{self.run_dir / 'queue.sqlite'}"
+
+    @classmethod
+    def from_environment(cls, **kwargs: Any) -> Settings:
+        """Settings with the single-user key of ``$CIELO_SERVER_API_KEY`` (if set)."""
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        keys = dict(kwargs.pop("api_keys", {}) or {})
+        if key:
+            keys[key] = "single-user"
+        return cls(api_keys=keys, **kwargs)
+
+    @property
+    def socket_path(self) -> Path:
+        """The worker's Unix socket (in :attr:`run_dir`, or the temp directory if that
+        path is too long for a socket)."""
+        assert self.run_dir is not None
+        path = self.run_dir / "worker.sock"
+        if len(str(path).encode()) > _MAX_SOCKET_PATH:
+            import hashlib
+
+            digest = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
+            path = Path(tempfile.gettempdir()) / f"cielo-worker-{digest}.sock"
+        return path
+
+    @property
+    def log_path(self) -> Path:
+        """The worker's stdout and stderr."""
+        assert self.run_dir is not None
+        return self.run_dir / "worker.log"
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether requests without a key are accepted (only on loopback without keys)."""
+        return not self.api_keys and is_loopback(self.host)
+
+    def check(self) -> None:
+        """Refuse to serve beyond loopback without authentication."""
+        if not is_loopback(self.host) and not self.api_keys:
+            raise QueueError(
+                f"refusing to serve on {self.host!r} without authentication: anyone on the "
+                f"network could drive the instrument; set {API_KEY_ENV}=<a long random key> "
+                "(clients send it as 'Authorization: ApiKey <key>'), or serve on 127.0.0.1 "
+                "behind an authenticating reverse proxy"
+            )

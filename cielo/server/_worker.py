@@ -1,0 +1,319 @@
+"""The worker process: the "environment" that loads a profile and runs the queue's plans.
+
+``python -m cielo.server._worker --profile P --socket PATH`` listens on a Unix socket,
+loads the profile, takes the instrument's lock (:class:`~cielo.core.InstrumentLock`,
+as ``cielo run`` does, so the two never drive the same instrument at once), builds one
+RunEngine that stores runs exactly as ``cielo run`` does (the profile's suitcases and
+catalog, through :func:`cielo.plans.subscribe_profile`) and runs the items the manager
+sends. It sends heartbeats, state changes, item results and every document.
+
+If the manager goes away the worker goes on (a running plan is not stopped) and accepts
+the next manager's connection, greeting it with its state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._channel import LineSocket
+
+__all__ = ["Worker", "main"]
+
+_CONTROL = ("pause", "resume", "stop", "abort", "halt")
+
+
+class Worker:
+    """One environment: a profile, its instrument lock and one RunEngine.
+
+    :param profile: the profile's name or path.
+    :param socket_path: where to listen for the manager.
+    :param heartbeat: seconds between heartbeats.
+    """
+
+    def __init__(
+        self, profile: str, socket_path: str | os.PathLike[str], *, heartbeat: float = 0.2
+    ):
+        self.profile = profile
+        self.socket_path = Path(socket_path)
+        self.heartbeat = heartbeat
+        self.link: LineSocket | None = None
+        self.commands: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.env_state = "initializing"
+        self.running: dict[str, Any] | None = None  # the item being executed
+        self.paused = False
+        self.last_done: dict[str, Any] | None = None  # re-sent to a reconnecting manager
+        self._requested: str | None = None  # stop, abort or halt, asked during the item
+        self._runs: list[tuple[str, Any]] = []  # (run uid, scan id) of the item's runs
+        self._stop = threading.Event()
+        self._resuming = threading.Event()  # a resume was received, the plan not yet running
+        self._running_again = threading.Event()
+        self.RE: Any = None
+        self.env: Any = None
+
+    # -- the channel -------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        link = self.link
+        if link is not None and not link.closed:
+            link.send(message)
+
+    def state(self) -> dict[str, Any]:
+        re_state = str(self.RE.state) if self.RE is not None else None
+        return {
+            "pid": os.getpid(),
+            "environment_state": self.env_state,
+            "re_state": re_state,
+            "running_item_uid": (self.running or {}).get("item_uid"),
+            "paused": self.paused,
+        }
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            old, self.link = self.link, LineSocket(conn)
+            if old is not None:
+                old.close()
+            self.send({"type": "hello", "last_done": self.last_done, **self.state()})
+            threading.Thread(target=self._read, args=(self.link,), daemon=True).start()
+
+    def _read(self, link: LineSocket) -> None:
+        while True:
+            try:
+                message = link.receive()
+            except ValueError:
+                continue  # not JSON: ignore the line
+            if message is None:
+                return
+            cmd = message.get("cmd")
+            if cmd == "resume" and self.paused:
+                self._running_again.clear()
+                self._resuming.set()
+            elif cmd in _CONTROL and self._resuming.is_set():
+                # asked right after a resume: act once the plan runs again
+                self._running_again.wait(10.0)
+            if cmd in _CONTROL and self._control_now(cmd, message):
+                continue
+            self.commands.put(message)
+
+    def _control_now(self, cmd: str, message: dict[str, Any]) -> bool:
+        """Handle pause/stop/abort/halt of a running plan from the reader thread (the main
+        thread is inside ``RE(plan)``); ``False`` leaves the command to the main thread."""
+        RE = self.RE
+        if RE is None or self.running is None or self.paused:
+            return False
+        if cmd == "pause":
+            RE.request_pause(defer=bool(message.get("defer")))
+            return True
+        if cmd in ("stop", "abort", "halt"):
+            self._requested = cmd
+            getattr(RE, cmd)()  # while running: a request, the main thread sees the end
+            return True
+        return False
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat):
+            self.send({"type": "heartbeat", "time": time.time(), **self.state()})
+
+    # -- the environment ---------------------------------------------------------------
+
+    def open(self) -> None:
+        from cielo.core import InstrumentLock, RunEngine, load_profile
+        from cielo.plans import subscribe_profile
+
+        self.send({"type": "environment", "state": "opening"})
+        env = self.env = load_profile(self.profile)
+        self.lock = InstrumentLock(
+            env.profile.instrument, holder=f"cielo serve worker (profile {env.profile.name})"
+        )
+        self.lock.acquire()  # InstrumentBusy names the holder
+        self.subscribers = env.make_subscribers(callbacks=False)
+        self.RE = RunEngine(plugin_manager=env.pm, handle_sigint=False)
+        subscribe_profile(self.RE, self.subscribers)
+        self.RE.subscribe(self._document)
+        self.RE.add_state_hook(self._state_changed)
+        self.env_state = "idle"
+        self.send({"type": "environment", "state": "open", **self.state()})
+
+    def close(self) -> None:
+        self.env_state = "closing"
+        errors = []
+        for closing in (
+            getattr(self.RE, "close", None),
+            getattr(getattr(self, "subscribers", None), "close", None),
+            getattr(getattr(self, "lock", None), "release", None),
+        ):
+            if closing is not None:
+                try:
+                    closing()
+                except Exception as exc:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+        self.env_state = "closed"
+        self.send({"type": "environment", "state": "closed", "errors": errors})
+
+    def _document(self, name: str, doc: dict[str, Any]) -> None:
+        if name == "start":
+            self._runs.append((doc.get("uid", ""), doc.get("scan_id")))
+        self.send({"type": "document", "name": name, "doc": doc})
+
+    def _state_changed(self, new: Any, old: Any) -> None:
+        if str(new) == "running" and self._resuming.is_set():
+            self._resuming.clear()
+            self._running_again.set()
+        self.send({"type": "re_state", "state": str(new), "old": str(old)})
+
+    # -- running items -----------------------------------------------------------------
+
+    def run(self, item: dict[str, Any]) -> None:
+        from cielo.plans import profile_plan
+
+        from ._devices import DeviceNames
+
+        self.running, self.paused, self._requested, self._runs = item, False, None, []
+        self.env_state = "executing_plan"
+        self.send({"type": "item_started", "item_uid": item.get("item_uid")})
+        try:
+            plan = profile_plan(
+                self.env,
+                item["name"],
+                item.get("args", []),
+                item.get("kwargs", {}),
+                devices=DeviceNames(self.env.devices),
+            )
+        except Exception as exc:
+            self._done("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            return
+        self._drive(lambda: self.RE(plan))
+
+    def _drive(self, call: Any) -> None:
+        from cielo.core import EngineState, RunEngineInterrupted
+
+        try:
+            result = call()
+        except RunEngineInterrupted as exc:
+            if self.RE.state is EngineState.PAUSED:
+                self.paused = True
+                self.send({"type": "paused", "item_uid": (self.running or {}).get("item_uid")})
+                return
+            self._done(_INTERRUPTED.get(self._requested or "abort", "aborted"), str(exc), "")
+            return
+        except Exception as exc:
+            self._done("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            return
+        status = getattr(result, "exit_status", "success")
+        if status == "success":
+            self._done("stopped" if self._requested == "stop" else "completed", "", "")
+        else:
+            reason = getattr(result, "reason", "") or status
+            kind = _INTERRUPTED.get(self._requested or "", "failed")
+            self._done(kind, reason, "")
+
+    def control_paused(self, cmd: str) -> None:
+        """resume, stop, abort or halt the paused plan (in the main thread)."""
+        if not self.paused:
+            self.send({"type": "refused", "cmd": cmd, "msg": "no plan is paused"})
+            return
+        self.paused = False
+        if cmd == "resume":
+            self._drive(self.RE.resume)
+            return
+        self._requested = cmd
+        self._drive(getattr(self.RE, cmd))
+
+    def _done(self, exit_status: str, msg: str, tb: str) -> None:
+        try:
+            self.RE.flush(5.0)  # the start documents of the item's runs are counted
+        except Exception:
+            pass
+        item, self.running, self.paused = self.running, None, False
+        self.env_state = "idle"
+        self.last_done = {
+            "type": "item_done",
+            "item_uid": (item or {}).get("item_uid"),
+            "exit_status": exit_status,
+            "run_uids": [uid for uid, _ in self._runs],
+            "scan_ids": [scan_id for _, scan_id in self._runs],
+            "msg": msg,
+            "traceback": tb,
+        }
+        self.send(self.last_done)
+
+    # -- the process ---------------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Listen, open the environment, run what the manager sends until ``close``."""
+        if self.socket_path.exists():
+            self.socket_path.unlink()
+        self.socket_path.parent.mkdir(parents=True, exist_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.socket_path))
+        os.chmod(self.socket_path, 0o600)
+        listener.listen(4)
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        threading.Thread(target=self._beat, daemon=True).start()
+        code = 0
+        try:
+            try:
+                self.open()
+            except Exception as exc:
+                self.env_state = "failed"
+                self.send({"type": "environment", "state": "failed", "msg": _why(exc)})
+                time.sleep(2 * self.heartbeat)  # let the manager read it
+                return 2
+            while True:
+                message = self.commands.get()
+                cmd = message.get("cmd")
+                if cmd == "run" and self.running is None:
+                    self.run(message["item"])
+                elif cmd == "run":
+                    self.send({"type": "refused", "cmd": cmd, "msg": "an item is running"})
+                elif cmd in _CONTROL:
+                    self.control_paused(cmd)
+                elif cmd == "close":
+                    if self.running is not None:
+                        self.send({"type": "refused", "cmd": cmd, "msg": "an item is running"})
+                        continue
+                    break
+            self.close()
+        finally:
+            self._stop.set()
+            listener.close()
+            try:
+                self.socket_path.unlink()
+            except OSError:
+                pass
+        return code
+
+
+_INTERRUPTED = {"stop": "stopped", "abort": "aborted", "halt": "halted"}
+
+
+def _why(exc: BaseException) -> str:
+    from cielo.core import CieloError
+
+    return str(exc) if isinstance(exc, CieloError) else f"{type(exc).__name__}: {exc}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cielo.server._worker")
+    parser.add_argument("--profile", required=True)
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--heartbeat", type=float, default=0.2)
+    args = parser.parse_args(argv)
+    return Worker(args.profile, args.socket, heartbeat=args.heartbeat).serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

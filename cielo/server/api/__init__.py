@@ -1,0 +1,16 @@
+"""The HTTP API's routers, one module per resource, and what they share."""
+
+from . import catalog, control, environment, history, items, queue, status
+
+#: The routers in the order the OpenAPI document lists them.
+ROUTERS = (
+    status.router,
+    queue.router,
+    items.router,
+    history.router,
+    environment.router,
+    control.router,
+    catalog.router,
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,138 @@
+"""Faults of real processes: the manager or the worker killed (SIGKILL) or hung (SIGSTOP)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+LONG = {
+    "item_type": "plan",
+    "name": "count",
+    "args": [["det"]],
+    "kwargs": {"num": 400, "delay": 0.05},
+}
+SHORT = {"item_type": "plan", "name": "count", "args": [["det"]], "kwargs": {"num": 2}}
+
+
+def add(served: Any, item: dict[str, Any], **where: Any) -> dict[str, Any]:
+    reply = served.request("/api/queue/item/add", {"item": item, **where}).json()
+    assert reply["success"], reply["msg"]
+    return dict(reply["item"])
+
+
+def queue_uids(served: Any) -> list[str]:
+    return [i["item_uid"] for i in served.request("/api/queue/get", method="GET").json()["items"]]
+
+
+def history(served: Any) -> list[dict[str, Any]]:
+    return list(served.request("/api/history/get", method="GET").json()["items"])
+
+
+def running_item(served: Any) -> dict[str, Any]:
+    served.wait(lambda s: s["running_item_uid"] is not None and s["re_state"] == "running")
+    return dict(served.request("/api/queue/get", method="GET").json()["running_item"])
+
+
+def test_a_killed_manager_restarts_with_queue_and_history(served: Any) -> None:
+    served.open_environment()
+    add(served, SHORT)
+    assert served.request("/api/queue/start").json()["success"]
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_history"] == 1)
+    for n in range(5):
+        add(served, dict(SHORT, kwargs={"num": n + 1}), pos="front")
+    queued, recorded = queue_uids(served), history(served)
+    served.request("/api/environment/close")
+    served.wait(lambda s: s["worker_environment_exists"] is False)
+
+    served.kill()
+    served.start()
+    assert queue_uids(served) == queued
+    assert history(served) == recorded
+    served.open_environment()  # the instrument lock was released with the worker
+    assert served.request("/api/queue/start").json()["success"]
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_history"] == 6)
+    assert [h["result"]["exit_status"] for h in history(served)] == ["completed"] * 6
+
+
+def test_a_running_plan_survives_the_manager_and_is_reported_again(served: Any) -> None:
+    served.open_environment()
+    item = add(served, dict(LONG, kwargs={"num": 1200, "delay": 0.05}))  # 60 s
+    add(served, SHORT)
+    served.request("/api/queue/start")
+    assert running_item(served)["item_uid"] == item["item_uid"]
+    worker = served.status()["worker_pid"]
+
+    served.kill()  # SIGKILL the manager mid-plan: the worker goes on
+    served.start()
+    status = served.status()
+    assert status["worker_pid"] == worker and status["running_item_uid"] == item["item_uid"]
+    assert status["manager_state"] == "executing_queue" and status["re_state"] == "running"
+    # the restarted manager controls the plan it found running
+    assert served.request("/api/re/pause", {"option": "immediate"}).json()["success"]
+    served.wait(lambda s: s["manager_state"] == "paused")
+    assert served.request("/api/re/stop").json()["success"]
+    status = served.wait(lambda s: s["manager_state"] == "idle", timeout=60)
+    last = history(served)[-1]
+    assert last["item_uid"] == item["item_uid"]
+    assert last["result"]["exit_status"] == "stopped" and len(last["result"]["run_uids"]) == 1
+    assert status["items_in_queue"] == 1  # the next item waits for a queue_start
+
+
+def test_a_killed_worker_is_detected_within_2_s_and_its_item_failed(served: Any) -> None:
+    served.open_environment()
+    item = add(served, LONG)
+    rest = add(served, SHORT)
+    served.request("/api/queue/start")
+    running_item(served)
+    pid = served.status()["worker_pid"]
+
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    served.wait(lambda s: s["worker_environment_exists"] is False, timeout=10)
+    detected = time.monotonic() - killed
+    assert detected <= 2.0, f"a dead worker was noticed after {detected:.2f} s"
+    status = served.status()
+    assert status["manager_state"] == "idle" and status["running_item_uid"] is None
+    assert "SIGKILL" in status["worker_environment_error"]
+    last = history(served)[-1]
+    assert last["item_uid"] == item["item_uid"]
+    assert last["result"]["exit_status"] == "failed" and "SIGKILL" in last["result"]["msg"]
+    assert queue_uids(served) == [rest["item_uid"]]  # the queue is intact
+
+    served.open_environment()  # the lock died with the worker
+    served.request("/api/queue/start")
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0)
+    assert history(served)[-1]["result"]["exit_status"] == "completed"
+
+
+def test_a_hung_worker_is_detected_killed_and_its_item_failed(served: Any) -> None:
+    served.open_environment()
+    item = add(served, LONG)
+    served.request("/api/queue/start")
+    running_item(served)
+    pid = served.status()["worker_pid"]
+
+    os.kill(pid, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        served.wait(lambda s: s["worker_environment_exists"] is False, timeout=10)
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    detected = time.monotonic() - stopped
+    assert detected <= 2.0, f"a hung worker was noticed after {detected:.2f} s"
+    last = history(served)[-1]
+    assert last["item_uid"] == item["item_uid"] and last["result"]["exit_status"] == "failed"
+    assert "stopped answering" in last["result"]["msg"]
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # it was killed (and reaped by the manager)
+    served.open_environment()

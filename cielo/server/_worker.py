@@ -177,15 +177,15 @@ class Worker:
     # -- running items -----------------------------------------------------------------
 
     def run(self, item: dict[str, Any]) -> None:
-        from cielo.plans import profile_plan
+        from cielo.plans import prepare_plan
 
         from ._devices import DeviceNames
 
         self.running, self.paused, self._requested, self._runs = item, False, None, []
         self.env_state = "executing_plan"
         self.send({"type": "item_started", "item_uid": item.get("item_uid")})
-        try:
-            plan = profile_plan(
+        try:  # as cielo run: parameters bound, devices connected, limits checked, no run yet
+            prepared = prepare_plan(
                 self.env,
                 item["name"],
                 item.get("args", []),
@@ -193,9 +193,9 @@ class Worker:
                 devices=DeviceNames(self.env.devices),
             )
         except Exception as exc:
-            self._done("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            self._done("failed", _why(exc), traceback.format_exc())
             return
-        self._drive(lambda: self.RE(plan))
+        self._drive(lambda: self.RE(prepared()))
 
     def _drive(self, call: Any) -> None:
         from cielo.core import EngineState, RunEngineInterrupted

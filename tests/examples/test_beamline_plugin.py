@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cielo import load_profile
-from cielo.core import LimitError, ProfileError, make_plugin_manager
+from cielo.core import LimitError, PluginError, ProfileError, make_plugin_manager
 
 cielo_example_beamline = pytest.importorskip(
     "cielo_example_beamline", reason="pip install -e examples/beamline_plugin"
@@ -148,3 +148,41 @@ def test_the_templates_own_tests_pass(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 passed" in proc.stdout
+
+
+def test_a_copy_with_its_own_prefix_coexists_with_the_example(tmp_path: Path, monkeypatch):
+    """A copy that keeps the example's names makes every profile fail while both are
+    installed; changing the one PREFIX of plugin.py renames everything it offers."""
+    import importlib
+    import shutil
+
+    source = Path(cielo_example_beamline.__file__).parent
+    cases = (("example_beamline", True), ("ex2", False))
+    for prefix, _ in cases:
+        package = f"cielo_{prefix}_copy"
+        shutil.copytree(source, tmp_path / package)
+        plugin_py = tmp_path / package / "plugin.py"
+        text = plugin_py.read_text()
+        plugin_py.write_text(text.replace('PREFIX = "example_beamline"', f'PREFIX = "{prefix}"', 1))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for prefix, fails in cases:
+        copy = importlib.import_module(f"cielo_{prefix}_copy.plugin")
+        pm = make_plugin_manager(plugins=[("my_beamline", copy)])
+        if fails:
+            with pytest.raises(PluginError, match="offered by two plugins"):
+                load_profile("sim", plugin_manager=pm)
+        else:
+            env = load_profile("sim", plugin_manager=pm)
+            assert {"xafs_scan", "ex2_xafs_scan"} <= set(env.plans)
+            assert {"example_beamline.mono", "ex2.mono"} <= set(env.device_types)
+            assert {"run_logbook", "ex2_run_logbook"} <= set(env.callbacks)
+
+
+def test_the_profile_check_line_in_the_docs_is_what_cielo_prints(capsys):
+    """docs/plugins/writing.md showed 'OK (2 devices, 1 plans, ...)' for a profile of 3 and 27."""
+    from cielo.cli import main
+
+    text = (DOCS / "writing.md").read_text()
+    (shown,) = [ln for ln in text.splitlines() if ln.startswith("example_beamline.toml: ")]
+    assert main(["profile", "check", str(cielo_example_beamline.PROFILE)]) == 0
+    assert capsys.readouterr().out.strip() == shown

@@ -78,6 +78,10 @@ def test_examples_run(page, tmp_path, monkeypatch, capsys):
         engine = namespace.get("RE")
         if engine is not None and hasattr(engine, "close"):
             engine.close()
+    # an example whose callback fails prints a traceback to the reader (the adaptive
+    # page's subscriber raised KeyError: 'motor' on a plan without the motor)
+    errors = getattr(engine, "callback_errors", [])
+    assert not errors, f"{page.name}: a callback failed: {errors[0]}"
 
 
 def test_the_pages_show_shell_commands():

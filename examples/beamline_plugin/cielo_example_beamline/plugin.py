@@ -12,6 +12,18 @@ from typing import Any
 
 from cielo import hookimpl
 
+#: The one name to change when you copy this template (with the entry-point name in
+#: pyproject.toml). Device types are "<PREFIX>.mono"; plans and callbacks of a copy are
+#: "<PREFIX>_xafs_scan", "<PREFIX>_run_logbook" (this example's own are unprefixed). Two
+#: installed plugins offering the same name make every profile fail to load, so a copy
+#: that keeps the example's names clashes with the example while both are installed.
+PREFIX = "example_beamline"
+
+
+def _named(name: str) -> str:
+    """A plan or callback name: the example's own plain, a copy's prefixed."""
+    return name if PREFIX == "example_beamline" else f"{PREFIX}_{name}"
+
 
 @hookimpl
 def cielo_device_types() -> Mapping[str, Callable[..., Any]]:
@@ -19,8 +31,8 @@ def cielo_device_types() -> Mapping[str, Callable[..., Any]]:
     from .devices import IonChamber, Monochromator
 
     return {
-        "example_beamline.mono": Monochromator,
-        "example_beamline.ion_chamber": IonChamber,
+        f"{PREFIX}.mono": Monochromator,
+        f"{PREFIX}.ion_chamber": IonChamber,
     }
 
 
@@ -29,7 +41,7 @@ def cielo_plans() -> Mapping[str, Callable[..., Any]]:
     """Plans users run by name (``cielo run 'xafs_scan([i0], mono, 7112)'``)."""
     from .xafs import xafs_scan
 
-    return {"xafs_scan": xafs_scan}
+    return {_named("xafs_scan"): xafs_scan}
 
 
 @hookimpl
@@ -37,4 +49,4 @@ def cielo_callbacks() -> Mapping[str, Callable[..., Any]]:
     """Callbacks a profile subscribes: ``[callbacks.run_logbook] path = "..."``."""
     from .logbook import run_logbook
 
-    return {"run_logbook": run_logbook}
+    return {_named("run_logbook"): run_logbook}

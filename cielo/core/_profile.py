@@ -59,7 +59,16 @@ _SECTIONS = (
     "engine",
 )
 #: Keys of ``[publish]`` besides ``uri`` (checked against the transport when opened).
-PUBLISH_KEYS = ("serializer", "maxlen", "max_age", "keep_unread", "prefix", "wait", "max_buffer", "pack_events")
+PUBLISH_KEYS = (
+    "serializer",
+    "maxlen",
+    "max_age",
+    "keep_unread",
+    "prefix",
+    "wait",
+    "max_buffer",
+    "pack_events",
+)
 #: Keys of ``[supplemental]``: device names read around or during every run.
 SUPPLEMENTAL_KEYS = ("baseline", "monitors", "flyers")
 _SUFFIX = ".toml"
@@ -171,7 +180,9 @@ class Profile:
         publish = section["publish"]
         _known_keys(source, "[publish]", publish, ("uri", *PUBLISH_KEYS))
         if publish and "uri" not in publish:
-            raise ProfileError(f'{source}: [publish] has no uri; add uri = "redis://HOST:PORT/STREAM"')
+            raise ProfileError(
+                f'{source}: [publish] has no uri; add uri = "redis://HOST:PORT/STREAM"'
+            )
         if publish and "://" not in _string(source, "[publish]", "uri", publish["uri"]):
             raise ProfileError(
                 f"{source}: [publish] uri {publish.get('uri')!r} has no scheme; write "
@@ -331,6 +342,11 @@ def find_profile(name_or_path: str | os.PathLike[str]) -> Path:
     )
 
 
+def data_line(path: Path, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``path``."""
+    return path.read_bytes()[:offset].count(b"\n") + 1
+
+
 def read_profile(name_or_path: str | os.PathLike[str]) -> Profile:
     """Find, parse and structurally check a profile."""
     import tomllib
@@ -341,4 +357,14 @@ def read_profile(name_or_path: str | os.PathLike[str]) -> Profile:
             data = tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path.name}: not valid TOML: {exc} ({path})") from exc
+    except UnicodeDecodeError as exc:
+        line = data_line(path, exc.start)
+        raise ProfileError(
+            f"{path.name}: byte {exc.object[exc.start]:#04x} on line {line} is not UTF-8; "
+            f"save the file as UTF-8 ({path})"
+        ) from None
+    except RecursionError:
+        raise ProfileError(
+            f"{path.name}: arrays or tables nested too deeply to read; flatten them ({path})"
+        ) from None
     return Profile.from_dict(data, name=path.stem, path=path)

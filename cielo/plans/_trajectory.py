@@ -10,12 +10,34 @@ A :class:`cycler.Cycler` (what Bluesky's ``scan_nd`` takes) converts with
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cielo.core import PlanParameterError
 
 __all__ = ["Trajectory"]
+
+
+#: The most points a grid may have unless ``CIELO_MAX_POINTS`` says otherwise.
+DEFAULT_MAX_POINTS = 10_000_000
+
+
+def check_size(points: int, detail: str) -> None:
+    """Refuse a trajectory of more than ``$CIELO_MAX_POINTS`` (default
+    :data:`DEFAULT_MAX_POINTS`) points before it is built, naming its size."""
+    text = os.environ.get("CIELO_MAX_POINTS", "")
+    try:
+        limit = int(text) if text else DEFAULT_MAX_POINTS
+    except ValueError:
+        raise PlanParameterError(
+            f"CIELO_MAX_POINTS must be a whole number of points, got {text!r}"
+        ) from None
+    if points > limit:
+        raise PlanParameterError(
+            f"the trajectory would have {points:,} points ({detail}), more than the limit "
+            f"of {limit:,}; use fewer points or split the scan (or raise CIELO_MAX_POINTS)"
+        )
 
 
 class Trajectory:
@@ -75,6 +97,7 @@ class Trajectory:
             raise PlanParameterError(f"grid: {len(axes)} axes but {len(snake)} snake flags")
         lengths = [len(a) for a in axes]
         total = math.prod(lengths)
+        check_size(total, " x ".join(str(n) for n in lengths))
         columns: dict[Any, list[Any]] = {}
         for i, (axis, snaking) in enumerate(zip(axes, snake, strict=True)):
             slower = math.prod(lengths[:i])
@@ -122,6 +145,7 @@ class Trajectory:
         other = _coerce(other)
         self._check_disjoint(other, "*")
         n = len(other)
+        check_size(len(self) * n, f"{len(self)} x {n}")
         cols: dict[Any, list[Any]] = {
             k: [x for x in v for _ in range(n)] for k, v in self._columns.items()
         }

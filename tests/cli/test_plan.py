@@ -55,3 +55,20 @@ def test_bad_text_is_refused_before_anything_runs(capsys):
 def test_plan_without_subcommand_prints_help(capsys):
     assert main(["plan"]) == 2
     assert "summarize" in capsys.readouterr().out
+
+
+def test_a_huge_grid_is_refused_quickly_by_plan_check_and_run(capsys, monkeypatch):
+    """10^6 x 10^6 points: refused by size before the trajectory is built (was MemoryError)."""
+    import time
+
+    text = "grid_scan([det2], motor1, -1, 1, 1000000, motor2, -1, 1, 1000000)"
+    started = time.process_time()
+    assert main(["plan", "check", text]) == 1
+    assert main(["run", "-q", text]) == 2
+    assert time.process_time() - started < 20  # CPU seconds, both commands together
+    err = capsys.readouterr().err
+    assert err.count("1,000,000,000,000 points (1000000 x 1000000)") == 2
+    assert "more than the limit of 10,000,000" in err
+    monkeypatch.setenv("CIELO_MAX_POINTS", "10")
+    assert main(["plan", "check", "grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1, 4)"]) == 1
+    assert "12 points (3 x 4), more than the limit of 10" in capsys.readouterr().err

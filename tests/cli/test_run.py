@@ -205,3 +205,37 @@ def test_run_says_where_each_run_was_stored(tmp_path: Path, capsys):
     assert main(["run", "-q", "--profile", str(nowhere), "count([motor])"]) == 0
     err = capsys.readouterr().err
     assert "cielo: 1 run not stored in a catalog (nowhere.toml: catalog = false)" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("count([det], md={{}: 1})", "dict keys must be strings or numbers"),
+        ("count([det], md={1j: 2})", "dict keys must be strings or numbers"),
+        ("count([det], num=" + "-" * 5000 + "1)", "nested too deeply"),
+        ("count(" + "[" * 5000 + "]" * 5000 + ")", "(10007 characters): too many nested"),
+        ("count([det], md={'k': '\udcff'})", "bytes that are not UTF-8"),  # argv's surrogateescape
+        (
+            "adaptive_scan([det], 'det', motor, -1, 1, 1e-300, 1e-300, 0.1, True)",
+            "plan 'adaptive_scan' cannot run with these parameters: ZeroDivisionError",
+        ),
+    ],
+)
+def test_bad_plan_text_is_one_clean_line_and_exit_2(text, message, capsys):
+    assert main(["run", "-q", text]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and message in captured.err
+    assert "Traceback" not in captured.err and len(captured.err) < 2000
+
+
+def test_invalid_utf8_in_argv_is_refused_by_the_real_command():
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "cielo.cli", "run", "-q", b"count([det], md={'k': '\xff'})"],
+        capture_output=True,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
+    assert proc.returncode == 2 and b"not UTF-8" in proc.stderr and b"Traceback" not in proc.stderr

@@ -133,3 +133,17 @@ def test_structural_errors_name_file_and_key(tmp_path: Path, text: str, expected
     with pytest.raises(ProfileError) as info:
         read_profile(path)
     assert expected in str(info.value)
+
+
+def test_unreadable_profile_files_are_clean_errors(tmp_path):
+    """A non-UTF-8 byte and arrays nested 5,000 deep: one line naming the file, no traceback."""
+    from cielo.core import ProfileError, read_profile
+
+    bad = tmp_path / "latin.toml"
+    bad.write_bytes(b'[profile]\ndescription = "caf\xe9"\n')
+    with pytest.raises(ProfileError, match=r"^latin.toml: byte 0xe9 on line 2 is not UTF-8"):
+        read_profile(bad)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ProfileError, match=r"^deep.toml: arrays or tables nested too deeply"):
+        read_profile(deep)

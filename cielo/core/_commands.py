@@ -61,11 +61,20 @@ async def maybe_await(value: Any) -> Any:
 
 
 def status_failure(status: Any) -> BaseException | None:
-    """The failure of a done status (``None`` when it succeeded)."""
+    """The failure of a done status (``None`` when it succeeded). Never blocks: a status may
+    report ``done`` before its outcome is set (the engine's loop must not wait on it)."""
     try:
-        exc = status.exception()
-    except TypeError:  # a status whose exception() takes no timeout argument
+        exc = status.exception(0)
+    except TypeError:  # exception() takes no timeout, or is an attribute
         exc = status.exception
+        if callable(exc):
+            exc = exc()
+    except TimeoutError:  # done, but its outcome not set yet
+        return (
+            None
+            if status.success
+            else FailedStatusError(f"{status!r} reports done but has no outcome yet")
+        )
     except Exception as err:  # an ophyd status raises from exception() in some versions
         exc = err
     if exc is None and not status.success:
@@ -210,6 +219,8 @@ class CommandContext:
         self.rewindable = True
         self.call_md: dict[str, Any] = {}
         self.plan_name: str | None = None
+        #: the type of what was given to ``RE()`` (``generator``, ``list``...), for run starts
+        self.plan_type: str | None = None
         #: the message being handled and the device behind a failure (for error reasons)
         self.failed_device: dict[int, str] = {}
 
@@ -323,7 +334,7 @@ class CommandContext:
         self.monitors.clear()
         self.plan_subscriptions = []
         self.plan_suspenders = []
-        self.rewindable = True
+        self.rewindable = self.engine._rewindable_default
         self.failed_device.clear()
 
 

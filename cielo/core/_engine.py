@@ -27,6 +27,7 @@ from ._commands import (
     wrap_plugin_handler,
 )
 from ._dispatch import CallbackError, Dispatcher, event_model_validator
+from ._engine_bluesky import BlueskyAttributes, bluesky_style_handler, warn_old_subscribe_order
 from ._errors import RunEngineError, RunEngineInterrupted
 from ._handlers_device import DEVICE_HANDLERS
 from ._handlers_docs import DOC_HANDLERS
@@ -69,7 +70,7 @@ def _cielo_version() -> str:
         return "0.0.0+unknown"
 
 
-class RunEngine:
+class RunEngine(BlueskyAttributes):
     """Run plans against devices and emit event-model documents.
 
     Parameters
@@ -175,6 +176,7 @@ class RunEngine:
         #: ``preprocessor(plan) -> plan`` applied, in order, to every plan given to ``RE()``
         #: (e.g. ``cielo.plans.SupplementalData`` for baseline readings)
         self.preprocessors: list[Callable[[Any], Any]] = []
+        self._init_bluesky_attributes()
 
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -209,25 +211,9 @@ class RunEngine:
 
     # -- lifecycle -----------------------------------------------------------
     @property
-    def call_returns_result(self) -> bool:
-        """Whether ``RE(plan)`` returns a :class:`RunEngineResult` (else the run uids)."""
-        return self._call_returns_result
-
-    def _present(self, result: RunResult) -> Any:
-        return result.as_record() if self._call_returns_result else result
-
-    @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The engine's event loop (runs in its own thread; use it for ophyd-async devices)."""
         return self._loop
-
-    def share_loop_with_bluesky(self) -> None:
-        """Make this engine's loop Bluesky's event loop, so ophyd-async's ``init_devices()``
-        (which connects devices through ``bluesky.run_engine.call_in_bluesky_event_loop``)
-        connects them where this engine will use them. Needs bluesky installed."""
-        from bluesky.run_engine import set_bluesky_event_loop
-
-        set_bluesky_event_loop(self._loop)
 
     def run_coroutine(self, coro: Any, timeout: float | None = None) -> Any:
         """Run ``coro`` on the engine's loop and return its result (e.g. ``device.connect()``)."""
@@ -352,6 +338,7 @@ class RunEngine:
         """
         if isinstance(func, str) and callable(name):  # Bluesky's old argument order
             func, name = name, func  # type: ignore[assignment]
+            warn_old_subscribe_order()
         return self._dispatcher.subscribe(func, name, buffered=buffered, group=group, fatal=fatal)
 
     def unsubscribe(self, token: int) -> None:
@@ -399,9 +386,13 @@ class RunEngine:
 
     # -- commands ------------------------------------------------------------
     def register_command(self, name: str, handler: Handler, *, replace: bool = False) -> None:
-        """Add the command ``name``: ``handler(ctx, msg)`` returns a value or an awaitable."""
+        """Add the command ``name``: ``handler(ctx, msg)`` (or Bluesky's ``async def
+        handler(msg)``) returns a value or an awaitable."""
         self._registry.register(
-            name, wrap_plugin_handler(handler), owner="RE.register_command", replace=replace
+            name,
+            wrap_plugin_handler(bluesky_style_handler(handler)),
+            owner="RE.register_command",
+            replace=replace,
         )
 
     def unregister_command(self, name: str) -> None:
@@ -515,6 +506,7 @@ class RunEngine:
             )
             call_soon_threadsafe(self._loop, runner.pause_in_wait)
             return
+        runner.deferred_pause = False  # a pause now replaces a pending deferred one
         runner.pause_now = True
         runner.flag = True
         call_soon_threadsafe(self._loop, runner.interrupt)
@@ -541,7 +533,8 @@ class RunEngine:
             raise TransitionError(f"resume() needs a paused RunEngine; it is {self.state}")
         self._reassert_suspenders()
         asyncio.run_coroutine_threadsafe(self._resume_devices(), self._loop).result()
-        return self._drive(self._runner)
+        with self._entered():
+            return self._drive(self._runner)
 
     def abort(self, reason: str = "") -> Any:
         """End the plan: cleanup runs, open runs end with exit_status ``abort``."""
@@ -574,7 +567,8 @@ class RunEngine:
         self._state.set(EngineState.STOPPING)
         self._request(kind, reason)
         self._runner.interrupt_raises = False
-        return self._drive(self._runner)
+        with self._entered():
+            return self._drive(self._runner)
 
     # -- running plans -------------------------------------------------------
     def __call__(self, plan: Any, subs: Any = None, /, **metadata: Any) -> Any:
@@ -588,6 +582,7 @@ class RunEngine:
         abort, stop or halt it then), and the plan's exception if it failed.
         """
         self._check_open()
+        self._check_depth()
         temporary = temporary_subscriptions(subs)
         if threading.current_thread() is self._thread:
             raise RunEngineError(
@@ -599,10 +594,11 @@ class RunEngine:
                 f"the RunEngine is {self.state}; call RE.resume(), RE.abort(), RE.stop() or "
                 "RE.halt() before running another plan"
             )
-        name = plan_name(plan)
+        name, kind = plan_name(plan), type(plan).__name__
         for preprocessor in self.preprocessors:
             plan = preprocessor(plan)
         gen = ensure_generator(plan)
+        entered = self._entered()  # the context managers, before the engine changes state
         ctx = self._ctx
         ctx.reset()
         for doc_name, func in temporary:  # unsubscribed when the plan ends
@@ -610,12 +606,14 @@ class RunEngine:
         ctx.call_md = dict(metadata)
         self._fatal_error = None
         ctx.plan_name = metadata.get("plan_name") or name or plan_name(gen)
+        ctx.plan_type = kind
         runner = PlanRunner(self, ctx, gen)
         ctx.runner = runner
         self._runner = runner
         self._state.set(EngineState.RUNNING)
         self._reassert_suspenders()
-        return self._drive(runner)
+        with entered:
+            return self._drive(runner)
 
     def _drive(self, runner: PlanRunner) -> Any:
         if not self._call_lock.acquire(blocking=False):

@@ -31,7 +31,7 @@ _PRUNE_AT = 64
 def _track(ctx: CommandContext, msg: Msg, method: str, result: Any, group: Any) -> Any:
     """Put what ``obj.method()`` returned in its wait group and return the status."""
     status = result if is_status(result) else ctx.as_status(msg.obj, method, result)
-    if status.done and status.success:
+    if status.done and status.success and ctx.engine.waiting_hook is None:
         return status  # nothing left to wait for: keep memory flat over long scans
     entries = ctx.groups.get(group)
     if entries is None:
@@ -88,7 +88,7 @@ def wait(ctx: CommandContext, msg: Msg) -> Any:
         group = msg.args[0]
     entries = ctx.groups.pop(group, None)
     if not entries:
-        return None
+        return True
     for entry in entries:
         if not entry[0].done:
             timeout = kwargs.get("timeout") if kwargs else None
@@ -96,11 +96,15 @@ def wait(ctx: CommandContext, msg: Msg) -> Any:
             if timeout is None:  # the devices' own bound: a wait never hangs forever
                 return _wait_async(ctx, entries, group, device_timeout_of(ctx.engine, entries))
             return _wait_async(ctx, entries, group, timeout, move_on)
+    hook = ctx.engine.waiting_hook
+    if hook is not None:  # as Bluesky: told even when everything is already done
+        _call_hook(hook, {e[0] for e in entries})
+        _call_hook(hook, None)
     for entry in entries:
         exc = _failure(entry)
         if exc is not None:
             raise exc
-    return None
+    return True
 
 
 async def _wait_async(
@@ -109,9 +113,11 @@ async def _wait_async(
     group: Any,
     timeout: float | None,
     move_on: bool | None = None,
-) -> None:
-    """Wait for the group's statuses; ``move_on=None``: ``timeout`` is the devices'
-    operation timeout (:func:`._stopping.device_timeout_of`), not the plan's."""
+) -> bool:
+    """Wait for the group's statuses: ``True`` once done, ``False`` if ``move_on`` and the
+    plan's ``timeout`` ran out (what is not done stays in the group: waiting again waits for
+    it). ``move_on=None``: ``timeout`` is the devices' operation timeout
+    (:func:`._stopping.device_timeout_of`), not the plan's."""
     loop = ctx.loop
     pending = [e for e in entries if not e[0].done]
     remaining = [len(pending)]
@@ -147,9 +153,6 @@ async def _wait_async(
         await asyncio.wait_for(asyncio.shield(done_fut), timeout)
     except TimeoutError:
         still = [f"{device_name(o)}.{m}()" for s, o, m in entries if not s.done]
-        if move_on:
-            ctx.groups.setdefault(group, []).extend(e for e in entries if not e[0].done)
-            return None
         if move_on is None:
             timeout_error: StatusTimeoutError = StatusTimeoutError(
                 f"{', '.join(still)} did not finish within {timeout} s, the RunEngine's device "
@@ -157,6 +160,9 @@ async def _wait_async(
                 "all of them with RE.device_timeout or a profile's [engine] table)"
             )
         else:
+            ctx.groups.setdefault(group, []).extend(e for e in entries if not e[0].done)
+            if move_on:
+                return False
             timeout_error = WaitTimeoutError(
                 f"waited {timeout} s for group {group!r}; still not done: {', '.join(still)}"
             )
@@ -172,7 +178,7 @@ async def _wait_async(
             exc = _failure(entry)
             if exc is not None:
                 raise exc
-    return None
+    return True
 
 
 def _call_hook(hook: Any, statuses: Any) -> None:

@@ -3,6 +3,7 @@ monitor, unmonitor."""
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from typing import Any
@@ -23,7 +24,7 @@ __all__ = ["DOC_HANDLERS"]
 
 
 # -- runs ---------------------------------------------------------------------
-def open_run(ctx: CommandContext, msg: Msg) -> str:
+def open_run(ctx: CommandContext, msg: Msg) -> Any:
     if msg.run in ctx.runs:
         raise IllegalMessageSequence(
             f"a run with run key {msg.run!r} is already open; close it first, or give nested "
@@ -31,6 +32,8 @@ def open_run(ctx: CommandContext, msg: Msg) -> str:
         )
     engine = ctx.engine
     md: dict[str, Any] = engine.md.copy()
+    if ctx.plan_type is not None:  # as Bluesky: above RE.md, below the plan's and caller's
+        md["plan_type"] = ctx.plan_type
     md.update(msg.kwargs)
     md.update(ctx.call_md)
     plan_name = md.get("plan_name") or ctx.plan_name
@@ -45,8 +48,30 @@ def open_run(ctx: CommandContext, msg: Msg) -> str:
     md["versions"] = versions
     md.pop("uid", None)
     md.pop("time", None)
+    if engine.md_validator is not None:
+        engine.md_validator(dict(md))
+    if engine.md_normalizer is not None:
+        md = dict(engine.md_normalizer(copy.deepcopy(md)))
     md = json_metadata(md)  # refused before a scan_id is spent
-    md["scan_id"] = engine.md.next_scan_id()
+    source = engine.scan_id_source
+    if source is None:
+        return _start(ctx, msg, md, engine.md.next_scan_id())
+    scan_id = source(engine.md)
+    if type(scan_id) is CoroutineType or hasattr(scan_id, "__await__"):
+        return _start_later(ctx, msg, md, scan_id)
+    return _start(ctx, msg, md, scan_id, store=True)
+
+
+async def _start_later(ctx: CommandContext, msg: Msg, md: dict[str, Any], pending: Any) -> str:
+    return _start(ctx, msg, md, await pending, store=True)
+
+
+def _start(
+    ctx: CommandContext, msg: Msg, md: dict[str, Any], scan_id: Any, store: bool = False
+) -> str:
+    if store:  # from RE.scan_id_source: kept in RE.md as Bluesky does
+        ctx.engine.md["scan_id"] = scan_id
+    md["scan_id"] = scan_id
     start = {"uid": new_uid(), "time": time.time(), **md}
     composer = RunComposer(start, ctx.emit)
     ctx.runs[msg.run] = composer

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import enum
 import logging
+from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,14 @@ _STOPPING_WHY = {
 }
 
 
+#: messages a plan's start, as a checkpoint, keeps for replaying
+START_REPLAY = 10_000
+_CANNOT_REWIND = (
+    "paused where the plan cannot be rewound (after clear_checkpoint or with rewindable "
+    "off): aborted, as it could not be resumed safely"
+)
+
+
 class Outcome(enum.Enum):
     DONE = "done"
     PAUSED = "paused"
@@ -141,7 +150,13 @@ class PlanRunner:
         self.response: Any = None
         self.exception: BaseException | None = None
         self.replay: list[Msg] = []
-        self.msg_cache: list[Msg] | None = None
+        #: messages since the last checkpoint, or ``None`` where the plan cannot be rewound.
+        #: The start of the plan is a checkpoint too, remembering at most ``START_REPLAY``
+        #: messages (a plan without checkpoints keeps constant memory; past that a pause
+        #: goes on from where it stopped)
+        self.msg_cache: list[Msg] | deque[Msg] | None = (
+            deque(maxlen=START_REPLAY + 1) if ctx.rewindable else None
+        )
         self.result: Any = NO_PLAN_RETURN
         #: set when anything below needs the loop's attention (checked per message)
         self.flag = False
@@ -182,6 +197,7 @@ class PlanRunner:
             self.engine._pausing()
             self.deferred_pause = True
         else:
+            self.deferred_pause = False  # a pause now replaces a pending deferred one
             self.pause_now = True
             self.flag = True
 
@@ -232,14 +248,14 @@ class PlanRunner:
             except StopIteration as stop:
                 self.result = stop.value
                 return Outcome.DONE
-            cache = self.msg_cache
-            if cache is not None and msg.command not in UNCACHEABLE:
-                cache.append(msg)
             try:
                 handler = handlers[msg.command]
             except (KeyError, AttributeError, TypeError):
                 ret, exc = None, self._bad_message(msg)
                 continue
+            cache = self.msg_cache
+            if cache is not None and msg.command not in UNCACHEABLE:
+                cache.append(msg)
             try:
                 ret = handler(ctx, msg)
                 if type(ret) is coro_type:
@@ -266,6 +282,9 @@ class PlanRunner:
 
     async def _execute(self, msg: Msg) -> Any:
         """Run one message outside the hot loop (replays, pre/post plans)."""
+        hook = self.engine.msg_hook
+        if hook is not None:
+            hook(msg)
         try:
             handler = self.engine._registry.handlers[msg.command]
         except (KeyError, AttributeError, TypeError):
@@ -328,6 +347,9 @@ class PlanRunner:
                 return ret, exc, outcome
         if self.pause_now:
             self.pause_now = False
+            if self.msg_cache is None:  # as Bluesky: what cannot be rewound is aborted
+                self.engine._request("abort", _CANNOT_REWIND)
+                return ret, exc, None
             self.response, self.exception = ret, exc
             self.replay = self._rewind(interrupted)
             return ret, exc, Outcome.PAUSED
@@ -384,8 +406,9 @@ class PlanRunner:
         restored). Otherwise only the message that was cut short, if any. A cut-short
         message that is never cached (e.g. a ``stage`` waiting for its status) is redone.
         """
-        if self.msg_cache is not None:
-            replay = list(self.msg_cache)
+        cache = self.msg_cache
+        if cache is not None and not (isinstance(cache, deque) and len(cache) > START_REPLAY):
+            replay = list(cache)
             self._drop_bundles()
         else:
             replay = []

@@ -401,11 +401,11 @@ def test_interruptions_are_recorded_when_asked(validate):
 
 
 @pytest.mark.parametrize(
-    ("marker", "replayed"),
-    [(None, 1), (Msg("clear_checkpoint"), 0), (Msg("rewindable", None, False), 0)],
+    "marker",
+    [None, Msg("clear_checkpoint"), Msg("rewindable", None, False)],
     ids=["rewindable", "clear_checkpoint", "rewindable_false"],
 )
-def test_resume_replays_only_where_rewindable(RE, docs, validate, marker, replayed):
+def test_a_pause_rewinds_or_aborts_where_it_cannot(RE, docs, validate, marker):
     dev = Counter()
 
     def plan():
@@ -424,8 +424,37 @@ def test_resume_replays_only_where_rewindable(RE, docs, validate, marker, replay
     with pytest.raises(RunEngineInterrupted):
         RE(plan())
     assert dev.sets == 1
-    assert RE.resume().exit_status == "success"
-    assert dev.sets == 1 + replayed  # the set since the checkpoint is redone only if allowed
-    assert [n for n, _ in docs].count("event") == 1
+    if marker is None:  # paused: resuming redoes the set since the checkpoint
+        assert RE.resume().exit_status == "success"
+        assert dev.sets == 2 and [n for n, _ in docs].count("event") == 1
+    else:  # as Bluesky: a plan that cannot be rewound is aborted, not paused
+        assert RE.state == "idle" and dev.sets == 1
+        assert docs.stop["exit_status"] == "abort" and "rewound" in docs.stop["reason"]
     for name, doc in docs:
         validate(name, doc)
+
+
+def test_the_start_of_a_plan_is_a_checkpoint(RE):
+    dev = Counter()
+
+    def plan():
+        yield Msg("set", dev, 1)
+        yield Msg("pause")
+        return dev.sets
+
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    assert RE.resume().plan_result == 2  # replayed from the start: no checkpoint before
+
+
+def test_a_pause_now_clears_a_pending_deferred_pause(RE):
+    def plan():
+        yield Msg("pause", None, defer=True)
+        yield Msg("pause")
+        assert not RE.deferred_pause_requested
+        yield Msg("checkpoint")  # would pause again if the deferred pause were still pending
+        return "done"
+
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    assert RE.resume().plan_result == "done"

@@ -1,0 +1,91 @@
+"""Bluesky's RunEngine attributes with cielo alone (cielo's devices and messages, no bluesky).
+
+The same attributes driven by Bluesky's code: tests/interop/test_bluesky_run_engine_attributes.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cielo import Msg
+from cielo.core import RunEngineInterrupted
+from cielo.devices.sim import SimMotor
+
+
+def _one_run(**md):
+    yield Msg("open_run", **md)
+    yield Msg("close_run")
+
+
+def test_metadata_hooks_and_scan_id_source(RE, docs):
+    RE.md_validator = lambda md: md["operator"]  # a KeyError refuses the run
+    with pytest.raises(KeyError, match="operator"):
+        RE(_one_run())
+    assert docs.of("start") == []
+    RE.md_normalizer = lambda md: {**md, "operator": md["operator"].title()}
+    RE.scan_id_source = lambda md: 100 + md.get("scan_id", 0)
+    RE(_one_run(operator="ada lovelace"))
+    start = docs.start
+    assert start["operator"] == "Ada Lovelace" and start["scan_id"] == 100
+    assert start["plan_type"] == "generator"
+    RE.scan_id_source = None
+    RE(_one_run(operator="ada"))
+    assert docs.of("start")[-1]["scan_id"] == 101  # counts on from the source's last
+
+
+def test_context_managers_and_max_depth(RE):
+    entered: list[object] = []
+
+    class Tracking:
+        def __init__(self, engine):
+            self.engine = engine
+
+        def __enter__(self):
+            entered.append(self.engine)
+
+        def __exit__(self, *exc):
+            entered.append(None)
+
+    RE.context_managers = [Tracking]
+    RE(_one_run())
+    assert entered == [RE, None]
+    RE.max_depth = 1
+    with pytest.raises(RuntimeError, match="max_depth"):
+        RE(_one_run())
+
+
+def test_one_argument_handlers_and_hooks(RE):
+    async def echo(msg):
+        return msg.args
+
+    RE.register_command("echo", echo)
+    hooks: list[object] = []
+    RE.waiting_hook = hooks.append
+    motor = SimMotor(name="m")
+
+    def plan():
+        echoed = yield Msg("echo", None, 1, 2)
+        yield Msg("set", motor, 1.0, group="g")
+        yield Msg("wait", group="g")
+        return echoed
+
+    assert RE(plan()).plan_result == (1, 2)
+    assert len(hooks) == 2 and hooks[1] is None
+
+
+def test_rewindable_false_aborts_a_pause_and_is_the_default_of_each_plan(RE, docs):
+    RE.rewindable = False
+    with pytest.raises(RunEngineInterrupted):
+        RE([Msg("open_run"), Msg("checkpoint"), Msg("pause"), Msg("close_run")])
+    assert docs.stop["exit_status"] == "abort" and RE.rewindable is False
+    RE.rewindable = True
+    with pytest.raises(RunEngineInterrupted):
+        RE([Msg("open_run"), Msg("checkpoint"), Msg("pause"), Msg("close_run")])
+    assert RE.state == "paused"
+    assert RE.resume().exit_status == "success"
+
+
+def test_ignore_callback_exceptions_is_the_opposite_of_fatal_callback_errors(RE):
+    assert RE.ignore_callback_exceptions and not RE.fatal_callback_errors
+    RE.ignore_callback_exceptions = False
+    assert RE.fatal_callback_errors

@@ -13,7 +13,18 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["best_effort", "live_plot", "live_table", "peak_stats", "progress", "resolve_out"]
+__all__ = [
+    "PLOTS_FALLBACK",
+    "best_effort",
+    "live_plot",
+    "live_table",
+    "peak_stats",
+    "progress",
+    "resolve_out",
+]
+
+#: where plots go as PNG files when a profile asks for plots and there is no display
+PLOTS_FALLBACK = "cielo-plots"
 
 
 def resolve_out(out: str | TextIO | None) -> TextIO | None:
@@ -87,7 +98,7 @@ def live_plot(
 
     options: dict[str, Any] = dict(
         stream=stream,
-        directory=directory,
+        directory=_plot_directory(directory, headless, "live_plot"),
         filename=filename,
         headless=headless,
         min_interval=min_interval,
@@ -148,6 +159,8 @@ def best_effort(
     if not enabled:
         return _off
     stream_out = resolve_out(out)
+    if plots:
+        directory = _plot_directory(directory, headless, "best_effort")
     return per_run(
         lambda: BestEffort(
             table=table,
@@ -168,6 +181,33 @@ def best_effort(
         name="best_effort",
         fatal=fatal,
     )
+
+
+def _plot_directory(
+    directory: str | os.PathLike[str] | None, headless: bool | None, name: str
+) -> str | os.PathLike[str] | None:
+    """``directory``, or :data:`PLOTS_FALLBACK` (announced in one line) when plots were
+    asked for, none was given and nothing can show them (no display: matplotlib's
+    backend draws to files only)."""
+    if directory is not None or headless is False:
+        return directory
+    if headless is None:
+        try:
+            from cielo.callbacks import is_headless
+
+            headless = is_headless()
+        except ImportError:  # no matplotlib: the plots report that themselves
+            return directory
+    if not headless:
+        return directory
+    folder = os.path.abspath(PLOTS_FALLBACK)
+    print(
+        f"cielo: no display for the plots of [callbacks.{name}]: they are saved as PNG files "
+        f"in {folder} (set directory = ... there to choose another folder)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return folder
 
 
 def _frame_reader() -> Any:

@@ -62,12 +62,17 @@ class PageWatch:
         self.problems: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url}: {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", self._response)
 
     def _console(self, msg: Any) -> None:
         if msg.type in ("error", "warning"):
             self.problems.append(f"console {msg.type}: {msg.text}")
+
+    def _failed(self, request: Any) -> None:
+        # A request cut short by leaving or reloading the page is not a failure a user sees.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url}: {request.failure}")
 
     def _response(self, response: Any) -> None:
         # An API refusal of a wrong key is part of what the tests do; anything else is not.
@@ -109,3 +114,93 @@ class ThreadedServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class Serve:
+    """``cielo serve --profile sim --open`` in a subprocess on a free loopback port, with
+    its queue store, catalog, state and locks in ``base``; stopped by PID."""
+
+    def __init__(self, base: Path) -> None:
+        import secrets
+
+        self.base = base
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.key = secrets.token_urlsafe(16)
+        self.env = {
+            **os.environ,
+            "CIELO_SERVER_API_KEY": self.key,
+            "CIELO_CATALOG": f"sqlite:///{base / 'catalog.sqlite'}",
+            "CIELO_STATE_DIR": str(base / "state"),
+            "CIELO_LOCK_DIR": str(base / "locks"),
+        }
+        self.process: Any = None
+
+    def __enter__(self) -> Serve:
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "cielo.cli", "serve", "--profile", "sim", "--open"]
+        command += ["--port", str(self.port), "--store", f"sqlite:///{self.base / 'queue.sqlite'}"]
+        with open(self.base / "serve.log", "ab") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+        self.wait(lambda s: s["manager_state"] == "idle" and s["worker_environment_exists"], 90)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST (or GET without a body) to the API with the key; the JSON answer."""
+        import httpx
+
+        headers = {"Authorization": f"ApiKey {self.key}"}
+        if body is None and path.endswith(("/get", "/status", "/allowed")):
+            response = httpx.get(self.url + path, headers=headers, timeout=30)
+        else:
+            response = httpx.post(self.url + path, json=body or {}, headers=headers, timeout=30)
+        data: dict[str, Any] = response.json()
+        return data
+
+    def wait(self, condition: Any, timeout: float = 30.0) -> dict[str, Any]:
+        """Poll the status until ``condition(status)``; the status that satisfied it."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log = (self.base / "serve.log").read_text()
+                raise RuntimeError(f"cielo serve exited {self.process.returncode}:\n{log}")
+            try:
+                status = self.call("/api/status")
+            except httpx.HTTPError:
+                status = {}
+            if status and condition(status):
+                return status
+            time.sleep(0.1)
+        raise TimeoutError(f"the server's status never satisfied the condition: {status}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+    """One real ``cielo serve`` (sim profile, environment open) for a test module."""
+    pytest.importorskip("fastapi")
+    with Serve(tmp_path_factory.mktemp("serve")) as server:
+        yield server
+
+
+def log_in(page: Any, served: Serve) -> None:
+    """Log in as a user would: type the key into the password field and press Enter."""
+    page.goto(served.url + "/")
+    page.get_by_label("API key").fill(served.key)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Queue", exact=True).wait_for()

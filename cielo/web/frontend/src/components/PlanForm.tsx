@@ -115,8 +115,9 @@ export function PlanForm(props: {
             setErrors(undefined);
           }}
           onSubmit={submit}
+          onError={() => setAdded(null)} /* the errors are shown at their fields */
           extraErrors={errors}
-          liveValidate="onBlur"
+          liveValidate="onChange"
           showErrorList={false}
           noHtml5Validate
           focusOnFirstError

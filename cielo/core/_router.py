@@ -72,6 +72,9 @@ class RunRouter:
     run and ignores a descriptor; ``"latest"`` sends any of them to the most recently
     started run, if it is still open.
 
+    ``orphans="warn"`` logs a warning (once per descriptor or run) for documents of a
+    run whose start the router never saw, which it drops; :attr:`orphaned` counts them.
+
     With ``isolate=True`` (the default) a callback that raises does not stop the
     others: the failure is logged with the callback's name and the document, and kept
     in :attr:`failures` (most recent last, at most ``max_failures``); with
@@ -89,6 +92,7 @@ class RunRouter:
         name: str | None = None,
         unlinked: Literal["all", "latest"] = "all",
         isolate: bool = True,
+        orphans: Literal["ignore", "warn"] = "ignore",
     ) -> None:
         if unlinked not in ("all", "latest"):
             raise ValueError(f"unlinked must be 'all' or 'latest', not {unlinked!r}")
@@ -98,6 +102,10 @@ class RunRouter:
         self.name = name or "RunRouter"
         self.unlinked = unlinked
         self.isolate = isolate
+        self.orphans = orphans
+        #: Documents dropped because their run's start was never seen (``orphans``).
+        self.orphaned = 0
+        self._orphan_warned: set[str] = set()
         self.failures: list[CallbackFailure] = []
         #: The callbacks of the most recently finished run (to look at its plots, stats).
         self.last_run: list[DocumentCallback] = []
@@ -120,7 +128,7 @@ class RunRouter:
             if run is not None:
                 self._deliver(run, self._runs[run], name, doc)
             else:
-                logger.debug("%s: %s document of an unknown run ignored", self.name, name)
+                self._orphan(name, doc["descriptor"])
             return
         if name == "start":
             self._start(doc)
@@ -132,7 +140,7 @@ class RunRouter:
                     f"{self.name}: unknown document name {name!r}; "
                     f"expected one of {sorted(DOCUMENT_NAMES)}"
                 )
-            logger.debug("%s: %s document of an unknown run ignored", self.name, name)
+            self._orphan(name, doc.get("run_start") or doc.get("resource") or "?")
             return
         runs = self._runs if run == "*" else {run: self._runs[run]}
         try:
@@ -143,6 +151,20 @@ class RunRouter:
         finally:
             if name == "stop":
                 self._forget(doc["run_start"])
+
+    def _orphan(self, name: str, link: str) -> None:
+        """A document of a run whose start this router never saw: dropped (and said so)."""
+        self.orphaned += 1
+        if self.orphans != "warn" or link in self._orphan_warned:
+            logger.debug("%s: %s document of an unknown run ignored", self.name, name)
+            return
+        if len(self._orphan_warned) < 1000:
+            self._orphan_warned.add(link)
+        logger.warning(
+            "%s: dropped a %s document (and any more that link to %s) of a run whose start "
+            "document it never saw; subscribe before the run starts",
+            self.name, name, link,
+        )  # fmt: skip
 
     def _start(self, doc: Document) -> None:
         uid = doc["uid"]

@@ -303,16 +303,12 @@ def open_catalog(
         and ``cielo_catalog_backends`` hooks (``readers``/``backends`` given here win).
     """
     uri = catalog_uri(uri)
-    if plugin_manager is not None:
-        from cielo.core import PluginHooks
+    if plugin_manager is not None:  # a name two plugins offer is refused, naming both
+        from cielo.core import Registry
 
-        hooks = PluginHooks(plugin_manager)
-        readers = {
-            k: v for offered in reversed(hooks.readers()) for k, v in offered.items()
-        } | dict(readers or {})
-        backends = {
-            k: v for offered in reversed(hooks.catalog_backends()) for k, v in offered.items()
-        } | dict(backends or {})
+        registry = Registry(plugin_manager)
+        readers = dict(registry.get("readers")) | dict(readers or {})
+        backends = dict(registry.get("catalog_backends")) | dict(backends or {})
     scheme = uri.split(":", 1)[0]
     if backends and scheme in backends and scheme not in ("sqlite", "postgresql", "postgres"):
         return backends[scheme](uri, readers=readers, root_map=root_map)  # type: ignore[no-any-return]

@@ -123,7 +123,8 @@ class RunRouter(_CoreRunRouter):
     is dropped after the stop document. This is :class:`cielo.core.RunRouter` with one
     factory, where a consumer's errors go straight to the caller (``isolate=False``)
     and a descriptor or resource with no known ``run_start`` goes to the latest run
-    (``unlinked="latest"``); ``options`` may change both.
+    (``unlinked="latest"``), and documents of a run whose start it never saw are
+    dropped with a warning (``orphans="warn"``); ``options`` may change these.
     """
 
     def __init__(
@@ -131,4 +132,5 @@ class RunRouter(_CoreRunRouter):
     ) -> None:
         options.setdefault("isolate", False)
         options.setdefault("unlinked", "latest")
+        options.setdefault("orphans", "warn")  # a writer that missed a start says so
         super().__init__([make], **options)

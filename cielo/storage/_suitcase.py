@@ -137,7 +137,7 @@ class SuitcaseCallback(RunRouter):
         self.cls, self.params = cls, params
         #: Files written, per run uid (``{label: [paths]}``), filled as runs start.
         self.artifacts: dict[str, dict[str, list[Path]]] = {}
-        super().__init__(self._make)
+        super().__init__(self._make, name=f"{cls.kind} suitcase")
 
     def _make(self, start: Document) -> Suitcase:
         writer = self.cls(start, **self.params)

@@ -200,7 +200,7 @@ class CatalogWriter:
         self.durable = durable
         self.skipped: list[str] = []
         self._runs: dict[str, _RunWriter] = {}
-        self._router = RunRouter(self._open_run)
+        self._router = RunRouter(self._open_run, name=f"CatalogWriter({catalog.uri!r})")
         self._rows: list[tuple[Any, ...]] = []
         self._new_runs: list[tuple[Any, ...]] = []
         self._new_keys: list[list[tuple[Any, ...]]] = []

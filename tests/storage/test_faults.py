@@ -124,3 +124,38 @@ def test_cielo_run_refuses_nul_in_metadata_naming_the_key(
     assert "md['sample']" in err and "NUL" in err
     with open_catalog(uri) as cat:
         assert len(cat) == 0
+
+
+def test_documents_of_a_run_whose_start_was_missed_are_dropped_with_a_warning(
+    catalog_uri: str, make_run, caplog: pytest.LogCaptureFixture, tmp_path: Path
+):
+    from cielo.plugins.suitcases import cielo_suitcases
+
+    docs = make_run(3)
+    jsonl = cielo_suitcases()["jsonl"](directory=tmp_path)
+    with open_catalog(catalog_uri) as cat, cat.writer() as writer:
+        for name, doc in docs[1:]:  # subscribed after the start document
+            writer(name, doc)
+            jsonl(name, doc)
+        assert len(cat) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(m.startswith("CatalogWriter(") and "never saw" in m for m in warnings)
+    assert any(m.startswith("jsonl suitcase") and "never saw" in m for m in warnings)
+    assert len(warnings) <= 6  # once per descriptor or run, not once per document
+
+
+class TwoReaders:
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+
+    @hookimpl
+    def cielo_readers(self) -> dict[str, Any]:
+        return {"application/x-hdf5": lambda *a, **k: None}
+
+
+def test_open_catalog_refuses_a_reader_two_plugins_offer(tmp_path: Path):
+    from cielo.core import PluginError
+
+    pm = make_plugin_manager(plugins=[TwoReaders("readers_a")])
+    with pytest.raises(PluginError, match="readers_a"):
+        open_catalog(f"sqlite:///{tmp_path / 'c.sqlite'}", plugin_manager=pm)

@@ -20,9 +20,9 @@ import logging
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 from typing import Any
 
+from ._broadcast import Broadcast
 from ._plans import PlanCatalog, new_item
 from ._settings import Settings
 from ._store import Item, QueueError, QueueStore
@@ -60,8 +60,8 @@ class Manager:
         self._time_start: float | None = None
         self._status_uid = str(uuid.uuid4())
         self._changed = asyncio.Event()
-        #: called with each message of the worker's documents, console... (websockets)
-        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: live status, console lines and documents for websocket clients
+        self.feeds = Broadcast()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- status -------------------------------------------------------------------------
@@ -111,6 +111,8 @@ class Manager:
         self._status_uid = str(uuid.uuid4())
         self._changed.set()
         self._changed = asyncio.Event()
+        if self.feeds.wants("status"):
+            self.feeds.publish("status", self.status())
         if edited and self.autostart:
             self._autostart()
 
@@ -302,7 +304,13 @@ class Manager:
         if kind == "hello":
             self._on_hello(message)
         elif kind == "document":
-            self._on_document(message)
+            self.feeds.publish("document", {"name": message.get("name"), "doc": message.get("doc")})
+            if self._on_document(message):
+                self.changed()
+            return
+        elif kind == "console":
+            self.feeds.publish("console", {"time": message.get("time"), "msg": message.get("text")})
+            return
         elif kind == "re_state":
             self.re_state = message.get("state")
         elif kind == "environment":
@@ -313,9 +321,6 @@ class Manager:
             self._on_item_done(message)
         elif kind == "refused":
             logger.warning("the worker refused %s: %s", message.get("cmd"), message.get("msg"))
-        for listener in list(self.listeners):
-            with contextlib.suppress(Exception):
-                listener(message)
         self.changed()
 
     def _on_environment(self, message: dict[str, Any]) -> None:
@@ -334,16 +339,19 @@ class Manager:
         elif state == "closed":
             self.env_state = "closing"
 
-    def _on_document(self, message: dict[str, Any]) -> None:
+    def _on_document(self, message: dict[str, Any]) -> bool:
+        """Keep the running item's run list; whether it changed."""
         name, doc = message.get("name"), message.get("doc") or {}
         if name == "start":
             self.runs.append({"uid": doc.get("uid"), "is_open": True, "exit_status": None})
-            self.run_list_uid = str(uuid.uuid4())
         elif name == "stop":
             for run in self.runs:
                 if run["uid"] == doc.get("run_start"):
                     run.update(is_open=False, exit_status=doc.get("exit_status"))
-            self.run_list_uid = str(uuid.uuid4())
+        else:
+            return False
+        self.run_list_uid = str(uuid.uuid4())
+        return True
 
     def _on_item_done(self, message: dict[str, Any]) -> None:
         running = self.store.running()

@@ -263,6 +263,8 @@ class Worker:
         listener.listen(4)
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
         threading.Thread(target=self._beat, daemon=True).start()
+        sys.stdout = _Console(sys.stdout, self)  # what plans and callbacks print
+        sys.stderr = _Console(sys.stderr, self)
         code = 0
         try:
             try:
@@ -298,6 +300,31 @@ class Worker:
 
 
 _INTERRUPTED = {"stop": "stopped", "abort": "aborted", "halt": "halted"}
+
+
+class _Console:
+    """A text stream that writes to the worker's log and sends whole lines to the manager."""
+
+    def __init__(self, stream: Any, worker: Worker) -> None:
+        self.stream = stream
+        self.worker = worker
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        self.stream.write(text)
+        with self._lock:
+            lines = (self._partial + text).split("\n")
+            self._partial = lines.pop()
+        for line in lines:
+            self.worker.send({"type": "console", "time": time.time(), "text": line})
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def _why(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """The HTTP API's routers, one module per resource, and what they share."""
 
-from . import catalog, control, environment, history, items, queue, status
+from . import catalog, control, environment, history, items, queue, status, stream
 
 #: The routers in the order the OpenAPI document lists them.
 ROUTERS = (
@@ -11,6 +11,7 @@ ROUTERS = (
     environment.router,
     control.router,
     catalog.router,
+    stream.router,
 )
 
 __all__ = ["ROUTERS"]

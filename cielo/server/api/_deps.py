@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, SecurityScopes
 
 from .._manager import Manager
 
-__all__ = ["ALL_SCOPES", "Principal", "authenticated", "get_manager"]
+__all__ = [
+    "ALL_SCOPES",
+    "Principal",
+    "authenticated",
+    "check_scopes",
+    "get_manager",
+    "principal_for",
+]
 
 #: Every scope a route may ask for; the single-user key has them all.
 ALL_SCOPES = frozenset(
@@ -19,6 +27,7 @@ ALL_SCOPES = frozenset(
         "read:queue",
         "read:history",
         "read:resources",
+        "read:console",
         "write:queue:edit",
         "write:queue:control",
         "write:history:edit",
@@ -51,12 +60,8 @@ def get_manager(request: Request) -> Manager:
     return manager
 
 
-def authenticated(
-    security_scopes: SecurityScopes, request: Request, header: str | None = Security(_header)
-) -> Principal:
-    """The request's principal, or 401 (no or unknown key) / 403 (a scope is missing)."""
-    settings = request.app.state.settings
-    principal: Principal | None = None
+def principal_for(settings: Any, header: str | None) -> Principal:
+    """Who sends ``header`` (``"ApiKey <key>"``), or 401 (:class:`HTTPException`)."""
     if header:
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "apikey" or not key.strip():
@@ -67,20 +72,28 @@ def authenticated(
         key = key.strip()
         for known, user in settings.api_keys.items():
             if hmac.compare_digest(known.encode(), key.encode()):
-                principal = Principal(user)
-                break
-        if principal is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key")
-    elif settings.anonymous:
-        principal = Principal("anonymous")
-    else:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="not authenticated: send 'Authorization: ApiKey <key>'",
-        )
-    missing = sorted(set(security_scopes.scopes) - principal.scopes)
+                return Principal(user)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key")
+    if settings.anonymous:
+        return Principal("anonymous")
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="not authenticated: send 'Authorization: ApiKey <key>'",
+    )
+
+
+def check_scopes(principal: Principal, scopes: Any) -> None:
+    missing = sorted(set(scopes) - principal.scopes)
     if missing:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, detail=f"{principal.name!r} lacks scope(s) {missing}"
         )
+
+
+def authenticated(
+    security_scopes: SecurityScopes, request: Request, header: str | None = Security(_header)
+) -> Principal:
+    """The request's principal, or 401 (no or unknown key) / 403 (a scope is missing)."""
+    principal = principal_for(request.app.state.settings, header)
+    check_scopes(principal, security_scopes.scopes)
     return principal

@@ -1,0 +1,59 @@
+"""Fan-out of live messages (status, console lines, documents) to websocket clients.
+
+Each subscriber has its own bounded queue; a subscriber that falls behind by more than
+its queue holds is dropped (its connection is closed with the reason) rather than
+slowing the manager or the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+__all__ = ["Broadcast", "Subscription"]
+
+
+class Subscription:
+    """One client's feed: ``await get()`` the next message; ``dropped`` says why it ended."""
+
+    def __init__(self, kind: str, size: int) -> None:
+        self.kind = kind
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=size)
+        self.dropped: str | None = None
+
+    async def get(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+
+class Broadcast:
+    """Subscriptions by kind (``"status"``, ``"console"``, ``"document"``), and the last
+    console lines for clients that arrive later."""
+
+    def __init__(self, *, size: int = 10_000, console_lines: int = 1_000) -> None:
+        self.size = size
+        self._subs: dict[str, set[Subscription]] = {}
+        self.console: deque[dict[str, Any]] = deque(maxlen=console_lines)
+
+    def wants(self, kind: str) -> bool:
+        return bool(self._subs.get(kind))
+
+    def subscribe(self, kind: str) -> Subscription:
+        sub = Subscription(kind, self.size)
+        self._subs.setdefault(kind, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.get(sub.kind, set()).discard(sub)
+
+    def publish(self, kind: str, message: dict[str, Any]) -> None:
+        if kind == "console":
+            self.console.append(message)
+        for sub in list(self._subs.get(kind, ())):
+            try:
+                sub.queue.put_nowait(message)
+            except asyncio.QueueFull:
+                sub.dropped = f"the client fell more than {self.size} messages behind"
+                self.unsubscribe(sub)
+                sub.queue.get_nowait()  # make room for the end marker
+                sub.queue.put_nowait({"type": "dropped", "msg": sub.dropped})

@@ -1,0 +1,89 @@
+"""Live feeds over websockets: ``/api/status/ws``, ``/api/console_output/ws``,
+``/api/documents/ws``; and the last console lines by request.
+
+A websocket sends the key as the ``Authorization: ApiKey <key>`` header (or as
+``?api_key=<key>`` where a client cannot set headers, e.g. a browser). The status feed
+sends the status at once and then on every change, so a client waits without polling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Security, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from .._manager import Manager
+from ._deps import Principal, authenticated, check_scopes, get_manager, principal_for
+from ._models import Empty, Reply
+
+router = APIRouter(prefix="/api", tags=["live feeds"])
+
+
+async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
+    manager: Manager = websocket.app.state.manager
+    header = websocket.headers.get("authorization")
+    key = websocket.query_params.get("api_key")
+    try:
+        principal = principal_for(
+            websocket.app.state.settings, header or (f"ApiKey {key}" if key else None)
+        )
+        check_scopes(principal, [scope])
+    except HTTPException as exc:  # accepted, then closed with the reason the client can read
+        await websocket.accept()
+        await websocket.close(code=4401 if exc.status_code == 401 else 4403, reason=str(exc.detail))
+        return
+    await websocket.accept()
+    sub = manager.feeds.subscribe(kind)
+    try:
+        if kind == "status":
+            await websocket.send_json(manager.status())
+        elif kind == "console":
+            for line in list(manager.feeds.console):
+                await websocket.send_json(line)
+        while True:
+            message = await sub.get()
+            await websocket.send_json(message)
+            if message.get("type") == "dropped":
+                await websocket.close(code=1013, reason=str(message.get("msg")))
+                return
+    except WebSocketDisconnect:
+        pass
+    finally:
+        manager.feeds.unsubscribe(sub)
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+@router.websocket("/status/ws")
+async def status_ws(websocket: WebSocket) -> None:
+    """The status, at once and after every change."""
+    await _feed(websocket, "status", "read:status")
+
+
+@router.websocket("/console_output/ws")
+async def console_ws(websocket: WebSocket) -> None:
+    """What the worker prints: ``{"time": ..., "msg": line}``, the last lines first."""
+    await _feed(websocket, "console", "read:console")
+
+
+@router.websocket("/documents/ws")
+async def documents_ws(websocket: WebSocket) -> None:
+    """Every document of the running plan: ``{"name": ..., "doc": ...}``."""
+    await _feed(websocket, "document", "read:status")
+
+
+class ConsoleRequest(Empty):
+    nlines: int = 200
+
+
+@router.get("/console_output", response_model=Reply)
+def console_output(
+    body: ConsoleRequest = Body(default_factory=ConsoleRequest),
+    manager: Manager = Depends(get_manager),
+    _: Principal = Security(authenticated, scopes=["read:console"]),
+) -> dict[str, Any]:
+    """The last ``nlines`` lines the worker printed, as one text."""
+    lines = list(manager.feeds.console)[-max(body.nlines, 0) :] if body.nlines else []
+    return {"success": True, "msg": "", "text": "\n".join(str(m.get("msg")) for m in lines)}

@@ -43,6 +43,11 @@ class BestEffort:
     ``out`` and ``width`` to the table. One instance follows one run; the ``best_effort``
     callback of the callbacks plugin wraps it in a :class:`RunRouter`.
 
+    A run without the ``primary`` stream (a fly scan's ``flyer`` stream, a plan that names
+    its own) gets its table and plots from the first other stream that is neither
+    ``baseline`` nor a monitor (``*_monitor``), unless ``stream`` was chosen; a run that
+    shows no stream at all still gets a one-line summary of its exit status and events.
+
     A child that raises is logged and kept in :attr:`failures`; the others go on. With
     ``fatal=True`` the first failure on a document is re-raised once every child has
     seen it.
@@ -78,8 +83,10 @@ class BestEffort:
         self.out = out
         self.width = width
         self.stream = stream
+        self._any_stream = stream == "primary"  # the default: follow a run's main stream
+        self._run_stream = stream
         self.fatal = fatal
-        self.plot_options = dict(plot_options, directory=directory, stream=stream)
+        self.plot_options = dict(plot_options, directory=directory)
         self.fetch = fetch
         self.children: list[Any] = []
         self.failures: list[CallbackFailure] = []
@@ -90,7 +97,8 @@ class BestEffort:
     # -- choosing -------------------------------------------------------------
     def _choose(self, descriptor: Document) -> list[Any]:
         keys = descriptor.get("data_keys") or {}
-        dims = [d for d in independent_fields(self._start, self.stream) if d in keys or d == "time"]
+        stream = self._run_stream
+        dims = [d for d in independent_fields(self._start, stream) if d in keys or d == "time"]
         wanted = self.fields if self.fields is not None else hinted_fields(descriptor)
         detectors = [f for f in wanted if f in keys and f not in dims]
         scalars = [f for f in detectors if is_scalar(keys[f]) and not keys[f].get("external")]
@@ -102,21 +110,22 @@ class BestEffort:
         if self.table:
             table_fields = None if self.fields is None else dims + scalars
             children.append(
-                LiveTable(table_fields, stream=self.stream, out=self.out, width=self.width)
+                LiveTable(table_fields, stream=stream, out=self.out, width=self.width)
             )
         plots: list[Any] = []
+        options = dict(self.plot_options, stream=stream)
         if "line" in self.kinds and len(dims) == 1:
-            plots += [LivePlot(f, x=dims[0], **self.plot_options) for f in numbers]
+            plots += [LivePlot(f, x=dims[0], **options) for f in numbers]
         elif len(dims) == 2 and numbers:
             shape, extents = self._start.get("shape"), self._start.get("extents")
             gridded = shape and extents and len(shape) == 2 and len(extents) == 2
             x, y = dims[1], dims[0]
             if gridded and "grid" in self.kinds:
-                plots += [LiveGrid(f, x=x, y=y, **self.plot_options) for f in numbers]
+                plots += [LiveGrid(f, x=x, y=y, **options) for f in numbers]
             elif "scatter" in self.kinds:
-                plots += [LiveScatter(f, x=x, y=y, **self.plot_options) for f in numbers]
+                plots += [LiveScatter(f, x=x, y=y, **options) for f in numbers]
         if "image" in self.kinds:
-            plots += [LiveImage(f, fetch=self.fetch, **self.plot_options) for f in images]
+            plots += [LiveImage(f, fetch=self.fetch, **options) for f in images]
         if len(plots) > self.max_plots:
             logger.info(
                 "best_effort: %d plots wanted, showing the first %d (max_plots)",
@@ -132,12 +141,16 @@ class BestEffort:
             self.children = []
             self._baseline = set()
             self._built = False
+            self._run_stream = self.stream
             return
         if name == "descriptor":
             stream = doc.get("name", "primary")
             if stream == "baseline" and self.baseline:
                 self._baseline.add(doc["uid"])
-            if stream == self.stream and not self._built:
+            main = stream != "baseline" and not stream.endswith("_monitor")
+            if self._any_stream and main and not self._built:
+                self._run_stream = stream  # no primary stream (yet): show this one
+            if stream == self._run_stream and not self._built:
                 self._built = True
                 self.children = self._choose(doc)
                 self._send("start", self._start)
@@ -147,6 +160,8 @@ class BestEffort:
             for i, seq in enumerate(doc["seq_num"]):
                 row = {k: v[i] for k, v in doc["data"].items()}
                 self._print_baseline({"seq_num": seq, "data": row})
+        elif name == "stop" and not self._built and self.table:
+            self._print_summary(doc)
         self._send(name, doc)
 
     def _send(self, name: str, doc: Document) -> None:
@@ -168,6 +183,19 @@ class BestEffort:
                 logger.error("%s", failure, exc_info=exc)
         if first is not None and self.fatal:
             raise first
+
+    def _print_summary(self, stop: Document) -> None:
+        """The one line of a run that showed no stream: its exit status and its events."""
+        start = self._start
+        counts = {k: v for k, v in (stop.get("num_events") or {}).items() if v}
+        events = ", ".join(f"{n} in stream {k!r}" for k, n in counts.items()) or "no events"
+        reason = f" ({stop['reason']})" if stop.get("reason") else ""
+        out = self.out if self.out is not None else sys.stdout
+        out.write(
+            f"{stop.get('exit_status', '?')}{reason}: scan {start.get('scan_id', '?')} "
+            f"{start.get('plan_name', '')} (uid {str(start.get('uid', ''))[:8]}), {events}\n"
+        )
+        out.flush()
 
     def _print_baseline(self, event: Document) -> None:
         when = "start" if event["seq_num"] == 1 else "end"

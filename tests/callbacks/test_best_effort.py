@@ -109,3 +109,57 @@ def test_fatal_reraises_after_the_other_children_saw_the_document(docs):
         replay(run[2:3], be)
     assert out.getvalue().count("\n|") >= 3  # the table printed the row first (titles + 1)
     assert len(be.failures) == 1
+
+
+def _run_on_engine(plan_factory, **options):
+    """Run a plan of the sim profile on a RunEngine; return what best_effort printed."""
+    import cielo
+    from cielo.callbacks import per_run
+    from cielo.testing import make_run_engine
+
+    env = cielo.load_profile("sim")
+    out = io.StringIO()
+    with make_run_engine() as RE:
+        RE.subscribe(per_run(lambda: BestEffort(plots=False, out=out, width=80, **options)))
+        RE(plan_factory(env))
+    return out.getvalue()
+
+
+def test_a_fly_scan_gets_the_table_of_its_stream():
+    """fly([flyer]) printed only its uid: its events are in the 'flyer' stream."""
+    text = _run_on_engine(lambda env: env.plans["fly"]([env.devices["flyer"]]))
+    lines = text.splitlines()
+    assert "flyer_intensity" in text
+    assert (
+        len([ln for ln in lines if ln.startswith("|") and ln.split("|")[1].strip().isdigit()]) == 20
+    )
+    assert "20 events in stream 'flyer'" in lines[-1]
+
+
+def test_monitors_and_baseline_do_not_take_the_primary_streams_place():
+    from cielo.plans import SupplementalData
+
+    def plan(env):
+        dev = env.devices
+        supplemental = SupplementalData(baseline=[dev["motor1"]], monitors=[dev["beam_current"]])
+        return supplemental(env.plans["scan"]([dev["det"]], dev["motor"], -1, 1, 3))
+
+    text = _run_on_engine(plan)
+    assert "3 events in stream 'primary'" in text and "baseline (start)" in text
+
+
+def test_a_run_without_events_still_gets_a_summary():
+    from cielo.plans import close_run, open_run
+
+    def plan(env):
+        yield from open_run({"plan_name": "nothing"})
+        yield from close_run()
+
+    text = _run_on_engine(lambda env: plan(env))
+    assert text.startswith("success: scan ") and "nothing (uid " in text
+    assert text.rstrip().endswith("no events")
+
+
+def test_a_chosen_stream_is_kept():
+    text = _run_on_engine(lambda env: env.plans["fly"]([env.devices["flyer"]]), stream="primary2")
+    assert "flyer_intensity" not in text and "no events" not in text

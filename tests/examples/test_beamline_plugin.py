@@ -186,3 +186,17 @@ def test_the_profile_check_line_in_the_docs_is_what_cielo_prints(capsys):
     (shown,) = [ln for ln in text.splitlines() if ln.startswith("example_beamline.toml: ")]
     assert main(["profile", "check", str(cielo_example_beamline.PROFILE)]) == 0
     assert capsys.readouterr().out.strip() == shown
+
+
+def test_xafs_scan_from_the_cli_prints_its_table(tmp_path: Path, monkeypatch, capsys):
+    """It printed only a uid: the example profile had no table callback."""
+    from cielo.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the profile's logbook lands here
+    monkeypatch.setenv("CIELO_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("CIELO_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.setenv("CIELO_CATALOG", f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    profile = str(cielo_example_beamline.PROFILE)
+    assert main(["run", "--profile", profile, "xafs_scan([i0], mono, 7112)"]) == 0
+    out = capsys.readouterr().out
+    assert "|       1 |" in out and "events in stream 'primary'" in out

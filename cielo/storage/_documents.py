@@ -66,6 +66,8 @@ def unstorable(value: Any, where: str) -> str | None:
         return _bad_text(value, where)
     if isinstance(value, dict):
         for key, item in value.items():
+            if type(item) in _PLAIN and type(key) is str and key.isascii() and "\x00" not in key:
+                continue  # the common case, without building a name for it
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 return f"{where} has a key {key!r} ({type(key).__name__}) JSON cannot hold"
             here = f"{where}[{key!r}]"

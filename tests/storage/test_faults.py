@@ -159,3 +159,25 @@ def test_open_catalog_refuses_a_reader_two_plugins_offer(tmp_path: Path):
     pm = make_plugin_manager(plugins=[TwoReaders("readers_a")])
     with pytest.raises(PluginError, match="readers_a"):
         open_catalog(f"sqlite:///{tmp_path / 'c.sqlite'}", plugin_manager=pm)
+
+
+def test_cielo_run_exits_1_when_a_suitcase_fails_and_the_catalog_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    uri = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    monkeypatch.setenv("CIELO_CATALOG", uri)
+    profile = tmp_path / "p.toml"
+    profile.write_text(
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n'
+        '[devices.motor]\ntype = "sim.motor"\n'
+        f'[suitcases.archive]\ntype = "jsonl"\ndirectory = "{tmp_path / "out"}"\n'
+        'file_template = "{sample}/{scan_id}"\n'  # runs without a sample cannot be named
+    )
+    assert main(["run", "-q", "--profile", str(profile), "count([det], num=3)"]) == 1
+    err = capsys.readouterr().err
+    assert "jsonl suitcase" in err and "{sample}" in err
+    with open_catalog(uri) as cat:
+        (run,) = cat.values()
+        assert run.metadata["stop"]["exit_status"] == "fail"
+        assert "{sample}" in run.metadata["stop"]["reason"]
+    assert main(["run", "-q", "--profile", str(profile), "count([det], num=3, md={'sample': 'Si'})"]) == 0

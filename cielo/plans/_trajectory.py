@@ -60,7 +60,7 @@ class Trajectory:
     __slots__ = ("_columns", "_length")
 
     def __init__(self, columns: Mapping[Any, Sequence[Any]]) -> None:
-        cols = {k: v if isinstance(v, Linspace) else list(v) for k, v in columns.items()}
+        cols = {k: v if isinstance(v, LazyColumn) else list(v) for k, v in columns.items()}
         lengths = {len(v) for v in cols.values()}
         if len(lengths) > 1:
             raise PlanParameterError(
@@ -73,7 +73,7 @@ class Trajectory:
     @classmethod
     def axis(cls, key: Any, positions: Iterable[Any]) -> Trajectory:
         """One motor through ``positions`` (a :class:`Linspace` stays lazy)."""
-        if isinstance(positions, Linspace):
+        if isinstance(positions, LazyColumn):
             return cls({key: positions})
         return cls({key: [_plain(p) for p in positions]})
 
@@ -97,18 +97,11 @@ class Trajectory:
             raise PlanParameterError(f"grid: {len(axes)} axes but {len(snake)} snake flags")
         lengths = [len(a) for a in axes]
         total = math.prod(lengths)
-        check_size(total, " x ".join(str(n) for n in lengths))
-        columns: dict[Any, list[Any]] = {}
+        columns: dict[Any, Sequence[Any]] = {}
         for i, (axis, snaking) in enumerate(zip(axes, snake, strict=True)):
-            slower = math.prod(lengths[:i])
             faster = math.prod(lengths[i + 1 :])
             for key, values in axis.by_key().items():
-                col: list[Any] = []
-                for t in range(slower):
-                    seq = values[::-1] if (snaking and i > 0 and t % 2) else values
-                    for v in seq:
-                        col.extend([v] * faster)
-                columns[key] = col[:total]
+                columns[key] = GridColumn(values, faster, snaking and i > 0, total)
         return cls(columns)
 
     @property
@@ -225,7 +218,59 @@ class Trajectory:
         )
 
 
-class Linspace(Sequence[float]):
+class LazyColumn(Sequence[Any]):
+    """A trajectory column computed when read: ``len``, ``[i]``, slices (as lists), iteration."""
+
+    __slots__ = ()
+
+    def _at(self, i: int) -> Any:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index: Any) -> Any:
+        n = len(self)
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(n))]
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError(f"{type(self).__name__} index {index} out of range for {n} points")
+        return self._at(i)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self._at(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class GridColumn(LazyColumn):
+    """One axis of a grid: each of ``values`` repeated ``faster`` times, pass after pass of
+    the slower axes, reversed on every other pass when ``snaking``; ``total`` long."""
+
+    __slots__ = ("faster", "snaking", "total", "values")
+
+    def __init__(self, values: Sequence[Any], faster: int, snaking: bool, total: int) -> None:
+        self.values, self.faster, self.snaking, self.total = list(values), faster, snaking, total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def _at(self, i: int) -> Any:
+        n = len(self.values)
+        j = (i // self.faster) % n
+        if self.snaking and (i // (n * self.faster)) % 2:
+            j = n - 1 - j
+        return self.values[j]
+
+    def __repr__(self) -> str:
+        return f"GridColumn({len(self.values)} values x {self.faster}, {self.total} points)"
+
+
+class Linspace(LazyColumn):
     """``num`` evenly spaced numbers from ``start`` to ``stop``, computed when read.
 
     The same numbers as ``numpy.linspace(start, stop, num)`` (``start + i * step``, the
@@ -245,21 +290,10 @@ class Linspace(Sequence[float]):
     def _at(self, i: int) -> float:
         return self.stop if i == self.num - 1 and self.num > 1 else i * self.step + self.start
 
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self._at(i) for i in range(*index.indices(self.num))]
-        i = index + self.num if index < 0 else index
-        if not 0 <= i < self.num:
-            raise IndexError(f"Linspace index {index} out of range for {self.num} points")
-        return self._at(i)
-
-    def __iter__(self) -> Iterator[float]:
-        return (self._at(i) for i in range(self.num))
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Linspace):
             return (self.start, self.stop, self.num) == (other.start, other.stop, other.num)
-        return isinstance(other, Sequence) and list(self) == list(other)
+        return super().__eq__(other)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -134,3 +134,40 @@ def test_a_hundred_million_point_scan_starts_at_once():
     assert start.kwargs["num_points"] == 10**8
     moves = [m.args[0] for m in messages if m.command == "set"]
     assert moves[:1] == [-1.0]
+
+
+@pytest.mark.parametrize(
+    "snake", [[False, False, False], [False, True, True], [False, False, True]]
+)
+def test_a_lazy_grid_visits_the_points_of_nested_loops(snake):
+    axes = [
+        Trajectory.axis("a", [1, 2]),
+        Trajectory.axis("b", [10, 20, 30]),
+        Trajectory.axis("c", [7, 8]),
+    ]
+    expected = []
+    for ia, a in enumerate([1, 2]):
+        bs = [10, 20, 30][:: -1 if snake[1] and ia % 2 else 1]
+        for ib, b in enumerate(bs):
+            k = ia * 3 + ib  # passes of c so far
+            for c in [7, 8][:: -1 if snake[2] and k % 2 else 1]:
+                expected.append((a, b, c))
+    grid = Trajectory.grid(axes, snake)
+    assert [tuple(step.values()) for step in grid] == expected
+    assert len(grid) == 12 and grid[3:5].by_key()["c"] == [e[2] for e in expected[3:5]]
+
+
+def test_a_hundred_million_point_grid_starts_at_once():
+    import time
+
+    from cielo.devices.sim import SimMotor, SimPeakDetector
+    from cielo.plugins.scans import grid_scan
+
+    m1, m2 = SimMotor(name="m1"), SimMotor(name="m2")
+    det = SimPeakDetector([m1, m2], name="det", center=[0, 0], sigma=[1, 1])
+    began = time.perf_counter()
+    plan = grid_scan([det], m1, -1, 1, 10**4, m2, -1, 1, 10**4, snake_axes=True)
+    messages = [next(plan) for _ in range(20)]
+    assert time.perf_counter() - began < 5  # about 50 ms; a minute before
+    (start,) = [m for m in messages if m.command == "open_run"]
+    assert start.kwargs["num_points"] == 10**8

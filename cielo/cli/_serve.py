@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from cielo.server import Settings, build_app
+        from cielo.web import mount_web
     except ImportError as exc:
         print(
             f"cielo: error: the server needs its extra: pip install 'cielo[server]' ({exc})",
@@ -58,8 +59,10 @@ def _serve(args: argparse.Namespace) -> int:
         open_environment=args.open,
     )
     app = build_app(settings)  # refuses a non-loopback host without a key
+    mount_web(app)  # the web application at /, after the API's routes
     print(
-        f"cielo serve: profile {settings.profile!r}, API at http://{args.host}:{args.port}/api "
+        f"cielo serve: profile {settings.profile!r}, web UI at http://{args.host}:{args.port}/, "
+        f"API at http://{args.host}:{args.port}/api "
         f"(store {settings.store})",
         file=sys.stderr,
         flush=True,

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cielo.web._build import REBUILD, STATIC_DIR
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-#: Paths that never fall back to the application's index.html (they are the API's).
-API_PREFIX = "api"
+#: Paths under this prefix are the API's: never answered with the application.
+API_PREFIX = "/api"
 
 
 def mount_web(app: Starlette, static_dir: Path | str = STATIC_DIR) -> None:
-    """Serve the web application at ``/`` of ``app``.
+    """Serve the web application at ``/`` of ``app``, beside its API.
 
-    Files of the build are served as they are (``/assets/...`` are content-hashed, so
-    they are cached for a year; everything else is revalidated); any other path outside
-    ``/api`` answers the application's ``index.html``, whose client-side router draws the
-    page (``/history``, ``/environment``...). Call it after the API routes are added: the
-    catch-all route must come last.
+    Only requests that no route of ``app`` answers reach the application, so the API
+    keeps its own answers (404 and 405 included), whenever this is called. A ``GET`` or
+    ``HEAD`` outside ``/api`` gets the file of the build it names (``/assets/...`` are
+    content-hashed, so they are cached for a year; other files are revalidated), else the
+    application's ``index.html``, whose client-side router draws the page (``/history``,
+    ``/environment``...).
 
     :raises FileNotFoundError: ``static_dir`` holds no built application; the message
         names the command that builds it.
     """
-    from starlette.exceptions import HTTPException
-    from starlette.requests import Request
-    from starlette.responses import FileResponse, Response
+    from starlette.responses import FileResponse
 
     root = Path(static_dir).resolve()
     index = root / "index.html"
@@ -37,16 +36,22 @@ def mount_web(app: Starlette, static_dir: Path | str = STATIC_DIR) -> None:
             f"no built web application in {root} (index.html is missing); build it with "
             f"{REBUILD} (needs Node.js), or install a cielo wheel, which ships it"
         )
+    not_found = app.router.default
 
-    async def serve(request: Request) -> Response:
-        path = request.path_params["path"]
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            raise HTTPException(status_code=404, detail=f"no API endpoint /{path}")
-        target = (root / path).resolve()
-        if path and target.is_file() and target.is_relative_to(root):
+    def response(path: str) -> FileResponse:
+        target = (root / path.lstrip("/")).resolve()
+        if target.is_file() and target.is_relative_to(root):
             immutable = target.parent == root / "assets"
             cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
             return FileResponse(target, headers={"Cache-Control": cache})
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    app.add_route("/{path:path}", serve, methods=["GET", "HEAD"], include_in_schema=False)
+    async def web_or_not_found(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not is_api:
+            await response(path)(scope, receive, send)
+        else:
+            await not_found(scope, receive, send)
+
+    app.router.default = web_or_not_found

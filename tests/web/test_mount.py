@@ -55,9 +55,10 @@ def test_built_files_are_served_with_their_type(client: TestClient) -> None:
 
 def test_api_paths_are_the_api_s(client: TestClient) -> None:
     assert client.get("/api/status").json() == {"success": True, "msg": "stand-in"}
-    missing = client.get("/api/queue/nothing")
-    assert missing.status_code == 404
-    assert "/api/queue/nothing" in missing.json()["detail"]
+    assert client.get("/api/queue/nothing").status_code == 404
+    assert client.post("/api/queue/nothing", json={}).status_code == 404
+    assert client.post("/api/status", json={}).status_code == 405  # the API's own answer
+    assert client.post("/history", json={}).status_code == 404
 
 
 def test_no_file_outside_the_build_is_served(client: TestClient) -> None:
@@ -85,3 +86,16 @@ def test_login_screen_in_chromium(page: Any, screenshots: Path) -> None:
         assert icon == 200
         page.screenshot(path=str(screenshots / "login.png"))
     assert page.watch.problems == []
+
+
+def test_routes_added_after_the_mount_still_answer() -> None:
+    app = fastapi.FastAPI()
+    mount_web(app)
+
+    @app.get("/api/late")
+    def late() -> dict[str, bool]:
+        return {"success": True}
+
+    client = TestClient(app)
+    assert client.get("/api/late").json() == {"success": True}
+    assert client.get("/").text == (STATIC_DIR / "index.html").read_text()

@@ -1,0 +1,197 @@
+"""The web application against a real ``cielo serve``, in headless Chromium.
+
+What the browser shows is checked against what the server's API says (the oracle): the
+queue's order, the items run, the RunEngine's state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Serve, log_in
+
+pytestmark = pytest.mark.slow
+
+
+def queue_names(served: Serve) -> list[str]:
+    """The queue as the server holds it: each item's detectors, in order."""
+    return [",".join(i["kwargs"]["detectors"]) for i in served.call("/api/queue/get")["items"]]
+
+
+def add_count(served: Serve, detector: str, **kwargs: Any) -> None:
+    item = {"item_type": "plan", "name": "count", "kwargs": {"detectors": [detector], **kwargs}}
+    assert served.call("/api/queue/item/add", {"item": item})["success"]
+
+
+def test_login_keeps_the_key_for_the_session(page: Any, served: Serve, screenshots: Path) -> None:
+    sent: list[str | None] = []
+    page.on("request", lambda r: "/api/" in r.url and sent.append(r.headers.get("authorization")))
+    page.goto(served.url + "/")
+    key = page.get_by_label("API key")
+    assert key.get_attribute("type") == "password"
+    key.fill("not-the-key")
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").wait_for()
+    assert page.get_by_role("heading", name="Queue", exact=True).count() == 0
+    page.screenshot(path=str(screenshots / "login-refused.png"))
+
+    key.fill(served.key)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Queue", exact=True).wait_for()
+    assert page.evaluate("sessionStorage.getItem('cielo.apiKey')") == served.key
+    page.reload()  # still logged in: the key is in sessionStorage
+    page.get_by_test_id("manager-state").filter(has_text="idle").wait_for()
+    assert sent[0] == "ApiKey not-the-key"
+    assert set(sent[1:]) == {f"ApiKey {served.key}"}
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("API key").wait_for()
+    assert page.evaluate("sessionStorage.getItem('cielo.apiKey')") is None
+    # The refused key was an API request answered 401; nothing else failed or logged an error.
+    assert [p for p in page.watch.problems if "401" not in p] == []
+
+
+def test_add_through_the_form_reorder_and_run(page: Any, served: Serve, screenshots: Path) -> None:
+    log_in(page, served)
+    form = page.locator("section.plan-form")
+    form.get_by_role("combobox", name="Plan").select_option("count")
+    form.get_by_role("checkbox", name="det", exact=True).check()
+    form.get_by_text("Optional parameters").click()
+    num = form.get_by_role("spinbutton", name="num", exact=True)
+    num.fill("2.5")
+    form.get_by_role("button", name="Add to queue").click()
+    error = page.locator("#plan-count_num__error")
+    error.filter(has_text="must be integer").wait_for()
+    page.screenshot(path=str(screenshots / "plan-form.png"), full_page=True)
+    assert served.call("/api/status")["items_in_queue"] == 0  # refused before submission
+
+    num.fill("3")
+    form.get_by_role("button", name="Add to queue").click()
+    page.get_by_role("status").filter(has_text="count added").wait_for()
+    form.get_by_role("checkbox", name="det", exact=True).uncheck()
+    form.get_by_role("checkbox", name="det2", exact=True).check()
+    form.get_by_role("button", name="Add to queue").click()
+    rows = page.locator("li.queue-item")
+    rows.nth(1).wait_for()
+    assert queue_names(served) == ["det", "det2"]
+    assert served.call("/api/queue/get")["items"][0]["kwargs"]["num"] == 3
+
+    # Keyboard: focus the second row's handle, lift with Space, move up, drop with Space.
+    rows.nth(1).locator(".handle").focus()
+    for key in ["Space", "ArrowUp", "Space"]:
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)
+    _wait_until(lambda: queue_names(served) == ["det2", "det"])
+
+    # Mouse: drag the second row's handle above the first.
+    handle = rows.nth(1).locator(".handle").bounding_box()
+    top = rows.nth(0).bounding_box()
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + handle["width"] / 2, top["y"] + 4, steps=12)
+    page.mouse.up()
+    _wait_until(lambda: queue_names(served) == ["det", "det2"])
+    rows.first.filter(has_text='"det"').wait_for()
+
+    rows.nth(1).get_by_role("button", name="Duplicate").click()
+    _wait_until(lambda: queue_names(served) == ["det", "det2", "det2"])
+    page.locator("li.queue-item").nth(2).wait_for()
+    rows.nth(2).get_by_role("button", name="Remove").click()
+    _wait_until(lambda: queue_names(served) == ["det", "det2"])
+    page.screenshot(path=str(screenshots / "queue.png"), full_page=True)
+
+    page.get_by_role("button", name="Start queue").click()
+    served.wait(lambda s: s["items_in_history"] == 2 and s["manager_state"] == "idle", 60)
+    page.get_by_role("link", name="History").click()
+    table = page.locator("table.history tbody tr")
+    table.nth(1).wait_for()
+    assert table.locator("td.exit").all_inner_texts() == ["completed", "completed"]
+    history = served.call("/api/history/get")["items"]
+    shown = table.locator("code.run-uid").evaluate_all("els => els.map(e => e.title)")
+    assert shown == [uid for item in reversed(history) for uid in item["result"]["run_uids"]]
+    page.screenshot(path=str(screenshots / "history.png"), full_page=True)
+    assert page.watch.problems == []
+
+
+def test_pause_resume_and_abort_ask_first(page: Any, served: Serve, screenshots: Path) -> None:
+    log_in(page, served)
+    add_count(served, "det", num=200, delay=0.05)
+    page.get_by_role("button", name="Start queue").click()
+    page.get_by_test_id("re-state").filter(has_text="running").wait_for()
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_test_id("re-state").filter(has_text="paused").wait_for()
+    assert served.call("/api/status")["re_state"] == "paused"
+
+    page.get_by_role("button", name="Abort").click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    page.screenshot(path=str(screenshots / "confirm-abort.png"))
+    page.keyboard.press("Escape")  # cancelled: nothing sent
+    dialog.wait_for(state="hidden")
+    assert served.call("/api/status")["re_state"] == "paused"
+
+    page.get_by_role("button", name="Resume").click()
+    page.get_by_test_id("re-state").filter(has_text="running").wait_for()
+    page.get_by_role("button", name="Pause now").click()
+    page.get_by_test_id("re-state").filter(has_text="paused").wait_for()
+    page.get_by_role("button", name="Abort").click()
+    page.get_by_role("dialog").get_by_role("button", name="Abort").click()
+    served.wait(lambda s: s["manager_state"] == "idle" and s["re_state"] == "idle")
+    last = served.call("/api/history/get")["items"][-1]
+    assert last["result"]["exit_status"] == "aborted", last
+    page.get_by_role("link", name="History").click()
+    page.locator("table.history td.exit").first.filter(has_text="aborted").wait_for()
+    served.call("/api/queue/clear")  # an aborted item goes back to the queue's front
+    assert page.watch.problems == []
+
+
+def test_environment_close_and_open(page: Any, served: Serve, screenshots: Path) -> None:
+    log_in(page, served)
+    page.get_by_role("link", name="Environment").click()
+    state = page.get_by_test_id("env-state")
+    state.filter(has_text="open").wait_for()
+    page.screenshot(path=str(screenshots / "environment.png"), full_page=True)
+    page.get_by_role("button", name="Close").click()
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    state.filter(has_text="closed").wait_for(timeout=30_000)
+    assert served.call("/api/status")["worker_environment_exists"] is False
+    page.get_by_role("button", name="Open").click()
+    served.wait(lambda s: s["worker_environment_exists"] and s["manager_state"] == "idle", 90)
+    state.filter(has_text="open").wait_for()
+    assert page.watch.problems == []
+
+
+def test_keyboard_only_at_tablet_width(browser: Any, served: Serve, screenshots: Path) -> None:
+    context = browser.new_context(viewport={"width": 768, "height": 1024})
+    page = context.new_page()
+    try:
+        page.goto(served.url + "/")
+        page.keyboard.type(served.key)  # the key field has the focus
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Queue", exact=True).wait_for()
+        add_count(served, "det")
+        page.locator("li.queue-item").first.wait_for()
+        reached = set()
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            reached.add(page.evaluate("document.activeElement.textContent.trim()"))
+        assert {"History", "Start queue", "Duplicate", "Remove", "Add to queue"} <= reached
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"the page scrolls sideways at 768 px: {width}"
+        page.screenshot(path=str(screenshots / "queue-tablet.png"), full_page=True)
+        served.call("/api/queue/clear")
+    finally:
+        context.close()
+
+
+def _wait_until(condition: Any, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the server never reached the expected state")
+        time.sleep(0.05)

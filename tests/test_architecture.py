@@ -22,7 +22,7 @@ KNOWN_PRIVATE_IMPORTS: dict[tuple[str, str], str] = {
     **{
         (f"cielo.hookspecs.{name}", "cielo.core._markers"): "hookspec marker; issue 15"
         for name in (
-            "addhooks", "agents", "callbacks", "commands", "devices", "metadata", "plans",
+            "addhooks", "agents", "bus", "callbacks", "commands", "devices", "metadata", "plans",
             "readers", "session", "suitcases",
         )
     },  # fmt: skip

@@ -88,6 +88,7 @@ class Publisher:
         self._cv = threading.Condition(threading.Lock())
         self._sending = 0  # documents taken from the outbox and not yet sent
         self._closing = False
+        self._idle = False  # the sender waits for documents (only then is it woken)
         self._down_since: float | None = None
         self._lost_in_outage = 0
         self._links: dict[str, str] = {}  # descriptor/resource/... uid -> run uid
@@ -122,7 +123,8 @@ class Publisher:
                     )
                 return
             self._outbox.append((name, doc))
-            self._cv.notify()
+            if self._idle:
+                self._cv.notify()
 
     @property
     def buffered(self) -> int:
@@ -134,7 +136,9 @@ class Publisher:
         while True:
             with self._cv:
                 while not self._outbox and not self._closing:
+                    self._idle = True
                     self._cv.wait()
+                    self._idle = False
                 if not self._outbox:
                     return
                 docs = list(islice(self._outbox, self.max_batch))

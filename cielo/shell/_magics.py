@@ -70,6 +70,15 @@ def where_all(devices: Mapping[str, Any]) -> Any:
     return table
 
 
+def _writes_files(device: Any) -> bool:
+    """Whether a detector's readings point into files (an area detector writing frames)."""
+    try:
+        keys = device.describe()
+    except Exception:  # cannot tell: count it, and let the read report its problem
+        return False
+    return any(isinstance(k, Mapping) and k.get("external") for k in keys.values())
+
+
 def _number(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, int | float) else str(value)
 
@@ -141,7 +150,13 @@ class CieloMagics(Magics):
         from rich.table import Table
 
         ns = self.shell.user_ns  # type: ignore[union-attr]
-        chosen = [self._resolve(name) for name in line.split()] or list(detectors(ns).values())
+        chosen = [self._resolve(name) for name in line.split()]
+        if not chosen:  # every detector, but not those that write files (a frame per %ct)
+            found = detectors(ns)
+            writers = [name for name, dev in found.items() if _writes_files(dev)]
+            chosen = [dev for name, dev in found.items() if name not in writers]
+            if writers:
+                print(f"(not counted, they write files: {', '.join(writers)}; %ct NAME counts one)")
         readings: dict[str, Any] = {}
         self._run(_count_once(chosen, readings))
         table = Table(title="count", title_justify="left")

@@ -113,7 +113,7 @@ def test_profiles_show_and_check(tmp_path: Path, capsys, monkeypatch):
     assert out.startswith(f"# {path}\n") and "[devices.mono]" in out
     assert main(["profile", "check", "ex1"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"ex1.toml: OK \(3 devices, \d+ plans, 1 callbacks, 0 suitcases\)", out)
+    assert re.search(r"ex1.toml: OK \(3 devices, \d+ plans, 2 callbacks, 0 suitcases\)", out)
 
 
 def test_profile_check_reports_the_error(tmp_path: Path, capsys):

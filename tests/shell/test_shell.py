@@ -52,6 +52,7 @@ def test_magics_scan_interrupt_resume_exit(private_dirs: Path):
     assert rows == {"motor": "1", "motor1": "-0.5", "motor2": "0"}, where
     counted = shell.run("%ct")
     assert re.search(r"│ det\s+│\s+0\.606531 │", counted), counted  # det at motor=1, sigma 1
+    assert "camera_total" not in counted and "they write files: camera" in counted
     scanned = shell.run("RE(scan([det], motor, -1, 1, 5))")
     assert "exit_status='success'" in scanned and "peak stats of det vs motor" in scanned
 

@@ -17,7 +17,7 @@ from ._commands import (
     maybe_await,
     status_failure,
 )
-from ._errors import StatusTimeoutError, WaitTimeoutError
+from ._errors import IllegalMessageSequence, StatusTimeoutError, WaitTimeoutError
 from ._msg import Msg
 from ._stopping import device_timeout_of
 
@@ -58,6 +58,18 @@ def _status_call(method: str, moves: bool = False) -> Any:
 
     handler.__name__ = handler.__qualname__ = method
     return handler
+
+
+_kickoff = _status_call("kickoff", moves=True)
+
+
+def kickoff(ctx: CommandContext, msg: Msg) -> Any:
+    if msg.run not in ctx.runs and not (msg.run is None and len(ctx.runs) == 1):
+        raise IllegalMessageSequence(
+            f"'kickoff' of {device_name(msg.obj)} outside a run (run key {msg.run!r}): what a "
+            "flyer collects belongs to a run; send Msg('open_run') first"
+        )
+    return _kickoff(ctx, msg)
 
 
 def trigger(ctx: CommandContext, msg: Msg) -> Any:
@@ -234,25 +246,33 @@ def locate(ctx: CommandContext, msg: Msg) -> Any:
 
 
 async def _gather(results: list[Any], squeeze: bool) -> Any:
-    values = [await maybe_await(r) for r in results]
+    values = await asyncio.gather(*(maybe_await(r) for r in results))  # concurrently
     return values[0] if squeeze and len(values) == 1 else values
+
+
+def _stageable(obj: Any) -> bool:
+    return hasattr(obj, "stage") and hasattr(obj, "unstage")
 
 
 def stage(ctx: CommandContext, msg: Msg) -> Any:
     obj = msg.obj
-    if not hasattr(obj, "stage"):
-        return None  # as Bluesky: objects that cannot be staged are skipped
     if any(o is obj for o in ctx.staged):
         return None
+    if not _stageable(obj):
+        # as Bluesky: only objects with both stage() and unstage() are staged; one that can
+        # pause or resume still does so with the plan
+        if hasattr(obj, "pause") or hasattr(obj, "resume"):
+            ctx.staged.append(obj)
+        return []
     ctx.staged.append(obj)
     return _staging(ctx, msg, "stage")
 
 
 def unstage(ctx: CommandContext, msg: Msg) -> Any:
     obj = msg.obj
-    if not hasattr(obj, "unstage"):
-        return None
     ctx.staged[:] = [o for o in ctx.staged if o is not obj]
+    if not _stageable(obj):
+        return []
     return _staging(ctx, msg, "unstage")
 
 
@@ -291,6 +311,13 @@ async def _await_noting(ctx: CommandContext, obj: Any, method: str, ret: Any) ->
 
 def configure(ctx: CommandContext, msg: Msg) -> Any:
     obj = msg.obj
+    composer = ctx.runs.get(msg.run)
+    if composer is not None and composer.bundle_name is not None:
+        raise IllegalMessageSequence(
+            f"'configure' of {device_name(obj)} between 'create' and 'save' of stream "
+            f"{composer.bundle_name!r}: the event would mix two configurations; configure "
+            "before 'create' or after 'save'"
+        )
     ret = ctx.call(obj, "configure", msg, *msg.args, **msg.kwargs)
     for composer in ctx.runs.values():
         composer.invalidate(obj)
@@ -306,7 +333,7 @@ DEVICE_HANDLERS = {
     "trigger": trigger,
     "set": _status_call("set", moves=True),
     "prepare": _status_call("prepare"),
-    "kickoff": _status_call("kickoff", moves=True),
+    "kickoff": kickoff,
     "complete": _status_call("complete"),
     "wait": wait,
     "wait_for": wait_for,

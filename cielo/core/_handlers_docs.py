@@ -257,12 +257,10 @@ async def _start_monitor(
             },
         )
 
-    called = []
     engine_thread = ctx.engine._thread
 
     def _on_update(*args: Any, **kwargs: Any) -> None:
         # ophyd-async passes the readings; ophyd passes value=..., so read the object
-        called.append(True)
         reading = args[0] if args and isinstance(args[0], dict) else obj.read()
         if not isinstance(reading, dict):
             return
@@ -271,10 +269,10 @@ async def _start_monitor(
         else:
             call_soon_threadsafe(loop, _emit, reading)
 
+    # events come only from the object's callbacks, as in Bluesky (a signal that sends its
+    # current value on subscribing, as ophyd's and cielo's do, gives the first one)
     token = obj.subscribe(_on_update)
     ctx.monitors[obj] = (msg.run, _on_update, token)
-    if not called:  # a signal that reports changes only: record its value now
-        _emit(await maybe_await(obj.read()))
 
 
 def unmonitor(ctx: CommandContext, msg: Msg) -> None:

@@ -81,8 +81,7 @@ def unsubscribe(ctx: CommandContext, msg: Msg) -> None:
 
 def install_suspender(ctx: CommandContext, msg: Msg) -> None:
     suspender = msg.args[0] if msg.args else msg.obj
-    ctx.engine.install_suspender(suspender)
-    ctx.plan_suspenders.append(suspender)
+    ctx.engine.install_suspender(suspender)  # stays installed after the plan, as in Bluesky
 
 
 def remove_suspender(ctx: CommandContext, msg: Msg) -> None:

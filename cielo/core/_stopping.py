@@ -159,6 +159,8 @@ async def clean_up(engine: Any, ctx: CommandContext, exit_status: str, reason: s
     """Unstage, stop monitors, close open runs, drop the plan's subscriptions and
     suspenders: always, whatever ended the plan."""
     for obj in reversed(list(ctx.staged)):
+        if not hasattr(obj, "unstage"):  # kept only to pause and resume with the plan
+            continue
         try:
             await maybe_await(obj.unstage())
         except Exception:

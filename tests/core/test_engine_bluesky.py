@@ -5,6 +5,8 @@ The same attributes driven by Bluesky's code: tests/interop/test_bluesky_run_eng
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from cielo import Msg
@@ -89,3 +91,87 @@ def test_ignore_callback_exceptions_is_the_opposite_of_fatal_callback_errors(RE)
     assert RE.ignore_callback_exceptions and not RE.fatal_callback_errors
     RE.ignore_callback_exceptions = False
     assert RE.fatal_callback_errors
+
+
+class _Flyer:
+    name = "flyer"
+    parent = None
+
+    def kickoff(self):
+        return None
+
+
+def test_refusals_and_the_stage_protocol(RE):
+    from cielo.core import IllegalMessageSequence
+
+    with pytest.raises(IllegalMessageSequence, match="kickoff.*outside a run"):
+        RE([Msg("kickoff", _Flyer())])
+    motor = SimMotor(name="m")
+    bundle = [Msg("open_run"), Msg("create", name="primary"), Msg("configure", motor, velocity=2)]
+    with pytest.raises(IllegalMessageSequence, match="configure.*between 'create' and 'save'"):
+        RE(bundle)
+
+    class StageOnly:
+        def stage(self):
+            raise AssertionError("staged although it cannot be unstaged")
+
+    assert RE([Msg("stage", StageOnly()), Msg("unstage", StageOnly())]).exit_status == "success"
+
+
+class _NeverDecided:
+    """A status that says it is done but never sets its outcome: ``exception()`` without a
+    timeout would block for ever (ophyd's does), so the engine must not call it so."""
+
+    done = True
+    success = False
+
+    def add_callback(self, callback):
+        callback(self)
+
+    def exception(self, timeout=None):
+        if timeout is None:
+            threading.Event().wait()
+        raise TimeoutError("not decided")
+
+
+def test_a_status_done_before_its_outcome_fails_instead_of_freezing(RE):
+    from cielo.core import FailedStatusError
+
+    class Quirky:
+        name = "quirky"
+        parent = None
+
+        def set(self, value):
+            return _NeverDecided()
+
+    with pytest.raises(FailedStatusError, match="no outcome"):
+        RE([Msg("set", Quirky(), 1, group="g"), Msg("wait", group="g")])
+
+
+def test_locate_runs_concurrently_and_wait_keeps_what_is_not_done(RE):
+    import asyncio
+    import time
+
+    class Slow:
+        name = "slow"
+        parent = None
+
+        async def locate(self):
+            await asyncio.sleep(0.3)
+            return {"setpoint": 0.0, "readback": 0.0}
+
+    def locate_three():
+        return (yield Msg("locate", Slow(), Slow(), Slow()))
+
+    t0 = time.monotonic()
+    assert len(RE(locate_three()).plan_result) == 3
+    assert time.monotonic() - t0 < 0.75
+    motor = SimMotor(name="m", velocity=2.0)
+
+    def plan():
+        yield Msg("set", motor, 1.0, group="g")
+        first = yield Msg("wait", group="g", timeout=0.05, error_on_timeout=False)
+        last = yield Msg("wait", group="g")
+        return first, last
+
+    assert RE(plan()).plan_result == (False, True)

@@ -107,10 +107,12 @@ def test_a_flyers_complete_is_not_bounded_by_the_default():
         flyer = SlowFlyer()
         RE(
             [
+                Msg("open_run"),  # a kickoff belongs to a run
                 Msg("kickoff", flyer, group="k"),
                 Msg("wait", None, group="k"),
                 Msg("complete", flyer, group="c"),
                 Msg("wait", None, group="c"),
+                Msg("close_run"),
             ]
         )
 

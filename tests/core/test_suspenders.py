@@ -92,7 +92,7 @@ def test_bool_high_with_ophyd_signal_and_pre_post_plans(RE):
     assert [i for i, _ in log][-2:] == [0, 1]
 
 
-def test_suspender_installed_from_a_plan_is_removed_after(RE):
+def test_suspender_installed_from_a_plan_stays_installed(RE):
     permit = SoftSignal(1, name="permit")
     suspender = SuspendBoolLow(permit)
 
@@ -101,6 +101,8 @@ def test_suspender_installed_from_a_plan_is_removed_after(RE):
         yield Msg("null")
 
     RE(plan())
+    assert RE.suspenders == (suspender,)  # as in Bluesky: until removed
+    RE([Msg("remove_suspender", None, suspender)])
     assert RE.suspenders == ()
     permit.put(0)  # no engine listens any more
     RE([Msg("null")])

@@ -1,0 +1,161 @@
+"""Behaviour in messages and documents that Bluesky-written plans rely on, on cielo's engine.
+
+Bluesky's plan stubs, suspenders and ophyd's devices and statuses drive each case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+bluesky = pytest.importorskip("bluesky")
+ophyd = pytest.importorskip("ophyd")
+
+import bluesky.plan_stubs as bps  # noqa: E402
+import bluesky.preprocessors as bpp  # noqa: E402
+import bluesky.run_engine as bre  # noqa: E402
+import bluesky.utils as bsu  # noqa: E402
+from bluesky import Msg  # noqa: E402
+from bluesky.suspenders import SuspendFloor  # noqa: E402
+from ophyd.sim import SynAxis, det, motor  # noqa: E402
+from ophyd.status import StatusBase  # noqa: E402
+
+pytestmark = pytest.mark.interop
+
+
+def test_monitor_records_only_what_the_signal_reports(RE, docs):
+    sig = ophyd.Signal(name="temperature", value=20.0)
+
+    @bpp.run_decorator()
+    def plan():
+        yield from bps.monitor(sig, name="temps")
+        yield from bps.sleep(0.05)
+        sig.put(21.0)
+        yield from bps.sleep(0.05)
+        yield from bps.unmonitor(sig)
+
+    RE(plan())
+    assert [d["data"]["temperature"] for d in docs.of("event")] == [21.0]
+
+
+def test_locate_of_several_objects_runs_concurrently(RE):
+    class Slow:
+        def __init__(self, name):
+            self.name, self.parent = name, None
+
+        async def locate(self):
+            await asyncio.sleep(0.3)
+            return {"setpoint": 1.0, "readback": 1.0}
+
+    t0 = time.monotonic()
+    located = RE(bps.locate(Slow("a"), Slow("b"), Slow("c"))).plan_result
+    assert len(located) == 3 and time.monotonic() - t0 < 0.75
+
+
+def test_a_suspender_installed_by_a_plan_stays_installed(RE):
+    beam = ophyd.Signal(name="beam", value=500.0)
+    suspender = SuspendFloor(beam, 100)
+    RE(bps.install_suspender(suspender))
+    assert suspender in RE.suspenders
+    RE(bps.remove_suspender(suspender))
+    assert RE.suspenders == ()
+
+
+def test_stage_needs_both_stage_and_unstage(RE):
+    """Bluesky's test_need_both_stage_and_unstage_for_stagable and test_pause_resume_devices."""
+
+    class StageOnly:
+        def stage(self):
+            raise RuntimeError("stage() called on an object that cannot be unstaged")
+
+    class PauseOnly:
+        name = "pause_only"
+
+        def __init__(self):
+            self.calls = []
+
+        def pause(self):
+            self.calls.append("pause")
+
+        def resume(self):
+            self.calls.append("resume")
+
+    RE([Msg("stage", StageOnly()), Msg("unstage", StageOnly())])
+    device = PauseOnly()
+    with pytest.raises(bsu.RunEngineInterrupted):
+        RE([Msg("stage", device), Msg("pause")])
+    RE.resume()
+    assert device.calls == ["pause", "resume"]
+
+
+def test_refusals(RE):
+    from ophyd.sim import MockFlyer
+
+    flyer = MockFlyer("flyer", det, SynAxis(name="fx"), 0, 1, 3)
+    with pytest.raises(bsu.IllegalMessageSequence, match="kickoff"):
+        RE(bps.kickoff(flyer))
+
+    @bpp.run_decorator()
+    def configure_inside_a_bundle():
+        yield from bps.create()
+        yield from bps.configure(motor, {"velocity": 1})
+
+    with pytest.raises(bsu.IllegalMessageSequence, match="configure"):
+        RE(configure_inside_a_bundle())
+
+
+def test_wait_timeouts(RE):
+    slow = SynAxis(name="slow", delay=0.6)
+
+    def plan():
+        yield from bps.abs_set(slow, 1, group="move")
+        done = yield from bps.wait(group="move", timeout=0.05, error_on_timeout=False)
+        try:
+            yield from bps.wait(group="move", timeout=0.05)
+        except bre.WaitForTimeoutError:
+            timed_out_again = True
+        finished = yield from bps.wait(group="move")
+        return done, timed_out_again, finished
+
+    assert RE(plan()).plan_result == (False, True, True)
+
+
+def test_a_pause_where_the_plan_cannot_rewind_aborts_it(RE, docs):
+    @bpp.run_decorator()
+    def plan():
+        yield from bps.clear_checkpoint()
+        yield from bps.pause()
+
+    with pytest.raises(bsu.RunEngineInterrupted):
+        RE(plan())
+    assert RE.state == "idle" and docs.stop["exit_status"] == "abort"
+
+
+def test_a_status_done_before_it_is_finished_does_not_freeze_the_engine(RE):
+    """The freeze: ophyd's exception() without a timeout waits for the outcome forever."""
+
+    class EarlyDone(StatusBase):
+        @property
+        def done(self):
+            return True
+
+    class Quirky(ophyd.Signal):
+        def set(self, value, **kwargs):
+            return EarlyDone()
+
+    outcome: list[object] = []
+
+    def run():
+        try:
+            outcome.append(RE(bps.mv(Quirky(name="quirky"), 1)))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "RE() froze on a status that reported done early"
+    assert len(outcome) == 1  # it reports success, so the plan goes on (as the status says)

@@ -52,18 +52,20 @@ def dumps(doc: Any) -> str:
 _PLAIN = frozenset({float, int, bool, type(None)})
 
 
-def unstorable(value: Any, where: str) -> str | None:
+def unstorable(value: Any, where: str, *, text: bool = True) -> str | None:
     """Say what in ``value`` a catalog cannot store (``None`` if it all can).
 
     Refused: what JSON cannot hold (objects, complex numbers), text with a NUL character
-    (PostgreSQL text cannot hold one) or a lone surrogate (not UTF-8). ``where`` names
-    ``value`` in the answer, e.g. ``"data['det']"``.
+    (PostgreSQL text cannot hold one) or a lone surrogate (not UTF-8), unless ``text`` is
+    false (such text inside a stored document is escaped by JSON, so only run-start
+    metadata, which is also indexed as plain text, needs it). ``where`` names ``value``
+    in the answer, e.g. ``"data['det']"``.
     """
     kind = type(value)
     if kind in _PLAIN:
         return None
     if kind is str:
-        return _bad_text(value, where)
+        return _bad_text(value, where) if text else None
     if isinstance(value, dict):
         for key, item in value.items():
             if type(item) in _PLAIN and type(key) is str and key.isascii() and "\x00" not in key:
@@ -71,9 +73,9 @@ def unstorable(value: Any, where: str) -> str | None:
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 return f"{where} has a key {key!r} ({type(key).__name__}) JSON cannot hold"
             here = f"{where}[{key!r}]"
-            problem = (_bad_text(key, here) if isinstance(key, str) else None) or unstorable(
-                item, here
-            )
+            problem = (
+                _bad_text(key, here) if text and isinstance(key, str) else None
+            ) or unstorable(item, here, text=text)
             if problem:
                 return problem
         return None
@@ -81,7 +83,7 @@ def unstorable(value: Any, where: str) -> str | None:
         if all(type(item) in _PLAIN for item in value):
             return None
         for i, item in enumerate(value):
-            problem = unstorable(item, f"{where}[{i}]")
+            problem = unstorable(item, f"{where}[{i}]", text=text)
             if problem:
                 return problem
         return None
@@ -90,7 +92,7 @@ def unstorable(value: Any, where: str) -> str | None:
         return None  # numeric numpy arrays and scalars
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
-        return unstorable(tolist(), where)
+        return unstorable(tolist(), where, text=text)
     if isinstance(value, (bytes, set, frozenset)):
         return None  # converted by :func:`jsonable`
     return f"{where} = {_short(value)} ({type(value).__name__}) is not a JSON value"

@@ -82,7 +82,7 @@ class _RunWriter:
         self.ord += 1
         w = self.writer
         if name == "event":
-            problem = unstorable(doc["data"], "data") or unstorable(doc["timestamps"], "timestamps")
+            problem = _unstorable_event(doc)
             if problem:
                 self.refused += 1
                 raise CatalogError(
@@ -101,7 +101,7 @@ class _RunWriter:
             w._pending_events += 1
             self.num_events[descriptor] = self.num_events.get(descriptor, 0) + 1
         elif name == "event_page":
-            if unstorable(doc["data"], "data") or unstorable(doc["timestamps"], "timestamps"):
+            if _unstorable_event(doc):
                 self.ord -= 1  # store the page's good events one by one, refuse the others
                 self._events_one_by_one(doc)
                 return
@@ -127,7 +127,7 @@ class _RunWriter:
             return
         else:
             uid, ref = _identity(name, doc)
-            problem = unstorable(doc, name)
+            problem = unstorable(doc, name, text=False)
             if problem:
                 raise CatalogError(f"run {self.uid}: a {name} document was not stored: {problem}")
             if name == "descriptor":
@@ -154,6 +154,13 @@ class _RunWriter:
     def take_pages(self) -> None:
         for descriptor in list(self.pages):
             self._close_page(descriptor)
+
+
+def _unstorable_event(doc: Document) -> str | None:
+    """What in an event (or a page of them) JSON cannot hold, if anything."""
+    return unstorable(doc["data"], "data", text=False) or unstorable(
+        doc["timestamps"], "timestamps", text=False
+    )
 
 
 def _identity(name: str, doc: Document) -> tuple[str | None, str | None]:

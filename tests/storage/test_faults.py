@@ -181,3 +181,26 @@ def test_cielo_run_exits_1_when_a_suitcase_fails_and_the_catalog_says_why(
         assert run.metadata["stop"]["exit_status"] == "fail"
         assert "{sample}" in run.metadata["stop"]["reason"]
     assert main(["run", "-q", "--profile", str(profile), "count([det], num=3, md={'sample': 'Si'})"]) == 0
+
+
+class TextReader(FlakyReader):
+    """Readings that are text with a NUL character and a lone surrogate."""
+
+    def describe(self) -> dict[str, Any]:
+        return {self.name: {"source": "test", "dtype": "string", "shape": []}}
+
+    def read(self) -> dict[str, Any]:
+        self.reads += 1
+        return {self.name: {"value": ["a\x00b", "\ud800", "ok"][self.reads - 1], "timestamp": 1.0}}
+
+
+def test_text_readings_json_can_escape_are_stored_as_they_were(catalog_uri: str):
+    with open_catalog(catalog_uri) as cat, cat.writer() as writer:
+        with RunEngine(scan_id_file=None) as RE:
+            RE.subscribe(writer, fatal=True)
+            RE(count([TextReader("text")], num=3))
+        writer.flush()
+        (run,) = cat.values()
+        assert run.metadata["stop"]["exit_status"] == "success"
+        events = [d["data"]["text"] for n, d in run.documents() if n == "event"]
+        assert events == ["a\x00b", "\ud800", "ok"]

@@ -125,9 +125,13 @@ def test_try_out_without_the_ioc_says_which_pv_is_missing(epics_iocs):
         timeout=60,
         check=False,
     )
-    assert result.returncode != 0
-    assert "CIELO:" in result.stderr and "is not connected" in result.stderr
+    assert result.returncode == 2  # refused before a run opened
     assert "EPICS_CA_ADDR_LIST" in result.stderr
+    # then the refusal: the PVs of the devices the plan names
+    refusal = result.stderr[result.stderr.index("cielo: error: ") :]
+    assert refusal.startswith("cielo: error: 10 of 10 signals did not connect within")
+    assert "ca://CIELO:det: timed out" in refusal and "ca://CIELO:m1:RBV" in refusal
+    assert "CIELO:m2" not in refusal  # motor2 is not in the plan
     # first, once the profile is loaded: every missing PV, as a tree by device
     assert "signals did not connect within" in result.stderr
     for pv in (

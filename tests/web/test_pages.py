@@ -116,6 +116,53 @@ def test_add_through_the_form_reorder_and_run(page: Any, served: Serve, screensh
     assert page.watch.problems == []
 
 
+def test_edit_an_item_in_its_form_and_set_modes(page: Any, served: Serve) -> None:
+    log_in(page, served)
+    add_count(served, "det", num=2)
+    uid = served.call("/api/queue/get")["items"][0]["item_uid"]
+    row = page.locator("li.queue-item").first
+    row.get_by_role("button", name="Edit").click()
+    form = page.locator("section.plan-form")
+    form.get_by_role("heading", name="Edit count").wait_for()
+    assert form.get_by_role("checkbox", name="det", exact=True).is_checked()
+    form.get_by_text("Optional parameters").click()
+    num = form.get_by_role("spinbutton", name="num", exact=True)
+    assert num.input_value() == "2"
+    num.fill("7")
+    form.get_by_role("button", name="Save changes").click()
+    form.get_by_role("heading", name="Add a plan").wait_for()
+    items = served.call("/api/queue/get")["items"]
+    assert [(i["item_uid"], i["kwargs"]["num"]) for i in items] == [(uid, 7)]  # same item, changed
+    row.filter(has_text="num=7").wait_for()
+
+    modes = page.get_by_role("group", name="Queue modes")
+    modes.get_by_label("Loop").check()
+    _wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["loop"] is True)
+    modes.get_by_label("Loop").uncheck()
+    _wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["loop"] is False)
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
+def test_history_copy_to_queue_and_clear(page: Any, served: Serve) -> None:
+    log_in(page, served)
+    add_count(served, "det2")
+    before = served.call("/api/status")["items_in_history"]
+    assert served.call("/api/queue/start")["success"]
+    served.wait(lambda s: s["items_in_history"] == before + 1 and s["manager_state"] == "idle", 60)
+    page.get_by_role("link", name="History").click()
+    first = page.locator("table.history tbody tr").first
+    first.filter(has_text="det2").wait_for()
+    first.get_by_role("button", name="Copy to queue").click()
+    _wait_until(lambda: queue_names(served) == ["det2"])
+    page.get_by_role("button", name="Clear history").click()
+    page.get_by_role("dialog").get_by_role("button", name="Clear history").click()
+    page.get_by_text("No item has run yet.").wait_for()
+    assert served.call("/api/history/get")["items"] == []
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
 def test_pause_resume_and_abort_ask_first(page: Any, served: Serve, screenshots: Path) -> None:
     log_in(page, served)
     add_count(served, "det", num=200, delay=0.05)
@@ -169,7 +216,9 @@ def test_keyboard_only_at_tablet_width(browser: Any, served: Serve, screenshots:
     page = context.new_page()
     try:
         page.goto(served.url + "/")
-        page.keyboard.type(served.key)  # the key field has the focus
+        page.get_by_label("API key").wait_for()
+        assert page.evaluate("document.activeElement.id") == "api-key"  # focused on arrival
+        page.keyboard.type(served.key)
         page.keyboard.press("Enter")
         page.get_by_role("heading", name="Queue", exact=True).wait_for()
         add_count(served, "det")

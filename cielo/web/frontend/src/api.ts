@@ -9,6 +9,7 @@ import type {
   HistoryGet,
   NewItem,
   PauseOption,
+  PlanQueueMode,
   PlansAllowed,
   Position,
   QueueGet,
@@ -75,6 +76,7 @@ export class Api {
   status = () => this.request<Status>("GET", "/status");
   queue = () => this.request<QueueGet>("GET", "/queue/get");
   history = () => this.request<HistoryGet>("GET", "/history/get");
+  historyClear = () => this.request("POST", "/history/clear");
   plansAllowed = () => this.request<PlansAllowed>("GET", "/plans/allowed");
   devicesAllowed = () => this.request<DevicesAllowed>("GET", "/devices/allowed");
 
@@ -83,6 +85,10 @@ export class Api {
   moveItem = (uid: string, where: { before_uid?: string; after_uid?: string; pos_dest?: number | string }) =>
     this.request<{ item: QueueItem }>("POST", "/queue/item/move", { uid, ...where });
   removeItem = (uid: string) => this.request<{ item: QueueItem }>("POST", "/queue/item/remove", { uid });
+  /** Change a queued item in place: same uid, new name, args or kwargs. */
+  updateItem = (item: NewItem & { item_uid: string }) =>
+    this.request<{ item: QueueItem }>("POST", "/queue/item/update", { item });
+  setMode = (mode: Partial<PlanQueueMode>) => this.request("POST", "/queue/mode/set", { mode });
 
   queueStart = () => this.request("POST", "/queue/start");
   queueStop = () => this.request("POST", "/queue/stop");

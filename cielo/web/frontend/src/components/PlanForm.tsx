@@ -6,11 +6,12 @@ import Form, { getDefaultRegistry } from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
 import type { ErrorSchema, ObjectFieldTemplateProps, RJSFSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Refused, errorText } from "../api";
 import { DevicesWidget } from "./DevicesWidget";
-import { itemArguments, planForm, plainText, serverErrors } from "../schema";
-import type { AllowedPlan, NewItem, Position } from "../types";
+import { formData, itemArguments, planForm, plainText, serverErrors } from "../schema";
+import { useServer } from "../server";
+import type { AllowedPlan, QueueItem } from "../types";
 
 type Data = Record<string, unknown>;
 
@@ -35,17 +36,33 @@ function FoldOptional(props: ObjectFieldTemplateProps) {
   );
 }
 
+/**
+ * Add a plan to the queue, or, given `editing`, change that queued item in place
+ * (`/api/queue/item/update`, same uid).
+ */
 export function PlanForm(props: {
   plans: Record<string, AllowedPlan>;
-  onAdd: (item: NewItem, where: Position) => Promise<void>;
+  editing?: QueueItem | null;
+  onDone?: () => void;
 }) {
+  const { api, refresh } = useServer();
+  const { editing } = props;
   const names = useMemo(() => Object.keys(props.plans).sort(), [props.plans]);
-  const [name, setName] = useState<string>(names.includes("count") ? "count" : (names[0] ?? ""));
-  const [data, setData] = useState<Data>({});
+  const [name, setName] = useState<string>(
+    editing?.name ?? (names.includes("count") ? "count" : (names[0] ?? "")),
+  );
+  const [data, setData] = useState<Data>(() => {
+    const schema = editing ? props.plans[editing.name]?.schema : undefined;
+    return schema && editing ? formData(schema, editing.args, editing.kwargs) : {};
+  });
   const [where, setWhere] = useState<"back" | "front">("back");
   const [errors, setErrors] = useState<ErrorSchema | undefined>(undefined);
   const [busy, setBusy] = useState(false);
-  const [added, setAdded] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (editing) heading.current?.focus(); // the form to edit is where the keyboard goes
+  }, [editing]);
 
   const plan = props.plans[name];
   const form = useMemo(() => (plan?.schema ? planForm(plan.schema) : null), [plan]);
@@ -54,23 +71,31 @@ export function PlanForm(props: {
     setName(next);
     setData({});
     setErrors(undefined);
-    setAdded(null);
+    setDone(null);
   };
 
-  const submit = async ({ formData }: IChangeEvent<Data>) => {
+  const submit = async ({ formData: filled }: IChangeEvent<Data>) => {
     if (!plan?.schema || !form) return;
-    const { args, kwargs } = itemArguments(plan.schema, formData ?? {});
+    const { args, kwargs } = itemArguments(plan.schema, filled ?? {});
+    const item = { item_type: "plan" as const, name, args, kwargs };
     setBusy(true);
-    setAdded(null);
+    setDone(null);
     try {
-      await props.onAdd({ item_type: "plan", name, args, kwargs }, { pos: where });
+      if (editing) {
+        await api.updateItem({ ...item, item_uid: editing.item_uid });
+        props.onDone?.();
+      } else {
+        await api.addItem(item, { pos: where });
+        setDone(`${name} added to the ${where} of the queue`);
+      }
       setErrors(undefined);
-      setAdded(`${name} added to the ${where} of the queue`);
     } catch (err) {
       const text = errorText(err);
-      setErrors(err instanceof Refused ? serverErrors(text, Object.keys(form.schema.properties ?? {})) : { __errors: [text] } as ErrorSchema);
+      const fields = Object.keys(form.schema.properties ?? {});
+      setErrors(err instanceof Refused ? serverErrors(text, fields) : ({ __errors: [text] } as ErrorSchema));
     } finally {
       setBusy(false);
+      refresh();
     }
   };
 
@@ -79,11 +104,13 @@ export function PlanForm(props: {
   }
   return (
     <section className="plan-form" aria-labelledby="plan-form-title">
-      <h2 id="plan-form-title">Add a plan</h2>
+      <h2 id="plan-form-title" ref={heading} tabIndex={-1}>
+        {editing ? `Edit ${editing.name}` : "Add a plan"}
+      </h2>
       <div className="row">
         <label>
           Plan{" "}
-          <select value={name} onChange={(e) => choose(e.target.value)} aria-label="Plan">
+          <select value={name} onChange={(e) => choose(e.target.value)} aria-label="Plan" disabled={!!editing}>
             {names.map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -91,6 +118,11 @@ export function PlanForm(props: {
             ))}
           </select>
         </label>
+        {editing ? (
+          <button type="button" className="secondary" onClick={props.onDone}>
+            Cancel editing
+          </button>
+        ) : (
         <label>
           Position{" "}
           <select value={where} onChange={(e) => setWhere(e.target.value as "back" | "front")} aria-label="Position">
@@ -98,6 +130,7 @@ export function PlanForm(props: {
             <option value="front">front of the queue</option>
           </select>
         </label>
+        )}
       </div>
       {plan?.description && <p className="plan-doc">{plainText(plan.description)}</p>}
       {!form ? (
@@ -107,7 +140,7 @@ export function PlanForm(props: {
           key={name}
           idPrefix={`plan-${name}`}
           schema={form.schema as RJSFSchema}
-          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { submitText: "Add to queue", props: { disabled: busy } } }}
+          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { submitText: editing ? "Save changes" : "Add to queue", props: { disabled: busy } } }}
           validator={validator}
           formData={data}
           onChange={(e) => {
@@ -115,7 +148,7 @@ export function PlanForm(props: {
             setErrors(undefined);
           }}
           onSubmit={submit}
-          onError={() => setAdded(null)} /* the errors are shown at their fields */
+          onError={() => setDone(null)} /* the errors are shown at their fields */
           extraErrors={errors}
           liveValidate="onChange"
           showErrorList={false}
@@ -129,7 +162,7 @@ export function PlanForm(props: {
         <p className="muted">Not settable from a browser (Python values): {form.omitted.join(", ")}.</p>
       )}
       <p role="status" className="ok">
-        {added}
+        {done}
       </p>
     </section>
   );

@@ -23,9 +23,14 @@ import { useEffect, useState } from "react";
 import { errorText } from "../api";
 import { useServer } from "../server";
 import type { QueueItem } from "../types";
-import { describeItem } from "./describe";
+import { copyOf, describeItem } from "./describe";
 
-function Row(props: { item: QueueItem; index: number; onError: (text: string) => void }) {
+function Row(props: {
+  item: QueueItem;
+  index: number;
+  onError: (text: string) => void;
+  onEdit: (item: QueueItem) => void;
+}) {
   const { api, refresh } = useServer();
   const { item } = props;
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } =
@@ -34,7 +39,6 @@ function Row(props: { item: QueueItem; index: number; onError: (text: string) =>
     void run()
       .catch((err) => props.onError(errorText(err)))
       .finally(refresh);
-  const copy = { item_type: item.item_type, name: item.name, args: item.args ?? [], kwargs: item.kwargs ?? {} };
   return (
     <li
       ref={setNodeRef}
@@ -56,10 +60,15 @@ function Row(props: { item: QueueItem; index: number; onError: (text: string) =>
       <span className="pos">{props.index + 1}</span>
       <span className="summary">
         <strong>{item.name}</strong> <code>{describeItem(item)}</code>
+        {item.user && <span className="who muted small">by {item.user}</span>}
       </span>
-      <span className="who muted">{item.user ?? ""}</span>
       <span className="row-actions">
-        <button type="button" onClick={call(() => api.addItem(copy, { after_uid: item.item_uid }))}>
+        {item.item_type === "plan" && (
+          <button type="button" onClick={() => props.onEdit(item)}>
+            Edit
+          </button>
+        )}
+        <button type="button" onClick={call(() => api.addItem(copyOf(item), { after_uid: item.item_uid }))}>
           Duplicate
         </button>
         <button type="button" onClick={call(() => api.removeItem(item.item_uid))}>
@@ -70,7 +79,7 @@ function Row(props: { item: QueueItem; index: number; onError: (text: string) =>
   );
 }
 
-export function QueueList(props: { items: QueueItem[] }) {
+export function QueueList(props: { items: QueueItem[]; onEdit: (item: QueueItem) => void }) {
   const { api, refresh } = useServer();
   const [items, setItems] = useState(props.items);
   const [error, setError] = useState<string | null>(null);
@@ -108,7 +117,7 @@ export function QueueList(props: { items: QueueItem[] }) {
         <SortableContext items={items.map((i) => i.item_uid)} strategy={verticalListSortingStrategy}>
           <ol className="queue-list" aria-label="Queue">
             {items.map((item, index) => (
-              <Row key={item.item_uid} item={item} index={index} onError={setError} />
+              <Row key={item.item_uid} item={item} index={index} onError={setError} onEdit={props.onEdit} />
             ))}
           </ol>
         </SortableContext>

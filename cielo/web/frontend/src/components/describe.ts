@@ -1,4 +1,9 @@
-import type { QueueItem } from "../types";
+import type { NewItem, QueueItem } from "../types";
+
+/** A new item with the same plan and arguments (to duplicate or re-queue one). */
+export function copyOf(item: QueueItem): NewItem {
+  return { item_type: item.item_type, name: item.name, args: item.args ?? [], kwargs: item.kwargs ?? {} };
+}
 
 /** An item's arguments as one line, the way `cielo run` reads them: `det, num=5`. */
 export function describeItem(item: Pick<QueueItem, "args" | "kwargs">): string {

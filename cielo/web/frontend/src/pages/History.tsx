@@ -1,16 +1,25 @@
 // Executed items, newest first: exit status, times, who submitted them, their runs.
 
-import { describeItem, when } from "../components/describe";
+import { Action } from "../components/Action";
+import { copyOf, describeItem, when } from "../components/describe";
 import { useServer } from "../server";
 
 export function HistoryPage() {
-  const { history } = useServer();
+  const { api, history } = useServer();
   if (!history) return <p className="muted">Loading…</p>;
   const items = [...history.items].reverse();
   return (
     <div className="page">
       <section className="card" aria-labelledby="history-title">
-        <h2 id="history-title">History</h2>
+        <div className="row">
+          <h2 id="history-title">History</h2>
+          <Action
+            label="Clear history"
+            run={api.historyClear}
+            disabled={items.length === 0}
+            confirm="Clear the history of executed items? Their runs stay in the catalog."
+          />
+        </div>
         {items.length === 0 ? (
           <p className="muted">No item has run yet.</p>
         ) : (
@@ -24,6 +33,9 @@ export function HistoryPage() {
                   <th scope="col">Ended</th>
                   <th scope="col">By</th>
                   <th scope="col">Runs</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -46,6 +58,9 @@ export function HistoryPage() {
                             {uid.slice(0, 8)}
                           </code>
                         ))}
+                      </td>
+                      <td>
+                        <Action label="Copy to queue" run={() => api.addItem(copyOf(item))} />
                       </td>
                     </tr>
                   );

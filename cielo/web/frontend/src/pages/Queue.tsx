@@ -1,12 +1,14 @@
 // The queue page: the state of the RunEngine and the queue, the running item, queue and
 // run controls, the editable queue, and the plan form.
 
+import { useEffect, useState } from "react";
+import { errorText } from "../api";
 import { Action } from "../components/Action";
 import { PlanForm } from "../components/PlanForm";
 import { QueueList } from "../components/QueueList";
 import { describeItem } from "../components/describe";
 import { useServer } from "../server";
-import type { QueueItem } from "../types";
+import type { PlanQueueMode, QueueItem } from "../types";
 
 function RunControls() {
   const { api, status } = useServer();
@@ -43,6 +45,44 @@ function RunControls() {
   );
 }
 
+function QueueModes() {
+  const { api, status, refresh } = useServer();
+  const server = status?.plan_queue_mode;
+  // What the user just chose shows at once; the server's next status confirms or undoes it.
+  const [chosen, setChosen] = useState<Partial<PlanQueueMode>>({});
+  useEffect(() => setChosen({}), [server?.loop, server?.ignore_failures]);
+  const mode = server ? { ...server, ...chosen } : undefined;
+  const [error, setError] = useState<string | null>(null);
+  const set = (key: keyof PlanQueueMode, on: boolean) => {
+    setError(null);
+    setChosen((c) => ({ ...c, [key]: on }));
+    api
+      .setMode({ [key]: on })
+      .catch((err) => {
+        setChosen({});
+        setError(errorText(err));
+      })
+      .finally(refresh);
+  };
+  const box = (key: keyof PlanQueueMode, label: string, help: string) => (
+    <label className="mode" title={help}>
+      <input type="checkbox" checked={mode?.[key] ?? false} disabled={!mode} onChange={(e) => set(key, e.target.checked)} />{" "}
+      {label}
+    </label>
+  );
+  return (
+    <div className="controls modes" role="group" aria-label="Queue modes">
+      {box("loop", "Loop", "Finished items go back to the end of the queue")}
+      {box("ignore_failures", "Ignore failures", "A failed item does not stop the queue")}
+      {error && (
+        <span role="alert" className="error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
 function QueueControls() {
   const { api, status } = useServer();
   const idle = status?.manager_state === "idle";
@@ -75,8 +115,13 @@ function Running(props: { item: QueueItem | null }) {
 }
 
 export function QueuePage() {
-  const { status, queue, plans, api } = useServer();
+  const { status, queue, plans } = useServer();
   const running = queue && "item_uid" in queue.running_item ? (queue.running_item as QueueItem) : null;
+  const [editing, setEditing] = useState<QueueItem | null>(null);
+  useEffect(() => {
+    // The item being edited left the queue (it ran, or someone removed it).
+    if (editing && queue && !queue.items.some((i) => i.item_uid === editing.item_uid)) setEditing(null);
+  }, [editing, queue]);
   return (
     <div className="page queue-page">
       <section aria-labelledby="state-title" className="card">
@@ -96,19 +141,20 @@ export function QueuePage() {
         <h3>Running</h3>
         <Running item={running} />
         <QueueControls />
+        <QueueModes />
         <RunControls />
       </section>
       <section aria-labelledby="queue-title" className="card">
         <h2 id="queue-title">Queue</h2>
-        {queue ? <QueueList items={queue.items} /> : <p className="muted">Loading…</p>}
+        {queue ? <QueueList items={queue.items} onEdit={setEditing} /> : <p className="muted">Loading…</p>}
       </section>
       <section className="card">
         {plans ? (
           <PlanForm
+            key={editing?.item_uid ?? "new"}
             plans={plans.plans_allowed}
-            onAdd={async (item, where) => {
-              await api.addItem(item, where);
-            }}
+            editing={editing}
+            onDone={() => setEditing(null)}
           />
         ) : (
           <p className="muted">Loading plans…</p>

@@ -25,6 +25,7 @@ from ._store import (
     QueueError,
     Revisions,
     Where,
+    check_unique,
     item_uid,
 )
 
@@ -127,7 +128,7 @@ class SQLiteQueueStore:
     def add_batch(self, items: Sequence[Item], where: Where = Where()) -> list[Item]:
         items = [dict(item) for item in items]
         uids = [item_uid(item) for item in items]
-        _check_unique(uids)
+        check_unique(uids)
         with self._write("queue") as db:
             self._check_not_queued(db, uids)
             self._insert(db, items, where)
@@ -151,7 +152,7 @@ class SQLiteQueueStore:
 
     def move_batch(self, uids: Sequence[str], where: Where, *, reorder: bool = False) -> list[Item]:
         uids = list(uids)
-        _check_unique(uids)
+        check_unique(uids)
         if where.neighbour is not None and where.neighbour in uids:
             raise QueueError(
                 f"cannot move item {where.neighbour!r} next to itself: the destination "
@@ -181,7 +182,7 @@ class SQLiteQueueStore:
 
     def remove_batch(self, uids: Sequence[str], *, ignore_missing: bool = False) -> list[Item]:
         uids = list(uids)
-        _check_unique(uids)
+        check_unique(uids)
         removed = []
         with self._write("queue") as db:
             for uid in uids:
@@ -425,10 +426,3 @@ class SQLiteQueueStore:
             [(n * _SPACING, uid) for n, uid in enumerate(uids)],
         )
 
-
-def _check_unique(uids: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for uid in uids:
-        if uid in seen:
-            raise QueueError(f"item uid {uid!r} appears twice in one operation")
-        seen.add(uid)

@@ -29,6 +29,7 @@ __all__ = [
     "Revisions",
     "STORE_BACKENDS",
     "Where",
+    "check_unique",
     "item_uid",
     "open_store",
 ]
@@ -104,6 +105,15 @@ class Where:
     @property
     def neighbour(self) -> str | None:
         return self.before_uid if self.before_uid is not None else self.after_uid
+
+
+def check_unique(uids: Sequence[str]) -> None:
+    """Refuse one operation naming the same uid twice."""
+    seen: set[str] = set()
+    for uid in uids:
+        if uid in seen:
+            raise QueueError(f"item uid {uid!r} appears twice in one operation")
+        seen.add(uid)
 
 
 def item_uid(item: Mapping[str, Any]) -> str:
@@ -245,6 +255,8 @@ class QueueStore(Protocol):
 #: Store backends by URI scheme: ``"module:Class"``, the class taking the URI's rest.
 STORE_BACKENDS: dict[str, str] = {
     "sqlite": "cielo.server._sqlite_store:SQLiteQueueStore",
+    "redis": "cielo.server._redis_store:RedisQueueStore",
+    "rediss": "cielo.server._redis_store:RedisQueueStore",
 }
 
 

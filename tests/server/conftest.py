@@ -22,9 +22,18 @@ def _sqlite_uri(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> str:
     return f"sqlite:///{tmp_path / 'queue' / 'queue.db'}"
 
 
+def _redis_uri(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> str:
+    """A fresh key prefix on the session's real redis-server (tests/conftest.py)."""
+    import uuid
+
+    server = request.getfixturevalue("redis_server")
+    return f"redis://127.0.0.1:{server.port}/0?prefix=test:{uuid.uuid4().hex}"
+
+
 #: backend name -> ``(tmp_path, request) -> uri`` of a fresh store
 STORE_URIS: dict[str, Callable[[pathlib.Path, pytest.FixtureRequest], str]] = {
     "sqlite": _sqlite_uri,
+    "redis": _redis_uri,
 }
 
 

@@ -94,7 +94,8 @@ class RedisQueueStore:
                 except self._watch_error:
                     continue
 
-    def _load(self, text: str | None) -> Item:
+    def _load(self, text: Any) -> Item:
+        """An item from its stored JSON (``decode_responses``: always text)."""
         assert text is not None
         return dict(json.loads(text))
 
@@ -336,7 +337,7 @@ class RedisQueueStore:
         return list(json.loads(text))
 
     def list_names(self) -> list[str]:
-        return sorted(self._redis.hkeys(self._lists))
+        return sorted(str(name) for name in self._redis.hkeys(self._lists))
 
     def list_delete(self, name: str) -> None:
         def body(pipe: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from cielo.core import CieloError
+from cielo.core import jsonable as _plain  # numpy values -> lists and numbers
 
 __all__ = ["BusError", "BusURI", "CODECS", "Codec", "codec", "parse_uri"]
 
@@ -21,22 +22,6 @@ Document = dict[str, Any]
 
 class BusError(CieloError):
     """A bus URI, option or transport is wrong or cannot be reached."""
-
-
-def _plain(value: Any) -> Any:
-    """``default=`` of the encoders: numpy arrays and scalars, tuples and sets, bytes.
-
-    The same conversion as :func:`cielo.storage.jsonable`; the bus cannot import storage
-    (a sibling layer), and the core has no place for it yet.
-    """
-    tolist = getattr(value, "tolist", None)
-    if tolist is not None:
-        return tolist()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError(f"cannot publish a {type(value).__name__} in a document: {value!r}")
 
 
 @dataclass(frozen=True)

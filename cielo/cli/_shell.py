@@ -33,8 +33,7 @@ def _shell(args: argparse.Namespace) -> int:
         raise CieloError(
             f"cielo shell needs IPython and rich ({exc}); pip install 'cielo[shell]'"
         ) from exc
-    from cielo.shell import session
-    from cielo.shell._ipython import start_shell
+    from cielo.shell import session, start_shell
 
     try:
         ns = session(args.profile, holder=f"cielo shell --profile {args.profile}")

@@ -21,6 +21,7 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._hooks import PluginHooks
+from ._jsonable import dumps_document, jsonable
 from ._lock import InstrumentBusy, InstrumentLock, LockInfo, default_lock_dir
 from ._markers import hookimpl, hookspec
 from ._msg import Msg
@@ -141,10 +142,12 @@ __all__ = [
     "bind_parameters",
     "callback_name",
     "default_lock_dir",
+    "dumps_document",
     "failed_status",
     "finished_status",
     "hookimpl",
     "hookspec",
+    "jsonable",
     "pack_datum",
     "pack_event",
     "pack_events",

@@ -125,7 +125,7 @@ class InstrumentLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_info(fd, self.instrument)
+            holder = _holder_info(fd, self.instrument)
             os.close(fd)
             raise self._busy(holder) from None
         except BaseException:
@@ -159,7 +159,7 @@ class InstrumentLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
-                return _read_info(fd, self.instrument) or LockInfo(
+                return _holder_info(fd, self.instrument) or LockInfo(
                     self.instrument, "an unknown runner", 0, "?", _now()
                 )
             return None  # we could take it: nobody holds it (closing the fd releases it)
@@ -212,6 +212,17 @@ def _to_json(info: LockInfo) -> dict[str, Any]:
         "host": info.host,
         "since": info.since.isoformat(),
     }
+
+
+def _holder_info(fd: int, instrument: str, wait: float = 1.0) -> LockInfo | None:
+    """The holder's info; a holder writes it just after taking the lock, so an empty
+    file is read again for up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        info = _read_info(fd, instrument)
+        if info is not None or time.monotonic() > deadline:
+            return info
+        time.sleep(0.01)
 
 
 def _read_info(fd: int, instrument: str) -> LockInfo | None:

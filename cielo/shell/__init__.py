@@ -9,7 +9,7 @@ from typing import Any
 
 from ._session import Session, session
 
-__all__ = ["Session", "load_ipython_extension", "session"]
+__all__ = ["Session", "load_ipython_extension", "session", "start_shell"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -17,3 +17,10 @@ def load_ipython_extension(ipython: Any) -> None:
     from ._magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def start_shell(ns: Session, argv: list[str] | None = None) -> None:
+    """Run an IPython terminal on the session ``ns`` (IPython is imported only here)."""
+    from ._ipython import start_shell as start
+
+    start(ns, argv)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from cielo.core import (  # the event model's document names, one page packing, routing
     DOCUMENT_NAMES,
+    jsonable,
     pack_events,
     unpack_datum_page,
     unpack_event_page,
 )
 from cielo.core import RunRouter as _CoreRunRouter
+from cielo.core import dumps_document as dumps
 
 __all__ = [
     "DOCUMENT_NAMES",
@@ -27,26 +28,6 @@ __all__ = [
 
 
 Document = dict[str, Any]
-
-
-def jsonable(value: Any) -> Any:
-    """``json.dumps`` ``default=``: numpy arrays and scalars become lists and numbers."""
-    tolist = getattr(value, "tolist", None)
-    if tolist is not None:
-        return tolist()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError(f"cannot store a {type(value).__name__} in a document: {value!r}")
-
-
-_ENCODER = json.JSONEncoder(default=jsonable, separators=(",", ":"), allow_nan=True)
-
-
-def dumps(doc: Any) -> str:
-    """Compact JSON for a document (numpy values converted)."""
-    return _ENCODER.encode(doc)
 
 
 _PLAIN = frozenset({float, int, bool, type(None)})

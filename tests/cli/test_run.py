@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,13 @@ def profile_copy(tmp_path: Path) -> Path:
     return path
 
 
+UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def test_run_prints_the_uids_and_feeds_the_profiles_subscribers(tmp_path: Path, capsys):
     assert main(["run", "--profile", str(profile_copy(tmp_path)), XAFS]) == 0
-    uids = capsys.readouterr().out.split()
+    out = capsys.readouterr().out  # each run's table and summary, then its uid on a line
+    uids = [line for line in out.splitlines() if UID.fullmatch(line)]
     assert len(uids) == 2
     lines = (tmp_path / "logbook.txt").read_text().splitlines()
     assert [line.split()[0] for line in lines] == uids

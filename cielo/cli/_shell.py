@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="an IPython session with the profile's devices, plans, RE and catalog",
         description="Start IPython with the profile's devices and plans by name, RE (the "
         "profile's live feedback and storage subscribed as `cielo run` does), the catalog "
-        "as cat, and the magics %%mov, %%movr, %%wa and %%ct. Holds the instrument lock "
+        "as cat, and the magics %mov, %movr, %wa and %ct. Holds the instrument lock "
         "until you exit. From Python or Jupyter: ns = cielo.session('PROFILE').",
     )
     add_profile_option(parser)

@@ -50,3 +50,12 @@ def test_import_cielo_stays_cheap():
 def test_attribute_errors_name_the_devices():
     with cielo.session("sim", lock=False) as ns, pytest.raises(AttributeError, match="motor1"):
         ns.mootor  # noqa: B018
+
+
+def test_shell_help_names_the_magics(capsys):
+    from cielo.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["shell", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the magics %mov, %movr, %wa and %ct" in out and "cielo.session('PROFILE')" in out

@@ -97,6 +97,7 @@ class Trajectory:
             raise PlanParameterError(f"grid: {len(axes)} axes but {len(snake)} snake flags")
         lengths = [len(a) for a in axes]
         total = math.prod(lengths)
+        check_size(total, " x ".join(map(str, lengths)))
         columns: dict[Any, Sequence[Any]] = {}
         for i, (axis, snaking) in enumerate(zip(axes, snake, strict=True)):
             faster = math.prod(lengths[i + 1 :])

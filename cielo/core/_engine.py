@@ -715,6 +715,10 @@ class RunEngine(BlueskyAttributes):
             outcome, error = Outcome.DONE, (exc if runner.request is None else None)
         except asyncio.CancelledError:
             outcome, error = Outcome.DONE, RunEngineError("the RunEngine was closed while running")
+        except KeyboardInterrupt:  # raised by the plan: aborted, as in Bluesky
+            outcome = Outcome.DONE
+            if runner.request is None:
+                runner.request, runner.request_reason = "abort", "KeyboardInterrupt in the plan"
         except BaseException as exc:  # the plan failed
             outcome, error = Outcome.DONE, exc
         if outcome is Outcome.PAUSED:

@@ -210,23 +210,34 @@ def _failure_quiet(status: Any) -> bool:
 def wait_for(ctx: CommandContext, msg: Msg) -> Any:
     (items,) = msg.args or ([],)
     timeout = msg.kwargs.get("timeout")
-    return _wait_for(items, timeout)
+    return _wait_for(items, timeout, msg.kwargs.get("return_when", asyncio.ALL_COMPLETED))
 
 
-async def _wait_for(items: Any, timeout: float | None) -> None:
+async def _wait_for(items: Any, timeout: float | None, return_when: str) -> list[Any]:
+    """Wait for the awaitables (factories are called); the first failure is raised, naming
+    every other one in its notes. Returns the futures, as Bluesky's ``wait_for``."""
     awaitables = [item() if callable(item) else item for item in items]
     tasks = [asyncio.ensure_future(maybe_await(a)) for a in awaitables]
     if not tasks:
-        return
-    done, pending = await asyncio.wait(tasks, timeout=timeout)
-    if pending:
+        return []
+    done, pending = await asyncio.wait(tasks, timeout=timeout, return_when=return_when)
+    if pending and return_when == asyncio.ALL_COMPLETED:
         for task in pending:
             task.cancel()
         raise WaitTimeoutError(
             f"wait_for: {len(pending)} of {len(tasks)} awaitables not done within {timeout} s"
         )
-    for task in done:
-        task.result()
+    failures: list[BaseException] = []
+    for task in tasks:
+        failure = task.exception() if task in done and not task.cancelled() else None
+        if failure is not None:
+            failures.append(failure)
+    if failures:
+        first = failures[0]
+        for other in failures[1:]:
+            first.add_note(f"wait_for: another one failed too: {type(other).__name__}: {other}")
+        raise first
+    return tasks
 
 
 def sleep(ctx: CommandContext, msg: Msg) -> Any:

@@ -209,7 +209,12 @@ def save(ctx: CommandContext, msg: Msg) -> Any:
 
 
 async def _save_async(ctx: CommandContext, composer: RunComposer, objs: list[Any]) -> None:
-    infos = await ctx.describe(objs)
+    try:
+        infos = await ctx.describe(objs)
+    except Exception:
+        if composer.bundle_name is not None:
+            composer.drop()  # as Bluesky: the bundle is closed, the plan's cleanup may bundle
+        raise
     composer.save(infos)
 
 

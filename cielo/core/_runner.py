@@ -371,7 +371,10 @@ class PlanRunner:
         try:
             await engine._stop_moved("suspending")
             if pre_plan is not None:
-                await self.run_subplan(pre_plan)
+                try:
+                    await self.run_subplan(pre_plan)
+                except Exception as err:  # as Bluesky: thrown into the plan (its finally runs)
+                    return None, err, None, None
             waiter = _as_future(future)
             self.awaiting = True
             try:
@@ -392,7 +395,10 @@ class PlanRunner:
             finally:
                 self.awaiting = False
             if post_plan is not None:
-                await self.run_subplan(post_plan)
+                try:
+                    await self.run_subplan(post_plan)
+                except Exception as err:
+                    return None, err, None, None
         finally:
             engine._set_suspended(False, "")
         logger.warning("resuming after suspension")

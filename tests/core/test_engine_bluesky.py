@@ -175,3 +175,47 @@ def test_locate_runs_concurrently_and_wait_keeps_what_is_not_done(RE):
         return first, last
 
     assert RE(plan()).plan_result == (False, True)
+
+
+def test_keyboard_interrupt_wait_for_and_a_failing_describe(RE, docs):
+    def interrupted():
+        yield Msg("open_run")
+        raise KeyboardInterrupt
+
+    with pytest.raises(RunEngineInterrupted):
+        RE(interrupted())
+    assert docs.stop["exit_status"] == "abort" and RE.state == "idle"
+
+    async def fails(text):
+        raise ValueError(text)
+
+    with pytest.raises(ValueError, match="one") as info:
+        RE([Msg("wait_for", None, [lambda: fails("one"), lambda: fails("two")])])
+    assert any("two" in note for note in info.value.__notes__)
+
+    class Undescribable:
+        name = "undescribable"
+        parent = None
+
+        def read(self):
+            return {"u": {"value": 1, "timestamp": 0.0}}
+
+        def describe(self):
+            raise ConnectionError("no description")
+
+    good = SimMotor(name="good")
+
+    def plan():
+        yield Msg("open_run")
+        try:
+            yield Msg("create", name="primary")
+            yield Msg("read", Undescribable())
+            yield Msg("save")
+        finally:
+            yield Msg("create", name="cleanup")
+            yield Msg("read", good)
+            yield Msg("save")
+            yield Msg("close_run")
+
+    with pytest.raises(ConnectionError, match="no description"):
+        RE(plan())

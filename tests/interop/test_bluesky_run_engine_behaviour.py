@@ -159,3 +159,67 @@ def test_a_status_done_before_it_is_finished_does_not_freeze_the_engine(RE):
     thread.join(10)
     assert not thread.is_alive(), "RE() froze on a status that reported done early"
     assert len(outcome) == 1  # it reports success, so the plan goes on (as the status says)
+
+
+def test_keyboard_interrupt_in_a_plan_aborts_the_run(RE, docs):
+    @bpp.run_decorator()
+    def plan():
+        yield from bps.null()
+        raise KeyboardInterrupt
+
+    with pytest.raises(bsu.RunEngineInterrupted):
+        RE(plan())
+    assert RE.state == "idle" and docs.stop["exit_status"] == "abort"
+
+
+def test_a_failing_suspender_pre_plan_is_thrown_into_the_plan(RE):
+    cleaned = []
+    beam = ophyd.Signal(name="beam", value=500.0)
+
+    def broken_pre_plan():
+        yield from bps.null()
+        raise RuntimeError("shutter would not close")
+
+    RE.install_suspender(SuspendFloor(beam, 100, resume_thresh=400, pre_plan=broken_pre_plan))
+
+    def plan():
+        try:
+            yield from bps.checkpoint()
+            beam.put(10.0)  # trips the suspender
+            yield from bps.sleep(0.5)
+        finally:
+            cleaned.append(True)
+
+    with pytest.raises(RuntimeError, match="shutter"):
+        RE(plan())
+    assert cleaned == [True]
+    beam.put(500.0)
+
+
+def test_wait_for_reports_every_failure(RE):
+    async def fails(text):
+        await asyncio.sleep(0.01)
+        raise ValueError(text)
+
+    with pytest.raises(ValueError, match="first") as info:
+        RE(bps.wait_for([lambda: fails("first"), lambda: fails("second")]))
+    assert any("second" in note for note in info.value.__notes__)
+
+
+def test_a_failing_describe_inside_a_bundle_leaves_the_cleanup_free(RE, docs):
+    class Broken(ophyd.Signal):
+        def describe(self):
+            raise ConnectionError("detector went away")
+
+    broken = Broken(name="broken")
+
+    @bpp.run_decorator()
+    def plan():
+        try:
+            yield from bps.trigger_and_read([det, broken])
+        finally:
+            yield from bps.trigger_and_read([det], name="cleanup")
+
+    with pytest.raises(ConnectionError, match="went away"):
+        RE(plan())
+    assert [d["name"] for d in docs.of("descriptor")] == ["cleanup"]

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cielo.cli._bus",
     "cielo.cli._ioc",
     "cielo.cli._serve",
+    "cielo.cli._queue",
 )
 
 

@@ -7,6 +7,7 @@ profile and runs the plans. See ``docs/server/index.md``.
 
 from typing import Any
 
+from ._client import CLIENT_KEY_ENV, DEFAULT_SERVER, QueueClient
 from ._settings import API_KEY_ENV, Settings
 from ._sqlite_store import SQLiteQueueStore
 from ._store import (
@@ -24,10 +25,13 @@ from ._store import (
 
 __all__ = [
     "API_KEY_ENV",
+    "CLIENT_KEY_ENV",
+    "DEFAULT_SERVER",
     "STORE_BACKENDS",
     "Item",
     "ItemNotFoundError",
     "Position",
+    "QueueClient",
     "QueueError",
     "QueueStore",
     "Revisions",

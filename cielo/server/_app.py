@@ -19,8 +19,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
 
 from ._manager import Manager
 from ._plans import PlanCatalog
@@ -112,16 +110,22 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-class _BodyLimit(BaseHTTPMiddleware):
-    """Refuse bodies larger than ``limit`` bytes (413) before reading them."""
+class _BodyLimit:
+    """Refuse bodies larger than ``limit`` bytes (413) before reading them (plain ASGI:
+    no per-request task, unlike Starlette's BaseHTTPMiddleware)."""
 
     def __init__(self, app: Any, limit: int) -> None:
-        super().__init__(app)
+        self.app = app
         self.limit = limit
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            msg = f"the body has {length} bytes; the limit is {self.limit}"
-            return JSONResponse({"success": False, "msg": msg, "detail": msg}, status_code=413)
-        return await call_next(request)
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", ()):
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    msg = f"the body has {int(value)} bytes; the limit is {self.limit}"
+                    response = JSONResponse(
+                        {"success": False, "msg": msg, "detail": msg}, status_code=413
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

@@ -129,19 +129,30 @@ class PlanCatalog:
                 f"plan {name!r} cannot be run from the queue: {schema['x-cielo-error']}"
             )
         instance = _as_instance(name, schema, list(args), kwargs)
-        validator = self._validator(name, schema)
-        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-        if errors:
+        fast, explaining = self._validators.get(name) or self._compile(name, schema)
+        try:
+            fast(instance)  # fastjsonschema: compiled, about 20x faster than jsonschema
+            return
+        except Exception:  # fastjsonschema.JsonSchemaException, or a schema it cannot compile
+            pass
+        errors = sorted(explaining.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        if errors:  # jsonschema says which parameter, and why
             raise QueueError(_explain(name, errors[0], instance))
 
-    def _validator(self, name: str, schema: dict[str, Any]) -> Any:
-        validator = self._validators.get(name)
-        if validator is None:
-            import jsonschema
+    def _compile(self, name: str, schema: dict[str, Any]) -> tuple[Any, Any]:
+        import fastjsonschema
+        import jsonschema
 
-            cls = jsonschema.validators.validator_for(schema)
-            validator = self._validators[name] = cls(schema)
-        return validator
+        explaining = jsonschema.validators.validator_for(schema)(schema)
+        try:
+            fast = fastjsonschema.compile(schema)
+        except Exception:  # a construct it does not know: jsonschema alone
+
+            def fast(instance: Any) -> None:
+                raise ValueError("not compiled")
+
+        self._validators[name] = (fast, explaining)
+        return fast, explaining
 
 
 def new_item(item: Mapping[str, Any]) -> Item:

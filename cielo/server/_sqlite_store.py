@@ -396,7 +396,7 @@ class SQLiteQueueStore:
         low, high = self._gap(db, index)
         step = (high - low) / (len(items) + 1)
         if step < _MIN_GAP:
-            self._renumber(db)
+            self._respace(db, index, len(items))
             low, high = self._gap(db, index)
             step = (high - low) / (len(items) + 1)
         db.executemany(
@@ -419,10 +419,53 @@ class SQLiteQueueStore:
         return low, high
 
     @staticmethod
-    def _renumber(db: sqlite3.Connection) -> None:
-        uids = [r[0] for r in db.execute("SELECT uid FROM queue ORDER BY rank")]
-        db.executemany(
-            "UPDATE queue SET rank = ? WHERE uid = ?",
-            [(n * _SPACING, uid) for n, uid in enumerate(uids)],
-        )
+    def _respace(db: sqlite3.Connection, index: int, count: int) -> None:
+        """Spread the ranks of the items around ``index`` evenly, so ``count`` new items
+        fit there: a window that doubles until the ranks beside it leave room (so many
+        inserts at one spot touch few rows), the whole queue at worst."""
+        size = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
+        half = 16
+        while True:
+            first, last = max(index - half, 0), min(index + half, size)  # rows [first, last)
+            rows = db.execute(
+                "SELECT uid, rank FROM queue ORDER BY rank LIMIT ? OFFSET ?",
+                (last - first, first),
+            ).fetchall()
+            before = (
+                db.execute(
+                    "SELECT rank FROM queue ORDER BY rank LIMIT 1 OFFSET ?", (first - 1,)
+                ).fetchone()
+                if first > 0
+                else None
+            )
+            after = (
+                db.execute(
+                    "SELECT rank FROM queue ORDER BY rank LIMIT 1 OFFSET ?", (last,)
+                ).fetchone()
+                if last < size
+                else None
+            )
+            low = (
+                float(before[0])
+                if before
+                else (float(rows[0][1]) if rows else 0.0) - _SPACING * (half + 1)
+            )
+            high = (
+                float(after[0])
+                if after
+                else (float(rows[-1][1]) if rows else 0.0) + _SPACING * (half + 1)
+            )
+            slots = len(rows) + count + 1
+            if (high - low) / slots > _MIN_GAP * 1024 or (first == 0 and last == size):
+                break
+            half *= 2
+        step = (high - low) / slots
+        new_ranks: list[tuple[float, str]] = []
+        n = 1
+        for position, (uid, _) in enumerate(rows, start=first):
+            if position == index:
+                n += count  # leave room for the new items
+            new_ranks.append((low + step * n, uid))
+            n += 1
+        db.executemany("UPDATE queue SET rank = ? WHERE uid = ?", new_ranks)
 

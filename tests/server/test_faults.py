@@ -136,3 +136,35 @@ def test_a_hung_worker_is_detected_killed_and_its_item_failed(served: Any) -> No
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # it was killed (and reaped by the manager)
     served.open_environment()
+
+
+def test_stopping_the_server_aborts_the_running_plan_and_requeues_it(served: Any) -> None:
+    served.open_environment()
+    item = add(served, LONG)
+    served.request("/api/queue/start")
+    running_item(served)
+    worker = served.status()["worker_pid"]
+    served.stop()  # SIGTERM: the plan is aborted (devices stopped), the worker closed
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
+    served.start()
+    last = history(served)[-1]
+    assert last["item_uid"] == item["item_uid"] and last["result"]["exit_status"] == "aborted"
+    front = served.request("/api/queue/get", method="GET").json()["items"][0]
+    assert front["kwargs"] == LONG["kwargs"] and front["item_uid"] != item["item_uid"]
+
+
+def test_cielo_run_is_refused_while_the_server_holds_the_instrument(served: Any) -> None:
+    import subprocess
+    import sys
+
+    served.open_environment()
+    result = subprocess.run(
+        [sys.executable, "-m", "cielo.cli", "run", "--profile", "sim", "count([det])"],
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "cielo serve worker" in result.stderr and "in use" in result.stderr

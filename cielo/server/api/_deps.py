@@ -55,7 +55,7 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=lambda: ALL_SCOPES)
 
 
-def get_manager(request: Request) -> Manager:
+async def get_manager(request: Request) -> Manager:
     manager: Manager = request.app.state.manager
     return manager
 
@@ -90,7 +90,7 @@ def check_scopes(principal: Principal, scopes: Any) -> None:
         )
 
 
-def authenticated(
+async def authenticated(
     security_scopes: SecurityScopes, request: Request, header: str | None = Security(_header)
 ) -> Principal:
     """The request's principal, or 401 (no or unknown key) / 403 (a scope is missing)."""

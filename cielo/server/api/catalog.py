@@ -15,7 +15,7 @@ _SCOPE = ["read:resources"]
 
 
 @router.get("/plans/allowed", response_model=Reply)
-def plans_allowed(
+async def plans_allowed(
     body: UserInfo = Body(default_factory=UserInfo),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_SCOPE),
@@ -26,7 +26,7 @@ def plans_allowed(
 
 
 @router.get("/devices/allowed", response_model=Reply)
-def devices_allowed(
+async def devices_allowed(
     body: UserInfo = Body(default_factory=UserInfo),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_SCOPE),
@@ -37,7 +37,7 @@ def devices_allowed(
 
 
 @router.get("/plans/existing", response_model=Reply)
-def plans_existing(
+async def plans_existing(
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def plans_existing(
 
 
 @router.get("/devices/existing", response_model=Reply)
-def devices_existing(
+async def devices_existing(
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> dict[str, Any]:

@@ -19,7 +19,7 @@ class PauseRequest(Empty):
 
 
 @router.post("/pause", response_model=Reply)
-def re_pause(
+async def re_pause(
     body: PauseRequest = Body(default_factory=PauseRequest),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_SCOPE),
@@ -30,7 +30,7 @@ def re_pause(
 
 
 def _control(cmd: str, doc: str) -> None:
-    def route(
+    async def route(
         body: Empty = Body(default_factory=Empty),
         manager: Manager = Depends(get_manager),
         _: Principal = Security(authenticated, scopes=_SCOPE),
@@ -54,7 +54,7 @@ class RunsRequest(Empty):
 
 
 @router.post("/runs", response_model=Reply)
-def re_runs(
+async def re_runs(
     body: RunsRequest = Body(default_factory=RunsRequest),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:status"]),

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/history", tags=["history"])
 
 
 @router.get("/get", response_model=Reply)
-def history_get(
+async def history_get(
     body: Empty = Body(default_factory=Empty),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:history"]),
@@ -36,7 +36,7 @@ class HistoryClear(Empty):
 
 
 @router.post("/clear", response_model=Reply)
-def history_clear(
+async def history_clear(
     body: HistoryClear = Body(default_factory=HistoryClear),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["write:history:edit"]),

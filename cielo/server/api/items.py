@@ -33,7 +33,7 @@ class ItemAdd(UserInfo, Destination):
 
 
 @router.post("/add", response_model=Reply)
-def item_add(
+async def item_add(
     body: ItemAdd,
     manager: Manager = Depends(get_manager),
     who: Principal = Security(authenticated, scopes=_EDIT),
@@ -50,7 +50,7 @@ class ItemAddBatch(UserInfo, Destination):
 
 
 @router.post("/add/batch", response_model=Reply)
-def item_add_batch(
+async def item_add_batch(
     body: ItemAddBatch,
     manager: Manager = Depends(get_manager),
     who: Principal = Security(authenticated, scopes=_EDIT),
@@ -93,7 +93,7 @@ class ItemSelect(Empty):
 
 
 @router.get("/get", response_model=Reply)
-def item_get(
+async def item_get(
     body: ItemSelect = Body(default_factory=ItemSelect),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:queue"]),
@@ -108,7 +108,7 @@ class ItemUpdate(UserInfo):
 
 
 @router.post("/update", response_model=Reply)
-def item_update(
+async def item_update(
     body: ItemUpdate,
     manager: Manager = Depends(get_manager),
     who: Principal = Security(authenticated, scopes=_EDIT),
@@ -131,7 +131,7 @@ class ItemRemove(Empty):
 
 
 @router.post("/remove", response_model=Reply)
-def item_remove(
+async def item_remove(
     body: ItemRemove = Body(default_factory=ItemRemove),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_EDIT),
@@ -148,7 +148,7 @@ class ItemRemoveBatch(Empty):
 
 
 @router.post("/remove/batch", response_model=Reply)
-def item_remove_batch(
+async def item_remove_batch(
     body: ItemRemoveBatch,
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_EDIT),
@@ -165,7 +165,7 @@ class ItemMove(Empty, Destination):
 
 
 @router.post("/move", response_model=Reply)
-def item_move(
+async def item_move(
     body: ItemMove,
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_EDIT),
@@ -190,7 +190,7 @@ class ItemMoveBatch(Empty, Destination):
 
 
 @router.post("/move/batch", response_model=Reply)
-def item_move_batch(
+async def item_move_batch(
     body: ItemMoveBatch,
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_EDIT),
@@ -209,7 +209,7 @@ class ItemExecute(UserInfo):
 
 
 @router.post("/execute", response_model=Reply)
-def item_execute(
+async def item_execute(
     body: ItemExecute,
     manager: Manager = Depends(get_manager),
     who: Principal = Security(authenticated, scopes=["write:execute"]),

@@ -16,7 +16,7 @@ _CONTROL = ["write:queue:control"]
 
 
 @router.get("/get", response_model=Reply)
-def queue_get(
+async def queue_get(
     body: Empty = Body(default_factory=Empty),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:queue"]),
@@ -33,7 +33,7 @@ def queue_get(
 
 
 @router.post("/start", response_model=Reply)
-def queue_start(
+async def queue_start(
     body: Empty = Body(default_factory=Empty),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_CONTROL),
@@ -44,7 +44,7 @@ def queue_start(
 
 
 @router.post("/stop", response_model=Reply)
-def queue_stop(
+async def queue_stop(
     body: Empty = Body(default_factory=Empty),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_CONTROL),
@@ -55,7 +55,7 @@ def queue_stop(
 
 
 @router.post("/stop/cancel", response_model=Reply)
-def queue_stop_cancel(
+async def queue_stop_cancel(
     body: Empty = Body(default_factory=Empty),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_CONTROL),
@@ -66,7 +66,7 @@ def queue_stop_cancel(
 
 
 @router.post("/clear", response_model=Reply)
-def queue_clear(
+async def queue_clear(
     body: Empty = Body(default_factory=Empty),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["write:queue:edit"]),
@@ -82,7 +82,7 @@ class Autostart(Empty):
 
 
 @router.post("/autostart", response_model=Reply)
-def queue_autostart(
+async def queue_autostart(
     body: Autostart,
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_CONTROL),
@@ -103,7 +103,7 @@ class ModeSet(Empty):
 
 
 @router.post("/mode/set", response_model=Reply)
-def queue_mode_set(
+async def queue_mode_set(
     body: ModeSet,
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=_CONTROL),

@@ -34,7 +34,7 @@ def _status(manager: Manager) -> dict[str, Any]:
 
 
 @router.get("/status", response_model=Status)
-def status(
+async def status(
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:status"]),
 ) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def status(
 
 
 @router.get("/ping", response_model=Status)
-def ping(
+async def ping(
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:status"]),
 ) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def ping(
 
 
 @router.get("/config/get", response_model=Reply)
-def config_get(
+async def config_get(
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:status"]),
 ) -> dict[str, Any]:

@@ -79,7 +79,7 @@ class ConsoleRequest(Empty):
 
 
 @router.get("/console_output", response_model=Reply)
-def console_output(
+async def console_output(
     body: ConsoleRequest = Body(default_factory=ConsoleRequest),
     manager: Manager = Depends(get_manager),
     _: Principal = Security(authenticated, scopes=["read:console"]),

@@ -1,7 +1,7 @@
 """``cielo serve --profile P [--host 127.0.0.1] [--port N]``: the queue server.
 
-Starts the manager (the HTTP API at ``http://HOST:PORT/api/...``, the queue and its
-store); ``environment_open`` starts the worker that loads the profile and runs plans.
+Starts the manager (the HTTP API at ``http://HOST:PORT/api/...``, the web application
+at ``/``, the queue and its store); ``environment_open`` starts the worker that loads the profile and runs plans.
 Serving beyond loopback needs an API key (``CIELO_SERVER_API_KEY``).
 """
 
@@ -59,6 +59,12 @@ def _serve(args: argparse.Namespace) -> int:
         open_environment=args.open,
     )
     app = build_app(settings)  # refuses a non-loopback host without a key
+    try:  # the web application at / (server and web are sibling layers: joined here)
+        from cielo.web import mount_web
+
+        mount_web(app)
+    except (ImportError, FileNotFoundError) as exc:
+        print(f"cielo serve: no web application ({exc})", file=sys.stderr)
     mount_web(app)  # the web application at /, after the API's routes
     print(
         f"cielo serve: profile {settings.profile!r}, web UI at http://{args.host}:{args.port}/, "

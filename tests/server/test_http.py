@@ -128,9 +128,12 @@ def test_oversize_bodies_are_refused(server: Any) -> None:
     assert response.status_code == 413 and "limit" in response.json()["msg"]
 
 
-def test_openapi_is_published(server: Any) -> None:
+def test_openapi_and_the_web_application_are_published(server: Any) -> None:
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert "/api/queue/item/add" in schema["paths"] and "/api/status" in schema["paths"]
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert httpx.get(f"{server.url}/api/no/such/thing", headers=server.headers).status_code == 404
 
 
 def test_serving_beyond_loopback_without_a_key_is_refused(tmp_path: Any) -> None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "PlanCall",
     "PreparedPlan",
     "check_plan",
+    "checked",
     "parse_plan_call",
     "prepare_plan",
     "prepare_plan_text",
@@ -295,21 +297,52 @@ def check_plan(plan: PreparedPlan, *, connect: bool = True, timeout: float | Non
     :raises cielo.core.LimitError: listing every move outside its limits.
     :raises PlanParameterError: when the plan fails in the dry run (naming why).
     """
-    from ._tools import check_limits
-
     if connect and plan.devices:
         from cielo.devices import DEFAULT_TIMEOUT, connect_all
 
         connect_all(plan.devices, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    return _dry_run(plan, plan.name)
+
+
+def _dry_run(factory: Callable[[], Any], name: str) -> Any:
+    """Drive ``factory()`` without hardware through :func:`check_limits`, turning any
+    failure but a :class:`~cielo.core.CieloError` into a :class:`PlanParameterError`."""
+    from ._tools import check_limits
+
     try:
-        return check_limits(plan())
+        return check_limits(factory())
     except CieloError:
         raise
     except (RecursionError, MemoryError) as exc:
         raise PlanParameterError(
-            f"plan {plan.name!r} is too large to check ({type(exc).__name__}); use fewer points"
+            f"plan {name!r} is too large to check ({type(exc).__name__}); use fewer points"
         ) from None
     except Exception as exc:
         raise PlanParameterError(
-            f"plan {plan.name!r} cannot run with these parameters: {type(exc).__name__}: {exc}"
+            f"plan {name!r} cannot run with these parameters: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def checked(plan: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``plan(*args, **kwargs)``, checked first as ``cielo plan check`` checks it.
+
+    A generator can be driven only once, so this takes the plan *function* and its
+    arguments: one copy of the plan is driven without hardware (every move against the
+    motors' limits, the plan's validity), and a fresh copy is returned to run::
+
+        RE(checked(scan, [det], motor, -1, 1, num=11))
+
+    Devices are not connected here (they are, when the plan runs).
+
+    :raises cielo.core.LimitError: listing every move outside its limits, with the
+        message ``cielo plan check`` gives; nothing has moved and no run was opened.
+    :raises PlanParameterError: when the plan fails in the dry run (naming why).
+    """
+    if not callable(plan) or inspect.isgenerator(plan):
+        raise PlanParameterError(
+            f"checked() takes a plan function and its arguments, got {_short_text(repr(plan))}; "
+            "write checked(scan, [det], motor, -1, 1, num=11), not checked(scan(...))"
+        )
+    name = getattr(plan, "__name__", repr(plan))
+    _dry_run(lambda: plan(*args, **kwargs), name)
+    return plan(*args, **kwargs)

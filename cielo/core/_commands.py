@@ -297,15 +297,7 @@ class CommandContext:
         for obj in objs:
             method = "describe_collect" if collect else "describe"
             data_keys = await maybe_await(self.call(obj, method, Msg(method, obj)))
-            config = None
-            if hasattr(obj, "read_configuration") and hasattr(obj, "describe_configuration"):
-                values = await maybe_await(obj.read_configuration())
-                keys = await maybe_await(obj.describe_configuration())
-                config = {
-                    "data": {k: v["value"] for k, v in values.items()},
-                    "timestamps": {k: v["timestamp"] for k, v in values.items()},
-                    "data_keys": dict(keys),
-                }
+            config = await self.configuration(obj)
             hints = getattr(obj, "hints", None)
             infos.append(
                 ObjectInfo(
@@ -313,6 +305,18 @@ class CommandContext:
                 )
             )
         return infos
+
+    async def configuration(self, obj: Any) -> dict[str, Any] | None:
+        """A descriptor's ``configuration`` entry for ``obj`` (``None`` if it has none)."""
+        if not (hasattr(obj, "read_configuration") and hasattr(obj, "describe_configuration")):
+            return None
+        values = await maybe_await(obj.read_configuration())
+        keys = await maybe_await(obj.describe_configuration())
+        return {
+            "data": {k: v["value"] for k, v in values.items()},
+            "timestamps": {k: v["timestamp"] for k, v in values.items()},
+            "data_keys": dict(keys),
+        }
 
     # -- helpers for handlers ------------------------------------------------
     def objects(self, msg: Msg) -> list[Any]:

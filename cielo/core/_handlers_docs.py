@@ -102,6 +102,9 @@ def _close_run(ctx: CommandContext, msg: Msg) -> str:
         _stop_monitor(ctx, obj)
     exit_status = msg.kwargs.get("exit_status") or "success"
     reason = msg.kwargs.get("reason") or ""
+    runner = ctx.runner
+    if not reason and exit_status != "success" and runner is not None and runner.request:
+        reason = runner.request_reason  # e.g. run_decorator closing after RE.abort(reason)
     if exit_status not in ("success", "abort", "fail"):
         raise ValueError(
             f"close_run exit_status must be 'success', 'abort' or 'fail', got {exit_status!r}"

@@ -63,6 +63,18 @@ async def _collect_declared(
     if len(objs) > 1:
         indices = [await maybe_await(ctx.call(o, "get_index", Msg("collect", o))) for o in objs]
         index = min(indices)
+    assets = await _asset_docs(objs, index)
+    events = await _partial_events(ctx, objs[0]) if len(objs) == 1 else []
+    if assets:
+        # stream_datum rows and the events of the same collect share sequence numbers
+        composer.emit_assets(assets, stream, len(events) if events else None)
+    if events:
+        composer.emit_event_page(stream, events)
+    return (events or []) if return_payload else None
+
+
+async def _asset_docs(objs: list[Any], index: Any = None) -> list[tuple[str, dict[str, Any]]]:
+    """What the objects' ``collect_asset_docs()`` yield (sync or async), in order."""
     assets: list[tuple[str, dict[str, Any]]] = []
     for obj in objs:
         cad = getattr(obj, "collect_asset_docs", None)
@@ -73,17 +85,7 @@ async def _collect_declared(
             assets.extend([d async for d in docs])
         else:
             assets.extend(await maybe_await(docs))
-    payload: list[dict[str, Any]] = []
-    if assets:
-        composer.emit_assets(assets, stream, None)
-    if len(objs) == 1:
-        obj = objs[0]
-        events = await _partial_events(ctx, obj)
-        if events:
-            composer.emit_event_page(stream, events)
-            if return_payload:
-                payload = events
-    return payload if return_payload else None
+    return assets
 
 
 async def _partial_events(ctx: CommandContext, obj: Any) -> list[dict[str, Any]]:
@@ -131,11 +133,16 @@ async def _collect_nested(
     from ._composer import ObjectInfo
 
     by_keys: dict[frozenset[str], Any] = {}
+    config = await ctx.configuration(obj)  # as Bluesky: collected descriptors carry it too
     for stream_name, data_keys in described.items():
         stream = composer.streams.get(stream_name)
         if stream is None:
-            stream = composer.make_descriptor(stream_name, [ObjectInfo(obj, dict(data_keys))])
+            info = ObjectInfo(obj, dict(data_keys), config)
+            stream = composer.make_descriptor(stream_name, [info])
         by_keys[frozenset(data_keys)] = stream
+    assets = await _asset_docs([obj])  # old-style flyers: resource/datum, before the events
+    if assets:
+        composer.emit_assets(assets, None, None)
     events = await _partial_events(ctx, obj)
     grouped: dict[Any, list[dict[str, Any]]] = {}
     for ev in events:

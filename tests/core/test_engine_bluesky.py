@@ -219,3 +219,67 @@ def test_keyboard_interrupt_wait_for_and_a_failing_describe(RE, docs):
 
     with pytest.raises(ConnectionError, match="no description"):
         RE(plan())
+
+
+class _StreamFlyer:
+    """A flyer whose collect gives three events and a stream_datum for the same three rows."""
+
+    name = "sf"
+    parent = None
+
+    def kickoff(self):
+        return None
+
+    def complete(self):
+        return None
+
+    def describe_collect(self):
+        return {
+            "sf_x": {"source": "sim", "dtype": "number", "shape": []},
+            "sf_img": {"source": "sim", "dtype": "array", "shape": [2], "external": "STREAM:"},
+        }
+
+    def collect(self):
+        return [
+            {"data": {"sf_x": float(i)}, "timestamps": {"sf_x": 0.0}, "time": 0.0} for i in range(3)
+        ]
+
+    def collect_asset_docs(self):
+        yield (
+            "stream_resource",
+            {
+                "uid": "sr1",
+                "data_key": "sf_img",
+                "mimetype": "application/x-hdf5",
+                "uri": "file://localhost/tmp/sf.h5",
+                "parameters": {},
+            },
+        )
+        yield (
+            "stream_datum",
+            {
+                "uid": "sr1/0",
+                "stream_resource": "sr1",
+                "indices": {"start": 0, "stop": 3},
+            },
+        )
+
+
+def test_stream_datum_sequence_numbers_match_the_events_of_the_same_collect(RE):
+    seen: list[tuple[str, dict]] = []
+    RE.subscribe(lambda name, doc: seen.append((name, doc)))
+    flyer = _StreamFlyer()
+    RE(
+        [
+            Msg("open_run"),
+            Msg("kickoff", flyer),
+            Msg("declare_stream", None, flyer, name="fly", collect=True),
+            Msg("complete", flyer),
+            Msg("collect", flyer, name="fly"),
+            Msg("close_run"),
+        ]
+    )
+    RE.flush()
+    datum = next(d for n, d in seen if n == "stream_datum")
+    page = next(d for n, d in seen if n == "event_page")
+    assert datum["seq_nums"] == {"start": page["seq_num"][0], "stop": page["seq_num"][-1] + 1}

@@ -223,3 +223,35 @@ def test_a_failing_describe_inside_a_bundle_leaves_the_cleanup_free(RE, docs):
     with pytest.raises(ConnectionError, match="went away"):
         RE(plan())
     assert [d["name"] for d in docs.of("descriptor")] == ["cleanup"]
+
+
+def test_an_old_style_flyer_gives_configuration_and_asset_documents(RE, docs):
+    import bluesky.plans as bp
+    from ophyd.sim import MockFlyer
+
+    class FileWritingFlyer(MockFlyer):
+        def read_configuration(self):
+            return {"f_rate": {"value": 10.0, "timestamp": 0.0}}
+
+        def describe_configuration(self):
+            return {"f_rate": {"source": "SIM:rate", "dtype": "number", "shape": []}}
+
+        def collect_asset_docs(self):
+            resource = {
+                "uid": "r1",
+                "spec": "AD_HDF5",
+                "root": "/",
+                "resource_path": "f.h5",
+                "resource_kwargs": {},
+                "path_semantics": "posix",
+            }
+            yield "resource", resource
+            yield "datum", {"datum_id": "r1/0", "resource": "r1", "datum_kwargs": {}}
+
+    flyer = FileWritingFlyer("f", det, SynAxis(name="fx"), 0, 1, 3)
+    RE(bp.fly([flyer]))
+    names = [n for n, _ in docs]
+    assert names.index("resource") < names.index("datum") < names.index("event_page")
+    descriptor = docs.of("descriptor")[0]
+    assert descriptor["configuration"]["f"]["data"] == {"f_rate": 10.0}
+    assert docs.of("resource")[0]["run_start"] == docs.start["uid"]

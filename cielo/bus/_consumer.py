@@ -43,6 +43,8 @@ class BusConsumer:
     :param on_error: ``"retry"``: a failing callback is reset and fed again from the
         oldest unacknowledged entry after ``retry_interval`` s (nothing lost);
         ``"skip"``: the failure is logged and the entry acknowledged (live views).
+    :param claim_after: take over the unacknowledged entries of group members silent for
+        this many seconds (members that died for good); ``None`` leaves them.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class BusConsumer:
         count: int = 500,
         block: float = 0.5,
         retry_interval: float = 1.0,
+        claim_after: float | None = None,
     ) -> None:
         if ack not in ("batch", "run"):
             raise BusError(f"ack must be 'batch' or 'run', got {ack!r}")
@@ -67,6 +70,7 @@ class BusConsumer:
         self.count = count
         self.block = block
         self.retry_interval = retry_interval
+        self.claim_after = claim_after
         #: documents handed to the callback, entries acknowledged, failures, entries lost
         #: to retention before this group read them
         self.delivered = 0
@@ -154,6 +158,9 @@ class BusConsumer:
         if now - self._last_check < 1.0:
             return
         self._last_check = now
+        claim = getattr(self.reader, "claim_from_idle_members", None)
+        if self.claim_after is not None and callable(claim) and claim(self.claim_after):
+            self._reset()  # deliver what was taken over, in stream order with our own
         missed = self.reader.missed()
         if missed > self.missed:
             log.error(

@@ -350,6 +350,39 @@ class RedisGroupReader:
         except s._errors as exc:
             raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
 
+    def claim_from_idle_members(self, idle: float) -> int:
+        """Take over what members silent for ``idle`` s left unacknowledged; returns how many.
+
+        A live member polls every fraction of a second, so only members that died (and
+        were not restarted under their name) are silent that long. Their entries become
+        this member's pending ones (read them with ``pending_after="0"``); the silent
+        members are removed from the group.
+        """
+        s = self.stream
+        claimed = 0
+        try:
+            for member in s.client.xinfo_consumers(s.stream, self.group):
+                name = _text(member["name"])
+                if name == self.consumer or member["idle"] < idle * 1000:
+                    continue
+                while member["pending"]:
+                    pending = s.client.xpending_range(
+                        s.stream, self.group, min="-", max="+", count=500, consumername=name
+                    )
+                    if not pending:
+                        break
+                    ids = [p["message_id"] for p in pending]
+                    s.client.xclaim(s.stream, self.group, self.consumer, 0, ids, justid=True)
+                    claimed += len(ids)
+                s.client.xgroup_delconsumer(s.stream, self.group, name)
+                log.warning(
+                    "bus %s: group %r: member %r silent for %.0f s; %s took over its entries",
+                    s.uri, self.group, name, member["idle"] / 1000, self.consumer,
+                )  # fmt: skip
+        except s._errors as exc:
+            raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
+        return claimed
+
     def missed(self) -> int:
         """Entries this group lost because retention trimmed them before it read them.
 

@@ -165,7 +165,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
         raise CieloError(f"{args.from_bus!r} has no consumer groups (use a redis:// stream)")
     reader = transport.group_reader(args.group, args.consumer, start="0")
-    consumer = BusConsumer(reader, sink, ack="run", on_error="retry")
+    consumer = BusConsumer(reader, sink, ack="run", on_error="retry", claim_after=args.claim_after)
     print(f"ingesting {args.from_bus} as {args.group}/{args.consumer}", file=sys.stderr, flush=True)
     try:
         consumer.run(idle_timeout=args.idle_exit)

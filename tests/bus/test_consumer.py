@@ -155,3 +155,19 @@ def test_remote_dispatcher_without_a_group_follows_new_runs(sim, stream_uri):
     thread.join(5)
     assert got == ["start", "descriptor", "event", "event", "event", "stop"]
     assert len(dispatcher.errors) == 1 and dispatcher.errors[0][1] == "stop"
+
+
+def test_a_member_that_died_for_good_is_taken_over_by_another(sim, stream_uri, caplog):
+    seen, _ = publish_runs(sim, stream_uri, count(sim, 20))
+    stream = RedisStream(stream_uri)
+    gone = stream.group_reader("catalog", "host-a")
+    assert len(gone.read(2, 0.1)) == 2  # host-a took the run's first entries, then died
+    time.sleep(1.2)
+    store = FlakyStore()
+    store.failed = True  # no failure here
+    other = BusConsumer(stream.group_reader("catalog", "host-b"), store, ack="run", claim_after=1.0)
+    other.run(idle_timeout=0.5)
+    assert [d for run in store.runs.values() for d in run] == seen  # whole, in order, once
+    members = [m["name"] for m in stream.client.xinfo_consumers(stream.stream, "catalog")]
+    assert members == [b"host-b"]
+    assert any("'host-a' silent" in r.getMessage() for r in caplog.records)

@@ -29,6 +29,11 @@ __all__ = ["RedisGroupReader", "RedisStream"]
 log = logging.getLogger("cielo.bus")
 _CODEC_TAG = {"msgpack": b"m", "json": b"j"}
 _TAG_CODEC = {v: k for k, v in _CODEC_TAG.items()}
+#: Redis error codes that say the server cannot take writes now (retried like an outage)
+_SERVER_STATE_ERRORS = frozenset(
+    {"DENIED", "NOAUTH", "WRONGPASS", "NOPERM", "OOM", "READONLY", "LOADING", "MISCONF", "BUSY",
+     "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}
+)  # fmt: skip
 
 
 def _redis() -> Any:
@@ -98,7 +103,7 @@ class RedisStream:
         unread = opts.get("keep_unread", "1") if keep_unread is None else keep_unread
         self.keep_unread = str(unread).lower() not in ("0", "false", "no")
         self._last_trim = 0.0
-        redis = _redis()
+        redis = self._redis = _redis()
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         db = int(opts.get("db", 0))
         self.client = redis.Redis(
@@ -118,8 +123,8 @@ class RedisStream:
         """``None`` when the server answers, else what is wrong (for a warning at start)."""
         try:
             self.client.ping()
-        except self._errors as exc:
-            return f"cannot reach Redis: {type(exc).__name__}: {exc}"
+        except self._redis.exceptions.RedisError as exc:
+            return f"cannot use Redis: {type(exc).__name__}: {exc}"
         return None
 
     # -- publishing ---------------------------------------------------------------------
@@ -147,6 +152,10 @@ class RedisStream:
                 self.trim()
         except self._errors as exc:
             raise BusUnavailable(f"{self.uri}: {type(exc).__name__}: {exc}") from exc
+        except self._redis.exceptions.ResponseError as exc:
+            if str(exc).split(" ", 1)[0] in _SERVER_STATE_ERRORS:  # the server, not the data
+                raise BusUnavailable(f"{self.uri}: {exc}") from exc
+            raise
 
     def trim(self) -> int:
         """Apply ``max_age`` now (sparing unread entries with ``keep_unread``); entries removed."""

@@ -77,6 +77,10 @@ def add_ingest_command(catalog_sub: argparse._SubParsersAction) -> None:  # type
         help="this member's name, the same across restarts (default ingest-HOSTNAME)",
     )  # fmt: skip
     ingest.add_argument(
+        "--claim-after", type=float, default=60.0, metavar="S",
+        help="take over the runs of group members silent for S seconds (default 60)",
+    )  # fmt: skip
+    ingest.add_argument(
         "--idle-exit", type=float, metavar="S", help="exit after S seconds with nothing new"
     )
     ingest.set_defaults(func=_ingest)

@@ -62,6 +62,7 @@ def test_consumer_killed_mid_run_resumes_with_nothing_lost_or_doubled(stream_uri
         uid = uid or run_uid_on_bus(stream)
         if uid and stored_events(db, uid) >= 50:
             break
+        assert consumer.poll() is None, f"the consumer exited: {consumer.communicate()[1]}"
         time.sleep(0.05)
     assert uid is not None and 0 < stored_events(db, uid) < 400, "the consumer did not start storing"
     consumer.send_signal(signal.SIGKILL)

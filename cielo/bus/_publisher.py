@@ -133,6 +133,8 @@ class Publisher:
 
     # -- the sender thread ------------------------------------------------------------
     def _send_loop(self) -> None:
+        batch: list[Entry] | None = None  # made once per batch: retries send the same entries
+        taken = 0
         while True:
             with self._cv:
                 while not self._outbox and not self._closing:
@@ -141,26 +143,29 @@ class Publisher:
                     self._idle = False
                 if not self._outbox:
                     return
-                docs = list(islice(self._outbox, self.max_batch))
-                self._sending = len(docs)
+                if batch is None:
+                    docs = list(islice(self._outbox, self.max_batch))
+                    taken = self._sending = len(docs)
+            if batch is None:
+                batch = self._entries(docs)
             try:
-                self._send(docs)
+                self._send(batch)
             except BusUnavailable as exc:
                 self._outage(exc)
                 with self._cv:
-                    self._sending = 0
                     self._cv.notify_all()
                     self._cv.wait(self.retry_interval)
                 continue
             with self._cv:
-                for _ in range(min(len(docs), len(self._outbox))):  # close() may have cleared it
+                for _ in range(min(taken, len(self._outbox))):  # close() may have cleared it
                     self._outbox.popleft()
                 self._sending = 0
                 self._cv.notify_all()
+            self.published += taken
+            batch = None
             self._recovered()
 
-    def _send(self, docs: list[tuple[str, Document]]) -> None:
-        entries = self._entries(docs)
+    def _send(self, entries: list[Entry]) -> None:
         try:
             self.transport.publish(entries)
         except BusUnavailable:
@@ -181,7 +186,6 @@ class Publisher:
                         type(exc).__name__,
                         exc,
                     )
-        self.published += len(docs)
 
     def _entries(self, docs: list[tuple[str, Document]]) -> list[Entry]:
         entries: list[Entry] = []

@@ -134,3 +134,23 @@ def test_an_unsendable_document_is_reported_and_the_rest_still_go(stream_uri, ca
     names = [e.name for e in RedisStream(stream_uri).replay("r2")]
     assert names == ["start", "stop"] and publisher.lost == 1
     assert any("cannot publish descriptor" in r.getMessage() for r in caplog.records)
+
+
+def test_a_batch_retried_after_an_outage_keeps_every_document_in_its_run(own_redis):
+    uri = f"redis://127.0.0.1:{own_redis.port}/retried"
+    publisher = Publisher(RedisStream(uri, timeout=0.5), retry_interval=0.1)
+    publisher("start", {"uid": "r3", "time": 0.0})
+    publisher("descriptor", {"uid": "d3", "run_start": "r3", "data_keys": {}})
+    assert publisher.flush(10)
+    own_redis.stop()  # the run's events and stop wait out an outage
+    for i in range(3):
+        publisher("event", {"descriptor": "d3", "uid": f"e{i}", "seq_num": i + 1, "time": 0.0,
+                            "data": {"x": i}, "timestamps": {"x": 0.0}})  # fmt: skip
+    publisher("stop", {"uid": "s3", "run_start": "r3", "time": 1.0})
+    deadline = time.monotonic() + 20
+    while not publisher.outages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    own_redis.start()
+    publisher.close(timeout=20)
+    names = [n for n, _ in iter_entries(list(RedisStream(uri).replay("r3")))]
+    assert names == ["start", "descriptor", "event", "event", "event", "stop"]

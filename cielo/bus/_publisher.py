@@ -146,9 +146,9 @@ class Publisher:
                 if batch is None:
                     docs = list(islice(self._outbox, self.max_batch))
                     taken = self._sending = len(docs)
-            if batch is None:
-                batch = self._entries(docs)
             try:
+                if batch is None:
+                    batch = self._entries(docs)
                 self._send(batch)
             except BusUnavailable as exc:
                 self._outage(exc)
@@ -156,12 +156,16 @@ class Publisher:
                     self._cv.notify_all()
                     self._cv.wait(self.retry_interval)
                 continue
+            except Exception as exc:  # malformed documents: never let the sender die
+                self.lost += taken
+                log.exception("bus %s: %d documents not published: %s", self.transport.uri, taken, exc)
+            else:
+                self.published += taken
             with self._cv:
                 for _ in range(min(taken, len(self._outbox))):  # close() may have cleared it
                     self._outbox.popleft()
                 self._sending = 0
                 self._cv.notify_all()
-            self.published += taken
             batch = None
             self._recovered()
 
@@ -194,19 +198,26 @@ class Publisher:
             name, doc = docs[i]
             run = self._run_of(name, doc)
             j = i + 1
-            if name == "event" and self.pack_events:
-                keys = doc["data"].keys()
+            data = doc.get("data")
+            if name == "event" and self.pack_events and isinstance(data, dict):
                 while j < len(docs) and docs[j][0] == "event":
                     nxt = docs[j][1]
-                    if nxt["descriptor"] != doc["descriptor"] or nxt["data"].keys() != keys:
+                    nxt_data = nxt.get("data")
+                    if nxt.get("descriptor") != doc.get("descriptor") or not (
+                        isinstance(nxt_data, dict) and nxt_data.keys() == data.keys()
+                    ):
                         break
                     j += 1
             if j - i > 1:
-                entries.append(
-                    Entry("event_page", pack_events([d for _, d in docs[i:j]]), run, True)
-                )
-            else:
-                entries.append(Entry(name, doc, run))
+                try:
+                    page = pack_events([d for _, d in docs[i:j]])
+                except (KeyError, TypeError, ValueError):  # not packable: send them as they are
+                    j = i + 1
+                else:
+                    entries.append(Entry("event_page", page, run, True))
+                    i = j
+                    continue
+            entries.append(Entry(name, doc, run))
             i = j
         return entries
 

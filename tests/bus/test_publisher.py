@@ -154,3 +154,16 @@ def test_a_batch_retried_after_an_outage_keeps_every_document_in_its_run(own_red
     publisher.close(timeout=20)
     names = [n for n, _ in iter_entries(list(RedisStream(uri).replay("r3")))]
     assert names == ["start", "descriptor", "event", "event", "event", "stop"]
+
+
+def test_events_that_cannot_be_packed_go_as_they_are(stream_uri):
+    with Publisher(RedisStream(stream_uri)) as publisher:
+        publisher("start", {"uid": "r4", "time": 0.0})
+        publisher("descriptor", {"uid": "d4", "run_start": "r4"})
+        publisher("event", {"descriptor": "d4", "data": None})
+        publisher("event", {"descriptor": "d4", "data": {"x": 1}})  # no uid, time, seq_num
+        publisher("event", {"descriptor": "d4", "data": {"x": 2}})
+        publisher("stop", {"uid": "s4", "run_start": "r4", "time": 1.0})
+    entries = list(RedisStream(stream_uri).replay("r4"))
+    assert [(e.name, e.packed) for e in entries][2:] == [("event", False)] * 3 + [("stop", False)]
+    assert publisher.lost == 0

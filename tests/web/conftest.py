@@ -16,19 +16,8 @@ from typing import Any
 
 import pytest
 
-from cielo.testing import free_port, require_server
+from cielo.testing import CHROMIUM, QueueServer, free_port, launch_chromium, require_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 #: Set to a folder (``docs/web`` to refresh the docs' pictures) to keep the screenshots.
 SCREENSHOTS_ENV = "CIELO_WEB_SCREENSHOTS"
 
@@ -42,7 +31,7 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         require_server(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         yield browser
         browser.close()
 
@@ -116,89 +105,15 @@ class ThreadedServer:
         self.thread.join(timeout=10)
 
 
-class Serve:
-    """``cielo serve --profile sim --open`` in a subprocess on a free loopback port, with
-    its queue store, catalog, state and locks in ``base``; stopped by PID."""
-
-    def __init__(self, base: Path) -> None:
-        import secrets
-
-        self.base = base
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.key = secrets.token_urlsafe(16)
-        self.env = {
-            **os.environ,
-            "CIELO_SERVER_API_KEY": self.key,
-            "CIELO_CATALOG": f"sqlite:///{base / 'catalog.sqlite'}",
-            "CIELO_STATE_DIR": str(base / "state"),
-            "CIELO_LOCK_DIR": str(base / "locks"),
-        }
-        self.process: Any = None
-
-    def __enter__(self) -> Serve:
-        import subprocess
-        import sys
-
-        command = [sys.executable, "-m", "cielo.cli", "serve", "--profile", "sim", "--open"]
-        command += ["--port", str(self.port), "--store", f"sqlite:///{self.base / 'queue.sqlite'}"]
-        with open(self.base / "serve.log", "ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
-        self.wait(lambda s: s["manager_state"] == "idle" and s["worker_environment_exists"], 90)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import subprocess
-
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """POST (or GET without a body) to the API with the key; the JSON answer."""
-        import httpx
-
-        headers = {"Authorization": f"ApiKey {self.key}"}
-        if body is None and path.endswith(("/get", "/status", "/allowed")):
-            response = httpx.get(self.url + path, headers=headers, timeout=30)
-        else:
-            response = httpx.post(self.url + path, json=body or {}, headers=headers, timeout=30)
-        data: dict[str, Any] = response.json()
-        return data
-
-    def wait(self, condition: Any, timeout: float = 30.0) -> dict[str, Any]:
-        """Poll the status until ``condition(status)``; the status that satisfied it."""
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        status: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.base / "serve.log").read_text()
-                raise RuntimeError(f"cielo serve exited {self.process.returncode}:\n{log}")
-            try:
-                status = self.call("/api/status")
-            except httpx.HTTPError:
-                status = {}
-            if status and condition(status):
-                return status
-            time.sleep(0.1)
-        raise TimeoutError(f"the server's status never satisfied the condition: {status}")
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
     """One real ``cielo serve`` (sim profile, environment open) for a test module."""
     pytest.importorskip("fastapi")
-    with Serve(tmp_path_factory.mktemp("serve")) as server:
+    with QueueServer(tmp_path_factory.mktemp("serve")) as server:
         yield server
 
 
-def log_in(page: Any, served: Serve) -> None:
+def log_in(page: Any, served: QueueServer) -> None:
     """Log in as a user would: type the key into the password field and press Enter."""
     page.goto(served.url + "/")
     page.get_by_label("API key").fill(served.key)

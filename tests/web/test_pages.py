@@ -11,22 +11,24 @@ from typing import Any
 
 import pytest
 
-from .conftest import Serve, log_in
+from cielo.testing import QueueServer
+
+from .conftest import log_in
 
 pytestmark = pytest.mark.slow
 
 
-def queue_names(served: Serve) -> list[str]:
+def queue_names(served: QueueServer) -> list[str]:
     """The queue as the server holds it: each item's detectors, in order."""
     return [",".join(i["kwargs"]["detectors"]) for i in served.call("/api/queue/get")["items"]]
 
 
-def add_count(served: Serve, detector: str, **kwargs: Any) -> None:
+def add_count(served: QueueServer, detector: str, **kwargs: Any) -> None:
     item = {"item_type": "plan", "name": "count", "kwargs": {"detectors": [detector], **kwargs}}
     assert served.call("/api/queue/item/add", {"item": item})["success"]
 
 
-def test_login_keeps_the_key_for_the_session(page: Any, served: Serve, screenshots: Path) -> None:
+def test_login_keeps_the_key_for_the_session(page: Any, served: QueueServer, screenshots: Path) -> None:
     sent: list[str | None] = []
     page.on("request", lambda r: "/api/" in r.url and sent.append(r.headers.get("authorization")))
     page.goto(served.url + "/")
@@ -54,7 +56,7 @@ def test_login_keeps_the_key_for_the_session(page: Any, served: Serve, screensho
     assert [p for p in page.watch.problems if "401" not in p] == []
 
 
-def test_add_through_the_form_reorder_and_run(page: Any, served: Serve, screenshots: Path) -> None:
+def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
     form = page.locator("section.plan-form")
     form.get_by_role("combobox", name="Plan").select_option("count")
@@ -116,7 +118,7 @@ def test_add_through_the_form_reorder_and_run(page: Any, served: Serve, screensh
     assert page.watch.problems == []
 
 
-def test_edit_an_item_in_its_form_and_set_modes(page: Any, served: Serve) -> None:
+def test_edit_an_item_in_its_form_and_set_modes(page: Any, served: QueueServer) -> None:
     log_in(page, served)
     add_count(served, "det", num=2)
     uid = served.call("/api/queue/get")["items"][0]["item_uid"]
@@ -144,7 +146,7 @@ def test_edit_an_item_in_its_form_and_set_modes(page: Any, served: Serve) -> Non
     assert page.watch.problems == []
 
 
-def test_history_copy_to_queue_and_clear(page: Any, served: Serve) -> None:
+def test_history_copy_to_queue_and_clear(page: Any, served: QueueServer) -> None:
     log_in(page, served)
     add_count(served, "det2")
     before = served.call("/api/status")["items_in_history"]
@@ -163,7 +165,7 @@ def test_history_copy_to_queue_and_clear(page: Any, served: Serve) -> None:
     assert page.watch.problems == []
 
 
-def test_pause_resume_and_abort_ask_first(page: Any, served: Serve, screenshots: Path) -> None:
+def test_pause_resume_and_abort_ask_first(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
     add_count(served, "det", num=200, delay=0.05)
     page.get_by_role("button", name="Start queue").click()
@@ -195,7 +197,7 @@ def test_pause_resume_and_abort_ask_first(page: Any, served: Serve, screenshots:
     assert page.watch.problems == []
 
 
-def test_environment_close_and_open(page: Any, served: Serve, screenshots: Path) -> None:
+def test_environment_close_and_open(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
     page.get_by_role("link", name="Environment").click()
     state = page.get_by_test_id("env-state")
@@ -211,7 +213,7 @@ def test_environment_close_and_open(page: Any, served: Serve, screenshots: Path)
     assert page.watch.problems == []
 
 
-def test_keyboard_only_at_tablet_width(browser: Any, served: Serve, screenshots: Path) -> None:
+def test_keyboard_only_at_tablet_width(browser: Any, served: QueueServer, screenshots: Path) -> None:
     context = browser.new_context(viewport={"width": 768, "height": 1024})
     page = context.new_page()
     try:

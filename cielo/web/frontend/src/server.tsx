@@ -48,10 +48,41 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
     let timer: number | undefined;
     let inFlight = false;
     let again = false;
-    const follow = async (s: Status, counter: Counter, load: () => Promise<void>) => {
-      if (seen.current[counter] === s[counter]) return;
-      await load();
-      seen.current[counter] = s[counter];
+    // Each loader keeps the counter its own answer carries, so a change between the
+    // status and the fetch is caught at the next status.
+    const loaders: Record<Counter, () => Promise<string>> = {
+      plan_queue_uid: async () => {
+        const q = await api.queue();
+        if (!stopped) setQueue(q);
+        return q.plan_queue_uid;
+      },
+      plan_history_uid: async () => {
+        const h = await api.history();
+        if (!stopped) setHistory(h);
+        return h.plan_history_uid;
+      },
+      plans_allowed_uid: async () => {
+        const p = await api.plansAllowed();
+        if (!stopped) setPlans(p);
+        return p.plans_allowed_uid;
+      },
+      devices_allowed_uid: async () => {
+        const d = await api.devicesAllowed();
+        if (!stopped) setDevices(d);
+        return d.devices_allowed_uid;
+      },
+    };
+    const counters = Object.keys(loaders) as Counter[];
+    const load = async (counter: Counter) => {
+      seen.current[counter] = await loaders[counter]();
+    };
+    const loadStatus = async () => {
+      const s = await api.status();
+      if (!stopped) {
+        setStatus(s);
+        setConnectionError(null);
+      }
+      return s;
     };
     const tick = async () => {
       if (inFlight) {
@@ -61,16 +92,13 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
       inFlight = true;
       window.clearTimeout(timer);
       try {
-        const s = await api.status();
-        if (stopped) return;
-        setStatus(s);
-        setConnectionError(null);
-        await Promise.all([
-          follow(s, "plan_queue_uid", async () => setQueue(await api.queue())),
-          follow(s, "plan_history_uid", async () => setHistory(await api.history())),
-          follow(s, "plans_allowed_uid", async () => setPlans(await api.plansAllowed())),
-          follow(s, "devices_allowed_uid", async () => setDevices(await api.devicesAllowed())),
-        ]);
+        if (counters.some((c) => seen.current[c] === undefined)) {
+          // The first round asks for everything at once: the page is drawn one round trip sooner.
+          await Promise.all([loadStatus(), ...counters.filter((c) => seen.current[c] === undefined).map(load)]);
+        } else {
+          const s = await loadStatus();
+          await Promise.all(counters.filter((c) => !stopped && seen.current[c] !== s[c]).map(load));
+        }
       } catch (err) {
         if (err instanceof Unauthorized) {
           stopped = true;

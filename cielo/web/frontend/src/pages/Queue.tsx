@@ -1,14 +1,16 @@
 // The queue page: the state of the RunEngine and the queue, the running item, queue and
 // run controls, the editable queue, and the plan form.
 
-import { useEffect, useState } from "react";
+import { Suspense, lazy, useEffect, useState } from "react";
 import { errorText } from "../api";
 import { Action } from "../components/Action";
-import { PlanForm } from "../components/PlanForm";
 import { QueueList } from "../components/QueueList";
 import { describeItem } from "../components/describe";
 import { useServer } from "../server";
 import type { PlanQueueMode, QueueItem } from "../types";
+
+// The form library and its validator are most of the code: loaded after the page is drawn.
+const PlanForm = lazy(() => import("../components/PlanForm").then((m) => ({ default: m.PlanForm })));
 
 function RunControls() {
   const { api, status } = useServer();
@@ -150,12 +152,14 @@ export function QueuePage() {
       </section>
       <section className="card">
         {plans ? (
+          <Suspense fallback={<p className="muted">Loading the plan form…</p>}>
           <PlanForm
             key={editing?.item_uid ?? "new"}
             plans={plans.plans_allowed}
             editing={editing}
             onDone={() => setEditing(null)}
           />
+          </Suspense>
         ) : (
           <p className="muted">Loading plans…</p>
         )}

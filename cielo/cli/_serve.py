@@ -44,7 +44,6 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from cielo.server import Settings, build_app
-        from cielo.web import mount_web
     except ImportError as exc:
         print(
             f"cielo: error: the server needs its extra: pip install 'cielo[server]' ({exc})",
@@ -65,7 +64,6 @@ def _serve(args: argparse.Namespace) -> int:
         mount_web(app)
     except (ImportError, FileNotFoundError) as exc:
         print(f"cielo serve: no web application ({exc})", file=sys.stderr)
-    mount_web(app)  # the web application at /, after the API's routes
     print(
         f"cielo serve: profile {settings.profile!r}, web UI at http://{args.host}:{args.port}/, "
         f"API at http://{args.host}:{args.port}/api "

@@ -286,7 +286,7 @@ def bind_parameters(
     func: Callable[..., Any],
     args: tuple[Any, ...] | list[Any],
     kwargs: Mapping[str, Any],
-    devices: Mapping[str, Any],
+    devices: Mapping[str, Any] | None,
     *,
     what: str,
 ) -> inspect.BoundArguments:
@@ -303,7 +303,8 @@ def bind_parameters(
     args, kwargs
         The arguments as given, possibly parsed from text.
     devices
-        Devices by name (e.g. ``env.devices``).
+        Devices by name (e.g. ``env.devices``); ``None`` for a call from Python, where
+        devices are given as objects and a string is never a device.
     what
         How to name ``func`` in messages, e.g. ``"plan 'count'"``.
 
@@ -341,8 +342,9 @@ def bind_parameters(
 
 
 class _Converter:
-    def __init__(self, devices: Mapping[str, Any], what: str) -> None:
-        self.devices = devices
+    def __init__(self, devices: Mapping[str, Any] | None, what: str) -> None:
+        self.python = devices is None  # devices come as objects, not names
+        self.devices: Mapping[str, Any] = devices or {}
         self.what = what
 
     def fail(self, path: str, value: Any, expected: str, fix: str = "") -> PlanParameterError:
@@ -411,7 +413,7 @@ class _Converter:
             )
         if origin in _SEQUENCE_ORIGINS or tp in _SEQUENCE_ORIGINS:
             item = args[0] if args else Any
-            items = self._items(value, path, f"a list of {_expected(item)}")
+            items = self._items(value, path, f"a list of {self.expected(item)}")
             out = [self.convert(v, item, f"{path}[{i}]") for i, v in enumerate(items)]
             if origin is tuple or tp is tuple:
                 return tuple(out)
@@ -437,13 +439,16 @@ class _Converter:
             raise self.fail(path, value, f"a {tp.__name__}")
         return value
 
+    def expected(self, tp: Any) -> str:
+        """What ``tp`` accepts, in words (devices as names from text, as objects from Python)."""
+        words = _expected(tp)
+        return words.replace(" device name", " device") if self.python else words
+
     def _items(self, value: Any, path: str, expected: str) -> list[Any]:
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, cabc.Iterable):
-            fix = (
-                "put it in a list, e.g. ["
-                + (value if isinstance(value, str) else _short_repr(value))
-                + "]"
-            )
+            name = getattr(value, "name", None)
+            shown = value if isinstance(value, str) else name if isinstance(name, str) else None
+            fix = f"put it in a list, e.g. [{shown or _short_repr(value)}]"
             raise self.fail(path, value, expected, fix)
         return list(value)
 
@@ -466,7 +471,7 @@ class _Converter:
             for alt, err in zip(ordered, errors, strict=True):
                 if is_device_annotation(alt):
                     raise err
-        expected = " or ".join(_expected(a) for a in args)
+        expected = " or ".join(self.expected(a) for a in args)
         raise self.fail(path, value, expected)
 
     def _cycler(self, value: Any, tp: type, path: str) -> Any:
@@ -497,6 +502,13 @@ class _Converter:
 
     def _device(self, value: Any, tp: type, path: str) -> Any:
         proto = tp.__name__
+        if isinstance(value, str) and self.python:
+            raise self.fail(
+                path,
+                value,
+                f"a {proto} device",
+                f"pass the device itself ({value}), not the string {value!r}",
+            )
         if isinstance(value, str):
             if value not in self.devices:
                 fitting = sorted(n for n, d in self.devices.items() if _satisfies(d, tp))

@@ -104,6 +104,7 @@ from ._text import (
     parse_plan_call,
     prepare_plan,
     prepare_plan_text,
+    validated,
 )
 from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
 from ._trajectory import Trajectory
@@ -120,6 +121,7 @@ __all__ = [
     "parse_plan_call",
     "prepare_plan",
     "prepare_plan_text",
+    "validated",
     "Move",
     "PlanSummary",
     "check_limits",

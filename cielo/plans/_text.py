@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from cielo.core import CieloError, PlanParameterError, bind_parameters
 
@@ -34,7 +35,11 @@ __all__ = [
     "parse_plan_call",
     "prepare_plan",
     "prepare_plan_text",
+    "validated",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Plan text longer than this is refused (a plan call is a line, not a document).
 MAX_TEXT = 100_000
@@ -321,6 +326,26 @@ def _dry_run(factory: Callable[[], Any], name: str) -> Any:
         raise PlanParameterError(
             f"plan {name!r} cannot run with these parameters: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def validated(plan: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a plan function so that a call from Python checks its arguments against
+    its annotations at once (:func:`~cielo.core.bind_parameters`), before the plan is
+    given to a RunEngine: ``scan(['det'], 'motor', -1, 1, 5)`` raises one
+    :class:`PlanParameterError` naming the parameter and the fix, not a failure in the
+    middle of an opened run. The plan gets the arguments as given.
+    """
+    what = f"plan {getattr(plan, '__name__', repr(plan))!r}"
+
+    @functools.wraps(plan)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            bind_parameters(plan, args, kwargs, None, what=what)
+        except PlanParameterError as exc:
+            raise PlanParameterError(str(exc)) from None  # one line, no converter frames
+        return plan(*args, **kwargs)
+
+    return call
 
 
 def checked(plan: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

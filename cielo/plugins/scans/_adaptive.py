@@ -7,13 +7,14 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator, one_1d_step
+from cielo.plans import MsgGenerator, one_1d_step, validated
 
 from ._common import check_detectors, field_value, merge_md, one_motor_md, staged_run
 
 __all__ = ["adaptive_scan", "rel_adaptive_scan"]
 
 
+@validated
 def adaptive_scan(
     detectors: Sequence[Readable],
     target_field: str,
@@ -145,6 +146,7 @@ def _adaptive(
     )
 
 
+@validated
 def rel_adaptive_scan(
     detectors: Sequence[Readable],
     target_field: str,

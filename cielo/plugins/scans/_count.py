@@ -8,13 +8,14 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Readable
-from cielo.plans import MsgGenerator, one_shot, repeat
+from cielo.plans import MsgGenerator, one_shot, repeat, validated
 
 from ._common import check_detectors, jsonable, merge_md, names, plan_md, staged_run
 
 __all__ = ["count"]
 
 
+@validated
 def count(
     detectors: Sequence[Readable],
     num: int | None = 1,

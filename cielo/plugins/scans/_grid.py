@@ -9,7 +9,7 @@ import numpy as np
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator, Trajectory
+from cielo.plans import MsgGenerator, Trajectory, validated
 from cielo.plans.patterns import chunk_outer_product_args, outer_list_product, snake_flags
 
 from ._common import (
@@ -40,9 +40,10 @@ def _grid_hints(motors: list[Any]) -> dict[str, Any]:
     return {"gridding": "rectilinear", "dimensions": dimensions(motors)}
 
 
+@validated
 def grid_scan(
     detectors: Sequence[Readable],
-    *args: Movable | float,
+    *args: Movable | float | bool,
     snake_axes: bool | Sequence[Movable] | None = None,
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
@@ -55,7 +56,8 @@ def grid_scan(
         Devices to read at every point.
     args
         ``motor1, start1, stop1, num1, motor2, start2, stop2, num2, ...``; the first
-        motor is the slowest (outer loop).
+        motor is the slowest (outer loop). Bluesky's older form, a snake flag
+        (``True``/``False``) after each motor's ``num`` but the first's, is accepted.
     snake_axes
         ``True``: every motor but the first reverses direction on each pass instead of
         jumping back; a list: those motors do; ``False``/``None``: none do.
@@ -117,9 +119,10 @@ def _grid_scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
+@validated
 def rel_grid_scan(
     detectors: Sequence[Readable],
-    *args: Movable | float,
+    *args: Movable | float | bool,
     snake_axes: bool | Sequence[Movable] | None = None,
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
@@ -134,6 +137,7 @@ def rel_grid_scan(
     return (yield from plan)
 
 
+@validated
 def list_grid_scan(
     detectors: Sequence[Readable],
     *args: Movable | Sequence[float],
@@ -203,6 +207,7 @@ def _list_grid(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
+@validated
 def rel_list_grid_scan(
     detectors: Sequence[Readable],
     *args: Movable | Sequence[float],

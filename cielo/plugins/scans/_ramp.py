@@ -8,7 +8,14 @@ from typing import Any
 
 from cielo.core import Msg
 from cielo.core.protocols import Readable
-from cielo.plans import MsgGenerator, ensure_generator, monitor_during_wrapper, run_wrapper, sleep
+from cielo.plans import (
+    MsgGenerator,
+    ensure_generator,
+    monitor_during_wrapper,
+    run_wrapper,
+    sleep,
+    validated,
+)
 
 from ._common import merge_md
 
@@ -19,6 +26,7 @@ class RampFail(RuntimeError):
     """The ramp did not finish within ``timeout``."""
 
 
+@validated
 def ramp_plan(
     go_plan: Generator[Msg, Any, Any],
     monitor_sig: Readable,

@@ -7,7 +7,7 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator, Trajectory
+from cielo.plans import MsgGenerator, Trajectory, validated
 from cielo.plans import patterns as _patterns
 
 from ._common import PerStep, check_detectors, dimensions, jsonable, merge_md, plan_md, run_nd
@@ -76,6 +76,7 @@ def _check_positive(name: str, **values: float) -> None:
             raise PlanParameterError(f"{name}: {key}={value!r} must be positive")
 
 
+@validated
 def spiral(
     detectors: Sequence[Readable],
     x_motor: Movable,
@@ -138,6 +139,7 @@ def spiral(
     return (yield from plan)
 
 
+@validated
 def rel_spiral(
     detectors: Sequence[Readable],
     x_motor: Movable,
@@ -175,6 +177,7 @@ def rel_spiral(
     return (yield from plan)
 
 
+@validated
 def spiral_fermat(
     detectors: Sequence[Readable],
     x_motor: Movable,
@@ -245,6 +248,7 @@ def spiral_fermat(
     return (yield from plan)
 
 
+@validated
 def rel_spiral_fermat(
     detectors: Sequence[Readable],
     x_motor: Movable,
@@ -290,6 +294,7 @@ def rel_spiral_fermat(
     return (yield from plan)
 
 
+@validated
 def spiral_square(
     detectors: Sequence[Readable],
     x_motor: Movable,
@@ -349,6 +354,7 @@ def spiral_square(
     return (yield from plan)
 
 
+@validated
 def rel_spiral_square(
     detectors: Sequence[Readable],
     x_motor: Movable,

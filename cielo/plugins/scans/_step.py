@@ -10,7 +10,7 @@ import numpy as np
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator, Trajectory
+from cielo.plans import MsgGenerator, Trajectory, validated
 from cielo.plans.patterns import inner_list_product, inner_product
 
 from ._common import (
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 
+@validated
 def scan_nd(
     detectors: Sequence[Readable],
     cycler: Trajectory,
@@ -80,6 +81,7 @@ def _triples(args: Sequence[Any], plan: str) -> list[tuple[Any, Any, Any]]:
     return list(zip(args[::3], args[1::3], args[2::3], strict=True))
 
 
+@validated
 def scan(
     detectors: Sequence[Readable],
     *args: Movable | float,
@@ -145,6 +147,7 @@ def _scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
+@validated
 def inner_product_scan(
     detectors: Sequence[Readable],
     num: int,
@@ -163,6 +166,7 @@ def inner_product_scan(
     )
 
 
+@validated
 def rel_scan(
     detectors: Sequence[Readable],
     *args: Movable | float,
@@ -196,6 +200,7 @@ def _list_args(args: Sequence[Any], name: str) -> list[tuple[Any, list[Any]]]:
     return pairs
 
 
+@validated
 def list_scan(
     detectors: Sequence[Readable],
     *args: Movable | Sequence[float],
@@ -247,6 +252,7 @@ def _list_scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
+@validated
 def rel_list_scan(
     detectors: Sequence[Readable],
     *args: Movable | Sequence[float],
@@ -262,6 +268,7 @@ def rel_list_scan(
     return (yield from _list_scan("rel_list_scan", detectors, args, per_step, md, relative=True))
 
 
+@validated
 def log_scan(
     detectors: Sequence[Readable],
     motor: Movable,
@@ -328,6 +335,7 @@ def _log_scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
+@validated
 def rel_log_scan(
     detectors: Sequence[Readable],
     motor: Movable,

@@ -7,7 +7,15 @@ from typing import Any
 
 from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator, input_plan, mv, one_1d_step, run_wrapper, trigger_and_read
+from cielo.plans import (
+    MsgGenerator,
+    input_plan,
+    mv,
+    one_1d_step,
+    run_wrapper,
+    trigger_and_read,
+    validated,
+)
 
 from ._common import (
     check_detectors,
@@ -30,6 +38,7 @@ def _motor_field(motor: Any) -> str:
         return str(motor.name)
 
 
+@validated
 def tune_centroid(
     detectors: Sequence[Readable],
     signal: str,
@@ -127,6 +136,7 @@ def tune_centroid(
     return (yield from staged_run(core(), merge_md(base, md), detectors, [motor]))
 
 
+@validated
 def tweak(
     detector: Readable,
     target_field: str,

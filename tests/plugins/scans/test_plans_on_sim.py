@@ -230,7 +230,7 @@ def test_plans_refuse_bad_shapes_before_moving(env):
     from cielo.core import PlanParameterError
 
     det, motor = dev(env, "det", "motor")
-    with pytest.raises(PlanParameterError, match="detectors must be a list"):
+    with pytest.raises(PlanParameterError, match="detectors.*list.*e.g. \\[det\\]"):
         list(env.plans["count"](det))
     with pytest.raises(PlanParameterError, match="give the number of points"):
         list(env.plans["scan"]([det], motor, -1, 1))
@@ -242,3 +242,25 @@ def test_plans_refuse_bad_shapes_before_moving(env):
         list(env.plans["adaptive_scan"]([det], "det", motor, 0, 1, 0.5, 0.1, 0.1, True))
     with pytest.raises(PlanParameterError, match="step_factor"):
         list(env.plans["tune_centroid"]([det], "det", motor, 0, 1, 0.1, step_factor=1))
+
+
+def test_strings_where_devices_go_fail_at_the_call_in_one_line(env, RE, docs):
+    """From Python, scan(['det'], 'motor', ...) fails where it is written, before RE runs."""
+    import traceback
+
+    from cielo.core import PlanParameterError
+
+    det = env.devices["det"]
+    with pytest.raises(PlanParameterError) as refused:
+        RE(env.plans["scan"](["det"], "motor", -1, 1, 5))
+    message = str(refused.value)
+    assert message == (
+        "plan 'scan': parameter 'detectors[0]' got 'det', expected a Readable device; "
+        "pass the device itself (det), not the string 'det'"
+    )
+    assert len(traceback.extract_tb(refused.tb)) <= 2  # the call and the plan's check
+    with pytest.raises(PlanParameterError, match=r"'args\[0\]' got 'motor'.*itself \(motor\)"):
+        env.plans["grid_scan"]([det], "motor", -1, 1, 3)
+    with pytest.raises(PlanParameterError, match="'num' got 'five', expected an integer"):
+        env.plans["count"]([det], num="five")
+    assert docs.of("start") == [] and RE.md.get("scan_id", 0) == 0  # no run, no scan id

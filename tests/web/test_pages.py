@@ -6,6 +6,7 @@ queue's order, the items run, the RunEngine's state.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,24 @@ def test_history_copy_to_queue_and_clear(page: Any, served: QueueServer) -> None
     page.get_by_role("dialog").get_by_role("button", name="Clear history").click()
     page.get_by_text("No item has run yet.").wait_for()
     assert served.call("/api/history/get")["items"] == []
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
+def test_status_is_pushed_not_polled(page: Any, served: QueueServer) -> None:
+    feeds: list[str] = []
+    polls: list[float] = []
+    page.on("websocket", lambda ws: feeds.append(ws.url.split("?")[0]))
+    page.on("request", lambda r: r.url.endswith("/api/status") and polls.append(time.monotonic()))
+    log_in(page, served)
+    page.wait_for_timeout(1500)  # the feed is open and has sent the status
+    assert feeds == [served.url.replace("http", "ws") + "/api/status/ws"]
+    quiet_since = time.monotonic()
+    add_count(served, "det2", num=4)  # another client changes the queue
+    page.locator("li.queue-item").filter(has_text="num=4").wait_for()
+    page.wait_for_timeout(2000)
+    asked = [t for t in polls if t > quiet_since]
+    assert len(asked) <= 1, f"the page polled /api/status {len(asked)} times in 2 s with a live feed"
     served.call("/api/queue/clear")
     assert page.watch.problems == []
 

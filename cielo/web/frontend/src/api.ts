@@ -73,6 +73,16 @@ export class Api {
     return data as T;
   }
 
+  /** The websocket address of a live feed (`/status/ws`...); the key rides in the query,
+   * since a browser cannot set headers on a websocket. */
+  feedUrl(path: string): string {
+    const origin = this.base || window.location.origin;
+    const url = new URL(`${origin}/api${path}`);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("api_key", this.key);
+    return url.toString();
+  }
+
   status = () => this.request<Status>("GET", "/status");
   queue = () => this.request<QueueGet>("GET", "/queue/get");
   history = () => this.request<HistoryGet>("GET", "/history/get");

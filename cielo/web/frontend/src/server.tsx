@@ -1,13 +1,18 @@
-// The server's state as the pages see it: one status loop, and the queue, history and
-// plan/device lists re-fetched only when their change counter in /api/status changes.
+// The server's state as the pages see it: the status pushed over /api/status/ws (asked
+// for every STATUS_PERIOD_MS while that feed is down), and the queue, history and
+// plan/device lists re-fetched only when their change counter in the status changes.
 
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { Api, Unauthorized, errorText } from "./api";
 import type { DevicesAllowed, HistoryGet, PlansAllowed, QueueGet, Status } from "./types";
 
-/** How often the status is asked for (ms); every other request follows a counter change. */
+/** How often the status is asked for (ms) while no pushed status arrives. */
 export const STATUS_PERIOD_MS = 500;
+/** While the status is pushed, it is still asked for this often (ms), as a safety net. */
+export const PUSHED_PERIOD_MS = 10_000;
+/** Wait this long (ms) before opening the status feed again after it closed. */
+const RECONNECT_MS = 2_000;
 
 export interface ServerState {
   api: Api;
@@ -84,6 +89,36 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
       }
       return s;
     };
+    const follow = (s: Status) =>
+      Promise.all(counters.filter((c) => !stopped && seen.current[c] !== s[c]).map(load));
+
+    // The pushed status: each message is a whole status, sent at once and on every change.
+    let socket: WebSocket | null = null;
+    let pushed = false;
+    let reconnect: number | undefined;
+    const connect = () => {
+      if (stopped) return;
+      socket = new WebSocket(api.feedUrl("/status/ws"));
+      socket.onmessage = (event) => {
+        const s = JSON.parse(String(event.data)) as Status;
+        if (stopped || typeof s.manager_state !== "string") return;
+        pushed = true;
+        setStatus(s);
+        setConnectionError(null);
+        follow(s).catch((err) => setConnectionError(errorText(err)));
+      };
+      socket.onclose = (event) => {
+        pushed = false;
+        if (stopped) return;
+        if (event.code === 4401) {
+          stopped = true;
+          onUnauthorized();
+          return;
+        }
+        void tick(); // polled again until the feed is back
+        reconnect = window.setTimeout(connect, RECONNECT_MS);
+      };
+    };
     const tick = async () => {
       if (inFlight) {
         again = true; // one more round right after this one, never two loops
@@ -96,8 +131,7 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
           // The first round asks for everything at once: the page is drawn one round trip sooner.
           await Promise.all([loadStatus(), ...counters.filter((c) => seen.current[c] === undefined).map(load)]);
         } else {
-          const s = await loadStatus();
-          await Promise.all(counters.filter((c) => !stopped && seen.current[c] !== s[c]).map(load));
+          await follow(await loadStatus());
         }
       } catch (err) {
         if (err instanceof Unauthorized) {
@@ -113,14 +147,17 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
         again = false;
         void tick();
       } else {
-        timer = window.setTimeout(tick, STATUS_PERIOD_MS);
+        timer = window.setTimeout(tick, pushed ? PUSHED_PERIOD_MS : STATUS_PERIOD_MS);
       }
     };
     wake.current = () => void tick();
     void tick();
+    connect();
     return () => {
       stopped = true;
       window.clearTimeout(timer);
+      window.clearTimeout(reconnect);
+      socket?.close();
     };
   }, [api, onUnauthorized]);
 

@@ -75,4 +75,3 @@ __all__ = [
     "unpack_event_page",
     "wait_until",
 ]
-

@@ -109,9 +109,7 @@ class BestEffort:
         children: list[Any] = []
         if self.table:
             table_fields = None if self.fields is None else dims + scalars
-            children.append(
-                LiveTable(table_fields, stream=stream, out=self.out, width=self.width)
-            )
+            children.append(LiveTable(table_fields, stream=stream, out=self.out, width=self.width))
         plots: list[Any] = []
         options = dict(self.plot_options, stream=stream)
         if "line" in self.kinds and len(dims) == 1:

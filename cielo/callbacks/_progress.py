@@ -40,6 +40,7 @@ class LiveProgress(CallbackBase):
         self._descriptors: dict[str, str] = {}  # descriptor uid -> run uid (primary only)
         self._waits: list[Any] = []  # task ids of the current wait
         self._wait_timer: threading.Timer | None = None
+        self._hidden = False  # the attached engine is paused or idle: draw nothing
 
     # -- documents ----------------------------------------------------------
     def start(self, doc: Document) -> None:
@@ -73,6 +74,8 @@ class LiveProgress(CallbackBase):
                 return
             run.done += n
             count = f"{run.done}/{run.total} points" if run.total else f"{run.done} points"
+            if self._hidden:
+                return
             if run.task is None and time.monotonic() - run.began >= self.delay:
                 bars = self._bars()
                 run.task = bars.add_task(
@@ -83,6 +86,29 @@ class LiveProgress(CallbackBase):
                         task.start_time = bars.get_time() - (time.monotonic() - run.began)
             elif run.task is not None:
                 self._progress.update(run.task, completed=run.done, count=count)
+
+    # -- the engine: its waits and its state ------------------------------------
+    def attach(self, engine: Any) -> None:
+        """Follow ``engine``: its slow waits (as ``RE.waiting_hook``, unless one is set) and
+        its state (the bars go away while it is paused or idle, and come back on resume)."""
+        if engine.waiting_hook is None:
+            engine.waiting_hook = self.waiting_hook
+        engine.add_state_hook(self.engine_state)
+
+    def engine_state(self, new: Any, old: Any) -> None:
+        """A state hook: hide every bar when the engine pauses or goes idle."""
+        self._hidden = str(new) in ("paused", "idle")
+        if self._hidden:
+            with self._lock:
+                if self._wait_timer is not None:
+                    self._wait_timer.cancel()
+                    self._wait_timer = None
+                for run in self._runs.values():
+                    run.task = None  # drawn again, from the run's start, at its next point
+                self._waits.clear()
+                if self._progress is not None:
+                    self._progress.stop()
+                    self._progress = None
 
     # -- waits (RE.waiting_hook) --------------------------------------------
     def waiting_hook(self, statuses: Iterable[Any] | None) -> None:
@@ -102,7 +128,7 @@ class LiveProgress(CallbackBase):
 
     def _show_waits(self, statuses: list[Any]) -> None:
         with self._lock:
-            if self._wait_timer is None:  # the wait ended meanwhile
+            if self._wait_timer is None or self._hidden:  # the wait ended meanwhile
                 return
             for status in statuses:
                 if getattr(status, "done", False):

@@ -57,8 +57,8 @@ def subscribe_profile(
     The ``[callbacks.*]`` share one delivery thread, in profile order, so what they print
     never interleaves (a table, then its peak summary); suitcases and the catalog writer
     keep a thread each, and their errors fail the run (fatal): a run that cannot be
-    stored does not pass for a good one. A feedback callback with a ``waiting_hook``
-    (``[callbacks.progress]``) becomes ``RE.waiting_hook`` unless one is set. Returns the
+    stored does not pass for a good one. A feedback callback with an ``attach(RE)``
+    method (``[callbacks.progress]``) is given the engine, to follow its waits and state. Returns the
     subscription tokens.
     """
     tokens = []
@@ -67,7 +67,7 @@ def subscribe_profile(
         tokens.append(
             RE.subscribe(callback, group=FEEDBACK_GROUP if feedback else None, fatal=not feedback)
         )
-        hook = getattr(callback, "waiting_hook", None)  # e.g. the progress bars' slow waits
-        if feedback and callable(hook) and RE.waiting_hook is None:
-            RE.waiting_hook = hook
+        attach = getattr(callback, "attach", None)  # e.g. the progress bars: slow waits
+        if feedback and callable(attach):
+            attach(RE)
     return tokens

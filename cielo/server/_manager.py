@@ -24,6 +24,7 @@ from typing import Any
 
 from ._broadcast import Broadcast
 from ._plans import PlanCatalog, new_item
+from ._records import RunList, clean_item, history_record, status_of
 from ._settings import Settings
 from ._store import Item, QueueError, QueueStore
 from ._supervisor import WorkerLink
@@ -55,10 +56,9 @@ class Manager:
         self.autostart = False
         self.mode = {"loop": False, "ignore_failures": False}
         self.environment_error = ""
-        self.runs: list[dict[str, Any]] = []  # runs of the running item: uid, is_open, exit_status
-        self.run_list_uid = str(uuid.uuid4())
+        self.runs = RunList()  # the running item's runs
         self._time_start: float | None = None
-        self._status_uid = str(uuid.uuid4())
+        self.status_uid = str(uuid.uuid4())
         self._changed = asyncio.Event()
         #: live status, console lines and documents for websocket clients
         self.feeds = Broadcast()
@@ -67,48 +67,13 @@ class Manager:
     # -- status -------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        revisions = self.store.revisions()
-        running = self.store.running()
-        worker = self.worker
-        return {
-            "msg": "cielo queue server",
-            "time": time.time(),
-            "items_in_queue": self.store.queue_size(),
-            "items_in_history": self.store.history_size(),
-            "running_item_uid": running["item_uid"] if running else None,
-            "manager_state": self.manager_state,
-            "queue_stop_pending": self.stop_pending,
-            "queue_autostart_enabled": self.autostart,
-            "worker_environment_exists": self.env_state != "closed",
-            "worker_environment_state": self.env_state,
-            "worker_environment_error": self.environment_error,
-            "worker_background_tasks": 0,
-            "worker_pid": worker.pid if worker is not None and worker.lost is None else None,
-            "re_state": self.re_state,
-            "ip_kernel_state": None,
-            "ip_kernel_captured": None,
-            "pause_pending": False,
-            "status_uid": self._status_uid,
-            "run_list_uid": self.run_list_uid,
-            "plan_queue_uid": f"q{revisions.queue}",
-            "plan_history_uid": f"h{revisions.history}",
-            "proposed_uid": f"p{revisions.proposed}",
-            "plan_lists_uid": f"l{revisions.lists}",
-            "devices_existing_uid": self.catalog.devices_uid,
-            "plans_existing_uid": self.catalog.plans_uid,
-            "devices_allowed_uid": self.catalog.devices_uid,
-            "plans_allowed_uid": self.catalog.plans_uid,
-            "plan_queue_mode": dict(self.mode),
-            "task_results_uid": "t0",
-            "lock_info_uid": "lock0",
-            "lock": {"environment": False, "queue": False},
-            "profile": self.settings.profile,
-        }
+        """The status bluesky-queueserver's clients read (see :func:`status_of`)."""
+        return status_of(self)
 
     def changed(self, *, edited: bool = False) -> None:
         """Something changed: a new status uid, and waiters wake up. ``edited``: items
         were added (the queue starts if autostart is on)."""
-        self._status_uid = str(uuid.uuid4())
+        self.status_uid = str(uuid.uuid4())
         self._changed.set()
         self._changed = asyncio.Event()
         if self.feeds.wants("status"):
@@ -253,8 +218,7 @@ class Manager:
 
     def _send_run(self, item: Item) -> None:
         self._time_start = time.time()
-        self.runs = []
-        self.run_list_uid = str(uuid.uuid4())
+        self.runs.reset()
         self.manager_state = "executing_queue"
         self.env_state = "executing_plan"
         assert self.worker is not None
@@ -305,7 +269,7 @@ class Manager:
             self._on_hello(message)
         elif kind == "document":
             self.feeds.publish("document", {"name": message.get("name"), "doc": message.get("doc")})
-            if self._on_document(message):
+            if self.runs.on_document(message.get("name"), message.get("doc") or {}):
                 self.changed()
             return
         elif kind == "console":
@@ -339,20 +303,6 @@ class Manager:
         elif state == "closed":
             self.env_state = "closing"
 
-    def _on_document(self, message: dict[str, Any]) -> bool:
-        """Keep the running item's run list; whether it changed."""
-        name, doc = message.get("name"), message.get("doc") or {}
-        if name == "start":
-            self.runs.append({"uid": doc.get("uid"), "is_open": True, "exit_status": None})
-        elif name == "stop":
-            for run in self.runs:
-                if run["uid"] == doc.get("run_start"):
-                    run.update(is_open=False, exit_status=doc.get("exit_status"))
-        else:
-            return False
-        self.run_list_uid = str(uuid.uuid4())
-        return True
-
     def _on_item_done(self, message: dict[str, Any]) -> None:
         running = self.store.running()
         if running is None or running.get("item_uid") != message.get("item_uid"):
@@ -366,7 +316,7 @@ class Manager:
         if immediate or goes_on or status == "stopped":
             self._record(running, status, msg, tb, message)
             if self.mode["loop"] and not immediate and status in ("completed", "stopped"):
-                self.store.add(new_item(_clean(running)))
+                self.store.add(new_item(clean_item(running)))
         else:  # failed, aborted, halted: back to the front (with a new uid), the queue stops
             record = self._result(running, status, msg, tb, message)
             self.store.requeue_running(record=record, new_uid=str(uuid.uuid4()))
@@ -409,20 +359,11 @@ class Manager:
     def _result(
         self, item: Item, status: str, msg: str, tb: str, message: dict[str, Any] | None = None
     ) -> Item:
-        """The history record of ``item``: it, with its ``result`` (bluesky's keys)."""
         message = message or {}
-        return {
-            **_clean(item),
-            "result": {
-                "exit_status": status,
-                "run_uids": list(message.get("run_uids") or [r["uid"] for r in self.runs]),
-                "scan_ids": list(message.get("scan_ids") or []),
-                "time_start": self._time_start,
-                "time_stop": time.time(),
-                "msg": msg,
-                "traceback": tb,
-            },
-        }
+        run_uids = message.get("run_uids") or self.runs.uids()
+        return history_record(
+            item, status, msg, tb, run_uids, message.get("scan_ids") or [], self._time_start
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -491,10 +432,6 @@ class Manager:
                 self._worker_gone("the server stopped")
         for task in list(self._tasks):
             task.cancel()
-
-
-def _clean(item: Item) -> Item:
-    return {k: v for k, v in item.items() if k not in ("result", "properties")}
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

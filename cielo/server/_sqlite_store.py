@@ -468,4 +468,3 @@ class SQLiteQueueStore:
             new_ranks.append((low + step * n, uid))
             n += 1
         db.executemany("UPDATE queue SET rank = ? WHERE uid = ?", new_ranks)
-

@@ -168,3 +168,20 @@ def test_cielo_run_is_refused_while_the_server_holds_the_instrument(served: Any)
     )
     assert result.returncode == 2
     assert "cielo serve worker" in result.stderr and "in use" in result.stderr
+
+
+def test_opening_is_refused_while_another_runner_holds_the_instrument(served: Any) -> None:
+    from cielo.core import InstrumentLock
+
+    lock = InstrumentLock(
+        "sim", holder="a test's cielo run", directory=served.env["CIELO_LOCK_DIR"]
+    )
+    with lock:
+        assert served.request("/api/environment/open").json()["success"]
+        status = served.wait(
+            lambda s: s["manager_state"] == "idle" and not s["worker_environment_exists"]
+        )
+        assert "in use by a test's cielo run" in status["worker_environment_error"]
+        reply = served.request("/api/queue/start").json()
+        assert reply["success"] is False and "in use by" in reply["msg"]
+    served.open_environment()  # free again

@@ -148,3 +148,28 @@ def test_serving_beyond_loopback_without_a_key_is_refused(tmp_path: Any) -> None
     )
     assert result.returncode == 1
     assert "without authentication" in result.stderr and "CIELO_SERVER_API_KEY" in result.stderr
+
+
+def test_named_plan_lists_save_and_load(server: Any) -> None:
+    first = add(server, plan("count", ["det"], num=1))["item"]
+    second = add(server, plan("scan", ["det"], "motor", -1, 1, num=3))["item"]
+    reply = server.request("/api/queue/list/save", {"name": "morning"}).json()
+    assert reply["success"] and reply["size"] == 2
+    saved = server.request("/api/queue/list/save", {"name": "one", "uids": [second["item_uid"]]})
+    assert saved.json()["size"] == 1
+    missing = server.request("/api/queue/list/save", {"name": "x", "uids": ["nope"]}).json()
+    assert missing["success"] is False and "'nope'" in missing["msg"]
+    names = server.request("/api/queue/list/names", method="GET").json()["names"]
+    assert names == ["morning", "one"]
+
+    server.request("/api/queue/clear")
+    loaded = server.request("/api/queue/list/load", {"name": "morning"}).json()
+    assert loaded["success"] and [i["name"] for i in loaded["items"]] == ["count", "scan"]
+    assert loaded["items"][0]["item_uid"] != first["item_uid"]  # fresh uids
+    server.request("/api/queue/list/load", {"name": "one", "pos": "front"})
+    queued = server.request("/api/queue/get", method="GET").json()["items"]
+    assert [i["name"] for i in queued] == ["scan", "count", "scan"]
+    gone = server.request("/api/queue/list/load", {"name": "evening"}).json()
+    assert gone["success"] is False and "morning" in gone["msg"]  # says what is saved
+    assert server.request("/api/queue/list/delete", {"name": "one"}).json()["success"]
+    assert server.request("/api/queue/list/names", method="GET").json()["names"] == ["morning"]

@@ -1,12 +1,13 @@
 """The HTTP API's routers, one module per resource, and what they share."""
 
-from . import catalog, control, environment, history, items, queue, status, stream
+from . import catalog, control, environment, history, items, lists, queue, status, stream
 
 #: The routers in the order the OpenAPI document lists them.
 ROUTERS = (
     status.router,
     queue.router,
     items.router,
+    lists.router,
     history.router,
     environment.router,
     control.router,

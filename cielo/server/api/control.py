@@ -60,9 +60,9 @@ async def re_runs(
     _: Principal = Security(authenticated, scopes=["read:status"]),
 ) -> dict[str, Any]:
     """The runs of the running item (``open``, ``closed`` or all ``active``)."""
-    runs = manager.runs
+    runs = manager.runs.runs
     if body.option == "open":
         runs = [r for r in runs if r["is_open"]]
     elif body.option == "closed":
         runs = [r for r in runs if not r["is_open"]]
-    return {"success": True, "msg": "", "run_list": runs, "run_list_uid": manager.run_list_uid}
+    return {"success": True, "msg": "", "run_list": runs, "run_list_uid": manager.runs.uid}

@@ -1,0 +1,116 @@
+"""What the manager reports: the status object and the history records (bluesky's keys)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._store import Item
+
+if TYPE_CHECKING:
+    from ._manager import Manager
+
+__all__ = ["RunList", "clean_item", "history_record", "status_of"]
+
+
+class RunList:
+    """The runs of the running item (from its documents): uid, open or not, exit status;
+    ``uid`` changes with every change (the status's ``run_list_uid``)."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+        self.uid = str(uuid.uuid4())
+
+    def reset(self) -> None:
+        self.runs = []
+        self.uid = str(uuid.uuid4())
+
+    def uids(self) -> list[str]:
+        return [run["uid"] for run in self.runs]
+
+    def on_document(self, name: Any, doc: dict[str, Any]) -> bool:
+        """Note a start or stop document; whether the list changed."""
+        if name == "start":
+            self.runs.append({"uid": doc.get("uid"), "is_open": True, "exit_status": None})
+        elif name == "stop":
+            for run in self.runs:
+                if run["uid"] == doc.get("run_start"):
+                    run.update(is_open=False, exit_status=doc.get("exit_status"))
+        else:
+            return False
+        self.uid = str(uuid.uuid4())
+        return True
+
+
+def clean_item(item: Item) -> Item:
+    """The item as queued (without its result and execution properties)."""
+    return {k: v for k, v in item.items() if k not in ("result", "properties")}
+
+
+def history_record(
+    item: Item,
+    status: str,
+    msg: str,
+    tb: str,
+    run_uids: Sequence[str],
+    scan_ids: Sequence[Any],
+    time_start: float | None,
+) -> Item:
+    """``item`` with its ``result``: ``exit_status``, ``run_uids``, ``scan_ids``,
+    ``time_start``, ``time_stop``, ``msg``, ``traceback``."""
+    return {
+        **clean_item(item),
+        "result": {
+            "exit_status": status,
+            "run_uids": list(run_uids),
+            "scan_ids": list(scan_ids),
+            "time_start": time_start,
+            "time_stop": time.time(),
+            "msg": msg,
+            "traceback": tb,
+        },
+    }
+
+
+def status_of(manager: Manager) -> dict[str, Any]:
+    """The manager's status: states, sizes and the change counters (``plan_queue_uid``...
+    from the store's revisions, so they never repeat across restarts)."""
+    revisions = manager.store.revisions()
+    running = manager.store.running()
+    worker = manager.worker
+    return {
+        "msg": "cielo queue server",
+        "time": time.time(),
+        "items_in_queue": manager.store.queue_size(),
+        "items_in_history": manager.store.history_size(),
+        "running_item_uid": running["item_uid"] if running else None,
+        "manager_state": manager.manager_state,
+        "queue_stop_pending": manager.stop_pending,
+        "queue_autostart_enabled": manager.autostart,
+        "worker_environment_exists": manager.env_state != "closed",
+        "worker_environment_state": manager.env_state,
+        "worker_environment_error": manager.environment_error,
+        "worker_background_tasks": 0,
+        "worker_pid": worker.pid if worker is not None and worker.lost is None else None,
+        "re_state": manager.re_state,
+        "ip_kernel_state": None,
+        "ip_kernel_captured": None,
+        "pause_pending": False,
+        "status_uid": manager.status_uid,
+        "run_list_uid": manager.runs.uid,
+        "plan_queue_uid": f"q{revisions.queue}",
+        "plan_history_uid": f"h{revisions.history}",
+        "proposed_uid": f"p{revisions.proposed}",
+        "plan_lists_uid": f"l{revisions.lists}",
+        "devices_existing_uid": manager.catalog.devices_uid,
+        "plans_existing_uid": manager.catalog.plans_uid,
+        "devices_allowed_uid": manager.catalog.devices_uid,
+        "plans_allowed_uid": manager.catalog.plans_uid,
+        "plan_queue_mode": dict(manager.mode),
+        "task_results_uid": "t0",
+        "lock_info_uid": "lock0",
+        "lock": {"environment": False, "queue": False},
+        "profile": manager.settings.profile,
+    }

@@ -221,6 +221,8 @@ class CommandContext:
         self.plan_name: str | None = None
         #: the type of what was given to ``RE()`` (``generator``, ``list``...), for run starts
         self.plan_type: str | None = None
+        #: flyers kicked off and not collected yet, by run uid (collected when the run closes)
+        self.uncollected: dict[str, list[Any]] = {}
         #: the message being handled and the device behind a failure (for error reasons)
         self.failed_device: dict[int, str] = {}
 
@@ -340,6 +342,7 @@ class CommandContext:
         self.plan_suspenders = []
         self.rewindable = self.engine._rewindable_default
         self.failed_device.clear()
+        self.uncollected.clear()
 
 
 def hooked_handler(hook: Callable[[Any], Any], handler: Handler) -> Handler:

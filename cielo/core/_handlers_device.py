@@ -69,6 +69,9 @@ def kickoff(ctx: CommandContext, msg: Msg) -> Any:
             f"'kickoff' of {device_name(msg.obj)} outside a run (run key {msg.run!r}): what a "
             "flyer collects belongs to a run; send Msg('open_run') first"
         )
+    pending = ctx.uncollected.setdefault(ctx.run(msg).uid, [])
+    if not any(o is msg.obj for o in pending):
+        pending.append(msg.obj)
     return _kickoff(ctx, msg)
 
 

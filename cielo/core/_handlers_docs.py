@@ -17,6 +17,7 @@ from ._commands import (
 )
 from ._composer import RunComposer, new_uid
 from ._errors import IllegalMessageSequence
+from ._handlers_fly import collect_the_rest
 from ._msg import Msg
 from ._runmd import json_metadata
 
@@ -80,9 +81,19 @@ def _start(
 
 
 def close_run(ctx: CommandContext, msg: Msg) -> Any:
+    if ctx.uncollected:
+        flyers = ctx.uncollected.pop(ctx.run(msg).uid, None)
+        if flyers:
+            return _collect_then_close(ctx, msg, flyers)
     if ctx.engine._errors_fail_runs:
         return _close_run_after_subscribers(ctx, msg)
     return _close_run(ctx, msg)
+
+
+async def _collect_then_close(ctx: CommandContext, msg: Msg, flyers: list[Any]) -> str:
+    await collect_the_rest(ctx, ctx.run(msg), flyers)
+    result: str = await maybe_await(close_run(ctx, msg))
+    return result
 
 
 async def _close_run_after_subscribers(ctx: CommandContext, msg: Msg) -> str:

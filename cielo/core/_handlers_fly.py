@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ._commands import CommandContext, maybe_await
@@ -9,7 +10,9 @@ from ._composer import RunComposer
 from ._errors import IllegalMessageSequence
 from ._msg import Msg
 
-__all__ = ["FLY_HANDLERS"]
+__all__ = ["FLY_HANDLERS", "collect_the_rest"]
+
+logger = logging.getLogger("cielo.engine")
 
 
 def _is_data_key(value: Any) -> bool:
@@ -23,6 +26,9 @@ def collect(ctx: CommandContext, msg: Msg) -> Any:
         raise ValueError("'collect' needs at least one object: Msg('collect', flyer)")
     if msg.kwargs.get("stream") is True:
         raise ValueError("collect(stream=True) is not supported; cielo emits event pages")
+    pending = ctx.uncollected.get(composer.uid)
+    if pending:
+        pending[:] = [o for o in pending if not any(o is c for c in objs)]
     return _collect(
         ctx, composer, objs, msg.kwargs.get("name"), msg.kwargs.get("return_payload", True)
     )
@@ -157,6 +163,16 @@ async def _collect_nested(
     for stream, evs in grouped.items():
         composer.emit_event_page(stream, evs)
     return events if return_payload else None
+
+
+async def collect_the_rest(ctx: CommandContext, composer: RunComposer, flyers: list[Any]) -> None:
+    """Collect flyers kicked off in a run and never collected, as the run closes (as
+    Bluesky); a failure is logged and the run still closes."""
+    for flyer in flyers:
+        try:
+            await _collect(ctx, composer, [flyer], None, False)
+        except Exception:
+            logger.exception("collecting %r at the end of run %s failed", flyer, composer.uid)
 
 
 FLY_HANDLERS = {"collect": collect}

@@ -283,3 +283,17 @@ def test_stream_datum_sequence_numbers_match_the_events_of_the_same_collect(RE):
     datum = next(d for n, d in seen if n == "stream_datum")
     page = next(d for n, d in seen if n == "event_page")
     assert datum["seq_nums"] == {"start": page["seq_num"][0], "stop": page["seq_num"][-1] + 1}
+
+
+class _OldStyleFlyer(_StreamFlyer):
+    def describe_collect(self):
+        return {"sf": {"sf_x": {"source": "sim", "dtype": "number", "shape": []}}}
+
+    def collect_asset_docs(self):
+        return []
+
+
+def test_a_flyer_never_collected_is_collected_when_its_run_closes(RE, docs):
+    flyer = _OldStyleFlyer()
+    RE([Msg("open_run"), Msg("kickoff", flyer), Msg("complete", flyer), Msg("close_run")])
+    assert docs.stop["num_events"] == {"sf": 3}

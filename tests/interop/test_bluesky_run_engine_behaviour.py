@@ -255,3 +255,17 @@ def test_an_old_style_flyer_gives_configuration_and_asset_documents(RE, docs):
     descriptor = docs.of("descriptor")[0]
     assert descriptor["configuration"]["f"]["data"] == {"f_rate": 10.0}
     assert docs.of("resource")[0]["run_start"] == docs.start["uid"]
+
+
+def test_flyers_never_collected_are_collected_when_the_run_closes(RE, docs):
+    from ophyd.sim import MockFlyer
+
+    flyer = MockFlyer("f", det, SynAxis(name="fx"), 0, 1, 3)
+
+    @bpp.run_decorator()
+    def kickoff_only():
+        yield from bps.kickoff(flyer, wait=True)
+        yield from bps.complete(flyer, wait=True)
+
+    RE(kickoff_only())
+    assert len(docs.of("event_page")) == 1 and docs.stop["num_events"] == {"f": 3}

@@ -50,6 +50,9 @@ class Settings:
     :param api_keys: API key -> user name; every key has every scope (for now).
     :param heartbeat: seconds between the worker's heartbeats.
     :param heartbeat_timeout: a worker silent this long is declared hung and killed.
+    :param orphan_timeout: a worker left without a manager this long, with nothing running,
+        closes its environment (releasing the instrument) and exits
+        (``$CIELO_SERVER_ORPHAN_TIMEOUT`` overrides it).
     :param open_timeout: seconds a worker may take to load its profile.
     :param max_body: the largest request body accepted, in bytes.
     :param open_environment: open the environment (start the worker) at start-up.
@@ -63,6 +66,7 @@ class Settings:
     api_keys: Mapping[str, str] = field(default_factory=dict)
     heartbeat: float = 0.2
     heartbeat_timeout: float = 1.0
+    orphan_timeout: float = 60.0
     open_timeout: float = 60.0
     max_body: int = 64 * 1024 * 1024
     open_environment: bool = False
@@ -82,6 +86,9 @@ class Settings:
         keys = dict(kwargs.pop("api_keys", {}) or {})
         if key:
             keys[key] = "single-user"
+        orphan = os.environ.get("CIELO_SERVER_ORPHAN_TIMEOUT")
+        if orphan and "orphan_timeout" not in kwargs:
+            kwargs["orphan_timeout"] = float(orphan)
         return cls(api_keys=keys, **kwargs)
 
     @property

@@ -71,6 +71,8 @@ class WorkerLink:
                     str(socket_path),
                     "--heartbeat",
                     str(settings.heartbeat),
+                    "--orphan-timeout",
+                    str(settings.orphan_timeout),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -41,11 +41,19 @@ class Worker:
     """
 
     def __init__(
-        self, profile: str, socket_path: str | os.PathLike[str], *, heartbeat: float = 0.2
+        self,
+        profile: str,
+        socket_path: str | os.PathLike[str],
+        *,
+        heartbeat: float = 0.2,
+        orphan_timeout: float = 60.0,
     ):
         self.profile = profile
         self.socket_path = Path(socket_path)
         self.heartbeat = heartbeat
+        #: idle this long without a manager, the worker closes its environment and exits
+        self.orphan_timeout = orphan_timeout
+        self._alone_since = time.monotonic()
         self.link: LineSocket | None = None
         self.commands: queue.Queue[dict[str, Any]] = queue.Queue()
         self.env_state = "initializing"
@@ -124,8 +132,19 @@ class Worker:
         return False
 
     def _beat(self) -> None:
+        closing = False
         while not self._stop.wait(self.heartbeat):
-            self.send({"type": "heartbeat", "time": time.time(), **self.state()})
+            link = self.link
+            if link is not None and not link.closed:
+                self._alone_since = time.monotonic()
+                link.send({"type": "heartbeat", "time": time.time(), **self.state()})
+            elif (
+                not closing
+                and self.running is None
+                and time.monotonic() - self._alone_since > self.orphan_timeout
+            ):  # no manager came back: do not hold the instrument forever
+                closing = True
+                self.commands.put({"cmd": "close"})
 
     # -- the environment ---------------------------------------------------------------
 
@@ -238,6 +257,7 @@ class Worker:
         except Exception:
             pass
         item, self.running, self.paused = self.running, None, False
+        self._alone_since = time.monotonic()  # an orphan waits for a manager to collect it
         self.env_state = "idle"
         self.last_done = {
             "type": "item_done",
@@ -338,8 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", required=True)
     parser.add_argument("--socket", required=True)
     parser.add_argument("--heartbeat", type=float, default=0.2)
+    parser.add_argument("--orphan-timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
-    return Worker(args.profile, args.socket, heartbeat=args.heartbeat).serve()
+    worker = Worker(
+        args.profile, args.socket, heartbeat=args.heartbeat, orphan_timeout=args.orphan_timeout
+    )
+    return worker.serve()
 
 
 if __name__ == "__main__":

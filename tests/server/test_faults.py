@@ -185,3 +185,23 @@ def test_opening_is_refused_while_another_runner_holds_the_instrument(served: An
         reply = served.request("/api/queue/start").json()
         assert reply["success"] is False and "in use by" in reply["msg"]
     served.open_environment()  # free again
+
+
+def test_a_worker_without_a_manager_releases_the_instrument(served: Any) -> None:
+    from cielo.core import InstrumentBusy, InstrumentLock
+
+    served.stop()
+    served.env["CIELO_SERVER_ORPHAN_TIMEOUT"] = "1"
+    served.start()
+    served.open_environment()
+    served.kill()  # no manager comes back
+    lock = InstrumentLock("sim", holder="a test", directory=served.env["CIELO_LOCK_DIR"])
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            lock.acquire()
+            break
+        except InstrumentBusy:
+            assert time.monotonic() < deadline, "the orphaned worker kept the instrument"
+            time.sleep(0.2)
+    lock.release()

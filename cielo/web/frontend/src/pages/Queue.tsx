@@ -4,6 +4,7 @@
 import { Suspense, lazy, useEffect, useState } from "react";
 import { errorText } from "../api";
 import { Action } from "../components/Action";
+import { LivePlot } from "../components/LivePlot";
 import { QueueList } from "../components/QueueList";
 import { describeItem } from "../components/describe";
 import { useServer } from "../server";
@@ -150,6 +151,7 @@ export function QueuePage() {
         <h2 id="queue-title">Queue</h2>
         {queue ? <QueueList items={queue.items} onEdit={setEditing} /> : <p className="muted">Loading…</p>}
       </section>
+      <LivePlot />
       <section className="card">
         {plans ? (
           <Suspense fallback={<p className="muted">Loading the plan form…</p>}>

@@ -72,13 +72,14 @@ def agent_scan(
             f"agent_scan: max_points={max_points} and batch={batch} must be at least 1"
         )
     names = [getattr(m, "name", str(m)) for m in motors]
+    detector_names = [getattr(d, "name", str(d)) for d in detectors]
     base: dict[str, Any] = {
         "plan_name": "agent_scan",
-        "detectors": [getattr(d, "name", str(d)) for d in detectors],
+        "detectors": detector_names,
         "motors": names,
-        "plan_args": {
-            "detectors": [repr(d) for d in detectors],
-            "motors": [repr(m) for m in motors],
+        "plan_args": {  # devices by name, the agent described by its repr
+            "detectors": detector_names,
+            "motors": names,
             "agent": repr(agent),
             "target_fields": fields,
             "max_points": max_points,

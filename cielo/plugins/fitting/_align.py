@@ -113,8 +113,8 @@ def align_on_peak(
         "num_points": num,
         "num_intervals": num - 1,
         "plan_args": {
-            "detector": repr(detector.name),
-            "motor": repr(motor_name),
+            "detector": detector.name,
+            "motor": motor_name,
             "start": start,
             "stop": stop,
             "num": num,

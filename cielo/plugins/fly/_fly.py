@@ -52,7 +52,7 @@ def fly(
     names = [getattr(f, "name", str(f)) for f in flyers_]
     base: dict[str, Any] = {
         "plan_name": "fly",
-        "plan_args": {"flyers": [repr(f) for f in flyers_]},
+        "plan_args": {"flyers": names},
         "detectors": names,
         "hints": {},
     }

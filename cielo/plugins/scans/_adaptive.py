@@ -9,7 +9,14 @@ from cielo.core import PlanParameterError
 from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, one_1d_step, validated
 
-from ._common import check_detectors, field_value, merge_md, one_motor_md, staged_run
+from ._common import (
+    check_detectors,
+    field_value,
+    jsonable,
+    merge_md,
+    one_motor_md,
+    staged_run,
+)
 
 __all__ = ["adaptive_scan", "rel_adaptive_scan"]
 
@@ -103,7 +110,7 @@ def _adaptive(
         raise PlanParameterError(f"{name}: target_delta={target_delta!r} must be positive")
     plan_args = {
         "target_field": target_field,
-        "motor": repr(motor),
+        "motor": jsonable(motor),
         "start": start,
         "stop": stop,
         "min_step": min_step,

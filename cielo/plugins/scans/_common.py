@@ -25,7 +25,6 @@ __all__ = [
     "PerStep",
     "PATTERN_MODULE",
     "names",
-    "reprs",
     "jsonable",
     "dimensions",
     "joint_dimensions",
@@ -51,13 +50,17 @@ def names(devices: Iterable[Any]) -> list[str]:
     return [getattr(d, "name", str(d)) for d in devices]
 
 
-def reprs(devices: Iterable[Any]) -> list[str]:
-    """Device reprs, for ``plan_args`` (as Bluesky records them)."""
-    return [repr(d) for d in devices]
+#: Methods that mark an object as a device (recorded in ``plan_args`` by its name).
+_DEVICE_METHODS = ("read", "set", "describe", "kickoff", "trigger")
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` with numpy numbers/arrays, tuples and devices made JSON-friendly."""
+    """``value`` as it is recorded in ``plan_args``: JSON values, devices by name.
+
+    Numpy numbers and arrays become numbers and lists, tuples lists, devices their
+    ``name``, a trajectory ``{motor name: [positions]}`` (the form plan text takes),
+    functions (a ``per_step``) ``"module.qualname"``; anything else its ``repr``.
+    """
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -68,6 +71,15 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    name = getattr(value, "name", None)
+    if isinstance(name, str) and any(hasattr(value, m) for m in _DEVICE_METHODS):
+        return name
+    by_key = getattr(value, "by_key", None)
+    if callable(by_key):  # a Trajectory
+        return {str(jsonable(k)): jsonable(v) for k, v in by_key().items()}
+    qualname = getattr(value, "__qualname__", None)
+    if callable(value) and isinstance(qualname, str):
+        return f"{getattr(value, '__module__', None) or '?'}.{qualname}"
     return repr(value)
 
 
@@ -99,11 +111,11 @@ def plan_md(
 ) -> dict[str, Any]:
     """The run-start metadata every standard plan records.
 
-    ``plan_args`` (recorded after the detectors' reprs), ``plan_name``, the trajectory
+    ``plan_args`` (made :func:`jsonable`, after the detectors' names), ``plan_name``, the trajectory
     ``pattern`` with its module and ``pattern_args`` when there is one, and ``hints``.
     """
     md: dict[str, Any] = {
-        "plan_args": {"detectors": reprs(detectors), **plan_args},
+        "plan_args": {"detectors": names(detectors), **jsonable(plan_args)},
         "plan_name": name,
     }
     if pattern is not None:

@@ -100,7 +100,7 @@ def _grid_scan(
     traj = Trajectory.grid(axes, snakes)
     md_args: list[Any] = []
     for i, ((m, start, stop, num, _), snake) in enumerate(zip(chunks, snakes, strict=True)):
-        md_args.extend([repr(m), jsonable(start), jsonable(stop), num])
+        md_args.extend([jsonable(m), jsonable(start), jsonable(stop), num])
         if i > 0:
             md_args.append(snake)
     base = {
@@ -110,7 +110,7 @@ def _grid_scan(
         **plan_md(
             name,
             detectors,
-            {"args": md_args, "per_step": repr(per_step)},
+            {"args": md_args, "per_step": jsonable(per_step)},
             hints=_grid_hints(motors),
             pattern="outer_product",
             pattern_args={"args": md_args},
@@ -188,7 +188,7 @@ def _list_grid(
     lists = [list(p) for p in args[1::2]]
     snakes = _snakes(motors, snake_axes, [False] * len(motors), name)
     traj = outer_list_product(args, [m for m, s in zip(motors, snakes, strict=True) if s])
-    md_args = [x for m, p in zip(motors, lists, strict=True) for x in (repr(m), jsonable(p))]
+    md_args = [x for m, p in zip(motors, lists, strict=True) for x in (jsonable(m), jsonable(p))]
     recorded_snakes = snake_axes if isinstance(snake_axes, bool) else names(snake_axes)
     base = {
         "shape": [len(p) for p in lists],
@@ -198,7 +198,11 @@ def _list_grid(
         **plan_md(
             name,
             detectors,
-            {"args": md_args, "snake_axes": jsonable(recorded_snakes), "per_step": repr(per_step)},
+            {
+                "args": md_args,
+                "snake_axes": jsonable(recorded_snakes),
+                "per_step": jsonable(per_step),
+            },
             hints=_grid_hints(motors),
             pattern="outer_list_product",
             pattern_args={"args": md_args, "snake_axes": snakes},

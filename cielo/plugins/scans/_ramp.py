@@ -17,7 +17,7 @@ from cielo.plans import (
     validated,
 )
 
-from ._common import merge_md
+from ._common import jsonable, merge_md
 
 __all__ = ["ramp_plan", "RampFail"]
 
@@ -64,7 +64,11 @@ def ramp_plan(
     >>> from cielo.plans import abs_set, trigger_and_read
     >>> RE(ramp_plan(abs_set(temp, 300), temp, lambda: trigger_and_read([det])))  # doctest: +SKIP
     """
-    base = {"plan_name": "ramp_plan", "plan_args": {"monitor_sig": repr(monitor_sig)}, "hints": {}}
+    base = {
+        "plan_name": "ramp_plan",
+        "plan_args": {"monitor_sig": jsonable(monitor_sig)},
+        "hints": {},
+    }
 
     def polling() -> MsgGenerator:
         deadline = None if timeout is None else time.monotonic() + timeout

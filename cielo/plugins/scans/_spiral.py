@@ -39,11 +39,15 @@ def _run_pattern(
     traj = func(x_motor, y_motor, **pattern_args)
     if not len(traj):
         raise PlanParameterError(f"{name}: these ranges and steps give no points ({pattern_args})")
-    recorded = {"x_motor": repr(x_motor), "y_motor": repr(y_motor), **jsonable(pattern_args)}
+    recorded = {
+        "x_motor": jsonable(x_motor),
+        "y_motor": jsonable(y_motor),
+        **jsonable(pattern_args),
+    }
     base = plan_md(
         name,
         detectors,
-        {**recorded, "per_step": repr(per_step)},
+        {**recorded, "per_step": jsonable(per_step)},
         hints={
             "gridding": "rectilinear_nonsequential",
             "dimensions": dimensions([x_motor, y_motor]),

@@ -67,7 +67,7 @@ def scan_nd(
     """
     detectors = check_detectors(detectors, "scan_nd")
     traj = Trajectory.__cielo_convert__(cycler, {})
-    plan_args = {"cycler": repr(traj), "per_step": repr(per_step)}
+    plan_args = {"cycler": jsonable(traj), "per_step": jsonable(per_step)}
     base = plan_md("scan_nd", detectors, plan_args, hints={})
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md)))
 
@@ -134,11 +134,11 @@ def _scan(
         raise PlanParameterError(f"{name}: num={num!r} must be at least 1")
     triples = _triples(args, name)
     motors = [m for m, _, _ in triples]
-    md_args = [x for m, a, b in triples for x in (repr(m), jsonable(a), jsonable(b))]
+    md_args = [x for m, a, b in triples for x in (jsonable(m), jsonable(a), jsonable(b))]
     base = plan_md(
         name,
         detectors,
-        {"num": num, "args": md_args, "per_step": repr(per_step)},
+        {"num": num, "args": md_args, "per_step": jsonable(per_step)},
         hints={"dimensions": joint_dimensions(motors)},
         pattern="inner_product",
         pattern_args={"num": num, "args": md_args},
@@ -239,11 +239,11 @@ def _list_scan(
     detectors = check_detectors(detectors, name)
     pairs = _list_args(args, name)
     motors = [m for m, _ in pairs]
-    md_args = [x for m, p in pairs for x in (repr(m), jsonable(p))]
+    md_args = [x for m, p in pairs for x in (jsonable(m), jsonable(p))]
     base = plan_md(
         name,
         detectors,
-        {"args": md_args, "per_step": repr(per_step)},
+        {"args": md_args, "per_step": jsonable(per_step)},
         hints={"dimensions": joint_dimensions(motors)},
         pattern="inner_list_product",
         pattern_args={"args": md_args},
@@ -320,11 +320,11 @@ def _log_scan(
     if num < 1:
         raise PlanParameterError(f"{name}: num={num!r} must be at least 1")
     plan_args = {
-        "motor": repr(motor),
+        "motor": jsonable(motor),
         "start": start,
         "stop": stop,
         "num": num,
-        "per_step": repr(per_step),
+        "per_step": jsonable(per_step),
     }
     base = plan_md(name, detectors, plan_args, hints={"dimensions": dimensions([motor])})
     # the positions are numpy.logspace(start, stop, num), recorded as Bluesky records them

@@ -21,6 +21,7 @@ from ._common import (
     check_detectors,
     dimensions,
     field_value,
+    jsonable,
     merge_md,
     names,
     one_motor_md,
@@ -92,7 +93,7 @@ def tune_centroid(
     field = _motor_field(motor)
     plan_args = {
         "signal": signal,
-        "motor": repr(motor),
+        "motor": jsonable(motor),
         "start": start,
         "stop": stop,
         "num": num,
@@ -171,9 +172,9 @@ def tweak(
         "detectors": names([detector]),
         "motors": names([motor]),
         "plan_args": {
-            "detector": repr(detector),
+            "detector": jsonable(detector),
             "target_field": target_field,
-            "motor": repr(motor),
+            "motor": jsonable(motor),
             "step": step,
         },
         "plan_name": "tweak",

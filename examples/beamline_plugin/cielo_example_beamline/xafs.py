@@ -194,8 +194,8 @@ def xafs_scan(
     base_md: dict[str, Any] = {
         "plan_name": "xafs_scan",
         "plan_args": {
-            "detectors": [repr(d) for d in detectors],
-            "energy": repr(energy),
+            "detectors": [getattr(d, "name", str(d)) for d in detectors],
+            "energy": motor_name,
             "e0": e0,
             "bounds": list(bounds),
             "steps": list(steps),

@@ -264,3 +264,20 @@ def test_strings_where_devices_go_fail_at_the_call_in_one_line(env, RE, docs):
     with pytest.raises(PlanParameterError, match="'num' got 'five', expected an integer"):
         env.plans["count"]([det], num="five")
     assert docs.of("start") == [] and RE.md.get("scan_id", 0) == 0  # no run, no scan id
+
+
+def test_plan_args_hold_device_names_and_json_values(env, RE, docs):
+    """plan_args record devices by name and None as null, not reprs ("<SimMotor 'motor'>")."""
+    import json
+
+    det, det2, motor, m1, m2 = dev(env, "det", "det2", "motor", "motor1", "motor2")
+    RE(env.plans["scan"]([det], motor, -1, 1, 3))
+    RE(env.plans["scan_nd"]([det], Trajectory.axis(motor, [1, 2])))
+    RE(env.plans["grid_scan"]([det2], m1, -1, 1, 2, m2, -1, 1, 2))
+    RE(env.plans["tune_centroid"]([det], "det", motor, -1, 1, 0.1, 3))
+    args = [start["plan_args"] for start in docs.of("start")]
+    assert args[0] == {"detectors": ["det"], "num": 3, "args": ["motor", -1, 1], "per_step": None}
+    assert args[1] == {"detectors": ["det"], "cycler": {"motor": [1, 2]}, "per_step": None}
+    assert args[2]["args"] == ["motor1", -1, 1, 2, "motor2", -1, 1, 2, False]
+    assert args[3]["motor"] == "motor" and args[3]["signal"] == "det"
+    assert all(json.loads(json.dumps(a)) == a for a in args)  # plain JSON, nothing lost

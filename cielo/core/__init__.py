@@ -72,6 +72,8 @@ from ._profile import Profile, find_profile, list_profiles, profile_search_path,
 from ._registry import Registry
 
 # -- signatures and plan schemas (issue 5) ----------------------------------
+# isort: split
+from ._range import Range
 from ._signature import bind_parameters, signature_schema
 
 __all__ = [
@@ -139,6 +141,7 @@ __all__ = [
     "StatusTimeoutError",
     "UnknownDocumentName",
     "WaitTimeoutError",
+    "Range",
     "bind_parameters",
     "callback_name",
     "default_lock_dir",

@@ -185,7 +185,9 @@ class Flyable(HasName, Protocol):
 
 @runtime_checkable
 class Collectable(HasName, Protocol):
-    def describe_collect(self) -> SyncOrAsync[dict[str, DataKey] | dict[str, dict[str, DataKey]]]: ...
+    def describe_collect(
+        self,
+    ) -> SyncOrAsync[dict[str, DataKey] | dict[str, dict[str, DataKey]]]: ...
 
 
 @runtime_checkable

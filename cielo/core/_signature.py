@@ -25,6 +25,7 @@ from typing import Any
 
 from ._errors import PlanParameterError, PluginError
 from ._protocols import Movable
+from ._range import in_range, range_metadata, range_schema, range_text
 
 __all__ = ["signature_schema", "bind_parameters", "is_device_annotation"]
 
@@ -51,6 +52,10 @@ _SEQUENCE_ORIGINS = (
 _MAPPING_ORIGINS = (dict, cabc.Mapping, cabc.MutableMapping)
 #: Generators and iterators (a plan given to a plan, e.g. ``ramp_plan``'s ``go_plan``).
 _ITERATOR_ORIGINS = (cabc.Generator, cabc.Iterator)
+
+
+class ParameterRangeError(PlanParameterError):
+    """A number of the right type outside the range its annotation declares."""
 
 
 class _Undescribable(Exception):
@@ -151,7 +156,10 @@ def is_device_annotation(annotation: Any) -> bool:
 
 
 def _describe(tp: Any, devices: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    tp = _strip_annotated(tp)
+    if typing.get_origin(tp) is typing.Annotated:
+        inner = _describe(typing.get_args(tp)[0], devices)
+        bounds = range_metadata(tp.__metadata__)
+        return _with_bounds(inner, bounds) if bounds else inner
     if tp is inspect.Parameter.empty or tp is Any or tp is object:
         return {}
     if isinstance(tp, typing.TypeVar):
@@ -213,6 +221,14 @@ def _describe(tp: Any, devices: Mapping[str, Any] | None = None) -> dict[str, An
     if isinstance(tp, str | typing.ForwardRef):
         raise _Undescribable(f"the annotation {tp!r} could not be resolved")
     raise _Undescribable(f"{_type_name(tp)} has no JSON description")
+
+
+def _with_bounds(schema: dict[str, Any], bounds: dict[str, float]) -> dict[str, Any]:
+    if schema.get("type") in ("number", "integer"):
+        return {**schema, **range_schema(bounds)}
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [_with_bounds(m, bounds) for m in schema["anyOf"]]}
+    return schema
 
 
 def _flatten_any_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -354,7 +370,14 @@ class _Converter:
         return PlanParameterError(msg + (f"; {fix}" if fix else ""))
 
     def convert(self, value: Any, tp: Any, path: str, *, none_ok: bool = False) -> Any:
-        tp = _strip_annotated(tp)
+        if typing.get_origin(tp) is typing.Annotated:
+            result = self.convert(value, typing.get_args(tp)[0], path, none_ok=none_ok)
+            bounds = range_metadata(tp.__metadata__)
+            if bounds and not in_range(result, bounds):
+                raise ParameterRangeError(
+                    str(self.fail(path, value, f"a number {range_text(bounds)}"))
+                )
+            return result
         if value is None and none_ok:
             return None
         if tp is inspect.Parameter.empty or tp is Any or tp is object:
@@ -471,6 +494,9 @@ class _Converter:
             for alt, err in zip(ordered, errors, strict=True):
                 if is_device_annotation(alt):
                     raise err
+        for err in errors:  # the value had the alternative's shape; a part of it was wrong
+            if f"parameter '{path}[" in str(err) or isinstance(err, ParameterRangeError):
+                raise err
         expected = " or ".join(self.expected(a) for a in args)
         raise self.fail(path, value, expected)
 
@@ -616,7 +642,10 @@ def _satisfies(device: Any, tp: type) -> bool:
 
 
 def _expected(tp: Any) -> str:
-    tp = _strip_annotated(tp)
+    if typing.get_origin(tp) is typing.Annotated:
+        bounds = range_metadata(tp.__metadata__)
+        inner = _expected(typing.get_args(tp)[0])
+        return f"{inner} {range_text(bounds)}" if bounds else inner
     if tp is Any:
         return "anything"
     if tp is type(None) or tp is None:

@@ -7,8 +7,9 @@ annotated with a device protocol receive devices (the profile names them).
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Annotated, Literal
 
+from cielo.core import Range
 from cielo.core.protocols import Readable
 from cielo.devices import Positioner
 from cielo.devices.sim import (
@@ -33,17 +34,22 @@ __all__ = [
     "temperature",
 ]
 
+#: Numbers that must be above zero (speeds, widths, periods) or not below it (delays, times).
+Positive = Annotated[float, Range(gt=0)]
+NonNegative = Annotated[float, Range(ge=0)]
+Count = Annotated[int, Range(ge=1)]
+
 
 def motor(
     name: str,
     initial: float = 0.0,
-    velocity: float | None = None,
-    acceleration: float | None = None,
+    velocity: Positive | None = None,
+    acceleration: Positive | None = None,
     units: str = "mm",
-    precision: int = 3,
+    precision: Annotated[int, Range(ge=0, le=15)] = 3,
     limits: tuple[float, float] | None = None,
-    timeout: float | None = None,
-    settle_time: float = 0.0,
+    timeout: Positive | None = None,
+    settle_time: NonNegative = 0.0,
 ) -> SimMotor:
     """A simulated motor: instant unless given a ``velocity`` (units/s) and
     ``acceleration`` (units/s²); ``limits`` are soft limits ``[low, high]``."""
@@ -65,13 +71,13 @@ def peak_detector(
     name: str,
     motors: list[Readable],
     center: float | list[float] = 0.0,
-    sigma: float | list[float] = 1.0,
+    sigma: Positive | list[Positive] = 1.0,
     amplitude: float = 1.0,
     background: float = 0.0,
     noise: Literal["none", "gaussian", "poisson", "uniform"] = "none",
-    noise_level: float = 1.0,
+    noise_level: NonNegative = 1.0,
     seed: int | None = None,
-    count_time: float = 0.0,
+    count_time: NonNegative = 0.0,
 ) -> SimPeakDetector:
     """A point detector reading a Gaussian peak over the positions of ``motors``."""
 
@@ -92,12 +98,12 @@ def peak_detector(
 def area_detector(
     name: str,
     directory: str | None = None,
-    width: int = 64,
-    height: int = 48,
-    exposure: float = 0.0,
+    width: Annotated[int, Range(ge=1, le=65536)] = 64,
+    height: Annotated[int, Range(ge=1, le=65536)] = 48,
+    exposure: NonNegative = 0.0,
     motors: list[Readable] | None = None,
     center: float = 0.0,
-    sigma: float = 1.0,
+    sigma: Positive = 1.0,
     amplitude: float = 1000.0,
     seed: int | None = None,
 ) -> SimAreaDetector:
@@ -125,14 +131,14 @@ def area_detector(
 
 
 def shutter(
-    name: str, delay: float = 0.05, initial: Literal["open", "closed"] = "closed"
+    name: str, delay: NonNegative = 0.05, initial: Literal["open", "closed"] = "closed"
 ) -> SimShutter:
     """A shutter that opens or closes ``delay`` seconds after being asked."""
 
     return SimShutter(name=name, delay=delay, initial=initial)
 
 
-def beam_current(name: str, nominal: float = 500.0, units: str = "mA") -> SimBeamCurrent:
+def beam_current(name: str, nominal: NonNegative = 500.0, units: str = "mA") -> SimBeamCurrent:
     """A beam current signal, changed from outside (``drop()``/``restore()``/``program()``)."""
 
     return SimBeamCurrent(name=name, nominal=nominal, units=units)
@@ -140,14 +146,14 @@ def beam_current(name: str, nominal: float = 500.0, units: str = "mA") -> SimBea
 
 def flyer(
     name: str,
-    num: int = 10,
-    period: float = 0.01,
+    num: Count = 10,
+    period: Positive = 0.01,
     start: float = -1.0,
     stop: float = 1.0,
     center: float = 0.0,
-    sigma: float = 0.3,
+    sigma: Positive = 0.3,
     amplitude: float = 1.0,
-    noise_level: float = 0.0,
+    noise_level: NonNegative = 0.0,
     seed: int | None = None,
 ) -> SimFlyer:
     """A flyer sweeping ``num`` points from ``start`` to ``stop``, one every ``period`` s."""
@@ -181,11 +187,11 @@ def slit(
 def temperature(
     name: str,
     initial: float = 295.0,
-    tau: float = 0.0,
-    tolerance: float = 0.1,
+    tau: NonNegative = 0.0,
+    tolerance: Positive = 0.1,
     units: str = "K",
     limits: tuple[float, float] | None = (0.0, 1000.0),
-    timeout: float | None = None,
+    timeout: Positive | None = None,
 ) -> SimTemperature:
     """A temperature controller approaching its setpoint with time constant ``tau`` (s),
     done within ``tolerance``."""

@@ -138,6 +138,35 @@ def test_profile_with_bad_parameter_is_refused(tmp_path):
         cielo.load_profile(path)
 
 
+@pytest.mark.parametrize(
+    ("table", "key", "value", "allowed"),
+    [
+        ('type = "sim.shutter"', "delay", "-1", ">= 0"),
+        ('type = "sim.beam_current"', "nominal", "-5", ">= 0"),
+        ('type = "sim.motor"', "velocity", "0", "> 0"),
+        ('type = "sim.flyer"', "num", "0", ">= 1"),
+        ('type = "sim.area_detector"\nwidth = 64', "height", "100000", ">= 1 and <= 65536"),
+        ('type = "sim.peak_detector"\nmotors = []', "sigma", "[1.0, -2.0]", "> 0"),
+        ('type = "sim.peak_detector"\nmotors = []', "count_time", "nan", ">= 0"),
+    ],
+)
+def test_profile_values_out_of_range_are_refused_naming_file_table_key_range(
+    tmp_path, table, key, value, allowed
+):
+    path = tmp_path / "ranges.toml"
+    path.write_text(f"[devices.thing]\n{table}\n{key} = {value}\n")
+    with pytest.raises(ProfileError) as refused:
+        cielo.load_profile(path)
+    message = str(refused.value)
+    assert message.startswith("ranges.toml: [devices.thing]")
+    assert f"'{key}" in message and f"expected a number {allowed}" in message
+
+
+def test_declared_ranges_appear_in_the_schema():
+    schema = signature_schema(sim_plugin.cielo_device_types()["sim.shutter"])
+    assert schema["properties"]["delay"]["minimum"] == 0
+
+
 def test_every_sim_device_describes_what_it_reads(validate, tmp_path):
     """read()/describe() keys agree (file-held keys are external) and data keys validate."""
     from event_model import compose_run

@@ -16,21 +16,22 @@ class QueueServer:
     """``cielo serve --profile P --open`` in a subprocess on a free loopback port, with its
     queue store, catalog, state and locks in ``base``; stopped by PID on exit.
 
-    ``url``, ``key`` (the single-user API key it was started with), ``call(path, body)``
+    ``url``, ``key`` (the single-user API key it was started with; ``api_key=False``: none,
+    anonymous clients are let in), ``call(path, body)``
     and ``wait(condition)`` on its status.
     """
 
-    def __init__(self, base: Path, profile: str = "sim") -> None:
+    def __init__(self, base: Path, profile: str = "sim", *, api_key: bool = True) -> None:
         import secrets
 
         self.base = base
         self.profile = profile
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.key = secrets.token_urlsafe(16)
+        self.key = secrets.token_urlsafe(16) if api_key else ""
         self.env = {
             **os.environ,
-            "CIELO_SERVER_API_KEY": self.key,
+            "CIELO_SERVER_API_KEY": self.key,  # empty: anonymous clients on loopback
             "CIELO_CATALOG": f"sqlite:///{base / 'catalog.sqlite'}",
             "CIELO_STATE_DIR": str(base / "state"),
             "CIELO_LOCK_DIR": str(base / "locks"),
@@ -63,7 +64,7 @@ class QueueServer:
         """POST (or GET without a body) to the API with the key; the JSON answer."""
         import httpx
 
-        headers = {"Authorization": f"ApiKey {self.key}"}
+        headers = {"Authorization": f"ApiKey {self.key}"} if self.key else {}
         if body is None and path.endswith(("/get", "/status", "/allowed")):
             response = httpx.get(self.url + path, headers=headers, timeout=30)
         else:

@@ -57,6 +57,19 @@ def test_login_keeps_the_key_for_the_session(page: Any, served: QueueServer, scr
     assert [p for p in page.watch.problems if "401" not in p] == []
 
 
+def test_a_server_without_keys_takes_an_empty_key(page: Any, tmp_path: Path) -> None:
+    """As in the README's quick start: `cielo serve` on loopback without a key."""
+    sent: list[str | None] = []
+    page.on("request", lambda r: "/api/" in r.url and sent.append(r.headers.get("authorization")))
+    with QueueServer(tmp_path, api_key=False) as anonymous:
+        page.goto(anonymous.url + "/")
+        page.get_by_label("API key").wait_for()
+        page.keyboard.press("Enter")
+        page.get_by_test_id("manager-state").filter(has_text="idle").wait_for()
+    assert sent and set(sent) == {None}
+    assert page.watch.problems == []
+
+
 def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
     form = page.locator("section.plan-form")

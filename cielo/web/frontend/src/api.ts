@@ -47,7 +47,8 @@ export class Api {
   ) {}
 
   async request<T>(method: "GET" | "POST", path: string, body?: Body): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `ApiKey ${this.key}` };
+    // An empty key: a server that lets anonymous clients in (loopback, no key configured).
+    const headers: Record<string, string> = this.key ? { Authorization: `ApiKey ${this.key}` } : {};
     const init: RequestInit = { method, headers };
     if (method === "POST") {
       headers["Content-Type"] = "application/json";
@@ -79,7 +80,7 @@ export class Api {
     const origin = this.base || window.location.origin;
     const url = new URL(`${origin}/api${path}`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("api_key", this.key);
+    if (this.key) url.searchParams.set("api_key", this.key);
     return url.toString();
   }
 

@@ -73,7 +73,7 @@ function App() {
   const [key, setKey] = useState<string | null>(() => sessionStorage.getItem(KEY_STORAGE));
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [path, go] = usePath();
-  const api = useMemo(() => (key ? new Api(key) : null), [key]);
+  const api = useMemo(() => (key !== null ? new Api(key) : null), [key]);
 
   const login = (next: string) => {
     sessionStorage.setItem(KEY_STORAGE, next);
@@ -91,7 +91,7 @@ function App() {
 
   const page = PAGES[path];
   useEffect(() => {
-    document.title = `${key ? (page?.title ?? "Not found") : "Log in"} · cielo`;
+    document.title = `${key !== null ? (page?.title ?? "Not found") : "Log in"} · cielo`;
   }, [key, page]);
 
   if (!api) return <LoginPage onLogin={login} notice={notice} />;

@@ -1,5 +1,6 @@
 // Log in with an API key: typed into a password field, Enter submits. The key is checked
-// against /api/status before it is kept (in sessionStorage: gone when the tab closes).
+// against /api/status before it is kept (in sessionStorage: gone when the tab closes). An
+// empty key sends no Authorization header, for a server that lets anonymous clients in.
 
 import { useState } from "react";
 import type { FormEvent } from "react";
@@ -39,11 +40,15 @@ export function LoginPage(props: { onLogin: (key: string) => void; notice?: stri
           type="password"
           autoComplete="current-password"
           autoFocus
-          required
+          aria-describedby="api-key-help"
           value={key}
           onChange={(e) => setKey(e.target.value)}
         />
-        <button type="submit" disabled={busy || key.trim() === ""}>
+        <p id="api-key-help" className="muted small">
+          Leave it empty for a server that needs no key (on loopback, without
+          CIELO_SERVER_API_KEY).
+        </p>
+        <button type="submit" disabled={busy}>
           Log in
         </button>
         {error && (

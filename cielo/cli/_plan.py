@@ -137,5 +137,10 @@ def _check(args: argparse.Namespace) -> int:
     summary = check_plan(
         prepare_plan_text(env, args.plan, check=False), connect=False
     )  # LimitError -> exit 1
-    print(f"ok: all {len(summary.moves)} moves are within the limits")
+    if summary.truncated:
+        print(
+            f"partly checked: {len(summary.moves)} moves are within the limits, but {summary.partial}"
+        )
+    else:
+        print(f"ok: all {len(summary.moves)} moves are within the limits")
     return 0

@@ -148,6 +148,8 @@ def _run(args: argparse.Namespace) -> int:
     try:  # everything until the plan starts: a refusal leaves nothing behind
         env = environment_from_args(args)
         plan = prepare_plan_text(env, args.plan)
+        if plan.summary is not None and plan.summary.truncated:
+            print(f"cielo: warning: {plan.summary.partial}", file=sys.stderr)
         check_publish(env, args.publish)
         text = args.plan if len(args.plan) <= 80 else args.plan[:77] + "..."
         lock = InstrumentLock(env.profile.instrument, holder=f"cielo run {text!r}")

@@ -13,7 +13,7 @@ A profile has these tables (all optional)::
                          ``catalog = false`` at the top stores nowhere)
     [supplemental]       baseline = [...], monitors = [...], flyers = [...] (device names)
     [publish]            uri = "redis://HOST:PORT/STREAM" or "zmq://HOST:PORT", bus options
-    [engine]             device_timeout = 600 (or false), stop_timeout = 10,
+    [engine]             device_timeout = 600 (or false), stop_timeout = 10, max_points = N,
                          [engine.device_timeouts] NAME = seconds (or false)
 
 Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
@@ -126,6 +126,9 @@ class Profile:
     #: the instrument this profile drives, the name of its :class:`~cielo.core.InstrumentLock`
     #: (``[profile] instrument``, else the profile's name)
     instrument: str = ""
+    #: ``[engine] max_points``: the most points a trajectory of this profile's plans may
+    #: have (``CIELO_MAX_POINTS`` wins; ``None``: the default limit)
+    max_points: int | None = None
 
     def __post_init__(self) -> None:
         if not self.instrument:
@@ -209,6 +212,7 @@ class Profile:
             ),
             raw=MappingProxyType(dict(data)),
             engine=MappingProxyType(_engine_options(source, section["engine"])),
+            max_points=_max_points(source, section["engine"].get("max_points")),
             instrument=_string(source, "[profile]", "instrument", prof.get("instrument", name)),
         )
 
@@ -223,10 +227,27 @@ def _seconds(source: str, where: str, key: str, value: Any, *, forever: bool) ->
     return float(value)
 
 
+def _max_points(source: str, value: Any) -> int | None:
+    """``[engine] max_points``: a whole number of points >= 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProfileError(
+            f"{source}: [engine] max_points must be a whole number of points >= 1, got {value!r}"
+        )
+    return value
+
+
 def _engine_options(source: str, table: Mapping[str, Any]) -> dict[str, Any]:
     """``[engine]``: RunEngine options (``device_timeout``, ``stop_timeout``,
-    ``[engine.device_timeouts]`` by device name), as RunEngine attribute -> value."""
-    _known_keys(source, "[engine]", table, ("device_timeout", "stop_timeout", "device_timeouts"))
+    ``[engine.device_timeouts]`` by device name), as RunEngine attribute -> value
+    (``max_points`` is the profile's, not the engine's: see :func:`_max_points`)."""
+    _known_keys(
+        source,
+        "[engine]",
+        table,
+        ("device_timeout", "stop_timeout", "device_timeouts", "max_points"),
+    )
     options: dict[str, Any] = {}
     if "device_timeout" in table:
         options["device_timeout"] = _seconds(

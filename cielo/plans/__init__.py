@@ -107,7 +107,7 @@ from ._text import (
     validated,
 )
 from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
-from ._trajectory import Trajectory
+from ._trajectory import Trajectory, limit_points
 
 __all__ = [
     "FEEDBACK_GROUP",
@@ -131,6 +131,7 @@ __all__ = [
     "MsgGenerator",
     "SupplementalData",
     "Trajectory",
+    "limit_points",
     "abs_set",
     "baseline_wrapper",
     "broadcast_msg",

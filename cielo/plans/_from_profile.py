@@ -15,6 +15,7 @@ from typing import Any
 from cielo.core import Environment, Msg, PlanParameterError, RunEngine, bind_parameters
 
 from ._supplemental import SupplementalData
+from ._trajectory import limit_points
 
 __all__ = ["FEEDBACK_GROUP", "profile_plan", "subscribe_profile"]
 
@@ -46,6 +47,9 @@ def profile_plan(
     messages = plan(*bound.args, **bound.kwargs)
     if env.profile.supplemental:  # the profile's [supplemental] baseline, monitors, flyers
         messages = SupplementalData.from_names(env.devices, **env.profile.supplemental)(messages)
+    if env.profile.max_points is not None:
+        where = f"[engine] max_points in {env.profile.source}"
+        messages = limit_points(messages, env.profile.max_points, where)
     return messages
 
 

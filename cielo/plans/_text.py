@@ -21,7 +21,7 @@ import difflib
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 
 from cielo.core import CieloError, PlanParameterError, bind_parameters
@@ -40,6 +40,10 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+#: The dry run of :func:`check_plan` stops after this many messages (a plan may run
+#: forever); what it left unchecked is said (``PlanSummary.partial``), never silent.
+DRY_RUN_MESSAGES = 1_000_000
 
 #: Plan text longer than this is refused (a plan call is a line, not a document).
 MAX_TEXT = 100_000
@@ -220,6 +224,9 @@ class PreparedPlan:
     #: how the plan was given (the text, or a rendering of the call)
     text: str = ""
     resolve: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: the :class:`~cielo.plans.PlanSummary` of its dry run (``None`` if not checked);
+    #: ``summary.partial`` says what a dry run stopped early left unchecked
+    summary: Any = field(default=None, repr=False, compare=False)
 
     def __call__(self) -> Any:
         from ._from_profile import profile_plan
@@ -262,7 +269,7 @@ def prepare_plan(
     used = {n: d for n, d in env.devices.items() if id(d) in ids or n in names}
     prepared = PreparedPlan(env, name, tuple(args), dict(kwargs or {}), used, text or name, devices)
     if check:
-        check_plan(prepared, connect=connect)
+        prepared = replace(prepared, summary=check_plan(prepared, connect=connect))
     return prepared
 
 
@@ -315,7 +322,7 @@ def _dry_run(factory: Callable[[], Any], name: str) -> Any:
     from ._tools import check_limits
 
     try:
-        return check_limits(factory())
+        return check_limits(factory(), max_messages=DRY_RUN_MESSAGES)
     except CieloError:
         raise
     except (RecursionError, MemoryError) as exc:

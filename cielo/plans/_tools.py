@@ -62,6 +62,16 @@ class PlanSummary:
     truncated: bool = False
 
     @property
+    def partial(self) -> str:
+        """What was left unchecked when the dry run was stopped (``""`` when it ran whole)."""
+        if not self.truncated:
+            return ""
+        return (
+            f"the dry run stopped after {sum(self.commands.values()):,} messages (the plan is "
+            "longer, or may run forever): moves after them were not checked"
+        )
+
+    @property
     def num_points(self) -> int:
         """Events in the ``primary`` stream."""
         return self.events.get("primary", 0)
@@ -90,7 +100,7 @@ class PlanSummary:
         lines.append(f"reads: {reads}")
         lines.append(f"estimated duration: {_duration_text(self.duration)}")
         if self.truncated:
-            lines.append("stopped after max_messages: the plan may run forever")
+            lines.append(self.partial)
         return "\n".join(lines)
 
 
@@ -374,8 +384,9 @@ def check_limits(plan: Any, **kwargs: Any) -> PlanSummary:
         shown = problems[:20] + (
             [f"... and {len(problems) - 20} more"] if len(problems) > 20 else []
         )
+        partial = f"\n({summary.partial})" if summary.truncated else ""
         raise LimitError(
             f"{len(problems)} of {len(summary.moves)} moves are outside the limits; change "
-            "the plan's ranges or the limits:\n  " + "\n  ".join(shown)
+            "the plan's ranges or the limits:\n  " + "\n  ".join(shown) + partial
         )
     return summary

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from cielo.core import PlanParameterError
 
-__all__ = ["Trajectory"]
+__all__ = ["Trajectory", "limit_points"]
 
 
 #: The most points a grid may have unless ``CIELO_MAX_POINTS`` says otherwise.
 DEFAULT_MAX_POINTS = 10_000_000
 
 
+#: The limit a profile's ``[engine] max_points`` sets while its plans run, and where it
+#: was set (see :func:`limit_points`).
+_PROFILE_LIMIT: ContextVar[tuple[int, str] | None] = ContextVar("cielo_max_points", default=None)
+
+
 def check_size(points: int, detail: str) -> None:
-    """Refuse a trajectory of more than ``$CIELO_MAX_POINTS`` (default
-    :data:`DEFAULT_MAX_POINTS`) points before it is built, naming its size."""
+    """Refuse a trajectory of more than ``$CIELO_MAX_POINTS`` points (else the profile's
+    ``[engine] max_points``, else :data:`DEFAULT_MAX_POINTS`) before it is built, naming
+    its size and where the limit comes from."""
     text = os.environ.get("CIELO_MAX_POINTS", "")
     try:
         limit = int(text) if text else DEFAULT_MAX_POINTS
@@ -33,11 +40,30 @@ def check_size(points: int, detail: str) -> None:
         raise PlanParameterError(
             f"CIELO_MAX_POINTS must be a whole number of points, got {text!r}"
         ) from None
+    source = "CIELO_MAX_POINTS or a profile's [engine] max_points"
+    if text:
+        source = "CIELO_MAX_POINTS"
+    elif (profile := _PROFILE_LIMIT.get()) is not None:
+        limit, source = profile
     if points > limit:
         raise PlanParameterError(
             f"the trajectory would have {points:,} points ({detail}), more than the limit "
-            f"of {limit:,}; use fewer points or split the scan (or raise CIELO_MAX_POINTS)"
+            f"of {limit:,}; use fewer points or split the scan (or raise {source})"
         )
+
+
+def limit_points(plan: Iterable[Any], limit: int, source: str) -> Generator[Any, Any, Any]:
+    """``plan``, its trajectories limited to ``limit`` points while it runs (the profile's
+    ``[engine] max_points``; ``source`` says where the limit was set, for the refusal).
+    ``CIELO_MAX_POINTS`` still wins when it is set."""
+    token = _PROFILE_LIMIT.set((limit, source))
+    try:
+        return (yield from plan)  # type: ignore[misc]
+    finally:
+        try:
+            _PROFILE_LIMIT.reset(token)
+        except ValueError:  # closed from another context: nothing of ours is left there
+            pass
 
 
 class Trajectory:

@@ -72,3 +72,50 @@ def test_a_huge_grid_is_refused_quickly_by_plan_check_and_run(capsys, monkeypatc
     monkeypatch.setenv("CIELO_MAX_POINTS", "10")
     assert main(["plan", "check", "grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1, 4)"]) == 1
     assert "12 points (3 x 4), more than the limit of 10" in capsys.readouterr().err
+
+
+def test_max_points_from_the_profile(tmp_path, capsys, monkeypatch):
+    """[engine] max_points limits trajectories like CIELO_MAX_POINTS (which wins), named."""
+    profile = tmp_path / "small.toml"
+    profile.write_text(
+        "[engine]\nmax_points = 10\n"
+        '[devices.motor1]\ntype = "sim.motor"\n[devices.motor2]\ntype = "sim.motor"\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor1"]\n'
+    )
+    text = "grid_scan([det], motor1, -1, 1, 3, motor2, -1, 1, 4)"
+    assert main(["plan", "check", "--profile", str(profile), text]) == 1
+    assert main(["run", "-q", "--profile", str(profile), text]) == 2
+    err = capsys.readouterr().err
+    assert err.count("more than the limit of 10; use fewer points or split the scan (or raise "
+                     "[engine] max_points in small.toml)") == 2  # fmt: skip
+    assert main(["plan", "check", "--profile", str(profile), "scan([det], motor1, 0, 1, 10)"]) == 0
+    monkeypatch.setenv("CIELO_MAX_POINTS", "100")
+    assert main(["plan", "check", "--profile", str(profile), text]) == 0
+    profile.write_text("[engine]\nmax_points = 0\n")
+    assert main(["plan", "check", "--profile", str(profile), "count([det])"]) == 1
+    assert "small.toml: [engine] max_points must be a whole number of points >= 1, got 0" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_dry_run_stopped_early_says_what_it_did_not_check(tmp_path, capsys, monkeypatch):
+    """plan check and run say when the dry run was capped, instead of a plain 'ok'."""
+    from cielo.plans import _text
+
+    monkeypatch.setattr(_text, "DRY_RUN_MESSAGES", 40)
+    text = "scan([det], motor, -1, 1, 20)"
+    assert main(["plan", "check", text]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("partly checked:") and "stopped after 40 messages" in out
+    assert "moves after them were not checked" in out and "ok:" not in out
+    assert main(["run", "-q", text]) == 0  # it runs, and says how far it was checked
+    err = capsys.readouterr().err
+    assert "cielo: warning: the dry run stopped after 40 messages" in err
+    profile = tmp_path / "limited.toml"
+    profile.write_text(
+        '[devices.motor]\ntype = "sim.motor"\nlimits = [-1, 0.5]\n'
+        '[devices.det]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n'
+    )
+    assert main(["plan", "check", "--profile", str(profile), "scan([det], motor, 2, -1, 20)"]) == 1
+    err = capsys.readouterr().err
+    assert "outside the limits" in err and "stopped after 40 messages" in err

@@ -15,11 +15,13 @@ from cielo.plans import (
     flat_collect_keys,
     kickoff_all,
     run_wrapper,
+    validated,
 )
 
 __all__ = ["fly", "flat_collect_keys"]
 
 
+@validated
 def fly(
     flyers: Sequence[Flyable],
     *,

@@ -20,6 +20,7 @@ from cielo.plans import (
     run_wrapper,
     stage_wrapper,
     trigger_and_read,
+    validated,
 )
 
 __all__ = ["xafs_scan", "xafs_energies", "ETOK"]
@@ -122,6 +123,7 @@ def _grid(start: float, stop: float, step: float, include_stop: bool) -> list[fl
     return values
 
 
+@validated
 def xafs_scan(
     detectors: Sequence[Readable],
     energy: Movable,

@@ -30,6 +30,8 @@ def test_fly_schema_and_refusal():
     assert schema["properties"]["flyers"]["items"]["x-cielo-device"] == "Flyable"
     with pytest.raises(PlanParameterError, match="at least one flyer"):
         list(fly([]))
+    with pytest.raises(PlanParameterError, match=r"'flyers\[0\]' got 'flyer'.*itself \(flyer\)"):
+        fly(["flyer"])  # refused at the call, before a RunEngine sees it
 
 
 def test_fly_the_sim_flyer(env, RE, docs):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import difflib
 import enum
+import functools
 import inspect
 import numbers
 import re
@@ -483,8 +484,8 @@ class _Converter:
             return self.convert(value, others[0], path)
         errors: list[PlanParameterError] = []
         # A string given where a device may go is a device name: try devices first
-        # and keep their (more helpful) error.
-        ordered = sorted(args, key=lambda a: not is_device_annotation(a))
+        # and keep their (more helpful) error; anything else tries them last.
+        ordered = sorted(args, key=lambda a: is_device_annotation(a) != isinstance(value, str))
         for alt in ordered:
             try:
                 return self.convert(value, alt, path)
@@ -567,9 +568,21 @@ class _Converter:
 # -- helpers ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _evaluated_signature(func: Callable[..., Any]) -> inspect.Signature:
+    """``func``'s signature with its annotations evaluated, read once per function (a plan
+    called from Python checks its arguments on every call)."""
+    return inspect.signature(func, eval_str=True)
+
+
 def _signature(func: Callable[..., Any], fname: str) -> inspect.Signature:
     try:
-        return inspect.signature(func, eval_str=True)
+        try:
+            return _evaluated_signature(func)
+        except TypeError as exc:
+            if "unhashable" not in str(exc):
+                raise
+            return inspect.signature(func, eval_str=True)
     except (NameError, SyntaxError, TypeError, AttributeError) as exc:
         raise PluginError(
             f"cannot read the signature of {fname}: {exc}; make its annotations importable "

@@ -20,6 +20,7 @@ import ast
 import difflib
 import functools
 import inspect
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
@@ -364,7 +365,8 @@ def checked(plan: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
 
         RE(checked(scan, [det], motor, -1, 1, num=11))
 
-    Devices are not connected here (they are, when the plan runs).
+    Devices are not connected here (they are, when the plan runs). A dry run stopped
+    early (a plan longer than :data:`DRY_RUN_MESSAGES`) warns, saying what it left unchecked.
 
     :raises cielo.core.LimitError: listing every move outside its limits, with the
         message ``cielo plan check`` gives; nothing has moved and no run was opened.
@@ -376,5 +378,7 @@ def checked(plan: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
             "write checked(scan, [det], motor, -1, 1, num=11), not checked(scan(...))"
         )
     name = getattr(plan, "__name__", repr(plan))
-    _dry_run(lambda: plan(*args, **kwargs), name)
+    summary = _dry_run(lambda: plan(*args, **kwargs), name)
+    if summary.truncated:
+        warnings.warn(f"checked({name}): {summary.partial}", UserWarning, stacklevel=2)
     return plan(*args, **kwargs)

@@ -43,3 +43,12 @@ def test_checked_refuses_a_limit_violation_before_anything_moves(limited, RE, do
 def test_checked_takes_the_function_not_a_generator(env):
     with pytest.raises(PlanParameterError, match="not checked"):
         checked(env.plans["count"]([env.devices["det"]]))  # type: ignore[arg-type]
+
+
+def test_checked_warns_when_the_dry_run_stopped_early(env, monkeypatch):
+    from cielo.plans import _text
+
+    monkeypatch.setattr(_text, "DRY_RUN_MESSAGES", 40)
+    det, motor = env.devices["det"], env.devices["motor"]
+    with pytest.warns(UserWarning, match="checked.scan.: the dry run stopped after 40 messages"):
+        checked(env.plans["scan"], [det], motor, -1, 1, 20)

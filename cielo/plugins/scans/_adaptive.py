@@ -102,9 +102,11 @@ def _adaptive(
     relative: bool,
 ) -> MsgGenerator:
     detectors = check_detectors(detectors, name)
-    if not 0 < min_step <= max_step:
+    if not 0 < min_step < max_step:
+        # the first step is (max_step - min_step) / 2, as Bluesky's: equal bounds make it 0
         raise PlanParameterError(
-            f"{name}: need 0 < min_step <= max_step, got min_step={min_step}, max_step={max_step}"
+            f"{name}: need 0 < min_step < max_step, got min_step={min_step}, "
+            f"max_step={max_step}; give a larger max_step"
         )
     if target_delta <= 0:
         raise PlanParameterError(f"{name}: target_delta={target_delta!r} must be positive")

@@ -240,6 +240,9 @@ def test_plans_refuse_bad_shapes_before_moving(env):
         list(env.plans["list_scan"]([det], motor, [1, 2], env.devices["motor1"], [1]))
     with pytest.raises(PlanParameterError, match="min_step"):
         list(env.plans["adaptive_scan"]([det], "det", motor, 0, 1, 0.5, 0.1, 0.1, True))
+    # equal bounds made the first step 0 and the plan divide by it
+    with pytest.raises(PlanParameterError, match="min_step < max_step.*larger max_step"):
+        list(env.plans["adaptive_scan"]([det], "det", motor, 0, 1, 1e-300, 1e-300, 0.1, True))
     with pytest.raises(PlanParameterError, match="step_factor"):
         list(env.plans["tune_centroid"]([det], "det", motor, 0, 1, 0.1, step_factor=1))
 

@@ -14,6 +14,7 @@ the next manager's connection, greeting it with its state.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import queue
 import socket
@@ -149,6 +150,7 @@ class Worker:
     # -- the environment ---------------------------------------------------------------
 
     def open(self) -> None:
+        from cielo.bus import open_publisher
         from cielo.core import InstrumentLock, RunEngine, load_profile
         from cielo.plans import subscribe_profile
 
@@ -161,6 +163,10 @@ class Worker:
         self.subscribers = env.make_subscribers(callbacks=False)
         self.RE = RunEngine(plugin_manager=env.pm, handle_sigint=False)
         subscribe_profile(self.RE, self.subscribers)
+        # the profile's [publish] bus, as `cielo run` honours it; closed after the engine
+        self._publishing = contextlib.ExitStack()
+        for publisher in self._publishing.enter_context(open_publisher(env)):
+            self.RE.subscribe(publisher)
         self.RE.subscribe(self._document)
         self.RE.add_state_hook(self._state_changed)
         self.env_state = "idle"
@@ -171,6 +177,7 @@ class Worker:
         errors = []
         for closing in (
             getattr(self.RE, "close", None),
+            getattr(getattr(self, "_publishing", None), "close", None),  # after the engine
             getattr(getattr(self, "subscribers", None), "close", None),
             getattr(getattr(self, "lock", None), "release", None),
         ):

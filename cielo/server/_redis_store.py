@@ -26,6 +26,7 @@ from ._store import (
     Where,
     check_unique,
     item_uid,
+    position_index,
 )
 
 __all__ = ["RedisQueueStore"]
@@ -443,13 +444,7 @@ class RedisQueueStore:
                 raise self._missing(uid)
             return uid
         size = int(pipe.llen(self._queue))
-        pos = "back" if pos is None else pos
-        Where(pos=pos)  # validates the kind
-        index = 0 if pos == "front" else size - 1 if pos == "back" else int(pos)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise ItemNotFoundError(f"no item at position {pos!r}: the queue has {size} items")
+        index = position_index(pos, size)
         return str(pipe.lindex(self._queue, index))
 
     def _check_not_queued(self, pipe: Any, uids: Sequence[str]) -> None:

@@ -27,6 +27,7 @@ from ._store import (
     Where,
     check_unique,
     item_uid,
+    position_index,
 )
 
 __all__ = ["SQLiteQueueStore"]
@@ -356,13 +357,7 @@ class SQLiteQueueStore:
                 raise self._missing(uid)
             return row[0], row[1]
         size = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
-        pos = "back" if pos is None else pos
-        Where(pos=pos)  # validates the kind
-        index = 0 if pos == "front" else size - 1 if pos == "back" else int(pos)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise ItemNotFoundError(f"no item at position {pos!r}: the queue has {size} items")
+        index = position_index(pos, size)
         row = db.execute(
             "SELECT uid, item FROM queue ORDER BY rank LIMIT 1 OFFSET ?", (index,)
         ).fetchone()

@@ -32,6 +32,7 @@ __all__ = [
     "check_unique",
     "item_uid",
     "open_store",
+    "position_index",
 ]
 
 #: A queue item, a history item or a proposal: a JSON object with an ``"item_uid"``.
@@ -114,6 +115,19 @@ def check_unique(uids: Sequence[str]) -> None:
         if uid in seen:
             raise QueueError(f"item uid {uid!r} appears twice in one operation")
         seen.add(uid)
+
+
+def position_index(pos: Position | None, size: int) -> int:
+    """The index of the queued item at ``pos`` (default: the back) in a queue of ``size``,
+    or :class:`ItemNotFoundError` when there is none there."""
+    pos = "back" if pos is None else pos
+    Where(pos=pos)  # validates the kind
+    index = 0 if pos == "front" else size - 1 if pos == "back" else int(pos)
+    if index < 0:
+        index += size
+    if not 0 <= index < size:
+        raise ItemNotFoundError(f"no item at position {pos!r}: the queue has {size} items")
+    return index
 
 
 def item_uid(item: Mapping[str, Any]) -> str:

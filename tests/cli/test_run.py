@@ -222,7 +222,7 @@ def test_run_says_where_each_run_was_stored(tmp_path: Path, capsys):
         ("count([det], md={'k': '\udcff'})", "bytes that are not UTF-8"),  # argv's surrogateescape
         (
             "adaptive_scan([det], 'det', motor, -1, 1, 1e-300, 1e-300, 0.1, True)",
-            "plan 'adaptive_scan' cannot run with these parameters: ZeroDivisionError",
+            "adaptive_scan: need 0 < min_step < max_step, got min_step=1e-300, max_step=1e-300",
         ),
     ],
 )

@@ -25,6 +25,7 @@ from ._store import (
     QueueError,
     Revisions,
     Where,
+    check_move,
     check_unique,
     item_uid,
     position_index,
@@ -152,13 +153,7 @@ class SQLiteQueueStore:
         return self.move_batch([uid], where)[0]
 
     def move_batch(self, uids: Sequence[str], where: Where, *, reorder: bool = False) -> list[Item]:
-        uids = list(uids)
-        check_unique(uids)
-        if where.neighbour is not None and where.neighbour in uids:
-            raise QueueError(
-                f"cannot move item {where.neighbour!r} next to itself: the destination "
-                "must be an item that is not moved"
-            )
+        uids = check_move(uids, where)
         with self._write("queue") as db:
             rows = []
             for uid in uids:

@@ -29,6 +29,7 @@ __all__ = [
     "Revisions",
     "STORE_BACKENDS",
     "Where",
+    "check_move",
     "check_unique",
     "item_uid",
     "open_store",
@@ -115,6 +116,18 @@ def check_unique(uids: Sequence[str]) -> None:
         if uid in seen:
             raise QueueError(f"item uid {uid!r} appears twice in one operation")
         seen.add(uid)
+
+
+def check_move(uids: Sequence[str], where: Where) -> list[str]:
+    """The uids of one move, refused when one repeats or is also the destination."""
+    uids = list(uids)
+    check_unique(uids)
+    if where.neighbour is not None and where.neighbour in uids:
+        raise QueueError(
+            f"cannot move item {where.neighbour!r} next to itself: the destination "
+            "must be an item that is not moved"
+        )
+    return uids
 
 
 def position_index(pos: Position | None, size: int) -> int:

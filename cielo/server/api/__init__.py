@@ -1,6 +1,6 @@
 """The HTTP API's routers, one module per resource, and what they share."""
 
-from . import catalog, control, environment, history, items, lists, queue, status, stream
+from . import catalog, control, environment, history, items, lists, queue, runs, status, stream
 
 #: The routers in the order the OpenAPI document lists them.
 ROUTERS = (
@@ -12,6 +12,7 @@ ROUTERS = (
     environment.router,
     control.router,
     catalog.router,
+    runs.router,
     stream.router,
 )
 

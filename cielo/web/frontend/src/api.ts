@@ -14,7 +14,11 @@ import type {
   Position,
   QueueGet,
   QueueItem,
+  RunFound,
+  RunMetadata,
+  RunSearch,
   Status,
+  StreamColumns,
 } from "./types";
 
 /** The server answered `success: false`; `message` is the server's own text. */
@@ -46,9 +50,14 @@ export class Api {
     private readonly base = "",
   ) {}
 
+  /** The headers every request carries (none with an empty key: a server that lets
+   * anonymous clients in, on loopback without a key configured). */
+  private auth(): Record<string, string> {
+    return this.key ? { Authorization: `ApiKey ${this.key}` } : {};
+  }
+
   async request<T>(method: "GET" | "POST", path: string, body?: Body): Promise<T> {
-    // An empty key: a server that lets anonymous clients in (loopback, no key configured).
-    const headers: Record<string, string> = this.key ? { Authorization: `ApiKey ${this.key}` } : {};
+    const headers = this.auth();
     const init: RequestInit = { method, headers };
     if (method === "POST") {
       headers["Content-Type"] = "application/json";
@@ -110,6 +119,38 @@ export class Api {
   stop = () => this.request("POST", "/re/stop");
   abort = () => this.request("POST", "/re/abort");
   halt = () => this.request("POST", "/re/halt");
+
+  /** A page of stored runs matching the search fields (empty fields are left out). */
+  searchRuns = (search: RunSearch) => {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(search)) if (v !== "" && v !== undefined) query.set(k, String(v));
+    return this.request<RunFound>("GET", `/runs/search?${query}`);
+  };
+  run = (uid: string) => this.request<RunMetadata>("GET", `/runs/${encodeURIComponent(uid)}`);
+  streamColumns = (uid: string, stream: string) =>
+    this.request<StreamColumns>("GET", `/runs/${encodeURIComponent(uid)}/streams/${encodeURIComponent(stream)}`);
+  suitcases = () => this.request<{ suitcases: string[] }>("GET", "/runs/suitcases");
+
+  /** A run written by the suitcase `format`: the file's bytes and the name the server gave it. */
+  async exportRun(uid: string, format: string): Promise<{ blob: Blob; filename: string }> {
+    const path = `/runs/${encodeURIComponent(uid)}/export/${encodeURIComponent(format)}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}/api${path}`, { headers: this.auth() });
+    } catch (err) {
+      throw new ApiError(`cannot reach the server: ${String(err)}`, 0);
+    }
+    if (response.status === 401 || response.status === 403) throw new Unauthorized("the server did not accept this API key");
+    if ((response.headers.get("content-type") ?? "").startsWith("application/json")) {
+      const data = (await response.json()) as Body;
+      throw new Refused(String(data.msg ?? detail(data) ?? "refused by the server"));
+    }
+    if (!response.ok) throw new ApiError(`GET /api${path}: HTTP ${response.status}`, response.status);
+    const disposition = response.headers.get("content-disposition") ?? "";
+    const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+    const filename = match ? decodeURIComponent(match[1]) : `${uid.slice(0, 8)}.${format}`;
+    return { blob: await response.blob(), filename };
+  }
 
   environmentOpen = () => this.request("POST", "/environment/open");
   environmentClose = () => this.request("POST", "/environment/close");

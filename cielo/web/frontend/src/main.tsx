@@ -8,6 +8,7 @@ import { EnvironmentPage } from "./pages/Environment";
 import { HistoryPage } from "./pages/History";
 import { LoginPage } from "./pages/Login";
 import { QueuePage } from "./pages/Queue";
+import { RunsPage } from "./pages/Runs";
 import { ServerProvider, useServer } from "./server";
 import "./styles.css";
 
@@ -16,6 +17,7 @@ const KEY_STORAGE = "cielo.apiKey";
 const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Queue", render: () => <QueuePage /> },
   "/history": { title: "History", render: () => <HistoryPage /> },
+  "/runs": { title: "Catalog", render: () => <RunsPage /> },
   "/environment": { title: "Environment", render: () => <EnvironmentPage /> },
 };
 

@@ -119,3 +119,55 @@ export interface Position {
 }
 
 export type PauseOption = "deferred" | "immediate";
+
+/** The catalog browser's search fields (`/api/runs/search`); empty strings are left out. */
+export interface RunSearch {
+  text?: string;
+  plan?: string;
+  status?: string;
+  scan_id?: string;
+  since?: string;
+  until?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface RunSummary {
+  uid: string;
+  scan_id: number | null;
+  plan_name: string | null;
+  time: number;
+  exit_status: string;
+  num_events: number | null;
+}
+
+export interface RunFound {
+  runs: RunSummary[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface DataKeyInfo {
+  dtype?: string;
+  shape?: number[];
+  source?: string;
+  units?: string | null;
+  /** Whether the key's column is a number or text per event (read as a table). */
+  scalar: boolean;
+}
+
+export interface RunMetadata {
+  start: Record<string, unknown> & { uid: string; time: number };
+  stop: Record<string, unknown> | null;
+  exit_status: string;
+  streams: Record<string, Record<string, DataKeyInfo>>;
+}
+
+export interface StreamColumns {
+  seq_num: number[];
+  time: number[];
+  columns: Record<string, (number | string | boolean | null)[]>;
+  arrays: string[];
+  truncated: boolean;
+}

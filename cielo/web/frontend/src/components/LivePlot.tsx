@@ -4,9 +4,9 @@
 // makes the drawing coarser, never late.
 
 import { useEffect, useRef, useState } from "react";
-import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
+import type uPlot from "uplot";
 import { useServer } from "../server";
+import { lineChart } from "./plot";
 
 type Doc = Record<string, any>;
 
@@ -52,18 +52,7 @@ export function LivePlot() {
     };
     const newPlot = (xName: string, yName: string) => {
       plot?.destroy();
-      const width = Math.max(box.current?.clientWidth ?? 600, 300);
-      plot = new uPlot(
-        {
-          width,
-          height: 260,
-          scales: { x: { time: false } },
-          series: [{ label: xName }, { label: yName, stroke: "#1d4e89", width: 2, points: { show: true, size: 5 } }],
-          axes: [{ label: xName }, { label: yName }],
-        },
-        [[], []],
-        box.current!,
-      );
+      plot = lineChart(box.current!, xName, yName);
     };
 
     const socket = new WebSocket(api.feedUrl("/documents/ws"));

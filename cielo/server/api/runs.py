@@ -1,0 +1,287 @@
+"""``/api/runs/...``: the catalog of stored runs, for the web application's browser.
+
+Search runs by text, plan, exit status, scan id and time range (a page at a time); read
+one run's metadata and its streams' scalar columns; download a run written by any
+installed suitcase (CSV, NeXus, SPEC, JSONL, ...). The catalog is the one the worker
+stores runs in: ``$CIELO_CATALOG``, else the profile's ``[catalog] uri``, else the
+user's default. Reads run in FastAPI's thread pool (the catalog is blocking I/O); bad
+input is ``{"success": false, "msg": ...}`` naming the value and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Security
+from fastapi import Query as Param
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+
+from ._deps import Principal, authenticated
+
+router = APIRouter(prefix="/api/runs", tags=["catalog of runs"])
+_SCOPE = ["read:history"]
+#: The most rows of a stream one request returns (the browser decimates beyond that).
+MAX_ROWS = 100_000
+
+
+@dataclass
+class _Source:
+    """Where the runs are, and the plugins that read and write them (made once per app)."""
+
+    uri: str | None
+    plugin_manager: Any
+
+    @classmethod
+    def of(cls, request: Request) -> _Source:
+        source: _Source | None = getattr(request.app.state, "runs_source", None)
+        if source is None:
+            from cielo.core import make_plugin_manager, read_profile
+
+            settings = request.app.state.settings
+            uri = os.environ.get("CIELO_CATALOG") or read_profile(settings.profile).catalog_uri
+            source = cls(uri, make_plugin_manager())
+            request.app.state.runs_source = source
+        return source
+
+    def open(self) -> Any:
+        from cielo.storage import open_catalog
+
+        return open_catalog(self.uri, plugin_manager=self.plugin_manager, create=False)
+
+    def suitcases(self) -> dict[str, Any]:
+        from cielo.core import Registry
+
+        return dict(Registry(self.plugin_manager).get("suitcases"))
+
+
+def _refused(exc: Exception) -> dict[str, Any]:
+    return {"success": False, "msg": str(exc)}
+
+
+def _query(
+    text: str, plan: str, status: str, scan_id: str, uid: str, since: str, until: str
+) -> Any:
+    """The catalog query the search fields describe (None: every run)."""
+    from cielo.storage import (
+        ExitStatus,
+        FullText,
+        PlanName,
+        Query,
+        QueryError,
+        ScanID,
+        TimeRange,
+        Uid,
+    )
+
+    parts: list[Query] = []
+    if text.strip():
+        parts.append(FullText(text))
+    if plan.strip():
+        parts.append(PlanName(plan.strip()))
+    if status.strip():
+        parts.append(ExitStatus(status.strip()))
+    if uid.strip():
+        parts.append(Uid(uid.strip()))
+    if scan_id.strip():
+        match = re.fullmatch(r"\s*(\d*)\s*(:?)\s*(\d*)\s*", scan_id)
+        if not match or not (match[1] or match[3]) or (match[3] and not match[2]):
+            raise QueryError(f"scan id {scan_id!r}: give N, or a range A:B (A: or :B open)")
+        lo, sep, hi = (int(match[1]) if match[1] else None), match[2], match[3]
+        parts.append(ScanID(start=lo, stop=int(hi) if hi else None) if sep else ScanID(lo or 0))
+    if since.strip() or until.strip():
+        parts.append(TimeRange(_time(since), _time(until)))
+    if not parts:
+        return None
+    query = parts[0]
+    for part in parts[1:]:
+        query = query & part
+    return query
+
+
+def _time(value: str) -> Any:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value  # ISO 8601; TimeRange refuses anything else, naming it
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    text: str = Param("", description="words found in the run metadata"),
+    plan: str = Param("", description="plan name"),
+    status: str = Param("", description="success, abort, fail or incomplete"),
+    scan_id: str = Param("", description="a scan id N, or a range A:B"),
+    uid: str = Param("", description="a run uid or its beginning (3+ characters)"),
+    since: str = Param("", description="started at or after (ISO 8601 or epoch seconds)"),
+    until: str = Param("", description="started before (ISO 8601 or epoch seconds)"),
+    offset: int = Param(0, ge=0),
+    limit: int = Param(20, ge=1, le=1000),
+    _: Principal = Security(authenticated, scopes=_SCOPE),
+) -> dict[str, Any]:
+    """A page of runs, newest first: ``runs`` (uid, scan_id, plan_name, time, exit_status,
+    num_events), ``total`` matching, ``offset`` and ``limit``."""
+    from cielo.storage import CatalogError
+
+    source = _Source.of(request)
+    try:
+        query = _query(text, plan, status, scan_id, uid, since, until)
+        with source.open() as cat:
+            found = (cat.search(query) if query is not None else cat).sorted("-time")
+            runs = found.summaries(offset=offset, limit=limit)
+            total = len(found)
+    except CatalogError as exc:
+        if str(exc).startswith("there is no catalog at"):
+            runs, total = [], 0  # no run stored yet: the worker makes the file
+        else:
+            return _refused(exc)
+    return {
+        "success": True,
+        "msg": "",
+        "runs": runs,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+@router.get("/suitcases")
+def suitcases(
+    request: Request, _: Principal = Security(authenticated, scopes=_SCOPE)
+) -> dict[str, Any]:
+    """The formats a run can be downloaded in (the installed suitcases' names)."""
+    return {"success": True, "msg": "", "suitcases": sorted(_Source.of(request).suitcases())}
+
+
+def _scalar(info: dict[str, Any]) -> bool:
+    return not info.get("shape") and not info.get("external")
+
+
+@router.get("/{uid}")
+def run_metadata(
+    uid: str, request: Request, _: Principal = Security(authenticated, scopes=_SCOPE)
+) -> dict[str, Any]:
+    """One run (uid, its beginning, or a scan id): ``start``, ``stop`` and each stream's
+    data keys with ``scalar`` (whether its column can be read as a table here)."""
+    from cielo.storage import CatalogError
+
+    try:
+        with _Source.of(request).open() as cat:
+            run = cat[int(uid)] if re.fullmatch(r"-?\d+", uid) else cat[uid]
+            streams = {
+                name: {
+                    key: {
+                        "dtype": info.get("dtype"),
+                        "shape": info.get("shape", []),
+                        "source": info.get("source"),
+                        "units": info.get("units"),
+                        "scalar": _scalar(info),
+                    }
+                    for key, info in run[name].data_keys.items()
+                }
+                for name in run.stream_names
+            }
+            return {
+                "success": True,
+                "msg": "",
+                "start": run.start,
+                "stop": run.stop,
+                "exit_status": run.exit_status,
+                "streams": streams,
+            }
+    except CatalogError as exc:
+        return _refused(exc)
+
+
+def _plain(values: Any) -> list[Any]:
+    """A column as JSON values (NaN and infinities become null)."""
+    out = values.tolist() if hasattr(values, "tolist") else list(values)
+    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in out]
+
+
+@router.get("/{uid}/streams/{stream}")
+def stream_columns(
+    uid: str,
+    stream: str,
+    request: Request,
+    _: Principal = Security(authenticated, scopes=_SCOPE),
+) -> dict[str, Any]:
+    """A stream's scalar columns: ``seq_num``, ``time`` and ``columns`` by data key (at most
+    :data:`MAX_ROWS` rows; ``truncated`` says so); ``arrays`` lists the keys left out."""
+    from cielo.storage import CatalogError
+
+    try:
+        with _Source.of(request).open() as cat:
+            run = cat[uid]
+            if stream not in run:
+                names = ", ".join(run.stream_names) or "none"
+                return _refused(
+                    KeyError(f"run {run.uid} has no stream {stream!r}; streams: {names}")
+                )
+            keys = run[stream].data_keys
+            scalar = [k for k, info in keys.items() if _scalar(info)]
+            data = run[stream].columns(scalar, last=MAX_ROWS)
+    except CatalogError as exc:
+        return _refused(exc)
+    rows = len(data["seq_num"])
+    return {
+        "success": True,
+        "msg": "",
+        "seq_num": _plain(data["seq_num"]),
+        "time": _plain(data["time"]),
+        "columns": {k: _plain(data[k]) for k in scalar},
+        "arrays": [k for k in keys if k not in scalar],
+        "truncated": rows >= MAX_ROWS,
+    }
+
+
+@router.get("/{uid}/export/{fmt}", response_model=None)
+def export(
+    uid: str,
+    fmt: str,
+    request: Request,
+    _: Principal = Security(authenticated, scopes=_SCOPE),
+) -> FileResponse | JSONResponse:
+    """The run written by the suitcase ``fmt``: its one file, or a zip of its files."""
+    from cielo.storage import CatalogError, SuitcaseError
+
+    source = _Source.of(request)
+    known = source.suitcases()
+    if fmt not in known:
+        msg = f"unknown format {fmt!r}; installed suitcases: {', '.join(sorted(known))}"
+        return JSONResponse(_refused(ValueError(msg)))
+    folder = Path(tempfile.mkdtemp(prefix="cielo-export-"))
+    cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+    try:
+        callback = known[fmt](directory=folder / "out")
+        with source.open() as cat:
+            run = cat[uid]
+            run.replay(callback)
+        files = sorted(p for p in (folder / "out").rglob("*") if p.is_file())
+        if not files:
+            raise SuitcaseError(f"the {fmt} suitcase wrote no file for run {run.uid}")
+    except (CatalogError, SuitcaseError) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return JSONResponse(_refused(exc))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if len(files) == 1:
+        return FileResponse(files[0], filename=files[0].name, background=cleanup)
+    bundle = folder / f"{run.uid[:8]}-{fmt}.zip"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(folder / "out").as_posix())
+    return FileResponse(bundle, filename=bundle.name, background=cleanup)

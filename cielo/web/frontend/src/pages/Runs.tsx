@@ -1,0 +1,398 @@
+// The catalog browser: search stored runs (text, plan, status, scan id, time range) a page
+// at a time; open one: its metadata, a stream as a plot and a table, and a download in any
+// installed suitcase's format.
+
+import { useEffect, useRef, useState } from "react";
+import type { FormEvent } from "react";
+import type uPlot from "uplot";
+import { errorText } from "../api";
+import { when } from "../components/describe";
+import { lineChart } from "../components/plot";
+import { useServer } from "../server";
+import type { RunFound, RunMetadata, RunSearch, StreamColumns } from "../types";
+
+const PAGE_SIZE = 20;
+/** Rows of a stream shown in the table (the plot shows them all). */
+const TABLE_ROWS = 50;
+const STATUSES = ["", "success", "abort", "fail", "incomplete"];
+
+/** A `datetime-local` value as ISO 8601 in the browser's time zone (the server reads ISO). */
+function isoLocal(value: string): string {
+  return value ? new Date(value).toISOString() : "";
+}
+
+function SearchForm(props: { onSearch: (search: RunSearch) => void; busy: boolean }) {
+  const [fields, setFields] = useState({ text: "", plan: "", status: "", scan_id: "", since: "", until: "" });
+  const set = (key: keyof typeof fields) => (e: { target: { value: string } }) =>
+    setFields((f) => ({ ...f, [key]: e.target.value }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    props.onSearch({ ...fields, since: isoLocal(fields.since), until: isoLocal(fields.until) });
+  };
+  return (
+    <form className="run-search" onSubmit={submit} aria-label="Search runs">
+      <label>
+        Text <input type="search" value={fields.text} onChange={set("text")} placeholder="words in the metadata" />
+      </label>
+      <label>
+        Plan <input value={fields.plan} onChange={set("plan")} placeholder="e.g. scan" />
+      </label>
+      <label>
+        Status{" "}
+        <select value={fields.status} onChange={set("status")}>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s || "any"}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Scan id <input value={fields.scan_id} onChange={set("scan_id")} placeholder="N or A:B" size={8} />
+      </label>
+      <label>
+        Since <input type="datetime-local" value={fields.since} onChange={set("since")} />
+      </label>
+      <label>
+        Until <input type="datetime-local" value={fields.until} onChange={set("until")} />
+      </label>
+      <button type="submit" disabled={props.busy}>
+        Search
+      </button>
+    </form>
+  );
+}
+
+function StreamPlot(props: { x: number[]; y: (number | null)[]; xName: string; yName: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const { x, y, xName, yName } = props;
+  useEffect(() => {
+    plot.current?.destroy();
+    plot.current = lineChart(box.current!, xName, yName);
+    plot.current.setData([x, y]);
+    return () => {
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [x, y, xName, yName]);
+  return <div ref={box} className="run-plot" data-points={x.length} />;
+}
+
+function numeric(values: unknown[]): values is (number | null)[] {
+  return values.some((v) => typeof v === "number") && values.every((v) => v === null || typeof v === "number");
+}
+
+function StreamView(props: { uid: string; stream: string; start: RunMetadata["start"] }) {
+  const { api } = useServer();
+  const { uid, stream, start } = props;
+  const [data, setData] = useState<StreamColumns | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [xKey, setXKey] = useState("seq_num");
+  const [yKey, setYKey] = useState("");
+  useEffect(() => {
+    let live = true;
+    setData(null);
+    setError(null);
+    api
+      .streamColumns(uid, stream)
+      .then((d) => {
+        if (!live) return;
+        const plottable = Object.keys(d.columns).filter((k) => numeric(d.columns[k]));
+        const motors = ((start.motors as string[] | undefined) ?? []).filter((m) => plottable.includes(m));
+        const detectors = ((start.detectors as string[] | undefined) ?? []).flatMap((det) =>
+          plottable.filter((k) => k === det || k.startsWith(`${det}_`) || k.startsWith(`${det}.`)),
+        );
+        setXKey(motors[0] ?? "seq_num");
+        setYKey(detectors.find((k) => !motors.includes(k)) ?? plottable.find((k) => !motors.includes(k)) ?? "");
+        setData(d);
+      })
+      .catch((err) => live && setError(errorText(err)));
+    return () => {
+      live = false;
+    };
+  }, [api, uid, stream, start]);
+  if (error) return <p role="alert" className="error">{error}</p>;
+  if (!data) return <p className="muted">Loading {stream}…</p>;
+  const keys = Object.keys(data.columns);
+  const plottable = keys.filter((k) => numeric(data.columns[k]));
+  const column = (k: string) => (k === "seq_num" ? data.seq_num : (data.columns[k] as (number | null)[]));
+  const rows = data.seq_num.length;
+  return (
+    <>
+      {plottable.length > 0 ? (
+        <>
+          <div className="row">
+            <label>
+              x{" "}
+              <select value={xKey} onChange={(e) => setXKey(e.target.value)}>
+                {["seq_num", ...plottable].map((k) => (
+                  <option key={k}>{k}</option>
+                ))}
+              </select>
+            </label>
+            <label>
+              y{" "}
+              <select value={yKey} onChange={(e) => setYKey(e.target.value)}>
+                {plottable.map((k) => (
+                  <option key={k}>{k}</option>
+                ))}
+              </select>
+            </label>
+          </div>
+          {yKey && <StreamPlot x={column(xKey) as number[]} y={column(yKey)} xName={xKey} yName={yKey} />}
+        </>
+      ) : (
+        <p className="muted">No numeric column to plot.</p>
+      )}
+      <div className="table-wrap">
+        <table className="history stream-table" aria-label={`Stream ${stream}`}>
+          <thead>
+            <tr>
+              <th scope="col">seq_num</th>
+              {keys.map((k) => (
+                <th key={k} scope="col">
+                  {k}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.seq_num.slice(0, TABLE_ROWS).map((seq, i) => (
+              <tr key={seq}>
+                <td>{seq}</td>
+                {keys.map((k) => (
+                  <td key={k}>{String(data.columns[k][i] ?? "")}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="muted small">
+        {rows > TABLE_ROWS ? `First ${TABLE_ROWS} of ${rows} rows shown; the plot has them all.` : `${rows} rows.`}
+        {data.arrays.length > 0 && ` Array keys not shown: ${data.arrays.join(", ")}.`}
+      </p>
+    </>
+  );
+}
+
+function Download(props: { uid: string }) {
+  const { api } = useServer();
+  const [formats, setFormats] = useState<string[]>([]);
+  const [format, setFormat] = useState("csv");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    api
+      .suitcases()
+      .then((s) => setFormats(s.suitcases))
+      .catch((err) => setError(errorText(err)));
+  }, [api]);
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { blob, filename } = await api.exportRun(props.uid, format);
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = filename;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="row" role="group" aria-label="Download">
+      <label>
+        Format{" "}
+        <select value={format} onChange={(e) => setFormat(e.target.value)}>
+          {formats.map((f) => (
+            <option key={f}>{f}</option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={() => void download()} disabled={busy || formats.length === 0}>
+        Download
+      </button>
+      {error && (
+        <span role="alert" className="error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function RunView(props: { uid: string; onClose: () => void }) {
+  const { api } = useServer();
+  const [run, setRun] = useState<RunMetadata | null>(null);
+  const [stream, setStream] = useState("primary");
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setRun(null);
+    api
+      .run(props.uid)
+      .then((r) => {
+        setRun(r);
+        const names = Object.keys(r.streams);
+        setStream(names.includes("primary") ? "primary" : (names[0] ?? ""));
+      })
+      .catch((err) => setError(errorText(err)));
+  }, [api, props.uid]);
+  const start = run?.start;
+  const title = start ? `${String(start.plan_name ?? "run")} #${String(start.scan_id ?? "")}` : props.uid.slice(0, 8);
+  const shown = start ? Object.entries(start).filter(([k]) => !["uid", "time"].includes(k)) : [];
+  return (
+    <section className="card run-view" aria-labelledby="run-title">
+      <div className="row">
+        <h2 id="run-title">Run {title}</h2>
+        <button type="button" className="secondary" onClick={props.onClose}>
+          Back to the results
+        </button>
+      </div>
+      {error && <p role="alert" className="error">{error}</p>}
+      {run && start && (
+        <>
+          <dl className="state">
+            <dt>uid</dt>
+            <dd>
+              <code>{start.uid}</code>
+            </dd>
+            <dt>Started</dt>
+            <dd>{when(start.time)}</dd>
+            <dt>Status</dt>
+            <dd data-testid="run-status">{run.exit_status}</dd>
+          </dl>
+          <Download uid={start.uid} />
+          <details>
+            <summary>Metadata</summary>
+            <dl className="state metadata">
+              {shown.map(([k, v]) => (
+                <div key={k} className="contents">
+                  <dt>{k}</dt>
+                  <dd>
+                    <code>{typeof v === "string" ? v : JSON.stringify(v)}</code>
+                  </dd>
+                </div>
+              ))}
+            </dl>
+          </details>
+          <div className="row">
+            <h3>Stream</h3>
+            <select aria-label="Stream" value={stream} onChange={(e) => setStream(e.target.value)}>
+              {Object.keys(run.streams).map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </div>
+          {stream && <StreamView uid={start.uid} stream={stream} start={start} />}
+        </>
+      )}
+    </section>
+  );
+}
+
+export function RunsPage() {
+  const { api, status } = useServer();
+  const [search, setSearch] = useState<RunSearch>({});
+  const [offset, setOffset] = useState(0);
+  const [found, setFound] = useState<RunFound | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState<string | null>(null);
+  // Searched again when the history changes: a run that just ended shows without a click.
+  const history = status?.plan_history_uid;
+  useEffect(() => {
+    let live = true;
+    setBusy(true);
+    api
+      .searchRuns({ ...search, offset, limit: PAGE_SIZE })
+      .then((f) => {
+        if (!live) return;
+        setFound(f);
+        setError(null);
+      })
+      .catch((err) => live && setError(errorText(err)))
+      .finally(() => live && setBusy(false));
+    return () => {
+      live = false;
+    };
+  }, [api, search, offset, history]);
+
+  if (open) return <div className="page single"><RunView uid={open} onClose={() => setOpen(null)} /></div>;
+  const last = found ? Math.min(found.offset + found.runs.length, found.total) : 0;
+  return (
+    <div className="page single">
+      <section className="card" aria-labelledby="runs-title">
+        <h2 id="runs-title">Catalog</h2>
+        <SearchForm
+          busy={busy}
+          onSearch={(s) => {
+            setSearch(s);
+            setOffset(0);
+          }}
+        />
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        {found && found.total === 0 && <p className="muted">No runs matched.</p>}
+        {found && found.total > 0 && (
+          <>
+            <div className="table-wrap">
+              <table className="history runs">
+                <thead>
+                  <tr>
+                    <th scope="col">Scan</th>
+                    <th scope="col">Plan</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Events</th>
+                    <th scope="col">uid</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {found.runs.map((r) => (
+                    <tr key={r.uid} data-uid={r.uid}>
+                      <td>
+                        <button type="button" className="link" onClick={() => setOpen(r.uid)}>
+                          Open #{r.scan_id ?? "?"}
+                        </button>
+                      </td>
+                      <td>{r.plan_name ?? ""}</td>
+                      <td>{when(r.time)}</td>
+                      <td className={`exit ${r.exit_status}`}>{r.exit_status}</td>
+                      <td>{r.num_events ?? ""}</td>
+                      <td>
+                        <code title={r.uid}>{r.uid.slice(0, 8)}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div className="row pager" role="group" aria-label="Pages of runs">
+              <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+                Previous
+              </button>
+              <span data-testid="runs-range">
+                {found.offset + 1}–{last} of {found.total}
+              </span>
+              <button type="button" className="secondary" disabled={last >= found.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+                Next
+              </button>
+            </div>
+          </>
+        )}
+      </section>
+    </div>
+  );
+}

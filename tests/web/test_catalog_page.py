@@ -1,0 +1,90 @@
+"""The catalog browser in headless Chromium against a real ``cielo serve``: search, pages,
+open a run, plot a stream, download it through a suitcase and read the file back.
+
+The oracle is the catalog the worker wrote, opened here with :mod:`cielo.storage`.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cielo.testing import QueueServer
+
+from .conftest import log_in
+
+pytestmark = pytest.mark.slow
+
+
+def queue_and_run(served: QueueServer, items: list[dict[str, Any]]) -> None:
+    done = served.call("/api/status")["items_in_history"]
+    for item in items:
+        added = served.call("/api/queue/item/add", {"item": {"item_type": "plan", **item}})
+        assert added["success"], added["msg"]
+    assert served.call("/api/queue/start")["success"]
+    served.wait(
+        lambda s: s["items_in_history"] == done + len(items) and s["manager_state"] == "idle", 120
+    )
+
+
+def test_search_page_open_plot_and_download(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
+    count = {"name": "count", "kwargs": {"detectors": ["det2"], "num": 1}}
+    scan = {"name": "scan", "args": [["det"], "motor", -1, 1], "kwargs": {"num": 5}}
+    queue_and_run(served, [count] * 20 + [scan])
+
+    log_in(page, served)
+    page.get_by_role("link", name="Catalog").click()
+    found = page.get_by_test_id("runs-range")
+    found.filter(has_text="1–20 of 21").wait_for()
+    rows = page.locator("table.runs tbody tr")
+    assert rows.count() == 20
+    assert rows.first.locator("td").nth(1).inner_text() == "scan"  # newest first
+    page.screenshot(path=str(screenshots / "catalog.png"), full_page=True)
+    page.get_by_role("button", name="Next").click()
+    found.filter(has_text="21–21 of 21").wait_for()
+    assert rows.count() == 1 and rows.first.locator("td").nth(1).inner_text() == "count"
+
+    search = page.get_by_role("form", name="Search runs")
+    search.get_by_label("Scan id").fill("x")
+    search.get_by_role("button", name="Search").click()
+    page.get_by_role("alert").filter(has_text="'x'").wait_for()  # the server's words
+    search.get_by_label("Scan id").fill("")
+    search.get_by_label("Plan").fill("scan")
+    search.get_by_label("Plan").press("Enter")
+    found.filter(has_text="1–1 of 1").wait_for()
+    rows.first.get_by_role("button").click()
+
+    from cielo.storage import open_catalog
+
+    with open_catalog(f"sqlite:///{served.base / 'catalog.sqlite'}", create=False) as cat:
+        run = cat.search({"plan_name": "scan"})[-1]
+        det = run["primary"].columns(["det"])["det"].tolist()
+        uid = run.uid
+    view = page.locator("section.run-view")
+    view.get_by_test_id("run-status").filter(has_text="success").wait_for()
+    assert uid in view.inner_text()
+    page.wait_for_function("() => document.querySelector('.run-plot')?.dataset.points === '5'")
+    assert view.locator(".run-plot canvas").count() == 1
+    assert view.locator("table.stream-table tbody tr").count() == 5
+    shown = view.locator("table.stream-table tbody tr td:nth-child(2)").all_inner_texts()
+    header = view.locator("table.stream-table thead th").all_inner_texts()
+    assert header[1] == "det" and [float(v) for v in shown] == pytest.approx(det)
+    page.screenshot(path=str(screenshots / "run.png"), full_page=True)
+
+    view.get_by_label("Format").select_option("csv")
+    with page.expect_download() as waiting:
+        view.get_by_role("button", name="Download").click()
+    download = waiting.value
+    saved = Path(download.path())
+    assert download.suggested_filename.endswith(".csv")
+    lines = [line for line in saved.read_text().splitlines() if not line.startswith("#")]
+    assert [float(r["det"]) for r in csv.DictReader(lines)] == pytest.approx(det)
+
+    view.get_by_role("button", name="Back to the results").click()
+    found.filter(has_text="1–1 of 1").wait_for()
+    assert page.watch.problems == []

@@ -1,0 +1,148 @@
+"""``/api/runs/...`` (the catalog browser's endpoints) against a real ``cielo serve``.
+
+The oracle is the catalog itself, opened here with :mod:`cielo.storage`: what the
+server answers must be what the worker stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cielo.testing import QueueServer
+
+pytestmark = pytest.mark.slow
+
+
+def get(served: QueueServer, path: str, **params: Any) -> Any:
+    import httpx
+
+    headers = {"Authorization": f"ApiKey {served.key}"}
+    return httpx.get(served.url + path, params=params, headers=headers, timeout=30)
+
+
+def run_plan(served: QueueServer, name: str, *args: Any, **kwargs: Any) -> None:
+    item = {"item_type": "plan", "name": name, "args": list(args), "kwargs": kwargs}
+    done = served.call("/api/status")["items_in_history"]
+    added = served.call("/api/queue/item/add", {"item": item})
+    assert added["success"], added["msg"]
+    assert served.call("/api/queue/start")["success"]
+    served.wait(lambda s: s["items_in_history"] > done and s["manager_state"] == "idle", 90)
+
+
+@pytest.fixture(scope="module")
+def with_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
+    pytest.importorskip("fastapi")
+    with QueueServer(tmp_path_factory.mktemp("runs")) as server:
+        empty = get(server, "/api/runs/search").json()
+        assert empty == {
+            "success": True,
+            "msg": "",
+            "runs": [],
+            "total": 0,
+            "offset": 0,
+            "limit": 20,
+        }
+        run_plan(server, "count", detectors=["det"], num=3)
+        run_plan(server, "scan", ["det"], "motor", -1, 1, num=5)
+        yield server
+
+
+def catalog(served: QueueServer) -> Any:
+    from cielo.storage import open_catalog
+
+    return open_catalog(f"sqlite:///{served.base / 'catalog.sqlite'}", create=False)
+
+
+def test_search_pages_and_filters(with_runs: QueueServer) -> None:
+    with catalog(with_runs) as cat:
+        stored = cat.sorted("-time").summaries()
+    everything = get(with_runs, "/api/runs/search").json()
+    assert everything["total"] == 2 and everything["runs"] == stored
+    page = get(with_runs, "/api/runs/search", limit=1, offset=1).json()
+    assert page["runs"] == stored[1:] and page["total"] == 2
+    scans = get(with_runs, "/api/runs/search", plan="scan").json()
+    assert [r["plan_name"] for r in scans["runs"]] == ["scan"]
+    by_id = get(with_runs, "/api/runs/search", scan_id=f"{stored[1]['scan_id']}:").json()
+    assert by_id["total"] == 2
+    assert get(with_runs, "/api/runs/search", status="success").json()["total"] == 2
+    future = time.time() + 3600
+    assert get(with_runs, "/api/runs/search", since=str(future)).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"status": "finished"}, ["'finished'", "success"]),
+        ({"scan_id": "x:y"}, ["'x:y'", "A:B"]),
+        ({"uid": "ab"}, ["'ab'", "3 characters"]),
+        ({"since": "yesterday"}, ["yesterday"]),
+    ],
+)
+def test_bad_search_fields_are_named(
+    with_runs: QueueServer, params: dict[str, str], words: list[str]
+) -> None:
+    reply = get(with_runs, "/api/runs/search", **params).json()
+    assert reply["success"] is False
+    for word in words:
+        assert word in reply["msg"]
+
+
+def test_limit_out_of_range_is_a_422_naming_it(with_runs: QueueServer) -> None:
+    response = get(with_runs, "/api/runs/search", limit=0)
+    assert response.status_code == 422 and "limit" in response.json()["msg"]
+
+
+def test_run_metadata_and_stream_columns(with_runs: QueueServer) -> None:
+    with catalog(with_runs) as cat:
+        run = cat.search({"plan_name": "scan"})[-1]
+        expected = run["primary"].columns(["det", "motor"])
+        uid = run.uid
+    meta = get(with_runs, f"/api/runs/{uid[:8]}").json()
+    assert meta["start"]["uid"] == uid and meta["exit_status"] == "success"
+    assert meta["streams"]["primary"]["det"]["scalar"] is True
+    table = get(with_runs, f"/api/runs/{uid}/streams/primary").json()
+    assert table["seq_num"] == [1, 2, 3, 4, 5]
+    assert table["columns"]["det"] == expected["det"].tolist()
+    assert table["columns"]["motor"] == pytest.approx([-1, -0.5, 0, 0.5, 1])
+    missing = get(with_runs, f"/api/runs/{uid}/streams/baseline2").json()
+    assert (
+        missing["success"] is False
+        and "'baseline2'" in missing["msg"]
+        and "primary" in missing["msg"]
+    )
+    unknown = get(with_runs, "/api/runs/ffffffffff").json()
+    assert unknown["success"] is False and "ffffffffff" in unknown["msg"]
+
+
+def test_export_csv_reads_back(with_runs: QueueServer) -> None:
+    assert "csv" in get(with_runs, "/api/runs/suitcases").json()["suitcases"]
+    with catalog(with_runs) as cat:
+        run = cat.search({"plan_name": "scan"})[-1]
+        det = run["primary"].columns(["det"])["det"].tolist()
+        uid = run.uid
+    response = get(with_runs, f"/api/runs/{uid}/export/csv")
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert "attachment" in disposition and ".csv" in disposition
+    rows = list(
+        csv.DictReader(line for line in io.StringIO(response.text) if not line.startswith("#"))
+    )
+    assert [float(r["det"]) for r in rows] == pytest.approx(det)
+
+
+def test_export_in_an_unknown_format_names_the_known(with_runs: QueueServer) -> None:
+    reply = get(with_runs, "/api/runs/-1/export/docx").json()
+    assert reply["success"] is False and "'docx'" in reply["msg"] and "csv" in reply["msg"]
+
+
+def test_runs_need_a_key(with_runs: QueueServer, tmp_path: Path) -> None:
+    import httpx
+
+    assert httpx.get(with_runs.url + "/api/runs/search", timeout=30).status_code == 401

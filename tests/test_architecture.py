@@ -22,16 +22,11 @@ KNOWN_PRIVATE_IMPORTS: dict[tuple[str, str], str] = {
     **{
         (f"cielo.hookspecs.{name}", "cielo.core._markers"): "hookspec marker; issue 15"
         for name in (
-            "addhooks", "agents", "bus", "callbacks", "commands", "devices", "metadata", "plans",
-            "readers", "session", "suitcases",
+            "addhooks", "agents", "bus", "callbacks", "cli", "commands", "devices", "metadata",
+            "plans", "readers", "session", "suitcases",
         )
     },  # fmt: skip
-    ("cielo.cli._ioc", "cielo.plugins.epics._demo_ioc"): "`cielo ioc` moves into the epics plugin",
     ("cielo.cli._catalog", "cielo.storage._query"): "query parser to be made public",
-    ("cielo.plugins.fly", "cielo.hookspecs._types"): "hookspec types to be made public",
-    ("cielo.plugins.scans", "cielo.hookspecs._types"): "hookspec types to be made public",
-    ("cielo.plugins.callbacks", "cielo.hookspecs._types"): "hookspec types to be made public",
-    ("cielo.plugins.fitting", "cielo.hookspecs._types"): "hookspec types to be made public",
     ("cielo.plugins.suitcases._archives", "cielo.storage._archive"): "archive base to be public",
 }
 

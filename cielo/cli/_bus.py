@@ -15,16 +15,20 @@ import socket
 import sys
 from typing import Any
 
+from cielo.hookspecs import Subcommands
+
+from ._common import show_help
+
 __all__ = ["add_ingest_command", "register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     """Add ``cielo bus tail|replay``."""
     parser = subparsers.add_parser(
         "bus", help="follow and replay runs on a document bus", description=__doc__.split("\n\n")[0]
     )
     sub = parser.add_subparsers(title="bus commands", metavar="ACTION")
-    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    parser.set_defaults(func=show_help(parser))
 
     tail = sub.add_parser("tail", help="print a live table of every run published to URI")
     tail.add_argument("uri", metavar="URI", help="redis://HOST:PORT/STREAM")

@@ -13,6 +13,10 @@ import re
 import sys
 from typing import Any
 
+from cielo.hookspecs import Subcommands
+
+from ._common import show_help
+
 __all__ = ["register"]
 
 _WHERE = re.compile(r"^\s*([\w.]+)\s*(==|!=|<=|>=|=|<|>|~=|\bhas\b|\bin\b)\s*(.*?)\s*$")
@@ -20,7 +24,7 @@ _OPS = {"==": "$eq", "=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$g
         "~=": "$regex", "has": "$contains", "in": "$in"}  # fmt: skip
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     """Add ``cielo catalog search|show|import|export``."""
     parser = subparsers.add_parser(
         "catalog",
@@ -28,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=__doc__.split("\n\n")[0].replace("``", ""),  # no RST markup in --help
     )
     sub = parser.add_subparsers(title="catalog commands", metavar="ACTION")
-    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    parser.set_defaults(func=show_help(parser))
 
     search = sub.add_parser("search", help="list the runs matching a query")
     _common(search)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cielo.core import Environment, load_profile
 
-__all__ = ["add_profile_option", "environment_from_args", "print_json", "print_table"]
+__all__ = [
+    "add_profile_option",
+    "environment_from_args",
+    "print_json",
+    "print_table",
+    "show_help",
+]
 
 
 def add_profile_option(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +33,16 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
 def environment_from_args(args: argparse.Namespace) -> Environment:
     """Load the profile named by ``args.profile``."""
     return load_profile(getattr(args, "profile", "sim"))
+
+
+def show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A handler for a command group run without its action: print its help, exit 2."""
+
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return handler
 
 
 def print_json(data: Any) -> None:

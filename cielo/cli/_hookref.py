@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from cielo.hookspecs import Subcommands
+
 __all__ = ["HookDoc", "hook_docs", "register", "render_hook_reference"]
 
 _FIELD = re.compile(r"^:(param|returns?|raises?)\s*([^:]*):\s*(.*)$")
@@ -158,7 +160,7 @@ def render_hook_reference() -> str:
     return _markdown("\n".join(out).rstrip("\n") + "\n")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "hooks", help="list the plugin hooks (--markdown: the full reference)"
     )

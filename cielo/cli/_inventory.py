@@ -7,13 +7,14 @@ import inspect
 from typing import Any
 
 from cielo.core import signature_schema
+from cielo.hookspecs import Subcommands
 
 from ._common import add_profile_option, environment_from_args, print_json, print_table
 
 __all__ = ["format_signature", "plan_summary", "register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     devices = subparsers.add_parser("devices", help="list a profile's devices")
     add_profile_option(devices)
     devices.add_argument("--json", action="store_true", help="print JSON")

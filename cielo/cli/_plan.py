@@ -15,14 +15,15 @@ import argparse
 from typing import Any
 
 from cielo.core import PlanParameterError, signature_schema
+from cielo.hookspecs import Subcommands
 
-from ._common import add_profile_option, environment_from_args, print_json
+from ._common import add_profile_option, environment_from_args, print_json, show_help
 from ._inventory import plan_summary
 
 __all__ = ["register", "summary_as_dict"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     """Add ``cielo plan summarize`` and ``cielo plan check``."""
     parser = subparsers.add_parser(
         "plan",
@@ -66,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_profile_option(check)
     check.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
     check.set_defaults(func=_check)
-    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    parser.set_defaults(func=show_help(parser))
 
 
 def summary_as_dict(summary: Any) -> dict[str, Any]:

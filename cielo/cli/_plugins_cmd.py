@@ -7,13 +7,15 @@ import warnings
 from typing import Any
 
 from cielo.core import PluginWarning, Registry, make_plugin_manager
+from cielo.hookspecs import Subcommands
 
 from ._common import print_json
+from ._main import plugin_commands
 
 __all__ = ["plugin_report", "register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "plugins",
         help="list plugins: version, hooks, contributions, load failures",
@@ -30,6 +32,7 @@ def plugin_report() -> list[dict[str, Any]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginWarning)  # failures are listed below
         pm = make_plugin_manager()
+        commands = plugin_commands(pm)
     offers = Registry(pm).by_plugin()
     report = []
     for name, info in pm.plugin_info.items():
@@ -44,7 +47,10 @@ def plugin_report() -> list[dict[str, Any]]:
                 "module": info.module,
                 "status": info.status,
                 "hooks": hooks,
-                "contributes": {h: n for h, n in offers.get(name, {}).items() if n},
+                "contributes": {
+                    **{h: n for h, n in offers.get(name, {}).items() if n},
+                    **({"cielo_add_commands": commands[name]} if name in commands else {}),
+                },
                 "error": info.error,
             }
         )

@@ -13,13 +13,14 @@ from cielo.core import (
     profile_search_path,
     read_profile,
 )
+from cielo.hookspecs import Subcommands
 
 from ._common import print_table
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "profiles", help="list the profiles on the search path", description=_search_text()
     )

@@ -12,7 +12,9 @@ import datetime
 import sys
 from typing import Any
 
-from ._common import print_json, print_table
+from cielo.hookspecs import Subcommands
+
+from ._common import print_json, print_table, show_help
 
 __all__ = ["register"]
 
@@ -28,7 +30,7 @@ _CONTROLS = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     from cielo.server import CLIENT_KEY_ENV, DEFAULT_SERVER
 
     parser = subparsers.add_parser(
@@ -74,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         control = sub.add_parser(name, help=text)
         control.add_argument("--wait", action="store_true", help="then wait until idle")
         control.set_defaults(func=_control, path=path)
-    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    parser.set_defaults(func=show_help(parser))
 
 
 def _client(args: argparse.Namespace) -> Any:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cielo.bus import check_publish, open_publisher
 from cielo.core import CieloError, Environment, InstrumentLock, RunEngine
+from cielo.hookspecs import Subcommands
 
 from ._common import add_profile_option, environment_from_args
 from ._control import EXIT_CODES, RunControl
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # cielo.plans is imported when a plan runs, not by `cielo --h
 __all__ = ["register", "run_plan_text", "run_prepared"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run a plan given as text, e.g. 'count([det], num=3)'",

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cielo.hookspecs import Subcommands
+
 from ._common import add_profile_option
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve a profile's queue over HTTP (the queue server)",

@@ -6,13 +6,14 @@ import argparse
 import sys
 
 from cielo.core import CieloError, InstrumentBusy
+from cielo.hookspecs import Subcommands
 
 from ._common import add_profile_option
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "shell",
         help="an IPython session with the profile's devices, plans, RE and catalog",

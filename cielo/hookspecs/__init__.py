@@ -1,10 +1,15 @@
-"""cielo's hook specifications, one module per extension point, in lifecycle order."""
+"""cielo's hook specifications, one module per extension point, in lifecycle order.
+
+The types plugins annotate their hooks with are public here and in
+:mod:`cielo.hookspecs.types` (``from cielo.hookspecs import PlanFunction``).
+"""
 
 from . import (
     addhooks,
     agents,
     bus,
     callbacks,
+    cli,
     commands,
     devices,
     metadata,
@@ -12,7 +17,9 @@ from . import (
     readers,
     session,
     suitcases,
+    types,
 )
+from .types import *  # noqa: F403  (the public types, re-exported)
 
 #: Every hookspec module, in the order the reference documents them.
 SPEC_MODULES = (
@@ -27,6 +34,8 @@ SPEC_MODULES = (
     commands,
     metadata,
     session,
+    cli,
 )
 
 __all__ = ["SPEC_MODULES"]
+__all__ += types.__all__

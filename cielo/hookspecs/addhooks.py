@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cielo.core._markers import hookspec
+
+if TYPE_CHECKING:
+    import pluggy
 
 __all__ = ["cielo_addhooks"]
 
 
 @hookspec(historic=True)
-def cielo_addhooks(pluginmanager: Any) -> None:
+def cielo_addhooks(pluginmanager: pluggy.PluginManager) -> None:
     """Add new hook specifications to the plugin manager.
 
     Fires once per plugin manager, right after the bundled plugins are registered.

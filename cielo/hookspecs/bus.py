@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from cielo.core._markers import hookspec
 
-from ._types import BusTransportFactory
+from .types import BusTransportFactory
 
 __all__ = ["cielo_bus_transports"]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from cielo.core._markers import hookspec
 
-from ._types import CallbackFactory
+from .types import CallbackFactory
 
 __all__ = ["cielo_callbacks"]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from cielo.core._markers import hookspec
 
-from ._types import CommandHandler
+from .types import CommandHandler
 
 __all__ = ["cielo_msg_commands"]
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cielo.core._markers import hookspec
 
-from ._types import DeviceFactory
+from .types import DeviceFactory
+
+if TYPE_CHECKING:
+    from cielo.core import Profile
 
 __all__ = ["cielo_device_types", "cielo_devices"]
 
@@ -28,7 +31,7 @@ def cielo_device_types() -> Mapping[str, DeviceFactory] | None:
 
 
 @hookspec
-def cielo_devices(profile: Any) -> Mapping[str, Any] | Iterable[Any] | None:
+def cielo_devices(profile: Profile) -> Mapping[str, object] | Iterable[object] | None:
     """Offer ready-made device instances, in addition to those a profile declares.
 
     Fires once per loaded profile, after the profile's own devices are built.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from cielo.core._markers import hookspec
 
-from ._types import PlanFunction
+from .types import PlanFunction
 
 __all__ = ["cielo_plans"]
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cielo.core._markers import hookspec
+
+if TYPE_CHECKING:
+    from cielo.core import Environment, RunEngine
 
 __all__ = ["cielo_environment_ready", "cielo_engine_created"]
 
 
 @hookspec
-def cielo_environment_ready(env: Any) -> None:
+def cielo_environment_ready(env: Environment) -> None:
     """React to a profile having been loaded.
 
     Fires once per :func:`~cielo.load_profile`, after its devices, plans, callbacks and
@@ -22,7 +25,7 @@ def cielo_environment_ready(env: Any) -> None:
 
 
 @hookspec
-def cielo_engine_created(engine: Any) -> None:
+def cielo_engine_created(engine: RunEngine) -> None:
     """Configure a new RunEngine (install suspenders, add metadata, subscribe).
 
     Fires once per RunEngine built with a plugin manager, before it runs any plan.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from cielo.core._markers import hookspec
 
-from ._types import CatalogOpener, SuitcaseFactory
+from .types import CatalogOpener, SuitcaseFactory
 
 __all__ = ["cielo_suitcases", "cielo_catalog_backends"]
 

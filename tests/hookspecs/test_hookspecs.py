@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from cielo import hookimpl, load_profile
+from cielo.cli import build_parser
+from cielo.cli import main as cli_main
 from cielo.cli._hookref import hook_docs, render_hook_reference
 from cielo.core import PluginHooks, make_plugin_manager
 from cielo.hookspecs import SPEC_MODULES
@@ -150,6 +152,13 @@ class EveryHook:
     def cielo_engine_created(self, engine):
         self._record("cielo_engine_created", engine=engine)
 
+    @hookimpl
+    def cielo_add_commands(self, subparsers):
+        self._record("cielo_add_commands", subparsers=subparsers)
+        subparsers.add_parser("every", help="a command of every hook").set_defaults(
+            func=lambda args: 7
+        )
+
 
 class Thing:
     def __init__(self, name: str) -> None:
@@ -189,6 +198,8 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     hooks.engine_created(engine)
     assert plugin.calls["cielo_engine_created"] == [{"engine": engine}]
     assert [n for n, _ in hooks.by_plugin("cielo_msg_commands")] == ["every"]
+    assert "every" in build_parser(pm).format_help()
+    assert cli_main(["every"], plugin_manager=pm) == 7
 
     assert set(plugin.calls) == set(ALL_SPECS), "a hook is not exercised"
 

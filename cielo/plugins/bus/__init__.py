@@ -4,14 +4,14 @@ proxy (``zmq://``). Kafka or NATS transports are plugins offering their own sche
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from cielo import hookimpl
 from cielo.bus import RedisStream, zmq_transport
+from cielo.hookspecs import BusTransportFactory
 
 __all__ = ["cielo_bus_transports"]
 
 
 @hookimpl
-def cielo_bus_transports() -> Mapping[str, Any]:
+def cielo_bus_transports() -> Mapping[str, BusTransportFactory]:
     return {"redis": RedisStream, "zmq": zmq_transport}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cielo.core import hookimpl
-from cielo.hookspecs._types import CallbackFactory
+from cielo.hookspecs import CallbackFactory
 
 from ._factories import best_effort, live_plot, live_table, peak_stats, progress
 from ._record import with_peak_stats
+
+if TYPE_CHECKING:
+    from cielo.core import RunEngine
 
 __all__ = ["cielo_callbacks", "cielo_engine_created", "with_peak_stats"]
 
@@ -29,7 +32,7 @@ def cielo_callbacks() -> Mapping[str, CallbackFactory]:
 
 
 @hookimpl
-def cielo_engine_created(engine: Any) -> None:
+def cielo_engine_created(engine: RunEngine) -> None:
     """Let interactive plots draw while ``RE(plan)`` waits, not only after it returns."""
     engine.add_caller_hook(_draw_queued_plots)
 

@@ -10,9 +10,9 @@ same for a profile that wants options (``[callbacks.catalog] uri = ...``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from cielo import hookimpl
+from cielo.hookspecs import CallbackFactory, CatalogOpener, ReaderFactory
 from cielo.storage import BUILTIN_READERS
 
 from ._callback import catalog_writer, open_backend
@@ -27,15 +27,15 @@ __all__ = [
 
 
 @hookimpl
-def cielo_catalog_backends() -> Mapping[str, Any]:
+def cielo_catalog_backends() -> Mapping[str, CatalogOpener]:
     return {"sqlite": open_backend, "postgresql": open_backend, "postgres": open_backend}
 
 
 @hookimpl
-def cielo_readers() -> Mapping[str, Any]:
+def cielo_readers() -> Mapping[str, ReaderFactory]:
     return dict(BUILTIN_READERS)
 
 
 @hookimpl
-def cielo_callbacks() -> Mapping[str, Any]:
+def cielo_callbacks() -> Mapping[str, CallbackFactory]:
     return {"catalog": catalog_writer}

@@ -4,11 +4,13 @@ pyepics is imported only when a device first connects, so the plugin registers a
 lists its device types without pyepics installed. Device types for profiles:
 ``epics.signal`` (``pv``, ``write_pv``), ``epics.motor`` (``prefix``), ``epics.scaler``
 (``prefix``, ``channels``, ``preset_time``) and ``epics.device`` (``prefix``,
-``signals``). ``cielo ioc sim`` serves a demo IOC to try them on.
+``signals``). The plugin adds ``cielo ioc sim``, which serves a demo IOC to try them on, and
+the ``epics`` profile, which drives that IOC's PVs.
 """
 
 from ._backend import CaBackend, DisconnectedError
 from ._batch import EpicsReadMixin, read_many
+from ._cli import cielo_add_commands
 from ._generic import EpicsDevice
 from ._motor import EpicsMotor
 from ._plugin import DEVICE_TYPES, cielo_device_types, cielo_environment_ready
@@ -26,6 +28,7 @@ __all__ = [
     "EpicsScaler",
     "EpicsSignal",
     "EpicsSignalRO",
+    "cielo_add_commands",
     "cielo_device_types",
     "cielo_environment_ready",
     "client_env",

@@ -7,12 +7,16 @@ read waits for the connection, and a PV that never connects is reported by name.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cielo.core import hookimpl
 from cielo.devices import Device, NotConnectedError, Signal, connect_all
+from cielo.hookspecs import DeviceFactory
 
 from ._backend import CaBackend
+
+if TYPE_CHECKING:
+    from cielo.core import Environment
 
 __all__ = ["cielo_device_types", "cielo_environment_ready", "DEVICE_TYPES"]
 
@@ -122,7 +126,7 @@ def epics_device(name: str, prefix: str, signals: dict[str, str | dict[str, str 
     return _started(EpicsDevice(prefix, signals, name=name))
 
 
-DEVICE_TYPES = {
+DEVICE_TYPES: dict[str, DeviceFactory] = {
     "epics.signal": epics_signal,
     "epics.motor": epics_motor,
     "epics.scaler": epics_scaler,
@@ -131,7 +135,7 @@ DEVICE_TYPES = {
 
 
 @hookimpl
-def cielo_device_types() -> dict[str, Any]:
+def cielo_device_types() -> dict[str, DeviceFactory]:
     """EPICS device types: ``epics.signal``, ``epics.motor``, ``epics.scaler``, ``epics.device``."""
     return dict(DEVICE_TYPES)
 
@@ -146,7 +150,7 @@ def _on_ca(device: Any) -> bool:
 
 
 @hookimpl
-def cielo_environment_ready(env: Any) -> None:
+def cielo_environment_ready(env: Environment) -> None:
     """Wait (at most :data:`READY_TIMEOUT` s) for the profile's EPICS devices to connect;
     log one warning listing every PV that did not, as a tree by device.
 

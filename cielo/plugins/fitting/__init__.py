@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cielo.core import hookimpl
-from cielo.hookspecs._types import CallbackFactory, PlanFunction
+from cielo.hookspecs import CallbackFactory, PlanFunction
 
 from ._hooks import align_on_peak, live_fit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cielo.core import hookimpl
-from cielo.hookspecs._types import PlanFunction
+from cielo.hookspecs import PlanFunction
 
 from ._fly import flat_collect_keys, fly
 

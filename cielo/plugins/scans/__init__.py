@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cielo.core import hookimpl
-from cielo.hookspecs._types import PlanFunction
+from cielo.hookspecs import PlanFunction
 
 from ._adaptive import adaptive_scan, rel_adaptive_scan
 from ._common import share_parameters_doc

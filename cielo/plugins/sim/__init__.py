@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from cielo.core import hookimpl
+from cielo.hookspecs import DeviceFactory
 
 from . import _factories
 
@@ -13,6 +13,6 @@ __all__ = ["cielo_device_types"]
 
 
 @hookimpl
-def cielo_device_types() -> Mapping[str, Callable[..., Any]]:
+def cielo_device_types() -> Mapping[str, DeviceFactory]:
     """The ``sim.*`` device types."""
     return {f"sim.{name}": getattr(_factories, name) for name in _factories.__all__}

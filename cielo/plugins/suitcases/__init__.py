@@ -7,9 +7,9 @@ returning ``callback(name, doc)``; heavy libraries are imported when a run start
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from cielo import hookimpl
+from cielo.hookspecs import SuitcaseFactory
 from cielo.storage import suitcase_factory
 
 from ._archives import JSONLSuitcase, MsgpackSuitcase
@@ -41,5 +41,5 @@ SUITCASES = {
 
 
 @hookimpl
-def cielo_suitcases() -> Mapping[str, Any]:
+def cielo_suitcases() -> Mapping[str, SuitcaseFactory]:
     return {name: suitcase_factory(cls) for name, cls in SUITCASES.items()}

@@ -7,10 +7,10 @@ inside the hooks (and heavy libraries inside your devices' and plans' functions)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from cielo import hookimpl
+from cielo.hookspecs import CallbackFactory, DeviceFactory, PlanFunction
 
 #: The one name to change when you copy this template (with the entry-point name in
 #: pyproject.toml). Device types are "<PREFIX>.mono"; plans and callbacks of a copy are
@@ -26,7 +26,7 @@ def _named(name: str) -> str:
 
 
 @hookimpl
-def cielo_device_types() -> Mapping[str, Callable[..., Any]]:
+def cielo_device_types() -> Mapping[str, DeviceFactory]:
     """Device types a profile builds by name: ``[devices.X] type = "example_beamline.mono"``."""
     from .devices import IonChamber, Monochromator
 
@@ -37,7 +37,7 @@ def cielo_device_types() -> Mapping[str, Callable[..., Any]]:
 
 
 @hookimpl
-def cielo_plans() -> Mapping[str, Callable[..., Any]]:
+def cielo_plans() -> Mapping[str, PlanFunction]:
     """Plans users run by name (``cielo run 'xafs_scan([i0], mono, 7112)'``)."""
     from .xafs import xafs_scan
 
@@ -45,7 +45,7 @@ def cielo_plans() -> Mapping[str, Callable[..., Any]]:
 
 
 @hookimpl
-def cielo_callbacks() -> Mapping[str, Callable[..., Any]]:
+def cielo_callbacks() -> Mapping[str, CallbackFactory]:
     """Callbacks a profile subscribes: ``[callbacks.run_logbook] path = "..."``."""
     from .logbook import run_logbook
 

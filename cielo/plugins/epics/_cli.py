@@ -1,14 +1,20 @@
-"""``cielo ioc sim [--port P] [--prefix X]``: serve the demo EPICS IOC in the foreground."""
+"""What the ``epics`` plugin adds outside devices: ``cielo ioc sim`` and the ``epics`` profile."""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["register"]
+from cielo.core import hookimpl
+from cielo.hookspecs import Subcommands
+
+__all__ = ["cielo_add_commands"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``cielo ioc`` and its ``sim`` subcommand."""
+@hookimpl
+def cielo_add_commands(subparsers: Subcommands) -> None:
+    """Add ``cielo ioc`` and its ``sim`` subcommand (serve the demo IOC in the foreground)."""
+    from ._demo_ioc import build_parser, run_from_args
+
     ioc = subparsers.add_parser(
         "ioc",
         help="run an EPICS IOC to try cielo without a beamline",
@@ -21,19 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Serve the demo IOC in the foreground until Ctrl-C. Its PVs drive the "
         "'epics' profile: `cielo run --profile epics 'scan([det], motor, -2, 2, 11)'`.",
     )
-    from cielo.plugins.epics._demo_ioc import build_parser
-
     build_parser(sim)
-    sim.set_defaults(func=_run_sim)
+    sim.set_defaults(func=run_from_args)
     ioc.set_defaults(func=lambda _args: _usage(ioc))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
-
-
-def _run_sim(args: argparse.Namespace) -> int:
-    from cielo.plugins.epics._demo_ioc import run_from_args
-
-    return run_from_args(args)

@@ -61,6 +61,11 @@ def register(subparsers: Subcommands) -> None:
         "--limit", type=int, default=20, help="at most this many runs (default 20; 0: all)"
     )
     search.add_argument("--offset", type=int, default=0, help="skip this many runs first")
+    search.add_argument(
+        "--after",
+        metavar="UID",
+        help="the next page: runs after this one (the last uid shown; fast at any depth)",
+    )
     search.add_argument("--json", action="store_true", help="one JSON object per run")
     search.set_defaults(func=_search)
 
@@ -250,11 +255,17 @@ def _search(args: argparse.Namespace) -> int:
                 f"--{option} {getattr(args, option)}: give "
                 + ("0 (all) or more" if option == "limit" else "0 or more")
             )
+    if args.after and args.offset:
+        raise QueryError(
+            f"--after {args.after} and --offset {args.offset} both say where the page starts; "
+            "give one"
+        )
     query = build_query(args)
     with _open(args) as cat:
+        after = cat[args.after].uid if args.after else None
         found = cat.search(query) if query else cat
         found = found.sorted(args.sort)
-        rows = found.summaries(offset=args.offset, limit=args.limit or None)
+        rows = found.summaries(offset=args.offset, limit=args.limit or None, after=after)
         if args.json:
             for row in rows:
                 print(json.dumps(row))
@@ -280,15 +291,18 @@ def _search(args: argparse.Namespace) -> int:
             ],  # fmt: skip
             header=["UID", "SCAN_ID", "PLAN", "TIME", "STATUS", "EVENTS"],
         )
-        total = len(found)
-        if total > len(rows):
-            print(f"({len(rows)} of {total} runs; --limit/--offset for more)", file=sys.stderr)
+        if args.limit and len(rows) == args.limit and len(found) > args.offset + len(rows):
+            print(
+                f"({len(rows)} of {len(found)} runs; the next page: --after {rows[-1]['uid'][:8]})",
+                file=sys.stderr,
+            )
     return 0
 
 
 def _no_match(args: argparse.Namespace, total: int) -> str:
     if total:
-        return f"no runs past --offset {args.offset} ({total} matched)"
+        where = f"--after {args.after}" if args.after else f"--offset {args.offset}"
+        return f"no runs past {where} ({total} matched)"
     hint = ""
     if args.text:
         hint = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ __all__ = ["Catalog", "open_catalog", "catalog_uri"]
 
 Document = dict[str, Any]
 SUMMARY_KEYS = ("uid", "scan_id", "plan_name", "time", "exit_status", "num_events")
+#: Columns of ``runs`` that may hold NULL (they sort first ascending, on both backends).
+NULLABLE = frozenset(RUN_COLUMNS) - {"uid", "time"}
 
 
 def catalog_uri(uri: str | None = None) -> str:
@@ -94,10 +96,93 @@ class Catalog:
             return "1 = 1", []
         return self.query.sql(self.db.dialect)
 
+    def _full_sort(self, reverse: bool = False) -> list[tuple[str, bool]]:
+        """``(column, descending)`` of the whole order: the sort keys, then ``uid`` (in the
+        last key's direction, so that ``time, uid`` is one walk of an index)."""
+        keys = [(c, d) for c, d in self.sort if c != "uid"]
+        keys.append(("uid", dict(self.sort).get("uid", keys[-1][1] if keys else False)))
+        return [(c, d != reverse) for c, d in keys]
+
     def _order(self, reverse: bool = False) -> str:
-        parts = [f"runs.{c} {'DESC' if d != reverse else 'ASC'}" for c, d in self.sort]
-        parts.append(f"runs.uid {'DESC' if reverse else 'ASC'}")
+        pg = self.db.dialect.name == "postgresql"
+        parts = []
+        for column, desc in self._full_sort(reverse):
+            # NULLs sort first ascending on both backends (SQLite's order; PostgreSQL's
+            # default is the opposite), so a page continues the same way on either
+            nulls = (" NULLS LAST" if desc else " NULLS FIRST") if pg and column in NULLABLE else ""
+            parts.append(f"runs.{column} {'DESC' if desc else 'ASC'}{nulls}")
         return ", ".join(parts)
+
+    def _after(self, values: Sequence[Any], reverse: bool = False) -> tuple[str, list[Any]]:
+        """A condition on runs that come after the run whose sort values are ``values``
+        (keyset pagination: the index starts at that run instead of counting up to it)."""
+        keys = self._full_sort(reverse)
+        alternatives, params = [], []
+        same: list[str] = []
+        same_params: list[Any] = []
+        for (column, desc), value in zip(keys, values, strict=True):
+            col = f"runs.{column}"
+            if value is None:  # NULLs come first ascending, last descending
+                later, later_params = (None, []) if desc else (f"{col} IS NOT NULL", [])
+                equal, equal_params = f"{col} IS NULL", []
+            else:
+                later = f"{col} {'<' if desc else '>'} ?"
+                if desc and column in NULLABLE:
+                    later = f"({later} OR {col} IS NULL)"
+                later_params = [value]
+                equal, equal_params = f"{col} = ?", [value]
+            if later is not None:
+                alternatives.append(" AND ".join([*same, later]))
+                params += [*same_params, *later_params]
+            same.append(equal)
+            same_params += equal_params
+        condition = " OR ".join(f"({a})" for a in alternatives) or "1 = 0"
+        (column, desc), value = keys[0], values[0]
+        if value is not None:  # a range on the first key: where the index walk starts
+            bound = f"runs.{column} {'<=' if desc else '>='} ?"
+            if desc and column in NULLABLE:
+                bound += f" OR runs.{column} IS NULL"
+            condition = f"({bound}) AND ({condition})"
+            params = [value, *params]
+        return condition, params
+
+    def _position(self, uid: str) -> tuple[Any, ...]:
+        """The sort values of the run ``uid`` (where a page ``after`` it starts)."""
+        columns = ", ".join(f"runs.{c}" for c, _ in self._full_sort())
+        rows = self.db.query(f"SELECT {columns} FROM runs WHERE runs.uid = ?", [uid])
+        if not rows:
+            raise RunNotFoundError(
+                f"no run with uid {uid!r} in {self.uri} to continue after; give the full "
+                "uid of the last run of the previous page"
+            )
+        return tuple(rows[0])
+
+    def _pages(
+        self, columns: str, *, offset: int = 0, limit: int | None = None,
+        after: str | None = None, reverse: bool = False, size: int = 1000,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        """Rows of ``columns`` in order, read a page at a time, each page continuing from
+        the last row of the one before (only ``offset`` is counted, once)."""
+        keys = len(self._full_sort())
+        select = ", ".join(f"runs.{c}" for c, _ in self._full_sort()) + ", " + columns
+        last = None if after is None else self._position(after)
+        done = 0
+        params: list[Any]
+        while limit is None or done < limit:
+            n = size if limit is None else min(size, limit - done)
+            extra, params = "", []
+            if last is not None:
+                condition, params = self._after(last, reverse)
+                extra = f" AND ({condition})"
+            rows = self._select(
+                select, offset=offset, limit=n, reverse=reverse, extra=extra, params=params
+            )
+            offset = 0
+            yield from (r[keys:] for r in rows)
+            done += len(rows)
+            if len(rows) < n:
+                return
+            last = rows[-1][:keys]
 
     def _select(
         self, columns: str, *, offset: int = 0, limit: int | None = None, reverse: bool = False,
@@ -124,11 +209,7 @@ class Catalog:
         return int(self.db.search(sql, params)[0][0])
 
     def __iter__(self) -> Iterator[str]:
-        for offset in range(0, 1 << 62, 1000):
-            rows = self._select("uid", offset=offset, limit=1000)
-            yield from (r[0] for r in rows)
-            if len(rows) < 1000:
-                return
+        return (row[0] for row in self._pages("runs.uid"))
 
     def keys(self) -> list[str]:
         return list(self)
@@ -148,7 +229,14 @@ class Catalog:
             start, stop, step = key.indices(len(self))
             if step != 1:
                 raise QueryError("catalog slices take no step")
-            rows = self._select("start, stop", offset=start, limit=max(stop - start, 0))
+            if stop <= start:
+                return []
+            size = len(self)
+            if start > size - stop:  # nearer the end: count from there
+                rows = self._select("start, stop", offset=size - stop, limit=stop - start, reverse=True)
+                rows.reverse()
+            else:
+                rows = self._select("start, stop", offset=start, limit=stop - start)
             return [self._run(r) for r in rows]
         if isinstance(key, bool) or not isinstance(key, (int, str)):
             raise QueryError(f"look runs up by uid, partial uid or scan_id, not {key!r}")
@@ -181,16 +269,14 @@ class Catalog:
             f"{', ...' if len(matches) == 5 else ''}); give more characters"
         )
 
-    def runs(self, offset: int = 0, limit: int | None = None) -> Iterator[Run]:
-        """Runs in the catalog's order, from ``offset``, at most ``limit``."""
-        done = 0
-        while limit is None or done < limit:
-            n = 500 if limit is None else min(500, limit - done)
-            rows = self._select("start, stop", offset=offset + done, limit=n)
-            yield from (self._run(r) for r in rows)
-            done += len(rows)
-            if len(rows) < n:
-                return
+    def runs(
+        self, offset: int = 0, limit: int | None = None, *, after: str | None = None
+    ) -> Iterator[Run]:
+        """Runs in the catalog's order, from ``offset`` (or after the run ``after``, a
+        uid: the next page of a large catalog without counting past the runs before it),
+        at most ``limit``."""
+        rows = self._pages("start, stop", offset=offset, limit=limit, after=after, size=500)
+        return (self._run(r) for r in rows)
 
     def values(self) -> Iterator[Run]:
         return self.runs()
@@ -198,11 +284,13 @@ class Catalog:
     def items(self) -> Iterator[tuple[str, Run]]:
         return ((r.uid, r) for r in self.runs())
 
-    def summaries(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        """One small dict per run (``uid scan_id plan_name time exit_status num_events``)."""
-        rows = self._select(
-            ", ".join(f"runs.{k}" for k in SUMMARY_KEYS), offset=offset, limit=limit
-        )
+    def summaries(
+        self, offset: int = 0, limit: int | None = None, *, after: str | None = None
+    ) -> list[dict[str, Any]]:
+        """One small dict per run (``uid scan_id plan_name time exit_status num_events``),
+        from ``offset`` or after the run ``after`` (a uid, as :meth:`runs`)."""
+        columns = ", ".join(f"runs.{k}" for k in SUMMARY_KEYS)
+        rows = self._pages(columns, offset=offset, limit=limit, after=after, size=min(limit or 1000, 5000))
         out = []
         for row in rows:
             summary = dict(zip(SUMMARY_KEYS, row, strict=True))

@@ -54,6 +54,10 @@ class Dialect:
         self.regex = "{} ~ ?" if pg else "{} REGEXP ?"
         self.instr = "strpos({}, ?) > 0" if pg else "instr({}, ?) > 0"
 
+    def bytewise(self, column: str) -> str:
+        """``column`` compared byte by byte (the order a prefix range needs)."""
+        return f'({column} COLLATE "C")' if self.name == "postgresql" else column
+
     def fulltext(self) -> str:
         """A condition on ``runs`` matching the bound full-text query."""
         if self.name == "postgresql":

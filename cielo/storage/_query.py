@@ -252,14 +252,33 @@ class Uid(Query):
     def sql(self, d: Dialect) -> SQL:
         if not self.partial:
             return "runs.uid = ?", [self.uid]
-        return "substr(runs.uid, 1, ?) = ?", [len(self.uid), self.uid]
+        if ord(self.uid[-1]) == 0x10FFFF:  # no character above the last one
+            return "substr(runs.uid, 1, ?) = ?", [len(self.uid), self.uid]
+        # a range of the uid index: prefix <= uid < prefix with its last character + 1
+        above = self.uid[:-1] + chr(ord(self.uid[-1]) + 1)
+        column = d.bytewise("runs.uid")
+        return f"{column} >= ? AND {column} < ?", [self.uid, above]
 
 
 class ScanID(Query):
-    """Runs with any of the given scan ids, or ``start <= scan_id <= stop``."""
+    """``ScanID(7)``: runs with scan id 7; ``ScanID(start=3, stop=7)``: the inclusive range;
+    ``ScanID(any_of=[3, 7])``: the set {3, 7}."""
 
-    def __init__(self, *scan_ids: int, start: int | None = None, stop: int | None = None) -> None:
-        self.scan_ids, self.start, self.stop = [int(s) for s in scan_ids], start, stop
+    def __init__(
+        self,
+        *scan_id: int,
+        start: int | None = None,
+        stop: int | None = None,
+        any_of: Iterable[int] = (),
+    ) -> None:
+        if len(scan_id) > 1:  # once accepted as a set, and read as a range
+            listed = ", ".join(map(str, scan_id))
+            raise QueryError(
+                f"ScanID({listed}) is ambiguous: write ScanID(start={scan_id[0]}, "
+                f"stop={scan_id[-1]}) for the range or ScanID(any_of=[{listed}]) for the set"
+            )
+        self.scan_ids = [int(s) for s in (*scan_id, *any_of)]
+        self.start, self.stop = start, stop
 
     def sql(self, d: Dialect) -> SQL:
         parts: list[Query] = []

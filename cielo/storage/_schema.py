@@ -105,8 +105,25 @@ def _v2(d: Dialect) -> list[Step]:
     ]
 
 
+def _v3(d: Dialect) -> list[Step]:
+    """Indexes for a catalog of millions of runs: pages continue from the last run seen
+    along ``(time, uid)`` (no OFFSET scans), and a uid prefix is a range of the uid index
+    (PostgreSQL compares bytes only under the "C" collation)."""
+    steps: list[Step] = [
+        "CREATE INDEX runs_time_uid ON runs (time, uid)",
+        "DROP INDEX runs_time",  # a prefix of the new index
+    ]
+    if d.name == "postgresql":
+        steps.append('CREATE INDEX runs_uid_c ON runs ((uid COLLATE "C"))')
+    return steps
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
-MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = ((1, _v1), (2, _v2))
+MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

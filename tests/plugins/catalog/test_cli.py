@@ -103,6 +103,21 @@ def test_search_table_and_bad_where(uri, capsys):
         assert message in capsys.readouterr().err, bad
 
 
+def test_search_pages_after_the_last_uid_shown(uri, capsys):
+    assert main(["catalog", "search", "--uri", uri, "--limit", "2"]) == 0
+    out, err = capsys.readouterr()
+    last = out.splitlines()[-1].split()[0]  # the table shows 8 characters of the uid
+    assert f"(2 of 3 runs; the next page: --after {last})" in err
+    rows = search(capsys, "--uri", uri, "--limit", "2", "--after", last)
+    assert [r["scan_id"] for r in rows] == [1]
+    assert main(["catalog", "search", "--uri", uri, "--after", rows[0]["uid"]]) == 0
+    assert "no runs past --after" in capsys.readouterr().out
+    assert main(["catalog", "search", "--uri", uri, "--after", last, "--offset", "1"]) == 1
+    assert "give one" in capsys.readouterr().err
+    assert main(["catalog", "search", "--uri", uri, "--after", "fffffffff"]) == 1
+    assert "no run with uid 'fffffffff'" in capsys.readouterr().err
+
+
 def test_environment_variable_gives_the_catalog(uri, capsys, monkeypatch):
     monkeypatch.setenv("CIELO_CATALOG", uri)
     assert len(search(capsys)) == 3

@@ -6,16 +6,22 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Agent", "GoldenSectionAgent"]
+__all__ = ["Agent", "GoldenSectionAgent", "is_done"]
 
 
 @runtime_checkable
 class Agent(Protocol):
     """An adaptive agent, as offered by the ``cielo_agents`` hook.
 
-    ``tell(x, y)`` gives it one measurement (independent values ``x``, dependent
-    values ``y``); ``ask(n)`` returns up to ``n`` points to measure next and a dict of
-    information (an empty list means it is done); ``report()`` summarizes what it knows.
+    ``tell(x, y)`` gives it one measurement (independent values ``x``: a number for one
+    motor, a tuple for several; dependent value ``y``); ``ask(n)`` returns up to ``n``
+    points to measure next and a dict of information (an empty list, or
+    ``info["done"]``, means it is done); ``report()`` summarizes what it knows as plain
+    JSON-able values. An agent may also have ``ingest(name, doc)``: then the agent
+    service hands it every document of the runs it follows, besides telling it.
+
+    Where the agent runs (inside a plan, in ``cielo agent run``, in a notebook) is not
+    its concern: it never moves or reads anything itself.
     """
 
     def tell(self, x: Any, y: Any) -> Any: ...
@@ -23,6 +29,11 @@ class Agent(Protocol):
     def ask(self, n: int) -> tuple[Sequence[Any], dict[str, Any]]: ...
 
     def report(self) -> dict[str, Any]: ...
+
+
+def is_done(points: Sequence[Any], info: dict[str, Any] | None) -> bool:
+    """Whether an ``ask()`` answer means the agent wants nothing more."""
+    return not len(points) or bool((info or {}).get("done"))
 
 
 _INV_PHI = (math.sqrt(5) - 1) / 2  # 0.618...

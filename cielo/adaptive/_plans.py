@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cielo.core import PlanParameterError
@@ -16,7 +16,8 @@ from cielo.plans import (
     trigger_and_read,
 )
 
-from ._agent import Agent
+from ._agent import Agent, is_done
+from ._safety import Bounds, check_point
 
 __all__ = ["agent_scan"]
 
@@ -29,9 +30,15 @@ def agent_scan(
     *,
     max_points: int = 100,
     batch: int = 1,
+    bounds: Bounds | None = None,
+    stop_when: Callable[[dict[str, Any]], bool] | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
-    """Let an agent choose the points: ask it, measure, tell it, until it has no more.
+    """Let an agent choose the points: ask it, move, read, tell it, until it is done.
+
+    Every suggested point is checked before anything moves: one finite number per
+    motor, inside ``bounds`` and inside each motor's own soft limits; a point that
+    fails ends the run as failed, with a reason that names the value and the limit.
 
     Parameters
     ----------
@@ -45,17 +52,23 @@ def agent_scan(
     target_fields
         Reading fields told to the agent as ``y`` (one value, or a tuple of several).
     max_points
-        Stop after this many points even if the agent wants more.
+        The budget: stop after this many points even if the agent wants more.
     batch
         Points asked for at a time.
+    bounds
+        ``{motor name: (low, high)}``: where the agent may send each motor.
+    stop_when
+        ``stop_when(agent.report())`` after each point; true ends the scan (a target
+        reached, a precision good enough).
     md
-        Metadata for the run start (the agent's final ``report()`` is not included; it
-        is the plan's return value).
+        Metadata for the run start.
 
     Returns
     -------
     dict
-        The agent's ``report()`` at the end.
+        The agent's final ``report()``, plus ``points`` (how many were measured) and
+        ``stopped_by``: ``"agent"`` (it asked for nothing more), ``"max_points"`` or
+        ``"stop_when"``.
 
     Examples
     --------
@@ -72,6 +85,12 @@ def agent_scan(
             f"agent_scan: max_points={max_points} and batch={batch} must be at least 1"
         )
     names = [getattr(m, "name", str(m)) for m in motors]
+    unknown = sorted(set(bounds or {}) - set(names))
+    if unknown:
+        raise PlanParameterError(
+            f"agent_scan: bounds given for {unknown}, which are not among the motors "
+            f"({', '.join(names)})"
+        )
     detector_names = [getattr(d, "name", str(d)) for d in detectors]
     base: dict[str, Any] = {
         "plan_name": "agent_scan",
@@ -84,6 +103,7 @@ def agent_scan(
             "target_fields": fields,
             "max_points": max_points,
             "batch": batch,
+            "bounds": {k: list(v) for k, v in (bounds or {}).items()},
         },
         "hints": {
             "dimensions": [([n], "primary") for n in names],
@@ -91,48 +111,47 @@ def agent_scan(
         },
     }
     base.update(md or {})
-
     everything: list[Any] = [*detectors, *motors]
+
+    def measure(values: list[float]) -> MsgGenerator:
+        yield from checkpoint()
+        yield from mv(*[x for pair in zip(motors, values, strict=True) for x in pair])
+        readings = yield from trigger_and_read(everything)
+        if not readings:  # not driven by a RunEngine (a dry run)
+            return None
+        missing = [f for f in fields if f not in readings]
+        if missing:
+            raise PlanParameterError(
+                f"agent_scan: target field(s) {missing} not among the readings "
+                f"({', '.join(sorted(readings))})"
+            )
+        y = [readings[f]["value"] for f in fields]
+        return y[0] if len(y) == 1 else tuple(y)
 
     def core() -> MsgGenerator:
         taken = 0
-        while taken < max_points:
-            points, _info = agent.ask(min(batch, max_points - taken))
-            if not len(points):
-                break
-            for point in points:
-                values = list(point) if isinstance(point, Sequence) else [point]
-                if len(values) != len(motors):
-                    raise PlanParameterError(
-                        f"agent_scan: the agent asked for {point!r}, but there are "
-                        f"{len(motors)} motors ({', '.join(names)})"
-                    )
-                yield from checkpoint()
-                yield from mv(*[x for pair in zip(motors, values, strict=True) for x in pair])
-                readings = yield from trigger_and_read(everything)
+        while True:
+            if taken >= max_points:
+                return "max_points", taken
+            points, info = agent.ask(min(batch, max_points - taken))
+            if is_done(points, info):
+                return "agent", taken
+            for point in list(points)[: max_points - taken]:
+                values = check_point(point, names, bounds=bounds, motors=motors)
+                y = yield from measure(values)
                 taken += 1
-                if not readings:  # not driven by a RunEngine
-                    return agent.report()
-                missing = [f for f in fields if f not in readings]
-                if missing:
-                    raise PlanParameterError(
-                        f"agent_scan: target field(s) {missing} not among the readings "
-                        f"({', '.join(sorted(readings))})"
-                    )
-                y = [readings[f]["value"] for f in fields]
-                agent.tell(
-                    point if isinstance(point, Sequence) else values[0],
-                    y[0] if len(y) == 1 else tuple(y),
-                )
-        return agent.report()
+                if y is None:
+                    return "agent", taken
+                agent.tell(values[0] if len(values) == 1 else tuple(values), y)
+                if stop_when is not None and stop_when(agent.report()):
+                    return "stop_when", taken
 
-    def run() -> MsgGenerator:
-        result: dict[str, Any] = {}
+    result: dict[str, Any] = {}
 
-        def inner() -> MsgGenerator:
-            result.update((yield from core()) or {})
+    def inner() -> MsgGenerator:
+        stopped_by, taken = yield from core()
+        result.update(agent.report())
+        result.update(points=taken, stopped_by=stopped_by)
 
-        yield from stage_wrapper(run_wrapper(inner(), md=base), [*detectors, *motors])
-        return result
-
-    return (yield from run())
+    yield from stage_wrapper(run_wrapper(inner(), md=base), everything)
+    return result

@@ -12,6 +12,7 @@ BUNDLED_PLUGINS: tuple[str, ...] = (
     "cielo.plugins.suitcases",
     "cielo.plugins.catalog",
     "cielo.plugins.bus",
+    "cielo.plugins.agents",
 )
 
 __all__ = ["BUNDLED_PLUGINS"]

@@ -197,7 +197,7 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     engine = _EngineStandIn()  # bundled plugins configure the engine they are given
     hooks.engine_created(engine)
     assert plugin.calls["cielo_engine_created"] == [{"engine": engine}]
-    assert [n for n, _ in hooks.by_plugin("cielo_msg_commands")] == ["every"]
+    assert "every" in [n for n, _ in hooks.by_plugin("cielo_msg_commands")]
     assert "every" in build_parser(pm).format_help()
     assert cli_main(["every"], plugin_manager=pm) == 7
 

@@ -1,0 +1,111 @@
+"""``agent_scan`` by agent name, and the ``make_agent`` command that builds the agent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cielo import adaptive
+from cielo.core import Msg, PlanParameterError
+from cielo.core.protocols import Movable, Readable
+from cielo.plans import MsgGenerator
+
+__all__ = ["AGENTS", "agent_scan", "make_agent"]
+
+#: The bundled agents by name.
+AGENTS: Mapping[str, Any] = {
+    "golden_section": adaptive.GoldenSectionAgent,
+    "peak_fit": adaptive.PeakFitAgent,
+    "gp": adaptive.GPAgent,
+    "uncertainty_map": adaptive.UncertaintyMapAgent,
+}
+
+
+def offered_agents(pm: Any) -> dict[str, Any]:
+    """Every agent factory the plugins registered on ``pm`` offer, by name."""
+    offered: dict[str, Any] = {}
+    for mapping in pm.hook.cielo_agents():
+        offered.update(mapping or {})
+    return offered
+
+
+def build_agent(offered: Mapping[str, Any], name: str, params: Mapping[str, Any]) -> Any:
+    """``offered[name](**params)``; a clear error naming the agent, its parameters and the fix."""
+    if name not in offered:
+        raise PlanParameterError(
+            f"agent {name!r} is not offered by any plugin; choose one of {sorted(offered)}"
+        )
+    try:
+        return offered[name](**dict(params))
+    except (TypeError, ValueError) as exc:
+        raise PlanParameterError(
+            f"agent {name!r} could not be built with {dict(params)!r}: {exc}"
+        ) from exc
+
+
+def make_agent(ctx: Any, msg: Msg) -> Any:
+    """``Msg("make_agent", None, name, params)``: the agent, built from the engine's plugins."""
+    name, params = msg.args
+    pm = ctx.engine.plugin_manager
+    if pm is None:
+        raise PlanParameterError(
+            "agent_scan names its agent, which needs a RunEngine built with a plugin manager "
+            "(RunEngine(plugin_manager=env.pm)); or call cielo.adaptive.agent_scan with an agent"
+        )
+    return build_agent(offered_agents(pm), name, params)
+
+
+def agent_scan(
+    detectors: Sequence[Readable],
+    motors: Sequence[Movable],
+    agent: str,
+    target_field: str,
+    *,
+    agent_params: Mapping[str, Any] | None = None,
+    max_points: int = 100,
+    batch: int = 1,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    md: Mapping[str, Any] | None = None,
+) -> MsgGenerator:
+    """Let a named agent choose where to measure: ask it, move, read, tell it, until done.
+
+    Parameters
+    ----------
+    detectors
+        Devices read at every point.
+    motors
+        The motors the agent moves (its points have one value per motor).
+    agent
+        The agent's name, as plugins offer it (``golden_section``, ``peak_fit``, ``gp``,
+        ``uncertainty_map``, ...).
+    target_field
+        The reading told to the agent as ``y`` (``det`` for the sim detector).
+    agent_params
+        Parameters of the agent (``{"low": -3, "high": 3}``; ``{"bounds": [[-3, 3]]}``).
+    max_points
+        The budget: stop after this many points even if the agent wants more.
+    batch
+        Points asked for at a time.
+    bounds
+        ``{motor: [low, high]}``: every point is checked against these and the motors'
+        own limits before anything moves.
+    md
+        Metadata for the run start.
+    """
+    params = dict(agent_params or {})
+    built = yield Msg("make_agent", None, agent, params)
+    if built is None:  # a dry run without a RunEngine: build it here to show the points
+        built = build_agent(AGENTS, agent, params)
+    info = {"agent": agent, "agent_params": params}
+    return (
+        yield from adaptive.agent_scan(
+            detectors,
+            motors,
+            built,
+            [target_field],
+            max_points=max_points,
+            batch=batch,
+            bounds=bounds,
+            md={**info, **(md or {})},
+        )
+    )

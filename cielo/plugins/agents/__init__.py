@@ -16,9 +16,9 @@ plugins of the engine running it (a ``make_agent`` Msg command this plugin adds)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from cielo.core import hookimpl
+from cielo.hookspecs import AgentFactory, CommandHandler, PlanFunction
 
 from ._plan import AGENTS, agent_scan, make_agent
 
@@ -26,18 +26,18 @@ __all__ = ["AGENTS", "agent_scan", "cielo_agents", "cielo_msg_commands", "cielo_
 
 
 @hookimpl
-def cielo_agents() -> Mapping[str, Any]:
+def cielo_agents() -> Mapping[str, AgentFactory]:
     """Offer the bundled agents."""
     return dict(AGENTS)
 
 
 @hookimpl
-def cielo_plans() -> Mapping[str, Any]:
+def cielo_plans() -> Mapping[str, PlanFunction]:
     """Offer ``agent_scan``."""
     return {"agent_scan": agent_scan}
 
 
 @hookimpl
-def cielo_msg_commands() -> Mapping[str, Any]:
+def cielo_msg_commands() -> Mapping[str, CommandHandler]:
     """Add ``make_agent``: build an agent by name from the engine's plugins."""
     return {"make_agent": make_agent}

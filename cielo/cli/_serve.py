@@ -36,6 +36,13 @@ def register(subparsers: Subcommands) -> None:
         help="the queue store (default: sqlite in cielo's state directory, per profile)",
     )
     parser.add_argument(
+        "--permissions",
+        metavar="FILE",
+        default=None,
+        help="a TOML file of the plans and devices each user group may use "
+        "(checked at start; reload with /api/permissions/reload)",
+    )
+    parser.add_argument(
         "--open", action="store_true", help="open the environment (start the worker) at once"
     )
     parser.set_defaults(func=_serve)
@@ -58,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         store=args.store,
         open_environment=args.open,
+        permissions=args.permissions,
     )
     app = build_app(settings)  # refuses a non-loopback host without a key
     try:  # the web application at / (server and web are sibling layers: joined here)

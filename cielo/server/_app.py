@@ -13,20 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from ._access import Authenticator, Gate, KeyRing, StaticKeys
 from ._manager import Manager
 from ._plans import PlanCatalog
-from ._settings import Settings
+from ._settings import Settings, is_loopback
 from ._store import QueueError, open_store
 from .api import ROUTERS
 
 __all__ = ["build_app", "load_catalog"]
+
+logger = logging.getLogger("cielo.server")
 
 
 def load_catalog(profile: str) -> PlanCatalog:
@@ -36,12 +40,23 @@ def load_catalog(profile: str) -> PlanCatalog:
     return PlanCatalog.from_environment(load_profile(profile))
 
 
-def build_app(settings: Settings, *, catalog: PlanCatalog | None = None) -> FastAPI:
+def build_app(
+    settings: Settings,
+    *,
+    catalog: PlanCatalog | None = None,
+    authenticators: Sequence[Authenticator] = (),
+) -> FastAPI:
     """A queue server for ``settings`` (see :class:`~cielo.server.Settings`).
 
     :param catalog: the allowed plans and devices (default: learned from the profile).
+    :param authenticators: asked after the server's API keys (PAM, LDAP, OIDC...).
     """
-    settings.check()
+    keyring = KeyRing(settings.keys_path)
+    settings.check(other_keys=bool(keyring) or bool(authenticators))
+    gate = Gate(
+        [StaticKeys(settings.api_keys), keyring, *authenticators],
+        loopback=is_loopback(settings.host),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +69,11 @@ def build_app(settings: Settings, *, catalog: PlanCatalog | None = None) -> Fast
                 else await asyncio.to_thread(load_catalog, settings.profile)
             )
             manager = Manager(settings, store, known)
+            try:
+                manager.load_permissions()
+            except QueueError as exc:
+                logger.error("cielo serve: %s", exc)
+                raise
             await manager.start()
             app.state.manager = manager
             if settings.open_environment and manager.env_state == "closed":
@@ -72,6 +92,8 @@ def build_app(settings: Settings, *, catalog: PlanCatalog | None = None) -> Fast
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.gate = gate
+    app.state.keyring = keyring
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(_BodyLimit, limit=settings.max_body)

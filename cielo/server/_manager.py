@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 from ._broadcast import Broadcast
+from ._permissions import Permissions
 from ._plans import PlanCatalog, new_item
 from ._records import RunList, clean_item, history_record, status_of
 from ._settings import Settings
@@ -47,6 +48,7 @@ class Manager:
         self.settings = settings
         self.store = store
         self.catalog = catalog
+        self.permissions = Permissions()
         self.worker: WorkerLink | None = None
         self.manager_state = "idle"
         self.env_state = "closed"
@@ -98,6 +100,25 @@ class Manager:
     async def wait_change(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
+
+    # -- items and permissions ------------------------------------------------------------
+
+    def check_item(self, raw: Any, user: str, group: str, *, keep_uid: bool = False) -> Item:
+        """``raw`` as a queue item of ``user``: checked against its plan's parameters and
+        ``group``'s permissions, or :class:`QueueError` naming what is wrong."""
+        item = self.catalog.check_item(raw, user=user, user_group=group, keep_uid=keep_uid)
+        self.permissions.check_item(item, group, self.catalog.devices)
+        return item
+
+    def load_permissions(self) -> None:
+        """(Re)read the permissions file; a bad file is refused and the rules in force stay."""
+        path = self.settings.permissions
+        catalog = self.catalog
+        if path is None:
+            self.permissions = Permissions()
+        else:
+            self.permissions = Permissions.load(path, catalog.plans, catalog.devices)
+        self.changed()
 
     # -- the environment ------------------------------------------------------------------
 

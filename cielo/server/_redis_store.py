@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from ._store import (
+    Amend,
     Item,
     ItemNotFoundError,
     Position,
@@ -367,19 +368,25 @@ class RedisQueueStore:
         self._transact(body, [self._proposed, self._proposals], "proposed")
         return item
 
-    def proposed_remove(self, uid: str) -> Item:
+    def proposed_remove(self, uid: str, *, record: Amend | None = None) -> Item:
         def body(pipe: Any) -> Item:
-            return self._take_proposal(pipe, uid)
+            item = self._take_proposal(pipe, uid)
+            if record is not None:
+                pipe.rpush(self._history, _dump(record(item)))
+            return item
 
-        return dict(self._transact(body, [self._proposed, self._proposals], "proposed"))
+        parts = ("proposed", "history") if record is not None else ("proposed",)
+        return dict(self._transact(body, [self._proposed, self._proposals], *parts))
 
-    def approve(self, uid: str, where: Where = Where()) -> Item:
+    def approve(self, uid: str, where: Where = Where(), *, amend: Amend | None = None) -> Item:
         def body(pipe: Any) -> Item:
             text = pipe.hget(self._proposals, uid)
             if text is None:
                 raise ItemNotFoundError(f"no proposed item with uid {uid!r}")
-            self._check_not_queued(pipe, [uid])
             item = self._load(text)
+            if amend is not None:
+                item = amend(item)
+            self._check_not_queued(pipe, [item_uid(item)])
             place = self._place(pipe, where)
             pipe.multi()
             pipe.lrem(self._proposed, 1, uid)

@@ -47,7 +47,11 @@ class Settings:
     :param store: the queue store's URI (default: ``queue.sqlite`` in :attr:`run_dir`).
     :param run_dir: where the worker's socket and log live (default: ``server/<profile>``
         in cielo's state directory).
-    :param api_keys: API key -> user name; every key has every scope (for now).
+    :param api_keys: API key -> user name, each an admin (``$CIELO_SERVER_API_KEY``);
+        more keys, with roles, are created at run time (``/api/auth/apikey``) and kept
+        hashed in :attr:`keys_path`.
+    :param permissions: a permissions file (which plans and devices each group may use;
+        see :mod:`cielo.server._permissions`); none: every group may use everything.
     :param heartbeat: seconds between the worker's heartbeats.
     :param heartbeat_timeout: a worker silent this long is declared hung and killed.
     :param orphan_timeout: a worker left without a manager this long, with nothing running,
@@ -64,6 +68,7 @@ class Settings:
     port: int = 60610
     run_dir: Path | None = None
     api_keys: Mapping[str, str] = field(default_factory=dict)
+    permissions: Path | None = None
     heartbeat: float = 0.2
     heartbeat_timeout: float = 1.0
     orphan_timeout: float = 60.0
@@ -76,6 +81,8 @@ class Settings:
             name = Path(self.profile).stem if os.sep in self.profile else self.profile
             self.run_dir = state_dir() / "server" / name
         self.run_dir = Path(self.run_dir)
+        if self.permissions is not None:
+            self.permissions = Path(self.permissions)
         if self.store is None:
             self.store = f"sqlite:///{self.run_dir / 'queue.sqlite'}"
 
@@ -111,13 +118,15 @@ class Settings:
         return self.run_dir / "worker.log"
 
     @property
-    def anonymous(self) -> bool:
-        """Whether requests without a key are accepted (only on loopback without keys)."""
-        return not self.api_keys and is_loopback(self.host)
+    def keys_path(self) -> Path:
+        """The API keys created at run time (hashed)."""
+        assert self.run_dir is not None
+        return self.run_dir / "keys.json"
 
-    def check(self) -> None:
-        """Refuse to serve beyond loopback without authentication."""
-        if not is_loopback(self.host) and not self.api_keys:
+    def check(self, *, other_keys: bool = False) -> None:
+        """Refuse to serve beyond loopback without authentication (``other_keys``: keys
+        exist besides :attr:`api_keys`)."""
+        if not is_loopback(self.host) and not self.api_keys and not other_keys:
             raise QueueError(
                 f"refusing to serve on {self.host!r} without authentication: anyone on the "
                 f"network could drive the instrument; set {API_KEY_ENV}=<a long random key> "

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ._store import (
+    Amend,
     Item,
     ItemNotFoundError,
     Position,
@@ -297,14 +298,19 @@ class SQLiteQueueStore:
             db.execute("INSERT INTO proposed (uid, item) VALUES (?, ?)", (uid, _dump(item)))
         return item
 
-    def proposed_remove(self, uid: str) -> Item:
-        with self._write("proposed") as db:
-            return self._take_proposal(db, uid)
+    def proposed_remove(self, uid: str, *, record: Amend | None = None) -> Item:
+        with self._write("proposed", *(("history",) if record else ())) as db:
+            item = self._take_proposal(db, uid)
+            if record is not None:
+                db.execute("INSERT INTO history (item) VALUES (?)", (_dump(record(item)),))
+        return item
 
-    def approve(self, uid: str, where: Where = Where()) -> Item:
+    def approve(self, uid: str, where: Where = Where(), *, amend: Amend | None = None) -> Item:
         with self._write("proposed", "queue") as db:
             item = self._take_proposal(db, uid)
-            self._check_not_queued(db, [uid])
+            if amend is not None:
+                item = amend(item)
+            self._check_not_queued(db, [item_uid(item)])
             self._insert(db, [item], where)
         return item
 

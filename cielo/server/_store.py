@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 from cielo.core import CieloError
 
 __all__ = [
+    "Amend",
     "Item",
     "ItemNotFoundError",
     "Position",
@@ -38,6 +39,9 @@ __all__ = [
 
 #: A queue item, a history item or a proposal: a JSON object with an ``"item_uid"``.
 Item = dict[str, Any]
+#: A change made to an item inside a store's transaction (a pure function: a backend
+#: may call it again when it retries).
+Amend = Callable[[Item], Item]
 #: An index in the queue, or its front or back.
 Position = int | Literal["front", "back"]
 
@@ -265,12 +269,14 @@ class QueueStore(Protocol):
 
     def propose(self, item: Item) -> Item: ...
 
-    def proposed_remove(self, uid: str) -> Item:
-        """Take a proposal off the list (rejected) and return it."""
+    def proposed_remove(self, uid: str, *, record: Amend | None = None) -> Item:
+        """Take a proposal off the list (withdrawn or rejected) and return it; with
+        ``record``, append ``record(item)`` to history in the same transaction."""
         ...
 
-    def approve(self, uid: str, where: Where = Where()) -> Item:
-        """Move a proposal into the queue at ``where``, atomically."""
+    def approve(self, uid: str, where: Where = Where(), *, amend: Amend | None = None) -> Item:
+        """Move a proposal into the queue at ``where`` (as ``amend(item)`` if given),
+        atomically."""
         ...
 
     # -- bookkeeping ------------------------------------------------------------

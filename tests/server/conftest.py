@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from cielo.server import QueueStore, open_store
+from cielo.testing import QueueServer
 
 
 def _sqlite_uri(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> str:
@@ -70,144 +71,11 @@ def _new_item(name: str = "count", **extra: Any) -> dict[str, Any]:
 
 # -- a real server: `cielo serve` in a subprocess --------------------------------------------
 
-API_KEY = "test-key-0123456789"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """``cielo serve`` running in a subprocess on a free loopback port.
-
-    ``url``, ``key``, ``headers``; ``start()`` (again after ``kill()``: the same store),
-    ``kill()`` SIGKILLs the manager, ``stop()`` ends it with SIGTERM; ``request(path,
-    body)`` posts with the key; ``worker_pid()``; ``wait(cond)`` polls the status.
-    """
-
-    def __init__(self, base: pathlib.Path, profile: str = "sim") -> None:
-        import os
-
-        self.base = base
-        self.profile = profile
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.key = API_KEY
-        self.headers = {"Authorization": f"ApiKey {API_KEY}"}
-        self.env = {
-            **os.environ,
-            "CIELO_SERVER_API_KEY": API_KEY,
-            "CIELO_LOCK_DIR": str(base / "locks"),
-            "CIELO_CATALOG": f"sqlite:///{base / 'catalog.sqlite'}",
-            "CIELO_STATE_DIR": str(base / "state"),
-        }
-        self.process: Any = None
-        self.worker_pids: set[int] = set()
-
-    def start(self, *extra: str) -> Served:
-        import subprocess
-        import sys
-        import time
-
-        import httpx
-
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cielo.cli",
-                "serve",
-                "--profile",
-                self.profile,
-                "--port",
-                str(self.port),
-                *extra,
-            ],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.base / "manager.log", "ab"),
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.base / "manager.log").read_text()
-                raise RuntimeError(f"cielo serve exited {self.process.returncode}: {log}")
-            try:
-                httpx.get(f"{self.url}/api/status", headers=self.headers, timeout=1.0)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("cielo serve did not answer within 60 s")
-
-    def request(self, path: str, body: Any = None, *, method: str = "POST") -> Any:
-        import httpx
-
-        response = httpx.request(
-            method,
-            f"{self.url}{path}",
-            json={} if body is None else body,
-            headers=self.headers,
-            timeout=30.0,
-        )
-        return response
-
-    def status(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("/api/status", method="GET").json()
-        if data.get("worker_pid"):
-            self.worker_pids.add(int(data["worker_pid"]))
-        return data
-
-    def wait(
-        self, condition: Callable[[dict[str, Any]], bool], timeout: float = 30.0
-    ) -> dict[str, Any]:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.status()
-            if condition(status):
-                return status
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"status never satisfied the condition: {status}")
-            time.sleep(0.02)
-
-    def open_environment(self) -> dict[str, Any]:
-        assert self.request("/api/environment/open").json()["success"]
-        return self.wait(lambda s: s["worker_environment_state"] == "idle")
-
-    def kill(self) -> None:
-        import signal
-
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        import contextlib
-        import os
-        import signal
-        import subprocess
-
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for pid in self.worker_pids:  # a worker left behind by a killed manager
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-
 
 @pytest.fixture
-def served(tmp_path: pathlib.Path) -> Iterator[Served]:
+def served(tmp_path: pathlib.Path) -> Iterator[QueueServer]:
     """A fresh ``cielo serve --profile sim`` (environment closed), stopped after the test."""
-    server = Served(tmp_path)
+    server = QueueServer(tmp_path, open=False)
     try:
         yield server.start()
     finally:
@@ -215,9 +83,9 @@ def served(tmp_path: pathlib.Path) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def served_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
     """One ``cielo serve --profile sim`` shared by a test module."""
-    server = Served(tmp_path_factory.mktemp("served"))
+    server = QueueServer(tmp_path_factory.mktemp("served"), open=False)
     try:
         yield server.start()
     finally:

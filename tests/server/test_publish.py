@@ -11,17 +11,16 @@ pytest.importorskip("redis")
 
 from cielo.bus import RedisStream
 from cielo.core import read_profile
+from cielo.testing import QueueServer
 
 
 def test_the_worker_publishes_every_document_to_the_profiles_bus(
     redis_server: Any, tmp_path: pathlib.Path
 ) -> None:
-    from .conftest import Served
-
     profile = tmp_path / "beamq.toml"
     sim = pathlib.Path(read_profile("sim").path).read_text()
     profile.write_text(sim + f'\n[publish]\nuri = "redis://127.0.0.1:{redis_server.port}"\n')
-    served = Served(tmp_path, profile=str(profile)).start()
+    served = QueueServer(tmp_path, profile=str(profile), open=False).start()
     try:
         served.open_environment()
         item = {"item_type": "plan", "name": "count", "args": [["det"]], "kwargs": {"num": 3}}

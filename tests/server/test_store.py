@@ -284,6 +284,28 @@ def test_proposals_are_approved_into_the_queue_or_removed(
         store.approve(q["item_uid"])
 
 
+def test_a_review_decision_is_kept_with_the_item_in_the_same_transaction(
+    store: QueueStore, new_item: Any
+) -> None:
+    p, q = new_item("p"), new_item("q")
+    store.propose(p)
+    store.propose(q)
+    before = store.revisions()
+    approved = store.approve(p["item_uid"], amend=lambda it: {**it, "review": "yes"})
+    assert approved == {**p, "review": "yes"} and store.queue() == [approved]
+    taken = store.proposed_remove(q["item_uid"], record=lambda it: {**it, "result": "no"})
+    assert taken == q and store.history() == [{**q, "result": "no"}]
+    after = store.revisions()
+    assert (after.queue, after.history, after.proposed) == (
+        before.queue + 1,
+        before.history + 1,
+        before.proposed + 2,
+    )
+    with pytest.raises(ItemNotFoundError):  # nothing recorded for a missing proposal
+        store.proposed_remove(q["item_uid"], record=lambda it: it)
+    assert store.history_size() == 1
+
+
 # -- against a model, across reopening, across SIGKILL -------------------------------------
 
 

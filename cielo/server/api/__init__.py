@@ -1,12 +1,26 @@
 """The HTTP API's routers, one module per resource, and what they share."""
 
-from . import catalog, control, environment, history, items, lists, queue, runs, status, stream
+from . import (
+    auth,
+    catalog,
+    control,
+    environment,
+    history,
+    items,
+    lists,
+    proposals,
+    queue,
+    runs,
+    status,
+    stream,
+)
 
 #: The routers in the order the OpenAPI document lists them.
 ROUTERS = (
     status.router,
     queue.router,
     items.router,
+    proposals.router,
     lists.router,
     history.router,
     environment.router,
@@ -14,6 +28,7 @@ ROUTERS = (
     catalog.router,
     runs.router,
     stream.router,
+    auth.router,
 )
 
 __all__ = ["ROUTERS"]

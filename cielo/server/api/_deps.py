@@ -1,43 +1,30 @@
-"""What every route depends on: the manager, and who is asking (with which scopes)."""
+"""What every route depends on: :func:`allow` gives a route the manager and the caller,
+refusing callers without the route's scopes (401 without a valid key, 403 without a
+scope); :func:`ok` is every successful reply."""
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, Request, Security, status
+from fastapi import HTTPException, Request, Security, WebSocket
 from fastapi.security import APIKeyHeader, SecurityScopes
 
+from .._access import ALL_SCOPES, AccessError, Gate, Principal
 from .._manager import Manager
+from .._store import Item
 
 __all__ = [
     "ALL_SCOPES",
+    "Call",
     "Principal",
+    "allow",
     "authenticated",
-    "check_scopes",
     "get_manager",
-    "principal_for",
+    "identify_websocket",
+    "ok",
 ]
-
-#: Every scope a route may ask for; the single-user key has them all.
-ALL_SCOPES = frozenset(
-    {
-        "read:status",
-        "read:queue",
-        "read:history",
-        "read:resources",
-        "read:console",
-        "write:queue:edit",
-        "write:queue:control",
-        "write:history:edit",
-        "write:execute",
-        "write:manager:control",
-        "write:plan:control",
-        "write:propose",
-        "write:review",
-    }
-)
 
 _header = APIKeyHeader(
     name="Authorization",
@@ -47,12 +34,58 @@ _header = APIKeyHeader(
 
 
 @dataclass(frozen=True)
-class Principal:
-    """Who sent a request: a user name, a group and the scopes granted."""
+class Call:
+    """A request let in: the manager and who asked."""
 
-    name: str
-    group: str = "primary"
-    scopes: frozenset[str] = field(default_factory=lambda: ALL_SCOPES)
+    manager: Manager
+    who: Principal
+
+    def check_item(self, raw: Any, *, keep_uid: bool = False) -> Item:
+        """``raw`` as a queue item of the caller, checked against the plan's parameters
+        and the caller's group permissions (a refusal names the parameter or the rule)."""
+        return self.manager.check_item(raw, self.who.name, self.who.group, keep_uid=keep_uid)
+
+    def own(self, items: Callable[[], Iterable[Item]]) -> None:
+        """Refuse (403) editing items (``items()``) another user submitted, unless an
+        admin asks (then ``items`` is not called)."""
+        if "write:queue:edit:any" in self.who.scopes:
+            return
+        for item in items():
+            if item.get("user") not in (None, self.who.name):
+                raise AccessError(
+                    f"item {item.get('item_uid')!r} was submitted by {item.get('user')!r}; "
+                    f"{self.who.name!r} may edit only their own items (an admin may edit any)"
+                )
+
+
+def _refuse(exc: AccessError) -> HTTPException:
+    return HTTPException(exc.status, detail=str(exc))
+
+
+async def _call(
+    security_scopes: SecurityScopes, request: Request, header: str | None = Security(_header)
+) -> Call:
+    gate: Gate = request.app.state.gate
+    try:
+        who = gate.identify(header)
+        who.require(security_scopes.scopes)
+    except AccessError as exc:
+        raise _refuse(exc) from None
+    return Call(request.app.state.manager, who)
+
+
+def allow(*scopes: str) -> Any:
+    """A route's parameter (``call: Call = allow("write:queue:edit")``): the manager and
+    the caller, who must hold every one of ``scopes``."""
+    return Security(_call, scopes=list(scopes))
+
+
+async def authenticated(
+    security_scopes: SecurityScopes, request: Request, header: str | None = Security(_header)
+) -> Principal:
+    """The caller only (``Security(authenticated, scopes=[...])``), for routes that do not
+    need the manager."""
+    return (await _call(security_scopes, request, header)).who
 
 
 async def get_manager(request: Request) -> Manager:
@@ -60,40 +93,17 @@ async def get_manager(request: Request) -> Manager:
     return manager
 
 
-def principal_for(settings: Any, header: str | None) -> Principal:
-    """Who sends ``header`` (``"ApiKey <key>"``), or 401 (:class:`HTTPException`)."""
-    if header:
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "apikey" or not key.strip():
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail="send the key as 'Authorization: ApiKey <key>'",
-            )
-        key = key.strip()
-        for known, user in settings.api_keys.items():
-            if hmac.compare_digest(known.encode(), key.encode()):
-                return Principal(user)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key")
-    if settings.anonymous:
-        return Principal("anonymous")
-    raise HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        detail="not authenticated: send 'Authorization: ApiKey <key>'",
-    )
+def identify_websocket(websocket: WebSocket, scope: str) -> Principal:
+    """The caller of a websocket (the ``Authorization`` header, or ``?api_key=`` where a
+    browser cannot set headers), who must hold ``scope``; :class:`AccessError` if not."""
+    header = websocket.headers.get("authorization")
+    key = websocket.query_params.get("api_key")
+    gate: Gate = websocket.app.state.gate
+    who = gate.identify(header or (f"ApiKey {key}" if key else None))
+    who.require([scope])
+    return who
 
 
-def check_scopes(principal: Principal, scopes: Any) -> None:
-    missing = sorted(set(scopes) - principal.scopes)
-    if missing:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail=f"{principal.name!r} lacks scope(s) {missing}"
-        )
-
-
-async def authenticated(
-    security_scopes: SecurityScopes, request: Request, header: str | None = Security(_header)
-) -> Principal:
-    """The request's principal, or 401 (no or unknown key) / 403 (a scope is missing)."""
-    principal = principal_for(request.app.state.settings, header)
-    check_scopes(principal, security_scopes.scopes)
-    return principal
+def ok(**fields: Any) -> dict[str, Any]:
+    """A successful reply: ``{"success": true, "msg": "", **fields}``."""
+    return {"success": True, "msg": "", **fields}

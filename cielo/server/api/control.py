@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Security
+from fastapi import APIRouter, Body
 
-from .._manager import Manager
-from ._deps import Principal, authenticated, get_manager
+from ._deps import Call, allow, ok
 from ._models import Empty, Reply
 
 router = APIRouter(prefix="/api/re", tags=["run control"])
-_SCOPE = ["write:plan:control"]
 
 
 class PauseRequest(Empty):
@@ -21,22 +19,20 @@ class PauseRequest(Empty):
 @router.post("/pause", response_model=Reply)
 async def re_pause(
     body: PauseRequest = Body(default_factory=PauseRequest),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_SCOPE),
+    call: Call = allow("write:plan:control"),
 ) -> dict[str, Any]:
     """Pause the plan at its next checkpoint (``deferred``) or now (``immediate``)."""
-    manager.re_control("pause", defer=body.option == "deferred")
-    return {"success": True, "msg": ""}
+    call.manager.re_control("pause", defer=body.option == "deferred")
+    return ok()
 
 
 def _control(cmd: str, doc: str) -> None:
     async def route(
         body: Empty = Body(default_factory=Empty),
-        manager: Manager = Depends(get_manager),
-        _: Principal = Security(authenticated, scopes=_SCOPE),
+        call: Call = allow("write:plan:control"),
     ) -> dict[str, Any]:
-        manager.re_control(cmd)
-        return {"success": True, "msg": ""}
+        call.manager.re_control(cmd)
+        return ok()
 
     route.__doc__ = doc
     route.__name__ = f"re_{cmd}"
@@ -56,13 +52,12 @@ class RunsRequest(Empty):
 @router.post("/runs", response_model=Reply)
 async def re_runs(
     body: RunsRequest = Body(default_factory=RunsRequest),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:status"]),
+    call: Call = allow("read:status"),
 ) -> dict[str, Any]:
     """The runs of the running item (``open``, ``closed`` or all ``active``)."""
-    runs = manager.runs.runs
+    runs = call.manager.runs.runs
     if body.option == "open":
         runs = [r for r in runs if r["is_open"]]
     elif body.option == "closed":
         runs = [r for r in runs if not r["is_open"]]
-    return {"success": True, "msg": "", "run_list": runs, "run_list_uid": manager.runs.uid}
+    return ok(run_list=runs, run_list_uid=call.manager.runs.uid)

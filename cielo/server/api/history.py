@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Security
+from fastapi import APIRouter, Body
 
-from .._manager import Manager
 from .._store import QueueError
-from ._deps import Principal, authenticated, get_manager
+from ._deps import Call, allow, ok
 from ._models import Empty, Reply
 
 router = APIRouter(prefix="/api/history", tags=["history"])
@@ -17,17 +16,14 @@ router = APIRouter(prefix="/api/history", tags=["history"])
 @router.get("/get", response_model=Reply)
 async def history_get(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:history"]),
+    call: Call = allow("read:history"),
 ) -> dict[str, Any]:
     """Executed items, oldest first, each with ``result`` (``exit_status``, ``run_uids``,
     ``scan_ids``, ``time_start``, ``time_stop``, ``msg``, ``traceback``)."""
-    return {
-        "success": True,
-        "msg": "",
-        "items": manager.store.history(),
-        "plan_history_uid": manager.status()["plan_history_uid"],
-    }
+    return ok(
+        items=call.manager.store.history(),
+        plan_history_uid=call.manager.status()["plan_history_uid"],
+    )
 
 
 class HistoryClear(Empty):
@@ -38,8 +34,7 @@ class HistoryClear(Empty):
 @router.post("/clear", response_model=Reply)
 async def history_clear(
     body: HistoryClear = Body(default_factory=HistoryClear),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["write:history:edit"]),
+    call: Call = allow("write:history:edit"),
 ) -> dict[str, Any]:
     """Clear the history."""
     if body.size is not None or body.item_uid is not None:
@@ -47,6 +42,6 @@ async def history_clear(
             "clearing part of the history (size, item_uid) is not supported yet; "
             "send {} to clear all of it"
         )
-    manager.store.history_clear()
-    manager.changed()
-    return {"success": True, "msg": ""}
+    call.manager.store.history_clear()
+    call.manager.changed()
+    return ok()

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Security
+from fastapi import APIRouter, Body
 
-from .._manager import Manager
 from .._records import clean_item
 from .._store import QueueError, Where
-from ._deps import Principal, authenticated, get_manager
+from ._deps import Call, allow, ok
 from ._models import Destination, Empty, Reply
 
 router = APIRouter(prefix="/api/queue/list", tags=["plan lists"])
-_EDIT = ["write:queue:edit"]
 
 
 class ListSave(Empty):
@@ -31,11 +29,10 @@ class ListSave(Empty):
 @router.post("/save", response_model=Reply)
 async def list_save(
     body: ListSave,
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_EDIT),
+    call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Save the queue or history (or the items ``uids`` of it) as list ``name``."""
-    store = manager.store
+    store = call.manager.store
     items = store.queue() if body.source == "queue" else store.history()
     if body.uids is not None:
         by_uid = {item["item_uid"]: item for item in items}
@@ -44,8 +41,8 @@ async def list_save(
             raise QueueError(f"no item(s) {', '.join(map(repr, missing))} in the {body.source}")
         items = [by_uid[uid] for uid in body.uids]
     store.list_save(body.name, [clean_item(item) for item in items])
-    manager.changed()
-    return {"success": True, "msg": "", "name": body.name, "size": len(items)}
+    call.manager.changed()
+    return ok(name=body.name, size=len(items))
 
 
 class ListLoad(Empty, Destination):
@@ -55,16 +52,15 @@ class ListLoad(Empty, Destination):
 @router.post("/load", response_model=Reply)
 async def list_load(
     body: ListLoad,
-    manager: Manager = Depends(get_manager),
-    who: Principal = Security(authenticated, scopes=_EDIT),
+    call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Add list ``name``'s items to the queue (at ``pos``, ``before_uid``, ``after_uid``)."""
-    saved = manager.store.list_load(body.name)
+    saved = call.manager.store.list_load(body.name)
     items: list[dict[str, Any]] = []
     problems: list[str] = []
     for n, item in enumerate(saved):
         try:
-            items.append(manager.catalog.check_item(item, user=who.name, user_group=who.group))
+            items.append(call.check_item(item))
         except QueueError as exc:
             problems.append(f"item {n}: {exc}")
     if problems:
@@ -72,21 +68,20 @@ async def list_load(
             f"list {body.name!r} no longer fits this profile, nothing added: " + "; ".join(problems)
         )
     where = Where(pos=body.pos, before_uid=body.before_uid, after_uid=body.after_uid)
-    added = manager.store.add_batch(items, where)
-    manager.changed(edited=True)
-    return {"success": True, "msg": "", "items": added, "qsize": manager.store.queue_size()}
+    added = call.manager.store.add_batch(items, where)
+    call.manager.changed(edited=True)
+    return ok(items=added, qsize=call.manager.store.queue_size())
 
 
 @router.get("/names", response_model=Reply)
 async def list_names(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:queue"]),
+    call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """The names of the saved lists."""
     return {
-        "names": manager.store.list_names(),
-        "plan_lists_uid": manager.status()["plan_lists_uid"],
+        "names": call.manager.store.list_names(),
+        "plan_lists_uid": call.manager.status()["plan_lists_uid"],
     }
 
 
@@ -97,20 +92,18 @@ class ListName(Empty):
 @router.get("/get", response_model=Reply)
 async def list_get(
     body: ListName,
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:queue"]),
+    call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """The items of list ``name``."""
-    return {"name": body.name, "items": manager.store.list_load(body.name)}
+    return {"name": body.name, "items": call.manager.store.list_load(body.name)}
 
 
 @router.post("/delete", response_model=Reply)
 async def list_delete(
     body: ListName,
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_EDIT),
+    call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Delete list ``name``."""
-    manager.store.list_delete(body.name)
-    manager.changed()
-    return {"success": True, "msg": ""}
+    call.manager.store.list_delete(body.name)
+    call.manager.changed()
+    return ok()

@@ -4,77 +4,68 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Security
+from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict
 
-from .._manager import Manager
-from ._deps import Principal, authenticated, get_manager
+from ._deps import Call, allow, ok
 from ._models import Empty, Reply
 
 router = APIRouter(prefix="/api/queue", tags=["queue"])
-_CONTROL = ["write:queue:control"]
 
 
 @router.get("/get", response_model=Reply)
 async def queue_get(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:queue"]),
+    call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """The queued items, front first, and the running item (``{}`` when none)."""
-    store = manager.store
-    return {
-        "success": True,
-        "msg": "",
-        "items": store.queue(),
-        "running_item": store.running() or {},
-        "plan_queue_uid": manager.status()["plan_queue_uid"],
-    }
+    store = call.manager.store
+    return ok(
+        items=store.queue(),
+        running_item=store.running() or {},
+        plan_queue_uid=call.manager.status()["plan_queue_uid"],
+    )
 
 
 @router.post("/start", response_model=Reply)
 async def queue_start(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_CONTROL),
+    call: Call = allow("write:queue:control"),
 ) -> dict[str, Any]:
     """Run the queue's items one after the other until it is empty or stopped."""
-    manager.queue_start()
-    return {"success": True, "msg": ""}
+    call.manager.queue_start()
+    return ok()
 
 
 @router.post("/stop", response_model=Reply)
 async def queue_stop(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_CONTROL),
+    call: Call = allow("write:queue:control"),
 ) -> dict[str, Any]:
     """Stop the queue after the running item."""
-    manager.queue_stop()
-    return {"success": True, "msg": ""}
+    call.manager.queue_stop()
+    return ok()
 
 
 @router.post("/stop/cancel", response_model=Reply)
 async def queue_stop_cancel(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_CONTROL),
+    call: Call = allow("write:queue:control"),
 ) -> dict[str, Any]:
     """Cancel a pending stop."""
-    manager.queue_stop_cancel()
-    return {"success": True, "msg": ""}
+    call.manager.queue_stop_cancel()
+    return ok()
 
 
 @router.post("/clear", response_model=Reply)
 async def queue_clear(
     body: Empty = Body(default_factory=Empty),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["write:queue:edit"]),
+    call: Call = allow("write:queue:edit", "write:queue:edit:any"),
 ) -> dict[str, Any]:
     """Remove every queued item (the running item is not in the queue)."""
-    manager.store.clear()
-    manager.changed()
-    return {"success": True, "msg": ""}
+    call.manager.store.clear()
+    call.manager.changed()
+    return ok()
 
 
 class Autostart(Empty):
@@ -84,12 +75,11 @@ class Autostart(Empty):
 @router.post("/autostart", response_model=Reply)
 async def queue_autostart(
     body: Autostart,
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_CONTROL),
+    call: Call = allow("write:queue:control"),
 ) -> dict[str, Any]:
     """Start the queue whenever it has items and the environment is idle."""
-    manager.set_autostart(body.enable)
-    return {"success": True, "msg": ""}
+    call.manager.set_autostart(body.enable)
+    return ok()
 
 
 class Mode(BaseModel):
@@ -105,15 +95,14 @@ class ModeSet(Empty):
 @router.post("/mode/set", response_model=Reply)
 async def queue_mode_set(
     body: ModeSet,
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=_CONTROL),
+    call: Call = allow("write:queue:control"),
 ) -> dict[str, Any]:
     """``loop``: finished items go back to the end; ``ignore_failures``: a failed item
     does not stop the queue. ``"default"`` turns both off."""
     if body.mode == "default":
-        manager.mode = {"loop": False, "ignore_failures": False}
+        call.manager.mode = {"loop": False, "ignore_failures": False}
     else:
         assert isinstance(body.mode, Mode)
-        manager.mode.update(body.mode.model_dump(exclude_none=True))
-    manager.changed()
-    return {"success": True, "msg": ""}
+        call.manager.mode.update(body.mode.model_dump(exclude_none=True))
+    call.manager.changed()
+    return ok()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Security
+from fastapi import APIRouter
 
-from .._manager import Manager
-from ._deps import Principal, authenticated, get_manager
+from ._deps import Call, allow, ok
 from ._models import Reply
 
 router = APIRouter(prefix="/api", tags=["status"])
@@ -29,30 +28,27 @@ class Status(Reply):
     plan_history_uid: str
 
 
-def _status(manager: Manager) -> dict[str, Any]:
-    return {"success": True, **manager.status()}
+def _status(call: Call) -> dict[str, Any]:
+    return {"success": True, **call.manager.status()}
 
 
 @router.get("/status", response_model=Status)
 async def status(
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:status"]),
+    call: Call = allow("read:status"),
 ) -> dict[str, Any]:
-    return _status(manager)
+    return _status(call)
 
 
 @router.get("/ping", response_model=Status)
 async def ping(
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:status"]),
+    call: Call = allow("read:status"),
 ) -> dict[str, Any]:
-    return _status(manager)
+    return _status(call)
 
 
 @router.get("/config/get", response_model=Reply)
 async def config_get(
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:status"]),
+    call: Call = allow("read:status"),
 ) -> dict[str, Any]:
-    settings = manager.settings
-    return {"success": True, "msg": "", "config": {"profile": settings.profile}}
+    settings = call.manager.settings
+    return ok(config={"profile": settings.profile})

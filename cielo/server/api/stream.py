@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Security, WebSocket
+from fastapi import APIRouter, Body, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from .._access import AccessError
 from .._manager import Manager
-from ._deps import Principal, authenticated, check_scopes, get_manager, principal_for
+from ._deps import Call, allow, identify_websocket, ok
 from ._models import Empty, Reply
 
 router = APIRouter(prefix="/api", tags=["live feeds"])
@@ -23,16 +24,11 @@ router = APIRouter(prefix="/api", tags=["live feeds"])
 
 async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
     manager: Manager = websocket.app.state.manager
-    header = websocket.headers.get("authorization")
-    key = websocket.query_params.get("api_key")
     try:
-        principal = principal_for(
-            websocket.app.state.settings, header or (f"ApiKey {key}" if key else None)
-        )
-        check_scopes(principal, [scope])
-    except HTTPException as exc:  # accepted, then closed with the reason the client can read
+        identify_websocket(websocket, scope)
+    except AccessError as exc:  # accepted, then closed with the reason the client can read
         await websocket.accept()
-        await websocket.close(code=4401 if exc.status_code == 401 else 4403, reason=str(exc.detail))
+        await websocket.close(code=4401 if exc.status == 401 else 4403, reason=str(exc))
         return
     await websocket.accept()
     sub = manager.feeds.subscribe(kind)
@@ -81,9 +77,8 @@ class ConsoleRequest(Empty):
 @router.get("/console_output", response_model=Reply)
 async def console_output(
     body: ConsoleRequest = Body(default_factory=ConsoleRequest),
-    manager: Manager = Depends(get_manager),
-    _: Principal = Security(authenticated, scopes=["read:console"]),
+    call: Call = allow("read:console"),
 ) -> dict[str, Any]:
     """The last ``nlines`` lines the worker printed, as one text."""
-    lines = list(manager.feeds.console)[-max(body.nlines, 0) :] if body.nlines else []
-    return {"success": True, "msg": "", "text": "\n".join(str(m.get("msg")) for m in lines)}
+    lines = list(call.manager.feeds.console)[-max(body.nlines, 0) :] if body.nlines else []
+    return ok(text="\n".join(str(m.get("msg")) for m in lines))

@@ -9,8 +9,10 @@ from typing import Annotated, Any, Literal
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cielo.core import PlanParameterError, PluginError, bind_parameters, signature_schema
+from cielo.core import PlanParameterError, PluginError, Range, bind_parameters, signature_schema
 from cielo.core.protocols import Movable, Readable
 
 
@@ -298,3 +300,58 @@ def test_bluesky_plans_are_described_and_bound() -> None:
     ]
     with pytest.raises(PlanParameterError, match="unknown device 'motor3'"):
         bind_parameters(bp.scan_nd, (["det"], {"motor3": [1]}), {}, DEVICES, what="scan_nd")
+
+
+# -- one engine: the schema and the check agree -------------------------------
+
+
+def tuned(
+    motor: Movable,
+    exposure: Annotated[float, Range(gt=0, le=10)],
+    shape: tuple[int, int] = (2, 2),
+    gains: dict[str, Annotated[int, Range(ge=0)]] | None = None,
+    target: Movable | float = 0.0,
+    mode: Literal["fast", "slow"] = "fast",
+    color: Color = Color.RED,
+    repeats: list[int] | None = None,
+) -> None:
+    """Every kind of constraint a form shows and a submission is checked against."""
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-20, 20)
+    | st.floats(-20, 20, allow_nan=False)
+    | st.sampled_from(["motor1", "det", "fast", "slow", "red", "blue", "x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("ab"), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=st.sampled_from(sorted(inspect.signature(tuned).parameters)), value=_JSON_VALUES)
+def test_schema_and_binding_accept_the_same_values(name: str, value: Any) -> None:
+    """A value the JSON schema accepts is bound, one it refuses is refused naming the
+    parameter: both come from one compiled annotation (jsonschema is the oracle)."""
+    schema = signature_schema(tuned, devices=DEVICES)
+    good: dict[str, Any] = {"motor": "motor1", "exposure": 1.0}
+    instance = {**good, name: value}
+    by_schema = jsonschema.Draft202012Validator(schema).is_valid(instance)
+    try:
+        bind_parameters(tuned, (), instance, DEVICES, what="plan 'tuned'")
+    except PlanParameterError as exc:
+        assert not by_schema, f"schema accepts {instance}, binding refuses: {exc}"
+        assert name in str(exc).split(" got ")[0]  # the message names the parameter
+    else:
+        assert by_schema, f"binding accepts {instance}, the schema refuses it"
+
+
+def test_declared_ranges_are_schema_bounds_and_refusals() -> None:
+    props = signature_schema(tuned)["properties"]
+    assert props["exposure"] == {"type": "number", "exclusiveMinimum": 0.0, "maximum": 10.0}
+    assert props["gains"]["anyOf"][0]["additionalProperties"] == {"type": "integer", "minimum": 0.0}
+    with pytest.raises(PlanParameterError, match=r"'exposure' got 0, expected a number > 0 and"):
+        bind_parameters(tuned, ("motor1", 0), {}, DEVICES, what="plan 'tuned'")
+    with pytest.raises(PlanParameterError, match=r"gains\['a'\]\" got -1, expected a number >= 0"):
+        bind_parameters(tuned, ("motor1", 1), {"gains": {"a": -1}}, DEVICES, what="plan 'tuned'")

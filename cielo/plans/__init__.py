@@ -106,7 +106,19 @@ from ._text import (
     prepare_plan_text,
     validated,
 )
-from ._tools import Move, PlanSummary, check_limits, move_duration, simulate_plan, summarize_plan
+from ._tools import (
+    SIMULATIONS,
+    Move,
+    PlanSummary,
+    Simulation,
+    Simulator,
+    check_limits,
+    move_duration,
+    plugin_simulations,
+    simulate_plan,
+    simulated_by,
+    summarize_plan,
+)
 from ._trajectory import Trajectory, limit_points
 
 __all__ = [
@@ -128,6 +140,11 @@ __all__ = [
     "move_duration",
     "simulate_plan",
     "summarize_plan",
+    "SIMULATIONS",
+    "Simulation",
+    "Simulator",
+    "plugin_simulations",
+    "simulated_by",
     "MsgGenerator",
     "SupplementalData",
     "Trajectory",

@@ -314,16 +314,17 @@ def check_plan(plan: PreparedPlan, *, connect: bool = True, timeout: float | Non
         from cielo.devices import DEFAULT_TIMEOUT, connect_all
 
         connect_all(plan.devices, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
-    return _dry_run(plan, plan.name)
+    return _dry_run(plan, plan.name, getattr(plan.env, "pm", None))
 
 
-def _dry_run(factory: Callable[[], Any], name: str) -> Any:
-    """Drive ``factory()`` without hardware through :func:`check_limits`, turning any
-    failure but a :class:`~cielo.core.CieloError` into a :class:`PlanParameterError`."""
+def _dry_run(factory: Callable[[], Any], name: str, plugin_manager: Any = None) -> Any:
+    """Drive ``factory()`` without hardware through :func:`check_limits` (the commands of
+    ``plugin_manager``'s plugins simulated too), turning any failure but a
+    :class:`~cielo.core.CieloError` into a :class:`PlanParameterError`."""
     from ._tools import check_limits
 
     try:
-        return check_limits(factory(), max_messages=DRY_RUN_MESSAGES)
+        return check_limits(factory(), max_messages=DRY_RUN_MESSAGES, plugin_manager=plugin_manager)
     except CieloError:
         raise
     except (RecursionError, MemoryError) as exc:

@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cielo.core import LimitError, Msg, finished_status
 
@@ -24,11 +24,18 @@ from ._composites import ensure_generator, hinted_fields
 __all__ = [
     "Move",
     "PlanSummary",
+    "SIMULATIONS",
+    "Simulation",
+    "Simulator",
+    "plugin_simulations",
+    "simulated_by",
     "simulate_plan",
     "summarize_plan",
     "check_limits",
     "move_duration",
 ]
+
+H = TypeVar("H", bound=Callable[..., Any])
 
 #: Readings for a device at the simulated positions: ``readings(obj, positions)``.
 ReadingsFunc = Callable[[Any, Mapping[Any, Any]], "dict[str, Any] | None"]
@@ -60,6 +67,8 @@ class PlanSummary:
     devices: dict[str, Any] = field(default_factory=dict)
     #: Whether the plan was stopped after ``max_messages`` (it may run forever).
     truncated: bool = False
+    #: Messages whose command has no simulation (a plugin's command, or an unknown one).
+    unsimulated: Counter[str] = field(default_factory=Counter)
 
     @property
     def partial(self) -> str:
@@ -99,6 +108,9 @@ class PlanSummary:
         reads = ", ".join(f"{k}: {v}" for k, v in sorted(self.reads.items())) or "none"
         lines.append(f"reads: {reads}")
         lines.append(f"estimated duration: {_duration_text(self.duration)}")
+        if self.unsimulated:
+            names = ", ".join(f"{k} ({v})" for k, v in sorted(self.unsimulated.items()))
+            lines.append(f"not simulated (replied None): {names}")
         if self.truncated:
             lines.append(self.partial)
         return "\n".join(lines)
@@ -174,6 +186,209 @@ def _initial_position(obj: Any) -> Any:
     return value if value is not None else 0.0
 
 
+#: ``simulation(sim, msg)``: a command's stand-in; returns the reply the plan gets.
+Simulation = Callable[["Simulator", Msg], Any]
+
+
+class Simulator:
+    """The stand-in RunEngine a simulated command acts on: positions, clock, the summary.
+
+    A plugin's command is simulated by a ``simulation(sim, msg)`` attached to its handler
+    (:func:`simulated_by`); it may move the clock (:meth:`advance`), read the simulated
+    positions (:meth:`position`) and returns the reply sent back into the plan.
+    """
+
+    def __init__(
+        self,
+        positions: Mapping[Any, Any] | None,
+        readings: ReadingsFunc | None,
+        inputs: Iterable[str],
+    ) -> None:
+        self.summary = PlanSummary()
+        self.clock = 0.0
+        self.pending: dict[Any, float] = {}
+        self.open_bundle: str | None = None
+        self.tokens = 0
+        self.answers = iter(inputs)
+        self._given = dict(positions or {})
+        self._readings = readings
+        self.positions: dict[int, Any] = {}
+        self.by_name: dict[str, Any] = {}
+
+    def position(self, obj: Any) -> Any:
+        """Where ``obj`` is in the simulation (given, its ``position``, else 0)."""
+        key = id(obj)
+        if key not in self.positions:
+            if _hashable(obj) and obj in self._given:
+                self.positions[key] = self._given[obj]
+            elif _name(obj) in self._given:
+                self.positions[key] = self._given[_name(obj)]
+            else:
+                self.positions[key] = _initial_position(obj)
+            self.by_name[_name(obj)] = self.positions[key]
+        return self.positions[key]
+
+    def move(self, obj: Any, target: Any) -> None:
+        self.positions[id(obj)] = self.by_name[_name(obj)] = target
+
+    def read(self, obj: Any) -> dict[str, Any]:
+        now = time.time()
+        if self._readings is not None:
+            custom = self._readings(obj, self.by_name)
+            if custom is not None:
+                return custom
+        fields = hinted_fields(obj) or [_name(obj)]
+        value = self.position(obj) if hasattr(obj, "set") else 0.0
+        return {f: {"value": value, "timestamp": now} for f in fields}
+
+    def advance(self, seconds: float, group: Any = None) -> None:
+        """Spend ``seconds``: now, or (with ``group``) when that group is waited for."""
+        if group is None:
+            self.clock += seconds
+        else:
+            self.pending[group] = max(self.pending.get(group, 0.0), seconds)
+
+
+def _set(sim: Simulator, msg: Msg) -> Any:
+    obj = msg.obj
+    start = sim.position(obj)
+    target: Any = msg.args[0] if msg.args else None
+    sim.summary.moves.append(Move(_name(obj), target, start, len(sim.summary.moves)))
+    try:
+        distance = float(target) - float(start)
+    except (TypeError, ValueError):
+        distance = 0.0
+    velocity = _value(getattr(obj, "velocity", None))
+    seconds = move_duration(distance, velocity, _value(getattr(obj, "acceleration", None)))
+    sim.advance(seconds, msg.kwargs.get("group"))
+    sim.move(obj, target)
+    sim.summary.devices.setdefault(_name(obj), obj)
+    return finished_status(obj)
+
+
+def _locate(sim: Simulator, msg: Msg) -> Any:
+    located = [
+        {"setpoint": sim.position(o), "readback": sim.position(o)} for o in (msg.obj, *msg.args)
+    ]
+    return located[0] if msg.kwargs.get("squeeze", True) and len(located) == 1 else located
+
+
+def _read(sim: Simulator, msg: Msg) -> Any:
+    sim.summary.reads[_name(msg.obj)] += 1
+    return sim.read(msg.obj)
+
+
+def _trigger(sim: Simulator, msg: Msg) -> Any:
+    sim.advance(_count_time(msg.obj, sim.positions), msg.kwargs.get("group"))
+    return finished_status(msg.obj)
+
+
+def _finished(sim: Simulator, msg: Msg) -> Any:
+    return finished_status(msg.obj)
+
+
+def _wait(sim: Simulator, msg: Msg) -> Any:
+    sim.clock += sim.pending.pop(msg.kwargs.get("group", msg.args[0] if msg.args else None), 0.0)
+    return True
+
+
+def _sleep(sim: Simulator, msg: Msg) -> Any:
+    sim.clock += float(msg.args[0]) if msg.args else 0.0
+
+
+def _create(sim: Simulator, msg: Msg) -> Any:
+    sim.open_bundle = msg.kwargs.get("name", msg.args[0] if msg.args else "primary")
+
+
+def _save(sim: Simulator, msg: Msg) -> Any:
+    if sim.open_bundle is not None:
+        sim.summary.events[sim.open_bundle] += 1
+    sim.open_bundle = None
+
+
+def _drop(sim: Simulator, msg: Msg) -> Any:
+    sim.open_bundle = None
+
+
+def _open_run(sim: Simulator, msg: Msg) -> Any:
+    sim.summary.runs.append(dict(msg.kwargs))
+    return str(uuid.uuid4())
+
+
+def _subscribe(sim: Simulator, msg: Msg) -> Any:
+    sim.tokens += 1
+    return sim.tokens
+
+
+def _nothing(sim: Simulator, msg: Msg) -> Any:
+    return None
+
+
+#: The built-in commands' simulations; the engine's other built-in commands reply ``None``.
+SIMULATIONS: dict[str, Simulation] = {
+    "set": _set,
+    "locate": _locate,
+    "read": _read,
+    "trigger": _trigger,
+    **dict.fromkeys(("kickoff", "complete", "prepare", "stage", "unstage"), _finished),
+    "wait": _wait,
+    "sleep": _sleep,
+    "create": _create,
+    "save": _save,
+    "drop": _drop,
+    "open_run": _open_run,
+    "input": lambda sim, msg: next(sim.answers, "q"),
+    "subscribe": _subscribe,
+    "collect": lambda sim, msg: [],
+    **dict.fromkeys(
+        (
+            "close_run",
+            "null",
+            "checkpoint",
+            "clear_checkpoint",
+            "rewindable",
+            "pause",
+            "configure",
+            "declare_stream",
+            "monitor",
+            "unmonitor",
+            "unsubscribe",
+            "wait_for",
+            "install_suspender",
+            "remove_suspender",
+            "stop",
+        ),
+        _nothing,
+    ),
+}
+
+
+def simulated_by(simulation: Simulation) -> Callable[[H], H]:
+    """Mark a plugin's command handler with the simulation :func:`simulate_plan` uses.
+
+    Examples
+    --------
+    >>> @simulated_by(lambda sim, msg: sim.advance(msg.args[0]))
+    ... def settle(ctx, msg): ...
+    """
+
+    def mark(handler: H) -> H:
+        handler.simulate = simulation  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def plugin_simulations(plugin_manager: Any) -> dict[str, Simulation | None]:
+    """The commands plugins add (``cielo_msg_commands``) and their simulations (``None``:
+    the plugin gave none; the command replies ``None`` and is listed as not simulated)."""
+    found: dict[str, Simulation | None] = {}
+    for offered in plugin_manager.hook.cielo_msg_commands():
+        for name, handler in dict(offered or {}).items():
+            found[name] = getattr(handler, "simulate", None)
+    return found
+
+
 def simulate_plan(
     plan: Any,
     *,
@@ -181,8 +396,15 @@ def simulate_plan(
     readings: ReadingsFunc | None = None,
     inputs: Iterable[str] = (),
     max_messages: int = 1_000_000,
+    plugin_manager: Any = None,
+    commands: Mapping[str, Simulation] | None = None,
 ) -> PlanSummary:
     """Drive ``plan`` without hardware or RunEngine and record what it does.
+
+    Each message is answered by its command's simulation: the built-in ones
+    (:data:`SIMULATIONS`), the plugins' (a handler marked with :func:`simulated_by`), and
+    ``commands``. A command without one replies ``None`` and is counted in
+    ``summary.unsimulated``.
 
     Parameters
     ----------
@@ -198,50 +420,22 @@ def simulate_plan(
         Answers to ``input`` messages, in order (then ``"q"``).
     max_messages
         Stop a plan that runs forever (e.g. ``count(num=None)``) after this many.
+    plugin_manager
+        Whose plugins' commands (``cielo_msg_commands``) are simulated too (e.g. ``env.pm``).
+    commands
+        More simulations by command name (a command registered with
+        ``RE.register_command``).
 
     Returns
     -------
     PlanSummary
     """
-    given = dict(positions or {})
-    pos: dict[int, Any] = {}
-    by_name: dict[str, Any] = {}
-    answers = iter(inputs)
-    summary = PlanSummary()
-    clock = 0.0
-    pending: dict[Any, float] = {}
-    open_bundle: str | None = None
-    tokens = 0
-
-    def where(obj: Any) -> Any:
-        key = id(obj)
-        if key not in pos:
-            if _hashable(obj) and obj in given:
-                pos[key] = given[obj]
-            elif _name(obj) in given:
-                pos[key] = given[_name(obj)]
-            else:
-                pos[key] = _initial_position(obj)
-            by_name[_name(obj)] = pos[key]
-        return pos[key]
-
-    def read(obj: Any) -> dict[str, Any]:
-        now = time.time()
-        if readings is not None:
-            custom = readings(obj, by_name)
-            if custom is not None:
-                return custom
-        fields = hinted_fields(obj) or [_name(obj)]
-        value = where(obj) if hasattr(obj, "set") else 0.0
-        return {f: {"value": value, "timestamp": now} for f in fields}
-
-    def add(group: Any, seconds: float) -> None:
-        if group is None:
-            nonlocal clock
-            clock += seconds
-        else:
-            pending[group] = max(pending.get(group, 0.0), seconds)
-
+    table: dict[str, Simulation | None] = dict(SIMULATIONS)
+    if plugin_manager is not None:
+        table.update(plugin_simulations(plugin_manager))
+    table.update(commands or {})
+    sim = Simulator(positions, readings, inputs)
+    summary = sim.summary
     gen = ensure_generator(plan)
     reply: Any = None
     for _ in range(max_messages):
@@ -252,67 +446,16 @@ def simulate_plan(
         if len(summary.messages) < 100_000:
             summary.messages.append(msg)
         summary.commands[msg.command] += 1
-        command, obj = msg.command, msg.obj
-        reply = None
-        if command == "set":
-            start = where(obj)
-            target: Any = msg.args[0] if msg.args else None
-            summary.moves.append(Move(_name(obj), target, start, len(summary.moves)))
-            try:
-                distance = float(target) - float(start)
-            except (TypeError, ValueError):
-                distance = 0.0
-            seconds = move_duration(
-                distance,
-                _value(getattr(obj, "velocity", None)),
-                _value(getattr(obj, "acceleration", None)),
-            )
-            add(msg.kwargs.get("group"), seconds)
-            pos[id(obj)] = by_name[_name(obj)] = target
-            summary.devices.setdefault(_name(obj), obj)
-            reply = finished_status(obj)
-        elif command == "locate":
-            located = [{"setpoint": where(o), "readback": where(o)} for o in (obj, *msg.args)]
-            squeeze = msg.kwargs.get("squeeze", True)
-            reply = located[0] if squeeze and len(located) == 1 else located
-        elif command == "read":
-            reply = read(obj)
-            summary.reads[_name(obj)] += 1
-        elif command == "trigger":
-            add(msg.kwargs.get("group"), _count_time(obj, pos))
-            reply = finished_status(obj)
-        elif command in ("kickoff", "complete", "prepare", "stage", "unstage"):
-            reply = finished_status(obj)
-        elif command == "wait":
-            group = msg.kwargs.get("group", msg.args[0] if msg.args else None)
-            clock += pending.pop(group, 0.0)
-            reply = True
-        elif command == "sleep":
-            clock += float(msg.args[0]) if msg.args else 0.0
-        elif command == "create":
-            open_bundle = msg.kwargs.get("name", msg.args[0] if msg.args else "primary")
-        elif command == "save":
-            if open_bundle is not None:
-                summary.events[open_bundle] += 1
-            open_bundle = None
-        elif command == "drop":
-            open_bundle = None
-        elif command == "open_run":
-            summary.runs.append(dict(msg.kwargs))
-            reply = str(uuid.uuid4())
-        elif command == "close_run":
+        simulation = table.get(msg.command)
+        if simulation is None:
+            summary.unsimulated[msg.command] += 1
             reply = None
-        elif command == "input":
-            reply = next(answers, "q")
-        elif command == "subscribe":
-            tokens += 1
-            reply = tokens
-        elif command == "collect":
-            reply = []
+        else:
+            reply = simulation(sim, msg)
     else:
         gen.close()
         summary.truncated = True
-    summary.duration = clock
+    summary.duration = sim.clock
     return summary
 
 

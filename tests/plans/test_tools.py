@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from cielo import Msg
-from cielo.core import LimitError
-from cielo.plans import check_limits, move_duration, simulate_plan, summarize_plan
+from cielo import Msg, RunEngine
+from cielo.core import LimitError, hookimpl, make_plugin_manager
+from cielo.plans import (
+    SIMULATIONS,
+    check_limits,
+    move_duration,
+    simulate_plan,
+    simulated_by,
+    summarize_plan,
+)
 
 
 def test_summary_of_a_grid_scan_with_velocities_and_count_times(env):
@@ -97,3 +106,50 @@ def test_cli_plan_show_prints_docs_and_the_profiles_schema(capsys, tmp_path, mon
 
     assert main(["plan", "show", "tune_centroids"]) == 1
     assert "did you mean 'tune_centroid'?" in capsys.readouterr().err
+
+
+# -- commands are simulated through the registry of simulations -----------------------
+
+
+class SettlePlugin:
+    """A plugin's command, with its simulation: ``settle`` waits ``seconds`` and replies."""
+
+    @hookimpl
+    def cielo_msg_commands(self):
+        @simulated_by(lambda sim, msg: sim.advance(msg.args[0]) or "settled (simulated)")
+        async def settle(ctx, msg):
+            await asyncio.sleep(msg.args[0])
+            return "settled"
+
+        def flash(ctx, msg):  # no simulation given
+            return "flashed"
+
+        return {"settle": settle, "flash": flash}
+
+
+def settle_plan(replies):
+    replies.append((yield Msg("settle", None, 0.01)))
+    replies.append((yield Msg("flash", None)))
+    yield Msg("sleep", None, 1.0)
+
+
+def test_a_plugins_command_is_simulated_through_its_registered_simulation():
+    pm = make_plugin_manager(autoload=False, bundled=(), plugins=[("settler", SettlePlugin())])
+    replies: list[str] = []
+    summary = simulate_plan(settle_plan(replies), plugin_manager=pm)
+    assert replies == ["settled (simulated)", None]
+    assert summary.duration == pytest.approx(1.01)
+    assert summary.unsimulated == {"flash": 1}
+    assert "not simulated (replied None): flash (1)" in str(summary)
+    # without the plugin manager the command is unknown: counted, not simulated
+    assert simulate_plan(settle_plan([])).unsimulated == {"settle": 1, "flash": 1}
+    # the same handlers run for real in a RunEngine built with that plugin manager
+    replies.clear()
+    with RunEngine(plugin_manager=pm, scan_id_file=None) as RE:
+        RE(settle_plan(replies))
+    assert replies == ["settled", "flashed"]
+
+
+def test_every_built_in_command_of_the_engine_has_a_simulation():
+    with RunEngine(scan_id_file=None) as RE:
+        assert sorted(set(RE.commands) - set(SIMULATIONS)) == []

@@ -35,8 +35,11 @@ from ._progress import LiveProgress
 from ._replay import replay
 from ._sync import wait_until
 from ._table import LiveTable
+from ._values import as_float, finite_json
 
 __all__ = [
+    "as_float",
+    "finite_json",
     "DOCUMENT_NAMES",
     "LiveProgress",
     "PLOT_KINDS",

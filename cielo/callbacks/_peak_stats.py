@@ -21,6 +21,7 @@ from cielo.core import RunRouter
 
 from ._base import CallbackBase, Document
 from ._hints import dimensions, hinted_fields, independent_fields, is_numeric
+from ._values import as_float, finite_json
 
 __all__ = [
     "PeakStatistics",
@@ -252,12 +253,12 @@ class PeakStats(CallbackBase):
             return
         data = doc["data"]
         key = self._x_key
-        xv = _as_float(doc[key] if key in ("seq_num", "time") else data.get(key))
+        xv = as_float(doc[key] if key in ("seq_num", "time") else data.get(key))
         if math.isnan(xv):
             return
         self.xdata.append(xv)
         for f, values in self.ydata.items():
-            values.append(_as_float(data.get(f)))
+            values.append(as_float(data.get(f)))
 
     @property
     def x_key(self) -> str | None:
@@ -289,7 +290,7 @@ class PeakStats(CallbackBase):
             "scan_id": self.start_doc.get("scan_id"),
             "stream": self.stream,
             "x": self._x_key,
-            "stats": {f: _jsonable(asdict(s)) for f, s in self.stats.items()},
+            "stats": {f: finite_json(asdict(s)) for f, s in self.stats.items()},
         }
 
     def write_sidecar(self, template: str | os.PathLike[str]) -> str:
@@ -304,24 +305,6 @@ class PeakStats(CallbackBase):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.summary(), f, indent=1, allow_nan=True)
         return path
-
-
-def _as_float(value: Any) -> float:
-    """``value`` as a float, or ``nan`` when it is missing or not a number (a string)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def format_peak_stats(results: Mapping[str, PeakStatistics], x: str = "x") -> str:

@@ -164,13 +164,16 @@ class Positioner(Device):
             raise LimitError(f"{self.name}: target {value!r} is not a number") from None
         if math.isnan(number):
             raise LimitError(f"{self.name}: target is NaN")
-        if self._limits is not None:
-            low, high = self._limits
-            if not low <= number <= high:
-                raise LimitError(
-                    f"{self.name}: target {value!r} is outside the soft limits "
-                    f"[{low}, {high}]; move within them or change {self.name}.limits"
-                )
+        limits = self.limits
+        if limits is not None and not limits[0] <= number <= limits[1]:
+            raise LimitError(
+                f"{self.name}: target {value!r} is outside the soft limits "
+                + self._limits_text(*limits)
+            )
+
+    def _limits_text(self, low: float, high: float) -> str:
+        """The limits and how to change them, in :meth:`check_value`'s refusal."""
+        return f"[{low}, {high}]; move within them or change {self.name}.limits"
 
     # -- moving --------------------------------------------------------------
     def set(self, value: Any, *, timeout: float | None = None) -> MoveStatus:

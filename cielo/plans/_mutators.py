@@ -67,20 +67,14 @@ def plan_mutator(plan: Any, msg_proc: MsgProc) -> MsgGenerator:
 
 
 def _mutate(gen: MsgGenerator, msg_proc: MsgProc, state: _State) -> MsgGenerator:
-    reply: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            msg = gen.throw(error) if error is not None else gen.send(reply)
-        except StopIteration as stop:
-            return stop.value
-        error = None
+    def step(msg: Msg) -> MsgGenerator:
         owned = id(msg) not in state.active
+        head, tail = (msg_proc(msg) or (None, None)) if owned else (None, None)
         if owned:
-            head, tail = msg_proc(msg) or (None, None)
             state.active.add(id(msg))
-        else:
-            head = tail = None
+        return replace(msg, head, tail, owned)
+
+    def replace(msg: Msg, head: Any, tail: Any, owned: bool) -> MsgGenerator:
         try:
             if head is None:
                 reply = yield msg
@@ -91,14 +85,12 @@ def _mutate(gen: MsgGenerator, msg_proc: MsgProc, state: _State) -> MsgGenerator
                 reply = state.last
             if tail is not None:
                 yield from _mutate(ensure_generator(tail), msg_proc, state)
-        except GeneratorExit:
-            gen.close()
-            raise
-        except BaseException as exc:
-            error = exc
+            return reply
         finally:
             if owned:
                 state.active.discard(id(msg))
+
+    return (yield from _drive(gen, step))
 
 
 def msg_mutator(plan: Any, msg_proc: Callable[[Msg], Msg | None]) -> MsgGenerator:
@@ -110,7 +102,18 @@ def msg_mutator(plan: Any, msg_proc: Callable[[Msg], Msg | None]) -> MsgGenerato
     >>> next(slow).args
     (2,)
     """
-    gen = ensure_generator(plan)
+
+    def passed(new: Msg | None) -> MsgGenerator:
+        return None if new is None else (yield new)
+
+    return (yield from _drive(ensure_generator(plan), lambda msg: passed(msg_proc(msg))))
+
+
+def _drive(gen: MsgGenerator, step: Callable[[Msg], MsgGenerator]) -> MsgGenerator:
+    """Run ``gen``, each message through ``step(msg)``: a plan whose return value is the
+    reply ``gen`` gets. What is thrown into ``step`` is thrown into ``gen``; closing
+    closes ``gen``. Returns ``gen``'s return value. ``step`` itself is called outside
+    this (an error of the message processor propagates, as from the plan)."""
     reply: Any = None
     error: BaseException | None = None
     while True:
@@ -119,12 +122,9 @@ def msg_mutator(plan: Any, msg_proc: Callable[[Msg], Msg | None]) -> MsgGenerato
         except StopIteration as stop:
             return stop.value
         error = None
-        new = msg_proc(msg)
-        if new is None:
-            reply = None
-            continue
+        stepping = step(msg)
         try:
-            reply = yield new
+            reply = yield from stepping
         except GeneratorExit:
             gen.close()
             raise

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from cielo.core import LimitError
 from cielo.core.protocols import DataKey
 from cielo.devices import Kind, MoveStatus, Positioner
 
@@ -129,21 +127,11 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         self.low_limit.put(low)
         self.high_limit.put(high)
 
-    def check_value(self, value: Any) -> None:
-        """Raise :class:`LimitError` unless ``value`` is a number within ``LLM``..``HLM``."""
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise LimitError(f"{self.name}: target {value!r} is not a number") from None
-        if math.isnan(number):
-            raise LimitError(f"{self.name}: target is NaN")
-        limits = self.limits
-        if limits is not None and not limits[0] <= number <= limits[1]:
-            raise LimitError(
-                f"{self.name}: target {value!r} is outside the soft limits "
-                f"[{limits[0]:g}, {limits[1]:g}] {self.egu or ''} (LLM/HLM of {self.prefix}); "
-                "choose a target inside them or change the limits"
-            )
+    def _limits_text(self, low: float, high: float) -> str:
+        return (
+            f"[{low:g}, {high:g}] {self.egu or ''} (LLM/HLM of {self.prefix}); "
+            "choose a target inside them or change the limits"
+        )
 
     # -- moving ----------------------------------------------------------------
     def _start_move(self, target: Any, status: MoveStatus) -> None:

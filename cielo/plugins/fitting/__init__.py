@@ -14,7 +14,11 @@ from typing import Any
 from cielo.core import hookimpl
 from cielo.hookspecs import CallbackFactory, PlanFunction
 
-from ._hooks import align_on_peak, live_fit
+from ._align import (  # numpy and cielo only: lmfit loads when a fit runs
+    AlignmentError,
+    align_on_peak,
+)
+from ._hooks import live_fit
 
 __all__ = [
     "MODELS",
@@ -41,7 +45,6 @@ _LAZY = {
     "LiveFit": "._live_fit",
     "LiveFitCollector": "._live_fit",
     "LiveFitPlot": "._live_fit",
-    "AlignmentError": "._align",
 }
 
 

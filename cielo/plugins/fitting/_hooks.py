@@ -1,15 +1,12 @@
-"""Cheap entry points behind the fitting plugin's names (the work modules load on call)."""
+"""The cheap entry point behind ``live_fit`` (the fitting modules load on call)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Mapping
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
-from cielo.core import Msg
-from cielo.core.protocols import Movable, Readable
-
-__all__ = ["align_on_peak", "live_fit"]
+__all__ = ["live_fit"]
 
 
 def live_fit(
@@ -60,61 +57,4 @@ def live_fit(
         sidecar=sidecar,
         max_load=max_load,
         max_nfev=max_nfev,
-    )
-
-
-def align_on_peak(
-    detector: Readable,
-    motor: Movable,
-    start: float,
-    stop: float,
-    num: int,
-    *,
-    field: str | None = None,
-    model: Literal["gaussian", "lorentzian", "voigt", "step", "erf"] = "gaussian",
-    background: Literal["constant", "linear", "none"] = "constant",
-    move: bool = True,
-    md: dict[str, Any] | None = None,
-) -> Generator[Msg, Any, Any]:
-    """Scan a motor over a peak, fit it, record the fit in the run and move to its centre.
-
-    Refuses to move (raising ``AlignmentError``) when the fit failed or its centre lies
-    outside the scanned range. See :func:`cielo.plugins.fitting._align.align_on_peak`.
-
-    Parameters
-    ----------
-    detector : Readable
-        The detector to read at each point.
-    motor : Movable
-        The motor to scan and then move.
-    start, stop : float
-        The scanned range (inclusive).
-    num : int
-        Number of points.
-    field : str, optional
-        The detector field to fit (default: its first hinted field).
-    model : {"gaussian", "lorentzian", "voigt", "step", "erf"}
-        The peak (or edge) shape.
-    background : {"constant", "linear", "none"}
-        Background added to the shape.
-    move : bool
-        Move to the fitted centre (``False``: only fit and record).
-    md : dict, optional
-        Metadata for the run-start document.
-    """
-    from ._align import align_on_peak as plan
-
-    return (
-        yield from plan(
-            detector,
-            motor,
-            start,
-            stop,
-            num,
-            field=field,
-            model=model,
-            background=background,
-            move=move,
-            md=md,
-        )
     )

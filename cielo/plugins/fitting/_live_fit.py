@@ -16,7 +16,9 @@ from cielo.callbacks import (
     CallbackBase,
     LivePlot,
     RunRouter,
+    as_float,
     dimensions,
+    finite_json,
     hinted_fields,
     independent_fields,
     is_numeric,
@@ -135,7 +137,7 @@ class LiveFit(CallbackBase):
             xv = doc["time"] - float(self.start_doc.get("time") or doc["time"])
         else:
             xv = data.get(key)
-        xv, yv = _as_float(xv), _as_float(data.get(self._y_key))
+        xv, yv = as_float(xv), as_float(data.get(self._y_key))
         if math.isnan(xv) or math.isnan(yv):
             return  # missing or not a number (a string): not a point to fit
         self.xdata.append(xv)
@@ -197,7 +199,7 @@ class LiveFit(CallbackBase):
             "scan_id": self.start_doc.get("scan_id"),
             "x": self._x_key,
             "y": self._y_key,
-            "fit": _jsonable(fit),
+            "fit": finite_json(fit),
         }
 
     def write_sidecar(self, template: str | os.PathLike[str]) -> str:
@@ -212,23 +214,6 @@ class LiveFit(CallbackBase):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.summary(), f, indent=1)
         return path
-
-
-def _as_float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 class LiveFitPlot(LivePlot):

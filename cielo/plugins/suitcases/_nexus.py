@@ -8,7 +8,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cielo.storage import ExternalData, Suitcase
+from cielo.storage import Suitcase
+
+from ._external import ExternalFrames
 
 __all__ = ["NeXusSuitcase"]
 
@@ -52,7 +54,7 @@ def _put_metadata(group: Any, md: Mapping[str, Any]) -> None:
         group[name].attrs["format"] = "json"
 
 
-class NeXusSuitcase(Suitcase):
+class NeXusSuitcase(ExternalFrames, Suitcase):
     """A run as a NeXus file (``.nxs``, HDF5).
 
     ``/entry`` (NXentry, ``default="data"``) holds ``title``, ``start_time``,
@@ -83,14 +85,13 @@ class NeXusSuitcase(Suitcase):
         buffer: int = 1000,
         **params: Any,
     ) -> None:
-        self.external = ExternalData(root_map=root_map)
+        self._init_external(root_map)
         self.buffer = int(buffer)
         self._file: Any = None
         self._groups: dict[str, Any] = {}  # descriptor uid -> h5 group
         self._keys: dict[str, list[str]] = {}  # descriptor uid -> inline data keys
         self._external_keys: dict[str, list[str]] = {}
         self._pending: dict[str, dict[str, list[Any]]] = {}
-        self._datum_refs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self._seq: dict[str, list[int]] = {}
         self._units: dict[tuple[str, str], str] = {}  # (descriptor, key) -> units
         self._devices: dict[str, list[tuple[str, str]]] = {}  # device -> (descriptor, key)
@@ -183,10 +184,7 @@ class NeXusSuitcase(Suitcase):
         for key in self._keys[descriptor]:
             pending[key].append(data[key])
         for key in self._external_keys[descriptor]:
-            if data.get(key) is not None:
-                self._datum_refs.setdefault((descriptor, key), []).append(
-                    (doc["seq_num"], data[key])
-                )
+            self.note_datum(descriptor, key, doc)
         if len(pending["time"]) >= self.buffer:
             self._flush(descriptor)
 
@@ -222,18 +220,6 @@ class NeXusSuitcase(Suitcase):
         ds.resize(n + len(arr), axis=0)
         ds[n:] = arr
 
-    def resource(self, doc: Document) -> None:
-        self.external.add("resource", doc)
-
-    def stream_resource(self, doc: Document) -> None:
-        self.external.add("stream_resource", doc)
-
-    def datum(self, doc: Document) -> None:
-        self.external.add("datum", doc)
-
-    def stream_datum(self, doc: Document) -> None:
-        self.external.add("stream_datum", doc)
-
     def stop(self, doc: Document) -> None:
         import h5py
 
@@ -241,9 +227,7 @@ class NeXusSuitcase(Suitcase):
             self._flush(descriptor)
         for descriptor, keys in self._external_keys.items():
             for key in keys:
-                frames = self.external.stream_frames(descriptor, key)
-                for seq, ref in self._datum_refs.get((descriptor, key), []):
-                    frames[seq] = self.external.datum(ref)
+                frames = self.frames(descriptor, key)
                 ordered = [frames[s] for s in self._seq.get(descriptor, []) if s in frames]
                 if ordered:
                     self._append(descriptor, key, ordered)

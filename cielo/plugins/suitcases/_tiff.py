@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cielo.storage import ExternalData, Suitcase
+from cielo.storage import Suitcase
+
+from ._external import ExternalFrames
 
 __all__ = ["TIFFSuitcase"]
 
 Document = dict[str, Any]
 
 
-class TIFFSuitcase(Suitcase):
+class TIFFSuitcase(ExternalFrames, Suitcase):
     """Frames of every image-valued data key (``shape`` of 2 or more dimensions) as
     ``<name>-<stream>-<key>.tiff``, one page per frame in ``seq_num`` order.
 
@@ -35,12 +37,11 @@ class TIFFSuitcase(Suitcase):
         bigtiff: bool = False,
         **params: Any,
     ) -> None:
-        self.external = ExternalData(root_map=root_map)
+        self._init_external(root_map)
         self.bigtiff = bigtiff
         self._images: dict[str, list[str]] = {}  # descriptor -> inline image keys
         self._external: dict[str, list[str]] = {}  # descriptor -> external image keys
         self._stream_of: dict[str, str] = {}
-        self._datum_refs: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self._writers: dict[tuple[str, str], Any] = {}
         super().__init__(start, **params)
 
@@ -71,29 +72,13 @@ class TIFFSuitcase(Suitcase):
         for key in self._images[descriptor]:
             self._write(stream, key, doc["data"][key])
         for key in self._external[descriptor]:
-            ref = doc["data"].get(key)
-            if ref is not None:  # a datum id (resource/datum style)
-                self._datum_refs.setdefault((descriptor, key), []).append((doc["seq_num"], ref))
-
-    def resource(self, doc: Document) -> None:
-        self.external.add("resource", doc)
-
-    def stream_resource(self, doc: Document) -> None:
-        self.external.add("stream_resource", doc)
-
-    def datum(self, doc: Document) -> None:
-        self.external.add("datum", doc)
-
-    def stream_datum(self, doc: Document) -> None:
-        self.external.add("stream_datum", doc)
+            self.note_datum(descriptor, key, doc)
 
     def stop(self, doc: Document) -> None:
         for descriptor, keys in self._external.items():
             stream = self._stream_of[descriptor]
             for key in keys:
-                frames = self.external.stream_frames(descriptor, key)
-                for seq, ref in self._datum_refs.get((descriptor, key), []):
-                    frames[seq] = self.external.datum(ref)
+                frames = self.frames(descriptor, key)
                 for seq in sorted(frames):
                     self._write(stream, key, frames[seq])
 

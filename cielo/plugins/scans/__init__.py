@@ -68,19 +68,9 @@ PLANS: dict[str, PlanFunction] = {
 }
 
 
-#: The relative plans take the parameters of their absolute forms: documented alike.
-_SHARED_DOCS: list[tuple[PlanFunction, PlanFunction]] = [
-    (rel_scan, scan),
-    (inner_product_scan, scan),
-    (rel_list_scan, list_scan),
-    (rel_log_scan, log_scan),
-    (rel_grid_scan, grid_scan),
-    (rel_list_grid_scan, list_grid_scan),
-    (rel_spiral, spiral),
-    (rel_spiral_fermat, spiral_fermat),
-    (rel_spiral_square, spiral_square),
-    (rel_adaptive_scan, adaptive_scan),
-]
+#: Plans that take the parameters of another: documented alike (the ``rel_`` plans are,
+#: by :func:`relative_plan`).
+_SHARED_DOCS: list[tuple[PlanFunction, PlanFunction]] = [(inner_product_scan, scan)]
 for _plan, _source in _SHARED_DOCS:
     share_parameters_doc(_plan, _source)
 

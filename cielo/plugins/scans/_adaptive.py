@@ -15,6 +15,7 @@ from ._common import (
     jsonable,
     merge_md,
     one_motor_md,
+    relative_plan,
     staged_run,
 )
 
@@ -155,40 +156,9 @@ def _adaptive(
     )
 
 
-@validated
-def rel_adaptive_scan(
-    detectors: Sequence[Readable],
-    target_field: str,
-    motor: Movable,
-    start: float,
-    stop: float,
-    min_step: float,
-    max_step: float,
-    target_delta: float,
-    backstep: bool,
-    threshold: float = 0.8,
-    *,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``adaptive_scan`` relative to where the motor is; it returns there afterwards.
-
-    Examples
-    --------
-    >>> RE(rel_adaptive_scan([det], "det", motor, -1, 1, 0.05, 0.5, 0.05, True))  # doctest: +SKIP
-    """
-    plan = _adaptive(
-        "rel_adaptive_scan",
-        detectors,
-        target_field,
-        motor,
-        start,
-        stop,
-        min_step,
-        max_step,
-        target_delta,
-        backstep,
-        threshold,
-        md,
-        relative=True,
-    )
-    return (yield from plan)
+rel_adaptive_scan = relative_plan(
+    adaptive_scan,
+    _adaptive,
+    "``adaptive_scan`` relative to where the motor is; it returns there afterwards.",
+    'RE(rel_adaptive_scan([det], "det", motor, -1, 1, 0.05, 0.5, 0.05, True))',
+)

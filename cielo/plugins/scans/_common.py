@@ -19,6 +19,7 @@ from cielo.plans import (
     reset_positions_wrapper,
     run_wrapper,
     stage_wrapper,
+    validated,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "staged_run",
     "run_nd",
     "share_parameters_doc",
+    "relative_plan",
 ]
 
 #: ``per_step(detectors, step, pos_cache)`` (or ``(detectors, motor, step)`` for one motor).
@@ -297,3 +299,37 @@ def share_parameters_doc(plan: Callable[..., Any], source: Callable[..., Any]) -
     plan.__doc__ = (
         (head.rstrip() + "\n\n" + section + sep + tail) if sep else doc + "\n\n" + section
     )
+
+
+def relative_plan(
+    absolute: Callable[..., MsgGenerator],
+    run: Callable[..., MsgGenerator],
+    summary: str,
+    example: str,
+    *,
+    fixed: Mapping[str, Any] | None = None,
+) -> Callable[..., MsgGenerator]:
+    """The ``rel_`` form of plan ``absolute``, written once for every relative plan.
+
+    It has ``absolute``'s signature less the ``fixed`` parameters (a relative spiral has
+    no centre: it is where the motors are), hence the same JSON schema, and the same
+    ``Parameters`` docs under its own ``summary`` and ``example``; it is
+    :func:`~cielo.plans.validated`. A call runs ``run(name, **arguments, **fixed,
+    relative=True)``, the implementation ``absolute`` runs with ``relative=False``.
+    """
+    name = f"rel_{absolute.__name__}"
+    constants = dict(fixed or {})
+    full = inspect.signature(absolute, eval_str=True)
+    sig = full.replace(parameters=[p for p in full.parameters.values() if p.name not in constants])
+
+    def plan(*args: Any, **kwargs: Any) -> MsgGenerator:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return (yield from run(name, **bound.arguments, **constants, relative=True))
+
+    plan.__signature__ = sig  # type: ignore[attr-defined]
+    plan.__name__ = plan.__qualname__ = name
+    plan.__module__ = absolute.__module__
+    plan.__doc__ = f"{summary}\n\nExamples\n--------\n>>> {example}  # doctest: +SKIP\n"
+    share_parameters_doc(plan, absolute)
+    return validated(plan)

@@ -20,6 +20,7 @@ from ._common import (
     merge_md,
     names,
     plan_md,
+    relative_plan,
     run_nd,
 )
 
@@ -119,22 +120,12 @@ def _grid_scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
-@validated
-def rel_grid_scan(
-    detectors: Sequence[Readable],
-    *args: Movable | float | bool,
-    snake_axes: bool | Sequence[Movable] | None = None,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``grid_scan`` relative to where the motors are; they return there afterwards.
-
-    Examples
-    --------
-    >>> RE(rel_grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1, 3))  # doctest: +SKIP
-    """
-    plan = _grid_scan("rel_grid_scan", detectors, args, snake_axes, per_step, md, relative=True)
-    return (yield from plan)
+rel_grid_scan = relative_plan(
+    grid_scan,
+    _grid_scan,
+    "``grid_scan`` relative to where the motors are; they return there afterwards.",
+    "RE(rel_grid_scan([det2], motor1, -1, 1, 3, motor2, -1, 1, 3))",
+)
 
 
 @validated
@@ -211,21 +202,9 @@ def _list_grid(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
-@validated
-def rel_list_grid_scan(
-    detectors: Sequence[Readable],
-    *args: Movable | Sequence[float],
-    snake_axes: bool | Sequence[Movable] = False,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``list_grid_scan`` with positions relative to where the motors are.
-
-    Examples
-    --------
-    >>> RE(rel_list_grid_scan([det2], motor1, [-1, 0, 1], motor2, [0, 1]))  # doctest: +SKIP
-    """
-    plan = _list_grid(
-        "rel_list_grid_scan", detectors, args, snake_axes, per_step, md, relative=True
-    )
-    return (yield from plan)
+rel_list_grid_scan = relative_plan(
+    list_grid_scan,
+    _list_grid,
+    "``list_grid_scan`` with positions relative to where the motors are.",
+    "RE(rel_list_grid_scan([det2], motor1, [-1, 0, 1], motor2, [0, 1]))",
+)

@@ -10,7 +10,16 @@ from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, Trajectory, validated
 from cielo.plans import patterns as _patterns
 
-from ._common import PerStep, check_detectors, dimensions, jsonable, merge_md, plan_md, run_nd
+from ._common import (
+    PerStep,
+    check_detectors,
+    dimensions,
+    jsonable,
+    merge_md,
+    plan_md,
+    relative_plan,
+    run_nd,
+)
 
 __all__ = [
     "spiral",
@@ -80,6 +89,43 @@ def _check_positive(name: str, **values: float) -> None:
             raise PlanParameterError(f"{name}: {key}={value!r} must be positive")
 
 
+def _pattern_run(pattern: str, *positive: str) -> Callable[..., MsgGenerator]:
+    """The implementation of a pattern's plans (absolute and relative):
+    ``run(name, detectors, x_motor, y_motor, *, per_step, md, relative, **pattern_args)``;
+    the ``positive`` pattern arguments must be > 0."""
+
+    def run(
+        name: str,
+        detectors: Sequence[Readable],
+        x_motor: Any,
+        y_motor: Any,
+        *,
+        per_step: PerStep | None = None,
+        md: Mapping[str, Any] | None = None,
+        relative: bool,
+        **pattern_args: Any,
+    ) -> MsgGenerator:
+        _check_positive(name, **{key: pattern_args[key] for key in positive})
+        return _run_pattern(
+            name,
+            pattern,
+            detectors,
+            x_motor,
+            y_motor,
+            pattern_args,
+            per_step,
+            md,
+            relative=relative,
+        )
+
+    return run
+
+
+_SPIRAL = _pattern_run("spiral", "dr", "nth")
+_SPIRAL_FERMAT = _pattern_run("spiral_fermat", "dr", "factor")
+_SPIRAL_SQUARE = _pattern_run("spiral_square_pattern")
+
+
 @validated
 def spiral(
     detectors: Sequence[Readable],
@@ -126,59 +172,17 @@ def spiral(
     --------
     >>> RE(spiral([det2], motor1, motor2, 0, 0, 1, 1, 0.1, 6))  # doctest: +SKIP
     """
-    _check_positive("spiral", dr=dr, nth=nth)
-    args = {
-        "x_start": x_start,
-        "y_start": y_start,
-        "x_range": x_range,
-        "y_range": y_range,
-        "dr": dr,
-        "nth": nth,
-        "dr_y": dr_y,
-        "tilt": tilt,
-    }
-    plan = _run_pattern(
-        "spiral", "spiral", detectors, x_motor, y_motor, args, per_step, md, relative=False
-    )
-    return (yield from plan)
+    arguments = dict(locals())  # the parameters, as given
+    return (yield from _SPIRAL("spiral", relative=False, **arguments))
 
 
-@validated
-def rel_spiral(
-    detectors: Sequence[Readable],
-    x_motor: Movable,
-    y_motor: Movable,
-    x_range: float,
-    y_range: float,
-    dr: float,
-    nth: float,
-    *,
-    dr_y: float | None = None,
-    tilt: float = 0.0,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``spiral`` centred where the motors are; they return there afterwards.
-
-    Examples
-    --------
-    >>> RE(rel_spiral([det2], motor1, motor2, 1, 1, 0.1, 6))  # doctest: +SKIP
-    """
-    _check_positive("rel_spiral", dr=dr, nth=nth)
-    args = {
-        "x_start": 0.0,
-        "y_start": 0.0,
-        "x_range": x_range,
-        "y_range": y_range,
-        "dr": dr,
-        "nth": nth,
-        "dr_y": dr_y,
-        "tilt": tilt,
-    }
-    plan = _run_pattern(
-        "rel_spiral", "spiral", detectors, x_motor, y_motor, args, per_step, md, relative=True
-    )
-    return (yield from plan)
+rel_spiral = relative_plan(
+    spiral,
+    _SPIRAL,
+    "``spiral`` centred where the motors are; they return there afterwards.",
+    "RE(rel_spiral([det2], motor1, motor2, 1, 1, 0.1, 6))",
+    fixed={"x_start": 0.0, "y_start": 0.0},
+)
 
 
 @validated
@@ -227,75 +231,17 @@ def spiral_fermat(
     --------
     >>> RE(spiral_fermat([det2], motor1, motor2, 0, 0, 1, 1, 0.2, 2))  # doctest: +SKIP
     """
-    _check_positive("spiral_fermat", dr=dr, factor=factor)
-    args = {
-        "x_start": x_start,
-        "y_start": y_start,
-        "x_range": x_range,
-        "y_range": y_range,
-        "dr": dr,
-        "factor": factor,
-        "dr_y": dr_y,
-        "tilt": tilt,
-    }
-    plan = _run_pattern(
-        "spiral_fermat",
-        "spiral_fermat",
-        detectors,
-        x_motor,
-        y_motor,
-        args,
-        per_step,
-        md,
-        relative=False,
-    )
-    return (yield from plan)
+    arguments = dict(locals())  # the parameters, as given
+    return (yield from _SPIRAL_FERMAT("spiral_fermat", relative=False, **arguments))
 
 
-@validated
-def rel_spiral_fermat(
-    detectors: Sequence[Readable],
-    x_motor: Movable,
-    y_motor: Movable,
-    x_range: float,
-    y_range: float,
-    dr: float,
-    factor: float,
-    *,
-    dr_y: float | None = None,
-    tilt: float = 0.0,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``spiral_fermat`` centred where the motors are; they return there afterwards.
-
-    Examples
-    --------
-    >>> RE(rel_spiral_fermat([det2], motor1, motor2, 1, 1, 0.2, 2))  # doctest: +SKIP
-    """
-    _check_positive("rel_spiral_fermat", dr=dr, factor=factor)
-    args = {
-        "x_start": 0.0,
-        "y_start": 0.0,
-        "x_range": x_range,
-        "y_range": y_range,
-        "dr": dr,
-        "factor": factor,
-        "dr_y": dr_y,
-        "tilt": tilt,
-    }
-    plan = _run_pattern(
-        "rel_spiral_fermat",
-        "spiral_fermat",
-        detectors,
-        x_motor,
-        y_motor,
-        args,
-        per_step,
-        md,
-        relative=True,
-    )
-    return (yield from plan)
+rel_spiral_fermat = relative_plan(
+    spiral_fermat,
+    _SPIRAL_FERMAT,
+    "``spiral_fermat`` centred where the motors are; they return there afterwards.",
+    "RE(rel_spiral_fermat([det2], motor1, motor2, 1, 1, 0.2, 2))",
+    fixed={"x_start": 0.0, "y_start": 0.0},
+)
 
 
 @validated
@@ -336,64 +282,14 @@ def spiral_square(
     --------
     >>> RE(spiral_square([det2], motor1, motor2, 0, 0, 2, 2, 5, 5))  # doctest: +SKIP
     """
-    args = {
-        "x_center": x_center,
-        "y_center": y_center,
-        "x_range": x_range,
-        "y_range": y_range,
-        "x_num": x_num,
-        "y_num": y_num,
-    }
-    plan = _run_pattern(
-        "spiral_square",
-        "spiral_square_pattern",
-        detectors,
-        x_motor,
-        y_motor,
-        args,
-        per_step,
-        md,
-        relative=False,
-    )
-    return (yield from plan)
+    arguments = dict(locals())  # the parameters, as given
+    return (yield from _SPIRAL_SQUARE("spiral_square", relative=False, **arguments))
 
 
-@validated
-def rel_spiral_square(
-    detectors: Sequence[Readable],
-    x_motor: Movable,
-    y_motor: Movable,
-    x_range: float,
-    y_range: float,
-    x_num: int,
-    y_num: int,
-    *,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``spiral_square`` centred where the motors are; they return there afterwards.
-
-    Examples
-    --------
-    >>> RE(rel_spiral_square([det2], motor1, motor2, 2, 2, 5, 5))  # doctest: +SKIP
-    """
-    args = {
-        "x_center": 0.0,
-        "y_center": 0.0,
-        "x_range": x_range,
-        "y_range": y_range,
-        "x_num": x_num,
-        "y_num": y_num,
-    }
-    plan = _run_pattern(
-        "rel_spiral_square",
-        "spiral_square_pattern",
-        detectors,
-        x_motor,
-        y_motor,
-        args,
-        per_step,
-        md,
-        relative=True,
-    )
-    return (yield from plan)
+rel_spiral_square = relative_plan(
+    spiral_square,
+    _SPIRAL_SQUARE,
+    "``spiral_square`` centred where the motors are; they return there afterwards.",
+    "RE(rel_spiral_square([det2], motor1, motor2, 2, 2, 5, 5))",
+    fixed={"x_center": 0.0, "y_center": 0.0},
+)

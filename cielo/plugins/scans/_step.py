@@ -21,6 +21,7 @@ from ._common import (
     jsonable,
     merge_md,
     plan_md,
+    relative_plan,
     run_nd,
 )
 
@@ -166,21 +167,12 @@ def inner_product_scan(
     )
 
 
-@validated
-def rel_scan(
-    detectors: Sequence[Readable],
-    *args: Movable | float,
-    num: int | None = None,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``scan`` relative to where the motors are; they return there afterwards.
-
-    Examples
-    --------
-    >>> RE(rel_scan([det], motor, -0.5, 0.5, num=11))  # doctest: +SKIP
-    """
-    return (yield from _scan("rel_scan", detectors, args, num, per_step, md, relative=True))
+rel_scan = relative_plan(
+    scan,
+    _scan,
+    "``scan`` relative to where the motors are; they return there afterwards.",
+    "RE(rel_scan([det], motor, -0.5, 0.5, num=11))",
+)
 
 
 def _list_args(args: Sequence[Any], name: str) -> list[tuple[Any, list[Any]]]:
@@ -252,20 +244,12 @@ def _list_scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
-@validated
-def rel_list_scan(
-    detectors: Sequence[Readable],
-    *args: Movable | Sequence[float],
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``list_scan`` with positions relative to where the motors are.
-
-    Examples
-    --------
-    >>> RE(rel_list_scan([det], motor, [-1, 0, 1]))  # doctest: +SKIP
-    """
-    return (yield from _list_scan("rel_list_scan", detectors, args, per_step, md, relative=True))
+rel_list_scan = relative_plan(
+    list_scan,
+    _list_scan,
+    "``list_scan`` with positions relative to where the motors are.",
+    "RE(rel_list_scan([det], motor, [-1, 0, 1]))",
+)
 
 
 @validated
@@ -335,24 +319,9 @@ def _log_scan(
     return (yield from run_nd(detectors, traj, per_step, merge_md(base, md), relative=relative))
 
 
-@validated
-def rel_log_scan(
-    detectors: Sequence[Readable],
-    motor: Movable,
-    start: float,
-    stop: float,
-    num: int,
-    *,
-    per_step: PerStep | None = None,
-    md: Mapping[str, Any] | None = None,
-) -> MsgGenerator:
-    """``log_scan`` with offsets 10**start ... 10**stop from where the motor is.
-
-    Examples
-    --------
-    >>> RE(rel_log_scan([det], motor, -2, 0, 5))  # doctest: +SKIP
-    """
-    plan = _log_scan(
-        "rel_log_scan", detectors, motor, start, stop, num, per_step, md, relative=True
-    )
-    return (yield from plan)
+rel_log_scan = relative_plan(
+    log_scan,
+    _log_scan,
+    "``log_scan`` with offsets 10**start ... 10**stop from where the motor is.",
+    "RE(rel_log_scan([det], motor, -2, 0, 5))",
+)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cielo.core.paths import state_dir
+
 from ._store import QueueError
 
 __all__ = ["API_KEY_ENV", "Settings", "is_loopback", "state_dir"]
@@ -18,15 +20,6 @@ __all__ = ["API_KEY_ENV", "Settings", "is_loopback", "state_dir"]
 API_KEY_ENV = "CIELO_SERVER_API_KEY"
 #: Unix socket paths are limited to about 107 bytes.
 _MAX_SOCKET_PATH = 100
-
-
-def state_dir() -> Path:
-    """cielo's state directory: ``$CIELO_STATE_DIR``, else ``${XDG_STATE_HOME:-~/.local/state}/cielo``."""
-    base = os.environ.get("CIELO_STATE_DIR")
-    if base:
-        return Path(base).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME") or "~/.local/state"
-    return Path(xdg).expanduser() / "cielo"
 
 
 def is_loopback(host: str) -> bool:

@@ -379,7 +379,7 @@ def open_catalog(
     """Open (creating or upgrading if needed) the catalog at ``uri``.
 
     :param uri: ``sqlite:///PATH`` (``sqlite:////abs/path``) or ``postgresql://...``;
-        default ``$CIELO_CATALOG``, else ``${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite``.
+        default ``$CIELO_CATALOG``, else ``catalog.sqlite`` in the user data directory (:func:`cielo.core.paths.data_dir`).
     :param readers: extra reader factories for external data, by mimetype or spec.
     :param root_map: ``{old_root: new_root}`` for external files that moved.
     :param backends: openers for other URI schemes (from the ``cielo_catalog_backends`` hook).

@@ -18,15 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cielo.core.paths import default_catalog_uri
+
 from ._errors import CatalogError, QueryError
 
 __all__ = ["Database", "Dialect", "connect", "expand_uri", "default_catalog_uri"]
-
-
-def default_catalog_uri() -> str:
-    """``sqlite:///`` + ``${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite``."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    return "sqlite:///" + str(Path(base) / "cielo" / "catalog.sqlite")
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

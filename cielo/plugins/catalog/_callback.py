@@ -28,7 +28,7 @@ def catalog_writer(
     """A document callback storing every run in the catalog at ``uri``.
 
     :param uri: ``sqlite:///PATH`` or ``postgresql://...``; default ``$CIELO_CATALOG``,
-        else ``${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite``.
+        else ``catalog.sqlite`` in the user data directory (:func:`cielo.core.paths.data_dir`).
     :param batch_size: events per transaction. :param max_delay: seconds before commit.
     """
     return _OwningWriter(open_catalog(uri), batch_size=batch_size, max_delay=max_delay)

@@ -10,6 +10,7 @@ import os
 from typing import Annotated, Literal
 
 from cielo.core import Range
+from cielo.core.paths import data_dir
 from cielo.core.protocols import Readable
 from cielo.devices import Positioner
 from cielo.devices.sim import (
@@ -109,13 +110,12 @@ def area_detector(
 ) -> SimAreaDetector:
     """A camera writing ``height × width`` frames to HDF5 files in ``directory``.
 
-    ``directory`` may start with ``~``; by default frames go to
-    ``${XDG_DATA_HOME:-~/.local/share}/cielo/frames/NAME``, beside the default catalog,
+    ``directory`` may start with ``~``; by default frames go to ``frames/NAME`` in the
+    user data directory (:func:`cielo.core.paths.data_dir`), beside the default catalog,
     so stored runs can still read their frames later (a temporary directory would not).
     """
     if directory is None:
-        data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-        directory = os.path.join(data_home, "cielo", "frames", name)
+        directory = str(data_dir() / "frames" / name)
     return SimAreaDetector(
         name=name,
         directory=os.path.expanduser(directory),

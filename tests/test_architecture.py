@@ -19,13 +19,6 @@ PACKAGE = ROOT / "cielo"
 #: Private modules imported from outside their package today, each to be made public or
 #: moved (issue 15). A new entry needs a reason; removing one is always welcome.
 KNOWN_PRIVATE_IMPORTS: dict[tuple[str, str], str] = {
-    **{
-        (f"cielo.hookspecs.{name}", "cielo.core._markers"): "hookspec marker; issue 15"
-        for name in (
-            "addhooks", "agents", "bus", "callbacks", "cli", "commands", "devices", "metadata",
-            "plans", "readers", "session", "suitcases",
-        )
-    },  # fmt: skip
     ("cielo.cli._catalog", "cielo.storage._query"): "query parser to be made public",
     ("cielo.plugins.suitcases._archives", "cielo.storage._archive"): "archive base to be public",
 }

@@ -101,7 +101,8 @@ def open_transport(
     import difflib
 
     if transports is None:
-        from cielo.core import Registry, make_plugin_manager
+        from cielo.core import make_plugin_manager
+        from cielo.core.plugins import Registry
 
         transports = Registry(make_plugin_manager()).get("bus_transports")
 

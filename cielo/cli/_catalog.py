@@ -133,7 +133,8 @@ class _SuitcaseHelp(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help
         if text and "<suitcases>" in text:
-            from cielo.core import Registry, make_plugin_manager
+            from cielo.core import make_plugin_manager
+            from cielo.core.plugins import Registry
 
             names = sorted(Registry(make_plugin_manager()).get("suitcases"))
             text = text.replace("<suitcases>", "installed: " + ", ".join(names))
@@ -398,7 +399,8 @@ def _runs(cat: Any, specs: list[str], query: str | None = None) -> list[Any]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from cielo.core import Registry, make_plugin_manager
+    from cielo.core import make_plugin_manager
+    from cielo.core.plugins import Registry
     from cielo.storage import CatalogError
 
     suitcases = Registry(make_plugin_manager()).get("suitcases")

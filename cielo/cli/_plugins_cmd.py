@@ -6,7 +6,8 @@ import argparse
 import warnings
 from typing import Any
 
-from cielo.core import PluginWarning, Registry, make_plugin_manager
+from cielo.core import PluginWarning, make_plugin_manager
+from cielo.core.plugins import Registry
 from cielo.hookspecs import Subcommands
 
 from ._common import print_json

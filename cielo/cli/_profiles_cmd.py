@@ -10,9 +10,9 @@ from cielo.core import (
     find_profile,
     list_profiles,
     load_profile,
-    profile_search_path,
     read_profile,
 )
+from cielo.core.profile import profile_search_path
 from cielo.hookspecs import Subcommands
 
 from ._common import print_table

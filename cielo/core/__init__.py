@@ -1,8 +1,21 @@
-"""cielo's core: messages, protocols, status, errors, engine, plugin manager, profiles.
+"""cielo's core: what users and plugin authors need from the engine, the plugin layer and
+profiles.
 
-The core imports nothing above it (devices, plans, plugins).
+The core is split by responsibility:
+
+- this package's base: :class:`Msg`, the device protocols (:mod:`cielo.core.protocols`),
+  status objects, the errors, JSON conversion of documents, parameter bounds and signatures;
+- :mod:`cielo.core.documents`: delivery to subscribers, routing per run, event/datum pages;
+- :mod:`cielo.core.plugins`: the pluggy markers, the plugin manager, the hook facade, the
+  registry of contributions;
+- :mod:`cielo.core.engine`: the RunEngine, its runner, command handlers and suspenders;
+- :mod:`cielo.core.profile`: profiles, the environment loaded from one, the instrument lock.
+
+Engine and plugin-layer internals (``CommandContext``, ``Registry``, ``hookspec``...) are
+public in their sub-package only. The core imports nothing above it (devices, plans, plugins).
 """
 
+from . import protocols
 from ._errors import (
     CieloError,
     ConnectionTimeoutError,
@@ -20,32 +33,33 @@ from ._errors import (
     UnknownDocumentName,
     WaitTimeoutError,
 )
-from ._hooks import PluginHooks
 from ._jsonable import dumps_document, jsonable
-from ._lock import InstrumentBusy, InstrumentLock, LockInfo, default_lock_dir
-from ._markers import hookimpl, hookspec
 from ._msg import Msg
-from ._pages import (
+from ._range import Range
+from ._signature import bind_parameters, signature_schema
+from ._status import AsyncStatus, Status, failed_status, finished_status, status_all
+
+# isort: split
+from .documents import (
+    DOCUMENT_NAMES,
+    CallbackError,
+    CallbackFailure,
+    RunRouter,
+    callback_name,
     pack_datum,
     pack_event,
     pack_events,
+    per_run,
     unpack_datum_page,
     unpack_event_page,
 )
-from ._router import CallbackFailure, RunRouter, callback_name, per_run
-from ._status import Status, failed_status, finished_status, status_all
+from .plugins import PluginWarning, hookimpl, make_plugin_manager
 
-# -- engine (issue 3) --------------------------------------------------------
 # isort: split
-from ._commands import CommandContext
-from ._dispatch import DOCUMENT_NAMES, CallbackError
-from ._engine import RunEngine
-from ._results import NO_PLAN_RETURN, RunEngineResult, RunResult
-from ._runmd import PersistentMetadata
-from ._runner import RequestAbort, RequestHalt, RequestStop
-from ._state import EngineState, TransitionError
-from ._status import AsyncStatus
-from ._suspenders import (
+from .engine import (
+    EngineState,
+    RunEngine,
+    RunEngineResult,
     SuspendBoolHigh,
     SuspendBoolLow,
     SuspendCeil,
@@ -56,41 +70,52 @@ from ._suspenders import (
     SuspendWhen,
     SuspendWhenChanged,
     SuspendWhenOutsideBand,
+    TransitionError,
 )
 
-# -- plugins and profiles (issue 2) -----------------------------------------
 # isort: split
-from ._environment import Environment, Subscribers, load_profile
-from ._plugins import (
-    ENTRY_POINT_GROUP,
-    CieloPluginManager,
-    PluginInfo,
-    PluginWarning,
-    make_plugin_manager,
+from .profile import (
+    Environment,
+    InstrumentBusy,
+    InstrumentLock,
+    Profile,
+    find_profile,
+    list_profiles,
+    load_profile,
+    read_profile,
 )
-from ._profile import Profile, find_profile, list_profiles, profile_search_path, read_profile
-from ._registry import Registry
-
-# -- signatures and plan schemas (issue 5) ----------------------------------
-# isort: split
-from ._range import Range
-from ._signature import bind_parameters, signature_schema
 
 __all__ = [
-    "DOCUMENT_NAMES",
-    # engine (issue 3)
+    # messages, devices and statuses
+    "Msg",
+    "protocols",
     "AsyncStatus",
+    "Status",
+    "failed_status",
+    "finished_status",
+    "status_all",
+    # errors
     "CallbackError",
-    "CommandContext",
+    "CieloError",
+    "ConnectionTimeoutError",
+    "DeviceError",
+    "FailedStatusError",
+    "IllegalMessageSequence",
+    "LimitError",
+    "PlanParameterError",
+    "PluginError",
+    "ProfileError",
+    "RunEngineError",
+    "RunEngineInterrupted",
+    "StatusError",
+    "StatusTimeoutError",
+    "TransitionError",
+    "UnknownDocumentName",
+    "WaitTimeoutError",
+    # the engine
     "EngineState",
-    "PersistentMetadata",
-    "RequestAbort",
-    "RequestHalt",
-    "RequestStop",
-    "NO_PLAN_RETURN",
     "RunEngine",
     "RunEngineResult",
-    "RunResult",
     "SuspendBoolHigh",
     "SuspendBoolLow",
     "SuspendCeil",
@@ -101,62 +126,33 @@ __all__ = [
     "SuspendWhenChanged",
     "SuspendWhenOutsideBand",
     "Suspender",
-    "TransitionError",
-    # plugins and profiles (issue 2)
-    "ENTRY_POINT_GROUP",
-    "CieloPluginManager",
-    "Environment",
-    "PluginInfo",
-    "PluginWarning",
-    "Profile",
-    "Registry",
-    "Subscribers",
-    "find_profile",
-    "list_profiles",
-    "load_profile",
-    "make_plugin_manager",
-    "profile_search_path",
-    "read_profile",
-    # the rest
+    # documents and callbacks
+    "DOCUMENT_NAMES",
     "CallbackFailure",
-    "CieloError",
-    "ConnectionTimeoutError",
-    "DeviceError",
-    "FailedStatusError",
-    "IllegalMessageSequence",
-    "InstrumentBusy",
-    "InstrumentLock",
-    "LockInfo",
-    "LimitError",
-    "Msg",
-    "PlanParameterError",
-    "PluginError",
-    "PluginHooks",
-    "ProfileError",
-    "RunEngineError",
-    "RunEngineInterrupted",
     "RunRouter",
-    "Status",
-    "StatusError",
-    "StatusTimeoutError",
-    "UnknownDocumentName",
-    "WaitTimeoutError",
-    "Range",
-    "bind_parameters",
     "callback_name",
-    "default_lock_dir",
     "dumps_document",
-    "failed_status",
-    "finished_status",
-    "hookimpl",
-    "hookspec",
     "jsonable",
     "pack_datum",
     "pack_event",
     "pack_events",
     "per_run",
-    "signature_schema",
-    "status_all",
     "unpack_datum_page",
     "unpack_event_page",
+    # plan parameters
+    "Range",
+    "bind_parameters",
+    "signature_schema",
+    # plugins and profiles
+    "Environment",
+    "InstrumentBusy",
+    "InstrumentLock",
+    "PluginWarning",
+    "Profile",
+    "find_profile",
+    "hookimpl",
+    "load_profile",
+    "list_profiles",
+    "make_plugin_manager",
+    "read_profile",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cielo.core._markers import hookspec
+from cielo.core.plugins import hookspec
 
 if TYPE_CHECKING:
     import pluggy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cielo.core._markers import hookspec
+from cielo.core.plugins import hookspec
 
 from .types import CallbackFactory
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cielo.core._markers import hookspec
+from cielo.core.plugins import hookspec
 
 from .types import Subcommands
 

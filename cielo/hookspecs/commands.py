@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cielo.core._markers import hookspec
+from cielo.core.plugins import hookspec
 
 from .types import CommandHandler
 
@@ -20,6 +20,6 @@ def cielo_msg_commands() -> Mapping[str, CommandHandler] | None:
     :returns: a mapping from command name to ``handler(ctx, msg)``. The handler runs
         on the engine's event loop; it returns the value sent back into the plan, or an
         awaitable whose result is. ``ctx`` is the engine's command context (see
-        :class:`cielo.core.CommandContext`). ``None`` adds nothing. Replacing a
+        :class:`cielo.core.engine.CommandContext`). ``None`` adds nothing. Replacing a
         built-in command or a command of another plugin is an error that names both.
     """

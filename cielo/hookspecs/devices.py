@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from cielo.core._markers import hookspec
+from cielo.core.plugins import hookspec
 
 from .types import DeviceFactory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cielo.core._markers import hookspec
+from cielo.core.plugins import hookspec
 
 __all__ = ["cielo_run_metadata", "cielo_check_run_metadata"]
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 from cielo.core import Msg
 
 if TYPE_CHECKING:
-    from cielo.core import CommandContext
+    from cielo.core.engine import CommandContext
 
 __all__ = [
     "AgentFactory",

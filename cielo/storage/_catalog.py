@@ -233,7 +233,9 @@ class Catalog:
                 return []
             size = len(self)
             if start > size - stop:  # nearer the end: count from there
-                rows = self._select("start, stop", offset=size - stop, limit=stop - start, reverse=True)
+                rows = self._select(
+                    "start, stop", offset=size - stop, limit=stop - start, reverse=True
+                )
                 rows.reverse()
             else:
                 rows = self._select("start, stop", offset=start, limit=stop - start)
@@ -290,7 +292,9 @@ class Catalog:
         """One small dict per run (``uid scan_id plan_name time exit_status num_events``),
         from ``offset`` or after the run ``after`` (a uid, as :meth:`runs`)."""
         columns = ", ".join(f"runs.{k}" for k in SUMMARY_KEYS)
-        rows = self._pages(columns, offset=offset, limit=limit, after=after, size=min(limit or 1000, 5000))
+        rows = self._pages(
+            columns, offset=offset, limit=limit, after=after, size=min(limit or 1000, 5000)
+        )
         out = []
         for row in rows:
             summary = dict(zip(SUMMARY_KEYS, row, strict=True))
@@ -392,7 +396,7 @@ def open_catalog(
     """
     uri = catalog_uri(uri)
     if plugin_manager is not None:  # a name two plugins offer is refused, naming both
-        from cielo.core import Registry
+        from cielo.core.plugins import Registry
 
         registry = Registry(plugin_manager)
         readers = dict(registry.get("readers")) | dict(readers or {})

@@ -11,13 +11,13 @@ import pytest
 from cielo import Msg, RunEngine, hookimpl
 from cielo.core import (
     AsyncStatus,
-    CommandContext,
     FailedStatusError,
     RunEngineError,
     Status,
     StatusTimeoutError,
     make_plugin_manager,
 )
+from cielo.core.engine import CommandContext
 
 
 class ThreadMotor:
@@ -146,7 +146,9 @@ def test_failed_status_fails_the_run_naming_device(RE, docs, validate):
         yield Msg("set", m, 1, group="g")
         yield Msg("wait", None, group="g")
 
-    with pytest.raises(FailedStatusError, match="'mono'.set.. failed: RuntimeError: encoder") as info:
+    with pytest.raises(
+        FailedStatusError, match="'mono'.set.. failed: RuntimeError: encoder"
+    ) as info:
         RE(plan())
     assert isinstance(info.value.__cause__, RuntimeError)  # the status's own failure
     stop = [d for n, d in docs if n == "stop"][0]

@@ -341,7 +341,7 @@ def test_catalog_writer_stores_runs_and_closes(tmp_path: Path):
 
 def test_every_profile_stores_its_runs_unless_it_says_catalog_false(tmp_path: Path):
     """No [catalog]: the user's default catalog; `catalog = false`: nowhere, said so."""
-    from cielo.core._environment import DEFAULT_CATALOG_URI
+    from cielo.core.profile import DEFAULT_CATALOG_URI
 
     env = load_profile(write(tmp_path, '[devices.m]\ntype = "sim.motor"', "plain.toml"))
     assert env.catalog_uri == DEFAULT_CATALOG_URI and env.catalog_source == "the default catalog"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from cielo import hookimpl
-from cielo.core import PluginError, PluginHooks, PluginWarning, make_plugin_manager
+from cielo.core import PluginError, PluginWarning, make_plugin_manager
+from cielo.core.plugins import PluginHooks
 from cielo.plugins import BUNDLED_PLUGINS
 
 BUNDLED_NAMES = [m.rpartition(".")[2] for m in BUNDLED_PLUGINS]
@@ -169,7 +170,7 @@ class AddsHooks:
     """A plugin that defines a hook of its own and implements it."""
 
     class Spec:
-        from cielo.core import hookspec
+        from cielo.core.plugins import hookspec
 
         @hookspec
         def cielo_example_greeting(self, who: str) -> str:  # type: ignore[empty-body]
@@ -211,7 +212,7 @@ def test_loading_every_plugin_imports_no_heavy_library(tmp_path: Path):
     script = (
         "import sys, warnings\n"
         "warnings.simplefilter('ignore')\n"
-        "from cielo.core import Registry, make_plugin_manager\n"
+        "from cielo.core.plugins import Registry, make_plugin_manager\n"
         "Registry(make_plugin_manager()).collect_all()\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
     )

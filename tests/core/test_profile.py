@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cielo.core import ProfileError, find_profile, list_profiles, profile_search_path, read_profile
+from cielo.core import ProfileError, find_profile, list_profiles, read_profile
+from cielo.core.profile import profile_search_path
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cielo import hookimpl
-from cielo.core import PluginError, Registry, make_plugin_manager
-from cielo.core._registry import CONTRIBUTION_HOOKS
+from cielo.core import PluginError, make_plugin_manager
+from cielo.core.plugins import CONTRIBUTION_HOOKS, Registry
 
 
 def plan_a():

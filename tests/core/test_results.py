@@ -14,14 +14,13 @@ import pytest
 
 from cielo import Msg
 from cielo.core import (
-    NO_PLAN_RETURN,
     FailedStatusError,
     RunEngineInterrupted,
     RunEngineResult,
-    RunResult,
     TransitionError,
     WaitTimeoutError,
 )
+from cielo.core.engine import NO_PLAN_RETURN, RunResult
 from cielo.testing import make_run_engine
 
 

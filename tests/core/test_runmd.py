@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cielo import Msg, RunEngine
-from cielo.core import PersistentMetadata
+from cielo.core.engine import PersistentMetadata
 
 
 def test_metadata_file_round_trip(tmp_path):

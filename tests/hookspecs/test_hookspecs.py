@@ -12,7 +12,8 @@ from cielo import hookimpl, load_profile
 from cielo.cli import build_parser
 from cielo.cli import main as cli_main
 from cielo.cli._hookref import hook_docs, render_hook_reference
-from cielo.core import PluginHooks, make_plugin_manager
+from cielo.core import make_plugin_manager
+from cielo.core.plugins import PluginHooks
 from cielo.hookspecs import SPEC_MODULES
 
 REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "plugins" / "hooks.md"

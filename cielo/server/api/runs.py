@@ -58,7 +58,7 @@ class _Source:
         return open_catalog(self.uri, plugin_manager=self.plugin_manager, create=False)
 
     def suitcases(self) -> dict[str, Any]:
-        from cielo.core import Registry
+        from cielo.core.plugins import Registry
 
         return dict(Registry(self.plugin_manager).get("suitcases"))
 

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 
 import cielo.plugins.callbacks as plugin  # noqa: E402
 from cielo.callbacks import replay  # noqa: E402
-from cielo.core import PluginHooks  # noqa: E402
+from cielo.core.plugins import PluginHooks  # noqa: E402
 from cielo.hookspecs import callbacks as callback_specs  # noqa: E402
 
 

@@ -26,7 +26,7 @@ def test_registers_and_lists_types_without_pyepics():
         "sys.modules['epics'] = None  # as if pyepics were not installed\n"
         "sys.modules['softioc'] = None\n"
         "from cielo.core import load_profile\n"
-        "from cielo.core._plugins import make_plugin_manager\n"
+        "from cielo.core.plugins import make_plugin_manager\n"
         "import cielo.plugins.epics as plugin\n"
         "print(sorted(plugin.cielo_device_types()))\n"
         "try:\n"

@@ -97,7 +97,7 @@ def test_a_run_that_cannot_connect_is_refused_before_it_opens(ioc, tmp_path, cap
     import json
 
     from cielo.cli import main
-    from cielo.core._runmd import default_state_file
+    from cielo.core.engine import default_state_file
 
     path = tmp_path / "ghost.toml"
     path.write_text(

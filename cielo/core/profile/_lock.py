@@ -27,8 +27,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-from ._errors import CieloError
-from ._runmd import default_state_file
+from .._errors import CieloError
+from ..engine import default_state_file
 
 try:
     import fcntl

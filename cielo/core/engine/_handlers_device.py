@@ -7,6 +7,8 @@ import asyncio
 import logging
 from typing import Any
 
+from .._errors import IllegalMessageSequence, StatusTimeoutError, WaitTimeoutError
+from .._msg import Msg
 from ._commands import (
     CommandContext,
     CoroutineType,
@@ -17,8 +19,6 @@ from ._commands import (
     maybe_await,
     status_failure,
 )
-from ._errors import IllegalMessageSequence, StatusTimeoutError, WaitTimeoutError
-from ._msg import Msg
 from ._stopping import device_timeout_of
 
 __all__ = ["DEVICE_HANDLERS"]

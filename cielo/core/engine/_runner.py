@@ -17,9 +17,9 @@ from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .._errors import BlueskyTwin, RunEngineError
+from .._msg import Msg
 from ._commands import CommandContext, CoroutineType
-from ._errors import BlueskyTwin, RunEngineError
-from ._msg import Msg
 from ._results import NO_PLAN_RETURN
 
 if TYPE_CHECKING:

@@ -18,13 +18,10 @@ from typing import Any
 
 import pluggy
 
-from ._errors import CieloError, PlanParameterError, ProfileError
-from ._hooks import PluginHooks
-from ._markers import hookimpl
-from ._plugins import make_plugin_manager
+from .._errors import CieloError, PlanParameterError, ProfileError
+from .._signature import bind_parameters, is_device_annotation
+from ..plugins import PluginHooks, Registry, hookimpl, make_plugin_manager
 from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
-from ._registry import Registry
-from ._signature import bind_parameters, is_device_annotation
 
 __all__ = ["Environment", "Subscribers", "load_profile"]
 

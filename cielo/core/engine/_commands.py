@@ -14,9 +14,9 @@ import types
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._errors import FailedStatusError, IllegalMessageSequence, RunEngineError, StatusTimeoutError
+from .._msg import Msg
 from ._composer import ObjectInfo, RunComposer
-from ._errors import FailedStatusError, IllegalMessageSequence, RunEngineError, StatusTimeoutError
-from ._msg import Msg
 
 if TYPE_CHECKING:
     from ._engine import RunEngine
@@ -287,7 +287,7 @@ class CommandContext:
         """A status for what a device method returned (value, status or awaitable)."""
         if is_status(result):
             return result
-        from ._status import AsyncStatus, finished_status
+        from .._status import AsyncStatus, finished_status
 
         if _is_awaitable(result):
             return AsyncStatus(result, obj=obj, loop=self.loop)

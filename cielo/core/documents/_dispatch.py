@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import RunEngineError, UnknownDocumentName
+from .._errors import RunEngineError, UnknownDocumentName
 
 __all__ = ["CallbackError", "Dispatcher", "DOCUMENT_NAMES", "event_model_validator"]
 

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from ._errors import BlueskyTwin, RunEngineError
+from .._errors import BlueskyTwin, RunEngineError
 
 __all__ = ["EngineState", "StateMachine", "TransitionError"]
 

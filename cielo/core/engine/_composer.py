@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ._errors import IllegalMessageSequence
+from .._errors import IllegalMessageSequence
 
 __all__ = ["ObjectInfo", "RunComposer", "new_uid"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .._errors import IllegalMessageSequence
+from .._msg import Msg
 from ._commands import CommandContext, maybe_await
 from ._composer import RunComposer
-from ._errors import IllegalMessageSequence
-from ._msg import Msg
 
 __all__ = ["FLY_HANDLERS", "collect_the_rest"]
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ._errors import ProfileError
+from .._errors import ProfileError
 
 __all__ = [
     "SUPPLEMENTAL_KEYS",
@@ -330,7 +330,7 @@ def profile_search_path() -> list[Path]:
     paths = [Path(p) for p in os.environ.get("CIELO_PROFILE_PATH", "").split(os.pathsep) if p]
     config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     paths.append(Path(config_home) / "cielo" / "profiles")
-    paths.append(Path(__file__).resolve().parent.parent / "profiles")
+    paths.append(Path(__file__).resolve().parents[2] / "profiles")
     return paths
 
 

@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._dispatch import DOCUMENT_NAMES
-from ._errors import UnknownDocumentName
+from .._errors import UnknownDocumentName
+from ..documents import DOCUMENT_NAMES
 
 __all__ = ["NO_PLAN_RETURN", "RunEngineResult", "RunResult", "temporary_subscriptions"]
 

@@ -8,6 +8,8 @@ import threading
 import time
 from typing import Any
 
+from .._errors import IllegalMessageSequence
+from .._msg import Msg
 from ._commands import (
     CommandContext,
     CoroutineType,
@@ -16,9 +18,7 @@ from ._commands import (
     maybe_await,
 )
 from ._composer import RunComposer, new_uid
-from ._errors import IllegalMessageSequence
 from ._handlers_fly import collect_the_rest
-from ._msg import Msg
 from ._runmd import json_metadata
 
 __all__ = ["DOC_HANDLERS"]

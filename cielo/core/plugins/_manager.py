@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from ._errors import PluginError
+from .._errors import PluginError
 from ._markers import PROJECT_NAME
 
 if TYPE_CHECKING:

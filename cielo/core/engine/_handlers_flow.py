@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._errors import IllegalMessageSequence
+from .._msg import Msg
 from ._commands import CommandContext
-from ._errors import IllegalMessageSequence
-from ._msg import Msg
 
 __all__ = ["FLOW_HANDLERS"]
 

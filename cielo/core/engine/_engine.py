@@ -17,6 +17,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._errors import RunEngineError, RunEngineInterrupted
+from ..documents import CallbackError, Dispatcher, event_model_validator
+from ..plugins import PluginHooks
+from ._bluesky import BlueskyAttributes, bluesky_style_handler, warn_old_subscribe_order
 from ._commands import (
     CommandContext,
     CommandRegistry,
@@ -26,14 +30,10 @@ from ._commands import (
     plan_name,
     wrap_plugin_handler,
 )
-from ._dispatch import CallbackError, Dispatcher, event_model_validator
-from ._engine_bluesky import BlueskyAttributes, bluesky_style_handler, warn_old_subscribe_order
-from ._errors import RunEngineError, RunEngineInterrupted
 from ._handlers_device import DEVICE_HANDLERS
 from ._handlers_docs import DOC_HANDLERS
 from ._handlers_flow import FLOW_HANDLERS
 from ._handlers_fly import FLY_HANDLERS
-from ._hooks import PluginHooks
 from ._interrupt import SigintHandler
 from ._results import NO_PLAN_RETURN, RunResult, temporary_subscriptions
 from ._runmd import PersistentMetadata, default_state_file
@@ -82,7 +82,7 @@ class RunEngine(BlueskyAttributes):
         metadata and checks, and are told about the engine (``cielo_engine_created``).
     scan_id_file
         JSON file keeping ``RE.md`` and the scan_id across restarts; default
-        :func:`~cielo.core._runmd.default_state_file`; ``None`` keeps them in memory.
+        :func:`~cielo.core.engine.default_state_file`; ``None`` keeps them in memory.
     callback_buffer
         Documents a slow subscriber may fall behind before the engine waits for it.
     fatal_callback_errors

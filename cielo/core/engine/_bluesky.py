@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..documents import Dispatcher
     from ._commands import CommandContext
-    from ._dispatch import Dispatcher
     from ._results import RunResult
     from ._runner import PlanRunner
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pluggy
 
-from ._errors import PluginError
+from .._errors import PluginError
+from .._signature import signature_schema
 from ._hooks import PluginHooks
-from ._signature import signature_schema
 
 __all__ = ["CONTRIBUTION_HOOKS", "Registry"]
 

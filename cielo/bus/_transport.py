@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from cielo.core.suggest import did_you_mean
+
 from ._codec import BusError
 
 __all__ = [
@@ -98,7 +100,6 @@ def open_transport(
         by default those of the installed plugins (``cielo_bus_transports``).
     :param options: passed to the factory (e.g. ``serializer``, ``maxlen``).
     """
-    import difflib
 
     if transports is None:
         from cielo.core import make_plugin_manager
@@ -110,8 +111,7 @@ def open_transport(
 
     scheme = parse_uri(uri).scheme
     if scheme not in transports:
-        close = difflib.get_close_matches(scheme, list(transports), n=1)
-        hint = f"; did you mean {close[0]}://?" if close else ""
+        hint = did_you_mean(scheme, transports, before="; ", show=lambda c: f"{c}://")
         raise BusError(
             f"no bus transport for {scheme}:// in {uri!r}{hint} "
             f"(known: {', '.join(sorted(transports)) or 'none'}; a plugin offers more "

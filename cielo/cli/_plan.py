@@ -15,6 +15,7 @@ import argparse
 from typing import Any
 
 from cielo.core import PlanParameterError, signature_schema
+from cielo.core.suggest import did_you_mean
 from cielo.hookspecs import Subcommands
 
 from ._common import add_profile_option, environment_from_args, print_json, show_help
@@ -98,14 +99,12 @@ def summary_as_dict(summary: Any) -> dict[str, Any]:
 
 
 def _show(args: argparse.Namespace) -> int:
-    import difflib
     import inspect
 
     env = environment_from_args(args)
     plan = env.plans.get(args.name)
     if plan is None:
-        close = difflib.get_close_matches(args.name, list(env.plans), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = did_you_mean(args.name, env.plans, after=" ")
         raise PlanParameterError(
             f"no plan {args.name!r} in this profile; {hint}plans: {', '.join(sorted(env.plans))}"
         )

@@ -11,7 +11,6 @@ parameters.
 from __future__ import annotations
 
 import collections.abc as cabc
-import difflib
 import enum
 import functools
 import inspect
@@ -24,6 +23,7 @@ from typing import Any
 from ._errors import PlanParameterError
 from ._protocols import Movable
 from ._range import in_range, range_metadata, range_schema, range_text
+from .suggest import did_you_mean
 
 __all__ = [
     "Context",
@@ -193,7 +193,7 @@ class _Enum(Node):
             if value == member.value or value == member.name:
                 return member
         choices = [m.value for m in self.tp]
-        raise ctx.fail(path, value, f"one of {choices}", _suggest(value, choices))
+        raise ctx.fail(path, value, f"one of {choices}", did_you_mean(value, choices))
 
 
 class _Literal(Node):
@@ -207,7 +207,7 @@ class _Literal(Node):
     def convert(self, value: Any, ctx: Context, path: str) -> Any:
         if any(value == a and type(value) is type(a) for a in self.choices):
             return value
-        raise ctx.fail(path, value, self.words(), _suggest(value, self.choices))
+        raise ctx.fail(path, value, self.words(), did_you_mean(value, self.choices))
 
     def words(self) -> str:
         return f"one of {self.choices}"
@@ -551,7 +551,7 @@ def _resolve_device(value: Any, tp: type, ctx: Context, path: str) -> Any:
     if isinstance(value, str):
         if value not in ctx.devices:
             fitting = sorted(n for n, d in ctx.devices.items() if _satisfies(d, tp))
-            hint = _suggest(value, ctx.devices)
+            hint = did_you_mean(value, ctx.devices)
             raise ctx.fail(
                 path,
                 value,
@@ -641,10 +641,3 @@ def _type_name(tp: Any) -> str:
 def _short_repr(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _suggest(value: Any, choices: Any) -> str:
-    if not isinstance(value, str):
-        return ""
-    close = difflib.get_close_matches(value, [str(c) for c in choices], n=1)
-    return f"did you mean {close[0]!r}?" if close else ""

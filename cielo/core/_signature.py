@@ -28,6 +28,7 @@ import enum
 import functools
 import inspect
 import re
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -58,7 +59,20 @@ class _Compiled:
 
 @functools.lru_cache(maxsize=1024)
 def _compiled_cached(func: Callable[..., Any]) -> _Compiled:
-    return _Compiled(inspect.signature(func, eval_str=True))
+    return _Compiled(_evaluated_signature(func))
+
+
+def _evaluated_signature(func: Callable[..., Any]) -> inspect.Signature:
+    """``func``'s signature with its annotations evaluated, also when it is given as a
+    ``__signature__`` (which :func:`inspect.signature` returns as written)."""
+    sig = inspect.signature(func, eval_str=True)
+    if not any(isinstance(p.annotation, str) for p in sig.parameters.values()):
+        return sig
+    hints = typing.get_type_hints(func, include_extras=True)
+    params = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()
+    ]
+    return sig.replace(parameters=params)
 
 
 def _compiled(func: Callable[..., Any], fname: str) -> _Compiled:
@@ -70,7 +84,7 @@ def _compiled(func: Callable[..., Any], fname: str) -> _Compiled:
         except TypeError as exc:
             if "unhashable" not in str(exc):
                 raise
-            return _Compiled(inspect.signature(func, eval_str=True))
+            return _Compiled(_evaluated_signature(func))
     except (NameError, SyntaxError, TypeError, AttributeError) as exc:
         raise PluginError(
             f"cannot read the signature of {fname}: {exc}; make its annotations importable "

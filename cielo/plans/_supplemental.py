@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cielo.core import Msg, PlanParameterError
 from cielo.core.protocols import Flyable, Readable
+from cielo.core.suggest import did_you_mean
 
 from ._composites import ensure_generator, trigger_and_read
 from ._mutators import plan_mutator
@@ -221,8 +221,7 @@ class SupplementalData:
             out = []
             for name in names:
                 if name not in devices:
-                    close = difflib.get_close_matches(name, list(devices), n=1)
-                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    hint = did_you_mean(name, devices, after=" ")
                     raise PlanParameterError(
                         f"{kind}: unknown device {name!r}; {hint}devices: "
                         + ", ".join(sorted(devices))

@@ -17,7 +17,6 @@ the limits. Whatever it refuses was refused before a run was opened or a scan id
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 import inspect
 import warnings
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 
 from cielo.core import CieloError, PlanParameterError, bind_parameters
+from cielo.core.suggest import did_you_mean
 
 __all__ = [
     "ALLOWED",
@@ -66,8 +66,7 @@ class PlanCall:
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return did_you_mean(word, choices, before="; ", cutoff=0.5)
 
 
 def _refuse(text: str, node: ast.AST | None, what: str) -> PlanParameterError:

@@ -319,7 +319,7 @@ def relative_plan(
     """
     name = f"rel_{absolute.__name__}"
     constants = dict(fixed or {})
-    full = inspect.signature(absolute, eval_str=True)
+    full = inspect.signature(absolute)  # annotations as written (``cielo plan show``)
     sig = full.replace(parameters=[p for p in full.parameters.values() if p.name not in constants])
 
     def plan(*args: Any, **kwargs: Any) -> MsgGenerator:
@@ -328,6 +328,10 @@ def relative_plan(
         return (yield from run(name, **bound.arguments, **constants, relative=True))
 
     plan.__signature__ = sig  # type: ignore[attr-defined]
+    plan.__annotations__ = {
+        k: v for k, v in inspect.get_annotations(absolute).items() if k not in constants
+    }
+    plan.__wrapped__ = absolute  # type: ignore[attr-defined]  # its module resolves them
     plan.__name__ = plan.__qualname__ = name
     plan.__module__ = absolute.__module__
     plan.__doc__ = f"{summary}\n\nExamples\n--------\n>>> {example}  # doctest: +SKIP\n"

@@ -5,21 +5,27 @@ lmfit (``cielo[fitting]``), :class:`GPAgent` and :class:`UncertaintyMapAgent` ne
 scikit-learn (``cielo[agents]``).
 """
 
-from ._agent import Agent, GoldenSectionAgent, is_done
+from ._agent import Agent, GoldenSectionAgent, build_agent, is_done
 from ._gp import GPAgent, UncertaintyMapAgent
 from ._peakfit import PeakFitAgent
 from ._plans import agent_scan
+from ._runs import RunPoints
 from ._safety import AgentPointError, Bounds, check_point, limits_of
+from ._service import AgentService, Monitor
 
 __all__ = [
     "Agent",
     "AgentPointError",
+    "AgentService",
     "Bounds",
     "GPAgent",
     "GoldenSectionAgent",
+    "Monitor",
     "PeakFitAgent",
+    "RunPoints",
     "UncertaintyMapAgent",
     "agent_scan",
+    "build_agent",
     "check_point",
     "is_done",
     "limits_of",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Agent", "GoldenSectionAgent", "is_done"]
+from cielo.core import PlanParameterError
+
+__all__ = ["Agent", "GoldenSectionAgent", "build_agent", "is_done"]
 
 
 @runtime_checkable
@@ -34,6 +36,22 @@ class Agent(Protocol):
 def is_done(points: Sequence[Any], info: dict[str, Any] | None) -> bool:
     """Whether an ``ask()`` answer means the agent wants nothing more."""
     return not len(points) or bool((info or {}).get("done"))
+
+
+def build_agent(offered: Mapping[str, Any], name: str, params: Mapping[str, Any]) -> Any:
+    """``offered[name](**params)`` (``offered``: agent factories by name, as ``env.agents``);
+    an unknown name or parameters the agent refuses raise :class:`PlanParameterError`
+    naming the agent, the parameters and the choices."""
+    if name not in offered:
+        raise PlanParameterError(
+            f"agent {name!r} is not offered by any plugin; choose one of {sorted(offered)}"
+        )
+    try:
+        return offered[name](**dict(params))
+    except (TypeError, ValueError) as exc:
+        raise PlanParameterError(
+            f"agent {name!r} could not be built with {dict(params)!r}: {exc}"
+        ) from exc
 
 
 _INV_PHI = (math.sqrt(5) - 1) / 2  # 0.618...
@@ -101,8 +119,10 @@ class GoldenSectionAgent:
         return wanted[: max(n, 1)], {"bracket": [self.low, self.high]}
 
     def report(self) -> dict[str, Any]:
-        """The best position seen so far and the current bracket."""
+        """The best position seen so far, the bracket, and its middle (``center``: within
+        half the bracket of the maximum of a unimodal signal)."""
+        bracket = {"bracket": [self.low, self.high], "center": (self.low + self.high) / 2}
         if not self.history:
-            return {"best_x": None, "best_y": None, "bracket": [self.low, self.high]}
+            return {"best_x": None, "best_y": None, **bracket}
         best_x, best_y = max(self.history, key=lambda xy: xy[1])
-        return {"best_x": best_x, "best_y": best_y, "bracket": [self.low, self.high]}
+        return {"best_x": best_x, "best_y": best_y, **bracket}

@@ -48,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cielo.cli._bus",
     "cielo.cli._serve",
     "cielo.cli._queue",
+    "cielo.cli._agent",
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cielo import adaptive
+from cielo.adaptive import build_agent
 from cielo.core import Msg, PlanParameterError
 from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator
@@ -27,20 +28,6 @@ def offered_agents(pm: Any) -> dict[str, Any]:
     for mapping in pm.hook.cielo_agents():
         offered.update(mapping or {})
     return offered
-
-
-def build_agent(offered: Mapping[str, Any], name: str, params: Mapping[str, Any]) -> Any:
-    """``offered[name](**params)``; a clear error naming the agent, its parameters and the fix."""
-    if name not in offered:
-        raise PlanParameterError(
-            f"agent {name!r} is not offered by any plugin; choose one of {sorted(offered)}"
-        )
-    try:
-        return offered[name](**dict(params))
-    except (TypeError, ValueError) as exc:
-        raise PlanParameterError(
-            f"agent {name!r} could not be built with {dict(params)!r}: {exc}"
-        ) from exc
 
 
 def make_agent(ctx: Any, msg: Msg) -> Any:

@@ -1,0 +1,204 @@
+"""``cielo agent list|run|monitor``: adaptive agents as services next to the queue server.
+
+``cielo agent run NAME`` follows the instrument's document bus, tells the agent each
+finished run, asks it for the next points and adds them to the queue server as a plan;
+``cielo agent monitor FIELD`` watches a value on the bus and stops and pauses the queue
+when it leaves its bounds. Both read the bus from the profile's ``[publish]`` table
+unless ``--bus URI`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from cielo.core import CieloError
+from cielo.hookspecs import Subcommands
+
+from ._common import add_profile_option, environment_from_args, print_json, print_table, show_help
+
+__all__ = ["register"]
+
+log = logging.getLogger("cielo.adaptive")
+
+
+def register(subparsers: Subcommands) -> None:
+    """Add ``cielo agent list|run|monitor``."""
+    from cielo.server import DEFAULT_SERVER
+
+    parser = subparsers.add_parser(
+        "agent", help="run adaptive agents that steer the queue from the bus",
+        description=__doc__.split("\n\n")[0],
+    )  # fmt: skip
+    sub = parser.add_subparsers(title="agent commands", metavar="ACTION")
+    parser.set_defaults(func=show_help(parser))
+
+    listing = sub.add_parser("list", help="the agents the profile's plugins offer")
+    add_profile_option(listing)
+    listing.set_defaults(func=_list)
+
+    def service_options(p: argparse.ArgumentParser) -> None:
+        add_profile_option(p)
+        p.add_argument("--server", default=DEFAULT_SERVER, metavar="URL",
+                       help=f"the queue server (default {DEFAULT_SERVER}; key from $CIELO_API_KEY)")  # fmt: skip
+        p.add_argument("--bus", metavar="URI", help="default: the profile's [publish] uri")
+        p.add_argument("--group", metavar="NAME",
+                       help="consumer group on the bus: a restarted service resumes there")  # fmt: skip
+        p.add_argument("--idle-exit", type=float, metavar="S",
+                       help="exit after S seconds with nothing new on the bus")  # fmt: skip
+
+    run = sub.add_parser("run", help="tell an agent each finished run and queue its next points")
+    run.add_argument("name", metavar="NAME", help="the agent, as `cielo agent list` shows")
+    run.add_argument("--motors", required=True, metavar="M[,M...]", help="motors it moves")
+    run.add_argument("--detectors", required=True, metavar="D[,D...]", help="detectors read")
+    run.add_argument("--target", required=True, metavar="FIELD", help="the value it is told")
+    run.add_argument("--params", default="{}", metavar="JSON",
+                     help='the agent\'s parameters: \'{"low": -3, "high": 3}\'')  # fmt: skip
+    run.add_argument("--bounds", action="append", default=[], metavar="MOTOR=LOW:HIGH",
+                     help="refuse points outside these (repeat per motor)")  # fmt: skip
+    run.add_argument("--batch", type=int, default=1, metavar="N", help="points per plan")
+    run.add_argument("--max-items", type=int, metavar="N", help="stop after N plans")
+    run.add_argument("--autostart", action="store_true",
+                     help="turn the queue's autostart on, so each plan runs as it is added")  # fmt: skip
+    run.add_argument("--seed-runs", type=int, default=0, metavar="N",
+                     help="first tell the agent the last N runs in the profile's catalog")  # fmt: skip
+    service_options(run)
+    run.set_defaults(func=_run)
+
+    monitor = sub.add_parser(
+        "monitor", help="stop and pause the queue when a value on the bus leaves its bounds"
+    )
+    monitor.add_argument("field", metavar="FIELD", help="the data key to watch (beam_current)")
+    monitor.add_argument("--low", type=float, help="trip below this")
+    monitor.add_argument("--high", type=float, help="trip above this")
+    service_options(monitor)
+    monitor.set_defaults(func=_monitor)
+
+
+def _list(args: argparse.Namespace) -> int:
+    env = environment_from_args(args)
+    rows = [[name, (getattr(f, "__doc__", "") or "").strip().splitlines()[0]]
+            for name, f in sorted(env.agents.items())]  # fmt: skip
+    print_table(rows, ["agent", "summary"])
+    return 0
+
+
+def _bounds(texts: list[str]) -> dict[str, tuple[float, float]]:
+    bounds: dict[str, tuple[float, float]] = {}
+    for text in texts:
+        motor, _, window = text.partition("=")
+        low, _, high = window.partition(":")
+        try:
+            bounds[motor.strip()] = (float(low), float(high))
+        except ValueError:
+            raise CieloError(f"--bounds {text!r}: write MOTOR=LOW:HIGH, e.g. motor=-3:3") from None
+    return bounds
+
+
+def _params(text: str) -> dict[str, Any]:
+    try:
+        params = json.loads(text)
+    except ValueError as exc:
+        raise CieloError(f"--params {text!r} is not JSON ({exc}); e.g. '{{\"low\": -3}}'") from None
+    if not isinstance(params, dict):
+        raise CieloError(f"--params {text!r}: give a JSON object, e.g. '{{\"low\": -3}}'")
+    return params
+
+
+def _follow(args: argparse.Namespace, env: Any, callback: Any, name: str) -> Any:
+    """A dispatcher on the profile's bus (or ``--bus``) feeding ``callback``."""
+    from cielo.bus import RemoteDispatcher, open_transport, publish_uri
+
+    uri = publish_uri(env, args.bus)
+    if uri is None:
+        raise CieloError(
+            f"no bus to follow: the profile {env.profile.name!r} has no [publish] uri; "
+            "give --bus redis://HOST:PORT/STREAM"
+        )
+    transport = open_transport(uri, env.registry.get("bus_transports"))
+    group = args.group or f"cielo-agent.{name}"
+    dispatcher = RemoteDispatcher(transport, group=group, consumer=name, start="$")
+    # join the group now: what is published from here on (the runs of the first plan
+    # submitted before the dispatcher starts) waits for us
+    dispatcher.transport.group_reader(group, name, start="$")
+    dispatcher.subscribe(callback)
+    print(f"cielo agent: following {uri} as {name} in group {group}", file=sys.stderr, flush=True)
+    return dispatcher
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from cielo.server import QueueClient
+
+    return QueueClient(args.server)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cielo.adaptive import AgentService, build_agent
+
+    env = environment_from_args(args)
+    agent = build_agent(env.agents, args.name, _params(args.params))
+    split = lambda text: [t.strip() for t in text.split(",") if t.strip()]  # noqa: E731
+    with _client(args) as client:
+        service = AgentService(
+            agent, name=args.name, motors=split(args.motors), detectors=split(args.detectors),
+            target=args.target, submit=client.add, batch=args.batch,
+            bounds=_bounds(args.bounds), max_items=args.max_items,
+        )  # fmt: skip
+        dispatcher = _follow(args, env, service, f"agent.{args.name}")
+        dispatcher.subscribe(lambda *_: service.state == "running" or dispatcher.stop(), "stop")
+        if args.seed_runs:
+            told = service.seed(_recent_runs(env, args.seed_runs))
+            log.warning("agent %s: told %d points from the catalog", args.name, told)
+        if args.autostart:
+            client.control("queue/autostart", {"enable": True})
+        if not client.queue()["items"]:
+            service.suggest()  # nothing of ours waits in the queue: start the loop
+        try:
+            if service.state == "running":
+                dispatcher.start(idle_timeout=args.idle_exit)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            dispatcher.stop()
+    print_json(service.report())
+    return 1 if service.state == "failed" else 0
+
+
+def _recent_runs(env: Any, count: int) -> list[Any]:
+    from cielo.storage import open_catalog
+
+    if env.catalog_uri is None:
+        raise CieloError(f"--seed-runs: the profile {env.profile.name!r} keeps no catalog")
+    catalog = open_catalog(env.catalog_uri, plugin_manager=env.pm, create=False)
+    return list(catalog[-count:])
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from cielo.adaptive import Monitor
+    from cielo.server import QueueError
+
+    env = environment_from_args(args)
+    with _client(args) as client:
+
+        def stop_and_pause(reason: str) -> None:
+            """Stop the queue after the running item and pause the running plan."""
+            client.control("queue/stop")
+            try:
+                client.control("re/pause", {"option": "deferred"})
+            except QueueError as exc:  # nothing running: the stopped queue is enough
+                log.warning("monitor: no plan to pause (%s)", exc)
+            print(f"monitor: {reason}: queue stopped, plan paused", file=sys.stderr)
+
+        monitor = Monitor(args.field, stop_and_pause, low=args.low, high=args.high)
+        dispatcher = _follow(args, env, monitor, f"monitor.{args.field}")
+        try:
+            dispatcher.start(idle_timeout=args.idle_exit)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            dispatcher.stop()
+    print_json({"field": args.field, "trips": [reason for reason, _ in monitor.trips]})
+    return 0

@@ -1,0 +1,157 @@
+"""AgentService and Monitor fed by a RunEngine's documents (the bus and queue come in
+test_service_live.py): what the agent is told, what is submitted, how failures show."""
+
+from __future__ import annotations
+
+import pytest
+
+from cielo.adaptive import AgentService, GoldenSectionAgent, Monitor, RunPoints
+from cielo.devices.sim import SimBeamCurrent, SimMotor, SimPeakDetector
+from cielo.plugins.scans import list_scan, scan
+from cielo.storage import open_catalog
+from cielo.testing import make_run_engine
+
+
+@pytest.fixture
+def beamline():
+    motor = SimMotor(name="motor")
+    det = SimPeakDetector([motor], name="det", center=0.8, sigma=0.6)
+    engine = make_run_engine()
+    yield engine, motor, det
+    engine.close()
+
+
+def run_items(engine, devices, items):
+    """Run submitted items as a queue worker would (list_scan by name, devices by name)."""
+    while items:
+        item = items.pop(0)
+        assert item["name"] == "list_scan"
+        dets, motor, positions = item["args"]
+        engine(list_scan([devices[d] for d in dets], devices[motor], positions, **item["kwargs"]))
+
+
+def test_the_service_closes_the_loop_run_by_run(beamline):
+    engine, motor, det = beamline
+    items: list[dict] = []
+    service = AgentService(
+        GoldenSectionAgent(-3, 3, tolerance=0.06), name="golden_section", motors=["motor"],
+        target="det", detectors=["det"], submit=items.append,
+    )  # fmt: skip
+    engine.subscribe(service)
+    service.suggest()  # the first points, before any run
+    for _ in range(30):
+        if not items:
+            break
+        run_items(engine, {"det": det, "motor": motor}, items)
+    assert service.state == "done"
+    report = service.report()
+    assert report["best_x"] == pytest.approx(0.8, abs=0.06)
+    assert report["runs_seen"] == len(service.submitted) <= 14
+    first, _, _ = service.submitted[0]
+    assert first["args"][0] == ["det"] and first["kwargs"]["md"]["agent"] == "golden_section"
+
+
+def test_seeding_from_the_catalog_tells_the_past_runs_first(beamline, tmp_path):
+    engine, motor, det = beamline
+    catalog = open_catalog(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    with catalog.writer() as writer:
+        engine.subscribe(writer)
+        engine(scan([det], motor, -3, 3, 7))
+        engine(scan([det], motor, 0, 1.5, 4))
+    agent = GoldenSectionAgent(-3, 3, tolerance=0.06)
+    service = AgentService(agent, motors=["motor"], target="det", detectors=["det"],
+                           submit=lambda item: None)  # fmt: skip
+    assert service.seed(catalog[-2:]) == 11
+    assert service.runs_seen == 2 and len(agent.history) == 11
+    assert agent.report()["best_x"] == pytest.approx(1.0)  # the best of the past scans
+    assert service.submitted == []  # seeding submits nothing
+
+
+def test_runpoints_reads_pages_and_ignores_runs_without_the_fields(beamline):
+    engine, motor, det = beamline
+    other = SimMotor(name="other")
+    table = RunPoints(["motor"], "det")
+    finished = []
+    engine.subscribe(lambda name, doc: finished.append(table(name, doc)))
+    engine(scan([det], other, 0, 1, 3))  # no motor field: nothing
+    engine(list_scan([det], motor, [0.8, 1.4]))
+    runs = [f for f in finished if f is not None]
+    assert [len(points) for _, points in runs] == [0, 2]
+    assert runs[1][1][0] == (0.8, pytest.approx(1.0))
+    page = {"descriptor": "d", "seq_num": [1, 2], "data": {"motor": [1.0, 2.0], "det": [5, 6]}}
+    table("start", {"uid": "r"})
+    table("descriptor", {"uid": "d", "run_start": "r", "name": "primary",
+                         "data_keys": {"motor": {}, "det": {}}})  # fmt: skip
+    table("event_page", page)
+    assert table("stop", {"run_start": "r"}) == ({"uid": "r"}, [(1.0, 5), (2.0, 6)])
+
+
+class Broken:
+    def __init__(self, fail_on="ask", point=0.5):
+        self.fail_on, self.point = fail_on, point
+
+    def tell(self, x, y):
+        if self.fail_on == "tell":
+            raise RuntimeError("cannot learn")
+
+    def ask(self, n):
+        if self.fail_on == "ask":
+            raise RuntimeError("no idea")
+        return [self.point], {}
+
+    def report(self):
+        return {}
+
+
+def test_an_agent_that_raises_or_suggests_nonsense_stops_the_service_loudly(beamline, caplog):
+    engine, motor, det = beamline
+    items: list[dict] = []
+    kw = dict(motors=["motor"], target="det", detectors=["det"], submit=items.append)
+    service = AgentService(Broken("ask"), name="b", **kw)
+    assert service.suggest() is None and service.state == "failed"
+    assert "the agent 'b' raised when asked for points: RuntimeError: no idea" in service.errors[0]
+    assert "no idea" in caplog.text and items == []
+
+    service = AgentService(Broken(None, point=9.0), bounds={"motor": (-3, 3)}, **kw)
+    assert service.suggest() is None and service.state == "failed"
+    assert "motor = 9.0, outside its bounds [-3.0, 3.0]" in service.errors[0] and items == []
+
+    def refuse(item):
+        raise ValueError("plan 'list_scan' is not allowed")
+
+    service = AgentService(Broken(None), **{**kw, "submit": refuse})
+    service.suggest()
+    assert service.state == "failed" and "the queue refused" in service.errors[0]
+
+    service = AgentService(Broken("tell"), **kw)
+    engine.subscribe(service)
+    engine(list_scan([det], motor, [0.1]))
+    assert service.state == "failed" and "raised while told a stop document" in service.errors[0]
+    assert service.report()["state"] == "failed"
+
+
+def test_the_budget_ends_the_service(beamline):
+    items: list[dict] = []
+    service = AgentService(Broken(None), motors=["motor"], target="det", detectors=["det"],
+                           submit=items.append, max_items=2)  # fmt: skip
+    assert service.suggest() and service.suggest()
+    assert service.suggest() is None and service.state == "budget" and len(items) == 2
+
+
+def test_the_monitor_trips_once_per_excursion(beamline):
+    engine, motor, det = beamline
+    beam = SimBeamCurrent(name="beam_current", nominal=500.0)
+    reasons: list[str] = []
+    monitor = Monitor("beam_current", reasons.append, low=100.0)
+    engine.subscribe(monitor)
+    engine(list_scan([det, beam], motor, [0.0, 0.1]))
+    beam.drop(5.0)
+    engine(list_scan([det, beam], motor, [0.2, 0.3, 0.4]))  # three low readings: one trip
+    assert reasons == ["beam_current = 5.0 is outside [100.0, inf]"]
+    beam.restore()
+    engine(list_scan([det, beam], motor, [0.5]))
+    beam.drop(1.0)
+    engine(list_scan([det, beam], motor, [0.6]))
+    assert len(reasons) == 2 and len(monitor.trips) == 2
+    with pytest.raises(ValueError, match="give low, high or both"):
+        Monitor("x", print)

@@ -1,0 +1,100 @@
+"""``cielo agent run|monitor`` as real processes between a real Redis bus and a real
+queue server (``cielo serve``) whose worker publishes every document to that bus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("redis")
+pytest.importorskip("fastapi")
+
+from cielo.core import read_profile
+from cielo.storage import open_catalog
+from cielo.testing import QueueServer
+
+
+def beamline_profile(tmp_path: Path, redis_port: int) -> Path:
+    """The sim profile with the peak at 0.8, publishing to a fresh stream on ``redis_port``."""
+    text = Path(read_profile("sim").path).read_text()
+    text = text.replace("center = 0.0\nsigma = 1.0", "center = 0.8\nsigma = 0.6", 1)
+    stream = f"agents-{uuid.uuid4().hex[:8]}"
+    text += f'\n[publish]\nuri = "redis://127.0.0.1:{redis_port}/{stream}"\n'
+    path = tmp_path / "beamline.toml"
+    path.write_text(text)
+    return path
+
+
+def cielo_agent(server: QueueServer, profile: Path, *args: str, timeout: float = 300) -> Any:
+    env = {**server.env, "CIELO_API_KEY": server.key}
+    command = [sys.executable, "-m", "cielo.cli", "agent", *args, "--profile", str(profile),
+               "--server", server.url]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+
+
+def finish(process: Any, timeout: float = 300) -> tuple[int, dict[str, Any], str]:
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, json.loads(out), err
+
+
+@pytest.mark.timeout(600)
+def test_the_agent_service_steers_the_queue_from_the_bus(redis_server, tmp_path: Path):
+    profile = beamline_profile(tmp_path, redis_server.port)
+    with QueueServer(tmp_path, str(profile)) as server:
+        # a past run in the catalog, which the agent is told first (across runs)
+        item = {"item_type": "plan", "name": "scan", "args": [["det"], "motor", -3, 3, 5]}
+        assert server.call("/api/queue/item/add", {"item": item})["success"]
+        assert server.call("/api/queue/start")["success"]
+        server.wait(lambda s: s["items_in_history"] == 1 and s["manager_state"] == "idle", 120)
+
+        agent = cielo_agent(
+            server, profile, "run", "golden_section", "--motors", "motor", "--detectors", "det",
+            "--target", "det", "--params", '{"low": -3, "high": 3, "tolerance": 0.06}',
+            "--bounds", "motor=-3:3", "--seed-runs", "1", "--max-items", "40",
+            "--idle-exit", "60", "--autostart",
+        )  # fmt: skip
+        code, report, err = finish(agent)
+        assert code == 0, err
+        assert report["state"] == "done", report
+        assert report["best_x"] == pytest.approx(0.8, abs=0.06)  # 1 % of the range
+        assert report["told"] == 5 + report["submitted"]  # the seeded scan, then its own
+        history = server.call("/api/history/get")["items"]
+        ours = [h for h in history if h["name"] == "list_scan"]
+        assert len(ours) == report["submitted"] <= 14
+        assert all(h["kwargs"]["md"]["agent"] == "golden_section" for h in ours)
+        assert all(h["result"]["exit_status"] == "completed" for h in ours), ours[-1]["result"]
+    catalog = open_catalog(server.env["CIELO_CATALOG"])
+    assert sum(run.start.get("agent") == "golden_section" for run in catalog.values()) == len(ours)
+
+
+@pytest.mark.timeout(600)
+def test_the_monitor_stops_and_pauses_the_queue_when_a_value_leaves_its_bounds(
+    redis_server, tmp_path: Path
+):
+    profile = beamline_profile(tmp_path, redis_server.port)
+    with QueueServer(tmp_path, str(profile)) as server:
+        monitor = cielo_agent(server, profile, "monitor", "beam_current", "--high", "400",
+                              "--idle-exit", "8")  # fmt: skip
+        assert "following redis://" in monitor.stderr.readline()  # it watches from now on
+        slow = {"item_type": "plan", "name": "count", "args": [["beam_current", "det"]],
+                "kwargs": {"num": 40, "delay": 0.25}}  # fmt: skip
+        after = {"item_type": "plan", "name": "count", "args": [["det"]]}
+        for item in (slow, after):
+            assert server.call("/api/queue/item/add", {"item": item})["success"]
+        server.wait(lambda s: s["worker_environment_exists"], 60)
+        assert server.call("/api/queue/start")["success"]
+        status = server.wait(lambda s: s["manager_state"] == "paused", 120)
+        assert status["items_in_queue"] == 1  # the next item did not start
+        code, report, err = finish(monitor)
+        assert code == 0, err
+        assert report["trips"] == ["beam_current = 500.0 is outside [-inf, 400.0]"]
+        server.call("/api/re/stop")
+        status = server.wait(lambda s: s["manager_state"] == "idle", 120)
+        assert status["items_in_queue"] == 1  # the stopped queue stays stopped

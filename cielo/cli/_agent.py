@@ -63,6 +63,9 @@ def register(subparsers: Subcommands) -> None:
     run.add_argument("--max-items", type=int, metavar="N", help="stop after N plans")
     run.add_argument("--autostart", action="store_true",
                      help="turn the queue's autostart on, so each plan runs as it is added")  # fmt: skip
+    run.add_argument("--propose", action="store_true",
+                     help="propose each plan for review (the server's review mode) instead of "
+                          "adding it to the queue")  # fmt: skip
     run.add_argument("--seed-runs", type=int, default=0, metavar="N",
                      help="first tell the agent the last N runs in the profile's catalog")  # fmt: skip
     service_options(run)
@@ -144,7 +147,8 @@ def _run(args: argparse.Namespace) -> int:
     with _client(args) as client:
         service = AgentService(
             agent, name=args.name, motors=split(args.motors), detectors=split(args.detectors),
-            target=args.target, submit=client.add, batch=args.batch,
+            target=args.target, submit=_proposer(client) if args.propose else client.add,
+            batch=args.batch,
             bounds=_bounds(args.bounds), max_items=args.max_items,
         )  # fmt: skip
         dispatcher = _follow(args, env, service, f"agent.{args.name}")
@@ -165,6 +169,14 @@ def _run(args: argparse.Namespace) -> int:
             dispatcher.stop()
     print_json(service.report())
     return 1 if service.state == "failed" else 0
+
+
+def _proposer(client: Any) -> Any:
+    def propose(item: dict[str, Any]) -> Any:
+        """Propose ``item`` for review; a reviewer moves it into the queue."""
+        return client.request("POST", "/api/proposals/add", {"item": item})["item"]
+
+    return propose
 
 
 def _recent_runs(env: Any, count: int) -> list[Any]:

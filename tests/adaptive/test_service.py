@@ -155,3 +155,23 @@ def test_the_monitor_trips_once_per_excursion(beamline):
     assert len(reasons) == 2 and len(monitor.trips) == 2
     with pytest.raises(ValueError, match="give low, high or both"):
         Monitor("x", print)
+
+
+def test_an_agent_with_ingest_gets_every_document_besides_being_told(beamline):
+    engine, motor, det = beamline
+
+    class Watching(GoldenSectionAgent):
+        def __init__(self):
+            super().__init__(-3, 3)
+            self.names: list[str] = []
+
+        def ingest(self, name, doc):
+            self.names.append(name)
+
+    agent = Watching()
+    service = AgentService(agent, motors=["motor"], target="det", detectors=["det"],
+                           submit=lambda item: None)  # fmt: skip
+    engine.subscribe(service)
+    engine(list_scan([det], motor, [0.0, 0.5]))
+    assert agent.names[0] == "start" and agent.names[-1] == "stop" and "descriptor" in agent.names
+    assert [x for x, _ in agent.history] == [0.0, 0.5] and service.told == 2

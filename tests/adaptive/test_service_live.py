@@ -98,3 +98,20 @@ def test_the_monitor_stops_and_pauses_the_queue_when_a_value_leaves_its_bounds(
         server.call("/api/re/stop")
         status = server.wait(lambda s: s["manager_state"] == "idle", 120)
         assert status["items_in_queue"] == 1  # the stopped queue stays stopped
+
+
+@pytest.mark.timeout(300)
+def test_in_review_mode_the_agent_proposes_instead_of_queueing(redis_server, tmp_path: Path):
+    profile = beamline_profile(tmp_path, redis_server.port)
+    with QueueServer(tmp_path, str(profile)) as server:
+        agent = cielo_agent(
+            server, profile, "run", "peak_fit", "--motors", "motor", "--detectors", "det",
+            "--target", "det", "--params", '{"low": -3, "high": 3}', "--batch", "7",
+            "--propose", "--idle-exit", "3",
+        )  # fmt: skip
+        code, report, err = finish(agent)
+        assert code == 0, err
+        assert report["submitted"] == 1 and report["state"] == "running"
+        (proposal,) = server.call("/api/proposals/get")["items"]
+        assert proposal["name"] == "list_scan" and len(proposal["args"][2]) == 7
+        assert server.status()["items_in_queue"] == 0  # it waits for a reviewer

@@ -9,7 +9,7 @@ from cielo import adaptive
 from cielo.adaptive import build_agent
 from cielo.core import Msg, PlanParameterError
 from cielo.core.protocols import Movable, Readable
-from cielo.plans import MsgGenerator
+from cielo.plans import MsgGenerator, simulated_by
 
 __all__ = ["AGENTS", "agent_scan", "make_agent"]
 
@@ -30,6 +30,7 @@ def offered_agents(pm: Any) -> dict[str, Any]:
     return offered
 
 
+@simulated_by(lambda sim, msg: build_agent(AGENTS, *msg.args))  # a dry run: bundled agents
 def make_agent(ctx: Any, msg: Msg) -> Any:
     """``Msg("make_agent", None, name, params)``: the agent, built from the engine's plugins."""
     name, params = msg.args

@@ -6,7 +6,6 @@ closest known choice the same way (:mod:`difflib`'s ratio, one suggestion).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 
 __all__ = ["did_you_mean"]
@@ -33,5 +32,7 @@ def did_you_mean(
     """
     if not isinstance(word, str):
         return ""
+    import difflib  # only on the error path (import cielo stays light)
+
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=cutoff)
     return f"{before}did you mean {show(close[0])}?{after}" if close else ""

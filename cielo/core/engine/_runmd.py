@@ -1,8 +1,9 @@
 """Persistent engine metadata (``RE.md``) and a scan_id that survives restarts.
 
 The mapping is kept in memory and written to a small JSON file (atomically, on every
-change) when a path is given. The default path is ``$CIELO_STATE_DIR/engine-md.json``,
-else ``$XDG_STATE_HOME/cielo/engine-md.json`` (``~/.local/state/cielo/engine-md.json``).
+change) when a path is given. The default path is ``engine-md.json`` in the state directory
+(:func:`cielo.core.paths.state_dir`: ``$CIELO_STATE_DIR``, else the platform's user state
+directory, ``~/.local/state/cielo`` on Linux).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from ..paths import state_dir
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -26,11 +29,7 @@ __all__ = ["PersistentMetadata", "default_state_file", "json_metadata"]
 
 def default_state_file() -> Path:
     """Where ``RE.md`` and the scan_id live unless the RunEngine is told otherwise."""
-    base = os.environ.get("CIELO_STATE_DIR")
-    if base:
-        return Path(base) / "engine-md.json"
-    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(xdg) / "cielo" / "engine-md.json"
+    return state_dir() / "engine-md.json"
 
 
 def _to_json(value: Any) -> Any:

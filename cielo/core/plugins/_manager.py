@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from .._errors import PluginError
+from ..suggest import did_you_mean
 from ._markers import PROJECT_NAME
 
 if TYPE_CHECKING:
@@ -284,12 +285,7 @@ class _Loader:
             for impl in caller.get_hookimpls():
                 if impl.optionalhook:
                     continue
-                import difflib  # only on the error path
-
-                close = difflib.get_close_matches(hook_name, known, n=1)
-                hint = (
-                    f"did you mean {close[0]!r}?" if close else f"known hooks: {', '.join(known)}"
-                )
+                hint = did_you_mean(hook_name, known) or f"known hooks: {', '.join(known)}"
                 error = PluginError(
                     f"plugin {impl.plugin_name!r} implements unknown hook {hook_name!r}; {hint}"
                 )

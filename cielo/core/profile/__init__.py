@@ -3,7 +3,10 @@ devices, plans and subscribers, and the :class:`InstrumentLock` that keeps one p
 per instrument.
 """
 
-from ._environment import DEFAULT_CATALOG_URI, Environment, Subscribers, load_profile
+from typing import Any
+
+from ..paths import default_catalog_uri
+from ._environment import Environment, Subscribers, load_profile
 from ._lock import InstrumentBusy, InstrumentLock, LockInfo, default_lock_dir
 from ._profile import Profile, find_profile, list_profiles, profile_search_path, read_profile
 
@@ -22,3 +25,9 @@ __all__ = [
     "profile_search_path",
     "read_profile",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_CATALOG_URI":  # where runs go by default, for the platform, when asked
+        return default_catalog_uri()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

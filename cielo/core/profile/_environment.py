@@ -20,6 +20,7 @@ import pluggy
 
 from .._errors import CieloError, PlanParameterError, ProfileError
 from .._signature import bind_parameters, is_device_annotation
+from ..paths import default_catalog_uri
 from ..plugins import PluginHooks, Registry, hookimpl, make_plugin_manager
 from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
 
@@ -38,7 +39,7 @@ class Environment:
     metadata, which every RunEngine built with ``plugin_manager=env.pm`` adds to its run
     starts (through a ``cielo_run_metadata`` hook registered as ``"profile"``);
     ``catalog_uri`` where runs are catalogued: ``CIELO_CATALOG``, else the profile's
-    ``[catalog] uri``, else the user's default catalog (:data:`DEFAULT_CATALOG_URI`);
+    ``[catalog] uri``, else the user's default catalog (:func:`cielo.core.paths.default_catalog_uri`);
     ``None`` when the profile says ``catalog = false`` (``catalog_source`` says which).
     """
 
@@ -188,10 +189,6 @@ class ProfileMetadata:
 PROFILE_PLUGIN = "profile"
 
 
-#: Where runs are stored when neither ``CIELO_CATALOG`` nor the profile says otherwise.
-DEFAULT_CATALOG_URI = "sqlite:///${XDG_DATA_HOME:-~/.local/share}/cielo/catalog.sqlite"
-
-
 def _catalog_of(profile: Profile, backends: Mapping[str, Any]) -> tuple[str | None, str]:
     """``(uri, where it came from)`` of the catalog the profile's runs are stored in."""
     if not profile.catalog_enabled:
@@ -201,9 +198,10 @@ def _catalog_of(profile: Profile, backends: Mapping[str, Any]) -> tuple[str | No
         return from_env, "CIELO_CATALOG"
     if profile.catalog_uri:
         return profile.catalog_uri, f"{profile.source}: [catalog] uri"
-    if _scheme(DEFAULT_CATALOG_URI) not in backends:  # the catalog plugin is disabled
+    default = default_catalog_uri()
+    if _scheme(default) not in backends:  # the catalog plugin is disabled
         return None, f"{profile.source}: no catalog backend (the catalog plugin is not loaded)"
-    return DEFAULT_CATALOG_URI, "the default catalog"
+    return default, "the default catalog"
 
 
 def _scheme(uri: str) -> str:

@@ -7,7 +7,7 @@ kernel releases it when the holding process exits, however it exits (SIGKILL inc
 the file also holds the holder's description as JSON for the message.
 
 The files live in ``$CIELO_LOCK_DIR``, else ``locks/`` in cielo's state directory
-(``$CIELO_STATE_DIR``, else ``${XDG_STATE_HOME:-~/.local/state}/cielo``). Every process
+(:func:`cielo.core.paths.state_dir`). Every process
 that should exclude the others must see the same directory (a local file system: flock
 across NFS depends on the server).
 """

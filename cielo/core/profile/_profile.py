@@ -17,7 +17,8 @@ A profile has these tables (all optional)::
                          [engine.device_timeouts] NAME = seconds (or false)
 
 Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
-by :data:`os.pathsep`), then ``${XDG_CONFIG_HOME:-~/.config}/cielo/profiles``, then the
+by :data:`os.pathsep`), then ``profiles/`` in the user config directory
+(:func:`cielo.core.paths.config_dir`; ``${XDG_CONFIG_HOME:-~/.config}/cielo`` on Linux), then the
 profiles bundled with cielo. This module reads and checks the file's structure;
 checking names and parameters against what the plugins offer happens when the profile
 is loaded into an environment (:func:`cielo.load_profile`).
@@ -33,6 +34,8 @@ from types import MappingProxyType
 from typing import Any
 
 from .._errors import ProfileError
+from ..paths import config_dir
+from ..suggest import did_you_mean
 
 __all__ = [
     "SUPPLEMENTAL_KEYS",
@@ -76,10 +79,7 @@ _SUFFIX = ".toml"
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
-    import difflib  # only on the error path
-
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return did_you_mean(word, choices, before="; ")
 
 
 @dataclass(frozen=True)
@@ -328,8 +328,7 @@ def _subscribers(source: str, kind: str, tables: Mapping[str, Any]) -> Mapping[s
 def profile_search_path() -> list[Path]:
     """Directories searched for a profile by name, first match wins."""
     paths = [Path(p) for p in os.environ.get("CIELO_PROFILE_PATH", "").split(os.pathsep) if p]
-    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    paths.append(Path(config_home) / "cielo" / "profiles")
+    paths.append(config_dir() / "profiles")
     paths.append(Path(__file__).resolve().parents[2] / "profiles")
     return paths
 

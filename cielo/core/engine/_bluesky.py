@@ -7,7 +7,6 @@ Each costs nothing per message while it is left at its default.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import sys
@@ -15,28 +14,29 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._parts import EnginePart
+
 if TYPE_CHECKING:
-    from ..documents import Dispatcher
-    from ._commands import CommandContext
     from ._results import RunResult
-    from ._runner import PlanRunner
+    from ._state import EngineState
 
 __all__ = ["BlueskyAttributes", "bluesky_style_handler", "warn_old_subscribe_order"]
 
 
-class BlueskyAttributes:
+class BlueskyAttributes(EnginePart):
     """``md_validator``, ``md_normalizer``, ``scan_id_source``, ``context_managers``,
     ``max_depth``, ``rewindable``, ``deferred_pause_requested``,
-    ``ignore_callback_exceptions`` and the lossless subscriptions."""
-
-    _ctx: CommandContext
-    _call_returns_result: bool
-    _loop: asyncio.AbstractEventLoop
-    _runner: PlanRunner | None
-    _dispatcher: Dispatcher
-    fatal_callback_errors: bool
+    ``ignore_callback_exceptions``, ``state_hook``, ``waiting_hook``, ``msg_hook`` and the
+    lossless subscriptions."""
 
     def _init_bluesky_attributes(self) -> None:
+        self._state_hook: Callable[[EngineState, EngineState], None] | None = None
+        #: Bluesky's ``RE.waiting_hook``: called with the set of statuses a ``wait`` is about
+        #: to wait for, then with ``None`` (e.g. a progress bar using ``status.watch``)
+        self.waiting_hook: Callable[[Any], Any] | None = None
+        #: Bluesky's ``RE.msg_hook``: called with every message before it runs (debugging;
+        #: costs nothing when ``None``)
+        self.msg_hook: Callable[[Any], Any] | None = None
         #: ``md_validator(md)`` raises to refuse a run start's metadata (before a scan id
         #: is spent); ``None``: cielo's own checks only
         self.md_validator: Callable[[dict[str, Any]], Any] | None = None
@@ -120,6 +120,20 @@ class BlueskyAttributes:
             stack.close()
             raise
         return stack
+
+    # -- hooks -----------------------------------------------------------------
+    @property
+    def state_hook(self) -> Callable[[EngineState, EngineState], None] | None:
+        """Bluesky's single ``RE.state_hook = func(new, old)``; replaces the previous one."""
+        return self._state_hook
+
+    @state_hook.setter
+    def state_hook(self, hook: Callable[[EngineState, EngineState], None] | None) -> None:
+        if self._state_hook is not None:
+            self._state.remove_hook(self._state_hook)
+        self._state_hook = hook
+        if hook is not None:
+            self._state.add_hook(hook)
 
     # -- subscriptions ---------------------------------------------------------
     @property

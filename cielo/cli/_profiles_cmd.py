@@ -53,7 +53,8 @@ _NAME_HELP = "a profile's name (`cielo profiles` lists them) or the path of a TO
 def _search_text() -> str:
     return (
         "Profiles are found by name in: CIELO_PROFILE_PATH, then the user's config "
-        "directory (~/.config/cielo/profiles), then the profiles bundled with cielo."
+        "directory (~/.config/cielo/profiles), then the profiles plugins ship, then the "
+        "profiles bundled with cielo."
     )
 
 

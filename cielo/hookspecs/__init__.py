@@ -14,6 +14,7 @@ from . import (
     devices,
     metadata,
     plans,
+    profiles,
     readers,
     session,
     suitcases,
@@ -34,6 +35,7 @@ SPEC_MODULES = (
     commands,
     metadata,
     session,
+    profiles,
     cli,
 )
 

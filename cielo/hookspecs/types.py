@@ -101,7 +101,7 @@ class CommandHandler(Protocol):
     """``handler(ctx, msg)``: runs one Msg command.
 
     Returns the value sent back into the plan, or an awaitable (a coroutine, a status)
-    whose result is. ``ctx`` is the engine's :class:`~cielo.core.CommandContext`.
+    whose result is. ``ctx`` is the engine's :class:`~cielo.core.engine.CommandContext`.
     """
 
     def __call__(self, ctx: CommandContext, msg: Msg, /) -> object: ...

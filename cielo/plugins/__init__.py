@@ -1,18 +1,8 @@
-"""Bundled plugins: ordinary plugins registered through the same path as third-party ones."""
+"""Bundled plugins: ordinary plugins, each an entry point of the group ``cielo.plugins``.
 
-#: Module names of the bundled plugins, registered in this order before any
-#: third-party plugin; the plugin's name is the last dotted part ("sim", "scans", ...).
-BUNDLED_PLUGINS: tuple[str, ...] = (
-    "cielo.plugins.sim",
-    "cielo.plugins.epics",
-    "cielo.plugins.scans",
-    "cielo.plugins.fly",
-    "cielo.plugins.callbacks",
-    "cielo.plugins.fitting",
-    "cielo.plugins.suitcases",
-    "cielo.plugins.catalog",
-    "cielo.plugins.bus",
-    "cielo.plugins.agents",
-)
+They are declared in cielo's ``pyproject.toml`` (``[project.entry-points."cielo.plugins"]``)
+and found the way a facility's own plugins are; the core names none of them, and each
+could be published on its own. This package holds them and exports nothing.
+"""
 
-__all__ = ["BUNDLED_PLUGINS"]
+__all__: list[str] = []

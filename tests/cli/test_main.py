@@ -9,13 +9,20 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from cielo import __version__
 from cielo.cli import main
-from cielo.plugins import BUNDLED_PLUGINS
+
+#: The bundled plugins' module names: cielo's own entry points.
+BUNDLED_PLUGINS = list(
+    tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())[
+        "project"
+    ]["entry-points"]["cielo.plugins"].values()
+)
 
 EXAMPLE = "example_beamline"
 

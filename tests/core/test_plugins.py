@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ import pytest
 from cielo import hookimpl
 from cielo.core import PluginError, PluginWarning, make_plugin_manager
 from cielo.core.plugins import PluginHooks
-from cielo.plugins import BUNDLED_PLUGINS
 
-BUNDLED_NAMES = [m.rpartition(".")[2] for m in BUNDLED_PLUGINS]
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+#: The bundled plugins: cielo's own entry points, as its pyproject.toml declares them.
+BUNDLED = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]["cielo.plugins"]
+BUNDLED_NAMES = list(BUNDLED)
 
 
 def fake_distribution(site: Path, dist: str, version: str, entry_points: dict[str, str]) -> None:
@@ -63,14 +66,17 @@ print(json.dumps({n: [i.status, i.distribution, i.version, i.error]
 """
 
 
-def run_python(script: str, site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_python(
+    script: str, site: Path, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PYTHONPATH": str(site), **env}
     for key in ("CIELO_STRICT_PLUGINS", "CIELO_DISABLE_PLUGINS", "CIELO_TRACE_PLUGINS"):
         if key not in env:
             full_env.pop(key, None)
     return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=full_env, timeout=60
-    )
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, env=full_env, timeout=60, cwd=cwd,
+    )  # fmt: skip
 
 
 def test_bundled_plugins_register_by_their_short_name():
@@ -80,6 +86,57 @@ def test_bundled_plugins_register_by_their_short_name():
         info = pm.plugin_info[name]
         assert (info.status, info.bundled, info.distribution) == ("loaded", True, "cielo")
     assert PluginHooks(pm).plugin_versions()["sim"] == pm.plugin_info["sim"].version
+
+
+def test_the_bundled_plugins_are_cielos_own_entry_points_in_their_order():
+    pm = make_plugin_manager(autoload=False)
+    bundled = [(n, i.module) for n, i in pm.plugin_info.items() if i.bundled]
+    assert bundled == list(BUNDLED.items())
+
+
+def test_a_missing_bundled_plugin_is_not_installed_not_a_failure(recwarn):
+    pm = make_plugin_manager(
+        autoload=False, strict=True, bundled=["cielo.plugins.sim", "cielo.plugins.absent"]
+    )
+    info = pm.plugin_info["absent"]
+    assert (info.status, info.error, info.bundled) == ("not installed", None, True)
+    assert pm.plugin_info["sim"].status == "loaded" and not pm.failures
+    assert not [w for w in recwarn if issubclass(w.category, PluginWarning)]
+    assert "absent" not in PluginHooks(pm).plugin_versions()
+
+
+def test_a_bundled_plugin_missing_a_dependency_is_a_failure(tmp_path: Path):
+    (tmp_path / "needs_more.py").write_text("import no_such_dependency_anywhere\n")
+    script = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from cielo.core import make_plugin_manager\n"
+        "pm = make_plugin_manager(autoload=False, bundled=['needs_more'])\n"
+        "info = pm.plugin_info['needs_more']\n"
+        "print(info.status, info.error)\n"
+    )
+    proc = run_python(script, tmp_path)
+    assert proc.stdout.startswith("failed "), proc.stderr
+    assert "no_such_dependency_anywhere" in proc.stdout
+
+
+def test_an_installed_cielo_finds_its_bundled_plugins_in_its_metadata(tmp_path: Path):
+    """Outside a source checkout the installed metadata is the list (here: two of them)."""
+    import cielo
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "cielo").symlink_to(Path(cielo.__file__).parent)  # no pyproject.toml beside it
+    info = site / "cielo-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: cielo\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[cielo.plugins]\nscans = cielo.plugins.scans\nsim = cielo.plugins.sim\n"
+    )
+    proc = run_python(LIST_SCRIPT, site, cwd=site, CIELO_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert proc.returncode == 0, proc.stderr
+    infos = json.loads(proc.stdout)
+    assert list(infos) == ["scans", "sim"]
+    assert infos["sim"][:2] == ["loaded", "cielo"]
 
 
 def test_each_manager_is_fresh():

@@ -75,8 +75,9 @@ def test_reference_covers_every_hook_with_its_parameters():
 class EveryHook:
     """Implements every hook and records each call."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile_dir: Path | None = None) -> None:
         self.calls: dict[str, list[dict[str, Any]]] = {}
+        self.profile_dir = profile_dir
 
     def _record(self, hook: str, **kwargs: Any) -> None:
         self.calls.setdefault(hook, []).append(kwargs)
@@ -154,6 +155,11 @@ class EveryHook:
         self._record("cielo_engine_created", engine=engine)
 
     @hookimpl
+    def cielo_profile_dirs(self):
+        self._record("cielo_profile_dirs")
+        return [self.profile_dir] if self.profile_dir else None
+
+    @hookimpl
     def cielo_add_commands(self, subparsers):
         self._record("cielo_add_commands", subparsers=subparsers)
         subparsers.add_parser("every", help="a command of every hook").set_defaults(
@@ -172,7 +178,7 @@ def every_plan():
 
 
 def test_every_hook_is_called_through_the_facade(tmp_path: Path):
-    plugin = EveryHook()
+    plugin = EveryHook(profile_dir=tmp_path)
     pm = make_plugin_manager(autoload=False, strict=True, plugins=[("every", plugin)])
     assert plugin.calls["cielo_addhooks"] == [{"pluginmanager": pm}]
     profile = tmp_path / "every.toml"
@@ -180,7 +186,8 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
         '[devices.thing]\ntype = "every.thing"\n[callbacks.every_cb]\n'
         '[suitcases.every_suitcase]\n[catalog]\nuri = "every://x"\n'
     )
-    env = load_profile(profile, plugin_manager=pm)
+    env = load_profile("every", plugin_manager=pm)  # found in the plugin's directory
+    assert env.profile.path == profile
     assert set(env.devices) >= {"thing", "extra"}
     assert env.plans["every_plan"] is every_plan
     assert "every_agent" in env.agents and "application/x-every" in env.readers

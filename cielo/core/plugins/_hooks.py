@@ -7,6 +7,7 @@ as pluggy gives them (one entry per plugin that returned something other than No
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -78,6 +79,11 @@ class PluginHooks:
         return list(self.pm.hook.cielo_bus_transports())
 
     # run metadata
+    def profile_dirs(self) -> list[Path]:
+        """The plugins' profile directories, the first registered plugin's first."""
+        dirs = (d for _, offered in self.by_plugin("cielo_profile_dirs") for d in offered)
+        return [Path(d) for d in dirs]
+
     def run_metadata(self, plan_name: str | None, md: Mapping[str, Any]) -> dict[str, Any]:
         """Merge what every plugin adds, in registration order (later plugins win)."""
         merged: dict[str, Any] = {}

@@ -1,12 +1,18 @@
-"""Build a fresh plugin manager per session: bundled plugins, then entry points.
+"""Build a fresh plugin manager per session: every plugin comes from an entry point.
 
 Nothing registers on import. :func:`make_plugin_manager` adds cielo's hook
-specifications, registers the bundled plugins (``cielo.plugins.BUNDLED_PLUGINS``) by
-module name, then the third-party plugins of the entry-point group ``cielo.plugins``,
-each loaded in isolation: a plugin that fails to import or register is recorded with
-its name, distribution, version and cause, a :class:`PluginWarning` is issued, and the
-others still load. ``CIELO_STRICT_PLUGINS=1`` (or ``strict=True``) turns a failure into
-a :class:`~cielo.core.PluginError` with the cause chained.
+specifications, then loads the plugins of the entry-point group ``cielo.plugins``:
+first cielo's own (the bundled plugins, declared in cielo's ``pyproject.toml``), then
+every other distribution's. The core names no plugin: in a source checkout (an editable
+install, whose recorded entry points go stale when new ones are declared) cielo's own
+are read from the checkout's ``pyproject.toml``, otherwise from the installed metadata.
+
+Each plugin is loaded in isolation: one that fails to import or register is recorded
+with its name, distribution, version and cause, a :class:`PluginWarning` is issued, and
+the others still load. A bundled plugin whose module is missing is "not installed"
+(a distribution may leave it out), not a failure. ``CIELO_STRICT_PLUGINS=1`` (or
+``strict=True``) turns a failure into a :class:`~cielo.core.PluginError` with the cause
+chained.
 
 Environment variables:
 
@@ -22,12 +28,13 @@ Environment variables:
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -37,7 +44,7 @@ from ..suggest import did_you_mean
 from ._markers import PROJECT_NAME
 
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
+    from pluggy import HookImpl, Result
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -61,8 +68,9 @@ class PluginWarning(UserWarning):
 class PluginInfo:
     """What cielo knows about one plugin, loaded or not.
 
-    ``status`` is ``"loaded"``, ``"blocked"`` (not imported on request) or
-    ``"failed"`` (then ``error`` holds the message and ``exception`` the cause).
+    ``status`` is ``"loaded"``, ``"blocked"`` (not imported on request),
+    ``"not installed"`` (a bundled plugin whose module is missing) or ``"failed"``
+    (then ``error`` holds the message and ``exception`` the cause).
     """
 
     name: str
@@ -126,13 +134,12 @@ def make_plugin_manager(
     :param trace: print hook calls to stderr (default: ``CIELO_TRACE_PLUGINS``).
     :param plugins: extra plugin objects to register after the others (tests, scripts);
         each an object (named by its ``__name__`` or class) or a ``(name, object)`` pair.
-    :param bundled: module names of bundled plugins (default ``BUNDLED_PLUGINS``).
+    :param bundled: module names of bundled plugins (default: cielo's own entry points).
     :returns: the manager; ``pm.plugin_info`` lists every plugin and its status.
     :raises PluginError: in strict mode, when a plugin fails to load; always, when a
         plugin's hooks cannot be checked against the specifications.
     """
     from cielo.hookspecs import SPEC_MODULES  # the core does not import upward at import time
-    from cielo.plugins import BUNDLED_PLUGINS
 
     if autoload is None:
         autoload = not _env_flag("CIELO_DISABLE_PLUGIN_AUTOLOAD")
@@ -150,22 +157,24 @@ def make_plugin_manager(
         pm.add_hookspecs(module)
     loader = _Loader(pm, blocked, allowed, strict)
 
-    for module_name in BUNDLED_PLUGINS if bundled is None else bundled:
-        loader.load(
-            module_name.rpartition(".")[2],
-            module_name,
-            bundled=True,
-            load=lambda m=module_name: importlib.import_module(m),
-        )
+    own, others = _entry_points()
+    if bundled is not None:
+        own = [_entry_point(m.rpartition(".")[2], m) for m in bundled]
+    for ep in own:
+        loader.load(ep.name, ep.value, bundled=True, load=ep.load)
     pm.hook.cielo_addhooks.call_historic(kwargs={"pluginmanager": pm})
     if autoload:
-        for ep in _entry_points():
+        for ep in others:
             loader.load(ep.name, ep.value, bundled=False, load=ep.load, entry_point=ep)
     for item in plugins:
         name, plugin = item if isinstance(item, tuple) else (_object_name(item), item)
-        loader.load(name, _object_name(plugin), bundled=False, load=lambda p=plugin: p)
+        loader.load(name, _object_name(plugin), bundled=False, load=_given(plugin))
     loader.check_pending()
     return pm
+
+
+def _given(plugin: object) -> Callable[[], object]:
+    return lambda: plugin
 
 
 def _object_name(obj: object) -> str:
@@ -173,16 +182,40 @@ def _object_name(obj: object) -> str:
     return name if isinstance(name, str) else type(obj).__name__
 
 
-def _entry_points() -> list[EntryPoint]:
-    seen: set[tuple[str, str]] = set()
-    unique = []
+def _entry_point(name: str, value: str) -> EntryPoint:
+    return EntryPoint(name, value, ENTRY_POINT_GROUP)
+
+
+def _entry_points() -> tuple[list[EntryPoint], list[EntryPoint]]:
+    """cielo's own entry points (the bundled plugins) and every other distribution's."""
     from importlib.metadata import entry_points  # not at import time: it is slow
 
+    seen: set[tuple[str, str]] = set()
+    own: list[EntryPoint] = []
+    others: list[EntryPoint] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if (ep.name, ep.value) not in seen:  # a distribution found twice on the path
-            seen.add((ep.name, ep.value))
-            unique.append(ep)
-    return unique
+        if (ep.name, ep.value) in seen:  # a distribution found twice on the path
+            continue
+        seen.add((ep.name, ep.value))
+        (own if _distribution_of(ep)[0] == PROJECT_NAME else others).append(ep)
+    declared = _declared_in_checkout()
+    return (own if declared is None else declared), others
+
+
+def _declared_in_checkout() -> list[EntryPoint] | None:
+    """cielo's own entry points as its ``pyproject.toml`` declares them, when cielo runs
+    from a source checkout (``None`` for an installed wheel: its metadata is current)."""
+    import tomllib
+
+    package = sys.modules[PROJECT_NAME].__file__
+    pyproject = Path(package or ".").parent.parent / "pyproject.toml"
+    if package is None or not pyproject.is_file():
+        return None
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    if project.get("name") != PROJECT_NAME:
+        return None
+    declared = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    return [_entry_point(name, value) for name, value in declared.items()]
 
 
 def _distribution_of(ep: EntryPoint | None) -> tuple[str | None, str | None]:
@@ -214,7 +247,7 @@ class _Loader:
         module: str,
         *,
         bundled: bool,
-        load: Any,
+        load: Callable[[], object],
         entry_point: EntryPoint | None = None,
     ) -> None:
         dist: str | None
@@ -244,6 +277,13 @@ class _Loader:
         try:
             plugin = load()
             self.pm.register(plugin, name=name)
+        except ModuleNotFoundError as exc:
+            if not (bundled and _names_module_of(exc, module)):
+                self._fail(info, exc)
+                return
+            info.status = "not installed"  # left out of this installation: not a failure
+            self.plugin_info[name] = info
+            return
         except Exception as exc:
             if self.pm.get_plugin(name) is not None:  # registered halfway: take it out again
                 self.pm.unregister(name=name)
@@ -319,14 +359,20 @@ class _Loader:
                     break
 
 
+def _names_module_of(exc: ModuleNotFoundError, target: str) -> bool:
+    """Whether ``exc`` says the module of entry point ``target`` (or a parent) is missing."""
+    module = target.partition(":")[0].strip()
+    return exc.name is not None and (module == exc.name or module.startswith(exc.name + "."))
+
+
 def _enable_trace(pm: pluggy.PluginManager) -> None:
-    def before(hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    def before(hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
         names = ", ".join(impl.plugin_name for impl in impls) or "no plugins"
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         sys.stderr.write(f"cielo trace: {hook_name}({args}) -> [{names}]\n")
 
     def after(
-        outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]
+        outcome: Result[Any], hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
     ) -> None:
         if outcome.exception is not None:
             sys.stderr.write(f"cielo trace: {hook_name} raised {outcome.exception!r}\n")

@@ -226,7 +226,10 @@ def load_profile(
     :raises ProfileError: the profile is missing, malformed or names something that no
         plugin offers; the message names the file, the table or key, and the fix.
     """
-    profile = name_or_path if isinstance(name_or_path, Profile) else read_profile(name_or_path)
+    if isinstance(name_or_path, Profile):
+        profile = name_or_path
+    else:
+        profile = read_profile(name_or_path, plugin_manager)
     pm = plugin_manager
     if pm is None:
         pm = make_plugin_manager(

@@ -18,9 +18,9 @@ A profile has these tables (all optional)::
 
 Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list separated
 by :data:`os.pathsep`), then ``profiles/`` in the user config directory
-(:func:`cielo.core.paths.config_dir`; ``${XDG_CONFIG_HOME:-~/.config}/cielo`` on Linux), then the
-profiles bundled with cielo. This module reads and checks the file's structure;
-checking names and parameters against what the plugins offer happens when the profile
+(:func:`cielo.core.paths.config_dir`; ``${XDG_CONFIG_HOME:-~/.config}/cielo`` on Linux), then
+the directories plugins offer (``cielo_profile_dirs``), then the profiles bundled with cielo.
+This module reads and checks the file's structure; checking names and parameters against what the plugins offer happens when the profile
 is loaded into an environment (:func:`cielo.load_profile`).
 """
 
@@ -31,11 +31,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import ProfileError
 from ..paths import config_dir
+from ..plugins import PluginHooks, make_plugin_manager
 from ..suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import pluggy
 
 __all__ = [
     "SUPPLEMENTAL_KEYS",
@@ -325,39 +329,55 @@ def _subscribers(source: str, kind: str, tables: Mapping[str, Any]) -> Mapping[s
     return MappingProxyType(specs)
 
 
-def profile_search_path() -> list[Path]:
-    """Directories searched for a profile by name, first match wins."""
+def profile_search_path(plugin_manager: pluggy.PluginManager | None = None) -> list[Path]:
+    """Directories searched for a profile by name, first match wins.
+
+    :param plugin_manager: whose plugins' directories (``cielo_profile_dirs``) to search;
+        by default a manager of the installed plugins is built for the search.
+    """
     paths = [Path(p) for p in os.environ.get("CIELO_PROFILE_PATH", "").split(os.pathsep) if p]
     paths.append(config_dir() / "profiles")
+    paths += PluginHooks(plugin_manager or make_plugin_manager()).profile_dirs()
     paths.append(Path(__file__).resolve().parents[2] / "profiles")
     return paths
 
 
-def list_profiles() -> dict[str, Path]:
+def list_profiles(plugin_manager: pluggy.PluginManager | None = None) -> dict[str, Path]:
     """``{name: path}`` of every profile on the search path (a name's first match wins)."""
+    return _profiles_in(profile_search_path(plugin_manager))
+
+
+def _profiles_in(directories: Iterable[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for directory in profile_search_path():
+    for directory in directories:
         if directory.is_dir():
             for path in sorted(directory.glob(f"*{_SUFFIX}")):
                 found.setdefault(path.stem, path)
     return found
 
 
-def find_profile(name_or_path: str | os.PathLike[str]) -> Path:
-    """The file of a profile given by path (contains a separator or ends in .toml) or name."""
+def find_profile(
+    name_or_path: str | os.PathLike[str], plugin_manager: pluggy.PluginManager | None = None
+) -> Path:
+    """The file of a profile given by path (contains a separator or ends in .toml) or name.
+
+    :param plugin_manager: whose plugins' profile directories to search (see
+        :func:`profile_search_path`); not used for a path.
+    """
     text = os.fspath(name_or_path)
     if isinstance(name_or_path, os.PathLike) or text.endswith(_SUFFIX) or os.sep in text:
         path = Path(text).expanduser()
         if not path.is_file():
             raise ProfileError(f"profile file {text!r} does not exist")
         return path
-    for directory in profile_search_path():
+    search = profile_search_path(plugin_manager)
+    for directory in search:
         path = directory / f"{text}{_SUFFIX}"
         if path.is_file():
             return path
-    searched = ", ".join(str(d) for d in profile_search_path())
+    searched = ", ".join(str(d) for d in search)
     raise ProfileError(
-        f"no profile named {text!r}{suggest(text, list_profiles())}; searched {searched} "
+        f"no profile named {text!r}{suggest(text, _profiles_in(search))}; searched {searched} "
         "(give a path, or add a directory to CIELO_PROFILE_PATH)"
     )
 
@@ -367,11 +387,13 @@ def data_line(path: Path, offset: int) -> int:
     return path.read_bytes()[:offset].count(b"\n") + 1
 
 
-def read_profile(name_or_path: str | os.PathLike[str]) -> Profile:
-    """Find, parse and structurally check a profile."""
+def read_profile(
+    name_or_path: str | os.PathLike[str], plugin_manager: pluggy.PluginManager | None = None
+) -> Profile:
+    """Find (see :func:`find_profile`), parse and structurally check a profile."""
     import tomllib
 
-    path = find_profile(name_or_path)
+    path = find_profile(name_or_path, plugin_manager)
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)

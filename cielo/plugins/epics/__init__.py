@@ -10,7 +10,7 @@ the ``epics`` profile, which drives that IOC's PVs.
 
 from ._backend import CaBackend, DisconnectedError
 from ._batch import EpicsReadMixin, read_many
-from ._cli import cielo_add_commands
+from ._cli import cielo_add_commands, cielo_profile_dirs
 from ._generic import EpicsDevice
 from ._motor import EpicsMotor
 from ._plugin import DEVICE_TYPES, cielo_device_types, cielo_environment_ready
@@ -31,6 +31,7 @@ __all__ = [
     "cielo_add_commands",
     "cielo_device_types",
     "cielo_environment_ready",
+    "cielo_profile_dirs",
     "client_env",
     "read_many",
     "reset_context",

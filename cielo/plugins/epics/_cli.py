@@ -1,13 +1,17 @@
-"""What the ``epics`` plugin adds outside devices: ``cielo ioc sim`` and the ``epics`` profile."""
+"""What the ``epics`` plugin adds besides devices: ``cielo ioc sim`` and the ``epics`` profile."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cielo.core import hookimpl
 from cielo.hookspecs import Subcommands
 
-__all__ = ["cielo_add_commands"]
+__all__ = ["PROFILE_DIR", "cielo_add_commands", "cielo_profile_dirs"]
+
+#: The profiles this plugin ships: ``epics``, the demo IOC's devices.
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 @hookimpl
@@ -35,3 +39,9 @@ def cielo_add_commands(subparsers: Subcommands) -> None:
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
+
+
+@hookimpl
+def cielo_profile_dirs() -> list[Path]:
+    """The directory of the ``epics`` profile."""
+    return [PROFILE_DIR]

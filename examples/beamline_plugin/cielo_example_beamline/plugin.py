@@ -8,9 +8,12 @@ inside the hooks (and heavy libraries inside your devices' and plans' functions)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from cielo import hookimpl
 from cielo.hookspecs import CallbackFactory, DeviceFactory, PlanFunction
+
+from . import PROFILE
 
 #: The one name to change when you copy this template (with the entry-point name in
 #: pyproject.toml). Device types are "<PREFIX>.mono"; plans and callbacks of a copy are
@@ -50,3 +53,9 @@ def cielo_callbacks() -> Mapping[str, CallbackFactory]:
     from .logbook import run_logbook
 
     return {_named("run_logbook"): run_logbook}
+
+
+@hookimpl
+def cielo_profile_dirs() -> list[Path]:
+    """Profiles this package ships, found by name: ``cielo run --profile example_beamline``."""
+    return [PROFILE.parent]

@@ -62,7 +62,7 @@ def test_factories_have_typed_signatures():
 @pytest.mark.epics
 @pytest.mark.parametrize("how", ["name", "path"])
 def test_epics_profile_builds_connected_devices(ioc, how):
-    path = Path(cielo.__file__).parent / "profiles" / "epics.toml"
+    path = Path(cielo.__file__).parent / "plugins" / "epics" / "profiles" / "epics.toml"
     env = load_profile("epics" if how == "name" else path)
     assert env.profile.path == path
     devices = env.devices

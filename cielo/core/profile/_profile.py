@@ -20,8 +20,9 @@ Profiles are found by name on a search path: ``CIELO_PROFILE_PATH`` (a list sepa
 by :data:`os.pathsep`), then ``profiles/`` in the user config directory
 (:func:`cielo.core.paths.config_dir`; ``${XDG_CONFIG_HOME:-~/.config}/cielo`` on Linux), then
 the directories plugins offer (``cielo_profile_dirs``), then the profiles bundled with cielo.
-This module reads and checks the file's structure; checking names and parameters against what the plugins offer happens when the profile
-is loaded into an environment (:func:`cielo.load_profile`).
+This module reads and checks the file's structure; checking names and parameters against
+what the plugins offer happens when the profile is loaded into an environment
+(:func:`cielo.load_profile`).
 """
 
 from __future__ import annotations

@@ -72,6 +72,67 @@ def register(subparsers: Subcommands) -> None:
     remove.add_argument("uid")
     remove.set_defaults(func=_remove)
 
+    move = sub.add_parser("move", help="move a queued item (to a position, or next to another)")
+    move.add_argument("uid")
+    where = move.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pos", help="the index it takes (0 the front, -1 the back), front or back")
+    where.add_argument("--before", metavar="UID", help="just before this item")
+    where.add_argument("--after", metavar="UID", help="just after this item")
+    move.set_defaults(func=_move)
+
+    upload = sub.add_parser(
+        "upload",
+        help="add a spreadsheet's plans (.csv or .xlsx, one row per plan): all rows or none",
+        description="Columns: 'plan', then one per parameter (cells: numbers, true/false, "
+        "JSON, device names; 'det, det2' for a list).",
+    )
+    upload.add_argument("file")
+    upload.set_defaults(func=_upload)
+
+    proposals = sub.add_parser("proposals", help="items proposed for review")
+    proposals.add_argument("--json", action="store_true")
+    proposals.set_defaults(func=_proposals)
+    propose = sub.add_parser("propose", help="propose a plan call for review")
+    propose.add_argument("plan", metavar="'PLAN(...)'")
+    propose.set_defaults(func=_propose)
+    for verb, text in (("approve", "into the queue (at the back)"), ("reject", "(to history)")):
+        decide = sub.add_parser(verb, help=f"{verb} a proposal {text}")
+        decide.add_argument("uid")
+        decide.add_argument("--note", default="", help="why (kept with the item)")
+        decide.set_defaults(func=_decide, verb=verb)
+
+    watch = sub.add_parser(
+        "watch", help="follow the server live: status changes, or the documents of runs"
+    )
+    watch.add_argument(
+        "what", nargs="?", choices=("status", "documents", "console"), default="status"
+    )
+    watch.add_argument("--count", type=int, default=0, help="stop after N messages")
+    watch.set_defaults(func=_watch)
+
+    whoami = sub.add_parser("whoami", help="the user, roles and scopes of CIELO_API_KEY")
+    whoami.set_defaults(func=_whoami)
+
+    key = sub.add_parser("key", help="API keys: create, list, revoke")
+    key_sub = key.add_subparsers(title="key commands", metavar="COMMAND", required=True)
+    create = key_sub.add_parser("create", help="a new key (its secret is printed once)")
+    create.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        dest="roles",
+        help="observer, proposer, user, reviewer or admin (repeatable)",
+    )
+    create.add_argument("--user", help="for another user (admin)")
+    create.add_argument("--group", help="its group in the permissions file")
+    create.add_argument("--expires", type=float, metavar="SECONDS", help="lifetime")
+    create.add_argument("--note", default="")
+    create.set_defaults(func=_key_create)
+    key_sub.add_parser("list", help="the keys, without secrets").set_defaults(func=_key_list)
+    revoke = key_sub.add_parser("revoke", help="revoke a key by its id (first 8 characters)")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=_key_revoke)
+
     for name, (path, text) in _CONTROLS.items():
         control = sub.add_parser(name, help=text)
         control.add_argument("--wait", action="store_true", help="then wait until idle")
@@ -202,4 +263,172 @@ def _control(args: argparse.Namespace) -> int:
             if status.get("worker_environment_error") and args.path == "environment/open":
                 print(f"cielo: error: {status['worker_environment_error']}", file=sys.stderr)
                 return 1
+    return 0
+
+
+def _move(args: argparse.Namespace) -> int:
+    where: dict[str, Any] = {}
+    if args.pos is not None:
+        where["pos_dest"] = args.pos if args.pos in ("front", "back") else _index(args.pos)
+    else:
+        where = {"before_uid": args.before} if args.before else {"after_uid": args.after}
+    with _client(args) as client:
+        item = client.move(args.uid, **where)
+        index = [i["item_uid"] for i in client.queue()["items"]].index(item["item_uid"])
+    print(f"moved {_call_text(item)} to position {index}")
+    return 0
+
+
+def _index(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise SystemExit(f"cielo: error: --pos {text!r} is not an index, front or back") from None
+
+
+def _upload(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        items = client.upload(args.file)
+    for item in items:
+        print(f"{item['item_uid']}  {_call_text(item)}")
+    print(f"added {len(items)} items", file=sys.stderr)
+    return 0
+
+
+def _proposals(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        items = client.proposals()
+    if args.json:
+        print_json(items)
+        return 0
+    if not items:
+        print("nothing is proposed")
+        return 0
+    print_table(
+        [[i["item_uid"], i.get("user", "?"), _call_text(i)] for i in items],
+        header=["uid", "proposed by", "plan"],
+    )
+    return 0
+
+
+def _propose(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        item = client.propose(client.item_from_text(args.plan))
+    print(item["item_uid"])
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        item = getattr(client, args.verb)(args.uid, note=args.note)
+    print(f"{args.verb}d {_call_text(item)}")
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from cielo.server import AsyncQueueClient
+
+    feed = {"status": "status", "documents": "documents", "console": "console_output"}
+    shown = 0
+
+    async def follow() -> None:
+        nonlocal shown
+        async with AsyncQueueClient(args.server) as client:
+            async for message in client.watch(feed[args.what]):
+                print(_watched(args.what, message), flush=True)
+                shown += 1
+                if args.count and shown >= args.count:
+                    return
+
+    try:
+        asyncio.run(follow())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _watched(what: str, message: dict[str, Any]) -> str:
+    if what == "console":
+        return str(message.get("msg", "")).rstrip()
+    if what == "documents":
+        name, doc = message.get("name"), message.get("doc") or {}
+        if name == "event":
+            values = " ".join(
+                f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in (doc.get("data") or {}).items()
+            )
+            return f"event {doc.get('seq_num')}  {values}"
+        if name == "start":
+            return f"start {doc.get('uid')}  {doc.get('plan_name')} scan_id={doc.get('scan_id')}"
+        if name == "stop":
+            return f"stop  {doc.get('run_start')}  {doc.get('exit_status')}"
+        return str(name)
+    running = message.get("running_item_uid")
+    return (
+        f"{time_now()}  manager {message.get('manager_state')}  "
+        f"environment {message.get('worker_environment_state')}  "
+        f"RE {message.get('re_state') or '-'}  queue {message.get('items_in_queue')}  "
+        f"history {message.get('items_in_history')}" + (f"  running {running}" if running else "")
+    )
+
+
+def time_now() -> str:
+    return datetime.datetime.now().strftime("%H:%M:%S")
+
+
+def _whoami(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        me = client.whoami()
+    print(
+        f"user    {me['user']}\nroles   {', '.join(me['roles'])}\nscopes  {' '.join(me['scopes'])}"
+    )
+    return 0
+
+
+def _key_create(args: argparse.Namespace) -> int:
+    options = {
+        "user": args.user,
+        "group": args.group,
+        "expires_in": args.expires,
+        "note": args.note,
+    }
+    with _client(args) as client:
+        made = client.create_key(args.roles, **{k: v for k, v in options.items() if v})
+    key = made["key"]
+    print(made["secret"])
+    print(
+        f"key {key['id']} of {key['user']!r} (group {key['group']}, roles "
+        f"{', '.join(key['roles'])}); the secret above is shown only once",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _key_list(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        keys = client.keys()
+    rows = []
+    for key in keys:
+        expires = key.get("expires")
+        when = (
+            datetime.datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
+            if expires
+            else "never"
+        )
+        rows.append(
+            [key["id"], key["user"], key["group"], ",".join(key["roles"]), when, key["note"]]
+        )
+    if not rows:
+        print("no keys")
+        return 0
+    print_table(rows, header=["id", "user", "group", "roles", "expires", "note"])
+    return 0
+
+
+def _key_revoke(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        key = client.revoke_key(args.id)
+    print(f"revoked key {key['id']} of {key['user']!r}")
     return 0

@@ -7,7 +7,7 @@ profile and runs the plans. See ``docs/server/index.md``.
 
 from typing import Any
 
-from ._client import CLIENT_KEY_ENV, DEFAULT_SERVER, QueueClient
+from ._client import CLIENT_KEY_ENV, DEFAULT_SERVER, AsyncQueueClient, QueueClient
 from ._settings import API_KEY_ENV, Settings
 from ._sqlite_store import SQLiteQueueStore
 from ._store import (
@@ -25,6 +25,7 @@ from ._store import (
 
 __all__ = [
     "API_KEY_ENV",
+    "AsyncQueueClient",
     "CLIENT_KEY_ENV",
     "DEFAULT_SERVER",
     "STORE_BACKENDS",

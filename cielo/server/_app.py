@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from ._access import Authenticator, Gate, KeyRing, StaticKeys
 from ._manager import Manager
-from ._plans import PlanCatalog
+from ._plans import PlanCatalog, load_catalog
 from ._settings import Settings, is_loopback
 from ._store import QueueError, open_store
 from .api import ROUTERS
@@ -31,13 +31,6 @@ from .api import ROUTERS
 __all__ = ["build_app", "load_catalog"]
 
 logger = logging.getLogger("cielo.server")
-
-
-def load_catalog(profile: str) -> PlanCatalog:
-    """The plans and devices of ``profile`` (loaded here, devices not connected)."""
-    from cielo.core import load_profile
-
-    return PlanCatalog.from_environment(load_profile(profile))
 
 
 def build_app(

@@ -25,7 +25,7 @@ from typing import Any
 from ._broadcast import Broadcast
 from ._permissions import Permissions
 from ._plans import PlanCatalog, new_item
-from ._records import RunList, clean_item, history_record, status_of
+from ._records import RunList, clean_item, close_lost_runs, history_record, status_of
 from ._settings import Settings
 from ._store import Item, QueueError, QueueStore
 from ._supervisor import WorkerLink
@@ -112,13 +112,15 @@ class Manager:
 
     def load_permissions(self) -> None:
         """(Re)read the permissions file; a bad file is refused and the rules in force stay."""
-        path = self.settings.permissions
-        catalog = self.catalog
-        if path is None:
-            self.permissions = Permissions()
-        else:
-            self.permissions = Permissions.load(path, catalog.plans, catalog.devices)
+        self.permissions = self.permissions_for(self.catalog)
         self.changed()
+
+    def permissions_for(self, catalog: PlanCatalog) -> Permissions:
+        """The permissions file's rules checked against ``catalog``'s plans and devices."""
+        path = self.settings.permissions
+        if path is None:
+            return Permissions()
+        return Permissions.load(path, catalog.plans, catalog.devices)
 
     # -- the environment ------------------------------------------------------------------
 
@@ -359,6 +361,7 @@ class Manager:
         if running is not None:
             reason = why or "the environment closed while the item ran"
             self._record(running, "failed", reason, "")
+            self._close_lost_runs(running, self.runs.uids(), reason)
         self.worker = None
         self.env_state = "closed"
         self.re_state = None
@@ -402,7 +405,21 @@ class Manager:
     def _reconcile(self, why: str = "the worker that ran this item was gone") -> None:
         running = self.store.running()
         if running is not None:
-            self._record(running, "failed", f"interrupted: the manager restarted and {why}", "")
+            reason = f"interrupted: the manager restarted and {why}"
+            self._record(running, "failed", reason, "")
+            self._close_lost_runs(running, [], reason)
+
+    def _close_lost_runs(self, item: Item, run_uids: list[str], reason: str) -> None:
+        """Close the runs a lost worker left open (in a thread: the catalog blocks)."""
+
+        async def close() -> None:
+            closed = await asyncio.to_thread(
+                close_lost_runs, self.settings.profile, item["item_uid"], run_uids, reason
+            )
+            if closed:
+                logger.warning("closed run(s) %s in the catalog as failed: %s", closed, reason)
+
+        self._spawn(close())
 
     def _on_hello(self, message: dict[str, Any]) -> None:
         """A worker greets a (re)started manager with its state."""

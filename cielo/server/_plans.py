@@ -24,7 +24,7 @@ from cielo.core import Environment, signature_schema
 from ._devices import DeviceNames
 from ._store import Item, QueueError
 
-__all__ = ["ITEM_TYPES", "PlanCatalog", "new_item"]
+__all__ = ["ITEM_TYPES", "PlanCatalog", "load_catalog", "load_catalog_afresh", "new_item"]
 
 #: Item types accepted in the queue, and the instructions.
 ITEM_TYPES = ("plan", "instruction")
@@ -155,6 +155,41 @@ class PlanCatalog:
         return fast, explaining
 
 
+def load_catalog(profile: str) -> PlanCatalog:
+    """The plans and devices of ``profile`` (loaded here, devices not connected)."""
+    from cielo.core import load_profile
+
+    return PlanCatalog.from_environment(load_profile(profile))
+
+
+async def load_catalog_afresh(profile: str, timeout: float = 60.0) -> PlanCatalog:
+    """:func:`load_catalog` in a new process, so changed plugin modules and profile files
+    are read again (this process keeps the modules it imported); :class:`QueueError`
+    with the loading error."""
+    import asyncio
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cielo.server._plans",
+        profile,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise QueueError(f"loading profile {profile!r} took over {timeout} s") from None
+    if process.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise QueueError(f"profile {profile!r} did not load: {lines[-1] if lines else '?'}")
+    data = json.loads(out)
+    return PlanCatalog(data["plans"], data["devices"])
+
+
 def new_item(item: Mapping[str, Any]) -> Item:
     """A copy of ``item`` with a fresh uid (a requeued or looped item)."""
     return {**item, "item_uid": str(uuid.uuid4())}
@@ -281,3 +316,10 @@ def _reason(error: Any) -> str:
     if message.startswith(text):
         message = message[len(text) :].strip()
     return message
+
+
+if __name__ == "__main__":  # python -m cielo.server._plans PROFILE: the catalog as JSON
+    import sys
+
+    _catalog = load_catalog(sys.argv[1])
+    json.dump({"plans": _catalog.plans, "devices": _catalog.devices}, sys.stdout, default=str)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -12,7 +14,9 @@ from ._store import Item
 if TYPE_CHECKING:
     from ._manager import Manager
 
-__all__ = ["RunList", "clean_item", "history_record", "status_of"]
+logger = logging.getLogger("cielo.server")
+
+__all__ = ["RunList", "clean_item", "close_lost_runs", "history_record", "status_of"]
 
 
 class RunList:
@@ -114,3 +118,27 @@ def status_of(manager: Manager) -> dict[str, Any]:
         "lock": {"environment": False, "queue": False},
         "profile": manager.settings.profile,
     }
+
+
+def close_lost_runs(profile: str, item_uid: str, run_uids: Sequence[str], reason: str) -> list[str]:
+    """Close, in the catalog the worker wrote to (``$CIELO_CATALOG``, else the profile's),
+    the runs a lost worker left open while running item ``item_uid`` (its ``run_uids``,
+    and runs whose start names it as ``queue_item_uid``): a stop document with
+    ``exit_status`` ``"fail"`` and ``reason``. Returns the uids closed."""
+    from cielo.core import read_profile
+    from cielo.storage import RunNotFoundError, open_catalog
+
+    uri = os.environ.get("CIELO_CATALOG") or read_profile(profile).catalog_uri
+    catalog = open_catalog(uri, create=False)
+    try:
+        uids = set(run_uids) | set(catalog.search(queue_item_uid=item_uid).keys())
+        closed = []
+        for uid in sorted(uids):
+            try:
+                if catalog.close_run(uid, exit_status="fail", reason=reason):
+                    closed.append(uid)
+            except RunNotFoundError:  # its start never reached the catalog
+                logger.warning("run %s of item %s is not in the catalog", uid, item_uid)
+        return closed
+    finally:
+        catalog.close()

@@ -221,7 +221,9 @@ class Worker:
         except Exception as exc:
             self._done("failed", _why(exc), traceback.format_exc())
             return
-        self._drive(lambda: self.RE(prepared()))
+        # every run start names the item, so a run a lost worker leaves open is found
+        uid = item.get("item_uid")
+        self._drive(lambda: self.RE(prepared(), queue_item_uid=uid))
 
     def _drive(self, call: Any) -> None:
         from cielo.core import EngineState, RunEngineInterrupted

@@ -358,6 +358,51 @@ class Catalog:
             )
             self.db.execute("DELETE FROM runs WHERE uid = ?", (uid,))
 
+    def close_run(self, uid: str, *, exit_status: str = "fail", reason: str = "") -> bool:
+        """Give run ``uid``, left without a stop document (its writer died), one saying so:
+        ``exit_status`` and ``reason``, the events stored counted per stream. ``False``
+        when the run already has a stop document (nothing is changed)."""
+        import time
+        import uuid
+
+        from ._documents import dumps
+
+        with self.db.transaction():
+            rows = self.db.query("SELECT stop FROM runs WHERE uid = ?", (uid,))
+            if not rows:
+                raise RunNotFoundError(f"no run {uid!r} in {self.uri}")
+            if rows[0][0] is not None:
+                return False
+            streams = {
+                d_uid: json.loads(doc).get("name", "primary")
+                for d_uid, doc in self.db.query(
+                    "SELECT uid, doc FROM documents WHERE run_uid = ? AND name = 'descriptor'",
+                    (uid,),
+                )
+            }
+            num_events: dict[str, int] = {name: 0 for name in streams.values()}
+            for ref, count in self.db.query(
+                "SELECT ref, SUM(last_seq - first_seq + 1) FROM documents WHERE run_uid = ? "
+                "AND name IN ('events', 'event_page') GROUP BY ref",
+                (uid,),
+            ):
+                if ref in streams:
+                    num_events[streams[ref]] += int(count or 0)
+            stop = {
+                "uid": str(uuid.uuid4()),
+                "time": time.time(),
+                "run_start": uid,
+                "exit_status": exit_status,
+                "reason": reason,
+                "num_events": num_events,
+            }
+            self.db.execute(
+                "UPDATE runs SET exit_status = ?, stop_time = ?, num_events = ?, stop = ? "
+                "WHERE uid = ?",
+                (exit_status, stop["time"], sum(num_events.values()), dumps(stop), uid),
+            )
+        return True
+
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:
         self.readers.close()

@@ -84,13 +84,32 @@ def test_a_running_plan_survives_the_manager_and_is_reported_again(served: Any) 
     assert status["items_in_queue"] == 1  # the next item waits for a queue_start
 
 
-def test_a_killed_worker_is_detected_within_2_s_and_its_item_failed(served: Any) -> None:
+def closed_run(served: Any, uid: str, timeout: float = 10.0) -> Any:
+    """Run ``uid`` of the served catalog once it has a stop document."""
+    from cielo.storage import open_catalog
+
+    deadline = time.monotonic() + timeout
+    while True:
+        catalog = open_catalog(served.env["CIELO_CATALOG"], create=False)
+        try:
+            run = catalog[uid]
+        finally:
+            catalog.close()
+        if run.stop is not None or time.monotonic() > deadline:
+            return run
+        time.sleep(0.1)
+
+
+def test_a_killed_worker_is_detected_within_2_s_and_its_item_failed(
+    served: Any, validate: Any
+) -> None:
     served.open_environment()
     item = add(served, LONG)
     rest = add(served, SHORT)
     served.request("/api/queue/start")
     running_item(served)
     pid = served.status()["worker_pid"]
+    time.sleep(1.0)  # events reach the catalog in pages, at least every 0.5 s
 
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
@@ -104,11 +123,39 @@ def test_a_killed_worker_is_detected_within_2_s_and_its_item_failed(served: Any)
     assert last["item_uid"] == item["item_uid"]
     assert last["result"]["exit_status"] == "failed" and "SIGKILL" in last["result"]["msg"]
     assert queue_uids(served) == [rest["item_uid"]]  # the queue is intact
+    # its open run is closed in the catalog, saying why
+    (run_uid,) = last["result"]["run_uids"]
+    run = closed_run(served, run_uid)
+    assert run.start["queue_item_uid"] == item["item_uid"]
+    assert run.stop is not None, "the lost worker's run was left open"
+    assert run.stop["exit_status"] == "fail" and "SIGKILL" in run.stop["reason"]
+    assert run.stop["num_events"]["primary"] >= 1
+    validate("stop", run.stop)
 
     served.open_environment()  # the lock died with the worker
     served.request("/api/queue/start")
     served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0)
     assert history(served)[-1]["result"]["exit_status"] == "completed"
+
+
+def test_manager_and_worker_killed_the_restart_closes_the_items_run(served: Any) -> None:
+    served.open_environment()
+    item = add(served, LONG)
+    served.request("/api/queue/start")
+    running_item(served)
+    served.wait(lambda s: len(served.request("/api/re/runs").json()["run_list"]) == 1)
+    (run,) = served.request("/api/re/runs").json()["run_list"]
+    pid = served.status()["worker_pid"]
+    served.kill()
+    os.kill(pid, signal.SIGKILL)
+
+    served.start()
+    last = history(served)[-1]
+    assert last["item_uid"] == item["item_uid"] and last["result"]["exit_status"] == "failed"
+    assert "interrupted: the manager restarted" in last["result"]["msg"]
+    stored = closed_run(served, run["uid"])
+    assert stored.stop is not None and stored.stop["exit_status"] == "fail"
+    assert "interrupted" in stored.stop["reason"]
 
 
 def test_a_hung_worker_is_detected_killed_and_its_item_failed(served: Any) -> None:
@@ -205,3 +252,49 @@ def test_a_worker_without_a_manager_releases_the_instrument(served: Any) -> None
             assert time.monotonic() < deadline, "the orphaned worker kept the instrument"
             time.sleep(0.2)
     lock.release()
+
+
+@pytest.mark.timeout(400)  # three environments opened, three profile loads
+def test_environment_reload_reads_the_profile_again_and_keeps_the_queue(
+    tmp_path: Any,
+) -> None:
+    import pathlib
+
+    from cielo.core import read_profile
+    from cielo.testing import QueueServer
+
+    sim = pathlib.Path(read_profile("sim").path).read_text()
+    profile = tmp_path / "beam.toml"
+    profile.write_text(sim)
+    served = QueueServer(tmp_path, profile=str(profile), open=False).start()
+    try:
+        served.open_environment()
+        queued = add(served, SHORT)
+        pid = served.status()["worker_pid"]
+        assert "det9" not in served.call("/api/devices/allowed")["devices_allowed"]
+
+        profile.write_text(
+            sim + '\n[devices.det9]\ntype = "sim.peak_detector"\nmotors = ["motor"]\n'
+        )
+        reply = served.call("/api/environment/reload", {})
+        assert reply["success"], reply["msg"]
+        status = served.wait(lambda s: s["worker_environment_state"] == "idle", 90)
+        assert status["worker_pid"] != pid
+        assert "det9" in served.call("/api/devices/allowed")["devices_allowed"]
+        assert queue_uids(served) == [queued["item_uid"]]
+        add(served, dict(SHORT, args=[["det9"]]))
+
+        profile.write_text(sim.replace('type = "sim.motor"', 'type = "sim.no_such_device"', 1))
+        pid = served.status()["worker_pid"]
+        reply = served.call("/api/environment/reload", {})
+        assert reply["success"] is False and "did not load" in reply["msg"]
+        assert "sim.no_such_device" in reply["msg"]
+        status = served.status()  # nothing changed: the worker was not touched
+        assert status["worker_environment_state"] == "idle" and status["worker_pid"] == pid
+        assert "det9" in served.call("/api/devices/allowed")["devices_allowed"]
+        profile.write_text(sim)  # det9 gone: the queued item that uses it is named
+        reply = served.call("/api/environment/reload", {})
+        assert reply["success"] and len(reply["stale"]) == 1 and "det9" in reply["stale"][0]
+        assert len(queue_uids(served)) == 2
+    finally:
+        served.stop()

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from .._reload import reload_environment
 from ._deps import Call, allow, ok
 from ._models import Empty, Reply
 
@@ -41,3 +42,18 @@ async def environment_destroy(
     """Kill the worker (a stuck environment); a running item is recorded as failed."""
     await call.manager.environment_destroy()
     return ok()
+
+
+async def _reload(
+    body: Empty = Body(default_factory=Empty), call: Call = allow("write:manager:control")
+) -> dict[str, Any]:
+    """Reload the environment: close the worker, read the profile and its plugins again
+    (new plans, devices, parameter schemas), check the permissions file against them and
+    reopen it. The queue is kept; ``stale`` lists queued items that no longer fit. A
+    profile that does not load is refused and the old plans stay."""
+    stale = await reload_environment(call.manager)
+    return ok(stale=stale)
+
+
+router.post("/reload", response_model=Reply, name="environment_reload")(_reload)
+router.post("/update", response_model=Reply, name="environment_update")(_reload)

@@ -53,32 +53,41 @@ async def item_add_batch(
 ) -> dict[str, Any]:
     """Add items together, in order: all of them, or none if any is refused (``results``
     then says which and why)."""
+    labelled = [(f"item {n}", raw) for n, raw in enumerate(body.items)]
+    return add_all(call, labelled, _where(body), sent=body.items)
+
+
+def add_all(
+    call: Call, labelled: list[tuple[str, Any]], where: Where, sent: list[Any]
+) -> dict[str, Any]:
+    """Check every ``(label, raw item)`` and add them all, or none if any is refused: the
+    reply's ``results`` has one entry per item, its ``msg`` names the refused ones by
+    label. A raw item may be a :class:`QueueError` already (a row that did not parse)."""
     checked: list[Item] = []
     results: list[dict[str, Any]] = []
-    for n, raw in enumerate(body.items):
+    for label, raw in labelled:
         try:
+            if isinstance(raw, QueueError):
+                raise raw
             checked.append(call.check_item(raw))
             results.append({"success": True, "msg": ""})
         except QueueError as exc:
-            results.append({"success": False, "msg": f"item {n}: {exc}"})
+            results.append({"success": False, "msg": f"{label}: {exc}"})
     failed = [str(r["msg"]) for r in results if not r["success"]]
+    store = call.manager.store
     if failed:
         return {
             "success": False,
-            "msg": f"{len(failed)} of {len(body.items)} items refused, none added: "
+            "msg": f"{len(failed)} of {len(labelled)} items refused, none added: "
             + "; ".join(failed[:5])
             + ("; ..." if len(failed) > 5 else ""),
-            "items": body.items,
+            "items": sent,
             "results": results,
-            "qsize": call.manager.store.queue_size(),
+            "qsize": store.queue_size(),
         }
-    added = call.manager.store.add_batch(checked, _where(body))
+    added = store.add_batch(checked, where)
     call.manager.changed(edited=True)
-    return ok(
-        items=added,
-        results=results,
-        qsize=call.manager.store.queue_size(),
-    )
+    return ok(items=added, results=results, qsize=store.queue_size())
 
 
 class ItemSelect(Empty):

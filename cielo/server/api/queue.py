@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, File, UploadFile
 from pydantic import BaseModel, ConfigDict
 
+from .._spreadsheet import read_spreadsheet
+from .._store import Where
 from ._deps import Call, allow, ok
 from ._models import Empty, Reply
+from .items import add_all
 
 router = APIRouter(prefix="/api/queue", tags=["queue"])
 
@@ -106,3 +109,19 @@ async def queue_mode_set(
         call.manager.mode.update(body.mode.model_dump(exclude_none=True))
     call.manager.changed()
     return ok()
+
+
+@router.post("/upload/spreadsheet", response_model=Reply)
+async def upload_spreadsheet(
+    spreadsheet: UploadFile = File(description="a .csv or .xlsx file, one row per plan"),
+    call: Call = allow("write:queue:edit"),
+) -> dict[str, Any]:
+    """Add a spreadsheet's plans at the back of the queue, one item per row: all rows, or
+    none if any is wrong (``results`` says which row and why). See
+    :mod:`cielo.server._spreadsheet` for the columns."""
+    data = await spreadsheet.read()
+    name = spreadsheet.filename or "spreadsheet"
+    rows = read_spreadsheet(name, data, call.manager.catalog.plans)
+    labelled = [(f"row {n}", item) for n, item in rows]
+    sent = [item if isinstance(item, dict) else None for _, item in rows]
+    return add_all(call, labelled, Where(), sent=sent)

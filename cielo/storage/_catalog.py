@@ -21,8 +21,19 @@ __all__ = ["Catalog", "open_catalog", "catalog_uri"]
 
 Document = dict[str, Any]
 SUMMARY_KEYS = ("uid", "scan_id", "plan_name", "time", "exit_status", "num_events")
+#: A condition matching fewer runs than this is planned as a set (see ``Catalog._where``).
+PLAN_FEW = 10_000
 #: Columns of ``runs`` that may hold NULL (they sort first ascending, on both backends).
 NULLABLE = frozenset(RUN_COLUMNS) - {"uid", "time"}
+
+
+def _conjuncts(query: Query) -> Iterator[Query]:
+    """The conditions that must all hold (nested ``And`` flattened)."""
+    if isinstance(query, And):
+        for q in query.queries:
+            yield from _conjuncts(q)
+    else:
+        yield query
 
 
 def catalog_uri(uri: str | None = None) -> str:
@@ -91,10 +102,46 @@ class Catalog:
         return self._derive(self.query, tuple(sort))
 
     # -- SQL ----------------------------------------------------------------------------
-    def _where(self) -> tuple[str, list[Any]]:
+    def _where(self, ordered: bool = True) -> tuple[str, list[Any]]:
+        """The query as SQL, planned by how many runs each indexed condition matches.
+
+        A condition on a run-start key is either a set of runs found through the index of
+        keys (``runs.id IN (...)``), or checked run by run (``EXISTS``). Of the conditions
+        ANDed together, the one matching the fewest runs is the set and the others are
+        checked; when every one matches many runs and the runs are wanted in order (a
+        page), all are checked while the database walks its index of the order, stopping
+        at the end of the page.
+        """
         if self.query is None:
             return "1 = 1", []
-        return self.query.sql(self.db.dialect)
+        d = self.db.dialect
+        parts = list(_conjuncts(self.query))
+        keyed = [
+            i for i, p in enumerate(parts) if p.indexed and p.sql(d)[0].startswith(KEYS_PREFIX)
+        ]
+        if not keyed or (len(parts) == 1 and not ordered):
+            return self.query.sql(d)
+        counts = {i: self._few(*parts[i].sql(d)) for i in keyed}
+        fewest = min(keyed, key=counts.__getitem__)
+        if ordered and counts[fewest] >= PLAN_FEW:
+            fewest = -1  # all broad: walk the order, check each run
+        texts, params = [], []
+        for i, part in enumerate(parts):
+            text, p = part.sql(d)
+            if i in counts and i != fewest:
+                text = (
+                    "EXISTS (SELECT 1 FROM run_keys WHERE run_keys.run_id = runs.id AND ("
+                    + text[len(KEYS_PREFIX) : -1]
+                    + "))"
+                )
+            texts.append(f"({text})")
+            params += p
+        return " AND ".join(texts), params
+
+    def _few(self, where: str, params: list[Any]) -> int:
+        """How many runs a condition on keys matches, counted up to :data:`PLAN_FEW`."""
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]} LIMIT {PLAN_FEW}) AS few"
+        return int(self.db.search(sql, params)[0][0])
 
     def _full_sort(self, reverse: bool = False) -> list[tuple[str, bool]]:
         """``(column, descending)`` of the whole order: the sort keys, then ``uid`` (in the
@@ -199,7 +246,7 @@ class Catalog:
         return self.db.search(sql, [*wparams, *params])
 
     def __len__(self) -> int:
-        where, params = self._where()
+        where, params = self._where(ordered=False)
         if where.startswith(KEYS_PREFIX):  # one condition on one key: the index answers
             sql = (
                 f"SELECT COUNT(DISTINCT run_id) FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]}"

@@ -44,8 +44,15 @@ INCOMPLETE = "incomplete"
 EXIT_STATUSES = ("success", "abort", "fail", INCOMPLETE)
 
 
+_PLANNING = ("indexed", "range")  # attributes for the planner, not part of the condition
+
+
 class Query:
     """A condition on runs; ``&``, ``|`` and ``~`` combine conditions."""
+
+    #: True when the database finds the matching runs through an index, so counting a
+    #: few of them is cheap (the catalog plans a search by such counts).
+    indexed = False
 
     def sql(self, d: Dialect) -> SQL:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -60,7 +67,7 @@ class Query:
         return Not(self)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in _PLANNING)
         return f"{type(self).__name__}({fields})"
 
 
@@ -146,6 +153,7 @@ class Compare(Query):
         if op not in _OPS:
             raise QueryError(f"unknown comparison {op!r}; use one of {', '.join(_OPS)}")
         self.key, self.op, self.value = key, op, value
+        self.indexed = key not in _COLUMNS and op != "!="
 
     def sql(self, d: Dialect) -> SQL:
         key, op, value = self.key, self.op, self.value
@@ -174,17 +182,19 @@ class Contains(Query):
 
     def __init__(self, key: str, value: Any) -> None:
         self.key, self.value = key, value
+        self.indexed = key not in _COLUMNS
 
     def sql(self, d: Dialect) -> SQL:
         typ, column, bound = _typed(self.key, self.value)
-        where = f"key = ? AND ((elem = 1 AND typ = ? AND {column} = ?)"
-        params: list[Any] = [self.key, typ, bound]
-        if typ == "s":
-            where += " OR (elem = 0 AND typ = 's' AND " + d.instr.format("txt") + ")"
-            params.append(bound)
         if self.key in _COLUMNS and typ == "s":
             return d.instr.format(f"runs.{self.key}"), [bound]
-        return _keys(where + ")", params)
+        # each branch names the key: each is a range of an index of run_keys
+        where = f"(key = ? AND typ = ? AND elem = 1 AND {column} = ?)"
+        params: list[Any] = [self.key, typ, bound]
+        if typ == "s":
+            where += " OR (key = ? AND typ = 's' AND elem = 0 AND " + d.instr.format("txt") + ")"
+            params += [self.key, bound]
+        return _keys(where, params)
 
 
 class In(Query):
@@ -218,12 +228,47 @@ class Regex(Query):
                 "characters with a backslash, e.g. '\\(' for a literal '('"
             ) from None
         self.key, self.pattern = key, pattern
+        prefix = _literal_prefix(pattern)
+        self.range = _prefix_range(prefix) if prefix else None
+        self.indexed = self.range is not None and key not in _COLUMNS
 
     def sql(self, d: Dialect) -> SQL:
         pattern = d.regex_param(self.pattern)
         if self.key in _COLUMNS:
             return d.regex.format(f"runs.{self.key}"), [pattern]
-        return _keys("key = ? AND typ = 's' AND " + d.regex.format("txt"), [self.key, pattern])
+        where, params = "key = ? AND typ = 's' AND elem IN (0, 1) AND ", [self.key]
+        if self.range:  # ^abc...: only the strings from "abc" up to "abd" are tried
+            column = d.bytewise("txt")
+            where += f"{column} >= ? AND {column} < ? AND "
+            params += list(self.range)
+        return _keys(where + d.regex.format("txt"), [*params, pattern])
+
+
+_META = set(".^$*+?{}[]\\|()")
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The text every match of an anchored ``pattern`` begins with ('' if none is known)."""
+    if not pattern.startswith("^") or pattern.startswith("^(?") or "|" in pattern:
+        return ""  # (an alternative need not begin with the same text)
+    prefix = ""
+    for i, char in enumerate(pattern[1:], 1):
+        if char in _META:
+            if char in "*?{" and prefix:  # the last literal may repeat or be absent
+                prefix = prefix[:-1]
+            return prefix
+        if i + 1 < len(pattern) and pattern[i + 1] in "*?{":
+            return prefix
+        prefix += char
+    return prefix
+
+
+def _prefix_range(prefix: str) -> tuple[str, str] | None:
+    """``(prefix, above)``: the strings starting with ``prefix`` lie in ``[prefix, above)``
+    compared byte by byte (None when its last character is the highest there is)."""
+    if ord(prefix[-1]) == 0x10FFFF:
+        return None
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 class FullText(Query):
@@ -236,6 +281,8 @@ class FullText(Query):
                 "the run metadata, e.g. 'silicon powder'"
             )
         self.text = text
+
+    indexed = True
 
     def sql(self, d: Dialect) -> SQL:
         return d.fulltext(), [d.fulltext_param(self.text)]
@@ -252,12 +299,12 @@ class Uid(Query):
     def sql(self, d: Dialect) -> SQL:
         if not self.partial:
             return "runs.uid = ?", [self.uid]
-        if ord(self.uid[-1]) == 0x10FFFF:  # no character above the last one
+        bounds = _prefix_range(self.uid)
+        if bounds is None:
             return "substr(runs.uid, 1, ?) = ?", [len(self.uid), self.uid]
         # a range of the uid index: prefix <= uid < prefix with its last character + 1
-        above = self.uid[:-1] + chr(ord(self.uid[-1]) + 1)
         column = d.bytewise("runs.uid")
-        return f"{column} >= ? AND {column} < ?", [self.uid, above]
+        return f"{column} >= ? AND {column} < ?", list(bounds)
 
 
 class ScanID(Query):
@@ -402,9 +449,7 @@ def _parse(spec: Mapping[str, Any] | Query, depth: int) -> Query:
     if not isinstance(spec, Mapping):
         raise QueryError(f"a query is a mapping or a Query, not {_short(spec)}")
     if depth > MAX_DEPTH:
-        raise QueryError(
-            f"the query nests $and/$or/$not more than {MAX_DEPTH} deep; flatten it"
-        )
+        raise QueryError(f"the query nests $and/$or/$not more than {MAX_DEPTH} deep; flatten it")
     parts: list[Query] = []
     for key, value in spec.items():
         if not isinstance(key, str):
@@ -421,7 +466,9 @@ def _parse(spec: Mapping[str, Any] | Query, depth: int) -> Query:
             parts.append(And(*subs) if key == "$and" else Or(*subs))
         elif key == "$not":
             if not isinstance(value, Mapping):
-                raise QueryError(f'$not takes a query, not {_short(value)}; e.g. {{"$not": {{"sample": "Si"}}}}')
+                raise QueryError(
+                    f'$not takes a query, not {_short(value)}; e.g. {{"$not": {{"sample": "Si"}}}}'
+                )
             parts.append(Not(_parse(value, depth + 1)))
         elif key.startswith("$"):
             raise QueryError(f"unknown query operator {key!r}; use $text, $and, $or or $not")

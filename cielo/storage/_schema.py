@@ -118,11 +118,17 @@ def _v3(d: Dialect) -> list[Step]:
     return steps
 
 
+def _v4(d: Dialect) -> list[Step]:
+    """Runs that never got their stop document, found without visiting the others."""
+    return ["CREATE INDEX runs_incomplete ON runs (time, uid) WHERE exit_status IS NULL"]
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
     (2, _v2),
     (3, _v3),
+    (4, _v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

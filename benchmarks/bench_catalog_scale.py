@@ -1,0 +1,511 @@
+"""The catalog at facility scale: query shapes, paging, opening a run and writing while
+searching, on SQLite and PostgreSQL catalogs of ``--runs`` runs (default 100,000; the
+issue's size is 1,000,000), side by side with Tiled's SQL catalog on the same runs.
+
+Each run is a 10-point step scan (one descriptor, ten events of three scalar readings, a
+stop document) with the metadata of a beamline run: plan arguments, sample (``S-42``: one
+run in 5,000), proposal, operator, temperature, tags, a free-text purpose (``lot4242``:
+one run in 10,000). Runs are stored by cielo's own ``CatalogWriter`` (the path of
+``cielo catalog import``); for the fill only, the secondary indexes are dropped first
+and built again at the end (the same definitions, read back from the database), so a
+million runs take minutes instead of hours.
+
+Filled catalogs are kept under ``--cache`` (default ``/work/bench-cache/catalog-scale``)
+and reused: the SQLite files, and a PostgreSQL data folder whose server this script starts
+on a free loopback port and stops by its PID. Tiled (``--tiled-python``, a virtualenv with
+``tiled[server]``, ``psycopg[binary]``) gets the same start and stop documents as one
+container node per run, ``{"start": ..., "stop": ...}`` as Bluesky's Tiled writer stores
+them, inserted into the ``nodes`` table its own ``tiled catalog init`` created (its
+triggers fill its closure and full-text tables); it holds no events.
+
+Run: ``python benchmarks/bench_catalog_scale.py --runs 1000000`` (``--runs 20000`` for a
+quick look; ``--backends sqlite``; ``--no-tiled``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cielo.storage import (
+    Catalog,
+    ExitStatus,
+    FullText,
+    Key,
+    ScanID,
+    TimeRange,
+    dumps,
+    open_catalog,
+    pack_events,
+)
+from cielo.storage._schema import flatten_metadata
+from cielo.storage._writer import ORDER_KEY
+
+Document = dict[str, Any]
+T0 = 1_600_000_000.0  # the first run; one run every 30 s after it
+OPERATORS = ["alvarez", "brandt", "chen", "dubois", "eze", "fischer", "gupta", "hale"]
+PLANS = ["scan", "rel_scan", "count", "grid_scan", "list_scan"]
+SIDE = Path(__file__).with_name("_tiled_catalog_side.py")
+
+
+# -- the runs ---------------------------------------------------------------------------
+def _uid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def make_run(i: int, rng: random.Random) -> Iterator[tuple[str, Document]]:
+    """Run number ``i`` (0-based) of the benchmark catalog, reproducible from ``rng``."""
+    t = T0 + 30.0 * i
+    uid = _uid(rng)
+    num = 1 + (i * 7) % 20
+    start: Document = {
+        "uid": uid, "time": t, "scan_id": i + 1, "plan_name": PLANS[i % 5], "plan_type": "generator",
+        "plan_args": {"detectors": ["det"], "motor": "motor", "start": -1.0, "stop": 1.0, "num": num},
+        "detectors": ["det"], "motors": ["motor"], "num_points": num, "num_intervals": num - 1,
+        "hints": {"dimensions": [[["motor"], "primary"]]},
+        "sample": f"S-{i % 5000}", "proposal": {"id": 300_000 + i // 2000, "pi": OPERATORS[(i // 2000) % 8]},
+        "operator": OPERATORS[i % 8], "temperature": 295.0 + i % 100,
+        "tags": ["calibration"] if i % 97 == 0 else ["powder", "xrd"], "beamline_id": "BL-7",
+        "versions": {"cielo": "0.1"}, "purpose": f"powder diffraction lot{i % 10_000}",
+    }  # fmt: skip
+    yield "start", start
+    desc = _uid(rng)
+    yield "descriptor", {
+        "uid": desc, "run_start": uid, "time": t + 0.01, "name": "primary",
+        "data_keys": {k: {"source": f"sim:{k}", "dtype": "number", "shape": []}
+                      for k in ("motor", "motor_setpoint", "det")},
+        "configuration": {}, "object_keys": {"motor": ["motor", "motor_setpoint"], "det": ["det"]},
+    }  # fmt: skip
+    for n in range(10):
+        te = t + 0.1 * (n + 1)
+        x = -1.0 + 2.0 * n / 9
+        yield "event", {
+            "uid": _uid(rng), "descriptor": desc, "time": te, "seq_num": n + 1,
+            "data": {"motor": x, "motor_setpoint": x, "det": rng.random()},
+            "timestamps": {"motor": te, "motor_setpoint": te, "det": te}, "filled": {},
+        }  # fmt: skip
+    if i % 1000 == 999:
+        return  # one run in a thousand never stopped: incomplete
+    yield "stop", {
+        "uid": _uid(rng), "run_start": uid, "time": t + 1.2, "num_events": {"primary": 10},
+        "exit_status": "abort" if i % 250 == 7 else "success", "reason": "",
+    }  # fmt: skip
+
+
+# -- filling, once ------------------------------------------------------------------------
+def _indexes(cat: Catalog) -> list[tuple[str, str]]:
+    """``(name, CREATE statement)`` of the catalog's secondary indexes."""
+    db = cat.db
+    if db.dialect.name == "sqlite":
+        rows = db.query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+    else:
+        rows = db.query(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname NOT LIKE '%pkey' AND indexname NOT LIKE '%uid_key'"
+        )
+    return [(r[0], r[1]) for r in rows]
+
+
+def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Run ``i``'s rows of ``runs``, ``run_keys`` and ``documents`` as ``CatalogWriter``
+    stores them (checked against it by :func:`check_bulk_rows`), run id ``i + 1``."""
+    docs = dict.fromkeys(("start", "descriptor", "stop"), None) | {"event": []}
+    for name, doc in make_run(i, rng):
+        if name == "event":
+            docs["event"].append(doc)
+        else:
+            docs[name] = doc
+    start, desc, stop, events = docs["start"], docs["descriptor"], docs["stop"], docs["event"]
+    keys, text = flatten_metadata(start)
+    run = (
+        i + 1, start["uid"], start["scan_id"], start["time"], start["plan_name"],
+        stop and stop["exit_status"], stop and stop["time"], len(events) if stop else None,
+        dumps(start), stop and dumps(stop), text,
+    )  # fmt: skip
+    page = pack_events(events)
+    page[ORDER_KEY] = list(range(2, 2 + len(events)))
+    documents = [
+        (start["uid"], 1, "descriptor", desc["uid"], "primary", None, None, dumps(desc)),
+        (start["uid"], 2, "events", None, desc["uid"], 1, len(events), dumps(page)),
+    ]
+    return run, [(i + 1, *k) for k in keys], documents
+
+
+RUN_COLUMNS = "id, uid, scan_id, time, plan_name, exit_status, stop_time, num_events, start, stop, text"
+KEY_COLUMNS = "run_id, key, elem, typ, num, txt"
+DOC_COLUMNS = "run_uid, ord, name, uid, ref, first_seq, last_seq, doc"
+
+
+def _contents(cat: Catalog) -> tuple[list[Any], ...]:
+    db = cat.db
+    return (
+        db.query(f"SELECT {RUN_COLUMNS.replace('id, ', '', 1)} FROM runs ORDER BY uid"),
+        sorted(db.query("SELECT uid, key, elem, typ, num, txt FROM run_keys JOIN runs ON runs.id = run_id"),
+               key=repr),
+        db.query(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY run_uid, ord"),
+    )  # fmt: skip
+
+
+def check_bulk_rows(folder: Path, runs: int = 1000) -> None:
+    """The bulk rows of the first ``runs`` runs equal what ``CatalogWriter`` stores."""
+    written = open_catalog(f"sqlite:///{folder / 'check-writer.sqlite'}")
+    with written.writer(max_delay=0, durable=False) as writer:
+        rng = random.Random(42)
+        for i in range(runs):
+            for name, doc in make_run(i, rng):
+                writer(name, doc)
+    bulk = open_catalog(f"sqlite:///{folder / 'check-bulk.sqlite'}")
+    _insert(bulk, 0, runs)
+    mismatch = [name for name, a, b in zip(("runs", "run_keys", "documents"),
+                                           _contents(written), _contents(bulk), strict=True) if a != b]  # fmt: skip
+    written.close()
+    bulk.close()
+    for f in folder.glob("check-*.sqlite*"):
+        f.unlink()
+    if mismatch:
+        raise SystemExit(f"the bulk path differs from CatalogWriter in {mismatch}")
+
+
+def _insert(cat: Catalog, first: int, stop: int, rng: random.Random | None = None) -> None:
+    """Runs ``first`` to ``stop - 1`` (drawn from ``rng``, seeded 42 from run 0)."""
+    rng = rng or random.Random(42)
+    runs, keys, docs = [], [], []
+    for i in range(first, stop):
+        run, k, d = bulk_rows(i, rng)
+        runs.append(run)
+        keys += k
+        docs += d
+    db = cat.db
+    tables = (("runs", RUN_COLUMNS, runs), ("run_keys", KEY_COLUMNS, keys), ("documents", DOC_COLUMNS, docs))
+    with db.transaction():
+        for table, columns, rows in tables:
+            if db.dialect.name == "sqlite":
+                marks = ", ".join("?" * len(rows[0]))
+                db.raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+            else:
+                with db.raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+
+def fill(uri: str, n: int, cache: Path) -> float:
+    """Store ``n`` runs at ``uri``; return the seconds it took."""
+    t = time.perf_counter()
+    check_bulk_rows(cache)
+    cat = open_catalog(uri)
+    indexes = _indexes(cat)
+    with cat.db.transaction():
+        for name, _ in indexes:
+            cat.db.execute(f"DROP INDEX {name}")
+    rng = random.Random(42)
+    for first in range(0, n, 10_000):
+        _insert(cat, first, min(n, first + 10_000), rng)
+        if (first + 10_000) % 100_000 == 0:
+            print(f"    {first + 10_000:,} runs stored ({time.perf_counter() - t:.0f} s)", flush=True)
+    print(f"    building {len(indexes)} indexes", flush=True)
+    with cat.db.transaction():
+        if cat.db.dialect.name == "postgresql":  # ids were given: new runs number after them
+            cat.db.execute(f"ALTER TABLE runs ALTER COLUMN id RESTART WITH {n + 1}")
+        for _, sql in indexes:
+            cat.db.execute(sql)
+    cat.optimize()
+    cat.close()
+    return time.perf_counter() - t
+
+
+@contextmanager
+def postgres(folder: Path) -> Iterator[str]:
+    """A PostgreSQL server on ``folder`` (created once, kept); yields an admin URI."""
+    pgbin = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
+    pw = pwd.getpwnam("postgres")
+    run = ["runuser", "-u", "postgres", "--"]
+    if not (folder / "data" / "PG_VERSION").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chown(folder, pw.pw_uid, pw.pw_gid)
+        subprocess.run([*run, str(pgbin / "initdb"), "-D", str(folder / "data"), "-A", "trust",
+                        "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
+                       check=True, capture_output=True)  # fmt: skip
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    opts = (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c shared_buffers=512MB -c max_wal_size=4GB -c maintenance_work_mem=512MB"
+    )
+    subprocess.run([*run, str(pgbin / "pg_ctl"), "-D", str(folder / "data"), "-l",
+                    str(folder / "log"), "-w", "-o", opts, "start"], check=True, capture_output=True)  # fmt: skip
+    pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        os.kill(pid, signal.SIGINT)  # fast shutdown: the data is kept
+        for _ in range(600):
+            if not (folder / "data" / "postmaster.pid").exists():
+                break
+            time.sleep(0.1)
+
+
+def pg_database(admin: str, name: str, *, fresh: bool) -> str:
+    """A URI for database ``name``, made empty first if ``fresh``."""
+    import psycopg
+
+    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
+        if fresh:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f"CREATE DATABASE {name}")
+    return f"{admin}/{name}"
+
+
+def ready(cache: Path, key: str) -> bool:
+    return (cache / f"{key}.done").exists()
+
+
+def mark(cache: Path, key: str, seconds: float) -> None:
+    (cache / f"{key}.done").write_text(f"{seconds:.0f}\n")
+
+
+# -- measuring ------------------------------------------------------------------------------
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    """Median of ``repeat`` timings after one warm-up (each query timed as a user would
+    repeat it); a query whose warm-up took over 2 s is timed once more only."""
+    t = time.perf_counter()
+    fn()
+    if time.perf_counter() - t > 2.0:
+        repeat = 1
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def queries(n: int) -> dict[str, Any]:
+    """The query shapes of the issue and of docs/storage/catalog.md, on run-start keys."""
+    mid = T0 + 30.0 * (n // 2)
+    return {
+        "equality, 1 run in 5,000 (sample)": Key("sample") == "S-42",
+        "broad AND narrow (num_points > 5, sample)": (Key("num_points") > 5) & (Key("sample") == "S-42"),
+        "nested key (proposal.id)": Key("proposal.id") == 300_000 + (n // 2) // 2000,
+        "range on a number (temperature > 390)": Key("temperature") > 390,
+        "list element (tags contains calibration)": Key("tags").contains("calibration"),
+        "time range (one day)": TimeRange(mid, mid + 86_400),
+        "scan id": ScanID(n // 2),
+        "scan id range (100)": ScanID(start=n // 2, stop=n // 2 + 99),
+        "exit status incomplete": ExitStatus("incomplete"),
+        "full text, one word (1 in 10,000)": FullText("lot4242"),
+        "regex on a key (^S-424)": Key("sample").regex("^S-424"),
+    }  # fmt: skip
+
+
+def bench_cielo(uri: str, n: int, repeat: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    cat = open_catalog(uri)
+    assert len(cat) == n, (len(cat), n)
+    for label, query in queries(n).items():
+        found = cat.search(query)
+        out[f"{label}: first page"] = median_ms(lambda f=found: f.summaries(limit=20), repeat)  # type: ignore[misc]
+        out[f"{label}: count"] = median_ms(lambda f=found: len(f), repeat)  # type: ignore[misc]
+    uids = [s["uid"] for s in cat.summaries(offset=n // 2, limit=3)]
+    out["partial uid (8 characters)"] = median_ms(lambda: cat[uids[0][:8]], repeat)
+    out["open a run by uid (start, stop)"] = median_ms(lambda: cat[uids[1]].stop, repeat)
+    out["open a run and read its primary stream"] = median_ms(
+        lambda: cat[uids[2]]["primary"].read(), repeat
+    )
+    out["page near the end (cat[n-20:n-10])"] = median_ms(lambda: cat[n - 20 : n - 10], repeat)
+    out["page in the middle (offset n/2)"] = median_ms(
+        lambda: cat.summaries(offset=n // 2, limit=20), repeat
+    )
+    out["next page after a uid (middle)"] = median_ms(
+        lambda: cat.summaries(after=uids[0], limit=20), repeat
+    )
+    newest = cat.sorted("-time")
+    out["newest 20 (sorted -time)"] = median_ms(lambda: newest.summaries(limit=20), repeat)
+    t = time.perf_counter()
+    count = sum(1 for _ in cat)
+    out["iterate all uids (s)"] = time.perf_counter() - t
+    assert count == n
+    out.update(write_while_searching(uri, cat, n))
+    out.update(disk(cat))
+    cat.close()
+    return out
+
+
+def write_while_searching(uri: str, cat: Catalog, n: int, seconds: float = 10.0) -> dict[str, float]:
+    """Live runs (durable writer, as a RunEngine's) stored while another connection searches;
+    the runs are deleted afterwards, so the cached catalog stays as filled."""
+    stop = threading.Event()
+    latencies: list[float] = []
+
+    def searcher() -> None:
+        reader = open_catalog(uri)
+        found = reader.search(Key("sample") == "S-42")
+        while not stop.is_set():
+            t = time.perf_counter()
+            found.summaries(limit=20)
+            latencies.append(time.perf_counter() - t)
+        reader.close()
+
+    def write(duration: float, seed: int) -> list[str]:
+        rng = random.Random(seed)
+        uids = []
+        deadline = time.perf_counter() + duration
+        with cat.writer() as writer:
+            i = n
+            while time.perf_counter() < deadline:
+                for name, doc in make_run(i, rng):
+                    if name == "start":
+                        doc["sample"] = "live"
+                        uids.append(doc["uid"])
+                    writer(name, doc)
+                i += 1
+        return uids
+
+    quiet = write(seconds / 2, 7)
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    try:
+        busy = write(seconds / 2, 8)
+    finally:
+        stop.set()
+        thread.join()
+    for uid in quiet + busy:
+        cat.delete(uid)
+    return {
+        "insert runs/s alone": len(quiet) / (seconds / 2),
+        "insert runs/s while searching": len(busy) / (seconds / 2),
+        "search while inserting, median": statistics.median(latencies) * 1000,
+        "search while inserting, p99": sorted(latencies)[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def disk(cat: Catalog) -> dict[str, float]:
+    db = cat.db
+    if db.dialect.name == "sqlite":
+        path = Path(cat.uri[len("sqlite:///") :])
+        total = path.stat().st_size
+        docs = db.query("SELECT SUM(pgsize) FROM dbstat WHERE name = 'documents' OR name LIKE 'sqlite_autoindex_documents%'")[0][0]
+    else:
+        total = db.query("SELECT pg_database_size(current_database())")[0][0]
+        docs = db.query("SELECT pg_total_relation_size('documents')")[0][0]
+    runs = db.query("SELECT COUNT(*) FROM runs")[0][0]
+    return {
+        "disk bytes/run, all": total / runs,
+        "disk bytes/run besides documents": (total - (docs or 0)) / runs,
+    }
+
+
+# -- Tiled ----------------------------------------------------------------------------------
+def tiled_fill(python: str, uri: str, source: str, n: int, cache: Path, key: str) -> None:
+    if not ready(cache, key):
+        print(f"filling Tiled ({key})", flush=True)
+        t = time.perf_counter()
+        subprocess.run([python, str(SIDE), "--uri", uri, "--source", source, "--fill"], check=True)
+        mark(cache, key, time.perf_counter() - t)
+
+
+def tiled(python: str, uri: str, n: int, repeat: int) -> dict[str, float]:
+    """Tiled's figures, measured in its own virtualenv by ``_tiled_catalog_side.py``."""
+    args = [python, str(SIDE), "--uri", uri, "--runs", str(n), "--repeat", str(repeat),
+            "--t0", str(T0)]  # fmt: skip
+    proc = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report(results: dict[str, dict[str, float]]) -> None:
+    columns = list(results)
+    labels: list[str] = []
+    for figures in results.values():
+        labels += [k for k in figures if k not in labels]
+    print("\n| measure | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for label in labels:
+        cells = []
+        for c in columns:
+            v = results[c].get(label)
+            cells.append("n/a" if v is None else f"{v:,.0f}" if v >= 100 else f"{v:.2f}")
+        unit = "" if "(s)" in label or "bytes" in label or "runs/s" in label else " (ms)"
+        print(f"| {label}{unit} | " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--cache", type=Path, default=Path("/work/bench-cache/catalog-scale"))
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--tiled-python", default="/work/tiled-venv/bin/python")
+    parser.add_argument("--no-tiled", action="store_true")
+    parser.add_argument("--fill-only", action="store_true")
+    args = parser.parse_args()
+    n, cache = args.runs, args.cache
+    cache.mkdir(parents=True, exist_ok=True)
+    os.chmod(cache, 0o755)
+    use_tiled = not args.no_tiled and Path(args.tiled_python).exists()
+    backends = args.backends.split(",")
+    results: dict[str, dict[str, float]] = {}
+    sqlite_uri = f"sqlite:///{cache / f'cielo-{n}.sqlite'}"
+    if "sqlite" in backends or use_tiled:  # Tiled is filled from the SQLite catalog
+        if not ready(cache, f"cielo-sqlite-{n}"):
+            for suffix in ("", "-wal", "-shm"):
+                (cache / f"cielo-{n}.sqlite{suffix}").unlink(missing_ok=True)
+            print(f"filling SQLite with {n:,} runs")
+            mark(cache, f"cielo-sqlite-{n}", fill(sqlite_uri, n, cache))
+    source = str(cache / f"cielo-{n}.sqlite")
+    if "sqlite" in backends:
+        tiled_uri = f"sqlite:///{cache / f'tiled-{n}.sqlite'}"
+        if use_tiled:
+            tiled_fill(args.tiled_python, tiled_uri, source, n, cache, f"tiled-sqlite-{n}")
+        if not args.fill_only:
+            print("measuring cielo on SQLite", flush=True)
+            results["cielo SQLite"] = bench_cielo(sqlite_uri, n, args.repeat)
+            if use_tiled:
+                print("measuring Tiled on SQLite", flush=True)
+                results["Tiled SQLite"] = tiled(args.tiled_python, tiled_uri, n, args.repeat)
+    if "postgresql" in backends:
+        with postgres(cache / "pg") as admin:
+            fresh = not ready(cache, f"cielo-pg-{n}")
+            uri = pg_database(admin, f"cielo_{n}", fresh=fresh)
+            if fresh:
+                print(f"filling PostgreSQL with {n:,} runs")
+                mark(cache, f"cielo-pg-{n}", fill(uri, n, cache))
+            if use_tiled:
+                key = f"tiled-pg-{n}"
+                tiled_uri = pg_database(admin, f"tiled_{n}", fresh=not ready(cache, key))
+                tiled_fill(args.tiled_python, tiled_uri, source, n, cache, key)
+            if not args.fill_only:
+                print("measuring cielo on PostgreSQL", flush=True)
+                results["cielo PostgreSQL"] = bench_cielo(uri, n, args.repeat)
+                if use_tiled:
+                    print("measuring Tiled on PostgreSQL", flush=True)
+                    results["Tiled PostgreSQL"] = tiled(args.tiled_python, tiled_uri, n, args.repeat)
+    for key in ("sqlite", "pg"):
+        done = cache / f"cielo-{key}-{n}.done"
+        if done.exists():
+            print(f"fill of cielo {key} ({n:,} runs): {done.read_text().strip()} s")
+    if results:
+        print(f"\n{n:,} runs; medians of {args.repeat} after one warm-up")
+        report(results)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

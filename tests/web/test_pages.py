@@ -182,11 +182,12 @@ def test_history_copy_to_queue_and_clear(page: Any, served: QueueServer) -> None
 def test_status_is_pushed_not_polled(page: Any, served: QueueServer) -> None:
     feeds: list[str] = []
     polls: list[float] = []
-    page.on("websocket", lambda ws: feeds.append(ws.url.split("?")[0]))
+    page.on("websocket", lambda ws: feeds.append(ws.url))
     page.on("request", lambda r: r.url.endswith("/api/status") and polls.append(time.monotonic()))
     log_in(page, served)
     page.wait_for_timeout(1500)  # the feed is open and has sent the status
     assert served.url.replace("http", "ws") + "/api/status/ws" in feeds
+    assert not [url for url in feeds if served.key in url]  # the key is not in any URL
     quiet_since = time.monotonic()
     add_count(served, "det2", num=4)  # another client changes the queue
     page.locator("li.queue-item").filter(has_text="num=4").wait_for()

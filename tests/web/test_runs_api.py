@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,17 @@ def test_runs_need_a_key(with_runs: QueueServer, tmp_path: Path) -> None:
     import httpx
 
     assert httpx.get(with_runs.url + "/api/runs/search", timeout=30).status_code == 401
+
+
+def test_a_feed_takes_the_key_in_a_subprotocol(with_runs: QueueServer) -> None:
+    """As the browser sends it: the key out of the URL, the server choosing ``cielo``."""
+    client = pytest.importorskip("websockets.sync.client")
+    url = with_runs.url.replace("http://", "ws://") + "/api/status/ws"
+    protocols = ["cielo", f"cielo.apikey.{with_runs.key}"]
+    with client.connect(url, subprotocols=protocols) as ws:  # type: ignore[arg-type]
+        assert ws.subprotocol == "cielo"
+        assert json.loads(ws.recv(timeout=10))["manager_state"] == "idle"
+    wrong = ["cielo", "cielo.apikey.not-the-key"]
+    with pytest.raises(Exception, match="4401|invalid API key"):
+        with client.connect(url, subprotocols=wrong) as ws:  # type: ignore[arg-type]
+            ws.recv(timeout=10)

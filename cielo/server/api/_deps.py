@@ -17,6 +17,7 @@ from .._store import Item
 
 __all__ = [
     "ALL_SCOPES",
+    "KEY_SUBPROTOCOL",
     "Call",
     "Principal",
     "allow",
@@ -93,11 +94,20 @@ async def get_manager(request: Request) -> Manager:
     return manager
 
 
+#: The websocket subprotocol a browser offers, beside ``cielo.apikey.<key>`` (its key: a
+#: browser cannot set a websocket's headers, and a URL's query ends up in logs).
+KEY_SUBPROTOCOL = "cielo"
+
+
 def identify_websocket(websocket: WebSocket, scope: str) -> Principal:
-    """The caller of a websocket (the ``Authorization`` header, or ``?api_key=`` where a
-    browser cannot set headers), who must hold ``scope``; :class:`AccessError` if not."""
+    """The caller of a websocket (the ``Authorization`` header, else the subprotocol
+    ``cielo.apikey.<key>``, else ``?api_key=``), who must hold ``scope``;
+    :class:`AccessError` if not."""
     header = websocket.headers.get("authorization")
-    key = websocket.query_params.get("api_key")
+    offered = websocket.scope.get("subprotocols") or []
+    prefix = KEY_SUBPROTOCOL + ".apikey."
+    key = next((p[len(prefix) :] for p in offered if p.startswith(prefix)), None)
+    key = key or websocket.query_params.get("api_key")
     gate: Gate = websocket.app.state.gate
     who = gate.identify(header or (f"ApiKey {key}" if key else None))
     who.require([scope])

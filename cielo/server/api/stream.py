@@ -1,8 +1,10 @@
 """Live feeds over websockets: ``/api/status/ws``, ``/api/console_output/ws``,
 ``/api/documents/ws``; and the last console lines by request.
 
-A websocket sends the key as the ``Authorization: ApiKey <key>`` header (or as
-``?api_key=<key>`` where a client cannot set headers, e.g. a browser). The status feed
+A websocket sends the key as the ``Authorization: ApiKey <key>`` header; a browser,
+which cannot set headers on a websocket, offers the subprotocols ``cielo`` and
+``cielo.apikey.<key>`` (the server answers ``cielo``: the key stays out of URLs and
+logs); ``?api_key=<key>`` is still read, for older clients. The status feed
 sends the status at once and then on every change, so a client waits without polling.
 """
 
@@ -16,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from .._access import AccessError
 from .._manager import Manager
-from ._deps import Call, allow, identify_websocket, ok
+from ._deps import KEY_SUBPROTOCOL, Call, allow, identify_websocket, ok
 from ._models import Empty, Reply
 
 router = APIRouter(prefix="/api", tags=["live feeds"])
@@ -24,13 +26,16 @@ router = APIRouter(prefix="/api", tags=["live feeds"])
 
 async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
     manager: Manager = websocket.app.state.manager
+    # A browser that offered subprotocols fails the connection unless one is chosen.
+    offered = websocket.scope.get("subprotocols") or []
+    chosen = KEY_SUBPROTOCOL if KEY_SUBPROTOCOL in offered else None
     try:
         identify_websocket(websocket, scope)
     except AccessError as exc:  # accepted, then closed with the reason the client can read
-        await websocket.accept()
+        await websocket.accept(subprotocol=chosen)
         await websocket.close(code=4401 if exc.status == 401 else 4403, reason=str(exc))
         return
-    await websocket.accept()
+    await websocket.accept(subprotocol=chosen)
     sub = manager.feeds.subscribe(kind)
     try:
         if kind == "status":

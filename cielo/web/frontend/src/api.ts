@@ -83,14 +83,20 @@ export class Api {
     return data as T;
   }
 
-  /** The websocket address of a live feed (`/status/ws`...); the key rides in the query,
-   * since a browser cannot set headers on a websocket. */
-  feedUrl(path: string): string {
+  /** A live feed (`/status/ws`...). A browser cannot set a websocket's headers: the key
+   * rides in a subprotocol (`cielo.apikey.KEY`, beside `cielo`, which the server chooses),
+   * never in the URL, which proxies and servers log. */
+  openFeed(path: string): WebSocket {
     const origin = this.base || window.location.origin;
     const url = new URL(`${origin}/api${path}`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    if (this.key) url.searchParams.set("api_key", this.key);
-    return url.toString();
+    if (!this.key) return new WebSocket(url);
+    if (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(this.key)) {
+      return new WebSocket(url, ["cielo", `cielo.apikey.${this.key}`]);
+    }
+    // A key with characters a subprotocol cannot carry goes in the query, as before.
+    url.searchParams.set("api_key", this.key);
+    return new WebSocket(url);
   }
 
   status = () => this.request<Status>("GET", "/status");

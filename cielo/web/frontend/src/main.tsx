@@ -1,6 +1,6 @@
 // cielo's web application: the login screen, then the pages, on top of the HTTP API.
 
-import { StrictMode, useCallback, useEffect, useMemo, useState } from "react";
+import { StrictMode, Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
 import type { MouseEvent, ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import { Api } from "./api";
@@ -8,16 +8,25 @@ import { EnvironmentPage } from "./pages/Environment";
 import { HistoryPage } from "./pages/History";
 import { LoginPage } from "./pages/Login";
 import { QueuePage } from "./pages/Queue";
-import { RunsPage } from "./pages/Runs";
 import { ServerProvider, useServer } from "./server";
 import "./styles.css";
 
 const KEY_STORAGE = "cielo.apiKey";
 
+// The catalog browser is loaded when first opened: the queue page is drawn sooner.
+const RunsPage = lazy(() => import("./pages/Runs").then((m) => ({ default: m.RunsPage })));
+
 const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Queue", render: () => <QueuePage /> },
   "/history": { title: "History", render: () => <HistoryPage /> },
-  "/runs": { title: "Catalog", render: () => <RunsPage /> },
+  "/runs": {
+    title: "Catalog",
+    render: () => (
+      <Suspense fallback={<p className="muted">Loading the catalog…</p>}>
+        <RunsPage />
+      </Suspense>
+    ),
+  },
   "/environment": { title: "Environment", render: () => <EnvironmentPage /> },
 };
 

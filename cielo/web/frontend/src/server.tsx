@@ -98,7 +98,7 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
     let reconnect: number | undefined;
     const connect = () => {
       if (stopped) return;
-      socket = new WebSocket(api.feedUrl("/status/ws"));
+      socket = api.openFeed("/status/ws");
       socket.onmessage = (event) => {
         const s = JSON.parse(String(event.data)) as Status;
         if (stopped || typeof s.manager_state !== "string") return;

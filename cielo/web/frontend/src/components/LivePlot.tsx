@@ -1,12 +1,15 @@
 // The running scan drawn live from the documents the server streams (/api/documents/ws):
-// the first hinted detector field against the first motor (or the point number). Points
-// are gathered as they come and drawn at most once per animation frame, so a fast scan
-// makes the drawing coarser, never late.
+// its progress (points done of the planned total, elapsed, ETA), a line plot of the first
+// hinted detector field against the first motor (or the point number), a heat map for a
+// grid scan, the latest image of an area detector sent inline, and a table of the last
+// points. Documents are gathered as they come and drawn at most once per animation frame,
+// so a fast scan makes the drawing coarser, never late.
 
 import { useEffect, useRef, useState } from "react";
 import type uPlot from "uplot";
 import { useServer } from "../server";
 import { lineChart } from "./plot";
+import { asImage, drawCells } from "./raster";
 
 type Doc = Record<string, any>;
 
@@ -15,7 +18,17 @@ interface Run {
   xName: string;
   yName: string;
   status: string;
+  /** Planned points (the start document's `num_points`), if the plan said. */
+  total: number | null;
+  started: number;
+  /** [rows, cols] of a 2-D grid scan (drawn as a heat map), else null. */
+  grid: [number, number] | null;
+  image: string | null;
+  columns: string[];
 }
+
+/** Rows of the live table. */
+const TABLE_ROWS = 8;
 
 /** The field to plot for each of `names` (a device's hinted fields, else the name itself). */
 function hinted(names: string[], descriptor: Doc): string[] {
@@ -23,19 +36,72 @@ function hinted(names: string[], descriptor: Doc): string[] {
   return names.flatMap((n) => hints[n]?.fields ?? (n in (descriptor.data_keys ?? {}) ? [n] : []));
 }
 
+/** The cell of point `i` (0-based) of a grid scan, following its snaking. */
+function cell(i: number, rows: number, cols: number, snaking: boolean[]): number {
+  const row = Math.floor(i / cols);
+  const col = snaking[1] && row % 2 === 1 ? cols - 1 - (i % cols) : i % cols;
+  return row < rows ? row * cols + col : -1;
+}
+
+function seconds(s: number): string {
+  if (!Number.isFinite(s)) return "…";
+  return s >= 90 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(s < 10 ? 1 : 0)} s`;
+}
+
+function Progress(props: { run: Run; points: number; lastTime: number | null }) {
+  const { run, points } = props;
+  const [now, setNow] = useState(() => Date.now() / 1000);
+  const running = run.status === "running";
+  useEffect(() => {
+    if (!running) return;
+    const timer = window.setInterval(() => setNow(Date.now() / 1000), 500);
+    return () => window.clearInterval(timer);
+  }, [running]);
+  const end = running ? Math.max(now, props.lastTime ?? now) : (props.lastTime ?? now);
+  const elapsed = Math.max(0, end - run.started);
+  const left = run.total && points ? (elapsed / points) * (run.total - points) : NaN;
+  return (
+    <div className="progress-line">
+      <progress aria-label="Points done" max={run.total ?? undefined} value={points} />
+      <span data-testid="live-progress">
+        {points}
+        {run.total ? ` of ${run.total}` : ""} points · {seconds(elapsed)} elapsed
+        {running && run.total ? (
+          <>
+            {" "}
+            · ETA <span data-testid="live-eta">{points ? seconds(left) : "…"}</span>
+          </>
+        ) : null}
+      </span>
+    </div>
+  );
+}
+
 export function LivePlot() {
   const { api } = useServer();
   const box = useRef<HTMLDivElement>(null);
+  const heat = useRef<HTMLCanvasElement>(null);
+  const picture = useRef<HTMLCanvasElement>(null);
   const [run, setRun] = useState<Run | null>(null);
   const [points, setPoints] = useState(0);
+  const [lastTime, setLastTime] = useState<number | null>(null);
+  const [rows, setRows] = useState<Doc[]>([]);
+  const [cells, setCells] = useState(0);
 
   useEffect(() => {
     let start: Doc | null = null;
     let primary: string | null = null;
     let xKey: string | null = null;
     let yKey: string | null = null;
+    let imageKey: string | null = null;
+    let grid: [number, number] | null = null;
+    let snaking: boolean[] = [];
     let xs: number[] = [];
     let ys: number[] = [];
+    let values: (number | null)[] = [];
+    let last: Doc[] = [];
+    let image: number[][] | null = null;
+    let time: number | null = null;
     let plot: uPlot | null = null;
     let frame = 0;
 
@@ -43,43 +109,90 @@ export function LivePlot() {
       frame = 0;
       plot?.setData([xs, ys]);
       setPoints(xs.length);
+      setLastTime(time);
+      setRows(last.slice(-TABLE_ROWS));
+      if (grid && heat.current) {
+        drawCells(heat.current, values, grid[0], grid[1]);
+        setCells(values.filter((v) => v !== null).length);
+      }
+      if (image && picture.current) {
+        drawCells(picture.current, image.flat(), image.length, image[0].length);
+      }
     };
-    const add = (x: number, y: unknown) => {
-      if (typeof y !== "number") return;
-      xs.push(x);
-      ys.push(y);
+    const add = (seq: number, x: number, data: Doc, t: number) => {
+      const y = yKey ? data[yKey] : undefined;
+      time = t;
+      if (typeof y === "number") {
+        xs.push(x);
+        ys.push(y);
+        if (grid) {
+          const at = cell(seq - 1, grid[0], grid[1], snaking);
+          if (at >= 0) values[at] = y;
+        }
+      }
+      if (imageKey) image = asImage(data[imageKey]) ?? image;
+      last.push({ seq_num: seq, ...data });
+      if (last.length > 4 * TABLE_ROWS) last = last.slice(-TABLE_ROWS);
       if (!frame) frame = requestAnimationFrame(draw);
     };
-    const newPlot = (xName: string, yName: string) => {
-      plot?.destroy();
-      plot = lineChart(box.current!, xName, yName);
-    };
 
-    const socket = new WebSocket(api.feedUrl("/documents/ws"));
+    const socket = api.openFeed("/documents/ws");
     socket.onmessage = (event) => {
       const { name, doc } = JSON.parse(String(event.data)) as { name: string; doc: Doc };
       if (name === "start") {
         start = doc;
-        primary = xKey = yKey = null;
+        primary = xKey = yKey = imageKey = null;
         xs = [];
         ys = [];
+        last = [];
+        image = null;
+        time = null;
         setPoints(0);
+        setRows([]);
+        setCells(0);
       } else if (name === "descriptor" && start && doc.name === "primary" && !primary) {
         primary = doc.uid;
+        const keys: Record<string, Doc> = doc.data_keys ?? {};
         const motors = hinted(start.motors ?? [], doc);
         const detectors = hinted(start.detectors ?? [], doc).filter((f) => !motors.includes(f));
         xKey = motors[0] ?? null;
-        yKey = detectors[0] ?? null;
+        yKey = detectors.find((f) => !(keys[f]?.shape ?? []).length) ?? null;
+        // An image sent inline in the events (an external one is only in the catalog).
+        imageKey =
+          Object.keys(keys).find((k) => (keys[k].shape ?? []).filter((n: number) => n > 1).length === 2 && !keys[k].external) ??
+          null;
+        const shape: number[] = start.shape ?? [];
+        grid = shape.length === 2 && (start.motors ?? []).length === 2 && yKey ? [shape[0], shape[1]] : null;
+        snaking = start.snaking ?? [];
+        values = grid ? new Array(grid[0] * grid[1]).fill(null) : [];
         const xName = xKey ?? "point";
         const yName = yKey ?? "(no detector field)";
-        setRun({ title: `${start.plan_name ?? "run"} #${start.scan_id ?? ""}`, xName, yName, status: "running" });
-        newPlot(xName, yName);
-      } else if (name === "event" && doc.descriptor === primary && yKey) {
-        add(xKey ? doc.data[xKey] : doc.seq_num, doc.data[yKey]);
-      } else if (name === "event_page" && doc.descriptor === primary && yKey) {
-        const ysPage: unknown[] = doc.data[yKey] ?? [];
-        ysPage.forEach((y, i) => add(xKey ? doc.data[xKey][i] : doc.seq_num[i], y));
+        const columns = Object.keys(keys)
+          .filter((k) => !(keys[k].shape ?? []).length)
+          .slice(0, 8);
+        setRun({
+          title: `${start.plan_name ?? "run"} #${start.scan_id ?? ""}`,
+          xName,
+          yName,
+          status: "running",
+          total: typeof start.num_points === "number" ? start.num_points : null,
+          started: start.time,
+          grid,
+          image: imageKey,
+          columns,
+        });
+        plot?.destroy();
+        plot = lineChart(box.current!, xName, yName);
+      } else if (name === "event" && doc.descriptor === primary) {
+        add(doc.seq_num, xKey ? doc.data[xKey] : doc.seq_num, doc.data, doc.time);
+      } else if (name === "event_page" && doc.descriptor === primary) {
+        doc.seq_num.forEach((seq: number, i: number) => {
+          const data = Object.fromEntries(Object.entries(doc.data as Doc).map(([k, v]) => [k, v[i]]));
+          add(seq, xKey ? data[xKey] : seq, data, doc.time[i]);
+        });
       } else if (name === "stop" && start && doc.run_start === start.uid) {
+        time = doc.time; // the run's end
+        setLastTime(time);
         setRun((r) => (r ? { ...r, status: doc.exit_status } : r));
       }
     };
@@ -90,18 +203,74 @@ export function LivePlot() {
     };
   }, [api]);
 
+  const show = (v: unknown) => (typeof v === "number" ? String(Number(v.toPrecision(6))) : String(v ?? ""));
   return (
     <section className="card live" aria-labelledby="live-title">
       <h2 id="live-title">Live run</h2>
       {run ? (
-        <p>
-          <strong>{run.title}</strong> · {run.yName} against {run.xName} ·{" "}
-          <span data-testid="live-points">{points}</span> points · {run.status}
-        </p>
+        <>
+          <p>
+            <strong>{run.title}</strong> · {run.yName} against {run.xName} ·{" "}
+            <span data-testid="live-points">{points}</span> points · {run.status}
+          </p>
+          <Progress run={run} points={points} lastTime={lastTime} />
+        </>
       ) : (
         <p className="muted">The next run is drawn here as it is measured.</p>
       )}
       <div ref={box} className="live-plot" data-points={points} />
+      <div className="live-views">
+        {run?.grid && (
+          <figure className="raster">
+            <canvas
+              ref={heat}
+              className="heatmap"
+              width={Math.max(240, run.grid[1] * 16)}
+              height={Math.max(180, run.grid[0] * 16)}
+              data-rows={run.grid[0]}
+              data-cols={run.grid[1]}
+              data-cells={cells}
+              aria-label={`Heat map of ${run.yName}: ${run.grid[0]} by ${run.grid[1]}`}
+              role="img"
+            />
+            <figcaption className="muted small">
+              {run.yName} on the {run.grid[0]} × {run.grid[1]} grid (rows: first motor)
+            </figcaption>
+          </figure>
+        )}
+        {run?.image && (
+          <figure className="raster">
+            <canvas ref={picture} className="image" width={256} height={192} role="img" aria-label={`Image ${run.image}`} />
+            <figcaption className="muted small">{run.image}, the latest frame</figcaption>
+          </figure>
+        )}
+      </div>
+      {run && rows.length > 0 && (
+        <div className="table-wrap">
+          <table className="history live-table" aria-label="Last points">
+            <thead>
+              <tr>
+                <th scope="col">seq_num</th>
+                {run.columns.map((c) => (
+                  <th key={c} scope="col">
+                    {c}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.seq_num}>
+                  <td>{r.seq_num}</td>
+                  {run.columns.map((c) => (
+                    <td key={c}>{show(r[c])}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }

@@ -11,7 +11,7 @@ import { Refused, errorText } from "../api";
 import { DevicesWidget } from "./DevicesWidget";
 import { formData, itemArguments, planForm, plainText, serverErrors } from "../schema";
 import { useServer } from "../server";
-import type { AllowedPlan, QueueItem } from "../types";
+import type { AllowedPlan, Position, QueueItem } from "../types";
 
 type Data = Record<string, unknown>;
 
@@ -40,12 +40,20 @@ function FoldOptional(props: ObjectFieldTemplateProps) {
  * Add a plan to the queue, or, given `editing`, change that queued item in place
  * (`/api/queue/item/update`, same uid).
  */
+/** The `where` of the position menu as the API's position. */
+function position(where: string): Position {
+  const [side, uid] = where.split(":");
+  if (side === "before" && uid) return { before_uid: uid };
+  if (side === "after" && uid) return { after_uid: uid };
+  return { pos: where === "front" ? "front" : "back" };
+}
+
 export function PlanForm(props: {
   plans: Record<string, AllowedPlan>;
   editing?: QueueItem | null;
   onDone?: () => void;
 }) {
-  const { api, refresh } = useServer();
+  const { api, refresh, queue } = useServer();
   const { editing } = props;
   const names = useMemo(() => Object.keys(props.plans).sort(), [props.plans]);
   const [name, setName] = useState<string>(
@@ -55,7 +63,8 @@ export function PlanForm(props: {
     const schema = editing ? props.plans[editing.name]?.schema : undefined;
     return schema && editing ? formData(schema, editing.args, editing.kwargs) : {};
   });
-  const [where, setWhere] = useState<"back" | "front">("back");
+  // "back", "front", or "before:UID" / "after:UID" of a queued item.
+  const [where, setWhere] = useState("back");
   const [errors, setErrors] = useState<ErrorSchema | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
@@ -85,8 +94,10 @@ export function PlanForm(props: {
         await api.updateItem({ ...item, item_uid: editing.item_uid });
         props.onDone?.();
       } else {
-        await api.addItem(item, { pos: where });
-        setDone(`${name} added to the ${where} of the queue`);
+        await api.addItem(item, position(where));
+        const [side, uid] = where.split(":");
+        const at = queue?.items.findIndex((i) => i.item_uid === uid) ?? -1;
+        setDone(uid ? `${name} added ${side} item ${at + 1}` : `${name} added to the ${where} of the queue`);
       }
       setErrors(undefined);
     } catch (err) {
@@ -125,9 +136,16 @@ export function PlanForm(props: {
         ) : (
         <label>
           Position{" "}
-          <select value={where} onChange={(e) => setWhere(e.target.value as "back" | "front")} aria-label="Position">
+          <select value={where} onChange={(e) => setWhere(e.target.value)} aria-label="Position">
             <option value="back">back of the queue</option>
             <option value="front">front of the queue</option>
+            {(queue?.items ?? []).flatMap((item, i) =>
+              (["before", "after"] as const).map((side) => (
+                <option key={`${side}:${item.item_uid}`} value={`${side}:${item.item_uid}`}>
+                  {side} {i + 1}. {item.name}
+                </option>
+              )),
+            )}
           </select>
         </label>
         )}

@@ -4,6 +4,7 @@
 import { Suspense, lazy, useEffect, useState } from "react";
 import { errorText } from "../api";
 import { Action } from "../components/Action";
+import { Console } from "../components/Console";
 import { LivePlot } from "../components/LivePlot";
 import { QueueList } from "../components/QueueList";
 import { describeItem } from "../components/describe";
@@ -152,6 +153,7 @@ export function QueuePage() {
         {queue ? <QueueList items={queue.items} onEdit={setEditing} /> : <p className="muted">Loading…</p>}
       </section>
       <LivePlot />
+      <Console />
       <section className="card">
         {plans ? (
           <Suspense fallback={<p className="muted">Loading the plan form…</p>}>

@@ -1,0 +1,129 @@
+"""The live views of the queue page in headless Chromium against a real ``cielo serve``:
+the running item's progress and ETA, the live table, a grid scan's heat map, and adding an item before or after a queued one.
+
+Oracles: the catalog the worker wrote (values, their order) and the server's own API
+(the queue's order).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cielo.testing import QueueServer
+
+from .conftest import log_in
+
+pytestmark = pytest.mark.slow
+
+
+def add(served: QueueServer, name: str, *args: Any, **kwargs: Any) -> None:
+    item = {"item_type": "plan", "name": name, "args": list(args), "kwargs": kwargs}
+    added = served.call("/api/queue/item/add", {"item": item})
+    assert added["success"], added["msg"]
+
+
+def latest_run(served: QueueServer) -> Any:
+    from cielo.storage import open_catalog
+
+    cat = open_catalog(f"sqlite:///{served.base / 'catalog.sqlite'}", create=False)
+    return cat, cat[-1]
+
+
+def test_progress_eta_and_live_table(page: Any, served: QueueServer, screenshots: Path) -> None:
+    log_in(page, served)
+    page.wait_for_timeout(1000)  # the documents feed is open
+    add(served, "count", detectors=["det", "det2"], num=40, delay=0.1)
+    assert served.call("/api/queue/start")["success"]
+    progress = page.get_by_role("progressbar", name="Points done")
+    page.wait_for_function(
+        "() => { const p = document.querySelector('progress'); return p && p.value >= 5; }"
+    )
+    assert progress.get_attribute("max") == "40"
+    eta = page.get_by_test_id("live-eta").inner_text()
+    seconds = float(re.match(r"([\d.]+) s", eta)[1])  # type: ignore[index]
+    done = int(float(progress.evaluate("p => p.value")))
+    assert done < 40
+    # About 0.1 s per point remains; generous bounds for a loaded machine.
+    assert 0.05 * (40 - done) <= seconds <= 1.0 * (40 - done) + 5, (eta, done)
+    page.screenshot(path=str(screenshots / "live-progress.png"), full_page=True)
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+    page.get_by_test_id("live-progress").filter(has_text="40 of 40 points").wait_for()
+    assert page.get_by_test_id("live-eta").count() == 0  # no ETA once the run has ended
+
+    cat, run = latest_run(served)
+    with cat:
+        data = run["primary"].columns(["det", "det2"])
+    table = page.get_by_role("table", name="Last points")
+    header = table.locator("thead th").all_inner_texts()
+    body = table.locator("tbody tr")
+    assert body.count() == 8
+    last = body.last.locator("td").all_inner_texts()
+    assert last[0] == "40"
+    for key in ("det", "det2"):
+        shown = float(last[header.index(key)])
+        assert shown == pytest.approx(data[key][-1], rel=1e-5)
+    assert page.watch.problems == []
+
+
+def test_grid_scan_heat_map(page: Any, served: QueueServer, screenshots: Path) -> None:
+    log_in(page, served)
+    page.wait_for_timeout(1000)
+    add(served, "grid_scan", ["det2"], "motor1", -2, 2, 5, "motor2", -2, 2, 7)
+    assert served.call("/api/queue/start")["success"]
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+    heat = page.get_by_role("img", name=re.compile("Heat map of det2"))
+    heat.wait_for()
+    page.wait_for_function("() => document.querySelector('canvas.heatmap').dataset.cells === '35'")
+    # The colour of each cell's centre, as luminance, in row-major order.
+    luminance = heat.evaluate(
+        """c => {
+          const rows = +c.dataset.rows, cols = +c.dataset.cols, out = [];
+          const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) {
+            const at = 4 * (((r + 0.5) * c.height / rows | 0) * c.width + ((k + 0.5) * c.width / cols | 0));
+            out.push(0.2126 * px[at] + 0.7152 * px[at + 1] + 0.0722 * px[at + 2]);
+          }
+          return out;
+        }"""
+    )
+    cat, run = latest_run(served)
+    with cat:
+        det = list(run["primary"].columns(["det2"])["det2"])
+    assert len(luminance) == len(det) == 35 and len(set(det)) > 5  # a peak on the grid
+    # Brighter is larger: the brightest and the darkest cells are the largest and smallest values.
+    assert luminance.index(max(luminance)) == det.index(max(det))
+    assert luminance.index(min(luminance)) == det.index(min(det))
+    order = sorted(range(35), key=lambda i: det[i])
+    assert [luminance[i] for i in order] == sorted(luminance)  # monotonic colour scale
+    page.screenshot(path=str(screenshots / "live-heatmap.png"), full_page=True)
+    assert page.watch.problems == []
+
+
+def test_add_before_and_after_a_queued_item(page: Any, served: QueueServer) -> None:
+    served.call("/api/queue/clear")
+    add(served, "count", detectors=["det"])
+    add(served, "count", detectors=["det2"])
+    first, second = (i["item_uid"] for i in served.call("/api/queue/get")["items"])
+    log_in(page, served)
+    page.locator("li.queue-item").nth(1).wait_for()
+    form = page.locator("section.plan-form")
+    form.get_by_role("combobox", name="Plan").select_option("count")
+    form.get_by_role("checkbox", name="motor", exact=True).check()
+    position = form.get_by_role("combobox", name="Position")
+    position.select_option(f"after:{first}")
+    form.get_by_role("button", name="Add to queue").click()
+    page.get_by_role("status").filter(has_text="count added after item 1").wait_for()
+    position.select_option(f"before:{first}")
+    form.get_by_role("checkbox", name="motor", exact=True).uncheck()
+    form.get_by_role("checkbox", name="motor1", exact=True).check()
+    form.get_by_role("button", name="Add to queue").click()
+    page.get_by_role("status").filter(has_text="count added before item 1").wait_for()
+    items = served.call("/api/queue/get")["items"]
+    assert [i["kwargs"]["detectors"] for i in items] == [["motor1"], ["det"], ["motor"], ["det2"]]
+    assert items[1]["item_uid"] == first and items[3]["item_uid"] == second
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []

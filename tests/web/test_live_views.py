@@ -37,7 +37,8 @@ def test_progress_eta_and_live_table(page: Any, served: QueueServer, screenshots
     log_in(page, served)
     page.wait_for_timeout(1000)  # the documents feed is open
     add(served, "count", detectors=["det", "det2"], num=40, delay=0.1)
-    assert served.call("/api/queue/start")["success"]
+    started = served.call("/api/queue/start")
+    assert started["success"], started["msg"]
     progress = page.get_by_role("progressbar", name="Points done")
     page.wait_for_function(
         "() => { const p = document.querySelector('progress'); return p && p.value >= 5; }"
@@ -73,7 +74,8 @@ def test_grid_scan_heat_map(page: Any, served: QueueServer, screenshots: Path) -
     log_in(page, served)
     page.wait_for_timeout(1000)
     add(served, "grid_scan", ["det2"], "motor1", -2, 2, 5, "motor2", -2, 2, 7)
-    assert served.call("/api/queue/start")["success"]
+    started = served.call("/api/queue/start")
+    assert started["success"], started["msg"]
     served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
     heat = page.get_by_role("img", name=re.compile("Heat map of det2"))
     heat.wait_for()

@@ -12,6 +12,7 @@ import type {
   PlanQueueMode,
   PlansAllowed,
   Position,
+  Proposals,
   QueueGet,
   QueueItem,
   RunFound,
@@ -19,6 +20,7 @@ import type {
   RunSearch,
   Status,
   StreamColumns,
+  WhoAmI,
 } from "./types";
 
 /** The server answered `success: false`; `message` is the server's own text. */
@@ -100,6 +102,12 @@ export class Api {
   }
 
   status = () => this.request<Status>("GET", "/status");
+  whoami = () => this.request<WhoAmI>("GET", "/auth/whoami");
+  proposals = () => this.request<Proposals>("GET", "/proposals/get");
+  propose = (item: NewItem) => this.request<{ item: QueueItem }>("POST", "/proposals/add", { item });
+  approve = (uid: string, note = "") => this.request("POST", "/proposals/approve", { uid, note });
+  reject = (uid: string, note = "") => this.request("POST", "/proposals/reject", { uid, note });
+  withdraw = (uid: string) => this.request("POST", "/proposals/remove", { uid });
   queue = () => this.request<QueueGet>("GET", "/queue/get");
   history = () => this.request<HistoryGet>("GET", "/history/get");
   historyClear = () => this.request("POST", "/history/clear");

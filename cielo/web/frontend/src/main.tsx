@@ -46,7 +46,7 @@ function usePath(): [string, (path: string) => void] {
 }
 
 function Header(props: { path: string; go: (path: string) => void; onLogout: () => void }) {
-  const { status, connectionError } = useServer();
+  const { status, connectionError, who } = useServer();
   const link = (to: string) => (e: MouseEvent) => {
     e.preventDefault();
     props.go(to);
@@ -73,6 +73,11 @@ function Header(props: { path: string; go: (path: string) => void; onLogout: () 
           </>
         )}
       </span>
+      {who && (
+        <span className="who" data-testid="who" title={who.scopes.join(" ")}>
+          {who.user} · {who.roles.join(", ") || "custom scopes"}
+        </span>
+      )}
       <button type="button" className="link" onClick={props.onLogout}>
         Log out
       </button>

@@ -5,7 +5,7 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { Api, Unauthorized, errorText } from "./api";
-import type { DevicesAllowed, HistoryGet, PlansAllowed, QueueGet, Status } from "./types";
+import type { DevicesAllowed, HistoryGet, PlansAllowed, Proposals, QueueGet, Status, WhoAmI } from "./types";
 
 /** How often the status is asked for (ms) while no pushed status arrives. */
 export const STATUS_PERIOD_MS = 500;
@@ -21,6 +21,11 @@ export interface ServerState {
   history: HistoryGet | null;
   plans: PlansAllowed | null;
   devices: DevicesAllowed | null;
+  proposals: Proposals | null;
+  /** Who the key belongs to (null until known, or from a server without whoami). */
+  who: WhoAmI | null;
+  /** Whether the caller holds `scope` (while unknown: no, so nothing flashes enabled). */
+  can: (scope: string) => boolean;
   /** Why the last status request failed (null while the server answers). */
   connectionError: string | null;
   /** Ask for the status now (after an action), instead of at the next tick. */
@@ -35,7 +40,12 @@ export function useServer(): ServerState {
   return state;
 }
 
-type Counter = "plan_queue_uid" | "plan_history_uid" | "plans_allowed_uid" | "devices_allowed_uid";
+type Counter =
+  | "plan_queue_uid"
+  | "plan_history_uid"
+  | "plans_allowed_uid"
+  | "devices_allowed_uid"
+  | "proposed_uid";
 
 export function ServerProvider(props: { api: Api; onUnauthorized: () => void; children: ReactNode }) {
   const { api, onUnauthorized } = props;
@@ -44,6 +54,9 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
   const [history, setHistory] = useState<HistoryGet | null>(null);
   const [plans, setPlans] = useState<PlansAllowed | null>(null);
   const [devices, setDevices] = useState<DevicesAllowed | null>(null);
+  const [proposals, setProposals] = useState<Proposals | null>(null);
+  const [who, setWho] = useState<WhoAmI | null>(null);
+  const [whoKnown, setWhoKnown] = useState(false);
   const [connectionError, setConnectionError] = useState<string | null>(null);
   const seen = useRef<Partial<Record<Counter, string>>>({});
   const wake = useRef<() => void>(() => {});
@@ -76,7 +89,21 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
         if (!stopped) setDevices(d);
         return d.devices_allowed_uid;
       },
+      proposed_uid: async () => {
+        const p = await api.proposals();
+        if (!stopped) setProposals(p);
+        return p.proposed_uid;
+      },
     };
+    // Who is asking: once per key (a server without /auth/whoami: every control shown,
+    // the server still refuses what the key may not do).
+    api
+      .whoami()
+      .then((w) => !stopped && setWho(w))
+      .catch((err) => {
+        if (err instanceof Unauthorized) return; // the status round logs out
+      })
+      .finally(() => !stopped && setWhoKnown(true));
     const counters = Object.keys(loaders) as Counter[];
     const load = async (counter: Counter) => {
       seen.current[counter] = await loaders[counter]();
@@ -162,6 +189,22 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
   }, [api, onUnauthorized]);
 
   const refresh = useCallback(() => wake.current(), []);
-  const value: ServerState = { api, status, queue, history, plans, devices, connectionError, refresh };
+  const can = useCallback(
+    (scope: string) => (who ? who.scopes.includes(scope) : whoKnown),
+    [who, whoKnown],
+  );
+  const value: ServerState = {
+    api,
+    status,
+    queue,
+    history,
+    plans,
+    devices,
+    proposals,
+    who,
+    can,
+    connectionError,
+    refresh,
+  };
   return <ServerContext.Provider value={value}>{props.children}</ServerContext.Provider>;
 }

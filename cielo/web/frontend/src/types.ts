@@ -47,6 +47,8 @@ export interface Status {
   run_list_uid?: string;
   lock_info_uid?: string;
   plan_queue_mode?: PlanQueueMode;
+  /** Changes whenever the proposals of the review mode do. */
+  proposed_uid?: string;
   [key: string]: unknown;
 }
 
@@ -79,6 +81,19 @@ export interface QueueGet {
   items: QueueItem[];
   running_item: QueueItem | Record<string, never>;
   plan_queue_uid: string;
+}
+
+/** `/api/auth/whoami`: who the key belongs to, and what it may do. */
+export interface WhoAmI {
+  user: string;
+  roles: string[];
+  scopes: string[];
+}
+
+/** A proposed item (review mode), with who proposed it. */
+export interface Proposals {
+  items: QueueItem[];
+  proposed_uid: string;
 }
 
 export interface HistoryGet {

@@ -53,7 +53,9 @@ export function PlanForm(props: {
   editing?: QueueItem | null;
   onDone?: () => void;
 }) {
-  const { api, refresh, queue } = useServer();
+  const { api, refresh, queue, can } = useServer();
+  // A caller who may only propose (review mode) sends the item for review instead.
+  const proposing = !can("write:queue:edit") && can("write:propose");
   const { editing } = props;
   const names = useMemo(() => Object.keys(props.plans).sort(), [props.plans]);
   const [name, setName] = useState<string>(
@@ -93,6 +95,9 @@ export function PlanForm(props: {
       if (editing) {
         await api.updateItem({ ...item, item_uid: editing.item_uid });
         props.onDone?.();
+      } else if (proposing) {
+        await api.propose(item);
+        setDone(`${name} proposed for review`);
       } else {
         await api.addItem(item, position(where));
         const [side, uid] = where.split(":");
@@ -116,7 +121,7 @@ export function PlanForm(props: {
   return (
     <section className="plan-form" aria-labelledby="plan-form-title">
       <h2 id="plan-form-title" ref={heading} tabIndex={-1}>
-        {editing ? `Edit ${editing.name}` : "Add a plan"}
+        {editing ? `Edit ${editing.name}` : proposing ? "Propose a plan" : "Add a plan"}
       </h2>
       <div className="row">
         <label>
@@ -133,7 +138,7 @@ export function PlanForm(props: {
           <button type="button" className="secondary" onClick={props.onDone}>
             Cancel editing
           </button>
-        ) : (
+        ) : proposing ? null : (
         <label>
           Position{" "}
           <select value={where} onChange={(e) => setWhere(e.target.value)} aria-label="Position">
@@ -158,7 +163,7 @@ export function PlanForm(props: {
           key={name}
           idPrefix={`plan-${name}`}
           schema={form.schema as RJSFSchema}
-          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { submitText: editing ? "Save changes" : "Add to queue", props: { disabled: busy } } }}
+          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { submitText: editing ? "Save changes" : proposing ? "Propose" : "Add to queue", props: { disabled: busy } } }}
           validator={validator}
           formData={data}
           onChange={(e) => {

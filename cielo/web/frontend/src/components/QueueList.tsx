@@ -30,9 +30,11 @@ function Row(props: {
   index: number;
   onError: (text: string) => void;
   onEdit: (item: QueueItem) => void;
+  /** Whether the caller may edit the queue (else: no handle, no buttons). */
+  editable: boolean;
 }) {
   const { api, refresh } = useServer();
-  const { item } = props;
+  const { item, editable } = props;
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } =
     useSortable({ id: item.item_uid });
   const call = (run: () => Promise<unknown>) => () =>
@@ -46,22 +48,27 @@ function Row(props: {
       style={{ transform: CSS.Transform.toString(transform), transition }}
       data-uid={item.item_uid}
     >
-      <button
-        type="button"
-        className="handle"
-        ref={setActivatorNodeRef}
-        {...attributes}
-        {...listeners}
-        aria-label={`Reorder item ${props.index + 1}, ${item.name}`}
-        title="Drag, or press Space then the arrow keys"
-      >
-        ⠿
-      </button>
+      {editable ? (
+        <button
+          type="button"
+          className="handle"
+          ref={setActivatorNodeRef}
+          {...attributes}
+          {...listeners}
+          aria-label={`Reorder item ${props.index + 1}, ${item.name}`}
+          title="Drag, or press Space then the arrow keys"
+        >
+          ⠿
+        </button>
+      ) : (
+        <span />
+      )}
       <span className="pos">{props.index + 1}</span>
       <span className="summary">
         <strong>{item.name}</strong> <code>{describeItem(item)}</code>
         {item.user && <span className="who muted small">by {item.user}</span>}
       </span>
+      {editable && (
       <span className="row-actions">
         {item.item_type === "plan" && (
           <button type="button" onClick={() => props.onEdit(item)}>
@@ -75,12 +82,14 @@ function Row(props: {
           Remove
         </button>
       </span>
+      )}
     </li>
   );
 }
 
 export function QueueList(props: { items: QueueItem[]; onEdit: (item: QueueItem) => void }) {
-  const { api, refresh } = useServer();
+  const { api, refresh, can } = useServer();
+  const editable = can("write:queue:edit");
   const [items, setItems] = useState(props.items);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => setItems(props.items), [props.items]);
@@ -117,7 +126,14 @@ export function QueueList(props: { items: QueueItem[]; onEdit: (item: QueueItem)
         <SortableContext items={items.map((i) => i.item_uid)} strategy={verticalListSortingStrategy}>
           <ol className="queue-list" aria-label="Queue">
             {items.map((item, index) => (
-              <Row key={item.item_uid} item={item} index={index} onError={setError} onEdit={props.onEdit} />
+              <Row
+                key={item.item_uid}
+                item={item}
+                index={index}
+                onError={setError}
+                onEdit={props.onEdit}
+                editable={editable}
+              />
             ))}
           </ol>
         </SortableContext>

@@ -4,7 +4,7 @@ import { Action } from "../components/Action";
 import { useServer } from "../server";
 
 export function EnvironmentPage() {
-  const { api, status, devices } = useServer();
+  const { api, status, devices, can } = useServer();
   const exists = status?.worker_environment_exists ?? false;
   const all = Object.keys(devices?.devices_allowed ?? {}).sort();
   const names = all.filter((n) => !n.includes("."));
@@ -21,6 +21,7 @@ export function EnvironmentPage() {
           <dt>Manager</dt>
           <dd>{status?.manager_state ?? "…"}</dd>
         </dl>
+        {can("write:manager:control") && (
         <div className="controls" role="group" aria-label="Environment controls">
           <Action label="Open" run={api.environmentOpen} disabled={exists} />
           <Action
@@ -37,6 +38,7 @@ export function EnvironmentPage() {
             confirm="Destroy the environment? The worker process is killed, with whatever it is running."
           />
         </div>
+        )}
       </section>
       <section className="card" aria-labelledby="devices-title">
         <h2 id="devices-title">Devices</h2>

@@ -5,7 +5,7 @@ import { copyOf, describeItem, when } from "../components/describe";
 import { useServer } from "../server";
 
 export function HistoryPage() {
-  const { api, history } = useServer();
+  const { api, history, can } = useServer();
   if (!history) return <p className="muted">Loading…</p>;
   const items = [...history.items].reverse();
   return (
@@ -13,12 +13,14 @@ export function HistoryPage() {
       <section className="card" aria-labelledby="history-title">
         <div className="row">
           <h2 id="history-title">History</h2>
+          {can("write:history:edit") && (
           <Action
             label="Clear history"
             run={api.historyClear}
             disabled={items.length === 0}
             confirm="Clear the history of executed items? Their runs stay in the catalog."
           />
+          )}
         </div>
         {items.length === 0 ? (
           <p className="muted">No item has run yet.</p>
@@ -60,7 +62,9 @@ export function HistoryPage() {
                         ))}
                       </td>
                       <td>
-                        <Action label="Copy to queue" run={() => api.addItem(copyOf(item))} />
+                        {can("write:queue:edit") && (
+                          <Action label="Copy to queue" run={() => api.addItem(copyOf(item))} />
+                        )}
                       </td>
                     </tr>
                   );

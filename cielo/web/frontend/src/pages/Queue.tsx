@@ -6,6 +6,7 @@ import { errorText } from "../api";
 import { Action } from "../components/Action";
 import { Console } from "../components/Console";
 import { LivePlot } from "../components/LivePlot";
+import { ProposalList } from "../components/Proposals";
 import { QueueList } from "../components/QueueList";
 import { describeItem } from "../components/describe";
 import { useServer } from "../server";
@@ -15,7 +16,8 @@ import type { PlanQueueMode, QueueItem } from "../types";
 const PlanForm = lazy(() => import("../components/PlanForm").then((m) => ({ default: m.PlanForm })));
 
 function RunControls() {
-  const { api, status } = useServer();
+  const { api, status, can } = useServer();
+  if (!can("write:plan:control")) return null;
   const re = status?.re_state;
   const running = re === "running";
   const paused = re === "paused";
@@ -50,7 +52,8 @@ function RunControls() {
 }
 
 function QueueModes() {
-  const { api, status, refresh } = useServer();
+  const { api, status, refresh, can } = useServer();
+  const allowed = can("write:queue:control");
   const server = status?.plan_queue_mode;
   // What the user just chose shows at once; the server's next status confirms or undoes it.
   const [chosen, setChosen] = useState<Partial<PlanQueueMode>>({});
@@ -70,7 +73,7 @@ function QueueModes() {
   };
   const box = (key: keyof PlanQueueMode, label: string, help: string) => (
     <label className="mode" title={help}>
-      <input type="checkbox" checked={mode?.[key] ?? false} disabled={!mode} onChange={(e) => set(key, e.target.checked)} />{" "}
+      <input type="checkbox" checked={mode?.[key] ?? false} disabled={!mode || !allowed} onChange={(e) => set(key, e.target.checked)} />{" "}
       {label}
     </label>
   );
@@ -88,7 +91,8 @@ function QueueModes() {
 }
 
 function QueueControls() {
-  const { api, status } = useServer();
+  const { api, status, can } = useServer();
+  if (!can("write:queue:control")) return null;
   const idle = status?.manager_state === "idle";
   return (
     <div className="controls" role="group" aria-label="Queue controls">
@@ -119,7 +123,9 @@ function Running(props: { item: QueueItem | null }) {
 }
 
 export function QueuePage() {
-  const { status, queue, plans } = useServer();
+  const { status, queue, plans, proposals, can } = useServer();
+  const adds = can("write:queue:edit") || can("write:propose");
+  const reviewing = (proposals?.items.length ?? 0) > 0 || can("write:review") || can("write:propose");
   const running = queue && "item_uid" in queue.running_item ? (queue.running_item as QueueItem) : null;
   const [editing, setEditing] = useState<QueueItem | null>(null);
   useEffect(() => {
@@ -152,8 +158,10 @@ export function QueuePage() {
         <h2 id="queue-title">Queue</h2>
         {queue ? <QueueList items={queue.items} onEdit={setEditing} /> : <p className="muted">Loading…</p>}
       </section>
+      {reviewing && <ProposalList />}
       <LivePlot />
       <Console />
+      {adds && (
       <section className="card">
         {plans ? (
           <Suspense fallback={<p className="muted">Loading the plan form…</p>}>
@@ -168,6 +176,7 @@ export function QueuePage() {
           <p className="muted">Loading plans…</p>
         )}
       </section>
+      )}
     </div>
   );
 }

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from cielo.callbacks import LiveTable, replay
-from cielo.plugins.fitting._live_fit import LiveFit
+from cielo.plugins.fitting import LiveFit
 
 
 def synthetic_scan(n: int) -> list[tuple[str, dict[str, Any]]]:

@@ -3,17 +3,24 @@
 from typing import Any
 
 from ._common import add_profile_option, environment_from_args
-from ._main import COMMAND_MODULES, build_parser, main
+from ._hookref import hook_docs, render_hook_reference
+from ._main import COMMAND_MODULES, Subcommands, add_plugin_commands, build_parser, main
+from ._run import run_plan_text
 
 __all__ = [
     "ALLOWED",
     "COMMAND_MODULES",
     "PlanCall",
+    "Subcommands",
+    "add_plugin_commands",
     "add_profile_option",
     "build_parser",
     "environment_from_args",
+    "hook_docs",
     "main",
     "parse_plan_call",
+    "render_hook_reference",
+    "run_plan_text",
 ]
 
 _FROM_PLANS = ("ALLOWED", "PlanCall", "parse_plan_call")

@@ -9,7 +9,7 @@ import pytest
 import cielo
 from cielo.callbacks import LiveTable, PeakStats, replay
 from cielo.devices.sim import SimMotor, SimPeakDetector
-from cielo.plugins.fitting._align import align_on_peak
+from cielo.plugins.fitting import align_on_peak
 from cielo.testing import make_run_engine
 
 

@@ -177,7 +177,7 @@ def test_run_refuses_with_the_reason_on_stderr(tmp_path: Path, capsys, monkeypat
 
 
 def test_hooks_command_lists_every_hook(capsys):
-    from cielo.cli._hookref import hook_docs
+    from cielo.cli import hook_docs
 
     assert main(["hooks"]) == 0
     out = capsys.readouterr().out

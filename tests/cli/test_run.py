@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from cielo import load_profile
-from cielo.cli import main
-from cielo.cli._run import run_plan_text
+from cielo.cli import main, run_plan_text
 
 ex = pytest.importorskip("cielo_example_beamline", reason="pip install -e examples/beamline_plugin")
 

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from cielo import hookimpl, load_profile
-from cielo.cli import build_parser
+from cielo.cli import build_parser, hook_docs, render_hook_reference
 from cielo.cli import main as cli_main
-from cielo.cli._hookref import hook_docs, render_hook_reference
 from cielo.core import make_plugin_manager
 from cielo.core.plugins import PluginHooks
 from cielo.hookspecs import SPEC_MODULES

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from cielo import RunEngine, hookimpl, load_profile
-from cielo.cli import main
-from cielo.cli._run import run_plan_text
+from cielo.cli import main, run_plan_text
 from cielo.core import RunEngineError, make_plugin_manager
 from cielo.plugins.scans import count
 from cielo.storage import CatalogError, open_catalog

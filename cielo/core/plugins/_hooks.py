@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from ..engine import RunEngine
+    from ..profile import Environment, Profile
 
 __all__ = ["PluginHooks"]
 
@@ -51,7 +55,7 @@ class PluginHooks:
     def device_types(self) -> list[Mapping[str, Any]]:
         return list(self.pm.hook.cielo_device_types())
 
-    def devices(self, profile: Any) -> list[Mapping[str, Any] | Iterable[Any]]:
+    def devices(self, profile: Profile) -> list[Mapping[str, object] | Iterable[object]]:
         return list(self.pm.hook.cielo_devices(profile=profile))
 
     def plans(self) -> list[Mapping[str, Any]]:
@@ -78,12 +82,12 @@ class PluginHooks:
     def bus_transports(self) -> list[Mapping[str, Any]]:
         return list(self.pm.hook.cielo_bus_transports())
 
-    # run metadata
     def profile_dirs(self) -> list[Path]:
         """The plugins' profile directories, the first registered plugin's first."""
         dirs = (d for _, offered in self.by_plugin("cielo_profile_dirs") for d in offered)
         return [Path(d) for d in dirs]
 
+    # run metadata
     def run_metadata(self, plan_name: str | None, md: Mapping[str, Any]) -> dict[str, Any]:
         """Merge what every plugin adds, in registration order (later plugins win)."""
         merged: dict[str, Any] = {}
@@ -95,8 +99,8 @@ class PluginHooks:
         self.pm.hook.cielo_check_run_metadata(md=md)
 
     # lifecycle
-    def environment_ready(self, env: Any) -> None:
+    def environment_ready(self, env: Environment) -> None:
         self.pm.hook.cielo_environment_ready(env=env)
 
-    def engine_created(self, engine: Any) -> None:
+    def engine_created(self, engine: RunEngine) -> None:
         self.pm.hook.cielo_engine_created(engine=engine)

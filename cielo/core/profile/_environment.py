@@ -14,7 +14,7 @@ import os
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -23,6 +23,9 @@ from .._signature import bind_parameters, is_device_annotation
 from ..paths import default_catalog_uri
 from ..plugins import PluginHooks, Registry, hookimpl, make_plugin_manager
 from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
+
+if TYPE_CHECKING:
+    from ..engine import RunEngine
 
 __all__ = ["Environment", "Subscribers", "load_profile"]
 
@@ -173,7 +176,7 @@ class ProfileMetadata:
         self.engine_options = dict(engine_options or {})
 
     @hookimpl
-    def cielo_engine_created(self, engine: Any) -> None:
+    def cielo_engine_created(self, engine: RunEngine) -> None:
         for option, value in self.engine_options.items():
             if option == "device_timeouts":
                 engine.device_timeouts.update(value)
@@ -293,7 +296,7 @@ def _check_plugin_names(profile: Profile, pm: pluggy.PluginManager) -> None:
             )
 
 
-def _named_devices(plugin_name: str, offered: Any) -> Iterable[tuple[str, Any]]:
+def _named_devices(plugin_name: str, offered: object) -> Iterable[tuple[str, object]]:
     if isinstance(offered, Mapping):
         return offered.items()
     if isinstance(offered, Iterable) and not isinstance(offered, str | bytes):

@@ -36,7 +36,7 @@ if importlib.util.find_spec("softioc") is None or importlib.util.find_spec("epic
     pytest.skip("the demo IOC needs softioc (pythonSoftIOC) and pyepics", allow_module_level=True)
 
 from cielo.plugins.epics import reset_context
-from cielo.plugins.epics._demo_ioc import READY_MARK
+from cielo.plugins.epics.demo_ioc import READY_MARK
 
 #: Prefix of the main test IOC: the demo's own, so the bundled ``epics`` profile drives it.
 PREFIX = "CIELO:"

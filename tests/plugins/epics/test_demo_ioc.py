@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cielo.cli import main
-from cielo.plugins.epics._demo_ioc import READY_MARK, pv_names
+from cielo.plugins.epics.demo_ioc import READY_MARK, pv_names
 
 from .conftest import free_port
 

@@ -6,8 +6,8 @@ import pytest
 
 import cielo
 from cielo.devices.sim import SimMotor, SimPeakDetector
+from cielo.plugins.fitting import AlignmentError, align_on_peak
 from cielo.plugins.fitting import align_on_peak as offered_plan
-from cielo.plugins.fitting._align import AlignmentError, align_on_peak
 from cielo.testing import DocumentCollector
 
 CENTER, SIGMA, AMP, BG = 0.42, 0.55, 1000.0, 20.0

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 from matplotlib.image import imread  # noqa: E402
 
 from cielo.callbacks import replay  # noqa: E402
-from cielo.plugins.fitting._live_fit import LiveFit, LiveFitCollector, LiveFitPlot  # noqa: E402
+from cielo.plugins.fitting import LiveFit, LiveFitCollector, LiveFitPlot  # noqa: E402
 
 TRUE = {"center": 0.35, "sigma": 0.45, "height": 80.0, "c": 6.0}
 

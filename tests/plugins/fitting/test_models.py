@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import erf, voigt_profile
 
-from cielo.plugins.fitting._fit import fit_points
-from cielo.plugins.fitting._models import make_model
+from cielo.plugins.fitting import fit_points, make_model
 
 X = np.linspace(-3, 3, 61)
 RNG = np.random.default_rng(7)

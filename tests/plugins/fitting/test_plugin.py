@@ -8,7 +8,7 @@ import pytest
 
 import cielo.plugins.fitting as plugin
 from cielo.callbacks import replay
-from cielo.core._signature import signature_schema
+from cielo.core import signature_schema
 from cielo.core.plugins import PluginHooks
 from cielo.hookspecs import callbacks as callback_specs
 from cielo.hookspecs import plans as plan_specs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cielo.cli._run import run_plan_text
+from cielo.cli import run_plan_text
 from cielo.core import PlanParameterError
 
 TEXTS = [

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 import cielo
-from cielo.core import ProfileError
+from cielo.core import ProfileError, signature_schema
 from cielo.core import protocols as P
-from cielo.core._signature import signature_schema
 from cielo.devices import connect_all
 from cielo.plugins import sim as sim_plugin
 

@@ -35,11 +35,12 @@ from ._progress import LiveProgress
 from ._replay import replay
 from ._sync import wait_until
 from ._table import LiveTable
-from ._values import as_float, finite_json
+from ._values import as_float, finite_json, write_sidecar
 
 __all__ = [
     "as_float",
     "finite_json",
+    "write_sidecar",
     "DOCUMENT_NAMES",
     "LiveProgress",
     "PLOT_KINDS",

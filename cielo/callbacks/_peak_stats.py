@@ -7,7 +7,6 @@ the run itself by a plan through :func:`cielo.callbacks.save_analysis`.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -21,7 +20,7 @@ from cielo.core import RunRouter
 
 from ._base import CallbackBase, Document
 from ._hints import dimensions, hinted_fields, independent_fields, is_numeric
-from ._values import as_float, finite_json
+from ._values import as_float, finite_json, write_sidecar
 
 __all__ = [
     "PeakStatistics",
@@ -295,16 +294,7 @@ class PeakStats(CallbackBase):
 
     def write_sidecar(self, template: str | os.PathLike[str]) -> str:
         """Write :meth:`summary` as JSON to ``template`` filled from the start document."""
-        start = self.start_doc
-        path = os.fspath(template).format(
-            uid=start.get("uid", "run"),
-            scan_id=start.get("scan_id", 0),
-            plan_name=start.get("plan_name", "run"),
-        )
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.summary(), f, indent=1, allow_nan=True)
-        return path
+        return write_sidecar(template, self.start_doc, self.summary())
 
 
 def format_peak_stats(results: Mapping[str, PeakStatistics], x: str = "x") -> str:

@@ -2,17 +2,20 @@
 
 One reading becomes one float (:func:`as_float`); a summary written to a JSON file
 (peak statistics, a live fit) has its non-finite numbers as ``null`` and numpy scalars as
-plain numbers (:func:`finite_json`).
+plain numbers (:func:`finite_json`), in a file named from the run (:func:`write_sidecar`).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["as_float", "finite_json"]
+__all__ = ["as_float", "finite_json", "write_sidecar"]
 
 
 def as_float(value: Any) -> float:
@@ -35,3 +38,19 @@ def finite_json(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def write_sidecar(
+    template: str | os.PathLike[str], start: Mapping[str, Any], summary: Mapping[str, Any]
+) -> str:
+    """Write ``summary`` as JSON to ``template`` filled from the run's start document
+    (``{uid}``, ``{scan_id}``, ``{plan_name}``), making its folder; returns the path."""
+    path = os.fspath(template).format(
+        uid=start.get("uid", "run"),
+        scan_id=start.get("scan_id", 0),
+        plan_name=start.get("plan_name", "run"),
+    )
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=1)
+    return path

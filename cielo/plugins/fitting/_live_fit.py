@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -22,6 +21,7 @@ from cielo.callbacks import (
     hinted_fields,
     independent_fields,
     is_numeric,
+    write_sidecar,
 )
 
 from ._fit import FitResult, fit_points
@@ -204,16 +204,7 @@ class LiveFit(CallbackBase):
 
     def write_sidecar(self, template: str | os.PathLike[str]) -> str:
         """Write :meth:`summary` as JSON to ``template`` filled from the start document."""
-        start = self.start_doc
-        path = os.fspath(template).format(
-            uid=start.get("uid", "run"),
-            scan_id=start.get("scan_id", 0),
-            plan_name=start.get("plan_name", "run"),
-        )
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.summary(), f, indent=1)
-        return path
+        return write_sidecar(template, self.start_doc, self.summary())
 
 
 class LiveFitPlot(LivePlot):

@@ -31,11 +31,11 @@ PRECISION = 0.01 * (RANGE[1] - RANGE[0])  # 1 % of the scan range
 GRID_1D = int((RANGE[1] - RANGE[0]) / (2 * PRECISION)) + 1
 
 
-def measure(agent: Any, centers: list[float], noise: str = "none") -> tuple[int, list[float]]:
+def measure(agent: Any, centers: list[float], noise: float = 0.0) -> tuple[int, list[float]]:
     """Run one agent_scan; the points measured and the agent's estimate of the optimum."""
     motors = [SimMotor(name=f"m{i}") for i in range(len(centers))]
-    det = SimPeakDetector(motors, name="det", center=centers, sigma=0.6, noise=noise,  # type: ignore[arg-type]
-                          noise_level=0.01, seed=1)  # fmt: skip
+    det = SimPeakDetector(motors, name="det", center=centers, sigma=0.6, noise="gaussian" if noise else "none",
+                          noise_level=noise, seed=1)  # fmt: skip
     engine = make_run_engine()
     try:
         result = engine(agent_scan([det], motors, agent, ["det"], max_points=400)).plan_result
@@ -54,6 +54,8 @@ def bench_points(trials: int) -> None:
         ("peak_fit (lmfit), 1-D", 1, lambda: PeakFitAgent(low, high, tolerance=PRECISION / 10)),
         ("gp, 1-D", 1, lambda: GPAgent([[low, high]])),
         ("gp, 2-D", 2, lambda: GPAgent([[low, high], [low, high]])),
+        ("peak_fit, 1-D, 2 % noise", 1, lambda: PeakFitAgent(low, high, tolerance=PRECISION / 4)),
+        ("gp, 1-D, 2 % noise", 1, lambda: GPAgent([[low, high]], tolerance=1e-2)),
     ]
     print(f"points to locate a Gaussian peak (sigma 0.6) within {PRECISION:g} "
           f"(1 % of [{low:g}, {high:g}]), {trials} peak positions")  # fmt: skip
@@ -63,7 +65,7 @@ def bench_points(trials: int) -> None:
         counts, errors = [], []
         for k, c in enumerate(centers):
             truth = [c] if dims == 1 else [c, centers[-1 - k]]
-            n, estimate = measure(make(), truth)
+            n, estimate = measure(make(), truth, 0.02 if "noise" in label else 0.0)
             counts.append(n)
             errors.append(max(abs(a - b) for a, b in zip(estimate, truth, strict=True)))
         grid = GRID_1D**dims

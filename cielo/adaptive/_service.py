@@ -230,7 +230,7 @@ class Monitor:
         window += f"{self.high if self.high is not None else 'inf'}]"
         reason = f"{self.field} = {value} is outside {window}"
         self.trips.append((reason, time.time()))
-        log.error("monitor: %s; %s", reason, getattr(self.action, "__doc__", "") or "acting")
+        log.error("monitor: %s; acting", reason)
         try:
             self.action(reason)
         except Exception as exc:

@@ -158,8 +158,9 @@ def _run(args: argparse.Namespace) -> int:
             log.warning("agent %s: told %d points from the catalog", args.name, told)
         if args.autostart:
             client.control("queue/autostart", {"enable": True})
-        if not client.queue()["items"]:
-            service.suggest()  # nothing of ours waits in the queue: start the loop
+        queue = client.queue()
+        if not queue["items"] and not queue.get("running_item"):
+            service.suggest()  # nothing waits or runs (a restart finds its plan there): start
         try:
             if service.state == "running":
                 dispatcher.start(idle_timeout=args.idle_exit)

@@ -115,3 +115,24 @@ def test_in_review_mode_the_agent_proposes_instead_of_queueing(redis_server, tmp
         (proposal,) = server.call("/api/proposals/get")["items"]
         assert proposal["name"] == "list_scan" and len(proposal["args"][2]) == 7
         assert server.status()["items_in_queue"] == 0  # it waits for a reviewer
+
+
+@pytest.mark.timeout(600)
+def test_a_stopped_service_picks_up_from_the_catalog_across_restarts(redis_server, tmp_path: Path):
+    profile = beamline_profile(tmp_path, redis_server.port)
+    args = ["run", "golden_section", "--motors", "motor", "--detectors", "det", "--target",
+            "det", "--params", '{"low": -3, "high": 3, "tolerance": 0.06}', "--autostart",
+            "--idle-exit", "60"]  # fmt: skip
+    with QueueServer(tmp_path, str(profile)) as server:
+        code, first, err = finish(cielo_agent(server, profile, *args, "--max-items", "3"))
+        assert code == 0, err
+        assert first["state"] == "budget" and first["submitted"] == 3 and first["told"] == 3
+        server.wait(lambda s: s["manager_state"] == "idle", 60)
+        # a new process knows nothing: it is told the catalog's runs and goes on from there
+        code, second, err = finish(cielo_agent(server, profile, *args, "--seed-runs", "3"))
+        assert code == 0, err
+        assert second["state"] == "done" and second["told"] == 3 + second["submitted"]
+        assert second["best_x"] == pytest.approx(0.8, abs=0.06)
+        history = server.call("/api/history/get")["items"]
+    positions = [x for h in history for x in h["args"][2]]
+    assert len(positions) == len(set(positions)) == 3 + second["submitted"]  # none measured twice

@@ -103,7 +103,8 @@ class Catalog:
 
     # -- SQL ----------------------------------------------------------------------------
     def _where(self, ordered: bool = True) -> tuple[str, list[Any]]:
-        """The query as SQL, planned by how many runs each indexed condition matches.
+        """The query as SQL, planned (on SQLite) by how many runs each indexed condition
+        matches.
 
         A condition on a run-start key is either a set of runs found through the index of
         keys (``runs.id IN (...)``), or checked run by run (``EXISTS``). Of the conditions
@@ -115,6 +116,8 @@ class Catalog:
         if self.query is None:
             return "1 = 1", []
         d = self.db.dialect
+        if d.name == "postgresql":  # its planner does this itself, from its statistics
+            return self.query.sql(d)
         parts = list(_conjuncts(self.query))
         keyed = [
             i for i, p in enumerate(parts) if p.indexed and p.sql(d)[0].startswith(KEYS_PREFIX)

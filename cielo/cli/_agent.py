@@ -101,6 +101,21 @@ def _bounds(texts: list[str]) -> dict[str, tuple[float, float]]:
     return bounds
 
 
+def _motor_bounds(env: Any, motors: list[str], given: dict[str, tuple[float, float]]) -> Any:
+    """``--bounds`` narrowed by the soft limits the profile gives each motor (the queue's
+    worker builds the same devices from the same profile)."""
+    from cielo.adaptive import limits_of
+
+    bounds = dict(given)
+    for name in motors:
+        limits = limits_of(env.devices.get(name))
+        if limits is None:
+            continue
+        low, high = bounds.get(name, limits)
+        bounds[name] = (max(low, limits[0]), min(high, limits[1]))
+    return bounds
+
+
 def _params(text: str) -> dict[str, Any]:
     try:
         params = json.loads(text)
@@ -144,12 +159,13 @@ def _run(args: argparse.Namespace) -> int:
     env = environment_from_args(args)
     agent = build_agent(env.agents, args.name, _params(args.params))
     split = lambda text: [t.strip() for t in text.split(",") if t.strip()]  # noqa: E731
+    motors = split(args.motors)
     with _client(args) as client:
         service = AgentService(
-            agent, name=args.name, motors=split(args.motors), detectors=split(args.detectors),
+            agent, name=args.name, motors=motors, detectors=split(args.detectors),
             target=args.target, submit=_proposer(client) if args.propose else client.add,
             batch=args.batch,
-            bounds=_bounds(args.bounds), max_items=args.max_items,
+            bounds=_motor_bounds(env, motors, _bounds(args.bounds)), max_items=args.max_items,
         )  # fmt: skip
         dispatcher = _follow(args, env, service, f"agent.{args.name}")
         dispatcher.subscribe(lambda *_: service.state == "running" or dispatcher.stop(), "stop")

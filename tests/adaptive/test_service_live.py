@@ -136,3 +136,22 @@ def test_a_stopped_service_picks_up_from_the_catalog_across_restarts(redis_serve
         history = server.call("/api/history/get")["items"]
     positions = [x for h in history for x in h["args"][2]]
     assert len(positions) == len(set(positions)) == 3 + second["submitted"]  # none measured twice
+
+
+@pytest.mark.timeout(300)
+def test_a_point_outside_the_motors_limits_is_never_queued(redis_server, tmp_path: Path):
+    profile = beamline_profile(tmp_path, redis_server.port)
+    text = profile.read_text().replace('[devices.motor]\ntype = "sim.motor"\n',
+                                       '[devices.motor]\ntype = "sim.motor"\nlimits = [-2, 2]\n')  # fmt: skip
+    profile.write_text(text)
+    with QueueServer(tmp_path, str(profile)) as server:
+        agent = cielo_agent(
+            server, profile, "run", "peak_fit", "--motors", "motor", "--detectors", "det",
+            "--target", "det", "--params", '{"low": -3, "high": 3}', "--idle-exit", "3",
+        )  # fmt: skip
+        code, report, err = finish(agent)
+        assert code == 1  # it failed, and says so
+        assert report["state"] == "failed" and report["submitted"] == 0
+        assert "motor = -3.0, outside its bounds [-2.0, 2.0]" in report["errors"][0]
+        assert "outside its bounds" in err
+        assert server.status()["items_in_queue"] == 0

@@ -111,6 +111,13 @@ class RedisQueueStore:
 
         return list(self._read(body))
 
+    def queue_json(self) -> str:
+        def body(pipe: Any) -> list[str]:
+            uids = pipe.lrange(self._queue, 0, -1)
+            return list(pipe.hmget(self._items, uids)) if uids else []
+
+        return "[" + ",".join(self._read(body)) + "]"
+
     def queue_size(self) -> int:
         return int(self._redis.llen(self._queue))
 

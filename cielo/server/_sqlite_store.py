@@ -114,6 +114,10 @@ class SQLiteQueueStore:
     def queue(self) -> list[Item]:
         return [json.loads(r[0]) for r in self._read("SELECT item FROM queue ORDER BY rank")]
 
+    def queue_json(self) -> str:
+        rows = self._read("SELECT item FROM queue ORDER BY rank")
+        return "[" + ",".join(r[0] for r in rows) + "]"
+
     def queue_size(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM queue")[0][0])
 

@@ -170,6 +170,11 @@ class QueueStore(Protocol):
         """The queued items, front first (the running item is not among them)."""
         ...
 
+    def queue_json(self) -> str:
+        """:meth:`queue` as a JSON array, made from the stored texts without decoding
+        them (the whole queue for a client, fast at 10,000 items)."""
+        ...
+
     def queue_size(self) -> int: ...
 
     def get(self, *, uid: str | None = None, pos: Position | None = None) -> Item:

@@ -284,6 +284,14 @@ def test_proposals_are_approved_into_the_queue_or_removed(
         store.approve(q["item_uid"])
 
 
+def test_the_queue_as_json_text_is_the_queue(store: QueueStore, abc: Any) -> None:
+    import json
+
+    assert json.loads(store.queue_json()) == store.queue() and len(store.queue()) == 3
+    store.clear()
+    assert store.queue_json() == "[]"
+
+
 def test_a_review_decision_is_kept_with_the_item_in_the_same_transaction(
     store: QueueStore, new_item: Any
 ) -> None:

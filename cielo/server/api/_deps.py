@@ -4,11 +4,13 @@ scope); :func:`ok` is every successful reply."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request, Security, WebSocket
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, SecurityScopes
 
 from .._access import ALL_SCOPES, AccessError, Gate, Principal
@@ -25,6 +27,8 @@ __all__ = [
     "get_manager",
     "identify_websocket",
     "ok",
+    "reply",
+    "reply_with",
 ]
 
 _header = APIKeyHeader(
@@ -114,6 +118,26 @@ def identify_websocket(websocket: WebSocket, scope: str) -> Principal:
     return who
 
 
-def ok(**fields: Any) -> dict[str, Any]:
+def ok(**fields: Any) -> Any:
     """A successful reply: ``{"success": true, "msg": "", **fields}``."""
-    return {"success": True, "msg": "", **fields}
+    return reply(**{"success": True, "msg": "", **fields})
+
+
+def reply(**fields: Any) -> Any:
+    """``fields`` as the JSON response, written as is: the routes' replies are plain
+    JSON already, so FastAPI's validation of them against the response model (kept for
+    the OpenAPI document) would only copy them (it cost 0.4 s for a 10,000-item queue)."""
+    return _Reply(fields)
+
+
+def reply_with(raw: dict[str, str], **fields: Any) -> Any:
+    """A successful reply whose ``raw`` fields are JSON texts already (stored items),
+    spliced in without decoding and encoding them again."""
+    text = json.dumps({"success": True, "msg": "", **fields}, separators=(",", ":"))
+    spliced = "".join(f',"{name}":{value}' for name, value in raw.items())
+    return Response(text[:-1] + spliced + "}", media_type="application/json")
+
+
+class _Reply(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":"), allow_nan=False).encode()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body
 from pydantic import StrictBool
 
 from .._store import QueueError, Where
-from ._deps import Call, allow, ok
+from ._deps import Call, allow, ok, reply
 from ._models import Destination, Empty, Item, Position, Reply, UserInfo
 
 router = APIRouter(prefix="/api/queue/item", tags=["queue items"])
@@ -76,15 +76,15 @@ def add_all(
     failed = [str(r["msg"]) for r in results if not r["success"]]
     store = call.manager.store
     if failed:
-        return {
-            "success": False,
-            "msg": f"{len(failed)} of {len(labelled)} items refused, none added: "
+        return reply(
+            success=False,
+            msg=f"{len(failed)} of {len(labelled)} items refused, none added: "
             + "; ".join(failed[:5])
             + ("; ..." if len(failed) > 5 else ""),
-            "items": sent,
-            "results": results,
-            "qsize": store.queue_size(),
-        }
+            items=sent,
+            results=results,
+            qsize=store.queue_size(),
+        )
     added = store.add_batch(checked, where)
     call.manager.changed(edited=True)
     return ok(items=added, results=results, qsize=store.queue_size())

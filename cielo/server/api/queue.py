@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._spreadsheet import read_spreadsheet
 from .._store import Where
-from ._deps import Call, allow, ok
+from ._deps import Call, allow, ok, reply_with
 from ._models import Empty, Reply
 from .items import add_all
 
@@ -23,8 +23,8 @@ async def queue_get(
 ) -> dict[str, Any]:
     """The queued items, front first, and the running item (``{}`` when none)."""
     store = call.manager.store
-    return ok(
-        items=store.queue(),
+    return reply_with(
+        {"items": store.queue_json()},
         running_item=store.running() or {},
         plan_queue_uid=call.manager.status()["plan_queue_uid"],
     )

@@ -29,7 +29,7 @@ class Status(Reply):
 
 
 def _status(call: Call) -> dict[str, Any]:
-    return {"success": True, **call.manager.status()}
+    return ok(**call.manager.status())
 
 
 @router.get("/status", response_model=Status)

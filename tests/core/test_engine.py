@@ -278,8 +278,8 @@ def test_md_can_be_replaced_and_stays_persistent(tmp_path):
     with RunEngine({"a": 1}, scan_id_file=path) as RE:
         RE.md = {"b": 2}
         assert dict(RE.md) == {"b": 2}
-    with RunEngine(scan_id_file=path) as RE:
-        assert dict(RE.md) == {"b": 2}
+    with RunEngine(scan_id_file=path) as RE:  # a new engine records the package versions
+        assert dict(RE.md) == {"b": 2, "versions": RE.md["versions"]}
 
 
 def test_caller_hooks_run_in_the_callers_thread(RE):

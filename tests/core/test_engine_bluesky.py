@@ -5,12 +5,17 @@ The same attributes driven by Bluesky's code: tests/interop/test_bluesky_run_eng
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 
+import numpy as np
 import pytest
 
 from cielo import Msg
-from cielo.core import RunEngineInterrupted
+from cielo.core import FailedStatusError, RunEngineInterrupted
 from cielo.devices.sim import SimMotor
 
 
@@ -297,3 +302,121 @@ def test_a_flyer_never_collected_is_collected_when_its_run_closes(RE, docs):
     flyer = _OldStyleFlyer()
     RE([Msg("open_run"), Msg("kickoff", flyer), Msg("complete", flyer), Msg("close_run")])
     assert docs.stop["num_events"] == {"sf": 3}
+
+
+class _Stager:
+    """Hands out the status its ``stage()`` returns, so the test finishes or fails it."""
+
+    def __init__(self, name):
+        self.name, self.parent, self.status = name, None, None
+
+    def stage(self):
+        from cielo.core import Status
+
+        self.status = Status()
+        return self.status
+
+    def unstage(self):
+        return []
+
+
+def test_wait_ends_early_when_a_watched_group_fails(RE):
+    slow, watched = _Stager("slow"), _Stager("watched")
+
+    def plan():
+        yield Msg("stage", slow, group="main")
+        yield Msg("stage", watched, group="watch")
+        timer = threading.Timer(0.1, watched.status.set_exception, (RuntimeError("beam dump"),))
+        timer.start()
+        yield Msg("wait", None, group="main", watch=("watch",), timeout=5)
+
+    start = time.monotonic()
+    with pytest.raises(FailedStatusError, match="beam dump"):
+        RE(plan())
+    assert time.monotonic() - start < 3  # the wait for 'main' (5 s) ended with the failure
+    assert not slow.status.done
+
+
+def test_a_watched_group_that_succeeds_changes_nothing(RE):
+    slow, watched = _Stager("slow"), _Stager("watched")
+
+    def plan():
+        yield Msg("stage", slow, group="main")
+        yield Msg("stage", watched, group="watch")
+        watched.status.set_finished()
+        threading.Timer(0.2, slow.status.set_finished).start()
+        return (yield Msg("wait", None, group="main", watch=("watch",), timeout=5))
+
+    RE(plan())
+    assert slow.status.done
+
+
+def test_the_stop_reason_of_a_failure_is_the_exception_text(RE, docs, caplog):
+    def plan():
+        yield Msg("open_run")
+        raise ValueError("the sample fell off")
+
+    with caplog.at_level("ERROR", logger="cielo.engine"), pytest.raises(ValueError):
+        RE(plan())
+    assert docs.stop["exit_status"] == "fail" and docs.stop["reason"] == "the sample fell off"
+    assert "ValueError: the sample fell off" in caplog.text  # the log keeps the kind
+
+
+def test_md_versions_are_in_every_start_document(RE, docs):
+    versions = RE.md["versions"]
+    assert versions["cielo"] and versions["numpy"] == np.__version__
+    RE(_one_run())
+    assert docs.start["versions"]["numpy"] == np.__version__
+    assert docs.start["versions"]["cielo"] == versions["cielo"]
+
+
+def test_md_versions_without_bluesky_name_no_bluesky():
+    script = textwrap.dedent(
+        """
+        import sys
+
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("bluesky", "ophyd", "ophyd_async"):
+                    raise ImportError("blocked in this test")
+
+        sys.meta_path.insert(0, Block())
+        from cielo.testing import make_run_engine
+
+        RE = make_run_engine()
+        print(" ".join(sorted(RE.md["versions"])))
+        RE.close()
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    assert "cielo" in out and "numpy" in out
+    assert not {"bluesky", "ophyd", "ophyd_async"} & set(out)
+
+
+def test_a_data_key_in_two_streams_is_refused(RE, docs):
+    class TwoStreams:
+        name, parent = "flyer", None
+
+        def kickoff(self):
+            from cielo.core import finished_status
+
+            return finished_status()
+
+        def complete(self):
+            return self.kickoff()
+
+        def describe_collect(self):
+            key = {"source": "sim", "dtype": "number", "shape": []}
+            return {"fast": {"x": key, "y": key}, "slow": {"x": key}}
+
+        def collect(self):
+            return [{"data": {"x": 1, "y": 2}, "timestamps": {"x": 0, "y": 0}, "time": 0}]
+
+    flyer = TwoStreams()
+    plan = [Msg("open_run"), Msg("kickoff", flyer), Msg("complete", flyer),
+            Msg("collect", flyer), Msg("close_run")]  # fmt: skip
+    with pytest.raises(RuntimeError, match=r"identical data keys in multiple streams.*'x'"):
+        RE(plan)
+    assert docs.of("descriptor") == [] and docs.stop["exit_status"] == "fail"

@@ -269,3 +269,79 @@ def test_flyers_never_collected_are_collected_when_the_run_closes(RE, docs):
 
     RE(kickoff_only())
     assert len(docs.of("event_page")) == 1 and docs.stop["num_events"] == {"f": 3}
+
+
+def test_wait_with_watch_ends_when_a_watched_group_fails(RE):
+    slow, watched = StatusBase(), StatusBase()
+
+    class Stager:
+        def __init__(self, name, status):
+            self.name, self.parent, self._status = name, None, status
+
+        def stage(self):
+            return self._status
+
+        def unstage(self):
+            return []
+
+    def plan():
+        yield Msg("stage", Stager("slow", slow), group="main")
+        yield Msg("stage", Stager("watched", watched), group="watch")
+        threading.Timer(0.1, watched.set_exception, (RuntimeError("beam dump"),)).start()
+        yield from bps.wait(group="main", watch=("watch",), timeout=5)
+
+    start = time.monotonic()
+    with pytest.raises(bsu.FailedStatus):
+        RE(plan())
+    assert time.monotonic() - start < 3 and not slow.done
+
+
+def test_the_stop_reason_is_what_bluesky_writes(RE, docs):
+    @bpp.run_decorator()
+    def plan():
+        yield from bps.null()
+        raise ValueError("the sample fell off")
+
+    with pytest.raises(ValueError):
+        RE(plan())
+    assert docs.stop["reason"] == str(ValueError("the sample fell off"))
+
+
+def test_md_versions_name_bluesky_and_ophyd(RE, docs):
+    from bluesky.plans import count
+
+    assert RE.md["versions"]["bluesky"] == bluesky.__version__
+    assert RE.md["versions"]["ophyd"] == ophyd.__version__
+    RE(count([det]))
+    versions = docs.start["versions"]
+    assert versions["bluesky"] == bluesky.__version__ and versions["ophyd"] == ophyd.__version__
+    assert "cielo" in versions and "event_model" in versions
+
+
+def test_one_data_key_in_two_streams_is_refused_as_bluesky_does(RE, docs):
+    class MultiKeyOldCollectable:
+        """An old-style flyer (Bluesky's own test double) putting one key in two streams."""
+
+        name, parent = "det", None
+
+        def kickoff(self):
+            return StatusBase(success=True, done=True)
+
+        def complete(self):
+            return StatusBase(success=True, done=True)
+
+        def describe_collect(self):
+            key = {"source": "pv", "dtype": "number", "shape": []}
+            return {"stream1": {"det-pv1": key}, "stream2": {"det-pv1": key}}
+
+        def collect(self):
+            yield {"data": {"det-pv1": 1}, "timestamps": {"det-pv1": 100}, "time": 100}
+
+    def collect_plan(flyer):
+        yield from bps.open_run()
+        yield from bps.collect(flyer)
+        yield from bps.close_run()
+
+    with pytest.raises(RuntimeError, match="Can't use identical data keys in multiple streams"):
+        RE(collect_plan(MultiKeyOldCollectable()))
+    assert docs.of("descriptor") == []

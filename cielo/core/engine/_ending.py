@@ -53,11 +53,14 @@ class PlanEnding(EnginePart):
                 error = runner.request_error
         request = runner.request
         if error is not None:
-            exit_status = "fail"
+            exit_status, reason = "fail", str(error)  # as Bluesky writes it
             label = self._ctx.failed_device.get(id(error))
-            reason = f"{type(error).__name__}: {error}"
-            if label:
-                reason = f"{label} failed: {reason}"
+            logger.error(
+                "the plan failed%s: %s: %s",
+                f" ({label})" if label else "",
+                type(error).__name__,
+                error,
+            )
         elif request in ("abort", "halt", "fail"):
             exit_status, reason = "abort", runner.request_reason
             if request == "fail":

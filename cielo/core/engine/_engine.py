@@ -153,6 +153,7 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         #: (e.g. ``cielo.plans.SupplementalData`` for baseline readings)
         self.preprocessors: list[Callable[[Any], Any]] = []
         self._init_bluesky_attributes()
+        self._prefill_versions()
 
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(

@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import sys
+from importlib import metadata
+
 from ._bluesky import bluesky_style_handler
 from ._commands import Handler, hooked_handler, wrap_plugin_handler
 from ._parts import EnginePart
 
-__all__ = ["Extensions"]
+__all__ = ["VERSIONED_PACKAGES", "Extensions", "package_versions"]
+
+
+#: Packages whose versions ``RE.md["versions"]`` holds when they are importable (module
+#: name, distribution name); Bluesky's RunEngine records bluesky, ophyd, ophyd_async and
+#: event_model the same way.
+VERSIONED_PACKAGES = (
+    ("cielo", "cielo"),
+    ("numpy", "numpy"),
+    ("event_model", "event-model"),
+    ("bluesky", "bluesky"),
+    ("ophyd", "ophyd"),
+    ("ophyd_async", "ophyd-async"),
+)
 
 
 def _cielo_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
-        return version("cielo")
-    except PackageNotFoundError:
+        return metadata.version("cielo")
+    except metadata.PackageNotFoundError:
         return "0.0.0+unknown"
+
+
+@functools.cache
+def package_versions() -> dict[str, str]:
+    """``{module: version}`` of the :data:`VERSIONED_PACKAGES` that can be imported (none is
+    imported to find out: the version of one not yet loaded comes from its metadata)."""
+    versions = {"cielo": _cielo_version()}
+    for module, distribution in VERSIONED_PACKAGES[1:]:
+        loaded = sys.modules.get(module)
+        version = getattr(loaded, "__version__", None)
+        if version is None:
+            try:
+                if importlib.util.find_spec(module) is None:
+                    continue
+                version = metadata.version(distribution)
+            except (ImportError, ValueError, metadata.PackageNotFoundError):
+                continue
+        versions[module] = str(version)
+    return versions
 
 
 class Extensions(EnginePart):
@@ -56,6 +91,14 @@ class Extensions(EnginePart):
         for owner, mapping in offered:
             for name, handler in dict(mapping).items():
                 self._registry.register(name, wrap_plugin_handler(handler), owner=owner)
+
+    def _prefill_versions(self) -> None:
+        """``RE.md["versions"]``: the installed versions of cielo and its neighbours (in every
+        start document, as Bluesky's), kept up to date with what runs now."""
+        recorded = self._md.get("versions")
+        versions = {**(recorded if isinstance(recorded, dict) else {}), **package_versions()}
+        if versions != recorded:
+            self._md["versions"] = versions
 
     def versions(self) -> dict[str, str]:
         """Versions of cielo and of the plugins in use (recorded in every run start)."""

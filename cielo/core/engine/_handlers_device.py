@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from .._errors import IllegalMessageSequence, StatusTimeoutError, WaitTimeoutError
@@ -106,11 +107,17 @@ def wait(ctx: CommandContext, msg: Msg) -> Any:
         return True
     for entry in entries:
         if not entry[0].done:
+            # Bluesky's ``watch``: groups whose first failure ends this wait early
+            watched = [e for w in kwargs.get("watch") or () for e in ctx.groups.get(w, ())]
+            for other in watched:
+                failure = _failure(other) if other[0].done else None
+                if failure is not None:
+                    raise failure
             timeout = kwargs.get("timeout") if kwargs else None
             move_on = kwargs.get("move_on", False) or not kwargs.get("error_on_timeout", True)
             if timeout is None:  # the devices' own bound: a wait never hangs forever
-                return _wait_async(ctx, entries, group, device_timeout_of(ctx.engine, entries))
-            return _wait_async(ctx, entries, group, timeout, move_on)
+                timeout, move_on = device_timeout_of(ctx.engine, entries), None
+            return _wait_async(ctx, entries, group, timeout, move_on, watched)
     hook = ctx.engine.waiting_hook
     if hook is not None:  # as Bluesky: told even when everything is already done
         _call_hook(hook, {e[0] for e in entries})
@@ -128,11 +135,13 @@ async def _wait_async(
     group: Any,
     timeout: float | None,
     move_on: bool | None = None,
+    watched: Sequence[tuple[Any, Any, str]] = (),
 ) -> bool:
     """Wait for the group's statuses: ``True`` once done, ``False`` if ``move_on`` and the
     plan's ``timeout`` ran out (what is not done stays in the group: waiting again waits for
     it). ``move_on=None``: ``timeout`` is the devices' operation timeout
-    (:func:`._stopping.device_timeout_of`), not the plan's."""
+    (:func:`._stopping.device_timeout_of`), not the plan's. The first failure among the
+    ``watched`` statuses (other groups) ends the wait with that failure."""
     loop = ctx.loop
     pending = [e for e in entries if not e[0].done]
     remaining = [len(pending)]
@@ -157,6 +166,17 @@ async def _wait_async(
 
     for entry in pending:
         entry[0].add_callback(_one(entry))
+
+    def _watch(entry: tuple[Any, Any, str]) -> Any:
+        def _cb(_status: Any) -> None:
+            if _failure_quiet(entry[0]):
+                failed.append(entry)
+                call_soon_threadsafe(loop, _set)
+
+        return _cb
+
+    for entry in watched:
+        entry[0].add_callback(_watch(entry))
     hook = ctx.engine.waiting_hook
     if hook is not None:
         _call_hook(hook, {e[0] for e in pending})

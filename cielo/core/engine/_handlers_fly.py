@@ -136,6 +136,7 @@ async def _collect_nested(
             f"{getattr(obj, 'name', obj)!r}.describe_collect() returned flat data keys; declare "
             "the stream first: Msg('declare_stream', None, flyer, name=..., collect=True)"
         )
+    _refuse_shared_keys(obj, described)
     from ._composer import ObjectInfo
 
     by_keys: dict[frozenset[str], Any] = {}
@@ -163,6 +164,23 @@ async def _collect_nested(
     for stream, evs in grouped.items():
         composer.emit_event_page(stream, evs)
     return events if return_payload else None
+
+
+def _refuse_shared_keys(obj: Any, described: dict[str, Any]) -> None:
+    """A data key belongs to one stream: Bluesky refuses the same key in two streams of one
+    ``describe_collect()`` with this message, and so does cielo."""
+    streams: dict[str, list[str]] = {}
+    for stream_name, data_keys in described.items():
+        for key in data_keys:
+            streams.setdefault(key, []).append(stream_name)
+    shared = {key: names for key, names in streams.items() if len(names) > 1}
+    if shared:
+        listed = "; ".join(f"{key!r} in {names}" for key, names in shared.items())
+        raise RuntimeError(
+            f"Can't use identical data keys in multiple streams: "
+            f"{getattr(obj, 'name', obj)!r}.describe_collect() puts {listed}; give each "
+            "stream its own data keys"
+        )
 
 
 async def collect_the_rest(ctx: CommandContext, composer: RunComposer, flyers: list[Any]) -> None:

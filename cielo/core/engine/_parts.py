@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..plugins import PluginHooks
     from ._commands import CommandContext, CommandRegistry
     from ._results import RunResult
+    from ._runmd import PersistentMetadata
     from ._runner import PlanRunner
     from ._state import StateMachine
 
@@ -41,6 +42,7 @@ class EnginePart:
     _suspenders: list[Any]
     _suspended: bool
     _versions: dict[str, str] | None
+    _md: PersistentMetadata
     suspension_reason: str
     fatal_callback_errors: bool
     record_interruptions: bool

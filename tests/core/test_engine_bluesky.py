@@ -5,6 +5,7 @@ The same attributes driven by Bluesky's code: tests/interop/test_bluesky_run_eng
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -420,3 +421,25 @@ def test_a_data_key_in_two_streams_is_refused(RE, docs):
     with pytest.raises(RuntimeError, match=r"identical data keys in multiple streams.*'x'"):
         RE(plan)
     assert docs.of("descriptor") == [] and docs.stop["exit_status"] == "fail"
+
+
+def test_a_read_returning_none_is_refused_naming_the_device(RE):
+    class Broken:
+        name, parent = "broken", None
+
+        def read(self):
+            return None
+
+        def describe(self):
+            return {}
+
+    with pytest.raises(RuntimeError, match=r"'broken'.read\(\) returned None"):
+        RE([Msg("read", Broken())])
+
+
+def test_an_expired_wait_for_says_what_bluesky_says(RE):
+    async def never():
+        await asyncio.sleep(10)
+
+    with pytest.raises(TimeoutError, match="Plan failed to complete in the specified time"):
+        RE([Msg("wait_for", None, [never], timeout=0.01)])

@@ -345,3 +345,22 @@ def test_one_data_key_in_two_streams_is_refused_as_bluesky_does(RE, docs):
     with pytest.raises(RuntimeError, match="Can't use identical data keys in multiple streams"):
         RE(collect_plan(MultiKeyOldCollectable()))
     assert docs.of("descriptor") == []
+
+
+def test_a_read_returning_none_and_an_expired_wait_for(RE):
+    class Dummy:
+        name, parent = "broken read", None
+
+        def read(self): ...
+
+        def describe(self):
+            return {}
+
+    with pytest.raises(RuntimeError):
+        RE([Msg("read", Dummy())])
+
+    async def never():
+        await asyncio.sleep(10)
+
+    with pytest.raises(bre.WaitForTimeoutError, match="Plan failed to complete in the specified"):
+        RE(bps.wait_for([never], timeout=0.01))

@@ -248,7 +248,8 @@ async def _wait_for(items: Any, timeout: float | None, return_when: str) -> list
         for task in pending:
             task.cancel()
         raise WaitTimeoutError(
-            f"wait_for: {len(pending)} of {len(tasks)} awaitables not done within {timeout} s"
+            f"Plan failed to complete in the specified time (wait_for: {len(pending)} of "
+            f"{len(tasks)} awaitables not done within {timeout} s)"
         )
     failures: list[BaseException] = []
     for task in tasks:

@@ -171,6 +171,7 @@ def read(ctx: CommandContext, msg: Msg) -> Any:
     if type(reading) is not dict:
         if type(reading) is CoroutineType or hasattr(reading, "__await__"):
             return _read_async(ctx, msg, reading)
+        _check_reading(obj, reading)
     composer = ctx.runs.get(msg.run)
     if composer is None:
         if not ctx.runs:
@@ -187,12 +188,22 @@ def read(ctx: CommandContext, msg: Msg) -> Any:
     return reading
 
 
+def _check_reading(obj: Any, reading: Any) -> None:
+    """``read()`` returned nothing: a bug in the device, refused as Bluesky refuses it."""
+    if reading is None:
+        raise RuntimeError(
+            f"{device_name(obj)}.read() returned None; read() must return a dict "
+            "{data key: {'value': ..., 'timestamp': ...}} (an empty dict for nothing to read)"
+        )
+
+
 async def _read_async(ctx: CommandContext, msg: Msg, pending: Any) -> Any:
     try:
         reading = await pending
     except Exception as exc:
         ctx.note_failure(exc, msg.obj, "read")
         raise
+    _check_reading(msg.obj, reading)
     composer = ctx.runs.get(msg.run) if ctx.runs else None
     if composer is None and ctx.runs:
         composer = ctx.run(msg)

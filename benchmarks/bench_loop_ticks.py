@@ -108,7 +108,6 @@ def main() -> None:
                 engine.close()
             else:
                 loop.call_soon_threadsafe(loop.stop)
-                engine._th.join(5)
 
 
 if __name__ == "__main__":

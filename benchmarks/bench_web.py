@@ -85,7 +85,10 @@ def _count(served: QueueServer, num: int, period: float) -> str:
     assert served.call("/api/queue/item/add", {"item": item})["success"]
     assert served.call("/api/queue/start")["success"]
     served.wait(lambda s: s["items_in_history"] > before and s["manager_state"] == "idle", 3600)
-    return str(served.call("/api/history/get")["items"][-1]["result"]["run_uids"][0])
+    result = served.call("/api/history/get")["items"][-1]["result"]
+    if result["exit_status"] != "completed":
+        print(f"  (the count ended {result['exit_status']}: {result['msg']})")
+    return str(result["run_uids"][0])
 
 
 def _event_times(served: QueueServer, uid: str) -> list[float]:
@@ -120,31 +123,44 @@ def latency(browser: Any, served: QueueServer, num: int, period: float) -> None:
 
 
 def soak(browser: Any, served: QueueServer, seconds: float, rate: float) -> None:
+    import time
+
     page = _page(browser, served)
+    closed: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("close", lambda _: closed.append(ws.url.rsplit("/api/", 1)[-1])),
+    )
+    page.reload()  # the feeds again, now watched
+    page.wait_for_function(_RENDERED, polling="raf")
+    page.wait_for_timeout(1500)
     heap = "() => performance.memory.usedJSHeapSize / 1048576"
     page.evaluate(_WATCH_FRAMES)
     before = page.evaluate(heap)
     num = int(seconds * rate)
-    import time
-
+    points = "+document.querySelector('.live-plot').dataset.points"
     t0 = time.monotonic()
     uid = _count(served, num, 1.0 / rate)
     took = time.monotonic() - t0
-    shown_at_end = int(page.evaluate("+document.querySelector('.live-plot').dataset.points"))
-    page.wait_for_function(
-        f"() => +document.querySelector('.live-plot').dataset.points >= {num}", timeout=120_000
-    )
-    caught_up = time.monotonic() - t0 - took
-    page.evaluate("() => new Promise(r => setTimeout(r, 500))")
+    shown_at_end = int(page.evaluate(points))
+    events = len(_event_times(served, uid))
+    if shown_at_end >= events:
+        caught_up = "kept up"
+    else:
+        try:
+            page.wait_for_function(f"() => {points} >= {events}", timeout=30_000)
+            caught_up = f"all drawn {time.monotonic() - t0 - took:.2f} s after the run's end"
+        except Exception:
+            caught_up = f"{int(page.evaluate(points))} drawn 30 s later"
+    page.wait_for_timeout(500)
     after = page.evaluate(heap)
     frames = page.evaluate("window.__frames")
-    events = len(_event_times(served, uid))
     print(
-        f"soak: count of {num} points at {rate:.0f}/s asked; ran {took:.1f} s ({events / took:.0f} points/s):"
+        f"soak: count of {num} points at {rate:.0f}/s asked; the run took {took:.1f} s "
+        f"({events / took:.0f} points/s):"
     )
-    print(
-        f"  plot at the run's end: {shown_at_end} of {events} points; all drawn {caught_up:.2f} s later"
-    )
+    print(f"  plot at the run's end: {shown_at_end} of {events} points; {caught_up}")
+    print(f"  feeds closed during the run: {closed or 'none'}")
     print(f"  JS heap {before:.1f} MiB before, {after:.1f} MiB after")
     print(
         f"  frames: {frames['count']} ({frames['count'] / took:.0f}/s), "

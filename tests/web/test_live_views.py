@@ -1,5 +1,6 @@
 """The live views of the queue page in headless Chromium against a real ``cielo serve``:
-the running item's progress and ETA, the live table, a grid scan's heat map, and adding an item before or after a queued one.
+the running item's progress and ETA, the live table, a grid scan's heat map, adding an
+item before or after a queued one, and reloading the environment.
 
 Oracles: the catalog the worker wrote (values, their order) and the server's own API
 (the queue's order).
@@ -127,5 +128,27 @@ def test_add_before_and_after_a_queued_item(page: Any, served: QueueServer) -> N
     items = served.call("/api/queue/get")["items"]
     assert [i["kwargs"]["detectors"] for i in items] == [["motor1"], ["det"], ["motor"], ["det2"]]
     assert items[1]["item_uid"] == first and items[3]["item_uid"] == second
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
+def test_environment_reload_restarts_the_worker_and_keeps_the_queue(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
+    served.call("/api/queue/clear")
+    add(served, "count", detectors=["det"])
+    before = served.call("/api/status")
+    log_in(page, served)
+    page.get_by_role("link", name="Environment").click()
+    page.get_by_test_id("worker-pid").filter(has_text=str(before["worker_pid"])).wait_for()
+    assert page.get_by_test_id("lock").inner_text() == "not locked"
+    page.get_by_role("button", name="Reload").click()
+    page.get_by_role("dialog").get_by_role("button", name="Reload").click()
+    page.get_by_role("status").filter(has_text="every queued item fits").wait_for(timeout=90_000)
+    after = served.wait(lambda s: s["worker_environment_exists"] and s["manager_state"] == "idle")
+    assert after["worker_pid"] != before["worker_pid"]  # a new worker read the profile again
+    page.get_by_test_id("worker-pid").filter(has_text=str(after["worker_pid"])).wait_for()
+    assert [i["kwargs"] for i in served.call("/api/queue/get")["items"]] == [{"detectors": ["det"]}]
+    page.screenshot(path=str(screenshots / "environment.png"), full_page=True)
     served.call("/api/queue/clear")
     assert page.watch.problems == []

@@ -168,6 +168,9 @@ export class Api {
 
   environmentOpen = () => this.request("POST", "/environment/open");
   environmentClose = () => this.request("POST", "/environment/close");
+  /** Close the worker, read the profile and its plugins again, reopen; `stale`: queued
+   * items that no longer fit the new plans. */
+  environmentReload = () => this.request<{ stale?: string[] }>("POST", "/environment/reload");
   environmentDestroy = () => this.request("POST", "/environment/destroy");
 }
 

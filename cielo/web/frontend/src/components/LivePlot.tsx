@@ -8,7 +8,7 @@
 import { useEffect, useRef, useState } from "react";
 import type uPlot from "uplot";
 import { useServer } from "../server";
-import { lineChart } from "./plot";
+import { decimate, lineChart } from "./plot";
 import { asImage, drawCells } from "./raster";
 
 type Doc = Record<string, any>;
@@ -107,7 +107,7 @@ export function LivePlot() {
 
     const draw = () => {
       frame = 0;
-      plot?.setData([xs, ys]);
+      plot?.setData(decimate(xs, ys));
       setPoints(xs.length);
       setLastTime(time);
       setRows(last.slice(-TABLE_ROWS));

@@ -1,10 +1,19 @@
 // The worker environment (the loaded profile): open, close, destroy a stuck worker.
 
+import { useState } from "react";
 import { Action } from "../components/Action";
 import { useServer } from "../server";
 
 export function EnvironmentPage() {
   const { api, status, devices, can } = useServer();
+  const [reloaded, setReloaded] = useState<string[] | null>(null);
+  const reload = async () => {
+    setReloaded(null);
+    const answer = await api.environmentReload();
+    setReloaded(answer.stale ?? []);
+  };
+  const lock = status?.lock as { environment?: boolean; queue?: boolean } | undefined;
+  const locked = [lock?.environment && "environment", lock?.queue && "queue"].filter(Boolean);
   const exists = status?.worker_environment_exists ?? false;
   const all = Object.keys(devices?.devices_allowed ?? {}).sort();
   const names = all.filter((n) => !n.includes("."));
@@ -20,6 +29,10 @@ export function EnvironmentPage() {
           <dd>{status?.worker_environment_state ?? "…"}</dd>
           <dt>Manager</dt>
           <dd>{status?.manager_state ?? "…"}</dd>
+          <dt>Worker pid</dt>
+          <dd data-testid="worker-pid">{String(status?.worker_pid ?? "")}</dd>
+          <dt>Lock</dt>
+          <dd data-testid="lock">{status ? (locked.length ? `${locked.join(" and ")} locked` : "not locked") : "…"}</dd>
         </dl>
         {can("write:manager:control") && (
         <div className="controls" role="group" aria-label="Environment controls">
@@ -31,6 +44,12 @@ export function EnvironmentPage() {
             confirm="Close the environment? The queue is kept; nothing can run until it is opened again."
           />
           <Action
+            label="Reload"
+            run={reload}
+            disabled={!exists || status?.manager_state !== "idle"}
+            confirm="Reload the environment? The worker is closed, the profile and its plugins are read again, and it reopens; the queue is kept."
+          />
+          <Action
             label="Destroy"
             run={api.environmentDestroy}
             disabled={!exists}
@@ -38,6 +57,13 @@ export function EnvironmentPage() {
             confirm="Destroy the environment? The worker process is killed, with whatever it is running."
           />
         </div>
+        )}
+        {reloaded && (
+          <div role="status" className="ok">
+            {reloaded.length === 0
+              ? "Reloaded: every queued item fits the reloaded plans."
+              : `Reloaded: ${reloaded.length} queued item(s) no longer fit: ${reloaded.join("; ")}`}
+          </div>
         )}
       </section>
       <section className="card" aria-labelledby="devices-title">

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from cielo import Msg, RunEngine
 from cielo.core import FailedStatusError, RunEngineError, Status
+from cielo.core.engine import LOOP_HOLD
 
 
 class Collector:
@@ -289,8 +291,8 @@ def test_caller_hooks_run_in_the_callers_thread(RE):
     assert len(calls) >= 3 and set(calls) == {threading.current_thread().name}
 
 
-def test_synchronous_messages_cost_no_loop_turn(RE):
-    """Done statuses, plain values and dict readings never wait for the event loop."""
+def _sync_plan_turns(RE, points: int):
+    """Run ``points`` synchronous steps; return (loop turns, seconds) while they ran."""
     turns = [0]
     running = [True]
 
@@ -304,9 +306,9 @@ def test_synchronous_messages_cost_no_loop_turn(RE):
     def plan():
         RE.loop.call_soon_threadsafe(tick)
         yield Msg("sleep", None, 0.01)  # let the ticker start: the loop turns here
-        before = turns[0]
+        before, start = turns[0], time.perf_counter()
         yield Msg("open_run")
-        for _ in range(500):
+        for _ in range(points):
             yield Msg("checkpoint")
             yield Msg("trigger", det, group="t")
             yield Msg("wait", None, group="t")
@@ -314,11 +316,27 @@ def test_synchronous_messages_cost_no_loop_turn(RE):
             yield Msg("read", det)
             yield Msg("save")
         yield Msg("close_run")
-        after = turns[0]
+        after, elapsed = turns[0], time.perf_counter() - start
         running[0] = False
-        return after - before
+        return after - before, elapsed
 
-    assert RE(plan()).plan_result == 0
+    return RE(plan()).plan_result
+
+
+def test_synchronous_messages_turn_the_loop_only_when_they_held_it_long(RE):
+    """Done statuses, plain values and dict readings never wait for the event loop: it
+    turns at most once per LOOP_HOLD of synchronous messages, not once per message."""
+    turns, elapsed = _sync_plan_turns(RE, 500)
+    assert turns <= elapsed / LOOP_HOLD + 1, (turns, elapsed)
+    assert turns < 3000  # 3,000 messages
+
+
+def test_a_long_synchronous_plan_lets_the_loop_turn(RE):
+    """A fast plan never holds the loop for good: callbacks, timeouts and requests on the
+    loop run at least once every LOOP_HOLD (here: some turns over a long plan)."""
+    turns, elapsed = _sync_plan_turns(RE, 5000)
+    assert elapsed > 4 * LOOP_HOLD, elapsed  # the plan held the loop long enough to count
+    assert turns >= 1, (turns, elapsed)
 
 
 def test_preprocessors_apply_to_every_plan(RE):

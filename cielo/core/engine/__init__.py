@@ -10,7 +10,7 @@ from ._commands import CommandContext
 from ._engine import RunEngine
 from ._results import NO_PLAN_RETURN, RunEngineResult, RunResult
 from ._runmd import PersistentMetadata, default_state_file
-from ._runner import RequestAbort, RequestHalt, RequestStop
+from ._runner import LOOP_HOLD, RequestAbort, RequestHalt, RequestStop
 from ._state import EngineState, TransitionError
 from ._suspenders import (
     SuspendBoolHigh,
@@ -26,6 +26,7 @@ from ._suspenders import (
 )
 
 __all__ = [
+    "LOOP_HOLD",
     "NO_PLAN_RETURN",
     "CommandContext",
     "EngineState",

@@ -2,7 +2,10 @@
 
 The hot loop stays synchronous as long as handlers finish synchronously: a message
 costs a dictionary lookup and a function call, and an event-loop turn only when its
-handler returns a coroutine (a pending status, a sleep, an awaitable device method).
+handler returns a coroutine (a pending status, a sleep, an awaitable device method), or
+when synchronous messages have held the loop for :data:`LOOP_HOLD` seconds: then the loop
+turns once, so status callbacks, timeouts, requests and other tasks on the loop are never
+kept waiting longer than that by a fast plan.
 Requests from other threads (pause, abort, suspend, ...) set :attr:`PlanRunner.flag`,
 which the loop checks between messages; if the loop is waiting, the wait is cancelled.
 """
@@ -13,6 +16,7 @@ import asyncio
 import concurrent.futures
 import enum
 import logging
+import time
 from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from ._engine import RunEngine
 
 __all__ = [
+    "LOOP_HOLD",
     "Outcome",
     "PlanRunner",
     "RequestAbort",
@@ -36,6 +41,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("cielo.engine")
+
+#: The longest the plan driver holds the event loop with messages that finish
+#: synchronously before it lets the loop turn once (seconds).
+LOOP_HOLD = 0.005
 
 
 #: never replayed when rewinding (as Bluesky): they change the engine, not the sample
@@ -234,7 +243,13 @@ class PlanRunner:
         handlers = self.engine._loop_handlers()
         ctx = self.ctx
         coro_type = CoroutineType
+        clock = time.perf_counter
+        hold = LOOP_HOLD
+        turned = clock()
         while True:
+            if clock() - turned > hold:
+                await asyncio.sleep(0)  # let the loop turn: the plan has held it long enough
+                turned = clock()
             if self.flag:
                 ret, exc, outcome = await self._service(ret, exc)
                 if outcome is not None:
@@ -264,6 +279,7 @@ class PlanRunner:
                         ret = await ret
                     finally:
                         self.awaiting = False
+                        turned = clock()
             except asyncio.CancelledError:
                 if not self.flag:
                     raise

@@ -27,6 +27,24 @@ def add(served: QueueServer, name: str, *args: Any, **kwargs: Any) -> None:
     assert added["success"], added["msg"]
 
 
+def feed_is_live(page: Any, served: QueueServer, attempts: int = 10) -> None:
+    """Wait until the page's documents feed delivers: run one-point counts until the
+    page shows one (a fixed wait let a loaded machine start the plan before the feed was
+    subscribed, and the page missed the run's first documents)."""
+    shown = page.get_by_test_id("live-progress").filter(has_text="1 of 1 points")
+    for _ in range(attempts):
+        add(served, "count", detectors=["det"], num=1)
+        started = served.call("/api/queue/start")
+        assert started["success"], started["msg"]
+        served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+        try:
+            shown.wait_for(timeout=5000)
+            return
+        except Exception:  # the feed was not open yet: the next run tells
+            continue
+    raise AssertionError(f"the page never showed a run in {attempts} one-point counts")
+
+
 def latest_run(served: QueueServer) -> Any:
     from cielo.storage import open_catalog
 
@@ -36,7 +54,7 @@ def latest_run(served: QueueServer) -> Any:
 
 def test_progress_eta_and_live_table(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
-    page.wait_for_timeout(1000)  # the documents feed is open
+    feed_is_live(page, served)
     add(served, "count", detectors=["det", "det2"], num=40, delay=0.1)
     started = served.call("/api/queue/start")
     assert started["success"], started["msg"]
@@ -73,7 +91,7 @@ def test_progress_eta_and_live_table(page: Any, served: QueueServer, screenshots
 
 def test_grid_scan_heat_map(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
-    page.wait_for_timeout(1000)
+    feed_is_live(page, served)
     add(served, "grid_scan", ["det2"], "motor1", -2, 2, 5, "motor2", -2, 2, 7)
     started = served.call("/api/queue/start")
     assert started["success"], started["msg"]

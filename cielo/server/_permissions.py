@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cielo.core.suggest import did_you_mean
+
 from ._access import AccessError
 from ._store import Item, QueueError
 
@@ -165,10 +167,7 @@ def _check_patterns(where: str, patterns: Any, known: set[str]) -> None:
     for pattern in patterns:
         literal = not (_WILD & set(pattern))
         if literal and pattern not in known:
-            import difflib
-
-            close = difflib.get_close_matches(pattern, sorted(known), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(pattern, sorted(known), after=" ")
             raise QueueError(
                 f"{where}: {pattern!r} names nothing the profile has; {hint}"
                 "(a misspelt name would silently allow or forbid nothing)"

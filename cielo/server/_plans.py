@@ -11,7 +11,6 @@ parameter. Nothing in an item is evaluated.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import inspect
 import json
@@ -20,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cielo.core import Environment, signature_schema
+from cielo.core.suggest import did_you_mean
 
 from ._devices import DeviceNames
 from ._store import Item, QueueError
@@ -118,8 +118,7 @@ class PlanCatalog:
         """Refuse parameters that do not fit plan ``name``'s schema, naming the parameter."""
         plan = self.plans.get(name)
         if plan is None:
-            close = difflib.get_close_matches(name, list(self.plans), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(name, self.plans, after=" ")
             raise QueueError(
                 f"unknown plan {name!r}; {hint}allowed plans: {', '.join(sorted(self.plans))}"
             )
@@ -275,8 +274,7 @@ def _as_instance(
         elif var_keyword is not None:
             instance.setdefault(var_keyword, {})[key] = value
         else:
-            close = difflib.get_close_matches(key, [p for p in props if p != var_positional], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, [p for p in props if p != var_positional], before="; ")
             raise QueueError(
                 f"plan {name!r} has no parameter {key!r}{hint} "
                 f"(parameters: {', '.join(props) or 'none'})"
@@ -301,8 +299,7 @@ def _explain(name: str, error: Any, instance: Mapping[str, Any]) -> str:
                 schema = sub
     if device_kind and isinstance(error.instance, str):
         fitting = schema.get("enum") or []
-        close = difflib.get_close_matches(error.instance, fitting, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = did_you_mean(error.instance, fitting, after=" ")
         return (
             f"plan {name!r}: parameter {where}: unknown {device_kind} device "
             f"{error.instance!r}; {hint}{device_kind} devices: {', '.join(fitting) or 'none'}"

@@ -185,3 +185,15 @@ function detail(data: Body | null): string | undefined {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Close a live feed. One still connecting is closed once it opens: closing it earlier
+ * makes the browser log "closed before the connection is established" (a page that
+ * changes view while its feeds connect, e.g. on a slow network or a busy server). */
+export function closeFeed(socket: WebSocket): void {
+  socket.onmessage = null;
+  if (socket.readyState === WebSocket.CONNECTING) {
+    socket.onopen = () => socket.close();
+  } else {
+    socket.close();
+  }
+}

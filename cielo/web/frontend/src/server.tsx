@@ -4,7 +4,7 @@
 
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
-import { Api, Unauthorized, errorText } from "./api";
+import { Api, Unauthorized, closeFeed, errorText } from "./api";
 import type { DevicesAllowed, HistoryGet, PlansAllowed, Proposals, QueueGet, Status, WhoAmI } from "./types";
 
 /** How often the status is asked for (ms) while no pushed status arrives. */
@@ -184,7 +184,7 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
       stopped = true;
       window.clearTimeout(timer);
       window.clearTimeout(reconnect);
-      socket?.close();
+      if (socket) closeFeed(socket);
     };
   }, [api, onUnauthorized]);
 

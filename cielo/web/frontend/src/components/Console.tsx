@@ -1,6 +1,7 @@
 // What the worker prints (/api/console_output/ws): the last lines, kept scrolled to the end.
 
 import { useEffect, useRef, useState } from "react";
+import { closeFeed } from "../api";
 import { useServer } from "../server";
 
 /** Lines kept in the page; older ones are dropped. */
@@ -26,7 +27,7 @@ export function Console() {
       if (!frame) frame = requestAnimationFrame(flush);
     };
     return () => {
-      socket.close();
+      closeFeed(socket);
       cancelAnimationFrame(frame);
     };
   }, [api]);

@@ -7,6 +7,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import type uPlot from "uplot";
+import { closeFeed } from "../api";
 import { useServer } from "../server";
 import { decimate, lineChart } from "./plot";
 import { asImage, drawCells } from "./raster";
@@ -197,7 +198,7 @@ export function LivePlot() {
       }
     };
     return () => {
-      socket.close();
+      closeFeed(socket);
       cancelAnimationFrame(frame);
       plot?.destroy();
     };

@@ -43,6 +43,14 @@ def register(subparsers: Subcommands) -> None:
         "(checked at start; reload with /api/permissions/reload)",
     )
     parser.add_argument(
+        "--auth",
+        metavar="NAME:KEY=VALUE,...",
+        action="append",
+        default=[],
+        help="also authenticate requests with a plugin's authenticator (repeatable), e.g. "
+        "htpasswd:file=/etc/cielo/users (HTTP Basic against an htpasswd -B file)",
+    )
+    parser.add_argument(
         "--open", action="store_true", help="open the environment (start the worker) at once"
     )
     parser.set_defaults(func=_serve)
@@ -52,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from cielo.server import Settings, build_app
+        from cielo.server import Settings, build_app, parse_auth
     except ImportError as exc:
         print(
             f"cielo: error: the server needs its extra: pip install 'cielo[server]' ({exc})",
@@ -66,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
         store=args.store,
         open_environment=args.open,
         permissions=args.permissions,
+        auth=[parse_auth(spec) for spec in args.auth],
     )
     app = build_app(settings)  # refuses a non-loopback host without a key
     try:  # the web application at / (server and web are sibling layers: joined here)

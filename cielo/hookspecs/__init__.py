@@ -7,6 +7,7 @@ The types plugins annotate their hooks with are public here and in
 from . import (
     addhooks,
     agents,
+    auth,
     bus,
     callbacks,
     cli,
@@ -32,6 +33,7 @@ SPEC_MODULES = (
     readers,
     bus,
     agents,
+    auth,
     commands,
     metadata,
     session,

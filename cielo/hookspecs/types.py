@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from cielo.core import Msg
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentFactory",
     "AgentLike",
+    "AuthenticationError",
+    "AuthenticatorFactory",
+    "AuthenticatorLike",
     "BusTransportFactory",
     "CallbackFactory",
     "CatalogLike",
@@ -29,6 +33,7 @@ __all__ = [
     "DeviceFactory",
     "Document",
     "DocumentCallback",
+    "Identity",
     "MsgGenerator",
     "PlanFunction",
     "ReaderFactory",
@@ -95,6 +100,36 @@ class AgentLike(Protocol):
 
 #: ``factory(**params) -> agent``.
 AgentFactory: TypeAlias = Callable[..., AgentLike]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who an authenticator says sent a request: a user name, the roles the server maps to
+    scopes (``observer``, ``proposer``, ``user``, ``reviewer``, ``admin``) and the group
+    the permissions file restricts."""
+
+    name: str
+    roles: tuple[str, ...] = ("user",)
+    group: str = "primary"
+
+
+class AuthenticationError(Exception):
+    """Credentials of an authenticator's kind that are wrong (the server answers 401 with
+    the message: name the user, never echo the secret)."""
+
+
+@runtime_checkable
+class AuthenticatorLike(Protocol):
+    """Checks a request's ``Authorization`` header (``scheme`` lower-cased, ``credentials``
+    the rest): an :class:`Identity`, ``None`` when the credentials are not its kind (the
+    next authenticator is asked), :class:`AuthenticationError` when they are wrong."""
+
+    def authenticate(self, scheme: str, credentials: str) -> Identity | None: ...
+
+
+#: ``factory(**options) -> authenticator``; the options are ``cielo serve --auth
+#: NAME:KEY=VALUE,...``'s, as strings.
+AuthenticatorFactory: TypeAlias = Callable[..., AuthenticatorLike]
 
 
 class CommandHandler(Protocol):

@@ -8,7 +8,7 @@ profile and runs the plans. See ``docs/server/index.md``.
 from typing import Any
 
 from ._client import CLIENT_KEY_ENV, DEFAULT_SERVER, AsyncQueueClient, QueueClient
-from ._settings import API_KEY_ENV, Settings
+from ._settings import API_KEY_ENV, Settings, parse_auth
 from ._sqlite_store import SQLiteQueueStore
 from ._store import (
     STORE_BACKENDS,
@@ -42,6 +42,7 @@ __all__ = [
     "Where",
     "item_uid",
     "open_store",
+    "parse_auth",
 ]
 
 

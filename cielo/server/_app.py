@@ -21,14 +21,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ._access import Authenticator, Gate, KeyRing, StaticKeys
+from ._access import Authenticator, Gate, StaticKeys
+from ._keys import open_keyring
 from ._manager import Manager
 from ._plans import PlanCatalog, load_catalog
 from ._settings import Settings, is_loopback
 from ._store import QueueError, open_store
 from .api import ROUTERS
 
-__all__ = ["build_app", "load_catalog"]
+__all__ = ["build_app", "load_catalog", "plugin_authenticators"]
 
 logger = logging.getLogger("cielo.server")
 
@@ -42,9 +43,13 @@ def build_app(
     """A queue server for ``settings`` (see :class:`~cielo.server.Settings`).
 
     :param catalog: the allowed plans and devices (default: learned from the profile).
-    :param authenticators: asked after the server's API keys (PAM, LDAP, OIDC...).
+    :param authenticators: asked after the server's API keys and the authenticators of
+        ``settings.auth`` (PAM, LDAP, OIDC...).
     """
-    keyring = KeyRing(settings.keys_path)
+    assert settings.store is not None
+    keyring = open_keyring(settings.store)
+    keyring.import_file(settings.keys_path)
+    authenticators = [*plugin_authenticators(settings.auth), *authenticators]
     settings.check(other_keys=bool(keyring) or bool(authenticators))
     gate = Gate(
         [StaticKeys(settings.api_keys), keyring, *authenticators],
@@ -93,6 +98,33 @@ def build_app(
     app.add_exception_handler(QueueError, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
     return app
+
+
+def plugin_authenticators(specs: Sequence[tuple[str, dict[str, str]]]) -> list[Authenticator]:
+    """The authenticators ``specs`` (``(name, options)``) name, built by the factories
+    plugins offer through ``cielo_authenticators``; an unknown name or a bad option is
+    refused naming it."""
+    if not specs:
+        return []
+    from cielo.core import make_plugin_manager
+    from cielo.core.plugins import Registry
+    from cielo.core.suggest import did_you_mean
+    from cielo.hookspecs import AuthenticationError
+
+    offered = Registry(make_plugin_manager()).get("authenticators")
+    built: list[Authenticator] = []
+    for name, options in specs:
+        if name not in offered:
+            hint = did_you_mean(name, offered, before=" (", after=")")
+            raise QueueError(
+                f"no authenticator {name!r}{hint}; plugins offer: "
+                f"{', '.join(sorted(offered)) or 'none'}"
+            )
+        try:
+            built.append(offered[name](**options))
+        except (TypeError, ValueError, AuthenticationError) as exc:
+            raise QueueError(f"--auth {name}: {exc}") from None
+    return built
 
 
 def _version() -> str:

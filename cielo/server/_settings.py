@@ -14,7 +14,7 @@ from cielo.core.paths import state_dir
 
 from ._store import QueueError
 
-__all__ = ["API_KEY_ENV", "Settings", "is_loopback", "state_dir"]
+__all__ = ["API_KEY_ENV", "Settings", "is_loopback", "parse_auth", "state_dir"]
 
 #: The environment variable whose value becomes a single-user API key with every scope.
 API_KEY_ENV = "CIELO_SERVER_API_KEY"
@@ -32,6 +32,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def parse_auth(text: str) -> tuple[str, dict[str, str]]:
+    """``"NAME:KEY=VALUE,KEY=VALUE"`` (``--auth``) as ``(NAME, {KEY: VALUE})``."""
+    name, _, rest = text.partition(":")
+    options: dict[str, str] = {}
+    for part in filter(None, rest.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise QueueError(
+                f"--auth {text!r}: option {part!r} is not KEY=VALUE; write "
+                "NAME:KEY=VALUE,KEY=VALUE (e.g. htpasswd:file=/etc/cielo/users)"
+            )
+        options[key.strip()] = value.strip()
+    if not name.strip():
+        raise QueueError(f"--auth {text!r} names no authenticator; write NAME:KEY=VALUE,...")
+    return name.strip(), options
+
+
 @dataclass
 class Settings:
     """What :func:`~cielo.server.build_app` needs to build one server.
@@ -42,7 +59,9 @@ class Settings:
         in cielo's state directory).
     :param api_keys: API key -> user name, each an admin (``$CIELO_SERVER_API_KEY``);
         more keys, with roles, are created at run time (``/api/auth/apikey``) and kept
-        hashed in :attr:`keys_path`.
+        hashed beside the queue store (every manager sharing the store shares them).
+    :param auth: authenticators offered by plugins (``cielo_authenticators``), asked
+        after the API keys: each ``(name, options)``, from ``--auth NAME:KEY=VALUE,...``.
     :param permissions: a permissions file (which plans and devices each group may use;
         see :mod:`cielo.server._permissions`); none: every group may use everything.
     :param heartbeat: seconds between the worker's heartbeats.
@@ -62,6 +81,7 @@ class Settings:
     run_dir: Path | None = None
     api_keys: Mapping[str, str] = field(default_factory=dict)
     permissions: Path | None = None
+    auth: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     heartbeat: float = 0.2
     heartbeat_timeout: float = 1.0
     orphan_timeout: float = 60.0
@@ -112,7 +132,7 @@ class Settings:
 
     @property
     def keys_path(self) -> Path:
-        """The API keys created at run time (hashed)."""
+        """Where an older server kept its API keys (imported into the store at start)."""
         assert self.run_dir is not None
         return self.run_dir / "keys.json"
 

@@ -63,6 +63,10 @@ class Offers:
     def cielo_bus_transports(self):
         return self._one()
 
+    @hookimpl
+    def cielo_authenticators(self):
+        return self._one()
+
 
 def manager(*plugins):
     return make_plugin_manager(autoload=False, strict=True, bundled=(), plugins=plugins)

@@ -126,6 +126,11 @@ class EveryHook:
         return {"every_agent": lambda: None}
 
     @hookimpl
+    def cielo_authenticators(self):
+        self._record("cielo_authenticators")
+        return {"every": lambda **options: None}
+
+    @hookimpl
     def cielo_msg_commands(self):
         self._record("cielo_msg_commands")
         return {"every_command": lambda ctx, msg: None}
@@ -192,6 +197,7 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     assert "every_agent" in env.agents and "application/x-every" in env.readers
     assert "every_command" in env.msg_commands and "every" in env.catalog_backends
     assert "every" in env.registry.get("bus_transports")
+    assert "every" in env.registry.get("authenticators")
     assert plugin.calls["cielo_devices"][0]["profile"] is env.profile
     assert plugin.calls["cielo_environment_ready"] == [{"env": env}]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -96,8 +97,9 @@ def test_keys_are_stored_hashed_and_shown_once(admin: As, server: QueueServer) -
     reply = admin.ok("/api/auth/apikey", {"user": "uma", "roles": ["user"], "note": "beamtime"})
     secret, key = reply["secret"], reply["key"]
     assert len(secret) == 64 and key["id"] == secret[:8] and key["user"] == "uma"
-    stored = (server.base / "state" / "server" / "sim" / "keys.json").read_text()
-    assert secret not in stored and secret[8:] not in stored
+    with sqlite3.connect(server.base / "queue.sqlite") as db:  # beside the queue store
+        stored = json.dumps(db.execute("SELECT * FROM api_keys").fetchall())
+    assert "uma" in stored and secret not in stored and secret[8:] not in stored
     listed = admin.ok("/api/auth/apikeys", method="GET")["keys"]
     assert key["id"] in [k["id"] for k in listed]
     assert all("secret" not in k and "hash" not in k for k in listed)

@@ -31,6 +31,7 @@ CONTRIBUTION_HOOKS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "agents": ("cielo_agents", "agent"),
         "msg_commands": ("cielo_msg_commands", "Msg command"),
         "bus_transports": ("cielo_bus_transports", "bus transport"),
+        "authenticators": ("cielo_authenticators", "authenticator"),
     }
 )
 
@@ -39,7 +40,8 @@ class Registry:
     """The contributions of one plugin manager, by kind and name, collected on first use.
 
     ``registry.plans`` (and ``device_types``, ``callbacks``, ``suitcases``,
-    ``catalog_backends``, ``readers``, ``agents``, ``msg_commands``, ``bus_transports``) is a read-only
+    ``catalog_backends``, ``readers``, ``agents``, ``msg_commands``, ``bus_transports``,
+    ``authenticators``) is a read-only
     mapping from name to the contributed callable; ``registry.provider(kind, name)``
     says which plugin offered it. Every plan's typed signature is turned into a JSON
     schema when plans are collected (``registry.plan_schema(name)``), so a plan whose

@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._access import ROLES, AccessError, KeyRing, scopes_of
+from .._access import ROLES, AccessError, scopes_of
+from .._keys import KeyRing
 from .._store import QueueError
 from ._deps import Call, allow, ok
 from ._models import Empty, Reply

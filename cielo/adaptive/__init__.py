@@ -6,18 +6,22 @@ scikit-learn (``cielo[agents]``).
 """
 
 from ._agent import Agent, GoldenSectionAgent, build_agent, is_done
+from ._checkpoint import Checkpoint
 from ._gp import GPAgent, UncertaintyMapAgent
+from ._monitor import FLAG_PLAN, Monitor, flag_documents, run_flags
 from ._peakfit import PeakFitAgent
 from ._plans import agent_scan
 from ._runs import RunPoints
 from ._safety import AgentPointError, Bounds, check_point, limits_of
-from ._service import AgentService, Monitor
+from ._service import AgentService
 
 __all__ = [
     "Agent",
     "AgentPointError",
     "AgentService",
     "Bounds",
+    "Checkpoint",
+    "FLAG_PLAN",
     "GPAgent",
     "GoldenSectionAgent",
     "Monitor",
@@ -27,6 +31,8 @@ __all__ = [
     "agent_scan",
     "build_agent",
     "check_point",
+    "flag_documents",
     "is_done",
     "limits_of",
+    "run_flags",
 ]

@@ -20,7 +20,10 @@ class Agent(Protocol):
     points to measure next and a dict of information (an empty list, or
     ``info["done"]``, means it is done); ``report()`` summarizes what it knows as plain
     JSON-able values. An agent may also have ``ingest(name, doc)``: then the agent
-    service hands it every document of the runs it follows, besides telling it.
+    service hands it every document of the runs it follows, besides telling it. And it
+    may have ``snapshot()`` (its whole state as JSON-able values) and ``restore(state)``:
+    then a restarted agent service restores it as it was (random generators included)
+    instead of telling a new one every point again.
 
     Where the agent runs (inside a plan, in ``cielo agent run``, in a notebook) is not
     its concern: it never moves or reads anything itself.
@@ -117,6 +120,17 @@ class GoldenSectionAgent:
             return [], {"done": True}
         wanted = [p for p in (self._c, self._d) if p not in self._values]
         return wanted[: max(n, 1)], {"bracket": [self.low, self.high]}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The agent's whole state, as JSON-able values (see :meth:`restore`)."""
+        return {"bracket": [self.low, self.high, self._c, self._d],
+                "values": list(self._values.items()), "history": self.history}  # fmt: skip
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take the state a :meth:`snapshot` gave (of an agent built the same way)."""
+        self.low, self.high, self._c, self._d = (float(v) for v in state["bracket"])
+        self._values = {float(x): float(y) for x, y in state["values"]}
+        self.history = [(float(x), float(y)) for x, y in state["history"]]
 
     def report(self) -> dict[str, Any]:
         """The best position seen so far, the bracket, and its middle (``center``: within

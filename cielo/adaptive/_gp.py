@@ -40,6 +40,18 @@ class _GPModel:
         self.ys.append(float(y))
         self._gp = None
 
+    def snapshot(self) -> dict[str, Any]:
+        """The points told and the candidate generator's state, as JSON-able values: an
+        agent restored from it asks for the same points this one would."""
+        return {"xs": self.xs, "ys": self.ys, "rng": self.rng.bit_generator.state}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take the state a :meth:`snapshot` gave (of an agent built the same way)."""
+        self.xs = [tuple(float(v) for v in x) for x in state["xs"]]
+        self.ys = [float(y) for y in state["ys"]]
+        self.rng.bit_generator.state = state["rng"]
+        self._gp = None
+
     def _scale(self, x: Any) -> np.ndarray:
         lo, hi = self.bounds[:, 0], self.bounds[:, 1]
         return (np.asarray(x, dtype=float) - lo) / (hi - lo)

@@ -63,6 +63,16 @@ class PeakFitAgent:
         self.ys.append(float(y))
         self._fit = None
 
+    def snapshot(self) -> dict[str, Any]:
+        """The points told, as JSON-able values (see :meth:`restore`)."""
+        return {"xs": self.xs, "ys": self.ys}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take the state a :meth:`snapshot` gave (of an agent built the same way)."""
+        self.xs = [float(x) for x in state["xs"]]
+        self.ys = [float(y) for y in state["ys"]]
+        self._fit = None
+
     def ask(self, n: int = 1) -> tuple[list[float], dict[str, Any]]:
         """The next position(s): the coarse pass, then where the fit is least certain."""
         n = max(n, 1)

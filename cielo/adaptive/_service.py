@@ -4,9 +4,12 @@
 bus (a :class:`cielo.bus.RemoteDispatcher`), from the catalog's history (:meth:`seed`)
 or from a RunEngine. When a run stops it tells the agent the run's points, asks for the
 next ones, checks them, and hands a plan item to ``submit`` (a queue client's ``add``).
-:class:`Monitor` watches values in the documents and calls an action (pause the queue)
-when one leaves its bounds. Neither knows where the documents come from or where the
-items go.
+It does not know where the documents come from or where the items go.
+
+With a :class:`~cielo.adaptive.Checkpoint` it saves its state at every finished run, so
+a service killed at any moment and started again goes on exactly: the agent is restored,
+a run delivered again (the bus re-delivers what was not acknowledged) is not told twice,
+and a plan is submitted once.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ._agent import is_done
+from ._checkpoint import Checkpoint
 from ._runs import RunPoints
 from ._safety import AgentPointError, Bounds, check_point
 
-__all__ = ["AgentService", "Monitor"]
+__all__ = ["AgentService"]
 
 log = logging.getLogger("cielo.adaptive")
 
@@ -31,7 +36,12 @@ Item = dict[str, Any]
 class AgentService:
     """Tell an agent every finished run, ask it for the next points, submit them as a plan.
 
-    :param agent: has ``tell``, ``ask``, ``report`` (and maybe ``ingest(name, doc)``).
+    The agent is asked when a run stops and none of the plans it submitted is still
+    waiting for its run (so runs of other plans on the instrument are told, but do not
+    pile up plans in the queue).
+
+    :param agent: has ``tell``, ``ask``, ``report`` (and maybe ``ingest(name, doc)``, and
+        ``snapshot()``/``restore(state)`` to be saved whole rather than told again).
     :param motors: the motors the agent's points move: the runs' x fields, and the
         motors of the plans submitted.
     :param target: the field told to the agent as ``y``.
@@ -44,6 +54,10 @@ class AgentService:
     :param max_items: the budget: stop after submitting this many plans.
     :param plan: the plan submitted, ``list_scan`` (detectors, then each motor with its
         list of positions).
+    :param checkpoint: where the state is saved and, when it exists, restored from.
+    :param find: ``find(item)``: whether an item reached the queue (queued, running or
+        done); asked at a restart about an item whose submission was cut short, so it is
+        submitted again only if it never arrived (without ``find`` it is submitted again).
     """
 
     def __init__(
@@ -60,12 +74,16 @@ class AgentService:
         max_items: int | None = None,
         plan: str = "list_scan",
         stream: str = "primary",
+        checkpoint: Checkpoint | None = None,
+        find: Callable[[Item], bool] | None = None,
     ) -> None:
         self.agent, self.name, self.submit = agent, name, submit
         self.motors, self.target, self.detectors = list(motors), target, list(detectors)
         self.batch, self.bounds, self.max_items, self.plan = batch, bounds, max_items, plan
         self.points = RunPoints(self.motors, target, stream=stream)
+        self.checkpoint, self.find = checkpoint, find
         self._ingest = getattr(agent, "ingest", None)
+        self._snapshot = getattr(agent, "snapshot", None)
         #: ``"running"``, ``"done"`` (the agent wants nothing more), ``"budget"`` (max_items
         #: reached) or ``"failed"`` (the agent raised, suggested nonsense, or the queue
         #: refused its plan: see :attr:`errors`)
@@ -73,28 +91,46 @@ class AgentService:
         self.errors: list[str] = []
         self.told = 0
         self.runs_seen = 0
+        #: plans submitted in all (across restarts, with a checkpoint)
+        self.items = 0
+        #: uids of the runs told (a run delivered again is skipped)
+        self.runs_told: set[str] = set()
+        #: submitted items whose run has not stopped yet, by their ``agent_item_uid``
+        self.outstanding: dict[str, Item] = {}
         #: ``(item, stop time of the run that led to it or None, time it was accepted)``
         self.submitted: list[tuple[Item, float | None, float]] = []
+        #: whether the state was restored from the checkpoint
+        self.restored = False
+        self._told_points: list[tuple[Any, Any]] = []
+        self._skipping: set[str] = set()  # run and descriptor uids of a run told before
+        if checkpoint is not None:
+            self._restore(checkpoint)
 
     # -- feeding ----------------------------------------------------------------------
 
     def __call__(self, name: str, doc: dict[str, Any]) -> None:
         """A document of some run; at a run's stop the agent is told and asked."""
-        finished = self._take(name, doc)
-        if finished and self.state == "running":
+        if not self._take(name, doc):
+            return
+        if self.state == "running" and not self.outstanding:
             self.suggest(stop_time=doc.get("time"))
+        else:
+            self._save()
 
     def seed(self, runs: Iterable[Any]) -> int:
         """Tell the agent the runs of the past (each with ``documents()``, as the
-        catalog's runs); nothing is submitted. Returns the number of points told."""
+        catalog's runs) it was not told yet; nothing is submitted. Returns the number of
+        points told."""
         before = self.told
         for run in runs:
             for name, doc in run.documents():
                 self._take(name, doc)
+        self._save()
         return self.told - before
 
     def _take(self, name: str, doc: dict[str, Any]) -> bool:
-        if self.state == "failed":
+        """Feed one document; ``True`` when it finished a run with points, or one of ours."""
+        if self.state == "failed" or self._told_before(name, doc):
             return False
         try:
             if self._ingest is not None:
@@ -102,25 +138,60 @@ class AgentService:
             finished = self.points(name, doc)
             if finished is None:
                 return False
+            start, points = finished
             self.runs_seen += 1
-            for x, y in finished[1]:
+            for x, y in points:
                 self.agent.tell(x, y)
                 self.told += 1
+                if self._snapshot is None:
+                    self._told_points.append((x, y))
         except Exception as exc:
             self._fail(f"the agent {self.name!r} raised while told a {name} document", exc)
             return False
-        return bool(finished[1])
+        self.runs_told.add(start["uid"])
+        ours = self.outstanding.pop(str(start.get("agent_item_uid")), None) is not None
+        return ours or bool(points)
+
+    def _told_before(self, name: str, doc: dict[str, Any]) -> bool:
+        """Whether ``doc`` belongs to a run told already (delivered again after a restart)."""
+        skipping = self._skipping
+        if name == "start":
+            if doc["uid"] in self.runs_told:
+                skipping.add(doc["uid"])
+            return doc["uid"] in skipping
+        if name == "descriptor":
+            if doc.get("run_start") in skipping:
+                skipping.add(doc["uid"])
+            return doc["uid"] in skipping
+        if name in ("event", "event_page"):
+            return doc.get("descriptor") in skipping
+        if name == "stop" and doc.get("run_start") in skipping:
+            skipping.discard(doc["run_start"])  # its descriptors' uids are never seen again
+            return True
+        return False
 
     # -- asking -----------------------------------------------------------------------
 
     def suggest(self, *, stop_time: float | None = None) -> Item | None:
         """Ask the agent, check its points, submit them as one plan; the item, or None."""
+        item = self._ask()
+        if item is None:
+            self._save()
+            return None
+        self._save(pending=item)  # a restart asks the queue whether this arrived
+        if not self._submit(item, stop_time):
+            self._save()
+            return None
+        self._save()
+        return item
+
+    def _ask(self) -> Item | None:
         if self.state != "running":
             return None
-        if self.max_items is not None and len(self.submitted) >= self.max_items:
+        if self.max_items is not None and self.items >= self.max_items:
             self.state = "budget"
             log.warning("agent %s: submitted %d plans, its budget; stopping", self.name,
-                        len(self.submitted))  # fmt: skip
+                        self.items)  # fmt: skip
             return None
         try:
             points, info = self.agent.ask(self.batch)
@@ -136,21 +207,30 @@ class AgentService:
         except AgentPointError as exc:
             self._fail(f"the agent {self.name!r}'s suggestion was refused", exc)
             return None
-        item = self.item(checked)
+        return self.item(checked)
+
+    def _submit(self, item: Item, stop_time: float | None) -> bool:
         try:
             self.submit(item)
         except Exception as exc:
             self._fail(f"the queue refused the plan of agent {self.name!r}", exc)
-            return None
+            return False
+        self._submitted(item, stop_time)
+        return True
+
+    def _submitted(self, item: Item, stop_time: float | None) -> None:
+        self.items += 1
+        self.outstanding[item["kwargs"]["md"]["agent_item_uid"]] = item
         self.submitted.append((item, stop_time, time.time()))
-        return item
 
     def item(self, points: Sequence[Sequence[float]]) -> Item:
-        """The plan item that measures ``points`` (one list of values per point)."""
+        """The plan item that measures ``points`` (one list of values per point); its run
+        metadata names the agent, the item's number and a uid of its own."""
         args: list[Any] = [self.detectors]
         for i, motor in enumerate(self.motors):
             args += [motor, [p[i] for p in points]]
-        md = {"agent": self.name, "agent_item": len(self.submitted) + 1}
+        md = {"agent": self.name, "agent_item": self.items + 1,
+              "agent_item_uid": str(uuid.uuid4())}  # fmt: skip
         return {"item_type": "plan", "name": self.plan, "args": args, "kwargs": {"md": md}}
 
     def report(self) -> dict[str, Any]:
@@ -164,7 +244,8 @@ class AgentService:
             "state": self.state,
             "runs_seen": self.runs_seen,
             "told": self.told,
-            "submitted": len(self.submitted),
+            "submitted": self.items,
+            "restored": self.restored,
             "errors": list(self.errors),
         }
 
@@ -175,63 +256,52 @@ class AgentService:
         log.error("%s; the agent service stops submitting\n%s", message,
                   "".join(traceback.format_exception(exc)).rstrip())  # fmt: skip
 
+    # -- saving -----------------------------------------------------------------------
 
-class Monitor:
-    """Watch a field of the events; call ``action(reason)`` when it leaves [low, high].
-
-    The action fires once when the value leaves the window and again only after the value
-    came back inside (a beam that stays down pauses the queue once). ``low`` or ``high``
-    may be ``None`` (no bound on that side).
-
-    :param field: the data key to watch (``beam_current``).
-    :param action: ``action(reason)``, e.g. stop the queue and pause the running plan.
-    """
-
-    def __init__(
-        self,
-        field: str,
-        action: Callable[[str], Any],
-        *,
-        low: float | None = None,
-        high: float | None = None,
-    ) -> None:
-        if low is None and high is None:
-            raise ValueError(f"Monitor {field!r}: give low, high or both")
-        if low is not None and high is not None and not low < high:
-            raise ValueError(f"Monitor {field!r}: need low < high, got {low} and {high}")
-        self.field, self.action, self.low, self.high = field, action, low, high
-        self.tripped = False
-        #: ``(reason, time)`` each time the action fired
-        self.trips: list[tuple[str, float]] = []
-
-    def __call__(self, name: str, doc: dict[str, Any]) -> None:
-        if name == "event":
-            values: Iterable[Any] = [doc["data"].get(self.field)]
-        elif name == "event_page":
-            values = doc["data"].get(self.field, [])
-        else:
+    def _save(self, pending: Item | None = None) -> None:
+        if self.checkpoint is None:
             return
-        for value in values:
-            if value is not None:
-                self.check(float(value), doc)
+        snapshot = self._snapshot() if self._snapshot is not None else None
+        self.checkpoint.save({
+            "agent": snapshot,
+            "points": None if snapshot is not None else self._told_points,
+            "runs": sorted(self.runs_told),
+            "outstanding": self.outstanding,
+            "pending": pending,
+            "state": self.state,
+            "errors": self.errors,
+            "counters": {"told": self.told, "runs_seen": self.runs_seen, "items": self.items},
+        })  # fmt: skip
 
-    def check(self, value: float, doc: Mapping[str, Any]) -> None:
-        """One value of the field; trips (once) when it is outside the window."""
-        outside = (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
-        )
-        if not outside:
-            self.tripped = False
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        saved = checkpoint.load()
+        if saved is None:
             return
-        if self.tripped:
-            return
-        self.tripped = True
-        window = f"[{self.low if self.low is not None else '-inf'}, "
-        window += f"{self.high if self.high is not None else 'inf'}]"
-        reason = f"{self.field} = {value} is outside {window}"
-        self.trips.append((reason, time.time()))
-        log.error("monitor: %s; acting", reason)
-        try:
-            self.action(reason)
-        except Exception as exc:
-            log.error("monitor: the action on %r failed: %s: %s", reason, type(exc).__name__, exc)
+        if saved["agent"] is not None and callable(getattr(self.agent, "restore", None)):
+            self.agent.restore(saved["agent"])
+        else:  # an agent without snapshot(): rebuilt by telling it again, in order
+            for x, y in saved["points"] or []:
+                self.agent.tell(tuple(x) if isinstance(x, list) else x, y)
+                self._told_points.append((x, y))
+        self.runs_told = set(saved["runs"])
+        self.outstanding = dict(saved["outstanding"])
+        self.errors = list(saved["errors"])
+        counters = saved["counters"]
+        self.told, self.runs_seen, self.items = (
+            counters["told"], counters["runs_seen"], counters["items"]
+        )  # fmt: skip
+        # a failure is not restored: starting the service again is the retry
+        self.state = "running" if saved["state"] == "failed" else saved["state"]
+        self.restored = True
+        pending = saved.get("pending")
+        if pending is not None:
+            if self.find is not None and self.find(pending):
+                log.warning("agent %s: item %s reached the queue before the service stopped",
+                            self.name, pending["kwargs"]["md"]["agent_item"])  # fmt: skip
+                self._submitted(pending, None)
+            else:
+                self._submit(pending, None)
+            self._save()
+        log.warning("agent %s: restored from %s (%d points told, %d plans submitted, %d "
+                    "waiting for their runs)", self.name, checkpoint.path, self.told,
+                    self.items, len(self.outstanding))  # fmt: skip

@@ -209,6 +209,9 @@ class RemoteDispatcher:
         where it stopped); without one, read from ``start`` and keep no position.
     :param consumer: this member's name in the group (stable across restarts).
     :param start: without a group, ``"$"`` (only new documents) or ``"0"`` (all kept).
+    :param ack: in a group, ``"batch"`` acknowledges what was delivered batch by batch;
+        ``"run"`` a run's documents at its stop, so a dispatcher killed mid-run gets that
+        run again whole, from its start (see :class:`BusConsumer`).
     """
 
     def __init__(
@@ -218,7 +221,11 @@ class RemoteDispatcher:
         group: str | None = None,
         consumer: str = "dispatcher",
         start: str = "$",
+        ack: str = "batch",
     ) -> None:
+        if ack not in ("batch", "run"):
+            raise BusError(f"ack must be 'batch' or 'run', got {ack!r}")
+        self.ack = ack
         self.transport = replayable(transport, "read back")
         self.group = group
         self.consumer = consumer
@@ -267,7 +274,7 @@ class RemoteDispatcher:
         self._stop.clear()
         if self.group is not None:
             reader = self.transport.group_reader(self.group, self.consumer, start=self.start_at)
-            self._consumer = BusConsumer(reader, self, on_error="skip")
+            self._consumer = BusConsumer(reader, self, ack=self.ack, on_error="skip")
             self._consumer.run(idle_timeout=idle_timeout)
             return
         idle_since = time.monotonic()

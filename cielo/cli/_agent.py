@@ -2,9 +2,9 @@
 
 ``cielo agent run NAME`` follows the instrument's document bus, tells the agent each
 finished run, asks it for the next points and adds them to the queue server as a plan;
-``cielo agent monitor FIELD`` watches a value on the bus and stops and pauses the queue
-when it leaves its bounds. Both read the bus from the profile's ``[publish]`` table
-unless ``--bus URI`` is given.
+``cielo agent monitor FIELD`` watches a value on the bus, stops and pauses the queue when
+it leaves its bounds and flags the runs it happened in. Both read the bus from the
+profile's ``[publish]`` table unless ``--bus URI`` is given.
 """
 
 from __future__ import annotations
@@ -68,15 +68,23 @@ def register(subparsers: Subcommands) -> None:
                           "adding it to the queue")  # fmt: skip
     run.add_argument("--seed-runs", type=int, default=0, metavar="N",
                      help="first tell the agent the last N runs in the profile's catalog")  # fmt: skip
+    run.add_argument("--state", metavar="FILE",
+                     help="save the service's state here at every run, and restore it at "
+                          "start: a service killed at any moment goes on exactly")  # fmt: skip
     service_options(run)
     run.set_defaults(func=_run)
 
     monitor = sub.add_parser(
-        "monitor", help="stop and pause the queue when a value on the bus leaves its bounds"
-    )
+        "monitor", help="stop and pause the queue, and flag the runs, when a value on the bus "
+                        "leaves its bounds",
+    )  # fmt: skip
     monitor.add_argument("field", metavar="FIELD", help="the data key to watch (beam_current)")
     monitor.add_argument("--low", type=float, help="trip below this")
     monitor.add_argument("--high", type=float, help="trip above this")
+    monitor.add_argument("--no-pause", action="store_true",
+                         help="only flag the runs; leave the queue running")  # fmt: skip
+    monitor.add_argument("--no-flag", action="store_true",
+                         help="do not flag runs in the profile's catalog")  # fmt: skip
     service_options(monitor)
     monitor.set_defaults(func=_monitor)
 
@@ -126,8 +134,11 @@ def _params(text: str) -> dict[str, Any]:
     return params
 
 
-def _follow(args: argparse.Namespace, env: Any, callback: Any, name: str) -> Any:
-    """A dispatcher on the profile's bus (or ``--bus``) feeding ``callback``."""
+def _follow(
+    args: argparse.Namespace, env: Any, callback: Any, name: str, ack: str = "batch"
+) -> Any:
+    """A dispatcher on the profile's bus (or ``--bus``) feeding ``callback``; ``ack="run"``
+    acknowledges a run's documents at its stop (a restart gets an unfinished run whole)."""
     from cielo.bus import RemoteDispatcher, open_transport, publish_uri
 
     uri = publish_uri(env, args.bus)
@@ -138,7 +149,7 @@ def _follow(args: argparse.Namespace, env: Any, callback: Any, name: str) -> Any
         )
     transport = open_transport(uri, env.registry.get("bus_transports"))
     group = args.group or f"cielo-agent.{name}"
-    dispatcher = RemoteDispatcher(transport, group=group, consumer=name, start="$")
+    dispatcher = RemoteDispatcher(transport, group=group, consumer=name, start="$", ack=ack)
     # join the group now: what is published from here on (the runs of the first plan
     # submitted before the dispatcher starts) waits for us
     dispatcher.transport.group_reader(group, name, start="$")
@@ -154,20 +165,26 @@ def _client(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cielo.adaptive import AgentService, build_agent
+    from cielo.adaptive import AgentService, Checkpoint, build_agent
 
     env = environment_from_args(args)
-    agent = build_agent(env.agents, args.name, _params(args.params))
+    params = _params(args.params)
+    agent = build_agent(env.agents, args.name, params)
     split = lambda text: [t.strip() for t in text.split(",") if t.strip()]  # noqa: E731
-    motors = split(args.motors)
+    motors, detectors = split(args.motors), split(args.detectors)
+    checkpoint = None
+    if args.state:
+        identity = {"agent": args.name, "params": params, "motors": motors,
+                    "detectors": detectors, "target": args.target}  # fmt: skip
+        checkpoint = Checkpoint(args.state, identity)
     with _client(args) as client:
         service = AgentService(
-            agent, name=args.name, motors=motors, detectors=split(args.detectors),
-            target=args.target, submit=_proposer(client) if args.propose else client.add,
-            batch=args.batch,
+            agent, name=args.name, motors=motors, detectors=detectors, target=args.target,
+            submit=client.propose if args.propose else client.add, batch=args.batch,
             bounds=_motor_bounds(env, motors, _bounds(args.bounds)), max_items=args.max_items,
+            checkpoint=checkpoint, find=lambda item: _reached_queue(client, item, args.propose),
         )  # fmt: skip
-        dispatcher = _follow(args, env, service, f"agent.{args.name}")
+        dispatcher = _follow(args, env, service, f"agent.{args.name}", ack="run")
         dispatcher.subscribe(lambda *_: service.state == "running" or dispatcher.stop(), "stop")
         if args.seed_runs:
             told = service.seed(_recent_runs(env, args.seed_runs))
@@ -175,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.autostart:
             client.control("queue/autostart", {"enable": True})
         queue = client.queue()
-        if not queue["items"] and not queue.get("running_item"):
+        if not (queue["items"] or queue.get("running_item") or service.outstanding):
             service.suggest()  # nothing waits or runs (a restart finds its plan there): start
         try:
             if service.state == "running":
@@ -188,12 +205,16 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if service.state == "failed" else 0
 
 
-def _proposer(client: Any) -> Any:
-    def propose(item: dict[str, Any]) -> Any:
-        """Propose ``item`` for review; a reviewer moves it into the queue."""
-        return client.request("POST", "/api/proposals/add", {"item": item})["item"]
-
-    return propose
+def _reached_queue(client: Any, item: dict[str, Any], proposals: bool) -> bool:
+    """Whether the server has ``item`` (by its ``agent_item_uid``): queued, running, done,
+    or proposed."""
+    uid = item["kwargs"]["md"]["agent_item_uid"]
+    queue = client.queue()
+    found = [*queue["items"], queue.get("running_item") or {}, *client.history()]
+    if proposals:
+        found += client.proposals()
+    return any(((i.get("kwargs") or {}).get("md") or {}).get("agent_item_uid") == uid
+               for i in found)  # fmt: skip
 
 
 def _recent_runs(env: Any, count: int) -> list[Any]:
@@ -221,13 +242,39 @@ def _monitor(args: argparse.Namespace) -> int:
                 log.warning("monitor: no plan to pause (%s)", exc)
             print(f"monitor: {reason}: queue stopped, plan paused", file=sys.stderr)
 
-        monitor = Monitor(args.field, stop_and_pause, low=args.low, high=args.high)
-        dispatcher = _follow(args, env, monitor, f"monitor.{args.field}")
+        name = f"monitor.{args.field}"
+        monitor = Monitor(
+            args.field, None if args.no_pause else stop_and_pause, low=args.low, high=args.high,
+            flag=None if args.no_flag else _flagger(env), by=name,
+        )  # fmt: skip
+        dispatcher = _follow(args, env, monitor, name)
         try:
             dispatcher.start(idle_timeout=args.idle_exit)
         except KeyboardInterrupt:
             pass
         finally:
             dispatcher.stop()
-    print_json({"field": args.field, "trips": [reason for reason, _ in monitor.trips]})
+    trips = [reason for reason, _ in monitor.trips]
+    print_json({"field": args.field, "trips": trips, "flagged": sorted(monitor.flagged)})
     return 0
+
+
+def _flagger(env: Any) -> Any:
+    """``flag(documents)`` storing flags in the profile's catalog (opened at the first flag:
+    the queue's worker may not have made it yet); ``None`` when it keeps no catalog."""
+    from cielo.storage import open_catalog
+
+    if env.catalog_uri is None:
+        log.warning("monitor: the profile %r keeps no catalog: runs are not flagged",
+                    env.profile.name)  # fmt: skip
+        return None
+    opened: list[Any] = []
+
+    def flag(documents: list[tuple[str, dict[str, Any]]]) -> None:
+        if not opened:
+            opened.append(open_catalog(env.catalog_uri, plugin_manager=env.pm))
+        opened[0].import_documents(documents)
+        start = documents[0][1]
+        print(f"monitor: flagged run {start['flagged_run']}: {start['flag']}", file=sys.stderr)
+
+    return flag

@@ -175,3 +175,76 @@ def test_an_agent_with_ingest_gets_every_document_besides_being_told(beamline):
     engine(list_scan([det], motor, [0.0, 0.5]))
     assert agent.names[0] == "start" and agent.names[-1] == "stop" and "descriptor" in agent.names
     assert [x for x, _ in agent.history] == [0.0, 0.5] and service.told == 2
+
+
+def test_a_restored_service_tells_a_run_once_and_submits_a_plan_once(beamline, tmp_path):
+    from cielo.adaptive import Checkpoint
+    from cielo.core import CieloError
+
+    engine, motor, det = beamline
+    identity = {"agent": "golden_section", "motors": ["motor"]}
+    path = tmp_path / "state.json"
+    documents: list = []
+    queue: list[dict] = []
+
+    def dies_once_accepted(item):
+        queue.append(item)
+        raise KeyboardInterrupt  # the process dies after the queue took the plan
+
+    def service(submit, find=None):
+        return AgentService(GoldenSectionAgent(-3, 3, tolerance=0.06), name="golden_section",
+                            motors=["motor"], target="det", detectors=["det"], submit=submit,
+                            checkpoint=Checkpoint(path, identity), find=find)  # fmt: skip
+
+    first = service(queue.append)
+    first.suggest()
+    engine.subscribe(lambda name, doc: documents.append((name, doc)))
+    item = queue.pop()
+    engine(list_scan([det], motor, item["args"][2], **item["kwargs"]))
+    first.submit = dies_once_accepted
+    with pytest.raises(KeyboardInterrupt):
+        for name, doc in documents:
+            first(name, doc)
+    assert len(queue) == 1 and first.told == 1
+    crashed = path.read_text()  # the state as the process left it
+
+    # the restart finds the plan in the queue: not submitted again; the run delivered
+    # again (never acknowledged) is not told again
+    second = service(queue.append, find=lambda item: item in queue)
+    assert second.restored and second.told == 1 and second.items == 2 and len(queue) == 1
+    for name, doc in documents:
+        second(name, doc)
+    assert second.told == 1 and len(queue) == 1
+    assert second.agent.snapshot() == first.agent.snapshot()
+
+    # had the plan not arrived, the restart submits it (once)
+    queue.clear()
+    path.write_text(crashed)
+    third = service(queue.append, find=lambda item: False)
+    assert third.items == 2 and len(queue) == 1
+
+    with pytest.raises(CieloError, match="belongs to another agent service"):
+        AgentService(GoldenSectionAgent(-3, 3), motors=["motor"], target="det", detectors=[],
+                     submit=queue.append, checkpoint=Checkpoint(path, {"agent": "gp"}))  # fmt: skip
+
+
+def test_the_monitor_flags_each_run_with_a_value_outside_once(beamline, validate):
+    from cielo.adaptive import flag_documents
+
+    engine, motor, det = beamline
+    beam = SimBeamCurrent(name="beam_current", nominal=500.0)
+    flags: list = []
+    monitor = Monitor("beam_current", None, low=100.0, flag=flags.append)
+    engine.subscribe(monitor)
+    engine(list_scan([det, beam], motor, [0.0]))
+    beam.drop(5.0)
+    (bad,) = engine(list_scan([det, beam], motor, [0.1, 0.2])).run_start_uids
+    (still_bad,) = engine(list_scan([det, beam], motor, [0.3])).run_start_uids
+    assert [docs[0][1]["flagged_run"] for docs in flags] == [bad, still_bad]
+    assert monitor.trips and len(monitor.trips) == 1  # one excursion, two runs flagged
+    for name, doc in flags[0]:
+        validate(name, doc)
+    start = flags[0][0][1]
+    assert start["flag"] == "beam_current = 5.0 is outside [100.0, inf]"
+    assert flag_documents({"uid": bad}, "again", field="beam_current", value=1.0,
+                          window=(100.0, None))[0][1]["uid"] == start["uid"]  # fmt: skip

@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("redis")
 pytest.importorskip("fastapi")
 
+from cielo.adaptive import FLAG_PLAN, run_flags
 from cielo.core import read_profile
 from cielo.storage import open_catalog
 from cielo.testing import QueueServer
@@ -75,8 +76,8 @@ def test_the_agent_service_steers_the_queue_from_the_bus(redis_server, tmp_path:
 
 
 @pytest.mark.timeout(600)
-def test_the_monitor_stops_and_pauses_the_queue_when_a_value_leaves_its_bounds(
-    redis_server, tmp_path: Path
+def test_the_monitor_stops_and_pauses_the_queue_and_flags_the_run(
+    redis_server, tmp_path: Path, validate
 ):
     profile = beamline_profile(tmp_path, redis_server.port)
     with QueueServer(tmp_path, str(profile)) as server:
@@ -94,10 +95,21 @@ def test_the_monitor_stops_and_pauses_the_queue_when_a_value_leaves_its_bounds(
         assert status["items_in_queue"] == 1  # the next item did not start
         code, report, err = finish(monitor)
         assert code == 0, err
-        assert report["trips"] == ["beam_current = 500.0 is outside [-inf, 400.0]"]
+        reason = "beam_current = 500.0 is outside [-inf, 400.0]"
+        assert report["trips"] == [reason]
         server.call("/api/re/stop")
         status = server.wait(lambda s: s["manager_state"] == "idle", 120)
         assert status["items_in_queue"] == 1  # the stopped queue stays stopped
+    catalog = open_catalog(server.env["CIELO_CATALOG"])
+    (run,) = catalog.search(plan_name="count").values()
+    assert report["flagged"] == [run.start["uid"]]
+    assert f"flagged run {run.start['uid']}: {reason}" in err
+    (flag,) = run_flags(catalog, run.start["uid"])
+    assert flag["flag"] == reason and flag["flag_field"] == "beam_current"
+    assert flag["flag_value"] == 500.0 and flag["flag_window"] == [None, 400.0]
+    (flag_run,) = catalog.search(plan_name=FLAG_PLAN).values()
+    for name, doc in flag_run.documents():
+        validate(name, doc)  # event-model's schemas
 
 
 @pytest.mark.timeout(300)
@@ -155,3 +167,68 @@ def test_a_point_outside_the_motors_limits_is_never_queued(redis_server, tmp_pat
         assert "motor = -3.0, outside its bounds [-2.0, 2.0]" in report["errors"][0]
         assert "outside its bounds" in err
         assert server.status()["items_in_queue"] == 0
+
+
+@pytest.mark.timeout(600)
+def test_a_service_killed_mid_run_goes_on_exactly_after_a_restart(redis_server, tmp_path: Path):
+    """SIGKILL while a run of the agent's plan is half read (its entries delivered, not
+    acknowledged); the restarted service gets that run again whole from the consumer
+    group, restores the agent (its random generator included) from --state, and ends
+    with every point told once and every plan submitted once."""
+    import os
+    import signal
+    import time
+
+    import redis
+
+    from cielo.adaptive import GPAgent
+
+    profile = beamline_profile(tmp_path, redis_server.port)
+    text = profile.read_text().replace("sigma = 0.6\n", "sigma = 0.6\ncount_time = 0.3\n", 1)
+    profile.write_text(text)  # each point takes 0.3 s: a run of 3 points lasts about 1 s
+    stream = text.split(f"{redis_server.port}/")[1].split('"')[0]
+    params = {"bounds": [[-3, 3]], "n_initial": 6, "tolerance": 1e-12}  # ends on the budget
+    args = ["run", "gp", "--motors", "motor", "--detectors", "det", "--target", "det",
+            "--params", json.dumps(params), "--batch", "3", "--max-items", "6", "--autostart",
+            "--group", "restart", "--state", str(tmp_path / "gp.json"), "--idle-exit", "60"]  # fmt: skip
+    bus = redis.Redis(port=redis_server.port)
+    with QueueServer(tmp_path, str(profile)) as server:
+        first = cielo_agent(server, profile, *args)
+
+        def third_run_half_read() -> bool:
+            running = server.call("/api/queue/get").get("running_item") or {}
+            md = (running.get("kwargs") or {}).get("md") or {}
+            pending = bus.xpending(stream, "restart")["pending"] if bus.exists(stream) else 0
+            return md.get("agent_item") == 3 and pending > 0
+
+        deadline = time.monotonic() + 240
+        while not third_run_half_read():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the agent's third run never started"
+            time.sleep(0.02)
+        os.kill(first.pid, signal.SIGKILL)
+        first.communicate(timeout=30)
+        server.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 120)
+        assert len(server.call("/api/history/get")["items"]) == 3  # run 3 ended unheard
+
+        code, report, err = finish(cielo_agent(server, profile, *args))
+        assert code == 0, err
+        assert report["restored"] and report["state"] == "budget", report
+        assert "restored from" in err
+        history = server.call("/api/history/get")["items"]
+    mds = [h["kwargs"]["md"] for h in history]
+    assert [md["agent_item"] for md in mds] == [1, 2, 3, 4, 5, 6]  # each plan once
+    assert len({md["agent_item_uid"] for md in mds}) == 6
+    assert all(h["result"]["exit_status"] == "completed" for h in history)
+    assert report["told"] == 18 and report["submitted"] == 6  # each point told once
+
+    # the agent asked for exactly what one that never stopped would have asked for
+    catalog = open_catalog(server.env["CIELO_CATALOG"])
+    runs = {run.start["agent_item"]: run for run in catalog.values() if "agent_item" in run.start}
+    agent = GPAgent(**params)
+    for n, item in enumerate(history, start=1):
+        asked, _ = agent.ask(3)
+        assert asked == pytest.approx(item["args"][2], abs=1e-9), f"item {n}"
+        table = runs[n]["primary"].columns(["motor", "det"])
+        for x, y in zip(table["motor"], table["det"], strict=True):
+            agent.tell(float(x), float(y))

@@ -53,7 +53,7 @@ from cielo.storage import (
     open_catalog,
     pack_events,
 )
-from cielo.storage._schema import flatten_metadata
+from cielo.storage._schema import KeyRows, flatten_metadata
 from cielo.storage._writer import ORDER_KEY
 
 Document = dict[str, Any]
@@ -118,14 +118,15 @@ def _indexes(cat: Catalog) -> list[tuple[str, str]]:
     else:
         rows = db.query(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND indexname NOT LIKE '%pkey' AND indexname NOT LIKE '%uid_key'"
+            "AND indexname NOT LIKE '%pkey' AND indexname NOT LIKE '%key'"  # constraints stay
         )
     return [(r[0], r[1]) for r in rows]
 
 
 def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Run ``i``'s rows of ``runs``, ``run_keys`` and ``documents`` as ``CatalogWriter``
-    stores them (checked against it by :func:`check_bulk_rows`), run id ``i + 1``."""
+    """Run ``i``'s row of ``runs``, its flattened metadata (for ``run_keys``) and its rows
+    of ``documents`` as ``CatalogWriter`` stores them (checked against it by
+    :func:`check_bulk_rows`), run id ``i + 1``."""
     docs = dict.fromkeys(("start", "descriptor", "stop"), None) | {"event": []}
     for name, doc in make_run(i, rng):
         if name == "event":
@@ -142,24 +143,24 @@ def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[A
     page = pack_events(events)
     page[ORDER_KEY] = list(range(2, 2 + len(events)))
     documents = [
-        (start["uid"], 1, "descriptor", desc["uid"], "primary", None, None, dumps(desc)),
-        (start["uid"], 2, "events", None, desc["uid"], 1, len(events), dumps(page)),
+        (i + 1, 1, "descriptor", desc["uid"], "primary", None, None, dumps(desc)),
+        (i + 1, 2, "events", None, desc["uid"], 1, len(events), dumps(page)),
     ]
-    return run, [(i + 1, *k) for k in keys], documents
+    return run, keys, documents
 
 
 RUN_COLUMNS = "id, uid, scan_id, time, plan_name, exit_status, stop_time, num_events, start, stop, text"
-KEY_COLUMNS = "run_id, key, elem, typ, num, txt"
-DOC_COLUMNS = "run_uid, ord, name, uid, ref, first_seq, last_seq, doc"
+DOC_COLUMNS = "run_id, ord, name, uid, ref, first_seq, last_seq, doc"
 
 
 def _contents(cat: Catalog) -> tuple[list[Any], ...]:
     db = cat.db
     return (
         db.query(f"SELECT {RUN_COLUMNS.replace('id, ', '', 1)} FROM runs ORDER BY uid"),
-        sorted(db.query("SELECT uid, key, elem, typ, num, txt FROM run_keys JOIN runs ON runs.id = run_id"),
-               key=repr),
-        db.query(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY run_uid, ord"),
+        sorted(db.query("SELECT uid, key, elem, typ, val FROM run_keys JOIN runs ON runs.id = run_id "
+                        "JOIN key_paths ON key_paths.id = path"), key=repr),
+        db.query("SELECT runs.uid, ord, name, documents.uid, ref, first_seq, last_seq, doc "
+                 "FROM documents JOIN runs ON runs.id = run_id ORDER BY runs.uid, ord"),
     )  # fmt: skip
 
 
@@ -186,14 +187,18 @@ def check_bulk_rows(folder: Path, runs: int = 1000) -> None:
 def _insert(cat: Catalog, first: int, stop: int, rng: random.Random | None = None) -> None:
     """Runs ``first`` to ``stop - 1`` (drawn from ``rng``, seeded 42 from run 0)."""
     rng = rng or random.Random(42)
-    runs, keys, docs = [], [], []
+    key_rows = KeyRows.of(cat.db)
+    runs, flat, docs = [], [], []
     for i in range(first, stop):
         run, k, d = bulk_rows(i, rng)
         runs.append(run)
-        keys += k
+        flat.append(k)
         docs += d
+    key_rows.resolve((k, e, t) for keys in flat for k, e, t, _, _ in keys)
+    keys = [row for run, f in zip(runs, flat, strict=True) for row in key_rows.rows(run[0], f)]
+    key_columns = key_rows.insert.split("(")[1].split(")")[0]
     db = cat.db
-    tables = (("runs", RUN_COLUMNS, runs), ("run_keys", KEY_COLUMNS, keys), ("documents", DOC_COLUMNS, docs))
+    tables = (("runs", RUN_COLUMNS, runs), ("run_keys", key_columns, keys), ("documents", DOC_COLUMNS, docs))
     with db.transaction():
         for table, columns, rows in tables:
             if db.dialect.name == "sqlite":
@@ -398,18 +403,23 @@ def write_while_searching(uri: str, cat: Catalog, n: int, seconds: float = 10.0)
 
 
 def disk(cat: Catalog) -> dict[str, float]:
+    """Bytes per run: all; besides the ``documents`` table (its rows and primary key);
+    besides every document (the start and stop documents kept in ``runs`` too)."""
     db = cat.db
     if db.dialect.name == "sqlite":
         path = Path(cat.uri[len("sqlite:///") :])
         total = path.stat().st_size
         docs = db.query("SELECT SUM(pgsize) FROM dbstat WHERE name = 'documents' OR name LIKE 'sqlite_autoindex_documents%'")[0][0]
+        own = db.query("SELECT SUM(length(start) + COALESCE(length(stop), 0)) FROM runs")[0][0]
     else:
         total = db.query("SELECT pg_database_size(current_database())")[0][0]
         docs = db.query("SELECT pg_total_relation_size('documents')")[0][0]
+        own = db.query("SELECT SUM(pg_column_size(start) + COALESCE(pg_column_size(stop), 0)) FROM runs")[0][0]
     runs = db.query("SELECT COUNT(*) FROM runs")[0][0]
     return {
         "disk bytes/run, all": total / runs,
-        "disk bytes/run besides documents": (total - (docs or 0)) / runs,
+        "disk bytes/run besides the documents table": (total - (docs or 0)) / runs,
+        "disk bytes/run besides all documents (start, stop too)": (total - (docs or 0) - (own or 0)) / runs,
     }
 
 

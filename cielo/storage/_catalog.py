@@ -13,8 +13,8 @@ from ._database import Database, connect, default_catalog_uri, expand_uri
 from ._errors import QueryError, RunNotFoundError
 from ._query import KEYS_PREFIX, And, Query, Uid, parse_query
 from ._readers import ReaderFactory, ReaderRegistry
-from ._run import INCOMPLETE, Run
-from ._schema import RUN_COLUMNS, migrate
+from ._run import INCOMPLETE, RUN_DOCUMENTS, Run
+from ._schema import RUN_COLUMNS, KeyRows, migrate
 from ._writer import CatalogWriter
 
 __all__ = ["Catalog", "open_catalog", "catalog_uri"]
@@ -401,12 +401,16 @@ class Catalog:
 
     def delete(self, uid: str) -> None:
         """Remove one run (given by its full uid) and all its documents."""
-        with self.db.transaction():
-            self.db.execute("DELETE FROM documents WHERE run_uid = ?", (uid,))
-            self.db.execute(
-                "DELETE FROM run_keys WHERE run_id IN (SELECT id FROM runs WHERE uid = ?)", (uid,)
-            )
-            self.db.execute("DELETE FROM runs WHERE uid = ?", (uid,))
+        db = self.db
+        rows = db.query("SELECT id, start FROM runs WHERE uid = ?", (uid,))
+        if not rows:
+            return
+        run_id, start = rows[0]
+        key_rows = KeyRows.of(db)
+        with db.transaction():
+            db.execute("DELETE FROM documents WHERE run_id = ?", (run_id,))
+            key_rows.delete(run_id, json.loads(start))
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def close_run(self, uid: str, *, exit_status: str = "fail", reason: str = "") -> bool:
         """Give run ``uid``, left without a stop document (its writer died), one saying so:
@@ -426,13 +430,13 @@ class Catalog:
             streams = {
                 d_uid: json.loads(doc).get("name", "primary")
                 for d_uid, doc in self.db.query(
-                    "SELECT uid, doc FROM documents WHERE run_uid = ? AND name = 'descriptor'",
+                    f"SELECT uid, doc FROM documents WHERE {RUN_DOCUMENTS} AND name = 'descriptor'",
                     (uid,),
                 )
             }
             num_events: dict[str, int] = {name: 0 for name in streams.values()}
             for ref, count in self.db.query(
-                "SELECT ref, SUM(last_seq - first_seq + 1) FROM documents WHERE run_uid = ? "
+                f"SELECT ref, SUM(last_seq - first_seq + 1) FROM documents WHERE {RUN_DOCUMENTS} "
                 "AND name IN ('events', 'event_page') GROUP BY ref",
                 (uid,),
             ):

@@ -50,6 +50,10 @@ class Dialect:
         self.regex = "{} ~ ?" if pg else "{} REGEXP ?"
         self.instr = "strpos({}, ?) > 0" if pg else "instr({}, ?) > 0"
 
+    def value(self, column: str) -> str:
+        """The ``run_keys`` column holding ``num`` or ``txt`` values (SQLite: one, ``val``)."""
+        return column if self.name == "postgresql" else "val"
+
     def bytewise(self, column: str) -> str:
         """``column`` compared byte by byte (the order a prefix range needs)."""
         return f'({column} COLLATE "C")' if self.name == "postgresql" else column
@@ -57,7 +61,7 @@ class Dialect:
     def fulltext(self) -> str:
         """A condition on ``runs`` matching the bound full-text query."""
         if self.name == "postgresql":
-            return "runs.tsv @@ plainto_tsquery('simple', ?)"
+            return "to_tsvector('simple', runs.text) @@ plainto_tsquery('simple', ?)"
         return "runs.id IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)"
 
     def regex_param(self, pattern: str) -> str:
@@ -69,7 +73,7 @@ class Dialect:
     def fulltext_param(self, text: str) -> str:
         if self.name == "postgresql":
             return text
-        words = re.findall(r"\w+", text)
+        words = re.findall(r"[^\W_]+", text)  # as SQLite's tokenizer splits them
         if not words:
             raise CatalogError(f"full-text query {text!r} has no words to search for")
         return " ".join('"' + w.replace('"', '""') + '"' for w in words)
@@ -119,6 +123,8 @@ class Database:
         self._driver_error = driver_error
         #: Seconds a search (:meth:`search`) may run before it is stopped.
         self.search_timeout = SEARCH_TIMEOUT
+        #: What the catalog keeps with this connection (e.g. the ids of key paths).
+        self.cache: dict[str, Any] = {}
 
     @contextmanager
     def _failing(self) -> Iterator[None]:

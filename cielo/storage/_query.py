@@ -142,6 +142,17 @@ def _keys(where: str, params: list[Any]) -> SQL:
     return f"{KEYS_PREFIX}{where})", params
 
 
+STRING, NULL = "'s'", "'z'"  # types of key paths, as SQL
+
+
+def _path(typ: str, elem: str = "= 0") -> str:
+    """The ``run_keys`` condition naming one key path (its number looked up in
+    ``key_paths``): a key of type ``typ`` (``?`` binds it) at ``elem`` (0: the value itself,
+    1: an element of a list)."""
+    op = "=" if elem.startswith("=") else "IN"
+    return f"path {op} (SELECT id FROM key_paths WHERE key = ? AND typ = {typ} AND elem {elem})"
+
+
 class Compare(Query):
     """``key OP value`` with OP one of ``== != < <= > >=``, for any run-start key.
 
@@ -170,11 +181,9 @@ class Compare(Query):
         if value is None:
             if op != "==":
                 raise QueryError(f"cannot order metadata key {key!r} against None")
-            return _keys("key = ? AND typ = 'z' AND elem = 0", [key])
+            return _keys(_path(NULL), [key])
         typ, column, bound = _typed(key, value)
-        return _keys(
-            f"key = ? AND typ = ? AND elem = 0 AND {column} {_OPS[op]} ?", [key, typ, bound]
-        )
+        return _keys(f"{_path('?')} AND {d.value(column)} {_OPS[op]} ?", [key, typ, bound])
 
 
 class Contains(Query):
@@ -189,10 +198,10 @@ class Contains(Query):
         if self.key in _COLUMNS and typ == "s":
             return d.instr.format(f"runs.{self.key}"), [bound]
         # each branch names the key: each is a range of an index of run_keys
-        where = f"(key = ? AND typ = ? AND elem = 1 AND {column} = ?)"
+        where = f"({_path('?', '= 1')} AND {d.value(column)} = ?)"
         params: list[Any] = [self.key, typ, bound]
         if typ == "s":
-            where += " OR (key = ? AND typ = 's' AND elem = 0 AND " + d.instr.format("txt") + ")"
+            where += f" OR ({_path(STRING)} AND {d.instr.format(d.value('txt'))})"
             params += [self.key, bound]
         return _keys(where, params)
 
@@ -236,12 +245,13 @@ class Regex(Query):
         pattern = d.regex_param(self.pattern)
         if self.key in _COLUMNS:
             return d.regex.format(f"runs.{self.key}"), [pattern]
-        where, params = "key = ? AND typ = 's' AND elem IN (0, 1) AND ", [self.key]
+        where, params = f"{_path(STRING, 'IN (0, 1)')} AND ", [self.key]
+        txt = d.value("txt")
         if self.range:  # ^abc...: only the strings from "abc" up to "abd" are tried
-            column = d.bytewise("txt")
+            column = d.bytewise(txt)
             where += f"{column} >= ? AND {column} < ? AND "
             params += list(self.range)
-        return _keys(where + d.regex.format("txt"), [*params, pattern])
+        return _keys(where + d.regex.format(txt), [*params, pattern])
 
 
 _META = set(".^$*+?{}[]\\|()")

@@ -18,6 +18,8 @@ __all__ = ["Run", "Stream"]
 
 Document = dict[str, Any]
 INCOMPLETE = "incomplete"
+#: The condition on ``documents`` selecting those of the run whose uid is bound.
+RUN_DOCUMENTS = "run_id = (SELECT id FROM runs WHERE uid = ?)"
 
 
 class Run:
@@ -50,7 +52,7 @@ class Run:
 
     def _rows(self, names: Sequence[str], ref: str | None = None) -> list[tuple[Any, ...]]:
         marks = ", ".join("?" for _ in names)
-        sql = f"SELECT name, doc FROM documents WHERE run_uid = ? AND name IN ({marks})"
+        sql = f"SELECT name, doc FROM documents WHERE {RUN_DOCUMENTS} AND name IN ({marks})"
         params: list[Any] = [self.uid, *names]
         if ref is not None:
             sql += " AND ref = ?"
@@ -94,7 +96,7 @@ class Run:
         last = -1
         while True:  # in chunks, so a long run is never held in memory at once
             rows = db.query(
-                "SELECT ord, name, doc FROM documents WHERE run_uid = ? AND ord > ? "
+                f"SELECT ord, name, doc FROM documents WHERE {RUN_DOCUMENTS} AND ord > ? "
                 "ORDER BY ord LIMIT 500",
                 (self.uid, last),
             )
@@ -152,7 +154,7 @@ class Stream:
         db = self.run.catalog.db
         for d in self.descriptors:
             sql = (
-                "SELECT doc FROM documents WHERE run_uid = ? AND name IN ('events', 'event_page') "
+                f"SELECT doc FROM documents WHERE {RUN_DOCUMENTS} AND name IN ('events', 'event_page') "
                 "AND ref = ?"
             )
             params: list[Any] = [self.run.uid, d["uid"]]
@@ -250,7 +252,7 @@ class Stream:
         """The stream in tables of about ``chunk`` events, for runs too big to read at once."""
         cols = list(columns) if columns is not None else None
         rows = self.run.catalog.db.query(
-            "SELECT MIN(first_seq), MAX(last_seq) FROM documents WHERE run_uid = ? "
+            f"SELECT MIN(first_seq), MAX(last_seq) FROM documents WHERE {RUN_DOCUMENTS} "
             f"AND name IN ('events', 'event_page') AND ref IN ({', '.join('?' for _ in self.descriptors)})",
             [self.run.uid, *(d["uid"] for d in self.descriptors)],
         )

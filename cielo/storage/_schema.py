@@ -7,13 +7,20 @@ in one locked transaction, and refuses a catalog written by a newer cielo.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ._database import Database, Dialect
 from ._errors import SchemaVersionError
 
-__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "schema_version", "flatten_metadata"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+    "KeyRows",
+    "migrate",
+    "schema_version",
+    "flatten_metadata",
+]
 
 #: Columns of ``runs`` that queries and sorting may name directly.
 RUN_COLUMNS = ("uid", "scan_id", "time", "plan_name", "exit_status", "stop_time", "num_events")
@@ -123,12 +130,124 @@ def _v4(d: Dialect) -> list[Step]:
     return ["CREATE INDEX runs_incomplete ON runs (time, uid) WHERE exit_status IS NULL"]
 
 
+def _v5(d: Dialect) -> list[Step]:
+    """Small enough for a million runs (about 1 KB per run besides its documents).
+
+    - ``run_keys`` names each key path (key, list element or not, type) by a small integer
+      of ``key_paths``. On SQLite it holds one value column, ``val`` (its values keep their
+      own types, so numbers and strings share one index; integral numbers are stored as
+      integers), in a table ordered by run (``WITHOUT ROWID``) with one index by path and
+      value. On PostgreSQL it holds ``num`` or ``txt`` (compared byte by byte: a regex
+      prefix is an index range), with a partial index each and none by run: a run's rows
+      are found again from its start document (``KeyRows.delete``).
+    - ``documents`` refer to their run by its integer id, not its 36-character uid; the
+      unused index of document uids is gone.
+    - The full-text index reads its text from ``runs`` instead of keeping a copy and keeps
+      no word positions (SQLite: each word is searched on its own), or indexes an
+      expression instead of a stored ``tsvector`` (PostgreSQL).
+    """
+    pg = d.name == "postgresql"
+    integral = (
+        "CASE WHEN k.num = CAST(k.num AS INTEGER) AND abs(k.num) < 9e15 "
+        "THEN CAST(k.num AS INTEGER) ELSE k.num END"
+    )
+    steps: list[Step] = [
+        f"""CREATE TABLE key_paths (
+            id {d.serial_pk.replace("BIGINT", "INTEGER")},
+            key TEXT NOT NULL,
+            elem INTEGER NOT NULL,
+            typ TEXT NOT NULL,
+            UNIQUE (key, typ, elem)
+        )""",
+        "INSERT INTO key_paths (key, elem, typ) SELECT DISTINCT key, elem, typ FROM run_keys "
+        "ORDER BY key, typ, elem",
+    ]
+    if pg:
+        steps += [
+            """CREATE TABLE run_values (
+                run_id BIGINT NOT NULL,
+                num DOUBLE PRECISION,
+                path INTEGER NOT NULL,
+                txt TEXT COLLATE "C"
+            )""",
+            "INSERT INTO run_values (run_id, num, path, txt) SELECT DISTINCT k.run_id, "
+            "CASE WHEN k.typ = 'z' THEN 0 ELSE k.num END, p.id, k.txt FROM run_keys k "
+            "JOIN key_paths p ON p.key = k.key AND p.elem = k.elem AND p.typ = k.typ "
+            "WHERE k.num IS NULL OR k.num <> 'NaN'",  # a NaN matches no query
+        ]
+    else:
+        steps += [
+            """CREATE TABLE run_values (
+                run_id INTEGER NOT NULL,
+                path INTEGER NOT NULL,
+                val NOT NULL,
+                PRIMARY KEY (run_id, path, val)
+            ) WITHOUT ROWID""",
+            f"INSERT OR IGNORE INTO run_values (run_id, path, val) SELECT k.run_id, p.id, "
+            f"CASE WHEN k.typ = 'z' THEN 0 WHEN k.typ = 's' THEN k.txt ELSE {integral} END "
+            "FROM run_keys k JOIN key_paths p "
+            "ON p.key = k.key AND p.elem = k.elem AND p.typ = k.typ "
+            "WHERE k.typ = 'z' OR k.txt IS NOT NULL OR k.num IS NOT NULL",  # NaN is NULL here
+        ]
+    steps += ["DROP TABLE run_keys", "ALTER TABLE run_values RENAME TO run_keys"]
+    if pg:
+        steps += [
+            "CREATE INDEX run_keys_num ON run_keys (path, num, run_id) WHERE num IS NOT NULL",
+            "CREATE INDEX run_keys_txt ON run_keys (path, txt, run_id) WHERE txt IS NOT NULL",
+        ]
+    else:  # (the table is ordered by run: this index ends with the run id)
+        steps.append("CREATE INDEX run_keys_value ON run_keys (path, val)")
+    steps += [
+        f"""CREATE TABLE documents_v5 (
+            run_id {d.integer} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            uid TEXT,
+            ref TEXT,
+            first_seq INTEGER,
+            last_seq INTEGER,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (run_id, ord)
+        )""",
+        "INSERT INTO documents_v5 (run_id, ord, name, uid, ref, first_seq, last_seq, doc) "
+        "SELECT runs.id, d.ord, d.name, d.uid, d.ref, d.first_seq, d.last_seq, d.doc "
+        "FROM documents d JOIN runs ON runs.uid = d.run_uid",
+        "DROP TABLE documents",
+        "ALTER TABLE documents_v5 RENAME TO documents",
+        "CREATE INDEX documents_ref ON documents (run_id, ref)",
+    ]
+    if pg:
+        steps += [
+            (
+                "ALTER TABLE documents ALTER COLUMN doc SET COMPRESSION lz4",
+                "ALTER TABLE documents ALTER COLUMN doc SET STORAGE EXTERNAL",
+            ),
+            "ALTER TABLE runs DROP COLUMN tsv",  # and its index
+            "CREATE INDEX runs_tsv ON runs USING GIN (to_tsvector('simple', text))",
+        ]
+    else:
+        steps += [
+            "DROP TRIGGER runs_fts_insert",
+            "DROP TRIGGER runs_fts_delete",
+            "DROP TABLE runs_fts",
+            "CREATE VIRTUAL TABLE runs_fts USING fts5 "
+            "(text, content='runs', content_rowid='id', detail=none)",
+            "INSERT INTO runs_fts (runs_fts) VALUES ('rebuild')",
+            "CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN "
+            "INSERT INTO runs_fts (rowid, text) VALUES (new.id, new.text); END",
+            "CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN "
+            "INSERT INTO runs_fts (runs_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+        ]
+    return steps
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -221,6 +340,86 @@ def flatten_metadata(start: Mapping[str, Any]) -> tuple[list[tuple[Any, ...]], s
             if tolist is not None and isinstance(tolist(), (int, float)):
                 rows.append((key, elem, "n", _number(tolist()), None))
     return rows, " ".join(words)
+
+
+Path = tuple[str, int, str]  # (key, elem, typ)
+
+
+class KeyRows:
+    """The rows of ``run_keys`` for runs' flattened metadata, on one database.
+
+    Key paths are numbered once in ``key_paths`` (:meth:`resolve`, in a transaction of its
+    own, so an id kept here is never one a rollback took back).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.ids: dict[Path, int] = {}
+        self.pg = db.dialect.name == "postgresql"
+        columns = "run_id, num, path, txt" if self.pg else "run_id, path, val"
+        marks = ", ".join("?" * len(columns.split(", ")))
+        #: The statement :meth:`rows` gives rows for.
+        self.insert = f"INSERT INTO run_keys ({columns}) VALUES ({marks})"
+
+    @classmethod
+    def of(cls, db: Database) -> KeyRows:
+        """The one instance kept with ``db``."""
+        rows = db.cache.get("key_rows")
+        if rows is None:
+            rows = db.cache["key_rows"] = cls(db)
+        return rows  # type: ignore[no-any-return]
+
+    def resolve(self, paths: Iterable[Path]) -> None:
+        """Number the paths not numbered yet (call it outside a write transaction)."""
+        missing = sorted({p for p in paths if p not in self.ids})
+        if not missing:
+            return
+        with self.db.transaction():
+            self.db.executemany(
+                "INSERT INTO key_paths (key, elem, typ) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                missing,
+            )
+            for id_, key, elem, typ in self.db.query("SELECT id, key, elem, typ FROM key_paths"):
+                self.ids[(key, elem, typ)] = id_
+
+    def rows(self, run_id: int, flat: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``run_keys`` rows of run ``run_id`` from :func:`flatten_metadata`'s rows (their
+        paths resolved before), each once; a NaN matches no comparison and is left out."""
+        out: dict[tuple[Any, ...], None] = {}
+        ids = self.ids
+        for key, elem, typ, num, txt in flat:
+            if typ == "z":
+                num = 0.0
+            elif txt is None and num != num:
+                continue
+            path = ids[(key, elem, typ)]
+            if self.pg:
+                out[(run_id, num if txt is None else None, path, txt)] = None
+            else:
+                out[(run_id, path, _compact(num) if txt is None else txt)] = None
+        return list(out)
+
+    def delete(self, run_id: int, start: Mapping[str, Any]) -> None:
+        """Remove run ``run_id``'s rows (on PostgreSQL found from its start document, each
+        by its value: an index lookup, where a condition on the run would read them all)."""
+        if not self.pg:
+            self.db.execute("DELETE FROM run_keys WHERE run_id = ?", (run_id,))
+            return
+        flat, _ = flatten_metadata(start)
+        self.resolve((k, e, t) for k, e, t, _, _ in flat)
+        rows = self.rows(run_id, flat)
+        nums = [(r[2], r[1], run_id) for r in rows if r[3] is None]
+        txts = [(r[2], r[3], run_id) for r in rows if r[3] is not None]
+        self.db.executemany("DELETE FROM run_keys WHERE path = ? AND num = ? AND run_id = ?", nums)
+        self.db.executemany("DELETE FROM run_keys WHERE path = ? AND txt = ? AND run_id = ?", txts)
+
+
+def _compact(num: float) -> int | float:
+    """An integral number as an integer (SQLite stores small ones in 1 to 4 bytes and
+    compares them with floats by value)."""
+    if num.is_integer() and abs(num) < 9e15:
+        return int(num)
+    return num
 
 
 def _number(value: int | float) -> float:

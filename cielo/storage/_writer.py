@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._documents import RunRouter, dumps, pack_events, unpack_event_page, unstorable
 from ._errors import CatalogError
-from ._schema import flatten_metadata
+from ._schema import KeyRows, flatten_metadata
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 _INSERT_DOC = (
-    "INSERT INTO documents (run_uid, ord, name, uid, ref, first_seq, last_seq, doc) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO documents (run_id, ord, name, uid, ref, first_seq, last_seq, doc) "
+    "VALUES ((SELECT id FROM runs WHERE uid = ?), ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -293,6 +293,8 @@ class CatalogWriter:
         if not (runs or rows or stops):
             return
         db = self.db
+        key_rows = KeyRows.of(db)
+        key_rows.resolve((k, e, t) for run_keys in keys for k, e, t, _, _ in run_keys)
         with db.transaction():
             for run, run_keys in zip(runs, keys, strict=True):
                 ((run_id,),) = db.query(
@@ -300,10 +302,7 @@ class CatalogWriter:
                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     run,
                 )
-                db.executemany(
-                    "INSERT INTO run_keys (run_id, key, elem, typ, num, txt) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(run_id, *row) for row in run_keys],
-                )
+                db.executemany(key_rows.insert, key_rows.rows(run_id, run_keys))
             db.executemany(_INSERT_DOC, rows)
             db.executemany(
                 "UPDATE runs SET exit_status = ?, stop_time = ?, num_events = ?, stop = ? WHERE uid = ?",

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from cielo.storage import SCHEMA_VERSION, SchemaVersionError, migrate, open_catalog, schema_version
+from cielo.storage import (
+    SCHEMA_VERSION,
+    ExitStatus,
+    Key,
+    SchemaVersionError,
+    dumps,
+    iter_documents,
+    migrate,
+    open_catalog,
+    schema_version,
+)
 from cielo.storage._database import connect
 
 
@@ -20,28 +31,68 @@ def test_new_catalog_has_the_latest_schema(catalog_uri):
     db.close()
 
 
-@pytest.mark.parametrize("old", [1, 2])
-def test_older_catalog_is_migrated_with_its_runs(catalog_uri, make_run, old):
-    db = connect(catalog_uri)
-    assert migrate(db, target=old) == 0  # a catalog as that release created it
-    db.close()
-    from cielo.storage import Catalog, ReaderRegistry, Uid
-
-    old = Catalog(connect(catalog_uri), readers=ReaderRegistry())
-    docs = make_run(3, md={"sample": "quartz crystal"})
-    with old.writer() as writer:
-        for name, doc in docs:
-            writer(name, doc)
-    assert len(old.search(Uid(docs[0][1]["uid"][:6]))) == 1
-    old.close()
-    cat = open_catalog(catalog_uri)  # migrates to the latest, full text included
-    assert schema_version(cat.db) == SCHEMA_VERSION
-    assert [r.uid for r in cat.search("quartz").runs()] == [docs[0][1]["uid"]]
-    assert len(cat[-1]["primary"].read()) == 3
-    assert [s["uid"] for s in cat.summaries(after=docs[0][1]["uid"])] == []
-
-
 DATA = Path(__file__).parent / "data"
+
+
+def _catalog_v4(uri: str) -> None:
+    """At ``uri``, the catalog of ``data/catalog_v4.sqlite``: written by cielo at commit
+    1873e93 (schema 4) from the documents in ``data/catalog_v4.jsonl`` (four runs, one left
+    without a stop document; list elements repeated, None, a boolean, an integer beyond
+    the float range, event pages), its rows copied as they are to either backend."""
+    db = connect(uri)
+    assert migrate(db, target=4) == 0  # the tables as that release created them
+    old = sqlite3.connect(DATA / "catalog_v4.sqlite")
+    with db.transaction():
+        for table in ("runs", "run_keys", "documents"):
+            columns = [r[1] for r in old.execute(f"PRAGMA table_info({table})")]
+            if "tsv" in columns:
+                columns.remove("tsv")
+            rows = old.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+            marks = ", ".join("?" * len(columns))
+            db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    db.close()
+
+
+def test_catalog_of_schema_4_is_migrated_losing_nothing(catalog_uri):
+    _catalog_v4(catalog_uri)
+    written = list(iter_documents(DATA / "catalog_v4.jsonl"))
+    starts = [doc for name, doc in written if name == "start"]
+    cat = open_catalog(catalog_uri)
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    assert [s["uid"] for s in cat.summaries()] == [s["uid"] for s in starts]
+    replayed = [pair for uid in cat for pair in cat[uid].documents()]
+    assert json.loads(dumps(replayed)) == json.loads(dumps(written))  # every document, in order
+    uid = {s["sample"]: s["uid"] for s in starts}
+    assert list(cat.search(Key("tags").contains("powder"))) == [uid["LaB6"]]
+    assert list(cat.search(Key("note") == None)) == [uid["LaB6"]]  # noqa: E711
+    assert list(cat.search(Key("flag") == True)) == [uid["LaB6"]]  # noqa: E712
+    assert list(cat.search(Key("huge") > 2**69)) == [uid["quartz crystal"]]
+    assert list(cat.search(Key("temperature") < 100)) == [uid["quartz crystal"]]
+    assert list(cat.search(Key("proposal.pi").regex("^ch"))) == [uid["LaB6"]]
+    assert list(cat.search("alignment")) == [uid["Si"]]
+    assert list(cat.search(ExitStatus("incomplete"))) == [uid["left open"]]
+    assert cat[uid["Si"][:6]].uid == uid["Si"]
+    assert len(cat[uid["quartz crystal"]]["primary"].read()) == 4
+    cat.delete(uid["LaB6"])  # its keys go with it
+    assert list(cat.search(Key("tags").contains("powder"))) == []
+    assert cat.db.query("SELECT COUNT(*) FROM run_keys WHERE run_id = 1")[0][0] == 0
+    cat.close()
+
+
+def test_catalog_file_written_by_schema_4_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.sqlite"
+    shutil.copy(DATA / "catalog_v4.sqlite", path)
+    cat = open_catalog(f"sqlite:///{path}")
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    assert [s["num_events"] for s in cat.summaries()] == [5, 6, 7, None]
+    tables = {r[0] for r in cat.db.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "documents_v5" not in tables and "run_values" not in tables
+    columns = {t: [r[1] for r in cat.db.query(f"PRAGMA table_info({t})")] for t in tables}
+    assert columns["run_keys"] == ["run_id", "path", "val"]  # (key, elem, typ) numbered
+    assert columns["documents"][0] == "run_id"  # an integer, not the run's uid
+    assert cat.db.query("SELECT COUNT(*) FROM runs_fts WHERE runs_fts MATCH 'quartz'")[0][0] == 1
+
+
 
 
 def test_catalog_file_written_by_schema_2_is_upgraded_in_place(tmp_path):

@@ -447,6 +447,22 @@ def test_the_start_of_a_plan_is_a_checkpoint(RE):
     assert RE.resume().plan_result == 2  # replayed from the start: no checkpoint before
 
 
+def test_a_plan_too_long_since_its_start_goes_on_from_where_it_paused(RE):
+    """The start of a plan remembers at most 10,000 messages; past that a pause goes on
+    from where it stopped (nothing is replayed) instead of keeping every message."""
+    dev = Counter()
+
+    def plan():
+        for _ in range(10_050):
+            yield Msg("set", dev, 1)
+        yield Msg("pause")
+        return dev.sets
+
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    assert RE.resume().plan_result == 10_050
+
+
 def test_a_pause_now_clears_a_pending_deferred_pause(RE):
     def plan():
         yield Msg("pause", None, defer=True)

@@ -17,7 +17,6 @@ import concurrent.futures
 import enum
 import logging
 import time
-from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +44,9 @@ logger = logging.getLogger("cielo.engine")
 #: The longest the plan driver holds the event loop with messages that finish
 #: synchronously before it lets the loop turn once (seconds).
 LOOP_HOLD = 0.005
+#: At most this many messages between two reads of the clock (fast messages cost about
+#: what reading the clock costs, so it is read once per several of them).
+STRIDE_MAX = 32
 
 
 #: never replayed when rewinding (as Bluesky): they change the engine, not the sample
@@ -163,9 +165,12 @@ class PlanRunner:
         #: The start of the plan is a checkpoint too, remembering at most ``START_REPLAY``
         #: messages (a plan without checkpoints keeps constant memory; past that a pause
         #: goes on from where it stopped)
-        self.msg_cache: list[Msg] | deque[Msg] | None = (
-            deque(maxlen=START_REPLAY + 1) if ctx.rewindable else None
-        )
+        self.msg_cache: list[Msg] | None = [] if ctx.rewindable else None
+        #: ``msg_cache`` holds the messages since the plan's start (no checkpoint yet)
+        self.from_start = True
+        #: more than ``START_REPLAY`` messages since the start: a pause goes on from where
+        #: it stopped
+        self.start_overflow = False
         self.result: Any = NO_PLAN_RETURN
         #: set when anything below needs the loop's attention (checked per message)
         self.flag = False
@@ -193,6 +198,7 @@ class PlanRunner:
 
     def checkpoint(self) -> None:
         self.msg_cache = [] if self.ctx.rewindable else None
+        self.from_start = self.start_overflow = False
         for composer in self.ctx.runs.values():
             composer.mark_checkpoint()
         if self.deferred_pause:
@@ -245,11 +251,25 @@ class PlanRunner:
         coro_type = CoroutineType
         clock = time.perf_counter
         hold = LOOP_HOLD
-        turned = clock()
+        # the clock is read every ``stride`` messages, about every quarter of LOOP_HOLD
+        # (reading it costs as much as a fast message)
+        stride = countdown = 1
+        turned = checked = clock()
         while True:
-            if clock() - turned > hold:
-                await asyncio.sleep(0)  # let the loop turn: the plan has held it long enough
-                turned = clock()
+            countdown -= 1
+            if not countdown:
+                now = clock()
+                elapsed, checked = now - checked, now
+                stride = min(STRIDE_MAX, int(stride * hold / (4 * elapsed + 1e-9)) or 1)
+                countdown = stride
+                if now - turned > hold:
+                    # let the loop turn: the plan has held it long enough (an awaited
+                    # handler may have turned it since, or may have finished synchronously)
+                    await asyncio.sleep(0)
+                    turned = checked = clock()
+                if self.from_start and len(self.msg_cache or ()) > START_REPLAY:
+                    self.msg_cache = []  # too long since the start to rewind to it
+                    self.start_overflow = True
             if self.flag:
                 ret, exc, outcome = await self._service(ret, exc)
                 if outcome is not None:
@@ -269,8 +289,8 @@ class PlanRunner:
                 ret, exc = None, self._bad_message(msg)
                 continue
             cache = self.msg_cache
-            if cache is not None and msg.command not in UNCACHEABLE:
-                cache.append(msg)
+            if cache is not None:
+                cache.append(msg)  # what is never replayed is left out in _rewind
             try:
                 ret = handler(ctx, msg)
                 if type(ret) is coro_type:
@@ -279,7 +299,6 @@ class PlanRunner:
                         ret = await ret
                     finally:
                         self.awaiting = False
-                        turned = clock()
             except asyncio.CancelledError:
                 if not self.flag:
                     raise
@@ -429,8 +448,9 @@ class PlanRunner:
         message that is never cached (e.g. a ``stage`` waiting for its status) is redone.
         """
         cache = self.msg_cache
-        if cache is not None and not (isinstance(cache, deque) and len(cache) > START_REPLAY):
-            replay = list(cache)
+        overflow = self.start_overflow or (self.from_start and len(cache or ()) > START_REPLAY)
+        if cache is not None and not overflow:
+            replay = [m for m in cache if m.command not in UNCACHEABLE]
             self._drop_bundles()
         else:
             replay = []

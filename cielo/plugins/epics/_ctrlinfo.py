@@ -5,8 +5,8 @@ field type before it can be described. Fetching them one blocking ``get_ctrlvars
 time, on the thread that delivers monitors, made every monitor update and put completion
 wait behind them, and a pool of threads each polling libca made the thread that creates
 channels wait for libca's lock. Here one thread takes whatever channels connected since
-its last pass, sends every request, then collects the answers: one network round trip
-per batch.
+its last pass and gets all their ``DBR_CTRL`` structures in one synchronous group: one
+network round trip per batch, no Python callback per channel.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
+from . import _ca, _dbr
 from ._transport import attached, epics_module
 
 __all__ = ["request_control_info"]
@@ -31,30 +32,28 @@ BATCH = 2000
 SETTLE = 0.01
 
 
-class _Channel(Protocol):
-    pvname: str
-    pv: Any
-
-
-#: ``done(md, native_type)``: ``md`` is ``None`` when no answer came.
-Done = Callable[[dict[str, Any] | None, int], None]
+#: ``done(md, native_type, element_count)``: ``md`` is ``None`` when no answer came.
+Done = Callable[[dict[str, Any] | None, int, int], None]
+Request = tuple[int, Any, Done]  # chid, context, done
+DBR_CTRL, STRING = 28, 0
 
 
 class _Fetcher:
     def __init__(self) -> None:
-        self._queue: list[tuple[_Channel, Done]] = []
+        self._queue: list[Request] = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def request(self, channel: _Channel, done: Done) -> None:
+    def request(self, chid: int, context: Any, done: Done) -> None:
         with self._cond:
-            self._queue.append((channel, done))
+            self._queue.append((chid, context, done))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="cielo-epics-ctrl", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if len(self._queue) == 1:  # while it settles, the thread looks by itself
+                self._cond.notify()
 
     def _run(self) -> None:
         while True:
@@ -73,46 +72,39 @@ class _Fetcher:
                 self._fetch(batch)
             except Exception:  # never let the thread die: report, fail the batch
                 logger.exception("fetching control information failed")
-                for _channel, done in batch:
-                    done(None, -1)
+                for _chid, _context, done in batch:
+                    done(None, -1, 0)
 
-    def _fetch(self, batch: list[tuple[_Channel, Done]]) -> None:
+    def _fetch(self, batch: list[Request]) -> None:
         ca = epics_module().ca
-        # one request per channel id: signals sharing a PV share pyepics' channel
-        by_context: dict[Any, dict[int, tuple[Any, int, list[Done]]]] = defaultdict(dict)
-        for channel, done in batch:
-            pv = channel.pv
-            chid = None if pv is None else pv.chid
-            if chid is None or not ca.isConnected(chid):
-                done(None, -1)
-                continue
-            key = int(chid.value) if hasattr(chid, "value") else int(chid)
-            entry = by_context[pv.context].get(key)
-            if entry is None:
-                by_context[pv.context][key] = (chid, ca.promote_type(chid, use_ctrl=True), [done])
-            else:
-                entry[2].append(done)
-        for context, items in by_context.items():
+        by_context: dict[Any, list[Request]] = defaultdict(list)
+        for request in batch:
+            by_context[request[1]].append(request)
+        for context, requests in by_context.items():
             with attached(ca, context):
-                for chid, ftype, _dones in items.values():
-                    ca.get_with_metadata(chid, ftype=ftype, wait=False)
-                for chid, ftype, dones in items.values():
-                    try:
-                        md = ca.get_complete_with_metadata(chid, ftype=ftype, timeout=TIMEOUT)
-                    except Exception:
-                        md = None
-                    if md is None:  # another thread's request of the same channel took the
-                        # answer from pyepics' shared cache ("without initial get"): ask alone
-                        md = ca.get_ctrlvars(chid, timeout=TIMEOUT, warn=False)
-                    native = ca.field_type(chid)
-                    for done in dones:
-                        done(None if md is None else dict(md), native)
+                # the field type is -1 while libca still counts the channel unconnected
+                types = [_ca.native(chid) for chid, _, _ in requests]
+                asked = [
+                    (chid, native + DBR_CTRL, 1)
+                    for (chid, _, _), (native, _n) in zip(requests, types, strict=True)
+                    if native > STRING  # a string has no control information
+                ]
+                answers = iter(_dbr.ctrl_values(_ca.get_many(asked, TIMEOUT)))
+            for (_chid, _context, done), (native, count) in zip(requests, types, strict=True):
+                if native < 0:
+                    done(None, -1, 0)
+                    continue
+                md: dict[str, Any] | None = {}
+                if native > STRING:
+                    md = next(answers)
+                done(md, native, count)
 
 
 _fetcher = _Fetcher()
 
 
-def request_control_info(channel: _Channel, done: Done) -> None:
-    """Fetch ``channel``'s control information soon; ``done(md, native_type)`` is called
-    on the fetch thread (``md`` ``None`` if it did not come within the timeout)."""
-    _fetcher.request(channel, done)
+def request_control_info(chid: int, context: Any, done: Done) -> None:
+    """Fetch the field type, element count and control information of channel ``chid``
+    soon; ``done(md, native_type, count)`` is called on the fetch thread (``md`` ``None``
+    if it did not come within the timeout, ``native_type`` -1 if it is not connected)."""
+    _fetcher.request(chid, context, done)

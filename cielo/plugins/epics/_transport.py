@@ -14,22 +14,32 @@ from __future__ import annotations
 
 import heapq
 import os
+import queue
 import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 from cielo.core import DeviceError
 
-__all__ = ["attached", "client_env", "dispatch", "epics_module", "reset_context", "schedule"]
+__all__ = [
+    "attached",
+    "client_env",
+    "dispatch",
+    "epics_module",
+    "forget_attachments",
+    "reset_context",
+    "schedule",
+    "thread_context",
+]
 
 _lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
+_dispatcher: threading.Thread | None = None
+_calls: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
 
 
 def epics_module() -> ModuleType:
@@ -77,18 +87,54 @@ def reset_context() -> None:
 
 
 def dispatch(func: Callable[..., Any], *args: Any) -> None:
-    """Run ``func(*args)`` on the EPICS dispatcher thread (in submission order)."""
-    global _executor
-    executor = _executor
-    if executor is None:
+    """Run ``func(*args)`` on the EPICS dispatcher thread (in submission order).
+
+    A plain queue and one daemon thread: a put costs well under a microsecond on libca's
+    thread (an executor's future and locks cost many times that, 10,000 times when a
+    profile's channels connect).
+    """
+    global _dispatcher
+    if _dispatcher is None or not _dispatcher.is_alive():
         with _lock:
-            if _executor is None:
-                _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cielo-epics")
-            executor = _executor
-    try:
-        executor.submit(_run_logged, func, args)
-    except RuntimeError:  # the interpreter is shutting down: nobody is left to tell
-        pass
+            if _dispatcher is None or not _dispatcher.is_alive():
+                _dispatcher = threading.Thread(
+                    target=_dispatch_forever, name="cielo-epics-dispatch", daemon=True
+                )
+                _dispatcher.start()
+    _calls.put((func, args))
+
+
+def _dispatch_forever() -> None:
+    while True:
+        func, args = _calls.get()
+        _run_logged(func, args)
+
+
+_local = threading.local()
+#: Bumped when pyepics clears its channels and context: cached attachments are stale.
+_generation = [0]
+
+
+def forget_attachments() -> None:
+    """Forget which context each thread was seen attached to (the contexts changed)."""
+    _generation[0] += 1
+
+
+def thread_context(ca: Any) -> Any:
+    """The CA context of this thread, attaching pyepics' initial one if it has none.
+
+    Remembered per thread, so the channels' hot paths do not ask libca every time (each
+    libca call lets other threads take the interpreter lock).
+    """
+    seen = getattr(_local, "context", None)
+    if seen is not None and seen[0] == _generation[0]:
+        return seen[1]
+    context = ca.current_context()
+    if context is None:
+        ca.use_initial_context()
+        context = ca.current_context()
+    _local.context = (_generation[0], context)
+    return context
 
 
 @contextmanager
@@ -97,23 +143,28 @@ def attached(ca: Any, context: Any) -> Iterator[None]:
 
     The raw ``ca`` calls of a batch, unlike pyepics' ``PV`` methods, do not attach it.
     In a thread with no context attached (the RunEngine's, a plan's), a get would not be
-    sent and the next "complete" would return what an earlier batch of another thread
-    left in pyepics' cache. Like pyepics' ``PV`` methods, a thread without a context
-    keeps it attached; a thread in another context gets that context back.
+    sent, or would go to a context of its own. Like pyepics' ``PV`` methods, a thread
+    without a context keeps it attached; a thread in another context gets that context
+    back.
     """
-    current = ca.current_context()
-    if current == context:
+    seen = getattr(_local, "context", None)
+    if seen is not None and seen == (_generation[0], context):
         yield
         return
-    if current is not None:
-        ca.detach_context()
+    current = ca.current_context()
+    if current == context or current is None:
+        if current is None:
+            ca.attach_context(context)
+        _local.context = (_generation[0], context)
+        yield
+        return
+    ca.detach_context()
     ca.attach_context(context)
     try:
         yield
     finally:
-        if current is not None:
-            ca.detach_context()
-            ca.attach_context(current)
+        ca.detach_context()
+        ca.attach_context(current)
 
 
 class _Timers:
@@ -135,14 +186,16 @@ class _Timers:
         with self._cond:
             self._seq += 1
             token = self._seq
-            heapq.heappush(self._heap, (time.monotonic() + delay, token, func, args))
+            entry = (time.monotonic() + delay, token, func, args)
+            heapq.heappush(self._heap, entry)
             self._pending.add(token)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="cielo-epics-timers", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0] is entry:  # a new earliest deadline: wake the thread for it
+                self._cond.notify()
 
         def cancel() -> None:
             with self._cond:

@@ -8,7 +8,10 @@ Serving beyond loopback needs an API key (``CIELO_SERVER_API_KEY``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
+from typing import Any
 
 from cielo.hookspecs import Subcommands
 
@@ -90,5 +93,50 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        # open requests and websockets get this long to end, then they are cancelled
+        timeout_graceful_shutdown=GRACE,
+    )
+    _bounded_server()(config).run()
     return 0
+
+
+#: seconds open connections get to end after SIGTERM or Ctrl-C
+GRACE = 3
+#: seconds after SIGTERM or Ctrl-C by which the manager has exited, whatever holds it
+EXIT_BOUND = 30.0
+
+
+def _bounded_server() -> type:
+    import uvicorn
+
+    class BoundedServer(uvicorn.Server):
+        """uvicorn's server, with a bound on its exit: past :data:`EXIT_BOUND` after the
+        first SIGTERM or SIGINT the process ends (its worker, if any, goes on as after a
+        crash of the manager, and the next manager reconnects to it)."""
+
+        _bound: threading.Timer | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            if self._bound is None:
+                self._bound = threading.Timer(EXIT_BOUND, _give_up)
+                self._bound.daemon = True
+                self._bound.start()
+
+    return BoundedServer
+
+
+def _give_up() -> None:
+    print(
+        f"cielo serve: not stopped {EXIT_BOUND:.0f} s after the signal; exiting now "
+        "(a running worker goes on; the next cielo serve reconnects to it)",
+        file=sys.stderr,
+        flush=True,
+    )
+    os._exit(1)

@@ -65,7 +65,12 @@ class Settings:
     :param permissions: a permissions file (which plans and devices each group may use;
         see :mod:`cielo.server._permissions`); none: every group may use everything.
     :param heartbeat: seconds between the worker's heartbeats.
-    :param heartbeat_timeout: a worker silent this long is declared hung and killed.
+    :param heartbeat_timeout: a worker silent this long is looked at: if its process is
+        stopped it is declared hung (and killed); if it is using CPU or waiting for one,
+        it is busy (a plan holding the interpreter) and is left alone.
+    :param hang_timeout: a worker silent this long while its process sleeps and uses no
+        CPU is declared hung (and killed); without ``/proc`` (not Linux), any worker
+        silent this long.
     :param orphan_timeout: a worker left without a manager this long, with nothing running,
         closes its environment (releasing the instrument) and exits
         (``$CIELO_SERVER_ORPHAN_TIMEOUT`` overrides it).
@@ -84,6 +89,7 @@ class Settings:
     auth: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     heartbeat: float = 0.2
     heartbeat_timeout: float = 1.0
+    hang_timeout: float = 10.0
     orphan_timeout: float = 60.0
     open_timeout: float = 60.0
     max_body: int = 64 * 1024 * 1024

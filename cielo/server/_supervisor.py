@@ -1,19 +1,26 @@
 """The manager's handle on its worker: start it, connect, read its messages, watch it.
 
-A worker is declared lost when its process exits, its connection closes, or it sends
-nothing (not even a heartbeat) for ``heartbeat_timeout`` seconds (a hung or stopped
-process, which is then killed). ``on_lost`` is called once, with the reason.
+A worker is declared lost when its process exits, its connection closes, or it hangs.
+Silence alone does not make a hang: a plan can hold the interpreter (a long computation
+in C, a loaded machine) so that even the heartbeat thread waits. A worker that sent
+nothing for ``heartbeat_timeout`` seconds is looked at in ``/proc``: a stopped process
+(SIGSTOP, a debugger) is hung; one that runs or waits for a CPU, or used CPU since it was
+last looked at, is busy and left alone; one asleep without using CPU for
+``hang_timeout`` seconds is hung. A hung worker is killed. ``on_lost`` is called once,
+with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +28,8 @@ from ._channel import MAX_LINE, decode, encode
 from ._settings import Settings
 
 __all__ = ["WorkerLink"]
+
+logger = logging.getLogger("cielo.server")
 
 
 class WorkerLink:
@@ -47,6 +56,7 @@ class WorkerLink:
         self._tasks: list[asyncio.Task[Any]] = []
         self._last_seen = time.monotonic()
         self._opening = True
+        self._activity: _Activity | None = None  # looked at while it is silent
 
     # -- starting ---------------------------------------------------------------------
 
@@ -153,18 +163,56 @@ class WorkerLink:
 
     async def _watch(self) -> None:
         settings = self.settings
+        tick = min(0.1, settings.heartbeat_timeout / 4)
         while self.lost is None:
-            await asyncio.sleep(min(0.1, settings.heartbeat_timeout / 4))
+            asleep = time.monotonic()
+            await asyncio.sleep(tick)
             reason = self._exit_reason()
             if reason:
                 self._lose(reason)
                 return
-            silent = time.monotonic() - self._last_seen
-            limit = settings.open_timeout if self._opening else settings.heartbeat_timeout
-            if silent > limit:
+            now = time.monotonic()
+            if now - asleep > tick + 0.25:
+                continue  # this loop was held up: let the reader catch up first
+            silent = now - self._last_seen
+            if self._opening:
+                hung = silent > settings.open_timeout
+            elif silent > settings.heartbeat_timeout / 2:
+                hung = self._hung(silent)
+            else:
+                self._activity = None
+                continue
+            if hung:
                 self.kill()
-                self._lose(f"stopped answering (no heartbeat for {silent:.1f} s); it was killed")
+                state = self._activity.state if self._activity else "no /proc to look at"
+                self._lose(
+                    f"stopped answering (no heartbeat for {silent:.1f} s; {state}); it was killed"
+                )
                 return
+
+    def _hung(self, silent: float) -> bool:
+        """Whether a worker silent for ``silent`` s is hung (see the module's docstring);
+        sampled from half the heartbeat deadline on, judged past it."""
+        settings = self.settings
+        if self._activity is None:
+            self._activity = _Activity(settings.heartbeat_timeout, since=self._last_seen)
+        activity = self._activity
+        if activity.look(self.pid) is None:  # no /proc: silence alone, the long bound
+            return silent > settings.hang_timeout
+        if silent <= settings.heartbeat_timeout:
+            return False
+        if activity.stopped:
+            return True
+        if activity.busy:
+            if not activity.warned:
+                activity.warned = True
+                logger.warning(
+                    "the worker sent nothing for %.1f s but is busy (%s): not a hang",
+                    silent,
+                    activity.state,
+                )
+            return False
+        return time.monotonic() - activity.progress > settings.hang_timeout
 
     def _exit_reason(self) -> str | None:
         if self.process is not None:
@@ -225,6 +273,70 @@ class WorkerLink:
                 await task
         if self._writer is not None:
             self._writer.close()
+
+
+class _Activity:
+    """What ``/proc`` says of a silent worker, sampled every watchdog tick.
+
+    Busy means a thread on (or waiting for) a CPU in most samples of the last ``window``
+    seconds, or at least :data:`BUSY_CPU` of a CPU used over them; threads waiting for
+    the GIL wake every 5 ms and use a little CPU, which is not busy.
+    """
+
+    def __init__(self, window: float, since: float) -> None:
+        self.window = window
+        self.samples: deque[tuple[float, int, bool]] = deque()  # (time, cpu ticks, running)
+        self.progress = since  # when it was last heard from or seen busy
+        self.stopped = False
+        self.busy = False
+        self.warned = False
+        self.state = "not looked at"
+
+    def look(self, pid: int | None) -> bool | None:
+        """Sample process ``pid`` (all its threads); ``None`` if ``/proc`` cannot say."""
+        if pid is None:
+            return None
+        try:
+            fields = _stat_fields(f"/proc/{pid}/stat")
+            states = {_stat_fields(f"/proc/{pid}/task/{t}/stat")[0] for t in _tasks(pid)}
+        except (OSError, IndexError, ValueError):
+            return None
+        now = time.monotonic()
+        cpu = int(fields[11]) + int(fields[12])  # utime + stime of every thread, in ticks
+        self.samples.append((now, cpu, bool(states & {"R", "D"})))
+        while now - self.samples[0][0] > self.window:
+            self.samples.popleft()
+        self.stopped = bool(states & {"T", "t", "Z", "X"})
+        first, span = self.samples[0], now - self.samples[0][0]
+        share = (cpu - first[1]) / _TICKS / span if span > 0 else 0.0
+        running = sum(r for _, _, r in self.samples) / len(self.samples)
+        self.busy = not self.stopped and (running >= 0.5 or share >= BUSY_CPU)
+        if self.busy:
+            self.progress = now
+        self.state = (
+            "its process is stopped"
+            if self.stopped
+            else f"its process is running ({share:.0%} of a CPU)"
+            if self.busy
+            else f"its process sleeps and uses no CPU ({share:.0%})"
+        )
+        return True
+
+
+#: The share of one CPU over the last second above which a silent worker is busy.
+BUSY_CPU = 0.1
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(path: str) -> list[str]:
+    """The fields of a ``/proc`` stat file after the command name (state first)."""
+    with open(path) as f:
+        text = f.read()
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _tasks(pid: int) -> list[str]:
+    return os.listdir(f"/proc/{pid}/task")
 
 
 def _alive(pid: int) -> bool:

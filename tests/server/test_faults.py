@@ -298,3 +298,58 @@ def test_environment_reload_reads_the_profile_again_and_keeps_the_queue(
         assert len(queue_uids(served)) == 2
     finally:
         served.stop()
+
+
+_STALLED_CLIENT = """
+import sys, time
+from websockets.sync.client import connect
+with connect(sys.argv[1], additional_headers={"Authorization": "ApiKey " + sys.argv[2]}):
+    print("connected", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_sigterm_ends_the_manager_within_a_bound_despite_open_websockets(served: Any) -> None:
+    """An orphaned manager once ignored SIGTERM for 45 min: uvicorn waited for websocket
+    feeds that never ended. Now feeds end when their connection closes, open connections
+    get a grace period, and the exit is bounded whatever holds it."""
+    import contextlib
+    import subprocess
+    import sys
+
+    from websockets.sync.client import connect
+
+    served.open_environment()
+    add(served, LONG)
+    served.request("/api/queue/start")
+    running_item(served)
+    ws_url = served.url.replace("http://", "ws://")
+    polite = contextlib.ExitStack()
+    for path in ("/api/status/ws", "/api/console_output/ws"):
+        polite.enter_context(connect(ws_url + path, additional_headers=served.headers))
+    # a browser that went away without closing: connected, then never reads again
+    stalled = subprocess.Popen(
+        [sys.executable, "-c", _STALLED_CLIENT, ws_url + "/api/documents/ws", served.key],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert stalled.stdout is not None and stalled.stdout.readline() == b"connected\n"
+        os.kill(stalled.pid, signal.SIGSTOP)
+        time.sleep(1.0)  # documents pile up towards it
+        worker = served.status()["worker_pid"]
+        sent = time.monotonic()
+        served.process.terminate()
+        code = served.process.wait(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        stalled.kill()
+        stalled.wait()
+        polite.close()
+    # the graceful path (the plan aborted, the worker closed), not the last-resort exit
+    assert code == -signal.SIGTERM, (served.base / "serve.log").read_text()[-2000:]
+    print(f"the manager exited {took:.2f} s after SIGTERM")
+    assert took <= 20.0, f"the manager took {took:.1f} s to exit after SIGTERM"
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
+    served.start()
+    assert history(served)[-1]["result"]["exit_status"] == "aborted"

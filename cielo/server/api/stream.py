@@ -10,6 +10,7 @@ sends the status at once and then on every change, so a client waits without pol
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Body, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from .._access import AccessError
+from .._broadcast import Subscription
 from .._manager import Manager
 from ._deps import KEY_SUBPROTOCOL, Call, allow, identify_websocket, ok
 from ._models import Empty, Reply
@@ -37,10 +39,27 @@ async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
         return
     await websocket.accept(subprotocol=chosen)
     sub = manager.feeds.subscribe(kind)
+    # Sending and listening race: a client that leaves (or a server shutting down, which
+    # closes every connection) ends the feed at once, even when nothing is being sent.
+    sending = asyncio.create_task(_send(websocket, manager, sub))
+    listening = asyncio.create_task(_until_disconnect(websocket))
     try:
-        if kind == "status":
+        await asyncio.wait((sending, listening), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        manager.feeds.unsubscribe(sub)
+        for task in (sending, listening):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+async def _send(websocket: WebSocket, manager: Manager, sub: Subscription) -> None:
+    try:
+        if sub.kind == "status":
             await websocket.send_json(manager.status())
-        elif kind == "console":
+        elif sub.kind == "console":
             for line in list(manager.feeds.console):
                 await websocket.send_json(line)
         while True:
@@ -49,12 +68,19 @@ async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
             if message.get("type") == "dropped":
                 await websocket.close(code=1013, reason=str(message.get("msg")))
                 return
-    except WebSocketDisconnect:
-        pass
-    finally:
-        manager.feeds.unsubscribe(sub)
-        with contextlib.suppress(Exception):
-            await websocket.close()
+    except (WebSocketDisconnect, RuntimeError):  # RuntimeError: sending after the close
+        return
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it disconnects."""
+    while True:
+        try:
+            message = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message.get("type") == "websocket.disconnect":
+            return
 
 
 @router.websocket("/status/ws")

@@ -237,7 +237,8 @@ def fill(uri: str, n: int, cache: Path) -> float:
 
 @contextmanager
 def postgres(folder: Path) -> Iterator[str]:
-    """A PostgreSQL server on ``folder`` (created once, kept); yields an admin URI."""
+    """A PostgreSQL server on ``folder`` (created once, kept); yields an admin URI. A server
+    another run of this script started there is used as it is (and left to that run)."""
     pgbin = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
     pw = pwd.getpwnam("postgres")
     run = ["runuser", "-u", "postgres", "--"]
@@ -247,6 +248,16 @@ def postgres(folder: Path) -> Iterator[str]:
         subprocess.run([*run, str(pgbin / "initdb"), "-D", str(folder / "data"), "-A", "trust",
                         "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
                        check=True, capture_output=True)  # fmt: skip
+    pidfile = folder / "data" / "postmaster.pid"
+    if pidfile.exists():  # started by another run of this script: use it, leave it running
+        pid, _, _, port = pidfile.read_text().split("\n")[:4]
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            pass
+        else:
+            yield f"postgresql://postgres@127.0.0.1:{port}"
+            return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

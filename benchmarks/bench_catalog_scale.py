@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import pwd
 import random
@@ -38,7 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,7 @@ def check_bulk_rows(folder: Path, runs: int = 1000) -> None:
             for name, doc in make_run(i, rng):
                 writer(name, doc)
     bulk = open_catalog(f"sqlite:///{folder / 'check-bulk.sqlite'}")
-    _insert(bulk, 0, runs)
+    _insert(bulk, chunk_rows(0, runs))
     mismatch = [name for name, a, b in zip(("runs", "run_keys", "documents"),
                                            _contents(written), _contents(bulk), strict=True) if a != b]  # fmt: skip
     written.close()
@@ -184,55 +185,75 @@ def check_bulk_rows(folder: Path, runs: int = 1000) -> None:
         raise SystemExit(f"the bulk path differs from CatalogWriter in {mismatch}")
 
 
-def _insert(cat: Catalog, first: int, stop: int, rng: random.Random | None = None) -> None:
-    """Runs ``first`` to ``stop - 1`` (drawn from ``rng``, seeded 42 from run 0)."""
-    rng = rng or random.Random(42)
-    key_rows = KeyRows.of(cat.db)
+Rows = tuple[list[tuple[Any, ...]], list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]
+
+
+def chunk_rows(first: int, stop: int) -> Rows:
+    """The rows of runs ``first`` to ``stop - 1`` (``runs``, flattened metadata per run,
+    ``documents``), drawn from a generator seeded by ``first`` (42 for the first runs, as
+    :func:`check_bulk_rows` expects), so chunks can be made in parallel."""
+    rng = random.Random(42 if first == 0 else f"42-{first}")
     runs, flat, docs = [], [], []
     for i in range(first, stop):
         run, k, d = bulk_rows(i, rng)
         runs.append(run)
         flat.append(k)
         docs += d
+    return runs, flat, docs
+
+
+def _insert(cat: Catalog, rows: Rows) -> None:
+    """Store one :func:`chunk_rows` chunk."""
+    runs, flat, docs = rows
+    key_rows = KeyRows.of(cat.db)
     key_rows.resolve((k, e, t) for keys in flat for k, e, t, _, _ in keys)
     keys = [row for run, f in zip(runs, flat, strict=True) for row in key_rows.rows(run[0], f)]
     key_columns = key_rows.insert.split("(")[1].split(")")[0]
     db = cat.db
     tables = (("runs", RUN_COLUMNS, runs), ("run_keys", key_columns, keys), ("documents", DOC_COLUMNS, docs))
     with db.transaction():
-        for table, columns, rows in tables:
+        for table, columns, rows_ in tables:
             if db.dialect.name == "sqlite":
-                marks = ", ".join("?" * len(rows[0]))
-                db.raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+                marks = ", ".join("?" * len(rows_[0]))
+                db.raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows_)
             else:
                 with db.raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
+                    for row in rows_:
                         copy.write_row(row)
 
 
-def fill(uri: str, n: int, cache: Path) -> float:
-    """Store ``n`` runs at ``uri``; return the seconds it took."""
+def fill(uris: list[str], n: int, cache: Path, jobs: int) -> float:
+    """Store ``n`` runs at each of ``uris`` (the runs made once, by ``jobs`` processes, for
+    all of them); return the seconds it took."""
     t = time.perf_counter()
     check_bulk_rows(cache)
-    cat = open_catalog(uri)
-    indexes = _indexes(cat)
-    with cat.db.transaction():
-        for name, _ in indexes:
-            cat.db.execute(f"DROP INDEX {name}")
-    rng = random.Random(42)
-    for first in range(0, n, 10_000):
-        _insert(cat, first, min(n, first + 10_000), rng)
-        if (first + 10_000) % 100_000 == 0:
-            print(f"    {first + 10_000:,} runs stored ({time.perf_counter() - t:.0f} s)", flush=True)
-    print(f"    building {len(indexes)} indexes", flush=True)
-    with cat.db.transaction():
-        if cat.db.dialect.name == "postgresql":  # ids were given: new runs number after them
-            cat.db.execute(f"ALTER TABLE runs ALTER COLUMN id RESTART WITH {n + 1}")
-        for _, sql in indexes:
-            cat.db.execute(sql)
-    cat.optimize()
-    cat.close()
+    cats = [open_catalog(uri) for uri in uris]
+    indexes = [_indexes(cat) for cat in cats]
+    for cat, named in zip(cats, indexes, strict=True):
+        with cat.db.transaction():
+            for name, _ in named:
+                cat.db.execute(f"DROP INDEX {name}")
+    bounds = [(first, min(n, first + 10_000)) for first in range(0, n, 10_000)]
+    with multiprocessing.Pool(jobs) as pool:
+        for (first, stop), rows in zip(bounds, pool.imap(_chunk, bounds), strict=True):
+            for cat in cats:
+                _insert(cat, rows)
+            if stop % 100_000 == 0:
+                print(f"    {stop:,} runs stored ({time.perf_counter() - t:.0f} s)", flush=True)
+    for cat, named in zip(cats, indexes, strict=True):
+        print(f"    building {len(named)} indexes ({cat.db.dialect.name})", flush=True)
+        with cat.db.transaction():
+            if cat.db.dialect.name == "postgresql":  # ids were given: new runs number after them
+                cat.db.execute(f"ALTER TABLE runs ALTER COLUMN id RESTART WITH {n + 1}")
+            for _, sql in named:
+                cat.db.execute(sql)
+        cat.optimize()
+        cat.close()
     return time.perf_counter() - t
+
+
+def _chunk(bounds: tuple[int, int]) -> Rows:
+    return chunk_rows(*bounds)
 
 
 @contextmanager
@@ -473,6 +494,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--cache", type=Path, default=Path("/work/bench-cache/catalog-scale"))
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=2, help="processes making the runs of a fill")
     parser.add_argument("--tiled-python", default="/work/tiled-venv/bin/python")
     parser.add_argument("--no-tiled", action="store_true")
     parser.add_argument("--fill-only", action="store_true")
@@ -483,41 +505,43 @@ def main() -> None:
     use_tiled = not args.no_tiled and Path(args.tiled_python).exists()
     backends = args.backends.split(",")
     results: dict[str, dict[str, float]] = {}
-    sqlite_uri = f"sqlite:///{cache / f'cielo-{n}.sqlite'}"
-    if "sqlite" in backends or use_tiled:  # Tiled is filled from the SQLite catalog
-        if not ready(cache, f"cielo-sqlite-{n}"):
-            for suffix in ("", "-wal", "-shm"):
-                (cache / f"cielo-{n}.sqlite{suffix}").unlink(missing_ok=True)
-            print(f"filling SQLite with {n:,} runs")
-            mark(cache, f"cielo-sqlite-{n}", fill(sqlite_uri, n, cache))
-    source = str(cache / f"cielo-{n}.sqlite")
-    if "sqlite" in backends:
-        tiled_uri = f"sqlite:///{cache / f'tiled-{n}.sqlite'}"
-        if use_tiled:
-            tiled_fill(args.tiled_python, tiled_uri, source, n, cache, f"tiled-sqlite-{n}")
-        if not args.fill_only:
-            print("measuring cielo on SQLite", flush=True)
-            results["cielo SQLite"] = bench_cielo(sqlite_uri, n, args.repeat)
-            if use_tiled:
-                print("measuring Tiled on SQLite", flush=True)
-                results["Tiled SQLite"] = tiled(args.tiled_python, tiled_uri, n, args.repeat)
-    if "postgresql" in backends:
-        with postgres(cache / "pg") as admin:
+    with ExitStack() as stack:
+        uris: dict[str, str] = {}  # backend -> cielo's catalog URI
+        tiled_uris: dict[str, Callable[[bool], str]] = {}
+        if "sqlite" in backends or use_tiled:  # Tiled is filled from the SQLite catalog
+            uris["sqlite"] = f"sqlite:///{cache / f'cielo-{n}.sqlite'}"
+            tiled_uris["sqlite"] = lambda fresh: f"sqlite:///{cache / f'tiled-{n}.sqlite'}"
+            if not ready(cache, f"cielo-sqlite-{n}"):
+                for suffix in ("", "-wal", "-shm"):
+                    (cache / f"cielo-{n}.sqlite{suffix}").unlink(missing_ok=True)
+        if "postgresql" in backends:
+            admin = stack.enter_context(postgres(cache / "pg"))
             fresh = not ready(cache, f"cielo-pg-{n}")
-            uri = pg_database(admin, f"cielo_{n}", fresh=fresh)
-            if fresh:
-                print(f"filling PostgreSQL with {n:,} runs")
-                mark(cache, f"cielo-pg-{n}", fill(uri, n, cache))
+            uris["postgresql"] = pg_database(admin, f"cielo_{n}", fresh=fresh)
+            tiled_uris["postgresql"] = lambda fresh: pg_database(admin, f"tiled_{n}", fresh=fresh)
+        keys = {"sqlite": f"cielo-sqlite-{n}", "postgresql": f"cielo-pg-{n}"}
+        todo = [b for b in uris if not ready(cache, keys[b])]
+        if todo:  # the runs are made once for every backend filled
+            print(f"filling {' and '.join(todo)} with {n:,} runs", flush=True)
+            seconds = fill([uris[b] for b in todo], n, cache, args.jobs)
+            for b in todo:
+                mark(cache, keys[b], seconds)
+        source = str(cache / f"cielo-{n}.sqlite")
+        for backend in ("sqlite", "postgresql"):
+            if backend not in backends:
+                continue
+            label = "SQLite" if backend == "sqlite" else "PostgreSQL"
+            key = f"tiled-{'pg' if backend == 'postgresql' else backend}-{n}"
+            tiled_uri = tiled_uris[backend](not ready(cache, key)) if use_tiled else ""
             if use_tiled:
-                key = f"tiled-pg-{n}"
-                tiled_uri = pg_database(admin, f"tiled_{n}", fresh=not ready(cache, key))
                 tiled_fill(args.tiled_python, tiled_uri, source, n, cache, key)
-            if not args.fill_only:
-                print("measuring cielo on PostgreSQL", flush=True)
-                results["cielo PostgreSQL"] = bench_cielo(uri, n, args.repeat)
-                if use_tiled:
-                    print("measuring Tiled on PostgreSQL", flush=True)
-                    results["Tiled PostgreSQL"] = tiled(args.tiled_python, tiled_uri, n, args.repeat)
+            if args.fill_only:
+                continue
+            print(f"measuring cielo on {label}", flush=True)
+            results[f"cielo {label}"] = bench_cielo(uris[backend], n, args.repeat)
+            if use_tiled:
+                print(f"measuring Tiled on {label}", flush=True)
+                results[f"Tiled {label}"] = tiled(args.tiled_python, tiled_uri, n, args.repeat)
     for key in ("sqlite", "pg"):
         done = cache / f"cielo-{key}-{n}.done"
         if done.exists():

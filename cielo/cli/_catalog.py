@@ -292,12 +292,21 @@ def _search(args: argparse.Namespace) -> int:
             ],  # fmt: skip
             header=["UID", "SCAN_ID", "PLAN", "TIME", "STATUS", "EVENTS"],
         )
-        if args.limit and len(rows) == args.limit and len(found) > args.offset + len(rows):
-            print(
-                f"({len(rows)} of {len(found)} runs; the next page: --after {rows[-1]['uid'][:8]})",
-                file=sys.stderr,
-            )
+        if args.limit and len(rows) == args.limit:
+            # counted up to a cap: a broad search over millions of runs is not walked to the end
+            cap = args.offset + len(rows) + COUNT_CAP
+            total = found.count(at_most=cap + 1)
+            if total > args.offset + len(rows):
+                of = f"more than {cap:,}" if total > cap else str(total)
+                print(
+                    f"({len(rows)} of {of} runs; the next page: --after {rows[-1]['uid'][:8]})",
+                    file=sys.stderr,
+                )
     return 0
+
+
+#: How far past a page ``cielo catalog search`` counts the runs that match.
+COUNT_CAP = 10_000
 
 
 def _no_match(args: argparse.Namespace, total: int) -> str:

@@ -249,13 +249,23 @@ class Catalog:
         return self.db.search(sql, [*wparams, *params])
 
     def __len__(self) -> int:
+        return self.count()
+
+    def count(self, at_most: int | None = None) -> int:
+        """How many runs match, counting no further than ``at_most`` (a broad search over
+        millions of runs is not visited to the end: ``count(10_001) > 10_000`` says "more
+        than 10,000"). ``len(cat)`` is ``cat.count()``."""
+        if at_most is not None and at_most < 0:
+            raise QueryError(f"count(at_most={at_most}): give a number of runs >= 0, or None")
         where, params = self._where(ordered=False)
         if where.startswith(KEYS_PREFIX):  # one condition on one key: the index answers
-            sql = (
-                f"SELECT COUNT(DISTINCT run_id) FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]}"
-            )
+            rows = f"SELECT DISTINCT run_id FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]}"
         else:
-            sql = f"SELECT COUNT(*) FROM runs WHERE {where}"
+            rows = f"SELECT 1 FROM runs WHERE {where}"
+        if at_most is None:
+            sql = f"SELECT COUNT(*) FROM ({rows}) AS matches"
+        else:
+            sql = f"SELECT COUNT(*) FROM ({rows} LIMIT {int(at_most)}) AS matches"
         return int(self.db.search(sql, params)[0][0])
 
     def __iter__(self) -> Iterator[str]:

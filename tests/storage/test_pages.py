@@ -100,3 +100,27 @@ def test_pages_count_no_offset_and_prefixes_use_the_index(tmp_path):
     assert "USING COVERING INDEX runs_time_uid (time>?)" in plan(cat, f" AND ({after})", params)
     prefix = plan(cat.search(Uid(starts[5]["uid"][:6])), "", [])
     assert "SEARCH runs USING" in prefix and "SCAN runs" not in prefix
+
+
+def test_counts_stop_at_a_cap(catalog_uri):
+    """``count(at_most=N)`` answers "N or more" without counting the rest; ``len`` is exact."""
+    from cielo.storage import Key, QueryError
+
+    cat = open_catalog(catalog_uri)
+    starts = _fill(cat, 300)
+    with_id = sum(1 for s in starts if "scan_id" in s)
+    assert len(cat) == cat.count() == 300
+    assert cat.count(at_most=100) == 100 and cat.count(at_most=1000) == 300
+    small = cat.search(Key("scan_id") < 5)  # a column condition: counted over runs
+    exact = sum(1 for s in starts if s.get("scan_id", 99) < 5)
+    assert small.count(at_most=exact + 1) == exact == len(small)
+    assert small.count(at_most=exact - 1) == exact - 1
+    assert cat.search(scan_id={"$ne": None}).count(at_most=10_000) == with_id
+    with cat.writer() as writer:  # a condition on a key: counted in the index of keys
+        for i in range(12):
+            uid = str(uuid.uuid4())
+            writer("start", {"uid": uid, "time": 2e9 + i, "sample": "S", "tags": ["a", "b"]})
+    assert cat.search(sample="S").count(at_most=7) == 7
+    assert cat.search(Key("tags").contains("b")).count(at_most=100) == 12
+    with pytest.raises(QueryError, match="at_most=-1"):
+        cat.count(at_most=-1)

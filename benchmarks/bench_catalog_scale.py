@@ -235,7 +235,7 @@ def fill(uris: list[str], n: int, cache: Path, jobs: int) -> float:
                 cat.db.execute(f"DROP INDEX {name}")
     bounds = [(first, min(n, first + 10_000)) for first in range(0, n, 10_000)]
     with multiprocessing.Pool(jobs) as pool:
-        for (first, stop), rows in zip(bounds, pool.imap(_chunk, bounds), strict=True):
+        for (_, stop), rows in zip(bounds, pool.imap(_chunk, bounds), strict=True):
             for cat in cats:
                 _insert(cat, rows)
             if stop % 100_000 == 0:

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from cielo.core.plugins import hookspec
 
-from .types import PlanFunction
+from .types import PlanForm, PlanFunction
 
-__all__ = ["cielo_plans"]
+__all__ = ["cielo_plan_forms", "cielo_plans"]
 
 
 @hookspec
@@ -23,4 +23,17 @@ def cielo_plans() -> Mapping[str, PlanFunction] | None:
         summary; a parameter whose annotation cannot be described is an error at
         registration that names the plan and the parameter. ``None`` offers nothing.
         A name offered by two plugins is an error that names both.
+    """
+
+
+@hookspec
+def cielo_plan_forms() -> Mapping[str, PlanForm] | None:
+    """Offer a plan's own form for the web application (by plan name).
+
+    Fires when ``cielo serve`` describes its plans: each plan's entry carries its form's
+    ``ui`` as ``"form"``, and ``POST /api/plans/check`` runs the form's ``check`` on the
+    arguments being filled in. A plan without one gets the form drawn from its schema.
+
+    :returns: a mapping from plan name to :class:`~cielo.hookspecs.types.PlanForm`, or
+        ``None``. A plan given a form by two plugins is an error naming both.
     """

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from cielo.core import Msg
@@ -35,6 +35,7 @@ __all__ = [
     "DocumentCallback",
     "Identity",
     "MsgGenerator",
+    "PlanForm",
     "PlanFunction",
     "ReaderFactory",
     "ReaderLike",
@@ -167,3 +168,28 @@ class Subcommands(Protocol):
     """
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
+@dataclass(frozen=True)
+class PlanForm:
+    """A plan's own form in the web application, offered by ``cielo_plan_forms``.
+
+    The web application draws every plan's form from its parameter schema; a
+    ``PlanForm`` arranges that form the way a facility's users know it.
+
+    :param ui: JSON: a uiSchema of the form library (``{"mode": {"ui:widget": "radio"}}``,
+        ``"ui:title"``, ``"ui:help"``, ``"ui:placeholder"``...) plus cielo's layout keys:
+        ``"ui:layout"``, rows of parameter names drawn side by side (parameters in no
+        row are folded away beneath), where a row may instead be
+        ``{"intervals": {"bounds": P, "between": [Q, ...], "title": T}}``: the array
+        parameter ``P`` (region boundaries) drawn as one table row with the arrays
+        ``Q...`` (one value per region) in rows beneath, between the boundaries.
+    :param check: ``check(*args, **kwargs)`` called with a queue item's arguments
+        (devices by name) as the user fills the form: raises
+        :class:`~cielo.core.PlanParameterError` naming the parameter (``"parameter
+        bounds: ..."``) where the plan would refuse them, else returns a JSON mapping
+        whose ``"text"`` the form shows (points, duration...).
+    """
+
+    ui: Mapping[str, Any]
+    check: Callable[..., Mapping[str, Any]] | None = field(default=None, compare=False)

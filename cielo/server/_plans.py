@@ -22,6 +22,7 @@ from cielo.core import Environment, signature_schema
 from cielo.core.suggest import did_you_mean
 
 from ._devices import DeviceNames
+from ._forms import plan_forms
 from ._store import Item, QueueError
 
 __all__ = ["ITEM_TYPES", "PlanCatalog", "load_catalog", "load_catalog_afresh", "new_item"]
@@ -46,6 +47,7 @@ class PlanCatalog:
     @classmethod
     def from_environment(cls, env: Environment) -> PlanCatalog:
         names = DeviceNames(env.devices)
+        forms = plan_forms(env.pm)  # plugins' own web forms (cielo_plan_forms)
         plans = {}
         for name, plan in sorted(env.plans.items()):
             try:
@@ -58,6 +60,8 @@ class PlanCatalog:
                 "parameters": _parameters(schema),
                 "schema": schema,
             }
+            if name in forms:
+                plans[name]["form"] = dict(forms[name].ui)
         devices = {name: _describe_device(names[name]) for name in names}
         return cls(plans, devices)
 

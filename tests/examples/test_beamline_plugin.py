@@ -51,7 +51,8 @@ def test_listed_by_cielo_plugins_json():
     (entry,) = [e for e in json.loads(proc.stdout) if e["name"] == "example_beamline"]
     assert entry["error"] is None and entry["version"] == "0.1.0"
     assert entry["hooks"] == [
-        "cielo_callbacks", "cielo_device_types", "cielo_plans", "cielo_profile_dirs"
+        "cielo_callbacks", "cielo_device_types", "cielo_plan_forms", "cielo_plans",
+        "cielo_profile_dirs",
     ]  # fmt: skip
     assert entry["contributes"] == {
         "cielo_device_types": ["example_beamline.ion_chamber", "example_beamline.mono"],

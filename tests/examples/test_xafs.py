@@ -33,22 +33,36 @@ def test_regions_in_energy_and_k():
     assert steps[0] < steps[1]
 
 
-def test_default_regions_end_at_12k():
-    points = xafs.xafs_energies(
-        7112.0,
-        *[(-200.0, -30.0, -10.0, 25.0, "12k"), (10.0, 2.0, 0.3, "0.05k"), (0.5, 0.5, 0.5, 1.0)],
-    )
+def test_default_regions_are_bmms_and_end_at_15k():
+    points = xafs.xafs_energies(7112.0, xafs.DEFAULT_BOUNDS, xafs.DEFAULT_STEPS, xafs.DEFAULT_TIMES)
+    assert xafs.DEFAULT_BOUNDS == (-200.0, -30.0, -10.0, 15.5, "15k")
     last = points[-1][0]
-    assert last == pytest.approx(7112 + xafs.ETOK * 144)
-    k_start = math.sqrt(25 / xafs.ETOK)
-    assert sum(1 for e, _ in points if e > 7112 + 25) == pytest.approx((12 - k_start) / 0.05, abs=1)
+    assert last == pytest.approx(7112 + xafs.ETOK * 225)
+    k_start = math.sqrt(15.5 / xafs.ETOK)
+    exafs = [(e, t) for e, t in points if e >= 7112 + 15.5]
+    assert len(exafs) == pytest.approx((15 - k_start) / 0.05 + 1, abs=1)  # both ends
+    # "0.25k": each EXAFS point counts 0.25 s x k, so 3.75 s at k = 15
+    assert [t for _, t in exafs[:1] + exafs[-1:]] == pytest.approx([0.25 * k_start, 0.25 * 15])
+
+
+def test_k_weighted_time_below_the_edge_is_refused():
+    with pytest.raises(PlanParameterError, match="parameter times: region 1 starts below the edge"):
+        xafs.xafs_energies(7112.0, [-20, 0], [1], ["0.5k"])
+
+
+def test_summary_checks_as_the_plan_does():
+    summary = xafs.xafs_summary(["i0"], "mono", 7112.0, [-20, 0, "3k"], [10, "1k"], [1, 2], repeats=3)
+    assert summary["points"] == 6 and summary["counting_s"] == pytest.approx(3 * (2 * 1 + 4 * 2))
+    assert summary["text"].startswith("6 points per scan")
+    with pytest.raises(PlanParameterError, match="parameter start: 0 must be at least 1"):
+        xafs.xafs_summary(["i0"], "mono", 7112.0, start=0)
 
 
 @pytest.mark.parametrize(
     ("bounds", "steps", "times", "pattern"),
     [
         ([-20, 0], [1, 2], [1], "1 regions, but got 2 steps"),
-        ([0, -20], [1], [1], "bounds must increase"),
+        ([0, -20], [1], [1], "parameter bounds: must increase"),
         ([-20, "10k"], ["0.1k"], [1], "starts below the edge"),
         ([-20, "ten"], [1], [1], "neither a number"),
         ([-20, 0], [0], [1], "must be positive"),
@@ -63,9 +77,9 @@ def test_schema_lists_like_the_bundled_plans():
     schema = signature_schema(xafs.xafs_scan)
     jsonschema.Draft202012Validator.check_schema(schema)
     props = schema["properties"]
-    assert props["mode"]["enum"] == ["transmission", "fluorescence", "both"]
+    assert props["mode"]["enum"] == ["transmission", "fluorescence", "both", "reference"]
     assert props["energy"]["x-cielo-device"] == "Movable"
-    assert props["bounds"]["default"][-1] == "12k"
+    assert props["bounds"]["default"][-1] == "15k"
     assert schema["required"] == ["detectors", "energy", "e0"]
     jsonschema.validate(
         {
@@ -129,7 +143,7 @@ def test_runs_on_the_example_beamline(example_env, validate):
         uids = RE(plan)
     assert len(uids) == 2
     starts = [d for n, d in docs if n == "start"]
-    assert [s["repeat"] for s in starts] == [1, 2]
+    assert [s["repeat"] for s in starts] == [1, 2]  # start=1, the default
     for key, value in {
         "element": "Fe",
         "edge": "K",

@@ -13,7 +13,7 @@ from cielo.cli import build_parser, hook_docs, render_hook_reference
 from cielo.cli import main as cli_main
 from cielo.core import make_plugin_manager
 from cielo.core.plugins import PluginHooks
-from cielo.hookspecs import SPEC_MODULES
+from cielo.hookspecs import SPEC_MODULES, PlanForm
 
 REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "plugins" / "hooks.md"
 
@@ -99,6 +99,11 @@ class EveryHook:
     def cielo_plans(self):
         self._record("cielo_plans")
         return {"every_plan": every_plan}
+
+    @hookimpl
+    def cielo_plan_forms(self):
+        self._record("cielo_plan_forms")
+        return {"every_plan": PlanForm(ui={"ui:layout": [["x"]]})}
 
     @hookimpl
     def cielo_callbacks(self):
@@ -211,6 +216,7 @@ def test_every_hook_is_called_through_the_facade(tmp_path: Path):
     hooks.engine_created(engine)
     assert plugin.calls["cielo_engine_created"] == [{"engine": engine}]
     assert "every" in [n for n, _ in hooks.by_plugin("cielo_msg_commands")]
+    assert ("every", {"every_plan": PlanForm(ui={"ui:layout": [["x"]]})}) in hooks.plan_forms()
     assert "every" in build_parser(pm).format_help()
     assert cli_main(["every"], plugin_manager=pm) == 7
 

@@ -61,6 +61,10 @@ class PluginHooks:
     def plans(self) -> list[Mapping[str, Any]]:
         return list(self.pm.hook.cielo_plans())
 
+    def plan_forms(self) -> list[tuple[str, Any]]:
+        """``(plugin name, {plan name: PlanForm})`` for each plugin offering web forms."""
+        return self.by_plugin("cielo_plan_forms")
+
     def callbacks(self) -> list[Mapping[str, Any]]:
         return list(self.pm.hook.cielo_callbacks())
 

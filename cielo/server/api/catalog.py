@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body
+from starlette.concurrency import run_in_threadpool
 
+from .._forms import check_with_form
 from ._deps import Call, allow, ok
-from ._models import Reply, UserInfo
+from ._models import Item, Reply, UserInfo
 
 router = APIRouter(prefix="/api", tags=["plans and devices"])
 
@@ -21,6 +23,27 @@ async def plans_allowed(
     manager = call.manager
     plans = manager.permissions.allowed(manager.catalog.plans, "plans", call.who.group)
     return ok(plans_allowed=plans, plans_allowed_uid=manager.status()["plans_allowed_uid"])
+
+
+class ItemCheck(UserInfo):
+    item: Item
+
+
+@router.post("/plans/check", response_model=Reply)
+async def plans_check(
+    body: ItemCheck,
+    call: Call = allow("read:resources"),
+) -> dict[str, Any]:
+    """Check an item as ``/api/queue/item/add`` would, then with its plan's form check (a
+    plugin's ``cielo_plan_forms``: the plan's own rules), without queueing it; ``summary``
+    is what the check says of it (``{}`` for a plan without a form check)."""
+    item = call.check_item(body.item)
+    summary = {}
+    if item["item_type"] == "plan":
+        summary = await run_in_threadpool(
+            check_with_form, item["name"], item["args"], item["kwargs"]
+        )
+    return ok(item=item, summary=summary)
 
 
 @router.get("/devices/allowed", response_model=Reply)

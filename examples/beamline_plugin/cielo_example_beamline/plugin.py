@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cielo import hookimpl
-from cielo.hookspecs import CallbackFactory, DeviceFactory, PlanFunction
+from cielo.hookspecs import CallbackFactory, DeviceFactory, PlanForm, PlanFunction
 
 from . import PROFILE
 
@@ -59,3 +59,11 @@ def cielo_callbacks() -> Mapping[str, CallbackFactory]:
 def cielo_profile_dirs() -> list[Path]:
     """Profiles this package ships, found by name: ``cielo run --profile example_beamline``."""
     return [PROFILE.parent]
+
+
+@hookimpl
+def cielo_plan_forms() -> Mapping[str, PlanForm]:
+    """The XAFS scan's own web form, laid out as the beamline's users know it."""
+    from .forms import xafs_form
+
+    return {_named("xafs_scan"): xafs_form()}

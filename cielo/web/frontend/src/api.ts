@@ -114,6 +114,9 @@ export class Api {
   plansAllowed = () => this.request<PlansAllowed>("GET", "/plans/allowed");
   devicesAllowed = () => this.request<DevicesAllowed>("GET", "/devices/allowed");
 
+  /** Check an item as adding it would, and by its plan's own form check, queueing nothing. */
+  checkItem = (item: NewItem) =>
+    this.request<{ summary?: { text?: string; [key: string]: unknown } }>("POST", "/plans/check", { item });
   addItem = (item: NewItem, where: Position = {}) =>
     this.request<{ item: QueueItem; qsize: number }>("POST", "/queue/item/add", { item, ...where });
   moveItem = (uid: string, where: { before_uid?: string; after_uid?: string; pos_dest?: number | string }) =>

@@ -106,6 +106,9 @@ export interface AllowedPlan {
   description?: string;
   /** cielo's JSON schema of the plan's parameters (what the forms are drawn from). */
   schema?: JsonSchema;
+  /** The plan's own form, offered by its plugin (`cielo_plan_forms`): a uiSchema with
+   * cielo's `ui:layout` rows; the server checks it by the plan's rules (`/plans/check`). */
+  form?: Record<string, unknown>;
   [key: string]: unknown;
 }
 

@@ -1,40 +1,22 @@
-// A plan's form, drawn by the JSON-schema form library from the plan's parameter schema.
-// The form checks types and required fields as the user types; the server's refusal of a
-// submitted item is shown at the field it names.
+// A plan's form, drawn by the JSON-schema form library from the plan's parameter schema,
+// laid out as the plan's plugin asks when it offers a form of its own (`form`). The form
+// checks types and required fields as the user types; a plan with its own form is also
+// checked by the server with the plan's own rules (`/api/plans/check`) as it is filled
+// in; the server's refusal is shown at the field it names.
 
-import Form, { getDefaultRegistry } from "@rjsf/core";
+import Form from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
-import type { ErrorSchema, ObjectFieldTemplateProps, RJSFSchema } from "@rjsf/utils";
+import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Refused, errorText } from "../api";
 import { DevicesWidget } from "./DevicesWidget";
+import { PlanLayout, type LayoutContext } from "./PlanLayout";
 import { formData, itemArguments, planForm, plainText, serverErrors } from "../schema";
 import { useServer } from "../server";
 import type { AllowedPlan, Position, QueueItem } from "../types";
 
 type Data = Record<string, unknown>;
-
-const PlainObject = getDefaultRegistry().templates.ObjectFieldTemplate;
-
-/** The plan's required parameters first; the optional ones folded away beneath. */
-function FoldOptional(props: ObjectFieldTemplateProps) {
-  if (props.fieldPathId.path.length > 0) return <PlainObject {...props} />; // a nested object (md)
-  const required = new Set(props.schema.required ?? []);
-  const shown = props.properties.filter((p) => required.has(p.name));
-  const folded = props.properties.filter((p) => !required.has(p.name));
-  return (
-    <div className="plan-params">
-      {shown.map((p) => p.content)}
-      {folded.length > 0 && (
-        <details className="optional-params">
-          <summary>Optional parameters ({folded.length})</summary>
-          {folded.map((p) => p.content)}
-        </details>
-      )}
-    </div>
-  );
-}
 
 /**
  * Add a plan to the queue, or, given `editing`, change that queued item in place
@@ -77,12 +59,50 @@ export function PlanForm(props: {
 
   const plan = props.plans[name];
   const form = useMemo(() => (plan?.schema ? planForm(plan.schema) : null), [plan]);
+  const uiSchema = useMemo(() => withPluginForm(form?.uiSchema ?? {}, plan?.form), [form, plan]);
+  const [summary, setSummary] = useState<string | null>(null);
+  const context: LayoutContext = useMemo(
+    () => ({
+      change: (next) => {
+        setData(next);
+        setErrors(undefined);
+      },
+    }),
+    [],
+  );
+
+  // A plan with a form of its own is checked by its own rules while it is filled in.
+  useEffect(() => {
+    if (!plan?.form || !plan.schema || !form) return;
+    if (validator.validateFormData(data, form.schema as RJSFSchema).errors.length > 0) {
+      setSummary(null);
+      return;
+    }
+    let current = true;
+    const { args, kwargs } = itemArguments(plan.schema, data);
+    const timer = window.setTimeout(() => {
+      api
+        .checkItem({ item_type: "plan", name, args, kwargs })
+        .then((reply) => current && setSummary(String(reply.summary?.text ?? "")))
+        .catch((err) => {
+          if (!current) return;
+          setSummary(null);
+          const fields = Object.keys(form.schema.properties ?? {});
+          setErrors(err instanceof Refused ? serverErrors(errorText(err), fields) : undefined);
+        });
+    }, 250);
+    return () => {
+      current = false;
+      window.clearTimeout(timer);
+    };
+  }, [api, data, form, name, plan]);
 
   const choose = (next: string) => {
     setName(next);
     setData({});
     setErrors(undefined);
     setDone(null);
+    setSummary(null);
   };
 
   const submit = async ({ formData: filled }: IChangeEvent<Data>) => {
@@ -92,6 +112,7 @@ export function PlanForm(props: {
     setBusy(true);
     setDone(null);
     try {
+      if (plan.form) await api.checkItem(item); // the plan's own rules, before it is sent
       if (editing) {
         await api.updateItem({ ...item, item_uid: editing.item_uid });
         props.onDone?.();
@@ -163,7 +184,7 @@ export function PlanForm(props: {
           key={name}
           idPrefix={`plan-${name}`}
           schema={form.schema as RJSFSchema}
-          uiSchema={{ ...form.uiSchema, "ui:submitButtonOptions": { submitText: editing ? "Save changes" : proposing ? "Propose" : "Add to queue", props: { disabled: busy } } }}
+          uiSchema={{ ...uiSchema, "ui:submitButtonOptions": { submitText: editing ? "Save changes" : proposing ? "Propose" : "Add to queue", props: { disabled: busy } } }}
           validator={validator}
           formData={data}
           onChange={(e) => {
@@ -177,9 +198,15 @@ export function PlanForm(props: {
           showErrorList={false}
           noHtml5Validate
           focusOnFirstError
-          templates={{ ObjectFieldTemplate: FoldOptional }}
+          templates={{ ObjectFieldTemplate: PlanLayout }}
+          formContext={context}
           widgets={{ devices: DevicesWidget }}
         />
+      )}
+      {summary && (
+        <p className="plan-summary" aria-live="polite">
+          {summary}
+        </p>
       )}
       {form && form.omitted.length > 0 && (
         <p className="muted">Not settable from a browser (Python values): {form.omitted.join(", ")}.</p>
@@ -189,4 +216,16 @@ export function PlanForm(props: {
       </p>
     </section>
   );
+}
+
+/** The uiSchema drawn from the plan's schema, with its plugin's form (`ui:layout`,
+ * widgets, titles) laid over it, parameter by parameter. */
+function withPluginForm(drawn: UiSchema, plugin: UiSchema | undefined): UiSchema {
+  if (!plugin) return drawn;
+  const merged: UiSchema = { ...drawn };
+  for (const [key, ui] of Object.entries(plugin)) {
+    const own = drawn[key];
+    merged[key] = own && typeof own === "object" && ui && typeof ui === "object" ? { ...own, ...ui } : ui;
+  }
+  return merged;
 }

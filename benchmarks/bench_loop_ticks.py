@@ -7,9 +7,9 @@ Figures are printed, not asserted.
 A ticker coroutine on the engine's loop asks to wake every millisecond and records how
 late each wake-up is; the worst gap is how long nothing else on the loop ran (no status
 callback, no pause request, no timeout). Next to it: the CPU time the loop's thread used
-during that gap (a gap with little CPU is the thread waiting for a core or for the GIL:
-load on the machine, not work on the loop) and the longest garbage collection that ran on
-the loop's thread during the plan. The same Bluesky plans (``bluesky.plans.count`` of
+during that gap (a gap with little CPU is the thread waiting: for a core or the GIL, which
+is load on the machine, or in a blocking call), how many gaps were longer than 10 ms, and
+the longest garbage collection that ran on the loop's thread during the plan. The same Bluesky plans (``bluesky.plans.count`` of
 ophyd's simulated detector) run on both engines:
 
 * ``no subscriber``: the engine alone;
@@ -95,9 +95,10 @@ def _measure(engine: Any, loop: asyncio.AbstractEventLoop, plan: Any) -> str:
         engine.flush()
     ticker.stop()
     worst, cpu = max(ticker.gaps)
+    long_gaps = sum(1 for gap, _cpu in ticker.gaps if gap > 0.01)
     gen, pause = max(ticker.collections, key=lambda c: c[1], default=(0, 0.0))
     collected = f"{pause * 1e3:6.1f} ms (gen {gen})" if ticker.collections else "     --"
-    return f"{worst * 1e3:8.1f} ms {cpu * 1e3:9.1f} ms {collected}"
+    return f"{worst * 1e3:8.1f} ms {cpu * 1e3:9.1f} ms {long_gaps:8d} {collected}"
 
 
 def main() -> None:
@@ -135,7 +136,8 @@ def main() -> None:
     ]
     if args.only:
         workloads = [w for w in workloads if args.only in w[0]]
-    print(f"{'workload':32} {'engine':8} {'worst gap':>11} {'loop cpu':>12} {'longest gc':>16}")
+    header = f"{'workload':32} {'engine':8} {'worst gap':>11} {'loop cpu':>12} {'> 10 ms':>8}"
+    print(f"{header} {'longest gc':>16}")
     for label, make_plan, buffer, subs in workloads:
         for kind in ("cielo", "bluesky"):
             if kind == "cielo":

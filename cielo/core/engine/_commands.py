@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 import types
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import FailedStatusError, IllegalMessageSequence, RunEngineError, StatusTimeoutError
 from .._msg import Msg
 from ._composer import ObjectInfo, RunComposer
+from ._offload import BLOCKING_CALL, Offloader
 
 if TYPE_CHECKING:
     from ._engine import RunEngine
@@ -34,6 +36,7 @@ __all__ = [
 
 Handler = Callable[["CommandContext", Msg], Any]
 CoroutineType = types.CoroutineType
+_clock = time.perf_counter
 
 
 def device_name(obj: Any) -> str:
@@ -113,6 +116,12 @@ async def wait_status(status: Any, timeout: float | None = None) -> Any:
     if exc is not None:
         raise exc
     return status
+
+
+async def _settle(result: Any) -> None:
+    """Wait for ``result`` when it is a status: an offloaded call's outcome is its status's."""
+    if is_status(result):
+        await wait_status(result)
 
 
 def call_soon_threadsafe(
@@ -225,6 +234,8 @@ class CommandContext:
         self.uncollected: dict[str, list[Any]] = {}
         #: the message being handled and the device behind a failure (for error reasons)
         self.failed_device: dict[int, str] = {}
+        #: device methods called in worker threads (they blocked the loop)
+        self.offloader = Offloader(_settle)
 
     @property
     def plan_label(self) -> str:
@@ -260,8 +271,27 @@ class CommandContext:
                 f"{msg.command!r} needs an object with {method}(), but got {device_name(obj)} "
                 f"of type {type(obj).__name__} (in {self.plan_label})"
             ) from None
+        offloader = self.offloader
+        if offloader:
+            entry = offloader.wants(obj, method)
+            if entry is not None:  # it blocked the loop before: a worker thread calls it
+                return self._noting(obj, method, offloader.call(entry, method, func, args, kwargs))
+        start = _clock()
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+        except Exception as exc:
+            self.note_failure(exc, obj, method)
+            raise
+        seconds = _clock() - start
+        if seconds > BLOCKING_CALL:
+            offloader.saw_block(obj, method, seconds, device_name(obj))
+        elif offloader.strikes:
+            offloader.strikes.pop((id(obj), method), None)  # not in a row
+        return result
+
+    async def _noting(self, obj: Any, method: str, pending: Awaitable[Any]) -> Any:
+        try:
+            return await pending
         except Exception as exc:
             self.note_failure(exc, obj, method)
             raise

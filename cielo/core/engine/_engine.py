@@ -229,6 +229,7 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
             for suspender in list(self._suspenders):
                 self.remove_suspender(suspender)
             self._dispatcher.close(timeout)
+            self._ctx.offloader.close()
             bluesky_engine = sys.modules.get("bluesky.run_engine")
             if (
                 bluesky_engine is not None

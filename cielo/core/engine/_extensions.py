@@ -6,6 +6,7 @@ import functools
 import importlib.util
 import sys
 from importlib import metadata
+from typing import Any
 
 from ._bluesky import bluesky_style_handler
 from ._commands import Handler, hooked_handler, wrap_plugin_handler
@@ -68,6 +69,22 @@ class Extensions(EnginePart):
 
     def unregister_command(self, name: str) -> None:
         self._registry.unregister(name)
+
+    def offload(self, device: Any, *methods: str) -> None:
+        """Call ``device``'s methods (or only ``methods``) in worker threads from their first
+        call, the plan awaiting them while the event loop goes on: for a device whose
+        synchronous calls block (a slow serial line, an IOC that may be down). Methods
+        that block the loop longer than ``BLOCKING_CALL`` are sent there by themselves."""
+        for method in methods or (None,):
+            self._ctx.offloader.add(device, method, pinned=True)
+
+    @property
+    def offloaded(self) -> list[tuple[str, str]]:
+        """``(device name, method)`` of the calls made in worker threads (``'*'``: all)."""
+        return [
+            (getattr(e.obj, "name", None) or repr(e.obj), method or "*")
+            for (_, method), e in self._ctx.offloader.entries.items()
+        ]
 
     def _loop_handlers(self) -> dict[str, Handler]:
         """The handlers the message loop uses: the registry's, or wrapped for ``msg_hook``."""

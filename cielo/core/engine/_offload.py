@@ -1,0 +1,119 @@
+"""Device methods that block: called in worker threads once seen to block the loop.
+
+Device methods run on the engine's loop thread: a ``read()`` or ``trigger()`` returns in
+microseconds for most devices, and a thread hop per call would cost more than the call.
+A synchronous method that blocks (a slow serial line, an EPICS read of a dead IOC waiting
+for its timeout) stalls everything else on the loop meanwhile: status callbacks, pause
+requests, ophyd-async tasks. So each call is timed; a method of a device that held the
+loop longer than :data:`BLOCKING_CALL` :data:`BLOCKING_STRIKES` times in a row is called in
+a worker thread from then on, the plan awaiting it while the loop goes on. (Once is not
+enough: on a loaded machine a call of microseconds sometimes measures 10-40 ms, the loop's
+thread having waited for a core or for the GIL.) A method that then finishes quickly
+:data:`FAST_TO_RETURN` times in a row (within ``BLOCKING_CALL``: the slow call was the
+machine's load, or the IOC came back) is called on the loop again. ``RE.offload(device)`` sends a device's calls
+to threads from its first call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+__all__ = ["BLOCKING_CALL", "BLOCKING_STRIKES", "FAST_TO_RETURN", "Offloader"]
+
+logger = logging.getLogger("cielo.engine")
+
+#: A device method that held the loop longer than this (seconds) is called in a thread.
+BLOCKING_CALL = 0.01
+#: ... this many times in a row.
+BLOCKING_STRIKES = 3
+#: An offloaded method is called on the loop again after this many quick calls in a row.
+FAST_TO_RETURN = 8
+
+
+class _Entry:
+    __slots__ = ("obj", "fast", "pinned")
+
+    def __init__(self, obj: Any, pinned: bool) -> None:
+        self.obj = obj
+        self.fast = 0
+        self.pinned = pinned  # asked for by RE.offload(): never returned to the loop
+
+
+class Offloader:
+    """Which device methods run in worker threads, and the threads that run them."""
+
+    def __init__(self, settle: Callable[[Any], Awaitable[Any]]) -> None:
+        #: (id(device), method) -> entry; ``method`` ``None``: every method of the device
+        self.entries: dict[tuple[int, str | None], _Entry] = {}
+        #: (id(device), method) -> slow calls in a row so far
+        self.strikes: dict[tuple[int, str], int] = {}
+        #: awaits what a call returned when it is a status (its outcome is the call's)
+        self._settle = settle
+        self._executor: ThreadPoolExecutor | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def wants(self, obj: Any, method: str) -> _Entry | None:
+        """The entry sending ``obj.method()`` to a thread, if any."""
+        entries = self.entries
+        entry = entries.get((id(obj), method)) or entries.get((id(obj), None))
+        return entry if entry is not None and entry.obj is obj else None
+
+    def add(self, obj: Any, method: str | None, *, pinned: bool = False) -> None:
+        self.entries[(id(obj), method)] = _Entry(obj, pinned)
+
+    def saw_block(self, obj: Any, method: str, seconds: float, label: str) -> None:
+        """``obj.method()`` held the loop for ``seconds``: after ``BLOCKING_STRIKES`` such
+        calls in a row, call it in a thread from now on."""
+        key = (id(obj), method)
+        strikes = self.strikes.get(key, 0) + 1
+        if strikes < BLOCKING_STRIKES:
+            self.strikes[key] = strikes
+            return
+        del self.strikes[key]
+        logger.warning(
+            "%s.%s() held the engine's event loop for %.0f ms %d times in a row: calling "
+            "it in a worker thread from now on (back on the loop after %d quick calls)",
+            label,
+            method,
+            seconds * 1e3,
+            strikes,
+            FAST_TO_RETURN,
+        )
+        self.add(obj, method)
+
+    def call(self, entry: _Entry, method: str, func: Any, args: Any, kwargs: Any) -> Any:
+        """Start ``func(*args, **kwargs)`` in a worker thread; a coroutine for its result."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cielo-device")
+        return self._run(entry, method, self._executor.submit(_timed, func, args, kwargs))
+
+    async def _run(self, entry: _Entry, method: str, future: Any) -> Any:
+        result, seconds = await asyncio.wrap_future(future)
+        await self._settle(result)
+        if entry.pinned:
+            return result
+        if seconds > BLOCKING_CALL:
+            entry.fast = 0
+        else:
+            entry.fast += 1
+            if entry.fast >= FAST_TO_RETURN:
+                self.entries.pop((id(entry.obj), method), None)
+        return result
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+def _timed(func: Any, args: Any, kwargs: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return result, time.perf_counter() - start

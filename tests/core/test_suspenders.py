@@ -131,25 +131,49 @@ def test_pause_while_suspended_then_abort(RE):
     RE.remove_suspender(RE.suspenders[0])
 
 
+def _flipped_during_a_plan(RE, sig, tripping, releasing) -> list[bool]:
+    """Run a plan while another thread puts ``tripping`` on ``sig``, waits until the
+    engine is suspended (or 10 s), then puts ``releasing``; what the thread saw."""
+    seen: list[bool] = []
+
+    def flip() -> None:
+        sig.put(tripping)
+        deadline = time.monotonic() + 10
+        while not RE.suspended and time.monotonic() < deadline:
+            time.sleep(0.005)
+        seen.append(RE.suspended)
+        sig.put(releasing)
+
+    flipper = threading.Thread(target=flip)
+
+    def plan():
+        yield Msg("open_run")
+        yield Msg("checkpoint")
+        if not flipper.is_alive() and not seen:
+            flipper.start()
+        while flipper.is_alive():  # sequenced by the flip, not by timers (a loaded machine)
+            yield Msg("sleep", None, 0.02)
+        yield Msg("close_run")
+
+    RE(plan())
+    flipper.join(10)
+    return seen
+
+
 def test_when_changed_and_custom_condition(RE):
     mode = SoftSignal("A", name="mode")
     changed = SuspendWhenChanged(mode, allow_resume=True)
     RE.install_suspender(changed)
     assert changed.expected_value == "A"
-    later(0.05, mode.put, "B")
-    later(0.25, mode.put, "A")
-    t0 = time.monotonic()
-    RE(steps(mode, 2, 0.1, []))
-    assert time.monotonic() - t0 >= 0.3
+    assert _flipped_during_a_plan(RE, mode, "B", "A") == [True]  # suspended until back to A
+    assert not RE.suspended and not changed.tripped
     RE.remove_suspender(changed)
 
     level = SoftSignal(0, name="level")
     custom = SuspendWhen(level, lambda v: v == 3)
     RE.install_suspender(custom)
-    later(0.05, level.put, 3)
-    later(0.2, level.put, 4)
-    RE(steps(level, 2, 0.1, []))
-    assert not custom.tripped
+    assert _flipped_during_a_plan(RE, level, 3, 4) == [True]
+    assert not RE.suspended and not custom.tripped
 
 
 def test_request_suspend_with_a_future(RE):

@@ -124,12 +124,20 @@ def test_new_move_supersedes_old():
 
 
 def test_readback_subscription_follows_move():
-    m = SimMotor(name="m", velocity=20.0, update_period=0.01)
+    # a 0.4 s move updated every 10 ms: intermediate readbacks even when the machine is
+    # loaded (a 50 ms move could end before its updater thread woke more than once)
+    m = SimMotor(name="m", velocity=2.5, update_period=0.01)
     seen = []
-    m.subscribe(lambda *, value, **kw: seen.append(value))
+
+    def follow(*, value, **kw):
+        seen.append(value)
+
+    m.subscribe(follow)
     m.move(1.0)
-    m.clear_sub(seen.append)
-    assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 3
+    m.clear_sub(follow)
+    assert seen[0] == 0.0 and seen[-1] == 1.0, seen
+    inside = [v for v in seen if 0.0 < v < 1.0]
+    assert len(inside) >= 3 and inside == sorted(inside), seen
 
 
 def test_move_timeout():

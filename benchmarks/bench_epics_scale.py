@@ -11,8 +11,9 @@ threads and memory are that client's own:
   signal, as a plan's ``trigger_and_read`` would), median of 5;
 * read one by one: cielo's ``read()`` of each signal in turn (monitor cache when fresh).
 
-ophyd (pyepics control layer) is the anchor, in the same run. ophyd-async is listed when
-its Channel Access backend (aioca) is importable. Figures are printed, not asserted.
+ophyd (pyepics control layer) and ophyd-async (its Channel Access backend, aioca: connect
+gathers every signal's ``connect()``, which gets the control information; read gathers
+every ``read()``) are the anchors, in the same run. Figures are printed, not asserted.
 Targets (issue 14): connect 10,000 PVs <= 5 s with <= 20 threads; read all <= 0.5 s.
 """
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_epics import _free_port, start_ioc, stop
 
 PREFIX = "BENCH:"
+CLIENTS = ["cielo", "ophyd", "ophyd-async"]
 
 CLIENT = r'''
 import json, os, statistics, sys, threading, time
@@ -50,7 +52,10 @@ def threads():
     return 0
 
 kind, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-import epics  # libca loaded before the baseline figures
+if kind == "ophyd-async":
+    import aioca  # its libca (epicscorelibs') loaded before the baseline figures
+else:
+    import epics  # pyepics' libca loaded before the baseline figures
 base_rss, base_threads = rss_mb(), threads()
 names = [f"{prefix}pv:{i}" for i in range(n)]
 out = {}
@@ -113,6 +118,27 @@ elif kind == "ophyd":
             r.update(s.read())
         reads.append(time.perf_counter() - t0)
     out["read_all_s"] = statistics.median(reads)
+elif kind == "ophyd-async":
+    import asyncio
+    from ophyd_async.epics.core import epics_signal_r
+
+    async def run():
+        signals = [epics_signal_r(float, name, name=f"pv{i}") for i, name in enumerate(names)]
+        t0 = time.perf_counter()
+        # connect() gets each PV's control information (FORMAT_CTRL), as cielo's does
+        await asyncio.gather(*(s.connect(timeout=30) for s in signals))
+        out["connect_s"] = time.perf_counter() - t0
+        out["threads_peak"] = out["threads"] = threads()
+        out["rss_mb"] = rss_mb() - base_rss
+        reads = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            r = await asyncio.gather(*(s.read() for s in signals))
+            reads.append(time.perf_counter() - t0)
+        assert len(r) == n
+        out["read_all_s"] = statistics.median(reads)
+
+    asyncio.run(run())
 out["base_threads"] = base_threads
 print("RESULT " + json.dumps(out))
 '''
@@ -132,7 +158,7 @@ def run_client(kind: str, n: int, env: dict[str, str]) -> dict[str, float] | str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pvs", type=int, default=10_000, help="number of PVs (default 10000)")
-    parser.add_argument("--clients", nargs="+", default=["cielo", "ophyd"], choices=["cielo", "ophyd"])
+    parser.add_argument("--clients", nargs="+", default=CLIENTS, choices=CLIENTS)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each client")
     args = parser.parse_args(argv)
     port = _free_port()
@@ -144,21 +170,21 @@ def main(argv: list[str] | None = None) -> int:
         env.update({"EPICS_CA_ADDR_LIST": f"127.0.0.1:{port}", "EPICS_CA_AUTO_ADDR_LIST": "NO",
                     "EPICS_CA_MAX_ARRAY_BYTES": "10000000"})  # fmt: skip
         try:
-            print(f"{'client':8} {'connect s':>10} {'threads':>8} {'peak':>6} {'RSS MB':>8} "
+            print(f"{'client':11} {'connect s':>10} {'threads':>8} {'peak':>6} {'RSS MB':>8} "
                   f"{'read all s':>11} {'read each s':>12}")  # fmt: skip
             for kind in args.clients:
                 results = [run_client(kind, args.pvs, env) for _ in range(args.repeat)]
                 for res in results:
                     if isinstance(res, str):
-                        print(f"{kind:8} failed: {res}")
+                        print(f"{kind:11} failed: {res}")
                         continue
-                    print(f"{kind:8} {res['connect_s']:10.2f} {res['threads']:8d} "
+                    print(f"{kind:11} {res['connect_s']:10.2f} {res['threads']:8d} "
                           f"{res['threads_peak']:6d} {res['rss_mb']:8.1f} "
                           f"{res['read_all_s']:11.3f} {res.get('read_each_s', float('nan')):12.3f}")  # fmt: skip
                     if "read_each_errors" in res:
-                        print(f"{kind:8} read each: {res['read_each_errors']}")
+                        print(f"{kind:11} read each: {res['read_each_errors']}")
                     if "read_all_error" in res:
-                        print(f"{kind:8} read all failed: {res['read_all_error']}")
+                        print(f"{kind:11} read all failed: {res['read_all_error']}")
         finally:
             stop(ioc)
             stop(repeater)

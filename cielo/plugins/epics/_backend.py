@@ -199,15 +199,14 @@ class CaBackend(SignalBackend[Any]):
         if chan.ever_connected and not chan.connected:
             raise DisconnectedError(f"{chan.pvname} is disconnected (did the IOC stop?)")
         self._attach()
-        tried = chan.connect_status is not None and chan.connect_status.done
-        status = chan.start(AUTO_CONNECT_TIMEOUT)
-        if not tried:
-            status.exception(AUTO_CONNECT_TIMEOUT + 1.0)
+        if chan.connect_status is None:  # never tried: connect now, as pyepics does
+            chan.start(AUTO_CONNECT_TIMEOUT).exception(AUTO_CONNECT_TIMEOUT + 1.0)
+        elif chan.connect_status.done and chan.connected:  # up, but its control
+            chan.start(AUTO_CONNECT_TIMEOUT)  # information did not come: ask again
         if not chan.ready:
             raise DisconnectedError(
-                f"{chan.pvname} is not connected (no IOC answered within "
-                f"{AUTO_CONNECT_TIMEOUT:g} s; is the IOC running and listed in "
-                "EPICS_CA_ADDR_LIST?)"
+                f"{chan.pvname} is not connected (no IOC has answered for it; is the IOC "
+                "running and listed in EPICS_CA_ADDR_LIST?)"
             )
         return chan
 
@@ -305,11 +304,14 @@ class CaBackend(SignalBackend[Any]):
 
         try:
             chan.put(value, _done)
-        except Exception as exc:
+        except ValueError as exc:  # the value does not fit the PV's type
             with self._lock:
                 self._pending.discard(status)
-            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise self._failure(chan, f"write of {value!r}", cause) from exc
+            raise DeviceError(f"{chan.pvname}: cannot write {value!r}: {exc}") from exc
+        except OSError as exc:  # libca refused the request
+            with self._lock:
+                self._pending.discard(status)
+            raise self._failure(chan, f"write of {value!r}", exc.strerror) from exc
         return status if wait else finished_status(self)
 
     def _put_done(self, status: Status, error: str | None) -> None:

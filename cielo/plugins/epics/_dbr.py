@@ -168,11 +168,11 @@ def encode(value: Any, native: int, nelm: int, enum_strs: Sequence[str] = ()) ->
     """``(buffer, count)`` holding ``value`` as the channel's native type.
 
     Enum strings become their index; text written to a char array becomes its bytes and
-    a NUL. Raises ``ValueError`` naming the value when it does not fit.
+    a NUL. Raises ``ValueError`` saying why when the value does not fit.
     """
     if native == ENUM and isinstance(value, str):
         if value not in enum_strs:
-            raise ValueError(f"{value!r} is not one of its states {list(enum_strs)}")
+            raise ValueError(f"not one of its states {list(enum_strs)}")
         value = list(enum_strs).index(value)
     if native == STRING:
         items = [value] if isinstance(value, (str, bytes)) else list(value)
@@ -181,7 +181,7 @@ def encode(value: Any, native: int, nelm: int, enum_strs: Sequence[str] = ()) ->
         for i, item in enumerate(items[:count]):
             raw = item if isinstance(item, bytes) else str(item).encode()
             if len(raw) > 39:
-                raise ValueError(f"{item!r} is longer than the 39 characters of an EPICS string")
+                raise ValueError(f"{len(raw)} characters; an EPICS string holds 39 at most")
             ctypes.memmove(ctypes.addressof(buffer) + 40 * i, raw, len(raw))
         return buffer, count
     if native == CHAR and isinstance(value, (str, bytes)) and nelm > 1:
@@ -190,5 +190,5 @@ def encode(value: Any, native: int, nelm: int, enum_strs: Sequence[str] = ()) ->
     try:
         array = np.ascontiguousarray(np.atleast_1d(np.asarray(value)), dtype=NUMPY[native])
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{value!r} cannot be written as {NUMPY[native]}: {exc}") from exc
+        raise ValueError(f"not a {NUMPY[native]} value ({exc})") from exc
     return array, min(array.size, nelm) or 1

@@ -17,6 +17,7 @@ from cielo.core import Status
 
 from ._backend import CaBackend, DisconnectedError
 from ._signal import ca_backend
+from ._transport import schedule
 
 __all__ = ["DoneWatcher"]
 
@@ -93,9 +94,7 @@ class DoneWatcher:
             # at once). Already there and done: finished; otherwise give the flag time.
             if self._arrived is not None and self._done_and_arrived():
                 return
-            timer = threading.Timer(NULL_MOVE_GRACE, self._null_move)
-            timer.daemon = True
-            timer.start()
+            schedule(NULL_MOVE_GRACE, self._null_move)  # the shared timer thread
         self._maybe_finish()
 
     def _done_and_arrived(self) -> bool:

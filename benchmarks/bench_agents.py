@@ -75,8 +75,10 @@ def bench_points(trials: int) -> None:
             print(f"  !! {label} missed the precision on some trial (errors {errors})")
 
 
-def bench_latency(items: int) -> None:
-    from cielo.adaptive import AgentService
+def bench_latency(items: int, state: bool = False) -> None:
+    """Stop document to next item; ``state``: as ``cielo agent run --state`` runs it (runs
+    acknowledged at their stop, the state file written at every run)."""
+    from cielo.adaptive import AgentService, Checkpoint
     from cielo.bus import RemoteDispatcher, open_transport
     from cielo.core import read_profile
     from cielo.server import QueueClient
@@ -94,9 +96,12 @@ def bench_latency(items: int) -> None:
         ):
             client.control("queue/autostart", {"enable": True})
             agent = GoldenSectionAgent(*RANGE, tolerance=1e-12)
+            checkpoint = Checkpoint(base / "state.json", {"bench": 1}) if state else None
             service = AgentService(agent, motors=["motor"], target="det", detectors=["det"],
-                                   submit=client.add, max_items=items, name="golden_section")  # fmt: skip
-            dispatcher = RemoteDispatcher(open_transport(uri), group="bench", consumer="agent")
+                                   submit=client.add, max_items=items, name="golden_section",
+                                   checkpoint=checkpoint)  # fmt: skip
+            dispatcher = RemoteDispatcher(open_transport(uri), group="bench", consumer="agent",
+                                          ack="run" if state else "batch")  # fmt: skip
             dispatcher.transport.group_reader("bench", "agent", start="$")
             dispatcher.subscribe(service)
             dispatcher.subscribe(lambda *_: service.state == "running" or dispatcher.stop(), "stop")
@@ -110,8 +115,9 @@ def bench_latency(items: int) -> None:
         print("latency: no run reached the agent")
         return
     p = lambda q: latencies[min(len(latencies) - 1, math.ceil(q * len(latencies)) - 1)]  # noqa: E731
+    how = ", --state" if state else ""
     print(f"stop document -> next item in the queue, {len(latencies)} runs (list_scan of 1 point,"
-          f" golden_section, Redis bus, cielo serve): p50 {p(0.5):.0f} ms, p90 {p(0.9):.0f} ms,"
+          f" golden_section, Redis bus, cielo serve{how}): p50 {p(0.5):.0f} ms, p90 {p(0.9):.0f} ms,"
           f" max {latencies[-1]:.0f} ms")  # fmt: skip
 
 
@@ -125,6 +131,7 @@ def main() -> None:
         bench_points(args.trials)
     if args.only in (None, "latency"):
         bench_latency(args.items)
+        bench_latency(args.items, state=True)
 
 
 if __name__ == "__main__":

@@ -121,3 +121,28 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def zmq_proxy() -> Iterator[tuple[int, int]]:
+    """Bluesky's own ``bluesky-0MQ-proxy`` on two free loopback ports: ``(in, out)``."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from cielo.testing import free_port
+
+    pytest.importorskip("bluesky.callbacks.zmq")
+    binary = shutil.which("bluesky-0MQ-proxy") or str(
+        pathlib.Path(sys.executable).with_name("bluesky-0MQ-proxy")
+    )
+    in_port, out_port = free_port(), free_port()
+    process = subprocess.Popen([binary, str(in_port), str(out_port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(0.5)
+    try:
+        yield in_port, out_port
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -5,6 +5,7 @@ lmfit (``cielo[fitting]``), :class:`GPAgent` and :class:`UncertaintyMapAgent` ne
 scikit-learn (``cielo[agents]``).
 """
 
+from ._acquire import ID_KEY, acquire_suggestions
 from ._agent import Agent, GoldenSectionAgent, build_agent, is_done
 from ._checkpoint import Checkpoint
 from ._gp import GPAgent, UncertaintyMapAgent
@@ -24,10 +25,12 @@ __all__ = [
     "FLAG_PLAN",
     "GPAgent",
     "GoldenSectionAgent",
+    "ID_KEY",
     "Monitor",
     "PeakFitAgent",
     "RunPoints",
     "UncertaintyMapAgent",
+    "acquire_suggestions",
     "agent_scan",
     "build_agent",
     "check_point",

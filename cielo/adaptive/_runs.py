@@ -52,6 +52,13 @@ class RunPoints:
                 return start, points
         return None
 
+    def forget(self, run: str) -> dict[str, Any] | None:
+        """Drop what was collected of run ``run`` (documents of it were lost); its start,
+        or ``None`` when it was not being collected. Its stop then yields nothing."""
+        self._points.pop(run, None)
+        self._descriptors = {d: r for d, r in self._descriptors.items() if r != run}
+        return self._starts.pop(run, None)
+
     def _add(self, descriptor: str, rows: list[dict[str, Any]]) -> None:
         points = self._points.get(self._descriptors[descriptor])
         if points is None:  # the run's start was not seen (joined mid-run)

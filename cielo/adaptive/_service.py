@@ -152,6 +152,20 @@ class AgentService:
         ours = self.outstanding.pop(str(start.get("agent_item_uid")), None) is not None
         return ours or bool(points)
 
+    def gap(self, info: dict[str, Any]) -> None:
+        """The bus lost documents (``info`` as :class:`cielo.bus.BusConsumer` gives it): the
+        runs that were open are not told (half a run would mislead the agent); when one
+        was this service's own, it asks for the next plan now rather than wait for it."""
+        ours = False
+        for run in info.get("open_runs", []):
+            start = self.points.forget(run)
+            if start is not None:
+                ours |= self.outstanding.pop(str(start.get("agent_item_uid")), None) is not None
+        log.error("agent %s: the bus lost %s documents; runs not told: %s", self.name,
+                  info.get("missed"), ", ".join(info.get("open_runs", [])) or "none")  # fmt: skip
+        if ours and self.state == "running" and not self.outstanding:
+            self.suggest()
+
     def _told_before(self, name: str, doc: dict[str, Any]) -> bool:
         """Whether ``doc`` belongs to a run told already (delivered again after a restart)."""
         skipping = self._skipping

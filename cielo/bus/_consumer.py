@@ -9,6 +9,12 @@ handled, so a consumer that dies (or whose storage fails) mid-run gets the whole
 again from its start: storage that drops an incomplete copy of a run when the run's
 start arrives again ends up with each run exactly once.
 
+When retention trimmed entries before the group read them, the consumer says so in
+band: before the next document it calls the callback's ``gap(info)`` (when it has one)
+with ``info = {"missed": N, "open_runs": [uids], "time": t}``: the number of entries
+lost, and the runs whose start it delivered but not yet their stop (those may be missing
+documents; runs wholly trimmed are simply never seen).
+
 :class:`RemoteDispatcher` feeds any cielo callback in another process as if it were
 subscribed to the RunEngine: ``subscribe(callback)``, then ``start()``.
 """
@@ -36,7 +42,8 @@ class BusConsumer:
 
     :param reader: a group member (``transport.group_reader(group, consumer)``).
     :param callback: ``callback(name, doc)``; its ``flush()`` is called before entries are
-        acknowledged and its ``reset()`` after it failed (both optional).
+        acknowledged, its ``reset()`` after it failed, its ``gap(info)`` where entries were
+        lost to retention (all optional).
     :param ack: ``"batch"`` acknowledges each batch once handled; ``"run"`` acknowledges
         a run's entries when its stop document is handled (storage that must hold each
         run whole and once).
@@ -79,6 +86,8 @@ class BusConsumer:
         self.missed = 0
         self._cursor: str | None = "0"  # re-deliver own unacknowledged entries first
         self._open: dict[str, list[str]] = {}  # run uid -> ids not acknowledged yet
+        self._started: set[str] = set()  # runs whose start was delivered, not their stop
+        self._gap: dict[str, Any] | None = None  # a loss to tell the callback, in band
         self._stop = threading.Event()
         self._last_check = 0.0
 
@@ -123,10 +132,17 @@ class BusConsumer:
     def _deliver(self, batch: list[Received]) -> list[str]:
         """Hand ``batch`` to the callback; returns the ids that may be acknowledged now."""
         callback = self.callback
+        if self._gap is not None:
+            gap = getattr(callback, "gap", None)
+            if callable(gap):
+                gap({**self._gap, "open_runs": sorted(self._started)})
+            self._gap = None
         for entry in batch:
             for name, doc in iter_entries([entry]):
                 callback(name, doc)
                 self.delivered += 1
+            if entry.run is not None and entry.name in ("start", "stop"):
+                (self._started.add if entry.name == "start" else self._started.discard)(entry.run)
         flush = getattr(callback, "flush", None)
         if callable(flush):
             flush()
@@ -145,6 +161,7 @@ class BusConsumer:
 
     def _reset(self) -> None:
         self._open.clear()
+        self._started.clear()
         self._cursor = "0"
         reset = getattr(self.callback, "reset", None)
         if callable(reset):
@@ -168,6 +185,8 @@ class BusConsumer:
                 "group read them (raise maxlen/max_age or keep_unread)",
                 missed - self.missed,
             )
+            lost = missed - self.missed + (self._gap or {}).get("missed", 0)
+            self._gap = {"missed": lost, "time": time.time()}
             self.missed = missed
 
     def run(self, *, idle_timeout: float | None = None) -> None:
@@ -262,6 +281,17 @@ class RemoteDispatcher:
                         type(exc).__name__,
                         exc,
                     )
+
+    def gap(self, info: dict[str, Any]) -> None:
+        """Entries were lost to retention: tell the subscribers that have ``gap(info)``."""
+        for _, callback in list(self._subs.values()):
+            gap = getattr(callback, "gap", None)
+            if callable(gap):
+                try:
+                    gap(info)
+                except Exception as exc:
+                    self.errors.append((_label(callback), "gap", exc))
+                    log.error("remote dispatcher: %s failed on a gap: %s", _label(callback), exc)
 
     def flush(self) -> None:
         for _, callback in self._subs.values():

@@ -248,3 +248,21 @@ def test_the_monitor_flags_each_run_with_a_value_outside_once(beamline, validate
     assert start["flag"] == "beam_current = 5.0 is outside [100.0, inf]"
     assert flag_documents({"uid": bad}, "again", field="beam_current", value=1.0,
                           window=(100.0, None))[0][1]["uid"] == start["uid"]  # fmt: skip
+
+
+def test_a_run_cut_by_a_bus_gap_is_not_told_and_the_service_moves_on(beamline):
+    engine, motor, det = beamline
+    items: list[dict] = []
+    service = AgentService(GoldenSectionAgent(-3, 3), motors=["motor"], target="det",
+                           detectors=["det"], submit=items.append)  # fmt: skip
+    service.suggest()
+    item = items.pop()
+    documents: list = []
+    engine.subscribe(lambda name, doc: documents.append((name, doc)))
+    (uid,) = engine(list_scan([det], motor, item["args"][2], **item["kwargs"])).run_start_uids
+    for name, doc in documents[:-1]:  # everything but the stop ...
+        service(name, doc)
+    service.gap({"missed": 4, "open_runs": [uid]})  # ... then the bus lost documents
+    assert service.told == 0 and len(items) == 1  # half a run is not told; the next plan
+    service(*documents[-1])  # the run's stop, if it survived, changes nothing
+    assert service.told == 0 and len(items) == 1

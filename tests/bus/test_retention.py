@@ -64,3 +64,35 @@ def test_a_group_that_fell_behind_retention_reports_what_it_lost(stream_uri, cap
     assert got == ["start", "descriptor", "event", "event", "stop"]
     assert consumer.missed == reader.missed() == 13
     assert any("fell behind retention" in r.getMessage() for r in caplog.records)
+
+
+def test_the_loss_is_told_in_band_before_the_next_document(stream_uri, caplog):
+    stream = RedisStream(f"{stream_uri}?max_age=0.3&keep_unread=0")
+    reader = stream.group_reader("late", "l1")
+    publish(stream, run_docs("half", 10))
+
+    class Seen:
+        def __init__(self) -> None:
+            self.got: list = []
+
+        def __call__(self, name: str, doc: dict) -> None:
+            self.got.append((name, doc.get("uid") or doc.get("run_start")))
+
+        def gap(self, info: dict) -> None:
+            self.got.append(("gap", info["missed"], info["open_runs"]))
+
+    seen = Seen()
+    consumer = BusConsumer(reader, seen, count=3)
+    consumer.step()  # its own unacknowledged entries first: none
+    assert consumer.step() == 3  # start, descriptor and one event of "half" handled
+    time.sleep(1.1)  # the consumer checks for losses once a second
+    publish(stream, run_docs("kept", 1))
+    stream.trim()  # (publishing trimmed already): "half" is gone, 10 of its entries unread
+    assert stream.client.xlen(stream.stream) == 4
+    consumer.run(idle_timeout=0.3)
+    assert seen.got == [
+        ("start", "half"), ("descriptor", "half-d"), ("event", "half-0"),
+        ("gap", 10, ["half"]),  # in band: after what came before, before what follows
+        ("start", "kept"), ("descriptor", "kept-d"), ("event", "kept-0"), ("stop", "kept-s"),
+    ]  # fmt: skip
+    assert consumer.missed == 10

@@ -4,18 +4,14 @@ each in its own process, receive a cielo run's documents unchanged (JSON and msg
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 
 from cielo import RunEngine, load_profile
 from cielo.bus import Publisher, ZmqProxyTransport
-from cielo.testing import free_port
 
 pytest.importorskip("bluesky.callbacks.zmq")
 pytestmark = pytest.mark.interop
@@ -45,22 +41,9 @@ LISTENER = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def proxy():
-    binary = shutil.which("bluesky-0MQ-proxy") or str(Path(sys.executable).with_name("bluesky-0MQ-proxy"))
-    in_port, out_port = free_port(), free_port()
-    process = subprocess.Popen([binary, str(in_port), str(out_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    try:
-        yield in_port, out_port
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 @pytest.mark.parametrize("serializer", ["json", "msgpack"])
-def test_bluesky_remote_dispatcher_receives_a_cielo_run_unchanged(proxy, serializer, tmp_path, validate):
-    in_port, out_port = proxy
+def test_bluesky_remote_dispatcher_receives_a_cielo_run_unchanged(zmq_proxy, serializer, tmp_path, validate):
+    in_port, out_port = zmq_proxy
     out = tmp_path / "received.json"
     listener = subprocess.Popen(
         [sys.executable, "-c", LISTENER, f"127.0.0.1:{out_port}", serializer, str(out)],

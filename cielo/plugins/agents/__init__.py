@@ -11,12 +11,16 @@ Agents offered through ``cielo_agents`` (each built as ``factory(**params)``):
 The ``agent_scan`` plan names its agent by a string, so the CLI, the queue and the web
 UI can run it; the agent is built when the plan runs, from the agents offered by the
 plugins of the engine running it (a ``make_agent`` Msg command this plugin adds).
+
+``default_acquire`` is the acquisition plan Bluesky's adaptive runners (bluesky-adaptive
+1.x, blop) submit to a queue server, so they steer ``cielo serve`` unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cielo.adaptive import acquire_suggestions
 from cielo.core import hookimpl
 from cielo.hookspecs import AgentFactory, CommandHandler, PlanFunction
 
@@ -33,8 +37,8 @@ def cielo_agents() -> Mapping[str, AgentFactory]:
 
 @hookimpl
 def cielo_plans() -> Mapping[str, PlanFunction]:
-    """Offer ``agent_scan``."""
-    return {"agent_scan": agent_scan}
+    """Offer ``agent_scan`` and ``default_acquire`` (bluesky-adaptive's acquisition plan)."""
+    return {"agent_scan": agent_scan, "default_acquire": acquire_suggestions}
 
 
 @hookimpl

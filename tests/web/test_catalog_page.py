@@ -38,16 +38,26 @@ def test_search_page_open_plot_and_download(
     queue_and_run(served, [count] * 20 + [scan])
 
     log_in(page, served)
+    searches: list[str] = []
+    page.on("request", lambda r: "/api/runs/search" in r.url and searches.append(r.url))
     page.get_by_role("link", name="Catalog").click()
     found = page.get_by_test_id("runs-range")
     found.filter(has_text="1–20 of 21").wait_for()
     rows = page.locator("table.runs tbody tr")
     assert rows.count() == 20
     assert rows.first.locator("td").nth(1).inner_text() == "scan"  # newest first
+    twentieth = rows.nth(19).get_attribute("data-uid")
     page.screenshot(path=str(screenshots / "catalog.png"), full_page=True)
     page.get_by_role("button", name="Next").click()
     found.filter(has_text="21–21 of 21").wait_for()
     assert rows.count() == 1 and rows.first.locator("td").nth(1).inner_text() == "count"
+    # the next page continues after the last run shown (keyset), not at an offset
+    assert any(f"after={twentieth}" in url for url in searches)
+    assert not any("offset=" in url for url in searches)
+    page.get_by_role("button", name="Previous").click()
+    found.filter(has_text="1–20 of 21").wait_for()
+    page.get_by_role("button", name="Next").click()
+    found.filter(has_text="21–21 of 21").wait_for()
 
     search = page.get_by_role("form", name="Search runs")
     search.get_by_label("Scan id").fill("x")

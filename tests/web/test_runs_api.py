@@ -77,6 +77,20 @@ def test_search_pages_and_filters(with_runs: QueueServer) -> None:
     assert get(with_runs, "/api/runs/search", since=str(future)).json()["total"] == 0
 
 
+def test_pages_continue_after_a_uid(with_runs: QueueServer) -> None:
+    with catalog(with_runs) as cat:
+        stored = cat.sorted("-time").summaries()
+    first = get(with_runs, "/api/runs/search", limit=1).json()
+    assert first["runs"] == stored[:1]
+    after = get(with_runs, "/api/runs/search", limit=1, after=stored[0]["uid"]).json()
+    assert after["runs"] == stored[1:2] and after["total"] == 2
+    assert get(with_runs, "/api/runs/search", after=stored[-1]["uid"]).json()["runs"] == []
+    both = get(with_runs, "/api/runs/search", offset=1, after=stored[0]["uid"]).json()
+    assert both["success"] is False and "not both" in both["msg"]
+    unknown = get(with_runs, "/api/runs/search", after="no-such-run").json()
+    assert unknown["success"] is False and "'no-such-run'" in unknown["msg"]
+
+
 @pytest.mark.parametrize(
     ("params", "words"),
     [

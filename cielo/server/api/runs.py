@@ -129,18 +129,25 @@ def search(
     until: str = Param("", description="started before (ISO 8601 or epoch seconds)"),
     offset: int = Param(0, ge=0),
     limit: int = Param(20, ge=1, le=1000),
+    after: str = Param(
+        "", description="the uid of the last run of the previous page: the page after it"
+    ),
     _: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> dict[str, Any]:
     """A page of runs, newest first: ``runs`` (uid, scan_id, plan_name, time, exit_status,
-    num_events), ``total`` matching, ``offset`` and ``limit``."""
+    num_events), ``total`` matching, ``offset`` and ``limit``. Give the next page as
+    ``after`` (the last uid shown: the catalog continues from that run's place, whatever
+    was stored since) rather than as ``offset`` (which skips rows one by one)."""
     from cielo.storage import CatalogError
 
+    if after and offset:
+        return _refused(ValueError(f"give offset={offset} or after={after!r}, not both"))
     source = _Source.of(request)
     try:
         query = _query(text, plan, status, scan_id, uid, since, until)
         with source.open() as cat:
             found = (cat.search(query) if query is not None else cat).sorted("-time")
-            runs = found.summaries(offset=offset, limit=limit)
+            runs = found.summaries(offset=offset, limit=limit, after=after or None)
             total = len(found)
     except CatalogError as exc:
         if str(exc).startswith("there is no catalog at"):

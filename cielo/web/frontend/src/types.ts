@@ -147,6 +147,8 @@ export interface RunSearch {
   since?: string;
   until?: string;
   offset?: number;
+  /** The uid of the last run of the previous page: the page after it (keyset paging). */
+  after?: string;
   limit?: number;
 }
 

@@ -2,12 +2,48 @@
 
 import { Action } from "../components/Action";
 import { copyOf, describeItem, when } from "../components/describe";
+import { Table, type Column } from "../components/Table";
 import { useServer } from "../server";
+import type { QueueItem } from "../types";
 
 export function HistoryPage() {
   const { api, history, can } = useServer();
   if (!history) return <p className="muted">Loading…</p>;
   const items = [...history.items].reverse();
+  const columns: Column<QueueItem>[] = [
+    {
+      header: "Plan",
+      cell: (item) => (
+        <>
+          <strong>{item.name}</strong> <code>{describeItem(item)}</code>
+          {item.result?.msg && <div className="error small">{item.result.msg}</div>}
+        </>
+      ),
+    },
+    {
+      header: "Status",
+      cell: (item) => item.result?.exit_status ?? "?",
+      className: (item) => `exit ${item.result?.exit_status ?? ""}`,
+    },
+    { header: "Started", cell: (item) => when(item.result?.time_start) },
+    { header: "Ended", cell: (item) => when(item.result?.time_stop) },
+    { header: "By", cell: (item) => item.user ?? "" },
+    {
+      header: "Runs",
+      cell: (item) =>
+        (item.result?.run_uids ?? []).map((uid, i) => (
+          <code key={uid} title={uid} className="run-uid">
+            {item.result?.scan_ids?.[i] !== undefined ? `#${item.result.scan_ids[i]} ` : ""}
+            {uid.slice(0, 8)}
+          </code>
+        )),
+    },
+    {
+      header: <span className="visually-hidden">Actions</span>,
+      cell: (item) =>
+        can("write:queue:edit") && <Action label="Copy to queue" run={() => api.addItem(copyOf(item))} />,
+    },
+  ];
   return (
     <div className="page">
       <section className="card" aria-labelledby="history-title">
@@ -25,53 +61,7 @@ export function HistoryPage() {
         {items.length === 0 ? (
           <p className="muted">No item has run yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="history">
-              <thead>
-                <tr>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Ended</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Runs</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((item) => {
-                  const r = item.result;
-                  return (
-                    <tr key={item.item_uid} data-uid={item.item_uid}>
-                      <td>
-                        <strong>{item.name}</strong> <code>{describeItem(item)}</code>
-                        {r?.msg && <div className="error small">{r.msg}</div>}
-                      </td>
-                      <td className={`exit ${r?.exit_status ?? ""}`}>{r?.exit_status ?? "?"}</td>
-                      <td>{when(r?.time_start)}</td>
-                      <td>{when(r?.time_stop)}</td>
-                      <td>{item.user ?? ""}</td>
-                      <td>
-                        {(r?.run_uids ?? []).map((uid, i) => (
-                          <code key={uid} title={uid} className="run-uid">
-                            {r?.scan_ids?.[i] !== undefined ? `#${r.scan_ids[i]} ` : ""}
-                            {uid.slice(0, 8)}
-                          </code>
-                        ))}
-                      </td>
-                      <td>
-                        {can("write:queue:edit") && (
-                          <Action label="Copy to queue" run={() => api.addItem(copyOf(item))} />
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <Table className="history" rows={items} columns={columns} rowKey={(item) => item.item_uid} />
         )}
       </section>
     </div>

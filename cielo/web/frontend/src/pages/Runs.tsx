@@ -8,8 +8,9 @@ import type uPlot from "uplot";
 import { errorText } from "../api";
 import { when } from "../components/describe";
 import { lineChart } from "../components/plot";
+import { Table, type Column } from "../components/Table";
 import { useServer } from "../server";
-import type { RunFound, RunMetadata, RunSearch, StreamColumns } from "../types";
+import type { RunFound, RunMetadata, RunSearch, RunSummary, StreamColumns } from "../types";
 
 const PAGE_SIZE = 20;
 /** Rows of a stream shown in the table (the plot shows them all). */
@@ -302,7 +303,10 @@ function RunView(props: { uid: string; onClose: () => void }) {
 export function RunsPage() {
   const { api, status } = useServer();
   const [search, setSearch] = useState<RunSearch>({});
-  const [offset, setOffset] = useState(0);
+  // The uid each page after the first continues after (keyset paging: a page stays put
+  // when runs are stored meanwhile, and the catalog never skips rows to reach it).
+  const [marks, setMarks] = useState<string[]>([]);
+  const after = marks[marks.length - 1];
   const [found, setFound] = useState<RunFound | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -313,7 +317,7 @@ export function RunsPage() {
     let live = true;
     setBusy(true);
     api
-      .searchRuns({ ...search, offset, limit: PAGE_SIZE })
+      .searchRuns({ ...search, after, limit: PAGE_SIZE })
       .then((f) => {
         if (!live) return;
         setFound(f);
@@ -324,10 +328,26 @@ export function RunsPage() {
     return () => {
       live = false;
     };
-  }, [api, search, offset, history]);
+  }, [api, search, after, history]);
 
   if (open) return <div className="page single"><RunView uid={open} onClose={() => setOpen(null)} /></div>;
-  const last = found ? Math.min(found.offset + found.runs.length, found.total) : 0;
+  const first = marks.length * PAGE_SIZE;
+  const last = found ? Math.min(first + found.runs.length, found.total) : 0;
+  const columns: Column<RunSummary>[] = [
+    {
+      header: "Scan",
+      cell: (r) => (
+        <button type="button" className="link" onClick={() => setOpen(r.uid)}>
+          Open #{r.scan_id ?? "?"}
+        </button>
+      ),
+    },
+    { header: "Plan", cell: (r) => r.plan_name ?? "" },
+    { header: "Started", cell: (r) => when(r.time) },
+    { header: "Status", cell: (r) => r.exit_status, className: (r) => `exit ${r.exit_status}` },
+    { header: "Events", cell: (r) => r.num_events ?? "" },
+    { header: "uid", cell: (r) => <code title={r.uid}>{r.uid.slice(0, 8)}</code> },
+  ];
   return (
     <div className="page single">
       <section className="card" aria-labelledby="runs-title">
@@ -336,7 +356,7 @@ export function RunsPage() {
           busy={busy}
           onSearch={(s) => {
             setSearch(s);
-            setOffset(0);
+            setMarks([]);
           }}
         />
         {error && (
@@ -347,46 +367,20 @@ export function RunsPage() {
         {found && found.total === 0 && <p className="muted">No runs matched.</p>}
         {found && found.total > 0 && (
           <>
-            <div className="table-wrap">
-              <table className="history runs">
-                <thead>
-                  <tr>
-                    <th scope="col">Scan</th>
-                    <th scope="col">Plan</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Events</th>
-                    <th scope="col">uid</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {found.runs.map((r) => (
-                    <tr key={r.uid} data-uid={r.uid}>
-                      <td>
-                        <button type="button" className="link" onClick={() => setOpen(r.uid)}>
-                          Open #{r.scan_id ?? "?"}
-                        </button>
-                      </td>
-                      <td>{r.plan_name ?? ""}</td>
-                      <td>{when(r.time)}</td>
-                      <td className={`exit ${r.exit_status}`}>{r.exit_status}</td>
-                      <td>{r.num_events ?? ""}</td>
-                      <td>
-                        <code title={r.uid}>{r.uid.slice(0, 8)}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table className="history runs" rows={found.runs} columns={columns} rowKey={(r) => r.uid} />
             <div className="row pager" role="group" aria-label="Pages of runs">
-              <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+              <button type="button" className="secondary" disabled={marks.length === 0} onClick={() => setMarks(marks.slice(0, -1))}>
                 Previous
               </button>
               <span data-testid="runs-range">
-                {found.offset + 1}–{last} of {found.total}
+                {first + 1}–{last} of {found.total}
               </span>
-              <button type="button" className="secondary" disabled={last >= found.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+              <button
+                type="button"
+                className="secondary"
+                disabled={last >= found.total || found.runs.length === 0}
+                onClick={() => setMarks([...marks, found.runs[found.runs.length - 1].uid])}
+              >
                 Next
               </button>
             </div>

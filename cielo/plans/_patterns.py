@@ -7,7 +7,7 @@ the trajectory. Positions equal Bluesky's patterns of the same names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -189,6 +189,32 @@ def snake_flags(motors: Sequence[Any], snake_axes: Any) -> list[bool]:
     return [any(m is motor for m in chosen) for motor in motors]
 
 
+def _spiral(
+    x_motor: Any,
+    y_motor: Any,
+    centre: tuple[float, float],
+    frame: tuple[float, float, float, float],
+    polar: Iterable[tuple[float, float]],
+    *,
+    clip_y_scaled: bool,
+) -> Trajectory:
+    """The points ``(radius, angle)`` of ``polar`` around ``centre`` that fall inside the
+    (tilted) rectangle of ``frame`` (see :func:`_spiral_frame`). ``clip_y_scaled``: y is
+    compared with the rectangle after dividing it by the step ratio (the ring spiral does,
+    the Fermat spiral does not: both as Bluesky draws them)."""
+    aspect, half_x, half_y, tilt_tan = frame
+    xs, ys = [], []
+    for radius, angle in polar:
+        x = radius * np.cos(angle)
+        y = radius * np.sin(angle) * aspect
+        if abs(x - (y / aspect) / tilt_tan) <= half_x and abs(
+            y / aspect if clip_y_scaled else y
+        ) <= half_y:
+            xs.append(centre[0] + x)
+            ys.append(centre[1] + y)
+    return Trajectory.axis(x_motor, xs) + Trajectory.axis(y_motor, ys)
+
+
 def _spiral_frame(
     x_range: float, y_range: float, dr: float, dr_y: float | None, tilt: float
 ) -> tuple[float, float, float, float]:
@@ -213,20 +239,14 @@ def spiral(
 ) -> Trajectory:
     """Rings ``dr`` apart around (x_start, y_start), ``nth`` points on the first ring,
     kept inside the (tilted) ``x_range`` by ``y_range`` rectangle."""
-    aspect, half_x, half_y, tilt_tan = _spiral_frame(x_range, y_range, dr, dr_y, tilt)
-    rings = 1 + int(np.sqrt(half_x**2 + half_y**2) / dr)
-    xs, ys = [], []
-    for ring in range(1, rings + 2):
-        radius = ring * dr
-        n_points = int(ring * nth)
-        step = 2.0 * np.pi / (ring * nth)
-        for k in range(n_points):
-            x = radius * np.cos(k * step)
-            y = radius * np.sin(k * step) * aspect
-            if abs(x - (y / aspect) / tilt_tan) <= half_x and abs(y / aspect) <= half_y:
-                xs.append(x_start + x)
-                ys.append(y_start + y)
-    return Trajectory.axis(x_motor, xs) + Trajectory.axis(y_motor, ys)
+    frame = _spiral_frame(x_range, y_range, dr, dr_y, tilt)
+    rings = 1 + int(np.sqrt(frame[1] ** 2 + frame[2] ** 2) / dr)
+    polar = (
+        (ring * dr, k * (2.0 * np.pi / (ring * nth)))
+        for ring in range(1, rings + 2)
+        for k in range(int(ring * nth))
+    )
+    return _spiral(x_motor, y_motor, (x_start, y_start), frame, polar, clip_y_scaled=True)
 
 
 #: The golden angle used by the Fermat spiral (137.508°).
@@ -247,17 +267,10 @@ def spiral_fermat(
     tilt: float = 0.0,
 ) -> Trajectory:
     """A Fermat spiral (points ``sqrt(i) * dr / factor`` out, golden angle apart)."""
-    aspect, half_x, half_y, tilt_tan = _spiral_frame(x_range, y_range, dr, dr_y, tilt)
-    n = int((1.5 * np.sqrt(half_x**2 + half_y**2) / (dr / factor)) ** 2)
-    xs, ys = [], []
-    for i in range(1, n):
-        radius = np.sqrt(i) * dr / factor
-        x = radius * np.cos(GOLDEN_ANGLE * i)
-        y = radius * np.sin(GOLDEN_ANGLE * i) * aspect
-        if abs(x - (y / aspect) / tilt_tan) <= half_x and abs(y) <= half_y:
-            xs.append(x_start + x)
-            ys.append(y_start + y)
-    return Trajectory.axis(x_motor, xs) + Trajectory.axis(y_motor, ys)
+    frame = _spiral_frame(x_range, y_range, dr, dr_y, tilt)
+    n = int((1.5 * np.sqrt(frame[1] ** 2 + frame[2] ** 2) / (dr / factor)) ** 2)
+    polar = ((np.sqrt(i) * dr / factor, GOLDEN_ANGLE * i) for i in range(1, n))
+    return _spiral(x_motor, y_motor, (x_start, y_start), frame, polar, clip_y_scaled=False)
 
 
 def spiral_square_pattern(

@@ -319,17 +319,30 @@ class _Sequence(Node):
     def __init__(self, tp: Any, item: Node, make: Callable[[list[Any]], Any]) -> None:
         super().__init__(tp)
         self.item, self.make = item, make
+        #: a set: each value once (``uniqueItems`` in the schema, refused twice when bound)
+        self.unique = (typing.get_origin(tp) or tp) in (set, frozenset, cabc.Set)
 
     def schema(self, devices: Mapping[str, Any] | None) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "array", "items": self.item.schema(devices)}
-        origin = typing.get_origin(self.tp) or self.tp
-        if origin in (set, frozenset, cabc.Set):
+        if self.unique:
             schema["uniqueItems"] = True
         return schema
 
     def convert(self, value: Any, ctx: Context, path: str) -> Any:
         values = ctx.items(value, path, f"a list of {ctx.expected(self.item)}")
-        return self.make([self.item.convert(v, ctx, f"{path}[{i}]") for i, v in enumerate(values)])
+        items = [self.item.convert(v, ctx, f"{path}[{i}]") for i, v in enumerate(values)]
+        if self.unique and not isinstance(value, cabc.Set):
+            seen: list[Any] = []
+            for i, (given, item) in enumerate(zip(values, items, strict=True)):
+                if any(item == other for other in seen):
+                    raise ctx.fail(
+                        f"{path}[{i}]",
+                        given,
+                        f"a value not given before (a set of {ctx.expected(self.item)})",
+                        f"give each value once, e.g. drop this {_short_repr(given)}",
+                    )
+                seen.append(item)
+        return self.make(items)
 
 
 class _Mapping(Node):

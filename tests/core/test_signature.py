@@ -314,6 +314,7 @@ def tuned(
     mode: Literal["fast", "slow"] = "fast",
     color: Color = Color.RED,
     repeats: list[int] | None = None,
+    channels: set[int] | None = None,
 ) -> None:
     """Every kind of constraint a form shows and a submission is checked against."""
 
@@ -345,6 +346,17 @@ def test_schema_and_binding_accept_the_same_values(name: str, value: Any) -> Non
         assert name in str(exc).split(" got ")[0]  # the message names the parameter
     else:
         assert by_schema, f"binding accepts {instance}, the schema refuses it"
+
+
+def test_a_set_parameter_given_a_value_twice_is_refused_as_its_schema_refuses_it() -> None:
+    schema = signature_schema(tuned, devices=DEVICES)
+    assert schema["properties"]["channels"]["anyOf"][0]["uniqueItems"] is True
+    kwargs = {"motor": "motor1", "exposure": 1.0, "channels": [1, 2, 1]}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(kwargs)
+    with pytest.raises(PlanParameterError, match=r"'channels\[2\]' got 1, .*give each value once"):
+        bind_parameters(tuned, (), kwargs, DEVICES, what="plan 'tuned'")
+    bound = bind_parameters(tuned, (), {**kwargs, "channels": [1, 2]}, DEVICES, what="plan")
+    assert bound.arguments["channels"] == {1, 2}
 
 
 def test_declared_ranges_are_schema_bounds_and_refusals() -> None:

@@ -1,4 +1,4 @@
-"""``cielo agent list|run|monitor``: adaptive agents as services next to the queue server.
+"""``cielo agent list|run|monitor|flags``: adaptive agents as services next to the queue server.
 
 ``cielo agent run NAME`` follows the instrument's document bus, tells the agent each
 finished run, asks it for the next points and adds them to the queue server as a plan;
@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from typing import Any
 
 from cielo.core import CieloError
@@ -26,7 +27,7 @@ log = logging.getLogger("cielo.adaptive")
 
 
 def register(subparsers: Subcommands) -> None:
-    """Add ``cielo agent list|run|monitor``."""
+    """Add ``cielo agent list|run|monitor|flags``."""
     from cielo.server import DEFAULT_SERVER
 
     parser = subparsers.add_parser(
@@ -87,6 +88,13 @@ def register(subparsers: Subcommands) -> None:
                          help="do not flag runs in the profile's catalog")  # fmt: skip
     service_options(monitor)
     monitor.set_defaults(func=_monitor)
+
+    flags = sub.add_parser("flags", help="the runs monitors flagged in the profile's catalog")
+    flags.add_argument("run", nargs="?", metavar="UID",
+                       help="only the flags of this run (a uid or unique uid prefix)")  # fmt: skip
+    flags.add_argument("--json", action="store_true", help="the flags' start documents")
+    add_profile_option(flags)
+    flags.set_defaults(func=_flags)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -218,12 +226,16 @@ def _reached_queue(client: Any, item: dict[str, Any], proposals: bool) -> bool:
 
 
 def _recent_runs(env: Any, count: int) -> list[Any]:
-    from cielo.storage import open_catalog
-
     if env.catalog_uri is None:
         raise CieloError(f"--seed-runs: the profile {env.profile.name!r} keeps no catalog")
-    catalog = open_catalog(env.catalog_uri, plugin_manager=env.pm, create=False)
-    return list(catalog[-count:])
+    return list(_catalog(env)[-count:])
+
+
+def _catalog(env: Any) -> Any:
+    """The profile's catalog, as it is (not made when missing)."""
+    from cielo.storage import open_catalog
+
+    return open_catalog(env.catalog_uri, plugin_manager=env.pm, create=False)
 
 
 def _monitor(args: argparse.Namespace) -> int:
@@ -278,3 +290,25 @@ def _flagger(env: Any) -> Any:
         print(f"monitor: flagged run {start['flagged_run']}: {start['flag']}", file=sys.stderr)
 
     return flag
+
+
+def _flags(args: argparse.Namespace) -> int:
+    from cielo.adaptive import FLAG_PLAN, run_flags
+
+    env = environment_from_args(args)
+    if env.catalog_uri is None:
+        raise CieloError(f"the profile {env.profile.name!r} keeps no catalog: nothing is flagged")
+    catalog = _catalog(env)
+    if args.run:
+        flags = run_flags(catalog, catalog[args.run].uid)
+    else:
+        found = catalog.search({"plan_name": FLAG_PLAN}).values()
+        flags = sorted((run.start for run in found), key=lambda start: start["time"])
+    if args.json:
+        print_json(flags)
+        return 0
+    rows = [[flag["flagged_run"][:8], str(flag.get("flagged_scan_id", "")),
+             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(flag["time"])),
+             flag.get("flagged_by", ""), flag["flag"]] for flag in flags]  # fmt: skip
+    print_table(rows, ["run", "scan", "flagged at", "by", "why"])
+    return 0

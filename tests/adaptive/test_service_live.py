@@ -110,6 +110,12 @@ def test_the_monitor_stops_and_pauses_the_queue_and_flags_the_run(
     (flag_run,) = catalog.search(plan_name=FLAG_PLAN).values()
     for name, doc in flag_run.documents():
         validate(name, doc)  # event-model's schemas
+    listed = subprocess.run(
+        [sys.executable, "-m", "cielo.cli", "agent", "flags", run.start["uid"][:8], "--profile",
+         str(profile)], env=server.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert run.start["uid"][:8] in listed.stdout and reason in listed.stdout
 
 
 @pytest.mark.timeout(300)

@@ -1,22 +1,34 @@
-"""The queue server's figures: ``cielo serve`` in a subprocess, driven over HTTP.
+"""The queue server's figures, cielo and Bluesky's queue server side by side in one run.
 
-Run: ``.venv/bin/python benchmarks/bench_queue.py`` (``--quick`` for fewer repeats).
-Figures are printed, not asserted (medians; the machine's load shows in them):
+Run: ``.venv/bin/python benchmarks/bench_queue.py`` (``--quick`` for fewer repeats;
+``--only cielo`` without the anchor). Both servers are driven by the same code over the
+same HTTP API (cielo follows bluesky-httpserver's paths and payloads), one httpx
+connection, from this process:
 
-* ``status`` and ``item_add``: one HTTP round trip (httpx, one connection), p50/p90;
+* ``cielo``: ``cielo serve`` (the sim profile);
+* ``bluesky``: bluesky-queueserver's ``start-re-manager`` (its built-in simulated
+  profile) with a real ``redis-server``, behind bluesky-httpserver's
+  ``start-bluesky-httpserver``, all from the venv ``--anchor-venv`` (default
+  ``/work/bqs-venv``: ``pip install bluesky-queueserver==0.0.25
+  bluesky-httpserver==0.0.14 pandas matplotlib``; see RECIPES.md). Skipped, saying
+  why, when that venv or ``redis-server`` is missing.
+
+Figures are printed, not asserted (medians; the machine's load is printed with them):
+
+* ``status`` and ``item_add``: one HTTP round trip, p50/p90;
 * ``environment open``: ``environment/open`` until the status says idle;
 * ``10 counts``: ten one-point counts, ``queue/start`` until idle, and per item;
-* ``10,000 items``: add one, move one, get one with 10,000 queued; the whole queue as JSON;
-* ``dead worker``: SIGKILL of the worker until the status says the environment is closed.
-
-Bluesky's queue server side by side (bluesky-queueserver + bluesky-httpserver in their
-own venv with redis-server, see RECIPES.md) is not run here yet.
+* ``10,000 items``: add one, move one, get one with 10,000 queued; the whole queue;
+* ``dead worker``: SIGKILL of the worker until the status says the environment is
+  closed (given up after ``--give-up`` seconds); ``hung worker``: the same for SIGSTOP.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -24,12 +36,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-KEY = "bench-key"
+KEY = "benchkey"  # bluesky-httpserver accepts only alphanumeric keys
+ITEM = {"item_type": "plan", "name": "count", "args": [["det"]], "kwargs": {"num": 1}}
+SLOW = {**ITEM, "kwargs": {"num": 1000, "delay": 0.05}}
 
 
 def _free_port() -> int:
@@ -41,15 +57,36 @@ def _free_port() -> int:
 def _ms(values: list[float]) -> str:
     values = sorted(values)
     p90 = values[int(0.9 * (len(values) - 1))]
-    return f"p50 {statistics.median(values) * 1e3:.2f} ms, p90 {p90 * 1e3:.2f} ms (n={len(values)})"
+    return f"p50 {statistics.median(values) * 1e3:.2f} ms, p90 {p90 * 1e3:.2f} ms"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    repeats = 50 if args.quick else 300
-    base = Path(tempfile.mkdtemp(prefix="cielo-bench-queue-"))
+@dataclass
+class Served:
+    """A running queue server: its URL, its processes (stopped in reverse order) and how
+    to find its worker's pid from a status."""
+
+    name: str
+    url: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    worker_pid: Callable[[dict[str, Any]], int | None] = lambda status: status.get("worker_pid")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+@contextlib.contextmanager
+def serve_cielo(base: Path) -> Iterator[Served]:
     port = _free_port()
     env = {
         **os.environ,
@@ -58,107 +95,238 @@ def main(argv: list[str] | None = None) -> None:
         "CIELO_LOCK_DIR": str(base / "locks"),
         "CIELO_CATALOG": f"sqlite:///{base / 'catalog.sqlite'}",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cielo.cli", "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    client = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}",
-        headers={"Authorization": f"ApiKey {KEY}"},
-        timeout=300,
-    )
+    command = [sys.executable, "-m", "cielo.cli", "serve", "--port", str(port)]
+    served = Served("cielo", f"http://127.0.0.1:{port}", [_spawn(command, env, base / "log")])
+    try:
+        yield served
+    finally:
+        served.stop()
 
-    def call(path: str, body: Any = None, method: str = "POST") -> dict[str, Any]:
-        reply: dict[str, Any] = client.request(method, path, json=body or {}).json()
+
+@contextlib.contextmanager
+def serve_bluesky(base: Path, venv: Path) -> Iterator[Served]:
+    """redis-server, start-re-manager and start-bluesky-httpserver on free loopback ports."""
+    import psutil
+
+    redis_port, control, info, http = (_free_port() for _ in range(4))
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    log = base / "log"
+    redis = [
+        "redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
+        "--save", "", "--appendonly", "no", "--dir", str(base),
+    ]  # fmt: skip
+    manager = [
+        str(venv / "bin" / "start-re-manager"),
+        "--redis-addr", f"127.0.0.1:{redis_port}",
+        "--zmq-control-addr", f"tcp://127.0.0.1:{control}",
+        "--zmq-info-addr", f"tcp://127.0.0.1:{info}",
+        "--zmq-publish-console", "ON",
+    ]  # fmt: skip
+    http_env = {
+        **env,
+        "QSERVER_HTTP_SERVER_SINGLE_USER_API_KEY": KEY,
+        "QSERVER_ZMQ_CONTROL_ADDRESS": f"tcp://127.0.0.1:{control}",
+        "QSERVER_ZMQ_INFO_ADDRESS": f"tcp://127.0.0.1:{info}",
+    }
+    httpserver = [
+        str(venv / "bin" / "start-bluesky-httpserver"), "--host", "127.0.0.1", "--port", str(http)
+    ]  # fmt: skip
+    served = Served("bluesky", f"http://127.0.0.1:{http}")
+    try:
+        served.processes.append(_spawn(redis, env, log))
+        time.sleep(0.5)
+        served.processes.append(_spawn(manager, env, log))
+        served.processes.append(_spawn(httpserver, http_env, log))
+        root = psutil.Process(served.processes[1].pid)
+        before: set[int] = set()
+
+        def worker_pid(status: dict[str, Any]) -> int | None:
+            # the RE worker is the manager's descendant started by environment_open
+            new = [p for p in root.children(recursive=True) if p.pid not in before]
+            return max(new, key=lambda p: p.create_time()).pid if new else None
+
+        served.worker_pid = worker_pid
+        before.update(p.pid for p in root.children(recursive=True))
+        yield served
+    finally:
+        served.stop()
+
+
+class Driver:
+    """One server driven over HTTP: ``call(path, body)`` and ``wait(condition)``."""
+
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        self.client = httpx.Client(
+            base_url=served.url, headers={"Authorization": f"ApiKey {KEY}"}, timeout=600
+        )
+
+    def call(self, path: str, body: Any = None, method: str = "POST") -> dict[str, Any]:
+        reply: dict[str, Any] = self.client.request(method, path, json=body or {}).json()
         return reply
 
-    def wait(cond: Any) -> dict[str, Any]:
-        while True:
-            status = call("/api/status", method="GET")
-            if cond(status):
-                return status
+    def timed(self, path: str, body: Any = None, method: str = "POST") -> float:
+        t = time.perf_counter()
+        self.call(path, body, method)
+        return time.perf_counter() - t
+
+    def wait(self, cond: Callable[[dict[str, Any]], bool], limit: float = 600) -> float | None:
+        """Seconds until the status satisfies ``cond`` (``None``: not within ``limit``)."""
+        t = time.perf_counter()
+        while time.perf_counter() - t < limit:
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):  # not yet ready
+                if cond(self.call("/api/status", method="GET")):
+                    return time.perf_counter() - t
             time.sleep(0.005)
+        return None
 
+
+def measure(served: Served, repeats: int, give_up: float) -> dict[str, str]:
+    """The figures of one server, by name."""
+    d = Driver(served)
+    out: dict[str, str] = {}
     try:
-        t0 = time.perf_counter()
-        while True:
-            try:
-                call("/api/status", method="GET")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.02)
-        print(f"manager start-up:   {time.perf_counter() - t0:.2f} s (until /api/status answers)")
-
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            call("/api/status", method="GET")
-            times.append(time.perf_counter() - t)
-        print(f"status:             {_ms(times)}")
-        item = {"item_type": "plan", "name": "count", "args": [["det"]], "kwargs": {"num": 1}}
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            call("/api/queue/item/add", {"item": item})
-            times.append(time.perf_counter() - t)
-        print(f"item_add:           {_ms(times)}")
-        call("/api/queue/clear")
+        started = d.wait(lambda s: "manager_state" in s, 120)
+        out["manager start-up"] = f"{started:.2f} s" if started is not None else "no answer"
+        out["status"] = _ms([d.timed("/api/status", method="GET") for _ in range(repeats)])
+        out["item_add"] = _ms(
+            [d.timed("/api/queue/item/add", {"item": ITEM}) for _ in range(repeats)]
+        )
+        d.call("/api/queue/clear")
 
         t = time.perf_counter()
-        call("/api/environment/open")
-        wait(lambda s: s["worker_environment_state"] == "idle")
-        print(f"environment open:   {time.perf_counter() - t:.2f} s")
+        d.call("/api/environment/open")
+        d.wait(lambda s: s["worker_environment_exists"] and s["manager_state"] == "idle")
+        out["environment open"] = f"{time.perf_counter() - t:.2f} s"
 
-        call("/api/queue/item/add/batch", {"items": [item] * 10})
+        d.call("/api/queue/item/add/batch", {"items": [ITEM] * 10})
         t = time.perf_counter()
-        call("/api/queue/start")
-        wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0)
+        d.call("/api/queue/start")
+        d.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0)
         took = time.perf_counter() - t
-        print(f"10 counts:          {took:.3f} s, {took / 10 * 1e3:.1f} ms per item")
+        out["10 counts"] = f"{took:.3f} s, {took / 10 * 1e3:.0f} ms per item"
 
-        call("/api/queue/item/add/batch", {"items": [item] * 10_000})
-        uid = call("/api/queue/item/get", {"pos": 5000}, method="GET")["item"]["item_uid"]
-        adds, moves, gets = [], [], []
-        for n in range(min(repeats, 100)):
-            t = time.perf_counter()
-            call("/api/queue/item/add", {"item": item, "pos": 5000})
-            adds.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            call("/api/queue/item/move", {"uid": uid, "pos_dest": n * 37 % 10_000})
-            moves.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            call("/api/queue/item/get", {"uid": uid}, method="GET")
-            gets.append(time.perf_counter() - t)
-        print(f"10,000 items, add:  {_ms(adds)}")
-        print(f"10,000 items, move: {_ms(moves)}")
-        print(f"10,000 items, get:  {_ms(gets)}")
         t = time.perf_counter()
-        size = len(client.request("GET", "/api/queue/get", json={}).content)
-        print(f"whole queue JSON:   {(time.perf_counter() - t) * 1e3:.0f} ms ({size / 1e6:.1f} MB)")
-        call("/api/queue/clear")
+        for target in range(200, 10_001, 200):  # the anchor answers 408 to 500-item batches
+            d.call("/api/queue/item/add/batch", {"items": [ITEM] * 200})  # (and adds them)
+            d.wait(lambda s, n=target: s["items_in_queue"] >= n)  # type: ignore[misc]
+        out["10,000 items, fill"] = f"{time.perf_counter() - t:.1f} s (50 batches of 200)"
+        uid = d.call("/api/queue/item/get", {"pos": 5000}, method="GET")["item"]["item_uid"]
+        n = min(repeats, 100)
+        adds = [d.timed("/api/queue/item/add", {"item": ITEM, "pos": 5000}) for _ in range(n)]
+        moves = [
+            d.timed("/api/queue/item/move", {"uid": uid, "pos_dest": i * 37 % 10_000})
+            for i in range(n)
+        ]
+        gets = [d.timed("/api/queue/item/get", {"uid": uid}, method="GET") for _ in range(n)]
+        out["10,000 items, add"] = _ms(adds)
+        out["10,000 items, move"] = _ms(moves)
+        out["10,000 items, get"] = _ms(gets)
+        t = time.perf_counter()
+        size = len(d.client.request("GET", "/api/queue/get", json={}).content)
+        took = time.perf_counter() - t
+        out["whole queue JSON"] = f"{took * 1e3:.0f} ms ({size / 1e6:.1f} MB)"
+        d.call("/api/queue/clear")
 
-        call("/api/queue/item/add", {"item": {**item, "kwargs": {"num": 1000, "delay": 0.05}}})
-        call("/api/queue/start")
-        status = wait(lambda s: s["re_state"] == "running")
-        t = time.perf_counter()
-        os.kill(status["worker_pid"], signal.SIGKILL)
-        wait(lambda s: not s["worker_environment_exists"])
-        print(f"dead worker found:  {time.perf_counter() - t:.2f} s after SIGKILL")
-        call("/api/environment/open")
-        wait(lambda s: s["worker_environment_state"] == "idle")
-        call("/api/queue/start")  # the failed item is in history; the queue has the rest
-        call("/api/queue/item/add", {"item": {**item, "kwargs": {"num": 1000, "delay": 0.05}}})
-        call("/api/queue/start")
-        status = wait(lambda s: s["re_state"] == "running")
-        t = time.perf_counter()
-        os.kill(status["worker_pid"], signal.SIGSTOP)
-        wait(lambda s: not s["worker_environment_exists"])
-        print(f"hung worker found:  {time.perf_counter() - t:.2f} s after SIGSTOP")
+        for figure, sig in (
+            ("dead worker found", signal.SIGKILL),
+            ("hung worker found", signal.SIGSTOP),
+        ):
+            out[figure] = _lost_worker(d, sig, give_up)
+            if "not noticed" in out[figure]:
+                break
     finally:
-        client.close()
-        server.terminate()
-        server.wait(timeout=60)
+        d.client.close()
+    return out
+
+
+def _lost_worker(d: Driver, sig: signal.Signals, give_up: float) -> str:
+    """Seconds from ``sig`` to the worker running a slow count until the status says the
+    environment is gone; the environment is opened again afterwards."""
+    if not d.wait(lambda s: s["worker_environment_exists"], 1):
+        d.call("/api/environment/open")
+        d.wait(lambda s: s["worker_environment_exists"] and s["manager_state"] == "idle")
+    d.call("/api/queue/item/add", {"item": SLOW})
+    d.call("/api/queue/start")
+    d.wait(lambda s: s["re_state"] == "running")
+    pid = d.served.worker_pid(d.call("/api/status", method="GET"))
+    if pid is None:
+        return "worker pid unknown"
+    os.kill(pid, sig)
+    took = d.wait(lambda s: not s["worker_environment_exists"], give_up)
+    if sig == signal.SIGSTOP:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if took is None:
+        return f"not noticed in {give_up:.0f} s"
+    return f"{took:.2f} s"
+
+
+def _ratio(ours: str, theirs: str) -> str:
+    """``theirs / ours`` of the first number of each figure (``10.3x``)."""
+    try:
+        a, b = (
+            float(ours.split()[1 if ours.startswith("p50") else 0]),
+            float(theirs.split()[1 if theirs.startswith("p50") else 0]),
+        )
+    except (ValueError, IndexError):
+        return ""
+    return f"{b / a:.1f}x" if a > 0 else ""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", choices=("cielo", "bluesky"), help="one server only")
+    parser.add_argument("--anchor-venv", type=Path, default=Path("/work/bqs-venv"))
+    parser.add_argument(
+        "--give-up", type=float, default=20.0, help="seconds to wait for a lost worker"
+    )
+    args = parser.parse_args(argv)
+    repeats = 50 if args.quick else 300
+    base = Path(tempfile.mkdtemp(prefix="cielo-bench-queue-"))
+    print(f"load before: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores", flush=True)
+    results: dict[str, dict[str, str]] = {}
+    if args.only in (None, "cielo"):
+        (base / "cielo").mkdir()
+        with serve_cielo(base / "cielo") as served:
+            results["cielo"] = measure(served, repeats, args.give_up)
+        _print(results)
+    if args.only in (None, "bluesky"):
+        venv = args.anchor_venv
+        missing = [
+            what
+            for what, ok in (
+                (f"{venv}/bin/start-re-manager", (venv / "bin" / "start-re-manager").exists()),
+                ("redis-server", shutil.which("redis-server") is not None),
+            )
+            if not ok
+        ]
+        if missing:
+            print(f"bluesky side skipped: {', '.join(missing)} missing (see the docstring)")
+        else:
+            (base / "bluesky").mkdir()
+            with serve_bluesky(base / "bluesky", venv) as served:
+                results["bluesky"] = measure(served, repeats, args.give_up)
+            _print(results)
+    print(f"load after: {os.getloadavg()[0]:.1f} (1 min); logs in {base}")
+
+
+def _print(results: dict[str, dict[str, str]]) -> None:
+    names = list(results)
+    figures = list(dict.fromkeys(f for r in results.values() for f in r))
+    width = max(map(len, figures))
+    header = f"{'figure':<{width}}  " + "  ".join(f"{n:<34}" for n in names)
+    lines = [header + ("  bluesky / cielo" if len(names) == 2 else "")]
+    for figure in figures:
+        cells = [results[n].get(figure, "") for n in names]
+        row = f"{figure:<{width}}  " + "  ".join(f"{c:<34}" for c in cells)
+        if len(names) == 2:
+            row += "  " + _ratio(*cells)
+        lines.append(row)
+    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

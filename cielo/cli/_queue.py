@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from cielo.hookspecs import Subcommands
@@ -17,6 +19,8 @@ from cielo.hookspecs import Subcommands
 from ._common import print_json, print_table, show_help
 
 __all__ = ["register"]
+
+Handler = Callable[[argparse.Namespace], int]
 
 #: ``cielo queue NAME`` -> (API path, help) for the commands without arguments
 _CONTROLS = {
@@ -60,13 +64,14 @@ def register(subparsers: Subcommands) -> None:
     )
     add.set_defaults(func=_add)
 
-    listing = sub.add_parser("list", help="the queued items and the running one")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=_list)
-
-    history = sub.add_parser("history", help="executed items with exit status and run uids")
-    history.add_argument("--json", action="store_true")
-    history.set_defaults(func=_history)
+    for name, text, handler in (
+        ("list", "the queued items and the running one", _list),
+        ("history", "executed items with exit status and run uids", _history),
+        ("proposals", "items proposed for review", _proposals),
+    ):
+        listing = sub.add_parser(name, help=text)
+        listing.add_argument("--json", action="store_true", help="as JSON")
+        listing.set_defaults(func=handler)
 
     remove = sub.add_parser("remove", help="remove a queued item by uid")
     remove.add_argument("uid")
@@ -89,9 +94,6 @@ def register(subparsers: Subcommands) -> None:
     upload.add_argument("file")
     upload.set_defaults(func=_upload)
 
-    proposals = sub.add_parser("proposals", help="items proposed for review")
-    proposals.add_argument("--json", action="store_true")
-    proposals.set_defaults(func=_proposals)
     propose = sub.add_parser("propose", help="propose a plan call for review")
     propose.add_argument("plan", metavar="'PLAN(...)'")
     propose.set_defaults(func=_propose)
@@ -99,7 +101,13 @@ def register(subparsers: Subcommands) -> None:
         decide = sub.add_parser(verb, help=f"{verb} a proposal {text}")
         decide.add_argument("uid")
         decide.add_argument("--note", default="", help="why (kept with the item)")
-        decide.set_defaults(func=_decide, verb=verb)
+        decide.set_defaults(
+            func=_asking(
+                lambda c, a: getattr(c, a.verb)(a.uid, note=a.note),
+                functools.partial(_decided, verb),
+            ),
+            verb=verb,
+        )
 
     watch = sub.add_parser(
         "watch", help="follow the server live: status changes, or the documents of runs"
@@ -128,7 +136,9 @@ def register(subparsers: Subcommands) -> None:
     create.add_argument("--expires", type=float, metavar="SECONDS", help="lifetime")
     create.add_argument("--note", default="")
     create.set_defaults(func=_key_create)
-    key_sub.add_parser("list", help="the keys, without secrets").set_defaults(func=_key_list)
+    key_list = key_sub.add_parser("list", help="the keys, without secrets")
+    key_list.add_argument("--json", action="store_true", help="as JSON")
+    key_list.set_defaults(func=_key_list)
     revoke = key_sub.add_parser("revoke", help="revoke a key by its id (first 8 characters)")
     revoke.add_argument("id")
     revoke.set_defaults(func=_key_revoke)
@@ -202,57 +212,116 @@ def _print_results(records: list[dict[str, Any]]) -> int:
     return 1 if failed else 0
 
 
-def _list(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        queue = client.queue()
-    if args.json:
-        print_json(queue)
+def _listing(
+    fetch: Callable[[Any], Any],
+    rows: Callable[[Any], list[list[str]]],
+    header: list[str],
+    empty: str,
+) -> Handler:
+    """A command that fetches something (``fetch(client)``) and prints it as a table of
+    ``rows(it)`` (``--json``: as JSON; ``empty`` when there are no rows)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        with _client(args) as client:
+            data = fetch(client)
+        if args.json:
+            print_json(data)
+            return 0
+        table = rows(data)
+        if not table:
+            print(empty)
+            return 0
+        print_table(table, header=header)
         return 0
-    rows = []
-    if queue["running_item"]:
-        rows.append(
-            ["running", queue["running_item"]["item_uid"], _call_text(queue["running_item"])]
-        )
-    for n, item in enumerate(queue["items"]):
-        rows.append([str(n), item["item_uid"], _call_text(item)])
-    if not rows:
-        print("the queue is empty")
-        return 0
-    print_table(rows, header=["pos", "uid", "plan"])
-    return 0
+
+    return handler
 
 
-def _history(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        records = client.history()
-    if args.json:
-        print_json(records)
+def _asking(call: Callable[[Any, argparse.Namespace], Any], say: Callable[[Any], str]) -> Handler:
+    """A command that makes one call (``call(client, args)``) and prints ``say(answer)``."""
+
+    def handler(args: argparse.Namespace) -> int:
+        with _client(args) as client:
+            answer = call(client, args)
+        print(say(answer))
         return 0
+
+    return handler
+
+
+def _queue_rows(queue: dict[str, Any]) -> list[list[str]]:
+    running = queue["running_item"]
+    rows = [["running", running["item_uid"], _call_text(running)]] if running else []
+    rows += [[str(n), i["item_uid"], _call_text(i)] for n, i in enumerate(queue["items"])]
+    return rows
+
+
+def _history_rows(records: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for record in records:
         result = record.get("result", {})
-        stop = result.get("time_stop")
-        when = datetime.datetime.fromtimestamp(stop).strftime("%H:%M:%S") if stop else "-"
         rows.append(
             [
-                when,
+                _when(result.get("time_stop"), "%H:%M:%S", "-"),
                 result.get("exit_status", "?"),
                 _call_text(record),
                 " ".join(result.get("run_uids", [])) or (result.get("msg") or "-"),
             ]
         )
-    if not rows:
-        print("the history is empty")
-        return 0
-    print_table(rows, header=["stopped", "exit", "plan", "runs"])
-    return 0
+    return rows
 
 
-def _remove(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        item = client.remove(args.uid)
-    print(f"removed {_call_text(item)}")
-    return 0
+def _key_rows(keys: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            k["id"],
+            k["user"],
+            k["group"],
+            ",".join(k["roles"]),
+            _when(k.get("expires"), "%Y-%m-%d %H:%M", "never"),
+            k["note"],
+        ]
+        for k in keys
+    ]
+
+
+def _decided(verb: str, item: dict[str, Any]) -> str:
+    return f"{verb.removesuffix('e')}ed {_call_text(item)}"  # approved, rejected
+
+
+def _when(stamp: float | None, form: str, never: str) -> str:
+    return datetime.datetime.fromtimestamp(stamp).strftime(form) if stamp else never
+
+
+_list = _listing(lambda c: c.queue(), _queue_rows, ["pos", "uid", "plan"], "the queue is empty")
+_history = _listing(
+    lambda c: c.history(),
+    _history_rows,
+    ["stopped", "exit", "plan", "runs"],
+    "the history is empty",
+)
+_proposals = _listing(
+    lambda c: c.proposals(),
+    lambda items: [[i["item_uid"], i.get("user", "?"), _call_text(i)] for i in items],
+    ["uid", "proposed by", "plan"],
+    "nothing is proposed",
+)
+_key_list = _listing(
+    lambda c: c.keys(), _key_rows, ["id", "user", "group", "roles", "expires", "note"], "no keys"
+)
+_remove = _asking(lambda c, a: c.remove(a.uid), lambda item: f"removed {_call_text(item)}")
+_propose = _asking(
+    lambda c, a: c.propose(c.item_from_text(a.plan)), lambda item: str(item["item_uid"])
+)
+_key_revoke = _asking(
+    lambda c, a: c.revoke_key(a.id), lambda key: f"revoked key {key['id']} of {key['user']!r}"
+)
+_whoami = _asking(
+    lambda c, a: c.whoami(),
+    lambda me: (
+        f"user    {me['user']}\nroles   {', '.join(me['roles'])}\nscopes  {' '.join(me['scopes'])}"
+    ),
+)
 
 
 def _control(args: argparse.Namespace) -> int:
@@ -292,36 +361,6 @@ def _upload(args: argparse.Namespace) -> int:
     for item in items:
         print(f"{item['item_uid']}  {_call_text(item)}")
     print(f"added {len(items)} items", file=sys.stderr)
-    return 0
-
-
-def _proposals(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        items = client.proposals()
-    if args.json:
-        print_json(items)
-        return 0
-    if not items:
-        print("nothing is proposed")
-        return 0
-    print_table(
-        [[i["item_uid"], i.get("user", "?"), _call_text(i)] for i in items],
-        header=["uid", "proposed by", "plan"],
-    )
-    return 0
-
-
-def _propose(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        item = client.propose(client.item_from_text(args.plan))
-    print(item["item_uid"])
-    return 0
-
-
-def _decide(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        item = getattr(client, args.verb)(args.uid, note=args.note)
-    print(f"{args.verb}d {_call_text(item)}")
     return 0
 
 
@@ -378,15 +417,6 @@ def time_now() -> str:
     return datetime.datetime.now().strftime("%H:%M:%S")
 
 
-def _whoami(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        me = client.whoami()
-    print(
-        f"user    {me['user']}\nroles   {', '.join(me['roles'])}\nscopes  {' '.join(me['scopes'])}"
-    )
-    return 0
-
-
 def _key_create(args: argparse.Namespace) -> int:
     options = {
         "user": args.user,
@@ -403,32 +433,4 @@ def _key_create(args: argparse.Namespace) -> int:
         f"{', '.join(key['roles'])}); the secret above is shown only once",
         file=sys.stderr,
     )
-    return 0
-
-
-def _key_list(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        keys = client.keys()
-    rows = []
-    for key in keys:
-        expires = key.get("expires")
-        when = (
-            datetime.datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
-            if expires
-            else "never"
-        )
-        rows.append(
-            [key["id"], key["user"], key["group"], ",".join(key["roles"]), when, key["note"]]
-        )
-    if not rows:
-        print("no keys")
-        return 0
-    print_table(rows, header=["id", "user", "group", "roles", "expires", "note"])
-    return 0
-
-
-def _key_revoke(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        key = client.revoke_key(args.id)
-    print(f"revoked key {key['id']} of {key['user']!r}")
     return 0

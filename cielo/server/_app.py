@@ -25,6 +25,7 @@ from ._access import Authenticator, Gate, StaticKeys
 from ._keys import open_keyring
 from ._manager import Manager
 from ._plans import PlanCatalog, load_catalog
+from ._problems import document_problems
 from ._settings import Settings, is_loopback
 from ._store import QueueError, open_store
 from .api import ROUTERS
@@ -97,6 +98,7 @@ def build_app(
     app.add_middleware(_BodyLimit, limit=settings.max_body)
     app.add_exception_handler(QueueError, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
+    document_problems(app)  # 4xx answers in the OpenAPI schema; FastAPI's 400 reworded
     return app
 
 

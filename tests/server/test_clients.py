@@ -4,6 +4,7 @@ propose/approve/reject, keys, whoami, watch, upload) against a real ``cielo serv
 from __future__ import annotations
 
 import asyncio
+import json
 import pathlib
 from typing import Any
 
@@ -156,6 +157,11 @@ def test_cli_review_and_keys(server: Any) -> None:
     listed = queue(server, "key", "list").stdout
     key_id = secret[:8]
     assert key_id in listed and "agent-7" in listed and secret not in listed
+    as_json = json.loads(queue(server, "key", "list", "--json").stdout)
+    assert key_id in [k["id"] for k in as_json] and secret not in json.dumps(as_json)
+    second = queue(server, "propose", "count([det], num=5)", key=secret).stdout.strip()
+    rejected = queue(server, "reject", second, "--note", "no")
+    assert rejected.returncode == 0 and "rejected count" in rejected.stdout
     assert queue(server, "key", "revoke", key_id).returncode == 0
     gone = queue(server, "whoami", key=secret)
     assert gone.returncode == 1 and "invalid API key" in gone.stderr

@@ -23,9 +23,13 @@ class Reply(BaseModel):
 
 
 class Empty(BaseModel):
-    """A request without parameters (clients send ``{}``; a lock key is accepted)."""
+    """A request without parameters (clients send ``{}``; a lock key is accepted).
 
-    model_config = ConfigDict(extra="forbid")
+    The base of every request body: unknown fields are refused, and so are values of
+    the wrong JSON type (``{"enable": 0}`` or ``{"nlines": false}`` are not quietly
+    converted: a client sending them has a bug to hear about)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
     lock_key: str | None = None
 
 
@@ -39,6 +43,8 @@ class UserInfo(Empty):
 
 class Destination(BaseModel):
     """Where items go: at most one of ``pos``, ``before_uid``, ``after_uid``."""
+
+    model_config = ConfigDict(strict=True)
 
     pos: Position | None = None
     before_uid: str | None = None

@@ -38,7 +38,7 @@ async def roles(call: Call = allow()) -> dict[str, Any]:
 
 
 class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     #: default: the caller (keys of other users need the ``admin:keys`` scope)
     user: str | None = None
     roles: list[str] = Field(min_length=1)

@@ -86,7 +86,7 @@ async def queue_autostart(
 
 
 class Mode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     loop: bool | None = None
     ignore_failures: bool | None = None
 

@@ -30,7 +30,15 @@ import numpy as np
 from . import _dbr
 from ._transport import epics_module
 
-__all__ = ["create_channel", "clear_channel", "get_many", "put", "subscribe", "unsubscribe"]
+__all__ = [
+    "Gets",
+    "clear_channel",
+    "create_channel",
+    "get_many",
+    "put",
+    "subscribe",
+    "unsubscribe",
+]
 
 ECA_NORMAL = 1
 CA_OP_CONN_UP = 6
@@ -71,6 +79,12 @@ class _Lib:
         def fn(name: str, restype: Any, *argtypes: Any) -> Any:
             return ctypes.CFUNCTYPE(restype, *argtypes)((name, libca))
 
+        def quick(name: str, restype: Any, *argtypes: Any) -> Any:
+            # keeps the interpreter lock: these only read a channel's fields under
+            # libca's context mutex, which libca never holds while it calls back into
+            # Python (it releases it first), so no thread can wait on us in turn
+            return ctypes.PYFUNCTYPE(restype, *argtypes)((name, libca))
+
         self.libca = libca
         self.create_channel = fn(
             "ca_create_channel",
@@ -82,9 +96,10 @@ class _Lib:
             ctypes.POINTER(vp),
         )
         self.clear_channel = fn("ca_clear_channel", c_int, vp)
-        self.puser = fn("ca_puser", size_t, vp)
-        self.field_type = fn("ca_field_type", ctypes.c_short, vp)
-        self.element_count = fn("ca_element_count", c_ulong, vp)
+        self.puser = quick("ca_puser", size_t, vp)
+        self.field_type = quick("ca_field_type", ctypes.c_short, vp)
+        self.element_count = quick("ca_element_count", c_ulong, vp)
+        self.get_callback = fn("ca_array_get_callback", c_int, c_long, c_ulong, vp, _EVENT, size_t)
         self.sg_create = fn("ca_sg_create", c_int, ctypes.POINTER(c_uint))
         self.sg_array_get = fn("ca_sg_array_get", c_int, c_uint, c_long, c_ulong, vp, vp)
         self.sg_block = fn("ca_sg_block", c_int, c_uint, ctypes.c_double)
@@ -145,10 +160,13 @@ def message(status: int) -> str:
 ConnectionHandler = Callable[[bool], None]
 _tokens = itertools.count(1)
 _connections: dict[int, ConnectionHandler] = {}
+_by_chid: dict[int, ConnectionHandler] = {}
 
 
 def _on_connection(args: _ConnectionArgs) -> None:  # libca's thread
-    handler = _connections.get(lib().puser(args.chid))
+    handler = _by_chid.get(args.chid or 0)
+    if handler is None:  # called back before create_channel returned
+        handler = _connections.get(lib().puser(args.chid))
     if handler is not None:
         handler(args.op == CA_OP_CONN_UP)
 
@@ -168,6 +186,7 @@ def create_channel(pvname: str, on_connection: ConnectionHandler) -> int:
     if status != ECA_NORMAL:
         del _connections[token]
         raise OSError(status, f"{pvname}: {message(status)}")
+    _by_chid[chid.value or 0] = on_connection
     lib().flush_io()
     return int(chid.value or 0)
 
@@ -176,6 +195,7 @@ def clear_channel(chid: int) -> None:
     """Close the channel (in this thread's context); its callbacks stop."""
     lib_ = lib()
     _connections.pop(lib_.puser(chid), None)
+    _by_chid.pop(chid, None)
     lib_.clear_channel(chid)
 
 
@@ -248,9 +268,65 @@ def get_many(requests: Sequence[tuple[int, int, int]], timeout: float) -> _dbr.A
     return answers
 
 
+class Gets:
+    """Gets with a completion callback each, answered on libca's thread; :meth:`wait`
+    for them all. For a single value a callback answers sooner than a synchronous group
+    (whose wait is coarser), and an array's answer tells how many elements it has."""
+
+    def __init__(self, requests: Sequence[tuple[int, int, int]]) -> None:
+        self.results: list[_dbr.Value | str | None] = [None] * len(requests)
+        #: Asked with count 0 (an array's elements as many as it holds now).
+        self.arrays = [count == 0 for _chid, _type, count in requests]
+        self._remaining = len(requests)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        if not requests:
+            self._done.set()
+        lib_ = lib()
+        for i, (chid, dbr_type, count) in enumerate(requests):
+            token = next(_tokens)
+            _gets[token] = (self, i)
+            status = lib_.get_callback(dbr_type, count, chid, _GET_CALLBACK, token)
+            if status != ECA_NORMAL:
+                _gets.pop(token, None)
+                self.answer(i, message(status))
+        lib_.flush_io()
+
+    def answer(self, index: int, result: _dbr.Value | str) -> None:
+        self.results[index] = result
+        with self._lock:
+            self._remaining -= 1
+            if self._remaining == 0:
+                self._done.set()
+
+    def wait(self, timeout: float) -> list[_dbr.Value | str]:
+        """Every answer (the text of why there is none where it failed or is late)."""
+        self._done.wait(timeout)
+        late = f"no answer within {timeout:g} s"
+        return [late if r is None else r for r in self.results]
+
+
+_gets: dict[int, tuple[Gets, int]] = {}
+
+
+def _on_get(args: _Args) -> None:  # libca's thread
+    found = _gets.pop(args.usr, None)
+    if found is None:
+        return
+    gets, index = found
+    if args.status != ECA_NORMAL or not args.raw_dbr:
+        gets.answer(index, message(args.status))
+    else:
+        gets.answer(index, _event(args, lib(), gets.arrays[index]))
+
+
+_GET_CALLBACK = _EVENT(_on_get)
+
+
 # -- monitors -----------------------------------------------------------------------------
 MonitorHandler = Callable[[_dbr.Value], None]
 _monitors: dict[int, MonitorHandler] = {}
+_arrays: dict[int, bool] = {}
 
 
 def _on_event(args: _Args) -> None:  # libca's thread
@@ -258,26 +334,39 @@ def _on_event(args: _Args) -> None:  # libca's thread
     if handler is None or args.status != ECA_NORMAL or not args.raw_dbr:
         return
     lib_ = lib()
-    raw = ctypes.string_at(args.raw_dbr, lib_.size(args.type, args.count))
-    handler(_dbr.event_value(raw, args.type, args.count, lib_.value_offset[args.type]))
+    array = _arrays.get(args.usr, False)
+    handler(_event(args, lib_, array))
+
+
+def _event(args: _Args, lib_: _Lib, array: bool) -> _dbr.Value:
+    """The value of a callback's DBR (copied: libca reuses the buffer); ``array``: an
+    array however many elements it holds now."""
+    size = lib_.size(args.type, args.count)
+    raw = (ctypes.c_char * size).from_address(args.raw_dbr).raw
+    offset = lib_.value_offset[args.type]
+    return _dbr.event_value(raw, args.type, args.count, offset, array=array)
 
 
 _EVENT_CALLBACK = _EVENT(_on_event)
 
 
-def subscribe(chid: int, dbr_type: int, on_update: MonitorHandler) -> tuple[int, int]:
+def subscribe(chid: int, dbr_type: int, array: bool, on_update: MonitorHandler) -> tuple[int, int]:
     """A CA monitor of the channel (this thread attached to its context):
     ``on_update((value, timestamp, severity))`` on libca's thread, first with the current
-    value. Returns ``(event id, token)`` for :func:`unsubscribe`."""
+    value (an array as many elements as it holds). Returns ``(event id, token)`` for
+    :func:`unsubscribe`."""
     token = next(_tokens)
     _monitors[token] = on_update
+    _arrays[token] = array
     evid = ctypes.c_void_p()
     lib_ = lib()
+    count = 0 if array else 1
     status = lib_.create_subscription(
-        dbr_type, 0, chid, MONITOR_MASK, _EVENT_CALLBACK, token, ctypes.byref(evid)
+        dbr_type, count, chid, MONITOR_MASK, _EVENT_CALLBACK, token, ctypes.byref(evid)
     )
     if status != ECA_NORMAL:
         del _monitors[token]
+        _arrays.pop(token, None)
         raise OSError(status, message(status))
     lib_.flush_io()
     return int(evid.value or 0), token
@@ -286,6 +375,7 @@ def subscribe(chid: int, dbr_type: int, on_update: MonitorHandler) -> tuple[int,
 def unsubscribe(subscription: tuple[int, int]) -> None:
     evid, token = subscription
     _monitors.pop(token, None)
+    _arrays.pop(token, None)
     lib().clear_subscription(evid)
 
 

@@ -39,6 +39,8 @@ ConnectionListener = Callable[["Channel", bool], None]
 MonitorCallback = Callable[[Value], None]
 
 DBR_TIME, DBR_CTRL = 14, 28
+#: Scalars read together from this many on go in one synchronous group.
+GROUP_FROM = 16
 
 
 class Channel:
@@ -205,7 +207,9 @@ class Channel:
                 return
             with attached(epics_module().ca, self.context):
                 if wanted:
-                    self._subscription = _ca.subscribe(self.chid, self.time_type, self._on_monitor)
+                    self._subscription = _ca.subscribe(
+                        self.chid, self.time_type, self.count > 1, self._on_monitor
+                    )
                 else:
                     subscription, self._subscription = self._subscription, None
                     self.latest = None
@@ -259,20 +263,35 @@ def _forget_all() -> None:
 
 def read_channels(channels: Sequence[Channel], timeout: float) -> list[Value | str]:
     """Fresh ``DBR_TIME`` gets of ``channels`` (ready ones): ``(value, timestamp,
-    severity)`` for each, or the text of why it failed. One synchronous group per
-    context, so the time is about one round trip however many channels."""
+    severity)`` for each, or the text of why it failed.
+
+    Many scalars go in one synchronous group (no Python callback per channel); a few, and
+    arrays (whose answer says how many elements they hold now), are got with a callback
+    each. Everything is sent before anything is awaited, so the time is about one round
+    trip however many channels.
+    """
     out: list[Value | str] = [""] * len(channels)
     by_context: dict[Any, list[int]] = defaultdict(list)
     for i, chan in enumerate(channels):
         by_context[chan.context].append(i)
     ca = epics_module().ca
     for context, indices in by_context.items():
-        requests = []
-        for i in indices:
-            chan = channels[i]
-            requests.append((chan.chid or 0, chan.time_type, chan.count))
+        grouped = [i for i in indices if channels[i].count == 1]
+        if len(grouped) < GROUP_FROM:
+            grouped = []
+        called = [i for i in indices if channels[i].count != 1 or len(grouped) == 0]
         with attached(ca, context):
-            answers = _ca.get_many(requests, timeout)
-        for i, value in zip(indices, _dbr.time_values(answers), strict=True):
-            out[i] = value
+            gets = _ca.Gets(
+                [
+                    (channels[i].chid or 0, channels[i].time_type, int(channels[i].count == 1))
+                    for i in called
+                ]
+            )
+            if grouped:
+                requests = [(channels[i].chid or 0, channels[i].time_type, 1) for i in grouped]
+                answers = _dbr.time_values(_ca.get_many(requests, timeout))
+                for i, value in zip(grouped, answers, strict=True):
+                    out[i] = value
+            for i, value in zip(called, gets.wait(timeout), strict=True):
+                out[i] = value
     return out

@@ -149,13 +149,14 @@ def ctrl_values(answers: Answers) -> list[dict[str, Any] | None]:
     return out
 
 
-def event_value(raw: bytes, dbr_type: int, count: int, offset: int) -> Value:
-    """``(value, timestamp, severity)`` of one ``DBR_TIME_*`` structure (a monitor's)."""
+def event_value(raw: bytes, dbr_type: int, count: int, offset: int, *, array: bool) -> Value:
+    """``(value, timestamp, severity)`` of one ``DBR_TIME_*`` structure holding ``count``
+    elements (a callback's); ``array``: return an array even for one element."""
     layout = dtype(dbr_type)
     if len(raw) < layout.itemsize:  # libca's size leaves out the structure's padding
         raw += bytes(layout.itemsize - len(raw))
     record = np.frombuffer(raw, dtype=layout, count=1)[0]
-    if count == 1:
+    if not array:
         value = record["value"].item()
         if isinstance(value, bytes):
             value = text(value)

@@ -58,6 +58,15 @@ def slow_motor(request, ioc) -> Any:
     settle(motor)
 
 
+def wait_until_moving(motor: EpicsMotor, timeout: float = 10.0) -> None:
+    """Until the readback has left 0 on its way to 5. A fixed delay is not enough on a
+    loaded machine: the fake motor record clears a STOP that comes before its next tick
+    has started the move, so an interruption must come once the motor is moving."""
+    deadline = time.monotonic() + timeout
+    while motor.position < 0.1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def drift(motor: EpicsMotor, seconds: float = 0.5) -> float:
     before = motor.position
     time.sleep(seconds)
@@ -79,7 +88,7 @@ def test_interrupting_a_scan_stops_the_motor(RE, slow_motor, ending):
         RE.install_suspender(SuspendBoolHigh(interlock))
 
         def trip_then_clear() -> None:
-            time.sleep(0.6)
+            wait_until_moving(motor)
             interlock.put(True)
             time.sleep(0.3)
             drifts.append(drift(motor))
@@ -105,7 +114,13 @@ def test_interrupting_a_scan_stops_the_motor(RE, slow_motor, ending):
     else:
         request = {"pause_then_abort": "request_pause", "pause_now": "request_pause"}
         args = (True,) if ending == "pause_then_abort" else ()
-        threading.Timer(0.6, getattr(RE, request.get(ending, ending)), args=args).start()
+        interrupt = getattr(RE, request.get(ending, ending))
+
+        def interrupt_when_moving() -> None:
+            wait_until_moving(motor)
+            interrupt(*args)
+
+        threading.Thread(target=interrupt_when_moving, daemon=True).start()
     with pytest.raises((RunEngineInterrupted, RuntimeError)):
         RE(plan)
     assert 0.05 < motor.position < 3  # stopped part way

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._holder import lock_holder
 from ._store import Item
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def status_of(manager: Manager) -> dict[str, Any]:
         "task_results_uid": "t0",
         "lock_info_uid": "lock0",
         "lock": {"environment": False, "queue": False},
+        "instrument_lock": lock_holder(manager.settings.profile),
         "profile": manager.settings.profile,
     }
 

@@ -267,6 +267,38 @@ def test_environment_close_and_open(page: Any, served: QueueServer, screenshots:
     assert page.watch.problems == []
 
 
+def test_the_instrument_lock_holder_is_shown(page: Any, served: QueueServer, screenshots: Path) -> None:
+    import os
+
+    from cielo.core import InstrumentLock
+
+    status = served.call("/api/status")
+    held = status["instrument_lock"]
+    assert held["holder"] == "cielo serve worker (profile sim)"
+    assert held["pid"] == status["worker_pid"] and held["instrument"] == "sim"
+    log_in(page, served)
+    page.get_by_role("link", name="Environment").click()
+    shown = page.get_by_test_id("instrument-lock")
+    shown.filter(has_text=f"held by cielo serve worker (profile sim) (pid {held['pid']},").wait_for()
+
+    assert served.call("/api/environment/close")["success"]
+    served.wait(lambda s: not s["worker_environment_exists"] and s["instrument_lock"] is None, 60)
+    shown.filter(has_text="free").wait_for()
+    # Another runner takes the instrument: the environment cannot open, and the page says who.
+    terminal = "cielo run 'count([det])' (in a terminal)"
+    with InstrumentLock("sim", holder=terminal, directory=served.base / "locks"):
+        served.call("/api/environment/open")
+        served.wait(lambda s: s["worker_environment_error"] and s["manager_state"] == "idle", 90)
+        assert served.call("/api/status")["instrument_lock"]["pid"] == os.getpid()
+        shown.filter(has_text=f"held by {terminal} (pid {os.getpid()},").wait_for()
+        page.get_by_test_id("env-error").filter(has_text="instrument 'sim' is in use by").wait_for()
+        page.screenshot(path=str(screenshots / "environment-lock.png"), full_page=True)
+    assert served.call("/api/environment/open")["success"]
+    served.wait(lambda s: s["worker_environment_exists"] and s["manager_state"] == "idle", 90)
+    assert served.call("/api/status")["instrument_lock"]["holder"] == "cielo serve worker (profile sim)"
+    assert page.watch.problems == []
+
+
 def test_keyboard_only_at_tablet_width(browser: Any, served: QueueServer, screenshots: Path) -> None:
     context = browser.new_context(viewport={"width": 768, "height": 1024})
     page = context.new_page()

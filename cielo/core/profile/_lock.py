@@ -56,6 +56,16 @@ class LockInfo:
     host: str
     since: datetime
 
+    def to_json(self) -> dict[str, Any]:
+        """What the lock file holds (and a server's status shows): ``since`` in ISO 8601."""
+        return {
+            "instrument": self.instrument,
+            "holder": self.holder,
+            "pid": self.pid,
+            "host": self.host,
+            "since": self.since.isoformat(),
+        }
+
     def describe(self) -> str:
         """``"cielo run 'count([det])' (pid 12, host h) since 2024-05-01 10:00:00 (3 min ago)"``."""
         local = self.since.astimezone()
@@ -132,7 +142,7 @@ class InstrumentLock:
             os.close(fd)
             raise
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(_to_json(info)).encode(), 0)
+        os.pwrite(fd, json.dumps(info.to_json()).encode(), 0)
         self._fd, self._info = fd, info
         return info
 
@@ -148,8 +158,11 @@ class InstrumentLock:
         finally:
             os.close(fd)
 
-    def info(self) -> LockInfo | None:
-        """Who holds the lock now (this object included), or ``None`` when it is free."""
+    def info(self, wait: float = 1.0) -> LockInfo | None:
+        """Who holds the lock now (this object included), or ``None`` when it is free.
+
+        :param wait: how long to wait for a holder that is just starting to describe
+            itself (0 for a status that must not block)."""
         if self._info is not None:
             return self._info
         if fcntl is None or not self.path.exists():  # pragma: no cover - Windows
@@ -159,7 +172,7 @@ class InstrumentLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
-                return _holder_info(fd, self.instrument) or LockInfo(
+                return _holder_info(fd, self.instrument, wait) or LockInfo(
                     self.instrument, "an unknown runner", 0, "?", _now()
                 )
             return None  # we could take it: nobody holds it (closing the fd releases it)
@@ -204,14 +217,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _to_json(info: LockInfo) -> dict[str, Any]:
-    return {
-        "instrument": info.instrument,
-        "holder": info.holder,
-        "pid": info.pid,
-        "host": info.host,
-        "since": info.since.isoformat(),
-    }
 
 
 def _holder_info(fd: int, instrument: str, wait: float = 1.0) -> LockInfo | None:

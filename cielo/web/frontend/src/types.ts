@@ -47,6 +47,8 @@ export interface Status {
   run_list_uid?: string;
   lock_info_uid?: string;
   plan_queue_mode?: PlanQueueMode;
+  /** Who holds the instrument's lock (null: free): the worker, or another runner. */
+  instrument_lock?: { instrument: string; holder: string; pid: number; host: string; since: string; text: string } | null;
   /** Changes whenever the proposals of the review mode do. */
   proposed_uid?: string;
   [key: string]: unknown;

@@ -15,6 +15,8 @@ export function EnvironmentPage() {
   const lock = status?.lock as { environment?: boolean; queue?: boolean } | undefined;
   const locked = [lock?.environment && "environment", lock?.queue && "queue"].filter(Boolean);
   const exists = status?.worker_environment_exists ?? false;
+  // Who holds the instrument's lock: this server's worker, or another runner keeping it.
+  const holder = status?.instrument_lock;
   const all = Object.keys(devices?.devices_allowed ?? {}).sort();
   const names = all.filter((n) => !n.includes("."));
   const parts = (name: string) => all.filter((n) => n.startsWith(`${name}.`)).length;
@@ -31,9 +33,18 @@ export function EnvironmentPage() {
           <dd>{status?.manager_state ?? "…"}</dd>
           <dt>Worker pid</dt>
           <dd data-testid="worker-pid">{String(status?.worker_pid ?? "")}</dd>
-          <dt>Lock</dt>
+          <dt>Queue lock</dt>
           <dd data-testid="lock">{status ? (locked.length ? `${locked.join(" and ")} locked` : "not locked") : "…"}</dd>
+          <dt>Instrument</dt>
+          <dd data-testid="instrument-lock">
+            {status ? (holder ? `held by ${holder.text}` : "free") : "…"}
+          </dd>
         </dl>
+        {!exists && status?.worker_environment_error ? (
+          <p className="error" data-testid="env-error">
+            {String(status.worker_environment_error)}
+          </p>
+        ) : null}
         {can("write:manager:control") && (
         <div className="controls" role="group" aria-label="Environment controls">
           <Action label="Open" run={api.environmentOpen} disabled={exists} />

@@ -144,6 +144,7 @@ class KeyRing:
     def __init__(self, storage: _Storage) -> None:
         self._storage = storage
         self._lock = threading.Lock()
+        self._decoded: dict[str, tuple[KeyInfo, Principal]] = {}
 
     def __bool__(self) -> bool:
         return self._storage.any()
@@ -207,14 +208,20 @@ class KeyRing:
         stored = self._storage.get(secret_digest(credentials))
         if stored is None:
             return None
-        info = KeyInfo.from_json(json.loads(stored))
+        known = self._decoded.get(stored)
+        if known is None:  # decoded once per stored text (revocation is still looked up)
+            if len(self._decoded) > 1024:
+                self._decoded.clear()
+            info = KeyInfo.from_json(json.loads(stored))
+            known = self._decoded[stored] = (info, info.principal())
+        info, principal = known
         if info.expires is not None and info.expires < time.time():
             when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(info.expires))
             raise AccessError(
                 f"API key {info.id} of {info.user!r} expired at {when}; ask an admin for a new one",
                 401,
             )
-        return info.principal()
+        return principal
 
     def import_file(self, path: Path) -> int:
         """Add the keys of an older server's ``keys.json`` not stored yet, then rename the

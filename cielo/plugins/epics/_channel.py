@@ -160,6 +160,7 @@ class Channel:
                     _ca.clear_channel(self.chid)
             self.chid = None
             self.context = None
+            self._fetching = False
             self.connect_status = None
             self.connected = False
             self._subscription = None

@@ -12,6 +12,13 @@ A TOML file of groups, each with glob patterns (``*``, ``?``, ``[...]``)::
     allowed_plans = ["count", "scan", "adaptive_scan"]
     allowed_devices = ["det*", "motor*"]
 
+    [groups.visitors]
+    allowed_proposals = ["P-2024-*"]   # the stored runs they see: by the run's `proposal`
+
+A group sees the stored runs (``/api/runs/...``) whose start document's ``proposal``
+matches an ``allowed_proposals`` pattern (default ``["*"]``: every run, with or without
+a proposal) and no ``forbidden_proposals`` one; a group whose rules narrow that sees no
+run without a proposal. Proposal names are not checked against anything.
 A plan (or device) is usable when it matches an ``allowed_`` pattern (default ``["*"]``)
 and no ``forbidden_`` one; forbidding a device forbids its sub-devices (``stage`` forbids
 ``stage.x``). The file is checked when it is loaded (at start and on
@@ -38,7 +45,14 @@ from ._store import Item, QueueError
 
 __all__ = ["GroupRules", "Permissions"]
 
-_KEYS = ("allowed_plans", "forbidden_plans", "allowed_devices", "forbidden_devices")
+_KEYS = (
+    "allowed_plans",
+    "forbidden_plans",
+    "allowed_devices",
+    "forbidden_devices",
+    "allowed_proposals",
+    "forbidden_proposals",
+)
 _WILD = set("*?[")
 
 
@@ -51,6 +65,24 @@ class GroupRules:
     forbidden_plans: tuple[str, ...] = ()
     allowed_devices: tuple[str, ...] = ("*",)
     forbidden_devices: tuple[str, ...] = ()
+    allowed_proposals: tuple[str, ...] = ("*",)
+    forbidden_proposals: tuple[str, ...] = ()
+
+    @property
+    def sees_every_run(self) -> bool:
+        """Whether the group's proposal rules leave every stored run visible."""
+        return "*" in self.allowed_proposals and not self.forbidden_proposals
+
+    def proposal_refusal(self, proposal: object) -> str | None:
+        """Why a run of ``proposal`` (``None``: a run without one) is hidden from this
+        group (naming the rule), or ``None``."""
+        if self.sees_every_run:
+            return None
+        if not isinstance(proposal, str):
+            return f"a run without a proposal is not shown to group {self.name!r}"
+        return self._refusal(
+            "proposal", proposal, self.allowed_proposals, self.forbidden_proposals, [proposal]
+        )
 
     def plan_refusal(self, plan: str) -> str | None:
         """Why ``plan`` is refused to this group (naming the rule), or ``None``."""
@@ -110,7 +142,11 @@ class Permissions:
                 f"permissions file {path}: it holds one table, [groups.<name>] per group"
                 + (f"; unknown key(s) {extra}" if extra else "; no group is defined")
             )
-        known = {"plans": set(plans), "devices": set(devices)}
+        known: dict[str, set[str] | None] = {
+            "plans": set(plans),
+            "devices": set(devices),
+            "proposals": None,  # names of the catalog's runs: nothing to check them against
+        }
         groups = {}
         for name, table in data["groups"].items():
             where = f"permissions file {path}: [groups.{name}]"
@@ -158,7 +194,7 @@ class Permissions:
         return {n: v for n, v in names.items() if refusal(n) is None}
 
 
-def _check_patterns(where: str, patterns: Any, known: set[str]) -> None:
+def _check_patterns(where: str, patterns: Any, known: set[str] | None) -> None:
     if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
         raise QueueError(
             f'{where} must be a list of names or glob patterns, e.g. ["count", "det*"]; '
@@ -166,7 +202,7 @@ def _check_patterns(where: str, patterns: Any, known: set[str]) -> None:
         )
     for pattern in patterns:
         literal = not (_WILD & set(pattern))
-        if literal and pattern not in known:
+        if literal and known is not None and pattern not in known:
             hint = did_you_mean(pattern, sorted(known), after=" ")
             raise QueueError(
                 f"{where}: {pattern!r} names nothing the profile has; {hint}"

@@ -175,3 +175,49 @@ def test_a_feed_takes_the_key_in_a_subprotocol(with_runs: QueueServer) -> None:
     with pytest.raises(Exception, match="4401|invalid API key"):
         with client.connect(url, subprotocols=wrong) as ws:  # type: ignore[arg-type]
             ws.recv(timeout=10)
+
+
+PROPOSALS = """
+[groups.primary]
+
+[groups.visitors]
+allowed_proposals = ["P-1*"]
+forbidden_proposals = ["P-13"]
+"""
+
+
+def test_a_group_sees_the_runs_of_its_proposals(tmp_path: Path) -> None:
+    """Runs of proposals P-11, P-12, P-13, P-2 and one without: the visitors (P-1*, not
+    P-13) see P-11 and P-12 in searches, pages and single-run reads; the primary group sees all."""
+    import httpx
+
+    pytest.importorskip("fastapi")
+    (tmp_path / "permissions.toml").write_text(PROPOSALS)
+    with QueueServer(tmp_path, args=["--permissions", str(tmp_path / "permissions.toml")]) as server:
+        for proposal in ["P-11", "P-12", "P-13", "P-2", None]:
+            md = {"proposal": proposal} if proposal else {}
+            run_plan(server, "count", detectors=["det"], md=md)
+        reply = server.call("/api/auth/apikey", {"user": "vera", "roles": ["user"], "group": "visitors"})
+        visitor = {"Authorization": f"ApiKey {reply['secret']}"}
+
+        def as_visitor(path: str, **params: Any) -> Any:
+            return httpx.get(server.url + path, params=params, headers=visitor, timeout=30).json()
+
+        with catalog(server) as cat:
+            proposal = {r.uid: r.start.get("proposal") for r in cat.runs()}
+        assert len(get(server, "/api/runs/search").json()["runs"]) == 5  # primary: every run
+        seen = as_visitor("/api/runs/search")
+        assert [proposal[r["uid"]] for r in seen["runs"]] == ["P-12", "P-11"]
+        assert seen["total"] == 2
+        first = as_visitor("/api/runs/search", limit=1)
+        after = as_visitor("/api/runs/search", limit=1, after=first["runs"][0]["uid"])
+        assert [proposal[r["uid"]] for r in after["runs"]] == ["P-11"]
+        hidden = {p: uid for uid, p in proposal.items() if p in ("P-13", "P-2", None)}
+        for name, uid in hidden.items():
+            for path in (f"/api/runs/{uid}", f"/api/runs/{uid}/streams/primary", f"/api/runs/{uid}/export/csv"):
+                refused = as_visitor(path)
+                assert refused["success"] is False and "is not shown" in refused["msg"], (name, path)
+        assert "forbidden_proposals pattern 'P-13'" in as_visitor(f"/api/runs/{hidden['P-13']}")["msg"]
+        shown = next(uid for uid, p in proposal.items() if p == "P-11")
+        assert as_visitor(f"/api/runs/{shown}")["start"]["proposal"] == "P-11"
+        assert len(as_visitor(f"/api/runs/{shown}/streams/primary")["seq_num"]) == 1

@@ -10,7 +10,9 @@ input is ``{"success": false, "msg": ...}`` naming the value and the fix.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import os
 import re
 import shutil
@@ -20,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Security
+from fastapi import APIRouter, HTTPException, Request, Security
 from fastapi import Query as Param
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 
+from .._access import AccessError
+from .._permissions import GroupRules
 from ._deps import Principal, authenticated
 
 router = APIRouter(prefix="/api/runs", tags=["catalog of runs"])
@@ -65,6 +69,64 @@ class _Source:
 
 def _refused(exc: Exception) -> dict[str, Any]:
     return {"success": False, "msg": str(exc)}
+
+
+def _rules(request: Request, who: Principal) -> GroupRules:
+    """The caller's group's rules (which proposals' runs it sees); 403 for a group the
+    permissions file does not define."""
+    try:
+        rules: GroupRules = request.app.state.manager.permissions.rules(who.group)
+    except AccessError as exc:
+        raise HTTPException(exc.status, detail=str(exc)) from None
+    return rules
+
+
+def _glob_regex(pattern: str) -> str:
+    """A glob (``*``, ``?``, ``[...]``, as the permissions file's) as an anchored regular
+    expression both catalog backends read."""
+    out, i = ["^"], 0
+    while i < len(pattern):
+        c = pattern[i]
+        end = pattern.find("]", i + 2) if c == "[" else -1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif end > 0:
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out) + "$"
+
+
+def _visible(rules: GroupRules) -> Any:
+    """The catalog query of the runs ``rules`` let the group see (None: every run)."""
+    if rules.sees_every_run:
+        return None
+    from cielo.storage import In, Regex
+
+    query: Any = functools.reduce(
+        operator.or_,
+        [Regex("proposal", _glob_regex(p)) for p in rules.allowed_proposals],
+        In("proposal", []),  # matches nothing: no allowed pattern, no run
+    )
+    for pattern in rules.forbidden_proposals:
+        query = query & ~Regex("proposal", _glob_regex(pattern))
+    return query
+
+
+def _run(cat: Any, uid: str, rules: GroupRules) -> Any:
+    """Run ``uid`` (a uid, its beginning, or a scan id), if the group may see it."""
+    from cielo.storage import CatalogError
+
+    run = cat[int(uid)] if re.fullmatch(r"-?\d+", uid) else cat[uid]
+    why = rules.proposal_refusal(run.start.get("proposal"))
+    if why is not None:
+        raise CatalogError(f"run {uid!r} is not shown: {why}")
+    return run
 
 
 def _query(
@@ -132,7 +194,7 @@ def search(
     after: str = Param(
         "", description="the uid of the last run of the previous page: the page after it"
     ),
-    _: Principal = Security(authenticated, scopes=_SCOPE),
+    who: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> dict[str, Any]:
     """A page of runs, newest first: ``runs`` (uid, scan_id, plan_name, time, exit_status,
     num_events), ``total`` matching, ``offset`` and ``limit``. Give the next page as
@@ -145,6 +207,9 @@ def search(
     source = _Source.of(request)
     try:
         query = _query(text, plan, status, scan_id, uid, since, until)
+        visible = _visible(_rules(request, who))  # the runs of the proposals it may see
+        if visible is not None:
+            query = visible if query is None else query & visible
         with source.open() as cat:
             found = (cat.search(query) if query is not None else cat).sorted("-time")
             runs = found.summaries(offset=offset, limit=limit, after=after or None)
@@ -178,7 +243,7 @@ def _scalar(info: dict[str, Any]) -> bool:
 
 @router.get("/{uid}")
 def run_metadata(
-    uid: str, request: Request, _: Principal = Security(authenticated, scopes=_SCOPE)
+    uid: str, request: Request, who: Principal = Security(authenticated, scopes=_SCOPE)
 ) -> dict[str, Any]:
     """One run (uid, its beginning, or a scan id): ``start``, ``stop`` and each stream's
     data keys with ``scalar`` (whether its column can be read as a table here)."""
@@ -186,7 +251,7 @@ def run_metadata(
 
     try:
         with _Source.of(request).open() as cat:
-            run = cat[int(uid)] if re.fullmatch(r"-?\d+", uid) else cat[uid]
+            run = _run(cat, uid, _rules(request, who))
             streams = {
                 name: {
                     key: {
@@ -223,7 +288,7 @@ def stream_columns(
     uid: str,
     stream: str,
     request: Request,
-    _: Principal = Security(authenticated, scopes=_SCOPE),
+    who: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> dict[str, Any]:
     """A stream's scalar columns: ``seq_num``, ``time`` and ``columns`` by data key (at most
     :data:`MAX_ROWS` rows; ``truncated`` says so); ``arrays`` lists the keys left out."""
@@ -231,7 +296,7 @@ def stream_columns(
 
     try:
         with _Source.of(request).open() as cat:
-            run = cat[uid]
+            run = _run(cat, uid, _rules(request, who))
             if stream not in run:
                 names = ", ".join(run.stream_names) or "none"
                 return _refused(
@@ -259,7 +324,7 @@ def export(
     uid: str,
     fmt: str,
     request: Request,
-    _: Principal = Security(authenticated, scopes=_SCOPE),
+    who: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> FileResponse | JSONResponse:
     """The run written by the suitcase ``fmt``: its one file, or a zip of its files."""
     from cielo.storage import CatalogError, SuitcaseError
@@ -274,7 +339,7 @@ def export(
     try:
         callback = known[fmt](directory=folder / "out")
         with source.open() as cat:
-            run = cat[uid]
+            run = _run(cat, uid, _rules(request, who))
             run.replay(callback)
         files = sorted(p for p in (folder / "out").rglob("*") if p.is_file())
         if not files:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cielo.devices import SoftSignal, connect_all
@@ -13,11 +14,15 @@ pytestmark = pytest.mark.epics
 def test_read_many_matches_single_reads(ioc):
     signals = [EpicsSignalRO(f"CIELO:pv:{i}", name=f"pv{i}") for i in range(100)]
     switch = EpicsSignal("CIELO:bo", name="switch")
+    wave = EpicsSignal("CIELO:wf", name="wave")  # an array: got apart from the scalars
     soft = SoftSignal(7, name="soft")
-    connect_all([*signals, switch], timeout=5)
+    connect_all([*signals, switch, wave], timeout=5)
     switch.put("On")
-    batch = read_many([*signals, switch, soft])
-    assert list(batch) == [f"pv{i}" for i in range(100)] + ["switch", "soft"]
+    wave.put(np.arange(32.0))
+    batch = read_many([*signals, switch, wave, soft])
+    assert list(batch) == [f"pv{i}" for i in range(100)] + ["switch", "wave", "soft"]
+    np.testing.assert_array_equal(batch["wave"]["value"], np.arange(32.0))
+    assert batch["wave"]["timestamp"] == wave.read()["wave"]["timestamp"]
     for i, sig in enumerate(signals):
         assert batch[sig.name]["value"] == float(i)
         single = sig.read()[sig.name]
@@ -26,6 +31,7 @@ def test_read_many_matches_single_reads(ioc):
     assert batch["switch"]["value"] == "On" == switch.get()
     assert batch["soft"]["value"] == 7
     switch.put("Off")
+    wave.put(np.zeros(32))
 
 
 def test_read_many_names_a_missing_pv(ioc, monkeypatch):

@@ -58,6 +58,8 @@ class Catalog:
         readers: ReaderRegistry | None = None,
     ) -> None:
         self.db = db
+        if db.dialect.path_ids is None:  # queries name key paths by their numbers
+            db.dialect.path_ids = KeyRows.of(db).lookup
         self.query = query
         self.sort = sort
         self.readers = readers or ReaderRegistry()
@@ -412,14 +414,13 @@ class Catalog:
     def delete(self, uid: str) -> None:
         """Remove one run (given by its full uid) and all its documents."""
         db = self.db
-        rows = db.query("SELECT id, start FROM runs WHERE uid = ?", (uid,))
-        if not rows:
-            return
-        run_id, start = rows[0]
-        key_rows = KeyRows.of(db)
         with db.transaction():
+            rows = db.query("SELECT id FROM runs WHERE uid = ?", (uid,))
+            if not rows:
+                return
+            ((run_id,),) = rows
             db.execute("DELETE FROM documents WHERE run_id = ?", (run_id,))
-            key_rows.delete(run_id, json.loads(start))
+            KeyRows.of(db).delete(run_id)
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def close_run(self, uid: str, *, exit_status: str = "fail", reason: str = "") -> bool:

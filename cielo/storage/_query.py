@@ -142,15 +142,21 @@ def _keys(where: str, params: list[Any]) -> SQL:
     return f"{KEYS_PREFIX}{where})", params
 
 
-STRING, NULL = "'s'", "'z'"  # types of key paths, as SQL
-
-
-def _path(typ: str, elem: str = "= 0") -> str:
-    """The ``run_keys`` condition naming one key path (its number looked up in
-    ``key_paths``): a key of type ``typ`` (``?`` binds it) at ``elem`` (0: the value itself,
-    1: an element of a list)."""
-    op = "=" if elem.startswith("=") else "IN"
-    return f"path {op} (SELECT id FROM key_paths WHERE key = ? AND typ = {typ} AND elem {elem})"
+def _path(d: Dialect, key: str, typ: str, elems: tuple[int, ...] = (0,)) -> SQL:
+    """The ``run_keys`` condition naming the paths of ``key`` with type ``typ`` at
+    ``elems`` (0: the value itself, 1: an element of a list): their numbers as constants
+    when the catalog knows them (so the database's planner sees which path it is), else
+    looked up in ``key_paths``."""
+    if d.path_ids is not None:
+        ids = d.path_ids(key, typ, elems)
+        if not ids:
+            return "path IS NULL", []  # a key never stored: nothing matches
+        return f"path IN ({', '.join('?' * len(ids))})", list(ids)
+    marks = ", ".join("?" * len(elems))
+    return (
+        f"path IN (SELECT id FROM key_paths WHERE key = ? AND typ = ? AND elem IN ({marks}))",
+        [key, typ, *elems],
+    )
 
 
 class Compare(Query):
@@ -181,9 +187,10 @@ class Compare(Query):
         if value is None:
             if op != "==":
                 raise QueryError(f"cannot order metadata key {key!r} against None")
-            return _keys(_path(NULL), [key])
+            return _keys(*_path(d, key, "z"))
         typ, column, bound = _typed(key, value)
-        return _keys(f"{_path('?')} AND {d.value(column)} {_OPS[op]} ?", [key, typ, bound])
+        path, params = _path(d, key, typ)
+        return _keys(f"{path} AND {d.value(column)} {_OPS[op]} ?", [*params, bound])
 
 
 class Contains(Query):
@@ -198,11 +205,14 @@ class Contains(Query):
         if self.key in _COLUMNS and typ == "s":
             return d.instr.format(f"runs.{self.key}"), [bound]
         # each branch names the key: each is a range of an index of run_keys
-        where = f"({_path('?', '= 1')} AND {d.value(column)} = ?)"
-        params: list[Any] = [self.key, typ, bound]
+        path, params = _path(d, self.key, typ, (1,))
+        where = f"({path} AND {d.value(column)} = ?)"
+        params.append(bound)
         if typ == "s":
-            where += f" OR ({_path(STRING)} AND {d.instr.format(d.value('txt'))})"
-            params += [self.key, bound]
+            path, more = _path(d, self.key, "s")
+            if more or d.path_ids is None:  # (a string never stored under the key: no branch)
+                where += f" OR ({path} AND {d.instr.format(d.value('txt'))})"
+                params += [*more, bound]
         return _keys(where, params)
 
 
@@ -245,7 +255,8 @@ class Regex(Query):
         pattern = d.regex_param(self.pattern)
         if self.key in _COLUMNS:
             return d.regex.format(f"runs.{self.key}"), [pattern]
-        where, params = f"{_path(STRING, 'IN (0, 1)')} AND ", [self.key]
+        path, params = _path(d, self.key, "s", (0, 1))
+        where = f"{path} AND "
         txt = d.value("txt")
         if self.range:  # ^abc...: only the strings from "abc" up to "abd" are tried
             column = d.bytewise(txt)

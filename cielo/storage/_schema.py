@@ -138,8 +138,7 @@ def _v5(d: Dialect) -> list[Step]:
       own types, so numbers and strings share one index; integral numbers are stored as
       integers), in a table ordered by run (``WITHOUT ROWID``) with one index by path and
       value. On PostgreSQL it holds ``num`` or ``txt`` (compared byte by byte: a regex
-      prefix is an index range), with a partial index each and none by run: a run's rows
-      are found again from its start document (``KeyRows.delete``).
+      prefix is an index range), with a partial index each (and one by run: version 6).
     - ``documents`` refer to their run by its integer id, not its 36-character uid; the
       unused index of document uids is gone.
     - The full-text index reads its text from ``runs`` instead of keeping a copy and keeps
@@ -241,6 +240,15 @@ def _v5(d: Dialect) -> list[Step]:
     return steps
 
 
+def _v6(d: Dialect) -> list[Step]:
+    """PostgreSQL: the keys of one run found by run (a condition checked run by run, as
+    when a page walks the runs in time order, and deleting a run). SQLite's table is
+    ordered by run already."""
+    if d.name != "postgresql":
+        return []
+    return ["CREATE INDEX run_keys_run ON run_keys (run_id, path)"]
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
@@ -248,6 +256,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (3, _v3),
     (4, _v4),
     (5, _v5),
+    (6, _v6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -382,6 +391,16 @@ class KeyRows:
             for id_, key, elem, typ in self.db.query("SELECT id, key, elem, typ FROM key_paths"):
                 self.ids[(key, elem, typ)] = id_
 
+    def lookup(self, key: str, typ: str, elems: tuple[int, ...]) -> list[int]:
+        """The numbers of the paths of ``key`` (type ``typ``) at ``elems`` that exist
+        (``key_paths`` is read again when one is not known here: another writer may have
+        added it)."""
+        paths = [(key, e, typ) for e in elems]
+        if any(p not in self.ids for p in paths):
+            for id_, k, elem, t in self.db.query("SELECT id, key, elem, typ FROM key_paths"):
+                self.ids[(k, elem, t)] = id_
+        return [self.ids[p] for p in paths if p in self.ids]
+
     def rows(self, run_id: int, flat: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """``run_keys`` rows of run ``run_id`` from :func:`flatten_metadata`'s rows (their
         paths resolved before), each once; a NaN matches no comparison and is left out."""
@@ -399,19 +418,9 @@ class KeyRows:
                 out[(run_id, path, _compact(num) if txt is None else txt)] = None
         return list(out)
 
-    def delete(self, run_id: int, start: Mapping[str, Any]) -> None:
-        """Remove run ``run_id``'s rows (on PostgreSQL found from its start document, each
-        by its value: an index lookup, where a condition on the run would read them all)."""
-        if not self.pg:
-            self.db.execute("DELETE FROM run_keys WHERE run_id = ?", (run_id,))
-            return
-        flat, _ = flatten_metadata(start)
-        self.resolve((k, e, t) for k, e, t, _, _ in flat)
-        rows = self.rows(run_id, flat)
-        nums = [(r[2], r[1], run_id) for r in rows if r[3] is None]
-        txts = [(r[2], r[3], run_id) for r in rows if r[3] is not None]
-        self.db.executemany("DELETE FROM run_keys WHERE path = ? AND num = ? AND run_id = ?", nums)
-        self.db.executemany("DELETE FROM run_keys WHERE path = ? AND txt = ? AND run_id = ?", txts)
+    def delete(self, run_id: int) -> None:
+        """Remove run ``run_id``'s rows."""
+        self.db.execute("DELETE FROM run_keys WHERE run_id = ?", (run_id,))
 
 
 def _compact(num: float) -> int | float:

@@ -102,6 +102,14 @@ def test_full_text(cat):
     assert scans(cat.search("study wafer")) == [3]
     assert scans(cat.search("alice calibration")) == [1]
     assert scans(cat.search("nothing-like-this")) == []
+    assert scans(cat.search("thin_film")) == [3]  # the words of "thin film", not a phrase
+
+
+def test_keys_never_stored_match_nothing(cat):
+    assert scans(cat.search(Key("nowhere") == 3)) == []
+    assert scans(cat.search(Key("sample") == 3)) == []  # stored as text, asked as a number
+    assert scans(cat.search(Key("nowhere").contains("x") | (Key("operator") == "carol"))) == [4]
+    assert scans(cat.search(Key("nowhere") != 3)) == [1, 2, 3, 4, 5]
 
 
 def test_queries_compose(cat):

@@ -37,7 +37,7 @@ CRASHING_WRITER = textwrap.dedent(
     synthetic = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(synthetic)
     writer = open_catalog(sys.argv[1]).writer(batch_size=1000, max_delay=0.05)
-    for name, doc in synthetic.synthetic_run(100_000, scan_id=7, stop=True):
+    for name, doc in synthetic.synthetic_run(20_000, scan_id=7, stop=True):
         writer(name, doc)
         if name == "event":
             time.sleep(0.002)  # a long plan, killed long before its end
@@ -50,13 +50,14 @@ def test_crashed_writer_leaves_an_incomplete_run(catalog_uri, validate, make_run
     proc = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, catalog_uri, str(synthetic)])
     try:
         cat = open_catalog(catalog_uri)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # (a loaded machine: ~30 s before the first event)
         while time.monotonic() < deadline:
             if len(cat) and "primary" in cat[-1] and len(cat[-1]["primary"].read(["det"])) >= 50:
                 break
+            assert proc.poll() is None, "the writing process ended before it was killed"
             time.sleep(0.05)
         else:
-            pytest.fail("the writing process stored no events in 30 s")
+            pytest.fail("the writing process stored no events in 120 s")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

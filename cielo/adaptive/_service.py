@@ -15,6 +15,7 @@ and a plan is submitted once.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 import uuid
@@ -103,6 +104,7 @@ class AgentService:
         self.restored = False
         self._told_points: list[tuple[Any, Any]] = []
         self._skipping: set[str] = set()  # run and descriptor uids of a run told before
+        self._lock = threading.RLock()  # fed from the bus and from :meth:`recover`
         if checkpoint is not None:
             self._restore(checkpoint)
 
@@ -110,12 +112,38 @@ class AgentService:
 
     def __call__(self, name: str, doc: dict[str, Any]) -> None:
         """A document of some run; at a run's stop the agent is told and asked."""
-        if not self._take(name, doc):
-            return
-        if self.state == "running" and not self.outstanding:
-            self.suggest(stop_time=doc.get("time"))
-        else:
-            self._save()
+        with self._lock:
+            if not self._take(name, doc):
+                return
+            if self.state == "running" and not self.outstanding:
+                self.suggest(stop_time=doc.get("time"))
+            else:
+                self._save()
+
+    def recover(self, catalog: Any, *, grace: float = 10.0) -> int:
+        """Tell the runs of this service's plans that ``catalog`` shows closed for ``grace``
+        seconds while their stop never came through the documents fed (a queue worker
+        lost mid-run: the server closes its run in the catalog only). Each such run is
+        told whole from the catalog, and the next plan asked for; documents of it that
+        arrive later are skipped. Returns the number of runs told so."""
+        with self._lock:
+            waiting = list(self.outstanding)
+        told = 0
+        for item_uid in waiting:
+            for run in catalog.search({"agent_item_uid": item_uid}).values():
+                if run.stop is None or time.time() - float(run.stop["time"]) < grace:
+                    continue
+                with self._lock:
+                    if item_uid not in self.outstanding or run.uid in self.runs_told:
+                        continue
+                    log.error("agent %s: run %s of item %s closed in the catalog (%s: %s) but "
+                              "its stop never came on the bus; told from the catalog", self.name,
+                              run.uid, item_uid, run.stop.get("exit_status"),
+                              run.stop.get("reason"))  # fmt: skip
+                    for name, doc in run.documents():
+                        self(name, doc)
+                    told += 1
+        return told
 
     def seed(self, runs: Iterable[Any]) -> int:
         """Tell the agent the runs of the past (each with ``documents()``, as the
@@ -156,6 +184,10 @@ class AgentService:
         """The bus lost documents (``info`` as :class:`cielo.bus.BusConsumer` gives it): the
         runs that were open are not told (half a run would mislead the agent); when one
         was this service's own, it asks for the next plan now rather than wait for it."""
+        with self._lock:
+            self._gap(info)
+
+    def _gap(self, info: dict[str, Any]) -> None:
         ours = False
         for run in info.get("open_runs", []):
             start = self.points.forget(run)

@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 from typing import Any
 
@@ -69,6 +70,10 @@ def register(subparsers: Subcommands) -> None:
                           "adding it to the queue")  # fmt: skip
     run.add_argument("--seed-runs", type=int, default=0, metavar="N",
                      help="first tell the agent the last N runs in the profile's catalog")  # fmt: skip
+    run.add_argument("--recover-after", type=float, default=10.0, metavar="S",
+                     help="a run of its plan closed in the catalog S seconds ago whose stop never "
+                          "came on the bus (a queue worker lost mid-run) is told from the "
+                          "catalog (default 10)")  # fmt: skip
     run.add_argument("--state", metavar="FILE",
                      help="save the service's state here at every run, and restore it at "
                           "start: a service killed at any moment goes on exactly")  # fmt: skip
@@ -202,15 +207,40 @@ def _run(args: argparse.Namespace) -> int:
         queue = client.queue()
         if not (queue["items"] or queue.get("running_item") or service.outstanding):
             service.suggest()  # nothing waits or runs (a restart finds its plan there): start
+        done = threading.Event()
+        watcher = threading.Thread(
+            target=_recover, args=(service, env, args.recover_after, done, dispatcher.stop),
+            name="agent-recover", daemon=True,
+        )  # fmt: skip
         try:
             if service.state == "running":
+                watcher.start()
                 dispatcher.start(idle_timeout=args.idle_exit)
         except KeyboardInterrupt:
             pass
         finally:
+            done.set()
             dispatcher.stop()
     print_json(service.report())
     return 1 if service.state == "failed" else 0
+
+
+def _recover(
+    service: Any, env: Any, grace: float, done: threading.Event, stop: Any
+) -> None:
+    """Every ``grace / 2`` s, tell the service the runs of its plans the catalog closed
+    while their stop never came on the bus (see :meth:`AgentService.recover`); ``stop()``
+    the dispatcher when that ended the service."""
+    if env.catalog_uri is None:
+        return
+    catalog = None
+    while not done.wait(max(grace / 2, 0.5)):
+        try:
+            catalog = catalog or _catalog(env)
+            if service.recover(catalog, grace=grace) and service.state != "running":
+                stop()
+        except Exception as exc:  # the catalog may not exist yet, or be down for a while
+            log.warning("agent: cannot look for runs closed in the catalog: %s", exc)
 
 
 def _reached_queue(client: Any, item: dict[str, Any], proposals: bool) -> bool:

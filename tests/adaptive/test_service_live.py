@@ -238,3 +238,50 @@ def test_a_service_killed_mid_run_goes_on_exactly_after_a_restart(redis_server, 
         table = runs[n]["primary"].columns(["motor", "det"])
         for x, y in zip(table["motor"], table["det"], strict=True):
             agent.tell(float(x), float(y))
+
+
+@pytest.mark.timeout(600)
+def test_a_run_whose_worker_was_lost_is_told_from_the_catalog(redis_server, tmp_path: Path):
+    """The queue's worker is killed during the agent's plan: the server closes that run in
+    the catalog only, so its stop never comes on the bus; the service tells it from the
+    catalog and queues its next plan instead of waiting for ever."""
+    import os
+    import signal
+    import time
+
+    profile = beamline_profile(tmp_path, redis_server.port)
+    text = profile.read_text().replace("sigma = 0.6\n", "sigma = 0.6\ncount_time = 0.3\n", 1)
+    profile.write_text(text)
+    args = ["run", "gp", "--motors", "motor", "--detectors", "det", "--target", "det",
+            "--params", '{"bounds": [[-3, 3]], "n_initial": 6, "tolerance": 1e-12}',
+            "--batch", "3", "--max-items", "3", "--autostart", "--recover-after", "2",
+            "--idle-exit", "120"]  # fmt: skip
+    with QueueServer(tmp_path, str(profile)) as server:
+        agent = cielo_agent(server, profile, *args)
+
+        def agent_item(n: int) -> bool:
+            running = server.call("/api/queue/get").get("running_item") or {}
+            return ((running.get("kwargs") or {}).get("md") or {}).get("agent_item") == n
+
+        deadline = time.monotonic() + 240
+        while not agent_item(2):
+            assert agent.poll() is None, agent.communicate()
+            assert time.monotonic() < deadline, "the agent's second run never started"
+            time.sleep(0.02)
+        time.sleep(0.5)  # a point or two into the run
+        os.kill(server.status()["worker_pid"], signal.SIGKILL)
+        server.wait(lambda s: s["items_in_queue"] == 1 and not s["worker_pid"], 120)
+        (queued,) = server.call("/api/queue/get")["items"]
+        assert queued["kwargs"]["md"]["agent_item"] == 3  # asked for after the lost run
+        server.open_environment()
+        assert server.call("/api/queue/start")["success"]
+        code, report, err = finish(agent)
+        assert code == 0, err
+        assert "told from the catalog" in err
+        history = server.call("/api/history/get")["items"]
+    assert [h["result"]["exit_status"] for h in history] == ["completed", "failed", "completed"]
+    catalog = open_catalog(server.env["CIELO_CATALOG"])
+    runs = [run for run in catalog.values() if "agent_item" in run.start]
+    events = sum(run.stop["num_events"].get("primary", 0) for run in runs)
+    assert report["state"] == "budget" and report["submitted"] == 3
+    assert report["told"] == events  # every point stored, the lost run's too, told once

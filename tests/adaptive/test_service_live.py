@@ -250,7 +250,7 @@ def test_a_run_whose_worker_was_lost_is_told_from_the_catalog(redis_server, tmp_
     import time
 
     profile = beamline_profile(tmp_path, redis_server.port)
-    text = profile.read_text().replace("sigma = 0.6\n", "sigma = 0.6\ncount_time = 0.3\n", 1)
+    text = profile.read_text().replace("sigma = 0.6\n", "sigma = 0.6\ncount_time = 1.0\n", 1)
     profile.write_text(text)
     args = ["run", "gp", "--motors", "motor", "--detectors", "det", "--target", "det",
             "--params", '{"bounds": [[-3, 3]], "n_initial": 6, "tolerance": 1e-12}',
@@ -268,7 +268,7 @@ def test_a_run_whose_worker_was_lost_is_told_from_the_catalog(redis_server, tmp_
             assert agent.poll() is None, agent.communicate()
             assert time.monotonic() < deadline, "the agent's second run never started"
             time.sleep(0.02)
-        time.sleep(0.5)  # a point or two into the run
+        time.sleep(1.0)  # a point into the run of 3 points of 1 s each
         os.kill(server.status()["worker_pid"], signal.SIGKILL)
         server.wait(lambda s: s["items_in_queue"] == 1 and not s["worker_pid"], 120)
         (queued,) = server.call("/api/queue/get")["items"]

@@ -99,6 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="warning",
         access_log=False,
+        loop="asyncio",  # the stdlib loop, even where uvloop happens to be installed
         # open requests and websockets get this long to end, then they are cancelled
         timeout_graceful_shutdown=GRACE,
     )

@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import traceback
 import uuid
 from typing import Any
 
+from . import _lifecycle as lifecycle
 from ._broadcast import Broadcast
 from ._permissions import Permissions
 from ._plans import PlanCatalog, new_item
-from ._records import RunList, clean_item, close_lost_runs, history_record, status_of
+from ._records import RunList, clean_item, history_record, status_of
 from ._settings import Settings
 from ._store import Item, QueueError, QueueStore
-from ._supervisor import WorkerLink
+from ._supervisor import Standby, WorkerLink
 
 __all__ = ["Manager"]
 
@@ -50,6 +52,7 @@ class Manager:
         self.catalog = catalog
         self.permissions = Permissions()
         self.worker: WorkerLink | None = None
+        self.standby = Standby(settings)  # a worker started ahead while none is open
         self.manager_state = "idle"
         self.env_state = "closed"
         self.re_state: str | None = None
@@ -59,12 +62,12 @@ class Manager:
         self.mode = {"loop": False, "ignore_failures": False}
         self.environment_error = ""
         self.runs = RunList()  # the running item's runs
-        self._time_start: float | None = None
+        self.time_start: float | None = None
         self.status_uid = str(uuid.uuid4())
         self._changed = asyncio.Event()
         #: live status, console lines and documents for websocket clients
         self.feeds = Broadcast()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
 
     # -- status -------------------------------------------------------------------------
 
@@ -131,9 +134,15 @@ class Manager:
         self.manager_state = "creating_environment"
         self.environment_error = ""
         self.changed()
-        link = WorkerLink(self.settings, self._on_message, lambda why: self._on_lost(link, why))
+        standby = await self.standby.take()
+        link = standby or WorkerLink(self.settings, self.on_message, lambda why: None)
         self.worker = link
-        self._spawn(self._start_worker(link))
+        lost = functools.partial(self.on_lost, link)
+        if standby is not None:
+            standby.promote(self.on_message, lost)  # imports done: the profile only
+        else:
+            link.on_lost = lost
+            self.spawn(self._start_worker(link))
 
     async def _start_worker(self, link: WorkerLink) -> None:
         try:
@@ -149,6 +158,7 @@ class Manager:
         self.manager_state = "idle"
         self.worker = None
         logger.error("environment failed: %s", why)
+        self.standby.prestart()
         self.changed()
 
     async def environment_close(self) -> None:
@@ -177,7 +187,7 @@ class Manager:
             link.closing = True
             link.kill()
             await link.aclose()
-        self._worker_gone("the environment was destroyed (its worker killed)")
+        self.worker_gone("the environment was destroyed (its worker killed)")
 
     # -- the queue ------------------------------------------------------------------------
 
@@ -234,13 +244,13 @@ class Manager:
             self._queue_ended()
             return
         if item.get("item_type") == "instruction":  # queue_stop: stop here
-            self._record(item, "completed", "", "")
+            self.record(item, "completed", "", "")
             self._queue_ended()
             return
         self._send_run(item)
 
     def _send_run(self, item: Item) -> None:
-        self._time_start = time.time()
+        self.time_start = time.time()
         self.runs.reset()
         self.manager_state = "executing_queue"
         self.env_state = "executing_plan"
@@ -280,7 +290,7 @@ class Manager:
 
     # -- messages from the worker ---------------------------------------------------------
 
-    def _on_message(self, message: dict[str, Any]) -> None:
+    def on_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "heartbeat":
             re_state = message.get("re_state")
@@ -289,7 +299,7 @@ class Manager:
                 self.changed()
             return
         if kind == "hello":
-            self._on_hello(message)
+            lifecycle.on_hello(self, message)
         elif kind == "document":
             self.feeds.publish("document", {"name": message.get("name"), "doc": message.get("doc")})
             if self.runs.on_document(message.get("name"), message.get("doc") or {}):
@@ -305,7 +315,7 @@ class Manager:
         elif kind == "paused":
             self.manager_state = "paused"
         elif kind == "item_done":
-            self._on_item_done(message)
+            self.on_item_done(message)
         elif kind == "refused":
             logger.warning("the worker refused %s: %s", message.get("cmd"), message.get("msg"))
         self.changed()
@@ -326,7 +336,7 @@ class Manager:
         elif state == "closed":
             self.env_state = "closing"
 
-    def _on_item_done(self, message: dict[str, Any]) -> None:
+    def on_item_done(self, message: dict[str, Any]) -> None:
         running = self.store.running()
         if running is None or running.get("item_uid") != message.get("item_uid"):
             logger.warning("result of an item that is not running: %s", message.get("item_uid"))
@@ -337,31 +347,31 @@ class Manager:
         goes_on = status in _CONTINUE or (status == "failed" and self.mode["ignore_failures"])
         msg, tb = str(message.get("msg") or ""), str(message.get("traceback") or "")
         if immediate or goes_on or status == "stopped":
-            self._record(running, status, msg, tb, message)
+            self.record(running, status, msg, tb, message)
             if self.mode["loop"] and not immediate and status in ("completed", "stopped"):
                 self.store.add(new_item(clean_item(running)))
         else:  # failed, aborted, halted: back to the front (with a new uid), the queue stops
-            record = self._result(running, status, msg, tb, message)
+            record = self.result(running, status, msg, tb, message)
             self.store.requeue_running(record=record, new_uid=str(uuid.uuid4()))
         if self.queue_running and goes_on and not immediate:
             self._start_next()
         else:
             self._queue_ended()
 
-    def _on_lost(self, link: WorkerLink, why: str) -> None:
+    def on_lost(self, link: WorkerLink, why: str) -> None:
         if link is not self.worker:
             return
         if link.closing:
-            self._worker_gone("")
+            self.worker_gone("")
             return
-        self._worker_gone(f"the worker {why}")
+        self.worker_gone(f"the worker {why}")
 
-    def _worker_gone(self, why: str) -> None:
+    def worker_gone(self, why: str) -> None:
         running = self.store.running()
         if running is not None:
             reason = why or "the environment closed while the item ran"
-            self._record(running, "failed", reason, "")
-            self._close_lost_runs(running, self.runs.uids(), reason)
+            self.record(running, "failed", reason, "")
+            lifecycle.close_lost_runs(self, running, self.runs.uids(), reason)
         self.worker = None
         self.env_state = "closed"
         self.re_state = None
@@ -371,105 +381,41 @@ class Manager:
         if why:
             self.environment_error = why
             logger.error("%s", why)
+        self.standby.prestart()
         self.changed()
 
     # -- history records ------------------------------------------------------------------
 
-    def _record(
+    def record(
         self, item: Item, status: str, msg: str, tb: str, message: dict[str, Any] | None = None
     ) -> None:
-        self.store.finish_running(self._result(item, status, msg, tb, message))
+        self.store.finish_running(self.result(item, status, msg, tb, message))
 
-    def _result(
+    def result(
         self, item: Item, status: str, msg: str, tb: str, message: dict[str, Any] | None = None
     ) -> Item:
         message = message or {}
         run_uids = message.get("run_uids") or self.runs.uids()
         return history_record(
-            item, status, msg, tb, run_uids, message.get("scan_ids") or [], self._time_start
+            item, status, msg, tb, run_uids, message.get("scan_ids") or [], self.time_start
         )
 
-    # -- lifecycle ----------------------------------------------------------------------
+    # -- lifecycle (see _lifecycle.py) --------------------------------------------------
 
     async def start(self) -> None:
-        """At start-up: reconnect to a worker a previous manager left running (it goes on
-        with its item), else record an item left as running as interrupted."""
-        link = WorkerLink(self.settings, self._on_message, lambda why: self._on_lost(link, why))
-        self.worker = link
-        if await link.attach():
-            self.env_state = "initializing"  # until its hello says more
-            return
-        self.worker = None
-        self._reconcile()
-
-    def _reconcile(self, why: str = "the worker that ran this item was gone") -> None:
-        running = self.store.running()
-        if running is not None:
-            reason = f"interrupted: the manager restarted and {why}"
-            self._record(running, "failed", reason, "")
-            self._close_lost_runs(running, [], reason)
-
-    def _close_lost_runs(self, item: Item, run_uids: list[str], reason: str) -> None:
-        """Close the runs a lost worker left open (in a thread: the catalog blocks)."""
-
-        async def close() -> None:
-            closed = await asyncio.to_thread(
-                close_lost_runs, self.settings.profile, item["item_uid"], run_uids, reason
-            )
-            if closed:
-                logger.warning("closed run(s) %s in the catalog as failed: %s", closed, reason)
-
-        self._spawn(close())
-
-    def _on_hello(self, message: dict[str, Any]) -> None:
-        """A worker greets a (re)started manager with its state."""
-        assert self.worker is not None
-        self.worker.pid = message.get("pid") or self.worker.pid
-        self.re_state = message.get("re_state")
-        self.env_state = str(message.get("environment_state") or "idle")
-        running = self.store.running()
-        its_item = message.get("running_item_uid")
-        last = message.get("last_done") or {}
-        if running is not None and running.get("item_uid") == its_item:
-            self.manager_state = "paused" if message.get("paused") else "executing_queue"
-            self._time_start = self._time_start or time.time()
-        elif running is not None and running.get("item_uid") == last.get("item_uid"):
-            self._on_item_done(last)  # it ended while no manager listened
-        elif running is not None:
-            self._reconcile("the worker does not know the item")
-        if self.env_state == "failed":
-            self.env_state = "closed"
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
+        """Reconnect to a worker a previous manager left, or settle what it left."""
+        await lifecycle.start(self)
 
     async def aclose(self) -> None:
-        """Stop the background work and the worker: a running plan is aborted (its
-        hardware stopped by the engine), the environment closed, the worker killed if
-        it does not end within 10 s."""
-        link = self.worker
-        if link is not None and link.lost is None:
-            with contextlib.suppress(ConnectionError):
-                if self.store.running() is not None:
-                    link.send({"cmd": "abort"})
-                    deadline = time.monotonic() + 10.0
-                    while self.store.running() is not None and time.monotonic() < deadline:
-                        await self.wait_change(0.1)
-                link.closing = True
-                if self.env_state != "closed":
-                    link.send({"cmd": "close"})
-            if not await link.wait_exit(10.0):
-                link.kill()
-        if link is not None:
-            link.closing = True
-            await link.aclose()
-            if self.worker is link:
-                self._worker_gone("the server stopped")
-        for task in list(self._tasks):
-            task.cancel()
+        """Abort a running plan, close the environment, end the worker (bounded)."""
+        await lifecycle.shut_down(self)
+
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` in the background (cancelled at the end; failures logged)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(_log_failure)
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

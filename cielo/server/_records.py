@@ -99,6 +99,7 @@ def status_of(manager: Manager) -> dict[str, Any]:
         "worker_environment_error": manager.environment_error,
         "worker_background_tasks": 0,
         "worker_pid": worker.pid if worker is not None and worker.lost is None else None,
+        "worker_standby_pid": manager.standby.pid,
         "re_state": manager.re_state,
         "ip_kernel_state": None,
         "ip_kernel_captured": None,

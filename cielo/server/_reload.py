@@ -28,6 +28,7 @@ async def reload_environment(manager: Manager) -> list[str]:
             if time.monotonic() > deadline:
                 raise QueueError("the environment did not close; destroy it, then reload")
             await manager.wait_change(0.5)
+        await manager.standby.discard()  # started before the files changed: a fresh one
         await manager.environment_open()
     manager.catalog, manager.permissions = catalog, permissions
     stale = []

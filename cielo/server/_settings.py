@@ -77,6 +77,9 @@ class Settings:
     :param open_timeout: seconds a worker may take to load its profile.
     :param max_body: the largest request body accepted, in bytes.
     :param open_environment: open the environment (start the worker) at start-up.
+    :param prestart: keep a worker started ahead while the environment is closed (its
+        imports and plugin modules loaded), so ``environment_open`` only reads the
+        profile; ``environment_reload`` always starts a fresh one.
     """
 
     profile: str = "sim"
@@ -94,6 +97,7 @@ class Settings:
     open_timeout: float = 60.0
     max_body: int = 64 * 1024 * 1024
     open_environment: bool = False
+    prestart: bool = True
 
     def __post_init__(self) -> None:
         if self.run_dir is None:
@@ -121,13 +125,21 @@ class Settings:
     def socket_path(self) -> Path:
         """The worker's Unix socket (in :attr:`run_dir`, or the temp directory if that
         path is too long for a socket)."""
+        return self._socket("worker")
+
+    @property
+    def standby_socket_path(self) -> Path:
+        """The socket of the worker started ahead (see :attr:`prestart`)."""
+        return self._socket("standby")
+
+    def _socket(self, name: str) -> Path:
         assert self.run_dir is not None
-        path = self.run_dir / "worker.sock"
+        path = self.run_dir / f"{name}.sock"
         if len(str(path).encode()) > _MAX_SOCKET_PATH:
             import hashlib
 
             digest = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
-            path = Path(tempfile.gettempdir()) / f"cielo-worker-{digest}.sock"
+            path = Path(tempfile.gettempdir()) / f"cielo-{name}-{digest}.sock"
         return path
 
     @property

@@ -27,7 +27,7 @@ from typing import Any
 from ._channel import MAX_LINE, decode, encode
 from ._settings import Settings
 
-__all__ = ["WorkerLink"]
+__all__ = ["Standby", "WorkerLink"]
 
 logger = logging.getLogger("cielo.server")
 
@@ -44,10 +44,15 @@ class WorkerLink:
         settings: Settings,
         on_message: Callable[[dict[str, Any]], None],
         on_lost: Callable[[str], None],
+        *,
+        standby: bool = False,
     ) -> None:
         self.settings = settings
         self.on_message = on_message
         self.on_lost = on_lost
+        #: started ahead, its imports done, waiting for ``open`` (on its own socket)
+        self.standby = standby
+        self.path = settings.standby_socket_path if standby else settings.socket_path
         self.process: subprocess.Popen[bytes] | None = None
         self.pid: int | None = None
         self.closing = False  # a close was asked: the process's end is expected
@@ -65,9 +70,10 @@ class WorkerLink:
         settings = self.settings
         assert settings.run_dir is not None
         settings.run_dir.mkdir(parents=True, exist_ok=True)
-        socket_path = settings.socket_path
+        socket_path = self.path
         with contextlib.suppress(FileNotFoundError):
             socket_path.unlink()
+        standby = ["--standby", str(settings.standby_socket_path)] if self.standby else []
         log = open(settings.log_path, "ab")
         try:
             self.process = subprocess.Popen(
@@ -78,7 +84,8 @@ class WorkerLink:
                     "--profile",
                     settings.profile,
                     "--socket",
-                    str(socket_path),
+                    str(settings.socket_path),
+                    *standby,
                     "--heartbeat",
                     str(settings.heartbeat),
                     "--orphan-timeout",
@@ -113,20 +120,28 @@ class WorkerLink:
     async def attach(self) -> bool:
         """Connect to a worker that is already running (left by a previous manager);
         ``False`` if none listens. Its ``hello`` message says its state and pid."""
-        if not self.settings.socket_path.exists():
+        if not self.path.exists():
             return False
         try:
             await self.connect()
         except (ConnectionRefusedError, FileNotFoundError):
             return False
-        self._opening = False
+        self._opening = self.standby  # a standby answers its hello, then waits
         return True
+
+    def promote(
+        self, on_message: Callable[[dict[str, Any]], None], on_lost: Callable[[str], None]
+    ) -> None:
+        """Open the environment in this standby worker: it moves to the worker's socket
+        (where a restarted manager finds it) and loads the profile."""
+        self.on_message, self.on_lost = on_message, on_lost
+        self.standby, self.path = False, self.settings.socket_path
+        self._opening, self._last_seen = True, time.monotonic()
+        self.send({"cmd": "open"})
 
     async def connect(self) -> None:
         """Connect to the worker's socket and start reading and watching."""
-        reader, writer = await asyncio.open_unix_connection(
-            str(self.settings.socket_path), limit=MAX_LINE
-        )
+        reader, writer = await asyncio.open_unix_connection(str(self.path), limit=MAX_LINE)
         self._writer = writer
         self._last_seen = time.monotonic()
         self._tasks = [
@@ -135,6 +150,11 @@ class WorkerLink:
         ]
 
     # -- running ----------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Connected, and not lost."""
+        return self._writer is not None and self.lost is None
 
     def send(self, message: dict[str, Any]) -> None:
         if self._writer is None or self.lost is not None:
@@ -159,6 +179,8 @@ class WorkerLink:
                 continue
             if message.get("type") == "environment" and message.get("state") != "opening":
                 self._opening = False
+            if message.get("type") == "hello" and message.get("pid"):
+                self.pid = self.pid or int(message["pid"])
             self.on_message(message)
 
     async def _watch(self) -> None:
@@ -273,6 +295,75 @@ class WorkerLink:
                 await task
         if self._writer is not None:
             self._writer.close()
+
+
+class Standby:
+    """A worker started ahead of ``environment_open``: its Python imports and plugin
+    modules are loaded, no profile opened, no instrument lock taken. ``take`` hands it
+    over to be opened; the manager starts the next one when the environment closes.
+    A standby a previous manager left is adopted."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.link: WorkerLink | None = None
+        self.warm = False  # its imports are done
+        self._starting: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The standby worker's pid once its imports are done (else ``None``)."""
+        link = self.link
+        return link.pid if self.warm and link is not None and link.lost is None else None
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") in ("hello", "standby") and message.get("warm"):
+            self.warm = True
+
+    def prestart(self) -> None:
+        """Start (or adopt) a standby worker in the background, if none is there."""
+        if not self.settings.prestart or self.link is not None or self._starting is not None:
+            return
+        self._starting = asyncio.get_running_loop().create_task(self._start())
+
+    async def _start(self) -> None:
+        link = WorkerLink(self.settings, self._on_message, self._lost, standby=True)
+        self.link, self.warm = link, False
+        try:
+            if not await link.attach():
+                await link.start()
+        except OSError as exc:
+            logger.warning("no standby worker: %s", exc)
+            if self.link is link:
+                self.link = None
+        finally:
+            self._starting = None
+
+    def _lost(self, why: str) -> None:
+        if self.link is not None and self.link.lost is not None:
+            self.link = None
+
+    async def take(self) -> WorkerLink | None:
+        """The standby worker, connected, for the caller to :meth:`~WorkerLink.promote`;
+        ``None`` if there is none (it is being started: waited for)."""
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._starting)
+        link, self.link, self.warm = self.link, None, False
+        if link is None or not link.connected:
+            return None
+        return link
+
+    async def discard(self) -> None:
+        """End the standby (its imports may be older than the plugin files)."""
+        if self._starting is not None:
+            self._starting.cancel()
+            with contextlib.suppress(BaseException):
+                await self._starting
+        link, self.link, self.warm = self.link, None, False
+        if link is not None:
+            link.closing = True
+            link.kill()
+            await link.aclose()
 
 
 class _Activity:

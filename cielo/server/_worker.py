@@ -48,9 +48,13 @@ class Worker:
         *,
         heartbeat: float = 0.2,
         orphan_timeout: float = 60.0,
+        standby: str | os.PathLike[str] | None = None,
     ):
         self.profile = profile
         self.socket_path = Path(socket_path)
+        #: where a worker started ahead listens until it is told to open (then it moves
+        #: its socket to ``socket_path``)
+        self.standby = Path(standby) if standby is not None else None
         self.heartbeat = heartbeat
         #: idle this long without a manager, the worker closes its environment and exits
         self.orphan_timeout = orphan_timeout
@@ -68,6 +72,7 @@ class Worker:
         self._running_again = threading.Event()
         self.RE: Any = None
         self.env: Any = None
+        self.warm = standby is None  # a standby: once its imports are done
 
     # -- the channel -------------------------------------------------------------------
 
@@ -84,6 +89,7 @@ class Worker:
             "re_state": re_state,
             "running_item_uid": (self.running or {}).get("item_uid"),
             "paused": self.paused,
+            "warm": self.warm,
         }
 
     def _accept(self, listener: socket.socket) -> None:
@@ -282,50 +288,92 @@ class Worker:
     # -- the process ---------------------------------------------------------------------
 
     def serve(self) -> int:
-        """Listen, open the environment, run what the manager sends until ``close``."""
-        if self.socket_path.exists():
-            self.socket_path.unlink()
-        self.socket_path.parent.mkdir(parents=True, exist_ok=True)
+        """Listen, open the environment (a standby: once told to), run what the manager
+        sends until ``close``."""
+        listening = self.standby or self.socket_path
+        if listening.exists():
+            listening.unlink()
+        listening.parent.mkdir(parents=True, exist_ok=True)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(str(self.socket_path))
-        os.chmod(self.socket_path, 0o600)
+        listener.bind(str(listening))
+        os.chmod(listening, 0o600)
         listener.listen(4)
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
         threading.Thread(target=self._beat, daemon=True).start()
         sys.stdout = _Console(sys.stdout, self)  # what plans and callbacks print
         sys.stderr = _Console(sys.stderr, self)
-        code = 0
         try:
-            try:
-                self.open()
-            except Exception as exc:
-                self.env_state = "failed"
-                self.send({"type": "environment", "state": "failed", "msg": _why(exc)})
-                time.sleep(2 * self.heartbeat)  # let the manager read it
-                return 2
-            while True:
-                message = self.commands.get()
-                cmd = message.get("cmd")
-                if cmd == "run" and self.running is None:
-                    self.run(message["item"])
-                elif cmd == "run":
-                    self.send({"type": "refused", "cmd": cmd, "msg": "an item is running"})
-                elif cmd in _CONTROL:
-                    self.control_paused(cmd)
-                elif cmd == "close":
-                    if self.running is not None:
-                        self.send({"type": "refused", "cmd": cmd, "msg": "an item is running"})
-                        continue
-                    break
-            self.close()
+            if self.standby is not None:
+                if not self._stand_by():
+                    return 0
+                os.replace(self.standby, self.socket_path)  # where a new manager looks
+                listening = self.socket_path
+            return self._serve_environment()
         finally:
             self._stop.set()
             listener.close()
             try:
-                self.socket_path.unlink()
+                listening.unlink()
             except OSError:
                 pass
-        return code
+
+    def _stand_by(self) -> bool:
+        """Import what opening needs, then wait: ``True`` when told to open, ``False``
+        when told to close."""
+        self.env_state = "standby"
+        try:
+            _warm_up(self.profile)
+        except Exception as exc:  # opening will say what is wrong
+            print(f"cielo worker: warming up failed: {_why(exc)}", file=sys.stderr)
+        self.warm = True
+        self.send({"type": "standby", "warm": True})
+        while True:
+            cmd = self.commands.get().get("cmd")
+            if cmd == "open":
+                return True
+            if cmd == "close":
+                return False
+            self.send({"type": "refused", "cmd": cmd, "msg": "the environment is not open"})
+
+    def _serve_environment(self) -> int:
+        try:
+            self.open()
+        except Exception as exc:
+            self.env_state = "failed"
+            self.send({"type": "environment", "state": "failed", "msg": _why(exc)})
+            time.sleep(2 * self.heartbeat)  # let the manager read it
+            return 2
+        while True:
+            message = self.commands.get()
+            cmd = message.get("cmd")
+            if cmd == "run" and self.running is None:
+                self.run(message["item"])
+            elif cmd == "run":
+                self.send({"type": "refused", "cmd": cmd, "msg": "an item is running"})
+            elif cmd in _CONTROL:
+                self.control_paused(cmd)
+            elif cmd == "close":
+                if self.running is not None:
+                    self.send({"type": "refused", "cmd": cmd, "msg": "an item is running"})
+                    continue
+                break
+        self.close()
+        return 0
+
+
+def _warm_up(profile: str) -> None:
+    """Import cielo's modules and the profile's plugins and what their hooks name (not
+    building devices, not opening anything), so that opening only reads the profile."""
+    import cielo.bus  # noqa: F401
+    import cielo.plans  # noqa: F401
+    from cielo.core import make_plugin_manager, read_profile
+    from cielo.core.plugins import Registry
+
+    from . import _devices  # noqa: F401
+
+    prof = read_profile(profile)
+    pm = make_plugin_manager(enable=prof.enable, disable=prof.disable)
+    Registry(pm).collect_all()
 
 
 _INTERRUPTED = {"stop": "stopped", "abort": "aborted", "halt": "halted"}
@@ -368,9 +416,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", required=True)
     parser.add_argument("--heartbeat", type=float, default=0.2)
     parser.add_argument("--orphan-timeout", type=float, default=60.0)
+    parser.add_argument("--standby", default=None, help="wait on this socket until told to open")
     args = parser.parse_args(argv)
     worker = Worker(
-        args.profile, args.socket, heartbeat=args.heartbeat, orphan_timeout=args.orphan_timeout
+        args.profile,
+        args.socket,
+        heartbeat=args.heartbeat,
+        orphan_timeout=args.orphan_timeout,
+        standby=args.standby,
     )
     return worker.serve()
 

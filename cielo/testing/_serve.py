@@ -112,8 +112,9 @@ class QueueServer:
 
     def status(self) -> dict[str, Any]:
         data = self.call("/api/status")
-        if data.get("worker_pid"):
-            self.worker_pids.add(int(data["worker_pid"]))
+        for key in ("worker_pid", "worker_standby_pid"):
+            if data.get(key):
+                self.worker_pids.add(int(data[key]))
         return data
 
     def wait(

@@ -29,7 +29,8 @@ def stored_events(db: Path, uid: str) -> int:
     with sqlite3.connect(db) as conn:
         try:
             rows = conn.execute(
-                "SELECT first_seq, last_seq FROM documents WHERE run_uid = ? AND first_seq IS NOT NULL",
+                "SELECT first_seq, last_seq FROM documents JOIN runs ON runs.id = documents.run_id"
+                " WHERE runs.uid = ? AND first_seq IS NOT NULL",
                 (uid,),
             ).fetchall()
         except sqlite3.OperationalError:  # tables not made yet

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cielo import Msg
+from cielo import Msg, RunEngine
 from cielo.core import FailedStatusError, Status
 from cielo.core.engine import BLOCKING_CALL, BLOCKING_STRIKES, FAST_TO_RETURN
 
@@ -74,6 +74,13 @@ def test_a_read_that_blocks_the_loop_is_made_in_a_worker_thread_from_then_on(RE,
     assert values == [float(i) for i in range(1, BLOCKING_STRIKES + 6)]
     for name, doc in docs:
         validate(name, doc)
+
+
+def test_offload_blocking_off_keeps_every_call_on_the_loop():
+    with RunEngine(scan_id_file=None, offload_blocking=False) as RE:
+        det = SlowDet([3 * BLOCKING_CALL])
+        RE(_points(det, BLOCKING_STRIKES + 2))
+        assert RE.offloaded == [] and len(set(det.threads)) == 1
 
 
 def test_an_offloaded_call_that_turns_quick_goes_back_on_the_loop(RE):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import FailedStatusError, IllegalMessageSequence, RunEngineError, StatusTimeoutError
 from .._msg import Msg
 from ._composer import ObjectInfo, RunComposer
-from ._offload import BLOCKING_CALL, Offloader
+from ._offload import Offloader
 
 if TYPE_CHECKING:
     from ._engine import RunEngine
@@ -283,7 +283,7 @@ class CommandContext:
             self.note_failure(exc, obj, method)
             raise
         seconds = _clock() - start
-        if seconds > BLOCKING_CALL:
+        if seconds > offloader.limit:
             offloader.saw_block(obj, method, seconds, device_name(obj))
         elif offloader.strikes:
             offloader.strikes.pop((id(obj), method), None)  # not in a row

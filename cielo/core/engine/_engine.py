@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import sys
 import threading
@@ -105,6 +106,10 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         before it (:func:`gc.freeze`, lifted when the plan returns): a full collection of
         a large session's heap held the engine's loop for 180-240 ms. Process-wide while
         a plan runs; ``False`` leaves the collector alone.
+    offload_blocking
+        A device method that held the loop longer than ``BLOCKING_CALL`` (10 ms) three
+        times in a row is called in a worker thread from then on; ``False``: never by
+        itself (``RE.offload(device)`` still does).
 
     Examples
     --------
@@ -134,6 +139,7 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         device_timeouts: Mapping[str, float | None] | None = None,
         call_returns_result: bool = False,
         freeze_gc: bool = True,
+        offload_blocking: bool = True,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
         self._call_returns_result = bool(call_returns_result)
@@ -174,6 +180,8 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         for name, handler in _BUILTIN_HANDLERS.items():
             self._registry.register(name, handler)
         self._ctx = CommandContext(self)
+        if not offload_blocking:
+            self._ctx.offloader.limit = math.inf
         bluesky_engine = sys.modules.get("bluesky.run_engine")  # imported by ophyd-async
         if bluesky_engine is not None and getattr(bluesky_engine, "_bluesky_event_loop", 0) is None:
             bluesky_engine.set_bluesky_event_loop(self._loop)

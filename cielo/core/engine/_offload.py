@@ -11,7 +11,8 @@ enough: on a loaded machine a call of microseconds sometimes measures 10-40 ms, 
 thread having waited for a core or for the GIL.) A method that then finishes quickly
 :data:`FAST_TO_RETURN` times in a row (within ``BLOCKING_CALL``: the slow call was the
 machine's load, or the IOC came back) is called on the loop again. ``RE.offload(device)`` sends a device's calls
-to threads from its first call.
+to threads from its first call; ``RunEngine(offload_blocking=False)`` moves none by itself
+(for devices that must only ever be called from the loop's thread).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class Offloader:
     def __init__(self, settle: Callable[[Any], Awaitable[Any]]) -> None:
         #: (id(device), method) -> entry; ``method`` ``None``: every method of the device
         self.entries: dict[tuple[int, str | None], _Entry] = {}
+        #: a call held the loop too long past this (seconds); ``math.inf``: never moved
+        self.limit = BLOCKING_CALL
         #: (id(device), method) -> slow calls in a row so far
         self.strikes: dict[tuple[int, str], int] = {}
         #: awaits what a call returned when it is a status (its outcome is the call's)
@@ -99,7 +102,7 @@ class Offloader:
         await self._settle(result)
         if entry.pinned:
             return result
-        if seconds > BLOCKING_CALL:
+        if seconds > self.limit:
             entry.fast = 0
         else:
             entry.fast += 1

@@ -141,7 +141,9 @@ def main() -> None:
     for label, make_plan, buffer, subs in workloads:
         for kind in ("cielo", "bluesky"):
             if kind == "cielo":
-                engine: Any = RunEngine(scan_id_file=None, callback_buffer=buffer)
+                engine: Any = RunEngine(
+                    scan_id_file=None, callback_buffer=buffer, offload_blocking=True
+                )
                 loop = engine.loop
             else:
                 engine = BlueskyRunEngine({})

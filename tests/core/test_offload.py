@@ -8,8 +8,14 @@ import time
 import pytest
 
 from cielo import Msg, RunEngine
-from cielo.core import FailedStatusError, Status
+from cielo.core import Status
 from cielo.core.engine import BLOCKING_CALL, BLOCKING_STRIKES, FAST_TO_RETURN
+
+
+@pytest.fixture
+def RE(tmp_path):
+    with RunEngine(scan_id_file=tmp_path / "md.json", offload_blocking=True) as engine:
+        yield engine
 
 
 class SlowDet:
@@ -76,8 +82,8 @@ def test_a_read_that_blocks_the_loop_is_made_in_a_worker_thread_from_then_on(RE,
         validate(name, doc)
 
 
-def test_offload_blocking_off_keeps_every_call_on_the_loop():
-    with RunEngine(scan_id_file=None, offload_blocking=False) as RE:
+def test_by_default_every_call_stays_on_the_loop():
+    with RunEngine(scan_id_file=None) as RE:
         det = SlowDet([3 * BLOCKING_CALL])
         RE(_points(det, BLOCKING_STRIKES + 2))
         assert RE.offloaded == [] and len(set(det.threads)) == 1
@@ -85,7 +91,7 @@ def test_offload_blocking_off_keeps_every_call_on_the_loop():
 
 def test_an_offloaded_call_that_turns_quick_goes_back_on_the_loop(RE):
     det = SlowDet([3 * BLOCKING_CALL] * BLOCKING_STRIKES + [0.0])
-    RE(_points(det, BLOCKING_STRIKES + 3 * FAST_TO_RETURN))
+    RE(_points(det, BLOCKING_STRIKES + 10 * FAST_TO_RETURN))  # room for slow calls under load
     loop_thread, threads = det.threads[0], det.threads[BLOCKING_STRIKES:]
     assert threads[0].startswith("cielo-device"), threads
     offloaded = sum(1 for name in threads if name.startswith("cielo-device"))
@@ -93,53 +99,57 @@ def test_an_offloaded_call_that_turns_quick_goes_back_on_the_loop(RE):
     assert FAST_TO_RETURN <= offloaded and loop_thread in threads, threads
 
 
-class StatusMotor:
-    """``set()`` blocks a little, then returns a status that finishes (or fails) later."""
+class BlockingMotor:
+    """A motor whose ``set()`` blocks (a put that waits) and whose ``read()`` blocks."""
 
-    def __init__(self, fail: bool = False) -> None:
-        self.name, self.parent, self.fail = "motor", None, fail
+    def __init__(self) -> None:
+        self.name, self.parent = "motor", None
         self.position = 0.0
+        self.threads: dict[str, set[str]] = {"set": set(), "read": set()}
 
     def set(self, value: float) -> Status:
+        self.threads["set"].add(threading.current_thread().name)
+        time.sleep(3 * BLOCKING_CALL)
+        self.position = value
         status = Status(self)
-
-        def finish() -> None:
-            self.position = value
-            if self.fail:
-                status.set_exception(RuntimeError("limit switch hit"))
-            else:
-                status.set_finished()
-
-        threading.Timer(0.05, finish).start()
+        status.set_finished()
         return status
 
     def read(self) -> dict:
+        self.threads["read"].add(threading.current_thread().name)
+        time.sleep(3 * BLOCKING_CALL)
         return {"motor": {"value": self.position, "timestamp": time.time()}}
 
     def describe(self) -> dict:
         return {"motor": {"source": "sim", "dtype": "number", "shape": []}}
 
 
-def test_offload_sends_a_device_to_threads_and_waits_for_its_statuses(RE):
-    motor = StatusMotor()
+def test_what_moves_a_device_stays_on_the_loop_in_order_even_when_it_blocks(RE):
+    """Only reads move to threads: a stop() must never overtake the set() it stops."""
+    motor = BlockingMotor()
+
+    def plan():
+        yield Msg("open_run")
+        for i in range(BLOCKING_STRIKES + 3):
+            yield Msg("set", motor, float(i), group="m")
+            yield Msg("wait", None, group="m")
+            yield Msg("create", None, name="primary")
+            yield Msg("read", motor)
+            yield Msg("save")
+        yield Msg("close_run")
+
+    RE(plan())
+    assert RE.offloaded == [("motor", "read")]
+    assert len(motor.threads["set"]) == 1 and not any(
+        name.startswith("cielo-device") for name in motor.threads["set"]
+    )
+    assert any(name.startswith("cielo-device") for name in motor.threads["read"])
+
+
+def test_offload_sends_a_devices_reads_to_threads_and_refuses_what_moves_it(RE):
+    motor = BlockingMotor()
     RE.offload(motor)
     assert RE.offloaded == [("motor", "*")]
-
-    def plan():
-        yield Msg("set", motor, 2.5, group="move")
-        yield Msg("wait", None, group="move")
-        return motor.position
-
-    assert RE(plan()).plan_result == 2.5  # the wait lasted until the status finished
-
-
-def test_an_offloaded_status_failure_fails_the_wait_naming_the_device(RE):
-    motor = StatusMotor(fail=True)
-    RE.offload(motor, "set")
-
-    def plan():
-        yield Msg("set", motor, 1.0, group="move")
-        yield Msg("wait", None, group="move")
-
-    with pytest.raises(FailedStatusError, match="limit switch hit"):
-        RE(plan())
+    assert RE([Msg("read", motor)]) == () and motor.threads["read"] == {"cielo-device_0"}
+    with pytest.raises(ValueError, match=r"set\(\) cannot be called in a worker thread"):
+        RE.offload(motor, "set")

@@ -8,7 +8,7 @@ Users need :class:`RunEngine`, its results and the suspenders (all re-exported b
 
 from ._commands import CommandContext
 from ._engine import RunEngine
-from ._offload import BLOCKING_CALL, BLOCKING_STRIKES, FAST_TO_RETURN
+from ._offload import BLOCKING_CALL, BLOCKING_STRIKES, FAST_TO_RETURN, OFFLOADABLE
 from ._results import NO_PLAN_RETURN, RunEngineResult, RunResult
 from ._runmd import PersistentMetadata, default_state_file
 from ._runner import LOOP_HOLD, RequestAbort, RequestHalt, RequestStop
@@ -31,6 +31,7 @@ __all__ = [
     "BLOCKING_STRIKES",
     "FAST_TO_RETURN",
     "LOOP_HOLD",
+    "OFFLOADABLE",
     "NO_PLAN_RETURN",
     "CommandContext",
     "EngineState",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import FailedStatusError, IllegalMessageSequence, RunEngineError, StatusTimeoutError
 from .._msg import Msg
 from ._composer import ObjectInfo, RunComposer
-from ._offload import Offloader
+from ._offload import OFFLOADABLE, Offloader
 
 if TYPE_CHECKING:
     from ._engine import RunEngine
@@ -116,12 +116,6 @@ async def wait_status(status: Any, timeout: float | None = None) -> Any:
     if exc is not None:
         raise exc
     return status
-
-
-async def _settle(result: Any) -> None:
-    """Wait for ``result`` when it is a status: an offloaded call's outcome is its status's."""
-    if is_status(result):
-        await wait_status(result)
 
 
 def call_soon_threadsafe(
@@ -235,7 +229,7 @@ class CommandContext:
         #: the message being handled and the device behind a failure (for error reasons)
         self.failed_device: dict[int, str] = {}
         #: device methods called in worker threads (they blocked the loop)
-        self.offloader = Offloader(_settle)
+        self.offloader = Offloader()
 
     @property
     def plan_label(self) -> str:
@@ -272,7 +266,7 @@ class CommandContext:
                 f"of type {type(obj).__name__} (in {self.plan_label})"
             ) from None
         offloader = self.offloader
-        if offloader:
+        if offloader and method in OFFLOADABLE:
             entry = offloader.wants(obj, method)
             if entry is not None:  # it blocked the loop before: a worker thread calls it
                 return self._noting(obj, method, offloader.call(entry, method, func, args, kwargs))

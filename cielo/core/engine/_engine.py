@@ -107,9 +107,10 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         a large session's heap held the engine's loop for 180-240 ms. Process-wide while
         a plan runs; ``False`` leaves the collector alone.
     offload_blocking
-        A device method that held the loop longer than ``BLOCKING_CALL`` (10 ms) three
-        times in a row is called in a worker thread from then on; ``False``: never by
-        itself (``RE.offload(device)`` still does).
+        A reading method (``OFFLOADABLE``) that held the loop longer than ``BLOCKING_CALL``
+        (10 ms) three times in a row is called in a worker thread from then on. Off by
+        default until it is proven with EPICS motors under load; ``RE.offload(device)``
+        sends a device's reads there in any case.
 
     Examples
     --------
@@ -139,7 +140,7 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         device_timeouts: Mapping[str, float | None] | None = None,
         call_returns_result: bool = False,
         freeze_gc: bool = True,
-        offload_blocking: bool = True,
+        offload_blocking: bool = False,
     ) -> None:
         path = default_state_file() if scan_id_file is DEFAULT else scan_id_file
         self._call_returns_result = bool(call_returns_result)

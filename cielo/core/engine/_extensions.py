@@ -71,10 +71,12 @@ class Extensions(EnginePart):
         self._registry.unregister(name)
 
     def offload(self, device: Any, *methods: str) -> None:
-        """Call ``device``'s methods (or only ``methods``) in worker threads from their first
-        call, the plan awaiting them while the event loop goes on: for a device whose
-        synchronous calls block (a slow serial line, an IOC that may be down). Methods
-        that block the loop longer than ``BLOCKING_CALL`` are sent there by themselves."""
+        """Call ``device``'s reading methods (or only ``methods``, among ``OFFLOADABLE``) in
+        worker threads from their first call, the plan awaiting them while the event loop
+        goes on: for a device whose synchronous reads block (a slow serial line, an IOC
+        that may be down). Reads that block the loop longer than ``BLOCKING_CALL`` three
+        times in a row are sent there by themselves. ``set()``, ``trigger()``, ``stop()``...
+        always stay on the loop, in order."""
         for method in methods or (None,):
             self._ctx.offloader.add(device, method, pinned=True)
 

@@ -10,9 +10,10 @@ a worker thread from then on, the plan awaiting it while the loop goes on. (Once
 enough: on a loaded machine a call of microseconds sometimes measures 10-40 ms, the loop's
 thread having waited for a core or for the GIL.) A method that then finishes quickly
 :data:`FAST_TO_RETURN` times in a row (within ``BLOCKING_CALL``: the slow call was the
-machine's load, or the IOC came back) is called on the loop again. ``RE.offload(device)`` sends a device's calls
-to threads from its first call; ``RunEngine(offload_blocking=False)`` moves none by itself
-(for devices that must only ever be called from the loop's thread).
+machine's load, or the IOC came back) is called on the loop again. Only methods that read move
+(:data:`OFFLOADABLE`): what starts or stops motion keeps its order on the loop. ``RE.offload(device)`` sends a device's calls
+to threads from its first call; moving reads by themselves needs
+``RunEngine(offload_blocking=True)`` (off by default for now).
 """
 
 from __future__ import annotations
@@ -20,14 +21,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["BLOCKING_CALL", "BLOCKING_STRIKES", "FAST_TO_RETURN", "Offloader"]
+__all__ = ["BLOCKING_CALL", "BLOCKING_STRIKES", "FAST_TO_RETURN", "OFFLOADABLE", "Offloader"]
 
 logger = logging.getLogger("cielo.engine")
 
+#: The methods that may move to a thread: they read, and never start or stop motion. A
+#: ``set()``, ``trigger()``, ``kickoff()`` or ``stop()`` stays on the loop, so the engine's
+#: calls of a device keep their order (a ``stop()`` can never overtake the ``set()`` it stops).
+OFFLOADABLE = frozenset(
+    {
+        "read",
+        "describe",
+        "read_configuration",
+        "describe_configuration",
+        "locate",
+        "describe_collect",
+        "collect",
+        "get_index",
+    }
+)
 #: A device method that held the loop longer than this (seconds) is called in a thread.
 BLOCKING_CALL = 0.01
 #: ... this many times in a row.
@@ -48,15 +63,13 @@ class _Entry:
 class Offloader:
     """Which device methods run in worker threads, and the threads that run them."""
 
-    def __init__(self, settle: Callable[[Any], Awaitable[Any]]) -> None:
+    def __init__(self) -> None:
         #: (id(device), method) -> entry; ``method`` ``None``: every method of the device
         self.entries: dict[tuple[int, str | None], _Entry] = {}
         #: a call held the loop too long past this (seconds); ``math.inf``: never moved
         self.limit = BLOCKING_CALL
         #: (id(device), method) -> slow calls in a row so far
         self.strikes: dict[tuple[int, str], int] = {}
-        #: awaits what a call returned when it is a status (its outcome is the call's)
-        self._settle = settle
         self._executor: ThreadPoolExecutor | None = None
 
     def __bool__(self) -> bool:
@@ -69,11 +82,19 @@ class Offloader:
         return entry if entry is not None and entry.obj is obj else None
 
     def add(self, obj: Any, method: str | None, *, pinned: bool = False) -> None:
+        if method is not None and method not in OFFLOADABLE:
+            raise ValueError(
+                f"{method}() cannot be called in a worker thread: only methods that read "
+                f"({', '.join(sorted(OFFLOADABLE))}) can, so that a stop() never overtakes "
+                "the set() it stops"
+            )
         self.entries[(id(obj), method)] = _Entry(obj, pinned)
 
     def saw_block(self, obj: Any, method: str, seconds: float, label: str) -> None:
         """``obj.method()`` held the loop for ``seconds``: after ``BLOCKING_STRIKES`` such
         calls in a row, call it in a thread from now on."""
+        if method not in OFFLOADABLE:
+            return
         key = (id(obj), method)
         strikes = self.strikes.get(key, 0) + 1
         if strikes < BLOCKING_STRIKES:
@@ -99,7 +120,6 @@ class Offloader:
 
     async def _run(self, entry: _Entry, method: str, future: Any) -> Any:
         result, seconds = await asyncio.wrap_future(future)
-        await self._settle(result)
         if entry.pinned:
             return result
         if seconds > self.limit:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from cielo.core import CieloError
+from cielo.core.paths import write_json_atomic
 
 __all__ = ["Checkpoint"]
 
@@ -65,17 +65,4 @@ class Checkpoint:
     def save(self, state: Mapping[str, Any]) -> None:
         """Replace the file with ``state`` (plus version and identity), atomically and durably."""
         data = {"version": VERSION, "identity": self.identity, **state}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_json_atomic(self.path, data, durable=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from ..paths import state_dir
+from ..paths import state_dir, write_json_atomic
 
 try:
     import fcntl
@@ -229,15 +228,4 @@ class PersistentMetadata(MutableMapping[str, Any]):
     def _save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".engine-md-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self._data, fh, default=_to_json, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_json_atomic(self.path, self._data, default=_to_json, indent=1, sort_keys=True)

@@ -242,8 +242,13 @@ class CaBackend(SignalBackend[Any]):
         return {"value": value, "timestamp": timestamp, "alarm_severity": severity}
 
     def _failure(self, chan: Channel, action: str, cause: str | None) -> DeviceError:
-        """An error naming the PV for a failed ``action`` (read, write)."""
-        if chan.ever_connected and not chan.connected:
+        """An error naming the PV for a failed ``action`` (read, write).
+
+        libca can answer a get with "Virtual circuit disconnect" before the connection
+        callback that marks the channel down has been dispatched: that is a disconnection too.
+        """
+        lost = "disconnect" in (cause or "").lower()
+        if lost or (chan.ever_connected and not chan.connected):
             return DisconnectedError(f"{chan.pvname} is disconnected (did the IOC stop?)")
         return DeviceError(f"{chan.pvname}: the {action} failed: {cause or 'no answer'}")
 

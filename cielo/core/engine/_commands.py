@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import time
 import types
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -266,21 +267,28 @@ class CommandContext:
                 f"of type {type(obj).__name__} (in {self.plan_label})"
             ) from None
         offloader = self.offloader
-        if offloader and method in OFFLOADABLE:
-            entry = offloader.wants(obj, method)
-            if entry is not None:  # it blocked the loop before: a worker thread calls it
-                return self._noting(obj, method, offloader.call(entry, method, func, args, kwargs))
-        start = _clock()
+        # only reading methods can move to a thread, so only they are timed, and only when
+        # the engine moves them by itself (offload_blocking)
+        timed = method in OFFLOADABLE
+        if timed:
+            if offloader:
+                entry = offloader.wants(obj, method)
+                if entry is not None:  # it blocked the loop before: a worker thread calls it
+                    pending = offloader.call(entry, method, func, args, kwargs)
+                    return self._noting(obj, method, pending)
+            timed = offloader.limit != math.inf
+        start = _clock() if timed else 0.0
         try:
             result = func(*args, **kwargs)
         except Exception as exc:
             self.note_failure(exc, obj, method)
             raise
-        seconds = _clock() - start
-        if seconds > offloader.limit:
-            offloader.saw_block(obj, method, seconds, device_name(obj))
-        elif offloader.strikes:
-            offloader.strikes.pop((id(obj), method), None)  # not in a row
+        if timed:
+            seconds = _clock() - start
+            if seconds > offloader.limit:
+                offloader.saw_block(obj, method, seconds, device_name(obj))
+            elif offloader.strikes:
+                offloader.strikes.pop((id(obj), method), None)  # not in a row
         return result
 
     async def _noting(self, obj: Any, method: str, pending: Awaitable[Any]) -> Any:

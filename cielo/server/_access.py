@@ -18,8 +18,9 @@ whose :class:`~cielo.hookspecs.Identity` the gate turns into a principal here.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -128,6 +129,8 @@ class Authenticator(Protocol):
 class StaticKeys:
     """Keys given to the server at start (``CIELO_SERVER_API_KEY``): each an admin."""
 
+    inline = True  # a dictionary lookup: called in the event loop
+
     def __init__(self, keys: Mapping[str, str]) -> None:
         self._by_hash = {secret_digest(k): user for k, user in keys.items()}
 
@@ -161,32 +164,91 @@ class Gate:
     def identify(self, header: str | None) -> Principal:
         """Who sends ``header`` (``"ApiKey <key>"``), or :class:`AccessError` (401)."""
         if not header:
-            if self.anonymous:
-                return Principal("anonymous")
-            raise AccessError("not authenticated: send 'Authorization: ApiKey <key>'", 401)
-        scheme, _, credentials = header.partition(" ")
-        credentials = credentials.strip()
-        if not credentials:
-            raise AccessError("send the key as 'Authorization: ApiKey <key>'", 401)
+            return self._nobody(self.anonymous)
+        scheme, credentials = _split(header)
         for authenticator in self.authenticators:
-            try:
-                found = authenticator.authenticate(scheme.lower(), credentials)
-            except AuthenticationError as exc:
-                raise AccessError(str(exc), 401) from None
-            if isinstance(found, Identity):
-                return _principal(found)
+            found = _asked(authenticator.authenticate, scheme, credentials)
             if found is not None:
-                return found
-        if scheme.lower() != "apikey":
-            raise AccessError(
-                f"unknown authorization scheme {scheme!r}; send 'Authorization: ApiKey <key>'",
-                401,
-            )
-        raise AccessError("invalid API key", 401)
+                return _principal(found)
+        raise _unknown(scheme)
+
+    async def identify_async(self, header: str | None) -> Principal:
+        """:meth:`identify` without blocking the event loop: an authenticator with an
+        ``authenticate_async`` coroutine (the key ring on Redis) is awaited, one marked
+        ``inline`` (a dictionary or a local SQLite read) is called, any other (a plugin:
+        bcrypt, LDAP, PAM...) runs in a thread, so a slow lookup delays only its request."""
+        if not header:
+            if not self.loopback:
+                return self._nobody(False)
+            for authenticator in self.authenticators:
+                exists = getattr(authenticator, "exists_async", None)
+                if await exists() if exists is not None else bool(authenticator):
+                    return self._nobody(False)
+            return self._nobody(True)
+        scheme, credentials = _split(header)
+        for authenticator in self.authenticators:
+            ask = getattr(authenticator, "authenticate_async", None)
+            if ask is not None:
+                found = await _asked_async(ask, scheme, credentials)
+            elif getattr(authenticator, "inline", False):
+                found = _asked(authenticator.authenticate, scheme, credentials)
+            else:
+                found = await asyncio.to_thread(
+                    _asked, authenticator.authenticate, scheme, credentials
+                )
+            if found is not None:
+                return _principal(found)
+        raise _unknown(scheme)
+
+    @staticmethod
+    def _nobody(anonymous: bool) -> Principal:
+        if anonymous:
+            return Principal("anonymous")
+        raise AccessError("not authenticated: send 'Authorization: ApiKey <key>'", 401)
 
 
-def _principal(identity: Identity) -> Principal:
-    """The principal of an authenticator's identity: its roles' scopes."""
+def _split(header: str) -> tuple[str, str]:
+    """``(scheme in lower case, credentials)`` of an ``Authorization`` header."""
+    scheme, _, credentials = header.partition(" ")
+    credentials = credentials.strip()
+    if not credentials:
+        raise AccessError("send the key as 'Authorization: ApiKey <key>'", 401)
+    return scheme.lower(), credentials
+
+
+def _asked(
+    authenticate: Callable[[str, str], Principal | Identity | None], scheme: str, credentials: str
+) -> Principal | Identity | None:
+    try:
+        return authenticate(scheme, credentials)
+    except AuthenticationError as exc:
+        raise AccessError(str(exc), 401) from None
+
+
+async def _asked_async(
+    authenticate: Callable[[str, str], Awaitable[Principal | Identity | None]],
+    scheme: str,
+    credentials: str,
+) -> Principal | Identity | None:
+    try:
+        return await authenticate(scheme, credentials)
+    except AuthenticationError as exc:
+        raise AccessError(str(exc), 401) from None
+
+
+def _unknown(scheme: str) -> AccessError:
+    if scheme != "apikey":
+        return AccessError(
+            f"unknown authorization scheme {scheme!r}; send 'Authorization: ApiKey <key>'", 401
+        )
+    return AccessError("invalid API key", 401)
+
+
+def _principal(found: Principal | Identity) -> Principal:
+    """``found`` as a principal: an authenticator's identity gets its roles' scopes."""
+    if isinstance(found, Principal):
+        return found
+    identity = found
     try:
         scopes = scopes_of(identity.roles)
     except QueueError as exc:

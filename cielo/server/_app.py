@@ -83,6 +83,7 @@ def build_app(
                 await manager.aclose()
         finally:
             store.close()
+            await keyring.aclose()
 
     app = FastAPI(
         title="cielo queue server",

@@ -4,13 +4,15 @@ them: a table in the queue store's SQLite file, or a hash beside its keys in Red
 A key is 64 random hex digits shown once at creation; only its SHA-256 is stored (a
 random 256-bit secret needs no slow hash), with its user, group, roles, optional
 narrower scopes and expiry. Every request looks its key up in the shared storage (one
-indexed read, tens of µs on SQLite), so a key revoked on one manager is refused by all
-at once. Keys of an older server's ``keys.json`` are imported on start, and the file is
+indexed read, tens of µs on SQLite; on Redis an ``HGET`` awaited on an asyncio client,
+so a slow Redis delays that request only, never the server's event loop), so a key
+revoked on one manager is refused by all at once. Keys of an older server's ``keys.json`` are imported on start, and the file is
 renamed ``keys.json.imported``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -57,11 +59,14 @@ class _Storage(Protocol):
     """Where a key ring keeps ``hash -> KeyInfo as JSON``."""
 
     def get(self, digest: str) -> str | None: ...
+    async def aget(self, digest: str) -> str | None: ...
+    async def aany(self) -> bool: ...
     def put(self, digest: str, info: str) -> None: ...
     def delete(self, digest: str) -> None: ...
     def items(self) -> dict[str, str]: ...
     def any(self) -> bool: ...
     def close(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class _SQLiteStorage:
@@ -98,9 +103,19 @@ class _SQLiteStorage:
     def any(self) -> bool:
         return bool(self._run("SELECT 1 FROM api_keys LIMIT 1"))
 
+    # a local indexed read (WAL: readers do not wait for writers) is called in the loop
+    async def aget(self, digest: str) -> str | None:
+        return self.get(digest)
+
+    async def aany(self) -> bool:
+        return self.any()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    async def aclose(self) -> None:
+        pass
 
 
 class _RedisStorage:
@@ -114,9 +129,9 @@ class _RedisStorage:
         prefix = (query.pop("prefix", ["cielo:queue"])[0] or "cielo:queue").rstrip(":")
         rest = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
         self._key = f"{prefix}:apikeys"
-        self._redis = redis.Redis.from_url(
-            urlunsplit((parts.scheme, parts.netloc, parts.path, rest, "")), decode_responses=True
-        )
+        self._url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
+        self._redis = redis.Redis.from_url(self._url, decode_responses=True)
+        self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None
 
     def get(self, digest: str) -> str | None:
         found: str | None = self._redis.hget(self._key, digest)  # type: ignore[assignment]
@@ -134,8 +149,30 @@ class _RedisStorage:
     def any(self) -> bool:
         return bool(self._redis.hlen(self._key))
 
+    def _client(self) -> Any:
+        """The asyncio client of the running loop (one per loop: its connections belong
+        to the loop that opened them)."""
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            import redis.asyncio
+
+            self._async = (loop, redis.asyncio.Redis.from_url(self._url, decode_responses=True))
+        return self._async[1]
+
+    async def aget(self, digest: str) -> str | None:
+        found: str | None = await self._client().hget(self._key, digest)
+        return found
+
+    async def aany(self) -> bool:
+        return bool(await self._client().hlen(self._key))
+
     def close(self) -> None:
         self._redis.close()
+
+    async def aclose(self) -> None:
+        opened, self._async = self._async, None
+        if opened is not None and opened[0] is asyncio.get_running_loop():
+            await opened[1].aclose()
 
 
 class KeyRing:
@@ -202,10 +239,26 @@ class KeyRing:
         listed = sorted(self._all().values(), key=lambda k: k.created)
         return [k for k in listed if user is None or k.user == user]
 
+    async def aclose(self) -> None:
+        """Close the asyncio connections of the running loop (lookups by requests)."""
+        await self._storage.aclose()
+
     def authenticate(self, scheme: str, credentials: str) -> Principal | None:
         if scheme != "apikey":
             return None
-        stored = self._storage.get(secret_digest(credentials))
+        return self._principal(self._storage.get(secret_digest(credentials)))
+
+    async def authenticate_async(self, scheme: str, credentials: str) -> Principal | None:
+        """:meth:`authenticate` awaiting the storage (the server's requests use this)."""
+        if scheme != "apikey":
+            return None
+        return self._principal(await self._storage.aget(secret_digest(credentials)))
+
+    async def exists_async(self) -> bool:
+        """Whether any key is stored (``bool(keyring)`` awaiting the storage)."""
+        return await self._storage.aany()
+
+    def _principal(self, stored: str | None) -> Principal | None:
         if stored is None:
             return None
         known = self._decoded.get(stored)

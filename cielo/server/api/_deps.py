@@ -72,7 +72,7 @@ async def _call(
 ) -> Call:
     gate: Gate = request.app.state.gate
     try:
-        who = gate.identify(header)
+        who = await gate.identify_async(header)
         who.require(security_scopes.scopes)
     except AccessError as exc:
         raise _refuse(exc) from None
@@ -103,7 +103,7 @@ async def get_manager(request: Request) -> Manager:
 KEY_SUBPROTOCOL = "cielo"
 
 
-def identify_websocket(websocket: WebSocket, scope: str) -> Principal:
+async def identify_websocket(websocket: WebSocket, scope: str) -> Principal:
     """The caller of a websocket (the ``Authorization`` header, else the subprotocol
     ``cielo.apikey.<key>``, else ``?api_key=``), who must hold ``scope``;
     :class:`AccessError` if not."""
@@ -113,7 +113,7 @@ def identify_websocket(websocket: WebSocket, scope: str) -> Principal:
     key = next((p[len(prefix) :] for p in offered if p.startswith(prefix)), None)
     key = key or websocket.query_params.get("api_key")
     gate: Gate = websocket.app.state.gate
-    who = gate.identify(header or (f"ApiKey {key}" if key else None))
+    who = await gate.identify_async(header or (f"ApiKey {key}" if key else None))
     who.require([scope])
     return who
 

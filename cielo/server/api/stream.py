@@ -32,7 +32,7 @@ async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
     offered = websocket.scope.get("subprotocols") or []
     chosen = KEY_SUBPROTOCOL if KEY_SUBPROTOCOL in offered else None
     try:
-        identify_websocket(websocket, scope)
+        await identify_websocket(websocket, scope)
     except AccessError as exc:  # accepted, then closed with the reason the client can read
         await websocket.accept(subprotocol=chosen)
         await websocket.close(code=4401 if exc.status == 401 else 4403, reason=str(exc))

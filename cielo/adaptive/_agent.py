@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from cielo.core import PlanParameterError
+from cielo.core.suggest import did_you_mean
 
 __all__ = ["Agent", "GoldenSectionAgent", "build_agent", "is_done"]
 
@@ -41,13 +42,33 @@ def is_done(points: Sequence[Any], info: dict[str, Any] | None) -> bool:
     return not len(points) or bool((info or {}).get("done"))
 
 
-def build_agent(offered: Mapping[str, Any], name: str, params: Mapping[str, Any]) -> Any:
-    """``offered[name](**params)`` (``offered``: agent factories by name, as ``env.agents``);
-    an unknown name or parameters the agent refuses raise :class:`PlanParameterError`
-    naming the agent, the parameters and the choices."""
-    if name not in offered:
+def build_agent(
+    offered: Mapping[str, Any],
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    allowed: Sequence[str] | None = None,
+    source: str = "the profile",
+) -> Any:
+    """``offered[name](**params)`` (``offered``: agent factories by name, as
+    ``env.registry.get("agents")``).
+
+    :param allowed: the profile's ``[agents] allow`` list (``None``: every offered agent),
+        named ``source`` in the message refusing an agent not on it.
+    :raises PlanParameterError: an agent not offered or not allowed, or parameters the
+        agent refuses; the message names the agent, the parameters and the choices.
+    """
+    if allowed is not None and name not in allowed:
+        hint = did_you_mean(name, allowed, after=" ")
         raise PlanParameterError(
-            f"agent {name!r} is not offered by any plugin; choose one of {sorted(offered)}"
+            f"agent {name!r} is not allowed by {source}, whose [agents] allow = "
+            f"{list(allowed)!r}; {hint}to offer it, add {name!r} to that list (or remove the "
+            "[agents] table to offer every installed agent)"
+        )
+    if name not in offered:
+        hint = did_you_mean(name, offered, after=" ")
+        raise PlanParameterError(
+            f"agent {name!r} is not offered by any plugin; {hint}choose one of {sorted(offered)}"
         )
     try:
         return offered[name](**dict(params))

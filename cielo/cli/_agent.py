@@ -182,7 +182,10 @@ def _run(args: argparse.Namespace) -> int:
 
     env = environment_from_args(args)
     params = _params(args.params)
-    agent = build_agent(env.agents, args.name, params)
+    agent = build_agent(
+        env.registry.get("agents"), args.name, params,
+        allowed=env.profile.agents, source=env.profile.source,
+    )  # fmt: skip
     split = lambda text: [t.strip() for t in text.split(",") if t.strip()]  # noqa: E731
     motors, detectors = split(args.motors), split(args.detectors)
     checkpoint = None

@@ -16,6 +16,7 @@ public in their sub-package only. The core imports nothing above it (devices, pl
 """
 
 from . import protocols
+from ._annotations import Offered
 from ._errors import (
     CieloError,
     ConnectionTimeoutError,
@@ -140,6 +141,7 @@ __all__ = [
     "unpack_datum_page",
     "unpack_event_page",
     # plan parameters
+    "Offered",
     "Range",
     "bind_parameters",
     "signature_schema",

@@ -11,6 +11,7 @@ parameters.
 from __future__ import annotations
 
 import collections.abc as cabc
+import dataclasses
 import enum
 import functools
 import inspect
@@ -29,6 +30,7 @@ __all__ = [
     "Context",
     "Node",
     "NoneDefault",
+    "Offered",
     "ParameterRangeError",
     "Undescribable",
     "compile_annotation",
@@ -51,6 +53,19 @@ _MAPPING_ORIGINS = (dict, cabc.Mapping, cabc.MutableMapping)
 #: Generators and iterators (a plan given to a plan, e.g. ``ramp_plan``'s ``go_plan``).
 _ITERATOR_ORIGINS = (cabc.Generator, cabc.Iterator)
 _CALLABLES = (cabc.Callable, typing.Callable)
+
+
+@dataclasses.dataclass(frozen=True)
+class Offered:
+    """``Annotated[str, Offered("agents")]``: the name of something the plugins offer (a
+    kind of :data:`cielo.core.plugins.CONTRIBUTION_HOOKS`).
+
+    The JSON schema marks it ``"x-cielo-offered": kind``; whoever knows the environment
+    (the queue server) lists the names offered there as its ``enum``. The value is
+    checked as a string here; the code that looks the name up refuses an unknown one.
+    """
+
+    kind: str
 
 
 class ParameterRangeError(PlanParameterError):
@@ -233,6 +248,23 @@ class _Bounded(Node):
 
     def words(self) -> str:
         return f"{self.inner.words()} {range_text(self.bounds)}"
+
+
+class _OfferedName(Node):
+    """``Annotated[str, Offered(kind)]``: the inner kind, marked with what it names."""
+
+    def __init__(self, tp: Any, inner: Node, kind: str) -> None:
+        super().__init__(tp)
+        self.inner, self.kind = inner, kind
+
+    def schema(self, devices: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {**self.inner.schema(devices), "x-cielo-offered": self.kind}
+
+    def convert(self, value: Any, ctx: Context, path: str) -> Any:
+        return self.inner.convert(value, ctx, path)
+
+    def words(self) -> str:
+        return f"the name of one of the {self.kind} offered"
 
 
 class _Union(Node):
@@ -478,6 +510,9 @@ def compile_annotation(tp: Any) -> Node:
     """The node of annotation ``tp`` (its kind decided once, here)."""
     if typing.get_origin(tp) is typing.Annotated:
         inner = compile_annotation(typing.get_args(tp)[0])
+        offered = next((m for m in tp.__metadata__ if isinstance(m, Offered)), None)
+        if offered is not None:
+            return _OfferedName(tp, inner, offered.kind)
         bounds = range_metadata(tp.__metadata__)
         return _Bounded(tp, inner, bounds) if bounds else inner
     if tp is inspect.Parameter.empty or tp is Any or tp is object:

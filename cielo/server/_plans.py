@@ -51,7 +51,7 @@ class PlanCatalog:
         plans = {}
         for name, plan in sorted(env.plans.items()):
             try:
-                schema = signature_schema(plan, devices=names)
+                schema = _with_offered(signature_schema(plan, devices=names), env)
             except Exception as exc:  # a plan whose signature cannot be described
                 schema = {"type": "object", "x-cielo-error": f"{type(exc).__name__}: {exc}"}
             plans[name] = {
@@ -235,6 +235,16 @@ def _parameters(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _with_offered(schema: dict[str, Any], env: Environment) -> dict[str, Any]:
+    """Parameters naming what plugins offer (``Offered(kind)``: an agent) list the names
+    the environment offers as their ``enum``, and how to offer another."""
+    for prop in schema.get("properties", {}).values():
+        kind = prop.get("x-cielo-offered")
+        if isinstance(kind, str):
+            prop["enum"], prop["x-cielo-fix"] = env.offered(kind)
+    return schema
+
+
 def _describe_device(device: Any) -> dict[str, Any]:
     cls = type(device)
     return {
@@ -307,6 +317,14 @@ def _explain(name: str, error: Any, instance: Mapping[str, Any]) -> str:
         return (
             f"plan {name!r}: parameter {where}: unknown {device_kind} device "
             f"{error.instance!r}; {hint}{device_kind} devices: {', '.join(fitting) or 'none'}"
+        )
+    kind = schema.get("x-cielo-offered")
+    if kind and isinstance(error.instance, str):
+        offered = schema.get("enum") or []
+        hint = did_you_mean(error.instance, offered, after=" ")
+        return (
+            f"plan {name!r}: parameter {where}: {error.instance!r} is not one of the {kind} "
+            f"offered here ({', '.join(offered) or 'none'}); {hint}{schema.get('x-cielo-fix', '')}"
         )
     return f"plan {name!r}: parameter {where or '(arguments)'}: {_short(error.instance)} {_reason(error)}"
 

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cielo.core import PlanParameterError, PluginError, Range, bind_parameters, signature_schema
+from cielo.core import (
+    Offered,
+    PlanParameterError,
+    PluginError,
+    Range,
+    bind_parameters,
+    signature_schema,
+)
 from cielo.core.protocols import Movable, Readable
 
 
@@ -367,3 +374,15 @@ def test_declared_ranges_are_schema_bounds_and_refusals() -> None:
         bind_parameters(tuned, ("motor1", 0), {}, DEVICES, what="plan 'tuned'")
     with pytest.raises(PlanParameterError, match=r"gains\['a'\]\" got -1, expected a number >= 0"):
         bind_parameters(tuned, ("motor1", 1), {"gains": {"a": -1}}, DEVICES, what="plan 'tuned'")
+
+
+def test_a_name_of_what_plugins_offer_is_marked_for_the_environment_to_list():
+    def plan(agent: Annotated[str, Offered("agents")], n: int = 1) -> None: ...
+
+    assert signature_schema(plan)["properties"]["agent"] == {
+        "type": "string",
+        "x-cielo-offered": "agents",
+    }
+    assert bind_parameters(plan, (), {"agent": "gp"}, {}, what="plan").arguments == {"agent": "gp"}
+    with pytest.raises(PlanParameterError, match=r"parameter 'agent' got 3, expected a string"):
+        bind_parameters(plan, (), {"agent": 3}, {}, what="plan")

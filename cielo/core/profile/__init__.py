@@ -6,7 +6,7 @@ per instrument.
 from typing import Any
 
 from ..paths import default_catalog_uri
-from ._environment import Environment, Subscribers, load_profile
+from ._environment import Environment, Subscribers, allowed_agents, load_profile
 from ._lock import InstrumentBusy, InstrumentLock, LockInfo, default_lock_dir
 from ._profile import Profile, find_profile, list_profiles, profile_search_path, read_profile
 
@@ -18,6 +18,7 @@ __all__ = [
     "LockInfo",
     "Profile",
     "Subscribers",
+    "allowed_agents",
     "default_lock_dir",
     "find_profile",
     "list_profiles",

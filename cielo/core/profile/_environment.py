@@ -27,7 +27,7 @@ from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
 if TYPE_CHECKING:
     from ..engine import RunEngine
 
-__all__ = ["Environment", "Subscribers", "load_profile"]
+__all__ = ["Environment", "Subscribers", "allowed_agents", "load_profile"]
 
 DocumentCallback = Callable[[str, dict[str, Any]], Any]
 
@@ -64,7 +64,14 @@ class Environment:
         self.plans: Mapping[str, Any] = registry.get("plans")
         self.callbacks: Mapping[str, Any] = registry.get("callbacks")
         self.suitcases: Mapping[str, Any] = registry.get("suitcases")
-        self.agents: Mapping[str, Any] = registry.get("agents")
+        offered = registry.get("agents")
+        #: the agents this profile offers: its ``[agents] allow`` list, else every agent
+        #: the plugins offer (``registry.get("agents")``)
+        self.agents: Mapping[str, Any] = (
+            offered
+            if profile.agents is None
+            else MappingProxyType({n: offered[n] for n in profile.agents})
+        )
         self.readers: Mapping[str, Any] = registry.get("readers")
         self.catalog_backends: Mapping[str, Any] = registry.get("catalog_backends")
         self.device_types: Mapping[str, Any] = registry.get("device_types")
@@ -77,6 +84,14 @@ class Environment:
             f"<Environment {self.profile.source}: {len(self.devices)} devices, "
             f"{len(self.plans)} plans>"
         )
+
+    def offered(self, kind: str) -> tuple[list[str], str]:
+        """The names of ``kind`` (``"agents"``, ``"plans"``, ...) offered here, and how to
+        offer another (what a parameter annotated ``Offered(kind)`` may name)."""
+        if kind == "agents" and self.profile.agents is not None:
+            fix = f"to offer another, add it to [agents] allow in {self.profile.source}"
+            return sorted(self.agents), fix
+        return sorted(self.registry.get(kind)), "to offer another, install a plugin offering it"
 
     def make_subscribers(self, *, callbacks: bool = True) -> Subscribers:
         """Build the callbacks, suitcases and catalog writer the profile configures.
@@ -161,19 +176,26 @@ class Subscribers(dict[str, DocumentCallback]):
 
 
 class ProfileMetadata:
-    """The profile's ``[metadata]`` and ``[engine]`` as a plugin: default keys of every run
-    start, and the options of every RunEngine.
+    """The profile's ``[metadata]``, ``[engine]`` and ``[agents]`` as a plugin: default keys
+    of every run start, the options of every RunEngine, the agents allowed.
 
     Registered on the environment's plugin manager as ``"profile"``, so any RunEngine
     built with ``plugin_manager=env.pm`` adds them; the plan's and the caller's keys win,
-    and nothing is written into the engine's persistent ``RE.md``.
+    and nothing is written into the engine's persistent ``RE.md``. A plan's
+    ``make_agent`` reads the allowed agents through :func:`allowed_agents`.
     """
 
     def __init__(
-        self, metadata: Mapping[str, Any], engine_options: Mapping[str, Any] | None = None
+        self,
+        metadata: Mapping[str, Any],
+        engine_options: Mapping[str, Any] | None = None,
+        agents: tuple[str, ...] | None = None,
+        source: str = "",
     ) -> None:
         self.metadata = dict(metadata)
         self.engine_options = dict(engine_options or {})
+        self.agents = agents
+        self.source = source
 
     @hookimpl
     def cielo_engine_created(self, engine: RunEngine) -> None:
@@ -190,6 +212,15 @@ class ProfileMetadata:
 
 #: Name under which :class:`ProfileMetadata` is registered.
 PROFILE_PLUGIN = "profile"
+
+
+def allowed_agents(pm: pluggy.PluginManager) -> tuple[tuple[str, ...], str] | None:
+    """``(agent names, profile file)`` when the profile loaded onto ``pm`` has an
+    ``[agents] allow`` list; ``None`` when every agent the plugins offer is allowed."""
+    plugin = pm.get_plugin(PROFILE_PLUGIN)
+    if not isinstance(plugin, ProfileMetadata) or plugin.agents is None:
+        return None
+    return plugin.agents, plugin.source
 
 
 def _catalog_of(profile: Profile, backends: Mapping[str, Any]) -> tuple[str | None, str]:
@@ -244,6 +275,7 @@ def load_profile(
     _check_plugin_names(profile, pm)
     registry = Registry(pm)
     registry.collect_all()
+    _check_agent_names(profile, registry.get("agents"))
     devices = _build_devices(profile, registry.get("device_types"))
     sources = dict.fromkeys(devices, "profile")
     for plugin_name, offered in PluginHooks(pm).by_plugin("cielo_devices", profile=profile):
@@ -278,8 +310,9 @@ def load_profile(
         )
     if pm.get_plugin(PROFILE_PLUGIN) is not None:  # a manager reused for another profile
         pm.unregister(name=PROFILE_PLUGIN)
-    if profile.metadata or profile.engine:
-        pm.register(ProfileMetadata(profile.metadata, profile.engine), name=PROFILE_PLUGIN)
+    if profile.metadata or profile.engine or profile.agents is not None:
+        plugin = ProfileMetadata(profile.metadata, profile.engine, profile.agents, profile.source)
+        pm.register(plugin, name=PROFILE_PLUGIN)
     env.hooks.environment_ready(env)
     return env
 
@@ -293,6 +326,17 @@ def _check_plugin_names(profile: Profile, pm: pluggy.PluginManager) -> None:
                 "[plugins] enable",
                 f"names unknown plugin {name!r}{suggest(name, known)} "
                 f"(installed: {', '.join(known)})",
+            )
+
+
+def _check_agent_names(profile: Profile, offered: Mapping[str, Any]) -> None:
+    """Every name in ``[agents] allow`` is an agent some enabled plugin offers."""
+    for name in profile.agents or ():
+        if name not in offered:
+            raise profile.error(
+                "[agents] allow",
+                f"names unknown agent {name!r}{suggest(name, offered)} (installed agents: "
+                f"{', '.join(sorted(offered)) or 'none'}; is its plugin installed and enabled?)",
             )
 
 

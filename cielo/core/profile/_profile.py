@@ -13,6 +13,8 @@ A profile has these tables (all optional)::
                          ``catalog = false`` at the top stores nowhere)
     [supplemental]       baseline = [...], monitors = [...], flyers = [...] (device names)
     [publish]            uri = "redis://HOST:PORT/STREAM" or "zmq://HOST:PORT", bus options
+    [agents]             allow = [...]: the adaptive agents offered (default: every agent
+                         the enabled plugins offer)
     [engine]             device_timeout = 600 (or false), stop_timeout = 10, max_points = N,
                          [engine.device_timeouts] NAME = seconds (or false)
 
@@ -65,6 +67,7 @@ _SECTIONS = (
     "supplemental",
     "publish",
     "engine",
+    "agents",
 )
 #: Keys of ``[publish]`` besides ``uri`` (checked against the transport when opened).
 PUBLISH_KEYS = (
@@ -134,6 +137,9 @@ class Profile:
     #: ``[engine] max_points``: the most points a trajectory of this profile's plans may
     #: have (``CIELO_MAX_POINTS`` wins; ``None``: the default limit)
     max_points: int | None = None
+    #: ``[agents] allow``: the only agents offered on this profile (``agent_scan``,
+    #: ``cielo agent run``, the queue); ``None`` (no table): every agent the plugins offer
+    agents: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.instrument:
@@ -196,6 +202,10 @@ class Profile:
                 f"{source}: [publish] uri {publish.get('uri')!r} has no scheme; write "
                 'uri = "redis://HOST:PORT/STREAM" or uri = "zmq://HOST:PORT"'
             )
+        agents = section["agents"]
+        _known_keys(source, "[agents]", agents, ("allow",))
+        if "agents" in data and "allow" not in agents:
+            raise ProfileError(f'{source}: [agents] has no allow; add allow = ["golden_section"]')
         return cls(
             name=name,
             path=path,
@@ -219,6 +229,11 @@ class Profile:
             engine=MappingProxyType(_engine_options(source, section["engine"])),
             max_points=_max_points(source, section["engine"].get("max_points")),
             instrument=_string(source, "[profile]", "instrument", prof.get("instrument", name)),
+            agents=(
+                _strings(source, "[agents]", "allow", agents["allow"], what="agent names")
+                if "agents" in data
+                else None
+            ),
         )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from cielo import adaptive
 from cielo.adaptive import build_agent
-from cielo.core import Msg, PlanParameterError
+from cielo.core import Msg, Offered, PlanParameterError
+from cielo.core.profile import allowed_agents
 from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, simulated_by
 
@@ -32,7 +33,8 @@ def offered_agents(pm: Any) -> dict[str, Any]:
 
 @simulated_by(lambda sim, msg: build_agent(AGENTS, *msg.args))  # a dry run: bundled agents
 def make_agent(ctx: Any, msg: Msg) -> Any:
-    """``Msg("make_agent", None, name, params)``: the agent, built from the engine's plugins."""
+    """``Msg("make_agent", None, name, params)``: the agent, built from the engine's plugins
+    (only one its profile's ``[agents] allow`` list names, when it has one)."""
     name, params = msg.args
     pm = ctx.engine.plugin_manager
     if pm is None:
@@ -40,13 +42,14 @@ def make_agent(ctx: Any, msg: Msg) -> Any:
             "agent_scan names its agent, which needs a RunEngine built with a plugin manager "
             "(RunEngine(plugin_manager=env.pm)); or call cielo.adaptive.agent_scan with an agent"
         )
-    return build_agent(offered_agents(pm), name, params)
+    allowed, source = allowed_agents(pm) or (None, "the profile")
+    return build_agent(offered_agents(pm), name, params, allowed=allowed, source=source)
 
 
 def agent_scan(
     detectors: Sequence[Readable],
     motors: Sequence[Movable],
-    agent: str,
+    agent: Annotated[str, Offered("agents")],
     target_field: str,
     *,
     agent_params: Mapping[str, Any] | None = None,

@@ -12,6 +12,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # the web UI's browser tests (Playwright)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)  # writes the htpasswd files of the auth tests
+[ -x /usr/sbin/slapd ] || need_apt+=(slapd)  # the LDAP authenticator's tests run a real slapd
+command -v ldapadd >/dev/null 2>&1 || need_apt+=(ldap-utils)  # ldapadd loads their directory
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi

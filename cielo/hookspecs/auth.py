@@ -24,6 +24,10 @@ def cielo_authenticators() -> Mapping[str, AuthenticatorFactory] | None:
         it returns has ``authenticate(scheme, credentials) -> Identity | None`` (see
         :class:`~cielo.hookspecs.types.AuthenticatorLike`), is asked after the server's
         API keys, and raises :class:`~cielo.hookspecs.types.AuthenticationError` for
-        wrong credentials of its kind. ``None`` offers nothing. A name offered by two
-        plugins is an error that names both.
+        wrong credentials of its kind. The server calls ``authenticate`` in a thread (it
+        may block on a network or PAM; give it a timeout), never in its event loop. An
+        optional attribute ``grants`` lists every role it may give, checked at start. A
+        factory refuses bad options with ``ValueError`` naming the option and the fix.
+        ``None`` offers nothing. A name offered by two plugins is an error that names
+        both.
     """

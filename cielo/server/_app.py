@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ._access import Authenticator, Gate, StaticKeys
+from ._access import ROLES, Authenticator, Gate, StaticKeys
 from ._keys import open_keyring
 from ._manager import Manager
 from ._plans import PlanCatalog, load_catalog
@@ -124,9 +124,17 @@ def plugin_authenticators(specs: Sequence[tuple[str, dict[str, str]]]) -> list[A
                 f"{', '.join(sorted(offered)) or 'none'}"
             )
         try:
-            built.append(offered[name](**options))
-        except (TypeError, ValueError, AuthenticationError) as exc:
+            authenticator = offered[name](**options)
+        except (TypeError, ValueError, ImportError, AuthenticationError) as exc:
             raise QueueError(f"--auth {name}: {exc}") from None
+        granted = list(getattr(authenticator, "grants", ()))  # roles it may give
+        unknown = [r for r in granted if r not in ROLES]
+        if unknown:
+            hint = did_you_mean(unknown[0], ROLES, before=" (", after=")")
+            raise QueueError(
+                f"--auth {name}: unknown role(s) {unknown}{hint}; roles: {', '.join(ROLES)}"
+            )
+        built.append(authenticator)
     return built
 
 

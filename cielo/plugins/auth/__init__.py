@@ -1,11 +1,16 @@
 """Bundled plugin: authenticators for the queue server, offered through
-``cielo_authenticators``.
+``cielo_authenticators`` (``cielo serve --auth NAME:KEY=VALUE,...``).
 
-- ``htpasswd``: HTTP Basic authentication against an Apache password file of bcrypt
-  hashes (``htpasswd -B``); ``cielo serve --auth htpasswd:file=PATH[,role=user]
-  [,group=primary]``. See :class:`HtpasswdAuthenticator`.
+- ``htpasswd``: HTTP Basic against an Apache password file of bcrypt hashes
+  (``htpasswd:file=PATH[,role=user][,group=primary]``). See :class:`HtpasswdAuthenticator`.
+- ``pam``: HTTP Basic against a PAM service, roles from Unix groups (extra ``pam``).
+  See :class:`PamAuthenticator`.
+- ``ldap``: HTTP Basic as an LDAP simple bind, roles from LDAP groups (extra ``ldap``).
+  See :class:`LdapAuthenticator`.
+- ``oidc``: OpenID Connect bearer tokens (JWTs) checked against the issuer's keys, roles
+  from a claim (extra ``oidc``). See :class:`OidcAuthenticator`.
 
-PAM, LDAP or OIDC come as plugins of their own, offering a factory by the same hook.
+Each library is imported when its authenticator is built, so the others work without it.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from cielo.core import hookimpl
 from cielo.hookspecs import AuthenticatorFactory
 
 from ._htpasswd import HtpasswdAuthenticator
+from ._pam import PamAuthenticator
 
-__all__ = ["HtpasswdAuthenticator", "cielo_authenticators"]
+__all__ = ["HtpasswdAuthenticator", "PamAuthenticator", "cielo_authenticators"]
 
 
 @hookimpl
 def cielo_authenticators() -> Mapping[str, AuthenticatorFactory]:
-    """Offer ``htpasswd``."""
-    return {"htpasswd": HtpasswdAuthenticator}
+    """Offer ``htpasswd``, ``pam``, ``ldap`` and ``oidc``."""
+    return {"htpasswd": HtpasswdAuthenticator, "pam": PamAuthenticator}

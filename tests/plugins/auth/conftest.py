@@ -1,0 +1,115 @@
+"""Fixtures of the authenticator tests: a throwaway Unix user and PAM service, a real
+``slapd`` on a free loopback port, an OpenID issuer on loopback, and ``serve`` to run a
+real ``cielo serve`` with ``--auth``."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+import secrets
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from cielo.testing import QueueServer, in_ci
+
+
+def _require(reason: str) -> None:
+    """Skip without what the test needs; fail under CI, where it must be there."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set: it must be installed there)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def serve(tmp_path: pathlib.Path) -> Iterator[Callable[..., QueueServer]]:
+    """``serve("--auth", spec)``: a started ``cielo serve`` (environment closed), stopped
+    after the test."""
+    started: list[QueueServer] = []
+
+    def start(*args: str) -> QueueServer:
+        base = tmp_path / f"server{len(started)}"
+        base.mkdir()
+        server = QueueServer(base, open=False, args=list(args))
+        started.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def refused(tmp_path: pathlib.Path) -> Callable[..., str]:
+    """``refused("--auth", spec)``: what ``cielo serve`` says when those arguments stop it
+    at start (it must not start)."""
+    count = iter(range(1000))
+
+    def start(*args: str) -> str:
+        base = tmp_path / f"refused{next(count)}"
+        base.mkdir()
+        server = QueueServer(base, open=False, args=list(args))
+        try:
+            with pytest.raises(RuntimeError) as failed:
+                server.start()
+        finally:
+            server.stop()
+        return str(failed.value)
+
+    return start
+
+
+# -- PAM: a throwaway Unix user, group and PAM service ---------------------------------------
+
+
+@dataclass(frozen=True)
+class UnixUsers:
+    service: str  # the PAM service name (a file in /etc/pam.d/)
+    group: str  # a Unix group granting the role "user"
+    member: str  # in ``group``
+    other: str  # in no mapped group
+    password: str
+
+
+def _run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def unix_users() -> Iterator[UnixUsers]:
+    """Two new Unix users (random names; one in a new group) and a PAM service file of
+    pam_unix for them, all removed afterwards. Needs root (CI runs as root)."""
+    if importlib.util.find_spec("pam") is None:
+        _require("python-pam is not installed: pip install 'cielo[pam]'")
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        _require("creating a Unix user for the PAM test needs root and useradd")
+    tag = secrets.token_hex(3)
+    users = UnixUsers(
+        service=f"cielo-test-{tag}",
+        group=f"cielo-beam-{tag}",
+        member=f"ciel-a{tag}",
+        other=f"ciel-b{tag}",
+        password=f"pw {secrets.token_hex(6)}:x",  # a space and a colon: the split is the first
+    )
+    service_file = pathlib.Path("/etc/pam.d") / users.service
+    made: list[tuple[str, ...]] = []
+    try:
+        _run("groupadd", users.group)
+        made.append(("groupdel", users.group))
+        for name, groups in ((users.member, ["-G", users.group]), (users.other, [])):
+            _run("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", *groups, name)
+            made.append(("userdel", name))
+            subprocess.run(["chpasswd"], input=f"{name}:{users.password}", text=True, check=True)
+        # pam_unix alone, with its default delay (about 2 s) after a wrong password
+        service_file.write_text("auth required pam_unix.so\naccount required pam_unix.so\n")
+        yield users
+    finally:
+        service_file.unlink(missing_ok=True)
+        for command in reversed(made):
+            subprocess.run(command, capture_output=True)

@@ -11,9 +11,12 @@ start arrives again ends up with each run exactly once.
 
 When retention trimmed entries before the group read them, the consumer says so in
 band: before the next document it calls the callback's ``gap(info)`` (when it has one)
-with ``info = {"missed": N, "open_runs": [uids], "time": t}``: the number of entries
-lost, and the runs whose start it delivered but not yet their stop (those may be missing
-documents; runs wholly trimmed are simply never seen).
+with ``info = {"missed": N, "open_runs": [uids], "after": id, "before": id, "time": t}``:
+the number of entries lost, the runs whose start it delivered but not yet their stop
+(those are missing documents; runs wholly trimmed are simply never seen), and the ids of
+the last entry delivered before the loss (``None``: none this session) and of the first
+after it. The open runs' entries delivered so far are acknowledged after ``gap``
+returned: the callback has settled those runs (the catalog ingest closes them as failed).
 
 :class:`RemoteDispatcher` feeds any cielo callback in another process as if it were
 subscribed to the RunEngine: ``subscribe(callback)``, then ``start()``.
@@ -88,6 +91,7 @@ class BusConsumer:
         self._open: dict[str, list[str]] = {}  # run uid -> ids not acknowledged yet
         self._started: set[str] = set()  # runs whose start was delivered, not their stop
         self._gap: dict[str, Any] | None = None  # a loss to tell the callback, in band
+        self._last_id: str | None = None  # the last entry delivered
         self._stop = threading.Event()
         self._last_check = 0.0
 
@@ -132,23 +136,21 @@ class BusConsumer:
     def _deliver(self, batch: list[Received]) -> list[str]:
         """Hand ``batch`` to the callback; returns the ids that may be acknowledged now."""
         callback = self.callback
+        done: list[str] = []
         if self._gap is not None:
-            gap = getattr(callback, "gap", None)
-            if callable(gap):
-                gap({**self._gap, "open_runs": sorted(self._started)})
-            self._gap = None
+            done = self._tell_gap(batch[0].id)
         for entry in batch:
             for name, doc in iter_entries([entry]):
                 callback(name, doc)
                 self.delivered += 1
             if entry.run is not None and entry.name in ("start", "stop"):
                 (self._started.add if entry.name == "start" else self._started.discard)(entry.run)
+            self._last_id = entry.id
         flush = getattr(callback, "flush", None)
         if callable(flush):
             flush()
         if self.ack_mode == "batch":
             return [r.id for r in batch]
-        done: list[str] = []
         for entry in batch:
             if entry.run is None:
                 done.append(entry.id)
@@ -158,6 +160,22 @@ class BusConsumer:
             if entry.name == "stop":
                 done.extend(self._open.pop(entry.run))
         return done
+
+    def _tell_gap(self, next_id: str) -> list[str]:
+        """Tell the callback's ``gap(info)`` of the loss (the trimmed entries lie between
+        ``info["after"]`` and ``info["before"]``); the runs it names as open are its
+        concern from then on: their entries delivered so far may be acknowledged."""
+        info = self._gap or {}
+        info.setdefault("open_runs", sorted(self._started))
+        info.setdefault("after", self._last_id)
+        info.setdefault("before", next_id)
+        self._gap = info  # kept until told: a failing gap() is told again after the retry
+        gap = getattr(self.callback, "gap", None)
+        if callable(gap):
+            gap(dict(info))
+        self._gap = None
+        self._started.difference_update(info["open_runs"])
+        return [i for run in info["open_runs"] for i in self._open.pop(run, [])]
 
     def _reset(self) -> None:
         self._open.clear()
@@ -186,7 +204,7 @@ class BusConsumer:
                 missed - self.missed,
             )
             lost = missed - self.missed + (self._gap or {}).get("missed", 0)
-            self._gap = {"missed": lost, "time": time.time()}
+            self._gap = {**(self._gap or {}), "missed": lost, "time": time.time()}
             self.missed = missed
 
     def run(self, *, idle_timeout: float | None = None) -> None:

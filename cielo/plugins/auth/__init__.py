@@ -21,12 +21,13 @@ from cielo.core import hookimpl
 from cielo.hookspecs import AuthenticatorFactory
 
 from ._htpasswd import HtpasswdAuthenticator
+from ._ldap import LdapAuthenticator
 from ._pam import PamAuthenticator
 
-__all__ = ["HtpasswdAuthenticator", "PamAuthenticator", "cielo_authenticators"]
+__all__ = ["HtpasswdAuthenticator", "LdapAuthenticator", "PamAuthenticator", "cielo_authenticators"]
 
 
 @hookimpl
 def cielo_authenticators() -> Mapping[str, AuthenticatorFactory]:
     """Offer ``htpasswd``, ``pam``, ``ldap`` and ``oidc``."""
-    return {"htpasswd": HtpasswdAuthenticator, "pam": PamAuthenticator}
+    return {"htpasswd": HtpasswdAuthenticator, "ldap": LdapAuthenticator, "pam": PamAuthenticator}

@@ -4,7 +4,7 @@ elsewhere (Redis Streams bundled, a Bluesky-compatible 0MQ publisher, more as pl
 from ._codec import CODECS, BusError, BusURI, Codec, codec, parse_uri
 from ._consumer import BusConsumer, RemoteDispatcher
 from ._ingest import CatalogIngest
-from ._profile import check_publish, open_publisher, publish_uri
+from ._profile import check_publish, open_publisher, publish_to_profile_bus, publish_uri
 from ._publisher import Publisher
 from ._redis import RedisGroupReader, RedisStream
 from ._transport import (
@@ -43,6 +43,7 @@ __all__ = [
     "open_publisher",
     "open_transport",
     "parse_uri",
+    "publish_to_profile_bus",
     "publish_uri",
     "zmq_transport",
 ]

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 from ._codec import parse_uri
 from ._publisher import Publisher
-from ._transport import open_transport
+from ._transport import BusUnavailable, open_transport
 
-__all__ = ["PUBLISHER_OPTIONS", "check_publish", "open_publisher", "publish_uri"]
+__all__ = [
+    "PUBLISHER_OPTIONS",
+    "check_publish",
+    "open_publisher",
+    "publish_to_profile_bus",
+    "publish_uri",
+]
 
 log = logging.getLogger("cielo.bus")
 
@@ -72,3 +79,32 @@ def open_publisher(env: Any, uri: str | None = None) -> Iterator[list[Publisher]
             log.error("bus %s: %s; the run goes on and its documents are buffered", target, problem)
     with Publisher(transport, **options) as publisher:
         yield [publisher]
+
+
+def publish_to_profile_bus(
+    profile: Any, documents: Iterable[tuple[str, dict[str, Any]]], *, timeout: float = 10.0
+) -> str | None:
+    """Send ``documents`` to the bus a profile's ``[publish]`` table names and wait until
+    they are sent: for a process that did not run the plan (the queue server closing the
+    runs of a lost worker). Plugins are loaded as the profile says; no device is built.
+
+    :param profile: a :class:`~cielo.core.Profile`, or its name or path.
+    :returns: the bus URI, or ``None`` when the profile publishes nowhere.
+    :raises BusUnavailable: not all were sent within ``timeout`` s.
+    """
+    from cielo.core import Profile, make_plugin_manager, read_profile
+    from cielo.core.plugins import Registry
+
+    prof = profile if isinstance(profile, Profile) else read_profile(profile)
+    if not prof.publish:
+        return None
+    pm = make_plugin_manager(enable=prof.enable, disable=prof.disable)
+    env = SimpleNamespace(profile=prof, registry=Registry(pm))
+    uri = publish_uri(env)
+    with open_publisher(env) as publishers:
+        for publisher in publishers:
+            for name, doc in documents:
+                publisher(name, doc)
+            if not publisher.flush(timeout):
+                raise BusUnavailable(f"{uri}: documents not sent within {timeout} s")
+    return uri

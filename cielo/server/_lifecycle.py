@@ -47,16 +47,32 @@ def reconcile(manager: Manager, why: str = "the worker that ran this item was go
 
 
 def close_lost_runs(manager: Manager, item: Item, run_uids: list[str], reason: str) -> None:
-    """Close the runs a lost worker left open (in a thread: the catalog blocks)."""
+    """Close the runs a lost worker left open (in a thread: the catalog blocks), and send
+    their stop documents to the profile's bus, so its consumers see them end too."""
 
     async def close() -> None:
-        closed = await asyncio.to_thread(
-            close_in_catalog, manager.settings.profile, item["item_uid"], run_uids, reason
+        profile = manager.settings.profile
+        stops = await asyncio.to_thread(
+            close_in_catalog, profile, item["item_uid"], run_uids, reason
         )
-        if closed:
+        if stops:
+            closed = [stop["run_start"] for stop in stops]
             logger.warning("closed run(s) %s in the catalog as failed: %s", closed, reason)
+            await asyncio.to_thread(_publish_stops, profile, stops)
 
     manager.spawn(close())
+
+
+def _publish_stops(profile: str, stops: list[dict[str, Any]]) -> None:
+    from cielo.bus import publish_to_profile_bus
+
+    try:
+        uri = publish_to_profile_bus(profile, [("stop", stop) for stop in stops])
+    except Exception as exc:  # consumers that follow the catalog still see them closed
+        logger.error("could not send the closed runs' stops to the bus: %s", exc)
+        return
+    if uri is not None:
+        logger.warning("sent the closed runs' stops to %s", uri)
 
 
 def on_hello(manager: Manager, message: dict[str, Any]) -> None:

@@ -123,11 +123,13 @@ def status_of(manager: Manager) -> dict[str, Any]:
     }
 
 
-def close_lost_runs(profile: str, item_uid: str, run_uids: Sequence[str], reason: str) -> list[str]:
+def close_lost_runs(
+    profile: str, item_uid: str, run_uids: Sequence[str], reason: str
+) -> list[dict[str, Any]]:
     """Close, in the catalog the worker wrote to (``$CIELO_CATALOG``, else the profile's),
     the runs a lost worker left open while running item ``item_uid`` (its ``run_uids``,
     and runs whose start names it as ``queue_item_uid``): a stop document with
-    ``exit_status`` ``"fail"`` and ``reason``. Returns the uids closed."""
+    ``exit_status`` ``"fail"`` and ``reason``. Returns the stop documents written."""
     from cielo.core import read_profile
     from cielo.storage import RunNotFoundError, open_catalog
 
@@ -139,7 +141,7 @@ def close_lost_runs(profile: str, item_uid: str, run_uids: Sequence[str], reason
         for uid in sorted(uids):
             try:
                 if catalog.close_run(uid, exit_status="fail", reason=reason):
-                    closed.append(uid)
+                    closed.append(catalog[uid].stop)
             except RunNotFoundError:  # its start never reached the catalog
                 logger.warning("run %s of item %s is not in the catalog", uid, item_uid)
         return closed

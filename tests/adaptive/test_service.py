@@ -266,3 +266,29 @@ def test_a_run_cut_by_a_bus_gap_is_not_told_and_the_service_moves_on(beamline):
     assert service.told == 0 and len(items) == 1  # half a run is not told; the next plan
     service(*documents[-1])  # the run's stop, if it survived, changes nothing
     assert service.told == 0 and len(items) == 1
+
+
+def test_a_run_closed_in_the_catalog_only_is_told_from_there_once(beamline, tmp_path):
+    """A queue worker lost mid-run, and its stop never on the bus (the server could not
+    send it): after ``grace`` the service tells the run from the catalog."""
+    engine, motor, det = beamline
+    items: list[dict] = []
+    service = AgentService(GoldenSectionAgent(-3, 3), motors=["motor"], target="det",
+                           detectors=["det"], submit=items.append)  # fmt: skip
+    service.suggest()
+    item = items.pop()
+    catalog = open_catalog(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    documents: list = []
+    engine.subscribe(lambda name, doc: documents.append((name, doc)))
+    (uid,) = engine(list_scan([det], motor, item["args"][2], **item["kwargs"])).run_start_uids
+    with catalog.writer() as writer:
+        for name, doc in documents[:-1]:  # the worker died before its stop
+            writer(name, doc)
+            service(name, doc)
+    assert catalog.close_run(uid, exit_status="fail", reason="the worker was lost")
+    assert service.recover(catalog, grace=60) == 0  # closed just now: the bus may bring it
+    assert service.recover(catalog, grace=0) == 1
+    assert service.told == len(item["args"][2]) and len(items) == 1  # told; the next plan
+    service("stop", catalog[uid].stop)  # the same stop, late on the bus: nothing twice
+    assert service.recover(catalog, grace=0) == 0
+    assert service.told == len(item["args"][2]) and len(items) == 1

@@ -22,12 +22,24 @@ from cielo.hookspecs import AuthenticatorFactory
 
 from ._htpasswd import HtpasswdAuthenticator
 from ._ldap import LdapAuthenticator
+from ._oidc import OidcAuthenticator
 from ._pam import PamAuthenticator
 
-__all__ = ["HtpasswdAuthenticator", "LdapAuthenticator", "PamAuthenticator", "cielo_authenticators"]
+__all__ = [
+    "HtpasswdAuthenticator",
+    "LdapAuthenticator",
+    "OidcAuthenticator",
+    "PamAuthenticator",
+    "cielo_authenticators",
+]
 
 
 @hookimpl
 def cielo_authenticators() -> Mapping[str, AuthenticatorFactory]:
     """Offer ``htpasswd``, ``pam``, ``ldap`` and ``oidc``."""
-    return {"htpasswd": HtpasswdAuthenticator, "ldap": LdapAuthenticator, "pam": PamAuthenticator}
+    return {
+        "htpasswd": HtpasswdAuthenticator,
+        "ldap": LdapAuthenticator,
+        "oidc": OidcAuthenticator,
+        "pam": PamAuthenticator,
+    }

@@ -5,6 +5,7 @@ real ``cielo serve`` with ``--auth``."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pathlib
 import secrets
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -303,3 +305,92 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
             process.kill()
             process.wait()
         log.close()
+
+
+# -- OIDC: an issuer on loopback serving discovery and its key set ----------------------------
+
+
+class Issuer:
+    """An OpenID issuer on a free loopback port (a real HTTP server in a thread): its
+    discovery document and key set (JWKS) of ``keys`` (``{kid: private key}``, RSA and
+    EC made here); ``token(**claims)`` signs a JWT; ``jwks_fetches`` counts key-set GETs."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        self.keys: dict[str, Any] = {
+            "rsa-1": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            "ec-1": ec.generate_private_key(ec.SECP256R1()),
+        }
+        self.jwks_fetches = 0
+        issuer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/realms/beamline/.well-known/openid-configuration":
+                    body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks",
+                            "id_token_signing_alg_values_supported": ["RS256", "ES256"]}  # fmt: skip
+                elif self.path == "/realms/beamline/jwks":
+                    issuer.jwks_fetches += 1
+                    body = issuer.jwks()
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/realms/beamline"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def jwks(self) -> dict[str, Any]:
+        import jwt
+
+        keys = []
+        for kid, key in self.keys.items():
+            rsa = kid.startswith("rsa")
+            algorithm = jwt.algorithms.RSAAlgorithm if rsa else jwt.algorithms.ECAlgorithm
+            jwk = algorithm.to_jwk(key.public_key(), as_dict=True)
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256" if rsa else "ES256"})
+        return {"keys": keys}
+
+    def token(self, kid: str = "rsa-1", key: Any = None, **claims: Any) -> str:
+        """A JWT signed with key ``kid`` (or ``key``): ``iss``, ``aud`` 'cielo', ``sub``,
+        ``iat`` and ``exp`` in 5 minutes unless ``claims`` say otherwise (``None``: left
+        out)."""
+        import time
+
+        import jwt
+
+        now = int(time.time())
+        body = {"iss": self.url, "aud": "cielo", "sub": "u-1", "iat": now, "exp": now + 300,
+                **claims}  # fmt: skip
+        body = {k: v for k, v in body.items() if v is not None}
+        algorithm = "RS256" if kid.startswith("rsa") else "ES256"
+        return str(jwt.encode(body, key or self.keys[kid], algorithm, headers={"kid": kid}))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def issuer() -> Iterator[Issuer]:
+    if importlib.util.find_spec("jwt") is None:
+        _require("PyJWT is not installed: pip install 'cielo[oidc]'")
+    made = Issuer()
+    try:
+        yield made
+    finally:
+        made.close()

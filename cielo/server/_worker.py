@@ -166,6 +166,9 @@ class Worker:
             env.profile.instrument, holder=f"cielo serve worker (profile {env.profile.name})"
         )
         self.lock.acquire()  # InstrumentBusy names the holder
+        from ._devices import DeviceNames
+
+        self.device_names = DeviceNames(env.devices)  # listed once, for every item
         self.subscribers = env.make_subscribers(callbacks=False)
         self.RE = RunEngine(plugin_manager=env.pm, handle_sigint=False)
         subscribe_profile(self.RE, self.subscribers)
@@ -211,8 +214,6 @@ class Worker:
     def run(self, item: dict[str, Any]) -> None:
         from cielo.plans import prepare_plan
 
-        from ._devices import DeviceNames
-
         self.running, self.paused, self._requested, self._runs = item, False, None, []
         self.env_state = "executing_plan"
         self.send({"type": "item_started", "item_uid": item.get("item_uid")})
@@ -222,7 +223,7 @@ class Worker:
                 item["name"],
                 item.get("args", []),
                 item.get("kwargs", {}),
-                devices=DeviceNames(self.env.devices),
+                devices=self.device_names,
             )
         except Exception as exc:
             self._done("failed", _why(exc), traceback.format_exc())

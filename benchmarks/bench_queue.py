@@ -20,14 +20,25 @@ Figures are printed, not asserted (medians; the machine's load is printed with t
   the worker started ahead, its imports done);
 * ``10 counts``: ten one-point counts, ``queue/start`` until idle, and per item;
 * ``10,000 items``: add one, move one, get one with 10,000 queued; the whole queue;
+* ``20 watchers``: a 200-point count (10 ms per point) run alone and with 20 clients
+  watching ``/api/status/ws`` (both servers push the status there), alternated, each
+  way ``--rounds`` times: the scan's slowdown (its history record's ``time_stop -
+  time_start``, medians), whether every watcher got the same messages during the scan,
+  the push latency (cielo: receipt minus the status's ``time``) and the HTTP status
+  round trip meanwhile (polled every 0.1 s);
 * ``dead worker``: SIGKILL of the worker until the status says the environment is
   closed (given up after ``--give-up`` seconds); ``hung worker``: the same for SIGSTOP.
+
+The request figures are taken once the server has settled: cielo's worker started ahead
+has done its imports (they would otherwise share the CPU with the first requests).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -36,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +59,7 @@ import httpx
 KEY = "benchkey"  # bluesky-httpserver accepts only alphanumeric keys
 ITEM = {"item_type": "plan", "name": "count", "args": [["det"]], "kwargs": {"num": 1}}
 SLOW = {**ITEM, "kwargs": {"num": 1000, "delay": 0.05}}
+SCAN = {**ITEM, "kwargs": {"num": 200, "delay": 0.01}}
 
 
 def _free_port() -> int:
@@ -173,32 +186,45 @@ class Driver:
         self.call(path, body, method)
         return time.perf_counter() - t
 
-    def wait(self, cond: Callable[[dict[str, Any]], bool], limit: float = 600) -> float | None:
-        """Seconds until the status satisfies ``cond`` (``None``: not within ``limit``)."""
+    def wait(
+        self,
+        cond: Callable[[dict[str, Any]], bool],
+        limit: float = 600,
+        every: float = 0.005,
+        rtts: list[float] | None = None,
+    ) -> float | None:
+        """Seconds until the status satisfies ``cond`` (``None``: not within ``limit``),
+        polled every ``every`` s; each round trip is appended to ``rtts``."""
         t = time.perf_counter()
         while time.perf_counter() - t < limit:
             with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):  # not yet ready
-                if cond(self.call("/api/status", method="GET")):
+                asked = time.perf_counter()
+                status = self.call("/api/status", method="GET")
+                if rtts is not None:
+                    rtts.append(time.perf_counter() - asked)
+                if cond(status):
                     return time.perf_counter() - t
-            time.sleep(0.005)
+            time.sleep(every)
         return None
 
 
-def measure(served: Served, repeats: int, give_up: float) -> dict[str, str]:
+def measure(
+    served: Served, repeats: int, give_up: float, watchers: int = 20, rounds: int = 2
+) -> dict[str, str]:
     """The figures of one server, by name."""
     d = Driver(served)
     out: dict[str, str] = {}
     try:
         started = d.wait(lambda s: "manager_state" in s, 120)
         out["manager start-up"] = f"{started:.2f} s" if started is not None else "no answer"
+        # cielo: its worker started ahead is ready (the anchor has no such key)
+        d.wait(lambda s: "worker_standby_pid" not in s or s["worker_standby_pid"], 120)
         out["status"] = _ms([d.timed("/api/status", method="GET") for _ in range(repeats)])
         out["item_add"] = _ms(
             [d.timed("/api/queue/item/add", {"item": ITEM}) for _ in range(repeats)]
         )
         d.call("/api/queue/clear")
 
-        # cielo: its worker started ahead is ready (the anchor has no such key)
-        d.wait(lambda s: "worker_standby_pid" not in s or s["worker_standby_pid"], 120)
         t = time.perf_counter()
         d.call("/api/environment/open")
         d.wait(lambda s: s["worker_environment_exists"] and s["manager_state"] == "idle")
@@ -233,6 +259,8 @@ def measure(served: Served, repeats: int, give_up: float) -> dict[str, str]:
         out["whole queue JSON"] = f"{took * 1e3:.0f} ms ({size / 1e6:.1f} MB)"
         d.call("/api/queue/clear")
 
+        out.update(_watched(d, watchers, rounds))
+
         for figure, sig in (
             ("dead worker found", signal.SIGKILL),
             ("hung worker found", signal.SIGSTOP),
@@ -242,6 +270,91 @@ def measure(served: Served, repeats: int, give_up: float) -> dict[str, str]:
                 break
     finally:
         d.client.close()
+    return out
+
+
+class Watchers:
+    """``n`` clients of ``/api/status/ws`` in one asyncio thread, each keeping what it
+    receives as ``(receipt time, text)``."""
+
+    def __init__(self, served: Served, n: int) -> None:
+        self.url = served.url.replace("http", "ws", 1) + "/api/status/ws"
+        self.n = n
+        self.got: list[list[tuple[float, str]]] = [[] for _ in range(n)]
+        self._loop = asyncio.new_event_loop()
+        self._connected = 0
+        self._all = threading.Event()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Watchers:
+        if not self.n:
+            return self
+        from websockets.asyncio.client import connect
+
+        async def watch(got: list[tuple[float, str]]) -> None:
+            headers = {"Authorization": f"ApiKey {KEY}"}
+            async with connect(self.url, additional_headers=headers, max_size=None) as ws:
+                self._connected += 1  # (in the loop's thread only)
+                if self._connected == self.n:
+                    self._all.set()
+                async for text in ws:
+                    got.append((time.time(), str(text)))
+
+        self._thread.start()
+        self._tasks = [asyncio.run_coroutine_threadsafe(watch(g), self._loop) for g in self.got]
+        if not self._all.wait(60):
+            raise RuntimeError(f"{self._connected} of {self.n} watchers connected in 60 s")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.n:
+            return
+        for task in self._tasks:
+            task.cancel()
+        time.sleep(0.2)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def _scan_seconds(d: Driver, rtts: list[float] | None) -> float:
+    """Run :data:`SCAN` through the queue; its duration from its history record."""
+    d.call("/api/queue/item/add", {"item": SCAN})
+    d.call("/api/queue/start")
+    d.wait(lambda s: s["re_state"] == "running", 60, 0.01)
+    d.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 600, 0.1, rtts)
+    last = d.call("/api/history/get", method="GET")["items"][-1]["result"]
+    return float(last["time_stop"]) - float(last["time_start"])
+
+
+def _watched(d: Driver, n: int, rounds: int) -> dict[str, str]:
+    """The :data:`SCAN` alone and watched by ``n`` status websockets (see the docstring)."""
+    alone: list[float] = []
+    watched: list[float] = []
+    rtts: list[float] = []
+    lags: list[float] = []
+    same = counts = 0
+    for _ in range(rounds):
+        alone.append(_scan_seconds(d, None))
+        with Watchers(d.served, n) as w:
+            time.sleep(0.5)  # what a server sends on connecting has arrived
+            t = time.time()
+            watched.append(_scan_seconds(d, rtts))
+            time.sleep(0.5)  # the last pushes arrive
+        during = [[text for when, text in got if when >= t] for got in w.got]
+        same += sum(texts == during[0] for texts in during)
+        counts = max(counts, len(during[0]))
+        for got in w.got:
+            for when, text in got:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    lags.append(when - float(json.loads(text)["time"]))
+    a, b = statistics.median(alone), statistics.median(watched)
+    out = {
+        f"{n} watchers, scan slowdown": f"{(b / a - 1) * 100:+.1f} % ({a:.2f} s alone, {b:.2f} s)",
+        f"{n} watchers, same messages": f"{same} of {n * rounds} ({counts} during a scan)",
+        f"{n} watchers, HTTP status": _ms(rtts) if rtts else "",
+    }
+    if lags:
+        out[f"{n} watchers, push latency"] = _ms(lags)
     return out
 
 
@@ -287,6 +400,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--give-up", type=float, default=20.0, help="seconds to wait for a lost worker"
     )
+    parser.add_argument("--watchers", type=int, default=20, help="status websocket clients")
+    parser.add_argument("--rounds", type=int, default=3, help="scans alone and watched, each")
     args = parser.parse_args(argv)
     repeats = 50 if args.quick else 300
     base = Path(tempfile.mkdtemp(prefix="cielo-bench-queue-"))
@@ -295,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "cielo"):
         (base / "cielo").mkdir()
         with serve_cielo(base / "cielo") as served:
-            results["cielo"] = measure(served, repeats, args.give_up)
+            results["cielo"] = measure(served, repeats, args.give_up, args.watchers, args.rounds)
         _print(results)
     if args.only in (None, "bluesky"):
         venv = args.anchor_venv
@@ -312,7 +427,9 @@ def main(argv: list[str] | None = None) -> None:
         else:
             (base / "bluesky").mkdir()
             with serve_bluesky(base / "bluesky", venv) as served:
-                results["bluesky"] = measure(served, repeats, args.give_up)
+                results["bluesky"] = measure(
+                    served, repeats, args.give_up, args.watchers, args.rounds
+                )
             _print(results)
     print(f"load after: {os.getloadavg()[0]:.1f} (1 min); logs in {base}")
 

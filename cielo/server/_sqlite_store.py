@@ -50,6 +50,23 @@ _MIN_GAP = 1e-7
 _SPACING = 1024.0
 
 
+def _rows_at(db: sqlite3.Connection, columns: str, first: int, count: int, size: int) -> list[Any]:
+    """``columns`` of the queued items at positions ``first`` .. ``first + count - 1`` (of
+    ``size``), front first, read from the nearer end: an ``OFFSET`` walks the rank index,
+    so the back of a 10,000-item queue is as quick to reach as its front."""
+    if count <= 0:
+        return []
+    behind = size - first - count  # items after the last one wanted
+    if behind < first:
+        rows = db.execute(
+            f"SELECT {columns} FROM queue ORDER BY rank DESC LIMIT ? OFFSET ?", (count, behind)
+        ).fetchall()
+        return rows[::-1]
+    return db.execute(
+        f"SELECT {columns} FROM queue ORDER BY rank LIMIT ? OFFSET ?", (count, first)
+    ).fetchall()
+
+
 def _dump(item: Item) -> str:
     return json.dumps(item, separators=(",", ":"), allow_nan=False)
 
@@ -70,6 +87,7 @@ class SQLiteQueueStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._queue_text: tuple[int, str] | None = None  # (queue revision, queue as JSON)
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
@@ -115,8 +133,22 @@ class SQLiteQueueStore:
         return [json.loads(r[0]) for r in self._read("SELECT item FROM queue ORDER BY rank")]
 
     def queue_json(self) -> str:
-        rows = self._read("SELECT item FROM queue ORDER BY rank")
-        return "[" + ",".join(r[0] for r in rows) + "]"
+        """The queue as JSON text, kept until the queue's revision changes (one read of
+        a 10,000-item queue joins 1.7 MB of rows: 10 ms)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")  # the revision and the rows of one snapshot
+            try:
+                revision = db.execute(
+                    "SELECT value FROM revisions WHERE part = 'queue'"
+                ).fetchone()[0]
+                kept = self._queue_text
+                if kept is None or kept[0] != revision:
+                    rows = db.execute("SELECT item FROM queue ORDER BY rank").fetchall()
+                    kept = self._queue_text = (revision, "[" + ",".join(r[0] for r in rows) + "]")
+            finally:
+                db.execute("COMMIT")
+        return kept[1]
 
     def queue_size(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM queue")[0][0])
@@ -362,10 +394,7 @@ class SQLiteQueueStore:
                 raise self._missing(uid)
             return row[0], row[1]
         size = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
-        index = position_index(pos, size)
-        row = db.execute(
-            "SELECT uid, item FROM queue ORDER BY rank LIMIT 1 OFFSET ?", (index,)
-        ).fetchone()
+        row = _rows_at(db, "uid, item", position_index(pos, size), 1, size)[0]
         return row[0], row[1]
 
     def _check_not_queued(self, db: sqlite3.Connection, uids: Sequence[str]) -> None:
@@ -393,11 +422,11 @@ class SQLiteQueueStore:
             return
         size = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
         index = where.index(size, lambda uid: self._index(db, uid))
-        low, high = self._gap(db, index)
+        low, high = self._gap(db, index, size)
         step = (high - low) / (len(items) + 1)
         if step < _MIN_GAP:
             self._respace(db, index, len(items))
-            low, high = self._gap(db, index)
+            low, high = self._gap(db, index, size)
             step = (high - low) / (len(items) + 1)
         db.executemany(
             "INSERT INTO queue (uid, rank, item) VALUES (?, ?, ?)",
@@ -405,12 +434,13 @@ class SQLiteQueueStore:
         )
 
     @staticmethod
-    def _gap(db: sqlite3.Connection, index: int) -> tuple[float, float]:
-        """The ranks around insertion point ``index`` (open ends are one spacing away)."""
-        rows = db.execute(
-            "SELECT rank FROM queue ORDER BY rank LIMIT 2 OFFSET ?", (max(index - 1, 0),)
-        ).fetchall()
-        ranks = [float(r[0]) for r in rows]
+    def _gap(db: sqlite3.Connection, index: int, size: int) -> tuple[float, float]:
+        """The ranks around insertion point ``index`` of a queue of ``size`` items (open
+        ends are one spacing away)."""
+        first = max(index - 1, 0)
+        ranks = [
+            float(r[0]) for r in _rows_at(db, "rank", first, min(first + 2, size) - first, size)
+        ]
         if index == 0:
             high = ranks[0] if ranks else 0.0
             return high - _SPACING, high

@@ -23,10 +23,11 @@ async def queue_get(
 ) -> dict[str, Any]:
     """The queued items, front first, and the running item (``{}`` when none)."""
     store = call.manager.store
+    revision = store.revisions().queue  # before the items: never newer than what is sent
     return reply_with(
         {"items": store.queue_json()},
         running_item=store.running() or {},
-        plan_queue_uid=call.manager.status()["plan_queue_uid"],
+        plan_queue_uid=f"q{revision}",
     )
 
 

@@ -228,9 +228,7 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if service.state == "failed" else 0
 
 
-def _recover(
-    service: Any, env: Any, grace: float, done: threading.Event, stop: Any
-) -> None:
+def _recover(service: Any, env: Any, grace: float, done: threading.Event, stop: Any) -> None:
     """Every ``grace / 2`` s, tell the service the runs of its plans the catalog closed
     while their stop never came on the bus (see :meth:`AgentService.recover`); ``stop()``
     the dispatcher when that ended the service."""

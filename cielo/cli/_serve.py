@@ -63,7 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from cielo.server import Settings, build_app, parse_auth
+        from cielo.server import JoinedWritesProtocol, Settings, build_app, parse_auth
     except ImportError as exc:
         print(
             f"cielo: error: the server needs its extra: pip install 'cielo[server]' ({exc})",
@@ -100,6 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="warning",
         access_log=False,
         loop="asyncio",  # the stdlib loop, even where uvloop happens to be installed
+        http=JoinedWritesProtocol,  # httptools, a response's writes sent as one
         # open requests and websockets get this long to end, then they are cancelled
         timeout_graceful_shutdown=GRACE,
     )

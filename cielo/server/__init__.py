@@ -31,6 +31,7 @@ __all__ = [
     "STORE_BACKENDS",
     "Item",
     "ItemNotFoundError",
+    "JoinedWritesProtocol",
     "Position",
     "QueueClient",
     "QueueError",
@@ -53,4 +54,8 @@ def __getattr__(name: str) -> Any:
         from ._app import build_app
 
         return build_app
+    if name == "JoinedWritesProtocol":
+        from ._http import JoinedWritesProtocol
+
+        return JoinedWritesProtocol
     raise AttributeError(f"module 'cielo.server' has no attribute {name!r}")

@@ -13,14 +13,14 @@ paid once per user, not per request.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 import threading
 from pathlib import Path
 
 from cielo.hookspecs import AuthenticationError, Identity
+
+from ._options import basic_credentials, wrong_credentials
 
 __all__ = ["HtpasswdAuthenticator"]
 
@@ -52,15 +52,7 @@ class HtpasswdAuthenticator:
     def authenticate(self, scheme: str, credentials: str) -> Identity | None:
         if scheme != "basic":
             return None
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise AuthenticationError(
-                "Basic credentials must be base64 of 'user:password'"
-            ) from None
-        user, sep, password = decoded.partition(":")
-        if not sep or not user:
-            raise AuthenticationError("Basic credentials must be base64 of 'user:password'")
+        user, password = basic_credentials(credentials)
         try:
             self._load()
         except AuthenticationError as exc:  # a bad edit: the users read before stay
@@ -73,7 +65,7 @@ class HtpasswdAuthenticator:
         import bcrypt
 
         if entry is None or not bcrypt.checkpw(password.encode(), entry[0]):
-            raise AuthenticationError(f"wrong user name or password for {user!r}")
+            raise wrong_credentials(user)
         identity = Identity(user, entry[1] or (self.role,), self.group)
         with self._lock:
             self._checked[(user, digest)] = identity

@@ -99,14 +99,16 @@ def test_cielo_agent_list_and_run_honour_the_table(tmp_path: Path, capsys):
 
 
 @pytest.mark.timeout(300)
-def test_the_queue_server_refuses_an_agent_the_profile_does_not_allow(tmp_path: Path):
+def test_the_queue_server_refuses_an_agent_the_profile_does_not_allow_and_runs_one_it_does(
+    tmp_path: Path,
+):
     pytest.importorskip("fastapi")
     from cielo.testing import QueueServer
 
     profile = restricted(tmp_path)
     item = {"item_type": "plan", "name": "agent_scan",
             "kwargs": {"detectors": ["det"], "motors": ["motor"], "agent": "gp", **SCAN}}  # fmt: skip
-    with QueueServer(tmp_path, str(profile), open=False) as server:
+    with QueueServer(tmp_path, str(profile)) as server:
         plans = server.call("/api/plans/allowed")["plans_allowed"]
         agent = plans["agent_scan"]["schema"]["properties"]["agent"]
         assert agent["enum"] == ["golden_section", "peak_fit"]  # the web form offers these
@@ -119,6 +121,10 @@ def test_the_queue_server_refuses_an_agent_the_profile_does_not_allow(tmp_path: 
         )
         item["kwargs"]["agent"] = "golden_section"
         assert server.call("/api/queue/item/add", {"item": item})["success"]
+        assert server.call("/api/queue/start")["success"]  # the queue runs it, by name
+        server.wait(lambda s: s["items_in_history"] == 1 and s["manager_state"] == "idle", 120)
+        (done,) = server.call("/api/history/get")["items"]
+        assert done["result"]["exit_status"] == "completed", done["result"]
         added = subprocess.run(
             [sys.executable, "-m", "cielo.cli", "queue", "--server", server.url, "add",
              "agent_scan([det], [motor], 'golden_sektion', 'det')"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
@@ -46,6 +47,16 @@ def make_agent(ctx: Any, msg: Msg) -> Any:
     return build_agent(offered_agents(pm), name, params, allowed=allowed, source=source)
 
 
+def _value(value: Any) -> Any:
+    """A parameter value, read as JSON when it is text holding JSON (a web form's field)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def agent_scan(
     detectors: Sequence[Readable],
     motors: Sequence[Movable],
@@ -72,7 +83,9 @@ def agent_scan(
     target_field
         The reading told to the agent as ``y`` (``det`` for the sim detector).
     agent_params
-        Parameters of the agent (``{"low": -3, "high": 3}``; ``{"bounds": [[-3, 3]]}``).
+        Parameters of the agent (``{"low": -3, "high": 3}``; ``{"bounds": [[-3, 3]]}``); a
+        value given as text (a web form's field) is read as JSON when it is JSON
+        (``"-3"`` is -3, ``"[[-3, 3]]"`` a list), else kept as text.
     max_points
         The budget: stop after this many points even if the agent wants more.
     batch
@@ -83,7 +96,7 @@ def agent_scan(
     md
         Metadata for the run start.
     """
-    params = dict(agent_params or {})
+    params = {key: _value(text) for key, text in (agent_params or {}).items()}
     built = yield Msg("make_agent", None, agent, params)
     if built is None:  # a dry run without a RunEngine: build it here to show the points
         built = build_agent(AGENTS, agent, params)

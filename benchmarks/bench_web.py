@@ -36,9 +36,28 @@ _RENDERED = """() => {
 }"""
 
 
-#: Bytes the page loaded (its document and every resource), as the browser counts them.
+#: Bytes the page loaded (its document and every resource), as the browser counts them:
+#: [decoded, as sent (compressed)].
 _BYTES = """() => performance.getEntriesByType('navigation').concat(
-  performance.getEntriesByType('resource')).reduce((n, e) => n + e.decodedBodySize, 0)"""
+  performance.getEntriesByType('resource')).reduce(
+    ([d, e], r) => [d + r.decodedBodySize, e + r.encodedBodySize], [0, 0])"""
+
+
+def first_bundle() -> list[tuple[str, int, int, int]]:
+    """The files ``index.html`` loads before anything is drawn (its script and styles):
+    name, bytes, Brotli bytes, gzip bytes (as built: they do not depend on the load)."""
+    import re
+
+    from cielo.web import STATIC_DIR
+
+    index = (STATIC_DIR / "index.html").read_text()
+    out = []
+    for name in re.findall(r'(?:src|href)="/(assets/[^"]+)"', index):
+        path = STATIC_DIR / name
+        packed = [path.with_name(path.name + suffix) for suffix in (".br", ".gz")]
+        br, gz = (p.stat().st_size if p.exists() else 0 for p in packed)
+        out.append((name, path.stat().st_size, br, gz))
+    return out
 
 
 #: In the page: the wall time of each change of the live plot's point count, stamped at
@@ -218,7 +237,13 @@ def main(argv: list[str] | None = None) -> None:
         f"  first render: median {statistics.median(times):.0f} ms "
         f"(min {min(times):.0f}, max {max(times):.0f})   target <= 1000 ms"
     )
-    print(f"  bytes loaded by the page (uncompressed): {statistics.median(sizes) / 1024:.0f} KiB")
+    decoded = statistics.median(d for d, _ in sizes) / 1024
+    sent = statistics.median(e for _, e in sizes) / 1024
+    print(f"  bytes loaded by the page: {decoded:.0f} KiB decoded, {sent:.0f} KiB as sent")
+    for name, raw, br, gz in first_bundle():
+        print(
+            f"  first bundle {name}: {raw / 1024:.1f} KiB, br {br / 1024:.1f}, gzip {gz / 1024:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import _lifecycle as lifecycle
 from ._broadcast import Broadcast
+from ._forms import FormChecks
 from ._permissions import Permissions
 from ._plans import PlanCatalog, new_item
 from ._records import RunList, clean_item, history_record, status_of
@@ -67,6 +68,8 @@ class Manager:
         self._changed = asyncio.Event()
         #: live status, console lines and documents for websocket clients
         self.feeds = Broadcast()
+        #: plan form checks the worker runs with the plugins it loaded
+        self.form_checks = FormChecks()
         self.tasks: set[asyncio.Task[Any]] = set()
 
     # -- status -------------------------------------------------------------------------
@@ -307,6 +310,9 @@ class Manager:
             return
         elif kind == "console":
             self.feeds.publish("console", {"time": message.get("time"), "msg": message.get("text")})
+            return
+        elif kind == "form_check":
+            self.form_checks.answer(message)
             return
         elif kind == "re_state":
             self.re_state = message.get("state")

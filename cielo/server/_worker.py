@@ -9,12 +9,16 @@ sends. It sends heartbeats, state changes, item results and every document.
 
 If the manager goes away the worker goes on (a running plan is not stopped) and accepts
 the next manager's connection, greeting it with its state.
+
+What plans print and what cielo logs (INFO and up: one line when a run starts, one when
+it ends) reach the manager as console lines; nothing is printed per event.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import queue
 import socket
@@ -29,6 +33,8 @@ from typing import Any
 from ._channel import LineSocket
 
 __all__ = ["Worker", "main"]
+
+logger = logging.getLogger("cielo.worker")
 
 _CONTROL = ("pause", "resume", "stop", "abort", "halt")
 
@@ -67,11 +73,13 @@ class Worker:
         self.last_done: dict[str, Any] | None = None  # re-sent to a reconnecting manager
         self._requested: str | None = None  # stop, abort or halt, asked during the item
         self._runs: list[tuple[str, Any]] = []  # (run uid, scan id) of the item's runs
+        self._open_runs: dict[str, str] = {}  # run uid -> "plan, scan N" (for its end line)
         self._stop = threading.Event()
         self._resuming = threading.Event()  # a resume was received, the plan not yet running
         self._running_again = threading.Event()
         self.RE: Any = None
         self.env: Any = None
+        self._forms: dict[str, Any] | None = None  # the plugins' plan forms, once asked
         self.warm = standby is None  # a standby: once its imports are done
 
     # -- the channel -------------------------------------------------------------------
@@ -113,6 +121,9 @@ class Worker:
             if message is None:
                 return
             cmd = message.get("cmd")
+            if cmd == "form_check":  # beside a running plan, never waiting for it
+                threading.Thread(target=self._form_check, args=(message,), daemon=True).start()
+                continue
             if cmd == "resume" and self.paused:
                 self._running_again.clear()
                 self._resuming.set()
@@ -198,10 +209,53 @@ class Worker:
         self.env_state = "closed"
         self.send({"type": "environment", "state": "closed", "errors": errors})
 
+    def _form_check(self, message: dict[str, Any]) -> None:
+        """Run a plan's form check with the plugins this environment loaded; answer it."""
+        from ._forms import form_check, plan_forms
+        from ._store import QueueError
+
+        reply: dict[str, Any] = {"type": "form_check", "id": message.get("id")}
+        try:
+            if self.env is None:
+                raise QueueError("the environment is not open: no plugin to check the form")
+            if self._forms is None:
+                self._forms = plan_forms(self.env.pm)
+            reply["summary"] = form_check(
+                self._forms, message["name"], message.get("args", []), message.get("kwargs", {})
+            )
+        except QueueError as exc:
+            reply["error"] = str(exc)
+        except Exception as exc:  # a broken check: its words, the worker goes on
+            reply["error"] = f"the form check of plan {message.get('name')!r} failed: {_why(exc)}"
+        self.send(reply)
+
     def _document(self, name: str, doc: dict[str, Any]) -> None:
         if name == "start":
             self._runs.append((doc.get("uid", ""), doc.get("scan_id")))
+            self._run_started(doc)
+        elif name == "stop":
+            self._run_ended(doc)
         self.send({"type": "document", "name": name, "doc": doc})
+
+    def _run_started(self, start: dict[str, Any]) -> None:
+        what = f"{start.get('plan_name', 'plan')}, scan {start.get('scan_id', '?')}"
+        self._open_runs[str(start.get("uid"))] = what
+        logger.info("run %s started: %s", start.get("uid"), what)
+
+    def _run_ended(self, stop: dict[str, Any]) -> None:
+        uid = str(stop.get("run_start"))
+        what = self._open_runs.pop(uid, "")
+        counts = stop.get("num_events") or {}
+        events = ", ".join(f"{n} {stream}" for stream, n in counts.items()) or "none"
+        reason = f" ({stop['reason']})" if stop.get("reason") else ""
+        logger.info(
+            "run %s ended: %s%s; %s; events: %s",
+            uid,
+            stop.get("exit_status"),
+            reason,
+            what,
+            events,
+        )
 
     def _state_changed(self, new: Any, old: Any) -> None:
         if str(new) == "running" and self._resuming.is_set():
@@ -303,6 +357,7 @@ class Worker:
         threading.Thread(target=self._beat, daemon=True).start()
         sys.stdout = _Console(sys.stdout, self)  # what plans and callbacks print
         sys.stderr = _Console(sys.stderr, self)
+        _log_to(sys.stderr)
         try:
             if self.standby is not None:
                 if not self._stand_by():
@@ -360,6 +415,18 @@ class Worker:
                 break
         self.close()
         return 0
+
+
+def _log_to(stream: Any) -> None:
+    """cielo's log records (INFO and up) as lines on ``stream`` (the console)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    root = logging.getLogger("cielo")
+    root.addHandler(handler)
+    if root.getEffectiveLevel() > logging.INFO:
+        root.setLevel(logging.INFO)
 
 
 def _warm_up(profile: str) -> None:

@@ -302,6 +302,7 @@ class Stream:
             if doc.get("data_key") == key
         }
         by_seq: dict[int, Any] = {}
+        lo, hi = (int(seq_nums.min()), int(seq_nums.max())) if len(seq_nums) else (0, -1)
         for d in self.descriptors:
             for _, text in self.run._rows(["stream_datum"], ref=d["uid"]):
                 sd = json.loads(text)
@@ -309,6 +310,8 @@ class Stream:
                 if resource is None:
                     continue  # a stream_datum of another data key
                 idx, seqs = sd["indices"], sd["seq_nums"]
+                if seqs["stop"] <= lo or seqs["start"] > hi:
+                    continue  # frames of events not asked for: not read
                 frames = registry.reader(resource).read(idx["start"], idx["stop"])
                 for i, s in enumerate(range(seqs["start"], seqs["stop"])):
                     by_seq[s] = frames[i]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,24 @@ if TYPE_CHECKING:
 
 #: Paths under this prefix are the API's: never answered with the application.
 API_PREFIX = "/api"
+#: The compressed copies the build writes beside an asset, by preference (suffix, coding).
+ENCODINGS = ((".br", "br"), (".gz", "gzip"))
+
+
+def accepted_codings(header: str) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header accepts (``q=0`` refuses one)."""
+    accepted = set()
+    for part in header.lower().split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        q = next((p[2:] for p in params if p.startswith("q=")), "1")
+        try:
+            if float(q) > 0:
+                accepted.add(coding)
+        except ValueError:
+            continue
+    if "*" in accepted:
+        accepted.update(coding for _, coding in ENCODINGS)
+    return accepted
 
 
 def mount_web(app: Starlette, static_dir: Path | str = STATIC_DIR) -> None:
@@ -22,7 +41,9 @@ def mount_web(app: Starlette, static_dir: Path | str = STATIC_DIR) -> None:
     ``HEAD`` outside ``/api`` gets the file of the build it names (``/assets/...`` are
     content-hashed, so they are cached for a year; other files are revalidated), else the
     application's ``index.html``, whose client-side router draws the page (``/history``,
-    ``/environment``...).
+    ``/environment``...). A file the build also wrote compressed (``.br``, ``.gz``) goes
+    compressed to a browser that accepts it (``Content-Encoding``, ``Vary``), as it was
+    compressed once at build time.
 
     :raises FileNotFoundError: ``static_dir`` holds no built application; the message
         names the command that builds it.
@@ -38,19 +59,31 @@ def mount_web(app: Starlette, static_dir: Path | str = STATIC_DIR) -> None:
         )
     not_found = app.router.default
 
-    def response(path: str) -> FileResponse:
+    def response(path: str, accept: str) -> FileResponse:
         target = (root / path.lstrip("/")).resolve()
-        if target.is_file() and target.is_relative_to(root):
-            immutable = target.parent == root / "assets"
-            cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
-            return FileResponse(target, headers={"Cache-Control": cache})
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        if not (target.is_file() and target.is_relative_to(root)):
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        immutable = target.parent == root / "assets"
+        headers = {
+            "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"
+        }
+        codings = accepted_codings(accept)
+        for suffix, coding in ENCODINGS:
+            packed = target.with_name(target.name + suffix)
+            if packed.is_file():
+                headers["Vary"] = "Accept-Encoding"
+                if coding in codings:
+                    headers["Content-Encoding"] = coding
+                    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                    return FileResponse(packed, media_type=kind, headers=headers)
+        return FileResponse(target, headers=headers)
 
     async def web_or_not_found(scope: Any, receive: Any, send: Any) -> None:
         path = scope.get("path", "")
         is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not is_api:
-            await response(path)(scope, receive, send)
+            accept = dict(scope.get("headers") or []).get(b"accept-encoding", b"")
+            await response(path, accept.decode("latin-1"))(scope, receive, send)
         else:
             await not_found(scope, receive, send)
 

@@ -53,6 +53,30 @@ def test_built_files_are_served_with_their_type(client: TestClient) -> None:
     assert "immutable" in script.headers["cache-control"]
 
 
+def test_assets_go_compressed_as_the_build_compressed_them(client: TestClient) -> None:
+    """Brotli to a browser that takes it, else gzip, else the file, with its own type
+    (that Chromium decodes the Brotli copies, the browser tests show)."""
+    import gzip
+
+    script = max((STATIC_DIR / "assets").glob("index-*.js"), key=lambda p: p.stat().st_size)
+    built = script.read_bytes()
+    url = f"/assets/{script.name}"
+    for accept, coding, stored in [
+        ("gzip, deflate, br, zstd", "br", script.with_name(script.name + ".br")),
+        ("gzip, deflate", "gzip", script.with_name(script.name + ".gz")),
+        ("br;q=0, gzip", "gzip", script.with_name(script.name + ".gz")),
+    ]:
+        response = client.get(url, headers={"Accept-Encoding": accept})
+        assert response.headers["content-encoding"] == coding, accept
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert "javascript" in response.headers["content-type"]
+        assert int(response.headers["content-length"]) == stored.stat().st_size < len(built) / 3
+        if coding == "gzip":
+            assert gzip.decompress(stored.read_bytes()) == built
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == built
+
+
 def test_api_paths_are_the_api_s(client: TestClient) -> None:
     assert client.get("/api/status").json() == {"success": True, "msg": "stand-in"}
     assert client.get("/api/queue/nothing").status_code == 404
@@ -75,7 +99,17 @@ def test_a_missing_build_names_the_command_that_builds_it(tmp_path: Path) -> Non
 
 
 def test_login_screen_in_chromium(page: Any, screenshots: Path) -> None:
-    """The application loads from the mount with no console error and no failed request."""
+    """The application loads from the mount with no console error and no failed request;
+    its scripts come Brotli-compressed, and Chromium runs what it decodes."""
+    encodings: dict[str, str | None] = {}
+    page.on(
+        "response",
+        lambda r: (
+            encodings.__setitem__(r.url.rsplit("/", 1)[-1], r.headers.get("content-encoding"))
+            if "/assets/" in r.url
+            else None
+        ),
+    )
     with ThreadedServer(api_app()) as server:
         page.goto(server.url + "/")
         key = page.get_by_label("API key")
@@ -85,6 +119,8 @@ def test_login_screen_in_chromium(page: Any, screenshots: Path) -> None:
         icon = page.evaluate("fetch('/favicon.svg').then(r => r.status)")
         assert icon == 200
         page.screenshot(path=str(screenshots / "login.png"))
+    scripts = {name: coding for name, coding in encodings.items() if name.endswith(".js")}
+    assert scripts and set(scripts.values()) == {"br"}, encodings
     assert page.watch.problems == []
 
 

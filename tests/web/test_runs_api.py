@@ -47,6 +47,7 @@ def with_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]
             "msg": "",
             "runs": [],
             "total": 0,
+            "total_exact": True,
             "offset": 0,
             "limit": 20,
         }
@@ -75,6 +76,16 @@ def test_search_pages_and_filters(with_runs: QueueServer) -> None:
     assert get(with_runs, "/api/runs/search", status="success").json()["total"] == 2
     future = time.time() + 3600
     assert get(with_runs, "/api/runs/search", since=str(future)).json()["total"] == 0
+
+
+def test_search_counts_up_to_a_limit(with_runs: QueueServer) -> None:
+    """Past ``count_limit`` the total says "more than" (the catalog stops counting)."""
+    capped = get(with_runs, "/api/runs/search", count_limit=1, limit=1).json()
+    assert (capped["total"], capped["total_exact"], len(capped["runs"])) == (1, False, 1)
+    exact = get(with_runs, "/api/runs/search", count_limit=2).json()
+    assert (exact["total"], exact["total_exact"]) == (2, True)
+    wrong = get(with_runs, "/api/runs/search", count_limit=0)
+    assert wrong.status_code == 422 and "count_limit" in wrong.text
 
 
 def test_pages_continue_after_a_uid(with_runs: QueueServer) -> None:
@@ -214,7 +225,12 @@ def test_a_group_sees_the_runs_of_its_proposals(tmp_path: Path) -> None:
         assert [proposal[r["uid"]] for r in after["runs"]] == ["P-11"]
         hidden = {p: uid for uid, p in proposal.items() if p in ("P-13", "P-2", None)}
         for name, uid in hidden.items():
-            for path in (f"/api/runs/{uid}", f"/api/runs/{uid}/streams/primary", f"/api/runs/{uid}/export/csv"):
+            for path in (
+                f"/api/runs/{uid}",
+                f"/api/runs/{uid}/streams/primary",
+                f"/api/runs/{uid}/streams/primary/frames/det",
+                f"/api/runs/{uid}/export/csv",
+            ):
                 refused = as_visitor(path)
                 assert refused["success"] is False and "is not shown" in refused["msg"], (name, path)
         assert "forbidden_proposals pattern 'P-13'" in as_visitor(f"/api/runs/{hidden['P-13']}")["msg"]

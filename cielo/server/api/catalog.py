@@ -35,14 +35,19 @@ async def plans_check(
     call: Call = allow("read:resources"),
 ) -> dict[str, Any]:
     """Check an item as ``/api/queue/item/add`` would, then with its plan's form check (a
-    plugin's ``cielo_plan_forms``: the plan's own rules), without queueing it; ``summary``
-    is what the check says of it (``{}`` for a plan without a form check)."""
+    plugin's ``cielo_plan_forms``: the plan's own rules, run by the open environment's
+    worker with the plugins it loaded), without queueing it; ``summary`` is what the check
+    says of it (``{}`` for a plan without a form check)."""
     item = call.check_item(body.item)
     summary = {}
     if item["item_type"] == "plan":
-        summary = await run_in_threadpool(
-            check_with_form, item["name"], item["args"], item["kwargs"]
-        )
+        args = (item["name"], item["args"], item["kwargs"])
+        manager = call.manager
+        if manager.worker is not None and manager.env_state in ("idle", "executing_plan"):
+            # the plugins the environment loaded now (a reload's edits included)
+            summary = await manager.form_checks.ask(manager.worker, *args)
+        else:
+            summary = await run_in_threadpool(check_with_form, *args)
     return ok(item=item, summary=summary)
 
 

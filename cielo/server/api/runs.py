@@ -1,7 +1,8 @@
 """``/api/runs/...``: the catalog of stored runs, for the web application's browser.
 
 Search runs by text, plan, exit status, scan id and time range (a page at a time); read
-one run's metadata and its streams' scalar columns; download a run written by any
+one run's metadata, its streams' scalar columns and one frame of an array (an area
+detector's image) of a running or stored run; download a run written by any
 installed suitcase (CSV, NeXus, SPEC, JSONL, ...). The catalog is the one the worker
 stores runs in: ``$CIELO_CATALOG``, else the profile's ``[catalog] uri``, else the
 user's default. Reads run in FastAPI's thread pool (the catalog is blocking I/O); bad
@@ -24,7 +25,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Security
 from fastapi import Query as Param
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from .._access import AccessError
@@ -35,6 +36,8 @@ router = APIRouter(prefix="/api/runs", tags=["catalog of runs"])
 _SCOPE = ["read:history"]
 #: The most rows of a stream one request returns (the browser decimates beyond that).
 MAX_ROWS = 100_000
+#: A search counts its matches up to this many (``total_exact`` false beyond: "more than").
+COUNT_LIMIT = 10_000
 
 
 @dataclass
@@ -194,12 +197,18 @@ def search(
     after: str = Param(
         "", description="the uid of the last run of the previous page: the page after it"
     ),
+    count_limit: int = Param(
+        COUNT_LIMIT, ge=1, le=1_000_000, description="count the matches up to this many"
+    ),
     who: Principal = Security(authenticated, scopes=_SCOPE),
 ) -> dict[str, Any]:
     """A page of runs, newest first: ``runs`` (uid, scan_id, plan_name, time, exit_status,
-    num_events), ``total`` matching, ``offset`` and ``limit``. Give the next page as
-    ``after`` (the last uid shown: the catalog continues from that run's place, whatever
-    was stored since) rather than as ``offset`` (which skips rows one by one)."""
+    num_events), ``total`` matching, ``offset`` and ``limit``. The matches are counted up
+    to ``count_limit``: past it ``total`` is ``count_limit`` and ``total_exact`` false
+    ("more than"), so a broad search over a large catalog is not counted to its end.
+    Give the next page as ``after`` (the last uid shown: the catalog continues from that
+    run's place, whatever was stored since) rather than as ``offset`` (which skips rows
+    one by one)."""
     from cielo.storage import CatalogError
 
     if after and offset:
@@ -213,7 +222,7 @@ def search(
         with source.open() as cat:
             found = (cat.search(query) if query is not None else cat).sorted("-time")
             runs = found.summaries(offset=offset, limit=limit, after=after or None)
-            total = len(found)
+            total = found.count(at_most=count_limit + 1)
     except CatalogError as exc:
         if str(exc).startswith("there is no catalog at"):
             runs, total = [], 0  # no run stored yet: the worker makes the file
@@ -223,7 +232,8 @@ def search(
         "success": True,
         "msg": "",
         "runs": runs,
-        "total": total,
+        "total": min(total, count_limit),
+        "total_exact": total <= count_limit,
         "offset": offset,
         "limit": limit,
     }
@@ -317,6 +327,79 @@ def stream_columns(
         "arrays": [k for k in keys if k not in scalar],
         "truncated": rows >= MAX_ROWS,
     }
+
+
+#: The dtypes a frame is sent as, by numpy kind and size: little-endian, as a browser's
+#: typed arrays read them (anything else numeric goes as float64).
+_WIRE_DTYPES = {
+    "b1": "|u1", "u1": "|u1", "i1": "|i1", "u2": "<u2", "i2": "<i2",
+    "u4": "<u4", "i4": "<i4", "f2": "<f4", "f4": "<f4", "f8": "<f8",
+}  # fmt: skip
+
+
+def _wire(frame: Any) -> Any:
+    """``frame`` as a C-ordered little-endian array of a dtype JavaScript reads."""
+    import numpy as np
+
+    arr = np.asarray(frame)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"a frame of dtype {arr.dtype} is not an image; give a numeric key")
+    wire = _WIRE_DTYPES.get(f"{arr.dtype.kind}{arr.dtype.itemsize}", "<f8")
+    return np.ascontiguousarray(arr, dtype=np.dtype(wire))
+
+
+@router.get("/{uid}/streams/{stream}/frames/{key}", response_model=None)
+def frame(
+    uid: str,
+    stream: str,
+    key: str,
+    request: Request,
+    seq_num: int | None = Param(None, ge=1, description="the event's seq_num (default: the last)"),
+    who: Principal = Security(authenticated, scopes=_SCOPE),
+) -> Response | JSONResponse:
+    """One frame of array key ``key`` (an area detector's image, stored in the run or in
+    the files it references) of event ``seq_num`` (default: the last stored), while the
+    run goes on or after it: the array's bytes, C order, little-endian, with its
+    ``X-Cielo-Dtype`` (numpy's name: ``<u2``...), ``X-Cielo-Shape`` (``48,64``) and
+    ``X-Cielo-Seq-Num``. A frame not stored yet (the worker commits events at most every
+    half second) is ``{"success": false}`` with ``stored`` the last seq_num stored."""
+    from cielo.storage import CatalogError
+
+    def refuse(msg: str, **more: Any) -> JSONResponse:
+        return JSONResponse({"success": False, "msg": msg, **more})
+
+    try:
+        with _Source.of(request).open() as cat:
+            run = _run(cat, uid, _rules(request, who))
+            if stream not in run:
+                names = ", ".join(run.stream_names) or "none"
+                return refuse(f"run {run.uid} has no stream {stream!r}; streams: {names}")
+            keys = run[stream].data_keys
+            if key not in keys or _scalar(keys[key]):
+                arrays = ", ".join(k for k, info in keys.items() if not _scalar(info)) or "none"
+                return refuse(
+                    f"stream {stream!r} of run {run.uid} has no array key {key!r}; "
+                    f"array keys: {arrays}"
+                )
+            stored = run[stream].columns([])["seq_num"]
+            last = int(stored[-1]) if len(stored) else 0
+            wanted = last if seq_num is None else seq_num
+            if not 1 <= wanted <= last:
+                return refuse(
+                    f"run {run.uid}, stream {stream!r}: no event {wanted or 1} stored yet (the "
+                    f"last stored is {last}); ask again, or for seq_num <= {last}",
+                    stored=last,
+                )
+            image = _wire(run[stream].columns([key], first=wanted, last=wanted)[key][0])
+    except (CatalogError, ValueError) as exc:
+        return refuse(str(exc))
+    headers = {
+        "X-Cielo-Dtype": image.dtype.str,
+        "X-Cielo-Shape": ",".join(str(n) for n in image.shape),
+        "X-Cielo-Seq-Num": str(wanted),
+        "Cache-Control": "no-store" if run.stop is None else "private, max-age=3600",
+    }
+    return Response(image.tobytes(), media_type="application/octet-stream", headers=headers)
 
 
 @router.get("/{uid}/export/{fmt}", response_model=None)

@@ -148,6 +148,30 @@ export class Api {
     this.request<StreamColumns>("GET", `/runs/${encodeURIComponent(uid)}/streams/${encodeURIComponent(stream)}`);
   suitcases = () => this.request<{ suitcases: string[] }>("GET", "/runs/suitcases");
 
+  /** Frame `seq` (default: the last stored) of array `key` of a run's stream, as the
+   * server sends it: raw little-endian values with their dtype and shape in headers. A
+   * frame not stored yet is `Refused` (the server's `stored` says how far it got). */
+  async frame(uid: string, stream: string, key: string, seq?: number): Promise<Frame> {
+    const path = `/runs/${encodeURIComponent(uid)}/streams/${encodeURIComponent(stream)}/frames/${encodeURIComponent(key)}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}/api${path}${seq ? `?seq_num=${seq}` : ""}`, { headers: this.auth() });
+    } catch (err) {
+      throw new ApiError(`cannot reach the server: ${String(err)}`, 0);
+    }
+    if (response.status === 401 || response.status === 403) throw new Unauthorized("the server did not accept this API key");
+    if ((response.headers.get("content-type") ?? "").startsWith("application/json")) {
+      const data = (await response.json()) as Body;
+      throw new Refused(String(data.msg ?? detail(data) ?? "refused by the server"));
+    }
+    if (!response.ok) throw new ApiError(`GET /api${path}: HTTP ${response.status}`, response.status);
+    const dtype = response.headers.get("x-cielo-dtype") ?? "";
+    const shape = (response.headers.get("x-cielo-shape") ?? "").split(",").map(Number);
+    const View = TYPED[dtype.slice(1)];
+    if (!View) throw new ApiError(`GET /api${path}: a frame of dtype ${dtype} cannot be drawn`, response.status);
+    return { seq: Number(response.headers.get("x-cielo-seq-num")), dtype, shape, values: new View(await response.arrayBuffer()) };
+  }
+
   /** A run written by the suitcase `format`: the file's bytes and the name the server gave it. */
   async exportRun(uid: string, format: string): Promise<{ blob: Blob; filename: string }> {
     const path = `/runs/${encodeURIComponent(uid)}/export/${encodeURIComponent(format)}`;
@@ -176,6 +200,26 @@ export class Api {
   environmentReload = () => this.request<{ stale?: string[] }>("POST", "/environment/reload");
   environmentDestroy = () => this.request("POST", "/environment/destroy");
 }
+
+/** A frame of an array data key (an area detector's image), values in C order. */
+export interface Frame {
+  seq: number;
+  dtype: string;
+  shape: number[];
+  values: ArrayLike<number>;
+}
+
+/** The typed array of each dtype the server sends frames as (always little-endian). */
+const TYPED: Record<string, new (buffer: ArrayBuffer) => ArrayLike<number>> = {
+  u1: Uint8Array,
+  i1: Int8Array,
+  u2: Uint16Array,
+  i2: Int16Array,
+  u4: Uint32Array,
+  i4: Int32Array,
+  f4: Float32Array,
+  f8: Float64Array,
+};
 
 function detail(data: Body | null): string | undefined {
   if (!data) return undefined;

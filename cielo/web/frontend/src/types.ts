@@ -165,7 +165,10 @@ export interface RunSummary {
 
 export interface RunFound {
   runs: RunSummary[];
+  /** Matches counted, up to the server's count limit. */
   total: number;
+  /** False when there are more than `total` matches (the server stopped counting). */
+  total_exact?: boolean;
   offset: number;
   limit: number;
 }

@@ -1,14 +1,15 @@
 // The running scan drawn live from the documents the server streams (/api/documents/ws):
 // its progress (points done of the planned total, elapsed, ETA), a line plot of the first
 // hinted detector field against the first motor (or the point number), a heat map for a
-// grid scan, the latest image of an area detector sent inline, and a table of the last
-// points. Documents are gathered as they come and drawn at most once per animation frame,
+// grid scan, the latest image of an area detector (sent inline, or read by the server
+// from the files the detector writes: FrameView), and a table of the last points. Documents are gathered as they come and drawn at most once per animation frame,
 // so a fast scan makes the drawing coarser, never late.
 
 import { useEffect, useRef, useState } from "react";
 import type uPlot from "uplot";
 import { closeFeed } from "../api";
 import { useServer } from "../server";
+import { FrameView } from "./FrameView";
 import { decimate, lineChart } from "./plot";
 import { asImage, drawCells } from "./raster";
 
@@ -25,6 +26,9 @@ interface Run {
   /** [rows, cols] of a 2-D grid scan (drawn as a heat map), else null. */
   grid: [number, number] | null;
   image: string | null;
+  /** An image key stored outside the events (an area detector's file), fetched by uid. */
+  frames: string | null;
+  uid: string;
   columns: string[];
 }
 
@@ -85,6 +89,7 @@ export function LivePlot() {
   const picture = useRef<HTMLCanvasElement>(null);
   const [run, setRun] = useState<Run | null>(null);
   const [points, setPoints] = useState(0);
+  const [seq, setSeq] = useState(0);
   const [lastTime, setLastTime] = useState<number | null>(null);
   const [rows, setRows] = useState<Doc[]>([]);
   const [cells, setCells] = useState(0);
@@ -103,13 +108,16 @@ export function LivePlot() {
     let last: Doc[] = [];
     let image: number[][] | null = null;
     let time: number | null = null;
+    let lastSeq = 0;
     let plot: uPlot | null = null;
+    let closed = false;
     let frame = 0;
 
     const draw = () => {
       frame = 0;
       plot?.setData(decimate(xs, ys));
       setPoints(xs.length);
+      setSeq(lastSeq);
       setLastTime(time);
       setRows(last.slice(-TABLE_ROWS));
       if (grid && heat.current) {
@@ -123,6 +131,7 @@ export function LivePlot() {
     const add = (seq: number, x: number, data: Doc, t: number) => {
       const y = yKey ? data[yKey] : undefined;
       time = t;
+      lastSeq = Math.max(lastSeq, seq);
       if (typeof y === "number") {
         xs.push(x);
         ys.push(y);
@@ -148,7 +157,9 @@ export function LivePlot() {
         last = [];
         image = null;
         time = null;
+        lastSeq = 0;
         setPoints(0);
+        setSeq(0);
         setRows([]);
         setCells(0);
       } else if (name === "descriptor" && start && doc.name === "primary" && !primary) {
@@ -158,9 +169,12 @@ export function LivePlot() {
         const detectors = hinted(start.detectors ?? [], doc).filter((f) => !motors.includes(f));
         xKey = motors[0] ?? null;
         yKey = detectors.find((f) => !(keys[f]?.shape ?? []).length) ?? null;
-        // An image sent inline in the events (an external one is only in the catalog).
+        // An image sent inline in the events; one in the files a detector writes: `frames`.
         imageKey =
           Object.keys(keys).find((k) => (keys[k].shape ?? []).filter((n: number) => n > 1).length === 2 && !keys[k].external) ??
+          null;
+        const frames =
+          Object.keys(keys).find((k) => (keys[k].shape ?? []).filter((n: number) => n > 1).length >= 2 && keys[k].external) ??
           null;
         const shape: number[] = start.shape ?? [];
         grid = shape.length === 2 && (start.motors ?? []).length === 2 && yKey ? [shape[0], shape[1]] : null;
@@ -180,10 +194,18 @@ export function LivePlot() {
           started: start.time,
           grid,
           image: imageKey,
+          frames,
+          uid: start.uid,
           columns,
         });
         plot?.destroy();
-        plot = lineChart(box.current!, xName, yName);
+        plot = null;
+        const chartOf = start.uid;
+        void lineChart(box.current!, xName, yName).then((chart) => {
+          if (closed || start?.uid !== chartOf || plot) return chart.destroy();
+          plot = chart;
+          chart.setData(decimate(xs, ys)); // the points that came while uPlot loaded
+        });
       } else if (name === "event" && doc.descriptor === primary) {
         add(doc.seq_num, xKey ? doc.data[xKey] : doc.seq_num, doc.data, doc.time);
       } else if (name === "event_page" && doc.descriptor === primary) {
@@ -198,6 +220,7 @@ export function LivePlot() {
       }
     };
     return () => {
+      closed = true;
       closeFeed(socket);
       cancelAnimationFrame(frame);
       plot?.destroy();
@@ -244,6 +267,9 @@ export function LivePlot() {
             <canvas ref={picture} className="image" width={256} height={192} role="img" aria-label={`Image ${run.image}`} />
             <figcaption className="muted small">{run.image}, the latest frame</figcaption>
           </figure>
+        )}
+        {run?.frames && (
+          <FrameView key={run.uid} uid={run.uid} stream="primary" dataKey={run.frames} seq={seq} caption={`${run.frames}, the latest frame`} />
         )}
       </div>
       {run && rows.length > 0 && (

@@ -1,10 +1,8 @@
 // One look for every x-y line plot of the application (live and stored runs), drawn by uPlot.
+// uPlot (./chart) is loaded when the first plot is drawn, not with the first page.
 
-import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
+import type uPlot from "uplot";
 
-/** Points drawn with a marker each, at most (beyond: the line only). */
-const MARKERS = 300;
 /** Points drawn at most per frame: beyond, each bucket of points is drawn as its extremes. */
 export const MAX_DRAWN = 2000;
 
@@ -36,21 +34,7 @@ export function decimate(xs: number[], ys: number[]): [number[], number[]] {
 }
 
 /** A line plot of `yName` against `xName` in `box`, as wide as the box; empty until given data. */
-export function lineChart(box: HTMLElement, xName: string, yName: string, height = 260): uPlot {
-  const width = Math.max(box.clientWidth || 600, 300);
-  return new uPlot(
-    {
-      width,
-      height,
-      scales: { x: { time: false } },
-      series: [
-        { label: xName },
-        // Markers only while they can be told apart: thousands of them cost each frame.
-        { label: yName, stroke: "#1d4e89", width: 2, points: { show: (u) => u.data[0].length <= MARKERS, size: 5 } },
-      ],
-      axes: [{ label: xName }, { label: yName }],
-    },
-    [[], []],
-    box,
-  );
+export async function lineChart(box: HTMLElement, xName: string, yName: string, height = 260): Promise<uPlot> {
+  const { makeChart } = await import("./chart");
+  return makeChart(box, xName, yName, height);
 }

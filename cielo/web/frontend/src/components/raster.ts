@@ -52,3 +52,50 @@ export function asImage(value: unknown): number[][] | null {
   if (!Array.isArray(v) || !v.length || !Array.isArray(v[0])) return null;
   return v as number[][];
 }
+
+/** `colour()` at 256 steps, for images (t is rounded to the nearest step). */
+let LUT: Uint8ClampedArray | null = null;
+function lut(): Uint8ClampedArray {
+  if (!LUT) {
+    LUT = new Uint8ClampedArray(256 * 3);
+    for (let i = 0; i < 256; i++) LUT.set(colour(i / 255), i * 3);
+  }
+  return LUT;
+}
+
+/**
+ * Draw the first `rows` x `cols` plane of `values` (C order) on `canvas` at one pixel per
+ * value (the canvas takes that size; CSS scales it up, pixelated), coloured between the
+ * plane's smallest and largest finite value. Non-finite values are left transparent.
+ */
+export function drawFrame(canvas: HTMLCanvasElement, values: ArrayLike<number>, rows: number, cols: number): void {
+  if (canvas.width !== cols || canvas.height !== rows) {
+    canvas.width = cols;
+    canvas.height = rows;
+  }
+  const ctx = canvas.getContext("2d");
+  if (!ctx || rows <= 0 || cols <= 0) return;
+  const n = rows * cols;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = hi > lo ? 255 / (hi - lo) : 0;
+  const table = lut();
+  const image = ctx.createImageData(cols, rows);
+  const px = image.data;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    const at = 3 * Math.round((v - lo) * scale);
+    px[4 * i] = table[at];
+    px[4 * i + 1] = table[at + 1];
+    px[4 * i + 2] = table[at + 2];
+    px[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}

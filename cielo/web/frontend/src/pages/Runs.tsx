@@ -1,11 +1,12 @@
 // The catalog browser: search stored runs (text, plan, status, scan id, time range) a page
-// at a time; open one: its metadata, a stream as a plot and a table, and a download in any
-// installed suitcase's format.
+// at a time; open one: its metadata, a stream as a plot and a table, its images frame by
+// frame, and a download in any installed suitcase's format.
 
 import { useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
 import type uPlot from "uplot";
 import { errorText } from "../api";
+import { FrameView } from "../components/FrameView";
 import { when } from "../components/describe";
 import { lineChart } from "../components/plot";
 import { Table, type Column } from "../components/Table";
@@ -69,10 +70,14 @@ function StreamPlot(props: { x: number[]; y: (number | null)[]; xName: string; y
   const plot = useRef<uPlot | null>(null);
   const { x, y, xName, yName } = props;
   useEffect(() => {
-    plot.current?.destroy();
-    plot.current = lineChart(box.current!, xName, yName);
-    plot.current.setData([x, y]);
+    let live = true;
+    void lineChart(box.current!, xName, yName).then((chart) => {
+      if (!live) return chart.destroy();
+      plot.current = chart;
+      chart.setData([x, y]);
+    });
     return () => {
+      live = false;
       plot.current?.destroy();
       plot.current = null;
     };
@@ -172,9 +177,41 @@ function StreamView(props: { uid: string; stream: string; start: RunMetadata["st
       </div>
       <p className="muted small">
         {rows > TABLE_ROWS ? `First ${TABLE_ROWS} of ${rows} rows shown; the plot has them all.` : `${rows} rows.`}
-        {data.arrays.length > 0 && ` Array keys not shown: ${data.arrays.join(", ")}.`}
       </p>
+      {data.arrays.length > 0 && rows > 0 && <Frames uid={uid} stream={stream} keys={data.arrays} rows={data.seq_num} />}
     </>
+  );
+}
+
+/** A stream's array keys (images), one frame at a time. */
+function Frames(props: { uid: string; stream: string; keys: string[]; rows: number[] }) {
+  const { uid, stream, keys, rows } = props;
+  const [key, setKey] = useState(keys[0]);
+  const [seq, setSeq] = useState(rows[rows.length - 1]);
+  return (
+    <div className="frames">
+      <div className="row">
+        <label>
+          Image{" "}
+          <select value={key} onChange={(e) => setKey(e.target.value)}>
+            {keys.map((k) => (
+              <option key={k}>{k}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Frame{" "}
+          <input
+            type="number"
+            min={rows[0]}
+            max={rows[rows.length - 1]}
+            value={seq}
+            onChange={(e) => e.target.value && setSeq(Number(e.target.value))}
+          />
+        </label>
+      </div>
+      <FrameView key={`${uid} ${stream} ${key}`} uid={uid} stream={stream} dataKey={key} seq={seq} />
+    </div>
   );
 }
 
@@ -308,6 +345,9 @@ export function RunsPage() {
   const [marks, setMarks] = useState<string[]>([]);
   const after = marks[marks.length - 1];
   const [found, setFound] = useState<RunFound | null>(null);
+  // The page number of the runs shown (the rows and their range change together, once
+  // the next page has come; the marks change at the click).
+  const [shownPage, setShownPage] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
@@ -316,11 +356,13 @@ export function RunsPage() {
   useEffect(() => {
     let live = true;
     setBusy(true);
+    const pageNumber = marks.length;
     api
       .searchRuns({ ...search, after, limit: PAGE_SIZE })
       .then((f) => {
         if (!live) return;
         setFound(f);
+        setShownPage(pageNumber);
         setError(null);
       })
       .catch((err) => live && setError(errorText(err)))
@@ -328,11 +370,13 @@ export function RunsPage() {
     return () => {
       live = false;
     };
-  }, [api, search, after, history]);
+  }, [api, search, after, history, marks.length]);
 
   if (open) return <div className="page single"><RunView uid={open} onClose={() => setOpen(null)} /></div>;
-  const first = marks.length * PAGE_SIZE;
-  const last = found ? Math.min(first + found.runs.length, found.total) : 0;
+  const first = shownPage * PAGE_SIZE;
+  const exact = found?.total_exact !== false;
+  const last = found ? (exact ? Math.min(first + found.runs.length, found.total) : first + found.runs.length) : 0;
+  const total = found ? (exact ? String(found.total) : `more than ${found.total.toLocaleString("en")}`) : "";
   const columns: Column<RunSummary>[] = [
     {
       header: "Scan",
@@ -373,12 +417,12 @@ export function RunsPage() {
                 Previous
               </button>
               <span data-testid="runs-range">
-                {first + 1}–{last} of {found.total}
+                {first + 1}–{last} of {total}
               </span>
               <button
                 type="button"
                 className="secondary"
-                disabled={last >= found.total || found.runs.length === 0}
+                disabled={(exact && last >= found.total) || found.runs.length < PAGE_SIZE}
                 onClick={() => setMarks([...marks, found.runs[found.runs.length - 1].uid])}
               >
                 Next

@@ -129,6 +129,20 @@ class LdapAuthenticator:
             return known
         if not password or any(ord(c) < 32 for c in user):
             raise wrong_credentials(user)
+        from ldap3.core.exceptions import LDAPException
+
+        try:
+            groups = self._check(user, password)
+        except LDAPException as exc:  # the directory stopped answering mid-way
+            raise _Unreachable(self.url, exc) from None
+        identity = self.roles.identity(user, groups, self.group)
+        self._checked.put(user, password, identity)
+        return identity
+
+    # -- the directory --------------------------------------------------------------------
+
+    def _check(self, user: str, password: str) -> list[str]:
+        """Bind as ``user`` (refused if the password is wrong); their groups' names."""
         service = self._service() if self.bind_dn or self.search_base else None
         try:
             dn = self._user_dn(service, user)
@@ -136,17 +150,12 @@ class LdapAuthenticator:
             try:
                 if not conn.bind():
                     self._refuse(user, conn.result)
-                groups = self._groups(service or conn, dn, user)
+                return self._groups(service or conn, dn, user)
             finally:
                 _close(conn)
         finally:
             if service is not None:
                 _close(service)
-        identity = self.roles.identity(user, groups, self.group)
-        self._checked.put(user, password, identity)
-        return identity
-
-    # -- the directory --------------------------------------------------------------------
 
     def _connection(self, dn: str | None, password: str | None) -> Any:
         """An open (and, with start_tls, encrypted) connection, not yet bound."""

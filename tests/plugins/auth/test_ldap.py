@@ -147,3 +147,47 @@ def test_an_unreachable_directory_or_unknown_role_stops_the_server(
     ]:  # fmt: skip
         message = refused("--auth", spec)
         assert says in message, (spec, message)
+
+
+def test_a_stalled_directory_holds_only_its_own_requests(
+    slapd: Any, serve: Callable[..., QueueServer], tmp_path: pathlib.Path
+) -> None:
+    """slapd stopped (SIGSTOP): an LDAP login waits its timeout and is refused saying the
+    directory cannot be reached, while requests with an API key answer at once."""
+    import concurrent.futures
+    import os
+    import signal
+    import time
+
+    config = tmp_path / "ldap.toml"
+    config.write_text(
+        f'url = "{slapd.url}"\nuser_dn = "uid={{user}},ou=people,{SUFFIX}"\n'
+        f'group_base = "ou=groups,{SUFFIX}"\ntimeout = 2\ncache = 0\n'
+    )
+    server = serve("--auth", f"ldap:config={config}")
+    bob = httpx.BasicAuth("bob", "bob pw")
+    assert httpx.get(server.url + "/api/status", auth=bob, timeout=30).status_code == 200
+    os.kill(slapd.process.pid, signal.SIGSTOP)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            start = time.perf_counter()
+            stalled = pool.submit(httpx.get, server.url + "/api/status", auth=bob, timeout=30)
+            time.sleep(0.3)
+            took = []
+            for _ in range(5):
+                begin = time.perf_counter()
+                assert httpx.get(server.url + "/api/status", headers=server.headers).is_success
+                took.append(time.perf_counter() - begin)
+            assert not stalled.done()
+            answer = stalled.result()
+            waited = time.perf_counter() - start
+    finally:
+        os.kill(slapd.process.pid, signal.SIGCONT)
+    assert max(took) < 1.0, took
+    assert answer.status_code == 401
+    assert (
+        answer.json()["detail"]
+        == "the LDAP directory cannot be reached; try again (the log says why)"
+    )
+    assert 1.5 < waited < 15, waited
+    assert httpx.get(server.url + "/api/status", auth=bob, timeout=30).status_code == 200

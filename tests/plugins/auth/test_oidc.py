@@ -176,3 +176,13 @@ def test_an_unreachable_issuer_stops_the_server(refused: Callable[..., str]) -> 
         f"--auth oidc: cannot read the issuer's discovery document http://127.0.0.1:{port}/"
         in message
     )
+
+
+def test_known_keys_serve_while_the_issuer_is_down(issuer: Any) -> None:
+    auth = oidc(issuer, cooldown="0")
+    token = issuer.token("ec-1", **staff())
+    assert auth.authenticate("bearer", token) is not None
+    issuer.close()
+    assert auth.authenticate("bearer", token) is not None  # the key set is cached
+    with pytest.raises(AuthenticationError, match="the issuer's keys cannot be fetched now"):
+        auth.authenticate("bearer", issuer.token("ec-7", key=issuer.keys["ec-1"]))

@@ -42,20 +42,21 @@ def _free_port() -> int:
 
 
 def start_ioc(
-    port: int, workdir: Path, extra_pvs: int = 100
+    port: int, workdir: Path, extra_pvs: int = 100, prefix: str = PREFIX, repeater: bool = True
 ) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes] | None]:
-    """The demo IOC (with ``extra_pvs`` extra PVs) and a caproto repeater, as subprocesses."""
-    repeater_port = _free_port()
-    os.environ["EPICS_CA_REPEATER_PORT"] = str(repeater_port)
-    repeater = None
-    exe = shutil.which("caproto-repeater") or str(
-        Path(sys.executable).with_name("caproto-repeater")
-    )
-    if Path(exe).exists():
-        repeater = subprocess.Popen(
-            [exe, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    """The demo IOC (with ``extra_pvs`` extra PVs) and a caproto repeater (unless
+    ``repeater=False``), as subprocesses."""
+    repeating = None
+    if repeater:
+        os.environ["EPICS_CA_REPEATER_PORT"] = str(_free_port())
+        exe = shutil.which("caproto-repeater") or str(
+            Path(sys.executable).with_name("caproto-repeater")
         )
-    log = workdir / "ioc.log"
+        if Path(exe).exists():
+            repeating = subprocess.Popen(
+                [exe, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+    log = workdir / f"ioc-{prefix.strip(':')}.log"
     with log.open("wb") as out:
         ioc = subprocess.Popen(
             [
@@ -65,7 +66,7 @@ def start_ioc(
                 "--port",
                 str(port),
                 "--prefix",
-                PREFIX,
+                prefix,
                 "--interface",
                 "127.0.0.1",
                 "--extra-pvs",
@@ -79,7 +80,7 @@ def start_ioc(
         if ioc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the IOC did not start:\n" + log.read_text(errors="replace"))
         time.sleep(0.05)
-    return ioc, repeater
+    return ioc, repeating
 
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:

@@ -21,7 +21,14 @@ ophyd's simulated detector) run on both engines:
   taking 20 ms per document (issue 14's workload);
 * ``300k null messages``: a plan of ``Msg("null")`` only;
 * ``blocking read (20 ms)``: a detector whose ``read()`` sleeps 20 ms (a blocking
-  device call).
+  device call);
+* ``EPICS scan, IOC killed`` and ``EPICS scan, IOC hung``: ``bluesky.plans.scan`` of the
+  demo IOC's motor (softioc on loopback) reading a detector PV served by a second demo
+  IOC, which is killed (SIGKILL: its TCP circuit drops) or stopped (SIGSTOP: the circuit
+  stays up and nothing answers) after the third event. cielo reads its EPICS devices in a
+  worker thread (they declare ``blocking_reads``); Bluesky reads ophyd's ``EpicsSignalRO``
+  on its loop. The row is followed by how the run ended and when: it must fail naming the
+  PV. ``--only EPICS`` runs these alone; they need softioc, pyepics and ophyd.
 """
 
 from __future__ import annotations
@@ -29,10 +36,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
+import signal
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_epics import _free_port, start_ioc, stop  # noqa: PLC2701 (a sibling script)
+
+#: the EPICS workloads: (label, signal sent to the detector's IOC after the third event)
+EPICS_CASES = (("EPICS scan, IOC killed", signal.SIGKILL), ("EPICS scan, IOC hung", signal.SIGSTOP))
+#: a run still going after this long is stopped by the benchmark (seconds)
+EPICS_CAP = 90.0
 
 
 class Ticker:
@@ -87,10 +108,18 @@ def _null_plan(n: int) -> Any:
         yield msg
 
 
-def _measure(engine: Any, loop: asyncio.AbstractEventLoop, plan: Any) -> str:
+def _measure(engine: Any, loop: asyncio.AbstractEventLoop, plan: Any) -> tuple[str, str]:
+    """The row's figures, and how the run ended (``success``, or the error and when)."""
     ticker = Ticker(loop)
     time.sleep(0.05)  # the ticker is running before the plan starts
-    engine(plan)
+    start = time.perf_counter()
+    try:
+        engine(plan)
+        ended = "success"
+    except Exception as exc:
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        ended = f"{type(exc).__name__}: {text[:110]}"
+    ended += f" (after {time.perf_counter() - start:.1f} s)"
     if hasattr(engine, "flush"):
         engine.flush()
     ticker.stop()
@@ -98,7 +127,111 @@ def _measure(engine: Any, loop: asyncio.AbstractEventLoop, plan: Any) -> str:
     long_gaps = sum(1 for gap, _cpu in ticker.gaps if gap > 0.01)
     gen, pause = max(ticker.collections, key=lambda c: c[1], default=(0, 0.0))
     collected = f"{pause * 1e3:6.1f} ms (gen {gen})" if ticker.collections else "     --"
-    return f"{worst * 1e3:8.1f} ms {cpu * 1e3:9.1f} ms {long_gaps:8d} {collected}"
+    return f"{worst * 1e3:8.1f} ms {cpu * 1e3:9.1f} ms {long_gaps:8d} {collected}", ended
+
+
+def _epics_ports() -> tuple[int, int] | None:
+    """Ports for the motor's IOC and the detectors' IOCs, set in the Channel Access client
+    environment before anything loads libca; ``None`` without softioc, pyepics or ophyd."""
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("softioc", "epics", "ophyd")):
+        return None
+    ports = (_free_port(), _free_port())
+    os.environ["EPICS_CA_ADDR_LIST"] = " ".join(f"127.0.0.1:{p}" for p in ports)
+    os.environ["EPICS_CA_AUTO_ADDR_LIST"] = "NO"
+    return ports
+
+
+@contextmanager
+def _victim(port: int, workdir: Path, prefix: str) -> Iterator[Any]:
+    """A demo IOC to kill or stop; whatever is done to it, it ends with the block."""
+    ioc, _ = start_ioc(port, workdir, extra_pvs=0, prefix=prefix, repeater=False)
+    try:
+        yield ioc
+    finally:
+        if ioc.poll() is None:
+            os.kill(ioc.pid, signal.SIGCONT)
+        stop(ioc)
+
+
+def _signal_after_third(pid: int, sig: int) -> Callable[[str, dict[str, Any]], None]:
+    """A subscriber sending ``sig`` to process ``pid`` once the third event is out."""
+    sent = threading.Event()
+
+    def after_third(name: str, doc: dict[str, Any]) -> None:
+        if name == "event" and doc["seq_num"] == 3 and not sent.is_set():
+            sent.set()
+            os.kill(pid, sig)
+
+    return after_third
+
+
+def _epics_rows(ports: tuple[int, int]) -> None:
+    """The EPICS scans whose detector IOC dies or hangs after the third event."""
+    import logging
+
+    from bluesky import RunEngine as BlueskyRunEngine
+    from bluesky.plans import scan
+    from ophyd import Component, EpicsSignal, EpicsSignalRO, PVPositioner
+
+    from cielo import RunEngine
+    from cielo.devices import connect_all
+    from cielo.plugins.epics import EpicsMotor
+    from cielo.plugins.epics import EpicsSignalRO as CieloSignalRO
+
+    class DemoMotor(PVPositioner):  # the demo motor's fields as an ophyd PV positioner
+        setpoint = Component(EpicsSignal, ":VAL")
+        readback = Component(EpicsSignalRO, ":RBV", kind="hinted")
+        done = Component(EpicsSignalRO, ":DMOV")
+        stop_signal = Component(EpicsSignal, ":STOP")
+        done_value = 1
+
+    logging.getLogger("bluesky").setLevel(logging.CRITICAL)
+    logging.getLogger("cielo").setLevel(logging.CRITICAL)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-loop-"))
+    motor_ioc, repeater = start_ioc(ports[0], workdir, extra_pvs=0)
+    victims = iter(range(1, 100))
+    try:
+        motor = EpicsMotor("BENCH:m1", separator=":", name="motor")
+        connect_all([motor], timeout=10)
+        motor.velocity.put(100.0)
+        o_motor = DemoMotor("BENCH:m1", name="motor", timeout=10)
+        o_motor.wait_for_connection(timeout=10)
+        for label, sig in EPICS_CASES:
+            for kind in ("cielo", "bluesky"):
+                prefix = f"VIC{next(victims)}:"
+                with _victim(ports[1], workdir, prefix) as ioc:
+                    engine: Any
+                    if kind == "cielo":
+                        engine = RunEngine(scan_id_file=None, handle_sigint=False)
+                        det: Any = CieloSignalRO(prefix + "det", name="det")
+                        connect_all([det], timeout=10)
+                        mot: Any = motor
+                    else:
+                        engine = BlueskyRunEngine({})
+                        engine.context_managers = []
+                        det = EpicsSignalRO(prefix + "det", name="det")
+                        det.wait_for_connection(timeout=10)
+                        mot = o_motor
+                    motor.move(0.0, timeout=10)
+                    engine.subscribe(_signal_after_third(ioc.pid, sig))
+                    cap = threading.Timer(EPICS_CAP, engine.request_pause)
+                    cap.start()
+                    row, ended = _measure(engine, engine.loop, scan([det], mot, 0.0, 1.0, 200))
+                    cap.cancel()
+                    if cap.finished.is_set() and engine.state == "paused":
+                        engine.halt()
+                        ended = f"still running after {EPICS_CAP:g} s; halted by the benchmark"
+                    print(f"{label:32} {kind:8} {row}", flush=True)
+                    print(f"{'':32} {'':8} ended: {ended}", flush=True)
+                    if kind == "cielo":
+                        engine.close()
+                    else:
+                        engine.loop.call_soon_threadsafe(engine.loop.stop)
+    finally:
+        stop(motor_ioc)
+        stop(repeater)
 
 
 def main() -> None:
@@ -106,6 +239,8 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--only", help="run the workloads whose label contains this")
     args = parser.parse_args()
+    epics = not args.only or any(args.only in label for label, _sig in EPICS_CASES)
+    ports = _epics_ports() if epics else None  # before anything loads libca
 
     from bluesky import RunEngine as BlueskyRunEngine
     from bluesky.plans import count
@@ -151,11 +286,17 @@ def main() -> None:
                 loop = engine.loop
             for sub in subs:
                 engine.subscribe(sub)
-            print(f"{label:32} {kind:8} {_measure(engine, loop, make_plan())}", flush=True)
+            row, _ended = _measure(engine, loop, make_plan())
+            print(f"{label:32} {kind:8} {row}", flush=True)
             if kind == "cielo":
                 engine.close()
             else:
                 loop.call_soon_threadsafe(loop.stop)
+    if epics:
+        if ports is None:
+            print("EPICS scans: skipped (they need softioc, pyepics and ophyd)")
+        else:
+            _epics_rows(ports)
 
 
 if __name__ == "__main__":

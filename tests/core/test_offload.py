@@ -10,6 +10,7 @@ import pytest
 from cielo import Msg, RunEngine
 from cielo.core import Status
 from cielo.core.engine import BLOCKING_CALL, BLOCKING_STRIKES, FAST_TO_RETURN
+from cielo.testing import DocumentCollector
 
 
 @pytest.fixture
@@ -153,3 +154,40 @@ def test_offload_sends_a_devices_reads_to_threads_and_refuses_what_moves_it(RE):
     assert RE([Msg("read", motor)]) == () and motor.threads["read"] == {"cielo-device_0"}
     with pytest.raises(ValueError, match=r"set\(\) cannot be called in a worker thread"):
         RE.offload(motor, "set")
+
+
+class IoDet(SlowDet):
+    """A detector whose class says its reads wait on I/O: read in threads from the first."""
+
+    blocking_reads = True
+
+    def __init__(self, delays) -> None:
+        super().__init__(delays, name="io")
+        self.config_threads: list[str] = []
+
+    def read_configuration(self) -> dict:
+        self.config_threads.append(threading.current_thread().name)
+        return {"io_gain": {"value": 2.0, "timestamp": time.time()}}
+
+    def describe_configuration(self) -> dict:
+        return {"io_gain": {"source": "sim", "dtype": "number", "shape": []}}
+
+
+def test_a_device_whose_reads_block_is_read_in_a_thread_from_its_first_call(validate):
+    """``blocking_reads = True`` on the class (EPICS devices): no slow call on the loop first,
+    even with offload_blocking off; the loop turns while each read waits."""
+    det = IoDet([0.05])
+    docs = DocumentCollector()
+    with RunEngine(scan_id_file=None) as RE:
+        RE.subscribe(docs)
+        result, turns = _ticking(RE, _points(det, 3))
+        assert RE.offloaded == [("io", "*")]
+        RE.flush(5)
+    assert det.threads and all(name.startswith("cielo-device") for name in det.threads)
+    assert det.config_threads and all(n.startswith("cielo-device") for n in det.config_threads)
+    assert turns >= 3 * 10, turns  # 3 reads of 50 ms, a tick every 1 ms (many lost to load)
+    assert [e["data"]["io"] for e in docs.of("event")] == [1.0, 2.0, 3.0]
+    descriptor = docs.of("descriptor")[0]
+    assert descriptor["configuration"]["io"]["data"] == {"io_gain": 2.0}
+    for name, doc in docs:
+        validate(name, doc)

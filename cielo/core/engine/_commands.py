@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 Handler = Callable[["CommandContext", Msg], Any]
+#: the messages named in errors of the configuration calls a descriptor makes
+_READ_CONFIGURATION = Msg("read_configuration")
+_DESCRIBE_CONFIGURATION = Msg("describe_configuration")
 CoroutineType = types.CoroutineType
 _clock = time.perf_counter
 
@@ -271,9 +274,9 @@ class CommandContext:
         # the engine moves them by itself (offload_blocking)
         timed = method in OFFLOADABLE
         if timed:
-            if offloader:
+            if offloader.entries or type(obj) not in offloader.plain:
                 entry = offloader.wants(obj, method)
-                if entry is not None:  # it blocked the loop before: a worker thread calls it
+                if entry is not None:  # its reads block (or blocked the loop): a worker thread
                     pending = offloader.call(entry, method, func, args, kwargs)
                     return self._noting(obj, method, pending)
             timed = offloader.limit != math.inf
@@ -344,8 +347,9 @@ class CommandContext:
         """A descriptor's ``configuration`` entry for ``obj`` (``None`` if it has none)."""
         if not (hasattr(obj, "read_configuration") and hasattr(obj, "describe_configuration")):
             return None
-        values = await maybe_await(obj.read_configuration())
-        keys = await maybe_await(obj.describe_configuration())
+        # through call(): a device whose reads block reads its configuration in a thread too
+        values = await maybe_await(self.call(obj, "read_configuration", _READ_CONFIGURATION))
+        keys = await maybe_await(self.call(obj, "describe_configuration", _DESCRIBE_CONFIGURATION))
         return {
             "data": {k: v["value"] for k, v in values.items()},
             "timestamps": {k: v["timestamp"] for k, v in values.items()},

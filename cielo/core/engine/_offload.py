@@ -11,9 +11,12 @@ enough: on a loaded machine a call of microseconds sometimes measures 10-40 ms, 
 thread having waited for a core or for the GIL.) A method that then finishes quickly
 :data:`FAST_TO_RETURN` times in a row (within ``BLOCKING_CALL``: the slow call was the
 machine's load, or the IOC came back) is called on the loop again. Only methods that read move
-(:data:`OFFLOADABLE`): what starts or stops motion keeps its order on the loop. ``RE.offload(device)`` sends a device's calls
-to threads from its first call; moving reads by themselves needs
-``RunEngine(offload_blocking=True)`` (off by default for now).
+(:data:`OFFLOADABLE`): what starts or stops motion keeps its order on the loop.
+
+A device whose class says that its reads wait on I/O (``blocking_reads = True``: EPICS
+devices, whose reads wait for the IOC's answer, 2 s when it hangs) is read in a thread from
+its first call, as are the devices given to ``RE.offload(device)``; moving reads by
+themselves needs ``RunEngine(offload_blocking=True)``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["BLOCKING_CALL", "BLOCKING_STRIKES", "FAST_TO_RETURN", "OFFLOADABLE", "Offloader"]
+__all__ = [
+    "BLOCKING_CALL",
+    "BLOCKING_STRIKES",
+    "FAST_TO_RETURN",
+    "OFFLOADABLE",
+    "Offloader",
+    "reads_block",
+]
 
 logger = logging.getLogger("cielo.engine")
 
@@ -51,6 +61,11 @@ BLOCKING_STRIKES = 3
 FAST_TO_RETURN = 8
 
 
+def reads_block(obj: Any) -> bool:
+    """Whether ``obj``'s class declares that its reads wait on I/O (``blocking_reads = True``)."""
+    return getattr(type(obj), "blocking_reads", False) is True
+
+
 class _Entry:
     __slots__ = ("obj", "fast", "pinned")
 
@@ -70,16 +85,29 @@ class Offloader:
         self.limit = BLOCKING_CALL
         #: (id(device), method) -> slow calls in a row so far
         self.strikes: dict[tuple[int, str], int] = {}
+        #: device classes seen not to declare ``blocking_reads``
+        self.plain: set[type] = set()
         self._executor: ThreadPoolExecutor | None = None
 
     def __bool__(self) -> bool:
         return bool(self.entries)
 
     def wants(self, obj: Any, method: str) -> _Entry | None:
-        """The entry sending ``obj.method()`` to a thread, if any."""
+        """The entry sending ``obj.method()`` to a thread, if any (one is made for a device
+        whose class declares ``blocking_reads``)."""
         entries = self.entries
-        entry = entries.get((id(obj), method)) or entries.get((id(obj), None))
-        return entry if entry is not None and entry.obj is obj else None
+        if entries:
+            entry = entries.get((id(obj), method)) or entries.get((id(obj), None))
+            if entry is not None and entry.obj is obj:
+                return entry
+        cls = type(obj)
+        if cls in self.plain:
+            return None
+        if not reads_block(obj):
+            self.plain.add(cls)
+            return None
+        entry = entries[(id(obj), None)] = _Entry(obj, pinned=True)
+        return entry
 
     def add(self, obj: Any, method: str | None, *, pinned: bool = False) -> None:
         if method is not None and method not in OFFLOADABLE:

@@ -10,7 +10,7 @@ milliseconds on loopback). EPICS devices
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from cielo.core.protocols import Reading
 from cielo.devices import Device, Kind, Signal
@@ -55,6 +55,10 @@ def read_many(signals: Iterable[Signal[Any]], timeout: float = 2.0) -> dict[str,
 
 class EpicsReadMixin:
     """``read()`` for EPICS devices: the normal signals in one concurrent batch."""
+
+    #: The RunEngine reads it in a worker thread: a read waits for the IOC's answer (up to
+    #: 2 s when the IOC hangs), which on the engine's loop would stall everything else.
+    blocking_reads: ClassVar[bool] = True
 
     def read(self) -> dict[str, Reading]:
         assert isinstance(self, Device)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from cielo.core.protocols import Location
 from cielo.devices import Kind, Signal, SignalRW
@@ -29,6 +29,9 @@ class EpicsSignalRO(Signal[Any]):
     latest value instead of a fresh get (for values no trigger or move changes).
     """
 
+    #: The RunEngine reads it in a worker thread (a read waits for the IOC's answer).
+    blocking_reads: ClassVar[bool] = True
+
     def __init__(
         self,
         read_pv: str,
@@ -54,6 +57,9 @@ class EpicsSignal(SignalRW[Any]):
     (put-completion); ``put(value)`` blocks until then. ``use_monitor`` as for
     :class:`EpicsSignalRO`.
     """
+
+    #: The RunEngine reads it in a worker thread (a read waits for the IOC's answer).
+    blocking_reads: ClassVar[bool] = True
 
     def __init__(
         self,

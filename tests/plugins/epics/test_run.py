@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import signal
 import threading
+import time
 
 import pytest
 
+from cielo.core import DeviceError
 from cielo.devices import connect_all
 from cielo.plugins.epics import EpicsMotor, EpicsScaler, EpicsSignalRO
 from cielo.plugins.scans import count, scan
@@ -90,6 +95,42 @@ def test_ioc_dying_mid_scan_fails_the_run_naming_the_pv(victim_ioc):
     assert stop["exit_status"] == "fail"
     assert p in stop["reason"] and "disconnected" in stop["reason"], stop["reason"]
     assert 3 <= stop["num_events"].get("primary", 0) < 200
+
+
+def test_a_hung_ioc_fails_the_run_naming_the_pv_while_the_loop_goes_on(victim_ioc):
+    """SIGSTOP: the IOC's circuit stays up but nothing answers. The read waits its 2 s in a
+    worker thread (EPICS devices declare ``blocking_reads``), not on the engine's loop."""
+    det = EpicsSignalRO(victim_ioc.prefix + "det", name="vdet")
+    connect_all([det], timeout=5)
+    ticks: list[float] = []
+    with make_run_engine() as RE:
+        docs = collect(RE)
+        hung = threading.Event()
+
+        def hang_after_third_event(name, doc):
+            if name == "event" and doc["seq_num"] == 3 and not hung.is_set():
+                hung.set()
+                os.kill(victim_ioc.pid, signal.SIGSTOP)
+
+        def tick() -> None:
+            ticks.append(time.monotonic())
+            RE.loop.call_later(0.01, tick)
+
+        RE.subscribe(hang_after_third_event)
+        RE.loop.call_soon_threadsafe(tick)
+        try:
+            with pytest.raises(DeviceError) as info:
+                RE(count([det], num=200, delay=0.01))
+        finally:
+            os.kill(victim_ioc.pid, signal.SIGCONT)
+        RE.flush(5)
+    assert hung.is_set()
+    assert f"{victim_ioc.prefix}det: the read failed: no answer within 2 s" in str(info.value)
+    stop = docs[-1][1]
+    assert stop["exit_status"] == "fail" and f"{victim_ioc.prefix}det" in stop["reason"]
+    assert 3 <= stop["num_events"]["primary"] < 200
+    worst = max(b - a for a, b in itertools.pairwise(ticks))
+    assert worst < 1.0, f"the loop stood still for {worst:.2f} s (the read blocks it: 2 s)"
 
 
 def test_a_run_that_cannot_connect_is_refused_before_it_opens(ioc, tmp_path, capsys):

@@ -167,6 +167,15 @@ def test_bearer_tokens_end_to_end(issuer: Any, serve: Callable[..., QueueServer]
     assert call(issuer.token(**staff()), "/api/queue/clear", {}).json()["success"]
     expired = call(issuer.token(exp=int(time.time()) - 120, **staff()), "/api/status")
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    # a token buys a short-lived API key of at most its roles (what a browser, which
+    # cannot send a bearer token on a websocket, would hold)
+    made = call(bob, "/api/auth/apikey", {"roles": ["user"], "expires_in": 600}).json()
+    assert made["success"] and made["key"]["user"] == "bob"
+    keyed = httpx.get(server.url + "/api/auth/whoami", timeout=30,
+                      headers={"Authorization": f"ApiKey {made['secret']}"}).json()  # fmt: skip
+    assert (keyed["user"], keyed["roles"]) == ("bob", ["user"])
+    beyond = call(carol, "/api/auth/apikey", {"roles": ["user"]})
+    assert "cannot give scope(s)" in beyond.text
 
 
 def test_an_unreachable_issuer_stops_the_server(refused: Callable[..., str]) -> None:

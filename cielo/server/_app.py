@@ -28,7 +28,7 @@ from ._plans import PlanCatalog, load_catalog
 from ._problems import document_problems
 from ._settings import Settings, is_loopback
 from ._store import QueueError, open_store
-from .api import ROUTERS
+from .api import ROUTERS, FastRoutes
 
 __all__ = ["build_app", "load_catalog", "plugin_authenticators"]
 
@@ -96,6 +96,7 @@ def build_app(
     app.state.keyring = keyring
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(FastRoutes, api=app, routers=ROUTERS)  # inside the body limit
     app.add_middleware(_BodyLimit, limit=settings.max_body)
     app.add_exception_handler(QueueError, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -14,6 +14,10 @@ from . import (
     status,
     stream,
 )
+from ._fast import (
+    FastRoutes,
+    plain_routes,
+)  # plain routes served without FastAPI's per-request work
 
 #: The routers in the order the OpenAPI document lists them.
 ROUTERS = (
@@ -31,4 +35,5 @@ ROUTERS = (
     auth.router,
 )
 
-__all__ = ["ROUTERS"]
+
+__all__ = ["ROUTERS", "FastRoutes", "plain_routes"]

@@ -30,7 +30,8 @@ def publish_uri(env: Any, uri: str | None = None) -> str | None:
     """Where ``env`` publishes: ``uri`` if given, else the profile's ``[publish] uri``.
 
     A ``redis://`` URI without a stream gets the instrument's default stream,
-    ``cielo.PROFILE`` (one stream per instrument).
+    ``cielo.INSTRUMENT`` (one stream per instrument: the profile's ``[profile]
+    instrument``, by default its name, so profiles driving one instrument share it).
     """
     target = uri or (env.profile.publish or {}).get("uri")
     if not target:
@@ -38,7 +39,8 @@ def publish_uri(env: Any, uri: str | None = None) -> str | None:
     parsed = parse_uri(target)
     if parsed.scheme == "redis" and not parsed.path:
         base, _, query = target.partition("?")
-        target = f"{base.rstrip('/')}/cielo.{env.profile.name}" + (f"?{query}" if query else "")
+        stream = f"cielo.{env.profile.instrument}"
+        target = f"{base.rstrip('/')}/{stream}" + (f"?{query}" if query else "")
     return target
 
 

@@ -41,6 +41,17 @@ def test_a_profiles_publish_table_publishes_to_the_instruments_stream(redis_serv
     assert raw[0][1][b"c"] == b"j"  # the table's serializer reached the transport
 
 
+def test_profiles_driving_one_instrument_share_its_stream(tmp_path):
+    from cielo.bus import publish_uri
+
+    envs = []
+    for name in ("ex1-day", "ex1-night"):
+        profile = tmp_path / f"{name}.toml"
+        profile.write_text('[profile]\ninstrument = "ex1"\n[publish]\nuri = "redis://h:6379"\n')
+        envs.append(type("Env", (), {"profile": read_profile(profile)}))
+    assert {publish_uri(env) for env in envs} == {"redis://h:6379/cielo.ex1"}
+
+
 @pytest.mark.parametrize(
     "table, message",
     [

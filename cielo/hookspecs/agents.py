@@ -20,5 +20,6 @@ def cielo_agents() -> Mapping[str, AgentFactory] | None:
     :returns: a mapping from agent name to a factory called as ``factory(**params)``;
         the agent it returns has ``tell(x, y)``, ``ask(n) -> (points, info)`` and
         ``report() -> dict``. ``None`` offers nothing. A name offered by two plugins is
-        an error that names both.
+        an error that names both. A profile's ``[agents] allow`` list narrows what is
+        offered on that profile (``agent_scan``, ``cielo agent run``, the queue).
     """

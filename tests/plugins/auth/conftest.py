@@ -74,6 +74,7 @@ class UnixUsers:
     group: str  # a Unix group granting the role "user"
     member: str  # in ``group``
     other: str  # in no mapped group
+    expired: str  # in ``group``, their account expired (chage -E 0)
     password: str
 
 
@@ -83,8 +84,9 @@ def _run(*command: str) -> None:
 
 @pytest.fixture(scope="module")
 def unix_users() -> Iterator[UnixUsers]:
-    """Two new Unix users (random names; one in a new group) and a PAM service file of
-    pam_unix for them, all removed afterwards. Needs root (CI runs as root)."""
+    """Three new Unix users (random names; two in a new group, one of them expired) and a
+    PAM service file of pam_unix for them, all removed afterwards. Needs root (CI runs as
+    root)."""
     if importlib.util.find_spec("pam") is None:
         _require("python-pam is not installed: pip install 'cielo[pam]'")
     if os.geteuid() != 0 or not shutil.which("useradd"):
@@ -95,6 +97,7 @@ def unix_users() -> Iterator[UnixUsers]:
         group=f"cielo-beam-{tag}",
         member=f"ciel-a{tag}",
         other=f"ciel-b{tag}",
+        expired=f"ciel-c{tag}",
         password=f"pw {secrets.token_hex(6)}:x",  # a space and a colon: the split is the first
     )
     service_file = pathlib.Path("/etc/pam.d") / users.service
@@ -102,10 +105,12 @@ def unix_users() -> Iterator[UnixUsers]:
     try:
         _run("groupadd", users.group)
         made.append(("groupdel", users.group))
-        for name, groups in ((users.member, ["-G", users.group]), (users.other, [])):
+        member = ["-G", users.group]
+        for name, groups in ((users.member, member), (users.other, []), (users.expired, member)):
             _run("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", *groups, name)
             made.append(("userdel", name))
             subprocess.run(["chpasswd"], input=f"{name}:{users.password}", text=True, check=True)
+        _run("chage", "-E", "0", users.expired)  # expired on 1970-01-01
         # pam_unix alone, with its default delay (about 2 s) after a wrong password
         service_file.write_text("auth required pam_unix.so\naccount required pam_unix.so\n")
         yield users

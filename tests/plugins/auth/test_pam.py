@@ -52,6 +52,7 @@ def test_a_wrong_password_or_user_is_refused_without_saying_which(
             (unix_users.member, "not the password"),
             ("nobody-" + unix_users.member, unix_users.password),
             (unix_users.member, ""),
+            (unix_users.expired, unix_users.password),  # right password, expired account
         ]
     }
     for who, answer in answers.items():

@@ -183,7 +183,8 @@ def _ingest(args: argparse.Namespace) -> int:
         sink.close()
     print(
         f"{sink.stored} runs stored, {sink.skipped} already there, {sink.replaced} incomplete "
-        f"copies replaced, {consumer.missed} entries lost to retention",
+        f"copies replaced, {consumer.missed} entries lost to retention"
+        + (f" ({len(sink.closed)} runs closed as failed for it)" if sink.closed else ""),
         file=sys.stderr,
     )
     return 0

@@ -67,7 +67,8 @@ export class Api {
     }
     let response: Response;
     try {
-      response = await fetch(`${this.base}/api${path}`, init);
+      const early = method === "GET" && !this.base ? takeEarly(this.key, path) : undefined;
+      response = await (early?.catch(() => fetch(`/api${path}`, init)) ?? fetch(`${this.base}/api${path}`, init));
     } catch (err) {
       throw new ApiError(`cannot reach the server: ${String(err)}`, 0);
     }
@@ -199,6 +200,17 @@ export class Api {
    * items that no longer fit the new plans. */
   environmentReload = () => this.request<{ stale?: string[] }>("POST", "/environment/reload");
   environmentDestroy = () => this.request("POST", "/environment/destroy");
+}
+
+/** The first answers index.html asked for while this script loaded: each taken once,
+ * by a client of the same key (any other request is sent as usual). */
+function takeEarly(key: string, path: string): Promise<Response> | undefined {
+  const first = (window as { __cieloFirst?: { key: string; requests: Record<string, Promise<Response>> } })
+    .__cieloFirst;
+  if (!first || first.key !== key) return undefined;
+  const early = first.requests[path];
+  delete first.requests[path];
+  return early;
 }
 
 /** A frame of an array data key (an area detector's image), values in C order. */

@@ -210,7 +210,11 @@ def _insert(cat: Catalog, rows: Rows) -> None:
     keys = [row for run, f in zip(runs, flat, strict=True) for row in key_rows.rows(run[0], f)]
     key_columns = key_rows.insert.split("(")[1].split(")")[0]
     db = cat.db
-    tables = (("runs", RUN_COLUMNS, runs), ("run_keys", key_columns, keys), ("documents", DOC_COLUMNS, docs))
+    run_columns = RUN_COLUMNS
+    if db.dialect.name == "postgresql":  # with the hashes of strings, booleans and None
+        runs = [(*run, key_rows.hashes(f)) for run, f in zip(runs, flat, strict=True)]
+        run_columns += ", keys"
+    tables = (("runs", run_columns, runs), ("run_keys", key_columns, keys), ("documents", DOC_COLUMNS, docs))
     with db.transaction():
         for table, columns, rows_ in tables:
             if db.dialect.name == "sqlite":

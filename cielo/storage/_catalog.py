@@ -60,6 +60,13 @@ class Catalog:
         self.db = db
         if db.dialect.path_ids is None:  # queries name key paths by their numbers
             db.dialect.path_ids = KeyRows.of(db).lookup
+            if db.dialect.name == "postgresql":
+                db.dialect.trigrams = bool(
+                    db.query(
+                        "SELECT 1 FROM pg_indexes WHERE indexname = 'runs_trgm' "
+                        "AND schemaname = current_schema()"
+                    )
+                )
         self.query = query
         self.sort = sort
         self.readers = readers or ReaderRegistry()
@@ -218,6 +225,11 @@ class Catalog:
         keys = len(self._full_sort())
         select = ", ".join(f"runs.{c}" for c, _ in self._full_sort()) + ", " + columns
         last = None if after is None else self._position(after)
+        if offset and last is None:  # skip through the index of the order, then read on
+            last = self._before(offset, reverse)
+            if last is None:
+                return
+            offset = 0
         done = 0
         params: list[Any]
         while limit is None or done < limit:
@@ -235,6 +247,13 @@ class Catalog:
             if len(rows) < n:
                 return
             last = rows[-1][:keys]
+
+    def _before(self, offset: int, reverse: bool = False) -> tuple[Any, ...] | None:
+        """The sort values of the run at ``offset - 1`` (None past the end): the rows
+        skipped are read from the index of the order alone, not from the table."""
+        columns = ", ".join(f"runs.{c}" for c, _ in self._full_sort())
+        rows = self._select(columns, offset=offset - 1, limit=1, reverse=reverse)
+        return tuple(rows[0]) if rows else None
 
     def _select(
         self, columns: str, *, offset: int = 0, limit: int | None = None, reverse: bool = False,
@@ -288,19 +307,17 @@ class Catalog:
 
     def __getitem__(self, key: str | int | slice) -> Any:
         if isinstance(key, slice):
-            start, stop, step = key.indices(len(self))
-            if step != 1:
+            if key.step not in (None, 1):
                 raise QueryError("catalog slices take no step")
+            size = len(self)  # counted once
+            start, stop, _ = key.indices(size)
             if stop <= start:
                 return []
-            size = len(self)
             if start > size - stop:  # nearer the end: count from there
-                rows = self._select(
-                    "start, stop", offset=size - stop, limit=stop - start, reverse=True
-                )
+                rows = list(self._pages("start, stop", offset=size - stop, limit=stop - start, reverse=True))
                 rows.reverse()
             else:
-                rows = self._select("start, stop", offset=start, limit=stop - start)
+                rows = list(self._pages("start, stop", offset=start, limit=stop - start))
             return [self._run(r) for r in rows]
         if isinstance(key, bool) or not isinstance(key, (int, str)):
             raise QueryError(f"look runs up by uid, partial uid or scan_id, not {key!r}")
@@ -308,7 +325,7 @@ class Catalog:
             if not -(2**63) <= key < 2**63:
                 raise RunNotFoundError(f"no run with scan_id {key} in {self.uri}")
             if key < 0:
-                rows = self._select("start, stop", offset=-key - 1, limit=1, reverse=True)
+                rows = list(self._pages("start, stop", offset=-key - 1, limit=1, reverse=True))
                 if not rows:
                     raise RunNotFoundError(f"catalog has fewer than {-key} runs (index {key})")
                 return self._run(rows[0])

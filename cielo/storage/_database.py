@@ -52,6 +52,8 @@ class Dialect:
         #: without it, queries look them up in SQL).
         self.path_ids: Callable[[str, str, tuple[int, ...]], list[int]] | None = None
         self.instr = "strpos({}, ?) > 0" if pg else "instr({}, ?) > 0"
+        #: PostgreSQL: the catalog has a trigram index of runs' words (set by the catalog).
+        self.trigrams = False
 
     def value(self, column: str) -> str:
         """The ``run_keys`` column holding ``num`` or ``txt`` values (SQLite: one, ``val``)."""
@@ -64,7 +66,7 @@ class Dialect:
     def fulltext(self) -> str:
         """A condition on ``runs`` matching the bound full-text query."""
         if self.name == "postgresql":
-            return "to_tsvector('simple', runs.text) @@ plainto_tsquery('simple', ?)"
+            return "to_tsvector('simple', cielo_text(runs.text, runs.uid)) @@ plainto_tsquery('simple', ?)"
         return "runs.id IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)"
 
     def regex_param(self, pattern: str) -> str:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import _pgkeys
 from ._database import Dialect
 from ._errors import QueryError
 
@@ -44,7 +45,7 @@ INCOMPLETE = "incomplete"
 EXIT_STATUSES = ("success", "abort", "fail", INCOMPLETE)
 
 
-_PLANNING = ("indexed", "range")  # attributes for the planner, not part of the condition
+_PLANNING = ("indexed", "range", "literal")  # attributes for the planner, not part of the condition
 
 
 class Query:
@@ -142,6 +143,11 @@ def _keys(where: str, params: list[Any]) -> SQL:
     return f"{KEYS_PREFIX}{where})", params
 
 
+def _pg(d: Dialect) -> bool:
+    """PostgreSQL: run-start metadata is matched as JSONB (numbers' ranges as rows)."""
+    return d.name == "postgresql"
+
+
 def _path(d: Dialect, key: str, typ: str, elems: tuple[int, ...] = (0,)) -> SQL:
     """The ``run_keys`` condition naming the paths of ``key`` with type ``typ`` at
     ``elems`` (0: the value itself, 1: an element of a list): their numbers as constants
@@ -187,8 +193,12 @@ class Compare(Query):
         if value is None:
             if op != "==":
                 raise QueryError(f"cannot order metadata key {key!r} against None")
-            return _keys(*_path(d, key, "z"))
+            return _pgkeys.hashed(d, key, "z", None, 0) if _pg(d) else _keys(*_path(d, key, "z"))
         typ, column, bound = _typed(key, value)
+        if _pg(d) and typ != "n":
+            if op == "==":
+                return _pgkeys.hashed(d, key, typ, value, 0)
+            return _pgkeys.compare_scalar(key, _OPS[op], typ, value)
         path, params = _path(d, key, typ)
         return _keys(f"{path} AND {d.value(column)} {_OPS[op]} ?", [*params, bound])
 
@@ -204,6 +214,12 @@ class Contains(Query):
         typ, column, bound = _typed(self.key, self.value)
         if self.key in _COLUMNS and typ == "s":
             return d.instr.format(f"runs.{self.key}"), [bound]
+        if _pg(d) and typ != "n":
+            where, params = _pgkeys.hashed(d, self.key, typ, self.value, 1)
+            if typ == "s" and _path(d, self.key, "s") != ("path IS NULL", []):
+                text, more = _pgkeys.substring(d, self.key, bound)
+                where, params = f"({where}) OR ({text})", [*params, *more]
+            return where, params
         # each branch names the key: each is a range of an index of run_keys
         path, params = _path(d, self.key, typ, (1,))
         where = f"({path} AND {d.value(column)} = ?)"
@@ -250,18 +266,25 @@ class Regex(Query):
         prefix = _literal_prefix(pattern)
         self.range = _prefix_range(prefix) if prefix else None
         self.indexed = self.range is not None and key not in _COLUMNS
+        #: ``^abc`` alone: the range of the index is the whole condition
+        self.literal = self.range is not None and pattern == "^" + prefix
 
     def sql(self, d: Dialect) -> SQL:
         pattern = d.regex_param(self.pattern)
         if self.key in _COLUMNS:
             return d.regex.format(f"runs.{self.key}"), [pattern]
+        if _pg(d):
+            return _pgkeys.strings_match(d, self.key, pattern)
         path, params = _path(d, self.key, "s", (0, 1))
         where = f"{path} AND "
         txt = d.value("txt")
         if self.range:  # ^abc...: only the strings from "abc" up to "abd" are tried
             column = d.bytewise(txt)
-            where += f"{column} >= ? AND {column} < ? AND "
+            where += f"{column} >= ? AND {column} < ?"
             params += list(self.range)
+            if self.literal:
+                return _keys(where, params)
+            where += " AND "
         return _keys(where + d.regex.format(txt), [*params, pattern])
 
 

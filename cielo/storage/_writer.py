@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._documents import RunRouter, dumps, pack_events, unpack_event_page, unstorable
 from ._errors import CatalogError
-from ._schema import KeyRows, flatten_metadata
+from ._schema import KeyRows, flatten_metadata, strict_meta
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -30,6 +30,14 @@ ORDER_KEY = "_cielo_ord"
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
 
+_INSERT_RUN = (
+    "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) "
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_INSERT_RUN_PG = (
+    "INSERT INTO runs (uid, scan_id, time, plan_name, start, text, meta, keys) "
+    "VALUES (?, ?, ?, ?, ?, ?, CAST(? AS JSONB), CAST(? AS BIGINT[])) RETURNING id"
+)
 _INSERT_DOC = (
     "INSERT INTO documents (run_id, ord, name, uid, ref, first_seq, last_seq, doc) "
     "VALUES ((SELECT id FROM runs WHERE uid = ?), ?, ?, ?, ?, ?, ?, ?)"
@@ -201,6 +209,7 @@ class CatalogWriter:
             raise CatalogError(f"on_duplicate must be 'error' or 'skip', not {on_duplicate!r}")
         self.catalog = catalog
         self.db = catalog.db
+        self._pg = self.db.dialect.name == "postgresql"
         self.batch_size = int(batch_size)
         self.max_delay = float(max_delay)
         self.on_duplicate = on_duplicate
@@ -262,9 +271,13 @@ class CatalogWriter:
             raise CatalogError(f"run {uid} is already in catalog {self.catalog.uri}")
         self._seen.add(uid)
         keys, text = flatten_metadata(start)
-        self._new_runs.append(
-            (uid, start.get("scan_id"), start["time"], start.get("plan_name"), dumps(start), text)
+        start_text = dumps(start)
+        run: tuple[Any, ...] = (
+            uid, start.get("scan_id"), start["time"], start.get("plan_name"), start_text, text
         )
+        if self._pg:  # JSONB cannot read NaN: such a start is indexed from a strict copy
+            run += (strict_meta(start_text),)
+        self._new_runs.append(run)
         self._new_keys.append(keys)
         if self.durable:
             self.flush()
@@ -297,11 +310,9 @@ class CatalogWriter:
         key_rows.resolve((k, e, t) for run_keys in keys for k, e, t, _, _ in run_keys)
         with db.transaction():
             for run, run_keys in zip(runs, keys, strict=True):
-                ((run_id,),) = db.query(
-                    "INSERT INTO runs (uid, scan_id, time, plan_name, start, text) "
-                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    run,
-                )
+                if self._pg:  # (the hashes of its strings, booleans and None)
+                    run = (*run, key_rows.hashes(run_keys))
+                ((run_id,),) = db.query(_INSERT_RUN_PG if self._pg else _INSERT_RUN, run)
                 db.executemany(key_rows.insert, key_rows.rows(run_id, run_keys))
             db.executemany(_INSERT_DOC, rows)
             db.executemany(

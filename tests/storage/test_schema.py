@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sqlite3
 from pathlib import Path
@@ -152,3 +153,33 @@ def test_processes_create_a_new_catalog_at_once(catalog_uri):
     cat = open_catalog(catalog_uri)
     assert schema_version(cat.db) == SCHEMA_VERSION
     assert sorted(s["scan_id"] for s in cat.summaries()) == [0, 1, 2, 3]
+
+
+@pytest.mark.postgresql
+def test_postgresql_catalog_of_schema_6_with_nan_metadata_is_migrated(postgres_cluster):
+    """A run stored by schema 6 whose start document's text has NaN (which PostgreSQL's
+    JSON cannot read) is read from a strict copy; numbers keep their rows."""
+    uri = postgres_cluster.new_database()
+    db = connect(uri)
+    migrate(db, target=6)
+    start = '{"uid":"u-1","time":1.0,"sample":"Si","temperature":NaN,"bad":["x",NaN],"t":5}'
+    with db.transaction():
+        db.execute("INSERT INTO runs (uid, time, start, text) VALUES ('u-1', 1.0, ?, 'u-1 Si')", [start])
+        db.execute("INSERT INTO key_paths (key, elem, typ) VALUES ('t', 0, 'n'), ('sample', 0, 's')")
+        db.execute(
+            "INSERT INTO run_keys (run_id, num, path, txt) SELECT 1, 5, id, NULL FROM key_paths "
+            "WHERE key = 't' UNION ALL SELECT 1, NULL, id, 'Si' FROM key_paths WHERE key = 'sample'"
+        )
+    db.close()
+    cat = open_catalog(uri)
+    meta = {"uid": "u-1", "time": 1.0, "sample": "Si", "bad": ["x"], "t": 5}
+    assert cat.db.query("SELECT meta FROM runs")[0][0] == meta
+    assert list(cat.search(sample="Si")) == ["u-1"]
+    assert list(cat.search(Key("t") > 4)) == ["u-1"]
+    assert list(cat.search(Key("bad").contains("x"))) == ["u-1"]
+    assert math.isnan(cat["u-1"].start["temperature"])  # as written
+    columns = [r[0] for r in cat.db.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'run_keys' "
+        "AND table_schema = current_schema() ORDER BY ordinal_position")]  # fmt: skip
+    assert columns == ["run_id", "path", "num"]
+    cat.close()

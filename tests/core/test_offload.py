@@ -8,7 +8,7 @@ import time
 import pytest
 
 from cielo import Msg, RunEngine
-from cielo.core import Status
+from cielo.core import RunEngineInterrupted, Status
 from cielo.core.engine import BLOCKING_CALL, BLOCKING_STRIKES, FAST_TO_RETURN
 from cielo.testing import DocumentCollector
 
@@ -191,3 +191,158 @@ def test_a_device_whose_reads_block_is_read_in_a_thread_from_its_first_call(vali
     assert descriptor["configuration"]["io"]["data"] == {"io_gain": 2.0}
     for name, doc in docs:
         validate(name, doc)
+
+
+class GatedDet(SlowDet):
+    """Read in threads (``blocking_reads``); its first read waits until ``gate`` opens."""
+
+    blocking_reads = True
+
+    def __init__(self) -> None:
+        super().__init__([0.0], name="gated")
+        self.gate = threading.Event()
+        self.reading = threading.Event()
+        self.finished: list[float] = []
+
+    def read(self) -> dict:
+        first = self.calls == 0
+        self.reading.set()
+        if first:
+            self.gate.wait(10)
+        reading = super().read()
+        self.finished.append(reading["gated"]["value"])
+        return reading
+
+
+class OrderedMotor(BlockingMotor):
+    """Records the order of its set() and stop() calls, and their threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str]] = []
+
+    def set(self, value: float) -> Status:
+        self.calls.append(("set", threading.current_thread().name))
+        self.position = value
+        status = Status(self)
+        status.set_finished()
+        return status
+
+    def stop(self, success: bool = False) -> None:
+        self.calls.append(("stop", threading.current_thread().name))
+
+
+def _step(det, motor):
+    yield Msg("open_run")
+    yield Msg("checkpoint")
+    yield Msg("set", motor, 1.0, group="m")
+    yield Msg("wait", None, group="m")
+    yield Msg("create", None, name="primary")
+    yield Msg("read", det)
+    yield Msg("save")
+    yield Msg("close_run")
+
+
+async def _thread_name() -> str:
+    return threading.current_thread().name
+
+
+@pytest.mark.parametrize("then", ["resume", "abort"])
+def test_a_read_in_flight_in_its_thread_when_the_plan_pauses(then, validate):
+    """The plan pauses while a read waits in its worker thread: the engine stops the motor
+    on its loop at once (not after the read), the late reading is dropped, and resuming
+    reads again."""
+    det, motor = GatedDet(), OrderedMotor()
+    docs = DocumentCollector()
+    with RunEngine(scan_id_file=None, handle_sigint=False) as RE:
+        RE.subscribe(docs)
+        loop_thread = RE.run_coroutine(_thread_name())
+
+        def pause_while_reading() -> None:
+            assert det.reading.wait(10)
+            RE.request_pause()
+
+        threading.Thread(target=pause_while_reading, daemon=True).start()
+        with pytest.raises(RunEngineInterrupted):
+            RE(_step(det, motor))
+        assert det.finished == []  # paused with the read still in its thread
+        assert motor.calls == [("set", loop_thread), ("stop", loop_thread)]
+        det.gate.set()
+        deadline = time.monotonic() + 10
+        while not det.finished and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert det.finished == [1.0]  # the late read ended in its thread...
+        getattr(RE, then)()
+        RE.flush(5)
+    events = docs.of("event")
+    stop = docs.of("stop")[0]
+    if then == "resume":  # ...and was dropped: the resumed plan read again
+        assert [e["data"]["gated"] for e in events] == [2.0]
+        assert stop["exit_status"] == "success"
+        assert motor.calls[2:] == [("set", loop_thread)]  # the move made again
+    else:
+        assert events == [] and stop["exit_status"] == "abort"
+    for name, doc in docs:
+        validate(name, doc)
+
+
+class SerialMotor(OrderedMotor):
+    """One serial line for every call: a read blocks on it (the engine moves the reads to a
+    thread), and a stop() that comes while a read holds the line garbles both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.in_read = threading.Event()
+        self.gate = threading.Event()
+        self.overlaps: list[str] = []
+
+    def read(self) -> dict:
+        self.reads += 1
+        self.in_read.set()
+        try:
+            time.sleep(3 * BLOCKING_CALL)
+            if self.reads > BLOCKING_STRIKES:
+                self.gate.wait(10)  # this one holds the line until the test opens it
+        finally:
+            self.in_read.clear()
+        return {"motor": {"value": self.position, "timestamp": time.time()}}
+
+    def stop(self, success: bool = False) -> None:
+        if self.in_read.is_set():
+            self.overlaps.append("stop() while a read held the line")
+        super().stop(success)
+
+
+def test_a_moved_read_in_flight_ends_before_the_engine_stops_its_device(RE):
+    """offload_blocking moved the reads of a device that never asked for it: when a pause cuts
+    such a read short, its stop() waits for the read to end (as on the loop), never runs
+    beside it. A device declaring ``blocking_reads`` is stopped at once instead."""
+    motor = SerialMotor()
+
+    def plan():
+        yield Msg("open_run")
+        for i in range(BLOCKING_STRIKES + 1):
+            yield Msg("checkpoint")
+            yield Msg("set", motor, float(i), group="m")
+            yield Msg("wait", None, group="m")
+            yield Msg("create", None, name="primary")
+            yield Msg("read", motor)
+            yield Msg("save")
+        yield Msg("close_run")
+
+    def pause_in_the_gated_read() -> None:
+        deadline = time.monotonic() + 10
+        while motor.reads <= BLOCKING_STRIKES and time.monotonic() < deadline:
+            time.sleep(0.005)
+        RE.request_pause()
+        time.sleep(0.3)  # the engine has had time to stop the motor, were it not waiting
+        motor.gate.set()
+
+    threading.Thread(target=pause_in_the_gated_read, daemon=True).start()
+    with pytest.raises(RunEngineInterrupted):
+        RE(plan())
+    assert RE.offloaded == [("motor", "read")]
+    assert motor.overlaps == []
+    assert [name for name, _thread in motor.calls][-1] == "stop"
+    RE.abort()

@@ -270,6 +270,8 @@ class CommandContext:
                 f"of type {type(obj).__name__} (in {self.plan_label})"
             ) from None
         offloader = self.offloader
+        if offloader.inflight and id(obj) in offloader.inflight:
+            return self._after_inflight(obj, method, func, args, kwargs)
         # only reading methods can move to a thread, so only they are timed, and only when
         # the engine moves them by itself (offload_blocking)
         timed = method in OFFLOADABLE
@@ -293,6 +295,19 @@ class CommandContext:
             elif offloader.strikes:
                 offloader.strikes.pop((id(obj), method), None)  # not in a row
         return result
+
+    async def _after_inflight(
+        self, obj: Any, method: str, func: Any, args: Any, kwargs: Any
+    ) -> Any:
+        """Call ``obj.method()`` once the call of it still running in a worker thread (a
+        read the engine moved there, cut short by a pause) has ended: one call at a time
+        per device, as on the loop. A status it returns is waited for."""
+        await self.offloader.settle((obj,))
+        try:
+            return await maybe_await(func(*args, **kwargs))
+        except Exception as exc:
+            self.note_failure(exc, obj, method)
+            raise
 
     async def _noting(self, obj: Any, method: str, pending: Awaitable[Any]) -> Any:
         try:

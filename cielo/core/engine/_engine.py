@@ -108,9 +108,12 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         a plan runs; ``False`` leaves the collector alone.
     offload_blocking
         A reading method (``OFFLOADABLE``) that held the loop longer than ``BLOCKING_CALL``
-        (10 ms) three times in a row is called in a worker thread from then on. Off by
-        default until it is proven with EPICS motors under load; ``RE.offload(device)``
-        sends a device's reads there in any case.
+        (10 ms) three times in a row is called in a worker thread from then on (the
+        device's other calls wait for it: one at a time, as on the loop). Off by default:
+        it cannot help a device's first calls, and it would change which thread calls a
+        device by timing alone (docs/engine). Devices whose reads wait on I/O declare
+        ``blocking_reads = True`` (EPICS devices do) and are read in threads from the
+        first call; ``RE.offload(device)`` does it for any device.
 
     Examples
     --------

@@ -11,7 +11,9 @@ enough: on a loaded machine a call of microseconds sometimes measures 10-40 ms, 
 thread having waited for a core or for the GIL.) A method that then finishes quickly
 :data:`FAST_TO_RETURN` times in a row (within ``BLOCKING_CALL``: the slow call was the
 machine's load, or the IOC came back) is called on the loop again. Only methods that read move
-(:data:`OFFLOADABLE`): what starts or stops motion keeps its order on the loop.
+(:data:`OFFLOADABLE`): what starts or stops motion keeps its order on the loop. A device
+moved this way never asked for threads: while a call of it runs in one (a read that a pause
+cut short), its next call — the engine's ``stop()`` first — waits for it, as on the loop.
 
 A device whose class says that its reads wait on I/O (``blocking_reads = True``: EPICS
 devices, whose reads wait for the IOC's answer, 2 s when it hangs) is read in a thread from
@@ -24,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 __all__ = [
@@ -87,6 +90,9 @@ class Offloader:
         self.strikes: dict[tuple[int, str], int] = {}
         #: device classes seen not to declare ``blocking_reads``
         self.plain: set[type] = set()
+        #: id(device) -> its call running in a worker thread, for the devices the engine
+        #: moved by itself: no other call of such a device may start before it ends
+        self.inflight: dict[int, Future[Any]] = {}
         self._executor: ThreadPoolExecutor | None = None
 
     def __bool__(self) -> bool:
@@ -144,7 +150,26 @@ class Offloader:
         """Start ``func(*args, **kwargs)`` in a worker thread; a coroutine for its result."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cielo-device")
-        return self._run(entry, method, self._executor.submit(_timed, func, args, kwargs))
+        future = self._executor.submit(_timed, func, args, kwargs)
+        if not entry.pinned:
+            key, inflight = id(entry.obj), self.inflight
+            inflight[key] = future
+
+            def _ended(done: Future[Any]) -> None:
+                if inflight.get(key) is done:
+                    del inflight[key]
+
+            future.add_done_callback(_ended)
+        return self._run(entry, method, future)
+
+    async def settle(self, objs: Iterable[Any]) -> None:
+        """Wait until no call of ``objs`` that the engine moved by itself is still running
+        in a worker thread (an interrupted plan no longer awaits it, but the device is in
+        it: on the loop, the next call would have come after it too)."""
+        pending = [self.inflight.get(id(obj)) for obj in objs] if self.inflight else []
+        futures = [asyncio.wrap_future(f) for f in pending if f is not None and not f.done()]
+        if futures:
+            await asyncio.wait(futures)
 
     async def _run(self, entry: _Entry, method: str, future: Any) -> Any:
         result, seconds = await asyncio.wrap_future(future)

@@ -109,6 +109,7 @@ async def stop_moved(ctx: CommandContext, why: str, timeout: float | None) -> No
     objs = list(moved.values())
     moved.clear()
     logger.warning("%s: stopping %s", why, ", ".join(device_name(o) for o in objs))
+    await ctx.offloader.settle(objs)  # a read of one, cut short, may still be in its thread
     for obj in await call_each(objs, "stop", why, timeout, {"success": True}):
         moved[id(obj)] = obj
 
@@ -116,6 +117,7 @@ async def stop_moved(ctx: CommandContext, why: str, timeout: float | None) -> No
 async def pause_devices(ctx: CommandContext, timeout: float | None) -> None:
     """A plan paused: staged devices are told to ``pause()`` (awaited when async), its
     monitors stop recording."""
+    await ctx.offloader.settle(ctx.staged)
     await call_each(list(ctx.staged), "pause", "pausing", timeout)
     for obj, (_run_key, callback, _token) in ctx.monitors.items():
         try:
@@ -158,6 +160,7 @@ def device_timeout_of(engine: Any, entries: Iterable[tuple[Any, Any, str]]) -> f
 async def clean_up(engine: Any, ctx: CommandContext, exit_status: str, reason: str) -> None:
     """Unstage, stop monitors, close open runs, drop the plan's subscriptions and
     suspenders: always, whatever ended the plan."""
+    await ctx.offloader.settle(ctx.staged)
     for obj in reversed(list(ctx.staged)):
         if not hasattr(obj, "unstage"):  # kept only to pause and resume with the plan
             continue

@@ -105,10 +105,10 @@ class BusConsumer:
                 self._cursor = None
                 return 0
             self._cursor = batch[-1].id
-        if not batch:
+        if not batch and self._gap is None:
             return 0
         try:
-            done = self._deliver(batch)
+            done = self._deliver(batch)  # an empty batch: a loss to tell while idle
         except Exception as exc:
             self.failures += 1
             if self.on_error == "skip":
@@ -138,7 +138,7 @@ class BusConsumer:
         callback = self.callback
         done: list[str] = []
         if self._gap is not None:
-            done = self._tell_gap(batch[0].id)
+            done = self._tell_gap(batch[0].id if batch else None)
         for entry in batch:
             for name, doc in iter_entries([entry]):
                 callback(name, doc)
@@ -161,12 +161,17 @@ class BusConsumer:
                 done.extend(self._open.pop(entry.run))
         return done
 
-    def _tell_gap(self, next_id: str) -> list[str]:
+    def _tell_gap(self, next_id: str | None) -> list[str]:
         """Tell the callback's ``gap(info)`` of the loss (the trimmed entries lie between
         ``info["after"]`` and ``info["before"]``); the runs it names as open are its
-        concern from then on: their entries delivered so far may be acknowledged."""
+        concern from then on: their entries delivered so far may be acknowledged. Open
+        runs are those started and not stopped in this session, and those whose start the
+        reader found trimmed among this member's unacknowledged entries (a restart)."""
         info = self._gap or {}
-        info.setdefault("open_runs", sorted(self._started))
+        if "open_runs" not in info:
+            take = getattr(self.reader, "take_lost_runs", None)
+            lost = set(take()) if callable(take) else set()
+            info["open_runs"] = sorted(self._started | lost)
         info.setdefault("after", self._last_id)
         info.setdefault("before", next_id)
         self._gap = info  # kept until told: a failing gap() is told again after the retry

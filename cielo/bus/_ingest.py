@@ -79,12 +79,16 @@ class CatalogIngest:
         """The bus lost ``info["missed"]`` entries before they were read: close the runs
         that were open (``info["open_runs"]``) as failed, naming the lost entries."""
         self._open().flush()  # what came before the loss is stored first
-        after = info.get("after") or "the first read"
+        after = (
+            f"after entry {info['after']}"
+            if info.get("after")
+            else "after what it read before it restarted"
+        )
+        before = f"before entry {info['before']}" if info.get("before") else "up to the last"
         reason = (
             f"the document bus lost {info.get('missed', '?')} entries to retention (trimmed "
-            f"before the catalog ingest read them: after entry {after}, before entry "
-            f"{info.get('before', '?')}) while this run was open; its documents from there "
-            "on may be missing"
+            f"before the catalog ingest read them: {after}, {before}) while this run was "
+            "open; its documents from there on may be missing"
         )
         for uid in info.get("open_runs", []):
             try:

@@ -187,11 +187,27 @@ class RedisStream:
                 yield _text(after[0][0])
 
     def _drop_index_before(self, minid: str) -> None:
+        """Forget the runs trimmed whole, except those whose start a group member still has
+        unacknowledged: that member, restarted, learns from the index which runs it lost
+        (:meth:`RedisGroupReader.take_lost_runs`)."""
         stops = {_text(k): _text(v) for k, v in self.client.hgetall(self.stops_key).items()}
         gone = [uid for uid, stop in stops.items() if _id_key(stop) < _id_key(minid)]
         if gone:
+            starts = dict(zip(gone, self.client.hmget(self.runs_key, gone), strict=True))
+            gone = [uid for uid in gone if not self._unacknowledged(starts[uid])]
+        if gone:
             self.client.hdel(self.runs_key, *gone)
             self.client.hdel(self.stops_key, *gone)
+
+    def _unacknowledged(self, entry_id: Any) -> bool:
+        """Whether some consumer group was given entry ``entry_id`` and never acknowledged it."""
+        if entry_id is None:
+            return False
+        entry = _text(entry_id)
+        return any(
+            self.client.xpending_range(self.stream, g["name"], min=entry, max=entry, count=1)
+            for g in self.client.xinfo_groups(self.stream)
+        )
 
     # -- reading -----------------------------------------------------------------------
     def _decode(self, entry_id: Any, fields: dict[bytes, bytes] | None) -> Received | None:
@@ -318,6 +334,7 @@ class RedisGroupReader:
             raise BusUnavailable(f"{stream.uri}: {type(exc).__name__}: {exc}") from exc
         #: entries of this member found trimmed away before they were acknowledged
         self.trimmed_pending = 0
+        self._lost_runs: set[str] = set()  # runs whose start was among those entries
         self._missed = 0
         self._gap_checked = ""
 
@@ -343,6 +360,7 @@ class RedisGroupReader:
                 "bus %s: group %r lost %d pending entries to retention before acknowledging them",
                 s.uri, self.group, len(gone),
             )  # fmt: skip
+            self._lost_runs.update(self._runs_started_at(gone))
             self.ack(gone)
         received = s._decoded(raw)
         if raw and not received and pending_after is not None:
@@ -392,6 +410,23 @@ class RedisGroupReader:
             raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
         return claimed
 
+    def _runs_started_at(self, ids: list[str]) -> list[str]:
+        """The runs whose start document was one of the entries ``ids`` (the run index)."""
+        s = self.stream
+        wanted = set(ids)
+        try:
+            index = s.client.hgetall(s.runs_key)
+        except s._errors as exc:
+            raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
+        return [_text(uid) for uid, start in index.items() if _text(start) in wanted]
+
+    def take_lost_runs(self) -> list[str]:
+        """The runs whose start this member had been given, unacknowledged, before retention
+        trimmed it (a member restarted after falling behind): open runs it can no longer
+        read. Each is returned once."""
+        runs, self._lost_runs = sorted(self._lost_runs), set()
+        return runs
+
     def missed(self) -> int:
         """Entries this group lost because retention trimmed them before it read them.
 
@@ -407,7 +442,9 @@ class RedisGroupReader:
             raise BusUnavailable(f"{s.uri}: {type(exc).__name__}: {exc}") from exc
         group = groups.get(self.group)
         first = info.get("recorded-first-entry-id") or (info.get("first-entry") or [b"0-0"])[0]
-        if group is not None and info["length"]:
+        if not info["length"]:  # trimmed empty: all after the last entry ever added
+            first = f"{_text(info['last-generated-id'])}+"
+        if group is not None:
             last = _text(group["last-delivered-id"])
             if _id_key(last) < _id_key(_text(first)) and last != self._gap_checked:
                 removed = int(info["entries-added"]) - int(info["length"])
@@ -422,5 +459,7 @@ def _text(value: Any) -> str:
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
+    """An entry id as a sortable pair; ``"ID+"`` sorts just after ``ID``."""
+    after = entry_id.endswith("+")
+    ms, _, seq = entry_id.rstrip("+").partition("-")
+    return int(ms), int(seq or 0) + after

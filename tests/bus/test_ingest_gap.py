@@ -105,3 +105,57 @@ def test_a_run_that_lost_only_its_middle_keeps_the_rest_and_stays_failed(
         for name, doc in run.documents():
             validate(name, doc)
     assert pending(stream) == 0
+
+
+def test_an_ingest_restarted_after_its_unacknowledged_run_was_trimmed_closes_it(
+    stream_uri, tmp_path, validate
+):
+    """The ingest stops mid-run (its entries of the run delivered, not acknowledged); by
+    the time it is back, retention trimmed them: the restarted ingest learns from the
+    stream's run index which run they opened, and closes it, though it never saw it."""
+    half, kept = record_runs(20, 2)
+    stream = RedisStream(f"{stream_uri}?max_age=0.3&keep_unread=0")
+    sink, consumer, uri = ingest(tmp_path, stream)
+    publish(stream, half)
+    assert consumer.step() == 3  # start, descriptor, first event: stored, not acknowledged
+    sink.close()  # the ingest stops here
+    assert pending(stream) == 3
+    time.sleep(1.1)
+    publish(stream, kept)
+    stream.trim()  # all of `half` is gone, the 3 unacknowledged entries too
+    sink, consumer, uri = ingest(tmp_path, stream)  # the same member, restarted
+    consumer.run(idle_timeout=2.5)
+    sink.close()
+
+    uid = half[0][1]["uid"]
+    with open_catalog(uri) as catalog:
+        run = catalog[uid]
+        assert run.exit_status == "fail"
+        reason = run.stop["reason"]  # the 3 delivered entries are stored: 3 fewer lost
+        assert reason.startswith(f"the document bus lost {len(half) - 3} entries")
+        assert "after what it read before it restarted" in reason
+        assert run.stop["num_events"] == {"primary": 1}
+        for name, doc in run.documents():
+            validate(name, doc)
+        assert catalog[kept[0][1]["uid"]].exit_status == "success"
+    assert sink.closed == {uid: run.stop["reason"]}
+    assert pending(stream) == 0
+
+
+def test_a_loss_is_told_while_nothing_new_arrives(stream_uri, tmp_path):
+    """The rest of the run and everything after it were trimmed, and nothing more is
+    published: the ingest still closes the run, without waiting for a next entry."""
+    (half,) = record_runs(20)
+    stream = RedisStream(f"{stream_uri}?max_age=0.3&keep_unread=0")
+    sink, consumer, uri = ingest(tmp_path, stream)
+    publish(stream, half)
+    assert consumer.step() == 3
+    time.sleep(0.5)
+    assert stream.trim() == len(half)  # everything, the unread rest included
+    time.sleep(1.1)
+    consumer.run(idle_timeout=2.5)
+    sink.close()
+    with open_catalog(uri) as catalog:
+        stop = catalog[half[0][1]["uid"]].stop
+    assert stop["exit_status"] == "fail" and "up to the last" in stop["reason"]
+    assert pending(stream) == 0

@@ -82,7 +82,9 @@ class Extensions(EnginePart):
 
     @property
     def offloaded(self) -> list[tuple[str, str]]:
-        """``(device name, method)`` of the calls made in worker threads (``'*'``: all)."""
+        """``(device name, method)`` of the calls made in worker threads (``'*'``: all), by
+        ``RE.offload`` or ``offload_blocking``; devices whose class declares
+        ``blocking_reads`` are read there too, unlisted."""
         return [
             (getattr(e.obj, "name", None) or repr(e.obj), method or "*")
             for (_, method), e in self._ctx.offloader.entries.items()

@@ -78,6 +78,10 @@ class _Entry:
         self.pinned = pinned  # asked for by RE.offload(): never returned to the loop
 
 
+#: the entry of every device whose class declares ``blocking_reads``
+_DECLARED = _Entry(None, pinned=True)
+
+
 class Offloader:
     """Which device methods run in worker threads, and the threads that run them."""
 
@@ -88,8 +92,9 @@ class Offloader:
         self.limit = BLOCKING_CALL
         #: (id(device), method) -> slow calls in a row so far
         self.strikes: dict[tuple[int, str], int] = {}
-        #: device classes seen not to declare ``blocking_reads``
+        #: device classes seen not to declare ``blocking_reads``, and those that do
         self.plain: set[type] = set()
+        self.declared: set[type] = set()
         #: id(device) -> its call running in a worker thread, for the devices the engine
         #: moved by itself: no other call of such a device may start before it ends
         self.inflight: dict[int, Future[Any]] = {}
@@ -109,11 +114,12 @@ class Offloader:
         cls = type(obj)
         if cls in self.plain:
             return None
-        if not reads_block(obj):
-            self.plain.add(cls)
-            return None
-        entry = entries[(id(obj), None)] = _Entry(obj, pinned=True)
-        return entry
+        if cls not in self.declared:
+            if not reads_block(obj):
+                self.plain.add(cls)
+                return None
+            self.declared.add(cls)
+        return _DECLARED  # no entry per device: a session may make devices without end
 
     def add(self, obj: Any, method: str | None, *, pinned: bool = False) -> None:
         if method is not None and method not in OFFLOADABLE:

@@ -381,16 +381,20 @@ def frame(
                     f"stream {stream!r} of run {run.uid} has no array key {key!r}; "
                     f"array keys: {arrays}"
                 )
-            stored = run[stream].columns([])["seq_num"]
-            last = int(stored[-1]) if len(stored) else 0
-            wanted = last if seq_num is None else seq_num
-            if not 1 <= wanted <= last:
+            wanted = seq_num
+            if wanted is None:  # the last stored (all seq_nums read: the live view names one)
+                stored = run[stream].columns([])["seq_num"]
+                wanted = int(stored[-1]) if len(stored) else 0
+            data = run[stream].columns([key], first=wanted, last=wanted)
+            if not len(data["seq_num"]):
+                stored = run[stream].columns([])["seq_num"]
+                last = int(stored[-1]) if len(stored) else 0
                 return refuse(
                     f"run {run.uid}, stream {stream!r}: no event {wanted or 1} stored yet (the "
                     f"last stored is {last}); ask again, or for seq_num <= {last}",
                     stored=last,
                 )
-            image = _wire(run[stream].columns([key], first=wanted, last=wanted)[key][0])
+            image = _wire(data[key][0])
     except (CatalogError, ValueError) as exc:
         return refuse(str(exc))
     headers = {

@@ -52,10 +52,9 @@ from cielo.storage import (
     TimeRange,
     dumps,
     open_catalog,
-    pack_events,
 )
 from cielo.storage._schema import KeyRows, flatten_metadata
-from cielo.storage._writer import ORDER_KEY
+from cielo.storage._writer import payload, stored_page
 
 Document = dict[str, Any]
 T0 = 1_600_000_000.0  # the first run; one run every 30 s after it
@@ -141,17 +140,16 @@ def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[A
         stop and stop["exit_status"], stop and stop["time"], len(events) if stop else None,
         dumps(start), stop and dumps(stop), text,
     )  # fmt: skip
-    page = pack_events(events)
-    page[ORDER_KEY] = list(range(2, 2 + len(events)))
+    page = stored_page(events, list(range(2, 2 + len(events))))
     documents = [
-        (i + 1, 1, "descriptor", desc["uid"], "primary", None, None, dumps(desc)),
-        (i + 1, 2, "events", None, desc["uid"], 1, len(events), dumps(page)),
+        (i + 1, 1, "descriptor", desc["uid"], "primary", None, None, dumps(desc), None),
+        (i + 1, 2, "events", None, desc["uid"], 1, len(events), *payload(page)),
     ]
     return run, keys, documents
 
 
 RUN_COLUMNS = "id, uid, scan_id, time, plan_name, exit_status, stop_time, num_events, start, stop, text"
-DOC_COLUMNS = "run_id, ord, name, uid, ref, first_seq, last_seq, doc"
+DOC_COLUMNS = "run_id, ord, name, uid, ref, first_seq, last_seq, doc, data"
 
 
 def _contents(cat: Catalog) -> tuple[list[Any], ...]:
@@ -160,7 +158,7 @@ def _contents(cat: Catalog) -> tuple[list[Any], ...]:
         db.query(f"SELECT {RUN_COLUMNS.replace('id, ', '', 1)} FROM runs ORDER BY uid"),
         sorted(db.query("SELECT uid, key, elem, typ, val FROM run_keys JOIN runs ON runs.id = run_id "
                         "JOIN key_paths ON key_paths.id = path"), key=repr),
-        db.query("SELECT runs.uid, ord, name, documents.uid, ref, first_seq, last_seq, doc "
+        db.query("SELECT runs.uid, ord, name, documents.uid, ref, first_seq, last_seq, doc, data "
                  "FROM documents JOIN runs ON runs.id = run_id ORDER BY runs.uid, ord"),
     )  # fmt: skip
 

@@ -7,9 +7,10 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._columnar import decode_page
 from ._documents import unpack_datum_page, unpack_event_page
 from ._errors import ExternalDataError
-from ._writer import ORDER_KEY
+from ._writer import KEYS_KEY, ORDER_KEY
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -96,22 +97,23 @@ class Run:
         last = -1
         while True:  # in chunks, so a long run is never held in memory at once
             rows = db.query(
-                f"SELECT ord, name, doc FROM documents WHERE {RUN_DOCUMENTS} AND ord > ? "
+                f"SELECT ord, name, doc, data FROM documents WHERE {RUN_DOCUMENTS} AND ord > ? "
                 "ORDER BY ord LIMIT 500",
                 (self.uid, last),
             )
-            for first, name, text in rows:
+            for first, name, text, data in rows:
                 while pending and pending[0][0] < first:  # nothing later can come before
                     item = heapq.heappop(pending)
                     yield item[2], item[3]
-                doc = json.loads(text)
+                doc = _load(text, data)
                 if name == "events":
                     ords = doc.pop(ORDER_KEY, None)
+                    order = doc.pop(KEYS_KEY, None)
                     if pages or ords is None:
                         heapq.heappush(pending, (first, tie, "event_page", doc))
                         tie += 1
                     else:
-                        for place, event in zip(ords, unpack_event_page(doc), strict=True):
+                        for place, event in zip(ords, _events(doc, order), strict=True):
                             heapq.heappush(pending, (place, tie, "event", event))
                             tie += 1
                 else:
@@ -154,8 +156,8 @@ class Stream:
         db = self.run.catalog.db
         for d in self.descriptors:
             sql = (
-                f"SELECT doc FROM documents WHERE {RUN_DOCUMENTS} AND name IN ('events', 'event_page') "
-                "AND ref = ?"
+                f"SELECT doc, data FROM documents WHERE {RUN_DOCUMENTS} "
+                "AND name IN ('events', 'event_page') AND ref = ?"
             )
             params: list[Any] = [self.run.uid, d["uid"]]
             if first is not None:
@@ -164,8 +166,8 @@ class Stream:
             if last is not None:
                 sql += " AND first_seq <= ?"
                 params.append(last)
-            for (text,) in db.query(sql + " ORDER BY ord", params):
-                yield json.loads(text)
+            for text, data in db.query(sql + " ORDER BY ord", params):
+                yield _load(text, data)
 
     def columns(
         self,
@@ -326,6 +328,20 @@ class Stream:
         if shape and all(f.size == int(np.prod(shape)) and f.shape != shape for f in frames):
             frames = [f.reshape(shape) for f in frames]  # as the descriptor declares it
         return _as_array(frames)
+
+
+def _events(page: Document, order: list[str] | None) -> Iterator[Document]:
+    """The events of a stored page, each with its keys in the order it was written."""
+    if order is None:
+        yield from unpack_event_page(page)
+        return
+    for event in unpack_event_page(page):
+        yield {k: event[k] for k in order if k in event}
+
+
+def _load(text: str, data: bytes | None) -> Document:
+    """A stored document: its JSON, or the columns of a page of events (schema 8)."""
+    return json.loads(text) if data is None else decode_page(bytes(data))
 
 
 def _as_array(column: list[Any]) -> Any:

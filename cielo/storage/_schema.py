@@ -383,6 +383,15 @@ def _trigrams(db: Database) -> None:
         )
 
 
+def _v8(d: Dialect) -> list[Step]:
+    """Pages of events as columns (``documents.data``, see ``_columnar``); the pages
+    stored before stay JSON in ``doc`` and read as before."""
+    steps: list[Step] = [f"ALTER TABLE documents ADD COLUMN data {'BYTEA' if d.name == 'postgresql' else 'BLOB'}"]
+    if d.name == "postgresql":  # compressed already
+        steps.append("ALTER TABLE documents ALTER COLUMN data SET STORAGE EXTERNAL")
+    return steps
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
@@ -392,6 +401,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (5, _v5),
     (6, _v6),
     (7, _v7),
+    (8, _v8),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

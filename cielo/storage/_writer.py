@@ -14,6 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._columnar import encode_page
 from ._documents import RunRouter, dumps, pack_events, unpack_event_page, unstorable
 from ._errors import CatalogError
 from ._schema import KeyRows, flatten_metadata, strict_meta
@@ -26,6 +27,10 @@ __all__ = ["CatalogWriter", "ORDER_KEY"]
 #: Key of a stored page of events that holds each event's place in the run (stripped
 #: when the page is read back), so :meth:`Run.documents` restores the exact order.
 ORDER_KEY = "_cielo_ord"
+#: Key of a stored page of events that holds the order of an event's keys, when it is
+#: not the order pages are unpacked in (replay gives each event as it was written).
+KEYS_KEY = "_cielo_keys"
+_UNPACKED = ["descriptor", "uid", "seq_num", "time", "data", "timestamps"]
 
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
@@ -39,9 +44,27 @@ _INSERT_RUN_PG = (
     "VALUES (?, ?, ?, ?, ?, ?, CAST(? AS JSONB), CAST(? AS BIGINT[])) RETURNING id"
 )
 _INSERT_DOC = (
-    "INSERT INTO documents (run_id, ord, name, uid, ref, first_seq, last_seq, doc) "
-    "VALUES ((SELECT id FROM runs WHERE uid = ?), ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO documents (run_id, ord, name, uid, ref, first_seq, last_seq, doc, data) "
+    "VALUES ((SELECT id FROM runs WHERE uid = ?), ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def payload(page: Document) -> tuple[str, bytes | None]:
+    """``(doc, data)`` of a stored page of events: its columns (``data``, schema 8), or
+    its JSON when it has a single event."""
+    blob = encode_page(page)
+    return ("", blob) if blob is not None else (dumps(page), None)
+
+
+def stored_page(events: list[Document], ords: list[int]) -> Document:
+    """The page of ``events`` (of one descriptor, the same data keys) as the catalog
+    stores it: with each event's place in the run and, if needed, its keys' order."""
+    page = pack_events(events)
+    page[ORDER_KEY] = ords
+    order = list(events[0])
+    if order != _UNPACKED + (["filled"] if "filled" in page else []):
+        page[KEYS_KEY] = order
+    return page
 
 
 class _Page:
@@ -56,19 +79,9 @@ class _Page:
         self.ords: list[int] = []  # each event's place among the run's documents
 
     def row(self, run_uid: str) -> tuple[Any, ...]:
-        page = pack_events(self.events)
-        page[ORDER_KEY] = self.ords
+        page = stored_page(self.events, self.ords)
         seq = page["seq_num"]
-        return (
-            run_uid,
-            self.ords[0],
-            "events",
-            None,
-            self.descriptor,
-            seq[0],
-            seq[-1],
-            dumps(page),
-        )
+        return (run_uid, self.ords[0], "events", None, self.descriptor, seq[0], seq[-1], *payload(page))
 
 
 class _RunWriter:
@@ -118,15 +131,9 @@ class _RunWriter:
             n = len(seq)
             if n:
                 row = (
-                    self.uid,
-                    self.ord,
-                    "event_page",
-                    None,
-                    doc["descriptor"],
-                    seq[0],
-                    seq[-1],
-                    dumps(doc),
-                )
+                    self.uid, self.ord, "event_page", None, doc["descriptor"], seq[0], seq[-1],
+                    *payload(doc),
+                )  # fmt: skip
                 w._rows.append(row)
                 w._pending_events += n
                 self.num_events[doc["descriptor"]] = self.num_events.get(doc["descriptor"], 0) + n
@@ -140,7 +147,7 @@ class _RunWriter:
                 raise CatalogError(f"run {self.uid}: a {name} document was not stored: {problem}")
             if name == "descriptor":
                 self.stream_of[doc["uid"]] = doc.get("name", "primary")
-            w._rows.append((self.uid, self.ord, name, uid, ref, None, None, dumps(doc)))
+            w._rows.append((self.uid, self.ord, name, uid, ref, None, None, dumps(doc), None))
         w._maybe_flush(urgent=name == "descriptor")
 
     def _events_one_by_one(self, page: Document) -> None:

@@ -129,6 +129,8 @@ def plain_routes(routes: Iterable[BaseRoute]) -> dict[tuple[str, str], _Route]:
     for route in routes:
         if not isinstance(route, APIRoute) or "{" in route.path:
             continue
+        if not inspect.iscoroutinefunction(route.endpoint):  # FastAPI runs it in a thread
+            continue
         params = inspect.signature(route.endpoint).parameters
         call = params.get("call")
         if call is None or set(params) - {"call", "body"}:

@@ -455,7 +455,13 @@ def disk(cat: Catalog) -> dict[str, float]:
         docs = db.query("SELECT pg_total_relation_size('documents')")[0][0]
         own = db.query("SELECT SUM(pg_column_size(start) + COALESCE(pg_column_size(stop), 0)) FROM runs")[0][0]
     runs = db.query("SELECT COUNT(*) FROM runs")[0][0]
+    size = "octet_length" if db.dialect.name == "postgresql" else "length"
+    pages, events = db.query(
+        f"SELECT SUM({size}(doc) + COALESCE({size}(data), 0)), SUM(last_seq - first_seq + 1) "
+        "FROM documents WHERE name = 'events'"
+    )[0]
     return {
+        "stored pages of events, bytes/event": (pages or 0) / max(events or 1, 1),
         "disk bytes/run, all": total / runs,
         "disk bytes/run besides the documents table": (total - (docs or 0)) / runs,
         "disk bytes/run besides all documents (start, stop too)": (total - (docs or 0) - (own or 0)) / runs,

@@ -4,8 +4,9 @@ uvicorn writes a response's status line and headers, then its body, as two write
 connection's transport, so every answer costs two system calls and two TCP segments, and
 the client may be woken twice. Here the writes made in one step of the event loop are
 joined and sent at the end of it (a route sends its start and its body in one step), so
-a small answer is one segment. Large or streamed bodies are written as they come, one
-step's worth at a time; closing the connection sends what is pending first.
+a small answer is one segment. Once 64 KiB are pending they are written at once, so a
+large or streamed body meets the transport's flow control as before; closing the
+connection sends what is pending first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = ["JoinedWritesProtocol"]
 
+#: pending bytes written at once (the transport then applies its flow control)
+_AT_ONCE = 64 * 1024
+
 
 class _JoinedWrites:
     """A transport whose ``write``\\ s in one loop step go out as one."""
@@ -25,16 +29,21 @@ class _JoinedWrites:
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] = []
+        self._size = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._pending:
             self._loop.call_soon(self.flush)
         self._pending.append(bytes(data))
+        self._size += len(data)
+        if self._size >= _AT_ONCE:  # a large body: written now, so flow control acts
+            self.flush()
 
     def flush(self) -> None:
         if self._pending:
             data = b"".join(self._pending)
             self._pending.clear()
+            self._size = 0
             if not self._transport.is_closing():
                 self._transport.write(data)
 
@@ -51,6 +60,7 @@ class _JoinedWrites:
 
     def abort(self) -> None:
         self._pending.clear()
+        self._size = 0
         self._transport.abort()
 
     def write_eof(self) -> None:

@@ -47,6 +47,9 @@ def test_writes_of_one_step_leave_as_one_in_order_and_close_flushes() -> None:
         await asyncio.sleep(0)  # the end of the step
         await asyncio.sleep(0)
         assert seen == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+        big = b"x" * (64 * 1024)
+        joined.write(big)  # a large body is written at once (flow control acts on it)
+        assert seen[-1] == big
         joined.write(b"last")
         joined.close()  # sends the pending bytes before closing
         await asyncio.sleep(0.05)
@@ -64,4 +67,4 @@ def test_writes_of_one_step_leave_as_one_in_order_and_close_flushes() -> None:
 
     seen, received = asyncio.run(main())
     assert seen[-1] == b"last"
-    assert received == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}last"
+    assert received == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}" + b"x" * 65536 + b"last"

@@ -2,12 +2,14 @@
 
 Each subscriber has its own bounded queue; a subscriber that falls behind by more than
 its queue holds is dropped (its connection is closed with the reason) rather than
-slowing the manager or the others.
+slowing the manager or the others. A message is encoded as JSON once, however many
+clients it goes to (20 status watchers cost one encoding per change, not 20).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from typing import Any
 
@@ -19,10 +21,14 @@ class Subscription:
 
     def __init__(self, kind: str, size: int) -> None:
         self.kind = kind
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=size)
+        self.queue: asyncio.Queue[tuple[dict[str, Any], str]] = asyncio.Queue(maxsize=size)
         self.dropped: str | None = None
 
     async def get(self) -> dict[str, Any]:
+        return (await self.queue.get())[0]
+
+    async def next(self) -> tuple[dict[str, Any], str]:
+        """The next message and its JSON text (encoded once for every subscriber)."""
         return await self.queue.get()
 
 
@@ -49,11 +55,21 @@ class Broadcast:
     def publish(self, kind: str, message: dict[str, Any]) -> None:
         if kind == "console":
             self.console.append(message)
-        for sub in list(self._subs.get(kind, ())):
+        subs = self._subs.get(kind)
+        if not subs:
+            return
+        item = (message, encode(message))
+        for sub in list(subs):
             try:
-                sub.queue.put_nowait(message)
+                sub.queue.put_nowait(item)
             except asyncio.QueueFull:
                 sub.dropped = f"the client fell more than {self.size} messages behind"
                 self.unsubscribe(sub)
                 sub.queue.get_nowait()  # make room for the end marker
-                sub.queue.put_nowait({"type": "dropped", "msg": sub.dropped})
+                end = {"type": "dropped", "msg": sub.dropped}
+                sub.queue.put_nowait((end, encode(end)))
+
+
+def encode(message: dict[str, Any]) -> str:
+    """``message`` as a websocket's JSON text (as Starlette's ``send_json`` writes it)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

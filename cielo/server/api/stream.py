@@ -63,8 +63,8 @@ async def _send(websocket: WebSocket, manager: Manager, sub: Subscription) -> No
             for line in list(manager.feeds.console):
                 await websocket.send_json(line)
         while True:
-            message = await sub.get()
-            await websocket.send_json(message)
+            message, text = await sub.next()  # encoded once for every client
+            await websocket.send_text(text)
             if message.get("type") == "dropped":
                 await websocket.close(code=1013, reason=str(message.get("msg")))
                 return

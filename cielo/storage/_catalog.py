@@ -36,6 +36,28 @@ def _conjuncts(query: Query) -> Iterator[Query]:
         yield query
 
 
+#: A word held by more than this share of the runs is common (its page walks the runs).
+COMMON_WORD = 0.01
+
+
+def _common_words(db: Database, text: str) -> bool:
+    """PostgreSQL: every word of ``text`` is among the full-text index's most common
+    words, each held by more than :data:`COMMON_WORD` of the runs (read from ``pg_stats``
+    once per connection; without statistics no word is common)."""
+    common = db.cache.get("common_words")
+    if common is None:
+        rows = db.query(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'runs_tsv' AND schemaname = current_schema()"
+        )
+        common = set()
+        if rows and rows[0][0]:
+            common = {w for w, f in zip(rows[0][0], rows[0][1], strict=False) if f > COMMON_WORD}
+        db.cache["common_words"] = common
+    words = db.query("SELECT unnest(tsvector_to_array(to_tsvector('simple', ?)))", [text])
+    return bool(words) and all(w in common for (w,) in words)
+
+
 def catalog_uri(uri: str | None = None) -> str:
     """``uri``, else ``$CIELO_CATALOG``, else the SQLite file in the user's data dir."""
     return expand_uri(uri or os.environ.get("CIELO_CATALOG") or default_catalog_uri())
@@ -61,6 +83,7 @@ class Catalog:
         if db.dialect.path_ids is None:  # queries name key paths by their numbers
             db.dialect.path_ids = KeyRows.of(db).lookup
             if db.dialect.name == "postgresql":
+                db.dialect.common_words = lambda text: _common_words(db, text)
                 db.dialect.trigrams = bool(
                     db.query(
                         "SELECT 1 FROM pg_indexes WHERE indexname = 'runs_trgm' "

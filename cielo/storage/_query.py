@@ -329,7 +329,7 @@ class FullText(Query):
     indexed = True
 
     def sql(self, d: Dialect) -> SQL:
-        return d.fulltext(), [d.fulltext_param(self.text)]
+        return d.fulltext(self.text), [d.fulltext_param(self.text)]
 
 
 class Uid(Query):

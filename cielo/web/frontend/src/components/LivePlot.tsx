@@ -113,8 +113,14 @@ export function LivePlot() {
     let closed = false;
     let frame = 0;
 
+    let waits = 0; // frames spent waiting for React to mount a canvas
     const draw = () => {
       frame = 0;
+      // A fast scan can end before React has mounted the canvas its descriptor asked
+      // for; no later document would draw it, so wait a frame (a few seconds at most).
+      const unmounted = (grid && !heat.current) || (image && !picture.current);
+      if (unmounted && waits++ < 600) frame = requestAnimationFrame(draw);
+      else if (!unmounted) waits = 0;
       plot?.setData(decimate(xs, ys));
       setPoints(xs.length);
       setSeq(lastSeq);
@@ -152,6 +158,7 @@ export function LivePlot() {
       if (name === "start") {
         start = doc;
         primary = xKey = yKey = imageKey = null;
+        grid = null;
         xs = [];
         ys = [];
         last = [];

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +238,12 @@ class Worker:
         self.send({"type": "document", "name": name, "doc": doc})
 
     def _run_started(self, start: dict[str, Any]) -> None:
-        what = f"{start.get('plan_name', 'plan')}, scan {start.get('scan_id', '?')}"
+        # The queue item's plan names the run (a plan that runs another, as xafs_scan runs
+        # scans, would otherwise be told by its inner plan's name); the inner one follows.
+        inner = str(start.get("plan_name", "plan"))
+        item = str((self.running or {}).get("name") or inner)
+        plan = item if item == inner else f"{item} ({inner})"
+        what = f"{plan}, scan {start.get('scan_id', '?')}"
         self._open_runs[str(start.get("uid"))] = what
         logger.info("run %s started: %s", start.get("uid"), what)
 
@@ -272,13 +277,16 @@ class Worker:
         self.env_state = "executing_plan"
         self.send({"type": "item_started", "item_uid": item.get("item_uid")})
         try:  # as cielo run: parameters bound, devices connected, limits checked, no run yet
-            prepared = prepare_plan(
-                self.env,
-                item["name"],
-                item.get("args", []),
-                item.get("kwargs", {}),
-                devices=self.device_names,
-            )
+            # The check drives the plan without hardware: what it prints there is not the
+            # run's output, and would show twice in the console.
+            with _Console.muted():
+                prepared = prepare_plan(
+                    self.env,
+                    item["name"],
+                    item.get("args", []),
+                    item.get("kwargs", {}),
+                    devices=self.device_names,
+                )
         except Exception as exc:
             self._done("failed", _why(exc), traceback.format_exc())
             return
@@ -355,7 +363,7 @@ class Worker:
         listener.listen(4)
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
         threading.Thread(target=self._beat, daemon=True).start()
-        sys.stdout = _Console(sys.stdout, self)  # what plans and callbacks print
+        sys.stdout = _Console(sys.stdout, self, mutable=True)  # what plans and callbacks print
         sys.stderr = _Console(sys.stderr, self)
         _log_to(sys.stderr)
         try:
@@ -448,15 +456,32 @@ _INTERRUPTED = {"stop": "stopped", "abort": "aborted", "halt": "halted"}
 
 
 class _Console:
-    """A text stream that writes to the worker's log and sends whole lines to the manager."""
+    """A text stream that writes to the worker's log and sends whole lines to the manager.
+    What a thread writes inside :meth:`muted` is dropped (a plan's dry run)."""
 
-    def __init__(self, stream: Any, worker: Worker) -> None:
+    _local = threading.local()
+
+    @classmethod
+    @contextlib.contextmanager
+    def muted(cls) -> Iterator[None]:
+        """Drop what this thread writes meanwhile to a ``mutable`` console (stdout; other
+        threads still print)."""
+        cls._local.muted = True
+        try:
+            yield
+        finally:
+            cls._local.muted = False
+
+    def __init__(self, stream: Any, worker: Worker, *, mutable: bool = False) -> None:
+        self.mutable = mutable
         self.stream = stream
         self.worker = worker
         self._partial = ""
         self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
+        if self.mutable and getattr(self._local, "muted", False):
+            return len(text)
         self.stream.write(text)
         with self._lock:
             lines = (self._partial + text).split("\n")

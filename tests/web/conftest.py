@@ -119,3 +119,32 @@ def log_in(page: Any, served: QueueServer) -> None:
     page.get_by_label("API key").fill(served.key)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Queue", exact=True).wait_for()
+
+
+def feed_is_live(page: Any, served: QueueServer, attempts: int = 10) -> None:
+    """Wait until the page's documents feed delivers: run one-point counts until the
+    page shows one (a fixed wait let a loaded machine start the plan before the feed was
+    subscribed, and the page missed the run's first documents)."""
+    shown = page.get_by_test_id("live-progress").filter(has_text="1 of 1 points")
+    item = {"item_type": "plan", "name": "count", "kwargs": {"detectors": ["det"], "num": 1}}
+    for _ in range(attempts):
+        added = served.call("/api/queue/item/add", {"item": item})
+        assert added["success"], added["msg"]
+        started = served.call("/api/queue/start")
+        assert started["success"], started["msg"]
+        served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+        try:
+            shown.wait_for(timeout=5000)
+            return
+        except Exception:  # the feed was not open yet: the next run tells
+            continue
+    raise AssertionError(f"the page never showed a run in {attempts} one-point counts")
+
+
+def wait_until(condition: Any, timeout: float = 30.0) -> None:
+    """Poll ``condition()`` (the server's state, read through its API) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the server never reached the expected state")
+        time.sleep(0.05)

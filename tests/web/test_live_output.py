@@ -20,8 +20,8 @@ import pytest
 
 from cielo.testing import QueueServer
 
-from .conftest import log_in
-from .test_live_views import add, feed_is_live, latest_run
+from .conftest import feed_is_live, log_in
+from .test_live_views import add, latest_run
 
 pytestmark = pytest.mark.slow
 
@@ -162,9 +162,11 @@ def test_area_detector_images_are_drawn_as_frames_arrive(
     assert image.evaluate("c => [c.width, c.height]") == [frame.shape[1], frame.shape[0]]
     assert _canvas_pixels(image) == _expected_pixels(frame)
     page.screenshot(path=str(screenshots / "live-image.png"), full_page=True)
-    # Decimated: one request at a time, far fewer than the frames.
+    # Decimated: one request at a time, at most one per MIN_GAP_MS (150 ms) while the
+    # run went on, fewer than the frames (however long a loaded machine took).
     starts = [t for kind, t in asked if kind == "start"]
-    assert 1 <= len(starts) < num / 4, len(starts)
+    assert 1 <= len(starts) < num, len(starts)
+    assert len(starts) <= (starts[-1] - starts[0]) / 0.15 + 2, (len(starts), starts[-1] - starts[0])
     in_flight = 0
     for kind, _ in sorted(asked, key=lambda a: a[1]):
         in_flight += 1 if kind == "start" else -1
@@ -208,18 +210,19 @@ def test_console_shows_the_run_lines_and_the_plan_s_print(
     assert result["exit_status"] == "completed", result["msg"]
     uid, scan_id = result["run_uids"][0], result["scan_ids"][0]
     with latest_run(served)[0] as cat:
-        plan_name = cat[uid].start["plan_name"]  # the run's own: shout's inner count
+        inner = cat[uid].start["plan_name"]  # the run's own: shout's inner count
+    assert inner == "count"
     console = page.get_by_label("Console output")
-    ended = f"run {uid} ended: success; {plan_name}, scan {scan_id}; events: 1 primary"
+    ended = f"run {uid} ended: success; shout (count), scan {scan_id}; events: 1 primary"
     console.filter(has_text=ended).wait_for()
     lines = console.inner_text().splitlines()
-    mine = [i for i, line in enumerate(lines) if uid in line or "from the plan" in line]
-    texts = [re.sub(r"^\S+ \S+ INFO cielo\.worker: ", "", lines[i]) for i in mine]
+    texts = [re.sub(r"^\S+ \S+ INFO cielo\.worker: ", "", line) for line in lines]
     printed = ["shout 1 of 2: from the plan", "shout 2 of 2: from the plan"]
-    # The plan prints before it opens its run (and once more before, when the worker
-    # checks it as `cielo run` does, running it against no device).
-    assert texts[-4:] == [*printed, f"run {uid} started: {plan_name}, scan {scan_id}", ended]
-    assert set(texts[:-4]) <= set(printed), lines
+    # The plan prints before it opens its run, once: the worker's check of the item (the
+    # plan driven without hardware, as `cielo run` does) prints nothing.
+    started = f"run {uid} started: shout (count), scan {scan_id}"
+    assert texts[-4:] == [*printed, started, ended], lines
+    assert sum("from the plan" in t for t in texts) == 2, lines
     page.screenshot(path=str(screenshots / "console.png"), full_page=True)
     assert page.watch.problems == []
 

@@ -16,7 +16,7 @@ import pytest
 
 from cielo.testing import QueueServer
 
-from .conftest import log_in
+from .conftest import feed_is_live, log_in
 
 pytestmark = pytest.mark.slow
 
@@ -25,24 +25,6 @@ def add(served: QueueServer, name: str, *args: Any, **kwargs: Any) -> None:
     item = {"item_type": "plan", "name": name, "args": list(args), "kwargs": kwargs}
     added = served.call("/api/queue/item/add", {"item": item})
     assert added["success"], added["msg"]
-
-
-def feed_is_live(page: Any, served: QueueServer, attempts: int = 10) -> None:
-    """Wait until the page's documents feed delivers: run one-point counts until the
-    page shows one (a fixed wait let a loaded machine start the plan before the feed was
-    subscribed, and the page missed the run's first documents)."""
-    shown = page.get_by_test_id("live-progress").filter(has_text="1 of 1 points")
-    for _ in range(attempts):
-        add(served, "count", detectors=["det"], num=1)
-        started = served.call("/api/queue/start")
-        assert started["success"], started["msg"]
-        served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
-        try:
-            shown.wait_for(timeout=5000)
-            return
-        except Exception:  # the feed was not open yet: the next run tells
-            continue
-    raise AssertionError(f"the page never showed a run in {attempts} one-point counts")
 
 
 def latest_run(served: QueueServer) -> Any:

@@ -14,7 +14,7 @@ import pytest
 
 from cielo.testing import QueueServer
 
-from .conftest import log_in
+from .conftest import feed_is_live, log_in, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -96,11 +96,17 @@ def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, sc
     assert served.call("/api/queue/get")["items"][0]["kwargs"]["num"] == 3
 
     # Keyboard: focus the second row's handle, lift with Space, move up, drop with Space.
+    # Each key waits for what it does to show (a loaded machine renders late).
     rows.nth(1).locator(".handle").focus()
-    for key in ["Space", "ArrowUp", "Space"]:
-        page.keyboard.press(key)
-        page.wait_for_timeout(150)
-    _wait_until(lambda: queue_names(served) == ["det2", "det"])
+    page.keyboard.press("Space")
+    page.locator("li.queue-item.dragging").wait_for()
+    page.keyboard.press("ArrowUp")
+    page.wait_for_function(
+        "() => /translate/.test(document.querySelector('li.queue-item.dragging')?.style.transform ?? '')"
+    )
+    page.keyboard.press("Space")
+    page.locator("li.queue-item.dragging").wait_for(state="detached")
+    wait_until(lambda: queue_names(served) == ["det2", "det"])
 
     # Mouse: drag the second row's handle above the first.
     handle = rows.nth(1).locator(".handle").bounding_box()
@@ -109,14 +115,14 @@ def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, sc
     page.mouse.down()
     page.mouse.move(handle["x"] + handle["width"] / 2, top["y"] + 4, steps=12)
     page.mouse.up()
-    _wait_until(lambda: queue_names(served) == ["det", "det2"])
+    wait_until(lambda: queue_names(served) == ["det", "det2"])
     rows.first.filter(has_text='"det"').wait_for()
 
     rows.nth(1).get_by_role("button", name="Duplicate").click()
-    _wait_until(lambda: queue_names(served) == ["det", "det2", "det2"])
+    wait_until(lambda: queue_names(served) == ["det", "det2", "det2"])
     page.locator("li.queue-item").nth(2).wait_for()
     rows.nth(2).get_by_role("button", name="Remove").click()
-    _wait_until(lambda: queue_names(served) == ["det", "det2"])
+    wait_until(lambda: queue_names(served) == ["det", "det2"])
     page.screenshot(path=str(screenshots / "queue.png"), full_page=True)
 
     page.get_by_role("button", name="Start queue").click()
@@ -153,9 +159,9 @@ def test_edit_an_item_in_its_form_and_set_modes(page: Any, served: QueueServer) 
 
     modes = page.get_by_role("group", name="Queue modes")
     modes.get_by_label("Loop").check()
-    _wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["loop"] is True)
+    wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["loop"] is True)
     modes.get_by_label("Loop").uncheck()
-    _wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["loop"] is False)
+    wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["loop"] is False)
     served.call("/api/queue/clear")
     assert page.watch.problems == []
 
@@ -170,7 +176,7 @@ def test_history_copy_to_queue_and_clear(page: Any, served: QueueServer) -> None
     first = page.locator("table.history tbody tr").first
     first.filter(has_text="det2").wait_for()
     first.get_by_role("button", name="Copy to queue").click()
-    _wait_until(lambda: queue_names(served) == ["det2"])
+    wait_until(lambda: queue_names(served) == ["det2"])
     page.get_by_role("button", name="Clear history").click()
     page.get_by_role("dialog").get_by_role("button", name="Clear history").click()
     page.get_by_text("No item has run yet.").wait_for()
@@ -182,10 +188,20 @@ def test_history_copy_to_queue_and_clear(page: Any, served: QueueServer) -> None
 def test_status_is_pushed_not_polled(page: Any, served: QueueServer) -> None:
     feeds: list[str] = []
     polls: list[float] = []
-    page.on("websocket", lambda ws: feeds.append(ws.url))
+    pushed: list[float] = []
+
+    def opened(ws: Any) -> None:
+        feeds.append(ws.url)
+        if ws.url.endswith("/api/status/ws"):
+            ws.on("framereceived", lambda _: pushed.append(time.monotonic()))
+
+    page.on("websocket", opened)
     page.on("request", lambda r: r.url.endswith("/api/status") and polls.append(time.monotonic()))
     log_in(page, served)
-    page.wait_for_timeout(1500)  # the feed is open and has sent the status
+    for _ in range(600):  # the feed is open and has sent the status (events come in waits)
+        if pushed:
+            break
+        page.wait_for_timeout(50)
     assert served.url.replace("http", "ws") + "/api/status/ws" in feeds
     assert not [url for url in feeds if served.key in url]  # the key is not in any URL
     quiet_since = time.monotonic()
@@ -202,7 +218,7 @@ def test_live_plot_gains_points_as_the_scan_runs(
     page: Any, served: QueueServer, screenshots: Path
 ) -> None:
     log_in(page, served)
-    page.wait_for_timeout(1000)  # the documents feed is open
+    feed_is_live(page, served)  # the documents feed is open
     add_count(served, "det", num=30, delay=0.1)  # 3 s: the page sees the points arrive
     assert served.call("/api/queue/start")["success"]
     plot = page.locator(".live-plot")
@@ -319,6 +335,7 @@ def test_keyboard_only_at_tablet_width(browser: Any, served: QueueServer, screen
         page.get_by_role("heading", name="Queue", exact=True).wait_for()
         add_count(served, "det")
         page.locator("li.queue-item").first.wait_for()
+        page.get_by_role("button", name="Add to queue").wait_for()  # the form is loaded lazily
         reached = set()
         for _ in range(80):
             page.keyboard.press("Tab")
@@ -330,13 +347,3 @@ def test_keyboard_only_at_tablet_width(browser: Any, served: QueueServer, screen
         served.call("/api/queue/clear")
     finally:
         context.close()
-
-
-def _wait_until(condition: Any, timeout: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the server never reached the expected state")
-        time.sleep(0.05)

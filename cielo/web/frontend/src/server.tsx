@@ -129,6 +129,11 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
       socket.onmessage = (event) => {
         const s = JSON.parse(String(event.data)) as Status;
         if (stopped || typeof s.manager_state !== "string") return;
+        if (!pushed && !inFlight) {
+          // The feed is up: the poll timed for a feed that was down waits the longer period.
+          window.clearTimeout(timer);
+          timer = window.setTimeout(tick, PUSHED_PERIOD_MS);
+        }
         pushed = true;
         setStatus(s);
         setConnectionError(null);

@@ -143,7 +143,7 @@ def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[A
     page = stored_page(events, list(range(2, 2 + len(events))))
     documents = [
         (i + 1, 1, "descriptor", desc["uid"], "primary", None, None, dumps(desc), None),
-        (i + 1, 2, "events", None, desc["uid"], 1, len(events), *payload(page)),
+        (i + 1, 2, "events", None, desc["uid"], 1, len(events), *payload(page, desc["uid"])),
     ]
     return run, keys, documents
 

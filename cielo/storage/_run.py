@@ -97,15 +97,15 @@ class Run:
         last = -1
         while True:  # in chunks, so a long run is never held in memory at once
             rows = db.query(
-                f"SELECT ord, name, doc, data FROM documents WHERE {RUN_DOCUMENTS} AND ord > ? "
+                f"SELECT ord, name, doc, data, ref FROM documents WHERE {RUN_DOCUMENTS} AND ord > ? "
                 "ORDER BY ord LIMIT 500",
                 (self.uid, last),
             )
-            for first, name, text, data in rows:
+            for first, name, text, data, ref in rows:
                 while pending and pending[0][0] < first:  # nothing later can come before
                     item = heapq.heappop(pending)
                     yield item[2], item[3]
-                doc = _load(text, data)
+                doc = _load(text, data, ref)
                 if name == "events":
                     ords = doc.pop(ORDER_KEY, None)
                     order = doc.pop(KEYS_KEY, None)
@@ -167,7 +167,7 @@ class Stream:
                 sql += " AND first_seq <= ?"
                 params.append(last)
             for text, data in db.query(sql + " ORDER BY ord", params):
-                yield _load(text, data)
+                yield _load(text, data, d["uid"])
 
     def columns(
         self,
@@ -339,9 +339,10 @@ def _events(page: Document, order: list[str] | None) -> Iterator[Document]:
         yield {k: event[k] for k in order if k in event}
 
 
-def _load(text: str, data: bytes | None) -> Document:
-    """A stored document: its JSON, or the columns of a page of events (schema 8)."""
-    return json.loads(text) if data is None else decode_page(bytes(data))
+def _load(text: str, data: bytes | None, ref: str | None) -> Document:
+    """A stored document: its JSON, or the columns of a page of events (schema 8 and up;
+    ``ref``: its row's descriptor)."""
+    return json.loads(text) if data is None else decode_page(bytes(data), ref)
 
 
 def _as_array(column: list[Any]) -> Any:

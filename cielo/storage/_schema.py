@@ -392,6 +392,35 @@ def _v8(d: Dialect) -> list[Step]:
     return steps
 
 
+def _v9(d: Dialect) -> list[Step]:
+    """Pages of events in format 2 (``_columnar``: smaller headers, for small pages): the
+    pages stored as columns before are rewritten, 5,000 at a time."""
+    return [_recode_pages]
+
+
+def _recode_pages(db: Database) -> None:
+    from ._columnar import FORMAT_1, recode_page
+
+    last = (0, 0)
+    while True:
+        rows = db.query(
+            "SELECT run_id, ord, ref, data FROM documents WHERE data IS NOT NULL "
+            "AND (run_id > ? OR run_id = ? AND ord > ?) ORDER BY run_id, ord LIMIT 5000",
+            (last[0], last[0], last[1]),
+        )
+        if not rows:
+            return
+        db.executemany(
+            "UPDATE documents SET data = ? WHERE run_id = ? AND ord = ?",
+            [
+                (recode_page(bytes(data), ref), run_id, ord_)
+                for run_id, ord_, ref, data in rows
+                if bytes(data[:1]) == FORMAT_1
+            ],
+        )
+        last = (rows[-1][0], rows[-1][1])
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
@@ -402,6 +431,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (6, _v6),
     (7, _v7),
     (8, _v8),
+    (9, _v9),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -49,10 +49,11 @@ _INSERT_DOC = (
 )
 
 
-def payload(page: Document) -> tuple[str, bytes | None]:
-    """``(doc, data)`` of a stored page of events: its columns (``data``, schema 8), or
-    its JSON when it has a single event."""
-    blob = encode_page(page)
+def payload(page: Document, ref: str) -> tuple[str, bytes | None]:
+    """``(doc, data)`` of a stored page of events of descriptor ``ref`` (its row's
+    ``ref``): its columns (``data``, schemas 8 and up), or its JSON when it has a single
+    event."""
+    blob = encode_page(page, ref)
     return ("", blob) if blob is not None else (dumps(page), None)
 
 
@@ -81,7 +82,7 @@ class _Page:
     def row(self, run_uid: str) -> tuple[Any, ...]:
         page = stored_page(self.events, self.ords)
         seq = page["seq_num"]
-        return (run_uid, self.ords[0], "events", None, self.descriptor, seq[0], seq[-1], *payload(page))
+        return (run_uid, self.ords[0], "events", None, self.descriptor, seq[0], seq[-1], *payload(page, self.descriptor))
 
 
 class _RunWriter:
@@ -132,7 +133,7 @@ class _RunWriter:
             if n:
                 row = (
                     self.uid, self.ord, "event_page", None, doc["descriptor"], seq[0], seq[-1],
-                    *payload(doc),
+                    *payload(doc, doc["descriptor"]),
                 )  # fmt: skip
                 w._rows.append(row)
                 w._pending_events += n

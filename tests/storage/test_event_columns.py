@@ -1,16 +1,19 @@
-"""Pages of events are stored as columns (schema 8) and replay exactly as they were
+"""Pages of events are stored as columns (schemas 8 and 9) and replay exactly as they were
 written: the same JSON text for every document, valid by event-model's own schemas."""
 
 from __future__ import annotations
 
 import math
 import random
+import shutil
+import sqlite3
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cielo.storage import dumps, open_catalog
+from cielo.storage import SCHEMA_VERSION, dumps, iter_documents, open_catalog, schema_version
 
 
 def _run(n: int, odd: bool) -> list[tuple[str, dict[str, Any]]]:
@@ -88,4 +91,75 @@ def test_a_scalar_event_takes_under_40_bytes(catalog_uri):
     stored = cat.db.query("SELECT SUM(length(data)) FROM documents WHERE name = 'events'")[0][0]
     assert stored / 1000 <= 40, stored / 1000
     assert cat.db.query("SELECT COUNT(*) FROM documents WHERE name = 'events' AND doc <> ''")[0][0] == 0
+    cat.close()
+
+
+def test_a_ten_event_run_takes_under_40_bytes_an_event(catalog_uri):
+    """A short step scan's one page: its header shared by 10 events only (schema 9)."""
+    cat = open_catalog(catalog_uri)
+    sizes = []
+    for _ in range(5):
+        written = _run(10, False)
+        with cat.writer(max_delay=0) as writer:
+            for name, doc in written:
+                writer(name, doc)
+        run = cat[written[0][1]["uid"]]
+        assert [dumps(doc) for _, doc in run.documents()] == [dumps(doc) for _, doc in written]
+        size = "octet_length" if cat.db.dialect.name == "postgresql" else "length"
+        sizes += [r[0] for r in cat.db.query(
+            f"SELECT {size}(data) FROM documents WHERE name = 'events' "
+            "AND run_id = (SELECT id FROM runs WHERE uid = ?)", [run.uid])]  # fmt: skip
+    assert len(sizes) == 5 and max(sizes) / 10 <= 40, sizes
+    cat.close()
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_pages_of_schema_8_are_rewritten_and_replay_exactly(catalog_uri):
+    """``data/catalog_v8.sqlite`` was written by cielo at commit 1a67995 (schema 8) from
+    ``data/catalog_v8.jsonl``: a 10-event scan, 23 odd events (NaN, -0.0, integers beyond
+    64 bits, strings, arrays, custom uids), a single event and an ``event_page``. Its pages
+    are put into a catalog of either backend as schema 8 stored them; opening it rewrites
+    them (format 2), smaller, and every run replays as written."""
+    written = list(iter_documents(DATA / "catalog_v8.jsonl"))
+    cat = open_catalog(catalog_uri)
+    with cat.writer(max_delay=0) as writer:
+        for name, doc in written:
+            writer(name, doc)
+    old = sqlite3.connect(DATA / "catalog_v8.sqlite")
+    pages = old.execute(
+        "SELECT runs.uid, ord, data FROM documents JOIN runs ON runs.id = run_id WHERE data IS NOT NULL"
+    ).fetchall()
+    assert len(pages) == 3 and {bytes(d[:1]) for _, _, d in pages} == {b"\x01"}
+    with cat.db.transaction():
+        for uid, ord_, data in pages:
+            cat.db.execute(
+                "UPDATE documents SET data = ? WHERE ord = ? AND run_id = (SELECT id FROM runs WHERE uid = ?)",
+                (data, ord_, uid),
+            )
+        cat.db.execute("UPDATE cielo_schema SET version = 8")
+    cat.close()
+    cat = open_catalog(catalog_uri)
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    size = "octet_length" if cat.db.dialect.name == "postgresql" else "length"
+    now = cat.db.query(f"SELECT {size}(data), substr(data, 1, 1) FROM documents WHERE data IS NOT NULL")
+    assert {bytes(first) for _, first in now} == {b"\x02"}
+    assert sum(n for n, _ in now) < sum(len(d) for _, _, d in pages)
+    uids = [doc["uid"] for name, doc in written if name == "start"]
+    replayed = [item for uid in uids for item in cat[uid].documents()]
+    assert [name for name, _ in replayed] == [name for name, _ in written]
+    assert [dumps(doc) for _, doc in replayed] == [dumps(doc) for _, doc in written]
+    cat.close()
+
+
+def test_a_schema_8_file_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.sqlite"
+    shutil.copy(DATA / "catalog_v8.sqlite", path)
+    written = list(iter_documents(DATA / "catalog_v8.jsonl"))
+    cat = open_catalog(f"sqlite:///{path}")
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    uids = [doc["uid"] for name, doc in written if name == "start"]
+    replayed = [item for uid in uids for item in cat[uid].documents()]
+    assert [dumps(doc) for _, doc in replayed] == [dumps(doc) for _, doc in written]
     cat.close()

@@ -26,7 +26,9 @@ def cielo_authenticators() -> Mapping[str, AuthenticatorFactory] | None:
         API keys, and raises :class:`~cielo.hookspecs.types.AuthenticationError` for
         wrong credentials of its kind. The server calls ``authenticate`` in a thread (it
         may block on a network or PAM; give it a timeout), never in its event loop. An
-        optional attribute ``grants`` lists every role it may give, checked at start. A
+        optional attribute ``grants`` lists every role it may give, checked at start; an
+        optional ``schemes`` names the ``Authorization`` schemes it reads (``("basic",)``:
+        the web login offers a user name and password; ``("bearer",)``: a token). A
         factory refuses bad options with ``ValueError`` naming the option and the fix.
         ``None`` offers nothing. A name offered by two plugins is an error that names
         both.

@@ -161,6 +161,17 @@ class Gate:
     def anonymous(self) -> bool:
         return self.loopback and not any(map(bool, self.authenticators))
 
+    def schemes(self) -> list[str]:
+        """The ``Authorization`` schemes the server takes: ``apikey`` (keys can always be
+        made), then those the authenticators declare in a ``schemes`` attribute
+        (``basic``, ``bearer``...), in order, each once."""
+        found = ["apikey"]
+        for authenticator in self.authenticators:
+            for scheme in getattr(authenticator, "schemes", ()):
+                if str(scheme).lower() not in found:
+                    found.append(str(scheme).lower())
+        return found
+
     def identify(self, header: str | None) -> Principal:
         """Who sends ``header`` (``"ApiKey <key>"``), or :class:`AccessError` (401)."""
         if not header:

@@ -115,6 +115,9 @@ def test_keys_are_required(server: Any) -> None:
     assert "ApiKey" in httpx.get(url).json()["detail"]
     assert httpx.get(url, headers={"Authorization": "ApiKey wrong"}).status_code == 401
     assert httpx.get(url, headers={"Authorization": "Bearer x"}).status_code == 401
+    # How to log in is told without a key: here, API keys alone (no --auth).
+    schemes = httpx.get(f"{server.url}/api/auth/schemes").json()
+    assert schemes == {"success": True, "msg": "", "schemes": ["apikey"]}
 
 
 def test_oversize_bodies_are_refused(server: Any) -> None:

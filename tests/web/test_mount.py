@@ -16,12 +16,17 @@ from .conftest import ThreadedServer  # noqa: E402
 
 
 def api_app(static_dir: Path = STATIC_DIR) -> Any:
-    """An app with one API route and the web application, mounted as `cielo serve` does."""
+    """An app with the API routes the login screen asks and the web application, mounted
+    as `cielo serve` does."""
     app = fastapi.FastAPI()
 
     @app.get("/api/status")
     def status() -> dict[str, Any]:
         return {"success": True, "msg": "stand-in"}
+
+    @app.get("/api/auth/schemes")  # what the login screen asks first
+    def schemes() -> dict[str, Any]:
+        return {"success": True, "msg": "", "schemes": ["apikey"]}
 
     mount_web(app, static_dir)
     return app

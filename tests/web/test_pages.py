@@ -31,7 +31,15 @@ def add_count(served: QueueServer, detector: str, **kwargs: Any) -> None:
 
 def test_login_keeps_the_key_for_the_session(page: Any, served: QueueServer, screenshots: Path) -> None:
     sent: list[str | None] = []
-    page.on("request", lambda r: "/api/" in r.url and sent.append(r.headers.get("authorization")))
+    asked: list[str | None] = []  # how to log in: asked with no credentials
+    page.on(
+        "request",
+        lambda r: (asked if r.url.endswith("/api/auth/schemes") else sent).append(
+            r.headers.get("authorization")
+        )
+        if "/api/" in r.url
+        else None,
+    )
     page.goto(served.url + "/")
     key = page.get_by_label("API key")
     assert key.get_attribute("type") == "password"
@@ -47,6 +55,7 @@ def test_login_keeps_the_key_for_the_session(page: Any, served: QueueServer, scr
     assert page.evaluate("sessionStorage.getItem('cielo.apiKey')") == served.key
     page.reload()  # still logged in: the key is in sessionStorage
     page.get_by_test_id("manager-state").filter(has_text="idle").wait_for()
+    assert asked and set(asked) == {None}
     assert sent[0] == "ApiKey not-the-key"
     assert set(sent[1:]) == {f"ApiKey {served.key}"}
 

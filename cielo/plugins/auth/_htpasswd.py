@@ -36,6 +36,9 @@ class HtpasswdAuthenticator:
     :param group: the users' group in the permissions file (default ``primary``).
     """
 
+    #: the ``Authorization`` scheme it reads (the web login offers a password field)
+    schemes = ("basic",)
+
     def __init__(self, file: str, role: str = "user", group: str = "primary") -> None:
         self.path = Path(file).expanduser()
         self.role = role

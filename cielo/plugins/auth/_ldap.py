@@ -60,6 +60,8 @@ class LdapAuthenticator:
     """``Authorization: Basic ...`` checked by binding to an LDAP directory as the user;
     see the module's text for the options."""
 
+    schemes = ("basic",)  # the web login offers a password field
+
     def __init__(self, **options: Any) -> None:
         try:
             import ldap3

@@ -68,6 +68,8 @@ class OidcAuthenticator:
     """``Authorization: Bearer <JWT>`` checked against an OpenID issuer's keys; see the
     module's text for the options."""
 
+    schemes = ("bearer",)  # the web login offers a token field
+
     def __init__(self, **options: Any) -> None:
         try:
             import jwt

@@ -45,6 +45,8 @@ class PamAuthenticator:
     """``Authorization: Basic ...`` checked by PAM; see the module's text for the options
     (``cielo serve --auth pam:service=cielo,roles=staff:admin+users:user``)."""
 
+    schemes = ("basic",)  # the web login offers a password field
+
     def __init__(self, **options: Any) -> None:
         try:
             import pam

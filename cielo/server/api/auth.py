@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._access import ROLES, AccessError, scopes_of
+from .._access import ROLES, AccessError, Gate, scopes_of
 from .._keys import KeyRing
 from .._store import QueueError
 from ._deps import Call, allow, ok
@@ -29,6 +29,15 @@ async def whoami(call: Call = allow()) -> dict[str, Any]:
     """The caller's user name, roles and scopes (a client shows what the caller may do)."""
     who = call.who
     return {"user": who.name, "roles": list(who.roles), "scopes": sorted(who.scopes)}
+
+
+@router.get("/auth/schemes", response_model=Reply)
+async def schemes(request: Request) -> dict[str, Any]:
+    """How a client may log in, asked before it has credentials (no key needed): the
+    ``Authorization`` schemes the server takes, ``apikey`` first, then ``basic`` with a
+    password authenticator (htpasswd, PAM, LDAP) and ``bearer`` with OIDC."""
+    gate: Gate = request.app.state.gate
+    return ok(schemes=gate.schemes())
 
 
 @router.get("/auth/scopes", response_model=Reply)

@@ -50,15 +50,18 @@ export class Api {
   constructor(
     private readonly key: string,
     private readonly base = "",
+    /** Another `Authorization` header (`Basic ...`, `Bearer ...`) sent instead of the key. */
+    private readonly authorization?: string,
   ) {}
 
   /** The headers every request carries (none with an empty key: a server that lets
    * anonymous clients in, on loopback without a key configured). */
   private auth(): Record<string, string> {
+    if (this.authorization) return { Authorization: this.authorization };
     return this.key ? { Authorization: `ApiKey ${this.key}` } : {};
   }
 
-  async request<T>(method: "GET" | "POST", path: string, body?: Body): Promise<T> {
+  async request<T>(method: "GET" | "POST" | "DELETE", path: string, body?: Body): Promise<T> {
     const headers = this.auth();
     const init: RequestInit = { method, headers };
     if (method === "POST") {
@@ -67,7 +70,7 @@ export class Api {
     }
     let response: Response;
     try {
-      const early = method === "GET" && !this.base ? takeEarly(this.key, path) : undefined;
+      const early = method === "GET" && !this.base && !this.authorization ? takeEarly(this.key, path) : undefined;
       response = await (early?.catch(() => fetch(`/api${path}`, init)) ?? fetch(`${this.base}/api${path}`, init));
     } catch (err) {
       throw new ApiError(`cannot reach the server: ${String(err)}`, 0);
@@ -104,6 +107,15 @@ export class Api {
 
   status = () => this.request<Status>("GET", "/status");
   whoami = () => this.request<WhoAmI>("GET", "/auth/whoami");
+  /** A new API key of the caller, of `roles`, expiring in `seconds`: its secret, shown once. */
+  makeKey = (roles: string[], seconds: number, note: string) =>
+    this.request<{ secret: string; key: { id: string } }>("POST", "/auth/apikey", {
+      roles,
+      expires_in: seconds,
+      note,
+    });
+  /** Revoke the caller's key whose id (first eight characters) is `id`. */
+  revokeKey = (id: string) => this.request("DELETE", `/auth/apikey?first_eight=${encodeURIComponent(id)}`);
   proposals = () => this.request<Proposals>("GET", "/proposals/get");
   propose = (item: NewItem) => this.request<{ item: QueueItem }>("POST", "/proposals/add", { item });
   approve = (uid: string, note = "") => this.request("POST", "/proposals/approve", { uid, note });
@@ -200,6 +212,42 @@ export class Api {
    * items that no longer fit the new plans. */
   environmentReload = () => this.request<{ stale?: string[] }>("POST", "/environment/reload");
   environmentDestroy = () => this.request("POST", "/environment/destroy");
+}
+
+/** How long (s) a key made at a password or token login lasts: a working day. The page
+ * logs out when it expires; logging out revokes it sooner. */
+export const LOGIN_KEY_SECONDS = 12 * 3600;
+
+/** The `Authorization` schemes the server takes (`/api/auth/schemes`: "apikey", "basic",
+ * "bearer"); only "apikey" from a server that does not say. */
+export async function loginSchemes(): Promise<string[]> {
+  try {
+    const response = await fetch("/api/auth/schemes");
+    const data = (await response.json()) as { schemes?: unknown };
+    if (response.ok && Array.isArray(data.schemes)) return data.schemes.map(String);
+  } catch {
+    // an older server: the API key alone
+  }
+  return ["apikey"];
+}
+
+/** `Authorization: Basic` of a user name and password (UTF-8, as servers decode it). */
+export function basicAuthorization(user: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  return `Basic ${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))}`;
+}
+
+/**
+ * Log in through the server's authenticators: the server checks `authorization` (a
+ * password or a token) and tells the user's roles, then makes this browser an API key of
+ * those roles for LOGIN_KEY_SECONDS (the pages' live feeds, websockets, can carry a key
+ * but no other header). Refused: the server's own words (`Unauthorized`, `Refused`).
+ */
+export async function loginKey(authorization: string): Promise<string> {
+  const api = new Api("", "", authorization);
+  const who = await api.whoami();
+  const made = await api.makeKey(who.roles, LOGIN_KEY_SECONDS, "web login");
+  return made.secret;
 }
 
 /** The first answers index.html asked for while this script loaded: each taken once,

@@ -12,6 +12,8 @@ import { ServerProvider, useServer } from "./server";
 import "./styles.css";
 
 const KEY_STORAGE = "cielo.apiKey";
+/** Set while the key was made at a password or token login: logging out revokes it. */
+const MINTED_STORAGE = "cielo.keyMinted";
 
 // The catalog browser is loaded when first opened: the queue page is drawn sooner.
 const RunsPage = lazy(() => import("./pages/Runs").then((m) => ({ default: m.RunsPage })));
@@ -91,17 +93,26 @@ function App() {
   const [path, go] = usePath();
   const api = useMemo(() => (key !== null ? new Api(key) : null), [key]);
 
-  const login = (next: string) => {
+  const login = (next: string, minted: boolean) => {
     sessionStorage.setItem(KEY_STORAGE, next);
+    if (minted) sessionStorage.setItem(MINTED_STORAGE, "1");
+    else sessionStorage.removeItem(MINTED_STORAGE);
     setNotice(undefined);
     setKey(next);
   };
   const logout = useCallback(() => {
+    const old = sessionStorage.getItem(KEY_STORAGE);
+    if (old && sessionStorage.getItem(MINTED_STORAGE)) {
+      // The login's own key goes with it (its id: the first eight characters); one the
+      // server no longer accepts needs nothing.
+      new Api(old).revokeKey(old.slice(0, 8)).catch(() => undefined);
+    }
     sessionStorage.removeItem(KEY_STORAGE);
+    sessionStorage.removeItem(MINTED_STORAGE);
     setKey(null);
   }, []);
   const expired = useCallback(() => {
-    setNotice("The server no longer accepts this API key: log in again.");
+    setNotice("The server no longer accepts this API key (a login's key expires): log in again.");
     logout();
   }, [logout]);
 

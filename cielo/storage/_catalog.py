@@ -282,6 +282,16 @@ class Catalog:
         self, columns: str, *, offset: int = 0, limit: int | None = None, reverse: bool = False,
         extra: str = "", params: Iterable[Any] = (),
     ) -> list[tuple[Any, ...]]:  # fmt: skip
+        split = self._split() if limit is not None else None
+        if split is not None:  # costly checks of the runs in order, until the page is full
+            where, wparams, check, cparams = split
+            sql = (
+                f"SELECT {columns} FROM (SELECT * FROM runs WHERE ({where}){extra} "
+                f"ORDER BY {self._order(reverse)} OFFSET 0) AS runs WHERE {check} LIMIT {int(limit or 0)}"
+            )
+            if offset:
+                sql += f" OFFSET {int(offset)}"
+            return self.db.search(sql, [*wparams, *params, *cparams])
         where, wparams = self._where()
         sql = f"SELECT {columns} FROM runs WHERE ({where}){extra} ORDER BY {self._order(reverse)}"
         if limit is not None:
@@ -291,6 +301,29 @@ class Catalog:
                 " LIMIT -1" if limit is None and self.db.dialect.name == "sqlite" else ""
             ) + f" OFFSET {int(offset)}"
         return self.db.search(sql, [*wparams, *params])
+
+    def _split(self) -> tuple[str, list[Any], str, list[Any]] | None:
+        """PostgreSQL: ``(where, params, check, params)`` when some ANDed conditions are a
+        narrowing plus a costly check (:meth:`Query.parts`), else None. A page then reads
+        the narrowed runs in order and checks them until it is full (the subquery's order
+        is kept: PostgreSQL plans it for the page, walking the index of the order when the
+        narrowing is broad, sorting the runs found when it is not)."""
+        d = self.db.dialect
+        if self.query is None or d.name != "postgresql":
+            return None
+        parts = list(_conjuncts(self.query))
+        splits = [p.parts(d) for p in parts]
+        if all(s is None for s in splits):
+            return None
+        where, wparams, checks, cparams = [], [], [], []
+        for part, split in zip(parts, splits, strict=True):
+            text, p = part.sql(d) if split is None else split[0]
+            where.append(f"({text})")
+            wparams += p
+            if split is not None:
+                checks.append(f"({split[1][0]})")
+                cparams += split[1][1]
+        return " AND ".join(where), wparams, " AND ".join(checks), cparams
 
     def __len__(self) -> int:
         return self.count()

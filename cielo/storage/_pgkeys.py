@@ -17,7 +17,7 @@ from typing import Any
 
 from ._schema import _MAX_TEXT, PG_DOC, PG_TEXT, value_hashes
 
-__all__ = ["hashed", "compare_scalar", "strings_match", "substring"]
+__all__ = ["hashed", "compare_scalar", "strings_match", "strings_match_parts", "substring"]
 
 SQL = tuple[str, list[Any]]
 #: A key with more dots than this is read only as fully nested or as one name.
@@ -72,10 +72,10 @@ def compare_scalar(key: str, op: str, typ: str, value: Any) -> SQL:
 
 def _prefilter(d: Any, pattern: str | None) -> SQL:
     """A condition on the runs' words every run matching must meet (a trigram index
-    finds them), or nothing."""
+    finds them), or one every run meets."""
     if not d.trigrams or pattern is None:
-        return "", []
-    return f"{PG_TEXT} ~ ? AND ", [pattern]
+        return "1 = 1", []
+    return f"{PG_TEXT} ~ ?", [pattern]
 
 
 _UNSAFE = re.compile(r"[\^$]|\\[AZmMyYbB]|\(\?")
@@ -97,14 +97,20 @@ def unanchored(pattern: str) -> str | None:
 
 def strings_match(d: Any, key: str, pattern: str) -> SQL:
     """A string under ``key`` (its value or a list element) matches ``pattern``."""
-    pre, params = _prefilter(d, unanchored(pattern))
-    alternatives = []
+    (pre, params), (check, more) = strings_match_parts(d, key, pattern)
+    return f"{pre} AND ({check})", params + more
+
+
+def strings_match_parts(d: Any, key: str, pattern: str) -> tuple[SQL, SQL]:
+    """``(narrowing, check)`` of :func:`strings_match`: a condition on the runs' words
+    (an index finds the runs), and the check of each run's start document."""
+    alternatives, params = [], []
     for path in paths(key):
         alternatives.append(
             f"EXISTS (SELECT 1 FROM cielo_strings({PG_DOC}, CAST(? AS TEXT[])) AS s WHERE s ~ ?)"
         )
         params += [path, pattern]
-    return f"{pre}({' OR '.join(alternatives)})", params
+    return _prefilter(d, unanchored(pattern)), (" OR ".join(alternatives), params)
 
 
 def substring(d: Any, key: str, value: str) -> SQL:

@@ -58,6 +58,12 @@ class Query:
     def sql(self, d: Dialect) -> SQL:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def parts(self, d: Dialect) -> tuple[SQL, SQL] | None:
+        """``(narrowing, check)`` when the condition is a cheap one found through an index
+        and a costly check of each run it finds (the catalog checks only as many runs, in
+        order, as a page needs), else None."""
+        return None
+
     def __and__(self, other: Query) -> Query:
         return And(self, other)
 
@@ -286,6 +292,11 @@ class Regex(Query):
                 return _keys(where, params)
             where += " AND "
         return _keys(where + d.regex.format(txt), [*params, pattern])
+
+    def parts(self, d: Dialect) -> tuple[SQL, SQL] | None:
+        if not _pg(d) or self.key in _COLUMNS:
+            return None
+        return _pgkeys.strings_match_parts(d, self.key, d.regex_param(self.pattern))
 
 
 _META = set(".^$*+?{}[]\\|()")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -28,7 +29,7 @@ from ._plans import PlanCatalog, load_catalog
 from ._problems import document_problems
 from ._settings import Settings, is_loopback
 from ._store import QueueError, open_store
-from .api import ROUTERS, FastRoutes
+from .api import ROUTERS, FastAPIWithFastRoutes, FastRoutes
 
 __all__ = ["build_app", "load_catalog", "plugin_authenticators"]
 
@@ -85,7 +86,7 @@ def build_app(
             store.close()
             await keyring.aclose()
 
-    app = FastAPI(
+    app = FastAPIWithFastRoutes(
         title="cielo queue server",
         summary="The RunEngine as a service: an editable, persistent queue of plans.",
         version=_version(),
@@ -96,8 +97,11 @@ def build_app(
     app.state.keyring = keyring
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(FastRoutes, api=app, routers=ROUTERS)  # inside the body limit
     app.add_middleware(_BodyLimit, limit=settings.max_body)
+    # the plain routes, answered ahead of FastAPI's middleware (FastAPI's own call after)
+    app.fast_routes = FastRoutes(
+        functools.partial(FastAPI.__call__, app), app, ROUTERS, limit=settings.max_body
+    )
     app.add_exception_handler(QueueError, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
     document_problems(app)  # 4xx answers in the OpenAPI schema; FastAPI's 400 reworded

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import time
 import traceback
@@ -64,7 +65,9 @@ class Manager:
         self.environment_error = ""
         self.runs = RunList()  # the running item's runs
         self.time_start: float | None = None
-        self.status_uid = str(uuid.uuid4())
+        self._status_prefix = f"{uuid.uuid4()}-"  # then a count: no getrandom per change
+        self._status_count = itertools.count(1)
+        self.status_uid = f"{self._status_prefix}0"
         self._changed = asyncio.Event()
         #: live status, console lines and documents for websocket clients
         self.feeds = Broadcast()
@@ -81,7 +84,7 @@ class Manager:
     def changed(self, *, edited: bool = False) -> None:
         """Something changed: a new status uid, and waiters wake up. ``edited``: items
         were added (the queue starts if autostart is on)."""
-        self.status_uid = str(uuid.uuid4())
+        self.status_uid = f"{self._status_prefix}{next(self._status_count)}"
         self._changed.set()
         self._changed = asyncio.Event()
         if self.feeds.wants("status"):

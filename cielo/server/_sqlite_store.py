@@ -169,8 +169,7 @@ class SQLiteQueueStore:
         uids = [item_uid(item) for item in items]
         check_unique(uids)
         with self._write("queue") as db:
-            self._check_not_queued(db, uids)
-            self._insert(db, items, where)
+            self._insert(db, items, where)  # refuses a uid queued already
         return items
 
     def replace(self, uid: str, item: Item) -> Item:
@@ -420,18 +419,24 @@ class SQLiteQueueStore:
         """Insert ``items`` contiguously at ``where`` (the queue holds none of them)."""
         if not items:
             return
-        size = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
-        index = where.index(size, lambda uid: self._index(db, uid))
-        low, high = self._gap(db, index, size)
-        step = (high - low) / (len(items) + 1)
-        if step < _MIN_GAP:
-            self._respace(db, index, len(items))
+        if where.neighbour is None and where.pos in (None, "back"):  # no count needed
+            last = db.execute("SELECT MAX(rank) FROM queue").fetchone()[0]
+            low = -_SPACING if last is None else float(last)
+            high = low + _SPACING * (len(items) + 1)
+        else:
+            size = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
+            index = where.index(size, lambda uid: self._index(db, uid))
             low, high = self._gap(db, index, size)
-            step = (high - low) / (len(items) + 1)
-        db.executemany(
-            "INSERT INTO queue (uid, rank, item) VALUES (?, ?, ?)",
-            [(item_uid(it), low + step * (n + 1), _dump(it)) for n, it in enumerate(items)],
-        )
+            if (high - low) / (len(items) + 1) < _MIN_GAP:
+                self._respace(db, index, len(items))
+                low, high = self._gap(db, index, size)
+        step = (high - low) / (len(items) + 1)
+        rows = [(item_uid(it), low + step * (n + 1), _dump(it)) for n, it in enumerate(items)]
+        try:
+            db.executemany("INSERT INTO queue (uid, rank, item) VALUES (?, ?, ?)", rows)
+        except sqlite3.IntegrityError:  # a uid queued already (the primary key)
+            self._check_not_queued(db, [row[0] for row in rows])
+            raise
 
     @staticmethod
     def _gap(db: sqlite3.Connection, index: int, size: int) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from . import (
     stream,
 )
 from ._fast import (
+    FastAPIWithFastRoutes,
     FastRoutes,
     plain_routes,
 )  # plain routes served without FastAPI's per-request work
@@ -36,4 +37,4 @@ ROUTERS = (
 )
 
 
-__all__ = ["ROUTERS", "FastRoutes", "plain_routes"]
+__all__ = ["ROUTERS", "FastAPIWithFastRoutes", "FastRoutes", "plain_routes"]

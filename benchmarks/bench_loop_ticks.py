@@ -1,8 +1,12 @@
 """The engine's event loop while a plan runs: the worst gap between two ticks, cielo and
 Bluesky side by side in the same process.
 
-Run: ``.venv/bin/python benchmarks/bench_loop_ticks.py [--points N] [--only LABEL]``.
-Figures are printed, not asserted.
+Run: ``.venv/bin/python benchmarks/bench_loop_ticks.py [--points N] [--only LABEL]
+[--engines cielo,cielo/own,bluesky] [--stacks MS]``. Figures are printed, not asserted.
+``cielo/own`` is cielo running its own plans (the scans plugin's ``count``, cielo's
+``Msg``) on the same detectors; ``--stacks 10`` prints, for every tick over 10 ms late,
+where the loop's thread was (and its scheduler state: R waits for a core) and what the
+process's other threads were running.
 
 A ticker coroutine on the engine's loop asks to wake every millisecond and records how
 late each wake-up is; the worst gap is how long nothing else on the loop ran (no status
@@ -42,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,32 +57,56 @@ from bench_epics import _free_port, start_ioc, stop  # noqa: PLC2701 (a sibling 
 
 #: the EPICS workloads: (label, signal sent to the detector's IOC after the third event)
 EPICS_CASES = (("EPICS scan, IOC killed", signal.SIGKILL), ("EPICS scan, IOC hung", signal.SIGSTOP))
+#: the engines of the non-EPICS rows: cielo running Bluesky's plans, cielo running its own
+ENGINES = ("cielo", "cielo/own", "bluesky")
 #: a run still going after this long is stopped by the benchmark (seconds)
 EPICS_CAP = 90.0
 
 
 class Ticker:
     """Wakes every ``period`` seconds on ``loop``; records each gap between wake-ups, the
-    CPU time of the loop's thread in it, and the garbage collections on that thread."""
+    CPU time of the loop's thread in it, and the garbage collections on that thread.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, period: float = 0.001) -> None:
+    With ``stacks``, a watchdog thread grabs the loop thread's stack whenever the ticker is
+    more than ``stacks`` seconds late (once per gap): where the loop was held."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, period: float = 0.001, stacks: float = 0.0
+    ) -> None:
         self.loop, self.period = loop, period
         self.gaps: list[tuple[float, float]] = []
         self.collections: list[tuple[int, float]] = []
+        self.stacks: list[str] = []
         self._gc_start = 0.0
         self._thread: int | None = None
+        self._native = 0
         self._running = True
+        self._last = time.perf_counter()
         gc.callbacks.append(self._on_gc)
         self._future = asyncio.run_coroutine_threadsafe(self._tick(), loop)
+        self._watchdog: threading.Thread | None = None
+        if stacks:
+            self._watchdog = threading.Thread(target=self._watch, args=(stacks,), daemon=True)
+            self._watchdog.start()
 
     async def _tick(self) -> None:
-        self._thread = threading.get_ident()
+        self._thread, self._native = threading.get_ident(), threading.get_native_id()
         last, last_cpu = time.perf_counter(), time.thread_time()
         while self._running:
             await asyncio.sleep(self.period)
             now, cpu = time.perf_counter(), time.thread_time()
             self.gaps.append((now - last, cpu - last_cpu))
             last, last_cpu = now, cpu
+            self._last = now
+
+    def _watch(self, late: float) -> None:
+        sampled = 0.0
+        while self._running:
+            time.sleep(late / 4)
+            last = self._last
+            if last != sampled and time.perf_counter() - last > late and self._thread:
+                self.stacks.append(_where(self._thread, self._native))
+                sampled = last
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if threading.get_ident() != self._thread:
@@ -91,6 +120,30 @@ class Ticker:
         self._running = False
         self._future.result(5)
         gc.callbacks.remove(self._on_gc)
+        if self._watchdog is not None:
+            self._watchdog.join()
+
+
+def _where(loop_thread: int, native: int) -> str:
+    """Where the loop's thread is (its innermost frames and scheduler state, R: running or
+    waiting for a core, S: sleeping, e.g. for the GIL) and what the other threads run."""
+    frames = sys._current_frames()  # noqa: SLF001 (the documented way to sample threads)
+    lines = []
+    for ident, frame in frames.items():
+        if ident == threading.get_ident():
+            continue
+        inner = traceback.extract_stack(frame)[-3:]
+        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in inner[::-1])
+        if ident == loop_thread:
+            try:
+                stat = Path(f"/proc/self/task/{native}/stat").read_text()
+                state = stat.rsplit(")", 1)[1].split()[0]
+            except OSError:
+                state = "?"
+            lines.insert(0, f"  loop [{state}]: {where}")
+        else:
+            lines.append(f"  other: {where}")
+    return "\n".join(lines)
 
 
 def _slow(seconds: float) -> Callable[[str, dict[str, Any]], None]:
@@ -100,17 +153,24 @@ def _slow(seconds: float) -> Callable[[str, dict[str, Any]], None]:
     return slow_subscriber
 
 
-def _null_plan(n: int) -> Any:
-    from bluesky import Msg
+def _null_plan(n: int, own: bool = False) -> Any:
+    if own:
+        from cielo import Msg
+    else:
+        from bluesky import Msg  # type: ignore[assignment]
 
     msg = Msg("null")
     for _ in range(n):
         yield msg
 
 
+#: with ``--stacks``, how late the ticker must be for the loop thread's stack to be taken
+STACKS_LATE = 0.0
+
+
 def _measure(engine: Any, loop: asyncio.AbstractEventLoop, plan: Any) -> tuple[str, str]:
     """The row's figures, and how the run ended (``success``, or the error and when)."""
-    ticker = Ticker(loop)
+    ticker = Ticker(loop, stacks=STACKS_LATE)
     time.sleep(0.05)  # the ticker is running before the plan starts
     start = time.perf_counter()
     try:
@@ -127,6 +187,8 @@ def _measure(engine: Any, loop: asyncio.AbstractEventLoop, plan: Any) -> tuple[s
     long_gaps = sum(1 for gap, _cpu in ticker.gaps if gap > 0.01)
     gen, pause = max(ticker.collections, key=lambda c: c[1], default=(0, 0.0))
     collected = f"{pause * 1e3:6.1f} ms (gen {gen})" if ticker.collections else "     --"
+    for stack in ticker.stacks:
+        print(f"--- {STACKS_LATE * 1e3:g} ms after a tick:\n{stack}", flush=True)
     return f"{worst * 1e3:8.1f} ms {cpu * 1e3:9.1f} ms {long_gaps:8d} {collected}", ended
 
 
@@ -238,7 +300,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--only", help="run the workloads whose label contains this")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma-separated, of {', '.join(ENGINES)} (cielo/own: cielo's own plans)",
+    )
+    parser.add_argument(
+        "--stacks",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="print the loop thread's stack whenever a tick is this many ms late",
+    )
     args = parser.parse_args()
+    unknown = set(args.engines.split(",")) - set(ENGINES)
+    if unknown:
+        parser.error(f"--engines: unknown {sorted(unknown)}; choose from {', '.join(ENGINES)}")
+    global STACKS_LATE
+    STACKS_LATE = args.stacks / 1e3
     epics = not args.only or any(args.only in label for label, _sig in EPICS_CASES)
     ports = _epics_ports() if epics else None  # before anything loads libca
 
@@ -247,6 +326,7 @@ def main() -> None:
     from ophyd.sim import SynGauss, motor
 
     from cielo import RunEngine
+    from cielo.plugins.scans import count as own_count
 
     class BlockingDet(SynGauss):
         def read(self) -> Any:
@@ -256,26 +336,52 @@ def main() -> None:
     det = SynGauss("det", motor, "motor", center=0, Imax=1, sigma=1)
     blocking = BlockingDet("blocking", motor, "motor", center=0, Imax=1, sigma=1)
     n = args.points
-    workloads: list[tuple[str, Callable[[], Any], int, list[Any]]] = [
-        ("no subscriber", lambda: count([det], n), 10_000, []),
-        ("slow subscriber", lambda: count([det], n), 10_000, [_slow(0.002)]),
-        ("slow subscriber, small buffer", lambda: count([det], n), 20, [_slow(0.002)]),
+    # (label, Bluesky's plan, cielo's own plan, callback buffer, subscribers)
+    workloads: list[tuple[str, Callable[[], Any], Callable[[], Any], int, list[Any]]] = [
+        ("no subscriber", lambda: count([det], n), lambda: own_count([det], n), 10_000, []),
+        (
+            "slow subscriber",
+            lambda: count([det], n),
+            lambda: own_count([det], n),
+            10_000,
+            [_slow(0.002)],
+        ),
+        (
+            "slow subscriber, small buffer",
+            lambda: count([det], n),
+            lambda: own_count([det], n),
+            20,
+            [_slow(0.002)],
+        ),
         (
             "1 kHz count, 20 ms subscriber",
             lambda: count([det], n, delay=0.001),
+            lambda: own_count([det], n, delay=0.001),
             10_000,
             [_slow(0.02)],
         ),
-        ("300k null messages", lambda: _null_plan(300_000), 10_000, []),
-        ("blocking read (20 ms)", lambda: count([blocking], max(n // 10, 10)), 10_000, []),
+        (
+            "300k null messages",
+            lambda: _null_plan(300_000),
+            lambda: _null_plan(300_000, own=True),
+            10_000,
+            [],
+        ),
+        (
+            "blocking read (20 ms)",
+            lambda: count([blocking], max(n // 10, 10)),
+            lambda: own_count([blocking], max(n // 10, 10)),
+            10_000,
+            [],
+        ),
     ]
     if args.only:
         workloads = [w for w in workloads if args.only in w[0]]
-    header = f"{'workload':32} {'engine':8} {'worst gap':>11} {'loop cpu':>12} {'> 10 ms':>8}"
+    header = f"{'workload':32} {'engine':10} {'worst gap':>11} {'loop cpu':>12} {'> 10 ms':>8}"
     print(f"{header} {'longest gc':>16}")
-    for label, make_plan, buffer, subs in workloads:
-        for kind in ("cielo", "bluesky"):
-            if kind == "cielo":
+    for label, make_plan, make_own, buffer, subs in workloads:
+        for kind in args.engines.split(","):
+            if kind.startswith("cielo"):
                 engine: Any = RunEngine(
                     scan_id_file=None, callback_buffer=buffer, offload_blocking=True
                 )
@@ -286,9 +392,10 @@ def main() -> None:
                 loop = engine.loop
             for sub in subs:
                 engine.subscribe(sub)
-            row, _ended = _measure(engine, loop, make_plan())
-            print(f"{label:32} {kind:8} {row}", flush=True)
-            if kind == "cielo":
+            plan = make_own() if kind == "cielo/own" else make_plan()
+            row, _ended = _measure(engine, loop, plan)
+            print(f"{label:32} {kind:10} {row}", flush=True)
+            if kind.startswith("cielo"):
                 engine.close()
             else:
                 loop.call_soon_threadsafe(loop.stop)

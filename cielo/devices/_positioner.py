@@ -20,6 +20,10 @@ class StoppedError(DeviceError):
     """A move was stopped before it reached its target."""
 
 
+#: :class:`MoveStatus`'s default ``initial``: read the positioner's position
+READ_POSITION: Any = object()
+
+
 class MoveStatus(Status):
     """The status of one move: knows its target and reports progress to watchers.
 
@@ -34,10 +38,12 @@ class MoveStatus(Status):
         *,
         timeout: float | None = None,
         settle_time: float = 0.0,
+        initial: Any = READ_POSITION,
     ) -> None:
         super().__init__(positioner, timeout=timeout, settle_time=settle_time)
         self.target = target
-        self.initial = positioner.position
+        #: where the move began (read from the positioner unless given)
+        self.initial = positioner.position if initial is READ_POSITION else initial
 
     _watched = False
 
@@ -158,13 +164,20 @@ class Positioner(Device):
 
     def check_value(self, value: Any) -> None:
         """Raise :class:`LimitError` if ``value`` is not a finite number inside the limits."""
+        self._check_within(value, self._as_number(value), self.limits)
+
+    def _as_number(self, value: Any) -> float:
+        """``value`` as a number; :class:`LimitError` if it is none (or NaN)."""
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise LimitError(f"{self.name}: target {value!r} is not a number") from None
         if math.isnan(number):
             raise LimitError(f"{self.name}: target is NaN")
-        limits = self.limits
+        return number
+
+    def _check_within(self, value: Any, number: float, limits: tuple[float, float] | None) -> None:
+        """:class:`LimitError` if ``number`` (the target ``value``) is outside ``limits``."""
         if limits is not None and not limits[0] <= number <= limits[1]:
             raise LimitError(
                 f"{self.name}: target {value!r} is outside the soft limits "
@@ -179,11 +192,21 @@ class Positioner(Device):
     def set(self, value: Any, *, timeout: float | None = None) -> MoveStatus:
         """Start moving to ``value``; the status is done when the move is done."""
         self.check_value(value)
+        status = self._new_move(value, timeout)
+        self._start_move(value, status)
+        return status
+
+    def _new_move(
+        self, value: Any, timeout: float | None, initial: Any = READ_POSITION
+    ) -> MoveStatus:
+        """The status of a move to ``value``, now the pending one (a previous move still
+        going is stopped and fails as superseded)."""
         status = MoveStatus(
             self,
             value,
             timeout=self.timeout if timeout is None else timeout,
             settle_time=self.settle_time,
+            initial=initial,
         )
         with self._move_lock:
             previous, self._moving = self._moving, status
@@ -196,7 +219,6 @@ class Positioner(Device):
                 )
             )
         status.add_callback(self._on_move_done)
-        self._start_move(value, status)
         return status
 
     def _on_move_done(self, status: Status) -> None:
@@ -221,10 +243,18 @@ class Positioner(Device):
             else:
                 status.set_exception(
                     StoppedError(
-                        f"{self.name} was stopped at {self.position!r} "
-                        f"before reaching {status.target!r}"
+                        f"{self.name} was stopped {self._where()} before reaching {status.target!r}"
                     )
                 )
+
+    def _last_position(self) -> Any:
+        """Where the positioner is, for messages; ``None`` if unknown (subclasses may
+        avoid a slow read)."""
+        return self.position
+
+    def _where(self) -> str:
+        position = self._last_position()
+        return "at an unknown position" if position is None else f"at {position!r}"
 
     def subscribe(self, callback: Any, event_type: str | None = None, run: bool = True) -> int:
         """Subscribe to the readback (``callback(*, value, old_value, timestamp, obj, ...)``)."""

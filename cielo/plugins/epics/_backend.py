@@ -211,6 +211,16 @@ class CaBackend(SignalBackend[Any]):
         return chan
 
     # -- reading ------------------------------------------------------------
+    def read_channel(self) -> Channel:
+        """The read PV's channel, ready for a get (connected on first use, as a read
+        would); a :class:`DisconnectedError` naming the PV when it is not."""
+        return self._require(self._read)
+
+    def latest_value(self) -> Any:
+        """The read PV's latest monitor value (``None`` when not monitored or not fresh)."""
+        latest = self._read.latest
+        return None if latest is None else self._as_reading(latest)["value"]
+
     def cached_reading(self) -> Reading | None:
         """The monitor's latest value, when this signal reads from it and it is fresh."""
         if not self.use_monitor:

@@ -270,18 +270,25 @@ def get_many(requests: Sequence[tuple[int, int, int]], timeout: float) -> _dbr.A
 
 class Gets:
     """Gets with a completion callback each, answered on libca's thread; :meth:`wait`
-    for them all. For a single value a callback answers sooner than a synchronous group
-    (whose wait is coarser), and an array's answer tells how many elements it has."""
+    for them all, or pass ``on_done`` to be called (on libca's thread, or at once if a
+    request is refused) when every answer is in. For a single value a callback answers
+    sooner than a synchronous group (whose wait is coarser), and an array's answer tells
+    how many elements it has."""
 
-    def __init__(self, requests: Sequence[tuple[int, int, int]]) -> None:
+    def __init__(
+        self,
+        requests: Sequence[tuple[int, int, int]],
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
         self.results: list[_dbr.Value | str | None] = [None] * len(requests)
         #: Asked with count 0 (an array's elements as many as it holds now).
         self.arrays = [count == 0 for _chid, _type, count in requests]
         self._remaining = len(requests)
         self._lock = threading.Lock()
         self._done = threading.Event()
+        self._on_done = on_done
         if not requests:
-            self._done.set()
+            self._finish()
         lib_ = lib()
         for i, (chid, dbr_type, count) in enumerate(requests):
             token = next(_tokens)
@@ -296,12 +303,22 @@ class Gets:
         self.results[index] = result
         with self._lock:
             self._remaining -= 1
-            if self._remaining == 0:
-                self._done.set()
+            last = self._remaining == 0
+        if last:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._done.set()
+        if self._on_done is not None:
+            self._on_done()
 
     def wait(self, timeout: float) -> list[_dbr.Value | str]:
         """Every answer (the text of why there is none where it failed or is late)."""
         self._done.wait(timeout)
+        return self.answers(timeout)
+
+    def answers(self, timeout: float) -> list[_dbr.Value | str]:
+        """The answers so far; where there is none, that it did not come within ``timeout``."""
         late = f"no answer within {timeout:g} s"
         return [late if r is None else r for r in self.results]
 

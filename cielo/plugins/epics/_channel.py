@@ -33,9 +33,10 @@ from ._transport import (
     thread_context,
 )
 
-__all__ = ["Channel", "channel", "read_channels"]
+__all__ = ["Channel", "channel", "read_channels", "read_channels_then"]
 
 ConnectionListener = Callable[["Channel", bool], None]
+ReadsDone = Callable[[list["Value | str"]], None]
 MonitorCallback = Callable[[Value], None]
 
 DBR_TIME, DBR_CTRL = 14, 28
@@ -296,3 +297,57 @@ def read_channels(channels: Sequence[Channel], timeout: float) -> list[Value | s
             for i, value in zip(called, gets.wait(timeout), strict=True):
                 out[i] = value
     return out
+
+
+def read_channels_then(channels: Sequence[Channel], timeout: float, then: ReadsDone) -> None:
+    """:func:`read_channels` without waiting: the gets are sent now and
+    ``then(results)`` runs on the dispatcher thread once every answer is in, or after
+    ``timeout`` seconds with the text ``no answer within ... s`` for each missing one.
+
+    For callers that must not block (the RunEngine's event loop): nothing here waits for
+    the IOC, so a hung one costs nothing until the timeout reports it.
+    """
+    by_context: dict[Any, list[int]] = defaultdict(list)
+    for i, chan in enumerate(channels):
+        by_context[chan.context].append(i)
+    lock = threading.RLock()  # a refused get answers at once, in this thread
+    batches: list[tuple[list[int], _ca.Gets]] = []
+    state = {"open": len(by_context), "reported": False}
+    cancel: list[Callable[[], None]] = []
+
+    def report() -> None:
+        with lock:
+            if state["reported"]:
+                return
+            state["reported"] = True
+        for stop in cancel:
+            stop()
+        out: list[Value | str] = [""] * len(channels)
+        for indices, gets in batches:
+            for i, result in zip(indices, gets.answers(timeout), strict=True):
+                out[i] = result
+        dispatch(then, out)
+
+    def one_done() -> None:
+        with lock:
+            state["open"] -= 1
+            last = state["open"] == 0 and len(batches) == len(by_context)
+        if last:
+            report()
+
+    if not by_context:
+        dispatch(then, [])
+        return
+    ca = epics_module().ca
+    for context, indices in by_context.items():
+        requests = [
+            (channels[i].chid or 0, channels[i].time_type, int(channels[i].count == 1))
+            for i in indices
+        ]
+        with attached(ca, context):
+            with lock:  # an answer may come before the batch is listed
+                gets = _ca.Gets(requests, on_done=one_done)
+                batches.append((indices, gets))
+    cancel.append(schedule(timeout, report))
+    if state["open"] == 0:
+        report()

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from cielo.core import DeviceError
 from cielo.core.protocols import DataKey
-from cielo.devices import Kind, MoveStatus, Positioner
+from cielo.devices import Kind, MoveStatus, Positioner, Signal
 
 from ._batch import EpicsReadMixin, read_many
+from ._channel import Value, read_channels_then
 from ._done import DoneWatcher
 from ._signal import EpicsSignal, EpicsSignalRO, ca_backend
+from ._transport import schedule
 
 __all__ = ["EpicsMotor"]
+
+#: Seconds an :class:`EpicsMotor` waits for its IOC to answer a get (the default of its
+#: ``answer_timeout``).
+ANSWER_TIMEOUT = 2.0
+#: Seconds between two checks, while a move goes on, that the motor's IOC still answers.
+PROBE_INTERVAL = 0.5
+
+
+def _on_event_loop() -> bool:
+    """Whether this thread runs an asyncio event loop (the RunEngine's): no waiting here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class EpicsMotor(EpicsReadMixin, Positioner):
@@ -22,6 +41,14 @@ class EpicsMotor(EpicsReadMixin, Positioner):
     0 and back to 1 after the move began (and the put has completed), not on the
     put-completion alone. ``stop()`` writes ``STOP``. The readback (``RBV``) reads under
     the device's own name; a dropped connection fails the move naming the PV.
+
+    Called on an event loop (the RunEngine's), ``set()`` waits for nothing: it returns
+    the move's status at once, and the limits and start position are read with gets
+    whose answers start the move (a target outside the limits then fails the status
+    with :class:`LimitError` instead of raising). While a move goes on, the IOC is asked
+    for ``DMOV`` every :data:`PROBE_INTERVAL` s: an IOC that stops answering (hung,
+    its circuit still up) fails the move after ``answer_timeout`` naming the PV, where
+    libca would take ``EPICS_CA_CONN_TMO`` (30 s by default) to give up on it.
 
     A motor record gives ``VAL`` and ``RBV`` the record's ``EGU`` as units and ``LLM``..
     ``HLM`` as control limits; where an IOC leaves them out of the channels' control
@@ -37,6 +64,9 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         IOC's motor (whose fields are separate records).
     timeout
         Default timeout of each move, seconds (``None``: wait as long as it takes).
+    answer_timeout
+        Seconds to wait for the IOC to answer a get (the limits and position a move
+        starts from, each check during the move) before failing the move.
     """
 
     user_readback: EpicsSignalRO
@@ -58,7 +88,13 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         kind: Kind | str | int = Kind.normal,
         parent: Any = None,
         timeout: float | None = None,
+        answer_timeout: float = ANSWER_TIMEOUT,
     ) -> None:
+        if not isinstance(answer_timeout, int | float) or not answer_timeout > 0:
+            raise ValueError(
+                f"answer_timeout={answer_timeout!r}: give a positive number of seconds"
+            )
+        self.answer_timeout = float(answer_timeout)
         super().__init__(prefix, name=name, kind=kind, parent=parent, timeout=timeout)
         f = f"{prefix}{separator}".__add__
         readback = EpicsSignalRO(f("RBV"), kind=Kind.hinted)
@@ -134,6 +170,89 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         )
 
     # -- moving ----------------------------------------------------------------
+    def set(self, value: Any, *, timeout: float | None = None) -> MoveStatus:
+        """Start moving to ``value``; the status is done when the move is done.
+
+        On an event loop nothing waits for the IOC: the soft limits and the start
+        position are read with gets, and their answers start the move (or fail the
+        status: a target outside the limits, an IOC that does not answer).
+        """
+        if not _on_event_loop():
+            return super().set(value, timeout=timeout)
+        number = self._as_number(value)
+        signals = (self.low_limit, self.high_limit, self.user_readback)
+        channels = [ca_backend(s).read_channel() for s in signals]
+        status = self._new_move(value, timeout, initial=None)
+        read_channels_then(
+            channels,
+            self.answer_timeout,
+            lambda results: self._checked(status, value, number, signals, results),
+        )
+        return status
+
+    def _checked(
+        self,
+        status: MoveStatus,
+        value: Any,
+        number: float,
+        signals: tuple[Signal[Any], ...],
+        results: list[Value | str],
+    ) -> None:
+        """The limits and position came (the dispatcher thread): start the move, or fail it."""
+        if status.done:  # superseded, stopped or timed out meanwhile
+            return
+        try:
+            values = [
+                self._answer(s, r, f"the move to {value!r} was not started")
+                for s, r in zip(signals, results, strict=True)
+            ]
+            low, high = float(values[0]), float(values[1])
+            self._check_within(value, number, None if low == high else (low, high))
+            status.initial = values[2]
+            self._start_move(value, status)
+        except Exception as exc:  # the status carries it to whoever waits for the move
+            status.set_exception(exc)
+
+    def _answer(self, signal: Signal[Any], result: Value | str, consequence: str) -> Any:
+        """The value of a get's ``result``; a :class:`DeviceError` naming the PV if none came."""
+        backend = ca_backend(signal)
+        if isinstance(result, str) and result.startswith("no answer"):
+            raise DeviceError(
+                f"{self.name}: {backend.read_pv} did not answer within "
+                f"{self.answer_timeout:g} s, so {consequence} (is the IOC hung? check it, "
+                f"e.g. caget {backend.read_pv}; EpicsMotor(..., answer_timeout=...) waits longer)"
+            )
+        return backend.reading_from(result)["value"]
+
+    def _probe(self, status: MoveStatus) -> None:
+        """While the move goes on, ask the IOC for ``DMOV``: it must answer in time."""
+        if status.done:
+            return
+        try:
+            channel = ca_backend(self.motor_done_move).read_channel()
+            read_channels_then(
+                [channel], self.answer_timeout, lambda results: self._probed(status, results[0])
+            )
+        except Exception as exc:  # e.g. disconnected: the move cannot be watched
+            status.set_exception(exc)
+
+    def _probed(self, status: MoveStatus, result: Value | str) -> None:
+        if status.done:
+            return
+        try:
+            self._answer(
+                self.motor_done_move, result, f"the move to {status.target!r} was abandoned"
+            )
+        except Exception as exc:
+            status.set_exception(exc)
+            return
+        schedule(PROBE_INTERVAL, self._probe, status)
+
+    def _last_position(self) -> Any:
+        if not _on_event_loop():
+            return self.position
+        return ca_backend(self.user_readback).latest_value()  # no get on the loop
+
     def _start_move(self, target: Any, status: MoveStatus) -> None:
         watcher = DoneWatcher(
             status,
@@ -156,6 +275,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             status.set_exception(exc)
             return
         watcher.track_put(put)
+        schedule(PROBE_INTERVAL, self._probe, status)
 
     def _at(self, target: float) -> bool:
         """Whether the readback is at ``target`` (within the readback's precision)."""

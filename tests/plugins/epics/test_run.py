@@ -12,6 +12,7 @@ import pytest
 
 from cielo.core import DeviceError
 from cielo.devices import connect_all
+from cielo.plans import abs_set, mv, run_wrapper, sleep, wait
 from cielo.plugins.epics import EpicsMotor, EpicsScaler, EpicsSignalRO
 from cielo.plugins.scans import count, scan
 from cielo.testing import DocumentCollector, make_run_engine
@@ -157,3 +158,91 @@ def test_a_run_that_cannot_connect_is_refused_before_it_opens(ioc, tmp_path, cap
     after = json.loads(state.read_text()).get("scan_id") if state.exists() else None
     assert after == before  # no run was opened
     assert main(["run", "-q", "--profile", str(path), "count([det])"]) == 0  # det alone runs
+
+
+def _loop_ticks(RE) -> list[float]:
+    """Times at which a 10 ms ticker on the engine's loop ran (filled while plans run)."""
+    ticks: list[float] = []
+
+    def tick() -> None:
+        ticks.append(time.monotonic())
+        RE.loop.call_later(0.01, tick)
+
+    RE.loop.call_soon_threadsafe(tick)
+    return ticks
+
+
+def test_a_move_on_a_hung_ioc_fails_in_bounded_time_naming_the_pv(victim_ioc):
+    """SIGSTOP mid-move: the put never completes and DMOV never changes. The motor asks
+    its IOC for DMOV every half second; no answer within answer_timeout fails the move
+    naming the PV (libca alone takes EPICS_CA_CONN_TMO, 30 s by default), and the run
+    ends with exit status fail."""
+    p = victim_ioc.prefix
+    motor = EpicsMotor(p + "m1", separator=":", name="hmotor", answer_timeout=0.5)
+    connect_all([motor], timeout=5)
+    motor.velocity.put(1.0)  # 5 s to the target: still moving when the IOC stops
+    hung_at: list[float] = []
+
+    def plan():
+        yield from abs_set(motor, 5.0, group="move")
+        yield from sleep(0.3)
+        assert motor.motor_done_move.get() == 0  # moving
+        os.kill(victim_ioc.pid, signal.SIGSTOP)
+        hung_at.append(time.monotonic())
+        yield from wait(group="move")
+
+    with make_run_engine() as RE:
+        docs = collect(RE)
+        ticks = _loop_ticks(RE)
+        try:
+            with pytest.raises(Exception) as info:
+                RE(run_wrapper(plan()))
+            failed_after = time.monotonic() - hung_at[0]
+        finally:
+            os.kill(victim_ioc.pid, signal.SIGCONT)
+        RE.flush(5)
+    message = str(info.value)
+    assert f"{p}m1:DMOV did not answer within 0.5 s" in message, message
+    assert "the move to 5.0 was abandoned" in message and "answer_timeout" in message
+    assert failed_after < 1.9, failed_after  # before libca's own 2 s (this suite's CONN_TMO)
+    stop = docs[-1][1]
+    assert docs[-1][0] == "stop" and stop["exit_status"] == "fail"
+    assert f"{p}m1:DMOV" in stop["reason"]
+    worst = max(b - a for a, b in itertools.pairwise(ticks))
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s"
+
+
+def test_setting_a_motor_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
+    """The soft limits and start position are read with gets the loop does not wait for:
+    on a hung IOC the move fails after answer_timeout naming the PV, the loop turning
+    meanwhile (it stood still 2 s per read when set() read them itself)."""
+    p = victim_ioc.prefix
+    motor = EpicsMotor(p + "m1", separator=":", name="hmotor", answer_timeout=0.5)
+    connect_all([motor], timeout=5)
+
+    def plan():
+        os.kill(victim_ioc.pid, signal.SIGSTOP)
+        yield from mv(motor, 1.0)
+
+    with make_run_engine() as RE:
+        docs = collect(RE)
+        ticks = _loop_ticks(RE)
+        try:
+            with pytest.raises(Exception) as info:
+                RE(run_wrapper(plan()))
+        finally:
+            os.kill(victim_ioc.pid, signal.SIGCONT)
+        RE.flush(5)
+    message = str(info.value)
+    assert "did not answer within 0.5 s, so the move to 1.0 was not started" in message
+    assert p + "m1:" in message and "is the IOC hung?" in message
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
+    worst = max(b - a for a, b in itertools.pairwise(ticks))
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a get on it waits 0.5 s)"
+    # once the IOC answers again, the same motor moves (and a target outside the limits
+    # fails the move with the limits named, from the loop as from a script)
+    with make_run_engine() as RE:
+        RE(mv(motor, 0.5))
+        assert motor.position == pytest.approx(0.5, abs=1e-3)
+        with pytest.raises(Exception, match=r"outside the soft limits \[-10, 10\]"):
+            RE(mv(motor, 25.0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import threading
 from typing import Any
 
@@ -19,15 +20,29 @@ from ._common import add_profile_option
 
 __all__ = ["register"]
 
+_AUTH_EXAMPLES = """\
+authenticators (--auth NAME:KEY=VALUE,...; options with commas go in a TOML file):
+  htpasswd:file=/etc/cielo/users                 HTTP Basic against an htpasswd -B file
+  pam:service=cielo,roles=staff:admin+users:user  HTTP Basic against PAM, Unix groups to roles
+  ldap:config=/etc/cielo/ldap.toml               HTTP Basic as an LDAP bind (url, user_dn or
+                                                 search_base, group_base, roles... in the file)
+  oidc:issuer=https://sso.example.org/realms/bl,audience=cielo,roles_claim=groups
+                                                 bearer tokens (JWT) of an OpenID issuer
+"""
+
 
 def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve a profile's queue over HTTP (the queue server)",
-        description="Start the queue server: an HTTP API (compatible with "
-        "bluesky-queueserver-api's REManagerAPI) over a persistent queue of plans, run by "
-        "a worker process that loads the profile. Binds 127.0.0.1 unless told otherwise; "
-        "beyond loopback, CIELO_SERVER_API_KEY must be set.",
+        description=textwrap.fill(
+            "Start the queue server: an HTTP API (compatible with "
+            "bluesky-queueserver-api's REManagerAPI) over a persistent queue of plans, run "
+            "by a worker process that loads the profile. Binds 127.0.0.1 unless told "
+            "otherwise; beyond loopback, CIELO_SERVER_API_KEY must be set."
+        ),
+        epilog=_AUTH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_profile_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -50,8 +65,8 @@ def register(subparsers: Subcommands) -> None:
         metavar="NAME:KEY=VALUE,...",
         action="append",
         default=[],
-        help="also authenticate requests with a plugin's authenticator (repeatable), e.g. "
-        "htpasswd:file=/etc/cielo/users (HTTP Basic against an htpasswd -B file)",
+        help="also authenticate requests with a plugin's authenticator (repeatable; "
+        "examples below; each plugin's options: docs/server/access.md)",
     )
     parser.add_argument(
         "--open", action="store_true", help="open the environment (start the worker) at once"

@@ -24,7 +24,9 @@ def cielo_authenticators() -> Mapping[str, AuthenticatorFactory] | None:
         it returns has ``authenticate(scheme, credentials) -> Identity | None`` (see
         :class:`~cielo.hookspecs.types.AuthenticatorLike`), is asked after the server's
         API keys, and raises :class:`~cielo.hookspecs.types.AuthenticationError` for
-        wrong credentials of its kind. The server calls ``authenticate`` in a thread (it
+        wrong credentials of its kind, or
+        :class:`~cielo.hookspecs.types.AuthenticatorUnavailableError` (the server answers
+        503) when the service it asks cannot be reached. The server calls ``authenticate`` in a thread (it
         may block on a network or PAM; give it a timeout), never in its event loop. An
         optional attribute ``grants`` lists every role it may give, checked at start; an
         optional ``schemes`` names the ``Authorization`` schemes it reads (``("basic",)``:

@@ -23,6 +23,7 @@ __all__ = [
     "AgentFactory",
     "AgentLike",
     "AuthenticationError",
+    "AuthenticatorUnavailableError",
     "AuthenticatorFactory",
     "AuthenticatorLike",
     "BusTransportFactory",
@@ -117,6 +118,12 @@ class Identity:
 class AuthenticationError(Exception):
     """Credentials of an authenticator's kind that are wrong (the server answers 401 with
     the message: name the user, never echo the secret)."""
+
+
+class AuthenticatorUnavailableError(AuthenticationError):
+    """The service an authenticator asks (a directory, a token issuer) cannot be reached
+    now, so the credentials could not be checked: the server answers 503 with the message
+    (say which service and what to check), not 401."""
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cielo.hookspecs import AuthenticationError, Identity
+from cielo.hookspecs import AuthenticationError, AuthenticatorUnavailableError, Identity
 
 from ._store import QueueError
 
@@ -67,7 +67,8 @@ ROLES: dict[str, frozenset[str]] = {
 
 
 class AccessError(QueueError):
-    """Authentication failed (``status`` 401) or a permission is missing (403)."""
+    """Authentication failed (``status`` 401), a permission is missing (403), or the
+    service that checks credentials cannot be reached (503)."""
 
     def __init__(self, msg: str, status: int = 403) -> None:
         super().__init__(msg)
@@ -233,7 +234,7 @@ def _asked(
     try:
         return authenticate(scheme, credentials)
     except AuthenticationError as exc:
-        raise AccessError(str(exc), 401) from None
+        raise _refusal(exc) from None
 
 
 async def _asked_async(
@@ -244,7 +245,13 @@ async def _asked_async(
     try:
         return await authenticate(scheme, credentials)
     except AuthenticationError as exc:
-        raise AccessError(str(exc), 401) from None
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: AuthenticationError) -> AccessError:
+    """401 for wrong credentials; 503 when they could not be checked (the directory or
+    issuer is unreachable: the client should try again, not doubt its password)."""
+    return AccessError(str(exc), 503 if isinstance(exc, AuthenticatorUnavailableError) else 401)
 
 
 def _unknown(scheme: str) -> AccessError:

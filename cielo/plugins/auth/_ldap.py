@@ -5,7 +5,10 @@ or ``"{user}@example.org"`` for Active Directory) or from a search (``search_bas
 ``search_filter``, as the service account ``bind_dn`` when anonymous search is not
 allowed); the password is checked by binding as that DN. The user's groups come from a
 group search (``group_base``, ``group_filter``) or, without ``group_base``, from the
-entry's ``memberOf``; their names map to roles. User names are escaped for DNs and
+entry's ``memberOf``; their names map to roles. A user name matches whatever its case,
+as the directory matches it: the user is known by the name their entry holds
+(``name_attribute``, default ``uid``), so ``Bob`` and ``bob`` own the same items. User
+names are escaped for DNs and
 filters; an empty password is refused before the directory is asked (an LDAP bind with
 one is an anonymous bind, which succeeds).
 
@@ -24,7 +27,7 @@ import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
-from cielo.hookspecs import AuthenticationError, Identity
+from cielo.hookspecs import AuthenticationError, AuthenticatorUnavailableError, Identity
 
 from ._options import Checked, Options, RoleMap, basic_credentials, wrong_credentials
 
@@ -44,6 +47,8 @@ OPTIONS = {
     "(default (|(member={dn})(uniqueMember={dn})(memberUid={user})))",
     "group_attribute": "the attribute naming a group (default cn)",
     "member_of_attribute": "the user's attribute listing their groups (default memberOf)",
+    "name_attribute": "the user's attribute holding their name (default uid; Active "
+    "Directory: sAMAccountName): a name typed in another case is the same user",
     "roles": "LDAP groups to roles, GROUP:ROLE+GROUP:ROLE (or a TOML table)",
     "role": "the role of users in none of those groups (default 'observer'; 'none' refuses them)",
     "group": "the users' group in the permissions file (default 'primary')",
@@ -97,6 +102,7 @@ class LdapAuthenticator:
         )
         self.group_attribute = opts.text("group_attribute", "cn")
         self.member_of = opts.text("member_of_attribute", "memberOf")
+        self.name_attribute = opts.text("name_attribute", "uid")
         self.roles = RoleMap.parse(opts)
         self.group = opts.text("group", "primary")
         self.start_tls = opts.flag("start_tls", False)
@@ -134,17 +140,18 @@ class LdapAuthenticator:
         from ldap3.core.exceptions import LDAPException
 
         try:
-            groups = self._check(user, password)
+            name, groups = self._check(user, password)
         except LDAPException as exc:  # the directory stopped answering mid-way
             raise _Unreachable(self.url, exc) from None
-        identity = self.roles.identity(user, groups, self.group)
+        identity = self.roles.identity(name, groups, self.group)
         self._checked.put(user, password, identity)
         return identity
 
     # -- the directory --------------------------------------------------------------------
 
-    def _check(self, user: str, password: str) -> list[str]:
-        """Bind as ``user`` (refused if the password is wrong); their groups' names."""
+    def _check(self, user: str, password: str) -> tuple[str, list[str]]:
+        """Bind as ``user`` (refused if the password is wrong); their name as the
+        directory spells it, and their groups' names."""
         service = self._service() if self.bind_dn or self.search_base else None
         try:
             dn = self._user_dn(service, user)
@@ -152,7 +159,10 @@ class LdapAuthenticator:
             try:
                 if not conn.bind():
                     self._refuse(user, conn.result)
-                return self._groups(service or conn, dn, user)
+                name, member_of = self._entry(service or conn, dn, user)
+                if self.group_base:
+                    return name, self._groups(service or conn, dn, name)
+                return name, member_of
             finally:
                 _close(conn)
         finally:
@@ -224,26 +234,35 @@ class LdapAuthenticator:
             raise wrong_credentials(user)
         return str(found[0])
 
-    def _groups(self, conn: Any, dn: str, user: str) -> list[str]:
-        """The names of the groups ``dn`` is in."""
-        from ldap3.utils.conv import escape_filter_chars
+    def _entry(self, conn: Any, dn: str, user: str) -> tuple[str, list[str]]:
+        """The user's name as the directory spells it (the directory matches names
+        whatever their case, so ``Bob`` and ``bob`` are one user, with one name for
+        the items they own), else ``user`` in lower case; and the groups of their
+        ``memberOf``."""
         from ldap3.utils.dn import parse_dn
 
-        if self.group_base:
-            query = self.group_filter.format(
-                dn=escape_filter_chars(dn), user=escape_filter_chars(user)
-            )
-            conn.search(self.group_base, query, attributes=[self.group_attribute])
-            names = []
-            for entry in conn.response or []:
-                if entry.get("type") == "searchResEntry":
-                    value = entry["attributes"].get(self.group_attribute)
-                    names += value if isinstance(value, list) else [value]
-            return [str(n) for n in names if n]
-        conn.search(dn, "(objectClass=*)", search_scope="BASE", attributes=[self.member_of])
+        wanted = [self.name_attribute] + ([] if self.group_base else [self.member_of])
+        conn.search(dn, "(objectClass=*)", search_scope="BASE", attributes=wanted)
         entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
-        values = entries[0]["attributes"].get(self.member_of, []) if entries else []
-        return [parse_dn(v)[0][1] for v in values if v]
+        found = entries[0]["attributes"] if entries else {}
+        spelt = found.get(self.name_attribute)
+        spelt = spelt[0] if isinstance(spelt, list) and spelt else spelt
+        name = spelt if isinstance(spelt, str) and spelt.casefold() == user.casefold() else None
+        groups = [] if self.group_base else found.get(self.member_of) or []
+        return name or user.casefold(), [parse_dn(v)[0][1] for v in groups if v]
+
+    def _groups(self, conn: Any, dn: str, user: str) -> list[str]:
+        """The names of the groups ``dn`` is in (searched under ``group_base``)."""
+        from ldap3.utils.conv import escape_filter_chars
+
+        query = self.group_filter.format(dn=escape_filter_chars(dn), user=escape_filter_chars(user))
+        conn.search(self.group_base, query, attributes=[self.group_attribute])
+        names = []
+        for entry in conn.response or []:
+            if entry.get("type") == "searchResEntry":
+                value = entry["attributes"].get(self.group_attribute)
+                names += value if isinstance(value, list) else [value]
+        return [str(n) for n in names if n]
 
     def _check_reachable(self) -> None:
         """Connect (and bind the service account) once at start: a wrong url, a refused
@@ -260,20 +279,27 @@ class LdapAuthenticator:
         _close(conn)
 
 
-class _Unreachable(AuthenticationError):
-    """The directory cannot be reached (refused, timed out, TLS refused)."""
+class _Unreachable(AuthenticatorUnavailableError):
+    """The directory cannot be reached (refused, timed out, TLS refused): 503."""
 
     def __init__(self, url: str, cause: Exception) -> None:
         self.url, self.cause = url, cause
-        super().__init__("the LDAP directory cannot be reached; try again (the log says why)")
+        super().__init__(
+            f"the LDAP directory {url} cannot be reached now ({self.reason()}), so the "
+            "password could not be checked; try again, and if it lasts, ask the server's "
+            "admin to check that the directory runs and that this server can reach it"
+        )
         logger.warning("ldap: cannot reach %s: %s", url, cause)
 
-    def advice(self) -> str:
+    def reason(self) -> str:
         text = str(self.cause)  # ldap3 nests the reason in tuples: keep the reason
         found = re.search(r"\[SSL: \w+\] ([^'\"]+?) \(_ssl", text) or re.search(
             r"(\[Errno \d+\] [^'\")]+)", text
         )
-        text = found.group(1) if found else text
+        return found.group(1) if found else text
+
+    def advice(self) -> str:
+        text = self.reason()
         if "certificate" in text.lower() or "ssl" in text.lower() or "tls" in text.lower():
             return (
                 f"TLS with {self.url} failed ({text}); give the CA that signed its "

@@ -22,7 +22,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from cielo.hookspecs import AuthenticationError, Identity
+from cielo.hookspecs import AuthenticationError, AuthenticatorUnavailableError, Identity
 
 from ._options import Options, RoleMap
 
@@ -160,8 +160,10 @@ class OidcAuthenticator:
                 key = self._keys.get_signing_key(str(kid))
         except jwt.PyJWKClientConnectionError as exc:
             logger.warning("oidc: cannot fetch %s: %s", self.jwks_uri, exc)
-            raise AuthenticationError(
-                "the issuer's keys cannot be fetched now; try again (the log says why)"
+            raise AuthenticatorUnavailableError(
+                f"the token issuer's keys ({self.jwks_uri}) cannot be fetched now, so the "
+                "token could not be checked; try again, and if it lasts, ask the server's "
+                "admin to check that the issuer runs and that this server can reach it"
             ) from None
         except jwt.PyJWKClientError:
             raise AuthenticationError(

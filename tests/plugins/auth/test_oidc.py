@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cielo.hookspecs import AuthenticationError
+from cielo.hookspecs import AuthenticationError, AuthenticatorUnavailableError
 from cielo.plugins.auth import OidcAuthenticator
 from cielo.testing import QueueServer, free_port
 
@@ -193,5 +193,25 @@ def test_known_keys_serve_while_the_issuer_is_down(issuer: Any) -> None:
     assert auth.authenticate("bearer", token) is not None
     issuer.close()
     assert auth.authenticate("bearer", token) is not None  # the key set is cached
-    with pytest.raises(AuthenticationError, match="the issuer's keys cannot be fetched now"):
+    with pytest.raises(AuthenticatorUnavailableError, match="keys .* cannot be fetched now"):
         auth.authenticate("bearer", issuer.token("ec-7", key=issuer.keys["ec-1"]))
+
+
+def test_an_issuer_down_at_login_is_503_not_401(
+    issuer: Any, serve: Callable[..., QueueServer]
+) -> None:
+    """A token whose key the server must fetch while the issuer is down could not be
+    checked: 503 naming the issuer's key set and what to check (not 401: the token may
+    be good); API keys still answer."""
+    server = serve("--auth", f"oidc:issuer={issuer.url},audience=cielo,cooldown=0")
+    token = issuer.token("ec-7", key=issuer.keys["ec-1"], **staff())  # a key not yet fetched
+    jwks = issuer.url + "/jwks"
+    issuer.close()
+    answer = httpx.get(
+        server.url + "/api/status", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert answer.status_code == 503, answer.text
+    detail = answer.json()["detail"]
+    assert "cannot be fetched now, so the token could not be checked" in detail, detail
+    assert jwks in detail and "check that the issuer runs" in detail, detail
+    assert httpx.get(server.url + "/api/status", headers=server.headers).is_success

@@ -106,6 +106,51 @@ def test_grid_scan_heat_map(page: Any, served: QueueServer, screenshots: Path) -
     assert page.watch.problems == []
 
 
+def test_peak_statistics_when_the_run_ends(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
+    from cielo.callbacks import compute_peak_stats
+
+    log_in(page, served)
+    feed_is_live(page, served)
+    add(served, "scan", ["det"], "motor", -5, 5, num=41)
+    started = served.call("/api/queue/start")
+    assert started["success"], started["msg"]
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+    page.locator("dl.peak-stats[data-n='41']").wait_for()
+    cat, run = latest_run(served)
+    with cat:
+        data = run["primary"].columns(["motor", "det"])
+    expected = compute_peak_stats(data["motor"], data["det"])
+    assert expected.bracketed  # the sim peak (centre 0, sigma 1) inside -5..5
+
+    def shown(name: str) -> float:
+        return float(page.get_by_test_id(f"peak-{name}").inner_text().split()[0])
+
+    assert shown("cen") == pytest.approx(expected.cen, rel=1e-4, abs=1e-6)
+    assert shown("com") == pytest.approx(expected.com, rel=1e-4, abs=1e-6)
+    assert shown("fwhm") == pytest.approx(expected.fwhm, rel=1e-4)
+    assert shown("max") == pytest.approx(expected.max[1], rel=1e-4)
+    at = page.get_by_test_id("peak-max").inner_text().split(" at motor = ")[1]
+    assert float(at) == pytest.approx(expected.max[0], rel=1e-4, abs=1e-9)
+    page.screenshot(path=str(screenshots / "live-peak.png"), full_page=True)
+    path = f"/api/runs/{run.uid}/streams/primary/peak_stats"
+    wrong = served.request(f"{path}?x=motor&y=nope", method="GET").json()
+    assert wrong["success"] is False
+    assert "stream 'primary' has no scalar data key 'nope'; give one of: seq_num, " in wrong["msg"]
+
+    # A scan that does not cover the peak says why instead of a centre.
+    add(served, "scan", ["det"], "motor", 1, 4, num=7)
+    started = served.call("/api/queue/start")
+    assert started["success"], started["msg"]
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+    page.locator("dl.peak-stats[data-n='7']").wait_for()
+    note = page.get_by_test_id("peak-note").inner_text()
+    assert note == "not bracketed: the maximum is at the low end of the scan"
+    assert page.get_by_test_id("peak-cen").count() == 0
+    assert page.watch.problems == []
+
+
 def test_add_before_and_after_a_queued_item(page: Any, served: QueueServer) -> None:
     served.call("/api/queue/clear")
     add(served, "count", detectors=["det"])

@@ -144,6 +144,21 @@ def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, sc
     shown = table.locator("code.run-uid").evaluate_all("els => els.map(e => e.title)")
     assert shown == [uid for item in reversed(history) for uid in item["result"]["run_uids"]]
     page.screenshot(path=str(screenshots / "history.png"), full_page=True)
+
+    # Each run links to its page in the catalog browser, at an address of its own.
+    newest = history[-1]["result"]["run_uids"][0]
+    table.first.locator("a.run-link").first.click()
+    page.wait_for_url(f"**/runs/{newest}")
+    view = page.locator("section.run-view")
+    view.get_by_test_id("run-status").filter(has_text="success").wait_for()
+    assert newest in view.inner_text()
+    page.go_back()
+    page.get_by_role("heading", name="History").wait_for()
+    page.goto(f"{served.url}/runs/{newest}")  # the address opens the run after a reload too
+    view.get_by_test_id("run-status").filter(has_text="success").wait_for()
+    view.get_by_role("button", name="Back to the results").click()
+    page.wait_for_url("**/runs")
+    page.get_by_test_id("runs-range").wait_for()
     assert page.watch.problems == []
 
 
@@ -239,6 +254,7 @@ def test_live_plot_gains_points_as_the_scan_runs(
     section = page.locator("section.live")
     assert "det against point" in section.inner_text()
     assert "success" in section.inner_text()
+    plot.locator("canvas").wait_for()  # uPlot is loaded with the first plot
     assert plot.locator("canvas").count() == 1
     page.screenshot(path=str(screenshots / "live-plot.png"), full_page=True)
     assert page.watch.problems == []

@@ -132,6 +132,14 @@ def _run(cat: Any, uid: str, rules: GroupRules) -> Any:
     return run
 
 
+def _stream(run: Any, stream: str) -> Any:
+    """Stream ``stream`` of ``run``, or :class:`LookupError` naming the streams it has."""
+    if stream not in run:
+        names = ", ".join(run.stream_names) or "none"
+        raise LookupError(f"run {run.uid} has no stream {stream!r}; streams: {names}")
+    return run[stream]
+
+
 def _query(
     text: str, plan: str, status: str, scan_id: str, uid: str, since: str, until: str
 ) -> Any:
@@ -306,16 +314,11 @@ def stream_columns(
 
     try:
         with _Source.of(request).open() as cat:
-            run = _run(cat, uid, _rules(request, who))
-            if stream not in run:
-                names = ", ".join(run.stream_names) or "none"
-                return _refused(
-                    KeyError(f"run {run.uid} has no stream {stream!r}; streams: {names}")
-                )
-            keys = run[stream].data_keys
+            found = _stream(_run(cat, uid, _rules(request, who)), stream)
+            keys = found.data_keys
             scalar = [k for k, info in keys.items() if _scalar(info)]
-            data = run[stream].columns(scalar, last=MAX_ROWS)
-    except CatalogError as exc:
+            data = found.columns(scalar, last=MAX_ROWS)
+    except (CatalogError, LookupError) as exc:
         return _refused(exc)
     rows = len(data["seq_num"])
     return {
@@ -326,6 +329,58 @@ def stream_columns(
         "columns": {k: _plain(data[k]) for k in scalar},
         "arrays": [k for k in keys if k not in scalar],
         "truncated": rows >= MAX_ROWS,
+    }
+
+
+@router.get("/{uid}/streams/{stream}/peak_stats")
+def peak_stats(
+    uid: str,
+    stream: str,
+    request: Request,
+    x: str = Param(description="the data key along the scan (a motor), or seq_num"),
+    y: str = Param(description="the data key whose peak is measured (a detector)"),
+    who: Principal = Security(authenticated, scopes=_SCOPE),
+) -> dict[str, Any]:
+    """Peak statistics of ``y`` against ``x`` over a stored stream, as
+    :func:`cielo.callbacks.compute_peak_stats` computes them: ``n`` (points stored so
+    far), ``max``/``min`` (``[x, y]``), ``com``, ``cen``, ``fwhm`` (``null`` unless the
+    peak is bracketed; ``note`` says why not)."""
+    from cielo.callbacks import compute_peak_stats
+    from cielo.storage import CatalogError
+
+    try:
+        with _Source.of(request).open() as cat:
+            found = _stream(_run(cat, uid, _rules(request, who)), stream)
+            keys = found.data_keys
+            for key in (x, y):
+                if key != "seq_num" and not (key in keys and _scalar(keys[key])):
+                    numbers = ", ".join(k for k, info in keys.items() if _scalar(info))
+                    raise LookupError(
+                        f"stream {stream!r} has no scalar data key {key!r}; give one of: "
+                        f"seq_num, {numbers}"
+                    )
+            data = found.columns([k for k in {x, y} if k != "seq_num"], last=MAX_ROWS)
+        stats = compute_peak_stats(data[x], data[y])
+    except (CatalogError, LookupError) as exc:
+        return _refused(exc)
+    except (TypeError, ValueError) as exc:  # a column that is not numbers
+        return _refused(ValueError(f"no peak statistics of {y!r} against {x!r}: {exc}"))
+
+    def number(value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    return {
+        "success": True,
+        "msg": "",
+        "x": x,
+        "y": y,
+        "n": stats.n,
+        "max": [number(v) for v in stats.max],
+        "min": [number(v) for v in stats.min],
+        "com": number(stats.com),
+        "cen": number(stats.cen),
+        "fwhm": number(stats.fwhm),
+        "note": stats.note,
     }
 
 

@@ -9,6 +9,7 @@ import type {
   HistoryGet,
   NewItem,
   PauseOption,
+  PeakStats,
   PlanQueueMode,
   PlansAllowed,
   Position,
@@ -160,6 +161,12 @@ export class Api {
   streamColumns = (uid: string, stream: string) =>
     this.request<StreamColumns>("GET", `/runs/${encodeURIComponent(uid)}/streams/${encodeURIComponent(stream)}`);
   suitcases = () => this.request<{ suitcases: string[] }>("GET", "/runs/suitcases");
+  /** Peak statistics of `y` against `x` over the points of a stream stored so far. */
+  peakStats = (uid: string, stream: string, x: string, y: string) =>
+    this.request<PeakStats>(
+      "GET",
+      `/runs/${encodeURIComponent(uid)}/streams/${encodeURIComponent(stream)}/peak_stats?${new URLSearchParams({ x, y })}`,
+    );
 
   /** Frame `seq` (default: the last stored) of array `key` of a run's stream, as the
    * server sends it: raw little-endian values with their dtype and shape in headers. A

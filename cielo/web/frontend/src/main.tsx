@@ -8,6 +8,7 @@ import { EnvironmentPage } from "./pages/Environment";
 import { HistoryPage } from "./pages/History";
 import { LoginPage } from "./pages/Login";
 import { QueuePage } from "./pages/Queue";
+import { navigate } from "./navigate";
 import { ServerProvider, useServer } from "./server";
 import "./styles.css";
 
@@ -18,19 +19,24 @@ const MINTED_STORAGE = "cielo.keyMinted";
 // The catalog browser is loaded when first opened: the queue page is drawn sooner.
 const RunsPage = lazy(() => import("./pages/Runs").then((m) => ({ default: m.RunsPage })));
 
+const catalog = (uid?: string) => (
+  <Suspense fallback={<p className="muted">Loading the catalog…</p>}>
+    <RunsPage uid={uid} />
+  </Suspense>
+);
+
 const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Queue", render: () => <QueuePage /> },
   "/history": { title: "History", render: () => <HistoryPage /> },
-  "/runs": {
-    title: "Catalog",
-    render: () => (
-      <Suspense fallback={<p className="muted">Loading the catalog…</p>}>
-        <RunsPage />
-      </Suspense>
-    ),
-  },
+  "/runs": { title: "Catalog", render: () => catalog() },
   "/environment": { title: "Environment", render: () => <EnvironmentPage /> },
 };
+
+/** The page at `path`: one of PAGES, or a stored run's (`/runs/UID`, linked from history). */
+function pageAt(path: string): { title: string; render: () => ReactNode } | undefined {
+  const run = /^\/runs\/([^/]+)$/.exec(path);
+  return PAGES[path] ?? (run ? { title: "Run", render: () => catalog(decodeURIComponent(run[1])) } : undefined);
+}
 
 /** The page shown follows the address bar (the server answers index.html for these paths). */
 function usePath(): [string, (path: string) => void] {
@@ -40,10 +46,7 @@ function usePath(): [string, (path: string) => void] {
     window.addEventListener("popstate", back);
     return () => window.removeEventListener("popstate", back);
   }, []);
-  const go = useCallback((next: string) => {
-    window.history.pushState(null, "", next);
-    setPath(next);
-  }, []);
+  const go = useCallback((next: string) => navigate(next), []);
   return [path, go];
 }
 
@@ -60,7 +63,12 @@ function Header(props: { path: string; go: (path: string) => void; onLogout: () 
       </span>
       <nav aria-label="Pages">
         {Object.entries(PAGES).map(([to, page]) => (
-          <a key={to} href={to} onClick={link(to)} aria-current={props.path === to ? "page" : undefined}>
+          <a
+            key={to}
+            href={to}
+            onClick={link(to)}
+            aria-current={props.path === to || (to === "/runs" && props.path.startsWith("/runs/")) ? "page" : undefined}
+          >
             {page.title}
           </a>
         ))}
@@ -116,7 +124,7 @@ function App() {
     logout();
   }, [logout]);
 
-  const page = PAGES[path];
+  const page = useMemo(() => pageAt(path), [path]);
   useEffect(() => {
     document.title = `${key !== null ? (page?.title ?? "Not found") : "Log in"} · cielo`;
   }, [key, page]);

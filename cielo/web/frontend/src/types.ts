@@ -189,6 +189,20 @@ export interface RunMetadata {
   streams: Record<string, Record<string, DataKeyInfo>>;
 }
 
+/** `/api/runs/{uid}/streams/{stream}/peak_stats`: positions in units of `x`; `com`,
+ * `cen` and `fwhm` are null unless the peak is bracketed (`note` says why not). */
+export interface PeakStats {
+  x: string;
+  y: string;
+  n: number;
+  max: [number | null, number | null];
+  min: [number | null, number | null];
+  com: number | null;
+  cen: number | null;
+  fwhm: number | null;
+  note: string;
+}
+
 export interface StreamColumns {
   seq_num: number[];
   time: number[];

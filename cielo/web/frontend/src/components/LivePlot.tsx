@@ -10,6 +10,7 @@ import type uPlot from "uplot";
 import { closeFeed } from "../api";
 import { useServer } from "../server";
 import { FrameView } from "./FrameView";
+import { PeakSummary } from "./PeakStats";
 import { decimate, lineChart } from "./plot";
 import { asImage, drawCells } from "./raster";
 
@@ -19,6 +20,9 @@ interface Run {
   title: string;
   xName: string;
   yName: string;
+  /** The data keys plotted (x: null, the point number), for the peak statistics. */
+  xKey: string | null;
+  yKey: string | null;
   status: string;
   /** Planned points (the start document's `num_points`), if the plan said. */
   total: number | null;
@@ -196,6 +200,8 @@ export function LivePlot() {
           title: `${start.plan_name ?? "run"} #${start.scan_id ?? ""}`,
           xName,
           yName,
+          xKey,
+          yKey,
           status: "running",
           total: typeof start.num_points === "number" ? start.num_points : null,
           started: start.time,
@@ -245,6 +251,9 @@ export function LivePlot() {
             <span data-testid="live-points">{points}</span> points · {run.status}
           </p>
           <Progress run={run} points={points} lastTime={lastTime} />
+          {run.status !== "running" && run.yKey && !run.grid && points > 0 && (
+            <PeakSummary uid={run.uid} x={run.xKey ?? "seq_num"} y={run.yKey} points={points} />
+          )}
         </>
       ) : (
         <p className="muted">The next run is drawn here as it is measured.</p>

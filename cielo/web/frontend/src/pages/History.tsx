@@ -3,6 +3,7 @@
 import { Action } from "../components/Action";
 import { copyOf, describeItem, when } from "../components/describe";
 import { Table, type Column } from "../components/Table";
+import { follow, runPath } from "../navigate";
 import { useServer } from "../server";
 import type { QueueItem } from "../types";
 
@@ -32,10 +33,12 @@ export function HistoryPage() {
       header: "Runs",
       cell: (item) =>
         (item.result?.run_uids ?? []).map((uid, i) => (
-          <code key={uid} title={uid} className="run-uid">
-            {item.result?.scan_ids?.[i] !== undefined ? `#${item.result.scan_ids[i]} ` : ""}
-            {uid.slice(0, 8)}
-          </code>
+          <a key={uid} href={runPath(uid)} onClick={follow(runPath(uid))} className="run-link">
+            <code title={uid} className="run-uid">
+              {item.result?.scan_ids?.[i] !== undefined ? `#${item.result.scan_ids[i]} ` : ""}
+              {uid.slice(0, 8)}
+            </code>
+          </a>
         )),
     },
     {

@@ -10,6 +10,7 @@ import { FrameView } from "../components/FrameView";
 import { when } from "../components/describe";
 import { lineChart } from "../components/plot";
 import { Table, type Column } from "../components/Table";
+import { navigate } from "../navigate";
 import { useServer } from "../server";
 import type { RunFound, RunMetadata, RunSearch, RunSummary, StreamColumns } from "../types";
 
@@ -68,13 +69,17 @@ function SearchForm(props: { onSearch: (search: RunSearch) => void; busy: boolea
 function StreamPlot(props: { x: number[]; y: (number | null)[]; xName: string; yName: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // The points on the chart (0 until uPlot, loaded on first use, has drawn them).
+  const [drawn, setDrawn] = useState(0);
   const { x, y, xName, yName } = props;
   useEffect(() => {
     let live = true;
+    setDrawn(0);
     void lineChart(box.current!, xName, yName).then((chart) => {
       if (!live) return chart.destroy();
       plot.current = chart;
       chart.setData([x, y]);
+      setDrawn(x.length);
     });
     return () => {
       live = false;
@@ -82,7 +87,7 @@ function StreamPlot(props: { x: number[]; y: (number | null)[]; xName: string; y
       plot.current = null;
     };
   }, [x, y, xName, yName]);
-  return <div ref={box} className="run-plot" data-points={x.length} />;
+  return <div ref={box} className="run-plot" data-points={drawn} />;
 }
 
 function numeric(values: unknown[]): values is (number | null)[] {
@@ -337,7 +342,8 @@ function RunView(props: { uid: string; onClose: () => void }) {
   );
 }
 
-export function RunsPage() {
+/** The catalog browser; `uid`: open that run (its own address, `/runs/UID`). */
+export function RunsPage(props: { uid?: string }) {
   const { api, status } = useServer();
   const [search, setSearch] = useState<RunSearch>({});
   // The uid each page after the first continues after (keyset paging: a page stays put
@@ -350,7 +356,10 @@ export function RunsPage() {
   const [shownPage, setShownPage] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [open, setOpen] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(props.uid ?? null);
+  useEffect(() => setOpen(props.uid ?? null), [props.uid]);
+  // A run opened by its address goes back to the results at /runs.
+  const close = () => (props.uid ? navigate("/runs") : setOpen(null));
   // Searched again when the history changes: a run that just ended shows without a click.
   const history = status?.plan_history_uid;
   useEffect(() => {
@@ -372,7 +381,7 @@ export function RunsPage() {
     };
   }, [api, search, after, history, marks.length]);
 
-  if (open) return <div className="page single"><RunView uid={open} onClose={() => setOpen(null)} /></div>;
+  if (open) return <div className="page single"><RunView uid={open} onClose={close} /></div>;
   const first = shownPage * PAGE_SIZE;
   const exact = found?.total_exact !== false;
   const last = found ? (exact ? Math.min(first + found.runs.length, found.total) : first + found.runs.length) : 0;

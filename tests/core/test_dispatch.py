@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -95,6 +96,30 @@ def test_bounded_buffer_applies_back_pressure():
         RE(run_plan(100))
         assert len(seen) == 103
         assert RE._dispatcher.backpressure_waits > 0
+
+
+def test_a_full_buffer_stops_the_plan_not_the_loop():
+    """Back-pressure waits between the plan's messages while the loop turns: a subscriber
+    that needs the loop while its buffer is full gets it (the loop used to wait inside
+    emit for that very subscriber: a deadlock)."""
+    with RunEngine(scan_id_file=None, callback_buffer=5) as RE:
+        answers: list[object] = []
+
+        async def ping() -> str:
+            return "pong"
+
+        def slow(name, doc):
+            time.sleep(0.002)
+            if name == "event" and doc["seq_num"] == 10:
+                start = time.monotonic()
+                answers.append(asyncio.run_coroutine_threadsafe(ping(), RE.loop).result(3))
+                answers.append(time.monotonic() - start)
+
+        RE.subscribe(slow, fatal=True)
+        RE(run_plan(100))
+        assert RE.flush(5)
+        assert RE._dispatcher.backpressure_waits > 0
+    assert answers and answers[0] == "pong" and answers[1] < 1.0, answers
 
 
 def test_failing_subscriber_is_reported_and_others_get_everything(RE, caplog):

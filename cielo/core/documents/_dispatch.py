@@ -2,7 +2,9 @@
 
 Each buffered subscriber has its own bounded buffer and delivery thread, so a slow
 callback delays only itself; when its buffer is full the engine waits for room
-(back-pressure) instead of dropping documents. Subscribers given the same ``group``
+(back-pressure) instead of dropping documents. The RunEngine waits on its event loop
+(:attr:`Dispatcher.on_full`, :meth:`Dispatcher.room`): its plan stops between messages
+while the loop goes on turning; other emitters wait in :meth:`Dispatcher.emit` itself. Subscribers given the same ``group``
 share one buffer and one thread instead, and so see each document one after the other in
 subscription order (for callbacks whose output must not interleave). A callback's exception is logged,
 recorded in :attr:`Dispatcher.errors` and, when errors are fatal, reported to the
@@ -11,6 +13,8 @@ engine, which fails the run. The other subscribers still receive every document.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import itertools
 import logging
 import threading
@@ -65,6 +69,19 @@ class CallbackError:
         )
 
 
+def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+    """Finish ``future`` on its loop (from a delivery thread)."""
+
+    def finish() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    try:
+        loop.call_soon_threadsafe(finish)
+    except RuntimeError:  # the loop was closed: nobody waits any more
+        pass
+
+
 class _Subscription:
     __slots__ = ("token", "callback", "name", "label", "dispatcher", "worker", "group", "fatal")
 
@@ -115,6 +132,7 @@ class _Worker:
         "batch",
         "index",
         "abandoned",
+        "room_waiters",
     )
 
     def __init__(self, sub: _Subscription, maxsize: int, *, label: str | None = None) -> None:
@@ -131,6 +149,8 @@ class _Worker:
         self.index = 0
         #: closing gave up: deliver nothing more
         self.abandoned = False
+        #: called (on the delivery thread) once the buffer has room again
+        self.room_waiters: list[Callable[[], None]] = []
         self.thread = threading.Thread(
             target=self._run,
             name=f"cielo-dispatch-{sub.token}-{label or sub.label}",
@@ -138,16 +158,42 @@ class _Worker:
         )
         self.thread.start()
 
+    @property
+    def full(self) -> bool:
+        return len(self.queue) + self.inflight >= self.maxsize and not self.closed
+
     def put(self, item: tuple[str, dict[str, Any]]) -> None:
+        """Queue a document; when the buffer is full, wait for room, or (with the
+        dispatcher's ``on_full`` set) queue it anyway and call ``on_full()``."""
         cv = self.cv
+        on_full = None
         with cv:
             if len(self.queue) + self.inflight >= self.maxsize:
                 self.dispatcher.backpressure_waits += 1
-                while len(self.queue) + self.inflight >= self.maxsize and not self.closed:
-                    cv.wait(0.5)
+                on_full = self.dispatcher.on_full
+                if on_full is None:
+                    while len(self.queue) + self.inflight >= self.maxsize and not self.closed:
+                        cv.wait(0.5)
             self.queue.append(item)
             if self.waiting:
                 cv.notify_all()
+        if on_full is not None:
+            on_full()
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once the buffer has room (now, if it has)."""
+        with self.cv:
+            if self.full:
+                self.room_waiters.append(callback)
+                return
+        callback()
+
+    def _take_room_waiters(self) -> list[Callable[[], None]]:
+        """The room waiters to call now (with ``cv`` held)."""
+        if not self.room_waiters or self.full:
+            return []
+        waiters, self.room_waiters = self.room_waiters, []
+        return waiters
 
     def control(self, action: Callable[[], None]) -> None:
         """Run ``action()`` on the delivery thread after what is queued (never blocks)."""
@@ -196,14 +242,20 @@ class _Worker:
                     for sub in self.members:
                         if sub.name == "all" or sub.name == name:
                             sub.deliver(name, doc)
-                if i % 256 == 255:
+                if i % 256 == 255 or self.room_waiters:
                     with cv:
                         self.inflight = len(batch) - i - 1
+                        waiters = self._take_room_waiters()
                         cv.notify_all()
+                    for waiter in waiters:
+                        waiter()
             with cv:
                 self.inflight = 0
                 self.batch = []
+                waiters = self._take_room_waiters()
                 cv.notify_all()
+            for waiter in waiters:
+                waiter()
 
     def pending(self) -> int:
         """Documents queued or in the batch being delivered, not yet handled."""
@@ -218,6 +270,9 @@ class _Worker:
         count = self.pending()
         with self.cv:
             self.queue.clear()
+            waiters, self.room_waiters = self.room_waiters, []
+        for waiter in waiters:
+            waiter()
         return count
 
     def flush(self, deadline: float | None) -> bool:
@@ -234,7 +289,10 @@ class _Worker:
     def close(self, timeout: float | None) -> None:
         with self.cv:
             self.closed = True
+            waiters, self.room_waiters = self.room_waiters, []
             self.cv.notify_all()
+        for waiter in waiters:
+            waiter()
         if threading.current_thread() is not self.thread:
             self.thread.join(timeout)
 
@@ -267,6 +325,10 @@ class Dispatcher:
         #: first failure of each is logged with its traceback
         self.error_counts: dict[str, int] = {}
         self.backpressure_waits = 0
+        #: When set, a full buffer never makes :meth:`emit` wait: the document is queued
+        #: anyway and ``on_full()`` called; the caller then awaits :meth:`room` (the
+        #: RunEngine does, between two messages, so its event loop is never blocked).
+        self.on_full: Callable[[], None] | None = None
         self._tokens = itertools.count(1)
         self._subs: dict[int, _Subscription] = {}
         #: group name -> its shared worker (while the group has members)
@@ -384,6 +446,20 @@ class Dispatcher:
         for worker in self._workers():
             ok = worker.flush(deadline) and ok
         return ok
+
+    @property
+    def congested(self) -> bool:
+        """Some buffered subscriber's buffer is full."""
+        return any(worker.full for worker in self._workers())
+
+    async def room(self) -> None:
+        """Wait, on the running event loop, until every buffer has room."""
+        loop = asyncio.get_running_loop()
+        for worker in self._workers():
+            while worker.full:
+                future: asyncio.Future[None] = loop.create_future()
+                worker.when_room(functools.partial(_wake, loop, future))
+                await future
 
     def _workers(self) -> list[_Worker]:
         return list(dict.fromkeys(s.worker for s in list(self._subs.values()) if s.worker))

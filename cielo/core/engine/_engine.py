@@ -180,6 +180,8 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
         self._thread.start()
 
         self._dispatcher = Dispatcher(buffer_size=callback_buffer, on_error=self._on_callback_error)
+        # a full buffer stops the plan between messages, never the loop (_runner._service)
+        self._dispatcher.on_full = self._on_buffer_full
         self._registry = CommandRegistry()
         for name, handler in _BUILTIN_HANDLERS.items():
             self._registry.register(name, handler)
@@ -412,6 +414,12 @@ class RunEngine(RunControl, Suspending, Subscriptions, Extensions, PlanEnding, B
                 if not self._thread.is_alive():
                     raise RunEngineError("the RunEngine's loop stopped (it was closed)") from None
                 self._run_caller_hooks()
+
+    def _on_buffer_full(self) -> None:
+        """A subscriber's buffer is full (the loop's thread): the plan waits for room."""
+        runner = self._runner
+        if runner is not None:
+            runner.flag = True
 
     def add_caller_hook(self, hook: Callable[[], Any]) -> None:
         """Call ``hook()`` in the caller's thread about every 50 ms while ``RE(plan)`` waits,

@@ -369,11 +369,29 @@ class PlanRunner:
     async def _service(
         self, ret: Any, exc: BaseException | None
     ) -> tuple[Any, BaseException | None, Outcome | None]:
-        """Handle requests until none is left (one may arrive while handling another)."""
+        """Handle requests until none is left (one may arrive while handling another),
+        then wait for room if a subscriber's buffer is full (back-pressure)."""
         while True:
             ret, exc, outcome = await self._service_once(ret, exc)
-            if outcome is not None or not self.flag:
+            if outcome is not None:
                 return ret, exc, outcome
+            if not self.flag and self.engine._dispatcher.congested:
+                await self._wait_for_room()
+            if not self.flag:
+                return ret, exc, outcome
+
+    async def _wait_for_room(self) -> None:
+        """Back-pressure: the plan waits until every subscriber's buffer has room, the
+        loop turning meanwhile; a request (pause, abort...) ends the wait to be handled."""
+        self.awaiting = True
+        try:
+            await self.engine._dispatcher.room()
+        except asyncio.CancelledError:
+            if not self.flag:
+                raise
+            self._uncancel()
+        finally:
+            self.awaiting = False
 
     async def _service_once(
         self, ret: Any, exc: BaseException | None

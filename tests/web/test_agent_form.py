@@ -25,6 +25,20 @@ def test_run_agent_scan_from_the_form(page: Any, served: QueueServer, screenshot
     for group, device in (("detectors", "det"), ("motors", "motor")):
         choices = form.get_by_role("group", name=group)
         choices.get_by_role("checkbox", name=device, exact=True).check()
+    # Devices as choices filtered by the protocol each parameter needs: every device is
+    # Readable (a detector), only what moves is Movable (a motor).
+    schema = served.call("/api/plans/allowed")["plans_allowed"]["agent_scan"]
+    motors = form.get_by_role("group", name="motors")
+    values = "els => els.map(e => e.value)"
+    offered = set(motors.locator("input[type=checkbox]").evaluate_all(values))
+    assert offered == set(schema["schema"]["properties"]["motors"]["items"]["enum"])
+    assert "motor1" in offered and not {"det", "det2", "camera", "beam_current"} & offered
+    detectors = form.get_by_role("group", name="detectors").locator("input[type=checkbox]")
+    assert {"det", "camera", "motor"} <= set(detectors.evaluate_all(values))
+    # The docstring is the help: the plan's, and each parameter's.
+    assert form.locator(".plan-doc").inner_text() == schema["description"].replace("``", "")
+    target_help = schema["schema"]["properties"]["target_field"]["description"].replace("``", "")
+    form.get_by_text(target_help, exact=True).wait_for()
     agent = form.locator("#plan-agent_scan_agent")
     offered = agent.locator("option").evaluate_all("options => options.map(o => o.textContent)")
     assert {"golden_section", "peak_fit", "gp", "uncertainty_map"} <= set(offered)

@@ -33,9 +33,13 @@ def queue_and_run(served: QueueServer, items: list[dict[str, Any]]) -> None:
 def test_search_page_open_plot_and_download(
     page: Any, served: QueueServer, screenshots: Path
 ) -> None:
+    from datetime import datetime, timedelta
+
+    began = datetime.now()  # the browser's clock and time zone are this machine's
     count = {"name": "count", "kwargs": {"detectors": ["det2"], "num": 1}}
     scan = {"name": "scan", "args": [["det"], "motor", -1, 1], "kwargs": {"num": 5}}
-    queue_and_run(served, [count] * 20 + [scan])
+    quartz = {**count, "kwargs": {**count["kwargs"], "md": {"sample": "quartz crystal"}}}
+    queue_and_run(served, [count] * 19 + [quartz, scan])
 
     log_in(page, served)
     searches: list[str] = []
@@ -60,6 +64,30 @@ def test_search_page_open_plot_and_download(
     found.filter(has_text="21–21 of 21").wait_for()
 
     search = page.get_by_role("form", name="Search runs")
+    # By a word of the metadata, by status, by time range (datetime-local, in local time).
+    search.get_by_label("Text").fill("quartz")
+    search.get_by_role("button", name="Search").click()
+    found.filter(has_text="1–1 of 1").wait_for()
+    assert rows.first.locator("td").nth(1).inner_text() == "count"
+    search.get_by_label("Text").fill("")
+    search.get_by_label("Status").select_option("abort")
+    search.get_by_role("button", name="Search").click()
+    page.get_by_text("No runs matched.").wait_for()
+    search.get_by_label("Status").select_option("success")
+    minute = "%Y-%m-%dT%H:%M"
+    search.get_by_label("Since").fill((began - timedelta(minutes=2)).strftime(minute))
+    search.get_by_role("button", name="Search").click()
+    found.filter(has_text="1–20 of 21").wait_for()
+    search.get_by_label("Since").fill((datetime.now() + timedelta(minutes=2)).strftime(minute))
+    search.get_by_role("button", name="Search").click()
+    page.get_by_text("No runs matched.").wait_for()
+    search.get_by_label("Since").fill("")
+    search.get_by_label("Until").fill((began - timedelta(minutes=2)).strftime(minute))
+    search.get_by_role("button", name="Search").click()
+    page.get_by_text("No runs matched.").wait_for()
+    search.get_by_label("Until").fill("")
+    search.get_by_label("Status").select_option("")
+
     search.get_by_label("Scan id").fill("x")
     search.get_by_role("button", name="Search").click()
     page.get_by_role("alert").filter(has_text="'x'").wait_for()  # the server's words

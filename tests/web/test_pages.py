@@ -292,6 +292,62 @@ def test_pause_resume_and_abort_ask_first(page: Any, served: QueueServer, screen
     assert page.watch.problems == []
 
 
+def test_stop_the_queue_stop_and_halt_a_plan_and_ignore_failures(page: Any, served: QueueServer) -> None:
+    served.call("/api/queue/clear")
+    log_in(page, served)
+    modes = page.get_by_role("group", name="Queue modes")
+    modes.get_by_label("Ignore failures").check()
+    wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["ignore_failures"] is True)
+    modes.get_by_label("Ignore failures").uncheck()
+    wait_until(lambda: served.call("/api/status")["plan_queue_mode"]["ignore_failures"] is False)
+
+    for _ in range(2):
+        add_count(served, "det", num=400, delay=0.05)  # 20 s each: time to act while it runs
+    before = served.call("/api/status")["items_in_history"]
+    page.get_by_role("button", name="Start queue").click()
+    page.get_by_test_id("re-state").filter(has_text="running").wait_for()
+    # Stop the queue after this item, change one's mind, then stop it after all.
+    page.get_by_role("button", name="Stop queue").click()
+    page.get_by_role("button", name="Cancel stop").click()
+    page.get_by_role("button", name="Stop queue").wait_for()
+    assert served.call("/api/status")["queue_stop_pending"] is False
+    page.get_by_role("button", name="Stop queue").click()
+    page.get_by_role("button", name="Cancel stop").wait_for()
+    assert served.call("/api/status")["queue_stop_pending"] is True
+
+    # Stop the paused plan (it asks first): its run ends as a success, the item 'stopped'.
+    page.get_by_role("button", name="Pause now").click()
+    page.get_by_test_id("re-state").filter(has_text="paused").wait_for()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.filter(has_text="Stop the paused plan?").wait_for()
+    dialog.get_by_role("button", name="Stop", exact=True).click()
+    done = served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_history"] == before + 1, 60)
+    assert done["items_in_queue"] == 1 and not done["queue_stop_pending"]  # the queue stopped
+    history = served.call("/api/history/get")["items"]
+    assert history[-1]["result"]["exit_status"] == "stopped", history[-1]["result"]
+
+    # Halt the next one: nothing cleans up; the item is 'halted'.
+    page.get_by_role("button", name="Start queue").click()
+    page.get_by_test_id("re-state").filter(has_text="running").wait_for()
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_test_id("re-state").filter(has_text="paused").wait_for()
+    page.get_by_role("button", name="Halt").click()
+    page.get_by_role("dialog").get_by_role("button", name="Halt").click()
+    halted = served.wait(
+        lambda s: s["manager_state"] == "idle" and s["items_in_history"] == before + 2, 60
+    )
+    assert halted["worker_environment_exists"]  # the environment stays open
+    history = served.call("/api/history/get")["items"]
+    assert history[-1]["result"]["exit_status"] == "halted", history[-1]["result"]
+    page.get_by_role("link", name="History").click()
+    exits = page.locator("table.history td.exit")
+    exits.first.filter(has_text="halted").wait_for()
+    assert exits.nth(1).inner_text() == "stopped"
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
 def test_environment_close_and_open(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
     page.get_by_role("link", name="Environment").click()

@@ -33,6 +33,11 @@ ophyd's simulated detector) run on both engines:
   worker thread (they declare ``blocking_reads``); Bluesky reads ophyd's ``EpicsSignalRO``
   on its loop. The row is followed by how the run ended and when: it must fail naming the
   PV. ``--only EPICS`` runs these alone; they need softioc, pyepics and ophyd.
+* ``EPICS scan, motor's IOC hung``: the same scan with the motor on the victim IOC (at
+  1 mm/s, half a second per step) and the detector on the other; the IOC is stopped
+  mid-move. cielo's ``EpicsMotor`` checks that its IOC answers while it moves
+  (``answer_timeout``, 2 s); ophyd's positioner waits for libca to give up on the circuit
+  (``EPICS_CA_CONN_TMO``, 30 s by default).
 """
 
 from __future__ import annotations
@@ -55,8 +60,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_epics import _free_port, start_ioc, stop  # noqa: PLC2701 (a sibling script)
 
-#: the EPICS workloads: (label, signal sent to the detector's IOC after the third event)
-EPICS_CASES = (("EPICS scan, IOC killed", signal.SIGKILL), ("EPICS scan, IOC hung", signal.SIGSTOP))
+#: the EPICS workloads: (label, signal sent to the victim IOC after the third event)
+EPICS_CASES = (
+    ("EPICS scan, IOC killed", signal.SIGKILL),
+    ("EPICS scan, IOC hung", signal.SIGSTOP),
+    (MOTOR_HUNG := "EPICS scan, motor's IOC hung", signal.SIGSTOP),
+)
 #: the engines of the non-EPICS rows: cielo running Bluesky's plans, cielo running its own
 ENGINES = ("cielo", "cielo/own", "bluesky")
 #: a run still going after this long is stopped by the benchmark (seconds)
@@ -229,7 +238,7 @@ def _signal_after_third(pid: int, sig: int) -> Callable[[str, dict[str, Any]], N
     return after_third
 
 
-def _epics_rows(ports: tuple[int, int]) -> None:
+def _epics_rows(ports: tuple[int, int], only: str | None) -> None:
     """The EPICS scans whose detector IOC dies or hangs after the third event."""
     import logging
 
@@ -261,26 +270,45 @@ def _epics_rows(ports: tuple[int, int]) -> None:
         o_motor = DemoMotor("BENCH:m1", name="motor", timeout=10)
         o_motor.wait_for_connection(timeout=10)
         for label, sig in EPICS_CASES:
+            if only and only not in label:
+                continue
             for kind in ("cielo", "bluesky"):
                 prefix = f"VIC{next(victims)}:"
                 with _victim(ports[1], workdir, prefix) as ioc:
                     engine: Any
+                    # the victim serves the detector, or the motor (the detector then
+                    # being the first IOC's)
+                    det_pv = "BENCH:det" if label == MOTOR_HUNG else prefix + "det"
+                    motor_prefix = prefix + "m1" if label == MOTOR_HUNG else "BENCH:m1"
                     if kind == "cielo":
                         engine = RunEngine(scan_id_file=None, handle_sigint=False)
-                        det: Any = CieloSignalRO(prefix + "det", name="det")
-                        connect_all([det], timeout=10)
+                        det: Any = CieloSignalRO(det_pv, name="det")
                         mot: Any = motor
+                        if label == MOTOR_HUNG:
+                            mot = EpicsMotor(motor_prefix, separator=":", name="motor")
+                        connect_all([det, mot], timeout=10)
                     else:
                         engine = BlueskyRunEngine({})
                         engine.context_managers = []
-                        det = EpicsSignalRO(prefix + "det", name="det")
+                        det = EpicsSignalRO(det_pv, name="det")
                         det.wait_for_connection(timeout=10)
                         mot = o_motor
-                    motor.move(0.0, timeout=10)
+                        if label == MOTOR_HUNG:
+                            mot = DemoMotor(motor_prefix, name="motor", timeout=10)
+                            mot.wait_for_connection(timeout=10)
+                    start, stop_at, velocity = (
+                        (0.0, 100.0, 1.0) if label == MOTOR_HUNG else (0.0, 1.0, 100.0)
+                    )
+                    velo = EpicsSignal(motor_prefix + ":VELO", name="velo")
+                    velo.wait_for_connection(timeout=10)
+                    velo.put(velocity, wait=True)
+                    if label != MOTOR_HUNG:
+                        motor.move(0.0, timeout=10)
                     engine.subscribe(_signal_after_third(ioc.pid, sig))
                     cap = threading.Timer(EPICS_CAP, engine.request_pause)
                     cap.start()
-                    row, ended = _measure(engine, engine.loop, scan([det], mot, 0.0, 1.0, 200))
+                    plan = scan([det], mot, start, stop_at, 201 if label == MOTOR_HUNG else 200)
+                    row, ended = _measure(engine, engine.loop, plan)
                     cap.cancel()
                     if cap.finished.is_set() and engine.state == "paused":
                         engine.halt()
@@ -403,7 +431,7 @@ def main() -> None:
         if ports is None:
             print("EPICS scans: skipped (they need softioc, pyepics and ophyd)")
         else:
-            _epics_rows(ports)
+            _epics_rows(ports, args.only)
 
 
 if __name__ == "__main__":

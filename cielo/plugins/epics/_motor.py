@@ -203,7 +203,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             return
         try:
             values = [
-                self._answer(s, r, f"the move to {value!r} was not started")
+                self._answer(s, r, f"the move to {number:g} was not started")
                 for s, r in zip(signals, results, strict=True)
             ]
             low, high = float(values[0]), float(values[1])
@@ -241,7 +241,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             return
         try:
             self._answer(
-                self.motor_done_move, result, f"the move to {status.target!r} was abandoned"
+                self.motor_done_move, result, f"the move to {float(status.target):g} was abandoned"
             )
         except Exception as exc:
             status.set_exception(exc)

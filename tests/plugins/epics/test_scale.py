@@ -50,7 +50,9 @@ def test_connecting_many_pvs_does_not_start_a_thread_per_pv(ioc):
     assert peak - before <= 6, f"{peak - before} threads started to connect 150 PVs"
     assert all(s.connected for s in good)
     readings = read_many(good)
-    assert [readings[f"pv{i}"]["value"] for i in range(EXTRA_PVS)] == [float(i) for i in range(EXTRA_PVS)]
+    assert [readings[f"pv{i}"]["value"] for i in range(EXTRA_PVS)] == [
+        float(i) for i in range(EXTRA_PVS)
+    ]
     keys = good[7].describe()["pv7"]
     assert keys["units"] == "V" and keys["precision"] == 3
 

@@ -5,7 +5,7 @@ previous manager left (an item recorded as running whose worker is gone) and, at
 end, closes the environment and the store. Refusals are HTTP 200 with
 ``{"success": false, "msg": ...}`` (as bluesky-httpserver answers, so its client raises
 them); malformed requests are 422 with a message naming the field; a missing or wrong
-key is 401.
+key is 401; a queue store (Redis) that does not answer is 503 naming it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ._manager import Manager
 from ._plans import PlanCatalog, load_catalog
 from ._problems import document_problems
 from ._settings import Settings, is_loopback
-from ._store import QueueError, open_store
+from ._store import QueueError, StoreUnavailableError, open_store
 from .api import ROUTERS, FastAPIWithFastRoutes, FastRoutes
 
 __all__ = ["build_app", "load_catalog", "plugin_authenticators"]
@@ -103,6 +103,7 @@ def build_app(
         functools.partial(FastAPI.__call__, app), app, ROUTERS, limit=settings.max_body
     )
     app.add_exception_handler(QueueError, _refused)
+    app.add_exception_handler(StoreUnavailableError, _unavailable)
     app.add_exception_handler(RequestValidationError, _invalid)
     document_problems(app)  # 4xx answers in the OpenAPI schema; FastAPI's 400 reworded
     return app
@@ -151,6 +152,13 @@ def _version() -> str:
 
 async def _refused(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"success": False, "msg": str(exc)})
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503: the queue store did not answer (the message names it and what to check)."""
+    logger.error("%s %s: %s", request.method, request.url.path, exc)
+    msg = str(exc)
+    return JSONResponse({"success": False, "msg": msg, "detail": msg}, status_code=503)
 
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:

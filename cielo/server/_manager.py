@@ -6,6 +6,13 @@ every state change happens in one loop callback (taking the next item happens in
 same step that records the previous one), so no status read ever sees a false "idle"
 between queue items.
 
+A store that waits on a network (``store.blocking``: Redis) is called in threads
+(:meth:`Manager.io`) by the routes and the status: a stalled Redis holds the requests
+that need it, not the event loop. The status then shows the store's summary as of the
+last call (refreshed by each call and before each status request and push); the
+manager's own steps between queue items still call it in the loop, each bounded by the
+store's timeout.
+
 States follow bluesky-queueserver: ``manager_state`` is ``idle``,
 ``creating_environment``, ``executing_queue``, ``paused``, ``closing_environment`` or
 ``destroying_environment``; ``worker_environment_state`` is ``closed``,
@@ -22,7 +29,9 @@ import logging
 import time
 import traceback
 import uuid
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from . import _lifecycle as lifecycle
 from ._broadcast import Broadcast
@@ -31,7 +40,7 @@ from ._permissions import Permissions
 from ._plans import PlanCatalog, new_item
 from ._records import RunList, clean_item, history_record, status_of
 from ._settings import Settings
-from ._store import Item, QueueError, QueueStore
+from ._store import Item, QueueError, QueueStore, StoreUnavailableError, Summary
 from ._supervisor import Standby, WorkerLink
 
 __all__ = ["Manager"]
@@ -40,6 +49,10 @@ logger = logging.getLogger("cielo.server")
 
 #: Exit statuses after which the queue goes on (``failed`` too in ignore-failures mode).
 _CONTINUE = ("completed",)
+#: threads calling a blocking store (requests waiting on a stalled Redis queue up behind)
+_STORE_THREADS = 4
+
+T = TypeVar("T")
 
 
 class Manager:
@@ -74,6 +87,48 @@ class Manager:
         #: plan form checks the worker runs with the plugins it loaded
         self.form_checks = FormChecks()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.blocking = bool(getattr(store, "blocking", False))
+        self._threads = (
+            ThreadPoolExecutor(_STORE_THREADS, thread_name_prefix="cielo-store")
+            if self.blocking
+            else None
+        )
+        self._summary: Summary | None = None  # a blocking store's, as of its last call
+        self._pushing = False  # a status push waits for the store's summary
+
+    # -- the store ------------------------------------------------------------------------
+
+    async def io(self, work: Callable[[QueueStore], T]) -> T:
+        """``work(store)``: called here, or in a thread (with the store's summary read
+        after it) if the store is ``blocking``. Raises what ``work`` raises
+        (:class:`StoreUnavailableError` when the store does not answer)."""
+        if self._threads is None:
+            return work(self.store)
+
+        def call() -> tuple[T, Summary]:
+            result = work(self.store)
+            return result, Summary.of(self.store)
+
+        result, self._summary = await asyncio.get_running_loop().run_in_executor(
+            self._threads, call
+        )
+        return result
+
+    def summary(self) -> Summary:
+        """What the status shows of the store: read now, or (a blocking store) as of its
+        last call, which a status request refreshes (:meth:`fresh_status`)."""
+        if self._summary is None or not self.blocking:
+            summary = Summary.of(self.store)  # a blocking store: once, at start
+            if self.blocking:
+                self._summary = summary
+            return summary
+        return self._summary
+
+    async def fresh_status(self) -> dict[str, Any]:
+        """The status with the store's summary read now (in a thread if it blocks)."""
+        if self.blocking:
+            await self.io(lambda store: None)
+        return self.status()
 
     # -- status -------------------------------------------------------------------------
 
@@ -88,9 +143,30 @@ class Manager:
         self._changed.set()
         self._changed = asyncio.Event()
         if self.feeds.wants("status"):
-            self.feeds.publish("status", self.status())
+            if self.blocking:
+                self._push_soon()
+            else:
+                self.feeds.publish("status", self.status())
         if edited and self.autostart:
             self._autostart()
+
+    def _push_soon(self) -> None:
+        """Push the status once the store's summary is read (in a thread); changes made
+        meanwhile go out in that one push."""
+        if self._pushing:
+            return
+        self._pushing = True
+
+        async def push() -> None:
+            try:
+                await self.io(lambda store: None)
+            except StoreUnavailableError as exc:  # the states still go out
+                logger.warning("status pushed with the store's last summary: %s", exc)
+            finally:
+                self._pushing = False
+            self.feeds.publish("status", self.status())
+
+        self.spawn(push())
 
     def set_autostart(self, enable: bool) -> None:
         self.autostart = bool(enable)
@@ -417,7 +493,11 @@ class Manager:
 
     async def aclose(self) -> None:
         """Abort a running plan, close the environment, end the worker (bounded)."""
-        await lifecycle.shut_down(self)
+        try:
+            await lifecycle.shut_down(self)
+        finally:
+            if self._threads is not None:
+                self._threads.shutdown(wait=False, cancel_futures=True)
 
     def spawn(self, coro: Any) -> None:
         """Run ``coro`` in the background (cancelled at the end; failures logged)."""

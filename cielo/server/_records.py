@@ -82,14 +82,14 @@ def history_record(
 def status_of(manager: Manager) -> dict[str, Any]:
     """The manager's status: states, sizes and the change counters (``plan_queue_uid``...
     from the store's revisions, so they never repeat across restarts)."""
-    revisions = manager.store.revisions()
-    running = manager.store.running()
+    summary = manager.summary()
+    revisions, running = summary.revisions, summary.running
     worker = manager.worker
     return {
         "msg": "cielo queue server",
         "time": time.time(),
-        "items_in_queue": manager.store.queue_size(),
-        "items_in_history": manager.store.history_size(),
+        "items_in_queue": summary.queue_size,
+        "items_in_history": summary.history_size,
         "running_item_uid": running["item_uid"] if running else None,
         "manager_state": manager.manager_state,
         "queue_stop_pending": manager.stop_pending,

@@ -8,13 +8,21 @@ between), so a manager killed at any moment leaves each operation done or not do
 several managers may share one store. Redis's own durability is the server's setting:
 run it with ``appendonly yes`` (its ``appendfsync everysec`` default may lose the last
 second of a power cut, never a killed manager's work).
+
+A command waits at most ``socket_timeout`` seconds (2.5 unless the URI says
+``?socket_timeout=S``) and is tried once more (a connection Redis dropped on a restart);
+when Redis still does not answer it raises
+:class:`~cielo.server.StoreUnavailableError` naming the URL and what to check. The store
+is ``blocking``: the manager calls it in threads, so a stalled Redis holds only the
+requests that need it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from ._store import (
@@ -24,6 +32,8 @@ from ._store import (
     Position,
     QueueError,
     Revisions,
+    StoreUnavailableError,
+    Summary,
     Where,
     check_move,
     check_unique,
@@ -36,19 +46,58 @@ __all__ = ["RedisQueueStore"]
 _PARTS = ("queue", "history", "proposed", "lists")
 
 
+#: seconds a command waits for Redis unless the URI says ``?socket_timeout=S``
+TIMEOUT = 2.5
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
 def _dump(item: Item) -> str:
     return json.dumps(item, separators=(",", ":"), allow_nan=False)
 
 
+def _answered(method: _Method) -> _Method:
+    """``method``, raising :class:`StoreUnavailableError` when Redis does not answer."""
+
+    @functools.wraps(method)
+    def call(self: RedisQueueStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except self._unavailable as exc:
+            raise StoreUnavailableError(
+                f"the Redis queue store at {self.address} did not answer "
+                f"({type(exc).__name__}: {exc}); check that redis-server runs and answers "
+                f"there (redis-cli -u {self.address} ping). A change sent meanwhile may "
+                "still be made when a stalled Redis resumes: read the queue before "
+                "sending it again"
+            ) from None
+
+    return call  # type: ignore[return-value]
+
+
+def _guarded(cls: type[RedisQueueStore]) -> type[RedisQueueStore]:
+    """Every public method of ``cls`` through :func:`_answered`."""
+    for name, value in list(vars(cls).items()):
+        if callable(value) and not name.startswith("_") and name != "close":
+            setattr(cls, name, _answered(value))
+    return cls
+
+
+@_guarded
 class RedisQueueStore:
     """A :class:`~cielo.server.QueueStore` in Redis: ``redis://HOST:PORT[/DB][?prefix=P]``.
 
     Needs the ``redis`` package (``pip install 'cielo[server,bus]'``) and Redis ≥ 6.0.6.
     """
 
+    #: calls wait on the network: the manager makes them in threads
+    blocking = True
+
     def __init__(self, uri: str) -> None:
         try:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise QueueError(
                 f"queue store {uri!r} needs the redis package: pip install redis"
@@ -56,14 +105,22 @@ class RedisQueueStore:
         parts = urlsplit(uri)
         query = parse_qs(parts.query)
         self.prefix = (query.pop("prefix", ["cielo:queue"])[0] or "cielo:queue").rstrip(":")
+        for option in ("socket_timeout", "socket_connect_timeout"):
+            query.setdefault(option, [str(TIMEOUT)])
         rest = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
         self.uri = uri
+        #: the URL without its password, for messages
+        self.address = urlunsplit(
+            (parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", "")
+        )
         self._redis = redis.Redis.from_url(
             urlunsplit((parts.scheme, parts.netloc, parts.path, rest, "")),
             decode_responses=True,
             health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),  # once more at once, not 3 times with backoff
         )
         self._watch_error = redis.WatchError
+        self._unavailable = (redis.ConnectionError, redis.TimeoutError)
         try:
             self._redis.ping()
         except redis.RedisError as exc:
@@ -409,6 +466,21 @@ class RedisQueueStore:
     def revisions(self) -> Revisions:
         values = self._redis.hgetall(self._revisions)
         return Revisions(**{p: int(values.get(p, 0)) for p in _PARTS})
+
+    def summary(self) -> Summary:
+        """Revisions, running item and sizes in one round trip (a ``MULTI`` block)."""
+        with self._redis.pipeline() as pipe:
+            pipe.hgetall(self._revisions)
+            pipe.get(self._running)
+            pipe.llen(self._queue)
+            pipe.llen(self._history)
+            values, running, queued, done = pipe.execute()
+        return Summary(
+            Revisions(**{p: int(values.get(p, 0)) for p in _PARTS}),
+            None if running is None else self._load(running),
+            int(queued),
+            int(done),
+        )
 
     def close(self) -> None:
         self._redis.close()

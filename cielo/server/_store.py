@@ -29,6 +29,8 @@ __all__ = [
     "QueueStore",
     "Revisions",
     "STORE_BACKENDS",
+    "StoreUnavailableError",
+    "Summary",
     "Where",
     "check_move",
     "check_unique",
@@ -57,6 +59,11 @@ class ItemNotFoundError(QueueError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class StoreUnavailableError(CieloError):
+    """The store did not answer (its server is down, stalled or unreachable); the server
+    answers 503 with the message, which names the store and what to check."""
+
+
 @dataclass(frozen=True)
 class Revisions:
     """Counters that change with every modification of each part of the store.
@@ -69,6 +76,24 @@ class Revisions:
     history: int = 0
     proposed: int = 0
     lists: int = 0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the status shows of a store: its revisions, running item and sizes."""
+
+    revisions: Revisions
+    running: Item | None
+    queue_size: int
+    history_size: int
+
+    @classmethod
+    def of(cls, store: QueueStore) -> Summary:
+        """The summary of ``store``: its own ``summary()`` (one round trip) if it has one."""
+        own = getattr(store, "summary", None)
+        if own is not None:
+            return cast(Summary, own())
+        return cls(store.revisions(), store.running(), store.queue_size(), store.history_size())
 
 
 @dataclass(frozen=True)
@@ -162,7 +187,10 @@ class QueueStore(Protocol):
     Every method is one atomic transaction: after a crash at any moment the store holds
     either all of an operation's effect or none of it. Methods that name an item that
     does not exist raise :class:`ItemNotFoundError`; other refusals raise
-    :class:`QueueError`. Returned items are fresh copies.
+    :class:`QueueError`; a store whose server does not answer raises
+    :class:`StoreUnavailableError`. Returned items are fresh copies. A store whose calls
+    wait on a network says so with a true ``blocking`` attribute: the manager then calls
+    it in threads, never in its event loop.
     """
 
     # -- the queue --------------------------------------------------------------

@@ -172,3 +172,65 @@ def test_rem_api_refusals_raise_with_the_servers_message(RM: Any) -> None:
     with pytest.raises(bad.HTTPClientError, match="401"):
         bad.status()
     bad.close()
+
+
+def test_rem_api_batches_updates_modes_autostart_and_immediate_execution(RM: Any) -> None:
+    """The client's other methods: update, move and remove batches, loop mode, a stop
+    cancelled, autostart and an item executed at once, outside the queue."""
+    a, b, c = (RM.item_add(BPlan("count", ["det"], num=n))["item"] for n in (1, 2, 3))
+    updated = RM.item_update({**a, "kwargs": {"num": 4}})["item"]
+    assert updated["item_uid"] == a["item_uid"] and updated["kwargs"] == {"num": 4}
+    RM.item_move_batch(uids=[c["item_uid"], b["item_uid"]], pos_dest="front")
+    assert [i["item_uid"] for i in RM.queue_get()["items"]] == [
+        c["item_uid"], b["item_uid"], a["item_uid"]
+    ]  # fmt: skip
+    RM.item_remove_batch(uids=[b["item_uid"], c["item_uid"], "no-such-uid"])
+    assert [i["item_uid"] for i in RM.queue_get()["items"]] == [a["item_uid"]]
+
+    RM.environment_open()
+    RM.wait_for_idle(timeout=60)
+    # loop mode: a finished item goes back to the end, so the queue runs until stopped
+    RM.queue_mode_set(loop=True)
+    assert RM.status()["plan_queue_mode"]["loop"] is True
+    RM.queue_start()
+    RM.wait_for_condition(lambda s: s["items_in_history"] >= 3, timeout=60)
+    RM.queue_stop()
+    RM.wait_for_idle(timeout=60)
+    assert [i["kwargs"] for i in RM.queue_get()["items"]] == [{"num": 4}]  # still queued
+    RM.queue_mode_set(mode="default")
+    assert RM.status()["plan_queue_mode"] == {"loop": False, "ignore_failures": False}
+
+    # a stop asked, then cancelled: the queue goes on past the running item
+    RM.item_add(LONG, pos="front")
+    RM.queue_start()
+    wait_state(RM, "executing_queue")
+    RM.queue_stop()
+    assert RM.status()["queue_stop_pending"] is True
+    RM.queue_stop_cancel()
+    assert RM.status()["queue_stop_pending"] is False
+    RM.re_pause("immediate")
+    wait_state(RM, "paused")
+    RM.re_resume()
+    RM.item_remove(pos="back")  # the count after LONG: the queue ends with LONG
+    RM.re_pause("immediate")
+    wait_state(RM, "paused")
+    RM.re_stop()
+    RM.wait_for_idle(timeout=60)
+    done = len(RM.history_get()["items"])
+
+    # an item executed at once: outside the queue, recorded in history
+    executed = RM.item_execute(BPlan("count", ["det"], num=2))["item"]
+    RM.wait_for_condition(lambda s: s["items_in_history"] == done + 1, timeout=60)
+    RM.wait_for_idle(timeout=60)
+    last = RM.history_get()["items"][-1]
+    assert last["item_uid"] == executed["item_uid"]
+    assert last["result"]["exit_status"] == "completed" and RM.queue_get()["items"] == []
+
+    # autostart: an item added to an idle queue starts by itself
+    RM.queue_autostart(True)
+    assert RM.status()["queue_autostart_enabled"] is True
+    RM.item_add(BPlan("count", ["det"]))
+    RM.wait_for_condition(lambda s: s["items_in_history"] == done + 2, timeout=60)
+    RM.queue_autostart(False)
+    RM.wait_for_idle(timeout=60)
+    assert RM.history_get()["items"][-1]["result"]["exit_status"] == "completed"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request, Security, WebSocket
 from fastapi.responses import JSONResponse, Response
@@ -15,7 +15,7 @@ from fastapi.security import APIKeyHeader, SecurityScopes
 
 from .._access import ALL_SCOPES, AccessError, Gate, Principal
 from .._manager import Manager
-from .._store import Item
+from .._store import Item, QueueStore
 
 __all__ = [
     "ALL_SCOPES",
@@ -30,6 +30,8 @@ __all__ = [
     "reply",
     "reply_with",
 ]
+
+T = TypeVar("T")
 
 _header = APIKeyHeader(
     name="Authorization",
@@ -50,12 +52,17 @@ class Call:
         and the caller's group permissions (a refusal names the parameter or the rule)."""
         return self.manager.check_item(raw, self.who.name, self.who.group, keep_uid=keep_uid)
 
-    def own(self, items: Callable[[], Iterable[Item]]) -> None:
-        """Refuse (403) editing items (``items()``) another user submitted, unless an
+    async def io(self, work: Callable[[QueueStore], T]) -> T:
+        """``work(store)`` (in a thread if the store waits on a network: see
+        :meth:`Manager.io`)."""
+        return await self.manager.io(work)
+
+    async def own(self, items: Callable[[QueueStore], Iterable[Item]]) -> None:
+        """Refuse (403) editing items (``items(store)``) another user submitted, unless an
         admin asks (then ``items`` is not called)."""
         if "write:queue:edit:any" in self.who.scopes:
             return
-        for item in items():
+        for item in await self.manager.io(lambda store: list(items(store))):
             if item.get("user") not in (None, self.who.name):
                 raise AccessError(
                     f"item {item.get('item_uid')!r} was submitted by {item.get('user')!r}; "

@@ -20,10 +20,8 @@ async def history_get(
 ) -> dict[str, Any]:
     """Executed items, oldest first, each with ``result`` (``exit_status``, ``run_uids``,
     ``scan_ids``, ``time_start``, ``time_stop``, ``msg``, ``traceback``)."""
-    return ok(
-        items=call.manager.store.history(),
-        plan_history_uid=call.manager.status()["plan_history_uid"],
-    )
+    revision, items = await call.io(lambda store: (store.revisions().history, store.history()))
+    return ok(items=items, plan_history_uid=f"h{revision}")
 
 
 class HistoryClear(Empty):
@@ -42,6 +40,6 @@ async def history_clear(
             "clearing part of the history (size, item_uid) is not supported yet; "
             "send {} to clear all of it"
         )
-    call.manager.store.history_clear()
+    await call.io(lambda store: store.history_clear())
     call.manager.changed()
     return ok()

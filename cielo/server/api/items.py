@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import StrictBool
 
-from .._store import QueueError, Where
+from .._store import Item as StoredItem
+from .._store import QueueError, QueueStore, Where
 from ._deps import Call, allow, ok, reply
 from ._models import Destination, Empty, Item, Position, Reply, UserInfo
 
@@ -37,9 +38,10 @@ async def item_add(
 ) -> dict[str, Any]:
     """Add one item (back by default; ``pos``, ``before_uid`` or ``after_uid``)."""
     item = call.check_item(body.item)
-    added = call.manager.store.add(item, _where(body))
+    where = _where(body)
+    added, size = await call.io(lambda store: (store.add(item, where), store.queue_size()))
     call.manager.changed(edited=True)
-    return ok(item=added, qsize=call.manager.store.queue_size())
+    return ok(item=added, qsize=size)
 
 
 class ItemAddBatch(UserInfo, Destination):
@@ -54,10 +56,10 @@ async def item_add_batch(
     """Add items together, in order: all of them, or none if any is refused (``results``
     then says which and why)."""
     labelled = [(f"item {n}", raw) for n, raw in enumerate(body.items)]
-    return add_all(call, labelled, _where(body), sent=body.items)
+    return await add_all(call, labelled, _where(body), sent=body.items)
 
 
-def add_all(
+async def add_all(
     call: Call, labelled: list[tuple[str, Any]], where: Where, sent: list[Any]
 ) -> dict[str, Any]:
     """Check every ``(label, raw item)`` and add them all, or none if any is refused: the
@@ -74,7 +76,6 @@ def add_all(
         except QueueError as exc:
             results.append({"success": False, "msg": f"{label}: {exc}"})
     failed = [str(r["msg"]) for r in results if not r["success"]]
-    store = call.manager.store
     if failed:
         return reply(
             success=False,
@@ -83,11 +84,11 @@ def add_all(
             + ("; ..." if len(failed) > 5 else ""),
             items=sent,
             results=results,
-            qsize=store.queue_size(),
+            qsize=await call.io(lambda store: store.queue_size()),
         )
-    added = store.add_batch(checked, where)
+    added, size = await call.io(lambda store: (store.add_batch(checked, where), store.queue_size()))
     call.manager.changed(edited=True)
-    return ok(items=added, results=results, qsize=store.queue_size())
+    return ok(items=added, results=results, qsize=size)
 
 
 class ItemSelect(Empty):
@@ -101,7 +102,7 @@ async def item_get(
     call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """One queued item by ``uid`` or ``pos`` (default: the back)."""
-    return ok(item=call.manager.store.get(uid=body.uid, pos=body.pos))
+    return ok(item=await call.io(lambda store: store.get(uid=body.uid, pos=body.pos)))
 
 
 class ItemUpdate(UserInfo):
@@ -118,11 +119,11 @@ async def item_update(
     uid = body.item.get("item_uid")
     if not isinstance(uid, str):
         raise QueueError("the item to update needs the 'item_uid' of a queued item")
-    call.own(lambda: [call.manager.store.get(uid=uid)])
+    await call.own(lambda store: [store.get(uid=uid)])
     item = call.check_item(body.item, keep_uid=not body.replace)
-    updated = call.manager.store.replace(uid, item)
+    updated, size = await call.io(lambda store: (store.replace(uid, item), store.queue_size()))
     call.manager.changed()
-    return ok(item=updated, qsize=call.manager.store.queue_size())
+    return ok(item=updated, qsize=size)
 
 
 class ItemRemove(Empty):
@@ -136,11 +137,12 @@ async def item_remove(
     call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Remove one queued item by ``uid`` or ``pos`` (default: the back)."""
-    store = call.manager.store
-    call.own(lambda: [store.get(uid=body.uid, pos=body.pos)])
-    item = store.remove(uid=body.uid, pos=body.pos)
+    await call.own(lambda store: [store.get(uid=body.uid, pos=body.pos)])
+    item, size = await call.io(
+        lambda store: (store.remove(uid=body.uid, pos=body.pos), store.queue_size())
+    )
     call.manager.changed()
-    return ok(item=item, qsize=call.manager.store.queue_size())
+    return ok(item=item, qsize=size)
 
 
 class ItemRemoveBatch(Empty):
@@ -154,11 +156,16 @@ async def item_remove_batch(
     call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Remove items together; unless ``ignore_missing``, one unknown uid removes none."""
-    store = call.manager.store
-    call.own(lambda: [it for it in store.queue() if it["item_uid"] in set(body.uids)])
-    items = store.remove_batch(body.uids, ignore_missing=body.ignore_missing)
+    uids = set(body.uids)
+    await call.own(lambda store: [it for it in store.queue() if it["item_uid"] in uids])
+    items, size = await call.io(
+        lambda store: (
+            store.remove_batch(body.uids, ignore_missing=body.ignore_missing),
+            store.queue_size(),
+        )
+    )
     call.manager.changed()
-    return ok(items=items, qsize=call.manager.store.queue_size())
+    return ok(items=items, qsize=size)
 
 
 class ItemMove(Empty, Destination):
@@ -172,16 +179,19 @@ async def item_move(
     call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Move the item ``uid`` (or at ``pos``) to ``pos_dest``, or before/after another."""
-    store = call.manager.store
-    uid = body.uid if body.uid is not None else store.get(pos=body.pos)["item_uid"]
     if body.uid is not None and body.pos is not None:
         raise QueueError("give the item's uid or its position (pos), not both")
     where = Where(pos=body.pos_dest, before_uid=body.before_uid, after_uid=body.after_uid)
     if where.pos is None and where.neighbour is None:
         raise QueueError("give the destination: pos_dest, before_uid or after_uid")
-    item = store.move(uid, where)
+
+    def move(store: QueueStore) -> tuple[StoredItem, int]:
+        uid = body.uid if body.uid is not None else store.get(pos=body.pos)["item_uid"]
+        return store.move(uid, where), store.queue_size()
+
+    item, size = await call.io(move)
     call.manager.changed()
-    return ok(item=item, qsize=store.queue_size())
+    return ok(item=item, qsize=size)
 
 
 class ItemMoveBatch(Empty, Destination):
@@ -199,9 +209,14 @@ async def item_move_batch(
     where = Where(pos=body.pos_dest, before_uid=body.before_uid, after_uid=body.after_uid)
     if where.pos is None and where.neighbour is None:
         raise QueueError("give the destination: pos_dest, before_uid or after_uid")
-    items = call.manager.store.move_batch(body.uids, where, reorder=body.reorder)
+    items, size = await call.io(
+        lambda store: (
+            store.move_batch(body.uids, where, reorder=body.reorder),
+            store.queue_size(),
+        )
+    )
     call.manager.changed()
-    return ok(items=items, qsize=call.manager.store.queue_size())
+    return ok(items=items, qsize=size)
 
 
 class ItemExecute(UserInfo):
@@ -216,4 +231,4 @@ async def item_execute(
     """Run one item now, outside the queue (refused while something runs)."""
     item = call.check_item(body.item)
     call.manager.item_execute(item)
-    return ok(item=item, qsize=call.manager.store.queue_size())
+    return ok(item=item, qsize=await call.io(lambda store: store.queue_size()))

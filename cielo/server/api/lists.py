@@ -12,7 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body
 
 from .._records import clean_item
-from .._store import QueueError, Where
+from .._store import QueueError, QueueStore, Where
 from ._deps import Call, allow, ok
 from ._models import Destination, Empty, Reply
 
@@ -32,17 +32,21 @@ async def list_save(
     call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Save the queue or history (or the items ``uids`` of it) as list ``name``."""
-    store = call.manager.store
-    items = store.queue() if body.source == "queue" else store.history()
-    if body.uids is not None:
-        by_uid = {item["item_uid"]: item for item in items}
-        missing = [uid for uid in body.uids if uid not in by_uid]
-        if missing:
-            raise QueueError(f"no item(s) {', '.join(map(repr, missing))} in the {body.source}")
-        items = [by_uid[uid] for uid in body.uids]
-    store.list_save(body.name, [clean_item(item) for item in items])
+
+    def save(store: QueueStore) -> int:
+        items = store.queue() if body.source == "queue" else store.history()
+        if body.uids is not None:
+            by_uid = {item["item_uid"]: item for item in items}
+            missing = [uid for uid in body.uids if uid not in by_uid]
+            if missing:
+                raise QueueError(f"no item(s) {', '.join(map(repr, missing))} in the {body.source}")
+            items = [by_uid[uid] for uid in body.uids]
+        store.list_save(body.name, [clean_item(item) for item in items])
+        return len(items)
+
+    size = await call.io(save)
     call.manager.changed()
-    return ok(name=body.name, size=len(items))
+    return ok(name=body.name, size=size)
 
 
 class ListLoad(Empty, Destination):
@@ -55,7 +59,7 @@ async def list_load(
     call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Add list ``name``'s items to the queue (at ``pos``, ``before_uid``, ``after_uid``)."""
-    saved = call.manager.store.list_load(body.name)
+    saved = await call.io(lambda store: store.list_load(body.name))
     items: list[dict[str, Any]] = []
     problems: list[str] = []
     for n, item in enumerate(saved):
@@ -68,9 +72,9 @@ async def list_load(
             f"list {body.name!r} no longer fits this profile, nothing added: " + "; ".join(problems)
         )
     where = Where(pos=body.pos, before_uid=body.before_uid, after_uid=body.after_uid)
-    added = call.manager.store.add_batch(items, where)
+    added, size = await call.io(lambda store: (store.add_batch(items, where), store.queue_size()))
     call.manager.changed(edited=True)
-    return ok(items=added, qsize=call.manager.store.queue_size())
+    return ok(items=added, qsize=size)
 
 
 @router.get("/names", response_model=Reply)
@@ -79,10 +83,8 @@ async def list_names(
     call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """The names of the saved lists."""
-    return {
-        "names": call.manager.store.list_names(),
-        "plan_lists_uid": call.manager.status()["plan_lists_uid"],
-    }
+    revision, names = await call.io(lambda store: (store.revisions().lists, store.list_names()))
+    return {"names": names, "plan_lists_uid": f"l{revision}"}
 
 
 class ListName(Empty):
@@ -95,7 +97,7 @@ async def list_get(
     call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """The items of list ``name``."""
-    return {"name": body.name, "items": call.manager.store.list_load(body.name)}
+    return {"name": body.name, "items": await call.io(lambda store: store.list_load(body.name))}
 
 
 @router.post("/delete", response_model=Reply)
@@ -104,6 +106,6 @@ async def list_delete(
     call: Call = allow("write:queue:edit"),
 ) -> dict[str, Any]:
     """Delete list ``name``."""
-    call.manager.store.list_delete(body.name)
+    await call.io(lambda store: store.list_delete(body.name))
     call.manager.changed()
     return ok()

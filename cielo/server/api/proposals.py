@@ -31,8 +31,8 @@ async def proposals_get(
     body: Empty = Body(default_factory=Empty), call: Call = allow("read:queue")
 ) -> dict[str, Any]:
     """The proposed items, oldest first."""
-    manager = call.manager
-    return ok(items=manager.store.proposed(), proposed_uid=manager.status()["proposed_uid"])
+    revision, items = await call.io(lambda store: (store.revisions().proposed, store.proposed()))
+    return ok(items=items, proposed_uid=f"p{revision}")
 
 
 class Propose(UserInfo):
@@ -42,7 +42,8 @@ class Propose(UserInfo):
 @router.post("/add", response_model=Reply)
 async def proposals_add(body: Propose, call: Call = allow("write:propose")) -> dict[str, Any]:
     """Propose an item for review (checked now, as if added to the queue)."""
-    item = call.manager.store.propose(call.check_item(body.item))
+    checked = call.check_item(body.item)
+    item = await call.io(lambda store: store.propose(checked))
     call.manager.changed()
     return ok(item=item)
 
@@ -56,8 +57,9 @@ def _review(call: Call, decision: Literal["approved", "rejected"], note: str) ->
     return {"decision": decision, "by": call.who.name, "note": note, "time": time.time()}
 
 
-def _not_own(call: Call, uid: str) -> Item:
-    proposal = next((p for p in call.manager.store.proposed() if p["item_uid"] == uid), None)
+async def _not_own(call: Call, uid: str) -> Item:
+    proposals = await call.io(lambda store: store.proposed())
+    proposal = next((p for p in proposals if p["item_uid"] == uid), None)
     if proposal is not None and proposal.get("user") == call.who.name:
         raise AccessError(
             f"{call.who.name!r} proposed item {uid!r} and cannot review it: another "
@@ -71,29 +73,34 @@ async def proposals_approve(body: Decision, call: Call = allow("write:review")) 
     """Move proposal ``uid`` into the queue (at ``pos``, ``before_uid`` or ``after_uid``;
     default the back)."""
     manager = call.manager
-    proposal = _not_own(call, body.uid)
+    proposal = await _not_own(call, body.uid)
     if proposal:  # still fits today's plans and the proposer's group
         manager.check_item(
             proposal, str(proposal.get("user")), str(proposal.get("user_group")), keep_uid=True
         )
     review = _review(call, "approved", body.note)
     where = Where(pos=body.pos, before_uid=body.before_uid, after_uid=body.after_uid)
-    item = manager.store.approve(body.uid, where, amend=lambda it: {**it, "review": review})
+    item, size = await call.io(
+        lambda store: (
+            store.approve(body.uid, where, amend=lambda it: {**it, "review": review}),
+            store.queue_size(),
+        )
+    )
     manager.changed(edited=True)
-    return ok(item=item, qsize=manager.store.queue_size())
+    return ok(item=item, qsize=size)
 
 
 @router.post("/reject", response_model=Reply)
 async def proposals_reject(body: Decision, call: Call = allow("write:review")) -> dict[str, Any]:
     """Reject proposal ``uid``: it goes to history as ``rejected``, with the note."""
-    _not_own(call, body.uid)
+    await _not_own(call, body.uid)
     review = _review(call, "rejected", body.note)
 
     def record(item: Item) -> Item:
         why = f"rejected by {call.who.name}" + (f": {body.note}" if body.note else "")
         return history_record({**item, "review": review}, "rejected", why, "", [], [], None)
 
-    item = call.manager.store.proposed_remove(body.uid, record=record)
+    item = await call.io(lambda store: store.proposed_remove(body.uid, record=record))
     call.manager.changed()
     return ok(item=item)
 
@@ -105,8 +112,7 @@ class Withdraw(Empty):
 @router.post("/remove", response_model=Reply)
 async def proposals_remove(body: Withdraw, call: Call = allow("write:propose")) -> dict[str, Any]:
     """Withdraw one's own proposal (an admin may withdraw any)."""
-    store = call.manager.store
-    call.own(lambda: [p for p in store.proposed() if p["item_uid"] == body.uid])
-    item = store.proposed_remove(body.uid)
+    await call.own(lambda store: [p for p in store.proposed() if p["item_uid"] == body.uid])
+    item = await call.io(lambda store: store.proposed_remove(body.uid))
     call.manager.changed()
     return ok(item=item)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, File, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from .._spreadsheet import read_spreadsheet
-from .._store import Where
+from .._store import QueueStore, Where
 from ._deps import Call, allow, ok, reply_with
 from ._models import Empty, Reply
 from .items import add_all
@@ -22,13 +22,13 @@ async def queue_get(
     call: Call = allow("read:queue"),
 ) -> dict[str, Any]:
     """The queued items, front first, and the running item (``{}`` when none)."""
-    store = call.manager.store
-    revision = store.revisions().queue  # before the items: never newer than what is sent
-    return reply_with(
-        {"items": store.queue_json()},
-        running_item=store.running() or {},
-        plan_queue_uid=f"q{revision}",
-    )
+
+    def read(store: QueueStore) -> tuple[int, str, Any]:
+        revision = store.revisions().queue  # before the items: never newer than them
+        return revision, store.queue_json(), store.running()
+
+    revision, items, running = await call.io(read)
+    return reply_with({"items": items}, running_item=running or {}, plan_queue_uid=f"q{revision}")
 
 
 @router.post("/start", response_model=Reply)
@@ -67,7 +67,7 @@ async def queue_clear(
     call: Call = allow("write:queue:edit", "write:queue:edit:any"),
 ) -> dict[str, Any]:
     """Remove every queued item (the running item is not in the queue)."""
-    call.manager.store.clear()
+    await call.io(lambda store: store.clear())
     call.manager.changed()
     return ok()
 
@@ -125,4 +125,4 @@ async def upload_spreadsheet(
     rows = read_spreadsheet(name, data, call.manager.catalog.plans)
     labelled = [(f"row {n}", item) for n, item in rows]
     sent = [item if isinstance(item, dict) else None for _, item in rows]
-    return add_all(call, labelled, Where(), sent=sent)
+    return await add_all(call, labelled, Where(), sent=sent)

@@ -28,22 +28,22 @@ class Status(Reply):
     plan_history_uid: str
 
 
-def _status(call: Call) -> dict[str, Any]:
-    return ok(**call.manager.status())
+async def _status(call: Call) -> dict[str, Any]:
+    return ok(**await call.manager.fresh_status())
 
 
 @router.get("/status", response_model=Status)
 async def status(
     call: Call = allow("read:status"),
 ) -> dict[str, Any]:
-    return _status(call)
+    return await _status(call)
 
 
 @router.get("/ping", response_model=Status)
 async def ping(
     call: Call = allow("read:status"),
 ) -> dict[str, Any]:
-    return _status(call)
+    return await _status(call)
 
 
 @router.get("/config/get", response_model=Reply)

@@ -71,6 +71,32 @@ def test_progress_eta_and_live_table(page: Any, served: QueueServer, screenshots
     assert page.watch.problems == []
 
 
+def test_a_page_opened_mid_scan_draws_the_scan_so_far(page: Any, served: QueueServer) -> None:
+    import time
+
+    add(served, "count", detectors=["det"], num=80, delay=0.1)  # 8 s
+    started = served.call("/api/queue/start")
+    assert started["success"], started["msg"]
+    served.wait(lambda s: s["re_state"] == "running", 30)
+    time.sleep(2.0)  # well into the scan before the page exists
+    log_in(page, served)
+    # The points measured before the page opened are drawn at once (the feed sends the
+    # latest run so far first), then the rest as they come.
+    page.wait_for_function("() => +document.querySelector('.live-plot').dataset.points >= 10")
+    early = int(page.locator(".live-plot").get_attribute("data-points"))
+    assert early < 80
+    done = served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+    page.get_by_test_id("live-progress").filter(has_text="80 of 80 points").wait_for()
+    scan_id = served.call("/api/history/get")["items"][-1]["result"]["scan_ids"][0]
+    assert f"count #{scan_id}" in page.locator("section.live").inner_text()
+    assert done["items_in_history"] >= 1
+    # A page opened after the run ended shows that run (the latest), whole.
+    page.reload()
+    page.get_by_test_id("live-progress").filter(has_text="80 of 80 points").wait_for()
+    assert "success" in page.locator("section.live").inner_text()
+    assert page.watch.problems == []
+
+
 def test_grid_scan_heat_map(page: Any, served: QueueServer, screenshots: Path) -> None:
     log_in(page, served)
     feed_is_live(page, served)

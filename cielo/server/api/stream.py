@@ -62,6 +62,8 @@ async def _send(websocket: WebSocket, manager: Manager, sub: Subscription) -> No
         elif sub.kind == "console":
             for line in list(manager.feeds.console):
                 await websocket.send_json(line)
+        for text in sub.backlog:  # the latest run's documents so far
+            await websocket.send_text(text)
         while True:
             message, text = await sub.next()  # encoded once for every client
             await websocket.send_text(text)
@@ -97,7 +99,8 @@ async def console_ws(websocket: WebSocket) -> None:
 
 @router.websocket("/documents/ws")
 async def documents_ws(websocket: WebSocket) -> None:
-    """Every document of the running plan: ``{"name": ..., "doc": ...}``."""
+    """Every document of the running plan: ``{"name": ..., "doc": ...}``, the latest run's
+    so far first (a client that arrives mid-scan draws it)."""
     await _feed(websocket, "document", "read:status")
 
 

@@ -234,3 +234,25 @@ def test_rem_api_batches_updates_modes_autostart_and_immediate_execution(RM: Any
     RM.queue_autostart(False)
     RM.wait_for_idle(timeout=60)
     assert RM.history_get()["items"][-1]["result"]["exit_status"] == "completed"
+
+
+def test_rem_api_a_failed_item_stops_the_queue_unless_failures_are_ignored(RM: Any) -> None:
+    """A plan that fails at run time (a scan of the shutter, which takes only 'open' or
+    'closed') goes to history with its error and back to the front, and the queue stops;
+    in ignore-failures mode it is recorded and the queue goes on."""
+    failing = BPlan("scan", ["det"], "shutter", 0, 1, 3)
+    RM.item_add(failing)
+    RM.item_add(BPlan("count", ["det"]))
+    RM.environment_open()
+    RM.wait_for_idle(timeout=60)
+    RM.queue_start()
+    RM.wait_for_idle(timeout=60)
+    [record] = RM.history_get()["items"]
+    assert record["result"]["exit_status"] == "failed"
+    assert "cannot set the shutter to 0.0; use 'open' or 'closed'" in record["result"]["msg"]
+    assert [i["name"] for i in RM.queue_get()["items"]] == ["scan", "count"]  # stopped
+    RM.queue_mode_set(ignore_failures=True)
+    RM.queue_start()
+    RM.wait_for_idle(timeout=60)
+    statuses = [h["result"]["exit_status"] for h in RM.history_get()["items"]]
+    assert statuses == ["failed", "failed", "completed"] and RM.queue_get()["items"] == []

@@ -110,12 +110,14 @@ def register(subparsers: Subcommands) -> None:
         )
 
     watch = sub.add_parser(
-        "watch", help="follow the server live: status changes, or the documents of runs"
+        "watch",
+        help="follow the server live: status changes, the documents of runs, a live table "
+        "of the running scan (one row per event, as cielo run prints), or the console",
     )
     watch.add_argument(
-        "what", nargs="?", choices=("status", "documents", "console"), default="status"
+        "what", nargs="?", choices=("status", "documents", "table", "console"), default="status"
     )
-    watch.add_argument("--count", type=int, default=0, help="stop after N messages")
+    watch.add_argument("--count", type=int, default=0, help="stop after N messages (table: N runs)")
     watch.set_defaults(func=_watch)
 
     whoami = sub.add_parser("whoami", help="the user, roles and scopes of CIELO_API_KEY")
@@ -369,14 +371,30 @@ def _watch(args: argparse.Namespace) -> int:
 
     from cielo.server import AsyncQueueClient
 
-    feed = {"status": "status", "documents": "documents", "console": "console_output"}
+    feed = {
+        "status": "status",
+        "documents": "documents",
+        "table": "documents",
+        "console": "console_output",
+    }
     shown = 0
+    table = None
+    if args.what == "table":
+        from cielo.callbacks import LiveTable
+
+        table = LiveTable()
 
     async def follow() -> None:
         nonlocal shown
         async with AsyncQueueClient(args.server) as client:
             async for message in client.watch(feed[args.what]):
-                print(_watched(args.what, message), flush=True)
+                if table is not None:
+                    name = str(message.get("name"))
+                    table(name, message.get("doc") or {})
+                    if name != "stop":
+                        continue
+                else:
+                    print(_watched(args.what, message), flush=True)
                 shown += 1
                 if args.count and shown >= args.count:
                     return

@@ -48,6 +48,33 @@ def test_cielo_queue_edits_runs_and_reports(served: Any) -> None:
     assert queue(served, "close", "--wait").returncode == 0
 
 
+def test_cielo_queue_watch_table_prints_the_running_scan_live(served: Any) -> None:
+    """``cielo queue watch table``: the running scan as cielo run prints it, one row per
+    event as it comes, with its axis and detector columns and the run's end."""
+    import time
+
+    assert queue(served, "open", "--wait").returncode == 0
+    env = {**served.env, "CIELO_API_KEY": served.key, "COLUMNS": "100"}
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "cielo.cli", "queue", "--server", served.url,
+         "watch", "table", "--count", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(3)  # subscribed (its imports done) before the run starts
+        ran = queue(served, "add", "scan([det], motor, -1, 1, 5)", "--wait")
+        assert ran.returncode == 0, ran.stderr
+        out, err = watching.communicate(timeout=60)
+    finally:
+        watching.kill()
+    assert watching.returncode == 0, err
+    header = next(line for line in out.splitlines() if "seq_num" in line)
+    assert "motor" in header and "det" in header, out
+    rows = [line for line in out.splitlines() if re.match(r"\|\s+\d+ \|", line)]
+    assert [int(r.split("|")[1]) for r in rows] == [1, 2, 3, 4, 5], out
+    assert re.search(r"^success: scan \d+ \(uid \w{8}\), 5 events", out, re.M), out
+
+
 def test_cielo_queue_refusals(served: Any) -> None:
     bad = queue(served, "add", "count([nodet])")
     assert bad.returncode == 1 and "unknown name 'nodet'" in bad.stderr

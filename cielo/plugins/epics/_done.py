@@ -13,17 +13,51 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from cielo.core import Status
+from cielo.core import DeviceError, Status
 
 from ._backend import CaBackend, DisconnectedError
+from ._channel import Value, read_channels_then
 from ._signal import ca_backend
 from ._transport import schedule
 
-__all__ = ["DoneWatcher"]
+__all__ = [
+    "ANSWER_TIMEOUT",
+    "PROBE_INTERVAL",
+    "DoneWatcher",
+    "answer_value",
+    "check_answer_timeout",
+]
 
 #: Seconds to wait, after the put completed with the flag never seen busy, before
 #: accepting it as a move that needed no motion (a record that does not toggle its flag).
 NULL_MOVE_GRACE = 0.5
+#: Seconds an EPICS device waits for its IOC to answer a get (the default of the motor's
+#: and scaler's ``answer_timeout``).
+ANSWER_TIMEOUT = 2.0
+#: Seconds between two checks, while an action goes on, that the IOC still answers.
+PROBE_INTERVAL = 0.5
+
+
+def check_answer_timeout(value: Any) -> float:
+    """``value`` as an answer timeout; a :class:`ValueError` saying what to give otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"answer_timeout={value!r}: give a positive number of seconds")
+    return float(value)
+
+
+def answer_value(
+    device: str, signal: Any, result: Value | str, timeout: float, consequence: str
+) -> Any:
+    """The value of a get's ``result``; a :class:`DeviceError` naming the PV, the
+    ``consequence`` and the fix if no answer came within ``timeout``."""
+    backend = ca_backend(signal)
+    if isinstance(result, str) and result.startswith("no answer"):
+        raise DeviceError(
+            f"{device}: {backend.read_pv} did not answer within {timeout:g} s, so "
+            f"{consequence} (is the IOC hung? check it, e.g. caget {backend.read_pv}; "
+            "a larger answer_timeout=... waits longer)"
+        )
+    return backend.reading_from(result)["value"]
 
 
 class DoneWatcher:
@@ -46,6 +80,13 @@ class DoneWatcher:
         When the put has completed but the flag was never seen busy: returns true if
         the action has visibly ended anyway (a motor at its target), so the status need
         not wait :data:`NULL_MOVE_GRACE`.
+    answer_timeout
+        While the status is pending, the flag's IOC is asked for its value every
+        :data:`PROBE_INTERVAL` s; no answer within this many seconds fails the status
+        naming the PV (a hung IOC, whose circuit libca gives up on only after
+        ``EPICS_CA_CONN_TMO``, 30 s by default). ``None``: no checks.
+    device, action
+        For that error: the device's name and what is abandoned ("the move to 5").
     """
 
     def __init__(
@@ -58,6 +99,9 @@ class DoneWatcher:
         watched: tuple[Any, ...] = (),
         on_finish: Callable[[], BaseException | None] | None = None,
         arrived: Callable[[], bool] | None = None,
+        answer_timeout: float | None = None,
+        device: str = "",
+        action: str = "the action",
     ) -> None:
         self.status = status
         self.flag = flag
@@ -69,10 +113,41 @@ class DoneWatcher:
         self._on_finish = on_finish
         self._arrived = arrived
         self._backends: list[CaBackend] = [ca_backend(flag)] + [ca_backend(s) for s in watched]
+        self._answer_timeout = answer_timeout
+        self._device, self._action = device or getattr(flag, "name", ""), action
         flag.subscribe(self._on_flag, run=False)
         for backend in self._backends:
             backend.add_connection_callback(self._on_connection)
         status.add_callback(self._cleanup)
+        if answer_timeout is not None:
+            schedule(PROBE_INTERVAL, self._probe)
+
+    # -- is the IOC still answering? --------------------------------------------
+    def _probe(self) -> None:
+        """Ask the flag's IOC for its value: it must answer within the answer timeout."""
+        if self.status.done or self._answer_timeout is None:
+            return
+        try:
+            channel = ca_backend(self.flag).read_channel()
+            read_channels_then([channel], self._answer_timeout, self._probed)
+        except Exception as exc:  # e.g. disconnected: the action cannot be watched
+            self.status.set_exception(exc)
+
+    def _probed(self, results: list[Value | str]) -> None:
+        if self.status.done or self._answer_timeout is None:
+            return
+        try:
+            answer_value(
+                self._device,
+                self.flag,
+                results[0],
+                self._answer_timeout,
+                f"{self._action} was abandoned",
+            )
+        except Exception as exc:
+            self.status.set_exception(exc)
+            return
+        schedule(PROBE_INTERVAL, self._probe)
 
     def track_put(self, put_status: Status) -> None:
         """Also wait for ``put_status`` (the put-completion); its failure fails the status."""

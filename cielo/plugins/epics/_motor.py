@@ -5,23 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from cielo.core import DeviceError
 from cielo.core.protocols import DataKey
 from cielo.devices import Kind, MoveStatus, Positioner, Signal
 
 from ._batch import EpicsReadMixin, read_many
 from ._channel import Value, read_channels_then
-from ._done import DoneWatcher
+from ._done import ANSWER_TIMEOUT, DoneWatcher, answer_value, check_answer_timeout
 from ._signal import EpicsSignal, EpicsSignalRO, ca_backend
-from ._transport import schedule
 
 __all__ = ["EpicsMotor"]
-
-#: Seconds an :class:`EpicsMotor` waits for its IOC to answer a get (the default of its
-#: ``answer_timeout``).
-ANSWER_TIMEOUT = 2.0
-#: Seconds between two checks, while a move goes on, that the motor's IOC still answers.
-PROBE_INTERVAL = 0.5
 
 
 def _on_event_loop() -> bool:
@@ -46,7 +38,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
     the move's status at once, and the limits and start position are read with gets
     whose answers start the move (a target outside the limits then fails the status
     with :class:`LimitError` instead of raising). While a move goes on, the IOC is asked
-    for ``DMOV`` every :data:`PROBE_INTERVAL` s: an IOC that stops answering (hung,
+    for ``DMOV`` every half second: an IOC that stops answering (hung,
     its circuit still up) fails the move after ``answer_timeout`` naming the PV, where
     libca would take ``EPICS_CA_CONN_TMO`` (30 s by default) to give up on it.
 
@@ -90,11 +82,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         timeout: float | None = None,
         answer_timeout: float = ANSWER_TIMEOUT,
     ) -> None:
-        if not isinstance(answer_timeout, int | float) or not answer_timeout > 0:
-            raise ValueError(
-                f"answer_timeout={answer_timeout!r}: give a positive number of seconds"
-            )
-        self.answer_timeout = float(answer_timeout)
+        self.answer_timeout = check_answer_timeout(answer_timeout)
         super().__init__(prefix, name=name, kind=kind, parent=parent, timeout=timeout)
         f = f"{prefix}{separator}".__add__
         readback = EpicsSignalRO(f("RBV"), kind=Kind.hinted)
@@ -203,7 +191,9 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             return
         try:
             values = [
-                self._answer(s, r, f"the move to {number:g} was not started")
+                answer_value(
+                    self.name, s, r, self.answer_timeout, f"the move to {number:g} was not started"
+                )
                 for s, r in zip(signals, results, strict=True)
             ]
             low, high = float(values[0]), float(values[1])
@@ -212,41 +202,6 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             self._start_move(value, status)
         except Exception as exc:  # the status carries it to whoever waits for the move
             status.set_exception(exc)
-
-    def _answer(self, signal: Signal[Any], result: Value | str, consequence: str) -> Any:
-        """The value of a get's ``result``; a :class:`DeviceError` naming the PV if none came."""
-        backend = ca_backend(signal)
-        if isinstance(result, str) and result.startswith("no answer"):
-            raise DeviceError(
-                f"{self.name}: {backend.read_pv} did not answer within "
-                f"{self.answer_timeout:g} s, so {consequence} (is the IOC hung? check it, "
-                f"e.g. caget {backend.read_pv}; EpicsMotor(..., answer_timeout=...) waits longer)"
-            )
-        return backend.reading_from(result)["value"]
-
-    def _probe(self, status: MoveStatus) -> None:
-        """While the move goes on, ask the IOC for ``DMOV``: it must answer in time."""
-        if status.done:
-            return
-        try:
-            channel = ca_backend(self.motor_done_move).read_channel()
-            read_channels_then(
-                [channel], self.answer_timeout, lambda results: self._probed(status, results[0])
-            )
-        except Exception as exc:  # e.g. disconnected: the move cannot be watched
-            status.set_exception(exc)
-
-    def _probed(self, status: MoveStatus, result: Value | str) -> None:
-        if status.done:
-            return
-        try:
-            self._answer(
-                self.motor_done_move, result, f"the move to {float(status.target):g} was abandoned"
-            )
-        except Exception as exc:
-            status.set_exception(exc)
-            return
-        schedule(PROBE_INTERVAL, self._probe, status)
 
     def _last_position(self) -> Any:
         if not _on_event_loop():
@@ -261,6 +216,9 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             done=1,
             watched=(self.user_readback, self.user_setpoint),
             arrived=lambda: self._at(float(target)),
+            answer_timeout=self.answer_timeout,
+            device=self.name,
+            action=f"the move to {float(target):g}",
         )
         readback = self.user_readback
 
@@ -275,7 +233,6 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             status.set_exception(exc)
             return
         watcher.track_put(put)
-        schedule(PROBE_INTERVAL, self._probe, status)
 
     def _at(self, target: float) -> bool:
         """Whether the readback is at ``target`` (within the readback's precision)."""

@@ -9,7 +9,7 @@ from cielo.core import Status
 from cielo.devices import Device, Kind
 
 from ._batch import EpicsReadMixin
-from ._done import DoneWatcher
+from ._done import ANSWER_TIMEOUT, DoneWatcher, check_answer_timeout
 from ._signal import EpicsSignal, EpicsSignalRO
 
 __all__ = ["EpicsScaler"]
@@ -34,6 +34,9 @@ class EpicsScaler(EpicsReadMixin, Device):
         the IOC's).
     separator
         ``"."`` for a scaler record, ``":"`` for the demo IOC's.
+    answer_timeout
+        While counting, the IOC is asked for ``CNT`` every half second; no answer within
+        this many seconds (a hung IOC) fails the count naming the PV.
     """
 
     count: EpicsSignal
@@ -50,8 +53,10 @@ class EpicsScaler(EpicsReadMixin, Device):
         name: str = "",
         kind: Kind | str | int = Kind.normal,
         parent: Any = None,
+        answer_timeout: float = ANSWER_TIMEOUT,
     ) -> None:
         super().__init__(prefix, name=name, kind=kind, parent=parent)
+        self.answer_timeout = check_answer_timeout(answer_timeout)
         chans = dict(channels) if channels else {f"chan{i}": i for i in (1, 2, 3)}
         for label, number in chans.items():
             if not label.isidentifier() or label.startswith("_"):
@@ -89,6 +94,14 @@ class EpicsScaler(EpicsReadMixin, Device):
     def trigger(self) -> Status:
         """Count for the preset time; the status is done when counting has ended."""
         status = Status(self)
-        watcher = DoneWatcher(status, self.count, busy=1, done=0)
+        watcher = DoneWatcher(
+            status,
+            self.count,
+            busy=1,
+            done=0,
+            answer_timeout=self.answer_timeout,
+            device=self.name,
+            action="the count",
+        )
         watcher.track_put(self.count.set(1))
         return status

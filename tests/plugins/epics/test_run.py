@@ -246,3 +246,29 @@ def test_setting_a_motor_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
         assert motor.position == pytest.approx(0.5, abs=1e-3)
         with pytest.raises(Exception, match=r"outside the soft limits \[-10, 10\]"):
             RE(mv(motor, 25.0))
+
+
+def test_a_count_on_a_hung_ioc_fails_in_bounded_time_naming_the_pv(victim_ioc):
+    """The scaler checks its IOC while counting as the motor does while moving."""
+    p = victim_ioc.prefix
+    scaler = EpicsScaler(
+        p + "scaler1", separator=":", preset_time=3.0, name="hscaler", answer_timeout=0.5
+    )
+    connect_all([scaler], timeout=5)
+    scaler.stage()
+    try:
+        status = scaler.trigger()  # 3 s of counting
+        time.sleep(0.3)
+        os.kill(victim_ioc.pid, signal.SIGSTOP)
+        hung_at = time.monotonic()
+        with pytest.raises(DeviceError) as info:
+            status.wait(10)
+        failed_after = time.monotonic() - hung_at
+    finally:
+        os.kill(victim_ioc.pid, signal.SIGCONT)
+    message = str(info.value)
+    assert f"hscaler: {p}scaler1:CNT did not answer within 0.5 s" in message, message
+    assert "the count was abandoned" in message
+    assert failed_after < 1.9, failed_after
+    with pytest.raises(ValueError, match=r"answer_timeout=0: give a positive number"):
+        EpicsScaler(p + "scaler1", separator=":", answer_timeout=0)

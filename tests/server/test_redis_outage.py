@@ -6,6 +6,7 @@ restarted with its append-only file) the queue is served again, with what it hel
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import pathlib
 import signal
 import time
@@ -104,6 +105,40 @@ def test_a_killed_redis_gives_503_at_once_and_a_restarted_one_serves_the_queue(
         assert queued == uids
         assert server.call("/api/queue/item/add", ITEM)["success"]
         assert server.call("/api/status")["items_in_queue"] == 4
+    finally:
+        server.stop()
+        redis.close()
+
+
+def test_status_pushes_on_redis_carry_the_counters_of_each_change(
+    tmp_path: pathlib.Path,
+) -> None:
+    """On Redis the status is pushed once its counters are read (in a thread): a watcher
+    sees every edit's queue size and counter, and the pushes go on through a stall."""
+    from websockets.sync.client import connect
+
+    redis = _redis()
+    server = _serve(tmp_path, redis)
+    url = server.url.replace("http://", "ws://") + "/api/status/ws"
+    assert redis.process is not None
+    try:
+        with connect(url, additional_headers=server.headers) as ws:
+            first = json.loads(ws.recv(timeout=10))  # the status on connecting
+            sizes, uids = [first["items_in_queue"]], [first["plan_queue_uid"]]
+            for _ in range(3):
+                assert server.call("/api/queue/item/add", ITEM)["success"]
+                pushed = json.loads(ws.recv(timeout=10))
+                sizes.append(pushed["items_in_queue"])
+                uids.append(pushed["plan_queue_uid"])
+            assert sizes == [0, 1, 2, 3] and len(set(uids)) == 4, (sizes, uids)
+            redis.process.send_signal(signal.SIGSTOP)
+            try:  # a change of the manager's own state is still pushed, with the last counters
+                assert server.call("/api/queue/autostart", {"enable": True})["success"]
+                pushed = json.loads(ws.recv(timeout=2 * TIMEOUT + 10))
+                assert pushed["queue_autostart_enabled"] is True
+                assert pushed["items_in_queue"] == 3
+            finally:
+                redis.process.send_signal(signal.SIGCONT)
     finally:
         server.stop()
         redis.close()

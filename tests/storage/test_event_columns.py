@@ -65,6 +65,39 @@ def test_pages_replay_exactly_as_written(catalog_uri, n, odd):
     cat.close()
 
 
+def test_positions_counters_and_lagging_timestamps_replay_exactly(catalog_uri):
+    """The shapes stored by their ends or steps (schema 9): ``numpy.linspace`` positions
+    integers counting evenly up to the int64 limit (and past it, wrapped as int64 wraps),
+    timestamps lagging the event time by a jittering amount, or equal to it."""
+    import numpy as np
+
+    written = _run(12, False)
+    rng = random.Random(7)
+    events = [doc for name, doc in written if name == "event"]
+    positions = np.linspace(-0.0, 2.5, len(events)).tolist()
+    descriptor = written[1][1]
+    descriptor["data_keys"] = {
+        k: {"source": f"sim:{k}", "dtype": "number", "shape": []} for k in ("motor", "top", "bottom", "det")
+    }
+    for i, event in enumerate(events):
+        t = event["time"]
+        event["data"] = {
+            "motor": positions[i], "top": 2**63 - 1 - 3 * (len(events) - 1 - i),
+            "bottom": (2**63 - 6 + i + 2**63) % 2**64 - 2**63, "det": rng.random(),
+        }  # fmt: skip
+        event["timestamps"] = {
+            "motor": t - 0.01 - rng.random() * 1e-5, "top": t, "bottom": t, "det": t + 1e-3,
+        }  # fmt: skip
+    cat = open_catalog(catalog_uri)
+    with cat.writer(max_delay=0) as writer:
+        for name, doc in written:
+            writer(name, doc)
+    run = cat[written[0][1]["uid"]]
+    assert [dumps(doc) for _, doc in run.documents()] == [dumps(doc) for _, doc in written]
+    assert run["primary"].read()["bottom"].tolist() == [e["data"]["bottom"] for e in events]
+    cat.close()
+
+
 def test_replayed_documents_are_valid_event_model_documents(catalog_uri):
     event_model = pytest.importorskip("event_model")
     written = _run(50, False)

@@ -9,6 +9,7 @@ same holds for a scaler's ``CNT`` flag.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "DoneWatcher",
     "answer_value",
     "check_answer_timeout",
+    "on_event_loop",
 ]
 
 #: Seconds to wait, after the put completed with the flag never seen busy, before
@@ -36,6 +38,15 @@ NULL_MOVE_GRACE = 0.5
 ANSWER_TIMEOUT = 2.0
 #: Seconds between two checks, while an action goes on, that the IOC still answers.
 PROBE_INTERVAL = 0.5
+
+
+def on_event_loop() -> bool:
+    """Whether this thread runs an asyncio event loop (the RunEngine's): no waiting here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def check_answer_timeout(value: Any) -> float:

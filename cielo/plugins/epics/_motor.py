@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from cielo.core.protocols import DataKey
@@ -10,19 +9,16 @@ from cielo.devices import Kind, MoveStatus, Positioner, Signal
 
 from ._batch import EpicsReadMixin, read_many
 from ._channel import Value, read_channels_then
-from ._done import ANSWER_TIMEOUT, DoneWatcher, answer_value, check_answer_timeout
+from ._done import (
+    ANSWER_TIMEOUT,
+    DoneWatcher,
+    answer_value,
+    check_answer_timeout,
+    on_event_loop,
+)
 from ._signal import EpicsSignal, EpicsSignalRO, ca_backend
 
 __all__ = ["EpicsMotor"]
-
-
-def _on_event_loop() -> bool:
-    """Whether this thread runs an asyncio event loop (the RunEngine's): no waiting here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 class EpicsMotor(EpicsReadMixin, Positioner):
@@ -165,7 +161,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
         position are read with gets, and their answers start the move (or fail the
         status: a target outside the limits, an IOC that does not answer).
         """
-        if not _on_event_loop():
+        if not on_event_loop():
             return super().set(value, timeout=timeout)
         number = self._as_number(value)
         signals = (self.low_limit, self.high_limit, self.user_readback)
@@ -204,7 +200,7 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             status.set_exception(exc)
 
     def _last_position(self) -> Any:
-        if not _on_event_loop():
+        if not on_event_loop():
             return self.position
         return ca_backend(self.user_readback).latest_value()  # no get on the loop
 

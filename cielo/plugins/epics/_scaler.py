@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cielo.core import Status
+from cielo.core import DeviceError, Status, StatusTimeoutError
 from cielo.devices import Device, Kind
 
 from ._batch import EpicsReadMixin
-from ._done import ANSWER_TIMEOUT, DoneWatcher, check_answer_timeout
+from ._done import ANSWER_TIMEOUT, DoneWatcher, check_answer_timeout, on_event_loop
 from ._signal import EpicsSignal, EpicsSignalRO
 
 __all__ = ["EpicsScaler"]
@@ -87,9 +87,35 @@ class EpicsScaler(EpicsReadMixin, Device):
         return {label: getattr(self, label) for label in self.channel_numbers}
 
     def stage(self) -> Status:
-        if self._preset is not None:
-            self.preset_time.put(float(self._preset))
-        return super().stage()
+        """Write the preset time to ``TP``; on an event loop (the RunEngine's) the status
+        of the write is returned for the engine to await, elsewhere it is waited for.
+        An IOC that does not complete the write within ``answer_timeout`` fails it."""
+        staged = super().stage()
+        if self._preset is None:
+            return staged
+        preset = float(self._preset)
+        written = Status(self)
+        pv = self.preset_time.setpoint_pvname
+
+        def _written(put: Status) -> None:
+            exc = put.exception()
+            if exc is None:
+                written.set_finished()
+            elif isinstance(exc, StatusTimeoutError):
+                written.set_exception(
+                    DeviceError(
+                        f"{self.name}: {pv} did not complete the write of {preset:g} within "
+                        f"{self.answer_timeout:g} s (is the IOC hung? check it, e.g. caget "
+                        f"{pv}; a larger answer_timeout=... waits longer)"
+                    )
+                )
+            else:
+                written.set_exception(exc)
+
+        self.preset_time.set(preset, timeout=self.answer_timeout).add_callback(_written)
+        if not on_event_loop():
+            written.wait()
+        return written
 
     def trigger(self) -> Status:
         """Count for the preset time; the status is done when counting has ended."""

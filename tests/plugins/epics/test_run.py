@@ -272,3 +272,25 @@ def test_a_count_on_a_hung_ioc_fails_in_bounded_time_naming_the_pv(victim_ioc):
     assert failed_after < 1.9, failed_after
     with pytest.raises(ValueError, match=r"answer_timeout=0: give a positive number"):
         EpicsScaler(p + "scaler1", separator=":", answer_timeout=0)
+
+
+def test_staging_a_scaler_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
+    """stage() writes the preset time; on the loop the engine awaits that write, which a
+    hung IOC fails after answer_timeout naming the PV (the loop used to wait in put())."""
+    p = victim_ioc.prefix
+    scaler = EpicsScaler(
+        p + "scaler1", separator=":", preset_time=0.1, name="hscaler", answer_timeout=0.5
+    )
+    connect_all([scaler], timeout=5)
+    with make_run_engine() as RE:
+        ticks = _loop_ticks(RE)
+        os.kill(victim_ioc.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(Exception) as info:
+                RE(count([scaler], num=2))
+        finally:
+            os.kill(victim_ioc.pid, signal.SIGCONT)
+    message = str(info.value)
+    assert f"{p}scaler1:TP did not complete the write of 0.1 within 0.5 s" in message, message
+    worst = max(b - a for a, b in itertools.pairwise(ticks))
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s"

@@ -256,3 +256,31 @@ def test_rem_api_a_failed_item_stops_the_queue_unless_failures_are_ignored(RM: A
     RM.wait_for_idle(timeout=60)
     statuses = [h["result"]["exit_status"] for h in RM.history_get()["items"]]
     assert statuses == ["failed", "failed", "completed"] and RM.queue_get()["items"] == []
+
+
+def test_rem_api_a_queue_stop_instruction_and_a_deferred_pause(RM: Any) -> None:
+    """A ``queue_stop`` instruction stops the queue where it stands (recorded, the items
+    behind it kept); a deferred pause pauses at the plan's next checkpoint."""
+    from bluesky_queueserver_api import BInst
+
+    RM.item_add(BPlan("count", ["det"]))
+    RM.item_add(BInst("queue_stop"))
+    RM.item_add(BPlan("count", ["det2"]))
+    RM.environment_open()
+    RM.wait_for_idle(timeout=60)
+    RM.queue_start()
+    RM.wait_for_idle(timeout=60)
+    done = RM.history_get()["items"]
+    assert [(h["item_type"], h["name"]) for h in done] == [
+        ("plan", "count"), ("instruction", "queue_stop")
+    ]  # fmt: skip
+    assert [i["args"] for i in RM.queue_get()["items"]] == [[["det2"]]]
+    RM.item_add(LONG, pos="front")
+    RM.queue_start()
+    RM.wait_for_condition(lambda s: s["re_state"] == "running", timeout=30)
+    RM.re_pause("deferred")
+    wait_state(RM, "paused")
+    assert RM.status()["re_state"] == "paused"
+    RM.re_abort()
+    RM.wait_for_idle(timeout=60)
+    assert RM.history_get()["items"][-1]["result"]["exit_status"] == "aborted"

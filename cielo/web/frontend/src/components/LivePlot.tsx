@@ -251,7 +251,8 @@ export function LivePlot() {
             <span data-testid="live-points">{points}</span> points · {run.status}
           </p>
           <Progress run={run} points={points} lastTime={lastTime} />
-          {run.status !== "running" && run.yKey && !run.grid && points > 0 && (
+          {/* A 1-D scan's: a count against its point numbers has no peak to speak of. */}
+          {run.status !== "running" && run.xKey && run.yKey && !run.grid && points > 0 && (
             <PeakSummary uid={run.uid} x={run.xKey ?? "seq_num"} y={run.yKey} points={points} />
           )}
         </>

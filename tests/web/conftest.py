@@ -121,6 +121,17 @@ def log_in(page: Any, served: QueueServer) -> None:
     page.get_by_role("heading", name="Queue", exact=True).wait_for()
 
 
+def plan_form(page: Any, served: QueueServer, plan: str, detector: str) -> Any:
+    """Log in, choose ``plan`` in the plan form, tick ``detector`` and unfold the optional
+    parameters; the form's section."""
+    log_in(page, served)
+    form = page.locator("section.plan-form")
+    form.get_by_role("combobox", name="Plan").select_option(plan)
+    form.get_by_role("checkbox", name=detector, exact=True).check()
+    form.get_by_text("Optional parameters").click()
+    return form
+
+
 def feed_is_live(page: Any, served: QueueServer, attempts: int = 10) -> None:
     """Wait until the page's documents feed delivers: run one-point counts until the
     page shows one (a fixed wait let a loaded machine start the plan before the feed was

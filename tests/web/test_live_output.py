@@ -20,7 +20,7 @@ import pytest
 
 from cielo.testing import QueueServer
 
-from .conftest import feed_is_live, log_in
+from .conftest import feed_is_live, log_in, plan_form
 from .test_live_views import add, latest_run
 
 pytestmark = pytest.mark.slow
@@ -30,10 +30,10 @@ pytestmark = pytest.mark.slow
 PLUGIN = '''
 """shout(detectors, message, times): print the message, then count once."""
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from cielo import hookimpl
-from cielo.core import PlanParameterError
+from cielo.core import PlanParameterError, Range
 from cielo.core.protocols import Readable
 from cielo.hookspecs import PlanForm
 from cielo.plans import MsgGenerator
@@ -42,7 +42,9 @@ from cielo.plugins.scans import count
 MOST = 3
 
 
-def shout(detectors: Sequence[Readable], message: str = "hello", times: int = 1) -> MsgGenerator:
+def shout(
+    detectors: Sequence[Readable], message: str = "hello", times: Annotated[int, Range(ge=1, le=5)] = 1
+) -> MsgGenerator:
     """Print ``message`` ``times`` times, then count once."""
     for i in range(times):
         print(f"shout {i + 1} of {times}: {message}", flush=True)
@@ -224,6 +226,36 @@ def test_console_shows_the_run_lines_and_the_plan_s_print(
     assert texts[-4:] == [*printed, started, ended], lines
     assert sum("from the plan" in t for t in texts) == 2, lines
     page.screenshot(path=str(screenshots / "console.png"), full_page=True)
+    assert page.watch.problems == []
+
+
+def test_a_number_s_limits_are_shown_and_checked_before_submission(
+    page: Any, served: QueueServer
+) -> None:
+    """``times: Annotated[int, Range(ge=1, le=5)]``: the limits are the field's help and
+    are checked as it is typed; the plan's own rule (at most 3) comes from the server,
+    at the field, before anything is queued."""
+    served.call("/api/queue/clear")
+    form = plan_form(page, served, "shout", "det")
+    times = form.get_by_role("spinbutton", name="times", exact=True)
+    form.get_by_text("Limits: 1 ≤ value ≤ 5.").wait_for()
+    assert times.get_attribute("max") == "5" and times.get_attribute("min") == "1"
+    errors = page.locator("#plan-shout_times__error")
+    times.fill("9")
+    errors.filter(has_text="must be <= 5").wait_for()
+    times.fill("4")  # within the limits, beyond the plan's own rule: the server says so
+    errors.filter(has_text="shout: parameter times: 4 is more than 3").wait_for()
+    form.get_by_role("button", name="Add to queue").click()
+    errors.filter(has_text="4 is more than 3").wait_for()
+    assert served.call("/api/status")["items_in_queue"] == 0  # refused before submission
+    times.fill("2")
+    form.locator(".plan-summary").filter(has_text="2 line(s) of at most 3").wait_for()
+    assert errors.count() == 0 or errors.inner_text() == ""
+    form.get_by_role("button", name="Add to queue").click()
+    page.get_by_role("status").filter(has_text="shout added").wait_for()
+    [item] = served.call("/api/queue/get")["items"]
+    assert item["kwargs"]["times"] == 2
+    served.call("/api/queue/clear")
     assert page.watch.problems == []
 
 

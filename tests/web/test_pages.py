@@ -14,7 +14,7 @@ import pytest
 
 from cielo.testing import QueueServer
 
-from .conftest import feed_is_live, log_in, wait_until
+from .conftest import feed_is_live, log_in, plan_form, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -80,11 +80,7 @@ def test_a_server_without_keys_takes_an_empty_key(page: Any, tmp_path: Path) -> 
 
 
 def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, screenshots: Path) -> None:
-    log_in(page, served)
-    form = page.locator("section.plan-form")
-    form.get_by_role("combobox", name="Plan").select_option("count")
-    form.get_by_role("checkbox", name="det", exact=True).check()
-    form.get_by_text("Optional parameters").click()
+    form = plan_form(page, served, "count", "det")
     num = form.get_by_role("spinbutton", name="num", exact=True)
     num.fill("2.5")
     form.get_by_role("button", name="Add to queue").click()

@@ -44,6 +44,14 @@ function field(schema: JsonSchema, optional: boolean): JsonSchema {
   return s;
 }
 
+/** A number's bounds as the help says them (`1 ≤ value ≤ 5`, `value > 0`), else "". */
+export function limitsText(s: JsonSchema): string {
+  const num = (v: unknown) => (typeof v === "number" ? String(v) : null);
+  const low = num(s.minimum) ? `${num(s.minimum)} ≤ ` : num(s.exclusiveMinimum) ? `${num(s.exclusiveMinimum)} < ` : "";
+  const high = num(s.maximum) ? ` ≤ ${num(s.maximum)}` : num(s.exclusiveMaximum) ? ` < ${num(s.exclusiveMaximum)}` : "";
+  return low || high ? `${low}value${high}` : "";
+}
+
 function choiceTitle(s: JsonSchema): string {
   if (s["x-cielo-device"]) return `device (${s["x-cielo-device"]})`;
   if (Array.isArray(s.type)) return s.type.join(" or ");
@@ -65,6 +73,8 @@ export function planForm(planSchema: JsonSchema): PlanForm {
     const s = field(raw, !required.has(name));
     properties[name] = { title: name, ...s };
     const ui: UiSchema = {};
+    const limits = limitsText(s);
+    if (limits) ui["ui:help"] = `Limits: ${limits}.`; // also checked as it is typed
     if (s.type === "array" && s.items?.enum) ui["ui:widget"] = s.items["x-cielo-device"] ? "devices" : "checkboxes";
     if (raw["x-cielo-kind"] === "var_positional") ui["ui:help"] = "Given as positional arguments, in this order.";
     uiSchema[name] = ui;

@@ -30,11 +30,11 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from . import _lifecycle as lifecycle
 from ._broadcast import Broadcast
+from ._calls import StoreCalls
 from ._forms import FormChecks
 from ._permissions import Permissions
 from ._plans import PlanCatalog, new_item
@@ -49,9 +49,6 @@ logger = logging.getLogger("cielo.server")
 
 #: Exit statuses after which the queue goes on (``failed`` too in ignore-failures mode).
 _CONTINUE = ("completed",)
-#: threads calling a blocking store (requests waiting on a stalled Redis queue up behind)
-_STORE_THREADS = 4
-
 T = TypeVar("T")
 
 
@@ -87,42 +84,21 @@ class Manager:
         #: plan form checks the worker runs with the plugins it loaded
         self.form_checks = FormChecks()
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.blocking = bool(getattr(store, "blocking", False))
-        self._threads = (
-            ThreadPoolExecutor(_STORE_THREADS, thread_name_prefix="cielo-store")
-            if self.blocking
-            else None
-        )
-        self._summary: Summary | None = None  # a blocking store's, as of its last call
+        self.calls = StoreCalls(store)
+        self.blocking = self.calls.blocking
         self._pushing = False  # a status push waits for the store's summary
 
     # -- the store ------------------------------------------------------------------------
 
     async def io(self, work: Callable[[QueueStore], T]) -> T:
-        """``work(store)``: called here, or in a thread (with the store's summary read
-        after it) if the store is ``blocking``. Raises what ``work`` raises
-        (:class:`StoreUnavailableError` when the store does not answer)."""
-        if self._threads is None:
-            return work(self.store)
-
-        def call() -> tuple[T, Summary]:
-            result = work(self.store)
-            return result, Summary.of(self.store)
-
-        result, self._summary = await asyncio.get_running_loop().run_in_executor(
-            self._threads, call
-        )
-        return result
+        """``work(store)``, in a thread if the store waits on a network (see
+        :class:`~cielo.server._calls.StoreCalls`)."""
+        return await self.calls.io(work)
 
     def summary(self) -> Summary:
         """What the status shows of the store: read now, or (a blocking store) as of its
         last call, which a status request refreshes (:meth:`fresh_status`)."""
-        if self._summary is None or not self.blocking:
-            summary = Summary.of(self.store)  # a blocking store: once, at start
-            if self.blocking:
-                self._summary = summary
-            return summary
-        return self._summary
+        return self.calls.summary()
 
     async def fresh_status(self) -> dict[str, Any]:
         """The status with the store's summary read now (in a thread if it blocks)."""
@@ -321,7 +297,12 @@ class Manager:
         if self.stop_pending:
             self._queue_ended()
             return
-        item = self.store.start_next()
+        try:
+            item = self.store.start_next()
+        except StoreUnavailableError as exc:
+            logger.error("the next item waits for the store: %s", exc)
+            self.spawn(self.calls.when_answering(self._start_next_if_running, "the next item"))
+            return
         if item is None:
             self._queue_ended()
             return
@@ -330,6 +311,10 @@ class Manager:
             self._queue_ended()
             return
         self._send_run(item)
+
+    def _start_next_if_running(self) -> None:
+        if self.queue_running and self.store.running() is None:
+            self._start_next()
 
     def _send_run(self, item: Item) -> None:
         self.time_start = time.time()
@@ -373,6 +358,17 @@ class Manager:
     # -- messages from the worker ---------------------------------------------------------
 
     def on_message(self, message: dict[str, Any]) -> None:
+        """A message of the worker. One that needs the store while it does not answer
+        (Redis stalled or down) is handled again once it answers: an item's end is
+        recorded late, never lost, and the worker's other messages go on."""
+        try:
+            self._on_message(message)
+        except StoreUnavailableError as exc:
+            kind = message.get("type")
+            logger.error("the worker's %r message waits for the store: %s", kind, exc)
+            self.spawn(self.calls.when_answering(lambda: self._on_message(message), str(kind)))
+
+    def _on_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "heartbeat":
             re_state = message.get("re_state")
@@ -424,6 +420,14 @@ class Manager:
     def on_item_done(self, message: dict[str, Any]) -> None:
         running = self.store.running()
         if running is None or running.get("item_uid") != message.get("item_uid"):
+            if self.calls.pending and running is None and self.env_state == "executing_plan":
+                # recorded by an attempt whose answer was lost (the store stalled): go on
+                self.env_state = "idle"
+                if self.queue_running:
+                    self._start_next()
+                else:
+                    self._queue_ended()
+                return
             logger.warning("result of an item that is not running: %s", message.get("item_uid"))
             return
         status = str(message.get("exit_status"))
@@ -452,11 +456,13 @@ class Manager:
         self.worker_gone(f"the worker {why}")
 
     def worker_gone(self, why: str) -> None:
-        running = self.store.running()
-        if running is not None:
-            reason = why or "the environment closed while the item ran"
-            self.record(running, "failed", reason, "")
-            lifecycle.close_lost_runs(self, running, self.runs.uids(), reason)
+        reason = why or "the environment closed while the item ran"
+        settle = functools.partial(self._settle_lost_item, reason, self.runs.uids())
+        try:
+            settle()
+        except StoreUnavailableError as exc:  # recorded once the store answers
+            logger.error("the lost worker's item waits for the store: %s", exc)
+            self.spawn(self.calls.when_answering(settle, "the lost worker's item"))
         self.worker = None
         self.env_state = "closed"
         self.re_state = None
@@ -468,6 +474,13 @@ class Manager:
             logger.error("%s", why)
         self.standby.prestart()
         self.changed()
+
+    def _settle_lost_item(self, reason: str, run_uids: list[str]) -> None:
+        running = self.store.running()
+        if running is not None:
+            self.record(running, "failed", reason, "")
+            lifecycle.close_lost_runs(self, running, run_uids, reason)
+            self.changed()
 
     # -- history records ------------------------------------------------------------------
 
@@ -496,8 +509,7 @@ class Manager:
         try:
             await lifecycle.shut_down(self)
         finally:
-            if self._threads is not None:
-                self._threads.shutdown(wait=False, cancel_futures=True)
+            self.calls.close()
 
     def spawn(self, coro: Any) -> None:
         """Run ``coro`` in the background (cancelled at the end; failures logged)."""

@@ -142,3 +142,37 @@ def test_status_pushes_on_redis_carry_the_counters_of_each_change(
     finally:
         server.stop()
         redis.close()
+
+
+def test_an_item_ending_while_redis_is_stalled_is_recorded_when_it_answers(
+    tmp_path: pathlib.Path,
+) -> None:
+    """The plan ends while Redis is stopped: its end waits for Redis (the worker's other
+    messages go on), then it is recorded once, and the queue goes on to the next item."""
+    redis = _redis()
+    server = _serve(tmp_path, redis)
+    assert redis.process is not None
+    slow = {"item": {**ITEM["item"], "kwargs": {"num": 5, "delay": 0.2}}}
+    try:
+        server.open_environment()
+        first = server.call("/api/queue/item/add", slow)["item"]
+        second = server.call("/api/queue/item/add", ITEM)["item"]
+        assert server.call("/api/queue/start")["success"]
+        server.wait(lambda s: s["re_state"] == "running", 30)
+        redis.process.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(1.0 + 3 * TIMEOUT)  # the plan ends (1 s) and its end waits
+            answer = server.request("/api/config/get", method="GET")
+            assert answer.status_code == 200  # the loop still serves
+        finally:
+            redis.process.send_signal(signal.SIGCONT)
+        server.wait(lambda s: s["manager_state"] == "idle" and s["items_in_history"] == 2, 60)
+        history = server.call("/api/history/get")["items"]
+        assert [h["item_uid"] for h in history] == [first["item_uid"], second["item_uid"]]
+        assert [h["result"]["exit_status"] for h in history] == ["completed", "completed"]
+        assert server.call("/api/queue/get")["items"] == []
+        log = (server.base / "serve.log").read_text()
+        assert "message waits for the store: the Redis queue store at" in log, log[-2000:]
+    finally:
+        server.stop()
+        redis.close()

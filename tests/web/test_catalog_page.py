@@ -7,6 +7,7 @@ The oracle is the catalog the worker wrote, opened here with :mod:`cielo.storage
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,16 @@ def test_search_page_open_plot_and_download(
     header = view.locator("table.stream-table thead th").all_inner_texts()
     assert header[1] == "det" and [float(v) for v in shown] == pytest.approx(det)
     page.screenshot(path=str(screenshots / "run.png"), full_page=True)
+
+    # Every installed suitcase is offered (the server's list), and each writes the run.
+    offered = view.get_by_label("Format").locator("option").all_inner_texts()
+    suitcases = served.request("/api/runs/suitcases", method="GET").json()["suitcases"]
+    assert offered == suitcases and {"csv", "jsonl"} <= set(offered)
+    view.get_by_label("Format").select_option("jsonl")
+    with page.expect_download() as waiting:
+        view.get_by_role("button", name="Download").click()
+    names = [json.loads(line)[0] for line in Path(waiting.value.path()).read_text().splitlines()]
+    assert names[0] == "start" and names[-1] == "stop" and "descriptor" in names
 
     view.get_by_label("Format").select_option("csv")
     with page.expect_download() as waiting:

@@ -188,7 +188,7 @@ def encode_page(page: dict[str, Any], ref: str | None = None) -> bytes | None:
     body = bytes([size >> 8 | 0x80, size & 0xFF]) if size >= 128 else bytes([size])
     if size >= 32_767:
         body = b"\xff\xff" + size.to_bytes(4, "big")
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, PRESET)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, PRESET)
     return FORMAT_2 + compressor.compress(body + head + b"".join(chunks)) + compressor.flush()
 
 

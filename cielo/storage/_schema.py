@@ -394,22 +394,20 @@ def _v8(d: Dialect) -> list[Step]:
 
 def _v9(d: Dialect) -> list[Step]:
     """Pages of events in format 2 (``_columnar``: smaller headers, for small pages): the
-    pages stored as columns before are rewritten, 5,000 at a time."""
+    pages stored as columns before are rewritten, those of 2,000 runs at a time."""
     return [_recode_pages]
 
 
 def _recode_pages(db: Database) -> None:
     from ._columnar import FORMAT_1, recode_page
 
-    last = (0, 0)
-    while True:
+    top = db.query("SELECT MAX(run_id) FROM documents")[0][0] or 0
+    for low in range(0, top, 2000):  # runs by ranges of ids: each read is a range of the key
         rows = db.query(
-            "SELECT run_id, ord, ref, data FROM documents WHERE data IS NOT NULL "
-            "AND (run_id > ? OR run_id = ? AND ord > ?) ORDER BY run_id, ord LIMIT 5000",
-            (last[0], last[0], last[1]),
+            "SELECT run_id, ord, ref, data FROM documents WHERE run_id > ? AND run_id <= ? "
+            "AND data IS NOT NULL",
+            (low, low + 2000),
         )
-        if not rows:
-            return
         db.executemany(
             "UPDATE documents SET data = ? WHERE run_id = ? AND ord = ?",
             [
@@ -418,7 +416,6 @@ def _recode_pages(db: Database) -> None:
                 if bytes(data[:1]) == FORMAT_1
             ],
         )
-        last = (rows[-1][0], rows[-1][1])
 
 
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.

@@ -375,6 +375,7 @@ def bench_cielo(uri: str, n: int, repeat: int) -> dict[str, Figure]:
         lambda: cat[uids[2]]["primary"].read(), repeat
     )
     out["page near the end (cat[n-20:n-10])"] = median_ms(lambda: cat[n - 20 : n - 10], repeat)
+    out["page near the end from the end (cat[-20:-10])"] = median_ms(lambda: cat[-20:-10], repeat)
     out["page in the middle (offset n/2)"] = median_ms(
         lambda: cat.summaries(offset=n // 2, limit=20), repeat
     )

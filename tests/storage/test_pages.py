@@ -67,6 +67,10 @@ def _slices_match_the_order(cat: Catalog, starts: list[dict[str, Any]]) -> None:
     assert [r.uid for r in cat[1190:1200]] == expected[1190:1200]
     assert [r.uid for r in cat[3:6]] == expected[3:6]
     assert cat[7:7] == []
+    # from the end (read backwards, the catalog not counted), as a list slices
+    size = len(expected)
+    for a, b in [(-20, -10), (-3, None), (-1, None), (-size - 5, -size + 2), (-10, -20), (-5, -5), (-size - 9, -size - 2), (-2, 0), (-2, size)]:
+        assert [r.uid for r in cat[a:b]] == expected[a:b], (a, b)
 
 
 def test_a_page_after_an_unknown_uid_names_it(catalog_uri):

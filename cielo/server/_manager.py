@@ -33,12 +33,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from . import _lifecycle as lifecycle
+from . import _messages as messages
 from ._broadcast import Broadcast
 from ._calls import StoreCalls
 from ._forms import FormChecks
 from ._permissions import Permissions
-from ._plans import PlanCatalog, new_item
-from ._records import RunList, clean_item, history_record, status_of
+from ._plans import PlanCatalog
+from ._records import RunList, history_record, status_of
 from ._settings import Settings
 from ._store import Item, QueueError, QueueStore, StoreUnavailableError, Summary
 from ._supervisor import Standby, WorkerLink
@@ -47,8 +48,6 @@ __all__ = ["Manager"]
 
 logger = logging.getLogger("cielo.server")
 
-#: Exit statuses after which the queue goes on (``failed`` too in ignore-failures mode).
-_CONTINUE = ("completed",)
 T = TypeVar("T")
 
 
@@ -124,7 +123,7 @@ class Manager:
             else:
                 self.feeds.publish("status", self.status())
         if edited and self.autostart:
-            self._autostart()
+            self.start_if_autostart()
 
     def _push_soon(self) -> None:
         """Push the status once the store's summary is read (in a thread); changes made
@@ -148,7 +147,8 @@ class Manager:
         self.autostart = bool(enable)
         self.changed(edited=True)
 
-    def _autostart(self) -> None:
+    def start_if_autostart(self) -> None:
+        """Start the queue if autostart is on and it has items and an idle environment."""
         if (
             not self.queue_running
             and self.env_state == "idle"
@@ -270,7 +270,7 @@ class Manager:
             )
         self.queue_running = True
         self.stop_pending = False
-        self._start_next()
+        self.start_next_item()
 
     def queue_stop(self) -> None:
         if not self.queue_running:
@@ -293,9 +293,10 @@ class Manager:
         self.store.set_running(item)
         self._send_run(item)
 
-    def _start_next(self) -> None:
+    def start_next_item(self) -> None:
+        """Run the front item (or end the queue: empty, stop pending, an instruction)."""
         if self.stop_pending:
-            self._queue_ended()
+            self.queue_ended()
             return
         try:
             item = self.store.start_next()
@@ -304,17 +305,17 @@ class Manager:
             self.spawn(self.calls.when_answering(self._start_next_if_running, "the next item"))
             return
         if item is None:
-            self._queue_ended()
+            self.queue_ended()
             return
         if item.get("item_type") == "instruction":  # queue_stop: stop here
             self.record(item, "completed", "", "")
-            self._queue_ended()
+            self.queue_ended()
             return
         self._send_run(item)
 
     def _start_next_if_running(self) -> None:
         if self.queue_running and self.store.running() is None:
-            self._start_next()
+            self.start_next_item()
 
     def _send_run(self, item: Item) -> None:
         self.time_start = time.time()
@@ -328,7 +329,8 @@ class Manager:
             pass  # the watchdog reports the lost worker and fails the item
         self.changed()
 
-    def _queue_ended(self) -> None:
+    def queue_ended(self) -> None:
+        """The queue stops running: the manager idle, the environment too if it ran."""
         self.queue_running = False
         self.stop_pending = False
         self.manager_state = "idle"
@@ -369,83 +371,11 @@ class Manager:
             self.spawn(self.calls.when_answering(lambda: self._on_message(message), str(kind)))
 
     def _on_message(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == "heartbeat":
-            re_state = message.get("re_state")
-            if re_state != self.re_state:
-                self.re_state = re_state
-                self.changed()
-            return
-        if kind == "hello":
-            lifecycle.on_hello(self, message)
-        elif kind == "document":
-            self.feeds.publish("document", {"name": message.get("name"), "doc": message.get("doc")})
-            if self.runs.on_document(message.get("name"), message.get("doc") or {}):
-                self.changed()
-            return
-        elif kind == "console":
-            self.feeds.publish("console", {"time": message.get("time"), "msg": message.get("text")})
-            return
-        elif kind == "form_check":
-            self.form_checks.answer(message)
-            return
-        elif kind == "re_state":
-            self.re_state = message.get("state")
-        elif kind == "environment":
-            self._on_environment(message)
-        elif kind == "paused":
-            self.manager_state = "paused"
-        elif kind == "item_done":
-            self.on_item_done(message)
-        elif kind == "refused":
-            logger.warning("the worker refused %s: %s", message.get("cmd"), message.get("msg"))
-        self.changed()
-
-    def _on_environment(self, message: dict[str, Any]) -> None:
-        state = message.get("state")
-        if state == "open":
-            self.env_state = "idle"
-            self.re_state = message.get("re_state")
-            if self.manager_state == "creating_environment":
-                self.manager_state = "idle"
-            if self.autostart:
-                self._autostart()
-        elif state == "failed":
-            self.environment_error = str(message.get("msg", ""))
-            if self.worker is not None:
-                self.worker.closing = True
-        elif state == "closed":
-            self.env_state = "closing"
+        messages.handle(self, message)
 
     def on_item_done(self, message: dict[str, Any]) -> None:
-        running = self.store.running()
-        if running is None or running.get("item_uid") != message.get("item_uid"):
-            if self.calls.pending and running is None and self.env_state == "executing_plan":
-                # recorded by an attempt whose answer was lost (the store stalled): go on
-                self.env_state = "idle"
-                if self.queue_running:
-                    self._start_next()
-                else:
-                    self._queue_ended()
-                return
-            logger.warning("result of an item that is not running: %s", message.get("item_uid"))
-            return
-        status = str(message.get("exit_status"))
-        self.env_state = "idle"
-        immediate = running.get("properties", {}).get("immediate_execution", False)
-        goes_on = status in _CONTINUE or (status == "failed" and self.mode["ignore_failures"])
-        msg, tb = str(message.get("msg") or ""), str(message.get("traceback") or "")
-        if immediate or goes_on or status == "stopped":
-            self.record(running, status, msg, tb, message)
-            if self.mode["loop"] and not immediate and status in ("completed", "stopped"):
-                self.store.add(new_item(clean_item(running)))
-        else:  # failed, aborted, halted: back to the front (with a new uid), the queue stops
-            record = self.result(running, status, msg, tb, message)
-            self.store.requeue_running(record=record, new_uid=str(uuid.uuid4()))
-        if self.queue_running and goes_on and not immediate:
-            self._start_next()
-        else:
-            self._queue_ended()
+        """Record the running item's end and go on (or stop) by the queue's mode."""
+        messages.item_done(self, message)
 
     def on_lost(self, link: WorkerLink, why: str) -> None:
         if link is not self.worker:

@@ -1,10 +1,14 @@
 """Bluesky's own client, ``bluesky-queueserver-api``'s ``REManagerAPI``, drives ``cielo serve``.
 
-Every method the issue names is called against a real server and a real worker.
+Every method the issue names is called against a real server and a real worker, with the
+queue in SQLite and in a real redis-server (the same tests on both stores).
 """
 
 from __future__ import annotations
 
+import pathlib
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +16,8 @@ import pytest
 pytest.importorskip("bluesky_queueserver_api")
 from bluesky_queueserver_api import BPlan
 from bluesky_queueserver_api.http import REManagerAPI
+
+from cielo.testing import QueueServer
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
@@ -22,6 +28,20 @@ LONG = {
     "args": [["det"]],
     "kwargs": {"num": 400, "delay": 0.05},
 }
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def served(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[QueueServer]:
+    """A fresh ``cielo serve --profile sim`` (environment closed) on each queue store."""
+    store = None
+    if request.param == "redis":
+        port = request.getfixturevalue("redis_server").port
+        store = f"redis://127.0.0.1:{port}/0?prefix=interop:{uuid.uuid4().hex}"
+    server = QueueServer(tmp_path, open=False, store=store)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Access control against a real server: API keys with roles (created, expiring,
 revoked, stored hashed), own-item editing, group permissions from a file (filtered
-listings, refusals naming the rule, reload), and review mode."""
+listings, refusals naming the rule, reload), and review mode; each on a server whose
+queue and keys are in SQLite, and on one whose are in a real redis-server."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import pathlib
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,11 +55,20 @@ class As:
         return data
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QueueServer]:
+    """One server per queue store: the queue and the keys in SQLite, or in Redis."""
     base = tmp_path_factory.mktemp("access")
     (base / "permissions.toml").write_text(PERMISSIONS)
-    served = QueueServer(base, open=False, args=["--permissions", str(base / "permissions.toml")])
+    store = None
+    if request.param == "redis":
+        port = request.getfixturevalue("redis_server").port
+        store = f"redis://127.0.0.1:{port}/0?prefix=access:{uuid.uuid4().hex}"
+    served = QueueServer(
+        base, open=False, store=store, args=["--permissions", str(base / "permissions.toml")]
+    )
     try:
         yield served.start()
     finally:
@@ -97,8 +108,15 @@ def test_keys_are_stored_hashed_and_shown_once(admin: As, server: QueueServer) -
     reply = admin.ok("/api/auth/apikey", {"user": "uma", "roles": ["user"], "note": "beamtime"})
     secret, key = reply["secret"], reply["key"]
     assert len(secret) == 64 and key["id"] == secret[:8] and key["user"] == "uma"
-    with sqlite3.connect(server.base / "queue.sqlite") as db:  # beside the queue store
-        stored = json.dumps(db.execute("SELECT * FROM api_keys").fetchall())
+    if server.store.startswith("redis://"):  # a hash beside the queue's keys
+        import redis
+
+        prefix = server.store.split("prefix=")[1]
+        with redis.Redis.from_url(server.store.split("?")[0], decode_responses=True) as db:
+            stored = json.dumps(db.hgetall(f"{prefix}:apikeys"))
+    else:
+        with sqlite3.connect(server.base / "queue.sqlite") as db:  # beside the queue store
+            stored = json.dumps(db.execute("SELECT * FROM api_keys").fetchall())
     assert "uma" in stored and secret not in stored and secret[8:] not in stored
     listed = admin.ok("/api/auth/apikeys", method="GET")["keys"]
     assert key["id"] in [k["id"] for k in listed]

@@ -10,6 +10,7 @@ a second handle on the same store (a restarted manager) with ``open_store(store_
 from __future__ import annotations
 
 import pathlib
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -82,10 +83,17 @@ def served(tmp_path: pathlib.Path) -> Iterator[QueueServer]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def served_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
-    """One ``cielo serve --profile sim`` shared by a test module."""
-    server = QueueServer(tmp_path_factory.mktemp("served"), open=False)
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def served_module(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QueueServer]:
+    """One ``cielo serve --profile sim`` shared by a test module, once with its queue in
+    SQLite and once in a real redis-server (the same tests on both stores)."""
+    store = None
+    if request.param == "redis":
+        port = request.getfixturevalue("redis_server").port
+        store = f"redis://127.0.0.1:{port}/0?prefix=module:{uuid.uuid4().hex}"
+    server = QueueServer(tmp_path_factory.mktemp("served"), open=False, store=store)
     try:
         yield server.start()
     finally:

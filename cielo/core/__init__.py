@@ -39,6 +39,7 @@ from ._msg import Msg
 from ._range import Range
 from ._signature import bind_parameters, signature_schema
 from ._status import AsyncStatus, Status, failed_status, finished_status, status_all
+from ._units import Units
 
 # isort: split
 from .documents import (
@@ -143,6 +144,7 @@ __all__ = [
     # plan parameters
     "Offered",
     "Range",
+    "Units",
     "bind_parameters",
     "signature_schema",
     # plugins and profiles

@@ -24,6 +24,7 @@ from typing import Any
 from ._errors import PlanParameterError
 from ._protocols import Movable
 from ._range import in_range, range_metadata, range_schema, range_text
+from ._units import units_metadata
 from .suggest import did_you_mean
 
 __all__ = [
@@ -248,6 +249,24 @@ class _Bounded(Node):
 
     def words(self) -> str:
         return f"{self.inner.words()} {range_text(self.bounds)}"
+
+
+class _WithUnits(Node):
+    """``Annotated[..., Units("s")]``: the inner kind, its schema saying its units."""
+
+    def __init__(self, tp: Any, inner: Node, units: str) -> None:
+        super().__init__(tp)
+        self.inner, self.units = inner, units
+        self.is_device = inner.is_device
+
+    def schema(self, devices: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {**self.inner.schema(devices), "units": self.units}
+
+    def convert(self, value: Any, ctx: Context, path: str) -> Any:
+        return self.inner.convert(value, ctx, path)
+
+    def words(self) -> str:
+        return self.inner.words()
 
 
 class _OfferedName(Node):
@@ -514,7 +533,9 @@ def compile_annotation(tp: Any) -> Node:
         if offered is not None:
             return _OfferedName(tp, inner, offered.kind)
         bounds = range_metadata(tp.__metadata__)
-        return _Bounded(tp, inner, bounds) if bounds else inner
+        bounded = _Bounded(tp, inner, bounds) if bounds else inner
+        units = units_metadata(tp.__metadata__)
+        return _WithUnits(tp, bounded, units) if units else bounded
     if tp is inspect.Parameter.empty or tp is Any or tp is object:
         return _Anything(tp)
     if isinstance(tp, typing.TypeVar):

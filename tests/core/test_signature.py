@@ -17,6 +17,7 @@ from cielo.core import (
     PlanParameterError,
     PluginError,
     Range,
+    Units,
     bind_parameters,
     signature_schema,
 )
@@ -374,6 +375,42 @@ def test_declared_ranges_are_schema_bounds_and_refusals() -> None:
         bind_parameters(tuned, ("motor1", 0), {}, DEVICES, what="plan 'tuned'")
     with pytest.raises(PlanParameterError, match=r"gains\['a'\]\" got -1, expected a number >= 0"):
         bind_parameters(tuned, ("motor1", 1), {"gains": {"a": -1}}, DEVICES, what="plan 'tuned'")
+
+
+def test_declared_units_are_a_schema_keyword_and_change_no_value() -> None:
+    def timed(
+        exposure: Annotated[float, Range(gt=0), Units("s")],
+        delay: Annotated[float | list[float] | None, Units("s")] = None,
+        tilt: Annotated[float, Units("rad")] = 0.0,
+    ) -> None: ...
+
+    schema = signature_schema(timed)
+    props = schema["properties"]
+    assert props["exposure"] == {"type": "number", "exclusiveMinimum": 0.0, "units": "s"}
+    assert props["delay"]["units"] == "s" and props["delay"]["default"] is None
+    assert props["tilt"] == {"type": "number", "units": "rad", "default": 0.0}
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert jsonschema.Draft202012Validator(schema).is_valid({"exposure": 1, "delay": [1, 2]})
+    bound = bind_parameters(timed, (0.5,), {"delay": [1, 2]}, DEVICES, what="plan 'timed'")
+    assert bound.arguments == {"exposure": 0.5, "delay": [1, 2]}
+    with pytest.raises(PlanParameterError, match=r"'exposure' got 0, expected a number > 0"):
+        bind_parameters(timed, (0,), {}, DEVICES, what="plan 'timed'")
+    with pytest.raises(PlanParameterError, match=r"'delay' got 'soon'"):
+        bind_parameters(timed, (1,), {"delay": "soon"}, DEVICES, what="plan 'timed'")
+
+
+@pytest.mark.parametrize("symbol", ["", "  ", None, 5])
+def test_units_without_a_symbol_are_refused_naming_the_fix(symbol: Any) -> None:
+    with pytest.raises(ValueError, match=r"Units\(.*\): units must be a non-empty string such as"):
+        Units(symbol)
+
+
+def test_the_bundled_plans_declare_their_seconds_and_radians() -> None:
+    from cielo.plugins.scans import count, ramp_plan, spiral
+
+    assert signature_schema(count)["properties"]["delay"]["units"] == "s"
+    assert signature_schema(ramp_plan)["properties"]["period"]["units"] == "s"
+    assert signature_schema(spiral)["properties"]["tilt"]["units"] == "rad"
 
 
 def test_a_name_of_what_plugins_offer_is_marked_for_the_environment_to_list():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from cielo.core import PlanParameterError
+from cielo.core import PlanParameterError, Units
 from cielo.core.protocols import Readable
 from cielo.plans import MsgGenerator, one_shot, repeat, validated
 
@@ -19,7 +19,7 @@ __all__ = ["count"]
 def count(
     detectors: Sequence[Readable],
     num: int | None = 1,
-    delay: float | Sequence[float] | None = None,
+    delay: Annotated[float | Sequence[float] | None, Units("s")] = None,
     *,
     per_shot: Callable[..., Any] | None = None,
     md: Mapping[str, Any] | None = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from cielo.core import Msg
+from cielo.core import Msg, Units
 from cielo.core.protocols import Readable
 from cielo.plans import (
     MsgGenerator,
@@ -32,8 +32,8 @@ def ramp_plan(
     monitor_sig: Readable,
     inner_plan_func: Callable[[], Any],
     take_pre_data: bool = True,
-    timeout: float | None = None,
-    period: float | None = None,
+    timeout: Annotated[float | None, Units("s")] = None,
+    period: Annotated[float | None, Units("s")] = None,
     *,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:

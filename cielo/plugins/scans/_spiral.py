@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from cielo.core import PlanParameterError
+from cielo.core import PlanParameterError, Units
 from cielo.core.protocols import Movable, Readable
 from cielo.plans import MsgGenerator, Trajectory, validated
 from cielo.plans import patterns as _patterns
@@ -139,7 +139,7 @@ def spiral(
     nth: float,
     *,
     dr_y: float | None = None,
-    tilt: float = 0.0,
+    tilt: Annotated[float, Units("rad")] = 0.0,
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:
@@ -198,7 +198,7 @@ def spiral_fermat(
     factor: float,
     *,
     dr_y: float | None = None,
-    tilt: float = 0.0,
+    tilt: Annotated[float, Units("rad")] = 0.0,
     per_step: PerStep | None = None,
     md: Mapping[str, Any] | None = None,
 ) -> MsgGenerator:

@@ -181,7 +181,7 @@ class Manager:
         path = self.settings.permissions
         if path is None:
             return Permissions()
-        return Permissions.load(path, catalog.plans, catalog.devices)
+        return Permissions.load(path, catalog.plans, catalog.devices, catalog.functions)
 
     # -- the environment ------------------------------------------------------------------
 
@@ -424,9 +424,12 @@ class Manager:
     ) -> Item:
         message = message or {}
         run_uids = message.get("run_uids") or self.runs.uids()
-        return history_record(
+        record = history_record(
             item, status, msg, tb, run_uids, message.get("scan_ids") or [], self.time_start
         )
+        if item.get("item_type") == "function":
+            record["result"]["return_value"] = message.get("return_value")
+        return record
 
     # -- lifecycle (see _lifecycle.py) --------------------------------------------------
 

@@ -7,6 +7,7 @@ A TOML file of groups, each with glob patterns (``*``, ``?``, ``[...]``)::
     forbidden_plans = ["*_unsafe"]
     allowed_devices = ["*"]
     forbidden_devices = ["shutter"]
+    forbidden_functions = ["reset_*"]  # of the profile's [functions] allow
 
     [groups.agents]
     allowed_plans = ["count", "scan", "adaptive_scan"]
@@ -52,6 +53,8 @@ _KEYS = (
     "forbidden_devices",
     "allowed_proposals",
     "forbidden_proposals",
+    "allowed_functions",
+    "forbidden_functions",
 )
 _WILD = set("*?[")
 
@@ -67,6 +70,8 @@ class GroupRules:
     forbidden_devices: tuple[str, ...] = ()
     allowed_proposals: tuple[str, ...] = ("*",)
     forbidden_proposals: tuple[str, ...] = ()
+    allowed_functions: tuple[str, ...] = ("*",)
+    forbidden_functions: tuple[str, ...] = ()
 
     @property
     def sees_every_run(self) -> bool:
@@ -87,6 +92,12 @@ class GroupRules:
     def plan_refusal(self, plan: str) -> str | None:
         """Why ``plan`` is refused to this group (naming the rule), or ``None``."""
         return self._refusal("plan", plan, self.allowed_plans, self.forbidden_plans, [plan])
+
+    def function_refusal(self, function: str) -> str | None:
+        """Why ``function`` is refused to this group (naming the rule), or ``None``."""
+        return self._refusal(
+            "function", function, self.allowed_functions, self.forbidden_functions, [function]
+        )
 
     def device_refusal(self, device: str) -> str | None:
         parts = device.split(".")
@@ -127,8 +138,15 @@ class Permissions:
         ).hexdigest()[:16]
 
     @classmethod
-    def load(cls, path: Path | str, plans: Iterable[str], devices: Iterable[str]) -> Permissions:
-        """Read and check ``path`` against the profile's ``plans`` and ``devices``."""
+    def load(
+        cls,
+        path: Path | str,
+        plans: Iterable[str],
+        devices: Iterable[str],
+        functions: Iterable[str] = (),
+    ) -> Permissions:
+        """Read and check ``path`` against the profile's ``plans``, ``devices`` and
+        ``functions``."""
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text())
@@ -145,6 +163,7 @@ class Permissions:
         known: dict[str, set[str] | None] = {
             "plans": set(plans),
             "devices": set(devices),
+            "functions": set(functions),
             "proposals": None,  # names of the catalog's runs: nothing to check them against
         }
         groups = {}
@@ -175,9 +194,14 @@ class Permissions:
     def check_item(self, item: Item, group: str, devices: Iterable[str]) -> None:
         """:class:`AccessError` naming the rule when ``item`` uses a plan or one of
         ``devices`` (the profile's) that ``group`` may not use."""
-        if self.path is None or item.get("item_type") != "plan":
+        if self.path is None or item.get("item_type") not in ("plan", "function"):
             return
         rules = self.rules(group)
+        if item.get("item_type") == "function":
+            refused = rules.function_refusal(str(item.get("name")))
+            if refused is not None:
+                raise AccessError(refused)
+            return
         why = rules.plan_refusal(str(item.get("name")))
         if why is None:
             used = _strings([item.get("args"), item.get("kwargs")]) & set(devices)
@@ -186,11 +210,15 @@ class Permissions:
             raise AccessError(why)
 
     def allowed(self, names: Mapping[str, Any], kind: str, group: str) -> dict[str, Any]:
-        """The entries of ``names`` (plans or devices, by ``kind``) ``group`` may use."""
+        """The entries of ``names`` (plans, devices or functions, by ``kind``) ``group``
+        may use."""
         if self.path is None:
             return dict(names)
         rules = self.rules(group)
-        refusal = rules.plan_refusal if kind == "plans" else rules.device_refusal
+        refusal = {
+            "plans": rules.plan_refusal,
+            "functions": rules.function_refusal,
+        }.get(kind, rules.device_refusal)
         return {n: v for n, v in names.items() if refusal(n) is None}
 
 

@@ -28,7 +28,7 @@ from ._store import Item, QueueError
 __all__ = ["ITEM_TYPES", "PlanCatalog", "load_catalog", "load_catalog_afresh", "new_item"]
 
 #: Item types accepted in the queue, and the instructions.
-ITEM_TYPES = ("plan", "instruction")
+ITEM_TYPES = ("plan", "instruction", "function")
 INSTRUCTIONS = ("queue_stop",)
 #: Keys a client may set on an item; others are refused.
 _ITEM_KEYS = {"item_type", "name", "args", "kwargs", "item_uid", "user", "user_group", "meta"}
@@ -37,12 +37,20 @@ _ITEM_KEYS = {"item_type", "name", "args", "kwargs", "item_uid", "user", "user_g
 class PlanCatalog:
     """The allowed plans (with parameter schemas) and devices of a profile."""
 
-    def __init__(self, plans: Mapping[str, dict[str, Any]], devices: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        plans: Mapping[str, dict[str, Any]],
+        devices: Mapping[str, Any],
+        functions: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.plans = dict(plans)
         self.devices = dict(devices)
+        #: the profile's ``[functions] allow``, by name: description and parameters
+        self.functions = dict(functions or {})
         self._validators: dict[str, Any] = {}
         self.plans_uid = _digest(self.plans)
         self.devices_uid = _digest(self.devices)
+        self.functions_uid = _digest(self.functions)
 
     @classmethod
     def from_environment(cls, env: Environment) -> PlanCatalog:
@@ -63,7 +71,7 @@ class PlanCatalog:
             if name in forms:
                 plans[name]["form"] = dict(forms[name].ui)
         devices = {name: _describe_device(names[name]) for name in names}
-        return cls(plans, devices)
+        return cls(plans, devices, describe_functions(env.functions))
 
     def __repr__(self) -> str:
         return f"<PlanCatalog {len(self.plans)} plans, {len(self.devices)} devices>"
@@ -102,6 +110,8 @@ class PlanCatalog:
                 raise QueueError(
                     f"unknown instruction {name!r}; instructions: {', '.join(INSTRUCTIONS)}"
                 )
+        elif item_type == "function":
+            self.check_function(name)
         else:
             self.check_parameters(name, args, dict(kwargs))
         uid = item.get("item_uid") if keep_uid else None
@@ -117,6 +127,16 @@ class PlanCatalog:
         if "meta" in item:
             made["meta"] = item["meta"]
         return made
+
+    def check_function(self, name: str) -> None:
+        """Refuse a function the profile's ``[functions] allow`` does not name."""
+        if name not in self.functions:
+            hint = did_you_mean(name, self.functions, after=" ")
+            raise QueueError(
+                f"function {name!r} is not allowed on this profile; {hint}allowed functions: "
+                f"{', '.join(sorted(self.functions)) or 'none'} (a profile allows one in "
+                '[functions] allow = ["package.module:callable"])'
+            )
 
     def check_parameters(self, name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
         """Refuse parameters that do not fit plan ``name``'s schema, naming the parameter."""
@@ -190,7 +210,7 @@ async def load_catalog_afresh(profile: str, timeout: float = 60.0) -> PlanCatalo
         lines = err.decode(errors="replace").strip().splitlines()
         raise QueueError(f"profile {profile!r} did not load: {lines[-1] if lines else '?'}")
     data = json.loads(out)
-    return PlanCatalog(data["plans"], data["devices"])
+    return PlanCatalog(data["plans"], data["devices"], data.get("functions"))
 
 
 def new_item(item: Mapping[str, Any]) -> Item:
@@ -233,6 +253,23 @@ def _parameters(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
             entry["default"] = repr(prop["default"])
         out.append(entry)
     return out
+
+
+def describe_functions(functions: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each allowed function's name, description and parameters (as plans list theirs)."""
+    described = {}
+    for name, func in sorted(functions.items()):
+        try:
+            schema = signature_schema(func)
+        except Exception:  # an untyped or odd signature: its names alone
+            schema = {"properties": {}}
+        described[name] = {
+            "name": name,
+            "module": getattr(func, "__module__", ""),
+            "description": (inspect.getdoc(func) or "").split("\n\n")[0],
+            "parameters": _parameters(schema),
+        }
+    return described
 
 
 def _with_offered(schema: dict[str, Any], env: Environment) -> dict[str, Any]:
@@ -341,4 +378,8 @@ if __name__ == "__main__":  # python -m cielo.server._plans PROFILE: the catalog
     import sys
 
     _catalog = load_catalog(sys.argv[1])
-    json.dump({"plans": _catalog.plans, "devices": _catalog.devices}, sys.stdout, default=str)
+    json.dump(
+        {"plans": _catalog.plans, "devices": _catalog.devices, "functions": _catalog.functions},
+        sys.stdout,
+        default=str,
+    )

@@ -276,6 +276,9 @@ class Worker:
         self.running, self.paused, self._requested, self._runs = item, False, None, []
         self.env_state = "executing_plan"
         self.send({"type": "item_started", "item_uid": item.get("item_uid")})
+        if item.get("item_type") == "function":
+            self._call(item)
+            return
         try:  # as cielo run: parameters bound, devices connected, limits checked, no run yet
             # The check drives the plan without hardware: what it prints there is not the
             # run's output, and would show twice in the console.
@@ -293,6 +296,17 @@ class Worker:
         # every run start names the item, so a run a lost worker leaves open is found
         uid = item.get("item_uid")
         self._drive(lambda: self.RE(prepared(), queue_item_uid=uid))
+
+    def _call(self, item: dict[str, Any]) -> None:
+        """Run an allowed function (see :mod:`cielo.server._functions`)."""
+        from ._functions import call_function
+
+        try:
+            value = call_function(self.env.functions, item)
+        except Exception as exc:
+            self._done("failed", _why(exc), traceback.format_exc())
+            return
+        self._done("completed", "", "", return_value=value)
 
     def _drive(self, call: Any) -> None:
         from cielo.core import EngineState, RunEngineInterrupted
@@ -329,7 +343,7 @@ class Worker:
         self._requested = cmd
         self._drive(getattr(self.RE, cmd))
 
-    def _done(self, exit_status: str, msg: str, tb: str) -> None:
+    def _done(self, exit_status: str, msg: str, tb: str, **extra: Any) -> None:
         try:
             self.RE.flush(5.0)  # the start documents of the item's runs are counted
         except Exception:
@@ -345,6 +359,7 @@ class Worker:
             "scan_ids": [scan_id for _, scan_id in self._runs],
             "msg": msg,
             "traceback": tb,
+            **extra,  # a function's return_value
         }
         self.send(self.last_done)
 

@@ -45,7 +45,7 @@ def plan(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             plan("count", ["det"], 3, 4, 5),
             "takes 3 positional argument(s) (detectors, num, delay), got 4",
         ),
-        ({"item_type": "function", "name": "count"}, "item_type 'function' is not allowed"),
+        ({"item_type": "function", "name": "count"}, "function 'count' is not allowed on this"),
         ({"item_type": "plan", "name": "count", "args": "det"}, "'args' must be a JSON array"),
         ({**plan("count", ["det"]), "code": "import os"}, "unknown item key(s) 'code'"),
     ],

@@ -22,6 +22,7 @@ from .._errors import CieloError, PlanParameterError, ProfileError
 from .._signature import bind_parameters, is_device_annotation
 from ..paths import default_catalog_uri
 from ..plugins import PluginHooks, Registry, hookimpl, make_plugin_manager
+from ._functions import resolve_functions
 from ._profile import DeviceSpec, Profile, SubscriberSpec, read_profile, suggest
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ class Environment:
             if profile.agents is None
             else MappingProxyType({n: offered[n] for n in profile.agents})
         )
+        #: ``[functions] allow``: the functions a queue server may run, by name (set by
+        #: :func:`load_profile`)
+        self.functions: Mapping[str, Any] = MappingProxyType({})
         self.readers: Mapping[str, Any] = registry.get("readers")
         self.catalog_backends: Mapping[str, Any] = registry.get("catalog_backends")
         self.device_types: Mapping[str, Any] = registry.get("device_types")
@@ -302,6 +306,7 @@ def load_profile(
                     f"(devices: {', '.join(devices) or 'none'})",
                 )
     env = Environment(profile, pm, registry, devices, sources)
+    env.functions = MappingProxyType(resolve_functions(profile))
     if env.catalog_uri and _scheme(env.catalog_uri) not in env.catalog_backends:
         raise ProfileError(
             f"{env.catalog_source} {env.catalog_uri!r} has no catalog backend for scheme "

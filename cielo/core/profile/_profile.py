@@ -15,6 +15,8 @@ A profile has these tables (all optional)::
     [publish]            uri = "redis://HOST:PORT/STREAM" or "zmq://HOST:PORT", bus options
     [agents]             allow = [...]: the adaptive agents offered (default: every agent
                          the enabled plugins offer)
+    [functions]          allow = ["package.module:callable", ...]: the functions a queue
+                         server may run as items (default: none)
     [engine]             device_timeout = 600 (or false), stop_timeout = 10, max_points = N,
                          [engine.device_timeouts] NAME = seconds (or false)
 
@@ -68,6 +70,7 @@ _SECTIONS = (
     "publish",
     "engine",
     "agents",
+    "functions",
 )
 #: Keys of ``[publish]`` besides ``uri`` (checked against the transport when opened).
 PUBLISH_KEYS = (
@@ -140,6 +143,9 @@ class Profile:
     #: ``[agents] allow``: the only agents offered on this profile (``agent_scan``,
     #: ``cielo agent run``, the queue); ``None`` (no table): every agent the plugins offer
     agents: tuple[str, ...] | None = None
+    #: ``[functions] allow``: ``"module:callable"`` references of the functions a queue
+    #: server may run as items (imported when the profile is loaded)
+    functions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.instrument:
@@ -206,6 +212,12 @@ class Profile:
         _known_keys(source, "[agents]", agents, ("allow",))
         if "agents" in data and "allow" not in agents:
             raise ProfileError(f'{source}: [agents] has no allow; add allow = ["golden_section"]')
+        functions = section["functions"]
+        _known_keys(source, "[functions]", functions, ("allow",))
+        if "functions" in data and "allow" not in functions:
+            raise ProfileError(
+                f'{source}: [functions] has no allow; add allow = ["package.module:function"]'
+            )
         return cls(
             name=name,
             path=path,
@@ -234,7 +246,26 @@ class Profile:
                 if "agents" in data
                 else None
             ),
+            functions=_function_refs(source, functions.get("allow", [])),
         )
+
+
+def _function_refs(source: str, value: Any) -> tuple[str, ...]:
+    """``[functions] allow``: ``"package.module:callable"`` references."""
+    refs = _strings(source, "[functions]", "allow", value, what="function references")
+    for ref in refs:
+        module, _, attr = ref.partition(":")
+        if (
+            not module
+            or not attr
+            or not all(p.isidentifier() for p in module.split("."))
+            or (not all(p.isidentifier() for p in attr.split(".")))
+        ):
+            raise ProfileError(
+                f"{source}: [functions] allow: {ref!r} is not a function reference; write "
+                '"package.module:callable", e.g. "mybeamline.tools:reset_counters"'
+            )
+    return refs
 
 
 def _seconds(source: str, where: str, key: str, value: Any, *, forever: bool) -> float | None:

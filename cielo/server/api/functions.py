@@ -1,0 +1,79 @@
+"""``/api/functions/allowed``, ``/api/function/execute`` and ``/api/task/result``: the
+functions a profile's ``[functions] allow`` names, run as items.
+
+``/api/function/execute`` runs one function item now, outside the queue, as
+``/api/queue/item/execute`` runs a plan: only while nothing runs, and it goes to the
+history like any item. Its ``task_uid`` is the item's uid; ``/api/task/result`` says
+whether it is still running and, once done, its result (the history record's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from .._store import QueueError
+from ._deps import Call, allow, ok
+from ._models import Item, Reply, UserInfo
+
+router = APIRouter(prefix="/api", tags=["functions"])
+
+
+@router.get("/functions/allowed", response_model=Reply)
+async def functions_allowed(
+    body: UserInfo = Body(default_factory=UserInfo),
+    call: Call = allow("read:resources"),
+) -> dict[str, Any]:
+    """The functions the caller's group may run, by name: module, description, parameters."""
+    manager = call.manager
+    functions = manager.permissions.allowed(manager.catalog.functions, "functions", call.who.group)
+    return ok(functions_allowed=functions, functions_allowed_uid=manager.catalog.functions_uid)
+
+
+class FunctionExecute(UserInfo):
+    item: Item
+
+
+@router.post("/function/execute", response_model=Reply)
+async def function_execute(
+    body: FunctionExecute,
+    call: Call = allow("write:execute"),
+) -> dict[str, Any]:
+    """Run one allowed function now (refused while an item runs); ``task_uid`` names it
+    for ``/api/task/result``."""
+    raw = body.item
+    if raw.get("item_type", "function") != "function":
+        raise QueueError(
+            f"/api/function/execute runs functions, got item_type {raw.get('item_type')!r}; "
+            "run plans with /api/queue/item/execute"
+        )
+    item = call.check_item({**raw, "item_type": "function"})
+    call.manager.item_execute(item)
+    return ok(item=item, task_uid=item["item_uid"])
+
+
+class TaskResult(UserInfo):
+    task_uid: str
+
+
+@router.api_route("/task/result", methods=["GET", "POST"], response_model=Reply)
+async def task_result(
+    body: TaskResult,
+    call: Call = allow("read:history"),
+) -> dict[str, Any]:
+    """``status`` ``"running"``, ``"completed"`` (with ``result``: ``exit_status``,
+    ``return_value``, ``msg``, ``traceback``...) or ``"not_found"``."""
+    uid = body.task_uid
+
+    def look(store: Any) -> tuple[str, dict[str, Any] | None]:
+        running = store.running()
+        if running is not None and running.get("item_uid") == uid:
+            return "running", None
+        done = next((i for i in store.history() if i.get("item_uid") == uid), None)
+        return ("completed", done.get("result")) if done is not None else ("not_found", None)
+
+    status, result = await call.io(look)
+    if status == "not_found":
+        return ok(task_uid=uid, status=status, result=None, msg=f"no task {uid!r} ran here")
+    return ok(task_uid=uid, status=status, result=result)

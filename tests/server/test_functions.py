@@ -1,0 +1,195 @@
+"""Functions as queue items: a profile's ``[functions] allow`` names them, a real
+``cielo serve`` checks them at submission (name, group permissions), runs them in its
+worker between plans and records their return value or traceback in the history;
+``/api/function/execute`` runs one at once and ``/api/task/result`` gives its result."""
+
+from __future__ import annotations
+
+import pathlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cielo.core import ProfileError, load_profile
+from cielo.testing import QueueServer
+
+TOOLS = pathlib.Path(__file__).parent / "served_functions"
+ALLOW = ["add_numbers", "write_note", "opaque", "explode", "forbidden_reset"]
+PROFILE = """
+[devices.motor]
+type = "sim.motor"
+
+[devices.det]
+type = "sim.peak_detector"
+motors = ["motor"]
+
+[functions]
+allow = [{refs}]
+"""
+PERMISSIONS = """
+[groups.primary]
+forbidden_functions = ["forbidden_*"]
+"""
+
+
+def _profile(path: pathlib.Path, names: list[str]) -> pathlib.Path:
+    refs = ", ".join(f'"beamline_tools:{name}"' for name in names)
+    path.write_text(PROFILE.format(refs=refs))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
+    base = tmp_path_factory.mktemp("functions")
+    profile = _profile(base / "tools.toml", ALLOW)
+    (base / "permissions.toml").write_text(PERMISSIONS)
+    served = QueueServer(base, str(profile), args=["--permissions", str(base / "permissions.toml")])
+    path = served.env.get("PYTHONPATH")
+    served.env["PYTHONPATH"] = str(TOOLS) + (f":{path}" if path else "")
+    with served:
+        yield served
+
+
+@pytest.fixture(autouse=True)
+def fresh(server: QueueServer) -> None:
+    server.wait(lambda s: s["manager_state"] == "idle", 30)
+    for path in ("/api/queue/clear", "/api/history/clear", "/api/queue/mode/set"):
+        body = {"mode": {"ignore_failures": False}} if path.endswith("set") else {}
+        assert server.call(path, body)["success"], path
+
+
+def _history(server: QueueServer, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items: list[dict[str, Any]] = server.call("/api/history/get")["items"]
+        if len(items) >= count and server.status()["manager_state"] == "idle":
+            return items
+        time.sleep(0.05)
+    raise TimeoutError(f"history never held {count} items: {items}")
+
+
+def fn(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {"item_type": "function", "name": name, "args": list(args), "kwargs": kwargs}
+
+
+def test_allowed_functions_are_listed_with_their_parameters(server: QueueServer) -> None:
+    reply = server.call("/api/functions/allowed")
+    assert reply["success"]
+    listed = reply["functions_allowed"]
+    assert set(listed) == set(ALLOW) - {"forbidden_reset"}  # the group may not use it
+    assert listed["add_numbers"]["description"] == "Add two numbers."
+    assert [p["name"] for p in listed["add_numbers"]["parameters"]] == ["a", "b"]
+
+
+def test_functions_run_between_plans_and_go_to_history(
+    server: QueueServer, tmp_path: pathlib.Path
+) -> None:
+    note = tmp_path / "note.txt"
+    items = [
+        fn("write_note", str(note), "from the worker"),
+        {"item_type": "plan", "name": "count", "args": [["det"]], "kwargs": {"num": 2}},
+        fn("add_numbers", 2, b=3.5),
+        fn("opaque"),
+    ]
+    reply = server.call("/api/queue/item/add/batch", {"items": items})
+    assert reply["success"], reply
+    assert server.call("/api/queue/start")["success"]
+    history = _history(server, 4)
+    assert [h["name"] for h in history] == ["write_note", "count", "add_numbers", "opaque"]
+    assert all(h["result"]["exit_status"] == "completed" for h in history)
+    assert note.read_text() == "from the worker"
+    assert history[0]["result"]["return_value"] == "from the worker"
+    assert history[1]["result"]["run_uids"]  # the plan between them ran
+    assert history[2]["result"]["return_value"] == 5.5
+    assert history[3]["result"]["return_value"] == "{1, 2}"  # not JSON: its repr
+
+
+def test_an_unknown_function_is_refused_naming_it(server: QueueServer) -> None:
+    reply = server.call("/api/queue/item/add", {"item": fn("add_numbrs", 1)})
+    assert not reply["success"]
+    assert "function 'add_numbrs' is not allowed" in reply["msg"]
+    assert "did you mean 'add_numbers'" in reply["msg"]
+    assert server.call("/api/queue/get")["items"] == []
+
+
+def test_a_function_the_group_may_not_use_is_refused(server: QueueServer) -> None:
+    for path in ("/api/queue/item/add", "/api/function/execute"):
+        reply = server.request(path, {"item": fn("forbidden_reset")})
+        assert "forbidden_reset" in reply.json()["msg"], path
+        assert "forbidden_functions pattern 'forbidden_*'" in reply.json()["msg"]
+    assert server.call("/api/queue/get")["items"] == []
+
+
+def test_a_raising_function_fails_like_a_plan(server: QueueServer) -> None:
+    items = [fn("explode", "on purpose"), fn("add_numbers", 1)]
+    assert server.call("/api/queue/item/add/batch", {"items": items})["success"]
+    assert server.call("/api/queue/start")["success"]
+    failed = _history(server, 1)[0]
+    assert failed["name"] == "explode"
+    assert failed["result"]["exit_status"] == "failed"
+    assert "RuntimeError: exploded: on purpose" in failed["result"]["msg"]
+    assert 'raise RuntimeError(f"exploded: {reason}")' in failed["result"]["traceback"]
+    # the queue stopped with the failed item back at the front; ignoring failures goes on
+    assert [i["name"] for i in server.call("/api/queue/get")["items"]] == ["explode", "add_numbers"]
+    assert server.call("/api/queue/mode/set", {"mode": {"ignore_failures": True}})["success"]
+    assert server.call("/api/queue/start")["success"]
+    history = _history(server, 3)
+    assert [h["result"]["exit_status"] for h in history] == ["failed", "failed", "completed"]
+    assert server.call("/api/queue/get")["items"] == []
+
+
+def test_function_execute_and_task_result(server: QueueServer) -> None:
+    reply = server.call("/api/function/execute", {"item": fn("add_numbers", 40, b=2)})
+    assert reply["success"], reply
+    assert reply["item"]["name"] == "add_numbers"
+    uid = reply["task_uid"]
+    deadline = time.monotonic() + 30
+    while (result := server.call("/api/task/result", {"task_uid": uid}))["status"] != "completed":
+        assert result["status"] == "running", result
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert result["result"]["exit_status"] == "completed"
+    assert result["result"]["return_value"] == 42
+    missing = server.call("/api/task/result", {"task_uid": "nope"})
+    assert missing["status"] == "not_found" and "nope" in missing["msg"]
+    plan = {"item_type": "plan", "name": "count", "args": [["det"]]}
+    refused = server.call("/api/function/execute", {"item": plan})
+    assert not refused["success"] and "/api/queue/item/execute" in refused["msg"]
+
+
+def test_function_execute_is_refused_while_an_item_runs(server: QueueServer) -> None:
+    long = {
+        "item_type": "plan",
+        "name": "count",
+        "args": [["det"]],
+        "kwargs": {"num": 50, "delay": 0.1},
+    }
+    assert server.call("/api/queue/item/add", {"item": long})["success"]
+    assert server.call("/api/queue/start")["success"]
+    server.wait(lambda s: s["running_item_uid"] is not None)
+    reply = server.call("/api/function/execute", {"item": fn("add_numbers", 1)})
+    assert not reply["success"] and "an item is running" in reply["msg"]
+    assert server.call("/api/re/pause", {"option": "immediate"})["success"]
+    server.wait(lambda s: s["manager_state"] == "paused")
+    assert server.call("/api/re/abort")["success"]
+    server.wait(lambda s: s["manager_state"] == "idle")
+
+
+def test_a_profile_naming_a_missing_function_fails_to_load(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(TOOLS))
+    with pytest.raises(ProfileError, match=r"has no 'add_numbrs'; did you mean 'add_numbers'"):
+        load_profile(_profile(tmp_path / "bad.toml", ["add_numbrs"]))
+    bad = tmp_path / "worse.toml"
+    bad.write_text('[functions]\nallow = ["not a reference"]\n')
+    with pytest.raises(ProfileError, match=r"'not a reference' is not a function reference"):
+        load_profile(bad)
+    gone = tmp_path / "gone.toml"
+    gone.write_text('[functions]\nallow = ["no_such_module_here:f"]\n')
+    with pytest.raises(ProfileError, match=r"module 'no_such_module_here' cannot be imported"):
+        load_profile(gone)
+    env = load_profile(_profile(tmp_path / "good.toml", ["add_numbers"]))
+    assert env.functions["add_numbers"](1, 2) == 3

@@ -79,6 +79,22 @@ def test_a_server_without_keys_takes_an_empty_key(page: Any, tmp_path: Path) -> 
     assert page.watch.problems == []
 
 
+def test_a_parameter_s_declared_units_follow_its_name_in_the_form(page: Any, served: QueueServer) -> None:
+    """count's ``delay: Annotated[..., Units("s")]`` is labelled "delay (s)"; the value is
+    sent as typed (seconds, nothing converted)."""
+    served.call("/api/queue/clear")
+    form = plan_form(page, served, "count", "det")
+    form.get_by_text("delay (s)", exact=True).first.wait_for()
+    assert form.get_by_text("num", exact=True).count() == 1  # no units declared: no suffix
+    form.locator("#plan-count_delay").fill("0.25")  # the "number" alternative of delay
+    form.get_by_role("button", name="Add to queue").click()
+    page.get_by_role("status").filter(has_text="count added").wait_for()
+    [item] = served.call("/api/queue/get")["items"]
+    assert item["kwargs"]["delay"] == 0.25
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
 def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, screenshots: Path) -> None:
     form = plan_form(page, served, "count", "det")
     num = form.get_by_role("spinbutton", name="num", exact=True)

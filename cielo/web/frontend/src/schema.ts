@@ -71,7 +71,9 @@ export function planForm(planSchema: JsonSchema): PlanForm {
       continue;
     }
     const s = field(raw, !required.has(name));
-    properties[name] = { title: name, ...s };
+    // Declared units (`Annotated[float, Units("s")]`) follow the name: "delay (s)".
+    const units = typeof raw.units === "string" && raw.units ? raw.units : "";
+    properties[name] = { title: units ? `${name} (${units})` : name, ...s };
     const ui: UiSchema = {};
     const limits = limitsText(s);
     if (limits) ui["ui:help"] = `Limits: ${limits}.`; // also checked as it is typed

@@ -193,3 +193,23 @@ def test_a_profile_naming_a_missing_function_fails_to_load(
         load_profile(gone)
     env = load_profile(_profile(tmp_path / "good.toml", ["add_numbers"]))
     assert env.functions["add_numbers"](1, 2) == 3
+
+
+def test_bluesky_clients_function_execute_and_task_result(server: QueueServer) -> None:
+    """bluesky-queueserver-api's REManagerAPI runs a function and waits for its result."""
+    api = pytest.importorskip("bluesky_queueserver_api.http")
+    from bluesky_queueserver_api import BFunc
+
+    RM = api.REManagerAPI(http_server_uri=server.url)
+    RM.set_authorization_key(api_key=server.key)
+    try:
+        reply = RM.function_execute(BFunc("add_numbers", 1, b=2))
+        uid = reply["task_uid"]
+        RM.wait_for_completed_task(uid, timeout=30)
+        assert RM.task_status(uid)["status"] == "completed"
+        result = RM.task_result(uid)["result"]
+        assert result["success"] is True and result["return_value"] == 3
+        with pytest.raises(Exception, match="run_in_background is not supported"):
+            RM.function_execute(BFunc("add_numbers", 1), run_in_background=True)
+    finally:
+        RM.close()

@@ -4,7 +4,8 @@ functions a profile's ``[functions] allow`` names, run as items.
 ``/api/function/execute`` runs one function item now, outside the queue, as
 ``/api/queue/item/execute`` runs a plan: only while nothing runs, and it goes to the
 history like any item. Its ``task_uid`` is the item's uid; ``/api/task/result`` says
-whether it is still running and, once done, its result (the history record's).
+whether it is still running and, once done, its result (the history record's);
+``/api/task/status`` the state of one or several.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body
+from pydantic import StrictBool
 
 from .._store import QueueError
 from ._deps import Call, allow, ok
@@ -33,6 +35,8 @@ async def functions_allowed(
 
 class FunctionExecute(UserInfo):
     item: Item
+    #: bluesky-queueserver runs such functions in a thread beside plans; cielo does not
+    run_in_background: StrictBool = False
 
 
 @router.post("/function/execute", response_model=Reply)
@@ -42,6 +46,11 @@ async def function_execute(
 ) -> dict[str, Any]:
     """Run one allowed function now (refused while an item runs); ``task_uid`` names it
     for ``/api/task/result``."""
+    if body.run_in_background:
+        raise QueueError(
+            "run_in_background is not supported: functions run in the worker between "
+            "plans; send run_in_background false (or leave it out)"
+        )
     raw = body.item
     if raw.get("item_type", "function") != "function":
         raise QueueError(
@@ -57,23 +66,51 @@ class TaskResult(UserInfo):
     task_uid: str
 
 
+class TaskStatus(UserInfo):
+    task_uid: str | list[str]
+
+
+def _task(store: Any, uid: str) -> tuple[str, dict[str, Any] | None]:
+    """``("running" | "completed" | "not_found", the history record's result)``."""
+    running = store.running()
+    if running is not None and running.get("item_uid") == uid:
+        return "running", None
+    done = next((i for i in store.history() if i.get("item_uid") == uid), None)
+    if done is None:
+        return "not_found", None
+    result = dict(done.get("result") or {})
+    return "completed", {
+        **result,
+        "task_uid": uid,
+        "success": result.get("exit_status") == "completed",
+    }
+
+
 @router.api_route("/task/result", methods=["GET", "POST"], response_model=Reply)
 async def task_result(
     body: TaskResult,
     call: Call = allow("read:history"),
 ) -> dict[str, Any]:
-    """``status`` ``"running"``, ``"completed"`` (with ``result``: ``exit_status``,
-    ``return_value``, ``msg``, ``traceback``...) or ``"not_found"``."""
+    """``status`` ``"running"``, ``"completed"`` (with ``result``: ``success``,
+    ``exit_status``, ``return_value``, ``msg``, ``traceback``...) or ``"not_found"``."""
     uid = body.task_uid
-
-    def look(store: Any) -> tuple[str, dict[str, Any] | None]:
-        running = store.running()
-        if running is not None and running.get("item_uid") == uid:
-            return "running", None
-        done = next((i for i in store.history() if i.get("item_uid") == uid), None)
-        return ("completed", done.get("result")) if done is not None else ("not_found", None)
-
-    status, result = await call.io(look)
+    status, result = await call.io(lambda store: _task(store, uid))
     if status == "not_found":
         return ok(task_uid=uid, status=status, result=None, msg=f"no task {uid!r} ran here")
     return ok(task_uid=uid, status=status, result=result)
+
+
+@router.api_route("/task/status", methods=["GET", "POST"], response_model=Reply)
+async def task_status(
+    body: TaskStatus,
+    call: Call = allow("read:history"),
+) -> dict[str, Any]:
+    """The ``status`` of one task (a string) or of several (``{task_uid: status}``)."""
+    uids = body.task_uid
+
+    def look(store: Any) -> Any:
+        if isinstance(uids, str):
+            return _task(store, uids)[0]
+        return {uid: _task(store, uid)[0] for uid in uids}
+
+    return ok(task_uid=uids, status=await call.io(look))

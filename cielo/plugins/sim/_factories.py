@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Literal
 
-from cielo.core import Range
+from cielo.core import Range, Units
 from cielo.core.paths import data_dir
 from cielo.core.protocols import Readable
 from cielo.devices import Positioner
@@ -39,6 +39,9 @@ __all__ = [
 Positive = Annotated[float, Range(gt=0)]
 NonNegative = Annotated[float, Range(ge=0)]
 Count = Annotated[int, Range(ge=1)]
+#: Times, in seconds (a form shows "exposure (s)").
+PositiveSeconds = Annotated[float, Range(gt=0), Units("s")]
+Seconds = Annotated[float, Range(ge=0), Units("s")]
 
 
 def motor(
@@ -49,8 +52,8 @@ def motor(
     units: str = "mm",
     precision: Annotated[int, Range(ge=0, le=15)] = 3,
     limits: tuple[float, float] | None = None,
-    timeout: Positive | None = None,
-    settle_time: NonNegative = 0.0,
+    timeout: PositiveSeconds | None = None,
+    settle_time: Seconds = 0.0,
 ) -> SimMotor:
     """A simulated motor: instant unless given a ``velocity`` (units/s) and
     ``acceleration`` (units/s²); ``limits`` are soft limits ``[low, high]``."""
@@ -78,7 +81,7 @@ def peak_detector(
     noise: Literal["none", "gaussian", "poisson", "uniform"] = "none",
     noise_level: NonNegative = 1.0,
     seed: int | None = None,
-    count_time: NonNegative = 0.0,
+    count_time: Seconds = 0.0,
 ) -> SimPeakDetector:
     """A point detector reading a Gaussian peak over the positions of ``motors``."""
 
@@ -101,7 +104,7 @@ def area_detector(
     directory: str | None = None,
     width: Annotated[int, Range(ge=1, le=65536)] = 64,
     height: Annotated[int, Range(ge=1, le=65536)] = 48,
-    exposure: NonNegative = 0.0,
+    exposure: Seconds = 0.0,
     motors: list[Readable] | None = None,
     center: float = 0.0,
     sigma: Positive = 1.0,
@@ -131,7 +134,7 @@ def area_detector(
 
 
 def shutter(
-    name: str, delay: NonNegative = 0.05, initial: Literal["open", "closed"] = "closed"
+    name: str, delay: Seconds = 0.05, initial: Literal["open", "closed"] = "closed"
 ) -> SimShutter:
     """A shutter that opens or closes ``delay`` seconds after being asked."""
 
@@ -147,7 +150,7 @@ def beam_current(name: str, nominal: NonNegative = 500.0, units: str = "mA") -> 
 def flyer(
     name: str,
     num: Count = 10,
-    period: Positive = 0.01,
+    period: PositiveSeconds = 0.01,
     start: float = -1.0,
     stop: float = 1.0,
     center: float = 0.0,
@@ -187,11 +190,11 @@ def slit(
 def temperature(
     name: str,
     initial: float = 295.0,
-    tau: NonNegative = 0.0,
+    tau: Seconds = 0.0,
     tolerance: Positive = 0.1,
     units: str = "K",
     limits: tuple[float, float] | None = (0.0, 1000.0),
-    timeout: Positive | None = None,
+    timeout: PositiveSeconds | None = None,
 ) -> SimTemperature:
     """A temperature controller approaching its setpoint with time constant ``tau`` (s),
     done within ``tolerance``."""

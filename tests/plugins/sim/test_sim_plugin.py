@@ -166,6 +166,15 @@ def test_declared_ranges_appear_in_the_schema():
     assert schema["properties"]["delay"]["minimum"] == 0
 
 
+def test_sim_device_times_declare_seconds():
+    types = sim_plugin.cielo_device_types()
+    delay = signature_schema(types["sim.shutter"])["properties"]["delay"]
+    assert delay == {"type": "number", "minimum": 0.0, "units": "s", "default": 0.05}
+    timeout = signature_schema(types["sim.motor"])["properties"]["timeout"]
+    assert timeout["anyOf"][0] == {"type": "number", "exclusiveMinimum": 0.0, "units": "s"}
+    assert "units" not in signature_schema(types["sim.motor"])["properties"]["initial"]
+
+
 def test_every_sim_device_describes_what_it_reads(validate, tmp_path):
     """read()/describe() keys agree (file-held keys are external) and data keys validate."""
     from event_model import compose_run

@@ -52,6 +52,13 @@ export function limitsText(s: JsonSchema): string {
   return low || high ? `${low}value${high}` : "";
 }
 
+/** Declared units (`Annotated[float, Units("s")]`), on the parameter or on one of its
+ * alternatives (`Optional[...]`), else "": they follow its name, "delay (s)". */
+function unitsOf(s: JsonSchema): string {
+  if (typeof s.units === "string" && s.units) return s.units;
+  return (s.anyOf ?? []).map(unitsOf).find((u) => u) ?? "";
+}
+
 function choiceTitle(s: JsonSchema): string {
   if (s["x-cielo-device"]) return `device (${s["x-cielo-device"]})`;
   if (Array.isArray(s.type)) return s.type.join(" or ");
@@ -71,8 +78,7 @@ export function planForm(planSchema: JsonSchema): PlanForm {
       continue;
     }
     const s = field(raw, !required.has(name));
-    // Declared units (`Annotated[float, Units("s")]`) follow the name: "delay (s)".
-    const units = typeof raw.units === "string" && raw.units ? raw.units : "";
+    const units = unitsOf(raw);
     properties[name] = { title: units ? `${name} (${units})` : name, ...s };
     const ui: UiSchema = {};
     const limits = limitsText(s);

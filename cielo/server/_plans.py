@@ -284,13 +284,29 @@ def _with_offered(schema: dict[str, Any], env: Environment) -> dict[str, Any]:
 
 def _describe_device(device: Any) -> dict[str, Any]:
     cls = type(device)
-    return {
+    described = {
         "classname": cls.__name__,
         "module": cls.__module__,
         "is_readable": callable(getattr(device, "read", None)),
         "is_movable": callable(getattr(device, "set", None)),
         "is_flyable": callable(getattr(device, "kickoff", None)),
     }
+    units = _units(device)
+    if units:
+        described["units"] = units  # a plan form shows a motor as "motor1 (mm)"
+    return described
+
+
+def _units(device: Any) -> str | None:
+    """A movable device's engineering units when asking costs no I/O: a class declaring
+    ``blocking_reads`` (EPICS: its units live in the IOC) is not asked."""
+    if getattr(cls := type(device), "blocking_reads", False) is True or not hasattr(cls, "egu"):
+        return None
+    try:
+        units = device.egu
+    except Exception:  # a device that cannot say: the form shows its name alone
+        return None
+    return units if isinstance(units, str) and units else None
 
 
 def _as_instance(

@@ -95,6 +95,29 @@ def test_a_parameter_s_declared_units_follow_its_name_in_the_form(page: Any, ser
     assert page.watch.problems == []
 
 
+def test_a_motor_is_offered_with_its_units(page: Any, served: QueueServer) -> None:
+    """The server lists a sim motor's units (``/api/devices/allowed``); the form offers it
+    as "motor1 (mm)" wherever a plan takes a motor, and sends its name."""
+    allowed = served.call("/api/devices/allowed")["devices_allowed"]
+    assert allowed["motor1"]["units"] == "mm" and "units" not in allowed["det"]
+    served.call("/api/queue/clear")
+    form = plan_form(page, served, "log_scan", "det")
+    motor = form.locator("#plan-log_scan_motor")
+    labels = motor.locator("option").all_inner_texts()
+    assert "motor1 (mm)" in labels and "det" not in labels, labels  # a detector does not move
+    motor.select_option(label="motor1 (mm)")
+    form.locator("#plan-log_scan_start").fill("1")
+    form.locator("#plan-log_scan_stop").fill("2")
+    form.locator("#plan-log_scan_num").fill("3")
+    form.get_by_role("button", name="Add to queue").click()
+    page.get_by_role("status").filter(has_text="log_scan added").wait_for()
+    [item] = served.call("/api/queue/get")["items"]
+    bound = dict(zip(["detectors", "motor", "start", "stop", "num"], item["args"], strict=False)) | item["kwargs"]
+    assert bound["motor"] == "motor1" and bound["num"] == 3, item
+    served.call("/api/queue/clear")
+    assert page.watch.problems == []
+
+
 def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, screenshots: Path) -> None:
     form = plan_form(page, served, "count", "det")
     num = form.get_by_role("spinbutton", name="num", exact=True)

@@ -64,7 +64,7 @@ def test_add_the_xafs_plan_through_its_form_and_run_it(
     form.get_by_label("Number of scans").fill("2")
     form.get_by_role("radio", name="fluorescence").check()
     form.get_by_role("checkbox", name="det", exact=True).check()
-    form.get_by_label("Energy (monochromator)").select_option("motor")
+    form.get_by_label("Energy (monochromator)").select_option(label="motor (mm)")  # a motor is offered with its units
     # The regions table starts from the plan's defaults (BMM's): 4 regions up to 15k.
     table = form.locator("fieldset.intervals")
     assert table.get_by_label("bounds 5").input_value() == "15k"

@@ -66,8 +66,26 @@ function choiceTitle(s: JsonSchema): string {
   return String(s.type ?? "value");
 }
 
+/** A device chosen from a list shows its units ("motor1 (mm)"): the positions that follow
+ * it are in them. Found in the field, its alternatives and its list's items. */
+function unitsUi(s: JsonSchema, deviceUnits: Record<string, string>): UiSchema {
+  const named = (n: unknown) => (deviceUnits[String(n)] ? `${n} (${deviceUnits[String(n)]})` : String(n));
+  if (s["x-cielo-device"] && Array.isArray(s.enum) && s.enum.some((n) => deviceUnits[String(n)])) {
+    return { "ui:enumNames": s.enum.map(named) };
+  }
+  if (s.anyOf) {
+    const options = s.anyOf.map((a) => unitsUi(a, deviceUnits));
+    return options.some((o) => Object.keys(o).length) ? { anyOf: options } : {};
+  }
+  if (s.type === "array" && s.items) {
+    const items = unitsUi(s.items, deviceUnits);
+    return Object.keys(items).length ? { items } : {};
+  }
+  return {};
+}
+
 /** The form for one plan: its parameters, with optional ones marked for folding away. */
-export function planForm(planSchema: JsonSchema): PlanForm {
+export function planForm(planSchema: JsonSchema, deviceUnits: Record<string, string> = {}): PlanForm {
   const required = new Set(planSchema.required ?? []);
   const properties: Record<string, JsonSchema> = {};
   const uiSchema: UiSchema = { "ui:submitButtonOptions": { norender: true } };
@@ -84,6 +102,7 @@ export function planForm(planSchema: JsonSchema): PlanForm {
     const limits = limitsText(s);
     if (limits) ui["ui:help"] = `Limits: ${limits}.`; // also checked as it is typed
     if (s.type === "array" && s.items?.enum) ui["ui:widget"] = s.items["x-cielo-device"] ? "devices" : "checkboxes";
+    if (!ui["ui:widget"]) Object.assign(ui, unitsUi(s, deviceUnits));
     if (raw["x-cielo-kind"] === "var_positional") ui["ui:help"] = "Given as positional arguments, in this order.";
     uiSchema[name] = ui;
   }

@@ -123,6 +123,8 @@ export interface AllowedDevice {
   classname?: string;
   is_movable?: boolean;
   is_readable?: boolean;
+  /** A movable device's engineering units, when the server could ask without I/O. */
+  units?: string;
   [key: string]: unknown;
 }
 

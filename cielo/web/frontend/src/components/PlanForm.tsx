@@ -35,7 +35,7 @@ export function PlanForm(props: {
   editing?: QueueItem | null;
   onDone?: () => void;
 }) {
-  const { api, refresh, queue, can } = useServer();
+  const { api, refresh, queue, can, devices } = useServer();
   // A caller who may only propose (review mode) sends the item for review instead.
   const proposing = !can("write:queue:edit") && can("write:propose");
   const { editing } = props;
@@ -58,7 +58,14 @@ export function PlanForm(props: {
   }, [editing]);
 
   const plan = props.plans[name];
-  const form = useMemo(() => (plan?.schema ? planForm(plan.schema) : null), [plan]);
+  const deviceUnits = useMemo(() => {
+    const units: Record<string, string> = {};
+    for (const [n, d] of Object.entries(devices?.devices_allowed ?? {})) {
+      if (typeof d.units === "string" && d.units) units[n] = d.units;
+    }
+    return units;
+  }, [devices]);
+  const form = useMemo(() => (plan?.schema ? planForm(plan.schema, deviceUnits) : null), [plan, deviceUnits]);
   const uiSchema = useMemo(() => withPluginForm(form?.uiSchema ?? {}, plan?.form), [form, plan]);
   const [summary, setSummary] = useState<string | null>(null);
   const context: LayoutContext = useMemo(

@@ -20,17 +20,28 @@ def test_drop_restore_notify_subscribers():
     assert not isinstance(beam, P.Movable)
 
 
+def _becomes(beam: SimBeamCurrent, value: float, within: float = 10.0) -> float:
+    """Seconds until ``beam`` reads ``value`` (polled: a loaded machine runs timers late)."""
+    start = time.monotonic()
+    while beam.get() != value:
+        assert time.monotonic() - start < within, f"beam never read {value}: {beam.get()}"
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
 def test_timed_drop_and_program():
     beam = SimBeamCurrent(name="beam", nominal=500.0)
+    start = time.monotonic()
     beam.drop(10.0, duration=0.05)
     assert beam.get() == 10.0
-    time.sleep(0.15)
-    assert beam.get() == 500.0
-    beam.program([(0.02, 100.0), (0.06, 500.0)])
-    time.sleep(0.04)
-    assert beam.get() == 100.0
-    time.sleep(0.08)
-    assert beam.get() == 500.0
+    _becomes(beam, 500.0)
+    assert time.monotonic() - start >= 0.05  # not back before the drop's end
+    start = time.monotonic()
+    beam.program([(0.02, 100.0), (1.0, 500.0)])
+    _becomes(beam, 100.0)
+    assert time.monotonic() - start >= 0.02
+    _becomes(beam, 500.0)
+    assert time.monotonic() - start >= 1.0  # each step at its time, never early
 
 
 def test_restore_cancels_program():

@@ -134,12 +134,16 @@ class Manager:
 
         async def push() -> None:
             try:
-                await self.io(lambda store: None)
-            except StoreUnavailableError as exc:  # the states still go out
-                logger.warning("status pushed with the store's last summary: %s", exc)
+                seen = None
+                while seen != self.status_uid:  # changed while the summary was read: again
+                    seen = self.status_uid
+                    try:
+                        await self.io(lambda store: None)
+                    except StoreUnavailableError as exc:  # the states still go out
+                        logger.warning("status pushed with the store's last summary: %s", exc)
+                    self.feeds.publish("status", self.status())
             finally:
                 self._pushing = False
-            self.feeds.publish("status", self.status())
 
         self.spawn(push())
 

@@ -57,8 +57,8 @@ async def _feed(websocket: WebSocket, kind: str, scope: str) -> None:
 
 async def _send(websocket: WebSocket, manager: Manager, sub: Subscription) -> None:
     try:
-        if sub.kind == "status":
-            await websocket.send_json(manager.status())
+        if sub.kind == "status":  # read now: with no watcher, no push kept the summary current
+            await websocket.send_json(await manager.fresh_status())
         elif sub.kind == "console":
             for line in list(manager.feeds.console):
                 await websocket.send_json(line)

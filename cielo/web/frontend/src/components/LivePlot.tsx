@@ -97,6 +97,8 @@ export function LivePlot() {
   const [lastTime, setLastTime] = useState<number | null>(null);
   const [rows, setRows] = useState<Doc[]>([]);
   const [cells, setCells] = useState(0);
+  const redraw = useRef<() => void>(() => {});
+  useEffect(() => redraw.current(), [run?.grid, run?.image]); // after a canvas mounts
 
   useEffect(() => {
     let start: Doc | null = null;
@@ -117,14 +119,8 @@ export function LivePlot() {
     let closed = false;
     let frame = 0;
 
-    let waits = 0; // frames spent waiting for React to mount a canvas
     const draw = () => {
       frame = 0;
-      // A fast scan can end before React has mounted the canvas its descriptor asked
-      // for; no later document would draw it, so wait a frame (a few seconds at most).
-      const unmounted = (grid && !heat.current) || (image && !picture.current);
-      if (unmounted && waits++ < 600) frame = requestAnimationFrame(draw);
-      else if (!unmounted) waits = 0;
       plot?.setData(decimate(xs, ys));
       setPoints(xs.length);
       setSeq(lastSeq);
@@ -153,6 +149,11 @@ export function LivePlot() {
       if (imageKey) image = asImage(data[imageKey]) ?? image;
       last.push({ seq_num: seq, ...data });
       if (last.length > 4 * TABLE_ROWS) last = last.slice(-TABLE_ROWS);
+      if (!frame) frame = requestAnimationFrame(draw);
+    };
+    // A fast scan can end before React has mounted the canvas its descriptor asked for:
+    // the canvases draw once they are there (the effect below), not only on documents.
+    redraw.current = () => {
       if (!frame) frame = requestAnimationFrame(draw);
     };
 
@@ -234,6 +235,7 @@ export function LivePlot() {
     };
     return () => {
       closed = true;
+      redraw.current = () => {};
       closeFeed(socket);
       cancelAnimationFrame(frame);
       plot?.destroy();

@@ -113,6 +113,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
         yield server
 
 
+@pytest.fixture(autouse=True)
+def _queue_starts_empty(request: pytest.FixtureRequest) -> None:
+    """Each test that uses the module's server starts with an idle manager, an empty queue
+    and the queue's default modes, so a test that failed midway cannot leave items or a
+    loop mode that the next test would run (one failure in CI once became three)."""
+    if "served" not in request.fixturenames:
+        return
+    served: QueueServer = request.getfixturevalue("served")
+    status = served.status()
+    if status["manager_state"] == "executing_queue":
+        served.call("/api/queue/stop")
+    served.call("/api/queue/clear")
+    served.call("/api/queue/mode/set", {"mode": {"loop": False, "ignore_failures": False}})
+    served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
+
+
 def log_in(page: Any, served: QueueServer) -> None:
     """Log in as a user would: type the key into the password field and press Enter."""
     page.goto(served.url + "/")

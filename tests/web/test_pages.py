@@ -145,8 +145,17 @@ def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, sc
     page.keyboard.press("Space")
     page.locator("li.queue-item.dragging").wait_for()
     page.keyboard.press("ArrowUp")
+    # Drop only once the lifted row is drawn above and the other row below: the lifted row
+    # carries a zero translate from the moment it is lifted, and a drop before the move
+    # registers is a drop in place (CI once dropped too early on a loaded machine).
     page.wait_for_function(
-        "() => /translate/.test(document.querySelector('li.queue-item.dragging')?.style.transform ?? '')"
+        """() => {
+            const y = (el) => Number(/translate3d\\([^,]+, ?(-?[\\d.]+)px/.exec(el?.style.transform ?? '')?.[1] ?? 0);
+            const rows = [...document.querySelectorAll('li.queue-item')];
+            const lifted = rows.find((r) => r.classList.contains('dragging'));
+            const other = rows.find((r) => !r.classList.contains('dragging'));
+            return y(lifted) < 0 && y(other) > 0;
+        }"""
     )
     page.keyboard.press("Space")
     page.locator("li.queue-item.dragging").wait_for(state="detached")

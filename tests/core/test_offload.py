@@ -83,6 +83,38 @@ def test_a_read_that_blocks_the_loop_is_made_in_a_worker_thread_from_then_on(RE,
         validate(name, doc)
 
 
+def test_the_loop_turns_after_each_read_that_held_it(RE):
+    # The hold counts messages between two clock reads, so slow reads in a row (those
+    # before the device moves to a thread) would each add to one long stall; each read
+    # that held the loop is followed by a turn instead.
+    det = SlowDet([3 * BLOCKING_CALL])
+    log: list[str] = []
+    running = [True]
+
+    def tick():
+        log.append("tick")
+        if running[0]:
+            RE.loop.call_later(0.001, tick)
+
+    def plan():
+        yield Msg("open_run")
+        for _ in range(BLOCKING_STRIKES):
+            yield Msg("create", None, name="primary")
+            yield Msg("read", det)
+            log.append("read")
+            yield Msg("save")
+        yield Msg("close_run")
+
+    RE.loop.call_soon_threadsafe(tick)
+    try:
+        RE(plan())
+    finally:
+        running[0] = False
+    reads = [i for i, what in enumerate(log) if what == "read"]
+    assert len(reads) == BLOCKING_STRIKES
+    assert all("tick" in log[a:b] for a, b in zip(reads, reads[1:])), log
+
+
 def test_by_default_every_call_stays_on_the_loop():
     with RunEngine(scan_id_file=None) as RE:
         det = SlowDet([3 * BLOCKING_CALL])

@@ -29,6 +29,7 @@ __all__ = [
     "CommandRegistry",
     "Handler",
     "as_failed_status",
+    "behind_what_is_due",
     "call_soon_threadsafe",
     "device_name",
     "is_status",
@@ -41,6 +42,34 @@ _READ_CONFIGURATION = Msg("read_configuration")
 _DESCRIBE_CONFIGURATION = Msg("describe_configuration")
 CoroutineType = types.CoroutineType
 _clock = time.perf_counter
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # cancelled meanwhile: the plan was interrupted
+        future.set_result(None)
+
+
+async def behind_what_is_due(loop: asyncio.AbstractEventLoop) -> None:
+    """Let the loop turn, resuming only after what is due now has run.
+
+    ``asyncio.sleep(0)`` puts the plan's task first in the next turn, ahead of the timers
+    and I/O that came due while the plan held the loop, and the tasks those wake wait one
+    turn more: a task sleeping 1 ms waited for two holds, not one. A zero-delay timer is
+    queued behind every expired timer and I/O callback, and the plan's task is woken
+    behind the tasks they wake.
+    """
+    future = loop.create_future()
+    loop.call_later(0, _resolve, future)
+    await future
+
+
+async def _turned(result: Any) -> Any:
+    """``result``, after the loop has turned behind what came due during the call that
+    made it (a call that held the loop past :data:`~._offload.BLOCKING_CALL`: the hold
+    counts messages between its clock reads, and several slow reads in a row would
+    otherwise hold the loop for all of them)."""
+    await behind_what_is_due(asyncio.get_running_loop())
+    return result
 
 
 def device_name(obj: Any) -> str:
@@ -292,6 +321,7 @@ class CommandContext:
             seconds = _clock() - start
             if seconds > offloader.limit:
                 offloader.saw_block(obj, method, seconds, device_name(obj))
+                return _turned(result)
             elif offloader.strikes:
                 offloader.strikes.pop((id(obj), method), None)  # not in a row
         return result

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import BlueskyTwin, RunEngineError
 from .._msg import Msg
-from ._commands import CommandContext, CoroutineType
+from ._commands import CommandContext, CoroutineType, behind_what_is_due
 from ._results import NO_PLAN_RETURN
 
 if TYPE_CHECKING:
@@ -47,25 +47,6 @@ LOOP_HOLD = 0.005
 #: At most this many messages between two reads of the clock (fast messages cost about
 #: what reading the clock costs, so it is read once per several of them).
 STRIDE_MAX = 32
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():  # cancelled meanwhile: the plan was interrupted
-        future.set_result(None)
-
-
-async def _behind_what_is_due(loop: asyncio.AbstractEventLoop) -> None:
-    """Let the loop turn, resuming only after what is due now has run.
-
-    ``asyncio.sleep(0)`` puts the plan's task first in the next turn, ahead of the timers
-    and I/O that came due while the plan held the loop, and the tasks those wake wait one
-    turn more: a task sleeping 1 ms waited for two holds, not one. A zero-delay timer is
-    queued behind every expired timer and I/O callback, and the plan's task is woken
-    behind the tasks they wake.
-    """
-    future = loop.create_future()
-    loop.call_later(0, _resolve, future)
-    await future
 
 
 #: never replayed when rewinding (as Bluesky): they change the engine, not the sample
@@ -285,7 +266,7 @@ class PlanRunner:
                 if now - turned > hold:
                     # let the loop turn: the plan has held it long enough (an awaited
                     # handler may have turned it since, or may have finished synchronously)
-                    await _behind_what_is_due(loop)
+                    await behind_what_is_due(loop)
                     turned = checked = clock()
                 if self.from_start and len(self.msg_cache or ()) > START_REPLAY:
                     self.msg_cache = []  # too long since the start to rewind to it

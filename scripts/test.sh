@@ -30,7 +30,7 @@ for d in cielo tests benchmarks examples; do [ -d "$d" ] && lint_dirs+=("$d"); d
 .venv/bin/ruff check "${lint_dirs[@]}"
 .venv/bin/mypy
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --durations=25 "$@"  # the slowest tests, for keeping CI short
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -69,6 +69,14 @@ def register(subparsers: Subcommands) -> None:
         "examples below; each plugin's options: docs/server/access.md)",
     )
     parser.add_argument(
+        "--max-body",
+        type=_byte_count,
+        default=None,
+        metavar="BYTES",
+        help="the largest request body accepted, chunked ones too (default 64 MiB; "
+        "suffixes k, M, G: 1024-based)",
+    )
+    parser.add_argument(
         "--open", action="store_true", help="open the environment (start the worker) at once"
     )
     parser.set_defaults(func=_serve)
@@ -93,6 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
         open_environment=args.open,
         permissions=args.permissions,
         auth=[parse_auth(spec) for spec in args.auth],
+        **({"max_body": args.max_body} if args.max_body is not None else {}),
     )
     app = build_app(settings)  # refuses a non-loopback host without a key
     try:  # the web application at / (server and web are sibling layers: joined here)
@@ -121,6 +130,21 @@ def _serve(args: argparse.Namespace) -> int:
     )
     _bounded_server()(config).run()
     return 0
+
+
+def _byte_count(text: str) -> int:
+    """``--max-body``: bytes, or with a 1024-based suffix (``512k``, ``64M``, ``1G``)."""
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:].lower(), 1)
+    digits = text[:-1] if scale > 1 else text
+    try:
+        count = int(digits) * scale
+    except ValueError:
+        count = -1
+    if count <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size in bytes; give a positive count such as 1048576 or 64M"
+        )
+    return count
 
 
 #: seconds open connections get to end after SIGTERM or Ctrl-C

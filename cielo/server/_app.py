@@ -16,7 +16,6 @@ import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +23,7 @@ from fastapi.responses import JSONResponse
 
 from ._access import ROLES, Authenticator, Gate, StaticKeys
 from ._keys import open_keyring
+from ._limit import BodyLimit
 from ._manager import Manager
 from ._plans import PlanCatalog, load_catalog
 from ._problems import document_problems
@@ -97,11 +97,9 @@ def build_app(
     app.state.keyring = keyring
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(_BodyLimit, limit=settings.max_body)
+    app.body_limit = BodyLimit(settings.max_body)  # chunked bodies too, ahead of all
     # the plain routes, answered ahead of FastAPI's middleware (FastAPI's own call after)
-    app.fast_routes = FastRoutes(
-        functools.partial(FastAPI.__call__, app), app, ROUTERS, limit=settings.max_body
-    )
+    app.fast_routes = FastRoutes(functools.partial(FastAPI.__call__, app), app, ROUTERS)
     app.add_exception_handler(QueueError, _refused)
     app.add_exception_handler(StoreUnavailableError, _unavailable)
     app.add_exception_handler(RequestValidationError, _invalid)
@@ -179,24 +177,3 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
         {"success": False, "msg": msg, "detail": msg},
         status_code=422,
     )
-
-
-class _BodyLimit:
-    """Refuse bodies larger than ``limit`` bytes (413) before reading them (plain ASGI:
-    no per-request task, unlike Starlette's BaseHTTPMiddleware)."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            for name, value in scope.get("headers", ()):
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    msg = f"the body has {int(value)} bytes; the limit is {self.limit}"
-                    response = JSONResponse(
-                        {"success": False, "msg": msg, "detail": msg}, status_code=413
-                    )
-                    await response(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)

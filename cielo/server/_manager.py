@@ -22,13 +22,10 @@ States follow bluesky-queueserver: ``manager_state`` is ``idle``,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import itertools
 import logging
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,6 +33,7 @@ from . import _lifecycle as lifecycle
 from . import _messages as messages
 from ._broadcast import Broadcast
 from ._calls import StoreCalls
+from ._changes import StatusChanges
 from ._forms import FormChecks
 from ._permissions import Permissions
 from ._plans import PlanCatalog
@@ -74,10 +72,6 @@ class Manager:
         self.environment_error = ""
         self.runs = RunList()  # the running item's runs
         self.time_start: float | None = None
-        self._status_prefix = f"{uuid.uuid4()}-"  # then a count: no getrandom per change
-        self._status_count = itertools.count(1)
-        self.status_uid = f"{self._status_prefix}0"
-        self._changed = asyncio.Event()
         #: live status, console lines and documents for websocket clients
         self.feeds = Broadcast()
         #: plan form checks the worker runs with the plugins it loaded
@@ -85,7 +79,7 @@ class Manager:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.calls = StoreCalls(store)
         self.blocking = self.calls.blocking
-        self._pushing = False  # a status push waits for the store's summary
+        self.changes = StatusChanges(self.status, self.calls, self.feeds, self.spawn)
 
     # -- the store ------------------------------------------------------------------------
 
@@ -111,41 +105,18 @@ class Manager:
         """The status bluesky-queueserver's clients read (see :func:`status_of`)."""
         return status_of(self)
 
+    @property
+    def status_uid(self) -> str:
+        """Changes with every change of the status."""
+        return self.changes.uid
+
     def changed(self, *, edited: bool = False) -> None:
-        """Something changed: a new status uid, and waiters wake up. ``edited``: items
-        were added (the queue starts if autostart is on)."""
-        self.status_uid = f"{self._status_prefix}{next(self._status_count)}"
-        self._changed.set()
-        self._changed = asyncio.Event()
-        if self.feeds.wants("status"):
-            if self.blocking:
-                self._push_soon()
-            else:
-                self.feeds.publish("status", self.status())
+        """Something changed: a new status uid, waiters wake up, watchers get the status
+        (see :class:`StatusChanges`). ``edited``: items were added (the queue starts if
+        autostart is on)."""
+        self.changes.changed()
         if edited and self.autostart:
             self.start_if_autostart()
-
-    def _push_soon(self) -> None:
-        """Push the status once the store's summary is read (in a thread); changes made
-        meanwhile go out in that one push."""
-        if self._pushing:
-            return
-        self._pushing = True
-
-        async def push() -> None:
-            try:
-                seen = None
-                while seen != self.status_uid:  # changed while the summary was read: again
-                    seen = self.status_uid
-                    try:
-                        await self.io(lambda store: None)
-                    except StoreUnavailableError as exc:  # the states still go out
-                        logger.warning("status pushed with the store's last summary: %s", exc)
-                    self.feeds.publish("status", self.status())
-            finally:
-                self._pushing = False
-
-        self.spawn(push())
 
     def set_autostart(self, enable: bool) -> None:
         self.autostart = bool(enable)
@@ -163,8 +134,8 @@ class Manager:
             self.queue_start()
 
     async def wait_change(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+        """Until the status changes, or ``timeout`` seconds."""
+        await self.changes.wait(timeout)
 
     # -- items and permissions ------------------------------------------------------------
 

@@ -159,6 +159,48 @@ def test_function_execute_and_task_result(server: QueueServer) -> None:
     assert not refused["success"] and "/api/queue/item/execute" in refused["msg"]
 
 
+def test_task_status_of_several_tasks(server: QueueServer) -> None:
+    uids = []
+    for a in (1, 2):
+        reply = server.call("/api/function/execute", {"item": fn("add_numbers", a, b=1)})
+        assert reply["success"], reply
+        uids.append(reply["task_uid"])
+        server.wait(lambda s: s["manager_state"] == "idle" and not s["running_item_uid"])
+    asked = [*uids, "nope"]
+    reply = server.call("/api/task/status", {"task_uid": asked})
+    assert reply["status"] == {uids[0]: "completed", uids[1]: "completed", "nope": "not_found"}
+    assert server.call("/api/task/status", {"task_uid": uids[1]})["status"] == "completed"
+
+
+def test_task_status_reads_the_history_once(tmp_path: pathlib.Path) -> None:
+    """However many tasks are asked about, the store's history is read once."""
+    from cielo.server import SQLiteQueueStore
+    from cielo.server.api.functions import task_states
+
+    class Counting(SQLiteQueueStore):
+        reads = 0
+
+        def history(self) -> list[dict[str, Any]]:
+            self.reads += 1
+            return super().history()
+
+    store = Counting(tmp_path / "queue.db")
+    try:
+        for n in range(50):
+            result = {"exit_status": "completed" if n % 2 else "failed", "return_value": n}
+            store.history_add({**fn("add_numbers", n), "item_uid": f"u{n}", "result": result})
+        found = task_states(store, [f"u{n}" for n in range(50)] + ["nope"])
+        assert store.reads == 1
+        assert found["u3"] == (
+            "completed",
+            {"exit_status": "completed", "return_value": 3, "task_uid": "u3", "success": True},
+        )
+        assert found["u4"][1] is not None and found["u4"][1]["success"] is False
+        assert found["nope"] == ("not_found", None)
+    finally:
+        store.close()
+
+
 def test_function_execute_is_refused_while_an_item_runs(server: QueueServer) -> None:
     long = {
         "item_type": "plan",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from cielo.testing import QueueServer
 
 pytestmark = pytest.mark.slow
 
@@ -129,6 +134,33 @@ def test_oversize_bodies_are_refused(server: Any) -> None:
         timeout=60,
     )
     assert response.status_code == 413 and "limit" in response.json()["msg"]
+
+
+def test_chunked_bodies_are_held_to_the_limit(tmp_path: Path) -> None:
+    """A body without Content-Length (chunked) is refused once it passes the limit set
+    with ``cielo serve --max-body``; a chunked body under it goes through."""
+    with QueueServer(tmp_path, open=False, args=["--max-body", "64k"]) as served:
+        url = f"{served.url}/api/queue/item/add"
+        headers = {**served.headers, "Content-Type": "application/json"}
+
+        def chunked(data: bytes, size: int = 16 * 1024) -> Iterator[bytes]:
+            yield from (data[i : i + size] for i in range(0, len(data), size))
+
+        item = json.dumps({"item": plan("count", ["det"], num=1)}) + " " * 40_000  # 3 chunks
+        sent = httpx.post(url, content=chunked(item.encode()), headers=headers, timeout=60)
+        assert sent.request.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in sent.request.headers
+        assert sent.status_code == 200 and sent.json()["success"], sent.text
+
+        big = b'{"item": {"item_type": "plan", "name": "count", "args": [' + b"1," * 500_000
+        refused = httpx.post(url, content=chunked(big), headers=headers, timeout=60)
+        assert refused.status_code == 413
+        msg = refused.json()["msg"]
+        assert "the chunked body passed" in msg and "the limit is 65536 bytes (64 KiB)" in msg
+        assert "cielo serve --max-body BYTES" in msg
+        said = httpx.post(url, content=big, headers=headers, timeout=60)  # Content-Length
+        assert said.status_code == 413 and f"the body has {len(big)} bytes" in said.json()["msg"]
+        assert served.status()["items_in_queue"] == 1  # only the one under the limit
 
 
 def test_openapi_and_the_web_application_are_published(server: Any) -> None:

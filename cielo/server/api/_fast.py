@@ -11,10 +11,11 @@ history...), found by reading the routes FastAPI has, so a new route of that sha
 served here too. A request is answered here only if everything FastAPI would check
 passes: the key and its scopes (:meth:`Gate.identify_async`), the content type, the JSON
 and the same pydantic model. Anything else goes to FastAPI untouched, which gives its
-usual answer (401, 403, 422, 413); nothing has run by then. A refusal raised by the
+usual answer (401, 403, 422); nothing has run by then. A refusal raised by the
 route (:class:`QueueError`) gets the app's own exception handler's answer. While
 FastAPI's OpenTelemetry support is configured when the first request comes, every
-request goes through FastAPI (so every request is traced).
+request goes through FastAPI (so every request is traced). Ahead of both, the app's
+:class:`~cielo.server._limit.BodyLimit` refuses bodies over the limit (413).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from .._access import AccessError
+from .._limit import BodyLimit, replay
 from ._deps import Call, allow
 
 __all__ = ["FastAPIWithFastRoutes", "FastRoutes", "plain_routes"]
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = types.Scope
+Receive = types.Receive
+Send = types.Send
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,25 @@ class _Route:
 
 
 class FastAPIWithFastRoutes(FastAPI):
-    """A FastAPI app whose :attr:`fast_routes` (if set) sees every HTTP request first."""
+    """A FastAPI app whose :attr:`body_limit` (if set) judges every HTTP request's body
+    first, then its :attr:`fast_routes` (if set) sees the request."""
 
     fast_routes: FastRoutes | None = None
+    body_limit: BodyLimit | None = None
     _traced: bool | None = None  # known at the first request
 
     async def __call__(self, scope: types.Scope, receive: types.Receive, send: types.Send) -> None:
+        if scope["type"] == "http" and self.body_limit is not None:
+            admitted = await self.body_limit.admit(scope, receive, send)
+            if admitted is None:  # refused: 413 sent
+                return
+            receive = admitted
         fast = self.fast_routes
         if fast is not None and scope["type"] == "http":
             if self._traced is None:
                 self._traced = _traced(self)
             if not self._traced:
-                await fast(scope, receive, send)  # type: ignore[arg-type]
+                await fast(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 
@@ -80,15 +89,12 @@ def _traced(app: FastAPI) -> bool:
 
 class FastRoutes:
     """Serves the plain routes of ``api`` without FastAPI's per-request machinery (see
-    the module); other requests, and bodies over ``limit`` bytes, go to ``app``."""
+    the module); other requests go to ``app``."""
 
-    def __init__(
-        self, app: Any, api: FastAPI, routers: Sequence[APIRouter], limit: int | None = None
-    ) -> None:
+    def __init__(self, app: Any, api: FastAPI, routers: Sequence[APIRouter]) -> None:
         self.app = app
         self.api = api
         self.routers = routers  # included in ``api`` without a prefix
-        self.limit = limit
         self._routes: dict[tuple[str, str], _Route] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,22 +102,14 @@ class FastRoutes:
             if self._routes is None:
                 self._routes = plain_routes(r for router in self.routers for r in router.routes)
             route = self._routes.get((scope["method"], scope["path"]))
-            if route is not None and not self._too_large(scope):
+            if route is not None:
                 messages = await _read(receive)
                 body = b"".join(m.get("body", b"") for m in messages)
                 done = messages[-1]["type"] == "http.request"  # not a disconnect
                 if done and await self._serve(route, scope, body, receive, send):
                     return
-                receive = _replay(messages, receive)
+                receive = replay(messages, receive)
         await self.app(scope, receive, send)
-
-    def _too_large(self, scope: Scope) -> bool:
-        if self.limit is None:
-            return False
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                return not value.isdigit() or int(value) > self.limit
-        return False
 
     async def _serve(
         self, route: _Route, scope: Scope, body: bytes, receive: Receive, send: Send
@@ -208,7 +206,7 @@ def _handler(api: FastAPI, exc: Exception) -> Any:
     return None
 
 
-async def _read(receive: Receive) -> list[dict[str, Any]]:
+async def _read(receive: Receive) -> list[types.Message]:
     """The request's messages up to its last body part (or the client's leaving)."""
     messages = []
     while True:
@@ -216,15 +214,3 @@ async def _read(receive: Receive) -> list[dict[str, Any]]:
         messages.append(message)
         if message["type"] != "http.request" or not message.get("more_body", False):
             return messages
-
-
-def _replay(messages: list[dict[str, Any]], receive: Receive) -> Receive:
-    """``receive`` giving ``messages`` first, then what ``receive`` gives."""
-    pending = list(messages)
-
-    async def again() -> dict[str, Any]:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return again

@@ -70,20 +70,27 @@ class TaskStatus(UserInfo):
     task_uid: str | list[str]
 
 
-def _task(store: Any, uid: str) -> tuple[str, dict[str, Any] | None]:
-    """``("running" | "completed" | "not_found", the history record's result)``."""
+def task_states(store: Any, uids: list[str]) -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """Each of ``uids``: ``("running" | "completed" | "not_found", its result)`` (the
+    running item and the history read once, however many are asked)."""
     running = store.running()
-    if running is not None and running.get("item_uid") == uid:
-        return "running", None
-    done = next((i for i in store.history() if i.get("item_uid") == uid), None)
-    if done is None:
-        return "not_found", None
-    result = dict(done.get("result") or {})
-    return "completed", {
-        **result,
-        "task_uid": uid,
-        "success": result.get("exit_status") == "completed",
-    }
+    running_uid = running.get("item_uid") if running is not None else None
+    wanted = set(uids)
+    done: dict[str, dict[str, Any]] = {}
+    for record in store.history():  # an item run twice: its first record, as before
+        if record.get("item_uid") in wanted:
+            done.setdefault(record["item_uid"], record)
+    found: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    for uid in uids:
+        if uid == running_uid:
+            found[uid] = ("running", None)
+        elif uid in done:
+            result = dict(done[uid].get("result") or {})
+            success = result.get("exit_status") == "completed"
+            found[uid] = ("completed", {**result, "task_uid": uid, "success": success})
+        else:
+            found[uid] = ("not_found", None)
+    return found
 
 
 @router.api_route("/task/result", methods=["GET", "POST"], response_model=Reply)
@@ -94,7 +101,7 @@ async def task_result(
     """``status`` ``"running"``, ``"completed"`` (with ``result``: ``success``,
     ``exit_status``, ``return_value``, ``msg``, ``traceback``...) or ``"not_found"``."""
     uid = body.task_uid
-    status, result = await call.io(lambda store: _task(store, uid))
+    status, result = (await call.io(lambda store: task_states(store, [uid])))[uid]
     if status == "not_found":
         return ok(task_uid=uid, status=status, result=None, msg=f"no task {uid!r} ran here")
     return ok(task_uid=uid, status=status, result=result)
@@ -108,9 +115,8 @@ async def task_status(
     """The ``status`` of one task (a string) or of several (``{task_uid: status}``)."""
     uids = body.task_uid
 
-    def look(store: Any) -> Any:
-        if isinstance(uids, str):
-            return _task(store, uids)[0]
-        return {uid: _task(store, uid)[0] for uid in uids}
-
-    return ok(task_uid=uids, status=await call.io(look))
+    asked = [uids] if isinstance(uids, str) else uids
+    found = await call.io(lambda store: task_states(store, asked))
+    if isinstance(uids, str):
+        return ok(task_uid=uids, status=found[uids][0])
+    return ok(task_uid=uids, status={uid: found[uid][0] for uid in uids})

@@ -2,7 +2,9 @@
 
 The key comes from ``CIELO_API_KEY``. ``add`` takes a plan call in the same text form
 as ``cielo run`` (parsed, never evaluated; checked by the server against the plan's
-parameters).
+parameters), a call of a function the profile allows (``--function``, in the same form)
+or an instruction (``--instruction queue_stop``); ``call`` runs an allowed function at
+once and prints what it returns.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import functools
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -53,10 +56,22 @@ def register(subparsers: Subcommands) -> None:
 
     add = sub.add_parser(
         "add",
-        help="add a plan call, e.g. 'count([det], num=3)'",
-        description="Add one plan call, written as for `cielo run`, at the back of the queue.",
+        help="add a plan call, e.g. 'count([det], num=3)', an allowed function "
+        "(--function 'NAME(...)') or an instruction (--instruction queue_stop)",
+        description="Add one item at the back of the queue: a plan call written as for "
+        "`cielo run`, a call of a function the profile allows (`cielo queue functions` "
+        "lists them) written the same way, or an instruction.",
     )
-    add.add_argument("plan", metavar="'PLAN(...)'", help="the plan call")
+    what = add.add_mutually_exclusive_group(required=True)
+    what.add_argument("plan", nargs="?", metavar="'PLAN(...)'", help="the plan call")
+    what.add_argument(
+        "--function", metavar="'NAME(...)'", help="a call of a function the profile allows"
+    )
+    what.add_argument(
+        "--instruction",
+        metavar="NAME",
+        help="an instruction: queue_stop (the queue stops when it reaches it)",
+    )
     add.add_argument("--front", action="store_true", help="at the front of the queue")
     add.add_argument("--start", action="store_true", help="then start the queue")
     add.add_argument(
@@ -64,8 +79,21 @@ def register(subparsers: Subcommands) -> None:
     )
     add.set_defaults(func=_add)
 
+    call = sub.add_parser(
+        "call",
+        help="run an allowed function now, outside the queue, and print what it returns",
+        description="Run one call of a function the profile allows (written as a plan call "
+        "is: arguments are literals and device names) at once, while nothing runs, and "
+        "print its return value as JSON; it goes to the history like any item.",
+    )
+    call.add_argument("function", metavar="'NAME(...)'", help="the function call")
+    call.add_argument("--json", action="store_true", help="the whole result as JSON")
+    call.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after")
+    call.set_defaults(func=_call_now)
+
     for name, text, handler in (
         ("list", "the queued items and the running one", _list),
+        ("functions", "the functions you may add or call, with their parameters", _functions),
         ("history", "executed items with exit status and run uids", _history),
         ("proposals", "items proposed for review", _proposals),
     ):
@@ -182,15 +210,25 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _call_text(item: dict[str, Any]) -> str:
+    """A plan as its call; a function as ``function NAME(...)``; an instruction by name."""
+    if item.get("item_type") == "instruction":
+        return f"instruction {item.get('name')}"
     args = [repr(a) for a in item.get("args", [])]
     args += [f"{k}={v!r}" for k, v in item.get("kwargs", {}).items()]
-    return f"{item.get('name')}({', '.join(args)})"
+    call = f"{item.get('name')}({', '.join(args)})"
+    return f"function {call}" if item.get("item_type") == "function" else call
 
 
 def _add(args: argparse.Namespace) -> int:
     with _client(args) as client:
         before = len(client.history())
-        item = client.add_text(args.plan, **({"pos": "front"} if args.front else {}))
+        if args.function is not None:
+            new = client.function_from_text(args.function)
+        elif args.instruction is not None:
+            new = {"item_type": "instruction", "name": args.instruction}
+        else:
+            new = client.item_from_text(args.plan)
+        item = client.add(new, **({"pos": "front"} if args.front else {}))
         print(item["item_uid"])
         if args.start or args.wait:
             status = client.status()
@@ -210,8 +248,44 @@ def _print_results(records: list[dict[str, Any]]) -> int:
         failed += status not in ("completed", "stopped")
         runs = " ".join(result.get("run_uids", [])) or "-"
         reason = f"  ({result['msg']})" if result.get("msg") else ""
+        if record.get("item_type") == "function" and status == "completed":
+            reason = f"  returned {json.dumps(result.get('return_value'))}"
         print(f"{status}  {_call_text(record)}  runs: {runs}{reason}")
     return 1 if failed else 0
+
+
+def _call_now(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        result = client.call_function(
+            client.function_from_text(args.function), timeout=args.timeout
+        )
+    if args.json:
+        print_json(result)
+    elif result.get("success"):
+        print(json.dumps(result.get("return_value"), indent=2))
+    if not result.get("success"):
+        print(
+            f"cielo: error: {args.function} {result.get('exit_status', 'failed')}: "
+            f"{result.get('msg')}\n{result.get('traceback') or ''}".rstrip(),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _function_rows(functions: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, function in sorted(functions.items()):
+        params = ", ".join(_parameter(p) for p in function.get("parameters", []))
+        rows.append([f"{name}({params})", function.get("description") or ""])
+    return rows
+
+
+def _parameter(param: dict[str, Any]) -> str:
+    text = str(param.get("name"))
+    if "default" in param:
+        text += f"={param['default']}"  # its repr
+    return text
 
 
 def _listing(
@@ -295,7 +369,13 @@ def _when(stamp: float | None, form: str, never: str) -> str:
     return datetime.datetime.fromtimestamp(stamp).strftime(form) if stamp else never
 
 
-_list = _listing(lambda c: c.queue(), _queue_rows, ["pos", "uid", "plan"], "the queue is empty")
+_list = _listing(lambda c: c.queue(), _queue_rows, ["pos", "uid", "item"], "the queue is empty")
+_functions = _listing(
+    lambda c: c.functions(),
+    _function_rows,
+    ["function", "description"],
+    "no function is allowed (a profile allows them in [functions] allow)",
+)
 _history = _listing(
     lambda c: c.history(),
     _history_rows,

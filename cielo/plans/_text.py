@@ -49,11 +49,20 @@ DRY_RUN_MESSAGES = 1_000_000
 #: Plan text longer than this is refused (a plan call is a line, not a document).
 MAX_TEXT = 100_000
 
-#: What plan text may contain, for error messages.
-ALLOWED = (
-    "a single call of a known plan, e.g. scan([det], motor, -1, 1, 10), whose arguments are "
-    "numbers, strings, True/False/None, lists/tuples/dicts of those, and names of devices"
+_ARGUMENTS = (
+    "whose arguments are numbers, strings, True/False/None, lists/tuples/dicts of those, "
+    "and names of devices"
 )
+#: What call text may contain, for error messages: of a plan, or (``parse_plan_call``'s
+#: ``kind="function"``) of a function a profile allows.
+_ALLOWED_BY_KIND = {
+    "plan": f"a single call of a known plan, e.g. scan([det], motor, -1, 1, 10), {_ARGUMENTS}",
+    "function": (
+        "a single call of an allowed function, e.g. set_comment('aligned', level=2), " + _ARGUMENTS
+    ),
+}
+#: What plan text may contain, for error messages.
+ALLOWED = _ALLOWED_BY_KIND["plan"]
 
 
 @dataclass(frozen=True)
@@ -69,20 +78,27 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return did_you_mean(word, choices, before="; ", cutoff=0.5)
 
 
-def _refuse(text: str, node: ast.AST | None, what: str) -> PlanParameterError:
+def _refuse(text: str, node: ast.AST | None, what: str, kind: str) -> PlanParameterError:
     piece = ast.get_source_segment(text, node) if node is not None else None
     shown = f" {_short_text(piece)}" if piece else ""
-    return PlanParameterError(f"refused{shown}: {what}; allowed: {ALLOWED}")
+    return PlanParameterError(f"refused{shown}: {what}; allowed: {_ALLOWED_BY_KIND[kind]}")
 
 
-def parse_plan_call(text: str, plans: Iterable[str], devices: Iterable[str]) -> PlanCall:
+def parse_plan_call(
+    text: str, plans: Iterable[str], devices: Iterable[str], *, kind: str = "plan"
+) -> PlanCall:
     """Parse ``text`` into a :class:`PlanCall`, refusing anything but the allowed forms.
 
     :param text: the plan call, e.g. ``"count([det], num=3)"``.
     :param plans: names of the known plans.
     :param devices: names of the known devices.
+    :param kind: ``"function"``: ``text`` calls one of ``plans``, the functions a profile
+        allows (as queue items), and refusals say so.
     :raises PlanParameterError: naming the offending piece and what is allowed.
     """
+    if kind not in _ALLOWED_BY_KIND:
+        raise ValueError(f"kind {kind!r}: use one of {', '.join(_ALLOWED_BY_KIND)}")
+    allowed = _ALLOWED_BY_KIND[kind]
     plans, devices = set(plans), set(devices)
     source = text.strip()
     try:
@@ -96,18 +112,18 @@ def parse_plan_call(text: str, plans: Iterable[str], devices: Iterable[str]) -> 
     if len(source) > MAX_TEXT:
         raise PlanParameterError(
             f"the plan text is {len(source)} characters long, more than {MAX_TEXT}; "
-            f"allowed: {ALLOWED}"
+            f"allowed: {allowed}"
         )
     try:
         tree = ast.parse(source, mode="eval")
-        return _call(source, tree, plans, devices)
+        return _call(source, tree, plans, devices, kind)
     except SyntaxError as exc:
         raise PlanParameterError(
-            f"cannot parse {_short_text(source)}: {exc.msg}; allowed: {ALLOWED}"
+            f"cannot parse {_short_text(source)}: {exc.msg}; allowed: {allowed}"
         ) from None
     except (RecursionError, MemoryError):
         raise PlanParameterError(
-            f"cannot parse {_short_text(source)}: nested too deeply; allowed: {ALLOWED}"
+            f"cannot parse {_short_text(source)}: nested too deeply; allowed: {allowed}"
         ) from None
 
 
@@ -115,34 +131,39 @@ def _short_text(text: str) -> str:
     return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
 
 
-def _call(source: str, tree: ast.Expression, plans: set[str], devices: set[str]) -> PlanCall:
+def _call(
+    source: str, tree: ast.Expression, plans: set[str], devices: set[str], kind: str
+) -> PlanCall:
     call = tree.body
     if not isinstance(call, ast.Call):
-        raise _refuse(source, call, "not a plan call")
+        raise _refuse(source, call, f"not a {kind} call", kind)
     if not isinstance(call.func, ast.Name):
-        raise _refuse(source, call.func, "the plan must be named directly (no attribute access)")
-    if call.func.id not in plans:
-        raise PlanParameterError(
-            f"unknown plan {call.func.id!r}{_suggest(call.func.id, plans)} "
-            f"(known: {', '.join(sorted(plans)) or 'none'}); allowed: {ALLOWED}"
+        raise _refuse(
+            source, call.func, f"the {kind} must be named directly (no attribute access)", kind
         )
-    converter = _Literal(source, devices)
+    if call.func.id not in plans:
+        known = "known" if kind == "plan" else "allowed here"
+        raise PlanParameterError(
+            f"unknown {kind} {call.func.id!r}{_suggest(call.func.id, plans)} "
+            f"({known}: {', '.join(sorted(plans)) or 'none'}); allowed: {_ALLOWED_BY_KIND[kind]}"
+        )
+    converter = _Literal(source, devices, kind)
     args = []
     for arg in call.args:
         if isinstance(arg, ast.Starred):
-            raise _refuse(source, arg, "starred arguments are not allowed")
+            raise _refuse(source, arg, "starred arguments are not allowed", kind)
         args.append(converter.value(arg))
     kwargs = {}
     for kw in call.keywords:
         if kw.arg is None:
-            raise _refuse(source, kw.value, "**keyword unpacking is not allowed")
+            raise _refuse(source, kw.value, "**keyword unpacking is not allowed", kind)
         kwargs[kw.arg] = converter.value(kw.value)
     return PlanCall(call.func.id, tuple(args), kwargs)
 
 
 class _Literal:
-    def __init__(self, source: str, devices: set[str]) -> None:
-        self.source, self.devices = source, devices
+    def __init__(self, source: str, devices: set[str], kind: str) -> None:
+        self.source, self.devices, self.kind = source, devices, kind
 
     def value(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and isinstance(
@@ -161,16 +182,20 @@ class _Literal:
             items = []
             for elt in node.elts:
                 if isinstance(elt, ast.Starred):
-                    raise _refuse(self.source, elt, "starred items are not allowed")
+                    raise _refuse(self.source, elt, "starred items are not allowed", self.kind)
                 items.append(self.value(elt))
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.Dict):
             out = {}
             for key, val in zip(node.keys, node.values, strict=True):
                 if key is None:
-                    raise _refuse(self.source, val, "**unpacking in a dict is not allowed")
+                    raise _refuse(
+                        self.source, val, "**unpacking in a dict is not allowed", self.kind
+                    )
                 if not (isinstance(key, ast.Constant) and isinstance(key.value, str | int | float)):
-                    raise _refuse(self.source, key, "dict keys must be strings or numbers")
+                    raise _refuse(
+                        self.source, key, "dict keys must be strings or numbers", self.kind
+                    )
                 out[key.value] = self.value(val)
             return out
         if isinstance(node, ast.Name):
@@ -182,6 +207,7 @@ class _Literal:
                 f"unknown name {node.id!r}{_suggest(node.id, self.devices)} "
                 f"(known devices: {', '.join(sorted(self.devices)) or 'none'}; "
                 "quote it to pass a string)",
+                self.kind,
             )
         return self._refuse_kind(node)
 
@@ -202,8 +228,10 @@ class _Literal:
         }
         for kind, why in kinds.items():
             if isinstance(node, kind):
-                raise _refuse(self.source, node, why)
-        raise _refuse(self.source, node, f"{type(node).__name__} expressions are not allowed")
+                raise _refuse(self.source, node, why, self.kind)
+        raise _refuse(
+            self.source, node, f"{type(node).__name__} expressions are not allowed", self.kind
+        )
 
 
 @dataclass(frozen=True)

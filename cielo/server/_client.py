@@ -67,8 +67,10 @@ class _Api:
         return self._call("GET", "/api/history/get", pick="items")
 
     def add(self, item: Item, **where: Any) -> Any:
-        """Add a plan item (``{"item_type": "plan", "name", "args", "kwargs"}``); ``where``:
-        ``pos``, ``before_uid`` or ``after_uid``."""
+        """Add an item (a plan: ``{"item_type": "plan", "name", "args", "kwargs"}``; a
+        function the profile allows: ``"item_type": "function"``; an instruction:
+        ``{"item_type": "instruction", "name": "queue_stop"}``); ``where``: ``pos``,
+        ``before_uid`` or ``after_uid``."""
         return self._call("POST", "/api/queue/item/add", {"item": item, **where}, "item")
 
     def add_batch(self, items: list[Item], **where: Any) -> Any:
@@ -88,6 +90,21 @@ class _Api:
 
     def start(self) -> Any:
         return self.control("queue/start")
+
+    # -- functions ----------------------------------------------------------------------
+
+    def functions(self) -> Any:
+        """The functions the caller's group may run, by name (description, parameters)."""
+        return self._call("GET", "/api/functions/allowed", pick="functions_allowed")
+
+    def execute_function(self, item: Item) -> Any:
+        """Run a function item now, outside the queue (refused while an item runs); the
+        reply's ``task_uid`` names it for :meth:`task_result`."""
+        return self._call("POST", "/api/function/execute", {"item": item})
+
+    def task_result(self, task_uid: str) -> Any:
+        """``{"status": "running" | "completed" | "not_found", "result": ...}``."""
+        return self._call("GET", "/api/task/result", {"task_uid": task_uid})
 
     def upload(self, path: str | os.PathLike[str]) -> Any:
         """Add a spreadsheet's plans (``.csv`` or ``.xlsx``, one row per plan): all rows,
@@ -212,8 +229,30 @@ class QueueClient(_Api):
         """A plan item from a call written as for ``cielo run`` (checked against the
         server's plans and devices, never evaluated)."""
         plans = self._call("GET", "/api/plans/allowed", pick="plans_allowed")
-        devices = self._call("GET", "/api/devices/allowed", pick="devices_allowed")
-        return plan_item(text, plans, devices)
+        return text_item(text, plans, self.devices())
+
+    def function_from_text(self, text: str) -> Item:
+        """A function item from a call written as a plan call is (``"set_comment('x')"``),
+        of a function the server allows this user (never evaluated)."""
+        return text_item(text, self.functions(), self.devices(), "function")
+
+    def devices(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/api/devices/allowed", pick="devices_allowed"))
+
+    def call_function(self, item: Item, *, timeout: float | None = None) -> dict[str, Any]:
+        """Run a function item now and wait for it: its result (``success``,
+        ``exit_status``, ``return_value``, ``msg``, ``traceback``)."""
+        uid = self.execute_function(item)["task_uid"]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            reply = self.task_result(uid)
+            if reply["status"] == "completed":
+                return dict(reply["result"])
+            if reply["status"] == "not_found":  # the server lost it (its store cleared?)
+                raise QueueError(f"task {uid} is gone from the server: {reply.get('msg')}")
+            if deadline is not None and time.monotonic() > deadline:
+                raise QueueError(f"timed out after {timeout} s; function task {uid} still runs")
+            time.sleep(0.05)
 
     def wait(self, condition: Condition, *, timeout: float | None = None) -> dict[str, Any]:
         """Poll the status until ``condition(status)``; returns that status."""
@@ -303,13 +342,18 @@ class AsyncQueueClient(_Api):
         return await self.wait(_idle, timeout=timeout)
 
 
-def plan_item(text: str, plans: dict[str, Any], devices: dict[str, Any]) -> Item:
-    """A plan item from a call written as for ``cielo run`` (parsed, never evaluated)."""
+def text_item(
+    text: str, names: dict[str, Any], devices: dict[str, Any], kind: str = "plan"
+) -> Item:
+    """An item from a call written as for ``cielo run``: of a plan, or (``kind``
+    ``"function"``) of a function the profile allows; ``names`` the plans or functions
+    known (parsed, never evaluated; device names stay strings, resolved by the server
+    for a plan, by the function itself for a function)."""
     from cielo.plans import parse_plan_call
 
-    call = parse_plan_call(text, plans, devices)
+    call = parse_plan_call(text, names, devices, kind=kind)
     return {
-        "item_type": "plan",
+        "item_type": kind,
         "name": call.plan,
         "args": _plain(call.args),
         "kwargs": _plain(call.kwargs),

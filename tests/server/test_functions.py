@@ -5,7 +5,11 @@ worker between plans and records their return value or traceback in the history;
 
 from __future__ import annotations
 
+import json
 import pathlib
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -255,3 +259,69 @@ def test_bluesky_clients_function_execute_and_task_result(server: QueueServer) -
             RM.function_execute(BFunc("add_numbers", 1), run_in_background=True)
     finally:
         RM.close()
+
+
+def queue(server: QueueServer, *args: str) -> subprocess.CompletedProcess[str]:
+    """``cielo queue --server URL ARGS...`` with the server's key."""
+    return subprocess.run(
+        [sys.executable, "-m", "cielo.cli", "queue", "--server", server.url, *args],
+        env={**server.env, "CIELO_API_KEY": server.key},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cielo_queue_lists_adds_and_calls_functions(
+    server: QueueServer, tmp_path: pathlib.Path
+) -> None:
+    listed = queue(server, "functions")
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"^add_numbers\(a, b=1.0\) +Add two numbers.$", listed.stdout, re.M)
+    assert "forbidden_reset" not in listed.stdout  # the group may not use it
+
+    note = tmp_path / "cli-note.txt"
+    added = queue(server, "add", "--function", f"write_note({str(note)!r}, text='via cli')")
+    assert added.returncode == 0, added.stderr
+    assert queue(server, "add", "--instruction", "queue_stop").returncode == 0
+    assert queue(server, "add", "count([det], num=1)").returncode == 0
+    listing = queue(server, "list").stdout
+    assert "function write_note(" in listing and "text='via cli')" in listing
+    assert "instruction queue_stop" in listing and "count(['det'], num=1)" in listing
+
+    ran = queue(server, "start", "--wait")
+    assert ran.returncode == 0, ran.stderr
+    assert note.read_text() == "via cli"
+    # the queue stopped at the instruction: the plan after it waits
+    assert [i["name"] for i in server.call("/api/queue/get")["items"]] == ["count"]
+    history = queue(server, "history").stdout
+    assert "function write_note(" in history and "instruction queue_stop" in history
+
+    called = queue(server, "call", "add_numbers(40, b=2)")
+    assert called.returncode == 0, called.stderr
+    assert json.loads(called.stdout) == 42
+    whole = queue(server, "call", "add_numbers(1)", "--json")
+    assert json.loads(whole.stdout)["exit_status"] == "completed"
+    assert json.loads(whole.stdout)["return_value"] == 2.0
+
+
+def test_cielo_queue_function_refusals(server: QueueServer) -> None:
+    unknown = queue(server, "add", "--function", "add_numbrs(1)")
+    assert unknown.returncode == 1
+    assert "unknown function 'add_numbrs'; did you mean 'add_numbers'?" in unknown.stderr
+    assert "(allowed here: add_numbers, explode, opaque, write_note)" in unknown.stderr
+    forbidden = queue(server, "call", "forbidden_reset()")  # the group may not use it
+    assert forbidden.returncode == 1 and "unknown function 'forbidden_reset'" in forbidden.stderr
+    evaluated = queue(server, "call", "add_numbers(__import__('os').getpid())")
+    assert evaluated.returncode == 1 and "calls inside the arguments are not allowed" in (
+        evaluated.stderr
+    )
+    failed = queue(server, "call", "explode('from the cli')")
+    assert failed.returncode == 1
+    assert "explode('from the cli') failed: RuntimeError: exploded: from the cli" in failed.stderr
+    assert "Traceback" in failed.stderr
+    neither = queue(server, "add")
+    assert neither.returncode == 2 and "one of the arguments" in neither.stderr
+    bad = queue(server, "add", "--instruction", "queue_pause")
+    assert bad.returncode == 1 and "unknown instruction 'queue_pause'" in bad.stderr
+    assert server.call("/api/queue/get")["items"] == []

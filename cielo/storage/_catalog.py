@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import _positions
 from ._archive import iter_documents
 from ._database import Database, connect, default_catalog_uri, expand_uri
 from ._errors import QueryError, RunNotFoundError
@@ -281,8 +282,17 @@ class Catalog:
 
     def _before(self, offset: int, reverse: bool = False) -> tuple[Any, ...] | None:
         """The sort values of the run at ``offset - 1`` (None past the end): the rows
-        skipped are read from the index of the order alone, not from the table."""
-        columns = ", ".join(f"runs.{c}" for c, _ in self._full_sort())
+        skipped are read from the index of the order alone, not from the table, and in
+        the time order of the whole catalog from the mark before it (``_positions``)."""
+        keys = self._full_sort()
+        if (
+            self.query is None and offset > _positions.MARK_SPACING
+            and [c for c, _ in keys] == ["time", "uid"] and keys[0][1] == keys[1][1]
+        ):  # fmt: skip
+            found = _positions.seek(self.db, offset - 1, reverse=keys[0][1] != reverse)
+            if found is not _positions.UNKNOWN:
+                return found  # type: ignore[no-any-return]
+        columns = ", ".join(f"runs.{c}" for c, _ in keys)
         rows = self._select(columns, offset=offset - 1, limit=1, reverse=reverse)
         return tuple(rows[0]) if rows else None
 
@@ -342,6 +352,9 @@ class Catalog:
         than 10,000"). ``len(cat)`` is ``cat.count()``."""
         if at_most is not None and at_most < 0:
             raise QueryError(f"count(at_most={at_most}): give a number of runs >= 0, or None")
+        if self.query is None:  # kept by triggers (schema 10)
+            n = _positions.run_count(self.db)
+            return n if at_most is None else min(n, at_most)
         where, params = self._where(ordered=False)
         if where.startswith(KEYS_PREFIX):  # one condition on one key: the index answers
             rows = f"SELECT DISTINCT run_id FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]}"

@@ -418,6 +418,55 @@ def _recode_pages(db: Database) -> None:
         )
 
 
+def _v10(d: Dialect) -> list[Step]:
+    """The number of runs, and every ``MARK_SPACING``-th run of the ``(time, uid)`` order
+    with its position (``_positions``), kept exact by triggers in the transaction of
+    every insert and delete of a run: ``len(cat)`` reads one row, and a page by offset
+    starts from the mark before it. A run inserted anywhere but at the end of the order
+    (or deleted) removes the marks after it; the next offset past them makes them again."""
+    pg = d.name == "postgresql"
+    uid = 'TEXT COLLATE "C"' if pg else "TEXT"
+    steps: list[Step] = [  # written to be applied again (a catalog marked older by hand)
+        "DROP TABLE IF EXISTS run_count",
+        "DROP TABLE IF EXISTS run_marks",
+        f"CREATE TABLE run_count (n {d.integer} NOT NULL)",
+        "INSERT INTO run_count (n) SELECT COUNT(*) FROM runs",
+        f"CREATE TABLE run_marks (pos {d.integer} PRIMARY KEY, time {d.real} NOT NULL, uid {uid} NOT NULL)",
+    ]
+    # a run at (t, u) moves the marks after it; a deleted run also takes its own mark
+    later = "DELETE FROM run_marks WHERE time > {0}.time OR (time = {0}.time AND uid {1} {0}.uid)"
+    if pg:  # the count's row is locked first: a writer waits for marks being made
+        return [*steps, f"""CREATE OR REPLACE FUNCTION cielo_count_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    UPDATE run_count SET n = n + 1;
+                    {later.format("NEW", ">")};
+                ELSIF TG_OP = 'DELETE' THEN
+                    UPDATE run_count SET n = n - 1;
+                    {later.format("OLD", ">=")};
+                ELSE
+                    UPDATE run_count SET n = n;
+                    {later.format("OLD", ">=")};
+                    {later.format("NEW", ">=")};
+                END IF;
+                RETURN NULL;
+            END $$""",
+            "DROP TRIGGER IF EXISTS runs_count ON runs",
+            "CREATE TRIGGER runs_count AFTER INSERT OR DELETE OR UPDATE OF time, uid ON runs "
+            "FOR EACH ROW EXECUTE FUNCTION cielo_count_runs()",
+        ]  # fmt: skip
+    return [
+        *steps,
+        *(f"DROP TRIGGER IF EXISTS runs_count_{t}" for t in ("insert", "delete", "move")),
+        "CREATE TRIGGER runs_count_insert AFTER INSERT ON runs BEGIN "
+        f"UPDATE run_count SET n = n + 1; {later.format('new', '>')}; END",
+        "CREATE TRIGGER runs_count_delete AFTER DELETE ON runs BEGIN "
+        f"UPDATE run_count SET n = n - 1; {later.format('old', '>=')}; END",
+        "CREATE TRIGGER runs_count_move AFTER UPDATE OF time, uid ON runs BEGIN "
+        f"{later.format('old', '>=')}; {later.format('new', '>=')}; END",
+    ]
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
@@ -429,6 +478,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (7, _v7),
     (8, _v8),
     (9, _v9),
+    (10, _v10),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

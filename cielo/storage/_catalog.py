@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ Document = dict[str, Any]
 SUMMARY_KEYS = ("uid", "scan_id", "plan_name", "time", "exit_status", "num_events")
 #: A condition matching fewer runs than this is planned as a set (see ``Catalog._where``).
 PLAN_FEW = 10_000
+#: A condition on ``run_keys`` at one key path (the first parameter), ANDed with others.
+_ONE_PATH = re.compile(r"path IN \(\?\)( AND |$)")
 #: Columns of ``runs`` that may hold NULL (they sort first ascending, on both backends).
 NULLABLE = frozenset(RUN_COLUMNS) - {"uid", "time"}
 
@@ -357,7 +360,10 @@ class Catalog:
             return n if at_most is None else min(n, at_most)
         where, params = self._where(ordered=False)
         if where.startswith(KEYS_PREFIX):  # one condition on one key: the index answers
-            rows = f"SELECT DISTINCT run_id FROM run_keys WHERE {where[len(KEYS_PREFIX) : -1]}"
+            inner = where[len(KEYS_PREFIX) : -1]
+            if _ONE_PATH.match(inner) and " OR " not in inner:
+                return self._count_path(inner, params, at_most)
+            rows = f"SELECT DISTINCT run_id FROM run_keys WHERE {inner}"
         else:
             rows = f"SELECT 1 FROM runs WHERE {where}"
         if at_most is None:
@@ -365,6 +371,18 @@ class Catalog:
         else:
             sql = f"SELECT COUNT(*) FROM ({rows} LIMIT {int(at_most)}) AS matches"
         return int(self.db.search(sql, params)[0][0])
+
+    def _count_path(self, where: str, params: list[Any], at_most: int | None) -> int:
+        """A condition on one key path: its index entries counted, unless some run holds
+        two values there (``key_paths.multi``, read in the same statement)."""
+        cap = "" if at_most is None else f" LIMIT {int(at_most)}"
+        sql = (
+            "SELECT CASE WHEN (SELECT multi FROM key_paths WHERE id = ?) = 0 "
+            f"THEN (SELECT COUNT(*) FROM (SELECT 1 FROM run_keys WHERE {where}{cap}) AS m) "
+            f"ELSE (SELECT COUNT(*) FROM (SELECT DISTINCT run_id FROM run_keys WHERE {where}{cap}) AS m) END"
+        )
+        found = self.db.search(sql, [params[0], *params, *params])[0][0]
+        return int(found or 0)
 
     def __iter__(self) -> Iterator[str]:
         return (row[0] for row in self._pages("runs.uid"))

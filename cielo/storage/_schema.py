@@ -322,7 +322,7 @@ def _hash_runs(db: Database) -> None:
     set in one statement."""
     import json
 
-    key_rows = KeyRows(db)
+    key_rows = KeyRows(db, multi=False)  # (set from the rows by version 11)
     db.execute("CREATE TEMPORARY TABLE cielo_hashes (id BIGINT, keys BIGINT[], meta JSONB) ON COMMIT DROP")
     last = 0
     while True:
@@ -467,6 +467,26 @@ def _v10(d: Dialect) -> list[Step]:
     ]
 
 
+def _v11(d: Dialect) -> list[Step]:
+    """``key_paths.multi``: 1 when some run holds more than one value at the path (a list's
+    elements; a dotted key equal to a nested one), set by the writer in the transaction
+    that stores such a run. A count of a condition on one path that no run holds twice
+    counts index entries, without gathering the distinct runs (PostgreSQL: 31 -> 8 ms for
+    40,000 of a million runs)."""
+    return [
+        _add_multi,
+        "UPDATE key_paths SET multi = 1 WHERE id IN "
+        "(SELECT DISTINCT path FROM run_keys GROUP BY run_id, path HAVING COUNT(*) > 1)",
+    ]
+
+
+def _add_multi(db: Database) -> None:
+    if db.dialect.name == "postgresql":
+        db.execute("ALTER TABLE key_paths ADD COLUMN IF NOT EXISTS multi INTEGER NOT NULL DEFAULT 0")
+    elif not any(r[1] == "multi" for r in db.query("PRAGMA table_info(key_paths)")):
+        db.execute("ALTER TABLE key_paths ADD COLUMN multi INTEGER NOT NULL DEFAULT 0")
+
+
 #: ``(version, statements)``: applying ``statements`` moves the schema to ``version``.
 MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (1, _v1),
@@ -479,6 +499,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (8, _v8),
     (9, _v9),
     (10, _v10),
+    (11, _v11),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -587,9 +608,14 @@ class KeyRows:
     own, so an id kept here is never one a rollback took back).
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, multi: bool = True) -> None:
         self.db = db
+        self._multi = multi  # False: key_paths has no ``multi`` yet (migrating to 7)
         self.ids: dict[Path, int] = {}
+        #: Paths some run holds more than one value at, as last read (``_v11``); and
+        #: those marked since, by transactions that may not have committed.
+        self.multi: set[int] = set()
+        self._marked: set[int] = set()
         self.pg = db.dialect.name == "postgresql"
         columns = "run_id, path, num" if self.pg else "run_id, path, val"
         marks = ", ".join("?" * len(columns.split(", ")))
@@ -607,15 +633,22 @@ class KeyRows:
     def resolve(self, paths: Iterable[Path]) -> None:
         """Number the paths not numbered yet (call it outside a write transaction)."""
         missing = sorted({p for p in paths if p not in self.ids})
-        if not missing:
+        if not missing and not self._marked:
             return
         with self.db.transaction():
             self.db.executemany(
                 "INSERT INTO key_paths (key, elem, typ) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 missing,
             )
-            for id_, key, elem, typ in self.db.query("SELECT id, key, elem, typ FROM key_paths"):
-                self.ids[(key, elem, typ)] = id_
+            self._read()
+
+    def _read(self) -> None:
+        multi = "multi" if self._multi else "0"
+        rows = self.db.query(f"SELECT id, key, elem, typ, {multi} FROM key_paths")
+        for id_, key, elem, typ, _ in rows:
+            self.ids[(key, elem, typ)] = id_
+        self.multi = {r[0] for r in rows if r[4]}
+        self._marked = set()
 
     def lookup(self, key: str, typ: str, elems: tuple[int, ...]) -> list[int]:
         """The numbers of the paths of ``key`` (type ``typ``) at ``elems`` that exist
@@ -623,14 +656,14 @@ class KeyRows:
         added it)."""
         paths = [(key, e, typ) for e in elems]
         if any(p not in self.ids for p in paths):
-            for id_, k, elem, t in self.db.query("SELECT id, key, elem, typ FROM key_paths"):
-                self.ids[(k, elem, t)] = id_
+            self._read()
         return [self.ids[p] for p in paths if p in self.ids]
 
     def rows(self, run_id: int, flat: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """``run_keys`` rows of run ``run_id`` from :func:`flatten_metadata`'s rows (their
         paths resolved before), each once; a NaN matches no comparison and is left out.
-        On PostgreSQL only numbers have rows (the rest is matched as JSONB)."""
+        On PostgreSQL only numbers have rows (the rest is matched as JSONB). Call it in
+        the transaction that stores them: a path given two values is marked ``multi``."""
         out: dict[tuple[Any, ...], None] = {}
         ids = self.ids
         for key, elem, typ, num, txt in flat:
@@ -644,6 +677,12 @@ class KeyRows:
                     out[(run_id, path, num)] = None
             else:
                 out[(run_id, path, _compact(num) if txt is None else txt)] = None
+        seen: set[int] = set()
+        for _, path, _ in out:
+            if path in seen and self._multi and path not in self.multi | self._marked:
+                self.db.execute("UPDATE key_paths SET multi = 1 WHERE id = ? AND multi = 0", (path,))
+                self._marked.add(path)  # read again once committed (:meth:`resolve`)
+            seen.add(path)
         return list(out)
 
     def hashes(self, flat: Iterable[tuple[Any, ...]]) -> list[int]:

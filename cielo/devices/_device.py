@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
-from cielo.core import DeviceError, Status, finished_status, status_all
+from cielo.core import DeviceError, Status, StatusTimeoutError, finished_status, status_all
 from cielo.core.protocols import DataKey, Hints, Reading
 
 from ._base import Named
@@ -237,29 +237,84 @@ class Device(Named):
         return finished_status(self)
 
     def stage(self) -> Status:
-        """Prepare for a run: apply :attr:`stage_sigs` (remembering the old values), then
-        stage sub-devices. Staging twice without unstaging is harmless."""
+        """Prepare for a run: apply :attr:`stage_sigs` in order (remembering the old
+        values), then stage sub-devices. Staging twice without unstaging is harmless; a
+        failure part way leaves what was applied for :meth:`unstage` to restore.
+
+        Each write waits for completion at most :attr:`stage_timeout` seconds. When a
+        signal of it waits on I/O (EPICS), the RunEngine calls this in a worker thread
+        (:attr:`blocking_stage`), so a hung IOC does not stall the engine's loop.
+        """
         if self._staged is None:
             saved: list[tuple[Any, Any]] = []
+            self._staged = saved
             for path, value in self.stage_sigs.items():
                 signal = self._signal_at(path, "stage_sigs")
                 saved.append((signal, signal.get()))
-                signal.put(value)
-            self._staged = saved
+                self._stage_write(signal, value, "was not staged")
         for child in self.children.values():
             if isinstance(child, Device):
                 child.stage()
         return finished_status(self)
 
     def unstage(self) -> Status:
-        """Undo :meth:`stage`: unstage sub-devices, then restore what ``stage_sigs`` changed."""
+        """Undo :meth:`stage`: unstage sub-devices, then restore what ``stage_sigs``
+        changed, in reverse order. Every restore is tried; one error names those that
+        failed."""
+        errors: list[str] = []
         for child in reversed(list(self.children.values())):
             if isinstance(child, Device):
-                child.unstage()
+                try:
+                    child.unstage()
+                except Exception as exc:
+                    errors.append(str(exc))
         saved, self._staged = self._staged, None
         for signal, old in reversed(saved or []):
-            signal.put(old)
+            try:
+                self._stage_write(signal, old, f"was not restored to {old!r}")
+            except Exception as exc:
+                errors.append(str(exc))
+        if errors:
+            raise DeviceError("; ".join(errors))
         return finished_status(self)
+
+    #: Seconds :meth:`stage` and :meth:`unstage` wait for each write of ``stage_sigs`` to
+    #: complete (``None``: as long as it takes).
+    stage_timeout: float | None = 10.0
+
+    def _stage_write(self, signal: Any, value: Any, consequence: str) -> None:
+        """``signal.put(value)``, waiting at most :attr:`stage_timeout`; an error naming
+        the signal, its source and ``consequence`` when it does not complete in time."""
+        timeout = self.stage_timeout
+        try:
+            signal.put(value, timeout=timeout)
+        except StatusTimeoutError:
+            raise DeviceError(
+                f"{self.name}: the write of {value!r} to {signal.name} ({signal.source}) did "
+                f"not complete within {timeout:g} s, so {signal.name} {consequence} (is the "
+                f"IOC or server behind it hung? check it; a larger {self.name}.stage_timeout "
+                "waits longer)"
+            ) from None
+
+    @property
+    def blocking_stage(self) -> bool:
+        """Whether :meth:`stage` and :meth:`unstage` may wait on I/O: a signal in
+        ``stage_sigs`` (of this device or a sub-device) or a sub-device declares
+        ``blocking_reads`` (EPICS). The RunEngine then stages the device in a worker
+        thread (as it does a device whose own class declares ``blocking_reads``)."""
+        for path in self.stage_sigs:
+            try:
+                signal = self._signal_at(path, "stage_sigs")
+            except DeviceError:
+                continue  # stage() says what is wrong with it
+            if getattr(type(signal), "blocking_reads", False) is True:
+                return True
+        for child in self.__dict__["_children"].values():
+            if isinstance(child, Device) and (
+                getattr(type(child), "blocking_reads", False) is True or child.blocking_stage
+            ):
+                return True
+        return False
 
     def configure(self, d: Mapping[str, Any]) -> tuple[dict[str, Reading], dict[str, Reading]]:
         """Write settings, ``{attribute path or signal name: value}``; return the

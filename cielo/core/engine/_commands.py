@@ -326,14 +326,44 @@ class CommandContext:
                 offloader.strikes.pop((id(obj), method), None)  # not in a row
         return result
 
+    def call_staging(
+        self, obj: Any, method: str, msg: Msg | None, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Call ``obj.stage()`` or ``obj.unstage()``: in a worker thread when the device's
+        staging may wait on I/O (EPICS; :meth:`Offloader.stages_in_thread`), the device's
+        other calls waiting for it; else as :meth:`call` does. A coroutine in the first
+        case (a status the method returns is waited for)."""
+        offloader = self.offloader
+        if not offloader.stages_in_thread(obj):
+            if msg is None:
+                return getattr(obj, method)(*args, **kwargs)
+            return self.call(obj, method, msg, *args, **kwargs)
+        func = getattr(obj, method)
+        return self._staged_in_thread(obj, method, func, args, kwargs)
+
+    async def _staged_in_thread(
+        self, obj: Any, method: str, func: Any, args: Any, kwargs: Any
+    ) -> Any:
+        offloader = self.offloader
+        try:
+            await offloader.settle((obj,))
+            return await maybe_await(await offloader.call_in_order(obj, func, args, kwargs))
+        except Exception as exc:
+            self.note_failure(exc, obj, method)
+            raise
+
     async def _after_inflight(
         self, obj: Any, method: str, func: Any, args: Any, kwargs: Any
     ) -> Any:
         """Call ``obj.method()`` once the call of it still running in a worker thread (a
-        read the engine moved there, cut short by a pause) has ended: one call at a time
-        per device, as on the loop. A status it returns is waited for."""
+        read the engine moved there, cut short by a pause; a stage) has ended: one call at
+        a time per device, as on the loop. A status it returns is waited for."""
         await self.offloader.settle((obj,))
         try:
+            entry = self.offloader.wants(obj, method) if method in OFFLOADABLE else None
+            if entry is not None:  # its reads go to a thread, after the call in flight too
+                result = await self.offloader.call(entry, method, func, args, kwargs)
+                return await maybe_await(result)
             return await maybe_await(func(*args, **kwargs))
         except Exception as exc:
             self.note_failure(exc, obj, method)

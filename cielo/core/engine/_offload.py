@@ -19,6 +19,13 @@ A device whose class says that its reads wait on I/O (``blocking_reads = True``:
 devices, whose reads wait for the IOC's answer, 2 s when it hangs) is read in a thread from
 its first call, as are the devices given to ``RE.offload(device)``; moving reads by
 themselves needs ``RunEngine(offload_blocking=True)``.
+
+Such a device is also staged and unstaged in a thread (:func:`stages_block`; so is a device
+whose ``blocking_stage`` is true: a cielo ``Device`` whose ``stage_sigs`` write EPICS
+signals): ``stage()`` reads and writes signals, each write waiting for completion. The plan
+awaits it as it did on the loop, so the order stays: stage before the first trigger,
+unstage after the last read. While it runs the device's other calls wait for it, as those
+of a device the engine moved do, and so does the unstage of a plan that ends meanwhile.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ __all__ = [
     "OFFLOADABLE",
     "Offloader",
     "reads_block",
+    "stages_block",
 ]
 
 logger = logging.getLogger("cielo.engine")
@@ -67,6 +75,18 @@ FAST_TO_RETURN = 8
 def reads_block(obj: Any) -> bool:
     """Whether ``obj``'s class declares that its reads wait on I/O (``blocking_reads = True``)."""
     return getattr(type(obj), "blocking_reads", False) is True
+
+
+def stages_block(obj: Any) -> bool:
+    """Whether ``obj.stage()`` and ``unstage()`` may wait on I/O: its class declares
+    ``blocking_reads``, or ``obj.blocking_stage`` is true (a cielo ``Device`` whose
+    ``stage_sigs`` write EPICS signals)."""
+    if reads_block(obj):
+        return True
+    try:
+        return getattr(obj, "blocking_stage", False) is True
+    except Exception:  # a device's attribute lookup that fails: not one that says so
+        return False
 
 
 class _Entry:
@@ -154,19 +174,40 @@ class Offloader:
 
     def call(self, entry: _Entry, method: str, func: Any, args: Any, kwargs: Any) -> Any:
         """Start ``func(*args, **kwargs)`` in a worker thread; a coroutine for its result."""
+        future = self._submit(func, args, kwargs)
+        if not entry.pinned:
+            self._hold(entry.obj, future)
+        return self._run(entry, method, future)
+
+    def stages_in_thread(self, obj: Any) -> bool:
+        """Whether ``obj`` is staged and unstaged in a worker thread: its staging may wait
+        on I/O (:func:`stages_block`), or it was given whole to ``RE.offload(device)``."""
+        entry = self.entries.get((id(obj), None)) if self.entries else None
+        return (entry is not None and entry.obj is obj) or stages_block(obj)
+
+    def call_in_order(self, obj: Any, func: Any, args: Any, kwargs: Any) -> Any:
+        """Start ``func(*args, **kwargs)`` (a ``stage()``, an ``unstage()``) in a worker
+        thread as ``obj``'s call in flight: its other calls, and :meth:`settle`, wait for
+        it. A coroutine for its result."""
+        future = self._submit(func, args, kwargs)
+        self._hold(obj, future)
+        return _result(future)
+
+    def _submit(self, func: Any, args: Any, kwargs: Any) -> Future[Any]:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cielo-device")
-        future = self._executor.submit(_timed, func, args, kwargs)
-        if not entry.pinned:
-            key, inflight = id(entry.obj), self.inflight
-            inflight[key] = future
+        return self._executor.submit(_timed, func, args, kwargs)
 
-            def _ended(done: Future[Any]) -> None:
-                if inflight.get(key) is done:
-                    del inflight[key]
+    def _hold(self, obj: Any, future: Future[Any]) -> None:
+        """No other call of ``obj`` starts before ``future`` ends."""
+        key, inflight = id(obj), self.inflight
+        inflight[key] = future
 
-            future.add_done_callback(_ended)
-        return self._run(entry, method, future)
+        def _ended(done: Future[Any]) -> None:
+            if inflight.get(key) is done:
+                del inflight[key]
+
+        future.add_done_callback(_ended)
 
     async def settle(self, objs: Iterable[Any]) -> None:
         """Wait until no call of ``objs`` that the engine moved by itself is still running
@@ -193,6 +234,11 @@ class Offloader:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+async def _result(future: Future[Any]) -> Any:
+    result, _seconds = await asyncio.wrap_future(future)
+    return result
 
 
 def _timed(func: Any, args: Any, kwargs: Any) -> tuple[Any, float]:

@@ -15,8 +15,9 @@ PV; a channel whose IOC never answered fails at once, without waiting again.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cielo.core import ConnectionTimeoutError, DeviceError, Status, finished_status
@@ -24,9 +25,11 @@ from cielo.core.protocols import DataKey, Reading
 from cielo.devices import ReadingCallback, SignalBackend
 
 from ._channel import Channel, Value, channel, read_channels
-from ._transport import DTYPES, ctrl_limits, dispatch
+from ._transport import DTYPES, ctrl_limits, dispatch, on_event_loop, schedule
 
-__all__ = ["CaBackend", "DisconnectedError"]
+__all__ = ["CaBackend", "DisconnectedError", "when_ready"]
+
+logger = logging.getLogger("cielo.plugins.epics")
 
 ConnectionCallback = Callable[[str, bool], None]
 #: Seconds a signal used before :meth:`connect` waits for its PV to connect.
@@ -193,22 +196,40 @@ class CaBackend(SignalBackend[Any]):
         A PV never tried is connected on first use (as pyepics does), waiting
         :data:`AUTO_CONNECT_TIMEOUT` at most; one whose IOC did not answer an earlier
         attempt fails at once (libca goes on searching, so it comes back by itself).
+        On the RunEngine's loop, which must not wait, :func:`when_ready` does this with
+        callbacks instead.
         """
         if chan.ready:
             return chan
+        connecting = self._connecting(chan)
+        try:
+            connecting.exception(AUTO_CONNECT_TIMEOUT + 1.0)
+        except TimeoutError:
+            pass
+        if not chan.ready:
+            raise self._not_connected(chan)
+        return chan
+
+    def _connecting(self, chan: Channel) -> Status:
+        """The status of ``chan``'s connection (started if never tried, or if its control
+        information did not come); a :class:`DisconnectedError` at once when the channel
+        dropped or an earlier attempt found no IOC."""
         if chan.ever_connected and not chan.connected:
             raise DisconnectedError(f"{chan.pvname} is disconnected (did the IOC stop?)")
         self._attach()
-        if chan.connect_status is None:  # never tried: connect now, as pyepics does
-            chan.start(AUTO_CONNECT_TIMEOUT).exception(AUTO_CONNECT_TIMEOUT + 1.0)
-        elif chan.connect_status.done and chan.connected:  # up, but its control
-            chan.start(AUTO_CONNECT_TIMEOUT)  # information did not come: ask again
-        if not chan.ready:
-            raise DisconnectedError(
-                f"{chan.pvname} is not connected (no IOC has answered for it; is the IOC "
-                "running and listed in EPICS_CA_ADDR_LIST?)"
-            )
-        return chan
+        status = chan.connect_status
+        if status is None or (status.done and chan.connected):  # never tried, or up but
+            return chan.start(AUTO_CONNECT_TIMEOUT)  # its control information did not come
+        if status.done:
+            raise self._not_connected(chan)
+        return status  # connecting now
+
+    def _not_connected(self, chan: Channel) -> DisconnectedError:
+        return DisconnectedError(
+            f"{chan.pvname} is not connected: it never connected (no IOC answered for it "
+            f"within {AUTO_CONNECT_TIMEOUT:g} s; is the IOC running, and listed in "
+            "EPICS_CA_ADDR_LIST? check it, e.g. cainfo " + chan.pvname + ")"
+        )
 
     # -- reading ------------------------------------------------------------
     def read_channel(self) -> Channel:
@@ -260,7 +281,10 @@ class CaBackend(SignalBackend[Any]):
         lost = "disconnect" in (cause or "").lower()
         if lost or (chan.ever_connected and not chan.connected):
             return DisconnectedError(f"{chan.pvname} is disconnected (did the IOC stop?)")
-        return DeviceError(f"{chan.pvname}: the {action} failed: {cause or 'no answer'}")
+        cause = cause or "no answer"
+        if cause.startswith("no answer"):  # connected, and silent: hung (a stopped process)
+            cause += f" (is the IOC hung? check it, e.g. caget {chan.pvname})"
+        return DeviceError(f"{chan.pvname}: the {action} failed: {cause}")
 
     def get_datakey(self, source: str) -> DataKey:
         chan = self._require(self._read)
@@ -307,6 +331,9 @@ class CaBackend(SignalBackend[Any]):
     def put(self, value: Any, *, wait: bool = True, timeout: float | None = None) -> Status:
         if not self.write_pv:
             raise DeviceError(f"{self.read_pv} is read-only; it cannot be written")
+        if not self._write.ready and on_event_loop():
+            self._connecting(self._write)  # a PV that dropped, or that no IOC had, fails now
+            return self._put_when_ready(value, wait, timeout)
         chan = self._require(self._write)
         status = Status(self, timeout=timeout)
         if wait:
@@ -327,6 +354,26 @@ class CaBackend(SignalBackend[Any]):
             with self._lock:
                 self._pending.discard(status)
             raise self._failure(chan, f"write of {value!r}", exc.strerror) from exc
+        return status if wait else finished_status(self)
+
+    def _put_when_ready(self, value: Any, wait: bool, timeout: float | None) -> Status:
+        """:meth:`put` on the RunEngine's loop of a PV not yet connected: the write is sent
+        once it connects (nothing waits here); it fails naming the PV if it never does."""
+        status = Status(self, timeout=timeout)
+
+        def _ready(error: BaseException | None) -> None:
+            if error is None and not status.done:
+                try:
+                    self.put(value, wait=wait).add_callback(lambda put: _copy_outcome(put, status))
+                    return
+                except Exception as exc:
+                    error = exc
+            if error is not None:
+                if not wait:  # nobody waits for the status: say it here
+                    logger.error("the write of %r to %s failed: %s", value, self.write_pv, error)
+                status.set_exception(error)
+
+        when_ready([self], _ready)
         return status if wait else finished_status(self)
 
     def _put_done(self, status: Status, error: str | None) -> None:
@@ -362,3 +409,58 @@ class CaBackend(SignalBackend[Any]):
         callback = self._callback
         if callback is not None:
             callback(reading)
+
+
+def when_ready(backends: Sequence[CaBackend], then: Callable[[BaseException | None], None]) -> None:
+    """Call ``then(None)`` once every channel of ``backends`` is ready, or ``then(error)``
+    naming a PV that is not; nothing waits.
+
+    Ready now (the usual case): ``then`` runs at once, in this thread. Otherwise channels
+    never tried are connected (:data:`AUTO_CONNECT_TIMEOUT` at most) and ``then`` runs on
+    the dispatcher thread when all are ready, or when one has failed or is still not
+    connected after that time. For the RunEngine's loop, where :meth:`CaBackend._require`
+    would wait up to 5 s for a PV that never connects.
+    """
+    waits: list[tuple[CaBackend, Channel, Status]] = []
+    for backend in backends:
+        for chan in backend._channels():
+            if chan.ready:
+                continue
+            try:
+                waits.append((backend, chan, backend._connecting(chan)))
+            except DisconnectedError as exc:
+                then(exc)
+                return
+    if not waits:
+        then(None)
+        return
+    lock = threading.Lock()
+    state = {"left": len(waits), "reported": False}
+
+    def report() -> None:
+        with lock:
+            if state["reported"]:
+                return
+            state["reported"] = True
+        cancel()
+        error = next((b._not_connected(c) for b, c, _st in waits if not c.ready), None)
+        dispatch(then, error)
+
+    def one_done(_status: Status) -> None:
+        with lock:
+            state["left"] -= 1
+            last = state["left"] == 0
+        if last:
+            report()
+
+    cancel = schedule(AUTO_CONNECT_TIMEOUT + 0.5, report)  # a connection begun elsewhere
+    for _backend, _chan, status in waits:  # may have no timeout of its own
+        status.add_callback(one_done)
+
+
+def _copy_outcome(source: Status, target: Status) -> None:
+    exc = source.exception()
+    if exc is None:
+        target.set_finished()
+    else:
+        target.set_exception(exc)

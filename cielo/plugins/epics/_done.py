@@ -9,17 +9,16 @@ same holds for a scaler's ``CNT`` flag.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from cielo.core import DeviceError, Status
 
-from ._backend import CaBackend, DisconnectedError
+from ._backend import READ_TIMEOUT, CaBackend, DisconnectedError
 from ._channel import Value, read_channels_then
 from ._signal import ca_backend
-from ._transport import schedule
+from ._transport import on_event_loop, schedule
 
 __all__ = [
     "ANSWER_TIMEOUT",
@@ -38,15 +37,6 @@ NULL_MOVE_GRACE = 0.5
 ANSWER_TIMEOUT = 2.0
 #: Seconds between two checks, while an action goes on, that the IOC still answers.
 PROBE_INTERVAL = 0.5
-
-
-def on_event_loop() -> bool:
-    """Whether this thread runs an asyncio event loop (the RunEngine's): no waiting here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def check_answer_timeout(value: Any) -> float:
@@ -87,10 +77,13 @@ class DoneWatcher:
     on_finish
         Called with the status's exception (or ``None``) when finishing, before the
         status is marked, e.g. to report that a move was stopped.
-    arrived
-        When the put has completed but the flag was never seen busy: returns true if
-        the action has visibly ended anyway (a motor at its target), so the status need
-        not wait :data:`NULL_MOVE_GRACE`.
+    position, arrived
+        When the put has completed but the flag was never seen busy, the flag and
+        ``position`` (a signal) are read, without waiting for them (this runs on the
+        dispatcher thread, which delivers every monitor update and put completion):
+        ``arrived(value of position)`` returns true if the action has visibly ended
+        anyway (a motor at its target), so the status need not wait
+        :data:`NULL_MOVE_GRACE`.
     answer_timeout
         While the status is pending, the flag's IOC is asked for its value every
         :data:`PROBE_INTERVAL` s; no answer within this many seconds fails the status
@@ -109,7 +102,8 @@ class DoneWatcher:
         done: int,
         watched: tuple[Any, ...] = (),
         on_finish: Callable[[], BaseException | None] | None = None,
-        arrived: Callable[[], bool] | None = None,
+        position: Any = None,
+        arrived: Callable[[Any], bool] | None = None,
         answer_timeout: float | None = None,
         device: str = "",
         action: str = "the action",
@@ -122,6 +116,7 @@ class DoneWatcher:
         self.put_done = True
         self._lock = threading.Lock()
         self._on_finish = on_finish
+        self._position = position if arrived is not None else None
         self._arrived = arrived
         self._backends: list[CaBackend] = [ca_backend(flag)] + [ca_backend(s) for s in watched]
         self._answer_timeout = answer_timeout
@@ -178,37 +173,67 @@ class DoneWatcher:
             # The busy value may have been merged away by Channel Access (a move of a
             # millisecond), or the move may not have begun yet (a put that completes
             # at once). Already there and done: finished; otherwise give the flag time.
-            if self._arrived is not None and self._done_and_arrived():
-                return
-            schedule(NULL_MOVE_GRACE, self._null_move)  # the shared timer thread
+            if self._position is not None:
+                try:
+                    self._read_then([self.flag, self._position], self._arrival_read)
+                except Exception as error:  # e.g. disconnected meanwhile
+                    self.status.set_exception(error)
+                    return
+            else:
+                schedule(NULL_MOVE_GRACE, self._null_move)  # the shared timer thread
         self._maybe_finish()
 
-    def _done_and_arrived(self) -> bool:
+    def _read_then(self, signals: list[Any], then: Callable[[list[Value | str]], None]) -> None:
+        """Get ``signals`` and call ``then(results)`` on the dispatcher thread: the
+        callers run on the dispatcher and timer threads, where a get that waits for the
+        IOC would hold back every other callback (a hung IOC: 2 s each)."""
+        channels = [ca_backend(s).read_channel() for s in signals]
+        read_channels_then(channels, self._answer_timeout or READ_TIMEOUT, then)
+
+    def _values(self, signals: list[Any], results: list[Value | str]) -> list[Any]:
+        timeout = self._answer_timeout or READ_TIMEOUT
+        consequence = f"the end of {self._action} could not be confirmed"
+        return [
+            answer_value(self._device, s, r, timeout, consequence)
+            for s, r in zip(signals, results, strict=True)
+        ]
+
+    def _arrival_read(self, results: list[Value | str]) -> None:
+        """The flag and position after a put that completed with the flag never busy."""
+        if self.status.done:
+            return
         try:
-            ready = _as_int(self.flag.get()) == self.done and bool(
-                self._arrived and self._arrived()
-            )
-        except Exception:
-            return False
-        if ready:
-            with self._lock:
-                self.seen_busy = self.seen_done = True
-            self._maybe_finish()
-        return ready
+            flag, position = self._values([self.flag, self._position], results)
+            ready = _as_int(flag) == self.done and bool(self._arrived and self._arrived(position))
+        except Exception:  # no answer: the checks of the IOC report it
+            ready = False
+        if not ready:
+            schedule(NULL_MOVE_GRACE, self._null_move)
+            return
+        with self._lock:
+            self.seen_busy = self.seen_done = True
+        self._maybe_finish()
 
     def _null_move(self) -> None:
         with self._lock:
             if self.seen_busy or self.status.done:
                 return
         try:
-            value = self.flag.get()
+            self._read_then([self.flag], self._null_move_read)
+        except Exception as exc:
+            self.status.set_exception(exc)
+
+    def _null_move_read(self, results: list[Value | str]) -> None:
+        try:
+            (value,) = self._values([self.flag], results)
         except Exception as exc:
             self.status.set_exception(exc)
             return
-        if _as_int(value) == self.done:
-            with self._lock:
-                self.seen_busy = self.seen_done = True
-            self._maybe_finish()
+        with self._lock:
+            if self.seen_busy or self.status.done or _as_int(value) != self.done:
+                return
+            self.seen_busy = self.seen_done = True
+        self._maybe_finish()
 
     def _on_flag(self, value: Any = None, **_: Any) -> None:
         value = _as_int(value)

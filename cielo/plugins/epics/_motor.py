@@ -7,6 +7,7 @@ from typing import Any
 from cielo.core.protocols import DataKey
 from cielo.devices import Kind, MoveStatus, Positioner, Signal
 
+from ._backend import when_ready
 from ._batch import EpicsReadMixin, read_many
 from ._channel import Value, read_channels_then
 from ._done import (
@@ -159,19 +160,34 @@ class EpicsMotor(EpicsReadMixin, Positioner):
 
         On an event loop nothing waits for the IOC: the soft limits and the start
         position are read with gets, and their answers start the move (or fail the
-        status: a target outside the limits, an IOC that does not answer).
+        status: a target outside the limits, an IOC that does not answer, a PV that
+        never connects).
         """
         if not on_event_loop():
             return super().set(value, timeout=timeout)
         number = self._as_number(value)
         signals = (self.low_limit, self.high_limit, self.user_readback)
-        channels = [ca_backend(s).read_channel() for s in signals]
         status = self._new_move(value, timeout, initial=None)
-        read_channels_then(
-            channels,
-            self.answer_timeout,
-            lambda results: self._checked(status, value, number, signals, results),
-        )
+
+        def _connected(error: BaseException | None) -> None:
+            # at once when every channel is up; else once they connected (the dispatcher)
+            if error is not None:
+                status.set_exception(error)
+                return
+            if status.done:  # superseded or stopped meanwhile
+                return
+            try:
+                channels = [ca_backend(s).read_channel() for s in signals]
+                read_channels_then(
+                    channels,
+                    self.answer_timeout,
+                    lambda results: self._checked(status, value, number, signals, results),
+                )
+            except Exception as exc:  # e.g. disconnected meanwhile
+                status.set_exception(exc)
+
+        used = (*signals, self.motor_done_move, self.user_setpoint)
+        when_ready([ca_backend(s) for s in used], _connected)
         return status
 
     def _checked(
@@ -211,7 +227,8 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             busy=0,
             done=1,
             watched=(self.user_readback, self.user_setpoint),
-            arrived=lambda: self._at(float(target)),
+            position=self.user_readback,
+            arrived=lambda position: self._at(float(target), position),
             answer_timeout=self.answer_timeout,
             device=self.name,
             action=f"the move to {float(target):g}",
@@ -230,11 +247,12 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             return
         watcher.track_put(put)
 
-    def _at(self, target: float) -> bool:
-        """Whether the readback is at ``target`` (within the readback's precision)."""
+    def _at(self, target: float, position: Any) -> bool:
+        """Whether ``position`` (the readback's value) is at ``target`` (within the
+        readback's precision)."""
         precision = ca_backend(self.user_readback).control_info.get("precision")
         tolerance = 10.0 ** -int(precision) if precision is not None else 1e-9
-        return abs(float(self.user_readback.get()) - target) <= tolerance
+        return abs(float(position) - target) <= tolerance
 
     def _stop_motion(self) -> None:
         self.motor_stop.put(1, wait=False)

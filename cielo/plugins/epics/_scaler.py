@@ -8,9 +8,10 @@ from typing import Any
 from cielo.core import DeviceError, Status, StatusTimeoutError
 from cielo.devices import Device, Kind
 
+from ._backend import when_ready
 from ._batch import EpicsReadMixin
 from ._done import ANSWER_TIMEOUT, DoneWatcher, check_answer_timeout, on_event_loop
-from ._signal import EpicsSignal, EpicsSignalRO
+from ._signal import EpicsSignal, EpicsSignalRO, ca_backend
 
 __all__ = ["EpicsScaler"]
 
@@ -120,14 +121,25 @@ class EpicsScaler(EpicsReadMixin, Device):
     def trigger(self) -> Status:
         """Count for the preset time; the status is done when counting has ended."""
         status = Status(self)
-        watcher = DoneWatcher(
-            status,
-            self.count,
-            busy=1,
-            done=0,
-            answer_timeout=self.answer_timeout,
-            device=self.name,
-            action="the count",
-        )
-        watcher.track_put(self.count.set(1))
+
+        def _connected(error: BaseException | None) -> None:
+            # at once when CNT is up; else once it connected (nothing waits on the loop)
+            if error is not None:
+                status.set_exception(error)
+                return
+            try:
+                watcher = DoneWatcher(
+                    status,
+                    self.count,
+                    busy=1,
+                    done=0,
+                    answer_timeout=self.answer_timeout,
+                    device=self.name,
+                    action="the count",
+                )
+                watcher.track_put(self.count.set(1))
+            except Exception as exc:
+                status.set_exception(exc)
+
+        when_ready([ca_backend(self.count)], _connected)
         return status

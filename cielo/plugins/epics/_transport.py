@@ -12,6 +12,7 @@ callbacks) is therefore handed to one dispatcher thread, in arrival order.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import os
 import queue
@@ -32,6 +33,7 @@ __all__ = [
     "dispatch",
     "epics_module",
     "forget_attachments",
+    "on_event_loop",
     "reset_context",
     "schedule",
     "thread_context",
@@ -84,6 +86,15 @@ def reset_context() -> None:
     epics = sys.modules.get("epics")
     if epics is not None and epics.ca.libca is not None:
         epics.ca.clear_cache()
+
+
+def on_event_loop() -> bool:
+    """Whether this thread runs an asyncio event loop (the RunEngine's): no waiting here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def dispatch(func: Callable[..., Any], *args: Any) -> None:

@@ -7,13 +7,23 @@ import os
 import signal
 import threading
 import time
+from typing import Any
 
 import pytest
 
-from cielo.core import DeviceError
-from cielo.devices import connect_all
-from cielo.plans import abs_set, mv, run_wrapper, sleep, wait
-from cielo.plugins.epics import EpicsMotor, EpicsScaler, EpicsSignalRO
+from cielo.core import DeviceError, Status
+from cielo.devices import Cpt, Device, connect_all
+from cielo.plans import (
+    abs_set,
+    mv,
+    run_wrapper,
+    sleep,
+    stage,
+    stage_wrapper,
+    trigger_and_read,
+    wait,
+)
+from cielo.plugins.epics import EpicsMotor, EpicsScaler, EpicsSignal, EpicsSignalRO
 from cielo.plugins.scans import count, scan
 from cielo.testing import DocumentCollector, make_run_engine
 
@@ -175,6 +185,12 @@ def _loop_ticks(RE) -> list[float]:
 def _fails_on_hung_ioc(victim_ioc, plan):
     """Run ``plan`` on a fresh RunEngine whose loop a 10 ms ticker watches, resuming the
     IOC whatever happens: (the error it raised, when, the documents, the loop's worst gap)."""
+    return _fails_watched(plan, lambda: os.kill(victim_ioc.pid, signal.SIGCONT))
+
+
+def _fails_watched(plan, finally_=lambda: None):
+    """``plan`` on a fresh RunEngine whose loop a 10 ms ticker watches; ``finally_()``
+    whatever happens: (the error it raised, when, the documents, the loop's worst gap)."""
     with make_run_engine() as RE:
         docs = collect(RE)
         ticks = _loop_ticks(RE)
@@ -183,7 +199,7 @@ def _fails_on_hung_ioc(victim_ioc, plan):
                 RE(plan)
             failed_at = time.monotonic()
         finally:
-            os.kill(victim_ioc.pid, signal.SIGCONT)
+            finally_()
         RE.flush(5)
     return info.value, failed_at, docs, max(b - a for a, b in itertools.pairwise(ticks))
 
@@ -285,3 +301,129 @@ def test_staging_a_scaler_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
     message = str(error)
     assert f"{p}scaler1:TP did not complete the write of 0.1 within 0.5 s" in message, message
     assert worst < 0.4, f"the loop stood still for {worst:.2f} s"
+
+
+class _Settings(Device):
+    """Two settings of the demo IOC that a plan stages (as a detector's gain and mode)."""
+
+    ao = Cpt(EpicsSignal, suffix="ao", kind="config")
+    bo = Cpt(EpicsSignal, suffix="bo", kind="config")
+
+
+def test_staging_a_device_whose_ioc_hung_never_blocks_the_loop(ioc, victim_ioc):
+    """stage() reads each stage_sigs signal before writing it; the RunEngine calls it in a
+    worker thread (the signals are EPICS ones), so on a hung IOC the read's 2 s pass with
+    the loop turning (it stood still 2 s per signal), and the run fails naming the PV."""
+    p = victim_ioc.prefix
+    settings = _Settings(p, name="settings")
+    settings.stage_sigs = {"ao": 2.5, "bo": "On"}
+    det = EpicsSignalRO(ioc.prefix + "det", name="det")
+    connect_all([settings, det], timeout=5)
+    assert settings.blocking_stage
+
+    def plan():
+        yield from stage(settings)
+        yield from trigger_and_read([det])
+
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, run_wrapper(plan()))
+    message = str(error)
+    assert f"{p}ao: the read failed: no answer within 2 s" in message, message
+    assert f"is the IOC hung? check it, e.g. caget {p}ao" in message
+    stop = docs[-1][1]
+    assert docs[-1][0] == "stop" and stop["exit_status"] == "fail", docs[-1]
+    assert f"{p}ao" in stop["reason"] and stop["num_events"] == {}
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a get on it waits 2 s)"
+
+
+def test_unstaging_a_device_whose_ioc_hung_never_blocks_the_loop(ioc, victim_ioc):
+    """unstage() restores the old values in reverse order, each write waiting at most
+    stage_timeout: on an IOC that hung mid-run it tries both, in a worker thread, and one
+    error names both PVs and the fix (a write used to wait on the loop until libca gave
+    up on the circuit). The run itself had ended: its exit status is success."""
+    p = victim_ioc.prefix
+    settings = _Settings(p, name="settings")
+    det = EpicsSignalRO(ioc.prefix + "det", name="det")
+    connect_all([settings, det], timeout=5)
+    settings.ao.put(1.0)
+    settings.bo.put("Off")
+    settings.stage_sigs = {"ao": 2.5, "bo": "On"}
+    settings.stage_timeout = 0.5
+
+    def events():
+        for _ in range(3):
+            yield from trigger_and_read([det])
+        assert (settings.ao.get(), settings.bo.get()) == (2.5, "On")  # staged
+        os.kill(victim_ioc.pid, signal.SIGSTOP)
+
+    plan = stage_wrapper(run_wrapper(events()), [settings])
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, plan)
+    message = str(error)
+    for signal_name, pv, old in (("bo", "bo", "'Off'"), ("ao", "ao", "1.0")):
+        assert (
+            f"the write of {old} to settings_{signal_name} (ca://{p}{pv}) did not complete "
+            f"within 0.5 s, so settings_{signal_name} was not restored to {old}"
+        ) in message, message
+    assert message.index("settings_bo") < message.index("settings_ao")  # reverse order
+    assert "settings.stage_timeout waits longer" in message
+    stop = docs[-1][1]
+    assert docs[-1][0] == "stop" and stop["exit_status"] == "success"
+    assert stop["num_events"] == {"primary": 3}
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s"
+    time.sleep(0.2)  # the IOC resumed: the restores it had been sent complete
+    assert (settings.ao.get(), settings.bo.get()) == (1.0, "Off")
+
+
+@pytest.mark.parametrize("kind", ["signal", "motor"])
+def test_setting_a_pv_that_never_connected_never_blocks_the_loop(ioc, monkeypatch, kind):
+    """set() of a PV no IOC serves: the connection is waited for with callbacks (set()
+    used to wait for it on the loop, 5 s), and the run fails naming the PV."""
+    monkeypatch.setattr("cielo.plugins.epics._backend.AUTO_CONNECT_TIMEOUT", 1.0)
+    if kind == "signal":
+        target: Any = EpicsSignal("NOSUCH:setting", name="ghost")
+    else:
+        target = EpicsMotor("NOSUCH:m9", separator=":", name="ghost")
+    error, _, docs, worst = _fails_watched(run_wrapper(mv(target, 1.0)))
+    message = str(error)
+    assert "NOSUCH:" in message and "is not connected: it never connected" in message, message
+    assert "no IOC answered for it within 1 s" in message and "EPICS_CA_ADDR_LIST" in message
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
+    assert "NOSUCH:" in docs[-1][1]["reason"]
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (it waited 1 s for the PV)"
+
+
+def test_checking_a_done_flag_never_holds_the_callback_threads(victim_ioc):
+    """A put that completed with the done flag never seen busy is checked by getting the
+    flag (and the position) with callbacks: on a hung IOC, the dispatcher thread, which
+    delivers every monitor update and put completion, and the timer thread go on (each
+    used to wait 2 s in a get)."""
+    from cielo.plugins.epics._done import DoneWatcher
+    from cielo.plugins.epics._transport import dispatch, schedule
+
+    motor = EpicsMotor(victim_ioc.prefix + "m1", separator=":", name="vm")
+    connect_all([motor], timeout=5)
+    flag = motor.motor_done_move
+    at_target, grace = Status(), Status()  # two moves' statuses, and their puts
+    DoneWatcher(
+        at_target, flag, busy=0, done=1, position=motor.user_readback, arrived=lambda _: True
+    ).track_put(at_target_put := Status())
+    DoneWatcher(grace, flag, busy=0, done=1).track_put(grace_put := Status())
+    marks: list[float] = []
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        dispatch(at_target_put.set_finished)  # put completions come on the dispatcher
+        dispatch(grace_put.set_finished)
+        dispatch(lambda: marks.append(time.monotonic()))
+        schedule(0.6, lambda: marks.append(time.monotonic()))  # after the 0.5 s grace
+        deadline = time.monotonic() + 6
+        while len(marks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        os.kill(victim_ioc.pid, signal.SIGCONT)
+    assert len(marks) == 2
+    assert marks[0] - start < 0.3, f"the dispatcher was held {marks[0] - start:.2f} s"
+    assert marks[1] - start < 0.9, f"the timer thread was held {marks[1] - start - 0.6:.2f} s"
+    # the IOC answers again: the flag reads done, so both end as moves that needed no motion
+    at_target.wait(5)
+    grace.wait(5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -112,7 +113,7 @@ def test_the_loop_turns_after_each_read_that_held_it(RE):
         running[0] = False
     reads = [i for i, what in enumerate(log) if what == "read"]
     assert len(reads) == BLOCKING_STRIKES
-    assert all("tick" in log[a:b] for a, b in zip(reads, reads[1:])), log
+    assert all("tick" in log[a:b] for a, b in itertools.pairwise(reads)), log
 
 
 def test_by_default_every_call_stays_on_the_loop():

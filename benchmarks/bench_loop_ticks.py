@@ -38,6 +38,11 @@ ophyd's simulated detector) run on both engines:
   mid-move. cielo's ``EpicsMotor`` checks that its IOC answers while it moves
   (``answer_timeout``, 2 s); ophyd's positioner waits for libca to give up on the circuit
   (``EPICS_CA_CONN_TMO``, 30 s by default).
+* ``EPICS scan, stage on a hung IOC``: the scan (motor and detector on the first IOC)
+  also stages a device of two settings served by the victim IOC (``stage_sigs``: ``ao``
+  and ``str``), which is stopped before the scan starts: ``stage()`` reads each setting
+  before writing it. cielo stages an EPICS device in a worker thread; Bluesky calls
+  ophyd's ``stage()`` on its loop.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ EPICS_CASES = (
     ("EPICS scan, IOC killed", signal.SIGKILL),
     ("EPICS scan, IOC hung", signal.SIGSTOP),
     (MOTOR_HUNG := "EPICS scan, motor's IOC hung", signal.SIGSTOP),
+    (STAGE_HUNG := "EPICS scan, stage on a hung IOC", signal.SIGSTOP),  # before the scan
 )
 #: the engines of the non-EPICS rows: cielo running Bluesky's plans, cielo running its own
 ENGINES = ("cielo", "cielo/own", "bluesky")
@@ -244,11 +250,13 @@ def _epics_rows(ports: tuple[int, int], only: str | None) -> None:
 
     from bluesky import RunEngine as BlueskyRunEngine
     from bluesky.plans import scan
-    from ophyd import Component, EpicsSignal, EpicsSignalRO, PVPositioner
+    from ophyd import Component, Device, EpicsSignal, EpicsSignalRO, PVPositioner
 
     from cielo import RunEngine
-    from cielo.devices import connect_all
+    from cielo.devices import Cpt, connect_all
+    from cielo.devices import Device as CieloDevice
     from cielo.plugins.epics import EpicsMotor
+    from cielo.plugins.epics import EpicsSignal as CieloSignal
     from cielo.plugins.epics import EpicsSignalRO as CieloSignalRO
 
     class DemoMotor(PVPositioner):  # the demo motor's fields as an ophyd PV positioner
@@ -257,6 +265,16 @@ def _epics_rows(ports: tuple[int, int], only: str | None) -> None:
         done = Component(EpicsSignalRO, ":DMOV")
         stop_signal = Component(EpicsSignal, ":STOP")
         done_value = 1
+
+    class Settings(Device):  # two settings a plan stages, as ophyd devices
+        ao = Component(EpicsSignal, "ao", kind="config")
+        text = Component(EpicsSignal, "str", kind="config", string=True)
+
+    class CieloSettings(CieloDevice):  # the same, as cielo devices
+        ao = Cpt(CieloSignal, suffix="ao", kind="config")
+        text = Cpt(CieloSignal, suffix="str", kind="config")
+
+    staging = {"ao": 2.5, "text": "staged"}
 
     logging.getLogger("bluesky").setLevel(logging.CRITICAL)
     logging.getLogger("cielo").setLevel(logging.CRITICAL)
@@ -278,15 +296,18 @@ def _epics_rows(ports: tuple[int, int], only: str | None) -> None:
                     engine: Any
                     # the victim serves the detector, or the motor (the detector then
                     # being the first IOC's)
-                    det_pv = "BENCH:det" if label == MOTOR_HUNG else prefix + "det"
+                    det_pv = "BENCH:det" if label in (MOTOR_HUNG, STAGE_HUNG) else prefix + "det"
                     motor_prefix = prefix + "m1" if label == MOTOR_HUNG else "BENCH:m1"
+                    staged: list[Any] = []  # the victim's device the scan stages
                     if kind == "cielo":
                         engine = RunEngine(scan_id_file=None, handle_sigint=False)
                         det: Any = CieloSignalRO(det_pv, name="det")
                         mot: Any = motor
                         if label == MOTOR_HUNG:
                             mot = EpicsMotor(motor_prefix, separator=":", name="motor")
-                        connect_all([det, mot], timeout=10)
+                        if label == STAGE_HUNG:
+                            staged = [CieloSettings(prefix, name="settings")]
+                        connect_all([det, mot, *staged], timeout=10)
                     else:
                         engine = BlueskyRunEngine({})
                         engine.context_managers = []
@@ -296,6 +317,11 @@ def _epics_rows(ports: tuple[int, int], only: str | None) -> None:
                         if label == MOTOR_HUNG:
                             mot = DemoMotor(motor_prefix, name="motor", timeout=10)
                             mot.wait_for_connection(timeout=10)
+                        if label == STAGE_HUNG:
+                            staged = [Settings(prefix, name="settings")]
+                            staged[0].wait_for_connection(timeout=10)
+                    for device in staged:
+                        device.stage_sigs = dict(staging)
                     start, stop_at, velocity = (
                         (0.0, 100.0, 1.0) if label == MOTOR_HUNG else (0.0, 1.0, 100.0)
                     )
@@ -304,10 +330,14 @@ def _epics_rows(ports: tuple[int, int], only: str | None) -> None:
                     velo.put(velocity, wait=True)
                     if label != MOTOR_HUNG:
                         motor.move(0.0, timeout=10)
-                    engine.subscribe(_signal_after_third(ioc.pid, sig))
+                    if label == STAGE_HUNG:
+                        os.kill(ioc.pid, sig)  # stage() meets it hung
+                    else:
+                        engine.subscribe(_signal_after_third(ioc.pid, sig))
                     cap = threading.Timer(EPICS_CAP, engine.request_pause)
                     cap.start()
-                    plan = scan([det], mot, start, stop_at, 201 if label == MOTOR_HUNG else 200)
+                    points = 201 if label == MOTOR_HUNG else 200
+                    plan = scan([det, *staged], mot, start, stop_at, points)
                     row, ended = _measure(engine, engine.loop, plan)
                     cap.cancel()
                     if cap.finished.is_set() and engine.state == "paused":

@@ -379,3 +379,107 @@ def test_a_moved_read_in_flight_ends_before_the_engine_stops_its_device(RE):
     assert motor.overlaps == []
     assert [name for name, _thread in motor.calls][-1] == "stop"
     RE.abort()
+
+
+class Staged:
+    """A device that logs, with their threads, its stage(), unstage() and read() calls;
+    its stage() blocks for ``stage_delay`` seconds and can fail."""
+
+    def __init__(self, log: list, name: str = "dev", stage_delay: float = 0.0) -> None:
+        self.name, self.parent, self.hints = name, None, {"fields": [name]}
+        self.log, self.stage_delay, self.fail_stage = log, stage_delay, False
+
+    def _note(self, what: str) -> None:
+        self.log.append((self.name, what, threading.current_thread().name))
+
+    def stage(self) -> list:
+        time.sleep(self.stage_delay)
+        self._note("stage")
+        if self.fail_stage:
+            raise RuntimeError(f"{self.name}: staging failed")
+        return [self]
+
+    def unstage(self) -> list:
+        self._note("unstage")
+        return [self]
+
+    def read(self) -> dict:
+        self._note("read")
+        return {self.name: {"value": 1.0, "timestamp": time.time()}}
+
+    def describe(self) -> dict:
+        return {self.name: {"source": "sim", "dtype": "number", "shape": []}}
+
+
+class BlockingStaged(Staged):
+    blocking_reads = True
+
+
+def _staged_points(dev, n: int = 2):
+    yield Msg("stage", dev)
+    yield from _points(dev, n)
+    yield Msg("unstage", dev)
+
+
+def test_a_device_whose_staging_waits_on_io_is_staged_in_a_thread_in_order(RE):
+    """A device declaring blocking_reads is staged and unstaged in a worker thread, the
+    plan awaiting each (stage before the first read, unstage after the last), the loop
+    turning while stage() blocks; a plain device is staged on the loop's thread."""
+    log: list = []
+    blocking = BlockingStaged(log, stage_delay=0.1)
+    _result, turns = _ticking(RE, _staged_points(blocking))
+    assert [what for _, what, _ in log] == ["stage", "read", "read", "unstage"]
+    assert all(log[i][2].startswith("cielo-device") for i in (0, -1)), log
+    assert turns >= 10, turns  # the loop went on during the 0.1 s stage()
+    log.clear()
+    RE(_staged_points(Staged(log)))
+    assert [what for _, what, _ in log] == ["stage", "read", "read", "unstage"]
+    threads = {thread for _, _, thread in log}
+    assert len(threads) == 1 and not threads.pop().startswith("cielo-device")  # the loop's
+
+
+def test_a_plan_that_fails_while_a_device_stages_in_a_thread_unstages_it_after(RE):
+    """The clean-up's unstage() waits for a stage() still running in its thread, and goes
+    to a thread too: the device sees stage, then unstage, never both at once."""
+    log: list = []
+    dev = BlockingStaged(log, stage_delay=0.2)
+    other = BlockingStaged(log, name="other")
+    other.fail_stage = True
+
+    def plan():
+        yield Msg("stage", dev, group="staging")  # not awaited here: runs in its thread
+        yield Msg("stage", other)  # fails while dev's stage() still runs
+        yield Msg("wait", group="staging")
+
+    with pytest.raises(RuntimeError, match="other: staging failed"):
+        RE(plan())
+    calls = [(name, what) for name, what, _ in log]
+    assert calls == [("other", "stage"), ("dev", "stage"), ("other", "unstage"), ("dev", "unstage")]
+    assert all(thread.startswith("cielo-device") for _, _, thread in log)
+
+
+def test_a_device_says_its_staging_waits_on_io_when_its_stage_sigs_do():
+    """Device.blocking_stage: a signal in stage_sigs, or a sub-device, declares
+    blocking_reads (EPICS); sim devices stay on the loop."""
+    from cielo.devices import Cpt, Device, SoftSignal
+
+    class IoSignal(SoftSignal):
+        blocking_reads = True
+
+    class Det(Device):
+        gain = Cpt(SoftSignal, 1)
+        mode = Cpt(IoSignal, 0)
+
+    class Holder(Device):
+        det = Cpt(Det)
+
+    det = Det(name="det")
+    assert not det.blocking_stage  # nothing staged
+    det.stage_sigs = {"gain": 2}
+    assert not det.blocking_stage  # a sim signal
+    det.stage_sigs = {"gain": 2, "mode": 1}
+    assert det.blocking_stage
+    holder = Holder(name="holder")
+    assert not holder.blocking_stage
+    holder.det.stage_sigs = {"mode": 1}
+    assert holder.blocking_stage

@@ -110,6 +110,17 @@ def test_stage_sigs_applied_and_restored():
         st.stage()
 
 
+def test_a_stage_that_fails_part_way_leaves_what_it_wrote_for_unstage():
+    st = Stage(name="st")
+    st.stage_sigs = {"y.gain": 7.0, "x.value": 1.0}  # the second is read-only
+    with pytest.raises(DeviceError, match="'x.value' is not a writable signal"):
+        st.stage()
+    assert st.y.gain.get() == 7.0
+    st.unstage()
+    assert st.y.gain.get() == 2.0
+    assert not st.blocking_stage  # sim signals: the RunEngine stages it on its loop
+
+
 def test_configure_returns_old_and_new():
     s = Sensor(name="s")
     old, new = s.configure({"gain": 11.0})

@@ -146,6 +146,11 @@ class Manager:
         self.permissions.check_item(item, group, self.catalog.devices)
         return item
 
+    @property
+    def functions_allowed_uid(self) -> str:
+        """Changes when the allowed functions (the profile's, or the rules) change."""
+        return f"{self.catalog.functions_uid}-{self.permissions.uid}"
+
     def load_permissions(self) -> None:
         """(Re)read the permissions file; a bad file is refused and the rules in force stay."""
         self.permissions = self.permissions_for(self.catalog)

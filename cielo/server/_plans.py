@@ -256,7 +256,8 @@ def _parameters(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def describe_functions(functions: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each allowed function's name, description and parameters (as plans list theirs)."""
+    """Each allowed function's name, description, parameters and parameter JSON schema
+    (as plans list theirs)."""
     described = {}
     for name, func in sorted(functions.items()):
         try:
@@ -268,6 +269,7 @@ def describe_functions(functions: Mapping[str, Any]) -> dict[str, dict[str, Any]
             "module": getattr(func, "__module__", ""),
             "description": (inspect.getdoc(func) or "").split("\n\n")[0],
             "parameters": _parameters(schema),
+            "schema": schema,  # the web UI draws the function's form from it
         }
     return described
 

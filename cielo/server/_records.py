@@ -114,6 +114,7 @@ def status_of(manager: Manager) -> dict[str, Any]:
         "plans_existing_uid": manager.catalog.plans_uid,
         "devices_allowed_uid": f"{manager.catalog.devices_uid}-{manager.permissions.uid}",
         "plans_allowed_uid": f"{manager.catalog.plans_uid}-{manager.permissions.uid}",
+        "functions_allowed_uid": manager.functions_allowed_uid,
         "plan_queue_mode": dict(manager.mode),
         "task_results_uid": "t0",
         "lock_info_uid": "lock0",

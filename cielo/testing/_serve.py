@@ -31,6 +31,8 @@ class QueueServer:
 
     :param store: the queue store's URI (default: SQLite in ``base``).
     :param args: more ``cielo serve`` arguments (``--permissions FILE``...).
+    :param pythonpath: folders put first on the server's (and its worker's) ``PYTHONPATH``
+        (modules a profile names, such as its ``[functions] allow``).
     """
 
     def __init__(
@@ -42,6 +44,7 @@ class QueueServer:
         open: bool = True,
         store: str | None = None,
         args: Sequence[str] = (),
+        pythonpath: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         import secrets
 
@@ -61,6 +64,10 @@ class QueueServer:
             "CIELO_STATE_DIR": str(self.base / "state"),
             "CIELO_LOCK_DIR": str(self.base / "locks"),
         }
+        if pythonpath:
+            paths = [os.fspath(p) for p in pythonpath]
+            given = self.env.get("PYTHONPATH")
+            self.env["PYTHONPATH"] = os.pathsep.join([*paths, *([given] if given else [])])
         self.process: Any = None
         #: workers seen in the status (a killed manager leaves its worker running)
         self.worker_pids: set[int] = set()

@@ -20,39 +20,25 @@ from cielo.core import ProfileError, load_profile
 from cielo.testing import QueueServer
 
 TOOLS = pathlib.Path(__file__).parent / "served_functions"
+#: tools.toml allows these; permissions.toml forbids forbidden_* to the default group
 ALLOW = ["add_numbers", "write_note", "opaque", "explode", "forbidden_reset"]
-PROFILE = """
-[devices.motor]
-type = "sim.motor"
-
-[devices.det]
-type = "sim.peak_detector"
-motors = ["motor"]
-
-[functions]
-allow = [{refs}]
-"""
-PERMISSIONS = """
-[groups.primary]
-forbidden_functions = ["forbidden_*"]
-"""
 
 
 def _profile(path: pathlib.Path, names: list[str]) -> pathlib.Path:
+    """tools.toml, allowing ``names`` of beamline_tools instead."""
     refs = ", ".join(f'"beamline_tools:{name}"' for name in names)
-    path.write_text(PROFILE.format(refs=refs))
+    text = (TOOLS / "tools.toml").read_text()
+    path.write_text(re.sub(r"(?ms)^allow = \[.*?\]", lambda _: f"allow = [{refs}]", text))
     return path
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueServer]:
     base = tmp_path_factory.mktemp("functions")
-    profile = _profile(base / "tools.toml", ALLOW)
-    (base / "permissions.toml").write_text(PERMISSIONS)
-    served = QueueServer(base, str(profile), args=["--permissions", str(base / "permissions.toml")])
-    path = served.env.get("PYTHONPATH")
-    served.env["PYTHONPATH"] = str(TOOLS) + (f":{path}" if path else "")
-    with served:
+    permissions = ["--permissions", str(TOOLS / "permissions.toml")]
+    with QueueServer(
+        base, str(TOOLS / "tools.toml"), args=permissions, pythonpath=[TOOLS]
+    ) as served:
         yield served
 
 

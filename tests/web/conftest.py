@@ -27,7 +27,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        require_server("playwright is not installed (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pip install playwright)")
+        require_server(
+            "playwright is not installed (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pip install playwright)"
+        )
     if not CHROMIUM.exists():
         require_server(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     with sync_playwright() as pw:
@@ -129,10 +131,19 @@ def _queue_starts_empty(request: pytest.FixtureRequest) -> None:
     served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)
 
 
-def log_in(page: Any, served: QueueServer) -> None:
-    """Log in as a user would: type the key into the password field and press Enter."""
+def key_for(served: QueueServer, user: str, role: str, group: str | None = None) -> str:
+    """A new API key of ``user`` with ``role`` (in ``group`` of the permissions file)."""
+    asked = {"user": user, "roles": [role], **({"group": group} if group else {})}
+    reply = served.call("/api/auth/apikey", asked)
+    assert reply["success"], reply.get("msg")
+    return str(reply["secret"])
+
+
+def log_in(page: Any, served: QueueServer, key: str | None = None) -> None:
+    """Log in as a user would: type the key (default: the server's) into the password
+    field and press Enter."""
     page.goto(served.url + "/")
-    page.get_by_label("API key").fill(served.key)
+    page.get_by_label("API key").fill(served.key if key is None else key)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Queue", exact=True).wait_for()
 

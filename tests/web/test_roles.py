@@ -14,20 +14,9 @@ import pytest
 
 from cielo.testing import QueueServer
 
+from .conftest import key_for, log_in
+
 pytestmark = pytest.mark.slow
-
-
-def key_for(served: QueueServer, user: str, role: str) -> str:
-    reply = served.call("/api/auth/apikey", {"user": user, "roles": [role]})
-    assert reply["success"], reply.get("msg")
-    return str(reply["secret"])
-
-
-def log_in_as(page: Any, served: QueueServer, key: str) -> None:
-    page.goto(served.url + "/")
-    page.get_by_label("API key").fill(key)
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Queue", exact=True).wait_for()
 
 
 def add(served: QueueServer, detector: str) -> None:
@@ -39,7 +28,7 @@ def test_an_observer_sees_no_edit_or_control(
     page: Any, served: QueueServer, screenshots: Path
 ) -> None:
     add(served, "det")
-    log_in_as(page, served, key_for(served, "olga", "observer"))
+    log_in(page, served, key_for(served, "olga", "observer"))
     page.get_by_test_id("who").filter(has_text="olga · observer").wait_for()
     page.locator("li.queue-item").first.filter(has_text="det").wait_for()
     page.get_by_test_id("re-state").filter(has_text="idle").wait_for()
@@ -70,7 +59,7 @@ def test_a_proposal_approved_in_the_page_runs(
     try:
         page = context.new_page()
         watch = PageWatch(page)
-        log_in_as(page, served, proposer)
+        log_in(page, served, proposer)
         form = page.locator("section.plan-form")
         form.get_by_role("heading", name="Propose a plan").wait_for()
         form.get_by_role("combobox", name="Plan").select_option("count")
@@ -88,7 +77,7 @@ def test_a_proposal_approved_in_the_page_runs(
 
         page = context.new_page()
         watch = PageWatch(page)
-        log_in_as(page, served, reviewer)
+        log_in(page, served, reviewer)
         row = page.locator("li.proposal").filter(has_text="det2")
         row.get_by_role("button", name="Approve").wait_for()
         page.screenshot(path=str(screenshots / "proposals.png"), full_page=True)
@@ -105,7 +94,9 @@ def test_a_proposal_approved_in_the_page_runs(
         assert served.call("/api/queue/start")["success"]
         served.wait(lambda s: s["items_in_history"] == before + 1 and s["manager_state"] == "idle")
         last = served.call("/api/history/get")["items"][-1]
-        assert last["kwargs"]["detectors"] == ["det2"] and last["result"]["exit_status"] == "completed"
+        assert (
+            last["kwargs"]["detectors"] == ["det2"] and last["result"]["exit_status"] == "completed"
+        )
         assert last["result"]["run_uids"]
 
         # A second proposal, rejected with a note: it goes to history as rejected.

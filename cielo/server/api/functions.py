@@ -30,7 +30,7 @@ async def functions_allowed(
     """The functions the caller's group may run, by name: module, description, parameters."""
     manager = call.manager
     functions = manager.permissions.allowed(manager.catalog.functions, "functions", call.who.group)
-    return ok(functions_allowed=functions, functions_allowed_uid=manager.catalog.functions_uid)
+    return ok(functions_allowed=functions, functions_allowed_uid=manager.functions_allowed_uid)
 
 
 class FunctionExecute(UserInfo):

@@ -6,6 +6,7 @@
 
 import type {
   DevicesAllowed,
+  FunctionsAllowed,
   HistoryGet,
   NewItem,
   PauseOption,
@@ -21,6 +22,7 @@ import type {
   RunSearch,
   Status,
   StreamColumns,
+  TaskResult,
   WhoAmI,
 } from "./types";
 
@@ -127,6 +129,11 @@ export class Api {
   historyClear = () => this.request("POST", "/history/clear");
   plansAllowed = () => this.request<PlansAllowed>("GET", "/plans/allowed");
   devicesAllowed = () => this.request<DevicesAllowed>("GET", "/devices/allowed");
+  functionsAllowed = () => this.request<FunctionsAllowed>("GET", "/functions/allowed");
+  /** Run a function item now, outside the queue: its `task_uid` for `taskResult`. */
+  executeFunction = (item: NewItem) =>
+    this.request<{ item: QueueItem; task_uid: string }>("POST", "/function/execute", { item });
+  taskResult = (taskUid: string) => this.request<TaskResult>("POST", "/task/result", { task_uid: taskUid });
 
   /** Check an item as adding it would, and by its plan's own form check, queueing nothing. */
   checkItem = (item: NewItem) =>

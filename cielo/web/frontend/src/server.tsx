@@ -5,7 +5,16 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { Api, Unauthorized, closeFeed, errorText } from "./api";
-import type { DevicesAllowed, HistoryGet, PlansAllowed, Proposals, QueueGet, Status, WhoAmI } from "./types";
+import type {
+  DevicesAllowed,
+  FunctionsAllowed,
+  HistoryGet,
+  PlansAllowed,
+  Proposals,
+  QueueGet,
+  Status,
+  WhoAmI,
+} from "./types";
 
 /** How often the status is asked for (ms) while no pushed status arrives. */
 export const STATUS_PERIOD_MS = 500;
@@ -21,6 +30,8 @@ export interface ServerState {
   history: HistoryGet | null;
   plans: PlansAllowed | null;
   devices: DevicesAllowed | null;
+  /** The functions the caller's group may run (the profile's `[functions] allow`). */
+  functions: FunctionsAllowed | null;
   proposals: Proposals | null;
   /** Who the key belongs to (null until known, or from a server without whoami). */
   who: WhoAmI | null;
@@ -45,6 +56,7 @@ type Counter =
   | "plan_history_uid"
   | "plans_allowed_uid"
   | "devices_allowed_uid"
+  | "functions_allowed_uid"
   | "proposed_uid";
 
 export function ServerProvider(props: { api: Api; onUnauthorized: () => void; children: ReactNode }) {
@@ -54,6 +66,7 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
   const [history, setHistory] = useState<HistoryGet | null>(null);
   const [plans, setPlans] = useState<PlansAllowed | null>(null);
   const [devices, setDevices] = useState<DevicesAllowed | null>(null);
+  const [functions, setFunctions] = useState<FunctionsAllowed | null>(null);
   const [proposals, setProposals] = useState<Proposals | null>(null);
   const [who, setWho] = useState<WhoAmI | null>(null);
   const [whoKnown, setWhoKnown] = useState(false);
@@ -88,6 +101,11 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
         const d = await api.devicesAllowed();
         if (!stopped) setDevices(d);
         return d.devices_allowed_uid;
+      },
+      functions_allowed_uid: async () => {
+        const f = await api.functionsAllowed();
+        if (!stopped) setFunctions(f);
+        return f.functions_allowed_uid;
       },
       proposed_uid: async () => {
         const p = await api.proposals();
@@ -205,6 +223,7 @@ export function ServerProvider(props: { api: Api; onUnauthorized: () => void; ch
     history,
     plans,
     devices,
+    functions,
     proposals,
     who,
     can,

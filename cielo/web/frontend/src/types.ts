@@ -51,6 +51,8 @@ export interface Status {
   instrument_lock?: { instrument: string; holder: string; pid: number; host: string; since: string; text: string } | null;
   /** Changes whenever the proposals of the review mode do. */
   proposed_uid?: string;
+  /** Changes whenever the functions the caller may run do. */
+  functions_allowed_uid?: string;
   [key: string]: unknown;
 }
 
@@ -62,9 +64,12 @@ export interface ItemResult {
   time_stop: number;
   msg: string;
   traceback: string;
+  /** A function item's return value (its repr when JSON cannot encode it). */
+  return_value?: unknown;
 }
 
-/** What a client submits: a plan (or instruction) by name with JSON arguments. */
+/** What a client submits: a plan, a function the profile allows, or an instruction
+ * (`queue_stop`), by name with JSON arguments. */
 export interface NewItem {
   item_type: "plan" | "instruction" | "function";
   name: string;
@@ -112,6 +117,27 @@ export interface AllowedPlan {
    * cielo's `ui:layout` rows; the server checks it by the plan's rules (`/plans/check`). */
   form?: Record<string, unknown>;
   [key: string]: unknown;
+}
+
+/** A function a profile's `[functions] allow` names, which the caller's group may run. */
+export interface AllowedFunction {
+  name: string;
+  description?: string;
+  /** The JSON schema of its parameters (from its signature; untyped ones are `{}`). */
+  schema?: JsonSchema;
+  [key: string]: unknown;
+}
+
+export interface FunctionsAllowed {
+  functions_allowed: Record<string, AllowedFunction>;
+  functions_allowed_uid: string;
+}
+
+/** `/api/task/result`: a function run at once, still running or done (`result`). */
+export interface TaskResult {
+  task_uid: string;
+  status: "running" | "completed" | "not_found";
+  result: (ItemResult & { success: boolean }) | null;
 }
 
 export interface PlansAllowed {

@@ -11,6 +11,8 @@ import validator from "@rjsf/validator-ajv8";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Refused, errorText } from "../api";
 import { DevicesWidget } from "./DevicesWidget";
+import { NameSelect } from "./NameSelect";
+import { FORM_OPTIONS } from "./formOptions";
 import { PlanLayout, type LayoutContext } from "./PlanLayout";
 import { formData, itemArguments, planForm, plainText, serverErrors } from "../schema";
 import { useServer } from "../server";
@@ -152,16 +154,7 @@ export function PlanForm(props: {
         {editing ? `Edit ${editing.name}` : proposing ? "Propose a plan" : "Add a plan"}
       </h2>
       <div className="row">
-        <label>
-          Plan{" "}
-          <select value={name} onChange={(e) => choose(e.target.value)} aria-label="Plan" disabled={!!editing}>
-            {names.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <NameSelect label="Plan" names={names} value={name} onChange={choose} disabled={!!editing} />
         {editing ? (
           <button type="button" className="secondary" onClick={props.onDone}>
             Cancel editing
@@ -192,7 +185,7 @@ export function PlanForm(props: {
           idPrefix={`plan-${name}`}
           schema={form.schema as RJSFSchema}
           uiSchema={{ ...uiSchema, "ui:submitButtonOptions": { submitText: editing ? "Save changes" : proposing ? "Propose" : "Add to queue", props: { disabled: busy } } }}
-          validator={validator}
+          {...FORM_OPTIONS}
           formData={data}
           onChange={(e) => {
             setData(e.formData ?? {});
@@ -201,10 +194,6 @@ export function PlanForm(props: {
           onSubmit={submit}
           onError={() => setDone(null)} /* the errors are shown at their fields */
           extraErrors={errors}
-          liveValidate="onChange"
-          showErrorList={false}
-          noHtml5Validate
-          focusOnFirstError
           templates={{ ObjectFieldTemplate: PlanLayout }}
           formContext={context}
           widgets={{ devices: DevicesWidget }}

@@ -5,7 +5,7 @@
 import { useState } from "react";
 import { useServer } from "../server";
 import { Action } from "./Action";
-import { describeItem } from "./describe";
+import { ItemText } from "./ItemText";
 
 export function ProposalList() {
   const { api, proposals, who, can } = useServer();
@@ -26,7 +26,7 @@ export function ProposalList() {
             return (
               <li key={uid} data-uid={uid} className="proposal">
                 <span className="summary">
-                  <strong>{item.name}</strong> <code>{describeItem(item)}</code>{" "}
+                  <ItemText item={item} />{" "}
                   <span className="muted small">proposed by {item.user ?? "?"}</span>
                 </span>
                 {reviews && !own && (

@@ -23,7 +23,8 @@ import { useEffect, useState } from "react";
 import { errorText } from "../api";
 import { useServer } from "../server";
 import type { QueueItem } from "../types";
-import { copyOf, describeItem } from "./describe";
+import { ItemText } from "./ItemText";
+import { copyOf } from "./describe";
 
 function Row(props: {
   item: QueueItem;
@@ -65,7 +66,7 @@ function Row(props: {
       )}
       <span className="pos">{props.index + 1}</span>
       <span className="summary">
-        <strong>{item.name}</strong> <code>{describeItem(item)}</code>
+        <ItemText item={item} />
         {item.user && <span className="who muted small">by {item.user}</span>}
       </span>
       {editable && (

@@ -1,7 +1,8 @@
 // Executed items, newest first: exit status, times, who submitted them, their runs.
 
 import { Action } from "../components/Action";
-import { copyOf, describeItem, when } from "../components/describe";
+import { ItemText } from "../components/ItemText";
+import { copyOf, when } from "../components/describe";
 import { Table, type Column } from "../components/Table";
 import { follow, runPath } from "../navigate";
 import { useServer } from "../server";
@@ -13,10 +14,15 @@ export function HistoryPage() {
   const items = [...history.items].reverse();
   const columns: Column<QueueItem>[] = [
     {
-      header: "Plan",
+      header: "Item",
       cell: (item) => (
         <>
-          <strong>{item.name}</strong> <code>{describeItem(item)}</code>
+          <ItemText item={item} />
+          {item.item_type === "function" && item.result?.exit_status === "completed" && (
+            <div className="small">
+              returned <code>{JSON.stringify(item.result.return_value ?? null)}</code>
+            </div>
+          )}
           {item.result?.msg && <div className="error small">{item.result.msg}</div>}
         </>
       ),

@@ -7,13 +7,14 @@ import { Action } from "../components/Action";
 import { Console } from "../components/Console";
 import { LivePlot } from "../components/LivePlot";
 import { ProposalList } from "../components/Proposals";
+import { ItemText } from "../components/ItemText";
 import { QueueList } from "../components/QueueList";
-import { describeItem } from "../components/describe";
 import { useServer } from "../server";
 import type { PlanQueueMode, QueueItem } from "../types";
 
 // The form library and its validator are most of the code: loaded after the page is drawn.
 const PlanForm = lazy(() => import("../components/PlanForm").then((m) => ({ default: m.PlanForm })));
+const FunctionForm = lazy(() => import("../components/FunctionForm").then((m) => ({ default: m.FunctionForm })));
 
 function RunControls() {
   const { api, status, can } = useServer();
@@ -116,15 +117,31 @@ function Running(props: { item: QueueItem | null }) {
   if (!item) return <p className="muted">Nothing is running.</p>;
   return (
     <p className="running-item" data-uid={item.item_uid}>
-      <strong>{item.name}</strong> <code>{describeItem(item)}</code>{" "}
-      {item.user && <span className="muted">by {item.user}</span>}
+      <ItemText item={item} /> {item.user && <span className="muted">by {item.user}</span>}
     </p>
   );
 }
 
+/** Add an instruction to the queue: `queue_stop` stops the queue when it reaches it. */
+function AddInstruction() {
+  const { api, can } = useServer();
+  if (!can("write:queue:edit")) return null;
+  return (
+    <div className="controls" role="group" aria-label="Queue instructions">
+      <Action
+        label="Add queue stop"
+        run={() => api.addItem({ item_type: "instruction", name: "queue_stop" })}
+        title="The queue stops when it reaches this item (at the back of the queue)"
+      />
+    </div>
+  );
+}
+
 export function QueuePage() {
-  const { status, queue, plans, proposals, can } = useServer();
+  const { status, queue, plans, functions, proposals, can } = useServer();
   const adds = can("write:queue:edit") || can("write:propose");
+  // Functions are added by those who edit the queue, run at once by those who execute.
+  const runsFunctions = can("write:queue:edit") || can("write:execute");
   const reviewing = (proposals?.items.length ?? 0) > 0 || can("write:review") || can("write:propose");
   const running = queue && "item_uid" in queue.running_item ? (queue.running_item as QueueItem) : null;
   const [editing, setEditing] = useState<QueueItem | null>(null);
@@ -157,6 +174,7 @@ export function QueuePage() {
       <section aria-labelledby="queue-title" className="card">
         <h2 id="queue-title">Queue</h2>
         {queue ? <QueueList items={queue.items} onEdit={setEditing} /> : <p className="muted">Loading…</p>}
+        <AddInstruction />
       </section>
       {reviewing && <ProposalList />}
       <LivePlot />
@@ -176,6 +194,13 @@ export function QueuePage() {
           <p className="muted">Loading plans…</p>
         )}
       </section>
+      )}
+      {runsFunctions && functions && Object.keys(functions.functions_allowed).length > 0 && (
+        <section className="card">
+          <Suspense fallback={<p className="muted">Loading the function form…</p>}>
+            <FunctionForm functions={functions.functions_allowed} />
+          </Suspense>
+        </section>
       )}
     </div>
   );

@@ -100,6 +100,10 @@ class Device(Named):
 
     _cpts: ClassVar[dict[str, Cpt[Any]]] = {}
     _staged: list[tuple[Any, Any]] | None = None
+    #: Whether reading the device waits on I/O (the RunEngine then reads, stages and
+    #: unstages it in a worker thread). A subclass declaring a component of such a class
+    #: (an EPICS signal) declares it too, unless it sets it itself.
+    blocking_reads: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -109,6 +113,10 @@ class Device(Named):
                 if isinstance(value, Cpt):
                     cpts[attr] = value
         cls._cpts = cpts
+        if "blocking_reads" not in vars(cls) and any(
+            getattr(cpt.cls, "blocking_reads", False) is True for cpt in cpts.values()
+        ):
+            cls.blocking_reads = True
 
     def __init__(
         self,

@@ -458,28 +458,41 @@ def test_a_plan_that_fails_while_a_device_stages_in_a_thread_unstages_it_after(R
     assert all(thread.startswith("cielo-device") for _, _, thread in log)
 
 
-def test_a_device_says_its_staging_waits_on_io_when_its_stage_sigs_do():
-    """Device.blocking_stage: a signal in stage_sigs, or a sub-device, declares
-    blocking_reads (EPICS); sim devices stay on the loop."""
+def test_a_device_says_its_reads_and_staging_wait_on_io_when_its_parts_do():
+    """A Device class with a component whose class declares blocking_reads (EPICS)
+    declares it too; Device.blocking_stage: a signal in stage_sigs, or a sub-device,
+    declares it (for children made in __init__). Sim devices stay on the loop."""
     from cielo.devices import Cpt, Device, SoftSignal
 
     class IoSignal(SoftSignal):
         blocking_reads = True
 
-    class Det(Device):
-        gain = Cpt(SoftSignal, 1)
+    class Declared(Device):
         mode = Cpt(IoSignal, 0)
 
-    class Holder(Device):
-        det = Cpt(Det)
+    class Quiet(Declared):
+        blocking_reads = False  # said by the class itself: kept
 
-    det = Det(name="det")
-    assert not det.blocking_stage  # nothing staged
-    det.stage_sigs = {"gain": 2}
-    assert not det.blocking_stage  # a sim signal
-    det.stage_sigs = {"gain": 2, "mode": 1}
-    assert det.blocking_stage
+    class Built(Device):  # its I/O signal made in __init__: the class cannot tell
+        gain = Cpt(SoftSignal, 1)
+
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.mode = IoSignal(0)
+
+    class Holder(Device):
+        built = Cpt(Built)
+
+    assert Declared.blocking_reads and not Quiet.blocking_reads
+    assert not (Device.blocking_reads or Built.blocking_reads or Holder.blocking_reads)
+    built = Built(name="built")
+    assert not built.blocking_stage  # nothing staged
+    built.stage_sigs = {"gain": 2}
+    assert not built.blocking_stage  # a sim signal
+    built.stage_sigs = {"gain": 2, "mode": 1}
+    assert built.blocking_stage
     holder = Holder(name="holder")
     assert not holder.blocking_stage
-    holder.det.stage_sigs = {"mode": 1}
+    holder.built.stage_sigs = {"mode": 1}
     assert holder.blocking_stage
+    assert Holder(name="other").blocking_stage is False

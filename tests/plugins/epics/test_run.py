@@ -310,6 +310,23 @@ class _Settings(Device):
     bo = Cpt(EpicsSignal, suffix="bo", kind="config")
 
 
+def test_reading_a_device_of_epics_signals_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
+    """A plain Device declaring EPICS components declares blocking_reads with them, so the
+    engine reads it in a worker thread: the read's 2 s pass with the loop turning."""
+
+    class Readings(Device):
+        det = Cpt(EpicsSignalRO, suffix="det")
+
+    assert Readings.blocking_reads
+    dev = Readings(victim_ioc.prefix, name="readings")
+    connect_all([dev], timeout=5)
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, count([dev], num=2))
+    assert f"{victim_ioc.prefix}det: the read failed: no answer within 2 s" in str(error)
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a read on it waits 2 s)"
+
+
 def test_staging_a_device_whose_ioc_hung_never_blocks_the_loop(ioc, victim_ioc):
     """stage() reads each stage_sigs signal before writing it; the RunEngine calls it in a
     worker thread (the signals are EPICS ones), so on a hung IOC the read's 2 s pass with

@@ -124,8 +124,12 @@ def _queue_starts_empty(request: pytest.FixtureRequest) -> None:
         return
     served: QueueServer = request.getfixturevalue("served")
     status = served.status()
-    if status["manager_state"] == "executing_queue":
+    if status["re_state"] == "running":  # a test ended in the middle of a plan
         served.call("/api/queue/stop")
+        served.call("/api/re/pause", {"option": "immediate"})
+        status = served.wait(lambda s: s["re_state"] != "running", 60)
+    if status["re_state"] == "paused":
+        served.call("/api/re/abort")
     served.call("/api/queue/clear")
     served.call("/api/queue/mode/set", {"mode": {"loop": False, "ignore_failures": False}})
     served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_queue"] == 0, 60)

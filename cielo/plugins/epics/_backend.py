@@ -397,6 +397,20 @@ class CaBackend(SignalBackend[Any]):
             self._require(self._read)
             self._read.add_monitor(self._on_monitor)
 
+    def watch_values(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``callback(value)`` on each monitor update of the read PV (dispatcher
+        thread), reading nothing first: a new subscription's first update is the current
+        value. Returns a function that stops it. For watchers that run where no get may
+        wait (the RunEngine's loop, the dispatcher thread), unlike ``Signal.subscribe``,
+        which reads the value before its first callback."""
+        chan = self._read
+
+        def _update(update: Value) -> None:
+            callback(self._as_reading(update)["value"])
+
+        chan.add_monitor(_update)
+        return lambda: chan.remove_monitor(_update)
+
     def _on_monitor(self, update: Value) -> None:  # dispatcher thread
         reading = self._as_reading(update)
         if self._skip_repeat:

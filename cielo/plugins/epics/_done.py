@@ -121,7 +121,7 @@ class DoneWatcher:
         self._backends: list[CaBackend] = [ca_backend(flag)] + [ca_backend(s) for s in watched]
         self._answer_timeout = answer_timeout
         self._device, self._action = device or getattr(flag, "name", ""), action
-        flag.subscribe(self._on_flag, run=False)
+        self._unwatch = ca_backend(flag).watch_values(self._on_flag)  # no get first
         for backend in self._backends:
             backend.add_connection_callback(self._on_connection)
         status.add_callback(self._cleanup)
@@ -235,7 +235,7 @@ class DoneWatcher:
             self.seen_busy = self.seen_done = True
         self._maybe_finish()
 
-    def _on_flag(self, value: Any = None, **_: Any) -> None:
+    def _on_flag(self, value: Any) -> None:
         value = _as_int(value)
         with self._lock:
             if value == self.busy:
@@ -262,7 +262,7 @@ class DoneWatcher:
             )
 
     def _cleanup(self, _status: Status) -> None:
-        self.flag.clear_sub(self._on_flag)
+        self._unwatch()
         for backend in self._backends:
             backend.remove_connection_callback(self._on_connection)
 

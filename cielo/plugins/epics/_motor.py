@@ -233,13 +233,8 @@ class EpicsMotor(EpicsReadMixin, Positioner):
             device=self.name,
             action=f"the move to {float(target):g}",
         )
-        readback = self.user_readback
-
-        def _on_rbv(value: Any = None, **_: Any) -> None:
-            status.report(value)
-
-        readback.subscribe(_on_rbv, run=False)
-        status.add_callback(lambda _st: readback.clear_sub(_on_rbv))
+        unwatch = ca_backend(self.user_readback).watch_values(status.report)  # no get first
+        status.add_callback(lambda _st: unwatch())
         try:
             put = self.user_setpoint.set(float(target))
         except Exception as exc:

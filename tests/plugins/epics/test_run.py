@@ -303,6 +303,23 @@ def test_staging_a_scaler_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
     assert worst < 0.4, f"the loop stood still for {worst:.2f} s"
 
 
+def test_triggering_a_scaler_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
+    """trigger() watches CNT with a CA monitor (no get first) and writes CNT=1, waiting
+    for nothing: on an IOC that hung before the count, it fails after answer_timeout naming
+    the PV, the loop turning (watching CNT used to read it first, on the loop: 2 s)."""
+    p = victim_ioc.prefix
+    scaler = EpicsScaler(p + "scaler1", separator=":", name="hscaler", answer_timeout=0.5)
+    connect_all([scaler], timeout=5)  # no preset time: staging writes nothing
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, count([scaler], num=2))
+    message = str(error)
+    assert f"hscaler: {p}scaler1:CNT did not answer within 0.5 s" in message, message
+    assert "the count was abandoned" in message and "is the IOC hung?" in message
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
+    assert f"{p}scaler1:CNT" in docs[-1][1]["reason"]
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a get on it waits 2 s)"
+
+
 class _Settings(Device):
     """Two settings of the demo IOC that a plan stages (as a detector's gain and mode)."""
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ._database import Database, Dialect
 from ._errors import SchemaVersionError
+from ._positions import pg_trigger, run_triggers
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -436,25 +437,14 @@ def _v10(d: Dialect) -> list[Step]:
     # a run at (t, u) moves the marks after it; a deleted run also takes its own mark
     later = "DELETE FROM run_marks WHERE time > {0}.time OR (time = {0}.time AND uid {1} {0}.uid)"
     if pg:  # the count's row is locked first: a writer waits for marks being made
-        return [*steps, f"""CREATE OR REPLACE FUNCTION cielo_count_runs() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    UPDATE run_count SET n = n + 1;
-                    {later.format("NEW", ">")};
-                ELSIF TG_OP = 'DELETE' THEN
-                    UPDATE run_count SET n = n - 1;
-                    {later.format("OLD", ">=")};
-                ELSE
-                    UPDATE run_count SET n = n;
-                    {later.format("OLD", ">=")};
-                    {later.format("NEW", ">=")};
-                END IF;
-                RETURN NULL;
-            END $$""",
-            "DROP TRIGGER IF EXISTS runs_count ON runs",
-            "CREATE TRIGGER runs_count AFTER INSERT OR DELETE OR UPDATE OF time, uid ON runs "
-            "FOR EACH ROW EXECUTE FUNCTION cielo_count_runs()",
-        ]  # fmt: skip
+        return [
+            *steps,
+            *pg_trigger(
+                f"UPDATE run_count SET n = n + 1; {later.format('NEW', '>')}",
+                f"UPDATE run_count SET n = n - 1; {later.format('OLD', '>=')}",
+                f"UPDATE run_count SET n = n; {later.format('OLD', '>=')}; {later.format('NEW', '>=')}",
+            ),
+        ]
     return [
         *steps,
         *(f"DROP TRIGGER IF EXISTS runs_count_{t}" for t in ("insert", "delete", "move")),
@@ -480,6 +470,45 @@ def _v11(d: Dialect) -> list[Step]:
     ]
 
 
+def _v12(d: Dialect) -> list[Step]:
+    """The last mark's ``(time, uid)`` kept in the count's row (``run_count.mark_time``,
+    ``mark_uid``): the trigger of a run inserted after it (appending) or deleted after it
+    only updates the count, without looking for marks to delete (PostgreSQL: 0.07 -> 0.03
+    ms a run in the trigger). PostgreSQL: ``cielo_strings`` reads the start document
+    once per run, not three times (its inlined body repeated ``doc #> path``)."""
+    pg = d.name == "postgresql"
+    return [
+        _add_last_mark,
+        "UPDATE run_count SET (mark_time, mark_uid) = "
+        "(SELECT time, uid FROM run_marks ORDER BY pos DESC LIMIT 1)",
+        *((_STRINGS,) if pg else (f"DROP TRIGGER IF EXISTS runs_{t}" for t in _SQLITE_TRIGGERS)),
+        *run_triggers(pg),
+    ]
+
+
+#: The strings at a key path: its value, or the elements of its list (``OFFSET 0`` keeps
+#: ``doc #> path`` a subquery computed once when the function is inlined).
+_STRINGS = (
+    "CREATE OR REPLACE FUNCTION cielo_strings(doc JSON, path TEXT[]) RETURNS SETOF TEXT "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT e #>> '{}' FROM "
+    "(SELECT doc #> path AS v OFFSET 0) AS found, json_array_elements(CASE json_typeof(found.v) "
+    "WHEN 'array' THEN found.v ELSE json_build_array(found.v) END) AS e "
+    "WHERE json_typeof(e) = 'string' $$"
+)
+
+
+_SQLITE_TRIGGERS = ("count_insert", "count_delete", "count_move", "marks_insert", "marks_delete")
+
+
+def _add_last_mark(db: Database) -> None:
+    if db.dialect.name == "postgresql":
+        db.execute("ALTER TABLE run_count ADD COLUMN IF NOT EXISTS mark_time DOUBLE PRECISION")
+        db.execute('ALTER TABLE run_count ADD COLUMN IF NOT EXISTS mark_uid TEXT COLLATE "C"')
+    elif not any(r[1] == "mark_time" for r in db.query("PRAGMA table_info(run_count)")):
+        db.execute("ALTER TABLE run_count ADD COLUMN mark_time REAL")
+        db.execute("ALTER TABLE run_count ADD COLUMN mark_uid TEXT")
+
+
 def _add_multi(db: Database) -> None:
     if db.dialect.name == "postgresql":
         db.execute("ALTER TABLE key_paths ADD COLUMN IF NOT EXISTS multi INTEGER NOT NULL DEFAULT 0")
@@ -500,6 +529,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Dialect], list[Step]]], ...] = (
     (9, _v9),
     (10, _v10),
     (11, _v11),
+    (12, _v12),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -11,6 +11,7 @@ import shutil
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,4 +161,72 @@ def test_a_schema_9_file_written_by_main_is_upgraded_in_place(tmp_path):
     assert sorted(dumps(doc) for _, doc in replayed) == sorted(dumps(doc) for _, doc in written)
     runs = [(t, uid) for t, uid in starts] + _write(cat, [0.5, 2e9, 1e9])
     _check(cat, runs)
+    cat.close()
+
+
+def _last_mark_is_in_the_count_row(cat: Catalog) -> None:
+    last = cat.db.query("SELECT time, uid FROM run_marks ORDER BY pos DESC LIMIT 1")
+    assert cat.db.query("SELECT mark_time, mark_uid FROM run_count") == (last or [(None, None)])
+
+
+def test_the_count_row_names_the_last_mark_through_inserts_and_deletes(catalog_uri):
+    """Schema 12: a run after the last mark leaves the marks; one at or before it (or the
+    marked run itself, deleted) removes the marks from it on, and the row follows."""
+    cat = open_catalog(catalog_uri)
+    runs = _write(cat, [float(i) for i in range(50)])
+    _check(cat, runs)
+    _last_mark_is_in_the_count_row(cat)
+    marks = cat.db.query("SELECT pos, time, uid FROM run_marks ORDER BY pos")
+    runs += _write(cat, [100.0, 101.0])
+    assert cat.db.query("SELECT pos, time, uid FROM run_marks ORDER BY pos") == marks
+    last_marked = marks[-1][2]
+    cat.delete(last_marked)  # the marked run itself: its mark goes
+    runs = [r for r in runs if r[1] != last_marked]
+    assert cat.db.query("SELECT COUNT(*) FROM run_marks")[0][0] == len(marks) - 1
+    _last_mark_is_in_the_count_row(cat)
+    runs += _write(cat, [20.5])  # before two marks
+    assert cat.db.query("SELECT COUNT(*) FROM run_marks")[0][0] == 20 // 7
+    _last_mark_is_in_the_count_row(cat)
+    _check(cat, runs)
+    _last_mark_is_in_the_count_row(cat)
+    cat.close()
+
+
+def _as_schema_11(db: Any, runs: list[tuple[float, str]]) -> None:
+    """Marks as schema 11 stores them, for the runs a schema-11 writer stored."""
+    order = sorted(runs)
+    with db.transaction():
+        for pos in range(7, len(order), 7):
+            db.execute("INSERT INTO run_marks (pos, time, uid) VALUES (?, ?, ?)", (pos, *order[pos]))
+
+
+def test_a_catalog_of_schema_11_gets_its_last_mark(catalog_uri):
+    db = connect(catalog_uri)
+    migrate(db, 11)
+    runs = _write(Catalog(db), [float(i // 2) for i in range(60)])
+    _as_schema_11(db, runs)
+    db.close()
+    cat = open_catalog(catalog_uri)
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    _last_mark_is_in_the_count_row(cat)
+    runs += _write(cat, [500.0, 3.5, 40.0])
+    _check(cat, runs)
+    _last_mark_is_in_the_count_row(cat)
+    cat.close()
+
+
+def test_a_schema_11_file_written_by_main_is_upgraded_in_place(tmp_path):
+    """``data/catalog_v11.sqlite`` was written by cielo at commit 3b9d732 (schema 11, marks
+    every 7 runs, made by reading the offset 55): 60 runs, times in threes."""
+    path = tmp_path / "old.sqlite"
+    shutil.copy(Path(__file__).parent / "data" / "catalog_v11.sqlite", path)
+    cat = open_catalog(f"sqlite:///{path}")
+    assert schema_version(cat.db) == SCHEMA_VERSION
+    assert cat.db.query("SELECT COUNT(*) FROM run_marks")[0][0] == 7  # at 7, 14, ..., 49
+    _last_mark_is_in_the_count_row(cat)
+    runs = [(s["time"], s["uid"]) for s in cat.summaries(limit=100)]
+    assert len(runs) == 60
+    runs += _write(cat, [2e9, 1.6e9 + 100.0, 0.0])
+    _check(cat, runs)
+    _last_mark_is_in_the_count_row(cat)
     cat.close()

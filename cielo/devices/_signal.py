@@ -152,11 +152,15 @@ class Signal(Named, Generic[T]):
         with self._subs_lock:
             first = not self._subs
             self._subs[token] = callback
-        if first:
-            self._last = self._backend.get_reading() if self.connected else None
-            self._backend.set_callback(self._on_reading)
-        if run and self.connected:
-            self._call(callback, self._last or self._backend.get_reading(), None)
+        try:
+            if first:
+                self._last = self._backend.get_reading() if self.connected else None
+                self._backend.set_callback(self._on_reading)
+            if run and self.connected:
+                self._call(callback, self._last or self._backend.get_reading(), None)
+        except Exception:  # e.g. the read failed: not subscribed (the next one is first)
+            self.unsubscribe(token)
+            raise
         return token
 
     def clear_sub(self, callback: Subscriber, event_type: str | None = None) -> None:

@@ -19,6 +19,7 @@ from ._commands import (
 )
 from ._composer import RunComposer, new_uid
 from ._handlers_fly import collect_the_rest
+from ._offload import reads_block
 from ._runmd import json_metadata
 
 __all__ = ["DOC_HANDLERS"]
@@ -288,10 +289,19 @@ async def _start_monitor(
         )
 
     engine_thread = ctx.engine._thread
+    blocking = reads_block(obj)
 
     def _on_update(*args: Any, **kwargs: Any) -> None:
-        # ophyd-async passes the readings; ophyd passes value=..., so read the object
-        reading = args[0] if args and isinstance(args[0], dict) else obj.read()
+        # ophyd-async passes the readings; ophyd passes value=..., so read the object,
+        # unless a read waits on I/O (EPICS) and the update is the object's own value
+        if args and isinstance(args[0], dict):
+            reading = args[0]
+        elif blocking and kwargs.get("obj") is obj and "timestamp" in kwargs:
+            reading = {
+                kwargs["obj"].name: {"value": kwargs["value"], "timestamp": kwargs["timestamp"]}
+            }
+        else:
+            reading = obj.read()
         if not isinstance(reading, dict):
             return
         if threading.current_thread() is engine_thread:
@@ -300,8 +310,16 @@ async def _start_monitor(
             call_soon_threadsafe(loop, _emit, reading)
 
     # events come only from the object's callbacks, as in Bluesky (a signal that sends its
-    # current value on subscribing, as ophyd's and cielo's do, gives the first one)
-    token = obj.subscribe(_on_update)
+    # current value on subscribing, as ophyd's and cielo's do, gives the first one); an
+    # object whose reads wait on I/O subscribes in a worker thread (it reads that value)
+    if blocking:
+        try:
+            token = await ctx.offloader.call_in_order(obj, obj.subscribe, (_on_update,), {})
+        except Exception as exc:
+            ctx.note_failure(exc, obj, "subscribe")
+            raise
+    else:
+        token = obj.subscribe(_on_update)
     ctx.monitors[obj] = (msg.run, _on_update, token)
 
 

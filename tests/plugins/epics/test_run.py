@@ -15,6 +15,7 @@ from cielo.core import DeviceError, Status
 from cielo.devices import Cpt, Device, connect_all
 from cielo.plans import (
     abs_set,
+    monitor,
     mv,
     run_wrapper,
     sleep,
@@ -318,6 +319,36 @@ def test_triggering_a_scaler_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
     assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
     assert f"{p}scaler1:CNT" in docs[-1][1]["reason"]
     assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a get on it waits 2 s)"
+
+
+def test_monitoring_an_epics_signal_records_its_updates_off_the_loop(ioc, victim_ioc):
+    """Msg('monitor') of an EPICS signal subscribes in a worker thread (subscribing reads
+    the current value: on a hung IOC 2 s, once on the loop) and records each update's own
+    value, reading nothing more; a hung IOC fails the run naming the PV."""
+    ai = EpicsSignalRO(ioc.prefix + "ai", name="ai")
+    ao = EpicsSignal(ioc.prefix + "ao", name="ao")
+    connect_all([ai, ao], timeout=5)
+    ao.put(0.0)
+    with make_run_engine() as RE:
+        docs = collect(RE)
+
+        def plan():
+            yield from monitor(ai)
+            for value in (1.0, 2.0, 3.0):
+                yield from mv(ao, value)
+                yield from sleep(0.05)
+
+        RE(run_wrapper(plan()))
+        RE.flush(5)
+    values = [doc["data"]["ai"] for name, doc in docs if name == "event"]
+    assert values == [0.0, 1.0, 2.0, 3.0]
+    hung = EpicsSignalRO(victim_ioc.prefix + "det", name="hung")
+    connect_all([hung], timeout=5)
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, run_wrapper(monitor(hung)))
+    assert f"{victim_ioc.prefix}det: the read failed: no answer within 2 s" in str(error)
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (subscribing on it: 2 s)"
 
 
 class _Settings(Device):

@@ -286,7 +286,7 @@ class Device(Named):
             raise DeviceError("; ".join(errors))
         return finished_status(self)
 
-    #: Seconds :meth:`stage` and :meth:`unstage` wait for each write of ``stage_sigs`` to
+    #: Seconds :meth:`stage`, :meth:`unstage` and :meth:`configure` wait for each write to
     #: complete (``None``: as long as it takes).
     stage_timeout: float | None = 10.0
 
@@ -325,11 +325,13 @@ class Device(Named):
         return False
 
     def configure(self, d: Mapping[str, Any]) -> tuple[dict[str, Reading], dict[str, Reading]]:
-        """Write settings, ``{attribute path or signal name: value}``; return the
-        configuration readings before and after (as ophyd's ``configure``)."""
+        """Write settings, ``{attribute path or signal name: value}``, each write waiting
+        at most :attr:`stage_timeout`; return the configuration readings before and after
+        (as ophyd's ``configure``). The RunEngine calls it in a worker thread when the
+        device's staging would be (:attr:`blocking_stage`, ``blocking_reads``)."""
         old = self.read_configuration()
         for key, value in d.items():
-            self._signal_at(key, "configure").put(value)
+            self._stage_write(self._signal_at(key, "configure"), value, "was not configured")
         return old, self.read_configuration()
 
     def _signal_at(self, key: str, what: str) -> Any:

@@ -438,6 +438,15 @@ def test_a_device_whose_staging_waits_on_io_is_staged_in_a_thread_in_order(RE):
     assert len(threads) == 1 and not threads.pop().startswith("cielo-device")  # the loop's
 
 
+def test_a_device_given_whole_to_offload_is_staged_in_a_thread(RE):
+    log: list = []
+    dev = Staged(log)
+    RE.offload(dev)
+    RE(_staged_points(dev, 1))
+    assert [what for _, what, _ in log] == ["stage", "read", "unstage"]
+    assert all(thread.startswith("cielo-device") for _, _, thread in log), log
+
+
 def test_a_plan_that_fails_while_a_device_stages_in_a_thread_unstages_it_after(RE):
     """The clean-up's unstage() waits for a stage() still running in its thread, and goes
     to a thread too: the device sees stage, then unstage, never both at once."""

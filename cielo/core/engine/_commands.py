@@ -326,22 +326,23 @@ class CommandContext:
                 offloader.strikes.pop((id(obj), method), None)  # not in a row
         return result
 
-    def call_staging(
+    def call_settings(
         self, obj: Any, method: str, msg: Msg | None, *args: Any, **kwargs: Any
     ) -> Any:
-        """Call ``obj.stage()`` or ``obj.unstage()``: in a worker thread when the device's
-        staging may wait on I/O (EPICS; :meth:`Offloader.stages_in_thread`), the device's
-        other calls waiting for it; else as :meth:`call` does. A coroutine in the first
-        case (a status the method returns is waited for)."""
+        """Call ``obj.stage()``, ``unstage()`` or ``configure()`` (they read and write
+        settings): in a worker thread when the device's staging may wait on I/O (EPICS;
+        :meth:`Offloader.stages_in_thread`), the device's other calls waiting for it; else
+        as :meth:`call` does. A coroutine in the first case (a status the method returns
+        is waited for)."""
         offloader = self.offloader
         if not offloader.stages_in_thread(obj):
             if msg is None:
                 return getattr(obj, method)(*args, **kwargs)
             return self.call(obj, method, msg, *args, **kwargs)
         func = getattr(obj, method)
-        return self._staged_in_thread(obj, method, func, args, kwargs)
+        return self._settings_in_thread(obj, method, func, args, kwargs)
 
-    async def _staged_in_thread(
+    async def _settings_in_thread(
         self, obj: Any, method: str, func: Any, args: Any, kwargs: Any
     ) -> Any:
         offloader = self.offloader

@@ -74,9 +74,11 @@ class Extensions(EnginePart):
         """Call ``device``'s reading methods (or only ``methods``, among ``OFFLOADABLE``) in
         worker threads from their first call, the plan awaiting them while the event loop
         goes on: for a device whose synchronous reads block (a slow serial line, an IOC
-        that may be down). Reads that block the loop longer than ``BLOCKING_CALL`` three
-        times in a row are sent there by themselves. ``set()``, ``trigger()``, ``stop()``...
-        always stay on the loop, in order."""
+        that may be down). Given no methods, its ``stage()``, ``unstage()`` and
+        ``configure()`` are called there too, each awaited in the plan's order. Reads that
+        block the loop longer than ``BLOCKING_CALL`` three times in a row are sent there by
+        themselves. ``set()``, ``trigger()``, ``stop()``... always stay on the loop, in
+        order."""
         for method in methods or (None,):
             self._ctx.offloader.add(device, method, pinned=True)
 

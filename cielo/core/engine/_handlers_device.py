@@ -315,7 +315,7 @@ def _staging(ctx: CommandContext, msg: Msg, method: str) -> Any:
     kwargs = dict(msg.kwargs)
     has_group = "group" in kwargs
     group = kwargs.pop("group", None)
-    ret = ctx.call_staging(msg.obj, method, msg, *msg.args, **kwargs)
+    ret = ctx.call_settings(msg.obj, method, msg, *msg.args, **kwargs)
     if has_group and (is_status(ret) or type(ret) is CoroutineType or hasattr(ret, "__await__")):
         return _track(ctx, msg, method, ret, group)  # waited for by Msg('wait', group=...)
     return _maybe(ctx, msg.obj, method, ret)
@@ -353,7 +353,7 @@ def configure(ctx: CommandContext, msg: Msg) -> Any:
             f"{composer.bundle_name!r}: the event would mix two configurations; configure "
             "before 'create' or after 'save'"
         )
-    ret = ctx.call(obj, "configure", msg, *msg.args, **msg.kwargs)
+    ret = ctx.call_settings(obj, "configure", msg, *msg.args, **msg.kwargs)
     for composer in ctx.runs.values():
         composer.invalidate(obj)
     return _maybe(ctx, obj, "configure", ret)

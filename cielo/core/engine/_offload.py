@@ -20,9 +20,10 @@ devices, whose reads wait for the IOC's answer, 2 s when it hangs) is read in a 
 its first call, as are the devices given to ``RE.offload(device)``; moving reads by
 themselves needs ``RunEngine(offload_blocking=True)``.
 
-Such a device is also staged and unstaged in a thread (:func:`stages_block`; so is a device
-whose ``blocking_stage`` is true: a cielo ``Device`` whose ``stage_sigs`` write EPICS
-signals): ``stage()`` reads and writes signals, each write waiting for completion. The plan
+Such a device is also staged, unstaged and configured in a thread (:func:`stages_block`;
+so is a device whose ``blocking_stage`` is true: a cielo ``Device`` whose ``stage_sigs``
+write EPICS signals): ``stage()`` reads and writes signals, each write waiting for
+completion. The plan
 awaits it as it did on the loop, so the order stays: stage before the first trigger,
 unstage after the last read. While it runs the device's other calls wait for it, as those
 of a device the engine moved do, and so does the unstage of a plan that ends meanwhile.

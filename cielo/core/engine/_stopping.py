@@ -165,7 +165,7 @@ async def clean_up(engine: Any, ctx: CommandContext, exit_status: str, reason: s
         if not hasattr(obj, "unstage"):  # kept only to pause and resume with the plan
             continue
         try:
-            await maybe_await(ctx.call_staging(obj, "unstage", None))
+            await maybe_await(ctx.call_settings(obj, "unstage", None))
         except Exception:
             logger.exception("unstage() of %r failed during cleanup", obj)
     ctx.staged.clear()

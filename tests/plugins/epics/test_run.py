@@ -15,6 +15,7 @@ from cielo.core import DeviceError, Status
 from cielo.devices import Cpt, Device, connect_all
 from cielo.plans import (
     abs_set,
+    configure,
     monitor,
     mv,
     run_wrapper,
@@ -398,6 +399,21 @@ def test_staging_a_device_whose_ioc_hung_never_blocks_the_loop(ioc, victim_ioc):
     stop = docs[-1][1]
     assert docs[-1][0] == "stop" and stop["exit_status"] == "fail", docs[-1]
     assert f"{p}ao" in stop["reason"] and stop["num_events"] == {}
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a get on it waits 2 s)"
+
+
+def test_configuring_a_device_whose_ioc_hung_never_blocks_the_loop(victim_ioc):
+    """configure() reads the configuration before and after writing: the RunEngine calls
+    it in a worker thread, as it stages the device; a hung IOC fails it naming the PV."""
+    p = victim_ioc.prefix
+    settings = _Settings(p, name="settings")
+    connect_all([settings], timeout=5)
+    assert _Settings.blocking_reads  # its components are EPICS signals
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    plan = run_wrapper(configure(settings, {"ao": 1.5}))
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, plan)
+    assert f"{p}ao: the read failed: no answer within 2 s" in str(error), error
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
     assert worst < 0.4, f"the loop stood still for {worst:.2f} s (a get on it waits 2 s)"
 
 

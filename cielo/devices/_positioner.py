@@ -46,6 +46,17 @@ class MoveStatus(Status):
         self.initial = positioner.position if initial is READ_POSITION else initial
 
     _watched = False
+    #: set by :meth:`Positioner.stop` before the motion is halted: a finish that the
+    #: halted motion itself brings (a done flag, a completed put) fails with it instead
+    stop_error: BaseException | None = None
+
+    def set_finished(self) -> None:
+        """Mark the move successful, unless it is being stopped (then it failed)."""
+        stop = self.stop_error
+        if stop is not None:
+            self.set_exception(stop)
+        else:
+            super().set_finished()
 
     def watch(self, watcher: Any) -> None:
         self._watched = True
@@ -233,7 +244,17 @@ class Positioner(Device):
         return status
 
     def stop(self, *, success: bool = False) -> None:
-        """Stop moving now; the pending move fails (or succeeds with ``success=True``)."""
+        """Stop moving now; the pending move fails (or succeeds with ``success=True``).
+
+        The move's status is marked as stopped before the motion is halted: the halt
+        brings the done flag and the put's completion, which would otherwise finish it
+        as a success when they come first (an EPICS motor's dispatcher thread)."""
+        with self._move_lock:
+            pending = self._moving
+        if pending is not None and not pending.done and not success:
+            pending.stop_error = StoppedError(
+                f"{self.name} was stopped {self._where()} before reaching {pending.target!r}"
+            )
         self._stop_motion()
         with self._move_lock:
             status, self._moving = self._moving, None
@@ -242,7 +263,8 @@ class Positioner(Device):
                 status.set_finished()
             else:
                 status.set_exception(
-                    StoppedError(
+                    status.stop_error
+                    or StoppedError(
                         f"{self.name} was stopped {self._where()} before reaching {status.target!r}"
                     )
                 )

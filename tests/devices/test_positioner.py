@@ -96,6 +96,30 @@ def test_stop_mid_move_fails_status_and_leaves_motor_between():
     assert m.position == position  # it really stopped
 
 
+class HaltReportsDone(SimMotor):
+    """A motor whose halt reports the move done at once, as a motor record's done flag
+    and put completion can arrive (on another thread) before ``stop()`` returns."""
+
+    def set(self, value, **kwargs):  # type: ignore[no-untyped-def]
+        self.last = super().set(value, **kwargs)
+        return self.last
+
+    def _stop_motion(self) -> None:
+        super()._stop_motion()
+        self.last.set_finished()
+
+
+def test_a_stopped_move_fails_even_when_the_halt_reports_it_done_first():
+    m = HaltReportsDone(name="m", velocity=5.0)
+    status = m.set(5.0)
+    time.sleep(0.1)
+    m.stop()
+    with pytest.raises(StoppedError, match="m was stopped"):
+        status.wait(1)
+    m.set(0.0).wait(5)  # the next move is not stopped by it
+    assert m.position == pytest.approx(0.0)
+
+
 def test_progress_reported_to_watchers():
     m = SimMotor(name="m", velocity=20.0, update_period=0.01)
     updates = []

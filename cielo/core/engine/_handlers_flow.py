@@ -8,6 +8,7 @@ from typing import Any
 from .._errors import IllegalMessageSequence
 from .._msg import Msg
 from ._commands import CommandContext
+from ._offload import reads_block
 
 __all__ = ["FLOW_HANDLERS"]
 
@@ -79,9 +80,14 @@ def unsubscribe(ctx: CommandContext, msg: Msg) -> None:
         ctx.plan_subscriptions.remove(token)
 
 
-def install_suspender(ctx: CommandContext, msg: Msg) -> None:
+def install_suspender(ctx: CommandContext, msg: Msg) -> Any:
     suspender = msg.args[0] if msg.args else msg.obj
+    signal = getattr(suspender, "signal", None)
+    if signal is not None and reads_block(signal):  # subscribing reads it (EPICS): a thread
+        install = ctx.engine.install_suspender
+        return ctx.offloader.call_in_order(signal, install, (suspender,), {})
     ctx.engine.install_suspender(suspender)  # stays installed after the plan, as in Bluesky
+    return None
 
 
 def remove_suspender(ctx: CommandContext, msg: Msg) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._commands import CommandContext, device_name, is_status, maybe_await
 from ._handlers_docs import stop_all_monitors
+from ._offload import reads_block
 
 __all__ = [
     "call_each",
@@ -132,7 +133,11 @@ async def resume_devices(ctx: CommandContext, timeout: float | None) -> None:
     await call_each(list(ctx.staged), "resume", "resuming", timeout)
     for obj, (run_key, callback, _token) in list(ctx.monitors.items()):
         try:
-            ctx.monitors[obj] = (run_key, callback, obj.subscribe(callback))
+            if reads_block(obj):  # subscribing reads it (EPICS): in a worker thread
+                token = await ctx.offloader.call_in_order(obj, obj.subscribe, (callback,), {})
+            else:
+                token = obj.subscribe(callback)
+            ctx.monitors[obj] = (run_key, callback, token)
         except Exception:
             logger.exception("restoring the monitor of %r failed", obj)
 

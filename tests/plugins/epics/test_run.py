@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
-from cielo.core import DeviceError, Status
+from cielo import Msg
+from cielo.core import DeviceError, RunEngineInterrupted, Status, SuspendFloor
 from cielo.devices import Cpt, Device, connect_all
 from cielo.plans import (
     abs_set,
+    checkpoint,
     configure,
+    install_suspender,
     monitor,
     mv,
     run_wrapper,
@@ -350,6 +353,44 @@ def test_monitoring_an_epics_signal_records_its_updates_off_the_loop(ioc, victim
     assert f"{victim_ioc.prefix}det: the read failed: no answer within 2 s" in str(error)
     assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
     assert worst < 0.4, f"the loop stood still for {worst:.2f} s (subscribing on it: 2 s)"
+
+
+def test_a_suspender_and_a_resumed_monitor_on_a_hung_ioc_never_block_the_loop(ioc, victim_ioc):
+    """Installing a suspender on an EPICS signal, and resuming a paused plan's monitor of
+    one, subscribe in a worker thread (subscribing reads the value: 2 s on the loop for a
+    hung IOC). The suspender fails the plan naming the PV; the monitor that cannot be
+    restored is logged and the plan goes on."""
+    p = victim_ioc.prefix
+    beam = EpicsSignalRO(p + "det", name="beam")
+    det = EpicsSignalRO(ioc.prefix + "det", name="det")
+    connect_all([beam, det], timeout=5)
+    os.kill(victim_ioc.pid, signal.SIGSTOP)
+    plan = run_wrapper(install_suspender(SuspendFloor(beam, 0.5)))
+    error, _, docs, worst = _fails_on_hung_ioc(victim_ioc, plan)
+    assert f"{p}det: the read failed: no answer within 2 s" in str(error), error
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "fail"
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (subscribing on it: 2 s)"
+
+    def paused_plan():
+        yield from monitor(beam)
+        yield from checkpoint()
+        yield Msg("pause")
+        yield from trigger_and_read([det])
+
+    with make_run_engine() as RE:
+        docs = collect(RE)
+        with pytest.raises(RunEngineInterrupted):
+            RE(run_wrapper(paused_plan()))
+        os.kill(victim_ioc.pid, signal.SIGSTOP)
+        ticks = _loop_ticks(RE)
+        try:
+            RE.resume()
+        finally:
+            os.kill(victim_ioc.pid, signal.SIGCONT)
+        RE.flush(5)
+    worst = max(b - a for a, b in itertools.pairwise(ticks))
+    assert docs[-1][0] == "stop" and docs[-1][1]["exit_status"] == "success"
+    assert worst < 0.4, f"the loop stood still for {worst:.2f} s (resubscribing on it: 2 s)"
 
 
 class _Settings(Device):

@@ -23,10 +23,11 @@ themselves needs ``RunEngine(offload_blocking=True)``.
 Such a device is also staged, unstaged and configured in a thread (:func:`stages_block`;
 so is a device whose ``blocking_stage`` is true: a cielo ``Device`` whose ``stage_sigs``
 write EPICS signals): ``stage()`` reads and writes signals, each write waiting for
-completion. The plan
-awaits it as it did on the loop, so the order stays: stage before the first trigger,
-unstage after the last read. While it runs the device's other calls wait for it, as those
-of a device the engine moved do, and so does the unstage of a plan that ends meanwhile.
+completion. The plan awaits it as it did on the loop, so the order stays: stage before the
+first trigger, unstage after the last read. While it runs the device's other calls wait for
+it, as those of a device the engine moved do, and so does the unstage of a plan that ends
+meanwhile. Subscribing to such a device (a monitor, a suspender's signal) reads it, so that
+goes to a thread too.
 """
 
 from __future__ import annotations
@@ -181,13 +182,13 @@ class Offloader:
         return self._run(entry, method, future)
 
     def stages_in_thread(self, obj: Any) -> bool:
-        """Whether ``obj`` is staged and unstaged in a worker thread: its staging may wait
-        on I/O (:func:`stages_block`), or it was given whole to ``RE.offload(device)``."""
+        """Whether ``obj`` is staged, unstaged and configured in a worker thread: its staging
+        may wait on I/O (:func:`stages_block`), or it was given whole to ``RE.offload``."""
         entry = self.entries.get((id(obj), None)) if self.entries else None
         return (entry is not None and entry.obj is obj) or stages_block(obj)
 
     def call_in_order(self, obj: Any, func: Any, args: Any, kwargs: Any) -> Any:
-        """Start ``func(*args, **kwargs)`` (a ``stage()``, an ``unstage()``) in a worker
+        """Start ``func(*args, **kwargs)`` (a ``stage()``, a ``subscribe()``...) in a worker
         thread as ``obj``'s call in flight: its other calls, and :meth:`settle`, wait for
         it. A coroutine for its result."""
         future = self._submit(func, args, kwargs)

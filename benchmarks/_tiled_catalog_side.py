@@ -123,11 +123,16 @@ async def measure(uri: str, n: int, repeat: int, t0: float) -> dict[str, float]:
         (await root.lookup_adapter([keys[1]])).metadata()
 
     out["open a run by uid (start, stop)"] = await median_ms(open_run, repeat)
-    out["page near the end (cat[n-20:n-10])"] = await median_ms(lambda: root.items_range(n - 20, 10), repeat)
-    out["page in the middle (offset n/2)"] = await median_ms(lambda: root.items_range(n // 2, 20), repeat)
+    out["page near the end (cat[n-20:n-10])"] = await median_ms(
+        lambda: root.items_range(n - 20, 10), repeat
+    )
+    out["page in the middle (offset n/2)"] = await median_ms(
+        lambda: root.items_range(n // 2, 20), repeat
+    )
     cursor = await root.cursor_for_offset(n // 2)
     out["next page after a uid (middle)"] = await median_ms(
-        lambda: root.items_page(cursor=cursor, limit=20), repeat)
+        lambda: root.items_page(cursor=cursor, limit=20), repeat
+    )
     newest = root.sort([("start.time", -1)])
     out["newest 20 (sorted -time)"] = await median_ms(lambda: newest.items_range(0, 20), repeat)
     t = time.perf_counter()

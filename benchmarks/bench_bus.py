@@ -165,7 +165,9 @@ def main() -> None:
         ]:
             rate, call = publish_rate(f"{base}/t-{uuid.uuid4().hex[:6]}", run, **opts)
             events = n / (len(run) / rate)
-            print(f"  {label}: {rate:,.0f} documents/s ({events:,.0f} events/s), {call:.2f} µs per call")
+            print(
+                f"  {label}: {rate:,.0f} documents/s ({events:,.0f} events/s), {call:.2f} µs per call"
+            )
         m = min(n, 20_000)
         print(f"RunEngine count of {m} points: {engine_rate(None, m):,.0f} points/s without, "
               f"{engine_rate(f'{base}/e-{uuid.uuid4().hex[:6]}', m):,.0f} with a publisher")  # fmt: skip
@@ -177,7 +179,9 @@ def main() -> None:
               f"p50 {q[49] * 1e3:.2f} ms, p99 {q[98] * 1e3:.2f} ms, max {lags[-1] * 1e3:.2f} ms")  # fmt: skip
 
         rate = catch_up(f"{base}/c-{uuid.uuid4().hex[:6]}", docs, lambda name, doc: None)
-        print(f"catch-up of a restarted group member, {n} events: {rate:,.0f} documents/s (no-op callback)")
+        print(
+            f"catch-up of a restarted group member, {n} events: {rate:,.0f} documents/s (no-op callback)"
+        )
         with tempfile.TemporaryDirectory() as tmp:
             from cielo.storage import open_catalog
 

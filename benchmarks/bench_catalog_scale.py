@@ -123,7 +123,9 @@ def _indexes(cat: Catalog) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def bulk_rows(
+    i: int, rng: random.Random
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Run ``i``'s row of ``runs``, its flattened metadata (for ``run_keys``) and its rows
     of ``documents`` as ``CatalogWriter`` stores them (checked against it by
     :func:`check_bulk_rows`), run id ``i + 1``."""
@@ -148,7 +150,9 @@ def bulk_rows(i: int, rng: random.Random) -> tuple[tuple[Any, ...], list[tuple[A
     return run, keys, documents
 
 
-RUN_COLUMNS = "id, uid, scan_id, time, plan_name, exit_status, stop_time, num_events, start, stop, text"
+RUN_COLUMNS = (
+    "id, uid, scan_id, time, plan_name, exit_status, stop_time, num_events, start, stop, text"
+)
 DOC_COLUMNS = "run_id, ord, name, uid, ref, first_seq, last_seq, doc, data"
 
 
@@ -212,14 +216,21 @@ def _insert(cat: Catalog, rows: Rows) -> None:
     if db.dialect.name == "postgresql":  # with the hashes of strings, booleans and None
         runs = [(*run, key_rows.hashes(f)) for run, f in zip(runs, flat, strict=True)]
         run_columns += ", keys"
-    tables = (("runs", run_columns, runs), ("run_keys", key_columns, keys), ("documents", DOC_COLUMNS, docs))
+    tables = (
+        ("runs", run_columns, runs),
+        ("run_keys", key_columns, keys),
+        ("documents", DOC_COLUMNS, docs),
+    )
     with db.transaction():
         for table, columns, rows_ in tables:
             if db.dialect.name == "sqlite":
                 marks = ", ".join("?" * len(rows_[0]))
                 db.raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows_)
             else:
-                with db.raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                with (
+                    db.raw.cursor() as cur,
+                    cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+                ):
                     for row in rows_:
                         copy.write_row(row)
 
@@ -394,7 +405,9 @@ def bench_cielo(uri: str, n: int, repeat: int) -> dict[str, Figure]:
     return out
 
 
-def write_while_searching(uri: str, cat: Catalog, n: int, seconds: float = 10.0) -> dict[str, float]:
+def write_while_searching(
+    uri: str, cat: Catalog, n: int, seconds: float = 10.0
+) -> dict[str, float]:
     """Live runs (durable writer, as a RunEngine's) stored while another connection searches;
     the runs are deleted afterwards, so the cached catalog stays as filled."""
     stop = threading.Event()
@@ -449,12 +462,16 @@ def disk(cat: Catalog) -> dict[str, float]:
     if db.dialect.name == "sqlite":
         path = Path(cat.uri[len("sqlite:///") :])
         total = path.stat().st_size
-        docs = db.query("SELECT SUM(pgsize) FROM dbstat WHERE name = 'documents' OR name LIKE 'sqlite_autoindex_documents%'")[0][0]
+        docs = db.query(
+            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'documents' OR name LIKE 'sqlite_autoindex_documents%'"
+        )[0][0]
         own = db.query("SELECT SUM(length(start) + COALESCE(length(stop), 0)) FROM runs")[0][0]
     else:
         total = db.query("SELECT pg_database_size(current_database())")[0][0]
         docs = db.query("SELECT pg_total_relation_size('documents')")[0][0]
-        own = db.query("SELECT SUM(pg_column_size(start) + COALESCE(pg_column_size(stop), 0)) FROM runs")[0][0]
+        own = db.query(
+            "SELECT SUM(pg_column_size(start) + COALESCE(pg_column_size(stop), 0)) FROM runs"
+        )[0][0]
     runs = db.query("SELECT COUNT(*) FROM runs")[0][0]
     size = "octet_length" if db.dialect.name == "postgresql" else "length"
     pages, events = db.query(
@@ -465,7 +482,8 @@ def disk(cat: Catalog) -> dict[str, float]:
         "stored pages of events, bytes/event": (pages or 0) / max(events or 1, 1),
         "disk bytes/run, all": total / runs,
         "disk bytes/run besides the documents table": (total - (docs or 0)) / runs,
-        "disk bytes/run besides all documents (start, stop too)": (total - (docs or 0) - (own or 0)) / runs,
+        "disk bytes/run besides all documents (start, stop too)": (total - (docs or 0) - (own or 0))
+        / runs,
     }
 
 
@@ -566,7 +584,9 @@ def main() -> None:
         if done.exists():
             print(f"fill of cielo {key} ({n:,} runs): {done.read_text().strip()} s")
     if results:
-        print(f"\n{n:,} runs; median / fastest of {args.repeat} after one warm-up; load {os.getloadavg()}")
+        print(
+            f"\n{n:,} runs; median / fastest of {args.repeat} after one warm-up; load {os.getloadavg()}"
+        )
         report(results)
     sys.stdout.flush()
 

@@ -34,7 +34,7 @@ from bench_epics import _free_port, start_ioc, stop
 PREFIX = "BENCH:"
 CLIENTS = ["cielo", "ophyd", "ophyd-async"]
 
-CLIENT = r'''
+CLIENT = r"""
 import json, os, statistics, sys, threading, time
 
 def rss_mb():
@@ -141,7 +141,7 @@ elif kind == "ophyd-async":
     asyncio.run(run())
 out["base_threads"] = base_threads
 print("RESULT " + json.dumps(out))
-'''
+"""
 
 
 def run_client(kind: str, n: int, env: dict[str, str]) -> dict[str, float] | str:

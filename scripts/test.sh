@@ -28,6 +28,7 @@ done
 lint_dirs=()
 for d in cielo tests benchmarks examples; do [ -d "$d" ] && lint_dirs+=("$d"); done
 .venv/bin/ruff check "${lint_dirs[@]}"
+.venv/bin/ruff format --check "${lint_dirs[@]}"
 .venv/bin/mypy
 set +e
 .venv/bin/python -m pytest --durations=25 "$@"  # the slowest tests, for keeping CI short

@@ -70,8 +70,11 @@ def acquire_suggestions(
         "detectors": detector_names,
         "motors": names,
         "num_points": len(points),
-        "plan_args": {"suggestions": [dict(s) for s in suggestions], "actuators": names,
-                      "sensors": detector_names},  # fmt: skip
+        "plan_args": {
+            "suggestions": [dict(s) for s in suggestions],
+            "actuators": names,
+            "sensors": detector_names,
+        },  # fmt: skip
         "hints": {"dimensions": [([n], "primary") for n in names]},
         **(md or {}),
         "blop_suggestions": [dict(s) for s in suggestions],

@@ -158,7 +158,9 @@ class Publisher:
                 continue
             except Exception as exc:  # malformed documents: never let the sender die
                 self.lost += taken
-                log.exception("bus %s: %d documents not published: %s", self.transport.uri, taken, exc)
+                log.exception(
+                    "bus %s: %d documents not published: %s", self.transport.uri, taken, exc
+                )
             else:
                 self.published += taken
             with self._cv:

@@ -207,9 +207,10 @@ def _spiral(
     for radius, angle in polar:
         x = radius * np.cos(angle)
         y = radius * np.sin(angle) * aspect
-        if abs(x - (y / aspect) / tilt_tan) <= half_x and abs(
-            y / aspect if clip_y_scaled else y
-        ) <= half_y:
+        if (
+            abs(x - (y / aspect) / tilt_tan) <= half_x
+            and abs(y / aspect if clip_y_scaled else y) <= half_y
+        ):
             xs.append(centre[0] + x)
             ys.append(centre[1] + y)
     return Trajectory.axis(x_motor, xs) + Trajectory.axis(y_motor, ys)

@@ -91,7 +91,6 @@ class Broadcast:
                 end = {"type": "dropped", "msg": sub.dropped}
                 sub.queue.put_nowait((end, encode(end)))
 
-
     def _remember(self, name: str, text: str) -> None:
         if name == "start":  # a new run: the one before is no longer replayed
             self._head, self._stop = [text], []

@@ -43,9 +43,7 @@ def _conjuncts(query: Query) -> Iterator[Query]:
 def _from_end(key: slice) -> bool:
     """``key`` counts from the end only (``[-20:-10]``, ``[-5:]``)."""
     start, stop = key.start, key.stop
-    return (
-        type(start) is int and start < 0 and (stop is None or type(stop) is int and stop < 0)
-    )
+    return type(start) is int and start < 0 and (stop is None or type(stop) is int and stop < 0)
 
 
 #: A word held by more than this share of the runs is common (its page walks the runs).
@@ -406,14 +404,20 @@ class Catalog:
                 raise QueryError("catalog slices take no step")
             if _from_end(key):  # cat[-20:-10]: read backwards from the end, nothing counted
                 skip = 0 if key.stop is None else -key.stop
-                rows = list(self._pages("start, stop", offset=skip, limit=max(-key.start - skip, 0), reverse=True))
+                rows = list(
+                    self._pages(
+                        "start, stop", offset=skip, limit=max(-key.start - skip, 0), reverse=True
+                    )
+                )
                 return [self._run(r) for r in reversed(rows)]
             size = len(self)  # counted once
             start, stop, _ = key.indices(size)
             if stop <= start:
                 return []
             if start > size - stop:  # nearer the end: count from there
-                rows = list(self._pages("start, stop", offset=size - stop, limit=stop - start, reverse=True))
+                rows = list(
+                    self._pages("start, stop", offset=size - stop, limit=stop - start, reverse=True)
+                )
                 rows.reverse()
             else:
                 rows = list(self._pages("start, stop", offset=start, limit=stop - start))

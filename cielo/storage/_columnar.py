@@ -81,7 +81,11 @@ ORDER = [
 ]  # fmt: skip
 _WIDTH = {"f": 8, "x": 8, "y": 8, "i": 8, "b": 1, "u": 16, "r": 0, "l": 0}
 _NUMBERS = {"j": 1, "r": 2, "l": 2}
-_SUMMED = {"f", "i", "y"}  # kinds stored as differences  # numbers a column's kind has in the header
+_SUMMED = {
+    "f",
+    "i",
+    "y",
+}  # kinds stored as differences  # numbers a column's kind has in the header
 
 
 def _column(values: list[Any], time_bits: np.ndarray | None) -> tuple[list[Any], bytes]:
@@ -167,8 +171,10 @@ def encode_page(page: dict[str, Any], ref: str | None = None) -> bytes | None:
             kind, raw = _column(value, None)
             cols.append([*kind, key])
             chunks.append(raw)
-        elif isinstance(value, dict) and value and all(
-            isinstance(v, list) and len(v) == n for v in value.values()
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(v, list) and len(v) == n for v in value.values())
         ):
             for sub, column in value.items():
                 kind, raw = _column(column, time_bits if key == "timestamps" else None)

@@ -122,8 +122,6 @@ def substring(d: Any, key: str, value: str) -> SQL:
     alternatives = []
     for path in paths(key):
         v = f"({PG_DOC} #> CAST(? AS TEXT[]))"
-        alternatives.append(
-            f"(json_typeof({v}) = 'string' AND strpos(({v}) #>> '{{}}', ?) > 0)"
-        )
+        alternatives.append(f"(json_typeof({v}) = 'string' AND strpos(({v}) #>> '{{}}', ?) > 0)")
         params += [path, path, value]
     return f"{pre}({' OR '.join(alternatives)})", params

@@ -324,7 +324,9 @@ def _hash_runs(db: Database) -> None:
     import json
 
     key_rows = KeyRows(db, multi=False)  # (set from the rows by version 11)
-    db.execute("CREATE TEMPORARY TABLE cielo_hashes (id BIGINT, keys BIGINT[], meta JSONB) ON COMMIT DROP")
+    db.execute(
+        "CREATE TEMPORARY TABLE cielo_hashes (id BIGINT, keys BIGINT[], meta JSONB) ON COMMIT DROP"
+    )
     last = 0
     while True:
         rows = db.query("SELECT id, start FROM runs WHERE id > ? ORDER BY id LIMIT 10000", [last])
@@ -332,11 +334,16 @@ def _hash_runs(db: Database) -> None:
             break
         flats = [flatten_metadata(json.loads(start))[0] for _, start in rows]
         key_rows.resolve((k, e, t) for flat in flats for k, e, t, _, _ in flat)
-        with db.raw.cursor() as cur, cur.copy("COPY cielo_hashes (id, keys, meta) FROM STDIN") as copy:
+        with (
+            db.raw.cursor() as cur,
+            cur.copy("COPY cielo_hashes (id, keys, meta) FROM STDIN") as copy,
+        ):
             for (id_, start), flat in zip(rows, flats, strict=True):
                 copy.write_row((id_, key_rows.hashes(flat), strict_meta(start)))
         last = rows[-1][0]
-    db.execute("UPDATE runs SET keys = h.keys, meta = h.meta FROM cielo_hashes h WHERE runs.id = h.id")
+    db.execute(
+        "UPDATE runs SET keys = h.keys, meta = h.meta FROM cielo_hashes h WHERE runs.id = h.id"
+    )
 
 
 def strict_meta(start_text: str) -> str | None:
@@ -387,7 +394,9 @@ def _trigrams(db: Database) -> None:
 def _v8(d: Dialect) -> list[Step]:
     """Pages of events as columns (``documents.data``, see ``_columnar``); the pages
     stored before stay JSON in ``doc`` and read as before."""
-    steps: list[Step] = [f"ALTER TABLE documents ADD COLUMN data {'BYTEA' if d.name == 'postgresql' else 'BLOB'}"]
+    steps: list[Step] = [
+        f"ALTER TABLE documents ADD COLUMN data {'BYTEA' if d.name == 'postgresql' else 'BLOB'}"
+    ]
     if d.name == "postgresql":  # compressed already
         steps.append("ALTER TABLE documents ALTER COLUMN data SET STORAGE EXTERNAL")
     return steps
@@ -511,7 +520,9 @@ def _add_last_mark(db: Database) -> None:
 
 def _add_multi(db: Database) -> None:
     if db.dialect.name == "postgresql":
-        db.execute("ALTER TABLE key_paths ADD COLUMN IF NOT EXISTS multi INTEGER NOT NULL DEFAULT 0")
+        db.execute(
+            "ALTER TABLE key_paths ADD COLUMN IF NOT EXISTS multi INTEGER NOT NULL DEFAULT 0"
+        )
     elif not any(r[1] == "multi" for r in db.query("PRAGMA table_info(key_paths)")):
         db.execute("ALTER TABLE key_paths ADD COLUMN multi INTEGER NOT NULL DEFAULT 0")
 
@@ -710,7 +721,9 @@ class KeyRows:
         seen: set[int] = set()
         for _, path, _ in out:
             if path in seen and self._multi and path not in self.multi | self._marked:
-                self.db.execute("UPDATE key_paths SET multi = 1 WHERE id = ? AND multi = 0", (path,))
+                self.db.execute(
+                    "UPDATE key_paths SET multi = 1 WHERE id = ? AND multi = 0", (path,)
+                )
                 self._marked.add(path)  # read again once committed (:meth:`resolve`)
             seen.add(path)
         return list(out)

@@ -82,7 +82,16 @@ class _Page:
     def row(self, run_uid: str) -> tuple[Any, ...]:
         page = stored_page(self.events, self.ords)
         seq = page["seq_num"]
-        return (run_uid, self.ords[0], "events", None, self.descriptor, seq[0], seq[-1], *payload(page, self.descriptor))
+        return (
+            run_uid,
+            self.ords[0],
+            "events",
+            None,
+            self.descriptor,
+            seq[0],
+            seq[-1],
+            *payload(page, self.descriptor),
+        )
 
 
 class _RunWriter:
@@ -281,7 +290,12 @@ class CatalogWriter:
         keys, text = flatten_metadata(start)
         start_text = dumps(start)
         run: tuple[Any, ...] = (
-            uid, start.get("scan_id"), start["time"], start.get("plan_name"), start_text, text
+            uid,
+            start.get("scan_id"),
+            start["time"],
+            start.get("plan_name"),
+            start_text,
+            text,
         )
         if self._pg:  # JSONB cannot read NaN: such a start is indexed from a strict copy
             run += (strict_meta(start_text),)

@@ -46,7 +46,9 @@ class PostgresServer:
 
         from cielo.testing import free_port
 
-        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+        versions = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
+        )
         if not versions or not shutil.which("runuser"):
             raise RuntimeError("PostgreSQL binaries or runuser not found")
         self.bin = versions[-1]

@@ -28,10 +28,14 @@ def test_run_publish_sends_every_document_of_the_run(stream_uri, capsys, validat
     assert docs[0][1]["uid"] == uid and docs[-1][1]["exit_status"] == "success"
 
 
-def test_a_profiles_publish_table_publishes_to_the_instruments_stream(redis_server, tmp_path, capsys):
+def test_a_profiles_publish_table_publishes_to_the_instruments_stream(
+    redis_server, tmp_path, capsys
+):
     profile = tmp_path / "beamx.toml"
     sim = Path(read_profile("sim").path).read_text()
-    profile.write_text(sim + f'\n[publish]\nuri = "redis://127.0.0.1:{redis_server.port}"\nserializer = "json"\n')
+    profile.write_text(
+        sim + f'\n[publish]\nuri = "redis://127.0.0.1:{redis_server.port}"\nserializer = "json"\n'
+    )
     assert main(["run", "-q", "--profile", str(profile), "count([det], num=2)"]) == 0
     (uid,) = capsys.readouterr().out.split()
     stream = RedisStream(f"redis://127.0.0.1:{redis_server.port}/cielo.beamx")

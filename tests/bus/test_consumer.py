@@ -24,7 +24,10 @@ def sim() -> Any:
 
 def publish_runs(sim: Any, uri: str, *plans: Any) -> tuple[list[tuple[str, dict]], list[str]]:
     seen: list[tuple[str, dict]] = []
-    with Publisher(RedisStream(uri)) as publisher, RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE:
+    with (
+        Publisher(RedisStream(uri)) as publisher,
+        RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE,
+    ):
         RE.subscribe(publisher)
         RE.subscribe(lambda name, doc: seen.append((name, doc)))
         uids = [uid for plan in plans for uid in RE(plan)]
@@ -42,11 +45,15 @@ def test_a_restarted_member_resumes_with_what_it_never_acknowledged(sim, stream_
     half = crashed.read(3, 0.1)  # delivered, never acknowledged: the member "dies" here
     assert [e.name for e in half] == ["start", "descriptor", "event_page"]
     got: list[tuple[str, dict]] = []
-    consumer = BusConsumer(stream.group_reader("store", "worker-1"), lambda n, d: got.append((n, d)))
+    consumer = BusConsumer(
+        stream.group_reader("store", "worker-1"), lambda n, d: got.append((n, d))
+    )
     consumer.run(idle_timeout=0.5)
     assert got == seen  # the unacknowledged entries again, then the rest: nothing lost or doubled
     again: list[Any] = []
-    BusConsumer(stream.group_reader("store", "worker-1"), lambda n, d: again.append(n)).run(idle_timeout=0.3)
+    BusConsumer(stream.group_reader("store", "worker-1"), lambda n, d: again.append(n)).run(
+        idle_timeout=0.3
+    )
     assert again == []  # everything was acknowledged
 
 
@@ -54,7 +61,9 @@ def test_two_groups_each_get_everything_and_members_of_one_group_share(sim, stre
     seen, _ = publish_runs(sim, stream_uri, count(sim, 5), count(sim, 5))
     stream = RedisStream(stream_uri)
     whole: list[Any] = []
-    BusConsumer(stream.group_reader("archive", "a"), lambda n, d: whole.append((n, d))).run(idle_timeout=0.3)
+    BusConsumer(stream.group_reader("archive", "a"), lambda n, d: whole.append((n, d))).run(
+        idle_timeout=0.3
+    )
     assert whole == seen
     shared: list[Any] = []
     for member in ("b1", "b2"):
@@ -123,14 +132,21 @@ REMOTE = textwrap.dedent(
 )
 
 
-def test_remote_dispatcher_in_another_process_prints_the_same_table(sim, stream_uri, tmp_path: Path):
+def test_remote_dispatcher_in_another_process_prints_the_same_table(
+    sim, stream_uri, tmp_path: Path
+):
     local = io.StringIO()
-    with Publisher(RedisStream(stream_uri)) as publisher, RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE:
+    with (
+        Publisher(RedisStream(stream_uri)) as publisher,
+        RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE,
+    ):
         RE.subscribe(publisher)
         RE.subscribe(LiveTable(out=local, width=100))
         RE(sim.plans["scan"]([sim.devices["det"]], sim.devices["motor"], -2, 2, 9))
     out = tmp_path / "table.txt"
-    subprocess.run([sys.executable, "-c", REMOTE, stream_uri, str(out), "1.0"], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", REMOTE, stream_uri, str(out), "1.0"], check=True, timeout=60
+    )
     assert out.read_text() == local.getvalue()
     assert "motor" in local.getvalue() and local.getvalue().count("\n") > 9
 

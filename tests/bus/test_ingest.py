@@ -40,14 +40,21 @@ def test_a_catalog_outage_is_caught_up_with_nothing_lost(stream_uri, postgres_se
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     try:
-        with Publisher(RedisStream(stream_uri)) as publisher, RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE:
+        with (
+            Publisher(RedisStream(stream_uri)) as publisher,
+            RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE,
+        ):
             RE.subscribe(publisher)
             (first,) = RE(sim.plans["count"]([sim.devices["det"]], num=5))
             wait_for(lambda: stored(catalog_uri).get(first) == "success")
 
             postgres_server.stop()  # the catalog goes away
             t0 = time.monotonic()
-            during = [uid for _ in range(2) for uid in RE(sim.plans["count"]([sim.devices["det"]], num=50))]
+            during = [
+                uid
+                for _ in range(2)
+                for uid in RE(sim.plans["count"]([sim.devices["det"]], num=50))
+            ]
             assert time.monotonic() - t0 < 30  # acquisition did not wait for storage
             publisher.flush(10)
             wait_for(lambda: consumer.failures > 0)
@@ -62,4 +69,6 @@ def test_a_catalog_outage_is_caught_up_with_nothing_lost(stream_uri, postgres_se
         assert sorted(catalog) == sorted([first, *during])
         for uid in (first, *during):
             assert list(catalog[uid].documents()) == list(iter_entries(list(stream.replay(uid))))
-    assert any("retrying from the oldest unacknowledged entry" in r.getMessage() for r in caplog.records)
+    assert any(
+        "retrying from the oldest unacknowledged entry" in r.getMessage() for r in caplog.records
+    )

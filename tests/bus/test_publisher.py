@@ -53,7 +53,12 @@ def test_event_pages_stay_pages_and_arrays_become_lists(stream_uri):
     }  # fmt: skip
     stop = {"uid": "s1", "run_start": "r1", "time": 3.0, "exit_status": "success"}
     with Publisher(RedisStream(stream_uri, serializer="json")) as publisher:
-        for name, doc in [("start", start), ("descriptor", desc), ("event_page", page), ("stop", stop)]:
+        for name, doc in [
+            ("start", start),
+            ("descriptor", desc),
+            ("event_page", page),
+            ("stop", stop),
+        ]:
             publisher(name, doc)
     entries = list(RedisStream(stream_uri).replay("r1"))
     assert [(e.name, e.packed, e.run) for e in entries] == [

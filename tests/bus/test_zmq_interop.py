@@ -42,7 +42,9 @@ LISTENER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("serializer", ["json", "msgpack"])
-def test_bluesky_remote_dispatcher_receives_a_cielo_run_unchanged(zmq_proxy, serializer, tmp_path, validate):
+def test_bluesky_remote_dispatcher_receives_a_cielo_run_unchanged(
+    zmq_proxy, serializer, tmp_path, validate
+):
     in_port, out_port = zmq_proxy
     out = tmp_path / "received.json"
     listener = subprocess.Popen(
@@ -54,7 +56,10 @@ def test_bluesky_remote_dispatcher_receives_a_cielo_run_unchanged(zmq_proxy, ser
         sim = load_profile("sim")
         seen: list[list] = []
         transport = ZmqProxyTransport(f"zmq://127.0.0.1:{in_port}?serializer={serializer}&wait=10")
-        with Publisher(transport) as publisher, RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE:
+        with (
+            Publisher(transport) as publisher,
+            RunEngine(plugin_manager=sim.pm, scan_id_file=None) as RE,
+        ):
             RE.subscribe(publisher)
             RE.subscribe(lambda name, doc: seen.append([name, doc]))
             RE(sim.plans["scan"]([sim.devices["det"]], sim.devices["motor"], -1, 1, 5))

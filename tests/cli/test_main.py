@@ -19,9 +19,9 @@ from cielo.cli import main
 
 #: The bundled plugins' module names: cielo's own entry points.
 BUNDLED_PLUGINS = list(
-    tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())[
-        "project"
-    ]["entry-points"]["cielo.plugins"].values()
+    tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"][
+        "entry-points"
+    ]["cielo.plugins"].values()
 )
 
 EXAMPLE = "example_beamline"

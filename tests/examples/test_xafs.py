@@ -51,7 +51,9 @@ def test_k_weighted_time_below_the_edge_is_refused():
 
 
 def test_summary_checks_as_the_plan_does():
-    summary = xafs.xafs_summary(["i0"], "mono", 7112.0, [-20, 0, "3k"], [10, "1k"], [1, 2], repeats=3)
+    summary = xafs.xafs_summary(
+        ["i0"], "mono", 7112.0, [-20, 0, "3k"], [10, "1k"], [1, 2], repeats=3
+    )
     assert summary["points"] == 6 and summary["counting_s"] == pytest.approx(3 * (2 * 1 + 4 * 2))
     assert summary["text"].startswith("6 points per scan")
     with pytest.raises(PlanParameterError, match="parameter start: 0 must be at least 1"):

@@ -117,9 +117,7 @@ def test_every_bundled_plugin_is_covered():
 
 
 @pytest.mark.parametrize("name", BUNDLED)
-def test_cielo_works_without(
-    name: str, without: dict[str, list[Any]], needed: dict[str, set[str]]
-):
+def test_cielo_works_without(name: str, without: dict[str, list[Any]], needed: dict[str, set[str]]):
     results = {" ".join(argv): (code, out, err) for argv, code, out, err in without[name]}
     for argv, (_, _, err) in results.items():
         assert "Traceback" not in err, f"cielo {argv} without {name}:\n{err}"
@@ -159,4 +157,3 @@ def test_the_sim_run_needs_a_few_plugins_only(needed: dict[str, set[str]]):
     """The check above is not vacuous: some plugins are needed, most are not."""
     run = needed[f"run --profile sim {RUN}"]
     assert {"sim", "scans"} <= run and not {"epics", "fly", "bus"} & run
-

@@ -18,13 +18,20 @@ from cielo.storage import SCHEMA_VERSION, dumps, iter_documents, open_catalog, s
 
 def _run(n: int, odd: bool) -> list[tuple[str, dict[str, Any]]]:
     uid = str(uuid.uuid4())
-    keys = ["motor", "det", "flag", "count", "label", "spectrum", "mixed"] if odd else ["motor", "motor_setpoint", "det"]
+    keys = (
+        ["motor", "det", "flag", "count", "label", "spectrum", "mixed"]
+        if odd
+        else ["motor", "motor_setpoint", "det"]
+    )
     desc = {
         "uid": str(uuid.uuid4()), "run_start": uid, "time": 1e9, "name": "primary",
         "data_keys": {k: {"source": f"sim:{k}", "dtype": "number", "shape": []} for k in keys},
         "configuration": {}, "object_keys": {k: [k] for k in keys},
     }  # fmt: skip
-    docs: list[tuple[str, dict[str, Any]]] = [("start", {"uid": uid, "time": 1e9}), ("descriptor", desc)]
+    docs: list[tuple[str, dict[str, Any]]] = [
+        ("start", {"uid": uid, "time": 1e9}),
+        ("descriptor", desc),
+    ]
     rng = random.Random(n)
     for i in range(n):
         t = 1.7e9 + 0.1 * i
@@ -77,7 +84,8 @@ def test_positions_counters_and_lagging_timestamps_replay_exactly(catalog_uri):
     positions = np.linspace(-0.0, 2.5, len(events)).tolist()
     descriptor = written[1][1]
     descriptor["data_keys"] = {
-        k: {"source": f"sim:{k}", "dtype": "number", "shape": []} for k in ("motor", "top", "bottom", "det")
+        k: {"source": f"sim:{k}", "dtype": "number", "shape": []}
+        for k in ("motor", "top", "bottom", "det")
     }
     for i, event in enumerate(events):
         t = event["time"]
@@ -123,7 +131,10 @@ def test_a_scalar_event_takes_under_40_bytes(catalog_uri):
             writer(name, doc)
     stored = cat.db.query("SELECT SUM(length(data)) FROM documents WHERE name = 'events'")[0][0]
     assert stored / 1000 <= 40, stored / 1000
-    assert cat.db.query("SELECT COUNT(*) FROM documents WHERE name = 'events' AND doc <> ''")[0][0] == 0
+    assert (
+        cat.db.query("SELECT COUNT(*) FROM documents WHERE name = 'events' AND doc <> ''")[0][0]
+        == 0
+    )
     cat.close()
 
 
@@ -176,7 +187,9 @@ def test_pages_of_schema_8_are_rewritten_and_replay_exactly(catalog_uri):
     cat = open_catalog(catalog_uri)
     assert schema_version(cat.db) == SCHEMA_VERSION
     size = "octet_length" if cat.db.dialect.name == "postgresql" else "length"
-    now = cat.db.query(f"SELECT {size}(data), substr(data, 1, 1) FROM documents WHERE data IS NOT NULL")
+    now = cat.db.query(
+        f"SELECT {size}(data), substr(data, 1, 1) FROM documents WHERE data IS NOT NULL"
+    )
     assert {bytes(first) for _, first in now} == {b"\x02"}
     assert sum(n for n, _ in now) < sum(len(d) for _, _, d in pages)
     uids = [doc["uid"] for name, doc in written if name == "start"]

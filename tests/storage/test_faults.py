@@ -179,7 +179,10 @@ def test_cielo_run_exits_1_when_a_suitcase_fails_and_the_catalog_says_why(
         (run,) = cat.values()
         assert run.metadata["stop"]["exit_status"] == "fail"
         assert "{sample}" in run.metadata["stop"]["reason"]
-    assert main(["run", "-q", "--profile", str(profile), "count([det], num=3, md={'sample': 'Si'})"]) == 0
+    assert (
+        main(["run", "-q", "--profile", str(profile), "count([det], num=3, md={'sample': 'Si'})"])
+        == 0
+    )
 
 
 class TextReader(FlakyReader):

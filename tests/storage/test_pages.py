@@ -31,6 +31,7 @@ def _fill(cat: Catalog, n: int) -> list[dict[str, Any]]:
 def _expected(starts: list[dict[str, Any]], key: str, desc: bool) -> list[str]:
     """The catalog's documented order: the key (missing values first ascending), then uid
     in the same direction."""
+
     def sort_key(s: dict[str, Any]) -> tuple[Any, ...]:
         value = s.get(key)
         return (value is not None, value if value is not None else 0, s["uid"])
@@ -57,7 +58,6 @@ def test_pages_after_a_uid_walk_the_whole_order(catalog_uri, sort):
     assert [r.uid for r in ordered.runs(after=expected[599], limit=3)] == expected[600:603]
     assert [r.uid for r in ordered.runs(offset=1001, limit=2)] == expected[1001:1003]
 
-
     if sort == "time":
         _slices_match_the_order(cat, starts)
 
@@ -69,14 +69,26 @@ def _slices_match_the_order(cat: Catalog, starts: list[dict[str, Any]]) -> None:
     assert cat[7:7] == []
     # from the end (read backwards, the catalog not counted), as a list slices
     size = len(expected)
-    for a, b in [(-20, -10), (-3, None), (-1, None), (-size - 5, -size + 2), (-10, -20), (-5, -5), (-size - 9, -size - 2), (-2, 0), (-2, size)]:
+    for a, b in [
+        (-20, -10),
+        (-3, None),
+        (-1, None),
+        (-size - 5, -size + 2),
+        (-10, -20),
+        (-5, -5),
+        (-size - 9, -size - 2),
+        (-2, 0),
+        (-2, size),
+    ]:
         assert [r.uid for r in cat[a:b]] == expected[a:b], (a, b)
 
 
 def test_a_page_after_an_unknown_uid_names_it(catalog_uri):
     cat = open_catalog(catalog_uri)
     _fill(cat, 3)
-    with pytest.raises(RunNotFoundError, match="no run with uid 'nope'.*last run of the previous page"):
+    with pytest.raises(
+        RunNotFoundError, match="no run with uid 'nope'.*last run of the previous page"
+    ):
         cat.summaries(limit=5, after="nope")
 
 

@@ -86,11 +86,15 @@ def test_anchored_regexes_match_as_python_does(filled):
         assert len(found) == len(expected), pattern
         # pages (on PostgreSQL, the runs a page needs are checked in order, then it stops)
         page = cat.search(Key("sample").regex(pattern) & (Key("num_points") > 2)).sorted("-time")
-        newest = [s["uid"] for s in starts if re.search(pattern, s["sample"]) and s["num_points"] > 2][::-1]
+        newest = [
+            s["uid"] for s in starts if re.search(pattern, s["sample"]) and s["num_points"] > 2
+        ][::-1]
         assert [s["uid"] for s in page.summaries(limit=5)] == newest[:5], pattern
         assert [s["uid"] for s in page.summaries(offset=4, limit=3)] == newest[4:7], pattern
         if len(newest) > 2:
-            assert [s["uid"] for s in page.summaries(limit=3, after=newest[1])] == newest[2:5], pattern
+            assert [s["uid"] for s in page.summaries(limit=3, after=newest[1])] == newest[2:5], (
+                pattern
+            )
 
 
 def test_a_narrow_condition_leads_a_broad_one(tmp_path):

@@ -51,8 +51,12 @@ def _check(cat: Catalog, runs: list[tuple[float, str]]) -> None:
     assert len(cat) == n and cat.count(at_most=5) == min(n, 5)
     newest = cat.sorted("-time")
     for offset in range(0, n + 3, 3):
-        assert [s["uid"] for s in cat.summaries(offset=offset, limit=4)] == order[offset : offset + 4], offset
-        assert [r.uid for r in newest.runs(offset=offset, limit=2)] == order[::-1][offset : offset + 2], offset
+        assert [s["uid"] for s in cat.summaries(offset=offset, limit=4)] == order[
+            offset : offset + 4
+        ], offset
+        assert [r.uid for r in newest.runs(offset=offset, limit=2)] == order[::-1][
+            offset : offset + 2
+        ], offset
     for a, b in [(n - 20, n - 10), (n // 2, n // 2 + 5), (9, 30), (n - 3, n + 4)]:
         assert [r.uid for r in cat[a:b]] == order[a:b], (a, b)
     assert cat[-n].uid == order[0]
@@ -120,7 +124,9 @@ def test_a_second_writer_never_makes_an_offset_wrong(catalog_uri):
         with lock:
             high = len(prepended) + 1  # a delete's pop comes before the delete
         # with k runs in front, the run at offset is original[offset - k]
-        assert found and found[0]["uid"] in {original[offset - k] for k in range(max(low - 1, 0), high + 1)}, (offset, low, high)
+        assert found and found[0]["uid"] in {
+            original[offset - k] for k in range(max(low - 1, 0), high + 1)
+        }, (offset, low, high)
         checked += 1
     thread.join()
     assert checked > 5
@@ -197,7 +203,9 @@ def _as_schema_11(db: Any, runs: list[tuple[float, str]]) -> None:
     order = sorted(runs)
     with db.transaction():
         for pos in range(7, len(order), 7):
-            db.execute("INSERT INTO run_marks (pos, time, uid) VALUES (?, ?, ?)", (pos, *order[pos]))
+            db.execute(
+                "INSERT INTO run_marks (pos, time, uid) VALUES (?, ?, ?)", (pos, *order[pos])
+            )
 
 
 def test_a_catalog_of_schema_11_gets_its_last_mark(catalog_uri):

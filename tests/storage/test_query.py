@@ -83,7 +83,9 @@ def test_contains_in_and_regex(cat):
 def test_scan_ids_time_plan_and_exit_status(cat):
     assert scans(cat.search(ScanID(any_of=[2, 4]))) == [2, 4]
     assert scans(cat.search(ScanID(3))) == [3]
-    with pytest.raises(QueryError, match=r"ScanID\(2, 4\) is ambiguous.*start=2, stop=4.*any_of=\[2, 4\]"):
+    with pytest.raises(
+        QueryError, match=r"ScanID\(2, 4\) is ambiguous.*start=2, stop=4.*any_of=\[2, 4\]"
+    ):
         ScanID(2, 4)
     assert scans(cat.search(ScanID(start=2, stop=4))) == [2, 3, 4]
     t0 = 1_700_000_000.0

@@ -94,8 +94,6 @@ def test_catalog_file_written_by_schema_4_is_upgraded_in_place(tmp_path):
     assert cat.db.query("SELECT COUNT(*) FROM runs_fts WHERE runs_fts MATCH 'quartz'")[0][0] == 1
 
 
-
-
 def test_catalog_file_written_by_schema_2_is_upgraded_in_place(tmp_path):
     """``data/catalog_v2.sqlite`` was written by cielo at commit 9af7f5f (schema 2): three
     ``synthetic_run`` scans (3, 4 and 5 points) with a sample and a temperature each."""
@@ -104,7 +102,11 @@ def test_catalog_file_written_by_schema_2_is_upgraded_in_place(tmp_path):
     before = sqlite3.connect(path).execute("SELECT COUNT(*) FROM documents").fetchone()[0]
     cat = open_catalog(f"sqlite:///{path}")
     assert schema_version(cat.db) == SCHEMA_VERSION
-    assert [(s["scan_id"], s["num_events"]) for s in cat.summaries()] == [(1, 5), (2, 6), (3, 7)]  # n + 2 baseline
+    assert [(s["scan_id"], s["num_events"]) for s in cat.summaries()] == [
+        (1, 5),
+        (2, 6),
+        (3, 7),
+    ]  # n + 2 baseline
     assert cat.db.query("SELECT COUNT(*) FROM documents")[0][0] == before
     run = cat.search(sample="LaB6")[-1]
     assert run.start["temperature"] == 300.0 and len(run["primary"].read()) == 5
@@ -164,8 +166,12 @@ def test_postgresql_catalog_of_schema_6_with_nan_metadata_is_migrated(postgres_c
     migrate(db, target=6)
     start = '{"uid":"u-1","time":1.0,"sample":"Si","temperature":NaN,"bad":["x",NaN],"t":5}'
     with db.transaction():
-        db.execute("INSERT INTO runs (uid, time, start, text) VALUES ('u-1', 1.0, ?, 'u-1 Si')", [start])
-        db.execute("INSERT INTO key_paths (key, elem, typ) VALUES ('t', 0, 'n'), ('sample', 0, 's')")
+        db.execute(
+            "INSERT INTO runs (uid, time, start, text) VALUES ('u-1', 1.0, ?, 'u-1 Si')", [start]
+        )
+        db.execute(
+            "INSERT INTO key_paths (key, elem, typ) VALUES ('t', 0, 'n'), ('sample', 0, 's')"
+        )
         db.execute(
             "INSERT INTO run_keys (run_id, num, path, txt) SELECT 1, 5, id, NULL FROM key_paths "
             "WHERE key = 't' UNION ALL SELECT 1, NULL, id, 'Si' FROM key_paths WHERE key = 'sample'"

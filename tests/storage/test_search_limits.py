@@ -34,7 +34,9 @@ def test_a_catastrophic_regex_answers_at_once(cat):
 
 def test_a_search_is_stopped_after_its_time_limit(cat):
     cat.db.search_timeout = 0.5
-    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c"
+    endless = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c"
+    )
     t = time.perf_counter()
     with pytest.raises(QueryError, match=r"longer than 0.5 s"):
         cat.db.search(endless)

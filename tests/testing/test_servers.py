@@ -45,15 +45,19 @@ def test_in_ci_reads_the_ci_variable(monkeypatch) -> None:
 
 def test_a_missing_server_skips_locally_and_fails_under_ci(tmp_path) -> None:
     test = tmp_path / "test_needs.py"
-    test.write_text(textwrap.dedent("""
+    test.write_text(
+        textwrap.dedent("""
         from cielo.testing import require_server
 
         def test_needs_a_server():
             require_server("cannot start the frobnicator")
-    """))
+    """)
+    )
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)]
     local = subprocess.run(args, env=env, capture_output=True, text=True, cwd=tmp_path)
     assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout
-    ci = subprocess.run(args, env=env | {"CI": "true"}, capture_output=True, text=True, cwd=tmp_path)
+    ci = subprocess.run(
+        args, env=env | {"CI": "true"}, capture_output=True, text=True, cwd=tmp_path
+    )
     assert ci.returncode == 1 and "cannot start the frobnicator" in ci.stdout, ci.stdout

@@ -47,5 +47,8 @@ def test_nothing_is_fetched_from_the_internet(name: str) -> None:
     assert files, f"no {name} in {STATIC_DIR}: run {REBUILD}"
     for path in files:
         text = path.read_text()
-        remote = re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//[^"'\s>]+|url\(\s*["']?(?:https?:)?//[^)]+""", text)
+        remote = re.findall(
+            r"""(?:src|href)\s*=\s*["']?(?:https?:)?//[^"'\s>]+|url\(\s*["']?(?:https?:)?//[^)]+""",
+            text,
+        )
         assert remote == [], f"{path.name} loads from the internet: {remote}"

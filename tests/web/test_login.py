@@ -48,10 +48,20 @@ def served(tmp_path_factory: pytest.TempPathFactory, issuer: OidcIssuer) -> Iter
     base = tmp_path_factory.mktemp("login")
     users = base / "users"
     for user, password, create in (("alice", "wonder land", "-c"), ("rita", "r3view", "")):
-        command = ["htpasswd", "-B", "-b", *([create] if create else []), str(users), user, password]
+        command = [
+            "htpasswd",
+            "-B",
+            "-b",
+            *([create] if create else []),
+            str(users),
+            user,
+            password,
+        ]
         subprocess.run(command, check=True, capture_output=True)
     lines = users.read_text().splitlines()
-    users.write_text("\n".join(f"{line}:reviewer" if line.startswith("rita:") else line for line in lines) + "\n")
+    users.write_text(
+        "\n".join(f"{line}:reviewer" if line.startswith("rita:") else line for line in lines) + "\n"
+    )
     args = ["--auth", f"htpasswd:file={users},role=user"]
     args += ["--auth", f"oidc:issuer={issuer.url},audience=cielo,roles=staff:admin"]
     with QueueServer(base, args=args) as server:

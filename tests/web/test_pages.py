@@ -29,16 +29,20 @@ def add_count(served: QueueServer, detector: str, **kwargs: Any) -> None:
     assert served.call("/api/queue/item/add", {"item": item})["success"]
 
 
-def test_login_keeps_the_key_for_the_session(page: Any, served: QueueServer, screenshots: Path) -> None:
+def test_login_keeps_the_key_for_the_session(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
     sent: list[str | None] = []
     asked: list[str | None] = []  # how to log in: asked with no credentials
     page.on(
         "request",
-        lambda r: (asked if r.url.endswith("/api/auth/schemes") else sent).append(
-            r.headers.get("authorization")
-        )
-        if "/api/" in r.url
-        else None,
+        lambda r: (
+            (asked if r.url.endswith("/api/auth/schemes") else sent).append(
+                r.headers.get("authorization")
+            )
+            if "/api/" in r.url
+            else None
+        ),
     )
     page.goto(served.url + "/")
     key = page.get_by_label("API key")
@@ -79,7 +83,9 @@ def test_a_server_without_keys_takes_an_empty_key(page: Any, tmp_path: Path) -> 
     assert page.watch.problems == []
 
 
-def test_a_parameter_s_declared_units_follow_its_name_in_the_form(page: Any, served: QueueServer) -> None:
+def test_a_parameter_s_declared_units_follow_its_name_in_the_form(
+    page: Any, served: QueueServer
+) -> None:
     """count's ``delay: Annotated[..., Units("s")]`` is labelled "delay (s)"; the value is
     sent as typed (seconds, nothing converted)."""
     served.call("/api/queue/clear")
@@ -112,13 +118,18 @@ def test_a_motor_is_offered_with_its_units(page: Any, served: QueueServer) -> No
     form.get_by_role("button", name="Add to queue").click()
     page.get_by_role("status").filter(has_text="log_scan added").wait_for()
     [item] = served.call("/api/queue/get")["items"]
-    bound = dict(zip(["detectors", "motor", "start", "stop", "num"], item["args"], strict=False)) | item["kwargs"]
+    bound = (
+        dict(zip(["detectors", "motor", "start", "stop", "num"], item["args"], strict=False))
+        | item["kwargs"]
+    )
     assert bound["motor"] == "motor1" and bound["num"] == 3, item
     served.call("/api/queue/clear")
     assert page.watch.problems == []
 
 
-def test_add_through_the_form_reorder_and_run(page: Any, served: QueueServer, screenshots: Path) -> None:
+def test_add_through_the_form_reorder_and_run(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
     form = plan_form(page, served, "count", "det")
     num = form.get_by_role("spinbutton", name="num", exact=True)
     num.fill("2.5")
@@ -277,7 +288,9 @@ def test_status_is_pushed_not_polled(page: Any, served: QueueServer) -> None:
     page.locator("li.queue-item").filter(has_text="num=4").wait_for()
     page.wait_for_timeout(2000)
     asked = [t for t in polls if t > quiet_since]
-    assert len(asked) <= 1, f"the page polled /api/status {len(asked)} times in 2 s with a live feed"
+    assert len(asked) <= 1, (
+        f"the page polled /api/status {len(asked)} times in 2 s with a live feed"
+    )
     served.call("/api/queue/clear")
     assert page.watch.problems == []
 
@@ -304,7 +317,9 @@ def test_live_plot_gains_points_as_the_scan_runs(
     assert page.watch.problems == []
 
 
-def test_pause_resume_and_abort_ask_first(page: Any, served: QueueServer, screenshots: Path) -> None:
+def test_pause_resume_and_abort_ask_first(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
     log_in(page, served)
     add_count(served, "det", num=200, delay=0.05)
     page.get_by_role("button", name="Start queue").click()
@@ -336,7 +351,9 @@ def test_pause_resume_and_abort_ask_first(page: Any, served: QueueServer, screen
     assert page.watch.problems == []
 
 
-def test_stop_the_queue_stop_and_halt_a_plan_and_ignore_failures(page: Any, served: QueueServer) -> None:
+def test_stop_the_queue_stop_and_halt_a_plan_and_ignore_failures(
+    page: Any, served: QueueServer
+) -> None:
     served.call("/api/queue/clear")
     log_in(page, served)
     modes = page.get_by_role("group", name="Queue modes")
@@ -366,7 +383,9 @@ def test_stop_the_queue_stop_and_halt_a_plan_and_ignore_failures(page: Any, serv
     dialog = page.get_by_role("dialog")
     dialog.filter(has_text="Stop the paused plan?").wait_for()
     dialog.get_by_role("button", name="Stop", exact=True).click()
-    done = served.wait(lambda s: s["manager_state"] == "idle" and s["items_in_history"] == before + 1, 60)
+    done = served.wait(
+        lambda s: s["manager_state"] == "idle" and s["items_in_history"] == before + 1, 60
+    )
     assert done["items_in_queue"] == 1 and not done["queue_stop_pending"]  # the queue stopped
     history = served.call("/api/history/get")["items"]
     assert history[-1]["result"]["exit_status"] == "stopped", history[-1]["result"]
@@ -408,7 +427,9 @@ def test_environment_close_and_open(page: Any, served: QueueServer, screenshots:
     assert page.watch.problems == []
 
 
-def test_the_instrument_lock_holder_is_shown(page: Any, served: QueueServer, screenshots: Path) -> None:
+def test_the_instrument_lock_holder_is_shown(
+    page: Any, served: QueueServer, screenshots: Path
+) -> None:
     import os
 
     from cielo.core import InstrumentLock
@@ -420,7 +441,9 @@ def test_the_instrument_lock_holder_is_shown(page: Any, served: QueueServer, scr
     log_in(page, served)
     page.get_by_role("link", name="Environment").click()
     shown = page.get_by_test_id("instrument-lock")
-    shown.filter(has_text=f"held by cielo serve worker (profile sim) (pid {held['pid']},").wait_for()
+    shown.filter(
+        has_text=f"held by cielo serve worker (profile sim) (pid {held['pid']},"
+    ).wait_for()
 
     assert served.call("/api/environment/close")["success"]
     served.wait(lambda s: not s["worker_environment_exists"] and s["instrument_lock"] is None, 60)
@@ -448,7 +471,9 @@ def test_the_instrument_lock_holder_is_shown(page: Any, served: QueueServer, scr
     assert page.watch.problems == []
 
 
-def test_keyboard_only_at_tablet_width(browser: Any, served: QueueServer, screenshots: Path) -> None:
+def test_keyboard_only_at_tablet_width(
+    browser: Any, served: QueueServer, screenshots: Path
+) -> None:
     context = browser.new_context(viewport={"width": 768, "height": 1024})
     page = context.new_page()
     try:

@@ -24,7 +24,9 @@ def test_the_form_is_offered_with_the_plan(served: QueueServer) -> None:
     plan = served.call("/api/plans/allowed")["plans_allowed"]["xafs_scan"]
     rows = plan["form"]["ui:layout"]
     assert ["element", "edge", "e0"] in rows
-    assert {"bounds": "bounds", "between": ["steps", "times"]}.items() <= rows[5]["intervals"].items()
+    assert {"bounds": "bounds", "between": ["steps", "times"]}.items() <= rows[5][
+        "intervals"
+    ].items()
     assert plan["form"]["mode"]["ui:widget"] == "radio"
     assert "form" not in served.call("/api/plans/allowed")["plans_allowed"]["count"]
 
@@ -37,7 +39,9 @@ def test_check_runs_the_plans_own_rules(served: QueueServer) -> None:
     points = xafs.xafs_energies(0.0, bounds, steps, times)
     assert reply["summary"]["points"] == len(points) == 5
     assert reply["summary"]["counting_s"] == pytest.approx(2 * sum(t for _, t in points), abs=1e-3)
-    bad = served.call("/api/plans/check", {"item": {**item, "kwargs": {**kwargs, "bounds": [0, -2, "1k"]}}})
+    bad = served.call(
+        "/api/plans/check", {"item": {**item, "kwargs": {**kwargs, "bounds": [0, -2, "1k"]}}}
+    )
     assert bad["success"] is False and "parameter bounds: must increase" in bad["msg"]
     assert served.call("/api/status")["items_in_queue"] == 0  # a check queues nothing
     # the schema is checked first, as when an item is added
@@ -64,7 +68,9 @@ def test_add_the_xafs_plan_through_its_form_and_run_it(
     form.get_by_label("Number of scans").fill("2")
     form.get_by_role("radio", name="fluorescence").check()
     form.get_by_role("checkbox", name="det", exact=True).check()
-    form.get_by_label("Energy (monochromator)").select_option(label="motor (mm)")  # a motor is offered with its units
+    form.get_by_label("Energy (monochromator)").select_option(
+        label="motor (mm)"
+    )  # a motor is offered with its units
     # The regions table starts from the plan's defaults (BMM's): 4 regions up to 15k.
     table = form.locator("fieldset.intervals")
     assert table.get_by_label("bounds 5").input_value() == "15k"
@@ -77,7 +83,9 @@ def test_add_the_xafs_plan_through_its_form_and_run_it(
     for label, text in cells.items():
         table.get_by_label(label, exact=True).fill(text)
     # One invalid cell: the plan's own rule, from the server, shown at the table.
-    table.locator(".text-danger").filter(has_text="parameter bounds: '1x' is neither a number").wait_for()
+    table.locator(".text-danger").filter(
+        has_text="parameter bounds: '1x' is neither a number"
+    ).wait_for()
     page.screenshot(path=str(screenshots / "xafs-form-invalid.png"), full_page=True)
     form.get_by_role("button", name="Add to queue").click()
     assert served.call("/api/status")["items_in_queue"] == 0  # refused: nothing queued
@@ -89,7 +97,14 @@ def test_add_the_xafs_plan_through_its_form_and_run_it(
     page.get_by_role("status").filter(has_text="xafs_scan added").wait_for()
     [item] = served.call("/api/queue/get")["items"]
     assert item["name"] == "xafs_scan"
-    expected = {"detectors": ["det"], "energy": "motor", "e0": 0, "bounds": [-2, 0, "1k"], "steps": [1, "0.5k"], "times": [0.1, "0.1k"]}
+    expected = {
+        "detectors": ["det"],
+        "energy": "motor",
+        "e0": 0,
+        "bounds": [-2, 0, "1k"],
+        "steps": [1, "0.5k"],
+        "times": [0.1, "0.1k"],
+    }
     expected |= {"repeats": 2, "element": "Cu", "sample": "foil", "mode": "fluorescence"}
     assert expected.items() <= item["kwargs"].items()
 
@@ -97,7 +112,10 @@ def test_add_the_xafs_plan_through_its_form_and_run_it(
     served.wait(lambda s: s["items_in_history"] >= 1 and s["manager_state"] == "idle", 60)
     done = served.call("/api/history/get")["items"][-1]
     assert done["result"]["exit_status"] == "completed"
-    starts = [served.request(f"/api/runs/{uid}", method="GET").json()["start"] for uid in done["result"]["run_uids"]]
+    starts = [
+        served.request(f"/api/runs/{uid}", method="GET").json()["start"]
+        for uid in done["result"]["run_uids"]
+    ]
     assert [s["repeat"] for s in starts] == [1, 2]
     assert {s["mode"] for s in starts} == {"fluorescence"} and starts[0]["element"] == "Cu"
     assert starts[0]["num_points"] == 5

@@ -204,11 +204,15 @@ def test_a_group_sees_the_runs_of_its_proposals(tmp_path: Path) -> None:
 
     pytest.importorskip("fastapi")
     (tmp_path / "permissions.toml").write_text(PROPOSALS)
-    with QueueServer(tmp_path, args=["--permissions", str(tmp_path / "permissions.toml")]) as server:
+    with QueueServer(
+        tmp_path, args=["--permissions", str(tmp_path / "permissions.toml")]
+    ) as server:
         for proposal in ["P-11", "P-12", "P-13", "P-2", None]:
             md = {"proposal": proposal} if proposal else {}
             run_plan(server, "count", detectors=["det"], md=md)
-        reply = server.call("/api/auth/apikey", {"user": "vera", "roles": ["user"], "group": "visitors"})
+        reply = server.call(
+            "/api/auth/apikey", {"user": "vera", "roles": ["user"], "group": "visitors"}
+        )
         visitor = {"Authorization": f"ApiKey {reply['secret']}"}
 
         def as_visitor(path: str, **params: Any) -> Any:
@@ -232,8 +236,13 @@ def test_a_group_sees_the_runs_of_its_proposals(tmp_path: Path) -> None:
                 f"/api/runs/{uid}/export/csv",
             ):
                 refused = as_visitor(path)
-                assert refused["success"] is False and "is not shown" in refused["msg"], (name, path)
-        assert "forbidden_proposals pattern 'P-13'" in as_visitor(f"/api/runs/{hidden['P-13']}")["msg"]
+                assert refused["success"] is False and "is not shown" in refused["msg"], (
+                    name,
+                    path,
+                )
+        assert (
+            "forbidden_proposals pattern 'P-13'" in as_visitor(f"/api/runs/{hidden['P-13']}")["msg"]
+        )
         shown = next(uid for uid, p in proposal.items() if p == "P-11")
         assert as_visitor(f"/api/runs/{shown}")["start"]["proposal"] == "P-11"
         assert len(as_visitor(f"/api/runs/{shown}/streams/primary")["seq_num"]) == 1

@@ -217,8 +217,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-
-
 def _holder_info(fd: int, instrument: str, wait: float = 1.0) -> LockInfo | None:
     """The holder's info; a holder writes it just after taking the lock, so an empty
     file is read again for up to ``wait`` seconds."""

@@ -202,7 +202,9 @@ def test_export_a_scan_id_range_several_runs_and_a_query(uri, capsys, tmp_path):
     assert sorted(p.name[:2] for p in out.glob("*.jsonl")) == ["1-", "2-"]
     capsys.readouterr()
     query = '{"plan_name": "scan"}'
-    assert main(["catalog", "export", "--uri", uri, "3", "--query", query, "-d", str(out / "q")]) == 0
+    assert (
+        main(["catalog", "export", "--uri", uri, "3", "--query", query, "-d", str(out / "q")]) == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2  # scan 3 once, though both the number and the query name it
     assert main(["catalog", "export", "--uri", uri, "7:9"]) == 1

@@ -35,8 +35,15 @@ def files_under(root: Path) -> set[Path]:
     return {p.resolve() for p in root.rglob("*") if p.is_file()}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(template=st.sampled_from(TEMPLATES), sample=VALUES, other=VALUES, kind=st.sampled_from(["jsonl", "csv", "spec"]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    template=st.sampled_from(TEMPLATES),
+    sample=VALUES,
+    other=VALUES,
+    kind=st.sampled_from(["jsonl", "csv", "spec"]),
+)
 def test_metadata_never_leads_a_suitcase_out_of_its_directory(
     suitcases, make_run, tmp_path_factory, template, sample, other, kind
 ):  # fmt: skip
@@ -98,7 +105,9 @@ def test_catalog_export_keeps_files_inside_the_directory(tmp_path, make_run, cap
         ('file_template = "/abs/{scan_id}"', "inside the suitcase's directory"),
     ],
 )
-def test_suitcase_settings_that_cannot_work_fail_at_profile_load(tmp_path, setting, message, capsys):
+def test_suitcase_settings_that_cannot_work_fail_at_profile_load(
+    tmp_path, setting, message, capsys
+):
     directory = "" if setting.startswith("directory") else f'directory = "{tmp_path / "out"}"'
     profile = tmp_path / "p.toml"
     profile.write_text(

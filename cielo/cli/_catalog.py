@@ -323,9 +323,7 @@ def _no_match(args: argparse.Namespace, total: int) -> str:
 
 
 def _lookup(cat: Any, key: str) -> Any:
-    if re.fullmatch(r"-?\d+", key):
-        return cat[int(key)]
-    return cat[key]
+    return cat.lookup(key)
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from . import _positions
 from ._archive import iter_documents
 from ._database import Database, connect, default_catalog_uri, expand_uri
-from ._errors import QueryError, RunNotFoundError
+from ._errors import CatalogError, QueryError, RunNotFoundError
 from ._query import KEYS_PREFIX, And, Query, Uid, parse_query
 from ._readers import ReaderFactory, ReaderRegistry
 from ._run import INCOMPLETE, RUN_DOCUMENTS, Run
@@ -452,6 +452,24 @@ class Catalog:
             f"partial uid {key!r} matches several runs ({', '.join(m[0] for m in matches)}"
             f"{', ...' if len(matches) == 5 else ''}); give more characters"
         )
+
+    def lookup(self, key: str) -> Run:
+        """The run that ``key``, as a person types it, names: ``-N`` the N-th newest,
+        other digits a scan id or, when no run has that scan id, the beginning of a uid
+        (a uid's first 8 characters are all digits once in 43 runs), anything else a uid
+        or its beginning."""
+        key = key.strip()
+        if re.fullmatch(r"-\d+", key):
+            return self[int(key)]  # type: ignore[no-any-return]
+        if not key.isdigit():
+            return self[key]  # type: ignore[no-any-return]
+        try:
+            return self[int(key)]  # type: ignore[no-any-return]
+        except RunNotFoundError as by_scan_id:
+            try:
+                return self[key]  # type: ignore[no-any-return]
+            except CatalogError as by_uid:
+                raise RunNotFoundError(f"{by_scan_id.args[0]}; {by_uid.args[0]}") from None
 
     def runs(
         self, offset: int = 0, limit: int | None = None, *, after: str | None = None

@@ -81,6 +81,30 @@ def test_lookup_by_uid_partial_uid_scan_id_and_recency(catalog_uri, make_run):
         cat[-5]
 
 
+def _with_uid(docs, uid):
+    """The run ``docs`` with its start document's uid replaced by ``uid``."""
+    old = docs[0][1]["uid"]
+    swap = {"uid": uid, "run_start": uid}
+    return [
+        (name, {k: swap[k] if k in swap and v == old else v for k, v in doc.items()})
+        for name, doc in docs
+    ]
+
+
+def test_lookup_of_typed_text_tells_scan_ids_from_uids_made_of_digits(catalog_uri, make_run):
+    # A uid's first 8 characters are all digits once in 43 runs: typed (the CLI, the
+    # server's /api/runs/{uid}), they are a scan id only if some run has that scan id.
+    digits = _with_uid(make_run(2, scan_id=7, t0=1000.0), "12345678-90ab-4cde-8f01-23456789abcd")
+    cat = _store(catalog_uri, [digits, make_run(2, scan_id=12345, t0=1001.0)])
+    assert cat.lookup("12345678").uid == digits[0][1]["uid"]
+    assert cat.lookup(" 7 ").uid == digits[0][1]["uid"]  # its scan id
+    assert cat.lookup("12345").start["scan_id"] == 12345  # a scan id first
+    assert cat.lookup("-1").start["scan_id"] == 12345  # the newest
+    assert cat.lookup(digits[0][1]["uid"][:10]).uid == digits[0][1]["uid"]
+    with pytest.raises(RunNotFoundError, match=r"scan_id 990 .*; no run with uid '990'"):
+        cat.lookup("990")
+
+
 def test_read_primary_stream_as_table(catalog_uri, make_run):
     docs = make_run(6)
     cat = _store(catalog_uri, [docs])

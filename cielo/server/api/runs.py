@@ -125,7 +125,7 @@ def _run(cat: Any, uid: str, rules: GroupRules) -> Any:
     """Run ``uid`` (a uid, its beginning, or a scan id), if the group may see it."""
     from cielo.storage import CatalogError
 
-    run = cat[int(uid)] if re.fullmatch(r"-?\d+", uid) else cat[uid]
+    run = cat.lookup(uid)
     why = rules.proposal_refusal(run.start.get("proposal"))
     if why is not None:
         raise CatalogError(f"run {uid!r} is not shown: {why}")

@@ -397,15 +397,25 @@ class CaBackend(SignalBackend[Any]):
             self._require(self._read)
             self._read.add_monitor(self._on_monitor)
 
-    def watch_values(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+    def watch_values(
+        self, callback: Callable[[Any], None], *, changes_only: bool = False
+    ) -> Callable[[], None]:
         """Call ``callback(value)`` on each monitor update of the read PV (dispatcher
         thread), reading nothing first: a new subscription's first update is the current
         value. Returns a function that stops it. For watchers that run where no get may
         wait (the RunEngine's loop, the dispatcher thread), unlike ``Signal.subscribe``,
-        which reads the value before its first callback."""
+        which reads the value before its first callback.
+
+        ``changes_only``: leave out that first update of a new subscription (the value
+        from before whatever the caller writes next, e.g. a done flag still busy with a
+        move being superseded, whose stop then reads as this move's end)."""
         chan = self._read
+        skip = [changes_only and not chan.subscribed]
 
         def _update(update: Value) -> None:
+            if skip[0]:
+                skip[0] = False
+                return
             callback(self._as_reading(update)["value"])
 
         chan.add_monitor(_update)

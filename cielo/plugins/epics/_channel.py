@@ -178,6 +178,11 @@ class Channel:
                 self._listeners.remove(listener)
 
     # -- monitoring -------------------------------------------------------------------
+    @property
+    def subscribed(self) -> bool:
+        """Whether the channel has a CA subscription (a new one first sends the value)."""
+        return self._subscription is not None
+
     def add_monitor(self, callback: MonitorCallback) -> None:
         """Call ``callback((value, timestamp, severity))`` on each update (dispatcher)."""
         with self._lock:

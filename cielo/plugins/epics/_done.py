@@ -121,7 +121,9 @@ class DoneWatcher:
         self._backends: list[CaBackend] = [ca_backend(flag)] + [ca_backend(s) for s in watched]
         self._answer_timeout = answer_timeout
         self._device, self._action = device or getattr(flag, "name", ""), action
-        self._unwatch = ca_backend(flag).watch_values(self._on_flag)  # no get first
+        # no get first; the flag's value from before the put is no transition of this
+        # action (a superseded move's busy flag, then its stop's done, is not this move)
+        self._unwatch = ca_backend(flag).watch_values(self._on_flag, changes_only=True)
         for backend in self._backends:
             backend.add_connection_callback(self._on_connection)
         status.add_callback(self._cleanup)
